@@ -1,0 +1,56 @@
+"""`audit.yaml`: what is audited, as of when, against which rule packs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from ..errors import DataError, Problem
+from ..validation_messages import message_for
+from ..yamlsrc import YamlDoc, YamlSyntax, load_yaml
+from .values import parse_date
+
+ParamValue = float | int | str | bool | list[str] | dict[str, float | int]
+
+AUDIT_FILE = "audit.yaml"
+
+
+class AuditConfig(BaseModel):
+    """The audit folder's `audit.yaml`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    as_of: Annotated[dt.date, BeforeValidator(parse_date)]
+    region: str = Field(min_length=1)
+    packs: tuple[str, ...] = Field(default=("core",), min_length=1)
+    params: dict[str, ParamValue] = Field(default_factory=dict)
+    target_year: int | None = None
+    description: str | None = None
+
+
+def load_config(folder: Path) -> AuditConfig:
+    """Read and validate `audit.yaml`; every problem is reported at its line."""
+    return load_config_doc(folder)[0]
+
+
+def load_config_doc(folder: Path) -> tuple[AuditConfig, YamlDoc]:
+    """The config and its document, so later checks (param overrides) can cite lines too."""
+    path = folder / AUDIT_FILE
+    if not folder.is_dir():
+        raise DataError([Problem(str(folder), 0, "", "missing_folder", "审计文件夹不存在")])
+    if not path.is_file():
+        raise DataError([Problem(AUDIT_FILE, 0, "", "missing_file", f"审计文件夹 {folder} 中缺少 {AUDIT_FILE}")])
+    try:
+        doc = load_yaml(path, AUDIT_FILE)
+    except YamlSyntax as exc:
+        raise DataError([exc.problem]) from None
+    if not isinstance(doc.data, dict):
+        raise DataError([doc.problem((), "type", "应为映射（name、as_of、region、packs …）", field="")])
+    try:
+        return AuditConfig.model_validate(doc.data), doc
+    except ValidationError as exc:
+        raise DataError(doc.problem(e["loc"], e["type"], message_for(e)) for e in exc.errors()) from None
