@@ -1,0 +1,359 @@
+"""Compiling rule packs for one audit: params resolved, expressions checked, templates verified.
+
+Compilation is where every rule-author mistake surfaces, all at once and located at
+`file:line:column`. The result, a `RuleBook`, is engine-neutral: the engine adapter translates
+its normal-form formulas, the reference evaluator reads its typed trees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import jinja2
+
+from ..errors import Problem, RulePackError
+from ..records.schema import RECORD_KINDS
+from . import syntax
+from .normal import NormalFormError, Verdicts, verdict_formulas
+from .packs import LoadedPack, Located
+from .spec import IndicatorSpec, ParamSpec, RuleSpec
+from .templates import TemplateProblem, check_template, compile_template
+from .typed import Cond, Context, ExprError, Field, check, fields_of
+from .vocabulary import EntityVocabulary, FieldInfo, build_vocabulary
+
+
+@dataclass(frozen=True)
+class PackInfo:
+    id: str
+    version: str
+    title: str
+    sha256: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"id": self.id, "version": self.version, "title": self.title, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A rule ready to run: its spec, checked expressions, engine formulas and templates."""
+
+    spec: RuleSpec
+    pack: PackInfo
+    where: str
+    scope: Cond | None
+    condition: Cond
+    verdicts: Verdicts
+    observed: tuple[FieldInfo, ...]
+    params: Mapping[str, object]
+    param_specs: Mapping[str, ParamSpec]
+    pack_params: Mapping[str, object]
+    requires: tuple[str, ...]
+    message: jinja2.Template = field(compare=False)
+    action: jinja2.Template = field(compare=False)
+    responsible: jinja2.Template = field(compare=False)
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+
+@dataclass(frozen=True)
+class CompiledIndicator:
+    spec: IndicatorSpec
+    pack: PackInfo
+    where: Cond | None
+    numerator: Cond | None
+    key: FieldInfo | None
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    """Everything an audit evaluates, compiled against its params and date."""
+
+    rules: tuple[CompiledRule, ...]
+    indicators: tuple[CompiledIndicator, ...]
+    packs: tuple[PackInfo, ...]
+    params: Mapping[str, Mapping[str, object]]
+    vocabulary: Mapping[str, EntityVocabulary]
+    as_of: dt.date
+    fingerprint: str
+
+
+def effective_params(
+    packs: Sequence[LoadedPack], overrides: Mapping[str, object]
+) -> tuple[dict[str, dict[str, object]], list[tuple[str, str]]]:
+    """Params per pack after `audit.yaml` overrides, and (name, reason) for bad overrides."""
+    result: dict[str, dict[str, object]] = {}
+    declared: dict[str, ParamSpec] = {}
+    for pack in packs:
+        result[pack.id] = {name: spec.value for name, spec in pack.spec.params.items()}
+        declared.update(pack.spec.params)
+    problems: list[tuple[str, str]] = []
+    for name, value in overrides.items():
+        spec = declared.get(name)
+        if spec is None:
+            known = "、".join(sorted(declared)) or "（无）"
+            problems.append((name, f"所选规则包没有参数“{name}”；可用：{known}"))
+            continue
+        reason = _override_problem(spec.value, value)
+        if reason:
+            problems.append((name, reason))
+            continue
+        for pack in packs:
+            if name in pack.spec.params:
+                current = result[pack.id][name]
+                result[pack.id][name] = {**current, **value} if isinstance(current, dict) else value  # type: ignore[dict-item]
+    return result, problems
+
+
+def _override_problem(default: object, value: object) -> str:
+    def kind(v: object) -> str:
+        if isinstance(v, bool):
+            return "是/否"
+        if isinstance(v, (int, float)):
+            return "数值"
+        if isinstance(v, str):
+            return "文本"
+        if isinstance(v, list):
+            return "列表"
+        return "映射"
+
+    if kind(default) != kind(value):
+        return f"类型应为{kind(default)}（默认值 {default!r}），实为{kind(value)}"
+    if isinstance(default, dict) and isinstance(value, dict):
+        unknown = sorted(set(value) - set(default))
+        if unknown:
+            return f"映射中的键 {'、'.join(unknown)} 不存在；可用：{'、'.join(default)}"
+    return ""
+
+
+class _Compiler:
+    def __init__(self, packs: Sequence[LoadedPack], params: Mapping[str, Mapping[str, object]], as_of: dt.date,
+                 vocabulary: Mapping[str, EntityVocabulary]) -> None:
+        self.packs = packs
+        self.params = params
+        self.as_of = as_of
+        self.vocabulary = vocabulary
+        self.problems: list[Problem] = []
+        self.used: dict[str, set[str]] = {pack.id: set() for pack in packs}
+        self.indicators: list[CompiledIndicator] = []
+
+    def expression(self, located: Located, key: str, text: str, ctx: Context) -> Cond | None:
+        scalar = located.doc.scalar(located.loc + (key,))
+        source = scalar.text if scalar is not None else text
+        try:
+            return check(syntax.parse(source), ctx)
+        except (ExprError, syntax.ExprSyntaxError) as exc:
+            if scalar is not None:
+                line, column = scalar.locate(min(exc.offset, len(source)))
+            else:
+                line, column = located.doc.line_of(located.loc + (key,))
+            self.problems.append(
+                Problem(located.doc.path, line, key, f"expr_{exc.code}", exc.message, column=column,
+                        excerpt=located.doc.line_text(line))
+            )
+            return None
+
+    def template(self, located: Located, loc: tuple[str, ...], source: str, sample: Mapping[str, Any]) -> jinja2.Template | None:
+        try:
+            template = compile_template(source)
+            check_template(source, sample)
+            return template
+        except TemplateProblem as exc:
+            line, column = located.doc.line_of(located.loc + loc)
+            self.problems.append(Problem(located.doc.path, line + exc.line - 1, ".".join(loc), "template", exc.message, column=column))
+            return None
+
+    def rule(self, pack: LoadedPack, info: PackInfo, spec: RuleSpec, located: Located) -> CompiledRule | None:
+        vocab = self.vocabulary[spec.applies_to]
+        params = self.params[pack.id]
+        used: set[str] = set()
+        scope = None
+        if spec.scope is not None:
+            scope = self.expression(located, "scope", spec.scope, Context(vocab, params, self.as_of, False, used))
+        condition = self.expression(located, "condition", spec.condition, Context(vocab, params, self.as_of, True, used))
+        self.used[pack.id] |= used
+        if condition is None or (spec.scope is not None and scope is None):
+            return None
+        try:
+            verdicts = verdict_formulas(scope, condition)
+        except NormalFormError as exc:
+            self.problems.append(located.problem(("condition",), "expr_normal_form", exc.message))
+            return None
+        observed = tuple(f.info for f in fields_of(condition))
+        sample = sample_context(vocab, params, self.as_of, sorted(used))
+        templates = [
+            self.template(located, ("message",), spec.message, sample),
+            self.template(located, ("rectification", "action"), spec.rectification.action, sample),
+            self.template(located, ("rectification", "responsible"), spec.rectification.responsible, sample),
+        ]
+        if any(t is None for t in templates):
+            return None
+        message, action, responsible = templates
+        line, _ = located.doc.line_of(located.loc)
+        reads = fields_of(condition, include_presence=True) + (fields_of(scope, include_presence=True) if scope else [])
+        return CompiledRule(
+            spec=spec,
+            pack=info,
+            where=f"{located.doc.path}:{line}",
+            scope=scope,
+            condition=condition,
+            verdicts=verdicts,
+            observed=observed,
+            params={name: params[name] for name in sorted(used)},
+            param_specs={name: pack.spec.params[name] for name in sorted(used)},
+            pack_params=params,
+            requires=self.requires(spec.applies_to, reads),
+            message=message,  # type: ignore[arg-type]
+            action=action,  # type: ignore[arg-type]
+            responsible=responsible,  # type: ignore[arg-type]
+        )
+
+    def requires(self, entity: str, reads: Sequence[Field]) -> tuple[str, ...]:
+        """Record kinds whose files the rule cannot do without."""
+        vocab = self.vocabulary[entity]
+        kinds: set[str] = {vocab.record.name} if vocab.record is not None else set()
+        indicators = {ind.spec.id: ind for ind in self.indicators}
+        for read in reads:
+            source = read.info.source
+            if source in vocab.relations:
+                kinds.add(vocab.relations[source].kind.name)
+            elif source.startswith("indicator:"):
+                indicator = indicators.get(source.split(":", 1)[1])
+                if indicator is not None and indicator.spec.share is not None:
+                    kinds.add(self.vocabulary[indicator.spec.share.of].record.name)  # type: ignore[union-attr]
+                elif indicator is not None and indicator.spec.count is not None:
+                    kinds.add(self.vocabulary[indicator.spec.count.of].record.name)  # type: ignore[union-attr]
+        return tuple(k for k in RECORD_KINDS if k in kinds)
+
+    def indicator(self, pack: LoadedPack, info: PackInfo, spec: IndicatorSpec, located: Located) -> CompiledIndicator | None:
+        params = self.params[pack.id]
+        used: set[str] = set()
+        where = numerator = None
+        key: FieldInfo | None = None
+        body = spec.share or spec.count or spec.peers
+        kind = spec.kind
+        of = spec.entity if spec.peers is not None else body.of  # type: ignore[union-attr]
+        vocab = self.vocabulary[of]
+        ok = True
+        if body.where is not None:  # type: ignore[union-attr]
+            where = self.expression(Located(located.doc, located.loc + (kind,)), "where", body.where, Context(vocab, params, self.as_of, True, used))  # type: ignore[union-attr]
+            ok = where is not None
+        if spec.share is not None:
+            numerator = self.expression(Located(located.doc, located.loc + (kind,)), "numerator", spec.share.numerator, Context(vocab, params, self.as_of, True, used))
+            ok = ok and numerator is not None
+        if spec.peers is not None:
+            key = vocab.fields.get(spec.peers.key)
+            if key is None:
+                self.problems.append(located.problem((kind, "key"), "expr_name", f"{vocab.label}没有字段“{spec.peers.key}”"))
+                ok = False
+        self.used[pack.id] |= used
+        return CompiledIndicator(spec, info, where, numerator, key) if ok else None
+
+
+def sample_context(
+    vocab: EntityVocabulary, params: Mapping[str, object], as_of: dt.date, used: Sequence[str]
+) -> dict[str, Any]:
+    """A template context with a value for every field, so template typos are caught at compile time."""
+    samples = {"number": 1, "text": "示例", "bool": True, "date": "2025-01-01", "enum": "示例"}
+    values = {info.path: samples[info.type] for info in vocab.fields.values()}
+    threshold = [{"param": name, "label": name, "value": 1, "unit": ""} for name in used]
+    observed = [{"field": path, "label": path, "value": 1} for path in values]
+    return template_context(values, params, as_of, observed=observed, threshold=threshold)
+
+
+class Measure(float):
+    """A number that also carries sub-values (a share with its numerator and denominator)."""
+
+    def __new__(cls, value: float, parts: Mapping[str, object]) -> Measure:
+        instance = super().__new__(cls, value)
+        instance.__dict__.update(parts)
+        return instance
+
+
+def nest(values: Mapping[str, object]) -> dict[str, Any]:
+    """`{"school.name": x}` → `{"school": {"name": x}}`; a number with sub-values becomes a `Measure`."""
+    tree: dict[str, Any] = {}
+    for path in sorted(values, key=lambda p: p.count(".")):
+        parts = path.split(".")
+        node = tree
+        for part in parts[:-1]:
+            child = node.get(part)
+            if isinstance(child, (int, float)) and not isinstance(child, (bool, Measure)):
+                child = node[part] = Measure(child, {})
+            elif child is None:
+                child = node[part] = {}
+            node = child.__dict__ if isinstance(child, Measure) else child
+        node[parts[-1]] = values[path]
+    return tree
+
+
+def template_context(
+    values: Mapping[str, object],
+    params: Mapping[str, object],
+    as_of: dt.date,
+    *,
+    observed: Sequence[Mapping[str, object]],
+    threshold: Sequence[Mapping[str, object]],
+) -> dict[str, Any]:
+    context = nest(values)
+    context.update(params=dict(params), as_of=as_of.isoformat(), observed=observed, threshold=threshold)
+    return context
+
+
+def compile_rulebook(
+    packs: Sequence[LoadedPack],
+    *,
+    as_of: dt.date,
+    params: Mapping[str, Mapping[str, object]],
+    extra_columns: Mapping[str, Mapping[str, bool]] | None = None,
+    check_unused: bool = False,
+) -> RuleBook:
+    """Compile packs for one audit; raises `RulePackError` with every problem found."""
+    indicator_specs = {spec.id: spec for pack in packs for spec, _ in pack.indicators}
+    vocabulary = build_vocabulary(indicator_specs.values(), extra_columns)
+    compiler = _Compiler(packs, params, as_of, vocabulary)
+    infos = {pack.id: PackInfo(pack.id, pack.spec.version, pack.spec.title, pack.sha256) for pack in packs}
+    seen_indicators: set[str] = set()
+    for pack in packs:
+        for spec, located in pack.indicators:
+            if spec.id in seen_indicators:
+                continue
+            seen_indicators.add(spec.id)
+            indicator = compiler.indicator(pack, infos[pack.id], spec, located)
+            if indicator is not None:
+                compiler.indicators.append(indicator)
+    rules: list[CompiledRule] = []
+    for pack in packs:
+        for spec, located in pack.rules:
+            compiled = compiler.rule(pack, infos[pack.id], spec, located)
+            if compiled is not None:
+                rules.append(compiled)
+    if check_unused:
+        for pack in packs:
+            for name in sorted(set(pack.spec.params) - compiler.used[pack.id]):
+                compiler.problems.append(pack.located.problem(("params", name), "unused_param", f"参数“{name}”未被任何规则或指标使用"))
+    if compiler.problems:
+        raise RulePackError(compiler.problems)
+    fingerprint = hashlib.sha256(
+        json.dumps(
+            {"packs": [infos[p.id].as_dict() for p in packs], "params": params, "as_of": as_of.isoformat()},
+            sort_keys=True,
+            ensure_ascii=False,
+            default=str,
+        ).encode()
+    ).hexdigest()
+    return RuleBook(
+        rules=tuple(rules),
+        indicators=tuple(compiler.indicators),
+        packs=tuple(infos[p.id] for p in packs),
+        params=params,
+        vocabulary=vocabulary,
+        as_of=as_of,
+        fingerprint=fingerprint,
+    )

@@ -1,0 +1,87 @@
+"""The plain evaluator: a checked condition evaluated directly on one fact, in Python.
+
+It states the language's meaning in the simplest terms — a missing value makes every
+comparison unknown (Kleene logic), and an entity whose condition reads a missing value is
+*not evaluated* — and exists to check the Rete engine (differential tests) and to compute
+indicators over records, never to replace the engine for rule verdicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+from .typed import Calc, Cmp, Cond, Const, Expr, Field, Logic, Lookup, Member, Negation, Present, arith, divisors_of, fields_of, fold, lookups_of
+
+Fact = Mapping[str, object]
+Verdict = Literal["fail", "pass", "gap"]
+_MISSING = object()
+
+
+def value(expr: Expr, fact: Fact) -> object:
+    if isinstance(expr, Const):
+        return expr.value
+    if isinstance(expr, Field):
+        return fact.get(expr.path, _MISSING)
+    if isinstance(expr, Lookup):
+        key = fact.get(expr.key.path, _MISSING)
+        return dict(expr.table).get(key, _MISSING) if key is not _MISSING else _MISSING  # type: ignore[call-overload]
+    if isinstance(expr, Calc):
+        left, right = value(expr.left, fact), value(expr.right, fact)
+        if left is _MISSING or right is _MISSING or (expr.op == "/" and right == 0):
+            return _MISSING
+        return arith(expr.op, left, right)  # type: ignore[arg-type]
+    raise TypeError(f"unexpected expression {expr!r}")
+
+
+def truth(cond: Cond, fact: Fact) -> bool | None:
+    """True, False, or None when a value it needs is missing (Kleene's three-valued logic)."""
+    if isinstance(cond, Const):
+        return bool(cond.value)
+    if isinstance(cond, Present):
+        return cond.field.path in fact
+    if isinstance(cond, Negation):
+        inner = truth(cond.item, fact)
+        return None if inner is None else not inner
+    if isinstance(cond, Logic):
+        decisive = cond.op == "or"
+        unknown = False
+        for item in cond.items:
+            result = truth(item, fact)
+            if result is decisive:
+                return decisive
+            unknown = unknown or result is None
+        return None if unknown else not decisive
+    if isinstance(cond, Member):
+        item = value(cond.item, fact)
+        if item is _MISSING:
+            return None
+        return (item in {c.value for c in cond.values}) != cond.negated
+    if isinstance(cond, Cmp):
+        left, right = value(cond.left, fact), value(cond.right, fact)
+        if left is _MISSING or right is _MISSING:
+            return None
+        return fold(cond.op, left, right)  # type: ignore[arg-type]
+    raise TypeError(f"unexpected condition {cond!r}")
+
+
+def is_defined(cond: Cond, fact: Fact) -> bool:
+    """Every field read is present, every looked-up key known, no divisor is 0."""
+    if any(f.path not in fact for f in fields_of(cond)):
+        return False
+    if any(fact[lookup.key.path] not in dict(lookup.table) for lookup in lookups_of(cond)):
+        return False
+    return all(fact[d.path] != 0 for d in divisors_of(cond))
+
+
+def in_scope(scope: Cond | None, fact: Fact) -> bool:
+    return scope is None or (is_defined(scope, fact) and truth(scope, fact) is True)
+
+
+def verdict(scope: Cond | None, condition: Cond, fact: Fact) -> Verdict | None:
+    """`None` when out of scope; otherwise fail (the condition holds), pass, or gap."""
+    if not in_scope(scope, fact):
+        return None
+    if not is_defined(condition, fact):
+        return "gap"
+    return "fail" if truth(condition, fact) else "pass"
