@@ -1,0 +1,146 @@
+"""The `inspector` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import InspectorError, UsageError
+from .rules.packs import DEFAULT_RULES_DIR
+from .rules.spec import SEVERITY_LABELS, SEVERITY_ORDER
+
+EXIT_FINDINGS = 1
+EXIT_INTERNAL = 70
+
+
+def _packs(value: str) -> list[str]:
+    return [p.strip() for p in value.split(",") if p.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="inspector", description="教育督导规则引擎：按规则包审核学校数据，输出问题与整改清单。")
+    parser.add_argument("--debug", action="store_true", help="出错时显示完整的内部调用栈")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="命令")
+
+    audit = commands.add_parser("audit", help="审核一个督导数据文件夹", description="审核一个督导数据文件夹，输出问题清单与整改清单。")
+    audit.add_argument("folder", type=Path, help="督导数据文件夹（含 audit.yaml）")
+    audit.add_argument("--out", type=Path, help="输出文件夹（默认 out/<文件夹名>）")
+    audit.add_argument("--packs", type=_packs, help="规则包，逗号分隔（默认取 audit.yaml 中的 packs）")
+    audit.add_argument("--keep-going", action="store_true", help="跳过有误的行继续审核，并在所有输出中列出被拒绝的行")
+    audit.add_argument("--fail-on", choices=list(SEVERITY_ORDER), help="存在该严重程度及以上的问题时以退出码 1 结束")
+    audit.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR, help="规则包所在目录")
+    audit.add_argument("--quiet", action="store_true", help="不显示进度")
+    audit.set_defaults(handler=_audit)
+
+    explain = commands.add_parser("explain", help="说明一条问题为何成立", description="说明一条问题：规则、依据、条件、观测值、阈值和输入行。")
+    explain.add_argument("finding_id", help="问题编号（如 F-1a2b3c4d5e6f7a8b，可只写前几位）")
+    explain.add_argument("--in", dest="out_dir", type=Path, required=True, help="审核输出文件夹（含 findings.json）")
+    explain.add_argument("--format", choices=("text", "json"), default="text")
+    explain.set_defaults(handler=_explain)
+
+    rules = commands.add_parser("rules", help="查看和检查规则包")
+    rules.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR, help="规则包所在目录")
+    rule_commands = rules.add_subparsers(dest="rules_command", required=True, metavar="子命令")
+    listing = rule_commands.add_parser("list", help="列出规则")
+    listing.add_argument("--packs", type=_packs, help="规则包，逗号分隔（默认全部）")
+    listing.set_defaults(handler=_rules_list)
+    show = rule_commands.add_parser("show", help="显示一条规则的全部内容")
+    show.add_argument("rule_id")
+    show.set_defaults(handler=_rules_show)
+    lint = rule_commands.add_parser("lint", help="检查全部规则包（结构、表达式、模板、参数、重复 id）")
+    lint.set_defaults(handler=_rules_lint)
+    return parser
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from .audit import run_audit
+    from .output import write_outputs
+    from .progress import progress_printer
+
+    out_dir = args.out or Path("out") / args.folder.resolve().name
+    with progress_printer(enabled=not args.quiet) as progress:
+        result = run_audit(args.folder, packs=args.packs, keep_going=args.keep_going, rules_dir=args.rules, progress=progress)
+        written = write_outputs(result, out_dir, keep_going=args.keep_going)
+    _print_summary(result, out_dir, written)
+    if args.fail_on:
+        limit = SEVERITY_ORDER[args.fail_on]
+        if any(SEVERITY_ORDER[f.severity] <= limit for f in result.findings):
+            return EXIT_FINDINGS
+    return 0
+
+
+def _print_summary(result: object, out_dir: Path, written: dict[str, Path]) -> None:
+    from .audit import AuditResult
+
+    assert isinstance(result, AuditResult)
+    counts = {s: 0 for s in SEVERITY_ORDER}
+    for finding in result.findings:
+        counts[finding.severity] += 1
+    rows = result.dataset.inputs
+    print(f"审核完成：{result.config.name}（基准日 {result.config.as_of}）")
+    print(f"  输入：读取 {sum(i.rows_read for i in rows)} 行，载入 {sum(i.rows_loaded for i in rows)} 行，拒绝 {sum(i.rows_rejected for i in rows)} 行")
+    if result.rejected:
+        print(f"  注意：{len(result.rejected)} 处输入错误，相关行未参与审核：")
+        for problem in result.rejected[:20]:
+            print(f"    {problem}")
+        if len(result.rejected) > 20:
+            print(f"    …… 其余 {len(result.rejected) - 20} 处见 findings.json 的 rejected_rows")
+    print(f"  问题：共 {len(result.findings)} 项（" + "，".join(f"{SEVERITY_LABELS[s]} {n}" for s, n in counts.items()) + "）")
+    skipped = [o for o in result.outcomes.values() if not o.evaluated]
+    for outcome in skipped:
+        print(f"  未评估：{outcome.rule.id}（{outcome.skipped_reason}）")
+    if result.gaps:
+        print(f"  数据缺失：{len(result.gaps)} 个对象未能评估，见 findings.json 的 data_gaps")
+    print(f"  输出：{out_dir}/（" + "、".join(sorted(written)) + "）")
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from .explain import explain
+
+    print(explain(args.out_dir, args.finding_id, args.format))
+    return 0
+
+
+def _rules_list(args: argparse.Namespace) -> int:
+    from .rules.catalog import list_rules
+
+    print(list_rules(args.rules, args.packs))
+    return 0
+
+
+def _rules_show(args: argparse.Namespace) -> int:
+    from .rules.catalog import show_rule
+
+    print(show_rule(args.rules, args.rule_id))
+    return 0
+
+
+def _rules_lint(args: argparse.Namespace) -> int:
+    from .rules.catalog import lint
+
+    print(lint(args.rules))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except InspectorError as exc:
+        print(str(exc), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("已中断。", file=sys.stderr)
+        return 130
+    except Exception:
+        if args.debug:
+            raise
+        print("内部错误：这不是您的数据问题，请将 `inspector --debug ...` 的输出报告给维护者。", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

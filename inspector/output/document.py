@@ -1,0 +1,76 @@
+"""findings.json: the audit's complete, machine-readable result, byte-identical for the same inputs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..audit import AuditResult, tool_versions
+from ..findings import summarize
+from ..records.config import AUDIT_FILE
+from ..rules.vocabulary import ENTITY_LABELS
+
+FORMAT = "inspector.findings/1"
+
+
+def _rules(result: AuditResult) -> list[dict[str, Any]]:
+    rows = []
+    for rule in result.book.rules:
+        outcome = result.outcomes[rule.id]
+        rows.append(
+            {
+                "id": rule.id,
+                "version": rule.spec.version,
+                "title": rule.spec.title,
+                "pack": rule.pack.id,
+                "severity": rule.spec.severity,
+                "binding": rule.spec.binding,
+                "applies_to": rule.spec.applies_to,
+                "applies_to_label": ENTITY_LABELS[rule.spec.applies_to],
+                "defined_at": rule.where,
+                "status": "evaluated" if outcome.evaluated else "not_evaluated",
+                "reason": outcome.skipped_reason or None,
+                "checked": outcome.checked,
+                "passed": len(outcome.passed),
+                "failed": len(outcome.failed),
+                "not_evaluated": len(outcome.gaps),
+            }
+        )
+    return rows
+
+
+def audit_document(result: AuditResult, *, keep_going: bool = False) -> dict[str, Any]:
+    config, dataset, book = result.config, result.dataset, result.book
+    inputs = [item.as_dict() for item in dataset.inputs]
+    audit: dict[str, Any] = {
+        "name": config.name,
+        "as_of": config.as_of.isoformat(),
+        "region": config.region,
+        "description": config.description,
+        "config": {"file": AUDIT_FILE, "sha256": dataset.config_sha256},
+        "packs": [pack.as_dict() for pack in book.packs],
+        "params": {pack: dict(sorted(values.items())) for pack, values in book.params.items()},
+        "inputs": inputs,
+        "rows": {
+            "read": sum(i["rows_read"] for i in inputs),
+            "loaded": sum(i["rows_loaded"] for i in inputs),
+            "rejected": sum(i["rows_rejected"] for i in inputs),
+        },
+        "missing_kinds": list(dataset.missing_kinds),
+        "ignored_files": list(dataset.ignored_files),
+        "keep_going": keep_going,
+        "tool": tool_versions(),
+    }
+    return {
+        "format": FORMAT,
+        "audit": audit,
+        "rejected_rows": [problem.as_dict() for problem in result.rejected],
+        "summary": summarize(result.findings, book.rules),
+        "rules": _rules(result),
+        "findings": [finding.as_dict() for finding in result.findings],
+        "data_gaps": [gap.as_dict() for gap in result.gaps],
+    }
+
+
+def dumps(document: dict[str, Any]) -> bytes:
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
