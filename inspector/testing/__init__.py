@@ -1,0 +1,1 @@
+"""Helpers for testing the inspector: synthetic audit folders with their expected findings."""
