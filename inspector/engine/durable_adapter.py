@@ -4,6 +4,7 @@ durable_rules 2.0.28 is a Rete engine with sharp edges, each handled here:
 
 * A fact matching no rule raises `MessageNotHandledException` and, in a batch, stops the
   whole batch's actions: a *sink* rule (a join that never completes) makes every fact handled.
+* Two integers divide as integers (1 / 2 == 0): dividends are made doubles.
 * A rule with an `$or` may deliver the same fact once per matching branch: matches are sets.
 * Facts are deduplicated by a 32-bit hash of their id per session, so beyond ~46,000 facts
   distinct facts collide (`MessageObservedException`): sessions are kept small (one school, or
@@ -15,6 +16,9 @@ durable_rules 2.0.28 is a Rete engine with sharp edges, each handled here:
 * The stock `Host` starts threads that run pending actions in the background; this host does
   not, so actions run only inside our calls, on the calling thread (the engine is not
   thread-safe: a second thread is refused).
+* Deleting a session in which no action ever ran frees two uninitialised pointers
+  (`context.messages`, `context.stateFact` are only set by an action) and crashes the
+  interpreter: every session carries a marker fact whose no-op rule always fires.
 * Rulesets cannot be unregistered through the Python API; each evaluator owns its host and
   frees its native ruleset on `close()`, so two audits in one process share nothing.
 
@@ -40,6 +44,8 @@ from ..rules.typed import Const
 
 CAP = 1000
 _SINK = "__sink__"
+_MARKER = "__session__"
+_NOT_HANDLED, _OBSERVED = 1, 2  # durable_rules' ERR_EVENT_NOT_HANDLED, ERR_EVENT_OBSERVED
 _KIND = "k"
 _OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
 _ARITH = {"+": "$add", "-": "$sub", "*": "$mul", "/": "$div"}
@@ -73,6 +79,10 @@ class DurableEvaluator:
         self._thread = threading.get_ident()
         paths = sorted({path for rule in rules for path in _paths(rule.formula)})
         self._codes = {path: f"f{i}" for i, path in enumerate(paths)}
+        self._kind_paths: dict[str, list[str]] = {}
+        for rule in rules:
+            known = self._kind_paths.setdefault(rule.kind, [])
+            known.extend(p for p in sorted(_paths(rule.formula)) if p not in known)
         self._matches: set[Match] = set()
         self._on_match = on_match or self._record
         self._sessions = itertools.count()
@@ -84,6 +94,7 @@ class DurableEvaluator:
             condition = self._condition(rule.kind, rule.formula)
             definition[rule.name] = {"all": [{"m": condition}], "run": self._action(rule.name), "cap": CAP}
         definition[_SINK] = {"all": [{"m": {"$ex": {"id": 1}}}, {"n": {_SINK: 1}}], "run": self._action(_SINK)}
+        definition[_MARKER] = {"all": [{"m": {_KIND: _MARKER}}], "run": self._action(_MARKER)}
         self._host = _Host()
         try:
             self._host.register_rulesets({self.name: definition})
@@ -122,7 +133,11 @@ class DurableEvaluator:
         if isinstance(operand, Ref):
             return {"$m": self._codes[operand.path]}
         if isinstance(operand, Arith):
-            return {_ARITH[operand.op]: {"$l": self._operand(operand.left), "$r": self._operand(operand.right)}}
+            left = self._operand(operand.left)
+            if operand.op == "/":
+                # the engine divides two integers as integers (1 / 2 == 0): make the dividend a double
+                left = {"$mul": {"$l": left, "$r": 1.0}}
+            return {_ARITH[operand.op]: {"$l": left, "$r": self._operand(operand.right)}}
         raise TypeError(f"unexpected operand {operand!r}")
 
     # -- actions -------------------------------------------------------------------------------
@@ -132,7 +147,7 @@ class DurableEvaluator:
             self._matches.add((rule, fact_id))
 
     def _action(self, rule: str) -> Callable[[Any], None]:
-        on_match = self._on_match if rule != _SINK else (lambda _rule, _ids: None)
+        on_match = self._on_match if rule not in (_SINK, _MARKER) else (lambda _rule, _ids: None)
 
         def action(c: Any) -> None:
             frames = c.m if isinstance(c.m, list) else [c.m]
@@ -142,9 +157,9 @@ class DurableEvaluator:
 
     # -- evaluation ----------------------------------------------------------------------------
 
-    @property
-    def fields(self) -> Sequence[str]:
-        return list(self._codes)
+    def fields(self, kind: str) -> Sequence[str]:
+        """The fields facts of `kind` must carry: those its rules read."""
+        return self._kind_paths.get(kind, [])
 
     def evaluate(self, partition: str, facts: Iterable[tuple[str, str, Mapping[str, Any]]]) -> set[Match]:
         """Run one partition: (kind, entity id, values) facts in, (rule, "kind:id") matches out."""
@@ -154,13 +169,12 @@ class DurableEvaluator:
         if not batch:
             return set()
         self._matches = set()
-        try:
-            self._run_session(partition, batch)
-        except _durable.MessageObservedException:
-            # two distinct ids collided in the engine's 32-bit hash: one fact per session cannot collide
+        if not self._run_session(partition, batch):
+            # two distinct ids collided in the engine's 32-bit hash; one fact per session cannot collide
             self._matches = set()
             for fact in batch:
-                self._run_session(partition, [fact])
+                if not self._run_session(partition, [fact]):
+                    raise EngineError("事实编号与会话标记的哈希值冲突", session=partition, detail=fact["id"])
         matches, self._matches = self._matches, set()
         return matches
 
@@ -172,32 +186,38 @@ class DurableEvaluator:
                 fact[code] = value
         return fact
 
-    def _run_session(self, partition: str, batch: list[dict[str, Any]]) -> None:
+    def _run_session(self, partition: str, batch: list[dict[str, Any]]) -> bool:
+        """Assert, run every pending action, check the state, delete it; False on an id collision."""
         sid = f"{partition}#{next(self._sessions)}"
-        for fact in batch:
+        facts = [{"id": _MARKER, _KIND: _MARKER}, *batch]
+        for fact in facts:
             fact["sid"] = sid
         try:
-            self._host.assert_facts(self.name, batch)
-        except _durable.MessageObservedException:
-            self._delete(sid)
-            raise
-        except _durable.MessageNotHandledException as exc:
-            self._delete(sid)
-            raise EngineError("事实未被任何规则处理（不应发生：汇聚规则失效）", session=sid, detail=exc.message) from None
-        except Exception as exc:
-            self._delete(sid)
+            # the native call, not Host.assert_facts: that one raises on a collision before running the
+            # actions, and a session whose actions never ran cannot be deleted safely (see above)
+            code, state = _native.assert_facts(self._ruleset._handle, json.dumps(facts, ensure_ascii=False))
+            errors: list[BaseException] = []
+            self._ruleset.do_actions(state, lambda error, _state: errors.append(error) if error else None)
+            if errors:
+                raise errors[0]
+            state_after = self._host.get_state(self.name, sid)
+        except MemoryError:
+            raise EngineError("durable_rules 内存不足", session=sid) from None
+        except Exception as exc:  # the native module raises bare Exception with an error code
             raise EngineError("durable_rules 评估失败", session=sid, detail=str(exc)) from None
-        try:
-            state = self._host.get_state(self.name, sid)
-        except Exception as exc:
-            raise EngineError("无法读取 durable_rules 会话状态", session=sid, detail=str(exc)) from None
         finally:
             self._delete(sid)
+        if code == _NOT_HANDLED:
+            raise EngineError("事实未被任何规则处理（不应发生：汇聚规则失效）", session=sid)
+        if "exception" in state_after:
+            raise EngineError(
+                "规则动作执行时发生异常（durable_rules 将其静默存入会话状态）", session=sid, detail=str(state_after["exception"])
+            )
+        if code == _OBSERVED:
+            return False
         self.facts_asserted += len(batch)
         self.sessions_run += 1
-        if "exception" in state:
-            raise EngineError("规则动作执行时发生异常（durable_rules 将其静默存入会话状态）", session=sid,
-                              detail=str(state["exception"]))
+        return True
 
     def _delete(self, sid: str) -> None:
         try:

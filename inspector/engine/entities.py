@@ -53,6 +53,7 @@ def _engine_value(value: object) -> object:
 
 
 _ABSENT = object()
+_SPLITS: dict[str, tuple[str, str, str]] = {}
 
 
 class FactValues(Mapping[str, Any]):
@@ -77,9 +78,11 @@ class FactValues(Mapping[str, Any]):
         if value is not _ABSENT:
             return value
         record, name = self._own, path
-        prefix, dot, rest = path.partition(".")
-        if dot and prefix in self._related:
-            record, name = self._related[prefix], rest
+        split = _SPLITS.get(path)
+        if split is None:
+            split = _SPLITS[path] = path.partition(".")
+        if split[1] and split[0] in self._related:
+            record, name = self._related[split[0]], split[2]
         if record is None:
             return default
         value = record.values.get(name, _ABSENT)

@@ -77,9 +77,9 @@ def evaluate(book: RuleBook, store: EntityStore, missing_kinds: Sequence[str] = 
     kinds = {rule.spec.applies_to for rule in runnable}
     total = len(store.school_ids()) + 1
     with DurableEvaluator(engine_rules(runnable), label=label[:16] or "audit") as evaluator:
-        paths = evaluator.fields
+        paths = {kind: evaluator.fields(kind) for kind in kinds}
         for done, (partition, entities) in enumerate(_partitions(store, kinds), start=1):
-            facts = [(e.kind, e.id, e.values.pick(paths)) for e in entities]
+            facts = [(e.kind, e.id, e.values.pick(paths[e.kind])) for e in entities]
             for name, fact_id in evaluator.evaluate(partition, facts):
                 rule_id, verdict = name.rsplit("|", 1)
                 entity_id = fact_id.split(":", 1)[1]
