@@ -1,0 +1,116 @@
+"""The command line: exit codes, messages without tracebacks, explain and rules."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from inspector.cli import main
+from inspector.testing.builder import AuditBuilder
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    builder = AuditBuilder()
+    school = builder.school("S1", name="文惠小学")
+    builder.klass(school, "3", 60, "C1")
+    return builder.write(tmp_path / "audit")
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return code, captured.out, captured.err
+
+
+class TestAuditExitCodes:
+    def test_findings_are_results_not_errors(self, folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """Exit 0 although there are findings; the summary names the output folder."""
+        code, out, _ = _run(capsys, "audit", str(folder), "--out", str(tmp_path / "out"), "--quiet")
+        assert code == 0 and "问题：共 1 项" in out and "findings.json" in out
+
+    @pytest.mark.parametrize(("level", "expected"), [("critical", 0), ("major", 1), ("minor", 1)])
+    def test_fail_on_severity(self, folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], level: str, expected: int) -> None:
+        """--fail-on exits 1 only when a finding at or above that severity exists (here: one major)."""
+        code, _, _ = _run(capsys, "audit", str(folder), "--out", str(tmp_path / "out"), "--quiet", "--fail-on", level)
+        assert code == expected
+
+    def test_missing_folder(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        code, _, err = _run(capsys, "audit", str(tmp_path / "nowhere"), "--quiet")
+        assert code == 2 and "审计文件夹不存在" in err
+
+    def test_bad_rules_exit_2_with_located_errors(self, folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A broken pack stops the audit with file:line:column errors."""
+        rules = tmp_path / "rules"
+        shutil.copytree(ROOT / "rules", rules)
+        path = rules / "core" / "class-size.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace("size >= params.super_large_min", "size >= params.super_lage_min"), encoding="utf-8")
+        code, _, err = _run(capsys, "audit", str(folder), "--rules", str(rules), "--out", str(tmp_path / "out"), "--quiet")
+        assert code == 2
+        assert "rules/core/class-size.yaml:7:" in err and "params.super_lage_min" in err and "super_large_min" in err
+        assert not (tmp_path / "out").exists()
+
+    def test_bad_param_override_is_located_in_audit_yaml(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        builder = AuditBuilder(params={"large_min": "五十六", "nonsense": 1})
+        builder.school()
+        folder = builder.write(tmp_path / "audit")
+        code, _, err = _run(capsys, "audit", str(folder), "--quiet", "--out", str(tmp_path / "out"))
+        assert code == 2
+        assert "audit.yaml:7:3: params.large_min: 类型应为数值" in err and "audit.yaml:8:3: params.nonsense" in err
+
+    def test_param_override_changes_the_threshold(self, folder: Path, tmp_path: Path) -> None:
+        """params in audit.yaml override a pack's threshold for that audit only."""
+        text = (folder / "audit.yaml").read_text(encoding="utf-8") + "params:\n  large_min: 61\n"
+        (folder / "audit.yaml").write_text(text, encoding="utf-8")
+        assert main(["audit", str(folder), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+        document = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+        assert document["findings"] == [] and document["audit"]["params"]["core"]["large_min"] == 61
+
+
+class TestExplain:
+    @pytest.fixture
+    def out(self, folder: Path, tmp_path: Path) -> Path:
+        assert main(["audit", str(folder), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+        return tmp_path / "out"
+
+    def _finding_id(self, out: Path) -> str:
+        return json.loads((out / "findings.json").read_text(encoding="utf-8"))["findings"][0]["id"]
+
+    def test_text_explains_rule_basis_values_threshold_and_rows(self, out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        code, text, _ = _run(capsys, "explain", self._finding_id(out), "--in", str(out))
+        assert code == 0
+        for part in ("class-size.large", "第 1 版", "原文：", "班额（size）= 60", "大班额下限（含）（large_min）= 56人", "classes.csv:2", "schools.csv:2", "整改"):
+            assert part in text, part
+
+    def test_prefix_and_json(self, out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        finding_id = self._finding_id(out)
+        code, text, _ = _run(capsys, "explain", finding_id[:8], "--in", str(out), "--format", "json")
+        assert code == 0 and json.loads(text)["id"] == finding_id
+
+    def test_unknown_id(self, out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        code, _, err = _run(capsys, "explain", "F-0000", "--in", str(out))
+        assert code == 2 and "没有编号为 F-0000 的问题" in err
+
+    def test_folder_without_findings(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        code, _, err = _run(capsys, "explain", "F-1", "--in", str(tmp_path))
+        assert code == 2 and "没有 findings.json" in err
+
+
+class TestRules:
+    def test_list_show_lint(self, capsys: pytest.CaptureFixture[str]) -> None:
+        code, text, _ = _run(capsys, "rules", "list")
+        assert code == 0 and len(text.strip().splitlines()) == 14 and "class-size.super-large" in text
+        code, text, _ = _run(capsys, "rules", "show", "teachers.new-pe-art-share")
+        assert code == 0 and "每年新增教师中体育、艺术教师占比不低于15%" in text
+        code, text, _ = _run(capsys, "rules", "lint")
+        assert code == 0 and "13 条规则" in text
+
+    def test_show_unknown_rule(self, capsys: pytest.CaptureFixture[str]) -> None:
+        code, _, err = _run(capsys, "rules", "show", "no.such-rule")
+        assert code == 2 and "没有规则 no.such-rule" in err

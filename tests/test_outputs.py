@@ -1,0 +1,105 @@
+"""Output files: contents, escaping of what they embed, provenance and atomic writing."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from inspector.cli import main
+from inspector.output import atomic
+from inspector.output.escape import spreadsheet_text
+from inspector.testing.builder import AuditBuilder
+
+HOSTILE_NAME = '<script>alert(1)</script>'
+FORMULA_NAME = '=HYPERLINK("http://evil.example","点我")'
+
+
+@pytest.fixture
+def audited(tmp_path: Path) -> Path:
+    """An audit with a hostile school name and a formula-like one, both with findings."""
+    builder = AuditBuilder()
+    hostile = builder.school("S1", name=HOSTILE_NAME)
+    formula = builder.school("S2", name=FORMULA_NAME)
+    builder.klass(hostile, "3", 60, "C1")
+    builder.klass(formula, "3", 70, "C2")
+    folder = builder.write(tmp_path / "audit")
+    assert main(["audit", str(folder), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    return tmp_path / "out"
+
+
+class TestSpreadsheetText:
+    @pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1", "＝1"])
+    def test_formula_triggers_are_neutralised(self, text: str) -> None:
+        """A cell a spreadsheet would evaluate starts with a quote instead."""
+        assert spreadsheet_text(text) == "'" + text
+
+    def test_plain_text_is_unchanged(self) -> None:
+        assert spreadsheet_text("文惠小学") == "文惠小学"
+
+
+class TestRectificationCsv:
+    def test_csv_opens_in_excel_and_is_inert(self, audited: Path) -> None:
+        """UTF-8 with BOM, Chinese headers, one row per finding, no cell starting a formula."""
+        raw = (audited / "rectification.csv").read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf")
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+        assert rows[0][:4] == ["序号", "问题编号", "区县", "乡镇"]
+        document = json.loads((audited / "findings.json").read_text(encoding="utf-8"))
+        assert len(rows) - 1 == len(document["findings"])
+        for row in rows[1:]:
+            for cell in row:
+                assert not cell.startswith(("=", "+", "-", "@")), cell
+        names = {row[5] for row in rows[1:]}
+        assert "'" + FORMULA_NAME in names and HOSTILE_NAME in names
+
+
+class TestMarkdownReport:
+    def test_embedded_text_cannot_inject_markup(self, audited: Path) -> None:
+        """HTML and table syntax in data are escaped in report.md."""
+        report = (audited / "report.md").read_text(encoding="utf-8")
+        assert "<script>" not in report
+        assert r"\<script\>alert(1)\</script\>" in report
+
+
+class TestFindingsJson:
+    def test_provenance_matches_the_inputs(self, audited: Path, tmp_path: Path) -> None:
+        """Inputs are listed with their sha256 and row counts, packs with theirs, tools with versions."""
+        document = json.loads((audited / "findings.json").read_text(encoding="utf-8"))
+        audit = document["audit"]
+        for item in audit["inputs"]:
+            data = (tmp_path / "audit" / item["file"]).read_bytes()
+            assert item["sha256"] == hashlib.sha256(data).hexdigest()
+            assert item["rows_read"] == item["rows_loaded"] + item["rows_rejected"]
+        assert audit["config"]["sha256"] == hashlib.sha256((tmp_path / "audit" / "audit.yaml").read_bytes()).hexdigest()
+        assert [p["id"] for p in audit["packs"]] == ["core"] and len(audit["packs"][0]["sha256"]) == 64
+        assert set(audit["tool"]) == {"inspector", "durable-rules", "python"}
+        assert document["summary"]["total"] == len(document["findings"]) == 2
+        assert document["summary"]["by_severity"] == {"critical": 1, "major": 1, "minor": 0}
+
+    def test_rule_table_accounts_for_every_entity(self, audited: Path) -> None:
+        """checked = passed + failed + not evaluated, for every rule."""
+        document = json.loads((audited / "findings.json").read_text(encoding="utf-8"))
+        for rule in document["rules"]:
+            assert rule["checked"] == rule["passed"] + rule["failed"] + rule["not_evaluated"], rule["id"]
+
+
+class TestAtomicWrite:
+    def test_a_crash_leaves_the_previous_file_whole(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """If writing fails before the rename, the old file is intact and no temp file is left."""
+        target = tmp_path / "findings.json"
+        atomic.write_atomic(target, b"old")
+
+        def crash(*_args: object) -> None:
+            raise OSError("disk full")
+
+        monkeypatch.setattr(os, "replace", crash)
+        with pytest.raises(OSError):
+            atomic.write_atomic(target, b"new" * 1000)
+        assert target.read_bytes() == b"old"
+        assert [p.name for p in tmp_path.iterdir()] == ["findings.json"]
