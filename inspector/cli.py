@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--fail-on", choices=list(SEVERITY_ORDER), help="存在该严重程度及以上的问题时以退出码 1 结束")
     audit.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR, help="规则包所在目录")
     audit.add_argument("--quiet", action="store_true", help="不显示进度")
+    audit.add_argument("--workers", type=int, help="规则评估的进程数（默认：大规模数据按 CPU 核数）")
     audit.set_defaults(handler=_audit)
 
     explain = commands.add_parser("explain", help="说明一条问题为何成立", description="说明一条问题：规则、依据、条件、观测值、阈值和输入行。")
@@ -61,7 +62,10 @@ def _audit(args: argparse.Namespace) -> int:
 
     out_dir = args.out or Path("out") / args.folder.resolve().name
     with progress_printer(enabled=not args.quiet) as progress:
-        result = run_audit(args.folder, packs=args.packs, keep_going=args.keep_going, rules_dir=args.rules, progress=progress)
+        result = run_audit(
+            args.folder, packs=args.packs, keep_going=args.keep_going, rules_dir=args.rules, progress=progress,
+            workers=args.workers,
+        )
         written = write_outputs(result, out_dir, keep_going=args.keep_going)
     _print_summary(result, out_dir, written)
     if args.fail_on:

@@ -64,6 +64,9 @@ class _ProblemsError(InspectorError):
         self.problems: tuple[Problem, ...] = tuple(sorted(problems))
         super().__init__(self.render())
 
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.problems,))
+
     def render(self) -> str:
         lines = [f"{self.headline}（共 {len(self.problems)} 处）："]
         lines.extend(str(p) for p in self.problems)
@@ -88,6 +91,7 @@ class EngineError(InspectorError):
     exit_code = 3
 
     def __init__(self, message: str, *, session: str = "", detail: str = "") -> None:
+        self.message = message
         self.session = session
         self.detail = detail
         text = f"规则引擎错误：{message}"
@@ -96,6 +100,14 @@ class EngineError(InspectorError):
         if detail:
             text += f"\n{detail}"
         super().__init__(text)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # raised in forked workers and re-raised in the parent: rebuild from the parts
+        return (_engine_error, (self.message, self.session, self.detail))
+
+
+def _engine_error(message: str, session: str, detail: str) -> EngineError:
+    return EngineError(message, session=session, detail=detail)
 
 
 class UsageError(InspectorError):

@@ -90,6 +90,16 @@ class TestCityScale:
         assert {e for o in outcomes for e in (*o.failed, *o.passed, *o.gaps)} == in_scope
 
 
+class TestParallelEvaluation:
+    def test_forked_workers_give_the_same_verdicts(self, case_result: AuditResult) -> None:
+        """Evaluating in 3 processes (each its own engine) equals evaluating in one."""
+        forked = run_audit(CASE, workers=3)
+        for rule_id, outcome in case_result.outcomes.items():
+            other = forked.outcomes[rule_id]
+            assert (other.failed, other.passed, other.gaps) == (outcome.failed, outcome.passed, outcome.gaps), rule_id
+        assert [f.as_dict() for f in forked.findings] == [f.as_dict() for f in case_result.findings]
+
+
 class TestDeterminism:
     def test_same_inputs_give_byte_identical_outputs(self, tmp_path: Path) -> None:
         """Two audits of the same folder, from different places, write the same bytes."""

@@ -7,6 +7,9 @@ teachers), and per chunk of counties, so no session comes near the engine's hash
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -15,6 +18,7 @@ from .durable_adapter import DurableEvaluator, EngineRule
 from .entities import Entity, EntityStore
 
 MAX_SESSION_FACTS = 5000
+PARALLEL_FROM = 50_000  # entity facts from which forking workers pays for itself
 VERDICTS = ("fail", "pass", "gap")
 
 
@@ -48,22 +52,68 @@ def engine_rules(rules: Sequence[CompiledRule]) -> list[EngineRule]:
     return result
 
 
-def _partitions(store: EntityStore, kinds: set[str]) -> Iterator[tuple[str, list[Entity]]]:
+def _partitions(
+    store: EntityStore, kinds: set[str], school_ids: Sequence[str], counties: bool
+) -> Iterator[tuple[str, list[Entity]]]:
     school_kinds = [k for k in ("school", "class", "teacher") if k in kinds]
     if school_kinds:
-        for school_id in store.school_ids():
+        for school_id in school_ids:
             entities = [e for kind in school_kinds for e in store.of_school(kind, school_id)]
             for start in range(0, len(entities), MAX_SESSION_FACTS):
                 yield f"school:{school_id}:{start}", entities[start : start + MAX_SESSION_FACTS]
-    if "county" in kinds:
-        counties = list(store.iter_kind("county"))
-        for start in range(0, len(counties), MAX_SESSION_FACTS):
-            yield f"county:{start}", counties[start : start + MAX_SESSION_FACTS]
+    if counties and "county" in kinds:
+        entities = list(store.iter_kind("county"))
+        for start in range(0, len(entities), MAX_SESSION_FACTS):
+            yield f"county:{start}", entities[start : start + MAX_SESSION_FACTS]
+
+
+def _run(
+    rules: Sequence[CompiledRule], store: EntityStore, school_ids: Sequence[str], counties: bool, label: str,
+    progress: Progress | None = None,
+) -> list[tuple[str, str]]:
+    """Evaluate some schools' entities (and the counties') in this process: (engine rule, fact id) matches."""
+    kinds = {rule.spec.applies_to for rule in rules}
+    matches: list[tuple[str, str]] = []
+    with DurableEvaluator(engine_rules(rules), label=label) as evaluator:
+        paths = {kind: evaluator.fields(kind) for kind in kinds}
+        total = len(school_ids) + 1
+        for done, (partition, entities) in enumerate(_partitions(store, kinds, school_ids, counties), start=1):
+            facts = [(e.kind, e.id, e.values.pick(paths[e.kind])) for e in entities]
+            matches.extend(evaluator.evaluate(partition, facts))
+            if progress is not None:
+                progress(min(done, total), total)
+    return matches
+
+
+_FORKED: tuple[Sequence[CompiledRule], EntityStore, list[list[str]], str] | None = None
+
+
+def _worker(index: int) -> list[tuple[str, str]]:
+    """A forked worker: its share of the schools, read from the parent's memory, not pickled."""
+    assert _FORKED is not None
+    rules, store, groups, label = _FORKED
+    return _run(rules, store, groups[index], index == 0, f"{label}w{index}")
+
+
+def default_workers(store: EntityStore) -> int:
+    """Processes worth forking: one per core for large audits on Linux, else one."""
+    override = os.environ.get("INSPECTOR_WORKERS")
+    if override:
+        return max(1, int(override))
+    facts = len(store.schools) + sum(len(v) for v in store.classes_by_school.values())
+    if sys.platform != "linux" or facts < PARALLEL_FROM:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
 
 
 def evaluate(book: RuleBook, store: EntityStore, missing_kinds: Sequence[str] = (), *,
-             label: str = "audit", progress: Progress | None = None) -> dict[str, RuleOutcome]:
-    """Evaluate every rule on the engine; rules whose data files are absent are skipped, with why."""
+             label: str = "audit", progress: Progress | None = None, workers: int | None = None) -> dict[str, RuleOutcome]:
+    """Evaluate every rule on the engine; rules whose data files are absent are skipped, with why.
+
+    durable_rules is not thread-safe, so large audits fork processes, each with its own engine,
+    over interleaved shares of the schools; the matches are merged (sets: order-free).
+    """
+    global _FORKED
     outcomes = {rule.id: RuleOutcome(rule) for rule in book.rules}
     runnable: list[CompiledRule] = []
     for rule in book.rules:
@@ -74,17 +124,22 @@ def evaluate(book: RuleBook, store: EntityStore, missing_kinds: Sequence[str] = 
             runnable.append(rule)
     if not runnable:
         return outcomes
-    kinds = {rule.spec.applies_to for rule in runnable}
-    total = len(store.school_ids()) + 1
-    with DurableEvaluator(engine_rules(runnable), label=label[:16] or "audit") as evaluator:
-        paths = {kind: evaluator.fields(kind) for kind in kinds}
-        for done, (partition, entities) in enumerate(_partitions(store, kinds), start=1):
-            facts = [(e.kind, e.id, e.values.pick(paths[e.kind])) for e in entities]
-            for name, fact_id in evaluator.evaluate(partition, facts):
-                rule_id, verdict = name.rsplit("|", 1)
-                entity_id = fact_id.split(":", 1)[1]
-                outcome = outcomes[rule_id]
-                {"fail": outcome.failed, "pass": outcome.passed, "gap": outcome.gaps}[verdict].add(entity_id)
-            if progress is not None:
-                progress(min(done, total), total)
+    label = label[:16] or "audit"
+    school_ids = store.school_ids()
+    count = workers if workers is not None else default_workers(store)
+    if count > 1:
+        _FORKED = (runnable, store, [school_ids[i::count] for i in range(count)], label)
+        try:
+            with multiprocessing.get_context("fork").Pool(count) as pool:
+                matches = [m for part in pool.map(_worker, range(count)) for m in part]
+        finally:
+            _FORKED = None
+        if progress is not None:
+            progress(1, 1)
+    else:
+        matches = _run(runnable, store, school_ids, True, label, progress)
+    for name, fact_id in matches:
+        rule_id, verdict = name.rsplit("|", 1)
+        outcome = outcomes[rule_id]
+        {"fail": outcome.failed, "pass": outcome.passed, "gap": outcome.gaps}[verdict].add(fact_id.split(":", 1)[1])
     return outcomes

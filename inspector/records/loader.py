@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from typing_extensions import NotRequired, TypedDict
 
-from annotated_types import Ge, MinLen
+from annotated_types import Ge
 from pydantic import BeforeValidator, TypeAdapter, ValidationError
 
 from ..errors import Problem
@@ -100,7 +100,8 @@ class _Source:
 
 
 _PARSERS: dict[str, Any] = {
-    "text": Annotated[str, BeforeValidator(values.parse_text), MinLen(1)],
+    # blank cells never reach validation (they are absent), so text needs no length check
+    "text": Annotated[str, BeforeValidator(values.parse_text)],
     "int": Annotated[int, BeforeValidator(values.parse_int)],
     "float": Annotated[float, BeforeValidator(values.parse_float)],
     "bool": Annotated[bool, BeforeValidator(values.parse_bool)],
@@ -241,11 +242,17 @@ def _load_table(source: _Source, problems: list[Problem], into: _KindLoad) -> tu
     adapter = _adapter(kind)
     id_columns = {c.name for c in kind.columns if c.unique or c.references}
     width = len(table.header)
+    # per column index: (canonical name or None, is an id, extra header or None)
+    plan = [
+        (mapped[i].name, mapped[i].name in id_columns, None) if i in mapped else (None, False, extras.get(i))
+        for i in range(width)
+    ]
+    defaults = [(c.name, c.default) for c in kind.columns if c.default is not None]
     for number, cells in table.rows:
         raw: dict[str, Any] = {}
         extra: dict[str, str] = {}
         for index, cell in enumerate(cells):
-            if cell is None or (isinstance(cell, str) and not cell.strip()):
+            if cell is None or (cell.__class__ is str and (not cell or cell.isspace())):
                 continue
             if index >= width:
                 problems.append(
@@ -253,24 +260,24 @@ def _load_table(source: _Source, problems: list[Problem], into: _KindLoad) -> tu
                 )
                 rejected.add(number)
                 break
-            column = mapped.get(index)
-            if column is not None:
-                raw[column.name] = values.normalize_text(cell) if column.name in id_columns else cell
-            elif index in extras:
-                extra[extras[index]] = values.parse_text(cell)
+            name, is_id, extra_name = plan[index]
+            if name is not None:
+                raw[name] = values.normalize_text(cell) if is_id else cell
+            elif extra_name is not None:
+                extra[extra_name] = values.parse_text(cell)
         else:
             try:
                 parsed = adapter.validate_python(raw)
             except ValidationError as exc:
                 for error in exc.errors():
                     name = str(error["loc"][0]) if error["loc"] else ""
-                    label = headers.get(name) or kind.by_name[name].label if name in kind.by_name else name
+                    label = headers.get(name) or (kind.by_name[name].label if name in kind.by_name else name)
                     problems.append(Problem(table.source, number, label, error["type"], message_for(error)))
                 rejected.add(number)
                 continue
-            for column in kind.columns:
-                if column.default is not None and column.name not in parsed:
-                    parsed[column.name] = column.default
+            for name, default in defaults:
+                if name not in parsed:
+                    parsed[name] = default
             into.records.append(Record(kind.name, parsed, extra, RowRef(table.source, number)))
     return headers, tuple(extras.values())
 

@@ -39,10 +39,6 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _blank(cell: Cell) -> bool:
-    return cell is None or (isinstance(cell, str) and not cell.strip())
-
-
 def read_csv(path: Path, source: str) -> Table:
     """Read a CSV file: UTF-8 (BOM or not); GB18030, as Excel on Chinese Windows saves it, is accepted too."""
     raw = path.read_bytes()
@@ -92,7 +88,7 @@ def _table(source: str, rows: Iterator[tuple[int, tuple[Cell, ...]]], encoding: 
     header: tuple[str, ...] | None = None
     body: list[tuple[int, tuple[Cell, ...]]] = []
     for number, cells in rows:
-        if all(_blank(c) for c in cells):
+        if not any(c is not None and (c.__class__ is not str or (c and not c.isspace())) for c in cells):
             continue
         if header is None:
             if number != 1:

@@ -16,6 +16,10 @@ from pydantic_core import PydanticCustomError
 
 _TRUE = frozenset({"true", "1", "yes", "y", "是", "有", "t"})
 _FALSE = frozenset({"false", "0", "no", "n", "否", "无", "f"})
+_BOOL_EXACT = {
+    **{w: True for w in ("是", "true", "True", "TRUE", "1", "Y", "y", "yes", "Yes")},
+    **{w: False for w in ("否", "false", "False", "FALSE", "0", "N", "n", "no", "No")},
+}
 _DATE_PATTERNS = (
     re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
     re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
@@ -83,6 +87,9 @@ def parse_float(value: object) -> float:
 
 
 def parse_bool(value: object) -> bool:
+    exact = _BOOL_EXACT.get(value) if value.__class__ is str else None
+    if exact is not None:
+        return exact
     if isinstance(value, bool):
         return value
     if isinstance(value, (int, float)) and value in (0, 1):
@@ -123,6 +130,9 @@ def enum_parser(codes: Mapping[str, str]) -> Callable[[object], str]:
     allowed = "、".join(f"{word}（{code}）" for code, word in codes.items())
 
     def parse(value: object) -> str:
+        exact = lookup.get(value) if value.__class__ is str else None  # type: ignore[call-overload]
+        if exact is not None:
+            return exact
         text = normalize_text(value)
         code = lookup.get(text) or lookup.get(text.lower())
         if code is None:
