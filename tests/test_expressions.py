@@ -120,7 +120,8 @@ class TestParserStructure:
     def test_multiplication_binds_tighter_than_addition(self) -> None:
         """`a + b * 2 > 3` compares `a + (b * 2)` with 3."""
         tree = s.parse("a + b * 2 > 3")
-        expected = s.Compare(0, ">", s.Arith(0, "+", s.Name(0, "a"), s.Arith(0, "*", s.Name(0, "b"), s.Literal(0, 2))), s.Literal(0, 3))
+        product = s.Arith(0, "*", s.Name(0, "b"), s.Literal(0, 2))
+        expected = s.Compare(0, ">", s.Arith(0, "+", s.Name(0, "a"), product), s.Literal(0, 3))
         assert tree == expected
         assert tree.offset == 10  # type: ignore[attr-defined]
 
@@ -130,7 +131,8 @@ class TestParserStructure:
 
     def test_parentheses_override_precedence(self) -> None:
         """`(a or b) and c` keeps the `or` together."""
-        assert s.parse("(a or b) and c") == s.BoolOp(0, "and", (s.BoolOp(0, "or", (s.Name(0, "a"), s.Name(0, "b"))), s.Name(0, "c")))
+        either = s.BoolOp(0, "or", (s.Name(0, "a"), s.Name(0, "b")))
+        assert s.parse("(a or b) and c") == s.BoolOp(0, "and", (either, s.Name(0, "c")))
 
 
 class TestParserMembership:
@@ -195,7 +197,8 @@ class TestParserAtoms:
 
     def test_subtracting_a_negative_number(self) -> None:
         """`a - -1` subtracts the constant -1."""
-        assert s.parse("a - -1 > 0").left == s.Arith(0, "-", s.Name(0, "a"), s.Literal(0, -1))  # type: ignore[attr-defined]
+        tree = s.parse("a - -1 > 0")
+        assert tree.left == s.Arith(0, "-", s.Name(0, "a"), s.Literal(0, -1))  # type: ignore[attr-defined]
 
     def test_negated_name_is_a_negation(self) -> None:
         """`-b` on a name stays a `Negate` node."""
@@ -277,7 +280,8 @@ class TestConstantFolding:
 
     def test_bool_field_is_a_condition(self) -> None:
         """A bool field alone means `field == true`."""
-        assert real("full_time", "teacher") == Cmp("==", Field(REAL["teacher"].fields["full_time"]), Const(True, "bool"))
+        full_time = Field(REAL["teacher"].fields["full_time"])
+        assert real("full_time", "teacher") == Cmp("==", full_time, Const(True, "bool"))
 
     def test_division_by_constant_zero_is_an_error(self) -> None:
         """`size / 0` is rejected at the divisor."""
@@ -381,7 +385,8 @@ class TestNames:
 
     def test_optional_field_in_scope_is_allowed_inside_exists(self) -> None:
         """`exists(license_no)` is allowed in a scope."""
-        assert real("exists(license_no)", "school", optional=False) == Present(Field(REAL["school"].fields["license_no"]))
+        license_no = Field(REAL["school"].fields["license_no"])
+        assert real("exists(license_no)", "school", optional=False) == Present(license_no)
 
     def test_type_mismatch(self) -> None:
         """A number compared with text is an error at the operator."""
@@ -463,7 +468,8 @@ class TestNormalize:
         """`s in params.names` is an AnyOf of equalities; its negation an All of inequalities."""
         cond = hand("s in params.names")
         assert normalize(cond) == AnyOf((FieldTest("s", "==", text("p")), FieldTest("s", "==", text("r"))))
-        assert normalize(cond, positive=False) == All((FieldTest("s", "!=", text("p")), FieldTest("s", "!=", text("r"))))
+        outside = All((FieldTest("s", "!=", text("p")), FieldTest("s", "!=", text("r"))))
+        assert normalize(cond, positive=False) == outside
 
     def test_empty_membership_is_false(self) -> None:
         """`s in []` is always false."""
@@ -681,7 +687,9 @@ def evaluate(formula: Formula, fact: Mapping[str, object]) -> bool:
     if isinstance(formula, AnyOf):
         return any(evaluate(item, fact) for item in formula.items)
     assert isinstance(formula, FieldTest)
-    return formula.path in fact and fold(formula.op, fact[formula.path], operand(formula.rhs, fact))  # type: ignore[arg-type]
+    if formula.path not in fact:
+        return False
+    return fold(formula.op, fact[formula.path], operand(formula.rhs, fact))  # type: ignore[arg-type]
 
 
 def operand(value: object, fact: Mapping[str, object]) -> object:

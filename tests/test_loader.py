@@ -1,0 +1,741 @@
+"""Loading an audit folder: value spellings, headers, files, cross-row checks and audit.yaml."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from inspector.errors import DataError, Problem
+from inspector.records import values
+from inspector.records.config import AuditConfig, load_config
+from inspector.records.loader import Dataset, RowRef, load_dataset
+from inspector.records.schema import SCHOOL_TYPES
+
+CONFIG = AuditConfig(name="测试督导", as_of=dt.date(2025, 12, 1), region="柳州市")
+SCHOOLS_HEADER = "学校代码,学校名称,区县,乡镇,办学类型,办学性质"
+SCHOOLS = SCHOOLS_HEADER + "\nS1,文惠小学,城中区,城中街道,小学,公办\n"
+SCHOOL_HEADER_ROW = ["学校代码", "学校名称", "区县", "乡镇", "办学类型", "办学性质", "许可证有效期至"]
+CLASSES_HEADER = "班级代码,学校代码,年级,班额"
+
+
+def write(folder: Path, files: Mapping[str, str | bytes]) -> Path:
+    """Write text files as UTF-8 (no BOM) and bytes as given."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        if isinstance(content, bytes):
+            (folder / name).write_bytes(content)
+        else:
+            (folder / name).write_text(content, encoding="utf-8")
+    return folder
+
+
+def load(folder: Path) -> Dataset:
+    return load_dataset(folder, CONFIG)
+
+
+def load_files(tmp_path: Path, files: Mapping[str, str | bytes]) -> Dataset:
+    return load(write(tmp_path / "audit", files))
+
+
+def where(problems: Sequence[Problem]) -> list[tuple[str, int, str, str]]:
+    """Each problem as (file, row, field, code)."""
+    return [(p.file, p.line, p.field, p.code) for p in problems]
+
+
+def counts(dataset: Dataset) -> dict[str, tuple[int, int, int]]:
+    """(rows read, loaded, rejected) per input table."""
+    return {i.source: (i.rows_read, i.rows_loaded, i.rows_rejected) for i in dataset.inputs}
+
+
+def workbook(path: Path, sheets: Mapping[str, Sequence[Sequence[object]]]) -> Path:
+    """An .xlsx with one sheet per item, in order; an empty row list leaves the sheet empty."""
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(list(row))
+    book.save(path)
+    return path
+
+
+def force_float_cells(path: Path, *numbers: str) -> None:
+    """Store the given integer number cells as `45.0`: openpyxl then reads them back as floats."""
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    for number in numbers:
+        sheet, found = re.subn(rf'(t="n"><v>){number}(</v>)', rf"\g<1>{number}.0\g<2>", sheet)
+        assert found, number
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def teachers_csv(column: str, cells: Sequence[str]) -> str:
+    """A teachers table with one row per cell of `column` (teacher T1, T2, … at school S1)."""
+    rows = [f"T{i},S1,2020,{cell}" for i, cell in enumerate(cells, start=1)]
+    return "\n".join([f"teacher_id,school_id,hire_year,{column}", *rows]) + "\n"
+
+
+# -- value spellings -------------------------------------------------------------------------------
+
+
+class TestBooleans:
+    TRUE = ["true", "TRUE", "True", "1", "yes", "Yes", "是", "Y", "y", "有", " 是 ", "ｙ"]
+    FALSE = ["false", "FALSE", "0", "no", "NO", "否", "N", "n", "无"]
+
+    @pytest.mark.parametrize("spelling", TRUE)
+    def test_true_spellings(self, spelling: str) -> None:
+        """Every spelling of yes parses as True."""
+        assert values.parse_bool(spelling) is True
+
+    @pytest.mark.parametrize("spelling", FALSE)
+    def test_false_spellings(self, spelling: str) -> None:
+        """Every spelling of no parses as False."""
+        assert values.parse_bool(spelling) is False
+
+    def test_spellings_through_the_loader(self, tmp_path: Path) -> None:
+        """A teachers table holding each spelling loads the matching booleans."""
+        spellings = self.TRUE + self.FALSE
+        teachers = teachers_csv("has_certificate", spellings)
+        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "teachers.csv": teachers})
+        assert dataset.problems == []
+        loaded = [r.values["has_certificate"] for r in dataset.records["teachers"]]
+        assert loaded == [True] * len(self.TRUE) + [False] * len(self.FALSE)
+
+    def test_invalid_spelling_is_located(self, tmp_path: Path) -> None:
+        """`maybe` is rejected at its row and column with code bool_parsing."""
+        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "teachers.csv": teachers_csv("是否专任教师", ["是", "maybe"])})
+        assert where(dataset.problems) == [("teachers.csv", 3, "是否专任教师", "bool_parsing")]
+        assert dataset.problems[0].message == "应为是/否（是、否、Y、N、1、0、true、false）：“maybe”"
+        assert counts(dataset)["teachers.csv"] == (2, 1, 1)
+
+    def test_absent_bool_takes_its_default(self, tmp_path: Path) -> None:
+        """A blank `full_time` cell defaults to True; a blank optional bool stays absent."""
+        teachers = teachers_csv("full_time,has_certificate", [","])
+        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "teachers.csv": teachers})
+        (record,) = dataset.records["teachers"]
+        assert record.values["full_time"] is True
+        assert "has_certificate" not in record.values
+
+
+class TestDates:
+    @pytest.mark.parametrize(
+        "spelling", ["2025-12-31", "2025/12/31", "2025年12月31日", "2025.12.31", "２０２５－１２－３１", " 2025-12-31 "]
+    )
+    def test_spellings(self, spelling: str) -> None:
+        """ISO, slashes, dots, Chinese and full-width spellings are the same date."""
+        assert values.parse_date(spelling) == dt.date(2025, 12, 31)
+
+    def test_single_digit_month_and_day(self) -> None:
+        """`2025/3/1` and `2025年3月1日` are accepted."""
+        assert values.parse_date("2025/3/1") == values.parse_date("2025年3月1日") == dt.date(2025, 3, 1)
+
+    def test_through_the_loader(self, tmp_path: Path) -> None:
+        """Licence dates in a schools CSV load as dates; an impossible one is rejected where it is."""
+        text = (
+            SCHOOLS_HEADER + ",许可证有效期至\n"
+            "K1,甲园,城中区,城中街道,幼儿园,民办,2025-12-31\n"
+            "K2,乙园,城中区,城中街道,幼儿园,民办,2025/12/31\n"
+            "K3,丙园,城中区,城中街道,幼儿园,民办,2025年12月31日\n"
+            "K4,丁园,城中区,城中街道,幼儿园,民办,2025年2月30日\n"
+            "K5,戊园,城中区,城中街道,幼儿园,民办,31/12/2025\n"
+        )
+        dataset = load_files(tmp_path, {"schools.csv": text})
+        assert [r.values["license_valid_until"] for r in dataset.records["schools"]] == [dt.date(2025, 12, 31)] * 3
+        assert where(dataset.problems) == [
+            ("schools.csv", 5, "许可证有效期至", "date_parsing"),
+            ("schools.csv", 6, "许可证有效期至", "date_parsing"),
+        ]
+        assert dataset.problems[0].message == "日期无法识别（应如 2025-12-31、2025/12/31 或 2025年12月31日）：“2025年2月30日”"
+
+    def test_native_excel_date_cells(self, tmp_path: Path) -> None:
+        """A date cell of a workbook (a datetime to openpyxl) loads as a date."""
+        folder = tmp_path / "audit"
+        folder.mkdir()
+        workbook(folder / "schools.xlsx", {"Sheet1": [
+            SCHOOL_HEADER_ROW,
+            ["K1", "甲园", "城中区", "城中街道", "幼儿园", "民办", dt.datetime(2026, 3, 1)],
+            ["K2", "乙园", "城中区", "城中街道", "幼儿园", "民办", dt.date(2024, 8, 31)],
+        ]})
+        dataset = load(folder)
+        assert dataset.problems == []
+        dates = [r.values["license_valid_until"] for r in dataset.records["schools"]]
+        assert dates == [dt.date(2026, 3, 1), dt.date(2024, 8, 31)]
+
+
+class TestEnums:
+    @pytest.mark.parametrize(
+        "spelling", ["primary", "PRIMARY", "Primary", "小学", " 小学 ", "\u3000小学\u3000", "ｐｒｉｍａｒｙ", "\tprimary"]
+    )
+    def test_code_or_word(self, spelling: str) -> None:
+        """The English code (any case), the Chinese word and their padded or full-width forms give the code."""
+        assert values.enum_parser(SCHOOL_TYPES)(spelling) == "primary"
+
+    def test_through_the_loader(self, tmp_path: Path) -> None:
+        """School types and ownerships given as codes or words load as codes."""
+        text = (
+            SCHOOLS_HEADER + "\n"
+            "S1,甲,城中区,城中街道,primary,public\n"
+            "S2,乙,城中区,城中街道,初级中学,民办\n"
+            "S3,丙,城中区,城中街道, 九年一贯制学校 ,PUBLIC\n"
+            "S4,丁,城中区,城中街道,ｖｏｃａｔｉｏｎａｌ,公办\n"
+        )
+        dataset = load_files(tmp_path, {"schools.csv": text})
+        assert dataset.problems == []
+        got = [(r.values["type"], r.values["ownership"]) for r in dataset.records["schools"]]
+        assert got == [("primary", "public"), ("junior", "private"), ("nine_year", "public"), ("vocational", "public")]
+
+    def test_unknown_value_lists_the_allowed_ones(self, tmp_path: Path) -> None:
+        """`大学` is no school type: the problem lists each word with its code."""
+        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS_HEADER + "\nS1,甲,城中区,城中街道,大学,公办\n"})
+        assert where(dataset.problems) == [("schools.csv", 2, "办学类型", "enum")]
+        message = dataset.problems[0].message
+        assert message.startswith("取值“大学”不在允许范围内，允许：幼儿园（kindergarten）、小学（primary）")
+        assert "特殊教育学校（special）" in message
+
+
+class TestGrades:
+    @pytest.mark.parametrize(
+        ("spelling", "grade"),
+        [
+            ("1", "1"), ("12", "12"), ("３", "3"), ("三年级", "3"), ("3年级", "3"), ("十二年级", "12"),
+            ("初一", "7"), ("初三", "9"), ("高一", "10"), ("高三", "12"),
+            ("小班", "小班"), ("中班", "中班"), ("大班", "大班"), ("混合班", "混合班"), (" 大班 ", "大班"),
+            (3, "3"), (3.0, "3"),
+        ],
+    )
+    def test_spellings(self, spelling: object, grade: str) -> None:
+        """Numbers, Chinese grade words and kindergarten class levels are accepted."""
+        assert values.parse_grade(spelling) == grade
+
+    def test_through_the_loader(self, tmp_path: Path) -> None:
+        """Grades 0 and 13 and an unknown word are rejected; valid grades load as text."""
+        text = (
+            CLASSES_HEADER + "\n"
+            "C1,S1,三年级,40\nC2,S1,初一,40\nC3,S1,小班,20\nC4,S1,0,40\nC5,S1,13,40\nC6,S1,高四,40\n"
+        )
+        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "classes.csv": text})
+        assert [r.values["grade"] for r in dataset.records["classes"]] == ["3", "7", "小班"]
+        assert where(dataset.problems) == [
+            ("classes.csv", 5, "年级", "grade"),
+            ("classes.csv", 6, "年级", "grade"),
+            ("classes.csv", 7, "年级", "grade"),
+        ]
+        assert [p.message for p in dataset.problems[:2]] == ["年级应在 1–12 之间：0", "年级应在 1–12 之间：13"]
+        assert dataset.problems[2].message.startswith("年级应为 1–12（或 一年级、初一、高一 等）或 小班、中班、大班、混合班")
+
+
+class TestIntegers:
+    @pytest.mark.parametrize(
+        ("cell", "number"),
+        [("45", 45), ("４５", 45), ("45.0", 45), (" 45 ", 45), ("1,234", 1234), (45.0, 45), (45, 45)],
+    )
+    def test_spellings(self, cell: object, number: int) -> None:
+        """Integral text, full-width digits and integral floats are integers."""
+        assert values.parse_int(cell) == number
+
+    def test_through_the_loader(self, tmp_path: Path) -> None:
+        """Class sizes `４５` and `45.0` load as 45; `45.5`, `四十` and a negative size are rejected."""
+        text = CLASSES_HEADER + "\nC1,S1,3,４５\nC2,S1,3,45.0\nC3,S1,3,45.5\nC4,S1,3,四十\nC5,S1,3,-1\n"
+        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "classes.csv": text})
+        assert [r.values["size"] for r in dataset.records["classes"]] == [45, 45]
+        assert where(dataset.problems) == [
+            ("classes.csv", 4, "班额", "int_parsing"),
+            ("classes.csv", 5, "班额", "int_parsing"),
+            ("classes.csv", 6, "班额", "greater_than_equal"),
+        ]
+        assert [p.message for p in dataset.problems] == ["应为整数：“45.5”", "应为整数：“四十”", "不能小于 0：“-1”"]
+
+    def test_float_cells_of_a_workbook(self, tmp_path: Path) -> None:
+        """An xlsx cell holding 45.0 loads as 45; one holding 45.5 is rejected."""
+        folder = tmp_path / "audit"
+        write(folder, {"schools.csv": SCHOOLS})
+        path = workbook(folder / "classes.xlsx", {"班级": [
+            ["班级代码", "学校代码", "年级", "班额"], ["C1", "S1", 3, 45], ["C2", "S1", 3, 45.5],
+        ]})
+        force_float_cells(path, "45")
+        dataset = load(folder)
+        assert [r.values["size"] for r in dataset.records["classes"]] == [45]
+        assert where(dataset.problems) == [("classes.xlsx[班级]", 3, "班额", "int_parsing")]
+        assert dataset.problems[0].message == "应为整数：45.5"
+
+    def test_minimum_hire_year(self, tmp_path: Path) -> None:
+        """A hire year before 1900 is rejected with the minimum."""
+        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "teachers.csv": "教师编号,学校代码,入职年份\nT1,S1,1899\n"})
+        assert where(dataset.problems) == [("teachers.csv", 2, "入职年份", "greater_than_equal")]
+        assert dataset.problems[0].message == "不能小于 1900：“1899”"
+
+    @pytest.mark.xfail(
+        strict=True,
+        raises=AssertionError,
+        reason=(
+            "id columns are normalised with normalize_text (str(4502000001.0) == '4502000001.0') before "
+            "parse_text's float handling can run"
+        ),
+    )
+    def test_numeric_ids_stored_as_floats(self, tmp_path: Path) -> None:
+        """Ids that a workbook stores as 4502000001.0 match the same ids written as text elsewhere."""
+        folder = tmp_path / "audit"
+        write(folder, {"schools.csv": SCHOOLS_HEADER + "\n4502000001,文惠小学,城中区,城中街道,小学,公办\n"})
+        rows = [["班级代码", "学校代码", "年级", "班额"], [77, 4502000001, 3, 40]]
+        path = workbook(folder / "classes.xlsx", {"班级": rows})
+        force_float_cells(path, "77", "4502000001")
+        dataset = load(folder)
+        assert dataset.problems == []
+        assert dataset.records["classes"][0].values["class_id"] == "77"
+        assert dataset.records["classes"][0].values["school_id"] == "4502000001"
+
+
+# -- headers ---------------------------------------------------------------------------------------
+
+
+class TestHeaders:
+    def test_canonical_english_headers_ignore_case(self, tmp_path: Path) -> None:
+        """`SCHOOL_ID`, `Name` … map onto the columns and are kept as written."""
+        text = "SCHOOL_ID,Name,County,township,TYPE,Ownership\nS1,甲,城中区,城中街道,primary,public\n"
+        dataset = load_files(tmp_path, {"schools.csv": text})
+        assert dataset.problems == []
+        assert dataset.records["schools"][0].values["school_id"] == "S1"
+        assert dataset.inputs[0].headers["school_id"] == "SCHOOL_ID"
+
+    def test_chinese_headers(self, tmp_path: Path) -> None:
+        """Chinese labels map onto the canonical columns."""
+        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS})
+        assert dataset.records["schools"][0].values == {
+            "school_id": "S1", "name": "文惠小学", "county": "城中区", "township": "城中街道",
+            "type": "primary", "ownership": "public",
+        }
+        assert dataset.inputs[0].headers["type"] == "办学类型"
+
+    def test_missing_required_column_rejects_the_table_once(self, tmp_path: Path) -> None:
+        """Without `班额`, one problem at row 1 says how many rows were not loaded; blank rows are not counted."""
+        text = "班级代码,学校代码,年级\nC1,S1,3\n\nC2,S1,4\n,,\nC3,S1,5\n"
+        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "classes.csv": text})
+        assert where(dataset.problems) == [("classes.csv", 1, "班额", "column_missing")]
+        assert dataset.problems[0].message == "缺少必填列“班额”（size），本表 3 行均未载入"
+        assert counts(dataset)["classes.csv"] == (3, 0, 3)
+        assert dataset.records["classes"] == []
+
+    def test_duplicate_header_rejects_the_table(self, tmp_path: Path) -> None:
+        """`name` and `学校名称` are the same column: one problem at the second, every row rejected."""
+        text = SCHOOLS_HEADER + ",name\nS1,甲,城中区,城中街道,小学,公办,乙\nS2,丙,城中区,城中街道,小学,公办,丁\n"
+        dataset = load_files(tmp_path, {"schools.csv": text})
+        assert where(dataset.problems) == [("schools.csv", 1, "name", "header_duplicate")]
+        assert dataset.problems[0].message == "列重复：与第 2 列表示同一字段"
+        assert counts(dataset)["schools.csv"] == (2, 0, 2)
+
+    def test_blank_header_cell(self, tmp_path: Path) -> None:
+        """A blank header between named ones is reported at row 1 by its column number."""
+        text = "学校代码,学校名称,,区县,乡镇,办学类型,办学性质\nS1,甲,,城中区,城中街道,小学,公办\n"
+        dataset = load_files(tmp_path, {"schools.csv": text})
+        assert where(dataset.problems) == [("schools.csv", 1, "第 3 列", "header_blank")]
+        assert dataset.problems[0].message == "表头为空：请填写列名或删除该列"
+        assert counts(dataset)["schools.csv"] == (1, 1, 0)
+
+    def test_trailing_blank_headers_are_trimmed(self, tmp_path: Path) -> None:
+        """Empty header cells after the last named one are not a problem."""
+        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS_HEADER + ",,\nS1,甲,城中区,城中街道,小学,公办,,\n"})
+        assert dataset.problems == []
+        assert counts(dataset)["schools.csv"] == (1, 1, 0)
+
+    def test_cell_beyond_the_header(self, tmp_path: Path) -> None:
+        """A non-blank cell right of the last header rejects its row, naming the column."""
+        text = SCHOOLS + "S2,乙,城中区,城中街道,小学,公办,,备注\n"
+        dataset = load_files(tmp_path, {"schools.csv": text})
+        assert where(dataset.problems) == [("schools.csv", 3, "第 8 列", "cell_without_header")]
+        assert dataset.problems[0].message == "该列有数据但没有表头"
+        assert counts(dataset)["schools.csv"] == (2, 1, 1)
+
+    def test_extra_columns_are_kept_with_their_header(self, tmp_path: Path) -> None:
+        """Unknown columns are kept as text in `.extra` and listed for the kind."""
+        text = SCHOOLS_HEADER + ",校长,在校生\nS1,甲,城中区,城中街道,小学,公办,张三,1200\nS2,乙,城中区,城中街道,小学,公办,,\n"
+        dataset = load_files(tmp_path, {"schools.csv": text})
+        assert dataset.problems == []
+        assert [r.extra for r in dataset.records["schools"]] == [{"校长": "张三", "在校生": "1200"}, {}]
+        assert dataset.inputs[0].extra_columns == ("校长", "在校生")
+        assert dataset.extra_columns["schools"] == ("在校生", "校长")
+        assert "校长" not in dataset.records["schools"][0].values
+
+
+# -- row accounting --------------------------------------------------------------------------------
+
+
+class TestRowAccounting:
+    def test_every_row_is_loaded_or_rejected(self, tmp_path: Path) -> None:
+        """For each table rows_read == rows_loaded + rows_rejected, with rejections of every kind."""
+        files = {
+            "schools.csv": SCHOOLS + "S2,乙,城中区,城中街道,大学,公办\nS1,重复,城中区,城中街道,小学,公办\n\n",
+            "classes.csv": CLASSES_HEADER + "\nC1,S1,3,40\nC2,S9,3,40\nC3,S2,3,40\nC1,S1,4,30\n ,  ,,\nC4,S1,5,abc\n",
+            "teachers.csv": "教师编号,学校代码,入职年份\nT1,S1,2020\nT2,S1,2021\n",
+            "safety.csv": "学校代码,封闭化管理\nS1,是\nS1,否\n",
+        }
+        dataset = load_files(tmp_path, files)
+        assert counts(dataset) == {
+            "schools.csv": (3, 1, 2),
+            "classes.csv": (5, 1, 4),
+            "teachers.csv": (2, 2, 0),
+            "safety.csv": (2, 1, 1),
+        }
+        for item in dataset.inputs:
+            assert item.rows_read == item.rows_loaded + item.rows_rejected, item.source
+            assert item.rows_loaded == len([r for r in dataset.records[item.kind] if r.ref.file == item.source])
+        assert len(dataset.problems) == sum(i.rows_rejected for i in dataset.inputs)
+
+    def test_blank_rows_are_skipped_but_row_numbers_kept(self, tmp_path: Path) -> None:
+        """Blank lines are not rows; the rows after them keep their spreadsheet numbers."""
+        text = SCHOOLS_HEADER + "\n\nS1,甲,城中区,城中街道,小学,公办\n,,,,,\n   ,\nS2,乙,城中区,城中街道,小学,公办\n"
+        dataset = load_files(tmp_path, {"schools.csv": text})
+        assert counts(dataset)["schools.csv"] == (2, 2, 0)
+        assert [r.ref for r in dataset.records["schools"]] == [RowRef("schools.csv", 3), RowRef("schools.csv", 6)]
+        assert str(dataset.records["schools"][1].ref) == "schools.csv:6"
+
+
+# -- cross-row checks ------------------------------------------------------------------------------
+
+
+class TestCrossRowChecks:
+    def test_duplicate_id_names_the_first_row(self, tmp_path: Path) -> None:
+        """The second `S1` is rejected; the message names row 2."""
+        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS + "S1,重复小学,城中区,城中街道,小学,公办\n"})
+        assert where(dataset.problems) == [("schools.csv", 3, "学校代码", "duplicate")]
+        assert dataset.problems[0].message == "学校代码“S1”重复（首次出现在第 2 行）"
+        assert [r.values["name"] for r in dataset.records["schools"]] == ["文惠小学"]
+
+    def test_unknown_reference(self, tmp_path: Path) -> None:
+        """A class of a school not in the schools list is rejected."""
+        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "classes.csv": CLASSES_HEADER + "\nC1,S9,3,40\n"})
+        assert where(dataset.problems) == [("classes.csv", 2, "学校代码", "unknown_reference")]
+        assert dataset.problems[0].message == "学校代码“S9”不在学校名单中"
+
+    def test_reference_to_a_rejected_school_names_its_row(self, tmp_path: Path) -> None:
+        """A class of a school whose own row was rejected says so, citing that row."""
+        files = {
+            "schools.csv": SCHOOLS + "S2,乙,城中区,城中街道,大学,公办\n",
+            "classes.csv": CLASSES_HEADER + "\nC1,S2,3,40\n",
+            "safety.csv": "学校代码,封闭化管理\nS2,是\n",
+        }
+        dataset = load_files(tmp_path, files)
+        assert where(dataset.problems) == [
+            ("classes.csv", 2, "学校代码", "unknown_reference"),
+            ("safety.csv", 2, "学校代码", "unknown_reference"),
+            ("schools.csv", 3, "办学类型", "enum"),
+        ]
+        assert dataset.problems[0].message == "学校代码“S2”对应的学校记录有误、未载入（schools.csv:3）"
+
+    def test_reference_to_a_school_of_a_rejected_table(self, tmp_path: Path) -> None:
+        """When the whole schools table is rejected, references cite the school's row in it."""
+        files = {
+            "schools.csv": "学校代码,学校名称,区县,乡镇,办学类型\nS1,甲,城中区,城中街道,小学\n",
+            "classes.csv": CLASSES_HEADER + "\nC1,S1,3,40\n",
+        }
+        dataset = load_files(tmp_path, files)
+        assert where(dataset.problems) == [
+            ("classes.csv", 2, "学校代码", "unknown_reference"),
+            ("schools.csv", 1, "办学性质", "column_missing"),
+        ]
+        assert dataset.problems[0].message == "学校代码“S1”对应的学校记录有误、未载入（schools.csv:2）"
+
+    def test_reference_ignores_full_width_spelling(self, tmp_path: Path) -> None:
+        """`Ｓ１` in a classes table refers to school `S1` (ids are NFKC-normalised)."""
+        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "classes.csv": CLASSES_HEADER + "\nC1,Ｓ１,3,40\n"})
+        assert dataset.problems == []
+        assert dataset.records["classes"][0].values["school_id"] == "S1"
+
+    def test_duplicate_safety_rows_for_one_school(self, tmp_path: Path) -> None:
+        """A second safety row for the same school is rejected, naming the first."""
+        files = {"schools.csv": SCHOOLS, "safety.csv": "school_id,closed_management,full_time_guards\nS1,是,2\nS1,否,0\n"}
+        dataset = load_files(tmp_path, files)
+        assert where(dataset.problems) == [("safety.csv", 3, "school_id", "duplicate")]
+        assert dataset.problems[0].message == "学校代码“S1”重复（首次出现在第 2 行）"
+        (record,) = dataset.records["safety"]
+        assert record.values == {"school_id": "S1", "closed_management": True, "full_time_guards": 2}
+
+
+# -- files -----------------------------------------------------------------------------------------
+
+
+class TestCsvFiles:
+    def test_utf8_with_and_without_bom(self, tmp_path: Path) -> None:
+        """A BOM before the first header does not hide the header."""
+        plain = load_files(tmp_path / "a", {"schools.csv": SCHOOLS})
+        bom = load_files(tmp_path / "b", {"schools.csv": "\ufeff" + SCHOOLS})
+        for dataset in (plain, bom):
+            assert dataset.problems == []
+            assert dataset.records["schools"][0].values["school_id"] == "S1"
+            assert dataset.inputs[0].encoding == "utf-8-sig"
+
+    def test_gb18030_as_excel_on_chinese_windows_saves_it(self, tmp_path: Path) -> None:
+        """A GB18030-encoded CSV is decoded correctly, Chinese headers and cells included."""
+        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS.encode("gb18030")})
+        assert dataset.problems == []
+        assert dataset.records["schools"][0].values["name"] == "文惠小学"
+        assert dataset.records["schools"][0].values["type"] == "primary"
+        assert dataset.inputs[0].encoding == "gb18030"
+
+    def test_tab_separated(self, tmp_path: Path) -> None:
+        """A tab-separated file is read like a comma-separated one."""
+        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS.replace(",", "\t")})
+        assert dataset.problems == []
+        assert dataset.records["schools"][0].values["township"] == "城中街道"
+
+    def test_quoted_cells_with_commas(self, tmp_path: Path) -> None:
+        """A quoted cell may hold the delimiter."""
+        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS_HEADER + '\nS1,"文惠小学（东, 西校区）",城中区,城中街道,小学,公办\n'})
+        assert dataset.records["schools"][0].values["name"] == "文惠小学（东, 西校区）"
+
+    def test_chinese_file_name(self, tmp_path: Path) -> None:
+        """`学校.csv` holds schools and keeps its name as the source."""
+        dataset = load_files(tmp_path, {"学校.csv": SCHOOLS})
+        assert dataset.records["schools"][0].ref == RowRef("学校.csv", 2)
+
+    def test_unrecognised_csv_is_ignored_and_listed(self, tmp_path: Path) -> None:
+        """`notes.csv` names no record kind: listed as ignored, not loaded; other files are not listed."""
+        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "notes.csv": "a,b\n1,2\n", "readme.txt": "说明"})
+        assert dataset.ignored_files == ("notes.csv",)
+        assert dataset.problems == []
+
+    def test_hidden_and_lock_files_are_skipped(self, tmp_path: Path) -> None:
+        """`.schools.csv` and Excel's `~$` lock files are neither read nor listed."""
+        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, ".classes.csv": "x", "~$classes.xlsx": b"lock"})
+        assert dataset.problems == []
+        assert dataset.ignored_files == ()
+        assert "classes" in dataset.missing_kinds
+
+    def test_missing_schools_file(self, tmp_path: Path) -> None:
+        """Without any schools table there is a missing_file problem, and optional kinds are only listed."""
+        dataset = load_files(tmp_path, {"teachers.csv": "教师编号,学校代码,入职年份\n"})
+        assert where(dataset.problems) == [("schools", 0, "", "missing_file")]
+        assert dataset.problems[0].message == "缺少学校数据：应有 schools.csv、schools.xlsx 或名为 schools 的工作表"
+        assert dataset.missing_kinds == ("schools", "classes", "safety")
+
+    def test_header_not_on_row_1(self, tmp_path: Path) -> None:
+        """A CSV starting with a blank line is reported at its header row."""
+        dataset = load_files(tmp_path, {"schools.csv": "\n" + SCHOOLS})
+        assert ("schools.csv", 2, "", "header") in where(dataset.problems)
+        assert next(p for p in dataset.problems if p.code == "header").message == "表头应在第 1 行"
+
+    @pytest.mark.xfail(
+        strict=True,
+        raises=AssertionError,
+        reason=(
+            "find_sources calls found.setdefault(kind) before read_csv raises, so an unreadable CSV leaves its "
+            "kind 'found' with no table: neither loaded nor missing (no missing_file; --keep-going then audits "
+            "zero schools)"
+        ),
+    )
+    @pytest.mark.parametrize("text", ["", "\n" + SCHOOLS], ids=["empty", "header-on-row-2"])
+    def test_unreadable_schools_csv_leaves_schools_missing(self, tmp_path: Path, text: str) -> None:
+        """A schools CSV that cannot be read counts as missing, as an unreadable workbook does."""
+        dataset = load_files(tmp_path, {"schools.csv": text})
+        assert "schools" in dataset.missing_kinds
+        assert ("schools", 0, "", "missing_file") in where(dataset.problems)
+
+
+class TestWorkbooks:
+    SCHOOL_ROWS = [SCHOOL_HEADER_ROW, ["S1", "甲", "城中区", "城中街道", "小学", "公办", None]]
+    CLASS_ROWS = [["class_id", "school_id", "grade", "size"], ["C1", "S1", 3, 40]]
+
+    def test_one_workbook_per_kind(self, tmp_path: Path) -> None:
+        """`schools.xlsx` with one sheet holds schools, whatever the sheet is called."""
+        folder = write(tmp_path / "audit", {})
+        workbook(folder / "schools.xlsx", {"名单": self.SCHOOL_ROWS})
+        dataset = load(folder)
+        assert dataset.problems == []
+        assert counts(dataset) == {"schools.xlsx[名单]": (1, 1, 0)}
+        assert dataset.inputs[0].encoding == "xlsx"
+
+    @pytest.mark.parametrize(("schools", "classes"), [("schools", "classes"), ("学校", "班级"), ("学校名单", "班额")])
+    def test_one_workbook_with_a_sheet_per_kind(self, tmp_path: Path, schools: str, classes: str) -> None:
+        """Sheets named by kind, in English or Chinese, each load as that kind; other sheets are skipped."""
+        folder = write(tmp_path / "audit", {})
+        workbook(folder / "督导数据.xlsx", {schools: self.SCHOOL_ROWS, classes: self.CLASS_ROWS, "说明": [["填表说明"], ["……"]]})
+        dataset = load(folder)
+        assert dataset.problems == []
+        assert counts(dataset) == {f"督导数据.xlsx[{schools}]": (1, 1, 0), f"督导数据.xlsx[{classes}]": (1, 1, 0)}
+        assert dataset.records["classes"][0].ref == RowRef(f"督导数据.xlsx[{classes}]", 2)
+        assert dataset.ignored_files == ()
+
+    def test_workbook_without_any_kind_is_ignored(self, tmp_path: Path) -> None:
+        """A workbook whose name and sheets name no kind is listed as ignored."""
+        folder = write(tmp_path / "audit", {"schools.csv": SCHOOLS})
+        workbook(folder / "notes.xlsx", {"Sheet1": [["a"], ["b"]]})
+        assert load(folder).ignored_files == ("notes.xlsx",)
+
+    def test_same_kind_twice_is_ambiguous(self, tmp_path: Path) -> None:
+        """Classes in both a CSV and a sheet: each source gets an ambiguous_source problem."""
+        folder = write(tmp_path / "audit", {"classes.csv": CLASSES_HEADER + "\nC9,S1,1,30\n"})
+        workbook(folder / "data.xlsx", {"学校": self.SCHOOL_ROWS, "班级": self.CLASS_ROWS})
+        dataset = load(folder)
+        assert where(dataset.problems) == [
+            ("classes.csv", 1, "", "ambiguous_source"),
+            ("data.xlsx[班级]", 1, "", "ambiguous_source"),
+        ]
+        assert dataset.problems[0].message == "班级数据出现在多处：classes.csv、data.xlsx[班级]；请只保留一处"
+
+    def test_header_not_on_row_1(self, tmp_path: Path) -> None:
+        """A sheet whose header starts on row 2 is reported there, and its kind is missing."""
+        folder = write(tmp_path / "audit", {})
+        workbook(folder / "schools.xlsx", {"Sheet1": [[None] * 7, *self.SCHOOL_ROWS]})
+        dataset = load(folder)
+        assert where(dataset.problems) == [
+            ("schools", 0, "", "missing_file"),
+            ("schools.xlsx[Sheet1]", 2, "", "header"),
+        ]
+        assert dataset.problems[1].message == "表头应在第 1 行"
+
+    def test_corrupt_workbook(self, tmp_path: Path) -> None:
+        """A file named .xlsx that is not a workbook is a located problem."""
+        dataset = load_files(tmp_path, {"schools.xlsx": b"not a zip"})
+        assert ("schools.xlsx", 1, "", "xlsx") in where(dataset.problems)
+
+    def test_numbers_and_text_cells(self, tmp_path: Path) -> None:
+        """Integer cells of text columns load as their digits; extra number cells as text."""
+        folder = write(tmp_path / "audit", {})
+        workbook(folder / "schools.xlsx", {"Sheet1": [
+            ["学校代码", "学校名称", "区县", "乡镇", "办学类型", "办学性质", "在校生"],
+            [4502000001, "甲", "城中区", "城中街道", "小学", "公办", 1200],
+        ]})
+        (record,) = load(folder).records["schools"]
+        assert (record.values["school_id"], record.extra) == ("4502000001", {"在校生": "1200"})
+
+    @pytest.mark.xfail(
+        strict=True,
+        raises=AssertionError,
+        reason=(
+            "readers._table raises ReadError for an empty sheet, and read_xlsx_sheets lets it abort the whole "
+            "workbook, so its other sheets are lost"
+        ),
+    )
+    def test_empty_extra_sheet_does_not_hide_the_others(self, tmp_path: Path) -> None:
+        """An empty `Sheet2` (as Excel templates have) does not stop the kind sheets from loading."""
+        folder = write(tmp_path / "audit", {})
+        workbook(folder / "data.xlsx", {"学校": self.SCHOOL_ROWS, "班级": self.CLASS_ROWS, "Sheet2": []})
+        dataset = load(folder)
+        assert dataset.problems == []
+        assert counts(dataset) == {"data.xlsx[学校]": (1, 1, 0), "data.xlsx[班级]": (1, 1, 0)}
+
+
+class TestAllProblemsAtOnce:
+    def test_three_bad_rows_give_three_problems_in_order(self, tmp_path: Path) -> None:
+        """Three different bad rows of one file are all reported, sorted by file and row."""
+        files = {
+            "schools.csv": SCHOOLS_HEADER + ",许可证有效期至\n"
+            "S1,甲,城中区,城中街道,小学,公办,\n"
+            "S2,乙,城中区,城中街道,大学,公办,\n"
+            "S3,丙,城中区,城中街道,小学,公办,2025年2月30日\n"
+            "S4,,城中区,城中街道,小学,公办,\n"
+            "S5,戊,城中区,城中街道,小学,公办,\n",
+            "classes.csv": CLASSES_HEADER + "\nC1,S1,13,40\nC2,S1,3,40\n",
+        }
+        dataset = load_files(tmp_path, files)
+        assert where(dataset.problems) == [
+            ("classes.csv", 2, "年级", "grade"),
+            ("schools.csv", 3, "办学类型", "enum"),
+            ("schools.csv", 4, "许可证有效期至", "date_parsing"),
+            ("schools.csv", 5, "学校名称", "missing"),
+        ]
+        assert dataset.problems[3].message == "缺少必填项"
+        assert counts(dataset) == {"schools.csv": (5, 2, 3), "classes.csv": (2, 1, 1)}
+
+    def test_rows_are_ordered_numerically(self, tmp_path: Path) -> None:
+        """Row 10 comes after row 9, not after row 1."""
+        rows = "".join(f"C{i},S1,3,{'x' if i in (1, 9) else 40}\n" for i in range(1, 10))
+        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "classes.csv": CLASSES_HEADER + "\n" + rows})
+        assert [p.line for p in dataset.problems] == [2, 10]
+
+
+# -- audit.yaml ------------------------------------------------------------------------------------
+
+
+def config_problems(tmp_path: Path, text: str) -> tuple[Problem, ...]:
+    (tmp_path / "audit.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        load_config(tmp_path)
+    return info.value.problems
+
+
+class TestAuditConfig:
+    def test_valid_config_and_defaults(self, tmp_path: Path) -> None:
+        """name, as_of and region suffice; packs default to core, params to none."""
+        (tmp_path / "audit.yaml").write_text("name: 测试\nas_of: 2025-12-01\nregion: 柳州市\n", encoding="utf-8")
+        config = load_config(tmp_path)
+        assert (config.name, config.as_of, config.region) == ("测试", dt.date(2025, 12, 1), "柳州市")
+        assert config.packs == ("core",)
+        assert config.params == {}
+
+    @pytest.mark.parametrize("spelling", ["2025年12月1日", "2025/12/01", "'2025-12-01'"])
+    def test_as_of_spellings(self, tmp_path: Path, spelling: str) -> None:
+        """as_of accepts the same date spellings as the data, the Chinese one included."""
+        (tmp_path / "audit.yaml").write_text(f"name: 测试\nas_of: {spelling}\nregion: 柳州市\n", encoding="utf-8")
+        assert load_config(tmp_path).as_of == dt.date(2025, 12, 1)
+
+    def test_missing_file(self, tmp_path: Path) -> None:
+        """A folder without audit.yaml is a missing_file problem."""
+        with pytest.raises(DataError) as info:
+            load_config(tmp_path)
+        assert where(info.value.problems) == [("audit.yaml", 0, "", "missing_file")]
+        assert "缺少 audit.yaml" in info.value.problems[0].message
+
+    def test_missing_folder(self, tmp_path: Path) -> None:
+        """A folder that does not exist is reported as such."""
+        with pytest.raises(DataError) as info:
+            load_config(tmp_path / "nowhere")
+        assert [p.code for p in info.value.problems] == ["missing_folder"]
+
+    def test_yaml_syntax_error_is_located(self, tmp_path: Path) -> None:
+        """A stray `: ` is a YAML syntax error at its line and column."""
+        problems = config_problems(tmp_path, "name: 测试\nas_of: 2025-12-01\nregion: 柳州: 市\n")
+        assert [(p.file, p.line, p.column, p.code) for p in problems] == [("audit.yaml", 3, 11, "yaml")]
+        assert problems[0].message.startswith("YAML 语法错误：")
+
+    def test_unknown_key_is_located(self, tmp_path: Path) -> None:
+        """`regoin:` is an unknown key at its line, and `region` is missing."""
+        problems = config_problems(tmp_path, "name: 测试\nas_of: 2025-12-01\nregoin: 柳州市\n")
+        assert [(p.file, p.line, p.field, p.code) for p in problems] == [
+            ("audit.yaml", 1, "region", "missing"),
+            ("audit.yaml", 3, "regoin", "extra_forbidden"),
+        ]
+        assert problems[1].message == "未知字段（是否拼写错误？）"
+
+    def test_bad_as_of(self, tmp_path: Path) -> None:
+        """An unreadable as_of is reported at its line with the accepted spellings."""
+        problems = config_problems(tmp_path, "name: 测试\nas_of: 下个月\nregion: 柳州市\n")
+        assert [(p.file, p.line, p.field, p.code) for p in problems] == [("audit.yaml", 2, "as_of", "date_parsing")]
+        assert "2025年12月31日" in problems[0].message
+
+    @pytest.mark.xfail(
+        strict=True,
+        raises=ValueError,
+        reason=(
+            "PyYAML resolves 2025-13-01 as a timestamp and its constructor raises ValueError, which yamlsrc "
+            "does not catch: a traceback instead of a DataError"
+        ),
+    )
+    def test_impossible_as_of_date(self, tmp_path: Path) -> None:
+        """`as_of: 2025-13-01` is a located problem, not a crash."""
+        problems = config_problems(tmp_path, "name: 测试\nas_of: 2025-13-01\nregion: 柳州市\n")
+        assert [(p.file, p.line, p.field) for p in problems] == [("audit.yaml", 2, "as_of")]
+
+    def test_empty_packs(self, tmp_path: Path) -> None:
+        """`packs: []` needs at least one pack."""
+        problems = config_problems(tmp_path, "name: 测试\nas_of: 2025-12-01\nregion: 柳州市\npacks: []\n")
+        assert [(p.line, p.field, p.code) for p in problems] == [(4, "packs", "too_short")]
+
+    def test_not_a_mapping(self, tmp_path: Path) -> None:
+        """A list instead of a mapping is reported once."""
+        problems = config_problems(tmp_path, "- name\n- as_of\n")
+        assert [(p.line, p.code) for p in problems] == [(1, "type")]
+
+    def test_all_problems_at_once(self, tmp_path: Path) -> None:
+        """Several bad keys are reported together, in line order."""
+        problems = config_problems(tmp_path, "name: ''\nas_of: 昨天\nregion: 柳州市\ntarget_year: 明年\n")
+        assert [(p.line, p.field) for p in problems] == [(1, "name"), (2, "as_of"), (4, "target_year")]
