@@ -19,26 +19,78 @@ Loc = tuple[Hashable, ...]
 
 
 class _SafeNodeLoader(yaml.SafeLoader):
-    """SafeLoader that keeps the node tree so positions can be read off it."""
+    """SafeLoader that keeps the node tree so positions can be read off it, refuses duplicate
+    keys (PyYAML silently keeps the last) and reads dates as the text written: the schema
+    parses them (and reports 2025-13-01 at its line), where PyYAML would raise from deep inside."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, object]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, Hashable) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"键“{key}”重复（YAML 只会保留最后一个）", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> object:  # type: ignore[override]
+        return self.construct_scalar(node)
+
+
+_SafeNodeLoader.add_constructor("tag:yaml.org,2002:timestamp", _SafeNodeLoader.construct_yaml_timestamp)
 
 
 @dataclass(frozen=True)
 class Scalar:
-    """A scalar's text as written in the file, for locating offsets inside it."""
+    """A string scalar as parsed (`text`) and where each of its characters was written.
+
+    Block scalars (`|`, `>`) are kept as their raw lines, so offsets map line for line. Flow
+    scalars (plain or quoted) are aligned character by character with the source, which
+    accounts for escapes (`\\"`, `''`) and for lines folded into spaces.
+    """
 
     text: str
     line: int
     column: int
     block: bool
+    raw: str = ""
 
     def locate(self, offset: int) -> tuple[int, int]:
         """File (line, column), both 1-based, of character `offset` of `text`."""
-        before = self.text[:offset]
+        if self.block:
+            before = self.text[:offset]
+            row = before.count("\n")
+            col = offset - (before.rfind("\n") + 1)
+            return self.line + row, self.column + col
+        raw_offset = _align(self.text, self.raw, offset)
+        before = self.raw[:raw_offset]
         row = before.count("\n")
-        col = offset - (before.rfind("\n") + 1)
-        if row == 0 and not self.block:
-            return self.line, self.column + col
-        return self.line + row, (self.column if self.block else 1) + col
+        if row == 0:
+            return self.line, self.column + raw_offset
+        return self.line + row, raw_offset - before.rfind("\n")
+
+
+_ESCAPE_LENGTH = {"x": 4, "u": 6, "U": 10}
+
+
+def _align(text: str, raw: str, offset: int) -> int:
+    """The index in `raw` (a flow scalar as written) of character `offset` of its value `text`."""
+    r = 0
+    for char in text[:offset]:
+        if raw.startswith("\\", r):  # an escape sequence stands for one character
+            r += _ESCAPE_LENGTH.get(raw[r + 1 : r + 2], 2)
+        elif char == "'" and raw.startswith("''", r):
+            r += 2
+        elif char == " " and raw[r : r + 1] in (" ", "\t", "\r", "\n"):
+            end = r
+            while end < len(raw) and raw[end] in " \t\r\n":
+                end += 1
+            # a line break with its indentation folds into this one space
+            r = end if "\n" in raw[r:end] else r + 1
+        else:
+            r += 1
+    return min(r, len(raw))
 
 
 @dataclass
@@ -136,4 +188,7 @@ def _scalar(node: yaml.ScalarNode, lines: list[str]) -> Scalar:
         text = "\n".join(s[indent:] for s in body).rstrip()
         return Scalar(text, start.line + 2, indent + 1, True)
     quote = 1 if node.style in ("'", '"') else 0
-    return Scalar(node.value, start.line + 1, start.column + 1 + quote, False)
+    source = "\n".join(lines[start.line : node.end_mark.line + 1])
+    begin = start.column + quote
+    stop = len(source) - (len(lines[node.end_mark.line]) - node.end_mark.column) - quote if lines else 0
+    return Scalar(node.value, start.line + 1, start.column + 1 + quote, False, source[begin:stop])

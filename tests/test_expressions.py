@@ -220,7 +220,7 @@ class TestParserErrors:
         ("text", "offset", "phrase"),
         [
             ("a = 1", 2, "比较相等请用“==”"),
-            ('a == "abc', 5, "无法识别的字符“\"”"),
+            ('a == "abc', 5, "字符串缺少结尾的引号"),
             ("a == 1 b", 7, "多余的“b”：是否缺少 and / or？"),
             ("a == 1 ==", 7, "多余的“==”"),
             ("", 0, "表达式为空"),
@@ -338,7 +338,7 @@ class TestEnumAlignment:
     def test_unknown_word_lists_the_allowed_values(self) -> None:
         """`"初中"` is neither a school type code nor its word; the error lists both."""
         error = check_error('school.type == "初中"')
-        assert (error.offset, error.code) == (12, "enum")
+        assert (error.offset, error.code) == (15, "enum")  # at the literal, not the operator
         assert error.message.startswith("“初中”不是学校·办学类型的取值，允许：")
         assert "junior（初级中学）" in error.message
 

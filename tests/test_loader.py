@@ -274,14 +274,6 @@ class TestIntegers:
         assert where(dataset.problems) == [("teachers.csv", 2, "入职年份", "greater_than_equal")]
         assert dataset.problems[0].message == "不能小于 1900：“1899”"
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=AssertionError,
-        reason=(
-            "id columns are normalised with normalize_text (str(4502000001.0) == '4502000001.0') before "
-            "parse_text's float handling can run"
-        ),
-    )
     def test_numeric_ids_stored_as_floats(self, tmp_path: Path) -> None:
         """Ids that a workbook stores as 4502000001.0 match the same ids written as text elsewhere."""
         folder = tmp_path / "audit"
@@ -334,12 +326,12 @@ class TestHeaders:
         assert counts(dataset)["schools.csv"] == (2, 0, 2)
 
     def test_blank_header_cell(self, tmp_path: Path) -> None:
-        """A blank header between named ones is reported at row 1 by its column number."""
-        text = "学校代码,学校名称,,区县,乡镇,办学类型,办学性质\nS1,甲,,城中区,城中街道,小学,公办\n"
+        """An unnamed column is harmless while empty; a value under it rejects its row, never lost."""
+        text = "学校代码,学校名称,,区县,乡镇,办学类型,办学性质\nS1,甲,,城中区,城中街道,小学,公办\nS2,乙,备注,城中区,城中街道,小学,公办\n"
         dataset = load_files(tmp_path, {"schools.csv": text})
-        assert where(dataset.problems) == [("schools.csv", 1, "第 3 列", "header_blank")]
-        assert dataset.problems[0].message == "表头为空：请填写列名或删除该列"
-        assert counts(dataset)["schools.csv"] == (1, 1, 0)
+        assert where(dataset.problems) == [("schools.csv", 3, "第 3 列", "cell_without_header")]
+        assert dataset.problems[0].message == "该列有数据但没有表头"
+        assert counts(dataset)["schools.csv"] == (2, 1, 1)
 
     def test_trailing_blank_headers_are_trimmed(self, tmp_path: Path) -> None:
         """Empty header cells after the last named one are not a problem."""
@@ -523,21 +515,24 @@ class TestCsvFiles:
         assert ("schools.csv", 2, "", "header") in where(dataset.problems)
         assert next(p for p in dataset.problems if p.code == "header").message == "表头应在第 1 行"
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=AssertionError,
-        reason=(
-            "find_sources calls found.setdefault(kind) before read_csv raises, so an unreadable CSV leaves its "
-            "kind 'found' with no table: neither loaded nor missing (no missing_file; --keep-going then audits "
-            "zero schools)"
-        ),
-    )
     @pytest.mark.parametrize("text", ["", "\n" + SCHOOLS], ids=["empty", "header-on-row-2"])
     def test_unreadable_schools_csv_leaves_schools_missing(self, tmp_path: Path, text: str) -> None:
         """A schools CSV that cannot be read counts as missing, as an unreadable workbook does."""
         dataset = load_files(tmp_path, {"schools.csv": text})
         assert "schools" in dataset.missing_kinds
         assert ("schools", 0, "", "missing_file") in where(dataset.problems)
+
+
+class TestUnsupportedFiles:
+    def test_old_excel_file_of_a_kind_is_a_problem(self, tmp_path: Path) -> None:
+        """`schools.xls` is not silently skipped: the user is told to save it as .xlsx or CSV."""
+        dataset = load_files(tmp_path, {"schools.xls": b"\xd0\xcf\x11\xe0"})
+        assert ("schools.xls", 0, "", "unsupported_format") in where(dataset.problems)
+        assert "missing_file" in {p.code for p in dataset.problems}
+
+    def test_unrelated_old_excel_file_is_listed_as_ignored(self, tmp_path: Path) -> None:
+        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "备注.xls": b"\xd0\xcf"})
+        assert dataset.problems == [] and dataset.ignored_files == ("备注.xls",)
 
 
 class TestWorkbooks:
@@ -607,14 +602,6 @@ class TestWorkbooks:
         (record,) = load(folder).records["schools"]
         assert (record.values["school_id"], record.extra) == ("4502000001", {"在校生": "1200"})
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=AssertionError,
-        reason=(
-            "readers._table raises ReadError for an empty sheet, and read_xlsx_sheets lets it abort the whole "
-            "workbook, so its other sheets are lost"
-        ),
-    )
     def test_empty_extra_sheet_does_not_hide_the_others(self, tmp_path: Path) -> None:
         """An empty `Sheet2` (as Excel templates have) does not stop the kind sheets from loading."""
         folder = write(tmp_path / "audit", {})
@@ -712,18 +699,22 @@ class TestAuditConfig:
         assert [(p.file, p.line, p.field, p.code) for p in problems] == [("audit.yaml", 2, "as_of", "date_parsing")]
         assert "2025年12月31日" in problems[0].message
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=ValueError,
-        reason=(
-            "PyYAML resolves 2025-13-01 as a timestamp and its constructor raises ValueError, which yamlsrc "
-            "does not catch: a traceback instead of a DataError"
-        ),
-    )
     def test_impossible_as_of_date(self, tmp_path: Path) -> None:
         """`as_of: 2025-13-01` is a located problem, not a crash."""
         problems = config_problems(tmp_path, "name: 测试\nas_of: 2025-13-01\nregion: 柳州市\n")
         assert [(p.file, p.line, p.field) for p in problems] == [("audit.yaml", 2, "as_of")]
+
+    def test_duplicate_key(self, tmp_path: Path) -> None:
+        """A key written twice is refused at the second (YAML would silently keep the last)."""
+        problems = config_problems(tmp_path, "name: 测试\nas_of: 2025-12-01\nregion: 柳州市\nname: 又一个\n")
+        assert [(p.file, p.line, p.code) for p in problems] == [("audit.yaml", 4, "yaml")]
+        assert "键“name”重复" in problems[0].message
+
+    def test_bad_param_value_is_one_problem(self, tmp_path: Path) -> None:
+        """A param value of no allowed shape gives one problem, not one per alternative type."""
+        problems = config_problems(tmp_path, "name: 测试\nas_of: 2025-12-01\nregion: 柳州市\nparams:\n  large_min: {a: [1]}\n")
+        assert [(p.line, p.field) for p in problems] == [(5, "params.large_min")]
+        assert problems[0].message == "参数值应为数值、文本、是/否、文本列表或“键: 数值”映射"
 
     def test_empty_packs(self, tmp_path: Path) -> None:
         """`packs: []` needs at least one pack."""

@@ -9,11 +9,11 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from ..errors import DataError, Problem
+from ..rules.spec import ParamValue
 from ..validation_messages import message_for
 from ..yamlsrc import YamlDoc, YamlSyntax, load_yaml
 from .values import parse_date
 
-ParamValue = float | int | str | bool | list[str] | dict[str, float | int]
 
 AUDIT_FILE = "audit.yaml"
 

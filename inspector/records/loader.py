@@ -142,34 +142,52 @@ def find_sources(folder: Path) -> tuple[dict[str, list[_Source]], list[Problem],
         if not path.is_file() or path.name.startswith((".", "~$")) or path.name == AUDIT_FILE:
             continue
         suffix = path.suffix.lower()
-        if suffix not in (".csv", ".xlsx"):
-            continue
         kind = kind_for_source(path.stem)
-        try:
-            if suffix == ".csv":
-                if kind is None:
-                    ignored.append(path.name)
-                    continue
-                found.setdefault(kind.name, []).append(_Source(kind, read_csv(path, path.name), sha256_file(path)))
+        if suffix in _UNSUPPORTED and kind is not None:
+            problems.append(Problem(path.name, 0, "", "unsupported_format", _UNSUPPORTED[suffix]))
+        elif suffix == ".csv" and kind is not None:
+            try:
+                table = read_csv(path, path.name)
+            except ReadError as exc:
+                problems.append(exc.problem)
                 continue
-            sheets = read_xlsx_sheets(path, path.name)
-        except ReadError as exc:
-            problems.append(exc.problem)
-            continue
-        digest = sha256_file(path)
-        if kind is not None and len(sheets) == 1:
-            (table,) = sheets.values()
-            found.setdefault(kind.name, []).append(_Source(kind, table, digest))
-            continue
-        used = False
-        for title, table in sheets.items():
-            sheet_kind = kind_for_source(title) or (kind if title.lower() in ("sheet1", "sheet") else None)
-            if sheet_kind is not None:
-                found.setdefault(sheet_kind.name, []).append(_Source(sheet_kind, table, digest))
-                used = True
-        if not used:
+            found.setdefault(kind.name, []).append(_Source(kind, table, sha256_file(path)))
+        elif suffix == ".xlsx":
+            if not _add_workbook(path, kind, found, problems):
+                ignored.append(path.name)
+        elif suffix in (".csv", *_UNSUPPORTED):
             ignored.append(path.name)
     return found, problems, ignored
+
+
+_UNSUPPORTED = {
+    ".xls": "不支持旧版 Excel（.xls）文件：请另存为 .xlsx 或 UTF-8 CSV",
+    ".et": "不支持 WPS 表格（.et）文件：请另存为 .xlsx 或 UTF-8 CSV",
+}
+
+
+def _add_workbook(path: Path, kind: RecordKind | None, found: dict[str, list[_Source]], problems: list[Problem]) -> bool:
+    """Add a workbook's sheets by the kind they hold; False when none holds a kind."""
+    try:
+        sheets = read_xlsx_sheets(path, path.name)
+    except ReadError as exc:
+        problems.append(exc.problem)
+        return True
+    digest = sha256_file(path)
+    used = False
+    for title, sheet in sheets.items():
+        if kind is not None and len(sheets) == 1:
+            sheet_kind: RecordKind | None = kind  # one workbook per kind: the sheet's name does not matter
+        else:
+            sheet_kind = kind_for_source(title) or (kind if title.lower() in ("sheet1", "sheet") else None)
+        if sheet_kind is None:
+            continue
+        used = True
+        if isinstance(sheet, Problem):
+            problems.append(sheet)
+        else:
+            found.setdefault(sheet_kind.name, []).append(_Source(sheet_kind, sheet, digest))
+    return used
 
 
 def _map_headers(kind: RecordKind, table: Table) -> tuple[dict[int, Column], dict[int, str], list[Problem]]:
@@ -184,8 +202,7 @@ def _map_headers(kind: RecordKind, table: Table) -> tuple[dict[int, Column], dic
     seen: dict[str, int] = {}
     for index, header in enumerate(table.header):
         if not header:
-            problems.append(Problem(table.source, 1, f"第 {index + 1} 列", "header_blank", "表头为空：请填写列名或删除该列"))
-            continue
+            continue  # an unnamed column: harmless while empty, its cells are reported where they hold data
         column = lookup.get(values.normalize_text(header)) or lookup.get(header.lower())
         name = column.name if column else header
         if name in seen:
@@ -242,11 +259,13 @@ def _load_table(source: _Source, problems: list[Problem], into: _KindLoad) -> tu
     adapter = _adapter(kind)
     id_columns = {c.name for c in kind.columns if c.unique or c.references}
     width = len(table.header)
-    # per column index: (canonical name or None, is an id, extra header or None)
+    # per column index: (canonical name or None, is an id, extra header or None); an unnamed
+    # column has neither, and a cell under it is reported like one beyond the header
     plan = [
         (mapped[i].name, mapped[i].name in id_columns, None) if i in mapped else (None, False, extras.get(i))
         for i in range(width)
     ]
+    named = [name is not None or extra is not None for name, _, extra in plan]
     defaults = [(c.name, c.default) for c in kind.columns if c.default is not None]
     for number, cells in table.rows:
         raw: dict[str, Any] = {}
@@ -254,7 +273,7 @@ def _load_table(source: _Source, problems: list[Problem], into: _KindLoad) -> tu
         for index, cell in enumerate(cells):
             if cell is None or (cell.__class__ is str and (not cell or cell.isspace())):
                 continue
-            if index >= width:
+            if index >= width or not named[index]:
                 problems.append(
                     Problem(table.source, number, f"第 {index + 1} 列", "cell_without_header", "该列有数据但没有表头")
                 )
@@ -262,7 +281,7 @@ def _load_table(source: _Source, problems: list[Problem], into: _KindLoad) -> tu
                 break
             name, is_id, extra_name = plan[index]
             if name is not None:
-                raw[name] = values.normalize_text(cell) if is_id else cell
+                raw[name] = values.normalize_text(values.parse_text(cell)) if is_id else cell
             elif extra_name is not None:
                 extra[extra_name] = values.parse_text(cell)
         else:

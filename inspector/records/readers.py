@@ -62,8 +62,8 @@ def read_csv(path: Path, source: str) -> Table:
     return _table(source, ((number, tuple(row)) for number, row in enumerate(lines, start=1)), encoding)
 
 
-def read_xlsx_sheets(path: Path, display: str) -> dict[str, Table]:
-    """Read every sheet of a workbook; a one-sheet workbook's sheet is also reachable as ''."""
+def read_xlsx_sheets(path: Path, display: str) -> dict[str, Table | Problem]:
+    """Read every sheet of a workbook: its table, or the problem that kept it from being read."""
     import openpyxl  # deferred: only audits with workbooks pay its import time
 
     try:
@@ -71,14 +71,17 @@ def read_xlsx_sheets(path: Path, display: str) -> dict[str, Table]:
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise ReadError(Problem(display, 1, "", "xlsx", f"无法读取 Excel 文件：{exc}")) from None
     try:
-        tables: dict[str, Table] = {}
+        tables: dict[str, Table | Problem] = {}
         for sheet in workbook.worksheets:
             source = f"{display}[{sheet.title}]"
             rows = (
                 (number, tuple(row))
                 for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)
             )
-            tables[sheet.title] = _table(source, rows, "xlsx")
+            try:
+                tables[sheet.title] = _table(source, rows, "xlsx")
+            except ReadError as exc:
+                tables[sheet.title] = exc.problem
         return tables
     finally:
         workbook.close()

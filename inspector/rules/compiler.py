@@ -166,7 +166,10 @@ class _Compiler:
             return template
         except TemplateProblem as exc:
             line, column = located.doc.line_of(located.loc + loc)
-            self.problems.append(Problem(located.doc.path, line + exc.line - 1, ".".join(loc), "template", exc.message, column=column))
+            scalar = located.doc.scalar(located.loc + loc)
+            if scalar is not None:  # jinja counts lines within the template; a block starts below its key
+                line = scalar.line + exc.line - 1
+            self.problems.append(Problem(located.doc.path, line, ".".join(loc), "template", exc.message, column=column))
             return None
 
     def rule(self, pack: LoadedPack, info: PackInfo, spec: RuleSpec, located: Located) -> CompiledRule | None:

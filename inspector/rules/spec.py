@@ -6,9 +6,9 @@ silently ignored field. Expressions and templates stay text here; `compiler` giv
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstraints, model_validator
 
 Severity = Literal["critical", "major", "minor"]
 SEVERITY_ORDER: dict[str, int] = {"critical": 0, "major": 1, "minor": 2}
@@ -17,7 +17,22 @@ EntityKind = Literal["class", "school", "teacher", "county"]
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$", max_length=80)]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
-ParamValue = float | int | bool | str | list[str] | dict[str, float | int]
+
+
+def _param_value(value: object) -> object:
+    """One readable error for a bad param value, instead of one per alternative type."""
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    if isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) for k, v in value.items()
+    ):
+        return value
+    raise ValueError("参数值应为数值、文本、是/否、文本列表或“键: 数值”映射")
+
+
+ParamValue = Annotated[Any, PlainValidator(_param_value)]
 
 
 class _Spec(BaseModel):

@@ -125,6 +125,8 @@ def tokenize(text: str) -> list[Token]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None:
+            if text[position] in "\"'“":
+                raise ExprSyntaxError("字符串缺少结尾的引号", position)
             raise ExprSyntaxError(f"无法识别的字符“{text[position]}”", position)
         kind = match.lastgroup or ""
         if kind != "ws":

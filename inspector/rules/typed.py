@@ -139,7 +139,7 @@ def _cond(node: s.Node, ctx: Context) -> Cond:
 
 def _compare(node: s.Compare, ctx: Context) -> Cond:
     left, right = _expr(node.left, ctx), _expr(node.right, ctx)
-    left, right = _align_enum(left, right, node), _align_enum(right, left, node)
+    left, right = _align_enum(left, right, node.left), _align_enum(right, left, node.right)
     if _family(left) != _family(right):
         raise ExprError(f"类型不一致：{_describe(left)} 与 {_describe(right)} 无法比较", node.offset, "type")
     if node.op not in ("==", "!=") and _family(left) not in _ORDERED:
