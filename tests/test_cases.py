@@ -8,6 +8,7 @@ whose ids collide is shown on the raw engine in test_durable_adapter.)
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,14 @@ class TestLiuzhouCase:
             if finding.entity_type != "county":
                 assert finding.evidence[0].role == "record"
             assert finding.message and finding.action and finding.responsible
+
+
+    def test_messages_read_as_chinese(self, case_result: AuditResult) -> None:
+        """Folded template lines leave no space between two Chinese characters or punctuation marks."""
+        wide = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]\s+[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+        for finding in case_result.findings:
+            for text in (finding.message, finding.action, finding.responsible):
+                assert not wide.search(text), text
 
 
 class TestCityScale:
