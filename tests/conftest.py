@@ -267,6 +267,12 @@ def _rejected_rows(workspace: Workspace, count: int) -> None:
     assert len(workspace.document()["rejected_rows"]) == count
 
 
+@then(parsers.parse("输出的 rejected.csv 列出 {count:d} 处被拒绝的行"))
+def _rejected_csv(workspace: Workspace, count: int) -> None:
+    text = (workspace.out / "rejected.csv").read_text(encoding="utf-8-sig")
+    assert len(text.strip().splitlines()) == count + 1
+
+
 @then(parsers.parse('输出的 report.md 包含 "{text}"'))
 def _report_contains(workspace: Workspace, text: str) -> None:
     assert text in (workspace.out / "report.md").read_text(encoding="utf-8")

@@ -8,7 +8,7 @@ from ..audit import AuditResult
 from .atomic import publish
 from .document import audit_document, dumps
 from .markdown import render_markdown
-from .rectification import rectification_csv
+from .rectification import rectification_csv, rejected_csv
 
 __all__ = ["write_outputs"]
 
@@ -21,4 +21,8 @@ def write_outputs(result: AuditResult, out_dir: Path, *, keep_going: bool = Fals
         "rectification.csv": rectification_csv(result.findings),
         "report.md": render_markdown(document).encode("utf-8"),
     }
+    if result.rejected:
+        files["rejected.csv"] = rejected_csv(result.rejected)
+    else:
+        (out_dir / "rejected.csv").unlink(missing_ok=True)  # from an earlier run: it would mislead
     return publish(out_dir, files)

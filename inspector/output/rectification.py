@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Sequence
 
+from ..errors import Problem
 from ..findings import Finding
 from ..rules.spec import SEVERITY_LABELS
 from ..rules.vocabulary import ENTITY_LABELS
@@ -45,10 +46,19 @@ def rectification_rows(findings: Sequence[Finding]) -> list[list[str]]:
     return rows
 
 
-def rectification_csv(findings: Sequence[Finding]) -> bytes:
+def _csv(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADERS)
-    for row in rectification_rows(findings):
+    writer.writerow(headers)
+    for row in rows:
         writer.writerow([spreadsheet_text(cell) for cell in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def rectification_csv(findings: Sequence[Finding]) -> bytes:
+    return _csv(HEADERS, rectification_rows(findings))
+
+
+def rejected_csv(problems: Sequence[Problem]) -> bytes:
+    """The rows a `--keep-going` audit left out, for the data's owner to correct."""
+    return _csv(("文件", "行", "列", "原因", "错误代码"), [[p.file, str(p.line), p.field, p.message, p.code] for p in problems])

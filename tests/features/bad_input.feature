@@ -47,6 +47,7 @@
     并且 输出的 findings.json 中 "schools.csv" 读取 4 行、载入 1 行、拒绝 3 行
     并且 输出的 findings.json 列出 8 处被拒绝的行
     并且 输出的 report.md 包含 "有 8 处输入错误"
+    并且 输出的 rejected.csv 列出 8 处被拒绝的行
     并且 规则 "class-size.large" 的问题对象为 "C1"
 
   场景: 缺少必填列时整表拒绝，并说明拒绝了多少行
