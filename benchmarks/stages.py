@@ -52,10 +52,12 @@ def main() -> None:
     lap("indicators")
     outcomes = evaluate(book, store, dataset.missing_kinds, workers=args.workers)
     lap("evaluate")
-    findings, gaps = FindingBuilder(book, store).build(outcomes)
+    builder = FindingBuilder(book, store)
+    findings, gaps = builder.build(outcomes)
+    indicators = builder.indicators(outcomes)
     lap("findings")
     with tempfile.TemporaryDirectory() as out:
-        write_outputs(AuditResult(config, dataset, book, outcomes, findings, gaps), Path(out))
+        write_outputs(AuditResult(config, dataset, book, outcomes, findings, gaps, indicators), Path(out))
     lap("outputs")
 
 

@@ -14,7 +14,7 @@ from .engine.entities import EntityStore
 from .engine.evaluate import RuleOutcome, evaluate
 from .engine.indicators import compute_indicators
 from .errors import DataError, Problem
-from .findings import DataGap, Finding, FindingBuilder
+from .findings import DataGap, Finding, FindingBuilder, IndicatorResult
 from .records.config import AUDIT_FILE, AuditConfig, load_config_doc
 from .records.loader import Dataset, load_dataset
 from .records.readers import sha256_file
@@ -35,6 +35,7 @@ class AuditResult:
     outcomes: dict[str, RuleOutcome]
     findings: list[Finding]
     gaps: list[DataGap]
+    indicators: list[IndicatorResult]
 
     @property
     def rejected(self) -> list[Problem]:
@@ -120,5 +121,6 @@ def _audit(
         progress=lambda done, total: stage("规则评估", done, total),
     )
     stage("生成问题清单", 0, 1)
-    findings, gaps = FindingBuilder(book, store).build(outcomes)
-    return AuditResult(config, dataset, book, outcomes, findings, gaps)
+    builder = FindingBuilder(book, store)
+    findings, gaps = builder.build(outcomes)
+    return AuditResult(config, dataset, book, outcomes, findings, gaps, builder.indicators(outcomes))

@@ -149,6 +149,42 @@ class DataGap:
         }
 
 
+AREA_LEVELS = ("county",)
+
+
+@dataclass(frozen=True)
+class IndicatorResult:
+    """An area's value of an indicator rule against its threshold, passing or not: what a
+    county government reads first."""
+
+    rule_id: str
+    rule_title: str
+    severity: str
+    binding: str | None
+    entity_type: str
+    entity_id: str
+    county: str
+    verdict: str
+    finding_id: str | None
+    observed: tuple[Observed, ...]
+    threshold: tuple[Threshold, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule_id": self.rule_id,
+            "rule_title": self.rule_title,
+            "severity": self.severity,
+            "binding": self.binding,
+            "entity_type": self.entity_type,
+            "entity_id": self.entity_id,
+            "county": self.county,
+            "verdict": self.verdict,
+            "finding_id": self.finding_id,
+            "observed": [o.__dict__ for o in self.observed],
+            "threshold": [t.__dict__ for t in self.threshold],
+        }
+
+
 def display(info: FieldInfo, value: Any) -> str:
     """A field value as a Chinese reader expects it."""
     if value is None:
@@ -313,6 +349,36 @@ class FindingBuilder:
         findings.sort(key=Finding.sort_key)
         gaps.sort(key=lambda g: (g.county, g.school_id or "", g.rule_id, g.entity_id))
         return findings, gaps
+
+    def indicators(self, outcomes: Mapping[str, RuleOutcome]) -> list[IndicatorResult]:
+        """Every area a county-level (or wider) rule evaluated, with its values and threshold."""
+        results: list[IndicatorResult] = []
+        for rule in self.book.rules:
+            if rule.spec.applies_to not in AREA_LEVELS:
+                continue
+            outcome = outcomes[rule.id]
+            verdicts = {**{e: "pass" for e in outcome.passed}, **{e: "gap" for e in outcome.gaps},
+                        **{e: "fail" for e in outcome.failed}}
+            for entity_id, verdict in sorted(verdicts.items()):
+                entity = self.store.get(rule.spec.applies_to, entity_id)
+                vocab = self.book.vocabulary[entity.kind]
+                results.append(
+                    IndicatorResult(
+                        rule_id=rule.id,
+                        rule_title=rule.spec.title,
+                        severity=rule.spec.severity,
+                        binding=rule.spec.binding,
+                        entity_type=entity.kind,
+                        entity_id=entity.id,
+                        county=entity.county,
+                        verdict=verdict,
+                        finding_id=finding_id(rule.id, entity.kind, entity.id) if verdict == "fail" else None,
+                        observed=self._observed(rule, vocab, entity),
+                        threshold=self._thresholds(rule, entity),
+                    )
+                )
+        results.sort(key=lambda r: (r.rule_id, r.county, r.entity_id))
+        return results
 
 
 def _json_value(info: FieldInfo, value: Any) -> Any:

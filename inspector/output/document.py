@@ -68,6 +68,7 @@ def audit_document(result: AuditResult, *, keep_going: bool = False) -> dict[str
         "summary": summarize(result.findings, book.rules),
         "rules": _rules(result),
         "findings": [finding.as_dict() for finding in result.findings],
+        "indicators": [row.as_dict() for row in result.indicators],
         "data_gaps": [gap.as_dict() for gap in result.gaps],
     }
 
