@@ -108,12 +108,14 @@ def _audit(
         raise DataError(dataset.problems)
     stage("编译规则", 0, 1)
     loaded = load_packs(packs or config.packs, rules_dir)
-    params, bad = effective_params(loaded, config.params)
+    params, bad = effective_params(loaded, config.params, config.milestone)
     if bad:
         raise DataError(doc.problem(("params", name), "param", reason) for name, reason in bad)
     with _loading():
         store = EntityStore(dataset)
-    book = compile_rulebook(loaded, as_of=config.as_of, params=params, extra_columns=store.numeric)
+    book = compile_rulebook(
+        loaded, as_of=config.as_of, params=params, target_year=config.milestone, extra_columns=store.numeric
+    )
     stage("计算指标", 0, 1)
     compute_indicators(book.indicators, store)
     outcomes = evaluate(

@@ -21,7 +21,7 @@ from .rules.compiler import CompiledRule, RuleBook, template_context
 from .rules.spec import SEVERITY_ORDER
 from .rules.templates import number, pct, render
 from .rules.typed import Lookup, Present, lookups_of, nodes
-from .rules.vocabulary import EntityVocabulary, FieldInfo
+from .rules.vocabulary import AREA_KINDS, EntityVocabulary, FieldInfo
 
 
 def finding_id(rule_id: str, entity_type: str, entity_id: str) -> str:
@@ -149,7 +149,7 @@ class DataGap:
         }
 
 
-AREA_LEVELS = ("county",)
+AREA_LEVELS = AREA_KINDS
 
 
 @dataclass(frozen=True)
@@ -235,7 +235,7 @@ class FindingBuilder:
             if measure is not None and measure.denominator is not None:
                 for part in ("numerator", "denominator"):
                     part_info = vocab.fields[f"{info.path}.{part}"]
-                    part_value = getattr(measure, part)
+                    part_value = measure.parts.get(part)
                     result.append(Observed(part_info.path, part_info.label, part_value, display(part_info, part_value)))
         return tuple(result)
 
@@ -263,10 +263,10 @@ class FindingBuilder:
                 info = getattr(node.field if isinstance(node, Present) else node, "info", None)
                 if info is None:
                     continue
-                if info.source.startswith("indicator:"):
-                    indicators.add(info.source.split(":", 1)[1])
+                if info.indicator and not info.relation:
+                    indicators.add(info.indicator)
                 else:
-                    prefixes.add(info.source)
+                    prefixes.add(info.relation)
         return prefixes, indicators
 
     def _evidence(self, rule: CompiledRule, entity: Entity) -> tuple[Evidence, ...]:
@@ -281,6 +281,12 @@ class FindingBuilder:
             if measure is None:
                 continue
             numerator = set(measure.numerator_rows)
+            if measure.values and len(measure.values) == len(measure.rows):
+                # a CV: each school's row carries the value and enrolment it entered the CV with
+                for ref, (school_id, name, value, weight) in zip(measure.rows, measure.values):
+                    shown = {"school_id": school_id, "name": name, "value": round(value, 6), "weight": weight}
+                    rows.append(Evidence(ref.file, ref.row, measure.row_role, shown))
+                continue
             for ref in measure.rows:
                 if own is None or ref != own.ref:
                     rows.append(Evidence(ref.file, ref.row, "numerator" if ref in numerator else measure.row_role))
@@ -296,6 +302,7 @@ class FindingBuilder:
             self.book.as_of,
             observed=[o.__dict__ for o in observed],
             threshold=[t.__dict__ for t in threshold],
+            target_year=self.book.target_year,
         )
         school = self.store.schools.get(entity.school_id) if entity.school_id else None
         spec = rule.spec
@@ -315,20 +322,28 @@ class FindingBuilder:
             school_name=school.values["name"] if school else None,
             county=entity.county,
             township=school.values["township"] if school else None,
-            message=render(rule.message, context),
+            message=render(rule.message, context),  # type: ignore[arg-type]
             observed=observed,
             threshold=threshold,
             condition=" ".join(spec.condition.split()),
             scope=" ".join(spec.scope.split()) if spec.scope else None,
             basis=spec.basis.model_dump(exclude_none=True),
             evidence=self._evidence(rule, entity),
-            action=render(rule.action, context),
-            responsible=render(rule.responsible, context),
+            action=render(rule.action, context),  # type: ignore[arg-type]
+            responsible=render(rule.responsible, context),  # type: ignore[arg-type]
             deadline=self.book.as_of + dt.timedelta(days=spec.rectification.deadline_days),
         )
 
     def gap(self, rule: CompiledRule, entity: Entity) -> DataGap:
-        missing = [info.label for info in rule.observed if info.path not in entity.values]
+        missing: list[str] = []
+        for info in rule.observed:
+            if info.path in entity.values:
+                continue
+            measure = entity.measures.get(info.indicator or "") if not info.relation else None
+            if measure is not None and measure.missing:
+                missing.extend(f"{info.label}：{why}" for why in measure.missing)
+            else:
+                missing.append(info.label)
         for lookup in lookups_of(rule.condition):
             key = entity.values.get(lookup.key.path)
             if key is not None and key not in dict(lookup.table):

@@ -28,7 +28,7 @@ FIELDS = {
     "b": FieldInfo("b", "b", "number", False, "record"),
     "n": FieldInfo("n", "n", "number", True, "record"),
     "s": FieldInfo("s", "s", "text", False, "record"),
-    "t": FieldInfo("t", "t", "enum", True, "record", KINDS),
+    "t": FieldInfo("t", "t", "enum", True, "record", enum=KINDS),
     "flag": FieldInfo("flag", "flag", "bool", False, "record"),
     "day": FieldInfo("day", "day", "date", False, "record"),
     "x.y": FieldInfo("x.y", "x.y", "number", False, "record"),

@@ -58,7 +58,7 @@ FIELDS = {
     "n": FieldInfo("n", "丙", "number", True, "record"),
     "s": FieldInfo("s", "丁", "text", False, "record"),
     "k": FieldInfo("k", "键", "text", False, "record"),
-    "t": FieldInfo("t", "类型", "enum", True, "record", KINDS),
+    "t": FieldInfo("t", "类型", "enum", True, "record", enum=KINDS),
     "flag": FieldInfo("flag", "标志", "bool", False, "record"),
     "day": FieldInfo("day", "日期", "date", False, "record"),
 }

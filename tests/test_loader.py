@@ -507,7 +507,7 @@ class TestCsvFiles:
         dataset = load_files(tmp_path, {"teachers.csv": "教师编号,学校代码,入职年份\n"})
         assert where(dataset.problems) == [("schools", 0, "", "missing_file")]
         assert dataset.problems[0].message == "缺少学校数据：应有 schools.csv、schools.xlsx 或名为 schools 的工作表"
-        assert dataset.missing_kinds == ("schools", "classes", "safety")
+        assert dataset.missing_kinds == ("schools", "classes", "safety", "facilities", "county_stats", "city_stats")
 
     def test_header_not_on_row_1(self, tmp_path: Path) -> None:
         """A CSV starting with a blank line is reported at its header row."""

@@ -1,9 +1,10 @@
-"""Entities: what rules apply to, built from loaded records with their related records joined.
+"""Entities: what rules apply to, built from loaded records with what they relate to.
 
-A class carries its school's fields under `school.`, a school its safety row under `safety.`,
-each with the row it came from. Values are in engine form (dates as YYYYMMDD integers); the
-vocabulary says how to show them. Entities are built on demand, school by school, so a
-province-scale audit never holds every class entity at once.
+A class reads its school under `school.` (and through it `school.facilities.`), a school its
+safety and facilities rows, a county its statistics of the audit year (`stats.`) and of the
+year before (`prev.`). Values are read through to the records, not copied, in engine form
+(dates as YYYYMMDD integers); the vocabulary says how to show them. Class and teacher
+entities are built on demand, school by school, so a province-scale audit never holds them all.
 """
 
 from __future__ import annotations
@@ -12,38 +13,49 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Union
 
 from ..records.loader import Dataset, Record, RowRef
 from ..records.values import KINDERGARTEN_GRADES
 from ..rules.typed import date_value
 
+# Apportioning a one-through school's shared resources (teachers, rooms, equipment) between
+# its stages weights a junior pupil 1.1 to a primary pupil's 1 (standards.md §4, V2).
+JUNIOR_WEIGHT = 1.1
+_STAGE_BY_GRADE = {
+    **{str(g): "primary" for g in range(1, 7)},
+    **{str(g): "junior" for g in range(7, 10)},
+    **{str(g): "senior" for g in range(10, 13)},
+}
+_SINGLE_STAGE = {"primary": "primary", "junior": "junior"}
+_RECORDS_OF = {"class": ("classes", "class_id"), "teacher": ("teachers", "teacher_id")}
+
 
 @dataclass(frozen=True)
 class Measure:
-    """An indicator's value for one entity, with what it was computed from."""
+    """An indicator's value for one entity, with what it was computed from.
+
+    `parts` holds named sub-values (a share's numerator and denominator, a CV's mean);
+    `rows` the input rows behind it, `numerator_rows` those counted in a share's numerator;
+    `missing` what kept it from being computed; `values` per contributing entity (a CV's
+    schools with their value and weight).
+    """
 
     value: float | int | None
-    numerator: int | None = None
-    denominator: int | None = None
+    parts: Mapping[str, float | int] = field(default_factory=dict)
     rows: tuple[RowRef, ...] = ()
     numerator_rows: tuple[RowRef, ...] = ()
     row_role: str = "counted"
-
-
-@dataclass(slots=True)
-class Entity:
-    kind: str
-    id: str
-    values: FactValues
-    rows: dict[str, Record]
-    county: str
-    school_id: str | None = None
-    measures: dict[str, Measure] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()
+    values: tuple[tuple[str, str, float, float], ...] = ()
 
     @property
-    def key(self) -> tuple[str, str]:
-        return self.kind, self.id
+    def numerator(self) -> float | int | None:
+        return self.parts.get("numerator")
+
+    @property
+    def denominator(self) -> float | int | None:
+        return self.parts.get("denominator")
 
 
 def _engine_value(value: object) -> object:
@@ -54,35 +66,47 @@ def _engine_value(value: object) -> object:
 
 _ABSENT = object()
 _SPLITS: dict[str, tuple[str, str, str]] = {}
+Related = Union[Record, "FactValues"]
 
 
 class FactValues(Mapping[str, Any]):
-    """An entity's fields by path, read through to its records rather than copied.
+    """An entity's fields by path, read through to its records and related entities.
 
-    `size` reads the entity's own row, `school.type` its school's row, `stage` or an
-    indicator the derived values. Dates come out as YYYYMMDD integers, numeric extra
+    `size` reads the entity's own row, `school.type` its school, `stage` the derived values,
+    an indicator id (or `id.numerator`) the measures — a live mapping, so indicators computed
+    after the entity was built are seen. Dates come out as YYYYMMDD integers, numeric extra
     columns as floats: the engine's form.
     """
 
-    __slots__ = ("_own", "_related", "derived", "_numeric")
+    __slots__ = ("_own", "_related", "derived", "_measures", "_numeric")
 
-    def __init__(self, own: Record | None, related: dict[str, Record], derived: dict[str, Any],
-                 numeric: Mapping[str, Mapping[str, bool]]) -> None:
+    def __init__(self, own: Record | None, related: dict[str, Related], derived: dict[str, Any],
+                 measures: Mapping[str, Measure], numeric: Mapping[str, Mapping[str, bool]]) -> None:
         self._own = own
         self._related = related
         self.derived = derived
+        self._measures = measures
         self._numeric = numeric
 
     def get(self, path: str, default: Any = None) -> Any:
         value = self.derived.get(path, _ABSENT)
         if value is not _ABSENT:
             return value
-        record, name = self._own, path
         split = _SPLITS.get(path)
         if split is None:
             split = _SPLITS[path] = path.partition(".")
-        if split[1] and split[0] in self._related:
-            record, name = self._related[split[0]], split[2]
+        head, dot, rest = split
+        if self._measures:
+            measure = self._measures.get(head)
+            if measure is not None:
+                found = measure.value if not dot else measure.parts.get(rest)
+                return default if found is None else found
+        record: Related | None = self._own
+        name = path
+        if dot and head in self._related:
+            record, name = self._related[head], rest
+            if isinstance(record, FactValues):
+                return record.get(name, default)
         if record is None:
             return default
         value = record.values.get(name, _ABSENT)
@@ -113,18 +137,41 @@ class FactValues(Mapping[str, Any]):
 
     def _paths(self) -> Iterator[str]:
         yield from self.derived
-        for prefix, record in [("", self._own), *self._related.items()]:
-            if record is None:
-                continue
-            lead = f"{prefix}." if prefix else ""
-            yield from (lead + name for name in record.values)
-            yield from (lead + name for name in record.extra)
+        for indicator, measure in self._measures.items():
+            if measure.value is not None:
+                yield indicator
+            yield from (f"{indicator}.{part}" for part in measure.parts)
+        if self._own is not None:
+            yield from self._own.values
+            yield from self._own.extra
+        for prefix, related in self._related.items():
+            if isinstance(related, FactValues):
+                yield from (f"{prefix}.{path}" for path in related)
+            else:
+                yield from (f"{prefix}.{name}" for name in related.values)
+                yield from (f"{prefix}.{name}" for name in related.extra)
 
     def __iter__(self) -> Iterator[str]:
         return iter(dict.fromkeys(self._paths()))
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+
+@dataclass(slots=True)
+class Entity:
+    kind: str
+    id: str
+    values: FactValues
+    rows: dict[str, Record]
+    county: str
+    township: str | None = None
+    school_id: str | None = None
+    measures: Mapping[str, Measure] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.kind, self.id
 
 
 def numeric_extras(dataset: Dataset) -> dict[str, dict[str, bool]]:
@@ -148,9 +195,18 @@ def _is_number(text: str) -> bool:
     return True
 
 
-_RECORDS_OF = {"class": ("classes", "class_id"), "teacher": ("teachers", "teacher_id")}
-_STAGE_BY_GRADE = {**{str(g): "primary" for g in range(1, 7)}, **{str(g): "junior" for g in range(7, 10)},
-                   **{str(g): "senior" for g in range(10, 13)}}
+@dataclass(frozen=True)
+class Metric:
+    """A county_metric entity: one indicator of one county (and stage)."""
+
+    county: str
+    stage: str
+    metric: str
+    title: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.county}/{self.stage}/{self.metric}"
 
 
 class EntityStore:
@@ -159,38 +215,64 @@ class EntityStore:
     def __init__(self, dataset: Dataset, numeric: Mapping[str, Mapping[str, bool]] | None = None) -> None:
         self.dataset = dataset
         self.numeric = numeric if numeric is not None else numeric_extras(dataset)
+        self.region = dataset.config.region
+        self.audit_year = dataset.config.as_of.year
         self.schools: dict[str, Record] = dataset.by_key("schools")
         self.safety: dict[str, Record] = dataset.by_key("safety")
+        self.facilities: dict[str, Record] = dataset.by_key("facilities")
         self.classes_by_school: dict[str, list[Record]] = defaultdict(list)
         for record in dataset.records.get("classes", []):
             self.classes_by_school[record.values["school_id"]].append(record)
         self.teachers_by_school: dict[str, list[Record]] = defaultdict(list)
         for record in dataset.records.get("teachers", []):
             self.teachers_by_school[record.values["school_id"]].append(record)
+        self.county_stats = {(r.values["county"], r.values["year"]): r for r in dataset.records.get("county_stats", [])}
+        self.city_stats = {r.values["year"]: r for r in dataset.records.get("city_stats", [])}
         self.measures: dict[tuple[str, str], dict[str, Measure]] = defaultdict(dict)
+        self.metrics: dict[str, Metric] = {}
         self.counties: list[str] = sorted({r.values["county"] for r in self.schools.values()})
+        self.townships: list[tuple[str, str]] = sorted({(r.values["county"], r.values["township"]) for r in self.schools.values()})
         self._index: dict[str, dict[str, Record]] = {}
+        self._school_cache: dict[str, Entity] = {}
 
-    def _entity(self, kind: str, entity_id: str, own: Record | None, related: dict[str, Record],
-                derived: dict[str, Any], county: str, school_id: str | None) -> Entity:
-        measures = self.measures.get((kind, entity_id), {})
-        for indicator, measure in measures.items():
-            if measure.value is not None:
-                derived[indicator] = measure.value
-            if measure.denominator is not None:
-                derived[f"{indicator}.numerator"] = measure.numerator
-                derived[f"{indicator}.denominator"] = measure.denominator
-        rows = {"": own, **related} if own is not None else dict(related)
-        values = FactValues(own, related, derived, self.numeric)
-        return Entity(kind, entity_id, values, rows, county, school_id, dict(measures))
+    # -- schools and what hangs off them ---------------------------------------------------------
+
+    def _entity(self, kind: str, entity_id: str, own: Record | None, related: dict[str, Related],
+                derived: dict[str, Any], county: str, township: str | None, school_id: str | None,
+                rows: dict[str, Record] | None = None) -> Entity:
+        measures = self.measures[(kind, entity_id)]
+        values = FactValues(own, related, derived, measures, self.numeric)
+        if rows is None:
+            rows = {"": own} if own is not None else {}
+            rows.update((k, v) for k, v in related.items() if isinstance(v, Record))
+        return Entity(kind, entity_id, values, rows, county, township, school_id, measures)
 
     def school(self, school_id: str) -> Entity:
+        cached = self._school_cache.get(school_id)
+        if cached is not None:
+            return cached
         record = self.schools[school_id]
         classes = self.classes_by_school.get(school_id, [])
-        derived = {"enrolment": sum(c.values["size"] for c in classes), "class_count": len(classes)}
-        safety = self.safety.get(school_id)
-        related = {"safety": safety} if safety is not None else {}
-        return self._entity("school", school_id, record, related, derived, record.values["county"], school_id)
+        given = record.values.get("enrolment")
+        derived = {
+            "enrolment": given if given is not None else sum(c.values["size"] for c in classes),
+            "class_count": len(classes),
+        }
+        related: dict[str, Related] = {}
+        if school_id in self.safety:
+            related["safety"] = self.safety[school_id]
+        if school_id in self.facilities:
+            related["facilities"] = self.facilities[school_id]
+        entity = self._entity("school", school_id, record, related, derived, record.values["county"],
+                              record.values["township"], school_id)
+        self._school_cache[school_id] = entity
+        return entity
+
+    def _member(self, kind: str, record: Record, derived: dict[str, Any]) -> Entity:
+        school = self.school(record.values["school_id"])
+        rows = {"": record, "school": school.rows[""], **{f"school.{k}": v for k, v in school.rows.items() if k}}
+        return self._entity(kind, record.values[_RECORDS_OF[kind][1]], record, {"school": school.values}, derived,
+                            school.county, school.township, school.school_id, rows)
 
     def class_(self, record: Record) -> Entity:
         grade = record.values["grade"]
@@ -203,29 +285,98 @@ class EntityStore:
     def teacher(self, record: Record) -> Entity:
         return self._member("teacher", record, {})
 
-    def _member(self, kind: str, record: Record, derived: dict[str, Any]) -> Entity:
-        school = self.schools[record.values["school_id"]]
-        entity_id = record.values[_RECORDS_OF[kind][1]]
-        return self._entity(kind, entity_id, record, {"school": school}, derived,
-                            school.values["county"], school.values["school_id"])
+    def stages(self, school_id: str) -> list[Entity]:
+        """A compulsory school's primary and junior parts, its shared resources apportioned."""
+        school = self.school(school_id)
+        pupils: dict[str, int] = {}
+        classes: dict[str, int] = {}
+        for record in self.classes_by_school.get(school_id, []):
+            stage = _STAGE_BY_GRADE.get(record.values["grade"])
+            if stage in ("primary", "junior"):
+                pupils[stage] = pupils.get(stage, 0) + record.values["size"]
+                classes[stage] = classes.get(stage, 0) + 1
+        single = _SINGLE_STAGE.get(school.values["type"])
+        if not pupils and single and school.values.get("enrolment"):
+            pupils[single] = school.values["enrolment"]  # a school row's enrolment, no classes listed
+            classes[single] = 0
+        weights = {stage: n * (JUNIOR_WEIGHT if stage == "junior" else 1) for stage, n in pupils.items()}
+        total = sum(weights.values())
+        result = []
+        for stage in ("primary", "junior"):
+            if stage not in pupils:
+                continue
+            derived = {
+                "school_id": school_id,
+                "county": school.county,
+                "stage": stage,
+                "enrolment": pupils[stage],
+                "class_count": classes[stage],
+                "share": weights[stage] / total if total else 1.0,
+            }
+            rows = {"school": school.rows[""], **{f"school.{k}": v for k, v in school.rows.items() if k}}
+            result.append(self._entity("school_stage", f"{school_id}/{stage}", None, {"school": school.values},
+                                       derived, school.county, school.township, school_id, rows))
+        return result
+
+    # -- areas ---------------------------------------------------------------------------------
+
+    def township(self, county: str, township: str) -> Entity:
+        name = f"{county}/{township}"
+        return self._entity("township", name, None, {}, {"county": county, "township": township, "name": name},
+                            county, township, None)
 
     def county(self, name: str) -> Entity:
-        return self._entity("county", name, None, {}, {"name": name}, name, None)
+        related: dict[str, Related] = {}
+        for prefix, year in (("stats", self.audit_year), ("prev", self.audit_year - 1)):
+            if (name, year) in self.county_stats:
+                related[prefix] = self.county_stats[(name, year)]
+        return self._entity("county", name, None, related, {"name": name}, name, None, None)
+
+    def city(self) -> Entity:
+        related: dict[str, Related] = {}
+        for prefix, year in (("stats", self.audit_year), ("prev", self.audit_year - 1)):
+            if year in self.city_stats:
+                related[prefix] = self.city_stats[year]
+        return self._entity("city", self.region, None, related, {"name": self.region}, self.region, None, None)
+
+    def metric(self, metric_id: str) -> Entity:
+        metric = self.metrics[metric_id]
+        measure = self.measures[("county_metric", metric_id)].get(metric.metric)
+        derived: dict[str, Any] = {
+            "county": metric.county, "stage": metric.stage, "metric": metric.metric, "metric_title": metric.title,
+        }
+        if measure is not None:
+            derived["schools"] = measure.parts.get("schools", 0)
+            if measure.value is not None:
+                derived["cv"] = measure.value
+            if measure.parts.get("mean") is not None:
+                derived["mean"] = measure.parts["mean"]
+        return self._entity("county_metric", metric_id, None, {}, derived, metric.county, None, None)
+
+    # -- iteration -----------------------------------------------------------------------------
 
     def school_ids(self) -> list[str]:
         return sorted(self.schools)
 
     def iter_kind(self, kind: str) -> Iterator[Entity]:
-        """Every entity of one kind, school by school (counties by name)."""
+        """Every entity of one kind: school by school for school-bound kinds."""
         if kind == "county":
             yield from (self.county(name) for name in self.counties)
-            return
-        for school_id in self.school_ids():
-            yield from self.of_school(kind, school_id)
+        elif kind == "township":
+            yield from (self.township(c, t) for c, t in self.townships)
+        elif kind == "city":
+            yield self.city()
+        elif kind == "county_metric":
+            yield from (self.metric(m) for m in sorted(self.metrics))
+        else:
+            for school_id in self.school_ids():
+                yield from self.of_school(kind, school_id)
 
     def of_school(self, kind: str, school_id: str) -> Iterator[Entity]:
         if kind == "school":
             yield self.school(school_id)
+        elif kind == "school_stage":
+            yield from self.stages(school_id)
         elif kind == "class":
             yield from (self.class_(r) for r in self.classes_by_school.get(school_id, []))
         elif kind == "teacher":
@@ -234,8 +385,18 @@ class EntityStore:
     def get(self, kind: str, entity_id: str) -> Entity:
         if kind == "county":
             return self.county(entity_id)
+        if kind == "city":
+            return self.city()
+        if kind == "township":
+            county, _, township = entity_id.partition("/")
+            return self.township(county, township)
+        if kind == "county_metric":
+            return self.metric(entity_id)
         if kind == "school":
             return self.school(entity_id)
+        if kind == "school_stage":
+            school_id, _, stage = entity_id.rpartition("/")
+            return next(e for e in self.stages(school_id) if e.values["stage"] == stage)
         if kind not in self._index:
             records, key = _RECORDS_OF[kind]
             self._index[kind] = {r.values[key]: r for r in self.dataset.records.get(records, [])}

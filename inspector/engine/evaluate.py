@@ -52,19 +52,24 @@ def engine_rules(rules: Sequence[CompiledRule]) -> list[EngineRule]:
     return result
 
 
+SCHOOL_KINDS = ("school", "school_stage", "class", "teacher")
+
+
 def _partitions(
-    store: EntityStore, kinds: set[str], school_ids: Sequence[str], counties: bool
+    store: EntityStore, kinds: set[str], school_ids: Sequence[str], areas: bool
 ) -> Iterator[tuple[str, list[Entity]]]:
-    school_kinds = [k for k in ("school", "class", "teacher") if k in kinds]
+    """Sessions of facts: one school with its stages, classes and teachers; then the areas."""
+    school_kinds = [k for k in SCHOOL_KINDS if k in kinds]
     if school_kinds:
         for school_id in school_ids:
             entities = [e for kind in school_kinds for e in store.of_school(kind, school_id)]
             for start in range(0, len(entities), MAX_SESSION_FACTS):
                 yield f"school:{school_id}:{start}", entities[start : start + MAX_SESSION_FACTS]
-    if counties and "county" in kinds:
-        entities = list(store.iter_kind("county"))
-        for start in range(0, len(entities), MAX_SESSION_FACTS):
-            yield f"county:{start}", entities[start : start + MAX_SESSION_FACTS]
+    if areas:
+        for kind in sorted(kinds - set(SCHOOL_KINDS)):
+            entities = list(store.iter_kind(kind))
+            for start in range(0, len(entities), MAX_SESSION_FACTS):
+                yield f"{kind}:{start}", entities[start : start + MAX_SESSION_FACTS]
 
 
 def _run(
@@ -118,7 +123,9 @@ def evaluate(book: RuleBook, store: EntityStore, missing_kinds: Sequence[str] = 
     runnable: list[CompiledRule] = []
     for rule in book.rules:
         absent = [kind for kind in rule.requires if kind in missing_kinds]
-        if absent:
+        if rule.skip:
+            outcomes[rule.id].skipped_reason = rule.skip
+        elif absent:
             outcomes[rule.id].skipped_reason = "缺少数据文件：" + "、".join(absent)
         else:
             runnable.append(rule)

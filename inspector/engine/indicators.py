@@ -1,97 +1,218 @@
 """The indicator layer: aggregates computed before rules run, each with its contributing rows.
 
-Absence, duplicates and shares are not left to the Rete engine (its `none()` is
-order-dependent and has crashed on Python 3.12): they are computed here into plain numbers on
-entity facts, so rules only ever test positive facts. A measure keeps its numerator,
-denominator and the rows behind them, so a finding can show its arithmetic.
+Absence, duplicates, shares, ratios and coefficients of variation are not left to the Rete
+engine (its `none()` is order-dependent and has crashed on Python 3.12): they are computed
+here into plain numbers on entity facts, so rules only ever test positive facts. A measure
+keeps its numerator, denominator and the rows behind them, so a finding can show its
+arithmetic; one that cannot be computed says which inputs were missing.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 
 from ..records.loader import RowRef
 from ..records.values import text_key
 from ..rules.compiler import CompiledIndicator
+from ..rules.reference import evaluate as evaluate_formula
 from ..rules.reference import truth
-from .entities import Entity, EntityStore, Measure
+from ..rules.typed import fields_of
+from .entities import Entity, EntityStore, Measure, Metric
+
+GROUP_LEVELS = ("school", "township", "county", "city")
 
 
-def _group_of(level: str, entity: Entity) -> str | None:
-    """The entity of `level` an entity belongs to: a school's county, a teacher's school."""
-    if level == "county":
-        return entity.county
+def group_of(level: str, entity: Entity, store: EntityStore) -> str | None:
+    """The entity of `level` an entity belongs to: a teacher's school, a school's county."""
     if level == "school":
         return entity.school_id
-    return None
+    if level == "township":
+        return f"{entity.county}/{entity.township}" if entity.township else None
+    if level == "county":
+        return entity.county
+    if level == "city":
+        return store.region
+    raise ValueError(f"cannot aggregate at level {level!r}")
+
+
+def groups(level: str, store: EntityStore) -> list[str]:
+    if level == "school":
+        return store.school_ids()
+    if level == "township":
+        return [f"{c}/{t}" for c, t in store.townships]
+    if level == "county":
+        return list(store.counties)
+    if level == "city":
+        return [store.region]
+    raise ValueError(f"cannot aggregate at level {level!r}")
 
 
 def _holds(cond: object, entity: Entity) -> bool:
     return cond is None or truth(cond, entity.values) is True  # type: ignore[arg-type]
 
 
+def _own_row(entity: Entity) -> RowRef | None:
+    row = entity.rows.get("") or entity.rows.get("school")
+    return row.ref if row is not None else None
+
+
+def _amount(entity: Entity, field: str | None) -> float | None:
+    """1 per entity, or the value of `field` (None when that value is missing)."""
+    if field is None:
+        return 1
+    value = entity.values.get(field)
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def _share(indicator: CompiledIndicator, store: EntityStore) -> None:
-    assert indicator.spec.share is not None
+    spec = indicator.spec.share
+    assert spec is not None
     level = indicator.spec.entity
-    denominators: dict[str, list[RowRef]] = defaultdict(list)
-    numerators: dict[str, list[RowRef]] = defaultdict(list)
-    for entity in store.iter_kind(indicator.spec.share.of):
-        group = _group_of(level, entity)
+    totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    rows: dict[str, list[RowRef]] = defaultdict(list)
+    numerator_rows: dict[str, list[RowRef]] = defaultdict(list)
+    missing: dict[str, list[str]] = defaultdict(list)
+    for entity in store.iter_kind(spec.of):
+        group = group_of(level, entity, store)
         if group is None or not _holds(indicator.where, entity):
             continue
-        denominators[group].append(entity.rows[""].ref)
+        amount = _amount(entity, spec.weight)
+        ref = _own_row(entity)
+        if amount is None:
+            missing[group].append(f"{entity.id} 的 {spec.weight}")
+            continue
+        totals[group][1] += amount
+        if ref is not None:
+            rows[group].append(ref)
         if _holds(indicator.numerator, entity):
-            numerators[group].append(entity.rows[""].ref)
-    for group in _groups(level, store):
-        den, num = denominators.get(group, []), numerators.get(group, [])
+            totals[group][0] += amount
+            if ref is not None:
+                numerator_rows[group].append(ref)
+    for group in groups(level, store):
+        num, den = totals.get(group, (0, 0))
+        if spec.weight is None:
+            num, den = int(num), int(den)
+        gap = tuple(missing.get(group, ()))
         store.measures[(level, group)][indicator.spec.id] = Measure(
-            value=len(num) / len(den) if den else None,
-            numerator=len(num),
-            denominator=len(den),
-            rows=tuple(den),
-            numerator_rows=tuple(num),
+            value=num / den if den and not gap else None,
+            parts={"numerator": num, "denominator": den},
+            rows=tuple(rows.get(group, ())),
+            numerator_rows=tuple(numerator_rows.get(group, ())),
             row_role="denominator",
+            missing=gap,
         )
 
 
 def _count(indicator: CompiledIndicator, store: EntityStore) -> None:
-    assert indicator.spec.count is not None
+    spec = indicator.spec.count
+    assert spec is not None
     level = indicator.spec.entity
+    totals: dict[str, float] = defaultdict(float)
     rows: dict[str, list[RowRef]] = defaultdict(list)
-    for entity in store.iter_kind(indicator.spec.count.of):
-        group = _group_of(level, entity)
-        if group is not None and _holds(indicator.where, entity):
-            rows[group].append(entity.rows[""].ref)
-    for group in _groups(level, store):
-        found = rows.get(group, [])
-        store.measures[(level, group)][indicator.spec.id] = Measure(len(found), rows=tuple(found))
+    missing: dict[str, list[str]] = defaultdict(list)
+    for entity in store.iter_kind(spec.of):
+        group = group_of(level, entity, store)
+        if group is None or not _holds(indicator.where, entity):
+            continue
+        amount = _amount(entity, spec.sum)
+        if amount is None:
+            missing[group].append(f"{entity.id} 的 {spec.sum}")
+            continue
+        totals[group] += amount
+        ref = _own_row(entity)
+        if ref is not None:
+            rows[group].append(ref)
+    for group in groups(level, store):
+        total = totals.get(group, 0)
+        gap = tuple(missing.get(group, ()))
+        store.measures[(level, group)][indicator.spec.id] = Measure(
+            None if gap else (int(total) if spec.sum is None else total), rows=tuple(rows.get(group, ())), missing=gap
+        )
 
 
 def _peers(indicator: CompiledIndicator, store: EntityStore) -> None:
     assert indicator.key is not None
     kind = indicator.spec.entity
-    groups: dict[str, list[Entity]] = defaultdict(list)
+    members_by_key: dict[str, list[Entity]] = defaultdict(list)
     for entity in store.iter_kind(kind):
         value = entity.values.get(indicator.key.path)
         if value is None or not _holds(indicator.where, entity):
             continue
-        groups[text_key(str(value))].append(entity)
-    for members in groups.values():
-        rows = tuple(m.rows[""].ref for m in members)
+        members_by_key[text_key(str(value))].append(entity)
+    for members in members_by_key.values():
+        rows = tuple(ref for m in members if (ref := _own_row(m)) is not None)
         for member in members:
             store.measures[member.key][indicator.spec.id] = Measure(len(members), rows=rows, row_role="peer")
 
 
-def _groups(level: str, store: EntityStore) -> Iterable[str]:
-    if level == "county":
-        return store.counties
-    if level == "school":
-        return store.school_ids()
-    raise ValueError(f"indicators cannot be grouped at level {level!r}")
+def _formula(indicator: CompiledIndicator, store: EntityStore) -> None:
+    assert indicator.formula is not None
+    inputs = fields_of(indicator.formula)
+    for entity in store.iter_kind(indicator.spec.entity):
+        if not _holds(indicator.where, entity):
+            continue
+        value = evaluate_formula(indicator.formula, entity.values)
+        missing = () if value is not None else tuple(f.info.label for f in inputs if f.path not in entity.values)
+        store.measures[entity.key][indicator.spec.id] = Measure(value, missing=missing)  # type: ignore[arg-type]
 
 
-_COMPUTE = {"share": _share, "count": _count, "peers": _peers}
+def weighted_cv(pairs: list[tuple[float, float]]) -> tuple[float, float] | None:
+    """(coefficient of variation, weighted mean) of (value, weight) pairs, as standards.md §4 defines it:
+    X̄ = Σ PᵢXᵢ / P, S = √(Σ (Pᵢ/P)(Xᵢ − X̄)²), CV = S / X̄. None when the weights or the mean are 0."""
+    total = sum(weight for _, weight in pairs)
+    if not total:
+        return None
+    mean = sum(value * weight for value, weight in pairs) / total
+    if not mean:
+        return None
+    spread = math.sqrt(sum(weight / total * (value - mean) ** 2 for value, weight in pairs))
+    return spread / mean, mean
+
+
+def _cv(indicator: CompiledIndicator, store: EntityStore) -> None:
+    spec = indicator.spec.cv
+    assert spec is not None and indicator.value is not None and indicator.weight is not None
+    members: dict[tuple[str, str], list[Entity]] = defaultdict(list)
+    for entity in store.iter_kind(spec.of):
+        if _holds(indicator.where, entity):
+            members[(entity.county, entity.values["stage"])].append(entity)
+    for (county, stage), entities in sorted(members.items()):
+        metric = Metric(county, stage, indicator.spec.id, indicator.spec.title)
+        store.metrics[metric.id] = metric
+        values: list[tuple[str, str, float, float]] = []
+        rows: list[RowRef] = []
+        missing: list[str] = []
+        for entity in entities:
+            value = _amount(entity, indicator.value.path)
+            weight = _amount(entity, indicator.weight.path)
+            name = entity.values.get("school.name", entity.id)
+            if value is None or weight is None:
+                absent = indicator.value.label if value is None else indicator.weight.label
+                missing.append(f"{name}（{entity.school_id}）缺少{absent}")
+                continue
+            values.append((entity.school_id or entity.id, name, float(value), float(weight)))
+            ref = _own_row(entity)
+            if ref is not None:
+                rows.append(ref)
+        result = None if missing else weighted_cv([(v, w) for _, _, v, w in values])
+        if result is None and not missing:
+            missing.append("加权平均值或在校生总数为 0")
+        parts: dict[str, float | int] = {"schools": len(entities)}
+        if result is not None:
+            parts["mean"] = result[1]
+        store.measures[("county_metric", metric.id)][indicator.spec.id] = Measure(
+            result[0] if result else None,
+            parts=parts,
+            rows=tuple(rows),
+            row_role="school",
+            missing=tuple(missing),
+            values=tuple(values),
+        )
+
+
+_COMPUTE = {"share": _share, "count": _count, "peers": _peers, "formula": _formula, "cv": _cv}
 
 
 def compute_indicators(indicators: Iterable[CompiledIndicator], store: EntityStore) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Callable
 from pathlib import Path
 
 from ..audit import AuditResult
@@ -13,11 +16,16 @@ from .rectification import rectification_csv, rejected_csv
 __all__ = ["write_outputs"]
 
 
-def write_outputs(result: AuditResult, out_dir: Path, *, keep_going: bool = False) -> dict[str, Path]:
-    """Write every output file atomically; returns them by name."""
+def write_outputs(
+    result: AuditResult, out_dir: Path, *, keep_going: bool = False, progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, Path]:
+    """Write every output file atomically; returns them by name (the notices as one folder)."""
+    from ..report import render_reports, write_reports
+
     document = audit_document(result, keep_going=keep_going)
+    data = dumps(document)
     files = {
-        "findings.json": dumps(document),
+        "findings.json": data,
         "rectification.csv": rectification_csv(result.findings),
         "report.md": render_markdown(document).encode("utf-8"),
     }
@@ -25,4 +33,10 @@ def write_outputs(result: AuditResult, out_dir: Path, *, keep_going: bool = Fals
         files["rejected.csv"] = rejected_csv(result.rejected)
     else:
         (out_dir / "rejected.csv").unlink(missing_ok=True)  # from an earlier run: it would mislead
-    return publish(out_dir, files)
+    written = publish(out_dir, files)
+    # the reports read findings.json as written, exactly as `inspector report` reads it later
+    reports = render_reports(json.loads(data), hashlib.sha256(data).hexdigest())
+    for name, path in write_reports(out_dir, reports, progress).items():
+        top = name.split("/", 1)[0]
+        written[top] = path if top == name else out_dir / top
+    return written

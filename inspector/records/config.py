@@ -16,6 +16,7 @@ from .values import parse_date
 
 
 AUDIT_FILE = "audit.yaml"
+MID_TERM, FINAL = 2022, 2025
 
 
 class AuditConfig(BaseModel):
@@ -31,6 +32,13 @@ class AuditConfig(BaseModel):
     target_year: int | None = None
     description: str | None = None
 
+    @property
+    def milestone(self) -> int:
+        """The plan's target year the audit is measured against: as given, or 2022 for an audit
+        dated 2022 or earlier (the mid-term review) and 2025 otherwise."""
+        if self.target_year is not None:
+            return self.target_year
+        return MID_TERM if self.as_of.year <= MID_TERM else FINAL
 
 def load_config(folder: Path) -> AuditConfig:
     """Read and validate `audit.yaml`; every problem is reported at its line."""

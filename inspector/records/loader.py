@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from typing_extensions import NotRequired, TypedDict
 
-from annotated_types import Ge
+from annotated_types import Ge, Le
 from pydantic import BeforeValidator, TypeAdapter, ValidationError
 
 from ..errors import Problem
@@ -104,6 +104,7 @@ _PARSERS: dict[str, Any] = {
     "text": Annotated[str, BeforeValidator(values.parse_text)],
     "int": Annotated[int, BeforeValidator(values.parse_int)],
     "float": Annotated[float, BeforeValidator(values.parse_float)],
+    "rate": Annotated[float, BeforeValidator(values.parse_rate)],
     "bool": Annotated[bool, BeforeValidator(values.parse_bool)],
     "date": Annotated[Any, BeforeValidator(values.parse_date)],
     "grade": Annotated[str, BeforeValidator(values.parse_grade)],
@@ -118,6 +119,8 @@ def _column_type(column: Column) -> Any:
         base = _PARSERS[column.type]
     if column.minimum is not None:
         base = Annotated[base, Ge(column.minimum)]
+    if column.maximum is not None:
+        base = Annotated[base, Le(column.maximum)]
     return base if column.required else NotRequired[base]
 
 
@@ -301,43 +304,49 @@ def _load_table(source: _Source, problems: list[Problem], into: _KindLoad) -> tu
     return headers, tuple(extras.values())
 
 
-def _check_unique(kind: RecordKind, load: _KindLoad, labels: Mapping[str, str], problems: list[Problem]) -> None:
-    for column in (c for c in kind.columns if c.unique):
-        first: dict[str, RowRef] = {}
+def _label(headers: Mapping[str, Mapping[str, str]], record: Record, column: Column) -> str:
+    """The column's header as this record's file wrote it."""
+    return headers.get(record.ref.file, {}).get(column.name, column.label)
+
+
+def _check_unique(
+    kind: RecordKind, load: _KindLoad, headers: Mapping[str, Mapping[str, str]], problems: list[Problem]
+) -> None:
+    for group in kind.unique_groups:
+        columns = [kind.by_name[name] for name in group]
+        first: dict[tuple[object, ...], RowRef] = {}
         kept: list[Record] = []
         for record in load.records:
-            value = record.values[column.name]
-            if value in first:
-                origin = first[value]
-                where = f"第 {origin.row} 行" if origin.file == record.ref.file else str(origin)
-                problems.append(
-                    Problem(
-                        record.ref.file,
-                        record.ref.row,
-                        labels.get(record.ref.file, column.label),
-                        "duplicate",
-                        f"{column.label}“{value}”重复（首次出现在{where}）",
-                    )
-                )
-                load.rejected[record.ref.file].add(record.ref.row)
-            else:
+            value = tuple(record.values.get(name) for name in group)
+            if value not in first:
                 first[value] = record.ref
                 kept.append(record)
+                continue
+            origin = first[value]
+            where = f"第 {origin.row} 行" if origin.file == record.ref.file else str(origin)
+            names = "、".join(c.label for c in columns)
+            shown = "、".join(str(v) for v in value)
+            problems.append(
+                Problem(record.ref.file, record.ref.row, _label(headers, record, columns[0]), "duplicate",
+                        f"{names}“{shown}”重复（首次出现在{where}）")
+            )
+            load.rejected[record.ref.file].add(record.ref.row)
         load.records = kept
 
 
 def _check_references(
     kind: RecordKind,
     load: _KindLoad,
-    targets: Mapping[str, Mapping[str, object]],
+    targets: Mapping[str, list[Record]],
     rejected_keys: Mapping[str, Mapping[str, RowRef]],
-    labels: Mapping[str, str],
+    headers: Mapping[str, Mapping[str, str]],
     problems: list[Problem],
 ) -> None:
     for column in (c for c in kind.columns if c.references):
-        target = RECORD_KINDS[column.references]  # type: ignore[index]
-        known = targets.get(target.name, {})
-        dropped = rejected_keys.get(target.name, {})
+        target_name, _, target_column = column.references.partition(".")  # type: ignore[union-attr]
+        target = RECORD_KINDS[target_name]
+        known = {r.values.get(target_column or target.key.name) for r in targets.get(target_name, [])}
+        dropped = rejected_keys.get(target_name, {}) if not target_column else {}
         kept: list[Record] = []
         for record in load.records:
             value = record.values[column.name]
@@ -346,17 +355,19 @@ def _check_references(
                 continue
             if value in dropped:
                 reason = f"{column.label}“{value}”对应的{target.label}记录有误、未载入（{dropped[value]}）"
+            elif target_column:
+                reason = f"{column.label}“{value}”不在{target.label}名单的{target.by_name[target_column].label}中"
             else:
                 reason = f"{column.label}“{value}”不在{target.label}名单中"
-            problems.append(
-                Problem(record.ref.file, record.ref.row, labels.get(record.ref.file, column.label), "unknown_reference", reason)
-            )
+            problems.append(Problem(record.ref.file, record.ref.row, _label(headers, record, column), "unknown_reference", reason))
             load.rejected[record.ref.file].add(record.ref.row)
         load.records = kept
 
 
 def _rejected_keys(kind: RecordKind, sources: Iterable[_Source], load: _KindLoad) -> dict[str, RowRef]:
     """Ids found on rejected rows, so that rows referencing them say why they fail too."""
+    if not any(c.unique for c in kind.columns):
+        return {}
     loaded = {r.values[kind.key.name] for r in load.records}
     keys: dict[str, RowRef] = {}
     for source in sources:
@@ -388,7 +399,7 @@ def load_dataset(folder: Path, config: AuditConfig, config_sha256: str = "") -> 
                     Problem(source.table.source, 1, "", "ambiguous_source", f"{RECORD_KINDS[name].label}数据出现在多处：{names}；请只保留一处")
                 )
     order = sorted(sources, key=lambda n: (RECORD_KINDS[n].name != "schools", list(RECORD_KINDS).index(n)))
-    targets: dict[str, dict[str, object]] = {}
+    targets: dict[str, list[Record]] = {}
     rejected_keys: dict[str, dict[str, RowRef]] = {}
     for name in order:
         kind = RECORD_KINDS[name]
@@ -397,14 +408,9 @@ def load_dataset(folder: Path, config: AuditConfig, config_sha256: str = "") -> 
             headers, extras = _load_table(source, problems, load)
             headers_by_source[source.table.source] = headers
             extras_by_source[source.table.source] = extras
-        labels = {
-            s.table.source: headers_by_source[s.table.source].get(kind.key.name, kind.key.label) for s in sources[name]
-        }
-        _check_unique(kind, load, labels, problems)
-        for column in (c for c in kind.columns if c.references):
-            ref_labels = {s.table.source: headers_by_source[s.table.source].get(column.name, column.label) for s in sources[name]}
-            _check_references(kind, load, targets, rejected_keys, ref_labels, problems)
-        targets[name] = {r.values[kind.key.name]: r for r in load.records}
+        _check_unique(kind, load, headers_by_source, problems)
+        _check_references(kind, load, targets, rejected_keys, headers_by_source, problems)
+        targets[name] = load.records
         rejected_keys[name] = _rejected_keys(kind, sources[name], load)
         for source in sources[name]:
             table = source.table

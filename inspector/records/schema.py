@@ -13,7 +13,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Literal
 
-ValueType = Literal["text", "int", "float", "bool", "date", "enum", "grade"]
+ValueType = Literal["text", "int", "float", "rate", "bool", "date", "enum", "grade"]
 
 SCHOOL_TYPES: Mapping[str, str] = MappingProxyType(
     {
@@ -32,6 +32,13 @@ OWNERSHIP: Mapping[str, str] = MappingProxyType({"public": "公办", "private": 
 DEGREES: Mapping[str, str] = MappingProxyType(
     {"high_school": "高中及以下", "junior_college": "专科", "bachelor": "本科", "master": "硕士", "doctor": "博士"}
 )
+URBAN_RURAL: Mapping[str, str] = MappingProxyType({"urban": "城区", "town": "镇区", "rural": "乡村"})
+LEVELS: Mapping[str, str] = MappingProxyType(
+    {"none": "无", "county": "县级", "city": "市级", "region": "自治区级", "national": "国家级"}
+)
+TITLES: Mapping[str, str] = MappingProxyType(
+    {"professor": "正高级", "associate": "副高级", "intermediate": "中级", "assistant": "初级", "none": "未定级"}
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ class Column:
     enum: Mapping[str, str] | None = None
     default: object = None
     minimum: int | None = None
+    maximum: int | None = None
     references: str | None = None
     unique: bool = False
 
@@ -64,6 +72,7 @@ class RecordKind:
     columns: tuple[Column, ...]
     aliases: tuple[str, ...] = ()
     required_file: bool = False
+    key_columns: tuple[str, ...] = ()
     by_name: Mapping[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -71,7 +80,14 @@ class RecordKind:
 
     @cached_property
     def key(self) -> Column:
+        """The single column identifying a record (kinds keyed by several columns have none)."""
         return next(c for c in self.columns if c.unique)
+
+    @cached_property
+    def unique_groups(self) -> tuple[tuple[str, ...], ...]:
+        """Column groups whose values may not repeat: each unique column, and the composite key."""
+        groups = tuple((c.name,) for c in self.columns if c.unique)
+        return groups + ((self.key_columns,) if self.key_columns else ())
 
 
 SCHOOLS = RecordKind(
@@ -89,6 +105,14 @@ SCHOOLS = RecordKind(
         Column("ownership", "办学性质", "enum", enum=OWNERSHIP),
         Column("license_no", "办园许可证号", required=False),
         Column("license_valid_until", "许可证有效期至", "date", required=False),
+        Column("urban_rural", "城乡类型", "enum", required=False, enum=URBAN_RURAL),
+        Column("inclusive", "是否普惠", "bool", required=False),
+        Column("township_center", "是否乡镇中心园", "bool", required=False),
+        Column("demo_level", "示范园级别", "enum", required=False, enum=LEVELS),
+        Column("star_level", "星级特色高中", "int", required=False, minimum=0, maximum=5),
+        Column("health_promoting", "健康促进学校", "bool", required=False),
+        Column("boarding", "寄宿制", "bool", required=False),
+        Column("enrolment", "在校生数", "int", required=False, minimum=0),
     ),
 )
 
@@ -118,6 +142,13 @@ TEACHERS = RecordKind(
         Column("full_time", "是否专任教师", "bool", required=False, default=True),
         Column("has_certificate", "是否持有教师资格证", "bool", required=False),
         Column("degree", "最高学历", "enum", required=False, enum=DEGREES),
+        Column("title", "职称", "enum", required=False, enum=TITLES),
+        Column("backbone_level", "骨干教师级别", "enum", required=False, enum=LEVELS),
+        Column("dual_qualified", "是否双师型", "bool", required=False),
+        Column("preschool_major", "是否学前教育专业", "bool", required=False),
+        Column("training_hours_5y", "五年培训学时", "int", required=False, minimum=0),
+        Column("rotated_this_year", "本年度交流轮岗", "bool", required=False),
+        Column("is_principal", "是否园长或校长", "bool", required=False),
     ),
 )
 
@@ -133,11 +164,87 @@ SAFETY = RecordKind(
         Column("one_key_alarm", "一键报警联网", "bool", required=False),
         Column("video_linked_police", "视频监控联网", "bool", required=False),
         Column("escort_post", "护学岗", "bool", required=False),
+        Column("anti_ramming", "校门防冲撞设施", "bool", required=False),
+        Column("video_retention_days", "视频存储天数", "int", required=False, minimum=0),
+    ),
+)
+
+FACILITIES = RecordKind(
+    name="facilities",
+    label="办学条件",
+    entity="facilities",
+    aliases=("办学条件", "设施", "校舍"),
+    columns=(
+        Column("school_id", "学校代码", references="schools", unique=True),
+        Column("teaching_area", "教学及辅助用房面积", "float", required=False, minimum=0),
+        Column("sports_area", "体育运动场馆面积", "float", required=False, minimum=0),
+        Column("equipment_value", "教学仪器设备值", "float", required=False, minimum=0),
+        Column("multimedia_rooms", "网络多媒体教室数", "int", required=False, minimum=0),
+        Column("music_rooms", "音乐专用教室数", "int", required=False, minimum=0),
+        Column("music_room_area", "音乐专用教室最小面积", "float", required=False, minimum=0),
+        Column("art_rooms", "美术专用教室数", "int", required=False, minimum=0),
+        Column("art_room_area", "美术专用教室最小面积", "float", required=False, minimum=0),
+        Column("counseling_room", "心理辅导室", "bool", required=False),
+        Column("doctors", "校医人数", "int", required=False, minimum=0),
+        Column("daily_pe_minutes", "每日体育活动分钟数", "int", required=False, minimum=0),
+        Column("art_course_rate", "艺术课开课率", "rate", required=False),
+        Column("safety_education_rate", "安全教育普及率", "rate", required=False),
+    ),
+)
+
+_STAT_COLUMNS = (
+    Column("preschool_gross_enrolment", "学前三年毛入园率", "rate", required=False),
+    Column("compulsory_retention", "九年义务教育巩固率", "rate", required=False),
+    Column("senior_gross_enrolment", "高中阶段毛入学率", "rate", required=False),
+    Column("disabled_enrolment", "适龄残疾儿童少年义务教育入学率", "rate", required=False),
+    Column("fitness_good_rate", "中小学体质健康优良率", "rate", required=False),
+    Column("satisfaction", "教师学生家长满意度", "rate", required=False),
+    Column("safety_education_rate", "安全教育普及率", "rate", required=False),
+    Column("teacher_avg_pay", "义务教育教师平均工资", "float", required=False, minimum=0),
+    Column("civil_servant_avg_pay", "当地公务员平均工资", "float", required=False, minimum=0),
+    Column("edu_budget", "一般公共预算教育支出", "float", required=False, minimum=0),
+    Column("edu_budget_per_student", "生均一般公共预算教育支出", "float", required=False, minimum=0),
+    Column("gdp", "地区生产总值", "float", required=False, minimum=0),
+    Column("fiscal_edu_funds", "财政性教育经费", "float", required=False, minimum=0),
+    Column("migrant_children", "随迁子女在校生数", "int", required=False, minimum=0),
+    Column("migrant_children_public", "在公办学校就读的随迁子女数", "int", required=False, minimum=0),
+    Column("preschool_assessment_passed", "通过学前教育普及普惠督导评估", "bool", required=False),
+    Column("balance_assessment_passed", "通过义务教育优质均衡督导评估", "bool", required=False),
+)
+
+COUNTY_STATS = RecordKind(
+    name="county_stats",
+    label="区县统计",
+    entity="county_stats",
+    aliases=("区县统计", "县区统计"),
+    key_columns=("county", "year"),
+    columns=(
+        Column("county", "区县", references="schools.county"),
+        Column("year", "年份", "int", minimum=2000, maximum=2100),
+        *_STAT_COLUMNS,
+    ),
+)
+
+CITY_STATS = RecordKind(
+    name="city_stats",
+    label="全市统计",
+    entity="city_stats",
+    aliases=("全市统计", "市级统计"),
+    key_columns=("year",),
+    columns=(
+        Column("year", "年份", "int", minimum=2000, maximum=2100),
+        *_STAT_COLUMNS,
+        Column("subject_bases", "市级以上学科基地数", "int", required=False, minimum=0),
+        Column("skill_awards", "自治区级以上技能比赛获奖数", "int", required=False, minimum=0),
+        Column("new_universities", "筹建高等院校数", "int", required=False, minimum=0),
+        Column("avg_schooling_years", "劳动年龄人口平均受教育年限", "float", required=False, minimum=0),
+        Column("research_awards_basic", "基础教育自治区级以上教学科研成果数", "int", required=False, minimum=0),
+        Column("research_awards_vocational", "职业教育自治区级以上教学科研成果数", "int", required=False, minimum=0),
     ),
 )
 
 RECORD_KINDS: Mapping[str, RecordKind] = MappingProxyType(
-    {kind.name: kind for kind in (SCHOOLS, CLASSES, TEACHERS, SAFETY)}
+    {kind.name: kind for kind in (SCHOOLS, CLASSES, TEACHERS, SAFETY, FACILITIES, COUNTY_STATS, CITY_STATS)}
 )
 
 

@@ -78,12 +78,20 @@ def parse_float(value: object) -> float:
     if isinstance(value, (int, float)):
         return float(value)
     text = normalize_text(value).replace(",", "")
-    percent = text.endswith("%")
+    percent = text.endswith("%")  # NFKC turns the full-width ％ into %
     try:
         number = float(text.rstrip("%"))
     except ValueError:
         raise PydanticCustomError("float_parsing", "应为数值：“{value}”", {"value": str(value)}) from None
     return number / 100 if percent else number
+
+
+def parse_rate(value: object) -> float:
+    """A rate as a fraction: "95%" and 95 are 0.95, 0.95 stays 0.95 (numbers above 1 are percents)."""
+    number = parse_float(value)
+    if isinstance(value, str) and value.strip().endswith(("%", "％")):
+        return number
+    return number / 100 if number > 1 else number
 
 
 def parse_bool(value: object) -> bool:

@@ -7,19 +7,23 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import UsageError
+from ..records.config import FINAL
 from .compiler import RuleBook, compile_rulebook, effective_params
 from .packs import available_packs, load_packs
 from .spec import SEVERITY_LABELS
 from .vocabulary import ENTITY_LABELS
 
 
-def _book(rules_dir: Path, packs: Sequence[str] | None = None, *, check_unused: bool = False) -> RuleBook:
+def _book(rules_dir: Path, packs: Sequence[str] | None = None, *, check_unused: bool = False,
+          target_year: int = FINAL) -> RuleBook:
     ids = list(packs or available_packs(rules_dir))
     if not ids:
         raise UsageError(f"{rules_dir} 中没有规则包（应为 <包名>/pack.yaml）")
     loaded = load_packs(ids, rules_dir)
-    params, _ = effective_params(loaded, {})
-    return compile_rulebook(loaded, as_of=dt.date.today(), params=params, check_unused=check_unused)
+    params, _ = effective_params(loaded, {}, target_year)
+    return compile_rulebook(
+        loaded, as_of=dt.date(target_year, 12, 31), params=params, target_year=target_year, check_unused=check_unused
+    )
 
 
 def list_rules(rules_dir: Path, packs: Sequence[str] | None = None) -> str:

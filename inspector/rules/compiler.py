@@ -19,11 +19,11 @@ import jinja2
 from ..errors import Problem, RulePackError
 from ..records.schema import RECORD_KINDS
 from . import syntax
-from .normal import NormalFormError, Verdicts, verdict_formulas
+from .normal import FALSE, NormalFormError, Verdicts, verdict_formulas
 from .packs import LoadedPack, Located
 from .spec import IndicatorSpec, ParamSpec, RuleSpec
 from .templates import TemplateProblem, check_template, compile_template
-from .typed import Cond, Context, ExprError, Field, check, fields_of
+from .typed import Cond, Const, Context, Expr, ExprError, NoTarget, check, check_formula, fields_of
 from .vocabulary import EntityVocabulary, FieldInfo, build_vocabulary
 
 
@@ -53,9 +53,10 @@ class CompiledRule:
     param_specs: Mapping[str, ParamSpec]
     pack_params: Mapping[str, object]
     requires: tuple[str, ...]
-    message: jinja2.Template = field(compare=False)
-    action: jinja2.Template = field(compare=False)
-    responsible: jinja2.Template = field(compare=False)
+    message: jinja2.Template | None = field(compare=False)
+    action: jinja2.Template | None = field(compare=False)
+    responsible: jinja2.Template | None = field(compare=False)
+    skip: str = ""
 
     @property
     def id(self) -> str:
@@ -66,9 +67,13 @@ class CompiledRule:
 class CompiledIndicator:
     spec: IndicatorSpec
     pack: PackInfo
-    where: Cond | None
-    numerator: Cond | None
-    key: FieldInfo | None
+    where: Cond | None = None
+    numerator: Cond | None = None
+    key: FieldInfo | None = None
+    formula: Expr | None = None
+    value: FieldInfo | None = None
+    weight: FieldInfo | None = None
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,17 +86,19 @@ class RuleBook:
     params: Mapping[str, Mapping[str, object]]
     vocabulary: Mapping[str, EntityVocabulary]
     as_of: dt.date
+    target_year: int
     fingerprint: str
 
 
 def effective_params(
-    packs: Sequence[LoadedPack], overrides: Mapping[str, object]
+    packs: Sequence[LoadedPack], overrides: Mapping[str, object], target_year: int = 2025
 ) -> tuple[dict[str, dict[str, object]], list[tuple[str, str]]]:
-    """Params per pack after `audit.yaml` overrides, and (name, reason) for bad overrides."""
+    """Params per pack for the target year after `audit.yaml` overrides, and (name, reason)
+    for bad overrides. A year-dependent param the plan sets no target for is `NO_TARGET`."""
     result: dict[str, dict[str, object]] = {}
     declared: dict[str, ParamSpec] = {}
     for pack in packs:
-        result[pack.id] = {name: spec.value for name, spec in pack.spec.params.items()}
+        result[pack.id] = {name: spec.for_year(target_year) for name, spec in pack.spec.params.items()}
         declared.update(pack.spec.params)
     problems: list[tuple[str, str]] = []
     for name, value in overrides.items():
@@ -100,14 +107,16 @@ def effective_params(
             known = "、".join(sorted(declared)) or "（无）"
             problems.append((name, f"所选规则包没有参数“{name}”；可用：{known}"))
             continue
-        reason = _override_problem(spec.value, value)
+        default = spec.value if spec.by_year is None else next(iter(spec.by_year.values()))
+        reason = _override_problem(default, value)
         if reason:
             problems.append((name, reason))
             continue
         for pack in packs:
             if name in pack.spec.params:
                 current = result[pack.id][name]
-                result[pack.id][name] = {**current, **value} if isinstance(current, dict) else value  # type: ignore[dict-item]
+                merge = isinstance(current, dict) and isinstance(value, dict)
+                result[pack.id][name] = {**current, **value} if merge else value  # type: ignore[dict-item]
     return result, problems
 
 
@@ -134,20 +143,26 @@ def _override_problem(default: object, value: object) -> str:
 
 class _Compiler:
     def __init__(self, packs: Sequence[LoadedPack], params: Mapping[str, Mapping[str, object]], as_of: dt.date,
-                 vocabulary: Mapping[str, EntityVocabulary]) -> None:
+                 target_year: int, vocabulary: Mapping[str, EntityVocabulary]) -> None:
         self.packs = packs
         self.params = params
         self.as_of = as_of
+        self.target_year = target_year
         self.vocabulary = vocabulary
         self.problems: list[Problem] = []
         self.used: dict[str, set[str]] = {pack.id: set() for pack in packs}
         self.indicators: list[CompiledIndicator] = []
 
-    def expression(self, located: Located, key: str, text: str, ctx: Context) -> Cond | None:
+    def context(self, entity: str, params: Mapping[str, object], used: set[str], *, optional: bool = True) -> Context:
+        return Context(self.vocabulary[entity], params, self.as_of, optional, used, target_year=self.target_year)
+
+    def expression(self, located: Located, key: str, text: str, ctx: Context, *, formula: bool = False) -> Any:
+        """A checked condition (or, with `formula`, a number expression); None after a located problem."""
         scalar = located.doc.scalar(located.loc + (key,))
         source = scalar.text if scalar is not None else text
         try:
-            return check(syntax.parse(source), ctx)
+            tree = syntax.parse(source)
+            return check_formula(tree, ctx) if formula else check(tree, ctx)
         except (ExprError, syntax.ExprSyntaxError) as exc:
             if scalar is not None:
                 line, column = scalar.locate(min(exc.offset, len(source)))
@@ -176,10 +191,16 @@ class _Compiler:
         vocab = self.vocabulary[spec.applies_to]
         params = self.params[pack.id]
         used: set[str] = set()
-        scope = None
-        if spec.scope is not None:
-            scope = self.expression(located, "scope", spec.scope, Context(vocab, params, self.as_of, False, used))
-        condition = self.expression(located, "condition", spec.condition, Context(vocab, params, self.as_of, True, used))
+        line, _ = located.doc.line_of(located.loc)
+        try:
+            scope = None
+            if spec.scope is not None:
+                scope = self.expression(located, "scope", spec.scope, self.context(spec.applies_to, params, used, optional=False))
+            condition = self.expression(located, "condition", spec.condition, self.context(spec.applies_to, params, used))
+        except NoTarget as missing:
+            self.used[pack.id] |= used | {missing.param}
+            return self._skipped(pack, info, spec, f"{located.doc.path}:{line}", params,
+                                 f"规划未设定 {self.target_year} 年的目标值（{missing.param}）")
         self.used[pack.id] |= used
         if condition is None or (spec.scope is not None and scope is None):
             return None
@@ -188,17 +209,23 @@ class _Compiler:
         except NormalFormError as exc:
             self.problems.append(located.problem(("condition",), "expr_normal_form", exc.message))
             return None
-        observed = tuple(f.info for f in fields_of(condition))
-        sample = sample_context(vocab, params, self.as_of, sorted(used))
+        observed = list(f.info for f in fields_of(condition))
+        before = len(self.problems)
+        for index, path in enumerate(spec.observe):
+            extra = vocab.fields.get(path)
+            if extra is None:
+                self.problems.append(located.problem(("observe", index), "expr_name", f"{vocab.label}没有字段“{path}”"))
+            elif extra not in observed:
+                observed.append(extra)
+        sample = sample_context(vocab, params, self.as_of, sorted(used), self.target_year)
         templates = [
             self.template(located, ("message",), spec.message, sample),
             self.template(located, ("rectification", "action"), spec.rectification.action, sample),
             self.template(located, ("rectification", "responsible"), spec.rectification.responsible, sample),
         ]
-        if any(t is None for t in templates):
+        if any(t is None for t in templates) or len(self.problems) > before:
             return None
         message, action, responsible = templates
-        line, _ = located.doc.line_of(located.loc)
         reads = fields_of(condition, include_presence=True) + (fields_of(scope, include_presence=True) if scope else [])
         return CompiledRule(
             spec=spec,
@@ -207,67 +234,112 @@ class _Compiler:
             scope=scope,
             condition=condition,
             verdicts=verdicts,
-            observed=observed,
+            observed=tuple(observed),
             params={name: params[name] for name in sorted(used)},
             param_specs={name: pack.spec.params[name] for name in sorted(used)},
             pack_params=params,
-            requires=self.requires(spec.applies_to, reads),
-            message=message,  # type: ignore[arg-type]
-            action=action,  # type: ignore[arg-type]
-            responsible=responsible,  # type: ignore[arg-type]
+            requires=self.requires(spec.applies_to, [f.info for f in reads]),
+            message=message,
+            action=action,
+            responsible=responsible,
         )
 
-    def requires(self, entity: str, reads: Sequence[Field]) -> tuple[str, ...]:
-        """Record kinds whose files the rule cannot do without."""
-        vocab = self.vocabulary[entity]
-        kinds: set[str] = {vocab.record.name} if vocab.record is not None else set()
+    def _skipped(self, pack: LoadedPack, info: PackInfo, spec: RuleSpec, where: str, params: Mapping[str, object],
+                 reason: str) -> CompiledRule:
+        never = Const(False, "bool")
+        return CompiledRule(
+            spec=spec, pack=info, where=where, scope=None, condition=never,
+            verdicts=Verdicts(FALSE, FALSE, FALSE), observed=(), params={}, param_specs={}, pack_params=params,
+            requires=(), message=None, action=None, responsible=None, skip=reason,
+        )
+
+    def requires(self, entity: str, reads: Sequence[FieldInfo]) -> tuple[str, ...]:
+        """Record kinds whose files the rule (or indicator) cannot do without."""
+        record = self.vocabulary[entity].record
+        kinds: set[str] = {record.name} if record is not None else set()
         indicators = {ind.spec.id: ind for ind in self.indicators}
         for read in reads:
-            source = read.info.source
-            if source in vocab.relations:
-                kinds.add(vocab.relations[source].kind.name)
-            elif source.startswith("indicator:"):
-                indicator = indicators.get(source.split(":", 1)[1])
-                if indicator is not None and indicator.spec.share is not None:
-                    kinds.add(self.vocabulary[indicator.spec.share.of].record.name)  # type: ignore[union-attr]
-                elif indicator is not None and indicator.spec.count is not None:
-                    kinds.add(self.vocabulary[indicator.spec.count.of].record.name)  # type: ignore[union-attr]
+            kinds.update(read.requires)
+            indicator = indicators.get(read.indicator or "")
+            if indicator is not None:
+                kinds.update(indicator.requires)
         return tuple(k for k in RECORD_KINDS if k in kinds)
 
     def indicator(self, pack: LoadedPack, info: PackInfo, spec: IndicatorSpec, located: Located) -> CompiledIndicator | None:
         params = self.params[pack.id]
         used: set[str] = set()
-        where = numerator = None
-        key: FieldInfo | None = None
-        body = spec.share or spec.count or spec.peers
         kind = spec.kind
-        of = spec.entity if spec.peers is not None else body.of  # type: ignore[union-attr]
-        vocab = self.vocabulary[of]
-        ok = True
-        if body.where is not None:  # type: ignore[union-attr]
-            where = self.expression(Located(located.doc, located.loc + (kind,)), "where", body.where, Context(vocab, params, self.as_of, True, used))  # type: ignore[union-attr]
-            ok = where is not None
-        if spec.share is not None:
-            numerator = self.expression(Located(located.doc, located.loc + (kind,)), "numerator", spec.share.numerator, Context(vocab, params, self.as_of, True, used))
-            ok = ok and numerator is not None
-        if spec.peers is not None:
-            key = vocab.fields.get(spec.peers.key)
-            if key is None:
-                self.problems.append(located.problem((kind, "key"), "expr_name", f"{vocab.label}没有字段“{spec.peers.key}”"))
-                ok = False
+        at = Located(located.doc, located.loc + (kind,))
+        before = len(self.problems)
+        parts: dict[str, Any] = {}
+        reads: list[FieldInfo] = []
+
+        def cond(entity: str, key: str, text: str | None) -> Any:
+            if text is None:
+                return None
+            result = self.expression(at, key, text, self.context(entity, params, used))
+            if result is not None:
+                reads.extend(f.info for f in fields_of(result, include_presence=True))
+            return result
+
+        def number_field(entity: str, key: str, path: str | None) -> FieldInfo | None:
+            if path is None:
+                return None
+            found = self.vocabulary[entity].fields.get(path)
+            if found is None or found.type != "number":
+                what = "没有字段" if found is None else "的数值字段中没有"
+                self.problems.append(at.problem((key,), "expr_name", f"{self.vocabulary[entity].label}{what}“{path}”"))
+                return None
+            reads.append(found)
+            return found
+
+        if spec.share is not None or spec.count is not None:
+            body = spec.share or spec.count
+            if spec.entity not in ("school", "township", "county", "city"):
+                self.problems.append(located.problem(("entity",), "indicator_level", "汇总指标的对象应为 school、township、county 或 city"))
+            parts["where"] = cond(body.of, "where", body.where)  # type: ignore[union-attr]
+            if spec.share is not None:
+                parts["numerator"] = cond(body.of, "numerator", spec.share.numerator)  # type: ignore[union-attr]
+                number_field(body.of, "weight", spec.share.weight)  # type: ignore[union-attr]
+            else:
+                number_field(body.of, "sum", spec.count.sum)  # type: ignore[union-attr]
+            of_record = self.vocabulary[body.of].record  # type: ignore[union-attr]
+            if of_record is not None:
+                reads.append(FieldInfo("", "", "text", True, "record", requires=(of_record.name,)))
+        elif spec.peers is not None:
+            parts["where"] = cond(spec.entity, "where", spec.peers.where)
+            parts["key"] = self.vocabulary[spec.entity].fields.get(spec.peers.key)
+            if parts["key"] is None:
+                self.problems.append(at.problem(("key",), "expr_name", f"{self.vocabulary[spec.entity].label}没有字段“{spec.peers.key}”"))
+            else:
+                reads.append(parts["key"])
+        elif spec.formula is not None:
+            try:
+                parts["formula"] = self.expression(located, "formula", spec.formula,
+                                                   self.context(spec.entity, params, used), formula=True)
+            except NoTarget as missing:
+                self.problems.append(located.problem(("formula",), "param", f"指标公式使用的参数 {missing.param} 在 {self.target_year} 年无值"))
+            if parts.get("formula") is not None:
+                reads.extend(f.info for f in fields_of(parts["formula"]))
+        elif spec.cv is not None:
+            parts["where"] = cond(spec.cv.of, "where", spec.cv.where)
+            parts["value"] = number_field(spec.cv.of, "value", spec.cv.value)
+            parts["weight"] = number_field(spec.cv.of, "weight", spec.cv.weight)
         self.used[pack.id] |= used
-        return CompiledIndicator(spec, info, where, numerator, key) if ok else None
+        if len(self.problems) > before:
+            return None
+        return CompiledIndicator(spec, info, requires=self.requires(spec.entity, reads), **parts)
 
 
 def sample_context(
-    vocab: EntityVocabulary, params: Mapping[str, object], as_of: dt.date, used: Sequence[str]
+    vocab: EntityVocabulary, params: Mapping[str, object], as_of: dt.date, used: Sequence[str], target_year: int
 ) -> dict[str, Any]:
     """A template context with a value for every field, so template typos are caught at compile time."""
     samples = {"number": 1, "text": "示例", "bool": True, "date": "2025-01-01", "enum": "示例"}
     values = {info.path: samples[info.type] for info in vocab.fields.values()}
     threshold = [{"param": name, "label": name, "value": 1, "unit": ""} for name in used]
-    observed = [{"field": path, "label": path, "value": 1} for path in values]
-    return template_context(values, params, as_of, observed=observed, threshold=threshold)
+    observed = [{"field": path, "label": path, "value": 1, "text": "1"} for path in values]
+    return template_context(values, params, as_of, observed=observed, threshold=threshold, target_year=target_year)
 
 
 class Measure(float):
@@ -303,9 +375,11 @@ def template_context(
     *,
     observed: Sequence[Mapping[str, object]],
     threshold: Sequence[Mapping[str, object]],
+    target_year: int,
 ) -> dict[str, Any]:
     context = nest(values)
-    context.update(params=dict(params), as_of=as_of.isoformat(), observed=observed, threshold=threshold)
+    context.update(params=dict(params), as_of=as_of.isoformat(), observed=observed, threshold=threshold,
+                   target_year=target_year)
     return context
 
 
@@ -314,13 +388,14 @@ def compile_rulebook(
     *,
     as_of: dt.date,
     params: Mapping[str, Mapping[str, object]],
+    target_year: int = 2025,
     extra_columns: Mapping[str, Mapping[str, bool]] | None = None,
     check_unused: bool = False,
 ) -> RuleBook:
     """Compile packs for one audit; raises `RulePackError` with every problem found."""
     indicator_specs = {spec.id: spec for pack in packs for spec, _ in pack.indicators}
     vocabulary = build_vocabulary(indicator_specs.values(), extra_columns)
-    compiler = _Compiler(packs, params, as_of, vocabulary)
+    compiler = _Compiler(packs, params, as_of, target_year, vocabulary)
     infos = {pack.id: PackInfo(pack.id, pack.spec.version, pack.spec.title, pack.sha256) for pack in packs}
     seen_indicators: set[str] = set()
     for pack in packs:
@@ -345,7 +420,8 @@ def compile_rulebook(
         raise RulePackError(compiler.problems)
     fingerprint = hashlib.sha256(
         json.dumps(
-            {"packs": [infos[p.id].as_dict() for p in packs], "params": params, "as_of": as_of.isoformat()},
+            {"packs": [infos[p.id].as_dict() for p in packs], "params": params, "as_of": as_of.isoformat(),
+             "target_year": target_year},
             sort_keys=True,
             ensure_ascii=False,
             default=str,
@@ -358,5 +434,6 @@ def compile_rulebook(
         params=params,
         vocabulary=vocabulary,
         as_of=as_of,
+        target_year=target_year,
         fingerprint=fingerprint,
     )

@@ -8,10 +8,29 @@ indicators over records, never to replace the engine for rule verdicts.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Literal
 
-from .typed import Calc, Cmp, Cond, Const, Expr, Field, Logic, Lookup, Member, Negation, Present, arith, divisors_of, fields_of, fold, lookups_of
+from .typed import (
+    Calc,
+    Cmp,
+    Cond,
+    Const,
+    Expr,
+    Field,
+    Fn,
+    Logic,
+    Lookup,
+    Member,
+    Negation,
+    Present,
+    arith,
+    divisors_of,
+    fields_of,
+    fold,
+    lookups_of,
+)
 
 Fact = Mapping[str, object]
 Verdict = Literal["fail", "pass", "gap"]
@@ -31,7 +50,31 @@ def value(expr: Expr, fact: Fact) -> object:
         if left is _MISSING or right is _MISSING or (expr.op == "/" and right == 0):
             return _MISSING
         return arith(expr.op, left, right)  # type: ignore[arg-type]
+    if isinstance(expr, Fn):
+        return _function(expr, fact)
     raise TypeError(f"unexpected expression {expr!r}")
+
+
+def _function(expr: Fn, fact: Fact) -> object:
+    if expr.name == "if":
+        cond, then, other = expr.args
+        decided = truth(cond, fact)  # type: ignore[arg-type]
+        if decided is None:
+            return _MISSING
+        return value(then if decided else other, fact)  # type: ignore[arg-type]
+    args = [value(arg, fact) for arg in expr.args]  # type: ignore[arg-type]
+    if any(arg is _MISSING for arg in args):
+        return _MISSING
+    return _FUNCTIONS[expr.name](*args)
+
+
+_FUNCTIONS = {"min": min, "max": max, "floor": math.floor, "ceil": math.ceil, "abs": abs}
+
+
+def evaluate(expr: Expr, fact: Fact) -> object | None:
+    """An indicator formula's value on one fact, or None when it cannot be computed."""
+    result = value(expr, fact)
+    return None if result is _MISSING else result
 
 
 def truth(cond: Cond, fact: Fact) -> bool | None:

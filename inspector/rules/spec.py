@@ -13,7 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstra
 Severity = Literal["critical", "major", "minor"]
 SEVERITY_ORDER: dict[str, int] = {"critical": 0, "major": 1, "minor": 2}
 SEVERITY_LABELS: dict[str, str] = {"critical": "严重", "major": "较重", "minor": "一般"}
-EntityKind = Literal["class", "school", "teacher", "county"]
+BINDING_SEVERITY: dict[str, str] = {"约束性": "major", "预期性": "minor"}
+EntityKind = Literal["class", "school", "school_stage", "teacher", "township", "county", "county_metric", "city"]
+RecordEntity = Literal["class", "school", "school_stage", "teacher"]
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$", max_length=80)]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
@@ -70,18 +72,28 @@ class RuleSpec(_Spec):
     basis: Basis
     message: Text
     rectification: Rectification
+    observe: list[str] = Field(default_factory=list)
 
     @property
     def family(self) -> str:
         return self.id.split(".", 1)[0]
 
+    @model_validator(mode="after")
+    def _severity_follows_binding(self) -> RuleSpec:
+        expected = BINDING_SEVERITY.get(self.binding or "")
+        if expected is not None and self.severity != expected:
+            raise ValueError(f"{self.binding}指标的严重程度应为 {expected}（约束性 → major，预期性 → minor）")
+        return self
+
 
 class ShareSpec(_Spec):
-    """Share of `of` records matching `numerator` among those matching `where`."""
+    """Share of `of` entities matching `numerator` among those matching `where`, counted or,
+    with `weight`, summed (e.g. pupils rather than kindergartens)."""
 
-    of: Literal["class", "school", "teacher"]
+    of: RecordEntity
     where: str | None = None
     numerator: Text
+    weight: str | None = None
 
 
 class PeersSpec(_Spec):
@@ -92,8 +104,24 @@ class PeersSpec(_Spec):
 
 
 class CountSpec(_Spec):
-    of: Literal["class", "school", "teacher"]
+    """How many `of` entities match `where` (or, with `sum`, the total of one of their fields)."""
+
+    of: RecordEntity
     where: str | None = None
+    sum: str | None = None
+
+
+class CvSpec(_Spec):
+    """Enrolment-weighted coefficient of variation of `value` across a county's schools (or
+    school stages), one `county_metric` entity per county and stage."""
+
+    of: Literal["school", "school_stage"]
+    value: Text
+    weight: Text
+    where: str | None = None
+
+
+INDICATOR_KINDS = ("share", "count", "peers", "formula", "cv")
 
 
 class IndicatorSpec(_Spec):
@@ -105,23 +133,51 @@ class IndicatorSpec(_Spec):
     share: ShareSpec | None = None
     peers: PeersSpec | None = None
     count: CountSpec | None = None
+    formula: str | None = None
+    cv: CvSpec | None = None
+    percent: bool = False
 
     @model_validator(mode="after")
     def _one_kind(self) -> IndicatorSpec:
-        kinds = [k for k in ("share", "peers", "count") if getattr(self, k) is not None]
+        kinds = [k for k in INDICATOR_KINDS if getattr(self, k) is not None]
         if len(kinds) != 1:
-            raise ValueError("指标须且只能声明 share、peers、count 之一")
+            raise ValueError("指标须且只能声明 share、count、peers、formula、cv 之一")
+        if (self.cv is not None) != (self.entity == "county_metric"):
+            raise ValueError("cv 指标的对象是 county_metric，且 county_metric 只能由 cv 指标产生")
         return self
 
     @property
     def kind(self) -> str:
-        return next(k for k in ("share", "peers", "count") if getattr(self, k) is not None)
+        return next(k for k in INDICATOR_KINDS if getattr(self, k) is not None)
 
 
 class ParamSpec(_Spec):
-    value: ParamValue
+    """A threshold: one `value`, or `by_year` targets of which `target_year` picks one."""
+
+    value: ParamValue = None
+    by_year: dict[int, ParamValue] | None = None
     title: Text
     unit: str | None = None
+
+    @model_validator(mode="after")
+    def _value_or_years(self) -> ParamSpec:
+        if (self.value is None) == (self.by_year is None):
+            raise ValueError("参数须且只能给出 value 或 by_year 之一")
+        return self
+
+    def for_year(self, year: int) -> object:
+        """The value in force for a target year; `NO_TARGET` where the plan sets none."""
+        if self.by_year is None:
+            return self.value
+        return self.by_year.get(year, NO_TARGET)
+
+
+class _NoTarget:
+    def __repr__(self) -> str:
+        return "NO_TARGET"
+
+
+NO_TARGET = _NoTarget()
 
 
 class PackSpec(_Spec):

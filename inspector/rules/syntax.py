@@ -1,7 +1,8 @@
 """The rule expression language: tokens, syntax tree and a recursive-descent parser.
 
-A small, closed language — no calls but `exists(...)`, no attribute access but dotted names —
-parsed here and never handed to Python's `eval`. Grammar::
+A small, closed language — no attribute access but dotted names, no calls but `exists(...)`
+and, in indicator formulas only, a few arithmetic functions (`if`, `min`, `max`, `floor`,
+`ceil`, `abs`) — parsed here and never handed to Python's `eval`. Grammar::
 
     expr    := or
     or      := and ("or" and)*
@@ -12,7 +13,7 @@ parsed here and never handed to Python's `eval`. Grammar::
     product := unary (("*" | "/") unary)*
     unary   := "-" unary | atom
     atom    := NUMBER | STRING | "true" | "false" | date | name ["[" name "]"]
-             | "exists" "(" name ")" | "(" expr ")" | list
+             | "exists" "(" name ")" | FUNCTION "(" expr ("," expr)* ")" | "(" expr ")" | list
     date    := "date" "(" STRING ")"
     list    := "[" [literal ("," literal)*] "]"
     name    := IDENT ("." IDENT)*
@@ -80,6 +81,14 @@ class Name(Node):
 @dataclass(frozen=True)
 class Exists(Node):
     target: Name
+
+
+@dataclass(frozen=True)
+class Call(Node):
+    """A function of indicator formulas: `if(cond, a, b)`, `min(a, b, …)`, `floor(x)` …"""
+
+    name: str
+    args: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
@@ -270,6 +279,14 @@ class _Parser:
             target = self.parse_name()
             self.expect(")", "“)”")
             return Exists(token.offset, target)
+        if token.kind == "ident" and self.tokens[self.position + 1].text == "(":
+            self.advance()
+            self.advance()
+            args = [self.parse_or()]
+            while self.accept(","):
+                args.append(self.parse_or())
+            self.expect(")", "“)”或“,”")
+            return Call(token.offset, token.text, tuple(args))
         if token.kind == "ident":
             name = self.parse_name()
             if self.accept("["):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Union
 
 from . import syntax as s
+from .spec import NO_TARGET
 from .vocabulary import EntityVocabulary, FieldInfo
 
 Scalar = Union[int, float, str, bool]
@@ -57,6 +58,15 @@ class Calc:
 
 
 @dataclass(frozen=True)
+class Fn:
+    """A function of indicator formulas; never part of a rule condition (the engine has none)."""
+
+    name: str
+    args: tuple[Expr | Cond, ...]
+    type: str = "number"
+
+
+@dataclass(frozen=True)
 class Cmp:
     op: str
     left: Expr
@@ -86,7 +96,7 @@ class Negation:
     item: Cond
 
 
-Expr = Union[Field, Const, Lookup, Calc]
+Expr = Union[Field, Const, Lookup, Calc, Fn]
 Cond = Union[Cmp, Member, Present, Logic, Negation, Const]
 
 _ORDERED = frozenset({"number", "date"})
@@ -100,6 +110,14 @@ class ExprError(s.ExprSyntaxError):
     pass
 
 
+class NoTarget(Exception):
+    """A year-dependent param has no value for the audit's target year: the rule is skipped."""
+
+    def __init__(self, param: str) -> None:
+        self.param = param
+        super().__init__(param)
+
+
 @dataclass
 class Context:
     """What names resolve against: the entity's fields, the params, the audit's date."""
@@ -109,6 +127,19 @@ class Context:
     as_of: dt.date
     allow_optional: bool = True
     used_params: set[str] | None = None
+    formula: bool = False
+    target_year: int = 2025
+
+
+def check_formula(node: s.Node, ctx: Context) -> Expr:
+    """Resolve and type-check an indicator formula: a number, functions allowed."""
+    ctx.formula = True
+    if ctx.used_params is not None:
+        ctx.used_params.update(list_params(node) & set(ctx.params))
+    expr = _expr(expand_list_params(node, ctx.params), ctx)
+    if expr.type != "number":
+        raise ExprError(f"指标公式的结果应为数值，实为{_describe(expr)}", node.offset, "type")
+    return expr
 
 
 def check(node: s.Node, ctx: Context) -> Cond:
@@ -214,18 +245,44 @@ def _expr(node: s.Node, ctx: Context) -> Expr:
         if isinstance(operand, Const):
             return Const(-operand.value, "number")  # type: ignore[operator]
         return Calc("*", operand, Const(-1, "number"))
+    if isinstance(node, s.Call):
+        return _call(node, ctx)
     if isinstance(node, s.Arith):
         left, right = _expr(node.left, ctx), _expr(node.right, ctx)
         _require_number(left, node.left)
         _require_number(right, node.right)
         if node.op == "/" and isinstance(right, Const) and right.value == 0:
             raise ExprError("除数为 0", node.right.offset, "type")
-        if node.op == "/" and not isinstance(right, (Const, Field)):
+        if node.op == "/" and not ctx.formula and not isinstance(right, (Const, Field)):
             raise ExprError("除数只能是单个字段或常数", node.right.offset, "type")
         if isinstance(left, Const) and isinstance(right, Const):
             return Const(arith(node.op, left.value, right.value), "number")  # type: ignore[arg-type]
         return Calc(node.op, left, right)
     raise ExprError(f"此处应为数值或字段，实为{_node_kind(node)}", node.offset, "type")
+
+
+_ARITY = {"if": (3, 3), "min": (2, 99), "max": (2, 99), "floor": (1, 1), "ceil": (1, 1), "abs": (1, 1)}
+
+
+def _call(node: s.Call, ctx: Context) -> Fn:
+    if node.name not in _ARITY:
+        known = "、".join(_ARITY)
+        raise ExprError(f"未知函数“{node.name}”；指标公式可用：{known}", node.offset, "name")
+    if not ctx.formula:
+        raise ExprError(f"函数 {node.name}() 只能用于指标公式（formula），规则条件中请先定义指标", node.offset, "type")
+    low, high = _ARITY[node.name]
+    if not low <= len(node.args) <= high:
+        raise ExprError(f"{node.name}() 的参数个数不对", node.offset, "type")
+    if node.name == "if":
+        cond = _cond(node.args[0], ctx)
+        then, other = _expr(node.args[1], ctx), _expr(node.args[2], ctx)
+        if _family(then) != _family(other):
+            raise ExprError(f"if() 两个分支类型不一致：{_describe(then)} 与 {_describe(other)}", node.args[2].offset, "type")
+        return Fn("if", (cond, then, other), then.type)
+    args = tuple(_expr(arg, ctx) for arg in node.args)
+    for arg, raw in zip(args, node.args):
+        _require_number(arg, raw)
+    return Fn(node.name, args)
 
 
 def arith(op: str, left: float, right: float) -> float:
@@ -253,6 +310,8 @@ def _name(node: s.Name, ctx: Context) -> Expr:
         return Const(date_value(ctx.as_of), "date")
     if node.path == "audit_year":
         return Const(ctx.as_of.year, "number")
+    if node.path == "target_year":
+        return Const(ctx.target_year, "number")
     return _field(node, ctx)
 
 
@@ -291,6 +350,8 @@ def _param(node: s.Name, name: str, ctx: Context) -> Expr:
     if ctx.used_params is not None:
         ctx.used_params.add(name)
     value = ctx.params[name]
+    if value is NO_TARGET:
+        raise NoTarget(name)
     if node.index is not None:
         if not isinstance(value, dict):
             raise ExprError(f"params.{name} 不是映射，不能用 [ ] 查表", node.offset, "type")
@@ -367,6 +428,9 @@ def nodes(node: object) -> Iterator[object]:
     elif isinstance(node, (Calc, Cmp)):
         yield from nodes(node.left)
         yield from nodes(node.right)
+    elif isinstance(node, Fn):
+        for arg in node.args:
+            yield from nodes(arg)
     elif isinstance(node, Member):
         yield from nodes(node.item)
     elif isinstance(node, Logic):

@@ -1,19 +1,32 @@
-"""What a rule may name: the fields of each entity kind, their types and Chinese labels.
+"""What a rule may name: the entity kinds, their fields, types and Chinese labels.
 
-An entity is what a rule applies to (a class, a school, a teacher, a county). Its fields are
-its own record's columns, the columns of records it is related to under a prefix
-(`school.type` for a class), fields derived from the data (`stage`, `enrolment`) and the
-indicators packs declare for it. The engine layer builds facts with exactly these fields.
+An entity is what a rule applies to: a class, a school, a school's stage (its primary or
+junior part), a teacher, a township, a county, a county's indicator (`county_metric`), the
+city. Its fields are its own record's columns, fields derived from the data (`stage`,
+`enrolment`), the indicators packs declare for it, and — under a prefix — the fields of what
+it is related to: a class reads its school's fields as `school.type`, a school its facilities
+as `facilities.teaching_area`, a county its statistics of the audit year as `stats.gdp` and of
+the year before as `prev.gdp`. The engine layer builds facts with exactly these fields.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
-from ..records.schema import CLASSES, SAFETY, SCHOOLS, TEACHERS, Column, RecordKind
+from ..records.schema import (
+    CITY_STATS,
+    CLASSES,
+    COUNTY_STATS,
+    FACILITIES,
+    SAFETY,
+    SCHOOLS,
+    TEACHERS,
+    Column,
+    RecordKind,
+)
 from .spec import IndicatorSpec
 
 FieldType = Literal["number", "text", "bool", "date", "enum"]
@@ -21,31 +34,128 @@ FieldType = Literal["number", "text", "bool", "date", "enum"]
 STAGES: Mapping[str, str] = MappingProxyType(
     {"kindergarten": "学前", "primary": "小学", "junior": "初中", "senior": "高中"}
 )
-ENTITY_LABELS: Mapping[str, str] = MappingProxyType({"class": "班级", "school": "学校", "teacher": "教师", "county": "区县"})
+COMPULSORY_STAGES: Mapping[str, str] = MappingProxyType({"primary": "小学", "junior": "初中"})
 
 
 @dataclass(frozen=True)
 class FieldInfo:
-    """One field of an entity fact."""
+    """One field of an entity fact.
+
+    `relation` is the prefix it is read through ("" for the entity itself, "school",
+    "school.facilities", "stats"); `origin` says where its value comes from: an input record,
+    a value derived from the data, or an indicator (`indicator:<id>`); `requires` names the
+    record kinds without which it cannot have a value.
+    """
 
     path: str
     label: str
     type: FieldType
     always_present: bool
-    source: str
+    origin: str
+    relation: str = ""
+    requires: tuple[str, ...] = ()
     enum: Mapping[str, str] | None = None
     integer: bool = False
     percent: bool = False
 
+    @property
+    def indicator(self) -> str | None:
+        return self.origin.split(":", 1)[1] if self.origin.startswith("indicator:") else None
+
 
 @dataclass(frozen=True)
 class Relation:
-    """A record joined onto an entity under `prefix` (the class's school, the school's safety row)."""
+    """What an entity reads under `prefix`: a record matched by key, or another entity."""
 
     prefix: str
-    kind: RecordKind
-    required: bool
+    label: str
+    record: RecordKind | None = None
+    entity: str | None = None
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class EntityKind:
+    name: str
+    label: str
+    record: RecordKind | None
+    relations: tuple[Relation, ...]
+    derived: tuple[FieldInfo, ...]
     key: str
+
+
+def _derived(path: str, label: str, type_: FieldType, present: bool = True, **kw: object) -> FieldInfo:
+    return FieldInfo(path, label, type_, present, "derived", **kw)  # type: ignore[arg-type]
+
+
+_SCHOOL = Relation("school", "学校·", entity="school", required=True)
+ENTITY_KINDS: Mapping[str, EntityKind] = MappingProxyType(
+    {
+        "class": EntityKind(
+            "class", "班级", CLASSES, (_SCHOOL,),
+            (
+                _derived("stage", "学段", "enum", enum=STAGES),
+                _derived("grade_no", "年级（数字）", "number", False, integer=True),
+                _derived("grade_name", "年级名称", "text"),
+            ),
+            "class_id",
+        ),
+        "teacher": EntityKind("teacher", "教师", TEACHERS, (_SCHOOL,), (), "teacher_id"),
+        "school": EntityKind(
+            "school", "学校", SCHOOLS,
+            (Relation("safety", "安防·", record=SAFETY), Relation("facilities", "办学条件·", record=FACILITIES)),
+            (
+                _derived("enrolment", "在校生数", "number", integer=True),
+                _derived("class_count", "班级数", "number", integer=True),
+            ),
+            "school_id",
+        ),
+        "school_stage": EntityKind(
+            "school_stage", "学校学段", None, (_SCHOOL,),
+            (
+                _derived("school_id", "学校代码", "text"),
+                _derived("county", "区县", "text"),
+                _derived("stage", "学段", "enum", enum=COMPULSORY_STAGES),
+                _derived("enrolment", "学段在校生数", "number", integer=True),
+                _derived("class_count", "学段班级数", "number", integer=True),
+                _derived("share", "共享资源分摊比例", "number"),
+            ),
+            "school_id",
+        ),
+        "township": EntityKind(
+            "township", "乡镇", None, (),
+            (_derived("county", "区县", "text"), _derived("township", "乡镇", "text"), _derived("name", "名称", "text")),
+            "name",
+        ),
+        "county": EntityKind(
+            "county", "区县", None,
+            (Relation("stats", "本年统计·", record=COUNTY_STATS), Relation("prev", "上年统计·", record=COUNTY_STATS)),
+            (_derived("name", "区县名称", "text"),),
+            "name",
+        ),
+        "county_metric": EntityKind(
+            "county_metric", "区县指标", None, (),
+            (
+                _derived("county", "区县", "text"),
+                _derived("stage", "学段", "enum", enum=COMPULSORY_STAGES),
+                _derived("metric", "指标", "text"),
+                _derived("metric_title", "指标名称", "text"),
+                _derived("cv", "差异系数", "number", False),
+                _derived("mean", "加权平均值", "number", False),
+                _derived("schools", "参与计算的学校数", "number", integer=True),
+            ),
+            "metric",
+        ),
+        "city": EntityKind(
+            "city", "全市", None,
+            (Relation("stats", "本年统计·", record=CITY_STATS), Relation("prev", "上年统计·", record=CITY_STATS)),
+            (_derived("name", "名称", "text"),),
+            "name",
+        ),
+    }
+)
+ENTITY_LABELS: Mapping[str, str] = MappingProxyType({k: v.label for k, v in ENTITY_KINDS.items()})
+AREA_KINDS = ("township", "county", "county_metric", "city")
 
 
 @dataclass(frozen=True)
@@ -56,73 +166,56 @@ class EntityVocabulary:
     fields: Mapping[str, FieldInfo]
     relations: Mapping[str, Relation]
 
-    def relation_key(self, prefix: str) -> str:
-        """The field whose presence means the related record exists."""
-        relation = self.relations[prefix]
-        return f"{prefix}.{relation.kind.key.name}"
+    def relation_key(self, path: str) -> str:
+        """The field whose presence means the related record or entity exists."""
+        relation = self.relations[path]
+        if relation.record is not None:
+            return f"{path}.{relation.record.unique_groups[0][0]}"
+        return f"{path}.{ENTITY_KINDS[relation.entity].key}"  # type: ignore[index]
 
 
-RELATIONS: Mapping[str, tuple[Relation, ...]] = MappingProxyType(
-    {
-        "class": (Relation("school", SCHOOLS, True, "school_id"),),
-        "teacher": (Relation("school", SCHOOLS, True, "school_id"),),
-        "school": (Relation("safety", SAFETY, False, "school_id"),),
-        "county": (),
-    }
-)
-
-_DERIVED: Mapping[str, tuple[FieldInfo, ...]] = MappingProxyType(
-    {
-        "class": (
-            FieldInfo("stage", "学段", "enum", True, "derived", STAGES),
-            FieldInfo("grade_no", "年级（数字）", "number", False, "derived", integer=True),
-            FieldInfo("grade_name", "年级名称", "text", True, "derived"),
-        ),
-        "school": (
-            FieldInfo("enrolment", "在校生数（班额合计）", "number", True, "derived", integer=True),
-            FieldInfo("class_count", "班级数", "number", True, "derived", integer=True),
-        ),
-        "teacher": (),
-        "county": (FieldInfo("name", "区县名称", "text", True, "derived"),),
-    }
-)
-
-_RECORD_OF: Mapping[str, RecordKind | None] = MappingProxyType(
-    {"class": CLASSES, "school": SCHOOLS, "teacher": TEACHERS, "county": None}
-)
-
-
-def _column_field(column: Column, prefix: str, prefix_label: str, present: bool) -> FieldInfo:
-    kind: FieldType
-    if column.type in ("int", "float"):
-        kind = "number"
+def _column_field(column: Column, kind: RecordKind) -> FieldInfo:
+    if column.type in ("int", "float", "rate"):
+        type_: FieldType = "number"
     elif column.type == "grade":
-        kind = "text"
+        type_ = "text"
     else:
-        kind = column.type  # type: ignore[assignment]
-    path = f"{prefix}.{column.name}" if prefix else column.name
-    label = f"{prefix_label}{column.label}" if prefix_label else column.label
+        type_ = column.type  # type: ignore[assignment]
     return FieldInfo(
-        path, label, kind, present and column.always_present, prefix or "record", column.enum, column.type == "int"
+        column.name, column.label, type_, column.always_present, "record", requires=(kind.name,),
+        enum=column.enum, integer=column.type == "int", percent=column.type == "rate",
     )
 
 
-def _extra_field(header: str, numeric: bool, prefix: str, prefix_label: str) -> FieldInfo:
-    path = f"{prefix}.{header}" if prefix else header
-    return FieldInfo(path, f"{prefix_label}{header}", "number" if numeric else "text", False, prefix or "record")
+def _record_fields(kind: RecordKind, extras: Mapping[str, bool]) -> Iterator[FieldInfo]:
+    for column in kind.columns:
+        yield _column_field(column, kind)
+    for header, numeric in extras.items():
+        yield FieldInfo(header, header, "number" if numeric else "text", False, "record", requires=(kind.name,))
 
 
 def indicator_fields(spec: IndicatorSpec) -> tuple[FieldInfo, ...]:
-    source = f"indicator:{spec.id}"
+    """The fields an indicator adds to its entity (a share also adds numerator and denominator)."""
+    origin = f"indicator:{spec.id}"
     if spec.kind == "share":
         return (
-            FieldInfo(spec.id, spec.title, "number", False, source, percent=True),
-            FieldInfo(f"{spec.id}.numerator", f"{spec.title}（分子）", "number", True, source, integer=True),
-            FieldInfo(f"{spec.id}.denominator", f"{spec.title}（分母）", "number", True, source, integer=True),
+            FieldInfo(spec.id, spec.title, "number", False, origin, percent=True),
+            FieldInfo(f"{spec.id}.numerator", f"{spec.title}（分子）", "number", True, origin, integer=spec.share.weight is None),  # type: ignore[union-attr]
+            FieldInfo(f"{spec.id}.denominator", f"{spec.title}（分母）", "number", True, origin, integer=spec.share.weight is None),  # type: ignore[union-attr]
         )
+    if spec.kind == "count":
+        return (FieldInfo(spec.id, spec.title, "number", True, origin, integer=spec.count.sum is None),)  # type: ignore[union-attr]
     if spec.kind == "peers":
-        return (FieldInfo(spec.id, spec.title, "number", False, source, integer=True),)
-    return (FieldInfo(spec.id, spec.title, "number", True, source, integer=True),)
+        return (FieldInfo(spec.id, spec.title, "number", False, origin, integer=True),)
+    return (FieldInfo(spec.id, spec.title, "number", False, origin, percent=spec.percent),)
+
+
+def _prefixed(info: FieldInfo, relation: Relation, path: str, present: bool, requires: tuple[str, ...]) -> FieldInfo:
+    return FieldInfo(
+        f"{path}.{info.path}", f"{relation.label}{info.label}", info.type, present and info.always_present,
+        info.origin, path,
+        tuple(dict.fromkeys(requires + info.requires)), info.enum, info.integer, info.percent,
+    )
 
 
 def build_vocabulary(
@@ -131,35 +224,37 @@ def build_vocabulary(
 ) -> dict[str, EntityVocabulary]:
     """Vocabularies of all entity kinds; `extra_columns` maps a record kind to {header: numeric}."""
     extras = extra_columns or {}
-    by_entity: dict[str, list[IndicatorSpec]] = {}
-    for spec in indicators:
-        by_entity.setdefault(spec.entity, []).append(spec)
-    result: dict[str, EntityVocabulary] = {}
-    for entity, record in _RECORD_OF.items():
+    own: dict[str, dict[str, FieldInfo]] = {}
+    for name, kind in ENTITY_KINDS.items():
         fields: dict[str, FieldInfo] = {}
+        if kind.record is not None:
+            fields.update((f.path, f) for f in _record_fields(kind.record, extras.get(kind.record.name, {})))
+        fields.update((f.path, f) for f in kind.derived)
+        own[name] = fields
+    for spec in indicators:
+        own[spec.entity].update((f.path, f) for f in indicator_fields(spec))
 
-        def add(info: FieldInfo) -> None:
-            fields.setdefault(info.path, info)
+    def expand(name: str, prefix: str, present: bool, requires: tuple[str, ...], depth: int,
+               fields: dict[str, FieldInfo], relations: dict[str, Relation]) -> None:
+        for relation in ENTITY_KINDS[name].relations:
+            path = f"{prefix}{relation.prefix}"
+            required = present and relation.required
+            relations[path] = relation
+            if relation.record is not None:
+                chain = requires + (relation.record.name,)
+                for info in _record_fields(relation.record, extras.get(relation.record.name, {})):
+                    fields.setdefault(f"{path}.{info.path}", _prefixed(info, relation, path, required, chain))
+            elif relation.entity is not None and depth < 3:
+                target = ENTITY_KINDS[relation.entity]
+                chain = requires + ((target.record.name,) if target.record else ())
+                for info in own[relation.entity].values():
+                    fields.setdefault(f"{path}.{info.path}", _prefixed(info, relation, path, required, chain))
+                expand(relation.entity, f"{path}.", required, chain, depth + 1, fields, relations)
 
-        if record is not None:
-            for column in record.columns:
-                add(_column_field(column, "", "", True))
-            for header, numeric in extras.get(record.name, {}).items():
-                add(_extra_field(header, numeric, "", ""))
-        for info in _DERIVED[entity]:
-            add(info)
-        for spec in by_entity.get(entity, []):
-            for info in indicator_fields(spec):
-                add(info)
+    result: dict[str, EntityVocabulary] = {}
+    for name, kind in ENTITY_KINDS.items():
+        fields = dict(own[name])
         relations: dict[str, Relation] = {}
-        for relation in RELATIONS[entity]:
-            relations[relation.prefix] = relation
-            label = f"{relation.kind.label}·"
-            for column in relation.kind.columns:
-                add(_column_field(column, relation.prefix, label, relation.required))
-            for header, numeric in extras.get(relation.kind.name, {}).items():
-                add(_extra_field(header, numeric, relation.prefix, label))
-        result[entity] = EntityVocabulary(
-            entity, ENTITY_LABELS[entity], record, MappingProxyType(fields), MappingProxyType(relations)
-        )
+        expand(name, "", True, (kind.record.name,) if kind.record else (), 0, fields, relations)
+        result[name] = EntityVocabulary(name, kind.label, kind.record, MappingProxyType(fields), MappingProxyType(relations))
     return result

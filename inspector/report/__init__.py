@@ -1,0 +1,85 @@
+"""Reports built from an audit's findings.json alone: the HTML report, the Excel rectification
+list, one rectification notice per school, and (for a rebuild) the CSV list and the Markdown
+summary. A county edition is the same reports of `county_document(document, county)`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+from ..output.atomic import publish
+from ..output.markdown import render_markdown
+from .county import county_document, county_names
+from .excel import rectification_xlsx
+from .html import environment, render_report
+from .notices import NOTICES_DIR, render_notices
+from .rectification import rectification_csv
+
+__all__ = ["county_document", "county_names", "load_findings", "render_reports", "write_reports"]
+
+Progress = Callable[[str, int, int], None]
+
+
+def load_findings(out_dir: Path) -> tuple[dict[str, Any], str]:
+    """An audit's findings.json and the sha256 of its bytes (quoted in every report)."""
+    path = out_dir / "findings.json"
+    if not path.is_file():
+        raise UsageError(f"{out_dir} 中没有 findings.json：请先运行 inspector audit，并指向其输出文件夹")
+    data = path.read_bytes()
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path} 不是有效的 findings.json：{exc}") from None
+    if not isinstance(document, dict) or not {"audit", "findings", "rules", "summary"} <= document.keys():
+        raise UsageError(f"{path} 不是 inspector 的 findings.json（缺少 audit、findings、rules 或 summary）")
+    document.setdefault("indicators", [])
+    document.setdefault("data_gaps", [])
+    document.setdefault("rejected_rows", [])
+    return document, hashlib.sha256(data).hexdigest()
+
+
+def render_reports(
+    document: Mapping[str, Any], source_sha256: str, *, county: str | None = None, rebuild: bool = False,
+) -> dict[str, bytes]:
+    """Every report file by its path relative to the output folder.
+
+    `rebuild` adds rectification.csv and report.md (an audit writes those itself); a county
+    edition always has them, cut to the county like the rest.
+    """
+    if county is not None:
+        document = county_document(document, county)
+    env = environment()
+    files = {
+        "report.html": render_report(document, source_sha256, env).encode("utf-8"),
+        "rectification.xlsx": rectification_xlsx(document, source_sha256),
+    }
+    if rebuild or county is not None:
+        files["rectification.csv"] = rectification_csv(document["findings"])
+        files["report.md"] = render_markdown(dict(document)).encode("utf-8")
+    files.update(render_notices(document, source_sha256, env))
+    return files
+
+
+def write_reports(out_dir: Path, files: Mapping[str, bytes], progress: Progress | None = None) -> dict[str, Path]:
+    """Publish the files atomically, then remove notices this run did not write (schools that no
+    longer have findings, or of other counties), so the folder holds exactly this run's notices."""
+    written: dict[str, Path] = {}
+    total = len(files)
+    for done, (name, data) in enumerate(files.items(), start=1):
+        written.update(publish(out_dir, {name: data}))
+        if progress is not None:
+            progress("生成报告", done, total)
+    notices = out_dir / NOTICES_DIR
+    if notices.is_dir():
+        keep = {out_dir / name for name in files if name.startswith(NOTICES_DIR + "/")}
+        for path in notices.iterdir():
+            if path.is_file() and path not in keep:
+                path.unlink()
+        if not any(notices.iterdir()):
+            notices.rmdir()
+    return written

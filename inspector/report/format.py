@@ -1,0 +1,124 @@
+"""Text for values, thresholds, gaps and evidence rows, shared by the HTML report, notices and Excel."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..explain import ROLES
+from ..rules.spec import SEVERITY_LABELS, SEVERITY_ORDER
+from ..rules.vocabulary import ENTITY_LABELS
+
+RATIO_UNIT = "比例"
+AREA_LABELS = {**ENTITY_LABELS, "city": "全市", "township": "乡镇"}
+CHANGE_LABELS = {"new": "新发现", "persisting": "未整改", "regressed": "再次出现"}
+VERDICT_LABELS = {"pass": "达标", "fail": "未达标", "gap": "未评估"}
+CONFIDENCE_LABELS = {"V": "已核对公开原文", "V2": "仅见于二手转述，待核对原文", "M": "广泛引用但未见原文，待核对"}
+
+__all__ = [
+    "AREA_LABELS", "CHANGE_LABELS", "CONFIDENCE_LABELS", "RATIO_UNIT", "SEVERITY_LABELS", "SEVERITY_ORDER", "VERDICT_LABELS",
+    "area_label", "date_cn", "evidence_groups", "family_label", "gap_text", "number", "role_label", "severity_rank",
+    "threshold_text", "value_text", "waiver_items",
+]
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITY_ORDER.get(severity, len(SEVERITY_ORDER))
+
+
+def area_label(entity_type: str) -> str:
+    return AREA_LABELS.get(entity_type, entity_type)
+
+
+def role_label(role: str) -> str:
+    return ROLES.get(role, role)
+
+
+def number(value: float) -> str:
+    """A number without a trailing `.0`, at most two decimals."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int) or float(value).is_integer():
+        return str(int(value))
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def value_text(value: Any, unit: str = "") -> str:
+    """A threshold or indicator value with its unit; ratios as percentages."""
+    if value is None:
+        return "—"
+    if isinstance(value, (list, tuple)):
+        return "、".join(value_text(v) for v in value)
+    if isinstance(value, Mapping):
+        return "；".join(f"{k} {value_text(v, unit)}" for k, v in value.items())
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if unit == RATIO_UNIT:
+            return f"{value * 100:.1f}%"
+        return number(value) + (unit if unit and unit != RATIO_UNIT else "")
+    return str(value) + (unit if unit and unit != RATIO_UNIT else "")
+
+
+def threshold_text(threshold: Mapping[str, Any]) -> str:
+    return value_text(threshold.get("value"), threshold.get("unit") or "")
+
+
+def gap_text(value: Any, target: Any, unit: str) -> str:
+    """Value minus target, signed: percentage points for ratios."""
+    if not isinstance(value, (int, float)) or not isinstance(target, (int, float)):
+        return "—"
+    difference = value - target
+    if unit == RATIO_UNIT:
+        points = round(difference * 100, 1)
+        return f"{points:+.1f} 个百分点" if points else "0.0 个百分点"
+    text = number(abs(difference))
+    sign = "+" if difference > 0 else "−" if difference < 0 else ""
+    return f"{sign}{text}{unit}"
+
+
+def date_cn(iso: str) -> str:
+    """2026-03-01 → 2026年3月1日."""
+    try:
+        day = dt.date.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return str(iso)
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def evidence_groups(evidence: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Evidence rows for display: rows with values one by one, bare rows grouped by file and role
+    (a county indicator rests on dozens of teacher rows; listing them as one line reads better)."""
+    groups: list[dict[str, Any]] = []
+    bare: dict[tuple[str, str], dict[str, Any]] = {}
+    for item in evidence:
+        role = item.get("role", "")
+        if item.get("values"):
+            groups.append({"file": item["file"], "role": role_label(role), "rows": [item["row"]], "values": item["values"]})
+            continue
+        key = (item["file"], role)
+        if key not in bare:
+            bare[key] = {"file": item["file"], "role": role_label(role), "rows": [], "values": None}
+            groups.append(bare[key])
+        bare[key]["rows"].append(item["row"])
+    return groups
+
+
+_WAIVER_LABELS = {
+    "reason": "理由", "by": "批准人", "approved_by": "批准人", "approver": "批准人", "until": "有效期至",
+    "expires": "有效期至", "valid_until": "有效期至", "date": "批准日期", "approved_on": "批准日期", "reference": "文号",
+}
+
+
+def waiver_items(waiver: Any) -> list[tuple[str, str]]:
+    """A waiver object as labelled pairs, whatever keys it carries."""
+    if not isinstance(waiver, Mapping):
+        return [("说明", str(waiver))] if waiver else []
+    return [(_WAIVER_LABELS.get(k, k), value_text(v)) for k, v in waiver.items() if v not in (None, "")]
+
+
+# findings.json names families by id only; these are the core pack's, others show their id
+_FAMILY_LABELS = {"class-size": "班额", "kindergarten": "幼儿园办园", "safety": "校园安全", "teachers": "教师队伍"}
+
+
+def family_label(family: str) -> str:
+    return _FAMILY_LABELS.get(family, family)

@@ -1,0 +1,32 @@
+"""整改通知书: one printable notice per school with findings, `notices/<school code>.html`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import jinja2
+
+from .view import schools_of
+
+__all__ = ["NOTICES_DIR", "render_notices"]
+
+NOTICES_DIR = "notices"
+
+
+def render_notices(document: Mapping[str, Any], source_sha256: str, env: jinja2.Environment) -> dict[str, bytes]:
+    """Notices by relative path; a school's file is named by its code (made safe, see `names.slug`)."""
+    template = env.get_template("notice.html.j2")
+    files: dict[str, bytes] = {}
+    for school in schools_of(document["findings"]):
+        path = f"{NOTICES_DIR}/{school.slug}.html"
+        if path in files:  # two codes reduced to one file name: never overwrite a notice silently
+            raise ValueError(f"学校代码 {school.id} 与另一所学校的通知书文件名相同：{path}")
+        files[path] = template.render(
+            audit=document["audit"],
+            school=school,
+            active=[f for f in school.findings if not f.get("waiver")],
+            waived=[f for f in school.findings if f.get("waiver")],
+            source_sha256=source_sha256,
+        ).encode("utf-8")
+    return files

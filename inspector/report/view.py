@@ -1,0 +1,216 @@
+"""findings.json regrouped for reading: by county and school, indicators against targets, rule cards."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .format import RATIO_UNIT, gap_text, severity_rank, value_text
+from .names import slug
+
+SEVERITIES = ("critical", "major", "minor")
+
+__all__ = ["County", "IndicatorGroup", "School", "SEVERITIES", "counties", "indicator_groups", "rule_cards", "schools_of"]
+
+
+def _counts(findings: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    counts = {s: 0 for s in SEVERITIES}
+    for finding in findings:
+        counts[finding["severity"]] = counts.get(finding["severity"], 0) + 1
+    return counts
+
+
+@dataclass
+class School:
+    id: str
+    name: str
+    county: str
+    township: str
+    findings: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def slug(self) -> str:
+        return slug(self.id)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return _counts(self.findings)
+
+    @property
+    def weight(self) -> tuple[int, ...]:
+        """Ordering by seriousness: more critical findings first, then more major, then more minor."""
+        counts = self.counts
+        return tuple(-counts.get(s, 0) for s in SEVERITIES)
+
+
+@dataclass
+class County:
+    name: str
+    own: list[dict[str, Any]] = field(default_factory=list)  # findings on the county itself
+    schools: list[School] = field(default_factory=list)
+    indicators: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def slug(self) -> str:
+        return slug(self.name)
+
+    @property
+    def findings(self) -> list[dict[str, Any]]:
+        return self.own + [f for school in self.schools for f in school.findings]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return _counts(self.findings)
+
+    def most_serious(self, limit: int = 10) -> list[School]:
+        return sorted(self.schools, key=lambda s: (s.weight, s.id))[:limit]
+
+    def by_township(self) -> list[tuple[str, dict[str, int]]]:
+        townships: dict[str, list[dict[str, Any]]] = {}
+        for school in self.schools:
+            townships.setdefault(school.township or "（未填乡镇）", []).extend(school.findings)
+        return sorted(((name, _counts(items)) for name, items in townships.items()), key=lambda t: (-sum(t[1].values()), t[0]))
+
+
+def schools_of(findings: Sequence[Mapping[str, Any]]) -> list[School]:
+    """Schools with findings, by school code, each with its findings in document order."""
+    schools: dict[str, School] = {}
+    for finding in findings:
+        if finding.get("school_id") is None:
+            continue
+        school = schools.get(finding["school_id"])
+        if school is None:
+            school = schools[finding["school_id"]] = School(
+                finding["school_id"], finding.get("school_name") or finding["school_id"], finding["county"],
+                finding.get("township") or "",
+            )
+        school.findings.append(dict(finding))
+    return [schools[k] for k in sorted(schools)]
+
+
+def counties(document: Mapping[str, Any]) -> list[County]:
+    """Counties with findings or indicators, by name."""
+    result: dict[str, County] = {}
+    for finding in document["findings"]:
+        county = result.setdefault(finding["county"], County(finding["county"]))
+        if finding.get("school_id") is None:
+            county.own.append(dict(finding))
+    for school in schools_of(document["findings"]):
+        result[school.county].schools.append(school)
+    for row in document["indicators"]:
+        if row.get("entity_type") in ("county", "township") and row.get("county"):
+            result.setdefault(row["county"], County(row["county"])).indicators.append(row)
+    return [result[name] for name in sorted(result)]
+
+
+def main_observed(row: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The indicator's own value among its observed fields (not its numerator or denominator)."""
+    observed = row.get("observed") or []
+    for item in observed:
+        if "." not in item["field"]:
+            return item
+    return observed[0] if observed else None
+
+
+@dataclass
+class IndicatorRow:
+    area: str
+    entity_type: str
+    county: str | None
+    value: Any
+    value_text: str
+    detail: str  # numerator / denominator, when the indicator is a share
+    target: Any
+    target_text: str
+    gap_text: str
+    verdict: str
+    finding_id: str | None
+    target_year: Any = None
+    peers: Mapping[str, Any] | None = None
+
+
+@dataclass
+class IndicatorGroup:
+    rule_id: str
+    title: str
+    binding: str | None
+    unit: str
+    target_label: str
+    rows: list[IndicatorRow]
+
+    @property
+    def scale(self) -> float:
+        """One scale for every bar of the indicator, so areas compare at a glance."""
+        numbers = [abs(x) for r in self.rows for x in (r.value, r.target) if isinstance(x, (int, float))]
+        peak = max(numbers, default=0.0)
+        if self.unit == RATIO_UNIT:
+            return min(1.0, peak * 1.25) if peak else 1.0
+        return peak * 1.15 if peak else 1.0
+
+    @property
+    def failing(self) -> int:
+        return sum(1 for r in self.rows if r.verdict == "fail")
+
+
+_AREA_ORDER = {"city": 0, "county": 1, "township": 2}
+
+
+def indicator_groups(rows: Sequence[Mapping[str, Any]]) -> list[IndicatorGroup]:
+    """Indicator rows grouped by rule: city figures first (表一), then counties, then townships."""
+    groups: dict[str, IndicatorGroup] = {}
+    for row in sorted(rows, key=lambda r: (_AREA_ORDER.get(r.get("entity_type", ""), 9), r.get("county") or "", r["entity_id"])):
+        observed = main_observed(row)
+        threshold = (row.get("threshold") or [None])[0]
+        unit = (threshold or {}).get("unit") or ""
+        value = observed.get("value") if observed else None
+        target = threshold.get("value") if threshold else None
+        parts = {o["field"].rsplit(".", 1)[-1]: o["text"] for o in row.get("observed", []) if "." in o["field"]}
+        detail = f"{parts['numerator']} / {parts['denominator']}" if {"numerator", "denominator"} <= parts.keys() else ""
+        group = groups.get(row["rule_id"])
+        if group is None:
+            group = groups[row["rule_id"]] = IndicatorGroup(
+                row["rule_id"], row.get("rule_title") or row["rule_id"], row.get("binding"), unit,
+                (threshold or {}).get("label") or "目标", [],
+            )
+        group.rows.append(
+            IndicatorRow(
+                area=row["entity_id"],
+                entity_type=row.get("entity_type", ""),
+                county=row.get("county"),
+                value=value,
+                value_text=observed["text"] if observed else "—",
+                detail=detail,
+                target=target,
+                target_text=value_text(target, unit) if threshold else "—",
+                gap_text=gap_text(value, target, unit),
+                verdict=row.get("verdict", ""),
+                finding_id=row.get("finding_id"),
+                target_year=row.get("target_year"),
+                peers=row.get("peers"),
+            )
+        )
+    return sorted(groups.values(), key=lambda g: (min(_AREA_ORDER.get(r.entity_type, 9) for r in g.rows), g.rule_id))
+
+
+def rule_cards(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every rule as run, with its basis, scope, condition and thresholds taken from its first
+    finding (findings.json carries them per finding only)."""
+    example: dict[str, Mapping[str, Any]] = {}
+    for finding in document["findings"]:
+        example.setdefault(finding["rule_id"], finding)
+    cards = []
+    for rule in document["rules"]:
+        finding = example.get(rule["id"])
+        cards.append(
+            {
+                **rule,
+                "slug": slug(rule["id"]),
+                "basis": finding.get("basis") if finding else None,
+                "scope": finding.get("scope") if finding else None,
+                "condition": finding.get("condition") if finding else None,
+                "threshold": finding.get("threshold") if finding else [],
+                "severity_rank": severity_rank(rule["severity"]),
+            }
+        )
+    return cards
