@@ -41,6 +41,17 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--format", choices=("text", "json"), default="text")
     explain.set_defaults(handler=_explain)
 
+    report = commands.add_parser(
+        "report", help="根据审核结果重新生成报告，或生成区县版",
+        description="根据审核输出文件夹中的 findings.json 生成报告（report.html、rectification.xlsx、整改通知书等）；"
+        "用 --county 生成只含一个区县的区县版。",
+    )
+    report.add_argument("out_dir", type=Path, help="审核输出文件夹（含 findings.json）")
+    report.add_argument("--county", help="只含该区县的区县版（如 融水苗族自治县）")
+    report.add_argument("--out", type=Path, help="报告输出文件夹（默认：全市版写回审核输出文件夹，区县版写入其下 counties/<区县>）")
+    report.add_argument("--quiet", action="store_true", help="不显示进度")
+    report.set_defaults(handler=_report)
+
     rules = commands.add_parser("rules", help="查看和检查规则包")
     rules.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR, help="规则包所在目录")
     rule_commands = rules.add_subparsers(dest="rules_command", required=True, metavar="子命令")
@@ -52,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(handler=_rules_show)
     lint = rule_commands.add_parser("lint", help="检查全部规则包（结构、表达式、模板、参数、重复 id）")
     lint.set_defaults(handler=_rules_lint)
+    cover = rule_commands.add_parser("coverage", help="规划需求清单的覆盖情况（已检查 / 不可检查 / 缺少规则）")
+    cover.set_defaults(handler=_rules_coverage)
+    test = rule_commands.add_parser("test", help="运行规则包自带的用例，核对每条规则的问题、通过与未评估对象")
+    test.add_argument("pack")
+    test.set_defaults(handler=_rules_test)
     return parser
 
 
@@ -107,6 +123,23 @@ def _explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from .progress import progress_printer
+    from .report import load_findings, render_reports, write_reports
+
+    document, sha256 = load_findings(args.out_dir)
+    out = args.out or (args.out_dir / "counties" / args.county if args.county else args.out_dir)
+    if args.county and out.resolve() == args.out_dir.resolve():
+        raise UsageError("区县版不能写入审核输出文件夹本身（那里的 findings.json 含全市数据）：请用 --out 指定另一个文件夹")
+    with progress_printer(enabled=not args.quiet) as progress:
+        files = render_reports(document, sha256, county=args.county, rebuild=True)
+        write_reports(out, files, progress)
+    notices = sum(1 for name in files if name.startswith("notices/"))
+    edition = f"区县版（{args.county}）" if args.county else "全市版"
+    print(f"报告已生成：{edition}，{out}/（{'、'.join(sorted(n for n in files if '/' not in n))}，整改通知书 {notices} 份）")
+    return 0
+
+
 def _rules_list(args: argparse.Namespace) -> int:
     from .rules.catalog import list_rules
 
@@ -126,6 +159,22 @@ def _rules_lint(args: argparse.Namespace) -> int:
 
     print(lint(args.rules))
     return 0
+
+
+def _rules_coverage(args: argparse.Namespace) -> int:
+    from .rules.catalog import coverage
+
+    text, ok = coverage(args.rules)
+    print(text)
+    return 0 if ok else EXIT_FINDINGS
+
+
+def _rules_test(args: argparse.Namespace) -> int:
+    from .rules.catalog import run_pack_cases
+
+    text, ok = run_pack_cases(args.rules, args.pack)
+    print(text)
+    return 0 if ok else EXIT_FINDINGS
 
 
 def main(argv: Sequence[str] | None = None) -> int:

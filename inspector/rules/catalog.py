@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import RulePackError, UsageError
 from ..records.config import FINAL
 from .compiler import RuleBook, compile_rulebook, effective_params
 from .packs import available_packs, load_packs
@@ -28,7 +28,7 @@ def _book(rules_dir: Path, packs: Sequence[str] | None = None, *, check_unused: 
 
 def list_rules(rules_dir: Path, packs: Sequence[str] | None = None) -> str:
     book = _book(rules_dir, packs)
-    lines = ["规则 id\t名称\t规则包\t严重程度\t对象"]
+    lines = ["规则 id\t名称\t规则包\t严重程度\t层级"]
     for rule in book.rules:
         spec = rule.spec
         lines.append(f"{spec.id}\t{spec.title}\t{rule.pack.id}\t{SEVERITY_LABELS[spec.severity]}\t{ENTITY_LABELS[spec.applies_to]}")
@@ -69,3 +69,93 @@ def show_rule(rules_dir: Path, rule_id: str) -> str:
 def lint(rules_dir: Path) -> str:
     book = _book(rules_dir, check_unused=True)
     return f"规则包检查通过：{len(book.packs)} 个规则包，{len(book.rules)} 条规则，{len(book.indicators)} 个指标。"
+
+
+# -- coverage of the plan ----------------------------------------------------------------------
+
+REQUIREMENTS_FILE = "REQUIREMENTS.yaml"
+
+
+def coverage(rules_dir: Path) -> tuple[str, bool]:
+    """The requirement inventory as a table: checked, not checkable (with why) or missing."""
+    from ..yamlsrc import YamlSyntax, load_yaml
+
+    path = rules_dir / REQUIREMENTS_FILE
+    if not path.is_file():
+        raise UsageError(f"找不到需求清单 {path}")
+    try:
+        doc = load_yaml(path, f"rules/{REQUIREMENTS_FILE}")
+    except YamlSyntax as exc:
+        raise RulePackError([exc.problem]) from None
+    entries = (doc.data or {}).get("requirements", []) if isinstance(doc.data, dict) else []
+    known = {rule.id for rule in _book(rules_dir).rules}
+    rows: list[tuple[str, str, str, str]] = []
+    counts = {"checked": 0, "not_checkable": 0, "missing": 0}
+    for entry in entries:
+        rules = list(entry.get("rules") or [])
+        unknown = [r for r in rules if r not in known]
+        if rules and not unknown:
+            status, detail = "checked", "、".join(rules)
+        elif entry.get("not_checkable") and not rules:
+            status, detail = "not_checkable", str(entry["not_checkable"])
+        else:
+            status = "missing"
+            detail = f"规则不存在：{'、'.join(unknown)}" if unknown else "尚无规则"
+        counts[status] += 1
+        rows.append((str(entry.get("id", "?")), STATUS_LABELS[status], str(entry.get("measure", "")), detail))
+    width = max((len(r[0]) for r in rows), default=4)
+    lines = [f"{'编号':<{width}}  状态      指标  →  规则或理由"]
+    lines += [f"{i:<{width}}  {s:<8}  {m}  →  {d}" for i, s, m, d in rows]
+    lines.append(
+        f"共 {len(rows)} 项：已检查 {counts['checked']}，无法以数据检查 {counts['not_checkable']}，缺少规则 {counts['missing']}"
+    )
+    return "\n".join(lines), counts["missing"] == 0
+
+
+STATUS_LABELS = {"checked": "已检查", "not_checkable": "不可检查", "missing": "缺少规则"}
+
+
+# -- a pack's own cases ------------------------------------------------------------------------
+
+
+def pack_cases(rules_dir: Path, pack: str) -> list[Path]:
+    folder = rules_dir / pack / "cases"
+    return sorted(p for p in folder.iterdir() if (p / "audit.yaml").is_file()) if folder.is_dir() else []
+
+
+def run_pack_cases(rules_dir: Path, pack: str) -> tuple[str, bool]:
+    """Run a pack's cases (`rules/<pack>/cases/*/`) and compare each rule's verdicts with the
+    case's expected.yaml: the exact sets of failing, passing and not-evaluated entities."""
+    from ..audit import run_audit
+    from ..yamlsrc import load_yaml
+
+    if pack not in available_packs(rules_dir):
+        raise UsageError(f"找不到规则包“{pack}”；可用：{'、'.join(available_packs(rules_dir))}")
+    cases = pack_cases(rules_dir, pack)
+    if not cases:
+        raise UsageError(f"规则包 {pack} 没有用例（应为 rules/{pack}/cases/<用例>/audit.yaml 与 expected.yaml）")
+    lines: list[str] = []
+    ok = True
+    for case in cases:
+        expected = load_yaml(case / "expected.yaml", f"rules/{pack}/cases/{case.name}/expected.yaml").data or {}
+        result = run_audit(case, rules_dir=rules_dir, workers=1)
+        for rule_id, want in sorted((expected.get("rules") or {}).items()):
+            outcome = result.outcomes.get(rule_id)
+            if outcome is None:
+                lines.append(f"✗ {case.name} {rule_id}: 规则未运行")
+                ok = False
+                continue
+            got = {"fail": outcome.failed, "pass": outcome.passed, "not_evaluated": outcome.gaps}
+            diffs = []
+            for key, actual in got.items():
+                if key in want and {str(v) for v in want[key] or []} != actual:
+                    wanted = {str(v) for v in want[key] or []}
+                    diffs.append(f"{key} 多 {sorted(actual - wanted)} 少 {sorted(wanted - actual)}")
+            if "skipped" in want and bool(want["skipped"]) == outcome.evaluated:
+                diffs.append(f"应{'跳过' if want['skipped'] else '评估'}，实际{'评估' if outcome.evaluated else '跳过'}")
+            mark = "✗" if diffs else "✓"
+            ok = ok and not diffs
+            counts = f"问题 {len(outcome.failed)}，通过 {len(outcome.passed)}，未评估 {len(outcome.gaps)}"
+            lines.append(f"{mark} {case.name} {rule_id}: {'；'.join(diffs) or counts}")
+    lines.append("全部用例通过" if ok else "有用例未通过")
+    return "\n".join(lines), ok
