@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(handler=_rules_show)
     lint = rule_commands.add_parser("lint", help="检查全部规则包（结构、表达式、模板、参数、重复 id）")
     lint.set_defaults(handler=_rules_lint)
+    fields = rule_commands.add_parser("fields", help="列出规则可用的字段（按对象类型）")
+    fields.add_argument("kind", nargs="?", help="对象类型：class、school、school_stage、teacher、township、county、county_metric、city")
+    fields.set_defaults(handler=_rules_fields)
     cover = rule_commands.add_parser("coverage", help="规划需求清单的覆盖情况（已检查 / 不可检查 / 缺少规则）")
     cover.set_defaults(handler=_rules_coverage)
     test = rule_commands.add_parser("test", help="运行规则包自带的用例，核对每条规则的问题、通过与未评估对象")
@@ -158,6 +161,13 @@ def _rules_lint(args: argparse.Namespace) -> int:
     from .rules.catalog import lint
 
     print(lint(args.rules))
+    return 0
+
+
+def _rules_fields(args: argparse.Namespace) -> int:
+    from .rules.catalog import list_fields
+
+    print(list_fields(args.rules, args.kind))
     return 0
 
 

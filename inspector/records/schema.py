@@ -113,6 +113,8 @@ SCHOOLS = RecordKind(
         Column("health_promoting", "健康促进学校", "bool", required=False),
         Column("boarding", "寄宿制", "bool", required=False),
         Column("enrolment", "在校生数", "int", required=False, minimum=0),
+        Column("health_vice_principal", "配备卫生健康副校长", "bool", required=False),
+        Column("subject_bases", "市级以上学科基地数", "int", required=False, minimum=0),
     ),
 )
 
@@ -210,6 +212,12 @@ _STAT_COLUMNS = (
     Column("migrant_children_public", "在公办学校就读的随迁子女数", "int", required=False, minimum=0),
     Column("preschool_assessment_passed", "通过学前教育普及普惠督导评估", "bool", required=False),
     Column("balance_assessment_passed", "通过义务教育优质均衡督导评估", "bool", required=False),
+    Column("preschool_inspected", "开展学前教育普及普惠督导", "bool", required=False),
+    Column("migrant_eligible_applicants", "符合条件申请入学的随迁子女数", "int", required=False, minimum=0),
+    Column("migrant_eligible_admitted", "符合条件并已入学的随迁子女数", "int", required=False, minimum=0),
+    Column("preschool_nonstaff_pay", "公办园非在编教师平均工资", "float", required=False, minimum=0),
+    Column("preschool_staff_pay", "公办园在编教师平均工资", "float", required=False, minimum=0),
+    Column("dropouts", "义务教育辍学学生数", "int", required=False, minimum=0),
 )
 
 COUNTY_STATS = RecordKind(

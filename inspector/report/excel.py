@@ -1,7 +1,7 @@
 """rectification.xlsx: the 整改清单 as a workbook, an all-counties sheet and one sheet per county.
 
-openpyxl stamps every zip entry with the current time and `save_workbook` sets the document's
-modified time to now; the workbook is written here through openpyxl's `ExcelWriter` into a zip
+openpyxl stamps every zip entry with the time of writing (worksheets even through temporary
+files) and `save_workbook` sets the document's modified time to now; the workbook is written here through openpyxl's `ExcelWriter` into a zip
 whose entries all carry the audit's date, so the same findings.json gives the same bytes.
 """
 
@@ -77,6 +77,11 @@ class _FixedTimeZip(zipfile.ZipFile):
             info.external_attr = 0o600 << 16
             zinfo_or_arcname = info
         super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(self, filename: Any, arcname: Any = None, compress_type: int | None = None, compresslevel: int | None = None) -> None:
+        # openpyxl writes worksheets through temporary files, whose mtime is the time of writing
+        with open(filename, "rb") as handle:
+            self.writestr(str(arcname or filename), handle.read())
 
 
 def _text(value: Any) -> str:

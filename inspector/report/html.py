@@ -22,15 +22,7 @@ from .view import SEVERITIES, counties, indicator_groups, rule_cards, schools_of
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "reports" / "templates"
 
-__all__ = ["environment", "render_report", "script_json", "inline_script"]
-
-
-def script_json(text: str) -> str:
-    """JSON text safe inside a <script> element: no `</script>`, `<!--` or line separators can end it."""
-    return (
-        text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-        .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    )
+__all__ = ["environment", "inline_script", "render_report"]
 
 
 def environment() -> jinja2.Environment:

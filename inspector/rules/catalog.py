@@ -66,6 +66,25 @@ def show_rule(rules_dir: Path, rule_id: str) -> str:
     return "\n".join(lines)
 
 
+def list_fields(rules_dir: Path, kind: str | None = None) -> str:
+    """The fields rules may name, per entity kind: path, type, always present or not, label."""
+    from .vocabulary import ENTITY_KINDS
+
+    book = _book(rules_dir)
+    kinds = [kind] if kind else list(ENTITY_KINDS)
+    lines: list[str] = []
+    for name in kinds:
+        if name not in book.vocabulary:
+            raise UsageError(f"没有对象类型“{name}”；可用：{'、'.join(ENTITY_KINDS)}")
+        vocab = book.vocabulary[name]
+        lines.append(f"[{name}] {vocab.label}")
+        for info in vocab.fields.values():
+            flags = "必有" if info.always_present else "可空"
+            enum = f" {{{', '.join(info.enum)}}}" if info.enum else ""
+            lines.append(f"  {info.path}\t{info.type}{enum}\t{flags}\t{info.label}")
+    return "\n".join(lines)
+
+
 def lint(rules_dir: Path) -> str:
     book = _book(rules_dir, check_unused=True)
     return f"规则包检查通过：{len(book.packs)} 个规则包，{len(book.rules)} 条规则，{len(book.indicators)} 个指标。"

@@ -210,9 +210,9 @@ def indicator_fields(spec: IndicatorSpec) -> tuple[FieldInfo, ...]:
     return (FieldInfo(spec.id, spec.title, "number", False, origin, percent=spec.percent),)
 
 
-def _prefixed(info: FieldInfo, relation: Relation, path: str, present: bool, requires: tuple[str, ...]) -> FieldInfo:
+def _prefixed(info: FieldInfo, label: str, path: str, present: bool, requires: tuple[str, ...]) -> FieldInfo:
     return FieldInfo(
-        f"{path}.{info.path}", f"{relation.label}{info.label}", info.type, present and info.always_present,
+        f"{path}.{info.path}", f"{label}{info.label}", info.type, present and info.always_present,
         info.origin, path,
         tuple(dict.fromkeys(requires + info.requires)), info.enum, info.integer, info.percent,
     )
@@ -234,27 +234,28 @@ def build_vocabulary(
     for spec in indicators:
         own[spec.entity].update((f.path, f) for f in indicator_fields(spec))
 
-    def expand(name: str, prefix: str, present: bool, requires: tuple[str, ...], depth: int,
+    def expand(name: str, prefix: str, labels: str, present: bool, requires: tuple[str, ...], depth: int,
                fields: dict[str, FieldInfo], relations: dict[str, Relation]) -> None:
         for relation in ENTITY_KINDS[name].relations:
             path = f"{prefix}{relation.prefix}"
+            label = labels + relation.label
             required = present and relation.required
             relations[path] = relation
             if relation.record is not None:
                 chain = requires + (relation.record.name,)
                 for info in _record_fields(relation.record, extras.get(relation.record.name, {})):
-                    fields.setdefault(f"{path}.{info.path}", _prefixed(info, relation, path, required, chain))
+                    fields.setdefault(f"{path}.{info.path}", _prefixed(info, label, path, required, chain))
             elif relation.entity is not None and depth < 3:
                 target = ENTITY_KINDS[relation.entity]
                 chain = requires + ((target.record.name,) if target.record else ())
                 for info in own[relation.entity].values():
-                    fields.setdefault(f"{path}.{info.path}", _prefixed(info, relation, path, required, chain))
-                expand(relation.entity, f"{path}.", required, chain, depth + 1, fields, relations)
+                    fields.setdefault(f"{path}.{info.path}", _prefixed(info, label, path, required, chain))
+                expand(relation.entity, f"{path}.", label, required, chain, depth + 1, fields, relations)
 
     result: dict[str, EntityVocabulary] = {}
     for name, kind in ENTITY_KINDS.items():
         fields = dict(own[name])
         relations: dict[str, Relation] = {}
-        expand(name, "", True, (kind.record.name,) if kind.record else (), 0, fields, relations)
+        expand(name, "", "", True, (kind.record.name,) if kind.record else (), 0, fields, relations)
         result[name] = EntityVocabulary(name, kind.label, kind.record, MappingProxyType(fields), MappingProxyType(relations))
     return result
