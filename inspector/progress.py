@@ -1,7 +1,14 @@
-"""Progress on a terminal: stage and count on one line of stderr, silent otherwise."""
+"""Progress on a terminal: stage, bar, count and elapsed time on one line of stderr, silent otherwise.
+
+Nothing is drawn for the first `delay` seconds (a short audit shows no bar at all), nor when the
+stream is not a terminal (a pipe, a file, CI logs), nor with `--quiet`. The bar is ASCII: block
+characters are "ambiguous width" and take two columns in many Chinese terminals, which wraps the
+line and defeats the carriage return.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -10,32 +17,52 @@ from typing import Callable, TextIO
 
 Progress = Callable[[str, int, int], None]
 
+DELAY_ENV = "INSPECTOR_PROGRESS_DELAY"  # seconds before the bar appears (tests set 0)
+WIDTH = 24
+_CLEAR = "\r\x1b[K"  # back to column 0, erase to the end of the line
+
+
+def _delay(default: float) -> float:
+    try:
+        return max(0.0, float(os.environ[DELAY_ENV]))
+    except (KeyError, ValueError):
+        return default
+
+
+def render_line(stage: str, done: int, total: int, elapsed: float) -> str:
+    """`规则评估 [=========>      ] 120/321  1.4 秒`; a one-step stage shows no bar."""
+    if total > 1:
+        filled = min(WIDTH, WIDTH * max(done, 0) // total)
+        bar = "=" * filled + (">" if filled < WIDTH else "") + " " * max(0, WIDTH - filled - 1)
+        return f"{stage} [{bar}] {done}/{total}  {elapsed:.1f} 秒"
+    return f"{stage} ……  {elapsed:.1f} 秒"
+
 
 @contextmanager
 def progress_printer(enabled: bool = True, stream: TextIO | None = None, delay: float = 1.0) -> Iterator[Progress]:
     """Yields a `(stage, done, total)` callback; draws only on a terminal, after `delay` seconds."""
     out = stream or sys.stderr
     active = enabled and out.isatty()
+    wait = _delay(delay)
     started = time.monotonic()
-    last = [0.0, False]
+    state = {"drawn": False, "last": 0.0, "stage": ""}
 
     def report(stage: str, done: int, total: int) -> None:
         if not active:
             return
         now = time.monotonic()
-        if now - started < delay or (now - last[0] < 0.1 and done < total):
+        if now - started < wait:
             return
-        last[0] = now
-        last[1] = True
-        width = 30
-        filled = int(width * done / total) if total else 0
-        bar = "█" * filled + "░" * (width - filled)
-        out.write(f"\r{stage:<8} {bar} {done}/{total}  ")
+        # a new stage is always drawn: the step after it may be long and must not show the old one
+        if stage == state["stage"] and now - float(state["last"]) < 0.1 and done < total:
+            return
+        state.update(drawn=True, last=now, stage=stage)
+        out.write(_CLEAR + render_line(stage, done, total, now - started))
         out.flush()
 
     try:
         yield report
     finally:
-        if active and last[1]:
-            out.write("\r" + " " * 60 + "\r")
+        if active and state["drawn"]:
+            out.write(_CLEAR)
             out.flush()

@@ -8,6 +8,7 @@ from typing import Any
 from ..audit import AuditResult, tool_versions
 from ..findings import summarize
 from ..records.config import AUDIT_FILE
+from ..rules.spec import NO_TARGET
 from ..rules.vocabulary import ENTITY_LABELS
 
 FORMAT = "inspector.findings/1"
@@ -49,7 +50,11 @@ def audit_document(result: AuditResult, *, keep_going: bool = False) -> dict[str
         "description": config.description,
         "config": {"file": AUDIT_FILE, "sha256": dataset.config_sha256},
         "packs": [pack.as_dict() for pack in book.packs],
-        "params": {pack: dict(sorted(values.items())) for pack, values in book.params.items()},
+        "params": {
+            pack: {name: (None if value is NO_TARGET else value) for name, value in sorted(values.items())}
+            for pack, values in book.params.items()
+        },
+        "target_year": book.target_year,
         "inputs": inputs,
         "rows": {
             "read": sum(i["rows_read"] for i in inputs),

@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+from copy import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
@@ -88,29 +90,46 @@ def _text(value: Any) -> str:
     return spreadsheet_text(value)
 
 
-def _sheet(ws: Worksheet, rows: Sequence[Mapping[str, Any]], title: str, with_status: bool) -> None:
+class _Styles:
+    """Cell styles by role, each built once per workbook: openpyxl hashes every style object on
+    each assignment, which made styling most of the cost of a large list."""
+
+    def __init__(self) -> None:
+        self._arrays: dict[tuple[str, str], StyleArray] = {}
+
+    def apply(self, cell: Any, key: str, severity: str = "") -> None:
+        array = self._arrays.get((key, severity))
+        if array is not None:
+            cell._style = copy(array)
+            return
+        if key == "header":
+            cell.font, cell.fill, cell.alignment, cell.border = _HEADER_FONT, _HEADER_FILL, _CENTRE, _BORDER
+        else:
+            cell.font, cell.border = _BODY_FONT, _BORDER
+            cell.alignment = _CENTRE if key in _CENTRED else _WRAP
+            if key == "deadline":
+                cell.number_format = "yyyy-mm-dd"
+            if key == "severity_label" and severity in SEVERITY_STYLES:
+                cell.fill, cell.font = SEVERITY_STYLES[severity]
+        self._arrays[(key, severity)] = copy(cell._style)
+
+
+def _sheet(ws: Worksheet, rows: Sequence[Mapping[str, Any]], title: str, with_status: bool, styles: _Styles) -> None:
     columns = [c for c in COLUMNS if with_status or c[2] != "status"]
     for index, (header, width, _key) in enumerate(columns, start=1):
-        cell = ws.cell(row=1, column=index, value=header)
-        cell.font, cell.fill, cell.alignment, cell.border = _HEADER_FONT, _HEADER_FILL, _CENTRE, _BORDER
+        styles.apply(ws.cell(row=1, column=index, value=header), "header")
         ws.column_dimensions[get_column_letter(index)].width = width
     for number, row in enumerate(rows, start=1):
         line = number + 1
         for index, (_header, _width, key) in enumerate(columns, start=1):
             cell = ws.cell(row=line, column=index)
             value = number if key == "number" else row.get(key) if key else None
-            if isinstance(value, dt.date):
-                cell.value = value
-                cell.number_format = "yyyy-mm-dd"
-            elif isinstance(value, int):
+            if isinstance(value, (dt.date, int)):
                 cell.value = value
             elif value is not None:
                 cell.value = _text(value)
                 cell.data_type = "s"  # never a formula, whatever the text
-            cell.font, cell.border = _BODY_FONT, _BORDER
-            cell.alignment = _CENTRE if key in _CENTRED else _WRAP
-            if key == "severity_label":
-                cell.fill, cell.font = SEVERITY_STYLES.get(row["severity"], (None, _BODY_FONT))
+            styles.apply(cell, key or "", row["severity"] if key == "severity_label" else "")
     last = get_column_letter(len(columns))
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
@@ -180,20 +199,21 @@ def rectification_xlsx(document: Mapping[str, Any], source_sha256: str) -> bytes
     workbook.properties.title = title
     workbook.properties.created = workbook.properties.modified = stamp
     taken: set[str] = {NOTES_SHEET.lower()}
+    styles = _Styles()
     first = workbook.active
     assert first is not None
     if county:
         first.title = sheet_title(county, taken)
-        _sheet(first, list_rows(findings), title, with_status)
+        _sheet(first, list_rows(findings), title, with_status, styles)
     else:
         first.title = sheet_title(ALL_SHEET, taken)
-        _sheet(first, list_rows(findings), title, with_status)
+        _sheet(first, list_rows(findings), title, with_status, styles)
         by_county: dict[str, list[Mapping[str, Any]]] = {}
         for finding in findings:
             by_county.setdefault(finding["county"], []).append(finding)
         for name in sorted(by_county):
             ws = workbook.create_sheet(sheet_title(name, taken))
-            _sheet(ws, list_rows(by_county[name]), f"{document['audit']['name']} 整改清单（{name}）", with_status)
+            _sheet(ws, list_rows(by_county[name]), f"{document['audit']['name']} 整改清单（{name}）", with_status, styles)
     _notes(workbook.create_sheet(NOTES_SHEET), document, source_sha256, f"区县版（{county}）" if county else "全市")
 
     buffer = io.BytesIO()
