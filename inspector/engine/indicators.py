@@ -54,7 +54,8 @@ def _holds(cond: object, entity: Entity) -> bool:
 
 
 def _own_row(entity: Entity) -> RowRef | None:
-    row = entity.rows.get("") or entity.rows.get("school")
+    """The row standing for an entity in evidence: its own, its school's, or its statistics'."""
+    row = entity.rows.get("") or entity.rows.get("school") or entity.rows.get("stats")
     return row.ref if row is not None else None
 
 

@@ -80,5 +80,5 @@ def render_report(document: Mapping[str, Any], source_sha256: str, env: jinja2.E
         has_city=any(row.get("entity_type") == "city" for row in document["indicators"]),
         resolved=[r for r in document.get("resolved", []) if isinstance(r, Mapping)],
         script=script,
-        script_hash=script_hash,
+        script_hash=Markup(script_hash),  # base64 and quotes only: nothing to escape
     )

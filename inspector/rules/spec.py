@@ -15,7 +15,7 @@ SEVERITY_ORDER: dict[str, int] = {"critical": 0, "major": 1, "minor": 2}
 SEVERITY_LABELS: dict[str, str] = {"critical": "严重", "major": "较重", "minor": "一般"}
 BINDING_SEVERITY: dict[str, str] = {"约束性": "major", "预期性": "minor"}
 EntityKind = Literal["class", "school", "school_stage", "teacher", "township", "county", "county_metric", "city"]
-RecordEntity = Literal["class", "school", "school_stage", "teacher"]
+AggregatedEntity = Literal["class", "school", "school_stage", "teacher", "township", "county"]
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$", max_length=80)]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
@@ -90,7 +90,7 @@ class ShareSpec(_Spec):
     """Share of `of` entities matching `numerator` among those matching `where`, counted or,
     with `weight`, summed (e.g. pupils rather than kindergartens)."""
 
-    of: RecordEntity
+    of: AggregatedEntity
     where: str | None = None
     numerator: Text
     weight: str | None = None
@@ -106,7 +106,7 @@ class PeersSpec(_Spec):
 class CountSpec(_Spec):
     """How many `of` entities match `where` (or, with `sum`, the total of one of their fields)."""
 
-    of: RecordEntity
+    of: AggregatedEntity
     where: str | None = None
     sum: str | None = None
 
