@@ -1,0 +1,68 @@
+"""The data contract as Markdown, generated from `schema.py` so the documentation cannot drift.
+
+`python -m inspector.records.contract > docs/data-contract.md` (a test checks the committed file).
+"""
+
+from __future__ import annotations
+
+from .schema import RECORD_KINDS, Column
+
+_TYPES = {
+    "text": "文本",
+    "int": "整数",
+    "float": "数值",
+    "rate": "比率（95、95% 或 0.95 均表示 95%）",
+    "bool": "是/否",
+    "date": "日期",
+    "grade": "年级（1–12 或 小班/中班/大班/混合班）",
+}
+
+
+def _type(column: Column) -> str:
+    if column.enum:
+        return "、".join(f"{code} {word}" for code, word in column.enum.items())
+    text = _TYPES[column.type]
+    if column.minimum is not None or column.maximum is not None:
+        low = "" if column.minimum is None else f"≥ {column.minimum}"
+        high = "" if column.maximum is None else f"≤ {column.maximum}"
+        text += "，" + "，".join(p for p in (low, high) if p)
+    return text
+
+
+def _notes(column: Column) -> str:
+    notes = ["必填" if column.required else "可空"]
+    if column.default is not None:
+        notes.append(f"空则为 {'是' if column.default is True else column.default}")
+    if column.unique:
+        notes.append("不得重复")
+    if column.references:
+        target, _, field = column.references.partition(".")
+        notes.append(f"须见于 {target}" + (f" 的 {field}" if field else ""))
+    return "；".join(notes)
+
+
+def contract_markdown() -> str:
+    lines = [
+        "# Data contract (数据规范)",
+        "",
+        "Generated from `inspector/records/schema.py` by `python -m inspector.records.contract`.",
+        "Headers may be the canonical English names or the Chinese ones; file and sheet names may be",
+        "the kind's English name or one of its Chinese names.",
+        "",
+    ]
+    for kind in RECORD_KINDS.values():
+        names = "、".join((kind.name, *kind.aliases))
+        lines.append(f"## {kind.name}（{kind.label}）")
+        lines.append("")
+        lines.append(f"File or sheet names: {names}." + (" Required." if kind.required_file else ""))
+        if kind.key_columns:
+            lines.append(f"One row per {' + '.join(kind.key_columns)}.")
+        lines += ["", "| column | 中文表头 | values | notes |", "|---|---|---|---|"]
+        for column in kind.columns:
+            lines.append(f"| `{column.name}` | {column.label} | {_type(column)} | {_notes(column)} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(contract_markdown())
