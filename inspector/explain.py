@@ -18,6 +18,8 @@ ROLES = {
     "denominator": "分母",
     "peer": "同号幼儿园",
     "counted": "计数",
+    "input": "指标输入",
+    "school": "参与计算的学校",
 }
 
 

@@ -20,7 +20,7 @@ from .records.loader import Record
 from .rules.compiler import CompiledRule, RuleBook, template_context
 from .rules.spec import SEVERITY_ORDER
 from .rules.templates import number, pct, render
-from .rules.typed import Lookup, Present, lookups_of, nodes
+from .rules.typed import Lookup, Present, fields_of, lookups_of, nodes
 from .rules.vocabulary import AREA_KINDS, EntityVocabulary, FieldInfo
 
 
@@ -248,7 +248,8 @@ class FindingBuilder:
             if lookup is not None and isinstance(value, dict):
                 key = entity.values.get(lookup.key.path)
                 if key in value:
-                    result.append(Threshold(f"{name}[{key}]", f"{spec.title}（{key}）", value[key], spec.unit or ""))
+                    shown = (lookup.key.info.enum or {}).get(key, key)
+                    result.append(Threshold(f"{name}[{key}]", f"{spec.title}（{shown}）", value[key], spec.unit or ""))
                     continue
             result.append(Threshold(name, spec.title, value, spec.unit or ""))
         return tuple(result)
@@ -273,6 +274,8 @@ class FindingBuilder:
         own = entity.rows.get("")
         rows = [Evidence(own.ref.file, own.ref.row, "record", _row_values(own))] if own else []
         prefixes, indicators = self._sources(rule)
+        if entity.kind == "county_metric":
+            indicators |= set(entity.measures)  # `cv`/`mean` are the metric's own CV indicator
         for prefix in sorted(prefixes & entity.rows.keys() - {""}):
             record = entity.rows[prefix]
             rows.append(Evidence(record.ref.file, record.ref.row, prefix, _row_values(record)))
@@ -336,10 +339,12 @@ class FindingBuilder:
 
     def gap(self, rule: CompiledRule, entity: Entity) -> DataGap:
         missing: list[str] = []
-        for info in rule.observed:
+        for info in (f.info for f in fields_of(rule.condition)):
             if info.path in entity.values:
                 continue
             measure = entity.measures.get(info.indicator or "") if not info.relation else None
+            if entity.kind == "county_metric" and measure is None:
+                measure = next(iter(entity.measures.values()), None)  # the metric's own CV
             if measure is not None and measure.missing:
                 missing.extend(f"{info.label}：{why}" for why in measure.missing)
             else:

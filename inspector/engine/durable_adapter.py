@@ -5,7 +5,9 @@ durable_rules 2.0.28 is a Rete engine with sharp edges, each handled here:
 * A fact matching no rule raises `MessageNotHandledException` and, in a batch, stops the
   whole batch's actions: a *sink* rule (a join that never completes) makes every fact handled.
 * Two integers divide as integers (1 / 2 == 0): dividends are made doubles.
-* A rule with an `$or` may deliver the same fact once per matching branch: matches are sets.
+* A rule with an `$or` may deliver the same fact once per matching branch, and `$or` nested in
+  `$and` compiles into expression sequences capped at 32 entries: each rule is registered as
+  one engine rule per conjunction of its disjunctive normal form, and matches are sets.
 * Facts are deduplicated by a 32-bit hash of their id per session, so beyond ~46,000 facts
   distinct facts collide (`MessageObservedException`): sessions are kept small (one school, or
   one chunk) and a batch that collides anyway is re-run one fact per session.
@@ -39,7 +41,7 @@ import durable_rules_engine as _native
 from durable import engine as _durable
 
 from ..errors import EngineError
-from ..rules.normal import All, AnyOf, Arith, Formula, Has, Ref, Test, Truth
+from ..rules.normal import All, AnyOf, Arith, Formula, Has, Ref, Test, disjuncts
 from ..rules.typed import Const
 
 CAP = 1000
@@ -89,10 +91,10 @@ class DurableEvaluator:
         self.name = f"inspector_{label}_{next(_names)}"
         definition: dict[str, Any] = {}
         for rule in rules:
-            if rule.formula == Truth(False):
-                continue
-            condition = self._condition(rule.kind, rule.formula)
-            definition[rule.name] = {"all": [{"m": condition}], "run": self._action(rule.name), "cap": CAP}
+            # one engine rule per conjunction: flat alpha chains, no nested $or (capped in the engine)
+            for index, term in enumerate(disjuncts(rule.formula)):
+                condition = {"$and": [{_KIND: rule.kind}, *(self._atom(atom) for atom in term)]}
+                definition[f"{rule.name}#{index}"] = {"all": [{"m": condition}], "run": self._action(rule.name), "cap": CAP}
         definition[_SINK] = {"all": [{"m": {"$ex": {"id": 1}}}, {"n": {_SINK: 1}}], "run": self._action(_SINK)}
         definition[_MARKER] = {"all": [{"m": {_KIND: _MARKER}}], "run": self._action(_MARKER)}
         self._host = _Host()
@@ -106,26 +108,12 @@ class DurableEvaluator:
 
     # -- translation ---------------------------------------------------------------------------
 
-    def _condition(self, kind: str, formula: Formula) -> dict[str, Any]:
-        return {"$and": [{_KIND: kind}, self._formula(formula)]}
-
-    def _formula(self, formula: Formula) -> dict[str, Any]:
-        if isinstance(formula, Truth):
-            # only reachable inside a larger formula that all_of/any_of could not simplify
-            return {"$ex": {"id": 1}} if formula.value else {_SINK: 1}
-        if isinstance(formula, All):
-            return {"$and": [self._formula(item) for item in formula.items]}
-        if isinstance(formula, AnyOf):
-            return {"$or": [self._formula(item) for item in formula.items]}
-        if isinstance(formula, Has):
-            return {"$ex" if formula.present else "$nex": {self._codes[formula.path]: 1}}
-        if isinstance(formula, Test):
-            code = self._codes[formula.path]
-            rhs = self._operand(formula.rhs)
-            if formula.op == "==":
-                return {code: rhs}
-            return {_OPS[formula.op]: {code: rhs}}
-        raise TypeError(f"unexpected formula {formula!r}")
+    def _atom(self, atom: Test | Has) -> dict[str, Any]:
+        if isinstance(atom, Has):
+            return {"$ex" if atom.present else "$nex": {self._codes[atom.path]: 1}}
+        code = self._codes[atom.path]
+        rhs = self._operand(atom.rhs)
+        return {code: rhs} if atom.op == "==" else {_OPS[atom.op]: {code: rhs}}
 
     def _operand(self, operand: object) -> Any:
         if isinstance(operand, Const):

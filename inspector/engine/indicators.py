@@ -19,6 +19,7 @@ from ..rules.compiler import CompiledIndicator
 from ..rules.reference import evaluate as evaluate_formula
 from ..rules.reference import truth
 from ..rules.typed import fields_of
+from ..rules.vocabulary import FieldInfo
 from .entities import Entity, EntityStore, Measure, Metric
 
 GROUP_LEVELS = ("school", "township", "county", "city")
@@ -53,6 +54,17 @@ def _holds(cond: object, entity: Entity) -> bool:
     return cond is None or truth(cond, entity.values) is True  # type: ignore[arg-type]
 
 
+def _decides(cond: object, entity: Entity) -> bool | None:
+    """True or False, or None when a value the condition needs is missing."""
+    return True if cond is None else truth(cond, entity.values)  # type: ignore[arg-type]
+
+
+def _unknown(entity: Entity, cond: object) -> str:
+    """What an aggregate could not tell about one entity, for the data gap."""
+    absent = [f.info.label for f in fields_of(cond) if f.path not in entity.values]  # type: ignore[arg-type]
+    return f"{entity.id} 缺少{'、'.join(absent) or '所需数据'}"
+
+
 def _own_row(entity: Entity) -> RowRef | None:
     """The row standing for an entity in evidence: its own, its school's, or its statistics'."""
     row = entity.rows.get("") or entity.rows.get("school") or entity.rows.get("stats")
@@ -77,17 +89,27 @@ def _share(indicator: CompiledIndicator, store: EntityStore) -> None:
     missing: dict[str, list[str]] = defaultdict(list)
     for entity in store.iter_kind(spec.of):
         group = group_of(level, entity, store)
-        if group is None or not _holds(indicator.where, entity):
+        if group is None:
+            continue
+        member = _decides(indicator.where, entity)
+        if member is None:
+            missing[group].append(_unknown(entity, indicator.where))
+            continue
+        if not member:
             continue
         amount = _amount(entity, spec.weight)
         ref = _own_row(entity)
         if amount is None:
-            missing[group].append(f"{entity.id} 的 {spec.weight}")
+            missing[group].append(f"{entity.id} 缺少{indicator.weight.label if indicator.weight else spec.weight}")
+            continue
+        counted = _decides(indicator.numerator, entity)
+        if counted is None:
+            missing[group].append(_unknown(entity, indicator.numerator))
             continue
         totals[group][1] += amount
         if ref is not None:
             rows[group].append(ref)
-        if _holds(indicator.numerator, entity):
+        if counted:
             totals[group][0] += amount
             if ref is not None:
                 numerator_rows[group].append(ref)
@@ -115,11 +137,17 @@ def _count(indicator: CompiledIndicator, store: EntityStore) -> None:
     missing: dict[str, list[str]] = defaultdict(list)
     for entity in store.iter_kind(spec.of):
         group = group_of(level, entity, store)
-        if group is None or not _holds(indicator.where, entity):
+        if group is None:
+            continue
+        member = _decides(indicator.where, entity)
+        if member is None:
+            missing[group].append(_unknown(entity, indicator.where))
+            continue
+        if not member:
             continue
         amount = _amount(entity, spec.sum)
         if amount is None:
-            missing[group].append(f"{entity.id} 的 {spec.sum}")
+            missing[group].append(f"{entity.id} 缺少{indicator.weight.label if indicator.weight else spec.sum}")
             continue
         totals[group] += amount
         ref = _own_row(entity)
@@ -148,15 +176,31 @@ def _peers(indicator: CompiledIndicator, store: EntityStore) -> None:
             store.measures[member.key][indicator.spec.id] = Measure(len(members), rows=rows, row_role="peer")
 
 
+def _input_rows(entity: Entity, inputs: list[FieldInfo], store: EntityStore) -> tuple[RowRef, ...]:
+    """The rows a formula's inputs come from: records read, and the rows behind indicators read."""
+    rows: dict[RowRef, None] = {}
+    for info in inputs:
+        if info.indicator:
+            owner = entity.measures if not info.relation else store.measures.get(
+                ("school", entity.school_id or ""), {}) if info.relation == "school" else {}
+            measure = owner.get(info.indicator)
+            rows.update(dict.fromkeys(measure.rows if measure is not None else ()))
+        elif info.origin == "record":
+            record = entity.rows.get(info.relation)
+            if record is not None:
+                rows[record.ref] = None
+    return tuple(rows)
+
+
 def _formula(indicator: CompiledIndicator, store: EntityStore) -> None:
     assert indicator.formula is not None
-    inputs = fields_of(indicator.formula)
+    inputs = [f.info for f in fields_of(indicator.formula)]
     for entity in store.iter_kind(indicator.spec.entity):
-        if not _holds(indicator.where, entity):
-            continue
         value = evaluate_formula(indicator.formula, entity.values)
-        missing = () if value is not None else tuple(f.info.label for f in inputs if f.path not in entity.values)
-        store.measures[entity.key][indicator.spec.id] = Measure(value, missing=missing)  # type: ignore[arg-type]
+        missing = () if value is not None else tuple(f.label for f in inputs if f.path not in entity.values)
+        store.measures[entity.key][indicator.spec.id] = Measure(
+            value, rows=_input_rows(entity, inputs, store), row_role="input", missing=missing  # type: ignore[arg-type]
+        )
 
 
 def weighted_cv(pairs: list[tuple[float, float]]) -> tuple[float, float] | None:

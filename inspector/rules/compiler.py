@@ -19,7 +19,7 @@ import jinja2
 from ..errors import Problem, RulePackError
 from ..records.schema import RECORD_KINDS
 from . import syntax
-from .normal import FALSE, NormalFormError, Verdicts, verdict_formulas
+from .normal import FALSE, NormalFormError, Verdicts, disjuncts, verdict_formulas
 from .packs import LoadedPack, Located
 from .spec import IndicatorSpec, ParamSpec, RuleSpec
 from .templates import TemplateProblem, check_template, compile_template
@@ -74,6 +74,7 @@ class CompiledIndicator:
     value: FieldInfo | None = None
     weight: FieldInfo | None = None
     requires: tuple[str, ...] = ()
+    params: Mapping[str, tuple[object, ParamSpec]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,8 @@ class _Compiler:
             return None
         try:
             verdicts = verdict_formulas(scope, condition)
+            for formula in (verdicts.fail, verdicts.passes, verdicts.gap):
+                disjuncts(formula)  # the engine registers one rule per conjunction: keep them few
         except NormalFormError as exc:
             self.problems.append(located.problem(("condition",), "expr_normal_form", exc.message))
             return None
@@ -227,6 +230,13 @@ class _Compiler:
             return None
         message, action, responsible = templates
         reads = fields_of(condition, include_presence=True) + (fields_of(scope, include_presence=True) if scope else [])
+        thresholds = {name: (params[name], pack.spec.params[name]) for name in sorted(used)}
+        indicators = {ind.spec.id: ind for ind in self.indicators}
+        for read in fields_of(condition):  # a threshold inside an indicator's formula is the rule's too
+            indicator = indicators.get(read.info.indicator or "")
+            if indicator is not None:
+                for name, entry in indicator.params.items():
+                    thresholds.setdefault(name, entry)
         return CompiledRule(
             spec=spec,
             pack=info,
@@ -235,8 +245,8 @@ class _Compiler:
             condition=condition,
             verdicts=verdicts,
             observed=tuple(observed),
-            params={name: params[name] for name in sorted(used)},
-            param_specs={name: pack.spec.params[name] for name in sorted(used)},
+            params={name: value for name, (value, _) in thresholds.items()},
+            param_specs={name: spec for name, (_, spec) in thresholds.items()},
             pack_params=params,
             requires=self.requires(spec.applies_to, [f.info for f in reads]),
             message=message,
@@ -300,9 +310,9 @@ class _Compiler:
             parts["where"] = cond(body.of, "where", body.where)  # type: ignore[union-attr]
             if spec.share is not None:
                 parts["numerator"] = cond(body.of, "numerator", spec.share.numerator)  # type: ignore[union-attr]
-                number_field(body.of, "weight", spec.share.weight)  # type: ignore[union-attr]
+                parts["weight"] = number_field(body.of, "weight", spec.share.weight)  # type: ignore[union-attr]
             else:
-                number_field(body.of, "sum", spec.count.sum)  # type: ignore[union-attr]
+                parts["weight"] = number_field(body.of, "sum", spec.count.sum)  # type: ignore[union-attr]
             of_record = self.vocabulary[body.of].record  # type: ignore[union-attr]
             if of_record is not None:
                 reads.append(FieldInfo("", "", "text", True, "record", requires=(of_record.name,)))
@@ -328,7 +338,8 @@ class _Compiler:
         self.used[pack.id] |= used
         if len(self.problems) > before:
             return None
-        return CompiledIndicator(spec, info, requires=self.requires(spec.entity, reads), **parts)
+        used_params = {name: (params[name], pack.spec.params[name]) for name in sorted(used)}
+        return CompiledIndicator(spec, info, requires=self.requires(spec.entity, reads), params=used_params, **parts)
 
 
 def sample_context(

@@ -214,3 +214,58 @@ def verdict_formulas(scope: Cond | None, condition: Cond) -> Verdicts:
         passes=all_of(in_scope, known, normalize(condition, positive=False)),
         gap=all_of(in_scope, undefined(condition)),
     )
+
+
+MAX_DISJUNCTS = 64
+Atom = Union[Test, Has]
+
+
+def disjuncts(formula: Formula) -> list[tuple[Atom, ...]]:
+    """The formula as a disjunction of conjunctions of single-field tests (disjunctive normal form).
+
+    The engine evaluates flat conjunctions in its alpha network; nested `$or` inside `$and` is
+    compiled into beta-node expression sequences capped at 32 entries, so every engine rule is
+    one conjunction. Contradictions (`a == 1` and `a == 2`, a field both present and absent) are
+    dropped. Raises `NormalFormError` beyond `MAX_DISJUNCTS` conjunctions.
+    """
+    if isinstance(formula, Truth):
+        return [()] if formula.value else []
+    if isinstance(formula, (Test, Has)):
+        return [(formula,)]
+    if isinstance(formula, AnyOf):
+        result: list[tuple[Atom, ...]] = []
+        for item in formula.items:
+            result.extend(disjuncts(item))
+            _check_size(result)
+        return _unique(result)
+    combined: list[tuple[Atom, ...]] = [()]
+    for item in formula.items:  # All: the cross product of its items' disjuncts
+        parts = disjuncts(item)
+        combined = [tuple(dict.fromkeys(left + right)) for left in combined for right in parts]
+        combined = [c for c in combined if not _contradicts(c)]
+        _check_size(combined)
+    return _unique(combined)
+
+
+def _check_size(terms: list[tuple[Atom, ...]]) -> None:
+    if len(terms) > MAX_DISJUNCTS:
+        raise NormalFormError(f"条件展开后超过 {MAX_DISJUNCTS} 个分支，请拆分规则或先定义指标")
+
+
+def _unique(terms: list[tuple[Atom, ...]]) -> list[tuple[Atom, ...]]:
+    return list(dict.fromkeys(tuple(sorted(set(t), key=repr)) for t in terms))
+
+
+def _contradicts(term: tuple[Atom, ...]) -> bool:
+    present = {a.path for a in term if isinstance(a, Has) and a.present}
+    absent = {a.path for a in term if isinstance(a, Has) and not a.present}
+    tested = {a.path for a in term if isinstance(a, Test)}
+    if absent & (present | tested):
+        return True
+    equals: dict[str, object] = {}
+    for atom in term:
+        if isinstance(atom, Test) and atom.op == "==" and isinstance(atom.rhs, Const):
+            if atom.path in equals and equals[atom.path] != atom.rhs.value:
+                return True
+            equals[atom.path] = atom.rhs.value
+    return False

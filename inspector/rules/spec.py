@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstraints, field_validator, model_validator
+
+from ..text import one_line
 
 Severity = Literal["critical", "major", "minor"]
 SEVERITY_ORDER: dict[str, int] = {"critical": 0, "major": 1, "minor": 2}
@@ -50,6 +52,11 @@ class Basis(_Spec):
     reading: str | None = None
     confidence: Literal["V", "V2", "M"] | None = None
     note: str | None = None
+
+    @field_validator("document", "section", "quote", "reading", "note")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        return one_line(value) if value is not None else None
 
 
 class Rectification(_Spec):

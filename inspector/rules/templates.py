@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
+
+from ..text import one_line
 
 
 def pct(value: object, digits: int = 1) -> str:
@@ -61,12 +62,6 @@ def check_template(source: str, sample: Mapping[str, Any]) -> None:
         raise TemplateProblem(f"模板无法渲染：{exc}") from None
 
 
-_WIDE = r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]"
-_SPACE_BETWEEN_WIDE = re.compile(rf"(?<={_WIDE})\s+(?={_WIDE})")
-
-
 def render(template: jinja2.Template, context: Mapping[str, Any]) -> str:
-    """Render on one line: YAML folds a long template's lines into spaces, which Chinese text
-    must not keep between two Chinese characters or punctuation marks."""
-    text = " ".join(template.render(context).split())
-    return _SPACE_BETWEEN_WIDE.sub("", text)
+    """Render on one line (see `inspector.text.one_line`)."""
+    return one_line(template.render(context))
