@@ -166,3 +166,11 @@ class TestIsolation:
         thread.start()
         thread.join()
         assert len(errors) == 1 and isinstance(errors[0], EngineError)
+
+
+class TestUnusualIds:
+    def test_quotes_and_backslashes_in_ids_and_partitions(self) -> None:
+        """A school code with `"` or `\\` (typed by hand) is evaluated, not an engine crash."""
+        with DurableEvaluator(LARGE) as evaluator:
+            matches = evaluator.evaluate('school:4502"01\\x', [("class", 'C"1\\', {"size": 60})])
+        assert matches == {("large|fail", 'class:C"1\\')}

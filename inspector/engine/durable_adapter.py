@@ -176,7 +176,10 @@ class DurableEvaluator:
 
     def _run_session(self, partition: str, batch: list[dict[str, Any]]) -> bool:
         """Assert, run every pending action, check the state, delete it; False on an id collision."""
-        sid = f"{partition}#{next(self._sessions)}"
+        number = next(self._sessions)
+        # the engine cannot read back a session id holding a quote or a backslash: ids are ours
+        sid = f"s{number}"
+        label = f"{partition}#{number}"
         facts = [{"id": _MARKER, _KIND: _MARKER}, *batch]
         for fact in facts:
             fact["sid"] = sid
@@ -190,16 +193,16 @@ class DurableEvaluator:
                 raise errors[0]
             state_after = self._host.get_state(self.name, sid)
         except MemoryError:
-            raise EngineError("durable_rules 内存不足", session=sid) from None
+            raise EngineError("durable_rules 内存不足", session=label) from None
         except Exception as exc:  # the native module raises bare Exception with an error code
-            raise EngineError("durable_rules 评估失败", session=sid, detail=str(exc)) from None
+            raise EngineError("durable_rules 评估失败", session=label, detail=str(exc)) from None
         finally:
             self._delete(sid)
         if code == _NOT_HANDLED:
-            raise EngineError("事实未被任何规则处理（不应发生：汇聚规则失效）", session=sid)
+            raise EngineError("事实未被任何规则处理（不应发生：汇聚规则失效）", session=label)
         if "exception" in state_after:
             raise EngineError(
-                "规则动作执行时发生异常（durable_rules 将其静默存入会话状态）", session=sid, detail=str(state_after["exception"])
+                "规则动作执行时发生异常（durable_rules 将其静默存入会话状态）", session=label, detail=str(state_after["exception"])
             )
         if code == _OBSERVED:
             return False
