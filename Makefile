@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint clean docs-images
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "需要 Python 3.11 或 3.12（durable_rules 不支持 3.13）" >&2; exit 1; }
@@ -21,10 +21,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/inspector audit cases/liuzhou-2025 --out reports/out/liuzhou-2025
 	@echo
-	@echo "报告：reports/out/liuzhou-2025/report.md；整改清单：reports/out/liuzhou-2025/rectification.csv"
+	@echo "报告：reports/out/liuzhou-2025/report.html（及 report.md）；整改清单：reports/out/liuzhou-2025/rectification.xlsx；整改通知书：reports/out/liuzhou-2025/notices/"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# docs/*.png from cases/liuzhou-2025 (chromium, chromium-driver, fonts-noto-cjk, libreoffice-calc-nogui, poppler-utils)
+docs-images: $(STAMP)
+	$(BIN)/python docs/screenshots.py
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'

@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, TextIO
+from typing import TextIO
 
 Progress = Callable[[str, int, int], None]
 
@@ -38,31 +38,40 @@ def render_line(stage: str, done: int, total: int, elapsed: float) -> str:
     return f"{stage} ……  {elapsed:.1f} 秒"
 
 
+class _Line:
+    """The progress line: drawn on a terminal after the delay, at most every 0.1 s within a stage."""
+
+    def __init__(self, out: TextIO, active: bool, wait: float) -> None:
+        self.out, self.active, self.wait = out, active, wait
+        self.started = time.monotonic()
+        self.drawn_at: float | None = None
+        self.stage = ""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.active:
+            return
+        now = time.monotonic()
+        if now - self.started < self.wait:
+            return
+        # a new stage is always drawn: the step after it may be long and must not show the old one
+        if stage == self.stage and self.drawn_at is not None and now - self.drawn_at < 0.1 and done < total:
+            return
+        self.drawn_at, self.stage = now, stage
+        self.out.write(_CLEAR + render_line(stage, done, total, now - self.started))
+        self.out.flush()
+
+    def clear(self) -> None:
+        if self.drawn_at is not None:
+            self.out.write(_CLEAR)
+            self.out.flush()
+
+
 @contextmanager
 def progress_printer(enabled: bool = True, stream: TextIO | None = None, delay: float = 1.0) -> Iterator[Progress]:
     """Yields a `(stage, done, total)` callback; draws only on a terminal, after `delay` seconds."""
     out = stream or sys.stderr
-    active = enabled and out.isatty()
-    wait = _delay(delay)
-    started = time.monotonic()
-    state = {"drawn": False, "last": 0.0, "stage": ""}
-
-    def report(stage: str, done: int, total: int) -> None:
-        if not active:
-            return
-        now = time.monotonic()
-        if now - started < wait:
-            return
-        # a new stage is always drawn: the step after it may be long and must not show the old one
-        if stage == state["stage"] and now - float(state["last"]) < 0.1 and done < total:
-            return
-        state.update(drawn=True, last=now, stage=stage)
-        out.write(_CLEAR + render_line(stage, done, total, now - started))
-        out.flush()
-
+    line = _Line(out, enabled and out.isatty(), _delay(delay))
     try:
-        yield report
+        yield line
     finally:
-        if active and state["drawn"]:
-            out.write(_CLEAR)
-            out.flush()
+        line.clear()

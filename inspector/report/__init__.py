@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
 from ..output.atomic import publish
 from ..output.markdown import render_markdown
+from ..progress import Progress
 from .county import county_document, county_names
 from .excel import rectification_xlsx
 from .html import environment, render_report
@@ -21,8 +22,6 @@ from .notices import NOTICES_DIR, render_notices
 from .rectification import rectification_csv
 
 __all__ = ["county_document", "county_names", "load_findings", "render_reports", "write_reports"]
-
-Progress = Callable[[str, int, int], None]
 
 
 def load_findings(out_dir: Path) -> tuple[dict[str, Any], str]:

@@ -138,6 +138,15 @@ def county_document(document: Mapping[str, Any], county: str) -> dict[str, Any]:
             "rejected_rows": len(document["rejected_rows"]),
         },
     }
-    if "resolved" in document:
-        result["resolved"] = [r for r in document["resolved"] if isinstance(r, Mapping) and r.get("county") == county]
+    for key in ("resolved", "unverified"):
+        if key in document:
+            result[key] = [r for r in document[key] or [] if isinstance(r, Mapping) and r.get("county") == county]
+    if isinstance(document.get("reinspection"), Mapping):
+        # the previous audit's name and date; the city's tallies are left out (the report counts its own)
+        result["reinspection"] = {k: v for k, v in document["reinspection"].items() if k in ("audit_id", "previous", "labels")}
+    if isinstance(document.get("waivers"), Mapping):
+        own = {f["id"] for f in findings}
+        entries = [e for e in document["waivers"].get("entries", []) if isinstance(e, Mapping) and e.get("finding_id") in own]
+        result["waivers"] = {k: document["waivers"][k] for k in ("file", "sha256", "as_of") if k in document["waivers"]}
+        result["waivers"]["entries"] = entries
     return result

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import unicodedata
 import zipfile
 from copy import copy
 from collections.abc import Mapping, Sequence
@@ -23,7 +24,8 @@ from openpyxl.writer.excel import ExcelWriter
 
 from ..output.escape import spreadsheet_text
 from .names import sheet_title
-from .rectification import list_rows
+from .rectification import list_rows, status_text
+from .view import CITY, county_of
 
 __all__ = ["COLUMNS", "ALL_SHEET", "NOTES_SHEET", "rectification_xlsx"]
 
@@ -32,22 +34,24 @@ NOTES_SHEET = "说明"
 
 # (header, width in Excel character units: a Chinese character takes about two, row key or None)
 COLUMNS: tuple[tuple[str, float, str | None], ...] = (
-    ("序号", 6, "number"),
-    ("区县", 15, "county"),
-    ("乡镇", 12, "township"),
-    ("学校代码", 13, "school_id"),
-    ("学校", 30, "school"),
-    ("问题", 52, "message"),
-    ("严重程度", 10, "severity_label"),
-    ("依据", 34, "basis"),
-    ("整改要求", 44, "action"),
-    ("责任主体", 28, "responsible"),
-    ("整改期限", 12, "deadline"),
-    ("状态", 10, "status"),
-    ("问题编号", 21, "id"),
+    ("序号", 5.5, "number"),
+    ("区县", 12, "county"),
+    ("乡镇", 10, "township"),
+    ("学校代码", 12, "school_id"),
+    ("学校", 22, "school"),
+    ("问题", 40, "message"),
+    ("严重程度", 9, "severity_label"),
+    ("依据", 26, "basis"),
+    ("整改要求", 34, "action"),
+    ("责任主体", 20, "responsible"),
+    ("整改期限", 11.5, "deadline"),
+    ("状态", 9, "status"),
+    ("整改落实情况", 20, None),  # left empty for the inspector's follow-up, on screen or on paper
+    ("问题编号", 20, "id"),  # for tracing, not printed
     ("规则", 30, "rule"),
-    ("整改落实情况", 30, None),  # left empty for the inspector's follow-up
 )
+PRINTED = "整改落实情况"  # the last printed column
+LINE_HEIGHT = 14.0  # points, for 10.5 pt text
 
 _FONT = "宋体"
 _HEADER_FONT = Font(name="黑体", size=11, bold=True, color="FFFFFF")
@@ -90,6 +94,13 @@ def _text(value: Any) -> str:
     return spreadsheet_text(value)
 
 
+def _lines(text: str, width: float) -> int:
+    """Lines a wrapped cell takes: CJK characters are two width units, others one. Rows are given
+    explicit heights because LibreOffice does not grow rows for wrapped text on opening a file."""
+    units = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return max(1, -(-units // max(1, int(width) - 1)))
+
+
 class _Styles:
     """Cell styles by role, each built once per workbook: openpyxl hashes every style object on
     each assignment, which made styling most of the cost of a large list."""
@@ -121,7 +132,8 @@ def _sheet(ws: Worksheet, rows: Sequence[Mapping[str, Any]], title: str, with_st
         ws.column_dimensions[get_column_letter(index)].width = width
     for number, row in enumerate(rows, start=1):
         line = number + 1
-        for index, (_header, _width, key) in enumerate(columns, start=1):
+        lines = 1
+        for index, (_header, width, key) in enumerate(columns, start=1):
             cell = ws.cell(row=line, column=index)
             value = number if key == "number" else row.get(key) if key else None
             if isinstance(value, (dt.date, int)):
@@ -129,12 +141,15 @@ def _sheet(ws: Worksheet, rows: Sequence[Mapping[str, Any]], title: str, with_st
             elif value is not None:
                 cell.value = _text(value)
                 cell.data_type = "s"  # never a formula, whatever the text
+                lines = max(lines, _lines(cell.value, width))
             styles.apply(cell, key or "", row["severity"] if key == "severity_label" else "")
+        ws.row_dimensions[line].height = lines * LINE_HEIGHT + 5
     last = get_column_letter(len(columns))
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
     ws.row_dimensions[1].height = 24
     ws.print_title_rows = "1:1"
+    ws.print_area = f"A1:{get_column_letter([c[0] for c in columns].index(PRINTED) + 1)}{len(rows) + 1}"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
@@ -191,7 +206,7 @@ def rectification_xlsx(document: Mapping[str, Any], source_sha256: str) -> bytes
     stamp = dt.datetime(as_of.year, as_of.month, as_of.day)
     county = (document.get("edition") or {}).get("county")
     findings = document["findings"]
-    with_status = any(f.get("change") or f.get("waiver") for f in findings)
+    with_status = any(status_text(f) for f in findings)
     title = f"{document['audit']['name']} 整改清单" + (f"（{county}）" if county else "")
 
     workbook = Workbook()
@@ -210,8 +225,8 @@ def rectification_xlsx(document: Mapping[str, Any], source_sha256: str) -> bytes
         _sheet(first, list_rows(findings), title, with_status, styles)
         by_county: dict[str, list[Mapping[str, Any]]] = {}
         for finding in findings:
-            by_county.setdefault(finding["county"], []).append(finding)
-        for name in sorted(by_county):
+            by_county.setdefault(county_of(finding), []).append(finding)
+        for name in sorted(by_county, key=lambda n: (n != CITY, n)):
             ws = workbook.create_sheet(sheet_title(name, taken))
             _sheet(ws, list_rows(by_county[name]), f"{document['audit']['name']} 整改清单（{name}）", with_status, styles)
     _notes(workbook.create_sheet(NOTES_SHEET), document, source_sha256, f"区县版（{county}）" if county else "全市")

@@ -12,13 +12,13 @@ from ..rules.vocabulary import ENTITY_LABELS
 
 RATIO_UNIT = "比例"
 AREA_LABELS = {**ENTITY_LABELS, "city": "全市", "township": "乡镇"}
-CHANGE_LABELS = {"new": "新发现", "persisting": "未整改", "regressed": "再次出现"}
+CHANGE_LABELS = {"new": "新发现", "persisting": "仍存在", "regressed": "复发"}
 VERDICT_LABELS = {"pass": "达标", "fail": "未达标", "gap": "未评估"}
 CONFIDENCE_LABELS = {"V": "已核对公开原文", "V2": "仅见于二手转述，待核对原文", "M": "广泛引用但未见原文，待核对"}
 
 __all__ = [
     "AREA_LABELS", "CHANGE_LABELS", "CONFIDENCE_LABELS", "RATIO_UNIT", "SEVERITY_LABELS", "SEVERITY_ORDER", "VERDICT_LABELS",
-    "area_label", "date_cn", "evidence_groups", "family_label", "gap_text", "number", "role_label", "severity_rank",
+    "area_label", "change_text", "date_cn", "evidence_groups", "family_label", "gap_text", "kind_label", "number", "role_label", "severity_rank",
     "threshold_text", "value_text", "waiver_items",
 ]
 
@@ -95,25 +95,39 @@ def evidence_groups(evidence: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
         if item.get("values"):
             groups.append({"file": item["file"], "role": role_label(role), "rows": [item["row"]], "values": item["values"]})
             continue
-        key = (item["file"], role)
+        key = (item["file"], role + ("/redacted" if item.get("redacted") else ""))
         if key not in bare:
-            bare[key] = {"file": item["file"], "role": role_label(role), "rows": [], "values": None}
+            label = role_label(role) + ("；其他区县的行，区县版不列其内容" if item.get("redacted") else "")
+            bare[key] = {"file": item["file"], "role": label, "rows": [], "values": None}
             groups.append(bare[key])
         bare[key]["rows"].append(item["row"])
     return groups
 
 
 _WAIVER_LABELS = {
-    "reason": "理由", "by": "批准人", "approved_by": "批准人", "approver": "批准人", "until": "有效期至",
-    "expires": "有效期至", "valid_until": "有效期至", "date": "批准日期", "approved_on": "批准日期", "reference": "文号",
+    "reason": "理由", "authority": "批准机关", "document_no": "批准文号", "expires": "有效期至",
+    "by": "批准人", "approved_by": "批准人", "until": "有效期至", "valid_until": "有效期至", "approved_on": "批准日期",
 }
+_WAIVER_HIDDEN = {"rule", "entity", "line", "status", "status_label", "finding_id"}  # shown elsewhere, or bookkeeping
 
 
 def waiver_items(waiver: Any) -> list[tuple[str, str]]:
     """A waiver object as labelled pairs, whatever keys it carries."""
     if not isinstance(waiver, Mapping):
         return [("说明", str(waiver))] if waiver else []
-    return [(_WAIVER_LABELS.get(k, k), value_text(v)) for k, v in waiver.items() if v not in (None, "")]
+    return [
+        (_WAIVER_LABELS.get(str(k), str(k)), date_cn(v) if str(k) in ("expires", "until", "valid_until") else value_text(v))
+        for k, v in waiver.items()
+        if v not in (None, "") and str(k) not in _WAIVER_HIDDEN
+    ]
+
+
+def change_text(finding: Mapping[str, Any]) -> str:
+    """新发现 / 仍存在 / 复发 of a re-inspection, as findings.json labels it; empty otherwise."""
+    change = finding.get("change")
+    if not change:
+        return ""
+    return str(finding.get("change_label") or CHANGE_LABELS.get(change, change))
 
 
 # findings.json names families by id only; these are the core pack's, others show their id
@@ -122,3 +136,11 @@ _FAMILY_LABELS = {"class-size": "班额", "kindergarten": "幼儿园办园", "sa
 
 def family_label(family: str) -> str:
     return _FAMILY_LABELS.get(family, family)
+
+
+def kind_label(kind: str) -> str:
+    """A record kind in Chinese (`区县统计（county_stats）`), or its id when unknown."""
+    from ..records.schema import RECORD_KINDS
+
+    spec = RECORD_KINDS.get(kind)
+    return f"{spec.label}（{kind}）" if spec is not None else kind

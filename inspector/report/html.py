@@ -13,12 +13,12 @@ from markupsafe import Markup
 
 from . import charts
 from .format import (
-    AREA_LABELS, CHANGE_LABELS, CONFIDENCE_LABELS, SEVERITY_LABELS, VERDICT_LABELS, date_cn, evidence_groups,
-    family_label, threshold_text, value_text, waiver_items,
+    AREA_LABELS, CONFIDENCE_LABELS, SEVERITY_LABELS, VERDICT_LABELS, change_text, date_cn, evidence_groups,
+    family_label, kind_label, threshold_text, value_text, waiver_items,
 )
 from .names import slug
 from .rectification import list_rows, school_label
-from .view import SEVERITIES, counties, indicator_groups, rule_cards, schools_of
+from .view import SEVERITIES, counties, indicator_groups, reinspection, rule_cards, schools_of
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "reports" / "templates"
 
@@ -39,9 +39,10 @@ def environment() -> jinja2.Environment:
     env.filters.update(
         slug=slug, date_cn=date_cn, value_text=value_text, threshold_text=threshold_text, evidence_groups=evidence_groups,
         waiver_items=waiver_items, school_label=school_label, family_label=family_label,
+        kind_label=kind_label, change_text=change_text,
     )
     env.globals.update(
-        severity_label=SEVERITY_LABELS, severities=SEVERITIES, area_label=AREA_LABELS, change_label=CHANGE_LABELS,
+        severity_label=SEVERITY_LABELS, severities=SEVERITIES, area_label=AREA_LABELS,
         verdict_label=VERDICT_LABELS, confidence_label=CONFIDENCE_LABELS, charts=charts,
     )
     return env
@@ -78,7 +79,11 @@ def render_report(document: Mapping[str, Any], source_sha256: str, env: jinja2.E
             for family, n in sorted(document["summary"]["by_family"].items(), key=lambda kv: (-kv[1], kv[0]))
         ],
         has_city=any(row.get("entity_type") == "city" for row in document["indicators"]),
-        resolved=[r for r in document.get("resolved", []) if isinstance(r, Mapping)],
+        resolved=[r for r in document.get("resolved") or [] if isinstance(r, Mapping)],
+        unverified=[r for r in document.get("unverified") or [] if isinstance(r, Mapping)],
+        reinspection=reinspection(document),
+        waivers=document.get("waivers") if isinstance(document.get("waivers"), Mapping) else None,
+        finding_ids={f["id"] for f in findings},
         script=script,
         script_hash=Markup(script_hash),  # base64 and quotes only: nothing to escape
     )

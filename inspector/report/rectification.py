@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..output.rectification import HEADERS, _csv
-from .format import CHANGE_LABELS, SEVERITY_LABELS, area_label, severity_rank
+from .format import SEVERITY_LABELS, area_label, change_text, severity_rank
+from .view import county_of
 
 __all__ = ["COUNTY_LEVEL", "basis_text", "csv_rows", "list_rows", "rectification_csv", "school_label", "status_text"]
 
@@ -24,13 +25,13 @@ def school_label(finding: Mapping[str, Any]) -> str:
 
 
 def status_text(finding: Mapping[str, Any]) -> str:
-    """What later audits add (`change`, `waiver`), in words; empty when absent."""
-    parts = []
-    if finding.get("change") in CHANGE_LABELS:
-        parts.append(CHANGE_LABELS[finding["change"]])
+    """What re-inspections and waivers add (`change`, `waiver`, `expired_waiver`), in words."""
+    parts = [change_text(finding)]
     if finding.get("waiver"):
         parts.append("已豁免")
-    return "，".join(parts)
+    elif finding.get("expired_waiver"):
+        parts.append("豁免已过期")
+    return "，".join(p for p in parts if p)
 
 
 def _evidence_text(evidence: Sequence[Mapping[str, Any]]) -> str:
@@ -75,7 +76,7 @@ def list_rows(findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             {
                 "number": number,
                 "id": f["id"],
-                "county": f["county"],
+                "county": county_of(f),
                 "township": f.get("township") or "",
                 "school_id": f.get("school_id") or "",
                 "school": school_label(f),

@@ -6,12 +6,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .format import RATIO_UNIT, gap_text, severity_rank, value_text
+from .format import CHANGE_LABELS, RATIO_UNIT, gap_text, value_text
 from .names import slug
 
 SEVERITIES = ("critical", "major", "minor")
+CITY = "全市"  # where a finding without a county (a city-level one) is listed
 
-__all__ = ["County", "IndicatorGroup", "School", "SEVERITIES", "counties", "indicator_groups", "rule_cards", "schools_of"]
+
+def county_of(item: Mapping[str, Any]) -> str:
+    return item.get("county") or CITY
+
+__all__ = [
+    "CITY", "County", "IndicatorGroup", "School", "SEVERITIES", "counties", "county_of", "indicator_groups", "reinspection",
+    "rule_cards", "schools_of",
+]
 
 
 def _counts(findings: Sequence[Mapping[str, Any]]) -> dict[str, int]:
@@ -82,7 +90,7 @@ def schools_of(findings: Sequence[Mapping[str, Any]]) -> list[School]:
         school = schools.get(finding["school_id"])
         if school is None:
             school = schools[finding["school_id"]] = School(
-                finding["school_id"], finding.get("school_name") or finding["school_id"], finding["county"],
+                finding["school_id"], finding.get("school_name") or finding["school_id"], county_of(finding),
                 finding.get("township") or "",
             )
         school.findings.append(dict(finding))
@@ -90,10 +98,11 @@ def schools_of(findings: Sequence[Mapping[str, Any]]) -> list[School]:
 
 
 def counties(document: Mapping[str, Any]) -> list[County]:
-    """Counties with findings or indicators, by name."""
+    """Counties with findings or indicators, by name (city-level findings first, under 全市)."""
     result: dict[str, County] = {}
     for finding in document["findings"]:
-        county = result.setdefault(finding["county"], County(finding["county"]))
+        name = county_of(finding)
+        county = result.setdefault(name, County(name))
         if finding.get("school_id") is None:
             county.own.append(dict(finding))
     for school in schools_of(document["findings"]):
@@ -101,7 +110,7 @@ def counties(document: Mapping[str, Any]) -> list[County]:
     for row in document["indicators"]:
         if row.get("entity_type") in ("county", "township") and row.get("county"):
             result.setdefault(row["county"], County(row["county"])).indicators.append(row)
-    return [result[name] for name in sorted(result)]
+    return [result[name] for name in sorted(result, key=lambda n: (n != CITY, n))]
 
 
 def main_observed(row: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -133,7 +142,8 @@ class IndicatorRow:
 @dataclass
 class IndicatorGroup:
     rule_id: str
-    title: str
+    title: str  # the indicator's name (its value's label), not the rule's, which names the problem
+    rule_title: str
     binding: str | None
     unit: str
     target_label: str
@@ -169,8 +179,9 @@ def indicator_groups(rows: Sequence[Mapping[str, Any]]) -> list[IndicatorGroup]:
         detail = f"{parts['numerator']} / {parts['denominator']}" if {"numerator", "denominator"} <= parts.keys() else ""
         group = groups.get(row["rule_id"])
         if group is None:
+            rule_title = row.get("rule_title") or row["rule_id"]
             group = groups[row["rule_id"]] = IndicatorGroup(
-                row["rule_id"], row.get("rule_title") or row["rule_id"], row.get("binding"), unit,
+                row["rule_id"], (observed or {}).get("label") or rule_title, rule_title, row.get("binding"), unit,
                 (threshold or {}).get("label") or "目标", [],
             )
         group.rows.append(
@@ -210,7 +221,21 @@ def rule_cards(document: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "scope": finding.get("scope") if finding else None,
                 "condition": finding.get("condition") if finding else None,
                 "threshold": finding.get("threshold") if finding else [],
-                "severity_rank": severity_rank(rule["severity"]),
             }
         )
     return cards
+
+
+def reinspection(document: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A re-inspection's tally from the document's own findings, `resolved` and `unverified` (so a
+    county edition counts its own), with the previous audit named; None for a first audit."""
+    section = document.get("reinspection")
+    section = section if isinstance(section, Mapping) else {}
+    changes = [f.get("change") for f in document["findings"] if f.get("change")]
+    if not section and not changes and "resolved" not in document and "unverified" not in document:
+        return None
+    counts = {key: changes.count(key) for key in CHANGE_LABELS}
+    counts["resolved"] = len(document.get("resolved") or [])
+    counts["unverified"] = len(document.get("unverified") or [])
+    labels = {**CHANGE_LABELS, "resolved": "已整改", "unverified": "无法核实", **(section.get("labels") or {})}
+    return {"previous": section.get("previous"), "counts": counts, "labels": labels}

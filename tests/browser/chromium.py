@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,9 @@ def missing() -> str | None:
         import selenium  # noqa: F401
     except ImportError:
         return "未安装 selenium（pip install -e '.[test]'）"
+    fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True) if shutil.which("fc-list") else None
+    if fonts is None or not fonts.stdout.strip():
+        return "没有中文字体，页面会显示为方框（apt-get install fonts-noto-cjk）"
     return None
 
 

@@ -1,0 +1,203 @@
+"""The case's report and a notice in real headless Chromium: no console errors, the list's filter
+and sort work, the page works without script, and a notice prints to an A4 PDF with its findings.
+
+Skipped where Chromium is absent, except under CI (`CI` set), where its absence fails the run.
+Screenshots go to $INSPECTOR_SCREENSHOTS (a folder) when set, else to the test's tmp folder.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chromium import chromium, missing, print_pdf, screenshot
+from inspector.cli import main
+
+CASE = Path(__file__).resolve().parents[2] / "cases" / "liuzhou-2025"
+
+
+@pytest.fixture(scope="module")
+def browser_ok() -> None:
+    reason = missing()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI 中浏览器测试不得跳过：{reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def case_out(tmp_path_factory: pytest.TempPathFactory, browser_ok: None) -> Path:
+    out = tmp_path_factory.mktemp("case") / "out"
+    assert main(["audit", str(CASE), "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def driver(browser_ok: None) -> Any:
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("INSPECTOR_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def pdf_text(data: bytes) -> str:
+    """A PDF's text without white space, NFKC-normalised. Chromium's PDFs map some CJK glyphs back
+    to radicals (⻥ for 鱼, ⼀ for 一): NFKC undoes the Kangxi ones, the others become U+FFFD."""
+    from pypdf import PdfReader
+
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    text = unicodedata.normalize("NFKC", re.sub(r"\s+", "", text))
+    return re.sub("[\u2e80-\u2eff]", "\ufffd", text)
+
+
+def pdf_contains(text: str, needle: str) -> bool:
+    """`needle` in `pdf_text(...)`, an ideograph matching itself or the radical placeholder."""
+    needle = unicodedata.normalize("NFKC", re.sub(r"\s+", "", needle))
+    pattern = "".join(f"(?:{re.escape(ch)}|\ufffd)" if "\u4e00" <= ch <= "\u9fff" else re.escape(ch) for ch in needle)
+    return re.search(pattern, text) is not None
+
+
+def _severe(driver: Any) -> list[dict[str, Any]]:
+    return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+VISIBLE_ROWS = (
+    "return Array.prototype.filter.call(document.querySelectorAll('#rect-table tbody tr'),"
+    " function (r) { return !r.hidden && r.offsetParent !== null; }).length"
+)
+DEADLINES = (
+    "return Array.prototype.map.call(document.querySelectorAll('#rect-table tbody tr td.c-date'),"
+    " function (c) { return c.textContent; })"
+)
+
+
+def _visible_rows(driver: Any) -> int:
+    return int(driver.execute_script(VISIBLE_ROWS))
+
+
+def _open(driver: Any, path: Path) -> None:
+    driver.get_log("browser")  # drop what an earlier page logged
+    driver.get(path.resolve().as_uri())
+    driver.execute_script("return document.readyState")
+
+
+class TestReportPage:
+    def test_opens_without_console_errors(self, driver: Any, case_out: Path, shots: Path) -> None:
+        _open(driver, case_out / "report.html")
+        assert driver.title.startswith("柳州市2025年教育督导检查")
+        assert _severe(driver) == []
+        screenshot(driver, shots / "report-liuzhou-2025.png", 1280, 2000)
+        assert (shots / "report-liuzhou-2025.png").stat().st_size > 50_000
+
+    def test_filter_narrows_the_list(self, driver: Any, case_out: Path) -> None:
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import Select
+
+        document = json.loads((case_out / "findings.json").read_text(encoding="utf-8"))
+        _open(driver, case_out / "report.html")
+        total = len(document["findings"])
+        assert _visible_rows(driver) == total
+        assert driver.find_element(By.ID, "rect-controls").is_displayed()
+
+        box = driver.find_element(By.ID, "rect-q")
+        box.send_keys("融水")
+        shown = [[f["county"], f.get("school_name") or "", f["message"], f["rectification"]["responsible"]] for f in document["findings"]]
+        expected = sum(1 for cells in shown if "融水" in " ".join(cells))
+        assert 0 < _visible_rows(driver) == expected < total
+        assert driver.find_element(By.ID, "rect-count").text == f"显示 {expected} / {total} 项"
+
+        box.clear()
+        driver.execute_script("document.getElementById('rect-q').dispatchEvent(new Event('input'))")
+        Select(driver.find_element(By.ID, "rect-severity")).select_by_value("critical")
+        assert _visible_rows(driver) == document["summary"]["by_severity"]["critical"]
+        Select(driver.find_element(By.ID, "rect-county")).select_by_visible_text("柳北区")
+        both = sum(1 for f in document["findings"] if f["severity"] == "critical" and f["county"] == "柳北区")
+        assert _visible_rows(driver) == both
+        assert _severe(driver) == []
+
+    def test_sorting_by_deadline(self, driver: Any, case_out: Path) -> None:
+        from selenium.webdriver.common.by import By
+
+        _open(driver, case_out / "report.html")
+        header = driver.find_element(By.XPATH, "//table[@id='rect-table']//th[normalize-space(.)='整改期限']")
+        header.click()
+        dates = driver.execute_script(DEADLINES)
+        assert dates == sorted(dates) and header.get_attribute("aria-sort") == "ascending"
+        header.click()
+        dates = driver.execute_script(DEADLINES)
+        assert dates == sorted(dates, reverse=True)
+
+    def test_trace_link_lands_on_the_trace(self, driver: Any, case_out: Path) -> None:
+        from selenium.webdriver.common.by import By
+
+        _open(driver, case_out / "report.html")
+        link = driver.find_element(By.CSS_SELECTOR, "#rect-table tbody tr a.trace-link")
+        target = link.get_attribute("href").split("#", 1)[1]
+        link.click()
+        assert driver.execute_script("return location.hash") == f"#{target}"
+        assert driver.find_element(By.ID, target).is_displayed()
+
+    def test_without_script_the_whole_list_shows(self, driver: Any, case_out: Path) -> None:
+        from selenium.webdriver.common.by import By
+
+        driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+        try:
+            _open(driver, case_out / "report.html")
+            rows = driver.find_elements(By.CSS_SELECTOR, "#rect-table tbody tr")
+            assert len(rows) == len(json.loads((case_out / "findings.json").read_text(encoding="utf-8"))["findings"])
+            assert all(row.is_displayed() for row in rows[:5])
+            assert not driver.find_element(By.ID, "rect-controls").is_displayed()  # no dead controls
+        finally:
+            driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
+
+    def test_prints_on_a4(self, driver: Any, case_out: Path) -> None:
+        from pypdf import PdfReader
+
+        _open(driver, case_out / "report.html")
+        data = print_pdf(driver)
+        reader = PdfReader(io.BytesIO(data))
+        portrait = reader.pages[0].mediabox
+        assert (round(float(portrait.width)), round(float(portrait.height))) == (595, 842)
+        # the rectification list prints on landscape pages of its own
+        assert any(round(float(p.mediabox.width)) == 842 for p in reader.pages)
+        text = pdf_text(data)
+        assert pdf_contains(text, "一、总览") and pdf_contains(text, "附录：审核追溯")
+
+
+class TestNotice:
+    def test_notice_prints_to_pdf_with_the_school_and_its_findings(self, driver: Any, case_out: Path, shots: Path) -> None:
+        from pypdf import PdfReader
+
+        document = json.loads((case_out / "findings.json").read_text(encoding="utf-8"))
+        by_school: dict[str, list[dict[str, Any]]] = {}
+        for finding in document["findings"]:
+            if finding["school_id"]:
+                by_school.setdefault(finding["school_id"], []).append(finding)
+        school_id, findings = max(sorted(by_school.items()), key=lambda kv: len(kv[1]))
+        _open(driver, case_out / "notices" / f"{school_id}.html")
+        assert _severe(driver) == []
+        screenshot(driver, shots / "notice-example.png", 900, 1500)
+
+        data = print_pdf(driver)
+        box = PdfReader(io.BytesIO(data)).pages[0].mediabox
+        assert (round(float(box.width)), round(float(box.height))) == (595, 842)
+        text = pdf_text(data)
+        assert pdf_contains(text, "督导整改通知书") and pdf_contains(text, findings[0]["school_name"] + "：")
+        for finding in findings:
+            assert pdf_contains(text, finding["message"]), finding["id"]
+            assert pdf_contains(text, finding["rectification"]["action"]), finding["id"]
+            assert finding["id"] in text
+        for words in ("督导单位（盖章）", "督学（签名）", "回执"):
+            assert pdf_contains(text, words)

@@ -1,0 +1,239 @@
+"""Steps of tests/report_features/reports.feature, and the readers the report tests share:
+an HTML page parsed with the standard library, and every text a report folder shows."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from inspector.cli import main
+
+
+class Page(HTMLParser):
+    """What the tests check in a page: ids, links, sections, the list's rows, scripts, all text."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.ids: Counter[str] = Counter()
+        self.links: list[str] = []
+        self.sections: list[str] = []
+        self.scripts: list[str] = []
+        self.tags: Counter[str] = Counter()
+        self.sources: list[tuple[str, str, str]] = []  # (tag, attribute, value) that could load something
+        self.attributes: list[str] = []
+        self.texts: list[str] = []
+        self.rect_rows: list[dict[str, str]] = []
+        self.headings: list[tuple[str, str]] = []  # (h1…h4, text)
+        self._in_rect = self._in_body = self._in_script = False
+        self._heading: list[str] | None = None
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k: v or "" for k, v in attrs}
+        self.tags[tag] += 1
+        self.attributes.extend(values.values())
+        if "id" in values:
+            self.ids[values["id"]] += 1
+        if tag == "a" and "href" in values:
+            self.links.append(values["href"])
+        for name in ("src", "srcset", "data", "poster", "action", "formaction"):
+            if name in values:
+                self.sources.append((tag, name, values[name]))
+        if tag == "link":
+            self.sources.append((tag, "href", values.get("href", "")))
+        if tag == "section":
+            self.sections.append(values.get("id", ""))
+        if tag == "table" and values.get("id") == "rect-table":
+            self._in_rect = True
+        if self._in_rect and tag == "tbody":
+            self._in_body = True
+        if self._in_body and tag == "tr":
+            self.rect_rows.append(values)
+        if tag == "script":
+            self._in_script = True
+            self.scripts.append("")
+        if tag in ("h1", "h2", "h3", "h4"):
+            self._heading = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table" and self._in_rect:
+            self._in_rect = self._in_body = False
+        if tag == "script":
+            self._in_script = False
+        if tag in ("h1", "h2", "h3", "h4") and self._heading is not None:
+            self.headings.append((tag, " ".join("".join(self._heading).split())))
+            self._heading = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script:
+            self.scripts[-1] += data
+            return
+        self.texts.append(data)
+        if self._heading is not None:
+            self._heading.append(data)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.texts)
+
+    def everything(self) -> str:
+        """Text and attribute values: where any data could show."""
+        return self.text + "\n" + "\n".join(self.attributes)
+
+
+def xlsx_cells(data: bytes) -> dict[str, list[list[Any]]]:
+    """Every sheet's cell values by row."""
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    return {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in book.worksheets}
+
+
+def folder_texts(folder: Path) -> dict[str, str]:
+    """Every text a report folder shows, by file: parsed HTML, every cell of the workbook, file names."""
+    texts: dict[str, str] = {}
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file():
+            continue
+        name = path.relative_to(folder).as_posix()
+        if path.suffix == ".html":
+            texts[name] = Page(path.read_text(encoding="utf-8")).everything() + "\n" + name
+        elif path.suffix == ".xlsx":
+            sheets = xlsx_cells(path.read_bytes())
+            texts[name] = "\n".join([*sheets, *("\t".join("" if v is None else str(v) for v in row) for rows in sheets.values() for row in rows)])
+        else:
+            texts[name] = path.read_text(encoding="utf-8-sig") + "\n" + name
+    return texts
+
+
+def school_roster(audit_folder: Path) -> list[dict[str, str]]:
+    """Every school of an audit folder written by AuditBuilder (schools.csv with Chinese headers)."""
+    import csv
+
+    with (audit_folder / "schools.csv").open(encoding="utf-8-sig", newline="") as handle:
+        return [{"id": row["学校代码"], "name": row["学校名称"], "county": row["区县"]} for row in csv.DictReader(handle)]
+
+
+def leaks(texts: dict[str, str], schools: list[dict[str, str]], county: str) -> list[str]:
+    """Other counties' school codes and names found in an edition, as `file: what`."""
+    found = []
+    for school in schools:
+        if school["county"] == county:
+            continue
+        for name, text in texts.items():
+            for value in (school["id"], school["name"]):
+                if value and value in text:
+                    found.append(f"{name}: {value}")
+    return found
+
+
+# -- Gherkin steps ------------------------------------------------------------------------------
+
+
+@dataclass
+class Edition:
+    """One county edition written by `inspector report OUT --county C --out DIR`."""
+
+    county: str = ""
+    folder: Path | None = None
+    exit_code: int | None = None
+    stderr: str = ""
+    runs: list[Path] = field(default_factory=list)
+
+
+@pytest.fixture
+def edition() -> Edition:
+    return Edition()
+
+
+def _make_edition(workspace: Any, edition: Edition, capsys: pytest.CaptureFixture[str], county: str) -> None:
+    assert workspace.exit_code == 0, workspace.stderr
+    edition.county = county
+    edition.folder = workspace.root / "edition"
+    edition.exit_code = main(["report", str(workspace.out), "--county", county, "--out", str(edition.folder), "--quiet"])
+    edition.stderr = capsys.readouterr().err
+
+
+@given("已在命令行完成督导")
+def _audited(workspace: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    workspace.exit_code = main(["audit", str(workspace.write()), "--out", str(workspace.out), "--quiet"])
+    workspace.stderr = capsys.readouterr().err
+    assert workspace.exit_code == 0, workspace.stderr
+
+
+@when(parsers.parse('生成 "{county}" 的区县版报告'))
+def _county_edition(workspace: Any, edition: Edition, capsys: pytest.CaptureFixture[str], county: str) -> None:
+    _make_edition(workspace, edition, capsys, county)
+
+
+@when(parsers.parse('学校 "{school}" 的班级 "{class_id}" 班额降为 {size:d} 人后重新督导，并重新生成 "{county}" 的区县版报告'))
+def _rerun(workspace: Any, edition: Edition, capsys: pytest.CaptureFixture[str], school: str, class_id: str, size: int, county: str) -> None:
+    for row in workspace.builder.rows["classes"]:
+        if row["class_id"] == class_id:
+            assert row["school_id"] == school
+            row["size"] = size
+    workspace.builder.write(workspace.folder)
+    assert main(["audit", str(workspace.folder), "--out", str(workspace.out), "--quiet"]) == 0
+    capsys.readouterr()
+    _make_edition(workspace, edition, capsys, county)
+
+
+@then("区县版的网页、整改清单和整改通知书中没有其他区县学校的名称或代码")
+def _no_leak(workspace: Any, edition: Edition) -> None:
+    assert edition.exit_code == 0, edition.stderr
+    assert edition.folder is not None
+    texts = folder_texts(edition.folder)
+    assert {"report.html", "rectification.xlsx", "rectification.csv", "report.md"} <= texts.keys()
+    roster = school_roster(workspace.folder)
+    assert any(s["county"] != edition.county for s in roster), "场景应包含其他区县的学校"
+    assert leaks(texts, roster, edition.county) == []
+
+
+@then(parsers.parse('区县版整改清单共 {count:d} 项，全部属于 "{county}"'))
+def _edition_rows(edition: Edition, count: int, county: str) -> None:
+    assert edition.folder is not None
+    sheets = xlsx_cells((edition.folder / "rectification.xlsx").read_bytes())
+    rows = sheets[county][1:]
+    assert len(rows) == count
+    header = sheets[county][0]
+    assert {row[header.index("区县")] for row in rows} <= {county}
+    page = Page((edition.folder / "report.html").read_text(encoding="utf-8"))
+    assert len(page.rect_rows) == count
+    assert {row["data-county"] for row in page.rect_rows} <= {county}
+
+
+@then(parsers.parse('区县版的整改通知书只有学校 "{ids}"'))
+def _edition_notices(edition: Edition, ids: str) -> None:
+    assert edition.folder is not None
+    expected = set() if ids == "（无）" else {i.strip() for i in ids.split(",")}
+    notices = edition.folder / "notices"
+    found = {p.stem for p in notices.glob("*")} if notices.is_dir() else set()
+    assert found == expected
+
+
+@then(parsers.parse('区县版的指标只有 "{areas}"'))
+def _edition_indicators(edition: Edition, areas: str) -> None:
+    assert edition.folder is not None
+    page = Page((edition.folder / "report.html").read_text(encoding="utf-8"))
+    text = page.text
+    expected = {a.strip() for a in areas.split(",")}
+    for area in expected:
+        assert area in text
+    document = json.loads((edition.folder.parent / "out" / "findings.json").read_text(encoding="utf-8"))
+    for row in document["indicators"]:
+        if row["entity_type"] == "county" and row["entity_id"] not in expected:
+            assert row["entity_id"] not in page.everything()
+
+
+@then(parsers.parse('生成区县版失败，退出码为 {code:d}，错误信息包含 "{text}"'))
+def _edition_failed(edition: Edition, code: int, text: str) -> None:
+    assert edition.exit_code == code
+    assert text in edition.stderr

@@ -1,0 +1,136 @@
+"""County editions of the case: every other county's school (all 320, not only those with findings)
+is checked against each edition's HTML, workbook, CSV, Markdown and notices."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from inspector.cli import main
+from inspector.report import county_document, county_names, load_findings, render_reports, write_reports
+from inspector.report.html import render_report
+from steps_reports import Page, folder_texts, leaks, xlsx_cells
+
+CASE = Path(__file__).resolve().parents[1] / "cases" / "liuzhou-2025"
+
+
+@pytest.fixture(scope="module")
+def case_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("case") / "out"
+    assert main(["audit", str(CASE), "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def roster() -> list[dict[str, str]]:
+    """Every school of the case's input, with its county."""
+    sheet = openpyxl.load_workbook(CASE / "schools.xlsx", read_only=True).worksheets[0]
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    index = {name: header.index(name) for name in ("学校代码", "学校名称", "区县")}
+    return [{"id": str(r[index["学校代码"]]), "name": str(r[index["学校名称"]]), "county": str(r[index["区县"]])} for r in rows]
+
+
+def _edition(case_out: Path, county: str, folder: Path) -> Path:
+    document, sha = load_findings(case_out)
+    write_reports(folder, render_reports(document, sha, county=county))
+    return folder
+
+
+COUNTIES = ["三江侗族自治县", "城中区", "柳北区", "柳南区", "柳城县", "柳江区", "融安县", "融水苗族自治县", "鱼峰区", "鹿寨县"]
+
+
+def test_the_leak_check_sees_other_counties_in_the_full_report(case_out: Path, roster: list[dict[str, str]]) -> None:
+    """The check used below is not vacuous: the city-wide report does name other counties' schools."""
+    texts = folder_texts(case_out)
+    assert len(leaks(texts, roster, "融水苗族自治县")) > 100
+    assert sorted({school["county"] for school in roster}) == sorted(COUNTIES) == county_names(load_findings(case_out)[0])
+
+
+@pytest.mark.parametrize("county", COUNTIES)
+def test_no_other_county_school_in_the_edition(case_out: Path, roster: list[dict[str, str]], tmp_path: Path, county: str) -> None:
+    """Nothing of another county's schools, by code or name, in any file of the edition."""
+    document = json.loads((case_out / "findings.json").read_text(encoding="utf-8"))
+    assert county in county_names(document)
+    folder = _edition(case_out, county, tmp_path / "edition")
+    texts = folder_texts(folder)
+    assert leaks(texts, roster, county) == []
+
+    own = [f for f in document["findings"] if f["county"] == county]
+    page = Page((folder / "report.html").read_text(encoding="utf-8"))
+    assert len(page.rect_rows) == len(own) and {r["data-county"] for r in page.rect_rows} == {county}
+    sheets = xlsx_cells((folder / "rectification.xlsx").read_bytes())
+    assert list(sheets) == [county, "说明"] and len(sheets[county]) == len(own) + 1
+    schools = {f["school_id"] for f in own if f["school_id"]}
+    assert {p.stem for p in (folder / "notices").iterdir()} == schools
+    assert all(school["county"] == county for school in roster if school["id"] in schools)
+
+
+def test_edition_compares_with_the_city_without_names(case_out: Path) -> None:
+    """Rank and spread among the counties, this county's indicator against the others' median."""
+    document, _ = load_findings(case_out)
+    edition = county_document(document, "融水苗族自治县")
+    comparison = edition["edition"]["comparison"]
+    counts = document["summary"]["by_county"]
+    assert comparison["own"] == counts["融水苗族自治县"] == edition["summary"]["total"]
+    assert comparison["rank"] == 1 + sum(1 for n in counts.values() if n > counts["融水苗族自治县"])
+    assert sorted(comparison["counts"]) == sorted(counts.values()) and comparison["city_total"] == document["summary"]["total"]
+    (indicator,) = edition["indicators"]
+    assert indicator["county"] == "融水苗族自治县" and indicator["peers"]["counties"] == 9 and indicator["peers"]["rank"] == 9
+    assert edition["rejected_rows"] == [] and all(g["county"] == "融水苗族自治县" for g in edition["data_gaps"])
+
+
+def test_shared_licence_evidence_of_other_counties_keeps_rows_not_values(case_out: Path) -> None:
+    """A licence shared across counties: the edition keeps the trace (file, row) but not the other
+    kindergartens' values."""
+    document, _ = load_findings(case_out)
+    peers = {(e["file"], e["row"]) for f in document["findings"] if f["rule_id"] == "kindergarten.license-shared" for e in f["evidence"]}
+    for county in ("柳南区", "柳城县", "融安县"):
+        edition = county_document(document, county)
+        for finding in edition["findings"]:
+            for evidence in finding["evidence"]:
+                values = evidence.get("values") or {}
+                assert values.get("county") in (None, county)
+        kept = {(e["file"], e["row"]) for f in edition["findings"] if f["rule_id"] == "kindergarten.license-shared" for e in f["evidence"]}
+        assert kept and kept <= peers
+
+
+def test_evidence_values_naming_another_county_are_redacted(case_out: Path) -> None:
+    """Were a peer row to carry its values, the other county's school would still not show."""
+    document, _ = load_findings(case_out)
+    finding = next(f for f in document["findings"] if f["rule_id"] == "kindergarten.license-shared" and f["county"] == "融安县")
+    peer = next(e for e in finding["evidence"] if e["role"] == "peer")
+    peer["values"] = {"school_id": "4502039999", "name": "柳城县某某幼儿园", "county": "柳城县"}
+    html = render_report(county_document(document, "融安县"), "0" * 64)
+    assert "其他区县的行，区县版不列其内容" in html and f"{peer['file']}</code> 第 {peer['row']} 行" in html
+    assert "4502039999" not in html and "柳城县某某幼儿园" not in html
+
+
+class TestCommand:
+    def test_county_edition_from_the_command_line(self, case_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        assert main(["report", str(case_out), "--county", "融水苗族自治县", "--out", str(tmp_path / "rs"), "--quiet"]) == 0
+        assert "区县版（融水苗族自治县）" in capsys.readouterr().out
+        assert {p.name for p in (tmp_path / "rs").iterdir()} == {"report.html", "rectification.xlsx", "rectification.csv", "report.md", "notices"}
+        assert not (tmp_path / "rs" / "findings.json").exists()  # the city's data stays in the audit folder
+
+    def test_default_folder_is_under_the_audit_output(self, case_out: Path, tmp_path: Path) -> None:
+        out = tmp_path / "out"
+        out.mkdir()
+        (out / "findings.json").write_bytes((case_out / "findings.json").read_bytes())
+        assert main(["report", str(out), "--county", "城中区", "--quiet"]) == 0
+        assert (out / "counties" / "城中区" / "report.html").is_file()
+
+    def test_refuses_to_write_a_county_edition_over_the_audit(self, case_out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        assert main(["report", str(case_out), "--county", "城中区", "--out", str(case_out)]) == 2
+        assert "区县版不能写入审核输出文件夹本身" in capsys.readouterr().err
+
+    def test_unknown_county_suggests(self, case_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        assert main(["report", str(case_out), "--county", "鹿寨", "--out", str(tmp_path / "x")]) == 2
+        assert "是否指 鹿寨县" in capsys.readouterr().err
+        assert not (tmp_path / "x").exists()
+
+    def test_folder_without_findings(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        assert main(["report", str(tmp_path)]) == 2
+        assert "没有 findings.json" in capsys.readouterr().err

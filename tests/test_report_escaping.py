@@ -1,0 +1,105 @@
+"""Hostile text in the data comes out inert: in report.html, the notices, the CSV and the workbook."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from inspector.cli import main
+from inspector.report.names import sheet_title, slug
+from inspector.testing.builder import AuditBuilder
+from steps_reports import Page
+
+SCRIPT_NAME = "<script>alert(1)</script>"
+FORMULA_NAME = '=HYPERLINK("http://evil.example","点我")'
+HOSTILE_ID = "../S3<b>"
+HOSTILE_COUNTY = "柳北区</title><img src=x onerror=alert(3)>"
+TRIGGERS = ("=", "+", "-", "@")
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Schools named with markup and with a formula, a school code with a path and markup, a county
+    named with markup; every one has a finding whose message starts with its name."""
+    root = tmp_path_factory.mktemp("hostile")
+    builder = AuditBuilder()
+    builder.klass(builder.school("S1", name=SCRIPT_NAME), "3", 60, "C1")
+    builder.klass(builder.school("S2", name=FORMULA_NAME), "3", 70, "C2")
+    builder.klass(builder.school(HOSTILE_ID, name="+SUM(1,2)小学", county=HOSTILE_COUNTY), "3", 58, "C3")
+    folder = builder.write(root / "audit")
+    assert main(["audit", str(folder), "--out", str(root / "out"), "--quiet"]) == 0
+    return root / "out"
+
+
+def _pages(out: Path) -> dict[str, str]:
+    return {p.relative_to(out).as_posix(): p.read_text(encoding="utf-8") for p in out.rglob("*.html")}
+
+
+class TestHtml:
+    def test_markup_in_data_is_text_not_markup(self, out: Path) -> None:
+        """The hostile names show as text; no element, attribute or script comes from the data."""
+        pages = _pages(out)
+        assert len(pages) == 4  # report.html and three notices
+        for name, html in pages.items():
+            page = Page(html)
+            assert page.tags["script"] == (1 if name == "report.html" else 0), name
+            assert page.tags["img"] == 0, name  # the county's <img onerror> stayed text
+            assert "<script>alert" not in html and "<img" not in html and HOSTILE_ID not in html
+        report = Page(pages["report.html"])
+        for text in (SCRIPT_NAME, FORMULA_NAME, HOSTILE_COUNTY, HOSTILE_ID):
+            assert text in report.text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages["report.html"]
+        notice = Page(pages["notices/S1.html"])
+        assert SCRIPT_NAME in notice.text
+
+    def test_hostile_codes_make_safe_file_names_and_anchors(self, out: Path) -> None:
+        """A school code with `../` and markup gets a notice inside notices/, named without either."""
+        names = sorted(p.name for p in (out / "notices").iterdir())
+        assert names == sorted(["S1.html", "S2.html", f"{slug(HOSTILE_ID)}.html"])
+        assert re.fullmatch(r"S3_b_[0-9a-f]{12}", slug(HOSTILE_ID))
+        report = Page((out / "report.html").read_text(encoding="utf-8"))
+        assert f"notices/{slug(HOSTILE_ID)}.html" in report.links
+        assert all(re.fullmatch(r"[A-Za-z0-9_.#-]+|notices/[A-Za-z0-9_.-]+", link) for link in report.links), report.links
+
+    def test_page_titles_cannot_be_closed_by_data(self, out: Path) -> None:
+        html = (out / "report.html").read_text(encoding="utf-8")
+        title = re.search(r"<title>(.*?)</title>", html, re.S)
+        assert title and "<" not in title.group(1)
+
+
+class TestSpreadsheets:
+    def test_csv_cells_are_inert(self, out: Path) -> None:
+        rows = list(csv.reader(io.StringIO((out / "rectification.csv").read_text(encoding="utf-8-sig"))))
+        cells = [cell for row in rows[1:] for cell in row]
+        assert not [c for c in cells if c.startswith(TRIGGERS)]
+        assert "'" + FORMULA_NAME in cells and SCRIPT_NAME in cells
+        messages = [row[rows[0].index("问题")] for row in rows[1:]]
+        assert any(m.startswith("'=HYPERLINK(") for m in messages)
+
+    def test_xlsx_cells_are_strings_never_formulas(self, out: Path) -> None:
+        """Read back: no cell is a formula; text a spreadsheet would run starts with a quote."""
+        book = openpyxl.load_workbook(out / "rectification.xlsx")
+        seen = []
+        for ws in book.worksheets:
+            for row in ws.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+                    if isinstance(cell.value, str):
+                        assert cell.data_type == "s"
+                        assert not cell.value.startswith(TRIGGERS), (ws.title, cell.coordinate, cell.value)
+                        seen.append(cell.value)
+        assert "'" + FORMULA_NAME in seen and "'+SUM(1,2)小学" in seen and SCRIPT_NAME in seen
+        assert any(v.startswith("'=HYPERLINK(") for v in seen)
+        raw = (out / "rectification.xlsx").read_bytes()
+        assert b"<f>" not in raw  # no formula element anywhere in the package
+
+    def test_sheet_titles_from_hostile_county_names(self) -> None:
+        taken: set[str] = set()
+        title = sheet_title(HOSTILE_COUNTY, taken)
+        assert len(title) <= 31 and not set(title) & set("[]:*?/\\")
+        assert sheet_title(HOSTILE_COUNTY, taken) != title  # a second sheet of the same name is renamed

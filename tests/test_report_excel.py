@@ -1,0 +1,104 @@
+"""rectification.xlsx: sheets, headers, frozen header, filter, widths, dates, severity, determinism."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from inspector.cli import main
+from inspector.report import load_findings
+from inspector.report.excel import ALL_SHEET, NOTES_SHEET, rectification_xlsx
+
+CASE = Path(__file__).resolve().parents[1] / "cases" / "liuzhou-2025"
+REQUIRED = ("学校", "问题", "依据", "整改要求", "责任主体", "整改期限")
+
+
+@pytest.fixture(scope="module")
+def case_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("case") / "out"
+    assert main(["audit", str(CASE), "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def document(case_out: Path) -> dict[str, Any]:
+    return json.loads((case_out / "findings.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def book(case_out: Path) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(case_out / "rectification.xlsx")
+
+
+def _records(ws: Any) -> list[dict[str, Any]]:
+    header = [c.value for c in ws[1]]
+    return [dict(zip(header, (c.value for c in row), strict=True)) for row in ws.iter_rows(min_row=2)]
+
+
+class TestSheets:
+    def test_all_counties_then_one_sheet_per_county(self, book: openpyxl.Workbook, document: dict[str, Any]) -> None:
+        assert book.sheetnames == [ALL_SHEET, *sorted(document["summary"]["by_county"]), NOTES_SHEET]
+
+    def test_one_row_per_finding_with_the_required_columns(self, book: openpyxl.Workbook, document: dict[str, Any]) -> None:
+        rows = _records(book[ALL_SHEET])
+        assert len(rows) == len(document["findings"])
+        assert set(REQUIRED) <= rows[0].keys()
+        for row, finding in zip(rows, document["findings"], strict=True):
+            assert row["问题编号"] == finding["id"]
+            assert row["问题"] == finding["message"]
+            assert row["学校"] == (finding["school_name"] or "（区县层面）")
+            assert row["依据"] == f"{finding['basis']['document']} {finding['basis']['section']}"
+            assert row["整改要求"] == finding["rectification"]["action"]
+            assert row["责任主体"] == finding["rectification"]["responsible"]
+            assert row["整改期限"] == dt.datetime.fromisoformat(finding["rectification"]["deadline"])
+        for county, count in document["summary"]["by_county"].items():
+            county_rows = _records(book[county])
+            assert len(county_rows) == count and {r["区县"] for r in county_rows} == {county}
+            assert [r["序号"] for r in county_rows] == list(range(1, count + 1))
+
+    def test_frozen_header_filter_widths_and_print_setup(self, book: openpyxl.Workbook) -> None:
+        for name in book.sheetnames[:-1]:
+            ws = book[name]
+            assert ws.freeze_panes == "A2"
+            assert ws.auto_filter.ref == f"A1:{ws.cell(1, ws.max_column).column_letter}{ws.max_row}"
+            widths = {ws.cell(1, c).value: ws.column_dimensions[ws.cell(1, c).column_letter].width for c in range(1, ws.max_column + 1)}
+            assert widths["问题"] >= 40 and widths["序号"] <= 8 and all(w >= 5 for w in widths.values())
+            assert ws.cell(1, 1).font.b and ws.print_title_rows == "$1:$1"
+            assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9  # A4
+
+    def test_dates_are_dates_and_severity_is_highlighted(self, book: openpyxl.Workbook) -> None:
+        ws = book[ALL_SHEET]
+        header = [c.value for c in ws[1]]
+        deadline, severity = header.index("整改期限") + 1, header.index("严重程度") + 1
+        fills = {}
+        for line in range(2, ws.max_row + 1):
+            cell = ws.cell(line, deadline)
+            assert cell.is_date and cell.number_format == "yyyy-mm-dd"
+            label = ws.cell(line, severity)
+            fills[label.value] = label.fill.fgColor.rgb
+        assert fills["严重"] != fills["较重"] and all(rgb not in (None, "00000000") for rgb in fills.values())
+
+
+class TestDeterminism:
+    def test_same_document_same_bytes_and_no_time_of_writing(self, case_out: Path) -> None:
+        """Every zip entry and the document properties carry the audit's date, not the time of writing."""
+        document, sha = load_findings(case_out)
+        data = rectification_xlsx(document, sha)
+        assert data == rectification_xlsx(document, sha) == (case_out / "rectification.xlsx").read_bytes()
+        stamps = {info.date_time for info in zipfile.ZipFile(io.BytesIO(data)).infolist()}
+        assert stamps == {(2025, 12, 1, 0, 0, 0)}
+        properties = openpyxl.load_workbook(io.BytesIO(data)).properties
+        assert properties.created == properties.modified == dt.datetime(2025, 12, 1)
+
+    def test_notes_sheet_names_its_source(self, book: openpyxl.Workbook, case_out: Path) -> None:
+        import hashlib
+
+        text = "\n".join(str(c.value) for row in book[NOTES_SHEET].iter_rows() for c in row)
+        assert hashlib.sha256((case_out / "findings.json").read_bytes()).hexdigest() in text

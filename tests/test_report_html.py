@@ -1,0 +1,303 @@
+"""report.html of the case: sections, one list row per finding, traces, self-containment, rebuilds."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from inspector.cli import main
+from inspector.report import county_document, load_findings, render_reports, write_reports
+from inspector.report.html import render_report
+from inspector.report.names import slug
+from steps_reports import Page
+
+CASE = Path(__file__).resolve().parents[1] / "cases" / "liuzhou-2025"
+SECTIONS = ["overview", "indicators", "counties", "schools", "rectification", "appendix"]
+
+
+@pytest.fixture(scope="module")
+def case_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("case") / "out"
+    assert main(["audit", str(CASE), "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def document(case_out: Path) -> dict[str, Any]:
+    return json.loads((case_out / "findings.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def page(case_out: Path) -> Page:
+    return Page((case_out / "report.html").read_text(encoding="utf-8"))
+
+
+def _article(html: str, element_id: str) -> Page:
+    match = re.search(rf'<article[^>]*\bid="{re.escape(element_id)}"[^>]*>(.*?)</article>', html, re.S)
+    assert match, element_id
+    return Page(match.group(1))
+
+
+class TestStructure:
+    def test_sections_in_reading_order(self, page: Page) -> None:
+        """Overview, indicators, counties, schools, the list, then the auditor's appendix."""
+        assert page.sections == SECTIONS
+        assert [text for tag, text in page.headings if tag == "h2"] == [
+            "一、总览", "二、主要指标与目标", "三、各区县情况", "四、各学校问题与整改要求", "五、整改清单", "附录：审核追溯",
+        ]
+
+    def test_one_list_row_per_finding_in_document_order(self, page: Page, document: dict[str, Any]) -> None:
+        assert len(page.rect_rows) == len(document["findings"]) == document["summary"]["total"]
+        assert [r["data-county"] for r in page.rect_rows] == [f["county"] for f in document["findings"]]
+        assert [r["data-severity"] for r in page.rect_rows] == [f["severity"] for f in document["findings"]]
+
+    def test_every_school_with_findings_has_a_section_and_a_notice(self, page: Page, document: dict[str, Any], case_out: Path) -> None:
+        schools = {f["school_id"] for f in document["findings"] if f["school_id"]}
+        assert {i.removeprefix("school-") for i in page.ids if i.startswith("school-")} == schools
+        notices = {link for link in page.links if link.startswith("notices/")}
+        assert notices == {f"notices/{s}.html" for s in schools}
+        assert all((case_out / link).is_file() for link in notices)
+
+    def test_overview_counts_match_the_summary(self, case_out: Path, document: dict[str, Any]) -> None:
+        """The figures, and each county's bar segments, add up to the findings."""
+        overview = _section(case_out, "overview")
+        text = "".join(overview.text.split())
+        summary = document["summary"]
+        assert f"{summary['total']}问题总数" in text and f"{len({f['school_id'] for f in document['findings'] if f['school_id']})}涉及学校" in text
+        for severity, label in (("critical", "严重"), ("major", "较重")):
+            assert f"{summary['by_severity'][severity]}{label}" in text
+            for county in summary["by_county"]:
+                n = sum(1 for f in document["findings"] if f["county"] == county and f["severity"] == severity)
+                assert (f"{county}{label}{n}项" in text) == (n > 0), (county, severity)
+        assert overview.tags["svg"] == 3  # severity, counties, families
+
+
+def _section(case_out: Path, section_id: str) -> Page:
+    html = (case_out / "report.html").read_text(encoding="utf-8")
+    match = re.search(rf'<section id="{section_id}">(.*?)</section>', html, re.S)
+    assert match, section_id
+    return Page(match.group(1))
+
+
+class TestTraces:
+    def test_every_finding_links_to_exactly_one_trace(self, page: Page, document: dict[str, Any]) -> None:
+        """Each finding has a trace target, and every in-page link lands on an element."""
+        for finding in document["findings"]:
+            target = f"trace-{finding['id']}"
+            assert page.ids[target] == 1, target
+            assert page.links.count(f"#{target}") >= 2  # the school's table and the list
+        for link in page.links:
+            if link.startswith("#"):
+                assert page.ids[link[1:]] == 1, link
+        assert all(n == 1 for n in page.ids.values()), [i for i, n in page.ids.items() if n > 1]
+
+    def test_a_trace_shows_rule_basis_condition_values_threshold_and_rows(self, case_out: Path, document: dict[str, Any]) -> None:
+        html = (case_out / "report.html").read_text(encoding="utf-8")
+        for finding in document["findings"]:
+            trace = _article(html, f"trace-{finding['id']}").text
+            assert finding["rule_id"] in trace and finding["basis"]["quote"] in trace
+            assert finding["condition"] in trace
+            for observed in finding["observed"]:
+                assert observed["text"] in trace
+            for evidence in finding["evidence"]:
+                assert evidence["file"] in trace and str(evidence["row"]) in trace
+            assert finding["rectification"]["action"] in trace
+
+    def test_indicator_rows_show_value_target_gap_and_link_failures(self, case_out: Path, document: dict[str, Any]) -> None:
+        indicators = _section(case_out, "indicators")
+        text = "".join(indicators.text.split())
+        assert "融水苗族自治县8.3%3/3615.0%-6.7个百分点未达标" in text
+        assert "鹿寨县15.0%6/4015.0%0.0个百分点达标" in text
+        failing = [r for r in document["indicators"] if r["verdict"] == "fail"]
+        assert failing and all(f"#trace-{r['finding_id']}" in indicators.links for r in failing)
+        assert indicators.tags["svg"] == len(document["indicators"])  # one bullet chart per area
+
+    def test_appendix_accounts_for_every_rule_input_and_pack(self, case_out: Path, document: dict[str, Any]) -> None:
+        appendix = _section(case_out, "appendix")
+        text = appendix.text
+        rows = re.findall(r'<tr>\s*<td><a href="#rule-([^"]+)"><code>[^<]+</code></a> v\d+</td>(.*?)</tr>',
+                          (case_out / "report.html").read_text(encoding="utf-8"), re.S)
+        assert [r[0] for r in rows] == [rule["id"] for rule in document["rules"]]
+        for (rule_id, cells), rule in zip(rows, document["rules"], strict=True):
+            numbers = re.findall(r'<td class="num">(\d+|—)</td>', cells)
+            if rule["status"] == "evaluated":
+                assert numbers == [str(rule[k]) for k in ("checked", "passed", "failed", "not_evaluated")], rule_id
+                assert rule["checked"] == rule["passed"] + rule["failed"] + rule["not_evaluated"]
+        for item in document["audit"]["inputs"]:
+            assert item["sha256"] in text and item["file"] in text
+        for pack in document["audit"]["packs"]:
+            assert pack["sha256"] in text
+        for name, version in document["audit"]["tool"].items():
+            assert f"{name} {version}" in text
+        assert hashlib.sha256((case_out / "findings.json").read_bytes()).hexdigest() in text
+        for gap in document["data_gaps"]:
+            assert gap["entity_id"] in text
+
+
+class TestSelfContained:
+    def test_no_network_resources(self, page: Page, case_out: Path) -> None:
+        """Nothing to fetch: no src, no stylesheet link, no url() or @import; the icon is a data: URL."""
+        html = (case_out / "report.html").read_text(encoding="utf-8")
+        assert page.sources == [("link", "href", "data:,")]
+        assert "url(" not in html and "@import" not in html
+        assert not [link for link in page.links if re.match(r"[a-z]+:", link)]
+
+    def test_only_the_report_script_runs(self, page: Page, case_out: Path) -> None:
+        """One inline script, allowed by its hash in the Content-Security-Policy, nothing else."""
+        html = (case_out / "report.html").read_text(encoding="utf-8")
+        assert len(page.scripts) == 1
+        digest = base64.b64encode(hashlib.sha256(page.scripts[0].encode("utf-8")).digest()).decode()
+        policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"&]+)"', html)
+        assert policy and "default-src 'none'" in policy.group(1) and f"script-src 'sha256-{digest}'" in policy.group(1)
+        assert "unsafe-inline" not in policy.group(1).split("script-src", 1)[1]
+
+    def test_print_stylesheet_is_a4(self, case_out: Path) -> None:
+        html = (case_out / "report.html").read_text(encoding="utf-8")
+        assert "@page { size: A4;" in html and "@media print" in html
+
+
+class TestRebuild:
+    def test_same_document_same_bytes(self, case_out: Path) -> None:
+        """Rendering twice gives byte-identical files; no time or random id gets in."""
+        document, sha = load_findings(case_out)
+        first, second = render_reports(document, sha), render_reports(copy.deepcopy(document), sha)
+        assert first == second
+
+    def test_report_command_reproduces_the_audit_outputs(self, case_out: Path, tmp_path: Path) -> None:
+        """`inspector report OUT`, in another process (another hash seed, a later second), rebuilds
+        from findings.json exactly what the audit wrote."""
+        rebuilt = tmp_path / "rebuilt"
+        rebuilt.mkdir()
+        (rebuilt / "findings.json").write_bytes((case_out / "findings.json").read_bytes())
+        time.sleep(1.1)  # anything stamped with the time of writing would differ
+        subprocess.run(
+            [sys.executable, "-m", "inspector.cli", "report", str(rebuilt), "--quiet"],
+            env={**os.environ, "PYTHONHASHSEED": "12345"}, check=True, capture_output=True, timeout=300,
+        )
+        names = sorted(p.relative_to(case_out).as_posix() for p in case_out.rglob("*") if p.is_file())
+        assert names == sorted(p.relative_to(rebuilt).as_posix() for p in rebuilt.rglob("*") if p.is_file())
+        for name in names:
+            assert (case_out / name).read_bytes() == (rebuilt / name).read_bytes(), name
+
+    def test_stale_notices_are_removed(self, case_out: Path, tmp_path: Path) -> None:
+        """A notice of a school without findings in this run does not survive it."""
+        out = tmp_path / "out"
+        (out / "notices").mkdir(parents=True)
+        (out / "notices" / "4509999999.html").write_text("旧通知书", encoding="utf-8")
+        document, sha = load_findings(case_out)
+        files = render_reports(document, sha)
+        write_reports(out, files)
+        assert sorted(p.name for p in (out / "notices").iterdir()) == sorted(n.split("/")[1] for n in files if n.startswith("notices/"))
+
+    def test_no_findings_no_notices_folder(self, case_out: Path, tmp_path: Path) -> None:
+        document, sha = load_findings(case_out)
+        empty = {**document, "findings": [], "summary": {**document["summary"], "total": 0, "by_county": {}}}
+        out = tmp_path / "out"
+        (out / "notices").mkdir(parents=True)
+        (out / "notices" / "old.html").write_text("旧", encoding="utf-8")
+        write_reports(out, render_reports(empty, sha))
+        assert not (out / "notices").exists()
+        assert len(Page((out / "report.html").read_text(encoding="utf-8")).rect_rows) == 0
+
+
+class TestLaterKeys:
+    """What re-inspections, waivers and the plan's city indicators add to findings.json (in the
+    shapes `inspector reinspect` and waivers.yaml produce) is rendered when present, never required."""
+
+    @pytest.fixture
+    def extended(self, document: dict[str, Any]) -> dict[str, Any]:
+        doc = copy.deepcopy(document)
+        findings = doc["findings"]
+        for finding, change, label in zip(findings[:3], ("new", "persisting", "regressed"), ("新发现", "仍存在", "复发"), strict=True):
+            finding["change"], finding["change_label"] = change, label
+        waiver = {"rule": findings[3]["rule_id"], "entity": findings[3]["entity_id"], "reason": "校舍改造期间临时合班",
+                  "authority": "三江侗族自治县教育局", "document_no": "三教发〔2025〕9号", "expires": "2026-06-30"}
+        findings[3].update(waived=True, waiver=waiver)
+        findings[4].update(waived=False, waiver=None, expired_waiver={**waiver, "entity": findings[4]["entity_id"], "expires": "2025-09-30"})
+        doc["reinspection"] = {
+            "audit_id": "A2", "previous": {"audit_id": "A1", "name": "上一次督导", "as_of": "2025-06-01"},
+            "counts": {"new": 99, "persisting": 99, "regressed": 99, "resolved": 99, "unverified": 99},
+            "labels": {"new": "新发现", "persisting": "仍存在", "regressed": "复发", "resolved": "已整改", "unverified": "无法核实"},
+        }
+        doc["resolved"] = [
+            {"id": "F-0000000000000001", "county": "融水苗族自治县", "school_name": "融水苗族自治县已整改小学",
+             "rule_id": "class-size.large", "message": "原大班额问题", "resolution": "本次复查已通过"},
+            {"id": "F-0000000000000002", "county": "柳北区", "school_name": "柳北区已整改小学",
+             "rule_id": "class-size.large", "message": "原大班额问题", "resolution": "本次复查已通过"},
+        ]
+        doc["unverified"] = [
+            {"id": "F-0000000000000003", "county": "柳北区", "school_name": "柳北区待核实小学", "rule_id": "safety.guards",
+             "message": "原问题", "reason": "缺少安防台账，无法核实"},
+        ]
+        doc["waivers"] = {"file": "waivers.yaml", "sha256": "a" * 64, "as_of": "2025-12-01", "entries": [
+            {**waiver, "line": 3, "status": "applied", "status_label": "已豁免", "finding_id": findings[3]["id"]},
+            {**waiver, "entity": "4502059999", "line": 9, "status": "unused", "status_label": "未匹配", "finding_id": None},
+        ]}
+        template = doc["indicators"][0]
+        doc["indicators"] += [
+            {**template, "rule_id": "plan.preschool-enrolment", "rule_title": "学前三年毛入园率", "binding": "预期性",
+             "entity_type": "city", "entity_id": "柳州市", "county": None, "verdict": "pass", "finding_id": None, "target_year": 2025,
+             "observed": [{"field": "preschool_enrolment", "label": "学前三年毛入园率", "value": 0.962, "text": "96.2%"}],
+             "threshold": [{"param": "min_preschool_enrolment", "label": "学前三年毛入园率目标", "value": 0.95, "unit": "比例"}]},
+            {**template, "entity_type": "township", "entity_id": "柳北区沙塘镇", "county": "柳北区"},
+        ]
+        doc["findings"].insert(0, {
+            **findings[-1], "id": "F-city000000000001", "entity_type": "city", "entity_id": "柳州市", "county": None,
+            "township": None, "school_id": None, "school_name": None, "message": "全市学前三年毛入园率未达到规划目标。",
+        })
+        doc["history"] = {"previous": "柳北区 the full list of another county"}
+        return doc
+
+    def test_reinspection_waivers_and_city_indicators(self, extended: dict[str, Any]) -> None:
+        page = Page(render_report(extended, "0" * 64))
+        text = "".join(page.text.split())
+        assert {"新发现", "仍存在", "复发", "已豁免", "豁免已过期"} <= set(re.findall(r"新发现|仍存在|复发|已豁免|豁免已过期", text))
+        # the tally is counted from the document itself, not copied from the section
+        assert "新发现1项、仍存在1项、复发1项；上次的问题已整改2项、无法核实1项" in text and "上一次督导" in text
+        assert "校舍改造期间临时合班" in text and "三江侗族自治县教育局" in text and "2026年6月30日" in text
+        assert page.ids["resolved"] == 1 and "融水苗族自治县已整改小学" in text and "柳北区已整改小学" in text
+        assert page.ids["unverified"] == 1 and "缺少安防台账，无法核实" in text
+        assert page.ids["waivers"] == 1 and "4502059999" in text and "a" * 64 in text
+        assert "学前三年毛入园率" in text and "96.2%" in text and "2025年" in text and "预期性" in text
+        assert "未包含全市层面的规划指标" not in text
+        assert "柳北区沙塘镇" in text
+        assert page.ids["trace-F-city000000000001"] == 1 and page.ids[f"county-{slug('全市')}"] == 1 and "None" not in text
+        assert page.rect_rows[0]["data-county"] == "全市"
+
+    def test_workbook_and_notices_show_the_status(self, extended: dict[str, Any]) -> None:
+        from inspector.report.excel import rectification_xlsx
+        from steps_reports import xlsx_cells
+
+        sheets = xlsx_cells(rectification_xlsx(extended, "0" * 64))
+        assert list(sheets)[:2] == ["全部区县", "全市"] and len(sheets["全部区县"]) == len(extended["findings"]) + 1
+        header, *rows = sheets["全部区县"]
+        status = {row[header.index("问题编号")]: row[header.index("状态")] for row in rows}
+        findings = extended["findings"]
+        assert [status[f["id"]] for f in findings[1:6]] == ["新发现", "仍存在", "复发", "已豁免", "豁免已过期"]
+        files = render_reports(extended, "0" * 64)
+        waived, expired = findings[4], findings[5]
+        notice = Page(files[f"notices/{waived['school_id']}.html"].decode()).text
+        assert "已批准豁免" in notice and "三教发〔2025〕9号" in notice
+        notice = Page(files[f"notices/{expired['school_id']}.html"].decode()).text
+        assert "已于2025年9月30日到期" in notice
+
+    def test_county_edition_keeps_city_figures_and_drops_other_counties(self, extended: dict[str, Any]) -> None:
+        edition = county_document(extended, "融水苗族自治县")
+        assert "history" not in edition  # unknown top-level keys are left out of a county edition
+        assert [r["id"] for r in edition["resolved"]] == ["F-0000000000000001"] and edition["unverified"] == []
+        assert edition["waivers"]["entries"] == [] and "counts" not in edition["reinspection"]
+        assert {r["entity_type"] for r in edition["indicators"]} == {"city", "county"}
+        html = render_report(edition, "0" * 64)
+        assert "学前三年毛入园率" in html and "柳北区" not in html and "柳北区已整改小学" not in html
+        assert "F-city000000000001" not in html and "4502059999" not in html

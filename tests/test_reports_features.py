@@ -1,0 +1,15 @@
+"""The county edition's isolation as Chinese Gherkin (tests/report_features/reports.feature).
+
+The feature lives outside tests/features/ because tests/test_features.py collects every feature
+under that folder, and these steps are defined in steps_reports.py, not in conftest.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytest_bdd import scenarios
+
+from steps_reports import *  # noqa: F403  (the step fixtures must be names of this module)
+
+scenarios(str(Path(__file__).parent / "report_features" / "reports.feature"))
