@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import gc
 import platform
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from .engine.entities import EntityStore
 from .engine.evaluate import RuleOutcome, evaluate
@@ -20,6 +21,7 @@ from .records.loader import Dataset, load_dataset
 from .records.readers import sha256_file
 from .rules.compiler import RuleBook, compile_rulebook, effective_params
 from .rules.packs import DEFAULT_RULES_DIR, load_packs
+from .waivers import WaiverReport, apply_waivers, load_waivers
 
 # problems no `--keep-going` can audit around: there would be nothing, or the wrong thing, to audit
 FATAL = frozenset({"missing_file", "ambiguous_source"})
@@ -36,6 +38,10 @@ class AuditResult:
     findings: list[Finding]
     gaps: list[DataGap]
     indicators: list[IndicatorResult]
+    waivers: WaiverReport | None = None  # from the folder's waivers.yaml, when it has one
+    store: EntityStore | None = None  # the entities evaluated (re-inspection reads passing ones)
+    # added by re-inspection (inspector.history.diff): {"findings": {id: {field: value}}, "sections": {name: value}}
+    annotations: Mapping[str, Any] | None = None
 
     @property
     def rejected(self) -> list[Problem]:
@@ -116,6 +122,7 @@ def _audit(
     book = compile_rulebook(
         loaded, as_of=config.as_of, params=params, target_year=config.milestone, extra_columns=store.numeric
     )
+    waivers = load_waivers(folder, (rule.id for rule in book.rules))
     stage("计算指标", 0, 1)
     compute_indicators(book.indicators, store)
     outcomes = evaluate(
@@ -125,4 +132,5 @@ def _audit(
     stage("生成问题清单", 0, 1)
     builder = FindingBuilder(book, store)
     findings, gaps = builder.build(outcomes)
-    return AuditResult(config, dataset, book, outcomes, findings, gaps, builder.indicators(outcomes))
+    report = apply_waivers(waivers, findings, config.as_of) if waivers is not None else None
+    return AuditResult(config, dataset, book, outcomes, findings, gaps, builder.indicators(outcomes), report, store)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import datetime as dt
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--quiet", action="store_true", help="不显示进度")
     report.set_defaults(handler=_report)
 
+    _history_parsers(commands)
+
     rules = commands.add_parser("rules", help="查看和检查规则包")
     rules.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR, help="规则包所在目录")
     rule_commands = rules.add_subparsers(dest="rules_command", required=True, metavar="子命令")
@@ -72,6 +76,191 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("pack")
     test.set_defaults(handler=_rules_test)
     return parser
+
+
+def _day(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期应写作 YYYY-MM-DD：{value}") from None
+
+
+def _history_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """reinspect, ledger, verify and history: the audit history and the rectification ledger."""
+    from .history.lifecycle import DEFAULT_LIFECYCLE
+    from .history.store import DEFAULT_DB
+
+    # `ledger`'s subcommands repeat its options with no default of their own, so that
+    # `inspector ledger --db X update …` and `inspector ledger update … --db X` mean the same
+    def db_option(parser: argparse.ArgumentParser, sub: bool = False) -> None:
+        parser.add_argument("--db", type=Path, default=argparse.SUPPRESS if sub else DEFAULT_DB,
+                            help="历史库（SQLite 文件，默认当前文件夹下的 inspector.sqlite）")
+
+    def today_option(parser: argparse.ArgumentParser, sub: bool = False) -> None:
+        parser.add_argument("--today", type=_day, default=argparse.SUPPRESS if sub else dt.date.today(),
+                            help="按哪一天处理（YYYY-MM-DD，默认今天）")
+
+    def lifecycle_option(parser: argparse.ArgumentParser, sub: bool = False) -> None:
+        parser.add_argument("--lifecycle", type=Path, default=argparse.SUPPRESS if sub else DEFAULT_LIFECYCLE,
+                            help="整改台账生命周期文件（默认 rules/lifecycle.yaml）")
+
+    reinspect = commands.add_parser(
+        "reinspect", help="复查：审核新数据，并与上一次审核对比（新发现、仍存在、已整改、复发）",
+        description="复查：审核新的督导数据文件夹，与上一次审核（输出文件夹或历史库中的审核编号）对比，"
+        "标出每项问题是新发现、仍存在还是复发，列出已整改和无法核实的问题，并更新历史库和整改台账。",
+    )
+    reinspect.add_argument("folder", type=Path, help="新的督导数据文件夹（含 audit.yaml）")
+    reinspect.add_argument("--against", required=True, help="上一次审核：其输出文件夹（含 findings.json），或历史库中的审核编号")
+    reinspect.add_argument("--out", type=Path, help="输出文件夹（默认 out/<文件夹名>）")
+    reinspect.add_argument("--packs", type=_packs, help="规则包，逗号分隔（默认取 audit.yaml 中的 packs）")
+    reinspect.add_argument("--keep-going", action="store_true", help="跳过有误的行继续审核")
+    reinspect.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR, help="规则包所在目录")
+    reinspect.add_argument("--workers", type=int, help="规则评估的进程数")
+    reinspect.add_argument("--quiet", action="store_true", help="不显示进度")
+    db_option(reinspect)
+    today_option(reinspect)
+    lifecycle_option(reinspect)
+    reinspect.set_defaults(handler=_reinspect)
+
+    ledger = commands.add_parser(
+        "ledger", help="整改台账：列出、变更状态、查看记录、校验",
+        description="整改台账：不带子命令时列出台账事项（可按区县、学校、状态筛选）；先按 --today 执行到期的自动流转（逾期督办等）。",
+    )
+    db_option(ledger)
+    today_option(ledger)
+    lifecycle_option(ledger)
+    ledger.add_argument("--county", help="只列该区县")
+    ledger.add_argument("--school", help="只列该学校（学校代码或名称中的文字）")
+    ledger.add_argument("--state", action="append", default=[], help="只列该状态（待整改、整改中、待复查、已销号、逾期、暂缓；可重复）")
+    ledger.add_argument("--format", choices=("text", "json"), default="text")
+    ledger.set_defaults(handler=_ledger_list)
+    ledger_commands = ledger.add_subparsers(dest="ledger_command", metavar="子命令")
+    update = ledger_commands.add_parser(
+        "update", help="变更一项的状态", description="变更一项台账事项的状态；生命周期不允许的变更会被拒绝，并列出当前允许的变更。"
+    )
+    update.add_argument("finding_id", help="问题编号（可只写前几位）")
+    update.add_argument("--to", required=True, help="新状态（如 整改中、待复查、已销号）")
+    update.add_argument("--by", required=True, help="变更人（姓名与单位）")
+    update.add_argument("--note", required=True, help="变更理由或依据（如整改方案文号）")
+    db_option(update, sub=True)
+    today_option(update, sub=True)
+    lifecycle_option(update, sub=True)
+    update.set_defaults(handler=_ledger_update)
+    show = ledger_commands.add_parser("show", help="查看一项的状态、各次审核结果和全部事件")
+    show.add_argument("finding_id")
+    show.add_argument("--format", choices=("text", "json"), default=argparse.SUPPRESS)
+    db_option(show, sub=True)
+    lifecycle_option(show, sub=True)
+    show.set_defaults(handler=_ledger_show)
+    check = ledger_commands.add_parser("verify", help="校验台账事件的哈希链（事件被修改或删除时以退出码 1 结束）")
+    db_option(check, sub=True)
+    lifecycle_option(check, sub=True)
+    check.set_defaults(handler=_ledger_verify)
+
+    verify = commands.add_parser(
+        "verify", help="校验历史库：重算审核的输入、规则包和输出的 sha256，并校验台账哈希链",
+        description="重算历史库中审核的输入、规则包和输出文件的 sha256，与导入时的记录比对；并逐条校验整改台账事件的哈希链。"
+        "发现不一致时以退出码 1 结束。",
+    )
+    verify.add_argument("audit_id", nargs="?", help="审核编号（可只写前几位；默认全部审核）")
+    db_option(verify)
+    lifecycle_option(verify)
+    verify.set_defaults(handler=_verify)
+
+    history = commands.add_parser("history", help="历史库：导入审核、列出审核、指标趋势")
+    history_commands = history.add_subparsers(dest="history_command", required=True, metavar="子命令")
+    imp = history_commands.add_parser("import", help="把一次审核的输出文件夹导入历史库（重复导入不会重复记录）")
+    imp.add_argument("out_dir", type=Path, help="审核输出文件夹（含 findings.json）")
+    imp.add_argument("--source", type=Path, help="该审核的数据文件夹（记录后 verify 可复核输入文件）")
+    imp.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR, help="该审核所用规则包的目录")
+    db_option(imp)
+    today_option(imp)
+    lifecycle_option(imp)
+    imp.set_defaults(handler=_history_import)
+    listing = history_commands.add_parser("list", help="列出历史库中的审核")
+    db_option(listing)
+    listing.set_defaults(handler=_history_list)
+    trends = history_commands.add_parser("trends", help="各区县指标值的历年变化")
+    trends.add_argument("--rule", help="只列该规则")
+    trends.add_argument("--county", help="只列该区县")
+    db_option(trends)
+    trends.set_defaults(handler=_history_trends)
+
+
+def _reinspect(args: argparse.Namespace) -> int:
+    from .history.commands import reinspect, render_reinspect
+    from .progress import progress_printer
+
+    out_dir = args.out or Path("out") / args.folder.resolve().name
+    with progress_printer(enabled=not args.quiet) as progress:
+        report, lifecycle = reinspect(
+            args.db, args.folder, args.against, out_dir, today=args.today, packs=args.packs, rules_dir=args.rules,
+            keep_going=args.keep_going, workers=args.workers, progress=progress, lifecycle_path=args.lifecycle,
+        )
+    print(render_reinspect(report, lifecycle))
+    return 0
+
+
+def _ledger_list(args: argparse.Namespace) -> int:
+    from .history.commands import ledger_list
+
+    print(ledger_list(args.db, today=args.today, county=args.county, school=args.school, states=args.state,
+                      fmt=args.format, lifecycle_path=args.lifecycle))
+    return 0
+
+
+def _ledger_update(args: argparse.Namespace) -> int:
+    from .history.commands import ledger_update
+
+    print(ledger_update(args.db, args.finding_id, to=args.to, by=args.by, note=args.note, today=args.today,
+                        lifecycle_path=args.lifecycle))
+    return 0
+
+
+def _ledger_show(args: argparse.Namespace) -> int:
+    from .history.commands import ledger_show
+
+    print(ledger_show(args.db, args.finding_id, fmt=args.format, lifecycle_path=args.lifecycle))
+    return 0
+
+
+def _ledger_verify(args: argparse.Namespace) -> int:
+    from .history.commands import verify
+
+    text, ok = verify(args.db, ledger_only=True, lifecycle_path=args.lifecycle)
+    print(text)
+    return 0 if ok else EXIT_FINDINGS
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from .history.commands import verify
+
+    text, ok = verify(args.db, args.audit_id, lifecycle_path=args.lifecycle)
+    print(text)
+    return 0 if ok else EXIT_FINDINGS
+
+
+def _history_import(args: argparse.Namespace) -> int:
+    from .history.commands import import_audit, render_import
+
+    report, lifecycle = import_audit(args.db, args.out_dir, today=args.today, source=args.source, rules_dir=args.rules,
+                                     lifecycle_path=args.lifecycle)
+    print(render_import(report, lifecycle))
+    return 0
+
+
+def _history_list(args: argparse.Namespace) -> int:
+    from .history.commands import list_audits
+
+    print(list_audits(args.db))
+    return 0
+
+
+def _history_trends(args: argparse.Namespace) -> int:
+    from .history.commands import trends_text
+
+    print(trends_text(args.db, rule=args.rule, county=args.county))
+    return 0
 
 
 def _audit(args: argparse.Namespace) -> int:
@@ -116,6 +305,10 @@ def _print_summary(result: object, out_dir: Path, written: dict[str, Path]) -> N
         print(f"  未评估：{outcome.rule.id}（{outcome.skipped_reason}）")
     if result.gaps:
         print(f"  数据缺失：{len(result.gaps)} 个对象未能评估，见 findings.json 的 data_gaps")
+    if result.waivers is not None:
+        from .waivers import summary_lines
+
+        print("\n".join(summary_lines(result.waivers)))
     print(f"  输出：{out_dir}/（" + "、".join(sorted(written)) + "）")
 
 
@@ -198,6 +391,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (`inspector rules list | head`): not an error; keep Python's
+        # interpreter shutdown from complaining about the closed stdout
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception:
         if args.debug:
             raise

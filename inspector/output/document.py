@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from ..audit import AuditResult, tool_versions
-from ..findings import summarize
+from ..findings import Finding, summarize
 from ..records.config import AUDIT_FILE
 from ..rules.spec import NO_TARGET
 from ..rules.vocabulary import ENTITY_LABELS
@@ -66,16 +66,31 @@ def audit_document(result: AuditResult, *, keep_going: bool = False) -> dict[str
         "keep_going": keep_going,
         "tool": tool_versions(),
     }
-    return {
+    document = {
         "format": FORMAT,
         "audit": audit,
         "rejected_rows": [problem.as_dict() for problem in result.rejected],
         "summary": summarize(result.findings, book.rules),
         "rules": _rules(result),
-        "findings": [finding.as_dict() for finding in result.findings],
+        "findings": [_finding(result, finding) for finding in result.findings],
         "indicators": [row.as_dict() for row in result.indicators],
         "data_gaps": [gap.as_dict() for gap in result.gaps],
     }
+    # present only when the audit folder has waivers.yaml / when written by `inspector reinspect`
+    if result.waivers is not None:
+        document["waivers"] = result.waivers.as_dict()
+    if result.annotations:
+        document.update(result.annotations.get("sections", {}))
+    return document
+
+
+def _finding(result: AuditResult, finding: Finding) -> dict[str, Any]:
+    data = finding.as_dict()
+    if result.waivers is not None:
+        data.update(result.waivers.finding_fields(finding.id))
+    if result.annotations:
+        data.update(result.annotations.get("findings", {}).get(finding.id, {}))
+    return data
 
 
 def dumps(document: dict[str, Any]) -> bytes:

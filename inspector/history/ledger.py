@@ -1,0 +1,330 @@
+"""The rectification ledger (整改台账): one item per finding id, moved through the lifecycle.
+
+An item is opened when a stored audit first reports its finding. People request manual
+transitions (`inspector ledger update`); every command that touches items first applies the
+automatic ones the lifecycle enables on the engine (overdue → escalation, failed re-inspection,
+recurrence, waivers). Every state change is an event — who, on which day, why, from and to,
+the audit involved — appended to a hash chain; the `items` table is the chain's current state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..errors import UsageError
+from ..rules.typed import fields_of
+from .integrity import GENESIS, event_hash
+from .lifecycle import NO_DATE, REINSPECTION, ItemFact, Lifecycle, LifecycleEngine, Transition
+from .store import AuditRecord, HistoryStore, Status
+
+SYSTEM = "inspector（台账规则）"
+MAX_ROUNDS = 10
+
+_ITEM_COLUMNS = (
+    "finding_id", "rule_id", "rule_title", "entity_type", "entity_id", "school_id", "school_name", "county",
+    "severity", "message", "responsible", "state", "level", "deadline", "since", "opened_audit", "last_audit",
+)
+_EVENT_COLUMNS = (
+    "seq", "finding_id", "transition", "from_state", "to_state", "level", "deadline", "actor", "day", "note",
+    "audit_id", "prev_hash", "hash",
+)
+
+
+@dataclass(frozen=True)
+class Item:
+    finding_id: str
+    rule_id: str
+    rule_title: str
+    entity_type: str
+    entity_id: str
+    school_id: str | None
+    school_name: str | None
+    county: str
+    severity: str
+    message: str
+    responsible: str
+    state: str
+    level: int
+    deadline: dt.date
+    since: dt.date
+    opened_audit: str
+    last_audit: str
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> Item:
+        values = dict(zip(_ITEM_COLUMNS, row))
+        values["deadline"] = dt.date.fromisoformat(values["deadline"])
+        values["since"] = dt.date.fromisoformat(values["since"])
+        return cls(**values)
+
+    def row(self) -> tuple[Any, ...]:
+        values = self.__dict__.copy()
+        values["deadline"] = self.deadline.isoformat()
+        values["since"] = self.since.isoformat()
+        return tuple(values[c] for c in _ITEM_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    finding_id: str
+    transition: str
+    from_state: str | None
+    to_state: str
+    level: int
+    deadline: str
+    actor: str
+    day: str
+    note: str
+    audit_id: str | None
+    prev_hash: str
+    hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class TransitionRefused(UsageError):
+    """A requested state change the lifecycle does not allow (exit 2, allowed ones named)."""
+
+
+class Ledger:
+    """The ledger of one history store, under one lifecycle; writes only inside the store's transactions."""
+
+    def __init__(self, store: HistoryStore, lifecycle: Lifecycle, engine: LifecycleEngine) -> None:
+        self.store = store
+        self.lifecycle = lifecycle
+        self.engine = engine
+        self.conn = store.conn
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def item(self, finding_id: str) -> Item | None:
+        row = self.conn.execute(f"SELECT {', '.join(_ITEM_COLUMNS)} FROM items WHERE finding_id = ?", (finding_id,)).fetchone()
+        return Item.from_row(row) if row else None
+
+    def resolve(self, ref: str) -> Item:
+        """An item by its finding id or a unique prefix of it."""
+        wanted = ref.strip()
+        exact = self.item(wanted)
+        if exact is not None:
+            return exact
+        rows = self.conn.execute(
+            f"SELECT {', '.join(_ITEM_COLUMNS)} FROM items WHERE substr(finding_id, 1, ?) = ? ORDER BY finding_id",
+            (len(wanted), wanted),
+        ).fetchall()
+        if len(rows) == 1:
+            return Item.from_row(rows[0])
+        if not rows:
+            raise UsageError(f"整改台账中没有问题编号“{wanted}”（问题编号形如 F-1a2b3c4d5e6f7a8b，见 inspector ledger）")
+        raise UsageError(f"问题编号“{wanted}”不唯一：{'、'.join(r[0] for r in rows[:5])}")
+
+    def items(self, *, county: str | None = None, school: str | None = None, states: Iterable[str] = ()) -> list[Item]:
+        sql = f"SELECT {', '.join(_ITEM_COLUMNS)} FROM items"
+        where: list[str] = []
+        args: list[Any] = []
+        if county:
+            where.append("county = ?")
+            args.append(county)
+        if school:
+            where.append("(school_id = ? OR instr(school_name, ?) > 0)")
+            args.extend([school, school])
+        wanted = list(states)
+        if wanted:
+            where.append(f"state IN ({','.join('?' * len(wanted))})")
+            args.extend(wanted)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return [Item.from_row(row) for row in self.conn.execute(sql + " ORDER BY county, school_id, rule_id, entity_id", args)]
+
+    def events(self, finding_id: str | None = None) -> list[Event]:
+        sql = f"SELECT {', '.join(_EVENT_COLUMNS)} FROM events"
+        rows = self.conn.execute(sql + (" WHERE finding_id = ? ORDER BY seq" if finding_id else " ORDER BY seq"),
+                                 (finding_id,) if finding_id else ()).fetchall()
+        return [Event(*row) for row in rows]
+
+    def last_day(self) -> dt.date | None:
+        row = self.conn.execute("SELECT max(day) FROM events").fetchone()
+        return dt.date.fromisoformat(row[0]) if row and row[0] else None
+
+    def check_today(self, today: dt.date) -> None:
+        last = self.last_day()
+        if last is not None and today < last:
+            raise UsageError(
+                f"日期 {today} 早于台账最后一次记录的日期 {last}：台账按日期顺序记录，不能倒退（请检查 --today）"
+            )
+
+    # -- writing (inside a transaction) -----------------------------------------------------------
+
+    def _append(self, item: Item, transition: str, from_state: str | None, actor: str, day: dt.date, note: str,
+                audit_id: str | None) -> Event:
+        head = self.conn.execute("SELECT seq, hash FROM ledger_head WHERE id = 1").fetchone()
+        seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
+        body = {
+            "seq": seq, "finding_id": item.finding_id, "transition": transition, "from_state": from_state,
+            "to_state": item.state, "level": item.level, "deadline": item.deadline.isoformat(), "actor": actor,
+            "day": day.isoformat(), "note": note, "audit_id": audit_id,
+        }
+        digest = event_hash(prev, body)
+        self.conn.execute(
+            f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(_EVENT_COLUMNS))})",
+            (*body.values(), prev, digest),
+        )
+        self.conn.execute(
+            "INSERT INTO ledger_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+            (seq, digest),
+        )
+        return Event(**body, prev_hash=prev, hash=digest)
+
+    def _save(self, item: Item) -> None:
+        self.conn.execute(
+            f"INSERT OR REPLACE INTO items ({', '.join(_ITEM_COLUMNS)}) VALUES ({', '.join('?' * len(_ITEM_COLUMNS))})",
+            item.row(),
+        )
+
+    def open_items(self, record: AuditRecord, today: dt.date, actor: str = SYSTEM) -> list[Event]:
+        """Open an item for each finding of `record` not yet in the ledger; refresh the others'
+        description and latest audit when `record` is their most recent."""
+        events: list[Event] = []
+        audits = {a.id: a for a in self.store.audits()}
+        initial = self.lifecycle.spec.initial
+        for finding in self.store.findings_of(record.id):
+            existing = self.item(finding["id"])
+            if existing is None:
+                item = Item(
+                    finding_id=finding["id"], rule_id=finding["rule_id"], rule_title=finding["rule_title"],
+                    entity_type=finding["entity_type"], entity_id=finding["entity_id"], school_id=finding.get("school_id"),
+                    school_name=finding.get("school_name"), county=finding["county"], severity=finding["severity"],
+                    message=finding["message"], responsible=finding["rectification"]["responsible"], state=initial,
+                    level=0, deadline=dt.date.fromisoformat(finding["rectification"]["deadline"]), since=today,
+                    opened_audit=record.id, last_audit=record.id,
+                )
+                self._save(item)
+                events.append(self._append(item, "open", None, actor, today, f"督导发现问题（审核 {record.id}，基准日 {record.as_of}）", record.id))
+            elif record.order >= audits[existing.last_audit].order:
+                self._save(replace(
+                    existing, message=finding["message"], school_name=finding.get("school_name"),
+                    responsible=finding["rectification"]["responsible"], last_audit=record.id,
+                ))
+        return events
+
+    # -- the engine ----------------------------------------------------------------------------
+
+    def facts(self, items: Sequence[Item], today: dt.date) -> dict[str, tuple[ItemFact, Status | None]]:
+        statuses = self.store.statuses(item.finding_id for item in items)
+        result: dict[str, tuple[ItemFact, Status | None]] = {}
+        for item in items:
+            history = statuses.get(item.finding_id, [])
+            latest = history[-1] if history else None
+            waived_until = NO_DATE
+            if latest is not None and latest.status == "fails" and latest.waiver_expires is not None:
+                waived_until = latest.waiver_expires
+            fact = ItemFact(
+                finding_id=item.finding_id, state=item.state, level=item.level, deadline=item.deadline, today=today,
+                since=item.since, reinspection=latest.status if latest else "none",
+                reinspection_as_of=latest.as_of if latest else None, waived_until=waived_until,
+                severity=item.severity, rule_id=item.rule_id, entity_type=item.entity_type, county=item.county,
+            )
+            result[item.finding_id] = (fact, latest)
+        return result
+
+    def advance(self, items: Sequence[Item], today: dt.date) -> list[Event]:
+        """Apply the automatic transitions the engine enables, in lifecycle order, until none applies."""
+        events: list[Event] = []
+        pending = {item.finding_id: item for item in items}
+        order = {t.id: i for i, t in enumerate(self.lifecycle.transitions)}
+        for _ in range(MAX_ROUNDS):
+            if not pending:
+                break
+            facts = self.facts(list(pending.values()), today)
+            enabled = self.engine.enabled(fact for fact, _ in facts.values())
+            changed: dict[str, Item] = {}
+            for finding_id, item in pending.items():
+                automatic = sorted((t for t in enabled[finding_id] if not self.lifecycle.by_id(t).manual), key=order.__getitem__)
+                if not automatic:
+                    continue
+                transition = self.lifecycle.by_id(automatic[0])
+                fact, latest = facts[finding_id]
+                updated, note = self._effect(item, transition, today, latest)
+                audit_id = latest.audit_id if latest is not None and _reads_reinspection(transition) else None
+                self._save(updated)
+                events.append(self._append(updated, transition.id, item.state, SYSTEM, today, note, audit_id))
+                changed[finding_id] = updated
+            pending = changed
+        return events
+
+    def _effect(self, item: Item, transition: Transition, today: dt.date, latest: Status | None) -> tuple[Item, str]:
+        effect = transition.spec.effect
+        level, deadline = item.level, item.deadline
+        details: list[str] = []
+        if "deadline" in _fields(transition) and today > item.deadline:
+            details.append(f"整改期限 {item.deadline} 已过 {(today - item.deadline).days} 天")
+        if _reads_reinspection(transition) and latest is not None:
+            details.append(f"复查审核 {latest.audit_id}（基准日 {latest.as_of}）结果：{REINSPECTION[latest.status]}")
+        if "waived_until" in _fields(transition) and latest is not None:
+            if latest.waiver_expires is not None and latest.waiver_expires >= today:
+                details.append(f"豁免有效期至 {latest.waiver_expires}")
+            else:
+                details.append("豁免已到期或已撤销" if latest.waiver_expires else "最近一次审核中无有效豁免")
+        if effect.escalate:
+            level = min(item.level + 1, len(self.lifecycle.spec.levels) - 1)
+            holder = self.lifecycle.holder(level, item.county, item.responsible)
+            details.append(f"升级至{self.lifecycle.level_title(level)}督办（{holder}）")
+        if effect.reset_level and level:
+            level = 0
+            details.append(f"督办层级回到{self.lifecycle.level_title(0)}")
+        if effect.deadline == "finding" and latest is not None and latest.deadline is not None:
+            deadline = latest.deadline
+        if effect.deadline_days is not None:
+            deadline = today + dt.timedelta(days=int(self.lifecycle.params[effect.deadline_days]))
+        if deadline != item.deadline:
+            details.append(f"新整改期限 {deadline}")
+        note = transition.spec.title + ("：" + "；".join(details) if details else "")
+        return replace(item, state=transition.spec.to, level=level, deadline=deadline, since=today), note
+
+    def request(self, ref: str, to: str, actor: str, note: str, today: dt.date) -> list[Event]:
+        """A person's request to move an item to state `to`; refused unless the lifecycle allows it now."""
+        item = self.resolve(ref)
+        target = self.lifecycle.state_id(to)
+        if target is None:
+            raise UsageError(f"未知的台账状态“{to}”；可用：{self.lifecycle.state_names()}")
+        events = self.advance([item], today)
+        item = self.item(item.finding_id) or item
+        fact, latest = self.facts([item], today)[item.finding_id]
+        enabled = self.engine.enabled([fact])[item.finding_id]
+        possible = self.lifecycle.manual_from(item.state)
+        allowed = [t for t in possible if t.id in enabled]
+        title = self.lifecycle.title
+        chosen = next((t for t in allowed if t.spec.to == target), None)
+        if chosen is None:
+            names = "、".join(f"{title(t.spec.to)}（{t.spec.title}）" for t in allowed) or "（无：须等待复查或自动流转）"
+            blocked = [t for t in possible if t.spec.to == target]
+            if blocked:
+                why = blocked[0].spec.requires or f"条件 {blocked[0].spec.when}"
+                seen = REINSPECTION[fact.reinspection] + (f"（审核 {latest.audit_id}，基准日 {latest.as_of}）" if latest else "")
+                raise TransitionRefused(
+                    f"不能将 {item.finding_id} 从“{title(item.state)}”变更为“{title(target)}”：{why}；"
+                    f"最近一次复查结果：{seen}。当前允许变更为：{names}"
+                )
+            raise TransitionRefused(
+                f"整改台账生命周期不允许将 {item.finding_id} 从“{title(item.state)}”变更为“{title(target)}”。"
+                f"当前允许变更为：{names}"
+            )
+        updated = replace(item, state=chosen.spec.to, since=today)
+        self._save(updated)
+        audit_id = latest.audit_id if latest is not None and _reads_reinspection(chosen) else None
+        events.append(self._append(updated, chosen.id, item.state, actor, today, note, audit_id))
+        events.extend(self.advance([updated], today))
+        return events
+
+
+def _fields(transition: Transition) -> set[str]:
+    return {f.path for f in fields_of(transition.condition)} if transition.condition is not None else set()
+
+
+def _reads_reinspection(transition: Transition) -> bool:
+    """Whether the transition is decided by a re-inspection's result (not just held back by one)."""
+    return "reinspection" in _fields(transition) and not transition.spec.effect.escalate

@@ -1,0 +1,282 @@
+"""The rectification ledger: the lifecycle of rules/lifecycle.yaml on the engine, manual and
+automatic transitions (overdue → escalation, failed re-inspection, recurrence, waivers), refusals
+naming what is allowed, and the hash chain that finds edited, deleted and truncated events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from inspector.audit import run_audit
+from inspector.cli import main
+from inspector.errors import RulePackError
+from inspector.findings import finding_id
+from inspector.history.lifecycle import DEFAULT_LIFECYCLE, NO_DATE, ItemFact, load_lifecycle
+from inspector.output.document import audit_document, dumps
+from inspector.testing.builder import AuditBuilder
+
+D = dt.date
+C1 = finding_id("class-size.large", "class", "C1")
+
+
+def _folder(root: Path, name: str, as_of: dt.date, size: int, waivers: str | None = None) -> Path:
+    builder = AuditBuilder(as_of=as_of, name=f"测试督导{name}")
+    builder.school("P1", name="城中区测试小学")
+    builder.klass("P1", "3", size, "C1")
+    builder.klass("P1", "4", 40, "C2")
+    folder = builder.write(root / name)
+    if waivers:
+        (folder / "waivers.yaml").write_text(waivers, encoding="utf-8")
+    return folder
+
+
+def _output(root: Path, folder: Path) -> Path:
+    """findings.json only (no reports): enough for `history import`."""
+    out = root / f"out-{folder.name}"
+    out.mkdir()
+    (out / "findings.json").write_bytes(dumps(audit_document(run_audit(folder))))
+    return out
+
+
+class Cli:
+    def __init__(self, root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        self.root = root
+        self.capsys = capsys
+        self.db = root / "ledger.sqlite"
+        self.out = self.err = ""
+
+    def __call__(self, *args: object, db: bool = True) -> int:
+        argv = [str(a) for a in args] + (["--db", str(self.db)] if db else [])
+        code = main(argv)
+        captured = self.capsys.readouterr()
+        self.out, self.err = captured.out, captured.err
+        assert "Traceback" not in self.err
+        return code
+
+    def item(self, fid: str = C1) -> dict[str, Any]:
+        assert self("ledger", "show", fid, "--format", "json") == 0, self.err
+        return json.loads(self.out)
+
+    def state(self, fid: str = C1) -> tuple[str, str, str]:
+        item = self.item(fid)["item"]
+        return item["state_label"], item["level_label"], item["deadline"]
+
+
+@pytest.fixture
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
+    return Cli(tmp_path, capsys)
+
+
+@pytest.fixture
+def opened(tmp_path: Path, cli: Cli) -> Cli:
+    """An audit of 2025-01-01 with one large class (deadline 2025-06-30), imported on 2025-01-05."""
+    out = _output(tmp_path, _folder(tmp_path, "a", D(2025, 1, 1), 60))
+    assert cli("history", "import", out, "--today", "2025-01-05") == 0, cli.err
+    return cli
+
+
+# -- the lifecycle on the engine -------------------------------------------------------------------
+
+
+def _fact(state: str, **kw: Any) -> ItemFact:
+    values: dict[str, Any] = dict(
+        finding_id="F", state=state, level=0, deadline=D(2025, 6, 30), today=D(2025, 3, 1), since=D(2025, 1, 5),
+        reinspection="fails", reinspection_as_of=D(2025, 1, 1), waived_until=NO_DATE, severity="major",
+        rule_id="class-size.large", entity_type="class", county="城中区",
+    )
+    values.update(kw)
+    return ItemFact(**values)
+
+
+@pytest.mark.parametrize(
+    ("fact", "enabled"),
+    [
+        (_fact("open"), {"file-plan", "report-done"}),
+        (_fact("open", today=D(2025, 7, 1)), {"file-plan", "report-done", "overdue"}),
+        (_fact("open", today=D(2025, 6, 30)), {"file-plan", "report-done"}),  # on the deadline: not yet overdue
+        (_fact("open", today=D(2025, 7, 1), reinspection="passes"), {"file-plan", "report-done"}),  # fixed: no escalation
+        (_fact("overdue", level=1, today=D(2025, 7, 1)), {"file-plan", "report-done", "escalate"}),
+        (_fact("overdue", level=2, today=D(2025, 7, 1)), {"file-plan", "report-done"}),  # the last level
+        (_fact("awaiting_review"), {"send-back"}),
+        (_fact("awaiting_review", reinspection="passes"), {"send-back", "close"}),
+        (_fact("awaiting_review", since=D(2025, 2, 1), reinspection_as_of=D(2025, 3, 1)), {"send-back", "reinspection-failed"}),
+        (_fact("awaiting_review", reinspection="none", reinspection_as_of=None), {"send-back"}),
+        (_fact("closed", reinspection="passes"), set()),
+        (_fact("closed"), {"recurred"}),
+        (_fact("open", waived_until=D(2025, 3, 1)), {"file-plan", "report-done", "waive"}),
+        (_fact("waived", waived_until=D(2025, 3, 1)), set()),
+        (_fact("waived", waived_until=D(2025, 2, 28)), {"waiver-ended"}),
+    ],
+)
+def test_engine_enables_the_transitions_the_lifecycle_allows(fact: ItemFact, enabled: set[str]) -> None:
+    with load_lifecycle().engine() as engine:
+        assert engine.enabled([fact]) == {"F": enabled}
+
+
+def test_lifecycle_is_data_with_chinese_states() -> None:
+    lifecycle = load_lifecycle()
+    assert [s.title for s in lifecycle.spec.states] == ["待整改", "整改中", "待复查", "已销号", "逾期", "暂缓"]
+    assert lifecycle.state_id("待复查") == lifecycle.state_id("awaiting_review") == "awaiting_review"
+    assert [lifecycle.level_title(i) for i in range(3)] == ["学校", "县级教育行政部门", "县级人民政府"]
+    assert lifecycle.params["escalation_days"] == 30
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where", "text"),
+    [
+        ("    from: [open, overdue]\n    to: in_progress", "    from: [open, overdu]\n    to: in_progress", "lifecycle.yaml:", "未定义的状态“overdu”"),
+        ('when: today > deadline and reinspection != "passes"', 'when: today > dedline and reinspection != "passes"',
+         "lifecycle.yaml:", "是否指“deadline”"),
+        ('when: waived_until < today', 'when: waived_until < as_of', "lifecycle.yaml:", "当日请用 today"),
+        ("effect: {deadline_days: after_waiver_days}", "effect: {deadline_days: after_waiver}", "lifecycle.yaml:", "after_waiver"),
+        ("    trigger: manual\n    from: [open, overdue]", "    trigger: by-hand\n    from: [open, overdue]", "lifecycle.yaml:",
+         "trigger"),
+    ],
+)
+def test_lifecycle_errors_are_located(tmp_path: Path, cli: Cli, old: str, new: str, where: str, text: str) -> None:
+    source = DEFAULT_LIFECYCLE.read_text(encoding="utf-8")
+    assert old in source
+    path = tmp_path / "lifecycle.yaml"
+    path.write_text(source.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(RulePackError) as caught:
+        load_lifecycle(path)
+    line = next(i for i, row in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if new.splitlines()[0].strip() in row)
+    assert any(p.line in (line, line + 1) and text in str(p) for p in caught.value.problems), caught.value.render()
+    assert cli("ledger", "--lifecycle", path, "--today", "2025-01-01") == 2 and where in cli.err
+
+
+# -- through the command line ----------------------------------------------------------------------
+
+
+def test_overdue_items_escalate_one_level_per_missed_deadline(opened: Cli) -> None:
+    assert opened.state() == ("待整改", "学校", "2025-06-30")
+    assert opened("ledger", "--today", "2025-06-30") == 0
+    assert opened.state() == ("待整改", "学校", "2025-06-30")
+    assert opened("ledger", "--today", "2025-07-01", "--state", "逾期") == 0
+    assert "逾期未整改，升级督办 → 逾期：1 项" in opened.out and "城中区教育局" in opened.out
+    assert opened.state() == ("逾期", "县级教育行政部门", "2025-07-31")
+    assert opened("ledger", "--today", "2025-08-01") == 0
+    assert opened.state() == ("逾期", "县级人民政府", "2025-08-31")
+    assert opened("ledger", "--today", "2025-12-01", "--format", "json") == 0
+    listing = json.loads(opened.out)
+    assert listing["events"] == []  # the last level: nothing further to escalate to
+    (item,) = listing["items"]
+    assert item["holder"] == "城中区人民政府" and item["days_overdue"] == 92
+    events = opened.item()["events"]
+    assert [(e["transition"], e["to_state"], e["level"], e["day"]) for e in events] == [
+        ("open", "open", 0, "2025-01-05"), ("overdue", "overdue", 1, "2025-07-01"), ("escalate", "overdue", 2, "2025-08-01"),
+    ]
+    assert all(e["actor"] == "inspector（台账规则）" for e in events)
+
+
+def test_refused_changes_name_the_allowed_ones(opened: Cli) -> None:
+    update = ("ledger", "update", C1, "--by", "李督学", "--note", "核实", "--today", "2025-02-01")
+    assert opened(*update, "--to", "已销号") == 2
+    assert "不允许" in opened.err and "当前允许变更为：整改中（提交整改方案）、待复查（报告整改完成）" in opened.err
+    assert opened(*update, "--to", "完成") == 2 and "未知的台账状态“完成”" in opened.err and "待复查（awaiting_review）" in opened.err
+    assert opened("ledger", "update", "F-00000000", "--to", "整改中", "--by", "x", "--note", "y", "--today", "2025-02-01") == 2
+    assert "整改台账中没有问题编号“F-00000000”" in opened.err
+    assert opened("ledger", "update", C1[:6], "--to", "整改中", "--by", " ", "--note", "y", "--today", "2025-02-01") == 2
+    assert "--by 不能为空" in opened.err
+    assert opened("ledger", "update", C1[:6], "--to", "in_progress", "--by", "校长", "--note", "方案", "--today", "2025-02-01") == 0
+    assert opened.state()[0] == "整改中"
+    assert opened(*update[:-1], "2025-01-31", "--to", "待复查") == 2 and "不能倒退" in opened.err
+    assert len(opened.item()["events"]) == 2  # refusals record nothing
+
+
+def test_closing_needs_a_reinspection_that_passes_and_recurrence_reopens(tmp_path: Path, opened: Cli) -> None:
+    update = ("ledger", "update", C1, "--by", "李督学", "--note", "核实")
+    assert opened(*update, "--to", "待复查", "--today", "2025-02-01") == 0
+    assert opened(*update, "--to", "已销号", "--today", "2025-02-10") == 2
+    assert "须有一次复查审核确认" in opened.err and "最近一次复查结果：仍存在" in opened.err
+    fixed = _folder(tmp_path, "b", D(2025, 3, 1), 50)
+    out_a = tmp_path / "out-a"
+    assert opened("reinspect", fixed, "--against", out_a, "--out", tmp_path / "out-b", "--today", "2025-03-05", "--quiet") == 0, opened.err
+    assert opened.state()[0] == "待复查"  # passing is not closing: a person closes
+    assert opened(*update, "--to", "已销号", "--today", "2025-03-06") == 0
+    assert opened.state()[0] == "已销号"
+    back = _folder(tmp_path, "c", D(2025, 6, 1), 61)
+    assert opened("reinspect", back, "--against", tmp_path / "out-b", "--out", tmp_path / "out-c", "--today", "2025-06-05", "--quiet") == 0
+    document = json.loads((tmp_path / "out-c" / "findings.json").read_text(encoding="utf-8"))
+    assert [f["change"] for f in document["findings"] if f["id"] == C1] == ["regressed"]
+    assert opened.state() == ("待整改", "学校", "2025-11-28")  # a new round: the new audit's deadline
+    assert opened.item()["events"][-1]["transition"] == "recurred"
+
+
+def test_a_failed_reinspection_sends_the_item_back(tmp_path: Path, opened: Cli) -> None:
+    assert opened("ledger", "update", C1, "--to", "待复查", "--by", "校长", "--note", "已分班", "--today", "2025-02-01") == 0
+    still = _folder(tmp_path, "b", D(2025, 3, 1), 59)
+    assert opened("reinspect", still, "--against", tmp_path / "out-a", "--out", tmp_path / "out-b", "--today", "2025-03-05", "--quiet") == 0
+    assert "复查未通过，退回整改 → 待整改：1 项" in opened.out
+    assert opened.state() == ("待整改", "学校", "2025-06-30")
+
+
+def test_a_waiver_pauses_the_item_until_it_expires(tmp_path: Path, cli: Cli) -> None:
+    waivers = "waivers:\n  - {rule: class-size.large, entity: C1, reason: 临时合班, authority: 城中区教育局, expires: 2025-03-31}\n"
+    out = _output(tmp_path, _folder(tmp_path, "a", D(2025, 1, 1), 60, waivers))
+    assert cli("history", "import", out, "--today", "2025-01-05") == 0
+    assert "批准暂缓整改 → 暂缓：1 项" in cli.out
+    assert cli("ledger", "--today", "2025-03-31") == 0 and cli.state()[0] == "暂缓"
+    assert cli("ledger", "--today", "2025-04-01") == 0
+    assert cli.state() == ("待整改", "学校", "2025-05-31")  # 60 days after the waiver ended
+
+
+# -- the hash chain --------------------------------------------------------------------------------
+
+
+def _tamper(cli: Cli, *statements: str) -> Path:
+    copy = cli.root / f"tampered-{len(list(cli.root.glob('tampered-*')))}.sqlite"
+    shutil.copy(cli.db, copy)
+    conn = sqlite3.connect(copy)
+    conn.executescript("DROP TRIGGER events_append_only_update; DROP TRIGGER events_append_only_delete;" + ";".join(statements))
+    conn.close()
+    return copy
+
+
+def _verify(cli: Cli, db: Path) -> str:
+    code = main(["ledger", "verify", "--db", str(db)])
+    out = cli.capsys.readouterr().out
+    assert code == 1, out
+    return out
+
+
+@pytest.fixture
+def chained(opened: Cli) -> Cli:
+    for day, state in (("2025-02-01", "整改中"), ("2025-03-01", "待复查"), ("2025-03-02", "待整改"), ("2025-03-03", "待复查")):
+        assert opened("ledger", "update", C1, "--to", state, "--by", "校长", "--note", f"{state}说明", "--today", day) == 0, opened.err
+    assert opened("verify") == 0 and "5 条事件，哈希链完整" in opened.out
+    return opened
+
+
+def test_edited_event_is_found(chained: Cli) -> None:
+    out = _verify(chained, _tamper(chained, "UPDATE events SET actor = '李督学' WHERE seq = 3"))
+    assert "第 3 号事件：内容与其哈希不符" in out and "第一处问题：第 3 号事件" in out and "触发器" in out
+
+
+def test_edited_event_with_a_recomputed_hash_is_found_by_the_next(chained: Cli) -> None:
+    db = _tamper(chained, "UPDATE events SET note = 'x', hash = '" + "1" * 64 + "' WHERE seq = 2")
+    out = _verify(chained, db)
+    assert "第一处问题：第 2 号事件" in out
+
+
+def test_deleted_events_are_found_in_the_middle_and_at_the_end(chained: Cli) -> None:
+    assert "缺失：第 2 号事件被删除" in _verify(chained, _tamper(chained, "DELETE FROM events WHERE seq = 2"))
+    assert "末尾的事件被删除" in _verify(chained, _tamper(chained, "DELETE FROM events WHERE seq = 5"))
+
+
+def test_items_edited_behind_the_ledgers_back_are_found(chained: Cli) -> None:
+    out = _verify(chained, _tamper(chained, "UPDATE items SET state = 'closed'"))
+    assert "台账被直接修改" in out
+
+
+def test_history_commands_need_an_existing_store(tmp_path: Path, cli: Cli) -> None:
+    for command in (["ledger"], ["verify"], ["ledger", "show", "F-1"], ["history", "list"]):
+        assert main([*command, "--db", str(tmp_path / "none.sqlite")]) == 2
+        err = cli.capsys.readouterr().err
+        assert "历史库" in err and "不存在" in err and "Traceback" not in err
