@@ -136,3 +136,11 @@ def test_yaml_syntax_and_shape_errors_are_located(tmp_path: Path) -> None:
     with pytest.raises(DataError) as caught:
         run_audit(_folder(tmp_path / "b", "- rule: class-size.large\n"))
     assert "waivers:" in caught.value.problems[0].message
+
+
+def test_fail_on_ignores_findings_under_a_valid_waiver(tmp_path: Path) -> None:
+    """--fail-on counts the expired waiver's finding (major) but not the waived critical one."""
+    folder = _folder(tmp_path, VALID)
+    out = tmp_path / "out"
+    assert main(["audit", str(folder), "--out", str(out), "--quiet", "--fail-on", "critical"]) == 0
+    assert main(["audit", str(folder), "--out", str(out), "--quiet", "--fail-on", "major"]) == 1

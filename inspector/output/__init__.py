@@ -26,7 +26,7 @@ def write_outputs(
     data = dumps(document)
     files = {
         "findings.json": data,
-        "rectification.csv": rectification_csv(result.findings),
+        "rectification.csv": rectification_csv(document["findings"]),
         "report.md": render_markdown(document).encode("utf-8"),
     }
     if result.rejected:

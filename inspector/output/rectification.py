@@ -1,52 +1,72 @@
-"""整改清单 as CSV: one row per finding, Chinese headers, UTF-8 with BOM so Excel opens it."""
+"""整改清单 as CSV: one row per finding, Chinese headers, UTF-8 with BOM so Excel opens it.
+
+Built from findings.json's findings (dicts), so an audit and `inspector report` (whole city or
+one county) write the same bytes from the same document.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ..errors import Problem
-from ..findings import Finding
 from ..rules.spec import SEVERITY_LABELS
 from ..rules.vocabulary import ENTITY_LABELS
 from .escape import spreadsheet_text
 
 HEADERS = (
     "序号", "问题编号", "区县", "乡镇", "学校代码", "学校名称", "对象类型", "对象编号", "问题",
-    "严重程度", "规则", "依据", "整改要求", "责任主体", "整改期限", "证据",
+    "严重程度", "规则", "依据", "整改要求", "责任主体", "整改期限", "证据", "复查与豁免",
 )
+CHANGE_LABELS = {"new": "新发现", "persisting": "仍存在", "regressed": "复发"}
 
 
-def rectification_rows(findings: Sequence[Finding]) -> list[list[str]]:
-    rows = []
-    for number, finding in enumerate(findings, start=1):
-        basis = finding.basis
-        rows.append(
-            [
-                str(number),
-                finding.id,
-                finding.county,
-                finding.township or "",
-                finding.school_id or "",
-                finding.school_name or "",
-                ENTITY_LABELS[finding.entity_type],
-                finding.entity_id,
-                finding.message,
-                SEVERITY_LABELS[finding.severity],
-                f"{finding.rule_id} v{finding.rule_version} {finding.rule_title}",
-                f"{basis['document']} {basis['section']}",
-                finding.action,
-                finding.responsible,
-                finding.deadline.isoformat(),
-                "；".join(f"{e.file}:{e.row}" for e in finding.evidence[:10])
-                + (f" 等 {len(finding.evidence)} 行" if len(finding.evidence) > 10 else ""),
-            ]
-        )
-    return rows
+def status_text(finding: Mapping[str, Any]) -> str:
+    """What a re-inspection (`change`) and waivers add to a finding, in words; empty otherwise."""
+    parts = []
+    if finding.get("change"):
+        parts.append(str(finding.get("change_label") or CHANGE_LABELS.get(finding["change"], finding["change"])))
+    waiver = finding.get("waiver")
+    if waiver:
+        parts.append(f"已豁免（{waiver.get('authority', '')} {waiver.get('document_no') or ''}，至 {waiver.get('expires', '')}）")
+    elif finding.get("expired_waiver"):
+        parts.append(f"豁免已于 {finding['expired_waiver'].get('expires', '')} 过期")
+    return "；".join(" ".join(p.split()) for p in parts)
 
 
-def _csv(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
+def _evidence_text(evidence: Sequence[Mapping[str, Any]]) -> str:
+    text = "；".join(f"{e['file']}:{e['row']}" for e in evidence[:10])
+    return text + (f" 等 {len(evidence)} 行" if len(evidence) > 10 else "")
+
+
+def csv_rows(findings: Sequence[Mapping[str, Any]]) -> list[list[str]]:
+    return [
+        [
+            str(number),
+            f["id"],
+            f["county"],
+            f.get("township") or "",
+            f.get("school_id") or "",
+            f.get("school_name") or "",
+            ENTITY_LABELS.get(f["entity_type"], f["entity_type"]),
+            f["entity_id"],
+            f["message"],
+            SEVERITY_LABELS[f["severity"]],
+            f"{f['rule_id']} v{f['rule_version']} {f['rule_title']}",
+            f"{f['basis']['document']} {f['basis']['section']}",
+            f["rectification"]["action"],
+            f["rectification"]["responsible"],
+            f["rectification"]["deadline"],
+            _evidence_text(f["evidence"]),
+            status_text(f),
+        ]
+        for number, f in enumerate(findings, start=1)
+    ]
+
+
+def csv_bytes(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(headers)
@@ -55,10 +75,10 @@ def _csv(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def rectification_csv(findings: Sequence[Finding]) -> bytes:
-    return _csv(HEADERS, rectification_rows(findings))
+def rectification_csv(findings: Sequence[Mapping[str, Any]]) -> bytes:
+    return csv_bytes(HEADERS, csv_rows(findings))
 
 
 def rejected_csv(problems: Sequence[Problem]) -> bytes:
     """The rows a `--keep-going` audit left out, for the data's owner to correct."""
-    return _csv(("文件", "行", "列", "原因", "错误代码"), [[p.file, str(p.line), p.field, p.message, p.code] for p in problems])
+    return csv_bytes(("文件", "行", "列", "原因", "错误代码"), [[p.file, str(p.line), p.field, p.message, p.code] for p in problems])

@@ -15,7 +15,7 @@ MUTED = "#98a2b3"
 TRACK = "#eaecf0"
 INK = "#1d2939"
 
-__all__ = ["bullet", "dot_strip", "labelled_bars", "severity_strip", "stacked_bars"]
+__all__ = ["bullet", "dot_strip", "labelled_bars", "severity_strip", "stacked_bars", "trend"]
 
 
 def _f(x: float) -> str:
@@ -138,3 +138,39 @@ def dot_strip(values: Sequence[float], own: float | None, *, title: str, width: 
         f'<text x="{width - pad}" y="34" font-size="11" text-anchor="end" fill="{INK}">{escape(fmt.format(high))}</text>'
     )
     return _svg(width, 38, title, "".join(parts))
+
+
+def trend(points: Sequence[tuple[str, float | None, str]], targets: Sequence[tuple[str, float]], *, title: str,
+          width: int = 330, percent: bool = False) -> Markup:
+    """An indicator over the audits: a dot per audit (red when it missed its threshold), joined by
+    a line, with the plan's 2022 and 2025 targets as dashed lines."""
+    height, top, bottom, left, right = 86, 10, 20, 6, 104
+    values = [v for _, v, _ in points if isinstance(v, (int, float))] + [v for _, v in targets]
+    if not values:
+        return Markup("")
+    low, high = min(0.0, min(values)), max(values) or 1.0
+    span = (high - low) or 1.0
+
+    def y(v: float) -> float:
+        return top + (height - top - bottom) * (1 - (v - low) / span)
+
+    step = (width - left - right) / max(len(points) - 1, 1)
+    xs = [left + (step * i if len(points) > 1 else (width - left - right) / 2) for i in range(len(points))]
+    parts = [f'<line x1="{left}" y1="{_f(y(low))}" x2="{width - right}" y2="{_f(y(low))}" stroke="{MUTED}"/>']
+    for label, value in targets:
+        shown = f"{value:.0%}" if percent else f"{value:g}"
+        parts.append(
+            f'<line x1="{left}" y1="{_f(y(value))}" x2="{width - right}" y2="{_f(y(value))}" stroke="{INK}" '
+            f'stroke-dasharray="4 3" stroke-width="1"/>'
+            f'<text x="{width - right + 4}" y="{_f(y(value) + 4)}" font-size="10" fill="{INK}">{escape(label)} {escape(shown)}</text>'
+        )
+    line = [(x, v) for x, (_, v, _) in zip(xs, points) if isinstance(v, (int, float))]
+    if len(line) > 1:
+        path = " ".join(f"{'M' if i == 0 else 'L'}{_f(x)},{_f(y(v))}" for i, (x, v) in enumerate(line))
+        parts.append(f'<path d="{path}" fill="none" stroke="{MUTED}" stroke-width="1.5"/>')
+    for x, (label, value, verdict) in zip(xs, points):
+        parts.append(f'<text x="{_f(x)}" y="{height - 5}" font-size="10" text-anchor="middle" fill="{INK}">{escape(label)}</text>')
+        if isinstance(value, (int, float)):
+            colour = FAIL_COLOUR if verdict == "fail" else PASS_COLOUR if verdict == "pass" else MUTED
+            parts.append(f'<circle cx="{_f(x)}" cy="{_f(y(value))}" r="4" fill="{colour}"/>')
+    return _svg(width, height, title, "".join(parts))

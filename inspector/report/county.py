@@ -141,6 +141,11 @@ def county_document(document: Mapping[str, Any], county: str) -> dict[str, Any]:
     for key in ("resolved", "unverified"):
         if key in document:
             result[key] = [r for r in document[key] or [] if isinstance(r, Mapping) and r.get("county") == county]
+    if "trends" in document:
+        result["trends"] = [
+            t for t in document["trends"] or []
+            if isinstance(t, Mapping) and (t.get("county") == county or t.get("entity_type") == "city")
+        ]
     if isinstance(document.get("reinspection"), Mapping):
         # the previous audit's name and date; the city's tallies are left out (the report counts its own)
         result["reinspection"] = {k: v for k, v in document["reinspection"].items() if k in ("audit_id", "previous", "labels")}

@@ -18,7 +18,7 @@ from .format import (
 )
 from .names import slug
 from .rectification import list_rows, school_label
-from .view import SEVERITIES, counties, indicator_groups, reinspection, rule_cards, schools_of
+from .view import SEVERITIES, counties, indicator_groups, reinspection, rule_cards, schools_of, trend_groups
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "reports" / "templates"
 
@@ -82,6 +82,7 @@ def render_report(document: Mapping[str, Any], source_sha256: str, env: jinja2.E
         resolved=[r for r in document.get("resolved") or [] if isinstance(r, Mapping)],
         unverified=[r for r in document.get("unverified") or [] if isinstance(r, Mapping)],
         reinspection=reinspection(document),
+        trends=trend_groups(document.get("trends")),
         waivers=document.get("waivers") if isinstance(document.get("waivers"), Mapping) else None,
         finding_ids={f["id"] for f in findings},
         script=script,

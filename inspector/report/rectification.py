@@ -6,11 +6,11 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..output.rectification import HEADERS, _csv
-from .format import SEVERITY_LABELS, area_label, change_text, severity_rank
+from ..output.rectification import rectification_csv, status_text
+from .format import SEVERITY_LABELS, severity_rank
 from .view import county_of
 
-__all__ = ["COUNTY_LEVEL", "basis_text", "csv_rows", "list_rows", "rectification_csv", "school_label", "status_text"]
+__all__ = ["COUNTY_LEVEL", "basis_text", "list_rows", "rectification_csv", "school_label", "status_text"]
 
 COUNTY_LEVEL = "（区县层面）"
 
@@ -22,50 +22,6 @@ def basis_text(finding: Mapping[str, Any]) -> str:
 
 def school_label(finding: Mapping[str, Any]) -> str:
     return finding.get("school_name") or (COUNTY_LEVEL if finding.get("school_id") is None else finding["school_id"])
-
-
-def status_text(finding: Mapping[str, Any]) -> str:
-    """What re-inspections and waivers add (`change`, `waiver`, `expired_waiver`), in words."""
-    parts = [change_text(finding)]
-    if finding.get("waiver"):
-        parts.append("已豁免")
-    elif finding.get("expired_waiver"):
-        parts.append("豁免已过期")
-    return "，".join(p for p in parts if p)
-
-
-def _evidence_text(evidence: Sequence[Mapping[str, Any]]) -> str:
-    text = "；".join(f"{e['file']}:{e['row']}" for e in evidence[:10])
-    return text + (f" 等 {len(evidence)} 行" if len(evidence) > 10 else "")
-
-
-def csv_rows(findings: Sequence[Mapping[str, Any]]) -> list[list[str]]:
-    """The rows of rectification.csv, column for column as `inspector.output.rectification` writes them."""
-    return [
-        [
-            str(number),
-            f["id"],
-            f["county"],
-            f.get("township") or "",
-            f.get("school_id") or "",
-            f.get("school_name") or "",
-            area_label(f["entity_type"]),
-            f["entity_id"],
-            f["message"],
-            SEVERITY_LABELS[f["severity"]],
-            f"{f['rule_id']} v{f['rule_version']} {f['rule_title']}",
-            basis_text(f),
-            f["rectification"]["action"],
-            f["rectification"]["responsible"],
-            f["rectification"]["deadline"],
-            _evidence_text(f["evidence"]),
-        ]
-        for number, f in enumerate(findings, start=1)
-    ]
-
-
-def rectification_csv(findings: Sequence[Mapping[str, Any]]) -> bytes:
-    return _csv(HEADERS, csv_rows(findings))
 
 
 def list_rows(findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

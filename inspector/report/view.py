@@ -239,3 +239,35 @@ def reinspection(document: Mapping[str, Any]) -> dict[str, Any] | None:
     counts["unverified"] = len(document.get("unverified") or [])
     labels = {**CHANGE_LABELS, "resolved": "已整改", "unverified": "无法核实", **(section.get("labels") or {})}
     return {"previous": section.get("previous"), "counts": counts, "labels": labels}
+
+
+def trend_groups(trends: Any) -> list[dict[str, Any]]:
+    """`trends` of a re-inspection, grouped by rule: each area's value per audit and the plan's targets."""
+    groups: dict[str, dict[str, Any]] = {}
+    for row in trends or []:
+        if not isinstance(row, Mapping) or not row.get("points"):
+            continue
+        group = groups.setdefault(
+            row["rule_id"], {"rule_id": row["rule_id"], "title": row.get("label") or row["rule_id"], "rows": []}
+        )
+        targets = [t for t in row.get("targets") or [] if isinstance(t.get("value"), (int, float))]
+        percent = any(t.get("unit") == "比例" for t in targets)
+        group["rows"].append(
+            {
+                "area": row.get("entity_id"),
+                "entity_type": row.get("entity_type"),
+                "points": [(str(p.get("year")), p.get("value"), p.get("verdict"), p.get("text")) for p in row["points"]],
+                "chart_points": [(f"{p.get('year')}年", p.get("value"), p.get("verdict")) for p in row["points"]],
+                "targets": _merged_targets(targets),
+                "percent": percent,
+            }
+        )
+    return [groups[key] for key in sorted(groups)]
+
+
+def _merged_targets(targets: list[Mapping[str, Any]]) -> list[tuple[str, float]]:
+    """One dashed line per distinct target value, labelled with every year it is set for."""
+    years: dict[float, list[str]] = {}
+    for target in sorted(targets, key=lambda t: t["year"]):
+        years.setdefault(float(target["value"]), []).append(str(target["year"]))
+    return [(f"{'、'.join(ys)}年目标", value) for value, ys in years.items()]
