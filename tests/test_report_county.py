@@ -134,3 +134,16 @@ class TestCommand:
     def test_folder_without_findings(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         assert main(["report", str(tmp_path)]) == 2
         assert "没有 findings.json" in capsys.readouterr().err
+
+
+def test_rule_counts_are_the_countys_own(case_out: Path) -> None:
+    """A county edition counts the entities of its own county per rule; the counties add up to the city."""
+    document = json.loads((case_out / "findings.json").read_text(encoding="utf-8"))
+    editions = {county: county_document(document, county) for county in county_names(document)}
+    for index, rule in enumerate(document["rules"]):
+        if rule["applies_to"] == "city":
+            continue
+        own = [edition["rules"][index] for edition in editions.values()]
+        for key in ("checked", "passed", "failed", "not_evaluated"):
+            assert sum(row[key] for row in own) == rule[key], (rule["id"], key)
+        assert all("by_county" not in row for row in own)

@@ -382,6 +382,20 @@ class EntityStore:
         elif kind == "teacher":
             yield from (self.teacher(r) for r in self.teachers_by_school.get(school_id, []))
 
+    def county_of(self, kind: str, entity_id: str) -> str:
+        """The county an entity belongs to (the region for the city), cheaply: no entity is built."""
+        if kind in ("county", "county_metric", "township"):
+            return entity_id.split("/", 1)[0]
+        if kind == "city":
+            return self.region
+        if kind in ("school", "school_stage"):
+            school_id = entity_id.rpartition("/")[0] if kind == "school_stage" else entity_id
+            return self.schools[school_id].values["county"]
+        if kind not in self._index:
+            records, key = _RECORDS_OF[kind]
+            self._index[kind] = {r.values[key]: r for r in self.dataset.records.get(records, [])}
+        return self.schools[self._index[kind][entity_id].values["school_id"]].values["county"]
+
     def get(self, kind: str, entity_id: str) -> Entity:
         if kind == "county":
             return self.county(entity_id)

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ..audit import AuditResult, tool_versions
+from ..engine.evaluate import RuleOutcome
 from ..findings import Finding, summarize
 from ..records.config import AUDIT_FILE
 from ..rules.spec import NO_TARGET
@@ -14,27 +15,53 @@ from ..rules.vocabulary import ENTITY_LABELS
 FORMAT = "inspector.findings/1"
 
 
+def _by_county(result: AuditResult, kind: str, outcome: RuleOutcome) -> dict[str, dict[str, int]]:
+    """A rule's entities checked, passed, failed and not evaluated in each county."""
+    counts: dict[str, dict[str, int]] = {}
+    if result.store is None:
+        return counts
+    for key, ids in (("passed", outcome.passed), ("failed", outcome.failed), ("not_evaluated", outcome.gaps)):
+        for entity_id in ids:
+            county = counts.setdefault(
+                result.store.county_of(kind, entity_id), {"checked": 0, "passed": 0, "failed": 0, "not_evaluated": 0}
+            )
+            county[key] += 1
+            county["checked"] += 1
+    return dict(sorted(counts.items()))
+
+
 def _rules(result: AuditResult) -> list[dict[str, Any]]:
     rows = []
     for rule in result.book.rules:
         outcome = result.outcomes[rule.id]
+        spec = rule.spec
         rows.append(
             {
                 "id": rule.id,
-                "version": rule.spec.version,
-                "title": rule.spec.title,
+                "version": spec.version,
+                "title": spec.title,
                 "pack": rule.pack.id,
-                "severity": rule.spec.severity,
-                "binding": rule.spec.binding,
-                "applies_to": rule.spec.applies_to,
-                "applies_to_label": ENTITY_LABELS[rule.spec.applies_to],
+                "family": spec.family,
+                "severity": spec.severity,
+                "binding": spec.binding,
+                "applies_to": spec.applies_to,
+                "applies_to_label": ENTITY_LABELS[spec.applies_to],
                 "defined_at": rule.where,
+                "scope": " ".join(spec.scope.split()) if spec.scope else None,
+                "condition": " ".join(spec.condition.split()),
+                "params": [
+                    {"param": name, "label": rule.param_specs[name].title, "unit": rule.param_specs[name].unit or "",
+                     "value": None if value is NO_TARGET else value}
+                    for name, value in rule.params.items()
+                ],
+                "basis": spec.basis.model_dump(exclude_none=True),
                 "status": "evaluated" if outcome.evaluated else "not_evaluated",
                 "reason": outcome.skipped_reason or None,
                 "checked": outcome.checked,
                 "passed": len(outcome.passed),
                 "failed": len(outcome.failed),
                 "not_evaluated": len(outcome.gaps),
+                "by_county": _by_county(result, spec.applies_to, outcome),
             }
         )
     return rows
@@ -65,6 +92,7 @@ def audit_document(result: AuditResult, *, keep_going: bool = False) -> dict[str
         "ignored_files": list(dataset.ignored_files),
         "keep_going": keep_going,
         "tool": tool_versions(),
+        "families": dict(sorted(book.families.items())),
     }
     document = {
         "format": FORMAT,

@@ -105,6 +105,17 @@ def _comparison(document: Mapping[str, Any], county: str) -> dict[str, Any]:
     }
 
 
+_ZERO = {"checked": 0, "passed": 0, "failed": 0, "not_evaluated": 0}
+
+
+def _county_counts(rule: Mapping[str, Any], county: str) -> dict[str, Any]:
+    """A rule's row with this county's counts (a city-level rule keeps the city's: it is the comparison)."""
+    if rule.get("applies_to") == "city" or "by_county" not in rule:
+        return {k: v for k, v in rule.items() if k != "by_county"}
+    own = rule["by_county"].get(county, _ZERO)
+    return {**{k: v for k, v in rule.items() if k != "by_county"}, **own}
+
+
 def county_document(document: Mapping[str, Any], county: str) -> dict[str, Any]:
     """findings.json restricted to `county`, same shape, with an `edition` key saying so."""
     known = county_names(document)
@@ -125,6 +136,7 @@ def county_document(document: Mapping[str, Any], county: str) -> dict[str, Any]:
     result: dict[str, Any] = {
         # a whitelist: a key added to findings.json later is left out until it is known to be safe
         **{k: document[k] for k in CITY_LEVEL_KEYS if k in document},
+        "rules": [_county_counts(rule, county) for rule in document["rules"]],
         "rejected_rows": [],
         "summary": _summary(findings, document["rules"], county),
         "findings": findings,

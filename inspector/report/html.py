@@ -63,6 +63,7 @@ def render_report(document: Mapping[str, Any], source_sha256: str, env: jinja2.E
     script, script_hash = inline_script("report.js")
     findings = document["findings"]
     county_views = counties(document)
+    families = document["audit"].get("families") or {}
     return env.get_template("report.html.j2").render(
         doc=document,
         audit=document["audit"],
@@ -74,8 +75,9 @@ def render_report(document: Mapping[str, Any], source_sha256: str, env: jinja2.E
         rows=list_rows(findings),
         cards=rule_cards(document),
         county_bars=[(county.name, county.counts) for county in county_views],
+        families=families,
         family_bars=[
-            (family_label(family), n)
+            (families.get(family) or family_label(family), n)
             for family, n in sorted(document["summary"]["by_family"].items(), key=lambda kv: (-kv[1], kv[0]))
         ],
         has_city=any(row.get("entity_type") == "city" for row in document["indicators"]),

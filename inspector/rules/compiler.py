@@ -89,6 +89,7 @@ class RuleBook:
     as_of: dt.date
     target_year: int
     fingerprint: str
+    families: Mapping[str, str] = field(default_factory=dict)
 
 
 def effective_params(
@@ -447,4 +448,5 @@ def compile_rulebook(
         as_of=as_of,
         target_year=target_year,
         fingerprint=fingerprint,
+        families={family: title for pack in packs for family, title in pack.spec.families.items()},
     )

@@ -194,6 +194,7 @@ class PackSpec(_Spec):
     version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
     title: Text
     description: str | None = None
+    families: dict[str, Text] = Field(default_factory=dict)
     params: dict[Identifier, ParamSpec] = Field(default_factory=dict)
 
 
