@@ -109,7 +109,7 @@ class TestRules:
         code, text, _ = _run(capsys, "rules", "show", "teachers.new-pe-art-share")
         assert code == 0 and "每年新增教师中体育、艺术教师占比不低于15%" in text
         code, text, _ = _run(capsys, "rules", "lint")
-        assert code == 0 and "条规则" in text
+        assert code == 0 and "条规则" in text and "整改台账生命周期" in text
 
     def test_show_unknown_rule(self, capsys: pytest.CaptureFixture[str]) -> None:
         code, _, err = _run(capsys, "rules", "show", "no.such-rule")

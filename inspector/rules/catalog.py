@@ -86,8 +86,16 @@ def list_fields(rules_dir: Path, kind: str | None = None) -> str:
 
 
 def lint(rules_dir: Path) -> str:
+    """Every pack (schema, expressions, templates, params, duplicate ids) and the ledger's lifecycle."""
+    from ..history.lifecycle import load_lifecycle
+
     book = _book(rules_dir, check_unused=True)
-    return f"规则包检查通过：{len(book.packs)} 个规则包，{len(book.rules)} 条规则，{len(book.indicators)} 个指标。"
+    lifecycle = rules_dir / "lifecycle.yaml"
+    states = ""
+    if lifecycle.is_file():
+        loaded = load_lifecycle(lifecycle)
+        states = f"；整改台账生命周期 {len(loaded.states)} 个状态、{len(loaded.transitions)} 种变更"
+    return f"规则包检查通过：{len(book.packs)} 个规则包，{len(book.rules)} 条规则，{len(book.indicators)} 个指标{states}。"
 
 
 # -- coverage of the plan ----------------------------------------------------------------------
