@@ -29,6 +29,8 @@ _STAGE_BY_GRADE = {
 }
 _SINGLE_STAGE = {"primary": "primary", "junior": "junior"}
 _RECORDS_OF = {"class": ("classes", "class_id"), "teacher": ("teachers", "teacher_id")}
+_CACHED = frozenset({"school"})
+_NONE: Mapping[str, "Measure"] = {}
 
 
 @dataclass(frozen=True)
@@ -240,7 +242,9 @@ class EntityStore:
     def _entity(self, kind: str, entity_id: str, own: Record | None, related: dict[str, Related],
                 derived: dict[str, Any], county: str, township: str | None, school_id: str | None,
                 rows: dict[str, Record] | None = None) -> Entity:
-        measures = self.measures[(kind, entity_id)]
+        # a cached entity (a school) must see measures computed after it was built: it gets the live
+        # dict; others are rebuilt on demand, and most never have a measure: no dict is made for them
+        measures = self.measures[(kind, entity_id)] if kind in _CACHED else self.measures.get((kind, entity_id), _NONE)
         values = FactValues(own, related, derived, measures, self.numeric)
         if rows is None:
             rows = {"": own} if own is not None else {}
