@@ -1,6 +1,7 @@
 """Audits of whole data sets against expected findings computed by an independent oracle.
 
-`cases/liuzhou-2025` is the committed case; the city-scale folder is generated (1,500 schools,
+`cases/liuzhou-2025` is the committed case (audited with all five packs; the oracle covers the core
+pack, tests/test_case_all_packs.py the others); the city-scale folder is generated (1,500 schools,
 25,000 classes, 50,000 teachers: ~78,000 rows, ~27,000 engine facts, ~80,000 verdicts) to show
 that partitioned sessions lose nothing at scale. (That one session does drop distinct facts
 whose ids collide is shown on the raw engine in test_durable_adapter.)
@@ -30,7 +31,8 @@ def _expected(folder: Path) -> dict[str, Any]:
 
 
 def _assert_matches(result: AuditResult, expected: dict[str, Any], *, sets: bool = True) -> None:
-    assert set(expected) == set(result.outcomes), "expected.yaml and the core pack name the same rules"
+    core = {rule_id for rule_id, outcome in result.outcomes.items() if outcome.rule.pack.id == "core"}
+    assert set(expected) == core, "expected.yaml and the core pack name the same rules"
     for rule_id, want in expected.items():
         outcome = result.outcomes[rule_id]
         assert outcome.evaluated, rule_id
@@ -53,9 +55,10 @@ class TestLiuzhouCase:
         _assert_matches(case_result, _expected(CASE))
 
     def test_every_rule_has_passing_and_failing_entities(self, case_result: AuditResult) -> None:
-        """The case exercises each rule both ways (a rule that never passes proves nothing)."""
+        """The case exercises each core rule both ways (a rule that never passes proves nothing)."""
         for rule_id, outcome in case_result.outcomes.items():
-            assert outcome.failed and outcome.passed, rule_id
+            if outcome.rule.pack.id == "core":
+                assert outcome.failed and outcome.passed, rule_id
 
     def test_every_row_is_loaded(self, case_result: AuditResult) -> None:
         """The committed case is clean input: nothing rejected, counts add up."""
@@ -69,8 +72,10 @@ class TestLiuzhouCase:
             assert finding.rule_version >= 1 and finding.basis["quote"]
             assert finding.evidence, finding.id
             assert all(e.row >= 2 for e in finding.evidence)
-            if finding.entity_type != "county":
+            if finding.entity_type in ("class", "school", "teacher"):
                 assert finding.evidence[0].role == "record"
+            elif finding.entity_type == "school_stage":
+                assert finding.evidence[0].role == "school"
             assert finding.message and finding.action and finding.responsible
 
 

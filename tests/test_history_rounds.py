@@ -1,5 +1,9 @@
 """The three rounds (cases/liuzhou-2024 → liuzhou-2025 → liuzhou-2025-recheck): committed as the
-script writes them, and classified by re-inspection exactly as planted."""
+script writes them, and classified by re-inspection exactly as planted.
+
+The 2024 round audits the core pack; liuzhou-2025 and the recheck audit all five packs. The planted
+classification is of core findings; the other packs' 2025 findings are `new` (never audited before) and
+all persist in the recheck (its statistics are 2025's a year on; nothing of theirs was fixed)."""
 
 from __future__ import annotations
 
@@ -13,8 +17,10 @@ import pytest
 from inspector.cli import main
 from inspector.history.commands import import_audit, reinspect
 from inspector.testing import rounds
+from inspector.testing.synthetic import RULE_IDS
 
 CASES = Path(__file__).resolve().parents[1] / "cases"
+CORE = frozenset(RULE_IDS)
 
 
 def test_committed_rounds_are_what_the_script_writes() -> None:
@@ -76,8 +82,8 @@ def test_every_finding_is_classified_and_nothing_resolved_still_fires(documents:
 def test_resolved_carries_the_evidence_that_it_now_passes(documents: dict[str, dict[str, Any]]) -> None:
     resolved = {(r["rule_id"], r["entity_id"]): r for r in documents["liuzhou-2025-recheck"]["resolved"]}
     large = resolved[("class-size.large", "4502050038-003")]
-    assert [(o["field"], o["value"]) for o in large["observed"]] == [("size", 50)]
-    assert large["evidence"][0]["values"]["size"] == 50 and large["evidence"][0]["file"] == "classes.csv"
+    assert [(o["field"], o["value"]) for o in large["observed"]] == [("size", 51)]
+    assert large["evidence"][0]["values"]["size"] == 51 and large["evidence"][0]["file"] == "classes.csv"
     assert "班额 57 人" in large["message"] and large["last_seen"]["as_of"] == "2025-12-01"
     licensed = resolved[("kindergarten.unlicensed", "4502030012")]
     assert licensed["evidence"][0]["values"]["license_no"] == "柳鱼教幼证字（2026）第003号"
@@ -88,3 +94,15 @@ def test_trend_towards_the_targets(documents: dict[str, dict[str, Any]]) -> None
     assert [(p["year"], p["value"], p["verdict"]) for p in series["鹿寨县"]["points"]] == [(2024, 0.1, "fail"), (2025, 0.15, "pass")]
     assert series["鹿寨县"]["targets"][0] == {"param": "min_new_pe_art_share", "label": "新增教师中体育、艺术教师最低占比",
                                            "unit": "比例", "year": 2022, "value": 0.15}
+
+
+def test_other_packs_are_new_in_2025_and_persist_in_the_recheck(documents: dict[str, dict[str, Any]]) -> None:
+    """2025 is the first audit of the plan, quality-balance, preschool and safety packs; the recheck finds them all again."""
+    first = {(f["rule_id"], f["entity_id"]): f["change"] for f in documents["liuzhou-2025"]["findings"]
+             if f["rule_id"] not in CORE}
+    assert first and set(first.values()) == {"new"}
+    recheck = documents["liuzhou-2025-recheck"]
+    again = {(f["rule_id"], f["entity_id"]): f["change"] for f in recheck["findings"] if f["rule_id"] not in CORE}
+    assert {key: again.get(key) for key in first} == {key: "persisting" for key in first}
+    assert set(again.values()) <= {"persisting", "new"}  # new ones: a year on, more teachers in the 5-year training check
+    assert not [r for r in recheck["resolved"] + recheck["unverified"] if r["rule_id"] not in CORE]

@@ -12,6 +12,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import astuple
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from inspector.testing import synthetic
 
 AS_OF = date(2025, 12, 1)
 CASE_DIR = Path(__file__).resolve().parents[1] / "cases" / "liuzhou-2025"
+CASE_2022 = CASE_DIR.parent / "liuzhou-2022"
 RULE_IDS = [
     "class-size.super-large", "class-size.large", "class-size.kindergarten",
     "kindergarten.unlicensed", "kindergarten.license-expired", "kindergarten.license-shared",
@@ -30,7 +32,8 @@ RULE_IDS = [
     "safety.closed-management", "safety.guards", "safety.alarm-linked", "safety.video-linked",
     "safety.escort-post", "safety.record-missing",
 ]
-# The documented headers (English | Chinese); 班主任 / head_teacher is the extra column of classes.
+# The documented headers (English | Chinese); 班主任 / head_teacher is the extra column of classes. At case
+# scale the files also carry what the plan, quality-balance, preschool and safety packs read (PACK_HEADERS).
 HEADERS = {
     "schools": ("school_id name county township type ownership license_no license_valid_until",
                 "学校代码 学校名称 区县 乡镇 办学类型 办学性质 办园许可证号 许可证有效期至"),
@@ -40,7 +43,31 @@ HEADERS = {
     "safety": ("school_id closed_management full_time_guards one_key_alarm video_linked_police escort_post",
                "学校代码 封闭化管理 专职保安人数 一键报警联网 视频监控联网 护学岗"),
 }
-ZH_TO_EN = {zh: en for en_line, zh_line in HEADERS.values() for en, zh in zip(en_line.split(), zh_line.split())}
+PACK_HEADERS = {
+    "schools": ("urban_rural inclusive township_center demo_level star_level health_promoting boarding enrolment "
+                "health_vice_principal subject_bases",
+                "城乡类型 是否普惠 是否乡镇中心园 示范园级别 星级特色高中 健康促进学校 寄宿制 在校生数 配备卫生健康副校长 市级以上学科基地数"),
+    "classes": ("", ""),
+    "teachers": ("title backbone_level dual_qualified preschool_major training_hours_5y rotated_this_year is_principal",
+                 "职称 骨干教师级别 是否双师型 是否学前教育专业 五年培训学时 本年度交流轮岗 是否园长或校长"),
+    "safety": ("anti_ramming video_retention_days", "校门防冲撞设施 视频存储天数"),
+    "facilities": ("school_id teaching_area sports_area equipment_value multimedia_rooms music_rooms music_room_area "
+                   "art_rooms art_room_area counseling_room doctors daily_pe_minutes art_course_rate safety_education_rate",
+                   "学校代码 教学及辅助用房面积 体育运动场馆面积 教学仪器设备值 网络多媒体教室数 音乐专用教室数 音乐专用教室最小面积 "
+                   "美术专用教室数 美术专用教室最小面积 心理辅导室 校医人数 每日体育活动分钟数 艺术课开课率 安全教育普及率"),
+}
+ZH_TO_EN = {zh: en for table in (HEADERS, PACK_HEADERS) for en_line, zh_line in table.values()
+            for en, zh in zip(en_line.split(), zh_line.split())}
+LEVELS = {"无": "none", "县级": "county", "市级": "city", "自治区级": "region", "国家级": "national"}
+TITLES = {"正高级": "professor", "副高级": "associate", "中级": "intermediate", "初级": "assistant", "未定级": "none"}
+URBAN = {"城区": "urban", "镇区": "town", "乡村": "rural"}
+CASE_FILES = ["audit.yaml", "city_stats.csv", "classes.csv", "expected.yaml", "facilities.xlsx", "planted.yaml",
+              "safety.xlsx", "schools.xlsx", "teachers.csv", "区县统计.csv"]
+
+
+def header(kind: str, chinese: bool, extended: bool = True) -> list[str]:
+    words = HEADERS[kind][1 if chinese else 0].split()
+    return words + (PACK_HEADERS[kind][1 if chinese else 0].split() if extended else [])
 TYPES = {"幼儿园": "kindergarten", "小学": "primary", "初级中学": "junior", "九年一贯制学校": "nine_year",
          "完全中学": "complete_secondary", "高级中学": "senior", "十二年一贯制学校": "twelve_year",
          "中等职业学校": "vocational", "特殊教育学校": "special"}
@@ -100,18 +127,31 @@ def to_int(value: Any) -> int | None:
     return None if blank(value) else int(value)
 
 
+def to_code(value: Any, words: dict[str, str]) -> str | None:
+    return None if blank(value) else words.get(value, value)
+
+
 def load(folder: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of the folder as canonical tuples, in the field order of the generator's rows."""
     out: dict[str, list[tuple[Any, ...]]] = {}
     out["schools"] = [(r["school_id"], r["name"], r["county"], r["township"], TYPES.get(r["type"], r["type"]),
                        OWNERSHIP.get(r["ownership"], r["ownership"]), r["license_no"] or "",
-                       to_date(r["license_valid_until"])) for r in records(folder, "schools")]
+                       to_date(r["license_valid_until"]), to_code(r.get("urban_rural"), URBAN), to_bool(r.get("inclusive")),
+                       to_bool(r.get("township_center")), to_code(r.get("demo_level"), LEVELS), to_int(r.get("star_level")),
+                       to_bool(r.get("health_promoting")), to_bool(r.get("boarding")), to_int(r.get("enrolment")),
+                       to_bool(r.get("health_vice_principal")), to_int(r.get("subject_bases")))
+                      for r in records(folder, "schools")]
     out["classes"] = [(r["class_id"], r["school_id"], r["grade"], int(r["size"]), r["head_teacher"])
                       for r in records(folder, "classes")]
     out["teachers"] = [(r["teacher_id"], r["school_id"], r["subject"], int(r["hire_year"]), to_bool(r["full_time"]),
-                        to_bool(r["has_certificate"]), r["degree"]) for r in records(folder, "teachers")]
+                        to_bool(r["has_certificate"]), r["degree"], to_code(r.get("title"), TITLES),
+                        to_code(r.get("backbone_level"), LEVELS), to_bool(r.get("dual_qualified")),
+                        to_bool(r.get("preschool_major")), to_int(r.get("training_hours_5y")),
+                        to_bool(r.get("rotated_this_year")), to_bool(r.get("is_principal")))
+                       for r in records(folder, "teachers")]
     out["safety"] = [(r["school_id"], to_bool(r["closed_management"]), to_int(r["full_time_guards"]),
-                      to_bool(r["one_key_alarm"]), to_bool(r["video_linked_police"]), to_bool(r["escort_post"]))
+                      to_bool(r["one_key_alarm"]), to_bool(r["video_linked_police"]), to_bool(r["escort_post"]),
+                      to_bool(r.get("anti_ramming")), to_int(r.get("video_retention_days")))
                      for r in records(folder, "safety")]
     return out
 
@@ -134,6 +174,18 @@ def case_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("case")
     synthetic.generate(folder, scale="case")
     return folder
+
+
+@pytest.fixture(scope="module")
+def csv_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("csv")
+    synthetic.generate(folder, scale="case", fmt="csv")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def case_ds() -> synthetic.Dataset:
+    return synthetic.build_dataset("case", 2025, AS_OF)
 
 
 @pytest.fixture(scope="module")
@@ -160,41 +212,53 @@ class TestDeterminism:
         for run in ("a", "b"):
             synthetic.generate(tmp_path / run, scale="case", seed=11, fmt="csv")
         names = sorted(p.name for p in (tmp_path / "a").iterdir())
-        assert names == ["audit.yaml", "classes.csv", "expected.yaml", "safety.csv", "schools.csv", "teachers.csv"]
+        assert names == ["audit.yaml", "city_stats.csv", "classes.csv", "county_stats.csv", "expected.yaml",
+                         "facilities.csv", "planted.yaml", "safety.csv", "schools.csv", "teachers.csv"]
         for name in names:
             assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
     def test_mixed_format_is_stable_too(self, case_dir: Path, tmp_path: Path) -> None:
         """In the mixed format the text files are byte-identical and the workbooks hold the same cells."""
         synthetic.generate(tmp_path, scale="case")
-        for name in ("audit.yaml", "classes.csv", "teachers.csv", "expected.yaml"):
+        for name in ("audit.yaml", "classes.csv", "teachers.csv", "expected.yaml", "planted.yaml", "区县统计.csv",
+                     "city_stats.csv"):
             assert (case_dir / name).read_bytes() == (tmp_path / name).read_bytes(), name
-        for kind in ("schools", "safety"):
+        for kind in ("schools", "safety", "facilities"):
             assert raw_rows(case_dir, kind) == raw_rows(tmp_path, kind)
 
     def test_another_seed_gives_other_rows(self, case_dir: Path, tmp_path: Path) -> None:
         """The seed matters."""
-        synthetic.generate(tmp_path, scale="case", seed=2026)
+        synthetic.generate(tmp_path, scale="case", seed=2024)
         assert (case_dir / "classes.csv").read_bytes() != (tmp_path / "classes.csv").read_bytes()
 
 
 class TestLayout:
     def test_mixed_folder_holds_the_documented_files(self, case_dir: Path) -> None:
-        """The mixed format writes schools and safety as xlsx, classes and teachers as csv."""
-        assert sorted(p.name for p in case_dir.iterdir()) == [
-            "audit.yaml", "classes.csv", "expected.yaml", "safety.xlsx", "schools.xlsx", "teachers.csv"]
+        """The mixed format writes schools, safety and facilities as xlsx, the rest as csv (区县统计 by its Chinese name)."""
+        assert sorted(p.name for p in case_dir.iterdir()) == CASE_FILES
 
     @pytest.mark.parametrize(("kind", "chinese"), [("schools", True), ("classes", True), ("teachers", False),
-                                                   ("safety", True)])
+                                                   ("safety", True), ("facilities", True)])
     def test_mixed_headers(self, case_dir: Path, kind: str, chinese: bool) -> None:
-        """Each mixed file has the documented header, Chinese or English as documented."""
-        assert raw_rows(case_dir, kind)[0] == HEADERS[kind][1 if chinese else 0].split()
+        """Each mixed file has the documented header, Chinese or English as documented, the packs' columns last."""
+        if kind == "facilities":
+            assert raw_rows(case_dir, kind)[0] == PACK_HEADERS[kind][1].split()
+        else:
+            assert raw_rows(case_dir, kind)[0] == header(kind, chinese)
 
     @pytest.mark.parametrize("kind", list(HEADERS))
-    def test_csv_headers(self, tmp_path: Path, kind: str) -> None:
+    def test_csv_headers(self, csv_dir: Path, kind: str) -> None:
         """The csv format uses the English headers everywhere."""
-        synthetic.generate(tmp_path, scale="case", fmt="csv")
-        assert raw_rows(tmp_path, kind)[0] == HEADERS[kind][0].split()
+        assert raw_rows(csv_dir, kind)[0] == header(kind, False)
+
+    def test_core_only_folders_keep_the_core_columns(self, tmp_path: Path) -> None:
+        """--packs core (the default above case scale) writes the four core files with their columns only."""
+        synthetic.generate(tmp_path, scale="case", fmt="csv", extended=False)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["audit.yaml", "classes.csv", "expected.yaml",
+                                                             "safety.csv", "schools.csv", "teachers.csv"]
+        for kind in HEADERS:
+            assert raw_rows(tmp_path, kind)[0] == header(kind, False, extended=False)
+        assert yaml.safe_load((tmp_path / "audit.yaml").read_text(encoding="utf-8"))["packs"] == ["core"]
 
     def test_only_classes_carries_a_bom(self, case_dir: Path) -> None:
         """classes.csv starts with a UTF-8 BOM, teachers.csv does not."""
@@ -209,7 +273,10 @@ class TestLayout:
     def test_audit_yaml(self, case_dir: Path) -> None:
         """audit.yaml names the audit in Chinese, with its date, region and packs."""
         audit = yaml.safe_load((case_dir / "audit.yaml").read_text(encoding="utf-8"))
-        assert audit["as_of"] == AS_OF and audit["region"] == "柳州市" and audit["packs"] == ["core"]
+        assert audit["as_of"] == AS_OF and audit["region"] == "柳州市"
+        assert audit["packs"] == ["core", "plan", "quality-balance", "preschool", "safety"]
+        assert audit["params"] == {"demo_kg_min": 38, "professors_min": 50}  # 300 and 400, an eighth
+        assert "target_year" not in audit  # the milestone follows from as_of
         assert re.search(r"[\u4e00-\u9fff]", audit["name"])
 
     def test_mixed_spellings_are_exercised(self, case_dir: Path) -> None:
@@ -242,13 +309,76 @@ class TestLayout:
 
 
 class TestRoundTrip:
-    def test_files_read_back_to_the_generated_rows(self, case_rows: dict[str, list[tuple[Any, ...]]]) -> None:
+    def test_files_read_back_to_the_generated_rows(self, case_rows: dict[str, list[tuple[Any, ...]]],
+                                                   case_ds: synthetic.Dataset) -> None:
         """Whatever the spelling, every cell on disk means what the generator's row says."""
-        ds = synthetic.build_dataset("case", 2025, AS_OF)
+        ds = case_ds
         assert case_rows["schools"] == [astuple(s) for s in ds.schools]
         assert case_rows["classes"] == [astuple(c) for c in ds.classes]
         assert case_rows["teachers"] == [astuple(t) for t in ds.teachers]
         assert case_rows["safety"] == [astuple(ds.safety[k]) for k in sorted(ds.safety)]
+
+
+def _fraction(value: Any) -> Fraction | None:
+    """A rate or amount as written: "95%" → 19/20, "0.95" → 19/20, 0.95 (a workbook number) → 19/20."""
+    if blank(value):
+        return None
+    text = str(value).strip()
+    if text.endswith("%"):
+        return Fraction(text[:-1]) / 100
+    return Fraction(text) if isinstance(value, str) else Fraction(str(value))
+
+
+class TestPackKinds:
+    """facilities, 区县统计 and city_stats read back to the generated rows."""
+
+    def test_facilities(self, case_dir: Path, case_ds: synthetic.Dataset) -> None:
+        """Every facilities cell means what the generator's row says (rates as workbook numbers)."""
+        ds = case_ds
+        rows = {r["school_id"]: r for r in records(case_dir, "facilities")}
+        assert set(rows) == set(ds.facilities) and len(rows) == len(ds.schools) - 2  # a kindergarten and a special school
+        for school_id, f in ds.facilities.items():
+            r = rows[school_id]
+            assert _fraction(r["teaching_area"]) == _fraction(f.teaching_area)
+            assert to_int(r["multimedia_rooms"]) == f.multimedia_rooms and to_bool(r["counseling_room"]) == f.counseling_room
+            assert _fraction(r["music_room_area"]) == (None if f.music_room_area is None else _fraction(f.music_room_area))
+            assert _fraction(r["safety_education_rate"]) == f.safety_education_rate
+
+    def test_statistics(self, case_dir: Path, case_ds: synthetic.Dataset) -> None:
+        """区县统计.csv (Chinese headers, rates as percents) and city_stats.csv (English, fractions): two years each."""
+        ds = case_ds
+        with (case_dir / "区县统计.csv").open(encoding="utf-8-sig", newline="") as f:
+            counties = list(csv.DictReader(f))
+        with (case_dir / "city_stats.csv").open(encoding="utf-8", newline="") as f:
+            city = list(csv.DictReader(f))
+        assert {(r["区县"], int(r["年份"])) for r in counties} == {(c.name, y) for c in ds.counties for y in (2024, 2025)}
+        assert [int(r["year"]) for r in city] == [2025, 2024]
+        assert all(r["学前三年毛入园率"].endswith("%") for r in counties if r["学前三年毛入园率"])
+        for row, stats in zip(counties, ds.county_stats):
+            assert _fraction(row["学前三年毛入园率"]) == stats.values["preschool_gross_enrolment"]
+            assert to_bool(row["通过学前教育普及普惠督导评估"]) == stats.values["preschool_assessment_passed"]
+            assert _fraction(row["地区生产总值"]) == stats.values["gdp"]
+        for row, stats in zip(city, ds.city_stats):
+            assert _fraction(row["fiscal_edu_funds"]) / _fraction(row["gdp"]) == (
+                Fraction(stats.values["fiscal_edu_funds"], stats.values["gdp"]))
+            assert _fraction(row["compulsory_retention"]) == stats.values["compulsory_retention"]
+        # GDP in 万元 is consistent: the counties' sum is below the city's (new districts report to the city)
+        for year in (2024, 2025):
+            counties_gdp = sum(int(r["地区生产总值"]) for r in counties if int(r["年份"]) == year)
+            city_gdp = next(int(r["gdp"]) for r in city if int(r["year"]) == year)
+            assert 0.85 * city_gdp < counties_gdp < city_gdp
+
+    def test_planted_file_lists_every_rule_of_the_other_packs(self, case_dir: Path) -> None:
+        """planted.yaml plants a fail and a pass for every rule of the four packs but the city's (as CITY_PLAN says)."""
+        doc = yaml.safe_load((case_dir / "planted.yaml").read_text(encoding="utf-8"))
+        from inspector.rules.packs import load_packs
+
+        rule_ids = {rule.id for pack in load_packs(["plan", "quality-balance", "preschool", "safety"]) for rule, _ in pack.rules}
+        assert set(doc["rules"]) == rule_ids
+        city = {rule for rule, entry in doc["rules"].items() if entry["fail"] + entry["pass"] == ["柳州市"]}
+        assert city == set(doc["city_rules"])
+        one_way = {rule for rule in rule_ids - city if not (doc["rules"][rule]["fail"] and doc["rules"][rule]["pass"])}
+        assert one_way == {"preschool.class-size-rate"}  # its failing county (crowded classes) is the 2022 case's
 
 
 class TestExpectedFile:
@@ -354,7 +484,7 @@ class TestPlantedCases:
         school = {s[0]: s for s in case_rows["schools"]}
         counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         part_time_pe = senior_pe = 0
-        for _, school_id, subject, year, full_time, _, _ in case_rows["teachers"]:
+        for _, school_id, subject, year, full_time, *_ in case_rows["teachers"]:
             county, kind = school[school_id][2], school[school_id][4]
             if year != AS_OF.year:
                 continue
@@ -394,9 +524,19 @@ class TestPlantedCases:
 
 
 class TestScales:
-    def test_case_sizes(self, case_rows: dict[str, list[tuple[Any, ...]]]) -> None:
-        """The case scale has 320 schools, 4,800 classes and 9,100 teachers."""
-        assert [len(case_rows[k]) for k in ("schools", "classes", "teachers")] == [320, 4_800, 9_100]
+    def test_case_sizes(self, case_rows: dict[str, list[tuple[Any, ...]]], case_ds: synthetic.Dataset) -> None:
+        """The case scale has 320 schools, 4,800 classes and 9,100 teachers, and the classes and teachers that
+        schools grew by: two 高级中学 to 3000 and 3001 pupils (plan.senior-school-size), and the 一贯制 schools
+        that full classes alone could not bring to their size limit (balance.school-size, with "新增" in the note)."""
+        ds = case_ds
+        grown = {p.entity for p in ds.pack_plants if p.rule == "plan.senior-school-size"}
+        grown |= {p.entity for p in ds.pack_plants if p.rule == "balance.school-size" and "新增" in p.note}
+        core = synthetic.build_dataset("case", 2025, AS_OF, extended=False)
+        added = {c.class_id for c in ds.classes} - {c.class_id for c in core.classes}
+        assert len(core.schools) == 320 and len(core.classes) == 4_800 and len(core.teachers) == 9_100
+        assert added and {c.rsplit("-", 1)[0] for c in added} == grown
+        assert [len(case_rows[k]) for k in ("schools", "classes")] == [320, 4_800 + len(added)]
+        assert 9_100 < len(case_rows["teachers"]) < 9_100 + 3 * len(added)
         assert 280 < len(case_rows["safety"]) < 320
 
     def test_type_mix(self, case_rows: dict[str, list[tuple[Any, ...]]]) -> None:
@@ -423,8 +563,20 @@ class TestScales:
 @pytest.mark.skipif(not CASE_DIR.exists(), reason="cases/liuzhou-2025 not generated")
 def test_committed_case_is_what_the_generator_writes(tmp_path: Path) -> None:
     """cases/liuzhou-2025 is the current output of `--scale case --format mixed` with the default seed."""
-    synthetic.generate(tmp_path, scale="case")
-    for name in ("audit.yaml", "classes.csv", "teachers.csv", "expected.yaml"):
-        assert (CASE_DIR / name).read_bytes() == (tmp_path / name).read_bytes(), name
-    for kind in ("schools", "safety"):
-        assert raw_rows(CASE_DIR, kind) == raw_rows(tmp_path, kind), kind
+    synthetic.generate(tmp_path / CASE_DIR.name, scale="case")
+    for name in ("audit.yaml", "classes.csv", "teachers.csv", "expected.yaml", "planted.yaml", "区县统计.csv",
+                 "city_stats.csv"):
+        assert (CASE_DIR / name).read_bytes() == (tmp_path / CASE_DIR.name / name).read_bytes(), name
+    for kind in ("schools", "safety", "facilities"):
+        assert raw_rows(CASE_DIR, kind) == raw_rows(tmp_path / CASE_DIR.name, kind), kind
+
+
+@pytest.mark.skipif(not CASE_2022.exists(), reason="cases/liuzhou-2022 not generated")
+def test_committed_2022_case_is_what_the_generator_writes(tmp_path: Path) -> None:
+    """cases/liuzhou-2022 is the current output of `--scale case --as-of 2022-12-01` with the default seed."""
+    synthetic.generate(tmp_path / CASE_2022.name, scale="case", as_of=date(2022, 12, 1))
+    for name in CASE_FILES:
+        if name.endswith(".xlsx"):
+            assert raw_rows(CASE_2022, name[:-5]) == raw_rows(tmp_path / CASE_2022.name, name[:-5]), name
+        else:
+            assert (CASE_2022 / name).read_bytes() == (tmp_path / CASE_2022.name / name).read_bytes(), name

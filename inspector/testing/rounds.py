@@ -10,6 +10,12 @@ known by construction.
 * `cases/liuzhou-2025-recheck` (as_of 2026-04-01): the 2025 case re-inspected some months
   later: some violations fixed, some new, one fixed in 2025 that comes back, the same waivers.
 
+The 2024 round audits the core pack only (the other four packs were first run in 2025), from the
+tables the core pack reads. The recheck re-runs all five packs, as the 2025 audit did: it carries the
+2025 facilities and statistics too, the statistics relabelled a year on (the engine reads the audit
+year's row and the year before; in April 2026 the latest figures are 2025's), so that the other packs'
+2025 findings are all still there to be re-inspected (`persisting`, none resolved or unverified).
+
 Tables are read from the source folder as written (xlsx or csv) and written as UTF-8 CSV with
 the source's headers; each change is listed below (`ROUND_2024`, `RECHECK`), and `PLANTED`
 says how the re-inspections must classify the findings the changes touch.
@@ -33,6 +39,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "cases" / "liuzhou-2025"
 KINDS = ("schools", "classes", "teachers", "safety")
+PACK_KINDS = ("facilities", "county_stats", "city_stats")
+# the names a kind's file may have in the source folder (the synthetic case writes 区县统计.csv)
+STEMS = {"county_stats": ("county_stats", "区县统计")}
+ALL_PACKS = ["core", "plan", "quality-balance", "preschool", "safety"]
 # canonical column → Chinese header (the source files use either)
 HEADERS = {
     "school_id": "学校代码", "name": "学校名称", "county": "区县", "township": "乡镇", "type": "办学类型",
@@ -40,7 +50,7 @@ HEADERS = {
     "class_id": "班级代码", "grade": "年级", "size": "班额", "teacher_id": "教师编号", "subject": "任教学科",
     "hire_year": "入职年份", "full_time": "是否专任教师", "closed_management": "封闭化管理",
     "full_time_guards": "专职保安人数", "one_key_alarm": "一键报警联网", "video_linked_police": "视频监控联网",
-    "escort_post": "护学岗",
+    "escort_post": "护学岗", "year": "年份",
 }
 
 Table = tuple[list[str], list[list[str]]]
@@ -72,6 +82,7 @@ class Round:
     transform: Callable[[dict[str, Table]], None] | None = None
     readme: str = ""
     waivers: list[dict[str, object]] = field(default_factory=list)
+    kinds: tuple[str, ...] = KINDS
 
 
 # -- the waivers (cases/liuzhou-2025/waivers.yaml, copied into the recheck) -------------------------
@@ -102,6 +113,15 @@ def _shift_hire_years(tables: dict[str, Table]) -> None:
     for row in rows:
         if row[index].strip():
             row[index] = str(int(row[index]) - 1)
+
+
+def _statistics_a_year_on(tables: dict[str, Table]) -> None:
+    """The recheck reads the latest statistics (2025's) as its audit year's: every year one on."""
+    for kind in ("county_stats", "city_stats"):
+        header, rows = tables[kind]
+        index = _column(header, "year")
+        for row in rows:
+            row[index] = str(int(row[index]) + 1)
 
 
 ROUND_2024 = Round(
@@ -148,13 +168,16 @@ Every other 2025 finding already existed in 2024 (`persisting`).
 RECHECK = Round(
     folder="liuzhou-2025-recheck",
     audit={"name": "柳州市2025年教育督导复查（2026年4月，合成数据，案例规模）", "as_of": "2026-04-01", "region": "柳州市",
-           "packs": ["core"]},
+           "packs": ALL_PACKS, "params": {"demo_kg_min": 38, "professors_min": 50}},
     waivers=WAIVERS,
+    kinds=KINDS + PACK_KINDS,
+    transform=_statistics_a_year_on,
     changes=[
         # fixed since 2025 (→ `resolved`)
-        SetCell("classes", "4502050038-003", "size", "50"),         # class-size.large (57)
+        SetCell("classes", "4502050038-003", "size", "51"),         # class-size.large (57): 6 pupils to -001
+        SetCell("classes", "4502050038-001", "size", "45"),         # (39): the school keeps its pupils
         SetCell("safety", "4502060014", "video_linked_police", "是"),  # safety.video-linked
-        SetCell("safety", "4502060005", "full_time_guards", "2"),   # safety.guards (0)
+        SetCell("safety", "4502060005", "full_time_guards", "1"),   # safety.guards (0); 2 wanted by GB/T 29315
         SetCell("schools", "4502030012", "license_no", "柳鱼教幼证字（2026）第003号"),  # kindergarten.unlicensed
         SetCell("schools", "4502030012", "license_valid_until", "2029-03-31"),
         AddRow("safety", {"school_id": "4502020010", "closed_management": "是", "full_time_guards": "2", "one_key_alarm": "是",
@@ -167,13 +190,13 @@ RECHECK = Round(
     readme="""# liuzhou-2025-recheck: a re-inspection (复查) of `liuzhou-2025` four months later (synthetic)
 
 Derived from `cases/liuzhou-2025` by `python -m inspector.testing.rounds` (do not edit by hand).
-`as_of: 2026-04-01`; `waivers.yaml` is the 2025 one. These rows differ from 2025:
+`as_of: 2026-04-01`; `waivers.yaml` is the 2025 one; all five packs. These rows differ from 2025:
 
 | row | 2025 | recheck | so in the recheck |
 |---|---|---|---|
-| class 4502050038-003 | 57 | 50 | `class-size.large` resolved |
+| class 4502050038-003 | 57 | 51 (6 pupils to class -001, 39 → 45) | `class-size.large` resolved |
 | safety 4502060014 视频监控联网 | 否 | 是 | `safety.video-linked` resolved |
-| safety 4502060005 guards | 0 | 2 | `safety.guards` resolved |
+| safety 4502060005 guards | 0 | 1 | `safety.guards` resolved (`safety.guards-by-enrolment` persists: 2 wanted) |
 | school 4502030012 licence | none | 柳鱼教幼证字（2026）第003号, valid until 2029-03-31 | `kindergarten.unlicensed` resolved |
 | safety row of 4502020010 | none | every item in place | `safety.record-missing` resolved |
 | safety 4502030039 一键报警 | 是 | 否 | `safety.alarm-linked` regressed (fixed in 2025) |
@@ -183,6 +206,13 @@ Licences valid until a day from 2025-12-01 to 2026-03-31 have expired since (`ne
 hired in 2026 by April, so no county is in the new-hire share's scope: 融安县's and 融水苗族自治县's
 2025 findings are `unverified`, never resolved (as is the school closed before 2025). Every other
 2025 finding persists.
+
+The recheck runs all five packs, as the 2025 audit did, on the 2025 facilities and statistics;
+`county_stats.csv` and `city_stats.csv` are 2025's with every year one on (the latest figures, read as
+the audit year's). Class 4502050038-003 gave its pupils to another class of the school (its pupil
+numbers, and so its 优质均衡 figures, stay). A year on, teachers hired in 2021 come into the
+5-year training check and those hired in 2020 into the rotation check: new findings can appear there,
+none of 2025's goes away.
 """,
 )
 
@@ -230,7 +260,9 @@ def _cell(value: object) -> str:
 
 
 def read_table(folder: Path, kind: str) -> Table:
-    csv_path, xlsx_path = folder / f"{kind}.csv", folder / f"{kind}.xlsx"
+    stem = next((s for s in STEMS.get(kind, (kind,)) if (folder / f"{s}.csv").is_file() or (folder / f"{s}.xlsx").is_file()),
+                kind)
+    csv_path, xlsx_path = folder / f"{stem}.csv", folder / f"{stem}.xlsx"
     if csv_path.is_file():
         with csv_path.open(encoding="utf-8-sig", newline="") as handle:
             header, *rows = list(csv.reader(handle))
@@ -288,11 +320,11 @@ def waivers_yaml(waivers: Sequence[dict[str, object]]) -> str:
 
 def build(round_: Round, source: Path = SOURCE) -> dict[str, bytes]:
     """Every file of a derived round's folder, by name."""
-    tables = {kind: read_table(source, kind) for kind in KINDS}
+    tables = {kind: read_table(source, kind) for kind in round_.kinds}
     if round_.transform is not None:
         round_.transform(tables)
     apply(tables, round_.changes)
-    files = {f"{kind}.csv": csv_bytes(tables[kind]) for kind in KINDS}
+    files = {f"{kind}.csv": csv_bytes(tables[kind]) for kind in round_.kinds}
     files["audit.yaml"] = yaml_text(round_.audit).encode("utf-8")
     files["README.md"] = round_.readme.encode("utf-8")
     if round_.waivers:

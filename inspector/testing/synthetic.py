@@ -5,10 +5,17 @@ plants boundary cases for every rule of the core pack, computes the expected fin
 themselves (a second implementation of the rules, sharing no code with the engine) and writes the
 audit folder plus ``expected.yaml``. Only the standard library, openpyxl and pyyaml are used.
 
+With ``--packs all`` (the default at case scale) :mod:`inspector.testing.synthetic_packs` then adds what
+the plan, quality-balance, preschool and safety packs read (the new columns of schools, teachers and
+safety; facilities, county and city statistics) and plants a failing and a passing entity for each of
+their rules, written to ``planted.yaml``; audit.yaml then selects all five packs. The oracle runs on the
+final rows either way. Those plants are built for the case scale; a seed whose kindergartens leave no
+room for them (2026 is one) stops with a PlantError that says which: use another seed or ``--packs core``.
+
 Usage::
 
     python -m inspector.testing.synthetic OUT_DIR --scale {case,city,province} [--seed N]
-        [--format {mixed,csv}] [--as-of 2025-12-01] [--no-sets]
+        [--format {mixed,csv}] [--as-of 2025-12-01] [--no-sets] [--packs {core,all}]
 """
 
 from __future__ import annotations
@@ -23,11 +30,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
+from fractions import Fraction
 from typing import Any, Generic, NamedTuple, TypeVar
 
 import openpyxl
 import yaml
 
+from .synthetic_packs import (ALL_PACKS, CITY_PLAN, RATE_COLUMNS, SKIPPED_2022, TARGETS, decimal_text, params_override,
+                              pct_text, target_year)
 from ._synthetic_names import (COUNTIES, DEGREES, NEW_HIRE_DEGREES, OWNERSHIP_ZH, SECONDARY_DEGREES, SUBJECTS,
                                TYPE_ZH, County, PersonNamer, SchoolNamer, weighted)
 
@@ -41,6 +51,7 @@ RULE_IDS: tuple[str, ...] = (
     "safety.escort-post", "safety.record-missing",
 )
 KINDS: tuple[str, ...] = ("schools", "classes", "teachers", "safety")
+PACK_KINDS: tuple[str, ...] = ("facilities", "county_stats", "city_stats")  # written for the other packs only
 
 # Canonical English header and Chinese header of each column; 班主任 is the extra column of classes.
 COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -55,6 +66,55 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "safety": (("school_id", "学校代码"), ("closed_management", "封闭化管理"), ("full_time_guards", "专职保安人数"),
                ("one_key_alarm", "一键报警联网"), ("video_linked_police", "视频监控联网"), ("escort_post", "护学岗")),
 }
+
+# The columns the plan, quality-balance, preschool and safety packs read (an extended folder only).
+PACK_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "schools": (("urban_rural", "城乡类型"), ("inclusive", "是否普惠"), ("township_center", "是否乡镇中心园"),
+                ("demo_level", "示范园级别"), ("star_level", "星级特色高中"), ("health_promoting", "健康促进学校"),
+                ("boarding", "寄宿制"), ("enrolment", "在校生数"), ("health_vice_principal", "配备卫生健康副校长"),
+                ("subject_bases", "市级以上学科基地数")),
+    "classes": (),
+    "teachers": (("title", "职称"), ("backbone_level", "骨干教师级别"), ("dual_qualified", "是否双师型"),
+                 ("preschool_major", "是否学前教育专业"), ("training_hours_5y", "五年培训学时"),
+                 ("rotated_this_year", "本年度交流轮岗"), ("is_principal", "是否园长或校长")),
+    "safety": (("anti_ramming", "校门防冲撞设施"), ("video_retention_days", "视频存储天数")),
+    "facilities": (("school_id", "学校代码"), ("teaching_area", "教学及辅助用房面积"), ("sports_area", "体育运动场馆面积"),
+                   ("equipment_value", "教学仪器设备值"), ("multimedia_rooms", "网络多媒体教室数"),
+                   ("music_rooms", "音乐专用教室数"), ("music_room_area", "音乐专用教室最小面积"),
+                   ("art_rooms", "美术专用教室数"), ("art_room_area", "美术专用教室最小面积"),
+                   ("counseling_room", "心理辅导室"), ("doctors", "校医人数"), ("daily_pe_minutes", "每日体育活动分钟数"),
+                   ("art_course_rate", "艺术课开课率"), ("safety_education_rate", "安全教育普及率")),
+}
+STAT_HEADERS: tuple[tuple[str, str], ...] = (
+    ("preschool_gross_enrolment", "学前三年毛入园率"), ("compulsory_retention", "九年义务教育巩固率"),
+    ("senior_gross_enrolment", "高中阶段毛入学率"), ("disabled_enrolment", "适龄残疾儿童少年义务教育入学率"),
+    ("fitness_good_rate", "中小学体质健康优良率"), ("satisfaction", "教师学生家长满意度"),
+    ("safety_education_rate", "安全教育普及率"), ("teacher_avg_pay", "义务教育教师平均工资"),
+    ("civil_servant_avg_pay", "当地公务员平均工资"), ("edu_budget", "一般公共预算教育支出"),
+    ("edu_budget_per_student", "生均一般公共预算教育支出"), ("gdp", "地区生产总值"), ("fiscal_edu_funds", "财政性教育经费"),
+    ("migrant_children", "随迁子女在校生数"), ("migrant_children_public", "在公办学校就读的随迁子女数"),
+    ("preschool_assessment_passed", "通过学前教育普及普惠督导评估"), ("balance_assessment_passed", "通过义务教育优质均衡督导评估"),
+    ("preschool_inspected", "开展学前教育普及普惠督导"), ("migrant_eligible_applicants", "符合条件申请入学的随迁子女数"),
+    ("migrant_eligible_admitted", "符合条件并已入学的随迁子女数"), ("preschool_nonstaff_pay", "公办园非在编教师平均工资"),
+    ("preschool_staff_pay", "公办园在编教师平均工资"), ("dropouts", "义务教育辍学学生数"),
+)
+PACK_COLUMNS["county_stats"] = (("county", "区县"), ("year", "年份"), *STAT_HEADERS)
+PACK_COLUMNS["city_stats"] = (("year", "年份"), *STAT_HEADERS, ("subject_bases", "市级以上学科基地数"),
+                              ("skill_awards", "自治区级以上技能比赛获奖数"), ("new_universities", "筹建高等院校数"),
+                              ("avg_schooling_years", "劳动年龄人口平均受教育年限"),
+                              ("research_awards_basic", "基础教育自治区级以上教学科研成果数"),
+                              ("research_awards_vocational", "职业教育自治区级以上教学科研成果数"))
+URBAN_ZH = {"urban": "城区", "town": "镇区", "rural": "乡村"}
+LEVEL_ZH = {"none": "无", "county": "县级", "city": "市级", "region": "自治区级", "national": "国家级"}
+TITLE_ZH = {"professor": "正高级", "associate": "副高级", "intermediate": "中级", "assistant": "初级", "none": "未定级"}
+
+
+def columns(kind: str, extended: bool) -> tuple[tuple[str, str], ...]:
+    """(English, Chinese) header of each column a folder's file of `kind` has."""
+    if kind in PACK_KINDS:
+        return PACK_COLUMNS[kind]
+    return COLUMNS[kind] + (PACK_COLUMNS[kind] if extended else ())
+
 
 TYPE_SHARE = {"kindergarten": 35, "primary": 40, "junior": 10, "nine_year": 5, "complete_secondary": 2,
               "senior": 2, "twelve_year": 1, "vocational": 3, "special": 2}
@@ -113,6 +173,17 @@ class School:
     ownership: str
     license_no: str = ""
     license_valid_until: date | None = None
+    # read by the plan, quality-balance, preschool and safety packs (filled by synthetic_packs.extend)
+    urban_rural: str | None = None
+    inclusive: bool | None = None
+    township_center: bool | None = None
+    demo_level: str | None = None
+    star_level: int | None = None
+    health_promoting: bool | None = None
+    boarding: bool | None = None
+    enrolment: int | None = None
+    health_vice_principal: bool | None = None
+    subject_bases: int | None = None
 
 
 @dataclass(slots=True)
@@ -131,8 +202,15 @@ class Teacher:
     subject: str
     hire_year: int
     full_time: bool | None  # None is a blank cell, which means full-time
-    has_certificate: bool
+    has_certificate: bool | None
     degree: str
+    title: str | None = None
+    backbone_level: str | None = None
+    dual_qualified: bool | None = None
+    preschool_major: bool | None = None
+    training_hours_5y: int | None = None
+    rotated_this_year: bool | None = None
+    is_principal: bool | None = None
 
 
 @dataclass(slots=True)
@@ -143,6 +221,8 @@ class Safety:
     one_key_alarm: bool | None
     video_linked_police: bool | None
     escort_post: bool | None
+    anti_ramming: bool | None = None
+    video_retention_days: int | None = None
 
 
 class Plant(NamedTuple):
@@ -167,6 +247,12 @@ class Dataset:
     teachers: list[Teacher]
     safety: dict[str, Safety]
     plants: list[Plant] = field(default_factory=list)
+    # the other packs' data (synthetic_packs.extend): empty for a core-only folder
+    extended: bool = False
+    facilities: dict[str, Any] = field(default_factory=dict)
+    county_stats: list[Any] = field(default_factory=list)
+    city_stats: list[Any] = field(default_factory=list)
+    pack_plants: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -534,8 +620,11 @@ def _plant(rng: random.Random, ds: Dataset, rounds: int, book: _LicenceBook) -> 
         _plant_safety(rng, ds, rows, vocational, round_no)
 
 
-def build_dataset(scale: str = "case", seed: int = 2025, as_of: date = date(2025, 12, 1)) -> Dataset:
-    """Generate every row of a synthetic audit in memory, boundary cases planted."""
+def build_dataset(scale: str = "case", seed: int = 2025, as_of: date = date(2025, 12, 1),
+                  extended: bool | None = None) -> Dataset:
+    """Generate every row of a synthetic audit in memory, boundary cases planted. `extended` (default: at
+    case scale only) adds what the plan, quality-balance, preschool and safety packs read, with their
+    planted cases (:mod:`inspector.testing.synthetic_packs`), from a random stream of its own."""
     spec = SCALES[scale]
     rng, book, counties = random.Random(seed), _LicenceBook(), _counties(spec.county_copies)
     schools = _make_schools(rng, spec, counties, as_of, book)
@@ -544,6 +633,11 @@ def build_dataset(scale: str = "case", seed: int = 2025, as_of: date = date(2025
     ds = Dataset(scale, seed, as_of, counties, schools, classes, teachers, _make_safety(rng, schools))
     _control_new_hires(rng, ds)
     _plant(rng, ds, spec.rounds, book)
+    if scale == "case" if extended is None else extended:
+        from .synthetic_packs import extend
+
+        ds.extended = True
+        ds.pack_plants = extend(ds)
     return ds
 
 
@@ -659,12 +753,15 @@ class FileSpec(NamedTuple):
     ext: str
     chinese: bool
     bom: bool
+    stem: str = ""  # the file's name when not the kind's (a Chinese one: 区县统计.csv)
 
 
 LAYOUTS: dict[str, tuple[FileSpec, ...]] = {
     "mixed": (FileSpec("schools", "xlsx", True, False), FileSpec("classes", "csv", True, True),
-              FileSpec("teachers", "csv", False, False), FileSpec("safety", "xlsx", True, False)),
-    "csv": tuple(FileSpec(kind, "csv", False, False) for kind in KINDS),
+              FileSpec("teachers", "csv", False, False), FileSpec("safety", "xlsx", True, False),
+              FileSpec("facilities", "xlsx", True, False), FileSpec("county_stats", "csv", True, True, "区县统计"),
+              FileSpec("city_stats", "csv", False, False)),
+    "csv": tuple(FileSpec(kind, "csv", False, False) for kind in (*KINDS, *PACK_KINDS)),
 }
 BOOL_SPELLINGS = {"zh": ("是", "否"), "yn": ("Y", "N"), "digit": ("1", "0"), "tf": ("true", "false"),
                   "yes": ("yes", "no")}
@@ -689,6 +786,7 @@ class _Speller:
 
     def __init__(self, rng: random.Random | None, xlsx: bool) -> None:
         self._rng, self._xlsx = rng, xlsx
+        self.xlsx = xlsx
         self._blank = None if xlsx else ""
         if rng is not None:
             self._bools = _Variants(rng, BOOL_WEIGHTS)
@@ -724,50 +822,112 @@ class _Speller:
     def text(self, value: str) -> str | None:
         return value or self._blank
 
+    def choice(self, code: str | None, chinese: dict[str, str]) -> str | None:
+        return self._blank if code is None else self.enum(code, chinese[code])
+
+    def amount(self, value: float | int | None) -> str | float | int | None:
+        if value is None:
+            return self._blank
+        return value if self._xlsx else str(value)
+
+    def rate(self, value: Any, percent: bool) -> str | float | None:
+        """A rate: a number in a workbook, else "95%" (percent) or "0.95"."""
+        if value is None:
+            return self._blank
+        if self._xlsx:
+            return float(value)
+        return pct_text(value) if percent else decimal_text(value)
+
     def number(self, value: int | None) -> str | int | None:
         if value is None:
             return self._blank
         return value if self._xlsx else str(value)
 
 
-def _rows(ds: Dataset, kind: str, sp: _Speller) -> Iterator[list[Any]]:
+def _rows(ds: Dataset, kind: str, sp: _Speller, more: _Speller, chinese: bool) -> Iterator[list[Any]]:
+    """The rows of one file: `sp` spells the core columns, `more` the packs' (each its own stream, so the core
+    columns are spelled as the core generator always spelled them)."""
+    ext = ds.extended
     if kind == "schools":
         for s in ds.schools:
-            yield [s.school_id, s.name, s.county, s.township, sp.enum(s.type, TYPE_ZH[s.type]),
+            row = [s.school_id, s.name, s.county, s.township, sp.enum(s.type, TYPE_ZH[s.type]),
                    sp.enum(s.ownership, OWNERSHIP_ZH[s.ownership]), sp.text(s.license_no),
                    sp.day(s.license_valid_until)]
+            if ext:
+                row += [more.choice(s.urban_rural, URBAN_ZH), more.flag(s.inclusive), more.flag(s.township_center),
+                        more.choice(s.demo_level, LEVEL_ZH), more.number(s.star_level), more.flag(s.health_promoting),
+                        more.flag(s.boarding), more.number(s.enrolment), more.flag(s.health_vice_principal),
+                        more.number(s.subject_bases)]
+            yield row
     elif kind == "classes":
         for c in ds.classes:
             yield [c.class_id, c.school_id, c.grade, sp.number(c.size), c.head_teacher]
     elif kind == "teachers":
         for t in ds.teachers:
-            yield [t.teacher_id, t.school_id, t.subject, sp.number(t.hire_year), sp.flag(t.full_time),
+            row = [t.teacher_id, t.school_id, t.subject, sp.number(t.hire_year), sp.flag(t.full_time),
                    sp.flag(t.has_certificate), t.degree]
-    else:
+            if ext:
+                row += [more.choice(t.title, TITLE_ZH), more.choice(t.backbone_level, LEVEL_ZH),
+                        more.flag(t.dual_qualified), more.flag(t.preschool_major), more.number(t.training_hours_5y),
+                        more.flag(t.rotated_this_year), more.flag(t.is_principal)]
+            yield row
+    elif kind == "safety":
         for school_id in sorted(ds.safety):
             r = ds.safety[school_id]
-            yield [r.school_id, sp.flag(r.closed_management), sp.number(r.full_time_guards),
+            row = [r.school_id, sp.flag(r.closed_management), sp.number(r.full_time_guards),
                    sp.flag(r.one_key_alarm), sp.flag(r.video_linked_police), sp.flag(r.escort_post)]
+            if ext:
+                row += [more.flag(r.anti_ramming), more.number(r.video_retention_days)]
+            yield row
+    elif kind == "facilities":
+        for school_id in sorted(ds.facilities):
+            f = ds.facilities[school_id]
+            yield [f.school_id, sp.amount(f.teaching_area), sp.amount(f.sports_area), sp.amount(f.equipment_value),
+                   sp.number(f.multimedia_rooms), sp.number(f.music_rooms), sp.amount(f.music_room_area),
+                   sp.number(f.art_rooms), sp.amount(f.art_room_area), sp.flag(f.counseling_room),
+                   sp.number(f.doctors), sp.number(f.daily_pe_minutes), sp.rate(f.art_course_rate, chinese),
+                   sp.rate(f.safety_education_rate, chinese)]
+    else:
+        rows = ds.county_stats if kind == "county_stats" else ds.city_stats
+        for stats in rows:
+            row: list[Any] = [stats.county] if kind == "county_stats" else []
+            row.append(sp.number(stats.year))
+            for name, _ in PACK_COLUMNS[kind][len(row):]:
+                value = stats.values.get(name)
+                if name in RATE_COLUMNS:
+                    row.append(sp.rate(value, chinese))
+                elif isinstance(value, bool) or value is None:
+                    row.append(sp.flag(value))
+                elif isinstance(value, Fraction):
+                    row.append(sp.amount(float(value)) if sp.xlsx else decimal_text(value))
+                else:
+                    row.append(sp.amount(value))
+            yield row
 
 
 def _write_records(ds: Dataset, out_dir: Path, fmt: str) -> None:
     for spec in LAYOUTS[fmt]:
-        for ext in ("csv", "xlsx"):  # a stale file of the other format would be read as well
-            (out_dir / f"{spec.kind}.{ext}").unlink(missing_ok=True)
+        if spec.kind in PACK_KINDS and not ds.extended:
+            continue
+        for stem in {spec.kind, spec.stem or spec.kind}:  # a stale file of another format would be read as well
+            for ext in ("csv", "xlsx"):
+                (out_dir / f"{stem}.{ext}").unlink(missing_ok=True)
         rng = random.Random(f"{ds.seed}:{spec.kind}") if fmt == "mixed" else None
-        speller = _Speller(rng, spec.ext == "xlsx")
-        header = [zh if spec.chinese else en for en, zh in COLUMNS[spec.kind]]
-        path = out_dir / f"{spec.kind}.{spec.ext}"
+        more = random.Random(f"{ds.seed}:{spec.kind}:packs") if fmt == "mixed" else None
+        speller, other = _Speller(rng, spec.ext == "xlsx"), _Speller(more, spec.ext == "xlsx")
+        header = [zh if spec.chinese else en for en, zh in columns(spec.kind, ds.extended)]
+        path = out_dir / f"{spec.stem or spec.kind}.{spec.ext}"
+        rows = _rows(ds, spec.kind, speller, other, spec.chinese)
         if spec.ext == "csv":
             with path.open("w", encoding="utf-8-sig" if spec.bom else "utf-8", newline="") as f:
                 writer = csv.writer(f, lineterminator="\n")
                 writer.writerow(header)
-                writer.writerows(_rows(ds, spec.kind, speller))
+                writer.writerows(rows)
         else:
             book = openpyxl.Workbook(write_only=True)
             sheet = book.create_sheet(spec.kind)
             sheet.append(header)
-            for row in _rows(ds, spec.kind, speller):
+            for row in rows:
                 sheet.append(row)
             book.save(path)
 
@@ -781,31 +941,99 @@ def _write_yaml(path: Path, document: dict[str, Any], comment: str = "", flow: b
 
 
 def generate(out_dir: Path, scale: str = "case", seed: int = 2025, fmt: str = "mixed",
-             as_of: date = date(2025, 12, 1), with_sets: bool = True) -> dict[str, Any]:
-    """Write a synthetic audit folder and its expected.yaml; return the expected-findings document."""
-    return _generate(Path(out_dir), scale, seed, fmt, as_of, with_sets)[0]
+             as_of: date = date(2025, 12, 1), with_sets: bool = True, extended: bool | None = None) -> dict[str, Any]:
+    """Write a synthetic audit folder and its expected.yaml (and, extended, planted.yaml); return the
+    expected-findings document of the core pack."""
+    return _generate(Path(out_dir), scale, seed, fmt, as_of, with_sets, extended)[0]
+
+
+def _audit_document(ds: Dataset, scale: str) -> dict[str, Any]:
+    as_of = ds.as_of
+    audit: dict[str, Any] = {"name": f"柳州市{as_of.year}年教育督导检查（合成数据，{SCALE_ZH[scale]}规模）"}
+    if not ds.extended:
+        return {**audit, "as_of": as_of, "region": "柳州市", "packs": ["core"]}
+    year = target_year(as_of)
+    overrides = params_override(year)
+    audit["description"] = (
+        f"全部五个规则包，对照规划{year}年目标（target_year 按 as_of 默认）。案例约为全市学校的八分之一，"
+        f"表一中随学校数增减的两项（序号3 县级以上示范园 {TARGETS[year]['demo_kg']} 所、序号17 正高级教师 "
+        f"{TARGETS[year]['professors']} 人）按八分之一比较（{overrides['demo_kg_min']} 所、{overrides['professors_min']} 人），"
+        "其余目标均为规划原值。")
+    return {**audit, "as_of": as_of, "region": "柳州市", "packs": list(ALL_PACKS), "params": overrides}
+
+
+def planted_document(ds: Dataset) -> dict[str, Any]:
+    """The content of planted.yaml: per rule the entities built to fail, pass (and be not evaluated or
+    outside the scope), with how; the city rules' verdict in each case."""
+    year = target_year(ds.as_of)
+    rules: dict[str, dict[str, Any]] = {}
+    for plant in sorted(ds.pack_plants, key=lambda p: (p.rule, p.outcome, p.entity)):
+        entry = rules.setdefault(plant.rule, {"fail": [], "pass": []})
+        entry.setdefault(plant.outcome, []).append(plant.entity)
+        entry.setdefault("how", {})[plant.entity] = plant.note
+    for entry in rules.values():  # fail, pass, then the rest, then how
+        how = entry.pop("how")
+        entry["how"] = how
+    city = {rule: {"2022": plan.y2022 or "skipped", "2025": plan.y2025 or "skipped", "how": plan.how}
+            for rule, plan in CITY_PLAN.items()}
+    return {"as_of": ds.as_of, "target_year": year, "params": params_override(year),
+            "skipped": list(SKIPPED_2022) if year == 2022 else [], "city_rules": city, "rules": rules}
+
+
+def _scalar(value: Any) -> str:
+    return yaml.safe_dump(value, allow_unicode=True, width=10_000).removesuffix("\n...\n").strip()
+
+
+def planted_yaml(document: dict[str, Any]) -> str:
+    """planted.yaml as text: id lists in flow style, the notes one a line."""
+    head = {k: v for k, v in document.items() if k not in ("city_rules", "rules")}
+    lines = [yaml.safe_dump(head, allow_unicode=True, sort_keys=False, default_flow_style=None, width=100).rstrip()]
+    lines.append("city_rules:")
+    for rule, entry in document["city_rules"].items():
+        lines.append(f"  {rule}: {{'2022': {entry['2022']}, '2025': {entry['2025']}, how: {_scalar(entry['how'])}}}")
+    lines.append("rules:")
+    for rule, entry in document["rules"].items():
+        lines.append(f"  {rule}:")
+        for key, value in entry.items():
+            if key == "how":
+                lines.append("    how:")
+                lines.extend(f"      {_scalar(entity)}: {_scalar(note)}" for entity, note in value.items())
+            else:
+                lines.append(f"    {key}: {yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()}")
+    return "\n".join(lines) + "\n"
 
 
 def _generate(out_dir: Path, scale: str, seed: int, fmt: str, as_of: date,
-              with_sets: bool) -> tuple[dict[str, Any], dict[str, int]]:
+              with_sets: bool, extended: bool | None = None) -> tuple[dict[str, Any], dict[str, int]]:
     if scale not in SCALES or fmt not in LAYOUTS:
         raise ValueError(f"unknown scale {scale!r} or format {fmt!r}")
-    ds = build_dataset(scale, seed, as_of)
+    ds = build_dataset(scale, seed, as_of, extended)
     results = compute_expected(ds)
     _check_plants(ds.plants, results)
     out_dir.mkdir(parents=True, exist_ok=True)
-    audit = {"name": f"柳州市{as_of.year}年教育督导检查（合成数据，{SCALE_ZH[scale]}规模）",
-             "as_of": as_of, "region": "柳州市", "packs": ["core"]}
-    _write_yaml(out_dir / "audit.yaml", audit)
+    _write_yaml(out_dir / "audit.yaml", _audit_document(ds, scale))
     _write_records(ds, out_dir, fmt)
     document = expected_document(results, as_of, scale, with_sets)
+    command = (f"python -m inspector.testing.synthetic OUT_DIR --scale {scale} --seed {seed} --format {fmt}"
+               f" --as-of {as_of.isoformat()}{'' if with_sets else ' --no-sets'}")
     comment = ("# Expected findings of the core rule pack, computed by inspector.testing.synthetic"
-               " (independent oracle).\n"
-               f"# python -m inspector.testing.synthetic OUT_DIR --scale {scale} --seed {seed} --format {fmt}"
-               f" --as-of {as_of.isoformat()}{'' if with_sets else ' --no-sets'}\n")
+               f" (independent oracle).\n# {command}\n")
     _write_yaml(out_dir / "expected.yaml", document, comment, flow=False)
+    (out_dir / "planted.yaml").unlink(missing_ok=True)
     rows = {"schools": len(ds.schools), "classes": len(ds.classes), "teachers": len(ds.teachers),
             "safety": len(ds.safety)}
+    if ds.extended:
+        comment = (
+            "# Planted verdicts of the plan, quality-balance, preschool and safety packs on this case, built by\n"
+            "# inspector.testing.synthetic_packs from the rules' text and checked against the rows by its own\n"
+            "# arithmetic before anything was written (never taken from the engine). `absent`: outside the rule's\n"
+            "# scope (in none of its sets). `city_rules`: the verdict each case (2022, 2025) is built to show on\n"
+            "# the rules whose one entity is the city; `skipped`: no target for this case's year.\n"
+            f"# {command}\n")
+        (out_dir / "planted.yaml").write_text(comment + planted_yaml(planted_document(ds)),
+                                              encoding="utf-8")
+        rows.update({"facilities": len(ds.facilities), "county_stats": len(ds.county_stats),
+                     "city_stats": len(ds.city_stats)})
     return document, rows
 
 
@@ -819,9 +1047,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--format", dest="fmt", choices=list(LAYOUTS), default="mixed")
     parser.add_argument("--as-of", type=date.fromisoformat, default=date(2025, 12, 1))
     parser.add_argument("--no-sets", dest="with_sets", action="store_false", help="write counts without id lists")
+    parser.add_argument("--packs", choices=("core", "all"), default=None,
+                        help="core: the core pack's data only; all: also what the other four packs read, with their "
+                             "planted cases (default: all at case scale, core otherwise)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    document, rows = _generate(args.out_dir, args.scale, args.seed, args.fmt, args.as_of, args.with_sets)
+    extended = None if args.packs is None else args.packs == "all"
+    document, rows = _generate(args.out_dir, args.scale, args.seed, args.fmt, args.as_of, args.with_sets, extended)
     print(f"wrote {args.out_dir} ({args.scale}, {args.fmt}) in {time.perf_counter() - started:.1f} s")
     for kind, count in rows.items():
         print(f"  {kind:<30} {count:>7} rows")
