@@ -73,12 +73,17 @@ def test_edition_compares_with_the_city_without_names(case_out: Path) -> None:
     document, _ = load_findings(case_out)
     edition = county_document(document, "融水苗族自治县")
     comparison = edition["edition"]["comparison"]
-    counts = document["summary"]["by_county"]
+    counts = {name: n for name, n in document["summary"]["by_county"].items() if name != "柳州市"}
+    assert len(counts) == 10 and document["summary"]["by_county"]["柳州市"] > 0  # city-level findings rank with no county
     assert comparison["own"] == counts["融水苗族自治县"] == edition["summary"]["total"]
     assert comparison["rank"] == 1 + sum(1 for n in counts.values() if n > counts["融水苗族自治县"])
     assert sorted(comparison["counts"]) == sorted(counts.values()) and comparison["city_total"] == document["summary"]["total"]
-    (indicator,) = edition["indicators"]
-    assert indicator["county"] == "融水苗族自治县" and indicator["peers"]["counties"] == 9 and indicator["peers"]["rank"] == 9
+    own = [row for row in edition["indicators"] if row["entity_type"] == "county"]
+    city = [row for row in edition["indicators"] if row["entity_type"] == "city"]
+    assert own and all(row["county"] == "融水苗族自治县" for row in own) and city
+    (indicator,) = [row for row in own if row["rule_id"] == "teachers.new-pe-art-share"]
+    assert indicator["peers"]["counties"] == 9 and indicator["peers"]["rank"] == 9
+    assert "values" in indicator["peers"] and "names" not in indicator["peers"]
     assert edition["rejected_rows"] == [] and all(g["county"] == "融水苗族自治县" for g in edition["data_gaps"])
 
 

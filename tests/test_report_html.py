@@ -211,6 +211,11 @@ class TestRebuild:
         assert len(Page((out / "report.html").read_text(encoding="utf-8")).rect_rows) == 0
 
 
+def _marked(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The five school findings TestLaterKeys marks (new, persisting, regressed, waived, waiver expired)."""
+    return [f for f in document["findings"] if f.get("school_id")][:5]
+
+
 class TestLaterKeys:
     """What re-inspections, waivers and the plan's city indicators add to findings.json (in the
     shapes `inspector reinspect` and waivers.yaml produce) is rendered when present, never required."""
@@ -218,7 +223,7 @@ class TestLaterKeys:
     @pytest.fixture
     def extended(self, document: dict[str, Any]) -> dict[str, Any]:
         doc = copy.deepcopy(document)
-        findings = doc["findings"]
+        findings = _marked(doc)
         for finding, change, label in zip(findings[:3], ("new", "persisting", "regressed"), ("新发现", "仍存在", "复发"), strict=True):
             finding["change"], finding["change_label"] = change, label
         waiver = {"rule": findings[3]["rule_id"], "entity": findings[3]["entity_id"], "reason": "校舍改造期间临时合班",
@@ -253,7 +258,7 @@ class TestLaterKeys:
             {**template, "entity_type": "township", "entity_id": "柳北区沙塘镇", "county": "柳北区"},
         ]
         doc["findings"].insert(0, {
-            **findings[-1], "id": "F-city000000000001", "entity_type": "city", "entity_id": "柳州市", "county": None,
+            **doc["findings"][-1], "id": "F-city000000000001", "entity_type": "city", "entity_id": "柳州市", "county": None,
             "township": None, "school_id": None, "school_name": None, "message": "全市学前三年毛入园率未达到规划目标。",
         })
         doc["history"] = {"previous": "柳北区 the full list of another county"}
@@ -283,13 +288,13 @@ class TestLaterKeys:
         assert list(sheets)[:2] == ["全部区县", "全市"] and len(sheets["全部区县"]) == len(extended["findings"]) + 1
         header, *rows = sheets["全部区县"]
         status = {row[header.index("问题编号")]: row[header.index("状态")] for row in rows}
-        findings = extended["findings"]
-        shown = [status[f["id"]] for f in findings[1:6]]
+        findings = _marked(extended)
+        shown = [status[f["id"]] for f in findings]
         assert shown[:3] == ["新发现", "仍存在", "复发"]
         assert shown[3] == "已豁免（三江侗族自治县教育局 三教发〔2025〕9号，至 2026-06-30）"
         assert shown[4] == "豁免已于 2025-09-30 过期"
         files = render_reports(extended, "0" * 64)
-        waived, expired = findings[4], findings[5]
+        waived, expired = findings[3], findings[4]
         notice = Page(files[f"notices/{waived['school_id']}.html"].decode()).text
         assert "已批准豁免" in notice and "三教发〔2025〕9号" in notice
         notice = Page(files[f"notices/{expired['school_id']}.html"].decode()).text
@@ -300,7 +305,8 @@ class TestLaterKeys:
         assert "history" not in edition  # unknown top-level keys are left out of a county edition
         assert [r["id"] for r in edition["resolved"]] == ["F-0000000000000001"] and edition["unverified"] == []
         assert edition["waivers"]["entries"] == [] and "counts" not in edition["reinspection"]
-        assert {r["entity_type"] for r in edition["indicators"]} == {"city", "county"}
+        assert {r["entity_type"] for r in edition["indicators"]} == {"city", "county", "county_metric"}
+        assert all(r["county"] == "融水苗族自治县" for r in edition["indicators"] if r["entity_type"] != "city")
         html = render_report(edition, "0" * 64)
         assert "学前三年毛入园率" in html and "柳北区" not in html and "柳北区已整改小学" not in html
         assert "F-city000000000001" not in html and "4502059999" not in html

@@ -20,11 +20,17 @@ CITY_LEVEL_KEYS = ("format", "audit", "rules")
 
 
 def county_names(document: Mapping[str, Any]) -> list[str]:
-    """Every county findings.json knows of: from findings, county indicators and data gaps."""
+    """Every county findings.json knows of: from findings, county indicators and data gaps.
+
+    City-level findings carry the region as their county (the city government answers for them);
+    the region is not a county and has no edition of its own.
+    """
     names = set(document["summary"].get("by_county", {}))
     names.update(f["county"] for f in document["findings"] if f.get("county"))
     names.update(r["county"] for r in document["indicators"] if r.get("entity_type") == "county" and r.get("county"))
     names.update(g["county"] for g in document["data_gaps"] if g.get("county"))
+    names.discard(document["audit"].get("region"))
+    names.discard("")
     return sorted(names)
 
 
@@ -90,7 +96,7 @@ def _peers(document: Mapping[str, Any], county: str) -> dict[str, dict[str, Any]
 
 def _comparison(document: Mapping[str, Any], county: str) -> dict[str, Any]:
     counts = {name: 0 for name in county_names(document)}
-    counts.update(document["summary"].get("by_county", {}))
+    counts.update((name, n) for name, n in document["summary"].get("by_county", {}).items() if name in counts)
     own = counts.get(county, 0)
     others = sorted(counts.values(), reverse=True)
     return {

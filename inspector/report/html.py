@@ -80,6 +80,7 @@ def render_report(document: Mapping[str, Any], source_sha256: str, env: jinja2.E
             (families.get(family) or family_label(family), n)
             for family, n in sorted(document["summary"]["by_family"].items(), key=lambda kv: (-kv[1], kv[0]))
         ],
+        county_count=len(set(document["summary"]["by_county"]) - {document["audit"].get("region")}),
         has_city=any(row.get("entity_type") == "city" for row in document["indicators"]),
         resolved=[r for r in document.get("resolved") or [] if isinstance(r, Mapping)],
         unverified=[r for r in document.get("unverified") or [] if isinstance(r, Mapping)],
