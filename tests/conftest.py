@@ -19,6 +19,15 @@ from inspector.testing.builder import AuditBuilder, AuditRun
 
 VERDICTS = {"违规": "fail", "通过": "pass", "未评估": "gap", "不适用": None}
 LABELS = {kind: {c.label: c.name for c in spec.columns} for kind, spec in RECORD_KINDS.items()}
+LIUZHOU_2025 = Path(__file__).resolve().parents[1] / "cases" / "liuzhou-2025"
+
+
+@pytest.fixture(scope="session")
+def case_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """cases/liuzhou-2025 audited once per session, every output written; tests only read the folder."""
+    out = tmp_path_factory.mktemp("liuzhou-2025") / "out"
+    assert main(["audit", str(LIUZHOU_2025), "--out", str(out), "--quiet"]) == 0
+    return out
 
 
 @dataclass

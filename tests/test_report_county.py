@@ -18,13 +18,6 @@ CASE = Path(__file__).resolve().parents[1] / "cases" / "liuzhou-2025"
 
 
 @pytest.fixture(scope="module")
-def case_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("case") / "out"
-    assert main(["audit", str(CASE), "--out", str(out), "--quiet"]) == 0
-    return out
-
-
-@pytest.fixture(scope="module")
 def roster() -> list[dict[str, str]]:
     """Every school of the case's input, with its county."""
     sheet = openpyxl.load_workbook(CASE / "schools.xlsx", read_only=True).worksheets[0]

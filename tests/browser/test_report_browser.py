@@ -18,9 +18,7 @@ from typing import Any
 import pytest
 
 from chromium import chromium, missing, print_pdf, screenshot
-from inspector.cli import main
 
-CASE = Path(__file__).resolve().parents[2] / "cases" / "liuzhou-2025"
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +31,9 @@ def browser_ok() -> None:
 
 
 @pytest.fixture(scope="module")
-def case_out(tmp_path_factory: pytest.TempPathFactory, browser_ok: None) -> Path:
-    out = tmp_path_factory.mktemp("case") / "out"
-    assert main(["audit", str(CASE), "--out", str(out), "--quiet"]) == 0
-    return out
+def case_out(browser_ok: None, case_out: Path) -> Path:
+    """The session's audit of the case, once the browser is known to be there."""
+    return case_out
 
 
 @pytest.fixture(scope="module")
