@@ -10,9 +10,10 @@ from ..output.rectification import rectification_csv, status_text
 from .format import SEVERITY_LABELS, severity_rank
 from .view import county_of
 
-__all__ = ["COUNTY_LEVEL", "basis_text", "list_rows", "rectification_csv", "school_label", "status_text"]
+__all__ = ["CITY_LEVEL", "COUNTY_LEVEL", "basis_text", "list_rows", "rectification_csv", "school_label", "status_text"]
 
 COUNTY_LEVEL = "（区县层面）"
+CITY_LEVEL = "（市级层面）"
 
 
 def basis_text(finding: Mapping[str, Any]) -> str:
@@ -21,7 +22,9 @@ def basis_text(finding: Mapping[str, Any]) -> str:
 
 
 def school_label(finding: Mapping[str, Any]) -> str:
-    return finding.get("school_name") or (COUNTY_LEVEL if finding.get("school_id") is None else finding["school_id"])
+    if finding.get("school_id") is None:
+        return CITY_LEVEL if finding.get("entity_type") == "city" else COUNTY_LEVEL
+    return finding.get("school_name") or finding["school_id"]
 
 
 def list_rows(findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -10,10 +10,12 @@ from .format import CHANGE_LABELS, RATIO_UNIT, gap_text, value_text
 from .names import slug
 
 SEVERITIES = ("critical", "major", "minor")
-CITY = "全市"  # where a finding without a county (a city-level one) is listed
+CITY = "全市"  # where city-level findings are listed (their county is the region, or none)
 
 
 def county_of(item: Mapping[str, Any]) -> str:
+    if item.get("entity_type") == "city":
+        return CITY
     return item.get("county") or CITY
 
 __all__ = [
@@ -62,6 +64,10 @@ class County:
     @property
     def slug(self) -> str:
         return slug(self.name)
+
+    @property
+    def level(self) -> str:
+        return "市级层面" if self.name == CITY else "区县层面"
 
     @property
     def findings(self) -> list[dict[str, Any]]:
