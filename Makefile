@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean docs-images
+.PHONY: demo test bench clean docs-images
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "需要 Python 3.11 或 3.12（durable_rules 不支持 3.13）" >&2; exit 1; }

@@ -19,7 +19,7 @@ ROLES = {
     "peer": "同号幼儿园",
     "counted": "计数",
     "input": "指标输入",
-    "school": "参与计算的学校",
+    "contributing": "参与计算的学校",
 }
 
 

@@ -251,7 +251,7 @@ def _cv(indicator: CompiledIndicator, store: EntityStore) -> None:
             result[0] if result else None,
             parts=parts,
             rows=tuple(rows),
-            row_role="school",
+            row_role="contributing",
             missing=tuple(missing),
             values=tuple(values),
         )

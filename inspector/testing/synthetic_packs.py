@@ -1300,7 +1300,6 @@ def _calibrate_kgs(b: _Builder) -> None:
     """Bring the city's public share of children to 53–55 % and its 普惠 share near 84 % (the plan's 2020
     figures were 50.44 % and 86.56 %), one class or one kindergarten's 普惠 status at a time, so that the
     plants below only need small moves."""
-    rng = b.rng
     for county in [*b.county_names, None]:  # each county towards 46–58 % as far as it goes, then the city
         low, high = (Fraction(46, 100), Fraction(58, 100)) if county else (Fraction(53, 100), Fraction(55, 100))
         _calibrate_public(b, county, low, high)
@@ -1392,7 +1391,7 @@ def _base_facilities(b: _Builder) -> None:
 
 
 def _plant_facilities(b: _Builder) -> None:
-    ds, rng = b.ds, b.rng
+    ds = b.ds
     for school_id, totals in b.stage_totals.items():
         f = ds.facilities[school_id]
         f.teaching_area, f.sports_area = float(totals["teaching"]), float(totals["sports"])
