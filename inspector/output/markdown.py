@@ -10,6 +10,7 @@ import jinja2
 
 from ..rules.spec import SEVERITY_LABELS
 from ..rules.vocabulary import ENTITY_LABELS
+from .jinja import bytecode_cache
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "reports" / "templates"
 
@@ -25,6 +26,7 @@ def md(value: object) -> str:
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
+        bytecode_cache=bytecode_cache(),
         autoescape=False,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

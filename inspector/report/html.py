@@ -11,6 +11,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from ..output.jinja import bytecode_cache
 from . import charts
 from .format import (
     AREA_LABELS, CONFIDENCE_LABELS, SEVERITY_LABELS, VERDICT_LABELS, change_text, date_cn, evidence_groups,
@@ -28,6 +29,7 @@ __all__ = ["environment", "inline_script", "render_report"]
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
+        bytecode_cache=bytecode_cache(),
         autoescape=jinja2.select_autoescape(
             enabled_extensions=("html", "html.j2"), disabled_extensions=("css", "js"), default=True, default_for_string=True
         ),
