@@ -12,13 +12,14 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..rules.compiler import CompiledRule, RuleBook
 from .durable_adapter import DurableEvaluator, EngineRule
 from .entities import Entity, EntityStore
 
 MAX_SESSION_FACTS = 5000
-PARALLEL_FROM = 50_000  # entity facts from which forking workers pays for itself
+PARALLEL_FROM = 2_000  # entity facts from which forking workers pays for itself (case scale: 1.9 s → 1.3 s)
 VERDICTS = ("fail", "pass", "gap")
 
 
@@ -90,14 +91,20 @@ def _run(
     return matches
 
 
-_FORKED: tuple[Sequence[CompiledRule], EntityStore, list[list[str]], str] | None = None
+_FORKED: tuple[Sequence[CompiledRule], EntityStore, list[list[str]], str, Any] | None = None
 
 
 def _worker(index: int) -> list[tuple[str, str]]:
-    """A forked worker: its share of the schools, read from the parent's memory, not pickled."""
+    """A forked worker: its share of the schools, read from the parent's memory, not pickled; it
+    counts its sessions in a shared counter for the parent's progress bar."""
     assert _FORKED is not None
-    rules, store, groups, label = _FORKED
-    return _run(rules, store, groups[index], index == 0, f"{label}w{index}")
+    rules, store, groups, label, counter = _FORKED
+
+    def tick(_done: int, _total: int) -> None:
+        with counter.get_lock():
+            counter.value += 1
+
+    return _run(rules, store, groups[index], index == 0, f"{label}w{index}", tick)
 
 
 def default_workers(store: EntityStore) -> int:
@@ -135,14 +142,22 @@ def evaluate(book: RuleBook, store: EntityStore, missing_kinds: Sequence[str] = 
     school_ids = store.school_ids()
     count = workers if workers is not None else default_workers(store)
     if count > 1:
-        _FORKED = (runnable, store, [school_ids[i::count] for i in range(count)], label)
+        context = multiprocessing.get_context("fork")
+        counter = context.Value("i", 0)
+        _FORKED = (runnable, store, [school_ids[i::count] for i in range(count)], label, counter)
+        total = len(school_ids) + 1
         try:
-            with multiprocessing.get_context("fork").Pool(count) as pool:
-                matches = [m for part in pool.map(_worker, range(count)) for m in part]
+            with context.Pool(count) as pool:
+                pending = pool.map_async(_worker, range(count))
+                while not pending.ready():
+                    pending.wait(0.1)
+                    if progress is not None:
+                        progress(min(counter.value, total), total)
+                matches = [m for part in pending.get() for m in part]
         finally:
             _FORKED = None
         if progress is not None:
-            progress(1, 1)
+            progress(total, total)
     else:
         matches = _run(runnable, store, school_ids, True, label, progress)
     for name, fact_id in matches:
