@@ -103,3 +103,21 @@ class TestAtomicWrite:
             atomic.write_atomic(target, b"new" * 1000)
         assert target.read_bytes() == b"old"
         assert [p.name for p in tmp_path.iterdir()] == ["findings.json"]
+
+    def test_a_crash_while_publishing_many_files_replaces_none(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Past SYNC_ALL_FROM files are synced together: a failure while writing them leaves every old
+        file as it was and no temp file behind."""
+        names = [f"notices/{i:03d}.html" for i in range(atomic.SYNC_ALL_FROM + 4)]
+        atomic.publish(tmp_path, {name: b"old" for name in names})
+        real = atomic._temp_file
+
+        def flaky(path: Path, data: bytes, *, sync: bool) -> Path:
+            if path.name == "010.html":
+                raise OSError("disk full")
+            return real(path, data, sync=sync)
+
+        monkeypatch.setattr(atomic, "_temp_file", flaky)
+        with pytest.raises(OSError):
+            atomic.publish(tmp_path, {name: b"new" for name in names})
+        assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()) == names
+        assert {(tmp_path / name).read_bytes() for name in names} == {b"old"}

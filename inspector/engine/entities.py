@@ -235,6 +235,7 @@ class EntityStore:
         self.counties: list[str] = sorted({r.values["county"] for r in self.schools.values()})
         self.townships: list[tuple[str, str]] = sorted({(r.values["county"], r.values["township"]) for r in self.schools.values()})
         self._index: dict[str, dict[str, Record]] = {}
+        self._county_memo: dict[str, dict[str, str]] = {}
         self._school_cache: dict[str, Entity] = {}
 
     # -- schools and what hangs off them ---------------------------------------------------------
@@ -387,7 +388,17 @@ class EntityStore:
             yield from (self.teacher(r) for r in self.teachers_by_school.get(school_id, []))
 
     def county_of(self, kind: str, entity_id: str) -> str:
-        """The county an entity belongs to (the region for the city), cheaply: no entity is built."""
+        """The county an entity belongs to (the region for the city), cheaply: no entity is built.
+
+        Memoised per kind: findings.json tallies every rule's entities by county, so the same
+        class is looked up once per rule on classes (a million look-ups at province scale)."""
+        memo = self._county_memo.setdefault(kind, {})
+        county = memo.get(entity_id)
+        if county is None:
+            county = memo[entity_id] = self._county_of(kind, entity_id)
+        return county
+
+    def _county_of(self, kind: str, entity_id: str) -> str:
         if kind in ("county", "county_metric", "township"):
             return entity_id.split("/", 1)[0]
         if kind == "city":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 from ..audit import AuditResult, tool_versions
@@ -17,17 +18,16 @@ FORMAT = "inspector.findings/1"
 
 def _by_county(result: AuditResult, kind: str, outcome: RuleOutcome) -> dict[str, dict[str, int]]:
     """A rule's entities checked, passed, failed and not evaluated in each county."""
-    counts: dict[str, dict[str, int]] = {}
     if result.store is None:
-        return counts
-    for key, ids in (("passed", outcome.passed), ("failed", outcome.failed), ("not_evaluated", outcome.gaps)):
-        for entity_id in ids:
-            county = counts.setdefault(
-                result.store.county_of(kind, entity_id), {"checked": 0, "passed": 0, "failed": 0, "not_evaluated": 0}
-            )
-            county[key] += 1
-            county["checked"] += 1
-    return dict(sorted(counts.items()))
+        return {}
+    county_of = result.store.county_of
+    tallies = {key: Counter(county_of(kind, entity_id) for entity_id in ids)
+               for key, ids in (("passed", outcome.passed), ("failed", outcome.failed), ("not_evaluated", outcome.gaps))}
+    counties = sorted(set().union(*tallies.values()))
+    return {
+        county: {"checked": sum(t[county] for t in tallies.values()), **{key: t[county] for key, t in tallies.items()}}
+        for county in counties
+    }
 
 
 def _rules(result: AuditResult) -> list[dict[str, Any]]:

@@ -67,12 +67,7 @@ def render_reports(
 def write_reports(out_dir: Path, files: Mapping[str, bytes], progress: Progress | None = None) -> dict[str, Path]:
     """Publish the files atomically, then remove notices this run did not write (schools that no
     longer have findings, or of other counties), so the folder holds exactly this run's notices."""
-    written: dict[str, Path] = {}
-    total = len(files)
-    for done, (name, data) in enumerate(files.items(), start=1):
-        written.update(publish(out_dir, {name: data}))
-        if progress is not None:
-            progress("生成报告", done, total)
+    written = publish(out_dir, files, None if progress is None else lambda done, total: progress("生成报告", done, total))
     notices = out_dir / NOTICES_DIR
     if notices.is_dir():
         keep = {out_dir / name for name in files if name.startswith(NOTICES_DIR + "/")}
