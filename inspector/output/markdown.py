@@ -38,10 +38,15 @@ def environment() -> jinja2.Environment:
     return env
 
 
+CITY = "全市（市级层面）"  # where city-level findings are listed, first
+
+
 def _by_county(document: dict[str, Any]) -> list[dict[str, Any]]:
     counties: dict[str, dict[str, Any]] = {}
     for finding in document["findings"]:
-        county = counties.setdefault(finding["county"], {"name": finding["county"], "own": [], "schools": {}})
+        name = CITY if finding["entity_type"] == "city" else finding["county"]
+        county = counties.setdefault(name, {"name": name, "own": [], "schools": {}, "total": 0})
+        county["total"] += 1
         if finding["school_id"] is None:
             county["own"].append(finding)
             continue
@@ -50,7 +55,7 @@ def _by_county(document: dict[str, Any]) -> list[dict[str, Any]]:
         )
         school["findings"].append(finding)
     result = []
-    for name in sorted(counties):
+    for name in sorted(counties, key=lambda n: (n != CITY, n)):
         county = counties[name]
         county["schools"] = [county["schools"][k] for k in sorted(county["schools"])]
         result.append(county)
