@@ -70,7 +70,9 @@ def test_edition_compares_with_the_city_without_names(case_out: Path) -> None:
     assert len(counts) == 10 and document["summary"]["by_county"]["柳州市"] > 0  # city-level findings rank with no county
     assert comparison["own"] == counts["融水苗族自治县"] == edition["summary"]["total"]
     assert comparison["rank"] == 1 + sum(1 for n in counts.values() if n > counts["融水苗族自治县"])
-    assert sorted(comparison["counts"]) == sorted(counts.values()) and comparison["city_total"] == document["summary"]["total"]
+    assert sorted(comparison["counts"]) == sorted(counts.values()) and comparison["city_total"] == sum(counts.values())
+    assert comparison["city_level"] == document["summary"]["by_county"]["柳州市"]
+    assert comparison["city_mean"] == sum(counts.values()) / 10
     own = [row for row in edition["indicators"] if row["entity_type"] == "county"]
     city = [row for row in edition["indicators"] if row["entity_type"] == "city"]
     assert own and all(row["county"] == "融水苗族自治县" for row in own) and city

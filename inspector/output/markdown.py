@@ -26,7 +26,7 @@ def md(value: object) -> str:
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
-        bytecode_cache=bytecode_cache(),
+        bytecode_cache=bytecode_cache("markdown"),
         autoescape=False,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -38,7 +38,7 @@ def environment() -> jinja2.Environment:
     return env
 
 
-CITY = "全市（市级层面）"  # where city-level findings are listed, first
+CITY = f"{ENTITY_LABELS['city']}（市级层面）"  # where city-level findings are listed, first
 
 
 def _by_county(document: dict[str, Any]) -> list[dict[str, Any]]:

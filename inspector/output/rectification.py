@@ -46,7 +46,7 @@ def csv_rows(findings: Sequence[Mapping[str, Any]]) -> list[list[str]]:
         [
             str(number),
             f["id"],
-            f["county"],
+            ENTITY_LABELS["city"] if f["entity_type"] == "city" else f["county"],  # 全市, as in the reports
             f.get("township") or "",
             f.get("school_id") or "",
             f.get("school_name") or "",

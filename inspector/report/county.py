@@ -23,14 +23,11 @@ def county_names(document: Mapping[str, Any]) -> list[str]:
     """Every county findings.json knows of: from findings, county indicators and data gaps.
 
     City-level findings carry the region as their county (the city government answers for them);
-    the region is not a county and has no edition of its own.
+    they name no county, and the region has no edition of its own.
     """
-    names = set(document["summary"].get("by_county", {}))
-    names.update(f["county"] for f in document["findings"] if f.get("county"))
+    names = {f["county"] for f in document["findings"] if f.get("county") and f.get("entity_type") != "city"}
     names.update(r["county"] for r in document["indicators"] if r.get("entity_type") == "county" and r.get("county"))
-    names.update(g["county"] for g in document["data_gaps"] if g.get("county"))
-    names.discard(document["audit"].get("region"))
-    names.discard("")
+    names.update(g["county"] for g in document["data_gaps"] if g.get("county") and g.get("entity_type") != "city")
     return sorted(names)
 
 
@@ -96,13 +93,16 @@ def _peers(document: Mapping[str, Any], county: str) -> dict[str, dict[str, Any]
 
 def _comparison(document: Mapping[str, Any], county: str) -> dict[str, Any]:
     counts = {name: 0 for name in county_names(document)}
-    counts.update((name, n) for name, n in document["summary"].get("by_county", {}).items() if name in counts)
+    for finding in document["findings"]:
+        if finding.get("entity_type") != "city" and finding.get("county") in counts:
+            counts[finding["county"]] += 1
     own = counts.get(county, 0)
     others = sorted(counts.values(), reverse=True)
     return {
         "counties": len(counts),
-        "city_total": document["summary"]["total"],
-        "city_mean": document["summary"]["total"] / len(counts) if counts else 0,
+        "city_total": sum(others),  # the counties' findings; the city's own are `city_level`
+        "city_mean": sum(others) / len(counts) if counts else 0,
+        "city_level": document["summary"]["total"] - sum(others),
         "median": statistics.median(others) if others else 0,
         "rank": 1 + sum(1 for n in others if n > own),
         "own": own,
@@ -130,7 +130,8 @@ def county_document(document: Mapping[str, Any], county: str) -> dict[str, Any]:
         hint = f"；是否指 {'、'.join(close)}？" if close else ""
         raise UsageError(f"本次督导中没有区县 {county}{hint}（涉及的区县：{'、'.join(known) or '无'}）")
     findings = [
-        {**f, "evidence": _own_evidence(f["evidence"], county)} for f in document["findings"] if f["county"] == county
+        {**f, "evidence": _own_evidence(f["evidence"], county)} for f in document["findings"]
+        if f["county"] == county and f.get("entity_type") != "city"
     ]
     peers = _peers(document, county)
     indicators = []
@@ -148,7 +149,8 @@ def county_document(document: Mapping[str, Any], county: str) -> dict[str, Any]:
         "findings": findings,
         "indicators": indicators,
         "data_gaps": [
-            {**g, "evidence": _own_evidence(g.get("evidence", []), county)} for g in document["data_gaps"] if g["county"] == county
+            {**g, "evidence": _own_evidence(g.get("evidence", []), county)} for g in document["data_gaps"]
+            if g["county"] == county and g.get("entity_type") != "city"
         ],
         "edition": {
             "county": county,

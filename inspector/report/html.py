@@ -29,7 +29,7 @@ __all__ = ["environment", "inline_script", "render_report"]
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
-        bytecode_cache=bytecode_cache(),
+        bytecode_cache=bytecode_cache("html"),
         autoescape=jinja2.select_autoescape(
             enabled_extensions=("html", "html.j2"), disabled_extensions=("css", "js"), default=True, default_for_string=True
         ),
@@ -82,7 +82,7 @@ def render_report(document: Mapping[str, Any], source_sha256: str, env: jinja2.E
             (families.get(family) or family_label(family), n)
             for family, n in sorted(document["summary"]["by_family"].items(), key=lambda kv: (-kv[1], kv[0]))
         ],
-        county_count=len(set(document["summary"]["by_county"]) - {document["audit"].get("region")}),
+        county_count=len({f["county"] for f in findings if f.get("county") and f.get("entity_type") != "city"}),
         has_city=any(row.get("entity_type") == "city" for row in document["indicators"]),
         resolved=[r for r in document.get("resolved") or [] if isinstance(r, Mapping)],
         unverified=[r for r in document.get("unverified") or [] if isinstance(r, Mapping)],

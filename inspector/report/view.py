@@ -6,11 +6,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..rules.vocabulary import ENTITY_LABELS
 from .format import CHANGE_LABELS, RATIO_UNIT, gap_text, value_text
 from .names import slug
 
 SEVERITIES = ("critical", "major", "minor")
-CITY = "全市"  # where city-level findings are listed (their county is the region, or none)
+CITY = ENTITY_LABELS["city"]  # 全市: where city-level findings are listed (their county is the region, or none)
 
 
 def county_of(item: Mapping[str, Any]) -> str:
