@@ -398,6 +398,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # interpreter shutdown from complaining about the closed stdout
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:
+        # a path that is a file, not a folder; no permission; a full disk: the user's to fix
+        if args.debug:
+            raise
+        where = f"{exc.filename}：" if exc.filename else ""
+        print(f"无法读写文件：{where}{exc.strerror or exc}。请检查路径、权限和磁盘空间。", file=sys.stderr)
+        return InspectorError.exit_code
     except Exception:
         if args.debug:
             raise

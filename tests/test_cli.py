@@ -45,6 +45,14 @@ class TestAuditExitCodes:
         code, _, err = _run(capsys, "audit", str(tmp_path / "nowhere"), "--quiet")
         assert code == 2 and "审计文件夹不存在" in err
 
+    def test_an_output_path_through_a_file_is_a_located_error(
+            self, folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A foreseeable file-system mistake gets exit 2 and the path, not 内部错误 and a traceback."""
+        (tmp_path / "a-file").write_text("", encoding="utf-8")
+        code, _out, err = _run(capsys, "audit", str(folder), "--out", str(tmp_path / "a-file" / "out"), "--quiet")
+        assert code == 2 and "无法读写文件" in err and str(tmp_path / "a-file") in err
+        assert "内部错误" not in err and "Traceback" not in err
+
     def test_bad_rules_exit_2_with_located_errors(self, folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """A broken pack stops the audit with file:line:column errors."""
         rules = tmp_path / "rules"

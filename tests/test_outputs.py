@@ -9,6 +9,7 @@ import json
 import os
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from inspector.cli import main
@@ -121,3 +122,34 @@ class TestAtomicWrite:
             atomic.publish(tmp_path, {name: b"new" for name in names})
         assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()) == names
         assert {(tmp_path / name).read_bytes() for name in names} == {b"old"}
+
+    def test_a_folder_in_the_way_stops_publishing_before_anything_is_replaced(self, tmp_path: Path) -> None:
+        names = [f"notices/{i:03d}.html" for i in range(atomic.SYNC_ALL_FROM + 4)]
+        atomic.publish(tmp_path, {name: b"old" for name in names})
+        (tmp_path / names[15]).unlink()
+        (tmp_path / names[15]).mkdir()
+        with pytest.raises(IsADirectoryError, match="同名文件夹已存在"):
+            atomic.publish(tmp_path, {name: b"new" for name in names})
+        assert {(tmp_path / name).read_bytes() for name in names if name != names[15]} == {b"old"}
+        assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+class TestTemplateCache:
+    def test_a_vanished_cache_folder_only_costs_time(self, tmp_path: Path) -> None:
+        """jinja2's own cache raises when its folder is gone (a tmp cleaner, a full disk); ours renders."""
+        from inspector.output.jinja import _BestEffortCache
+
+        gone = str(tmp_path / "gone")
+        plain = jinja2.Environment(loader=jinja2.DictLoader({"t": "{{ x }}"}), bytecode_cache=jinja2.FileSystemBytecodeCache(gone))
+        with pytest.raises(OSError):
+            plain.get_template("t")
+        ours = jinja2.Environment(loader=jinja2.DictLoader({"t": "{{ x }}"}), bytecode_cache=_BestEffortCache(gone))
+        assert ours.get_template("t").render(x=1) == "1"
+
+    def test_html_and_markdown_environments_keep_separate_entries(self) -> None:
+        from inspector.output.jinja import bytecode_cache
+
+        html, markdown = bytecode_cache("html"), bytecode_cache("markdown")
+        if html is None or markdown is None:
+            pytest.skip("no private cache folder on this machine")
+        assert html.pattern != markdown.pattern and jinja2.__version__ in html.pattern

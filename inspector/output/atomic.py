@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -35,8 +36,13 @@ def publish(
     out_dir: Path, files: Mapping[str, bytes], progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Path]:
     """Write each file atomically under `out_dir` (created if missing): every file's data is on
-    disk before any of them replaces its old version. `progress(done, total)` as files are written."""
-    sync_all = len(files) >= SYNC_ALL_FROM and hasattr(os, "sync")
+    disk before any of them replaces its old version, so a failure while writing (disk full, a
+    crash) replaces none. Only a failure of a rename itself, after the checks here, could leave
+    some files new and some old. `progress(done, total)` as files are written."""
+    blocked = [str(out_dir / name) for name in files if (out_dir / name).is_dir()]
+    if blocked:
+        raise IsADirectoryError(f"无法写入，同名文件夹已存在：{'、'.join(blocked)}")
+    sync_all = len(files) >= SYNC_ALL_FROM and sys.platform == "linux"  # sync(2) waits for the writes on Linux only
     temps: dict[str, tuple[Path, Path]] = {}
     try:
         for name, data in files.items():
