@@ -9,6 +9,7 @@ whose ids collide is shown on the raw engine in test_durable_adapter.)
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -106,12 +107,37 @@ class TestCityScale:
 
 class TestParallelEvaluation:
     def test_forked_workers_give_the_same_verdicts(self, case_result: AuditResult) -> None:
-        """Evaluating in 3 processes (each its own engine) equals evaluating in one."""
-        forked = run_audit(CASE, workers=3)
-        for rule_id, outcome in case_result.outcomes.items():
-            other = forked.outcomes[rule_id]
-            assert (other.failed, other.passed, other.gaps) == (outcome.failed, outcome.passed, outcome.gaps), rule_id
-        assert [f.as_dict() for f in forked.findings] == [f.as_dict() for f in case_result.findings]
+        """Evaluating in 3 processes (each its own engine), or as many as the machine offers (the
+        default at this size), equals evaluating in one."""
+        single = run_audit(CASE, workers=1)
+        for forked in (run_audit(CASE, workers=3), case_result):
+            for rule_id, outcome in single.outcomes.items():
+                other = forked.outcomes[rule_id]
+                assert (other.failed, other.passed, other.gaps) == (outcome.failed, outcome.passed, outcome.gaps), rule_id
+            assert [f.as_dict() for f in forked.findings] == [f.as_dict() for f in single.findings]
+
+    def test_a_worker_killed_outright_fails_the_audit_instead_of_hanging(
+            self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A worker that dies without raising (out of memory, a crash in the engine's C code) is an
+        EngineError naming the way to see why, not a wait for ever."""
+        from inspector.engine import evaluate as evaluation
+        from inspector.errors import EngineError
+        from inspector.testing.builder import AuditBuilder
+
+        builder = AuditBuilder()
+        for n in range(4):
+            builder.klass(builder.school(f"S{n}"), "3", 60, f"C{n}")
+        real = evaluation._run
+
+        def dying(*args: Any, **kwargs: Any) -> Any:
+            if args[4].endswith("w1"):  # the label of the second worker
+                os._exit(9)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(evaluation, "_run", dying)
+        with pytest.raises(EngineError, match="工作进程意外退出") as raised:
+            builder.run(tmp_path / "audit", workers=2)
+        assert "--workers 1" in str(raised.value)
 
 
 class TestDeterminism:

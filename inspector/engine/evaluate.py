@@ -11,9 +11,12 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import EngineError
 from ..rules.compiler import CompiledRule, RuleBook
 from .durable_adapter import DurableEvaluator, EngineRule
 from .entities import Entity, EntityStore
@@ -147,13 +150,21 @@ def evaluate(book: RuleBook, store: EntityStore, missing_kinds: Sequence[str] = 
         _FORKED = (runnable, store, [school_ids[i::count] for i in range(count)], label, counter)
         total = len(school_ids) + 1
         try:
-            with context.Pool(count) as pool:
-                pending = pool.map_async(_worker, range(count))
-                while not pending.ready():
-                    pending.wait(0.1)
+            # an executor, not a Pool: a worker killed outright (out of memory, a crash in the
+            # engine's C code) breaks it with an error where a Pool would wait for ever
+            with ProcessPoolExecutor(count, mp_context=context) as pool:
+                futures = [pool.submit(_worker, index) for index in range(count)]
+                pending = set(futures)
+                while pending:
+                    _done, pending = wait(pending, timeout=0.1)
                     if progress is not None:
                         progress(min(counter.value, total), total)
-                matches = [m for part in pending.get() for m in part]
+                matches = [m for future in futures for m in future.result()]
+        except BrokenProcessPool as exc:
+            raise EngineError(
+                "规则评估的工作进程意外退出（可能是内存不足或引擎崩溃）",
+                detail="可加 --workers 1 在单个进程中重新运行，以查看原因。",
+            ) from exc
         finally:
             _FORKED = None
         if progress is not None:
