@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import csv
 import hashlib
 import json
 import os
@@ -54,6 +55,22 @@ class TestStructure:
         assert [r["data-county"] for r in page.rect_rows] == [county_of(f) for f in document["findings"]]
         assert "全市" in {r["data-county"] for r in page.rect_rows} - {f["county"] for f in document["findings"]}
         assert [r["data-severity"] for r in page.rect_rows] == [f["severity"] for f in document["findings"]]
+
+    def test_city_level_findings_come_first_under_quan_shi_in_every_list(self, case_out: Path, document: dict[str, Any]) -> None:
+        """The region (柳州市) is where the city's own findings sit in findings.json; every list a reader
+        opens shows them first, under 全市, and never ranks the region among the counties."""
+        city = [f for f in document["findings"] if f["entity_type"] == "city"]
+        assert city and {f["county"] for f in city} == {"柳州市"}
+        markdown = (case_out / "report.md").read_text(encoding="utf-8")
+        table = markdown[markdown.index("| 区县 | 问题数 |"):markdown.index("## 规则执行情况")]
+        assert table.splitlines()[2] == f"| 全市（市级层面） | {len(city)} |" and "柳州市" not in table
+        assert f"## 全市（市级层面）\n\n- **[" in markdown
+        with (case_out / "rectification.csv").open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        assert sorted(r["问题编号"] for r in rows if r["区县"] == "全市") == sorted(f["id"] for f in city)
+        assert not any(r["区县"] == "柳州市" for r in rows)
+        overview = "".join(_section(case_out, "overview").text.split())
+        assert "10涉及区县" in overview and overview.index("全市") < overview.index("三江侗族自治县")
 
     def test_every_school_with_findings_has_a_section_and_a_notice(self, page: Page, document: dict[str, Any], case_out: Path) -> None:
         schools = {f["school_id"] for f in document["findings"] if f["school_id"]}

@@ -354,11 +354,11 @@ class TestPackKinds:
         assert {(r["区县"], int(r["年份"])) for r in counties} == {(c.name, y) for c in ds.counties for y in (2024, 2025)}
         assert [int(r["year"]) for r in city] == [2025, 2024]
         assert all(r["学前三年毛入园率"].endswith("%") for r in counties if r["学前三年毛入园率"])
-        for row, stats in zip(counties, ds.county_stats):
+        for row, stats in zip(counties, ds.county_stats, strict=True):
             assert _fraction(row["学前三年毛入园率"]) == stats.values["preschool_gross_enrolment"]
             assert to_bool(row["通过学前教育普及普惠督导评估"]) == stats.values["preschool_assessment_passed"]
             assert _fraction(row["地区生产总值"]) == stats.values["gdp"]
-        for row, stats in zip(city, ds.city_stats):
+        for row, stats in zip(city, ds.city_stats, strict=True):
             assert _fraction(row["fiscal_edu_funds"]) / _fraction(row["gdp"]) == (
                 Fraction(stats.values["fiscal_edu_funds"], stats.values["gdp"]))
             assert _fraction(row["compulsory_retention"]) == stats.values["compulsory_retention"]
