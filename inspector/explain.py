@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,16 @@ ROLES = {
     "input": "指标输入",
     "contributing": "参与计算的学校",
 }
+
+
+def _number(value: object) -> object:
+    """A computed float for reading (9792.906574 as 9792.91); findings.json keeps every digit."""
+    if not isinstance(value, float) or not math.isfinite(value):
+        return value
+    if value.is_integer():
+        return int(value)
+    text = f"{value:.2f}" if abs(value) >= 1 else f"{value:.4g}"
+    return text.rstrip("0").rstrip(".") if "." in text and "e" not in text else text
 
 
 def load_document(out_dir: Path) -> dict[str, Any]:
@@ -77,7 +88,7 @@ def render_text(finding: dict[str, Any], audit: dict[str, Any]) -> str:
         role = ROLES.get(item["role"], item["role"])
         text = f"  {item['file']}:{item['row']}  [{role}]"
         if item.get("values"):
-            text += "  " + "，".join(f"{k}={v}" for k, v in item["values"].items())
+            text += "  " + "，".join(f"{k}={_number(v)}" for k, v in item["values"].items())
         lines.append(text)
     rect = finding["rectification"]
     lines += ["", "整改", f"  要求：{rect['action']}", f"  责任主体：{rect['responsible']}", f"  期限：{rect['deadline']}"]

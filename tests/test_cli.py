@@ -110,6 +110,14 @@ class TestExplain:
         assert code == 2 and "没有 findings.json" in err
 
 
+def test_explain_shows_computed_numbers_for_reading() -> None:
+    """Per-pupil values computed in floats read as people write them; findings.json keeps every digit."""
+    from inspector.explain import _number
+
+    cases = {9792.906574: "9792.91", 1156.0: 1156, 2000000.5: "2000000.5", 0.45841234: "0.4584", 7: 7, "柳州": "柳州"}
+    assert {value: _number(value) for value in cases} == cases
+
+
 class TestRules:
     def test_list_show_lint(self, capsys: pytest.CaptureFixture[str]) -> None:
         code, text, _ = _run(capsys, "rules", "list", "--packs", "core")
