@@ -157,7 +157,7 @@ def evaluate(book: RuleBook, store: EntityStore, missing_kinds: Sequence[str] = 
                 pending = set(futures)
                 while pending:
                     _done, pending = wait(pending, timeout=0.1)
-                    if progress is not None:
+                    if progress is not None and counter.value:  # as the serial path: the first frame shows 1
                         progress(min(counter.value, total), total)
                 matches = [m for future in futures for m in future.result()]
         except BrokenProcessPool as exc:
