@@ -19,7 +19,8 @@ import yaml
 
 from inspector.audit import AuditResult, run_audit
 from inspector.rules.packs import DEFAULT_RULES_DIR, load_packs
-from inspector.testing.snapshot import SNAPSHOT_FILE, disagreements, verdict_sets
+from inspector.testing.snapshot import disagreements, verdict_sets
+from inspector.testing.snapshot import load as load_snapshot
 
 CASES_DIR = Path(__file__).resolve().parents[1] / "cases"
 CASES = {"liuzhou-2022": 2022, "liuzhou-2025": 2025}
@@ -48,8 +49,13 @@ SCALED = {"demo_kg_min": (25, 38), "professors_min": (30, 50)}
 
 
 def _yaml(path: Path) -> Any:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the snapshots are large: libyaml when present
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 (a safe loader)
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def snapshots() -> dict[str, dict[str, Any]]:
+    """Each case's expected-all.yaml, read once (about a second each with the pure-Python loader)."""
+    return {case: load_snapshot(CASES_DIR / case) for case in CASES}
 
 
 @pytest.fixture(scope="module")
@@ -138,9 +144,10 @@ class TestPlantedVerdicts:
 
 class TestSnapshot:
     @pytest.mark.parametrize("case", list(CASES))
-    def test_exact_sets_equal_expected_all(self, results: dict[str, AuditResult], case: str) -> None:
+    def test_exact_sets_equal_expected_all(
+            self, results: dict[str, AuditResult], snapshots: dict[str, dict[str, Any]], case: str) -> None:
         """Checkov style: per rule the engine's fail, pass and not-evaluated ids are exactly expected-all.yaml's."""
-        snapshot = _yaml(CASES_DIR / case / SNAPSHOT_FILE)
+        snapshot = snapshots[case]
         assert snapshot["as_of"] == results[case].config.as_of and snapshot["packs"] == PACKS
         assert list(snapshot["rules"]) == list(results[case].outcomes)
         for rule_id, outcome in results[case].outcomes.items():
@@ -153,10 +160,10 @@ class TestSnapshot:
             assert outcome.gaps == {str(i) for i in want["not_evaluated"]}, rule_id
 
     @pytest.mark.parametrize("case", list(CASES))
-    def test_core_rules_agree_with_the_independent_oracle(self, case: str) -> None:
+    def test_core_rules_agree_with_the_independent_oracle(self, snapshots: dict[str, dict[str, Any]], case: str) -> None:
         """expected-all.yaml's core fail and not-evaluated sets are the oracle's (expected.yaml)."""
         oracle = _yaml(CASES_DIR / case / "expected.yaml")["rules"]
-        snapshot = _yaml(CASES_DIR / case / SNAPSHOT_FILE)["rules"]
+        snapshot = snapshots[case]["rules"]
         for rule_id, entry in oracle.items():
             assert sorted(map(str, snapshot[rule_id]["fail"])) == sorted(map(str, entry.get("fail", []))), rule_id
             assert sorted(map(str, snapshot[rule_id]["not_evaluated"])) == sorted(
