@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from ..records.loader import RowRef
 from ..records.values import text_key
@@ -79,15 +79,14 @@ def _amount(entity: Entity, field: str | None) -> float | None:
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _share(indicator: CompiledIndicator, store: EntityStore) -> None:
-    spec = indicator.spec.share
-    assert spec is not None
+def _members(
+    indicator: CompiledIndicator, store: EntityStore, of: str, field: str | None, missing: dict[str, list[str]],
+) -> Iterator[tuple[str, Entity, float]]:
+    """(area, entity, amount) for each entity of kind `of` that passes the indicator's filter; the
+    amount is 1, or the entity's value of `field`. An entity whose filter or amount cannot be
+    decided is listed in `missing` under its area instead."""
     level = indicator.spec.entity
-    totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    rows: dict[str, list[RowRef]] = defaultdict(list)
-    numerator_rows: dict[str, list[RowRef]] = defaultdict(list)
-    missing: dict[str, list[str]] = defaultdict(list)
-    for entity in store.iter_kind(spec.of):
+    for entity in store.iter_kind(of):
         group = group_of(level, entity, store)
         if group is None:
             continue
@@ -97,15 +96,27 @@ def _share(indicator: CompiledIndicator, store: EntityStore) -> None:
             continue
         if not member:
             continue
-        amount = _amount(entity, spec.weight)
-        ref = _own_row(entity)
+        amount = _amount(entity, field)
         if amount is None:
-            missing[group].append(f"{entity.id} 缺少{indicator.weight.label if indicator.weight else spec.weight}")
+            missing[group].append(f"{entity.id} 缺少{indicator.weight.label if indicator.weight else field}")
             continue
+        yield group, entity, amount
+
+
+def _share(indicator: CompiledIndicator, store: EntityStore) -> None:
+    spec = indicator.spec.share
+    assert spec is not None
+    level = indicator.spec.entity
+    totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    rows: dict[str, list[RowRef]] = defaultdict(list)
+    numerator_rows: dict[str, list[RowRef]] = defaultdict(list)
+    missing: dict[str, list[str]] = defaultdict(list)
+    for group, entity, amount in _members(indicator, store, spec.of, spec.weight, missing):
         counted = _decides(indicator.numerator, entity)
         if counted is None:
             missing[group].append(_unknown(entity, indicator.numerator))
             continue
+        ref = _own_row(entity)
         totals[group][1] += amount
         if ref is not None:
             rows[group].append(ref)
@@ -135,20 +146,7 @@ def _count(indicator: CompiledIndicator, store: EntityStore) -> None:
     totals: dict[str, float] = defaultdict(float)
     rows: dict[str, list[RowRef]] = defaultdict(list)
     missing: dict[str, list[str]] = defaultdict(list)
-    for entity in store.iter_kind(spec.of):
-        group = group_of(level, entity, store)
-        if group is None:
-            continue
-        member = _decides(indicator.where, entity)
-        if member is None:
-            missing[group].append(_unknown(entity, indicator.where))
-            continue
-        if not member:
-            continue
-        amount = _amount(entity, spec.sum)
-        if amount is None:
-            missing[group].append(f"{entity.id} 缺少{indicator.weight.label if indicator.weight else spec.sum}")
-            continue
+    for group, entity, amount in _members(indicator, store, spec.of, spec.sum, missing):
         totals[group] += amount
         ref = _own_row(entity)
         if ref is not None:
