@@ -269,10 +269,9 @@ def ledger_update(db: Path, finding: str, *, to: str, by: str, note: str, today:
         lifecycle = ledger.lifecycle
         lines = []
         for event in events:
-            title = "新建" if event.transition == "open" else lifecycle.by_id(event.transition).spec.title
             lines.append(
                 f"第 {event.seq} 号事件：{event.finding_id} {lifecycle.title(event.from_state)} → {lifecycle.title(event.to_state)}"
-                f"（{title}，{event.actor}，{event.day}）：{event.note}"
+                f"（{lifecycle.transition_title(event.transition)}，{event.actor}，{event.day}）：{event.note}"
             )
         return "\n".join(lines)
 
@@ -298,10 +297,9 @@ def ledger_show(db: Path, finding: str, *, fmt: str = "text", lifecycle_path: Pa
             "  事件：",
         ]
         for event in events:
-            title = "新建" if event.transition == "open" else lifecycle.by_id(event.transition).spec.title
             lines.append(
                 f"    #{event.seq} {event.day} {event.actor}：{lifecycle.title(event.from_state)} → {lifecycle.title(event.to_state)}"
-                f"（{title}）{event.note}"
+                f"（{lifecycle.transition_title(event.transition)}）{event.note}"
             )
         return "\n".join(lines)
 

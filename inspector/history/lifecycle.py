@@ -213,6 +213,10 @@ class Lifecycle:
     def by_id(self, transition_id: str) -> Transition:
         return next(t for t in self.transitions if t.id == transition_id)
 
+    def transition_title(self, transition_id: str) -> str:
+        """A recorded event's transition in words: "open" is the item's creation, not a transition."""
+        return "新建" if transition_id == "open" else self.by_id(transition_id).spec.title
+
     def engine(self) -> LifecycleEngine:
         return LifecycleEngine(self)
 
