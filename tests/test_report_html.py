@@ -64,7 +64,7 @@ class TestStructure:
         markdown = (case_out / "report.md").read_text(encoding="utf-8")
         table = markdown[markdown.index("| 区县 | 问题数 |"):markdown.index("## 规则执行情况")]
         assert table.splitlines()[2] == f"| 全市（市级层面） | {len(city)} |" and "柳州市" not in table
-        assert f"## 全市（市级层面）\n\n- **[" in markdown
+        assert "## 全市（市级层面）\n\n- **[" in markdown
         with (case_out / "rectification.csv").open(encoding="utf-8-sig", newline="") as handle:
             rows = list(csv.DictReader(handle))
         assert sorted(r["问题编号"] for r in rows if r["区县"] == "全市") == sorted(f["id"] for f in city)
