@@ -120,28 +120,27 @@ def _reinspect(history: History, capsys: pytest.CaptureFixture[str], day: str, c
     history.outputs.append(out)
 
 
-@when(parsers.parse("有人绕过 inspector 直接改写第 {seq:d} 号事件的说明"))
-def _edit_event(history: History, seq: int) -> None:
+def _tamper(history: History, copy_name: str, statement: str, trigger: str) -> None:
+    """Run `statement` on a copy of the intact store as someone with the file would: the append-only
+    trigger refuses it first, so they drop the trigger and run it again."""
     assert history.intact is not None
-    history.checked = history.root / f"edited-{seq}.sqlite"
+    history.checked = history.root / copy_name
     shutil.copy(history.intact, history.checked)
     conn = sqlite3.connect(history.checked)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        conn.execute("UPDATE events SET note = '已整改' WHERE seq = ?", (seq,))
-    conn.executescript(f"DROP TRIGGER events_append_only_update; UPDATE events SET note = '已整改' WHERE seq = {seq};")
+        conn.execute(statement)
+    conn.executescript(f"DROP TRIGGER {trigger}; {statement};")
     conn.close()
+
+
+@when(parsers.parse("有人绕过 inspector 直接改写第 {seq:d} 号事件的说明"))
+def _edit_event(history: History, seq: int) -> None:
+    _tamper(history, f"edited-{seq}.sqlite", f"UPDATE events SET note = '已整改' WHERE seq = {seq}", "events_append_only_update")
 
 
 @when(parsers.parse("有人绕过 inspector 直接删除第 {seq:d} 号事件"))
 def _delete_event(history: History, seq: int) -> None:
-    assert history.intact is not None
-    history.checked = history.root / f"deleted-{seq}.sqlite"
-    shutil.copy(history.intact, history.checked)
-    conn = sqlite3.connect(history.checked)
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        conn.execute("DELETE FROM events WHERE seq = ?", (seq,))
-    conn.executescript(f"DROP TRIGGER events_append_only_delete; DELETE FROM events WHERE seq = {seq};")
-    conn.close()
+    _tamper(history, f"deleted-{seq}.sqlite", f"DELETE FROM events WHERE seq = {seq}", "events_append_only_delete")
 
 
 # -- Then ----------------------------------------------------------------------------------------
