@@ -39,6 +39,19 @@ def _drain(master: int, process: subprocess.Popen[bytes] | None = None, timeout:
     return b"".join(chunks).decode("utf-8", errors="replace")
 
 
+def _drawn(calls: list[tuple[str, int, int]], *, enabled: bool = True, delay: float = 0.0) -> str:
+    """What a progress printer on a pseudo-terminal draws for these (stage, done, total) calls."""
+    master, slave = os.openpty()
+    try:
+        with os.fdopen(slave, "w", encoding="utf-8") as stream:
+            with progress_printer(enabled=enabled, stream=stream, delay=delay) as report:
+                for call in calls:
+                    report(*call)
+        return _drain(master)
+    finally:
+        os.close(master)
+
+
 class TestRenderLine:
     def test_bar_count_and_time(self) -> None:
         """A counted stage shows an ASCII bar, done/total and the elapsed seconds."""
@@ -52,32 +65,14 @@ class TestRenderLine:
 class TestProgressPrinter:
     def test_draws_stages_and_counts_on_a_terminal(self) -> None:
         """On a pseudo-terminal every stage is drawn on one line and the line is cleared at the end."""
-        master, slave = os.openpty()
-        try:
-            with os.fdopen(slave, "w", encoding="utf-8") as stream:
-                with progress_printer(stream=stream, delay=0) as report:
-                    report("读取数据", 0, 1)
-                    report("规则评估", 5, 10)
-                    report("规则评估", 10, 10)
-                    report("生成报告", 3, 3)
-            output = _drain(master)
-        finally:
-            os.close(master)
+        output = _drawn([("读取数据", 0, 1), ("规则评估", 5, 10), ("规则评估", 10, 10), ("生成报告", 3, 3)])
         assert "读取数据" in output and "规则评估 [" in output and "10/10" in output and "生成报告" in output
         assert output.endswith("\r\x1b[K")
         assert "\n" not in output.replace("\r\n", "")
 
     def test_a_new_stage_is_drawn_even_within_the_throttle(self) -> None:
-        master, slave = os.openpty()
-        try:
-            with os.fdopen(slave, "w", encoding="utf-8") as stream:
-                with progress_printer(stream=stream, delay=0) as report:
-                    report("规则评估", 1, 100)
-                    report("规则评估", 2, 100)  # throttled: same stage within 0.1 s
-                    report("生成问题清单", 0, 1)  # drawn at once
-            output = _drain(master)
-        finally:
-            os.close(master)
+        # the second call is throttled (same stage within 0.1 s); a new stage is drawn at once
+        output = _drawn([("规则评估", 1, 100), ("规则评估", 2, 100), ("生成问题清单", 0, 1)])
         assert "2/100" not in output and "生成问题清单" in output
 
     def test_silent_when_not_a_terminal(self) -> None:
@@ -89,15 +84,7 @@ class TestProgressPrinter:
     @pytest.mark.parametrize(("enabled", "delay"), [(False, 0.0), (True, 60.0)])
     def test_silent_with_quiet_or_before_the_delay(self, enabled: bool, delay: float) -> None:
         """`--quiet` draws nothing; neither does an audit shorter than the delay."""
-        master, slave = os.openpty()
-        try:
-            with os.fdopen(slave, "w", encoding="utf-8") as stream:
-                with progress_printer(enabled=enabled, stream=stream, delay=delay) as report:
-                    report("规则评估", 5, 10)
-            output = _drain(master)
-        finally:
-            os.close(master)
-        assert output == ""
+        assert _drawn([("规则评估", 5, 10)], enabled=enabled, delay=delay) == ""
 
 
 def _audit_on_terminal(tmp_path: Path, *extra: str) -> tuple[str, str]:
