@@ -8,11 +8,12 @@ from typing import Any
 
 import jinja2
 
+from ..resources import TEMPLATES_DIR
 from ..rules.spec import SEVERITY_LABELS
 from ..rules.vocabulary import ENTITY_LABELS
 from .jinja import bytecode_cache
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "reports" / "templates"
+TEMPLATES = TEMPLATES_DIR
 
 
 def md(value: object) -> str:

@@ -12,6 +12,7 @@ import jinja2
 from markupsafe import Markup
 
 from ..output.jinja import bytecode_cache
+from ..resources import TEMPLATES_DIR
 from . import charts
 from .format import (
     AREA_LABELS, CONFIDENCE_LABELS, SEVERITY_LABELS, VERDICT_LABELS, change_text, date_cn, evidence_groups,
@@ -21,7 +22,7 @@ from .names import slug
 from .rectification import list_rows, school_label
 from .view import SEVERITIES, counties, indicator_groups, reinspection, rule_cards, schools_of, trend_groups
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "reports" / "templates"
+TEMPLATES = TEMPLATES_DIR
 
 __all__ = ["environment", "inline_script", "render_report"]
 

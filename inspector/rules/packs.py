@@ -10,12 +10,13 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem, RulePackError
+from ..resources import RULES_DIR
 from ..validation_messages import message_for
 from ..yamlsrc import Loc, YamlDoc, YamlSyntax, load_yaml
 from .spec import IndicatorSpec, PackFile, PackSpec, RuleSpec
 
 PACK_FILE = "pack.yaml"
-DEFAULT_RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
+DEFAULT_RULES_DIR = RULES_DIR
 
 
 @dataclass(frozen=True)
