@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import gc
 import platform
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .engine.entities import EntityStore
-from .engine.evaluate import RuleOutcome, evaluate
-from .engine.indicators import compute_indicators
+from .engine.evaluate import RuleOutcome
+from .engine.indicators import compute_peers
+from .engine.tables import EntityTables
 from .errors import DataError, Problem
 from .findings import DataGap, Finding, FindingBuilder, IndicatorResult
+from .partitions import BookSpec, merge, resolve_workers, run_partitions
 from .records.config import AUDIT_FILE, AuditConfig, load_config_doc
 from .records.loader import Dataset, load_dataset
 from .records.readers import sha256_file
@@ -39,7 +38,10 @@ class AuditResult:
     gaps: list[DataGap]
     indicators: list[IndicatorResult]
     waivers: WaiverReport | None = None  # from the folder's waivers.yaml, when it has one
-    store: EntityStore | None = None  # the entities evaluated (re-inspection reads passing ones)
+    tables: EntityTables | None = None  # the entities evaluated, when kept (re-inspection reads passing ones)
+    builder: FindingBuilder | None = None
+    # every evidence row of every finding (finding id, packed row, role), for evidence.csv
+    evidence: list[tuple[str, int, str]] = field(default_factory=list)
     # added by re-inspection (inspector.history.diff): {"findings": {id: {field: value}}, "sections": {name: value}}
     annotations: Mapping[str, Any] | None = None
 
@@ -69,19 +71,10 @@ def unusable_kinds(dataset: Dataset) -> tuple[str, ...]:
     return tuple(dataset.missing_kinds) + emptied
 
 
-@contextmanager
-def _loading() -> Iterator[None]:
-    """No cyclic garbage collection while millions of acyclic records are built (it would rescan
-    them again and again: a province-scale load ran 40% slower), and none of them rescanned
-    later either (frozen), while the engine's short-lived cycles are still collected."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
+def extra_fields(dataset: Dataset) -> dict[str, dict[str, tuple[bool, int]]]:
+    """The extra columns of each record kind as the rule vocabulary takes them: (numeric, places)."""
+    return {kind: {header: (extra.numeric, extra.places) for header, extra in columns.items()}
+            for kind, columns in dataset.extra_columns.items()}
 
 
 def run_audit(
@@ -92,23 +85,17 @@ def run_audit(
     rules_dir: Path = DEFAULT_RULES_DIR,
     progress: Stage | None = None,
     workers: int | None = None,
+    keep_tables: bool = False,
 ) -> AuditResult:
-    """Audit one folder. Raises `DataError` (bad input), `RulePackError` (bad rules) or `EngineError`."""
-    try:
-        return _audit(folder, packs, keep_going, rules_dir, progress, workers)
-    finally:
-        gc.unfreeze()
+    """Audit one folder. Raises `DataError` (bad input), `RulePackError` (bad rules) or `EngineError`.
 
-
-def _audit(
-    folder: Path, packs: Sequence[str] | None, keep_going: bool, rules_dir: Path, progress: Stage | None,
-    workers: int | None,
-) -> AuditResult:
+    The counties are evaluated in partitions (`workers` processes; by default one per core for a
+    large audit); `keep_tables` evaluates them in one and keeps the entity tables, for a
+    re-inspection that reads the values of entities that now pass."""
     stage = progress or (lambda _name, _done, _total: None)
     stage("读取数据", 0, 1)
     config, doc = load_config_doc(folder)
-    with _loading():
-        dataset = load_dataset(folder, config, sha256_file(folder / AUDIT_FILE))
+    dataset = load_dataset(folder, config, sha256_file(folder / AUDIT_FILE))
     fatal = [p for p in dataset.problems if p.code in FATAL]
     if fatal or (dataset.problems and not keep_going):
         raise DataError(dataset.problems)
@@ -117,20 +104,22 @@ def _audit(
     params, bad = effective_params(loaded, config.params, config.milestone)
     if bad:
         raise DataError(doc.problem(("params", name), "param", reason) for name, reason in bad)
-    with _loading():
-        store = EntityStore(dataset)
     book = compile_rulebook(
-        loaded, as_of=config.as_of, params=params, target_year=config.milestone, extra_columns=store.numeric
+        loaded, as_of=config.as_of, params=params, target_year=config.milestone, extra_columns=extra_fields(dataset)
     )
     waivers = load_waivers(folder, (rule.id for rule in book.rules))
     stage("计算指标", 0, 1)
-    compute_indicators(book.indicators, store)
-    outcomes = evaluate(
-        book, store, unusable_kinds(dataset), label=book.fingerprint[:12], workers=workers,
-        progress=lambda done, total: stage("规则评估", done, total),
-    )
+    missing = unusable_kinds(dataset)
+    label = book.fingerprint[:12]
+    whole = EntityTables(dataset, book.vocabulary, region=config.region, audit_year=config.as_of.year)
+    peers = compute_peers(book.indicators, whole)
+    rows = sum(table.height for table in dataset.tables.values())
+    count = 1 if keep_tables else resolve_workers(workers, rows)
+    spec = BookSpec.of(book, rules_dir, config, extra_fields(dataset)) if count > 1 else None
+    results = run_partitions(book, spec, dataset, missing, workers=count, peers=peers, label=label, keep=keep_tables,
+                             progress=lambda done, total: stage("规则评估", done, total))
     stage("生成问题清单", 0, 1)
-    builder = FindingBuilder(book, store)
-    findings, gaps = builder.build(outcomes)
-    report = apply_waivers(waivers, findings, config.as_of) if waivers is not None else None
-    return AuditResult(config, dataset, book, outcomes, findings, gaps, builder.indicators(outcomes), report, store)
+    merged = merge(book, dataset, missing, results, whole, label=label)
+    report = apply_waivers(waivers, merged.findings, config.as_of) if waivers is not None else None
+    return AuditResult(config, dataset, book, merged.outcomes, merged.findings, merged.gaps, merged.indicators, report,
+                       merged.tables, merged.builder, merged.evidence)

@@ -28,7 +28,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 from .errors import DataError, Problem
 from .findings import Finding
 from .records.readers import sha256_file
-from .records.values import parse_date
+from .records.values import date_field
 from .validation_messages import message_for
 from .yamlsrc import YamlDoc, YamlSyntax, load_yaml
 
@@ -56,7 +56,7 @@ class Waiver(BaseModel):
     reason: Text
     authority: Text
     document_no: Annotated[str | None, BeforeValidator(_text)] = None
-    expires: Annotated[dt.date, BeforeValidator(parse_date)]
+    expires: Annotated[dt.date, BeforeValidator(date_field)]
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -1,14 +1,17 @@
 """Differential test: the Rete engine and the plain evaluator give the same verdicts.
 
 Random conditions in the rule language (hypothesis builds them from its grammar) are compiled
-once; random facts (values missing at random) are evaluated both by durable_rules, through the
-adapter and the normal form, and by `reference.verdict` on the typed tree. Any difference is a
-bug in the normal form, in the translation, or in our reading of the engine.
+once; random facts (values missing at random, numbers exact) are evaluated both by durable_rules,
+through the normal form, the fact builder (integers at each field's precision and the two
+integers of every `Operands` atom) and the adapter, and by `reference.verdict` on the typed tree
+in exact arithmetic. Any difference is a bug in the normal form, the lowering, the fact builder,
+or in our reading of the engine.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from fractions import Fraction
 from types import MappingProxyType
 
 from hypothesis import HealthCheck, given, settings
@@ -16,28 +19,29 @@ from hypothesis import strategies as st
 
 from inspector.engine.durable_adapter import DurableEvaluator
 from inspector.engine.evaluate import engine_rules
+from inspector.engine.facts import Projection, engine_fact
 from inspector.rules import syntax
-from inspector.rules.normal import verdict_formulas
+from inspector.rules.normal import Lowering, verdict_formulas
 from inspector.rules.reference import verdict
 from inspector.rules.typed import Context, check
 from inspector.rules.vocabulary import EntityVocabulary, FieldInfo
 
 KINDS = {"kindergarten": "幼儿园", "primary": "小学", "vocational": "中等职业学校"}
 FIELDS = {
-    "a": FieldInfo("a", "a", "number", False, "record"),
+    "a": FieldInfo("a", "a", "number", False, "record", scale=10, decimals=1),
     "b": FieldInfo("b", "b", "number", False, "record"),
     "n": FieldInfo("n", "n", "number", True, "record"),
     "s": FieldInfo("s", "s", "text", False, "record"),
     "t": FieldInfo("t", "t", "enum", True, "record", enum=KINDS),
     "flag": FieldInfo("flag", "flag", "bool", False, "record"),
     "day": FieldInfo("day", "day", "date", False, "record"),
-    "x.y": FieldInfo("x.y", "x.y", "number", False, "record"),
+    "x.y": FieldInfo("x.y", "x.y", "number", False, "record", scale=100, decimals=2),
 }
 VOCABULARY = EntityVocabulary("class", "班级", None, MappingProxyType(FIELDS), MappingProxyType({}))
 PARAMS = {"limit": 3, "table": {"p": 1, "q": 4}, "names": ["p", "r"]}
 AS_OF = dt.date(2025, 12, 1)
 
-numbers = st.sampled_from(["0", "1", "2", "3", "4", "2.5", "-1", "params.limit"])
+numbers = st.sampled_from(["0", "1", "2", "3", "4", "2.5", "2.55", "0.333", "-1", "params.limit"])
 number_fields = st.sampled_from(["a", "b", "n", "x.y"])
 ops = st.sampled_from(["==", "!=", "<", "<=", ">", ">="])
 LISTS = ['["p", "q"]', "params.names", "[]"]
@@ -81,14 +85,14 @@ conditions = st.recursive(
 scopes = st.one_of(st.none(), st.sampled_from(['t != "vocational"', "n > 1", "exists(a) and n <= 3", 't in ["primary", "kindergarten"]']))
 
 values = {
-    "a": st.sampled_from([0, 1, 2, 3, 4, 2.5, -1]),
+    "a": st.sampled_from([0, 1, 2, 3, 4, Fraction(5, 2), Fraction(-3, 10), -1]),
     "b": st.sampled_from([0, 1, 2, 3]),
     "n": st.sampled_from([0, 1, 2, 3, 4]),
     "s": st.sampled_from(["p", "q", "r"]),
     "t": st.sampled_from(list(KINDS)),
     "flag": st.booleans(),
     "day": st.sampled_from([20250531, 20250601, 20251130, 20251201, 20251202]),
-    "x.y": st.sampled_from([0, 1, 3]),
+    "x.y": st.sampled_from([0, 1, 3, Fraction(255, 100), Fraction(1, 100)]),
 }
 
 
@@ -113,17 +117,32 @@ def test_engine_agrees_with_reference(condition: str, scope: str | None, batch: 
     """For every fact: fail, pass, not evaluated or out of scope, the same on both evaluators."""
     cond = _compile(condition, True)
     scope_cond = _compile(scope, False)
-    formulas = verdict_formulas(scope_cond, cond)  # type: ignore[arg-type]
+    lowering = Lowering("@r#")
+    formulas = verdict_formulas(scope_cond, cond, lowering)  # type: ignore[arg-type]
 
     class _Rule:  # the part of CompiledRule that engine_rules reads
         id = "r"
         verdicts = formulas
         spec = type("Spec", (), {"applies_to": "class"})()
 
+    projection = Projection(tuple(FIELDS.values()), ())
+    rows = [[_raw(FIELDS[path], fact.get(path)) for path in projection.paths] for fact in batch]
+    facts_ = [engine_fact(projection, row, fact, tuple(lowering.atoms.values())) for row, fact in zip(rows, batch)]
     with DurableEvaluator(engine_rules([_Rule()])) as evaluator:  # type: ignore[list-item]
-        matches = evaluator.evaluate("p", [("class", str(i), fact) for i, fact in enumerate(batch)])
+        matches = evaluator.evaluate("p", [("r0", str(i), fact) for i, fact in enumerate(facts_)])
     engine = {fact_id.split(":", 1)[1]: name.split("|")[1] for name, fact_id in matches}
     for i, fact in enumerate(batch):
         expected = verdict(scope_cond, cond, fact)  # type: ignore[arg-type]
         assert engine.get(str(i)) == expected, (condition, scope, fact)
     assert len(engine) == len(matches)  # one verdict per fact, never two
+
+
+def _raw(info: FieldInfo, value: object) -> object:
+    """A value as a table holds it: a number in units of its precision, a date as a date."""
+    if value is None:
+        return None
+    if info.type == "number":
+        return int(Fraction(value) * info.scale)  # type: ignore[arg-type]
+    if info.type == "date":
+        return dt.date(value // 10000, value // 100 % 100, value % 100)  # type: ignore[operator]
+    return value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from fractions import Fraction
 from types import MappingProxyType
 
 import pytest
@@ -17,9 +18,9 @@ from inspector.rules.normal import (
     TRUE,
     All,
     AnyOf,
-    Arith,
     Formula,
     Has,
+    Lowering,
     NormalFormError,
     Ref,
     Truth,
@@ -48,12 +49,13 @@ from inspector.rules.typed import (
     check,
     fold,
 )
+from inspector.numbers import operands
 from inspector.rules.vocabulary import EntityVocabulary, FieldInfo, build_vocabulary
 
 AS_OF = dt.date(2025, 12, 1)
 KINDS = {"kindergarten": "幼儿园", "primary": "小学", "vocational": "中等职业学校"}
 FIELDS = {
-    "a": FieldInfo("a", "甲", "number", False, "record"),
+    "a": FieldInfo("a", "甲", "number", False, "record", scale=10, decimals=1),
     "b": FieldInfo("b", "乙", "number", False, "record"),
     "n": FieldInfo("n", "丙", "number", True, "record"),
     "s": FieldInfo("s", "丁", "text", False, "record"),
@@ -455,14 +457,14 @@ class TestNames:
 
 class TestNormalize:
     def test_de_morgan_with_complemented_operators(self) -> None:
-        """`not (a < 1 or s == "x")` is `a >= 1` and `s != "x"`."""
+        """`not (a < 1 or s == "x")` is `a >= 1` and `s != "x"` (`a` is held in tenths: 1 is 10)."""
         cond = hand('not (a < 1 or s == "x")')
-        assert normalize(cond) == All((FieldTest("a", ">=", num(1)), FieldTest("s", "!=", text("x"))))
-        assert normalize(cond, positive=False) == AnyOf((FieldTest("a", "<", num(1)), FieldTest("s", "==", text("x"))))
+        assert normalize(cond) == All((FieldTest("a", ">=", num(10)), FieldTest("s", "!=", text("x"))))
+        assert normalize(cond, positive=False) == AnyOf((FieldTest("a", "<", num(10)), FieldTest("s", "==", text("x"))))
 
     def test_constant_on_the_left_is_mirrored(self) -> None:
-        """`1 < a` becomes `a > 1`, with the field on the left."""
-        assert normalize(hand("1 < a")) == FieldTest("a", ">", num(1))
+        """`1 < n` becomes `n > 1`, with the field on the left."""
+        assert normalize(hand("1 < n")) == FieldTest("n", ">", num(1))
 
     def test_membership_expands_to_tests(self) -> None:
         """`s in params.names` is an AnyOf of equalities; its negation an All of inequalities."""
@@ -483,14 +485,29 @@ class TestNormalize:
         assert undefined(cond) == FALSE
 
     def test_field_on_the_right_of_arithmetic(self) -> None:
-        """`a > b + 1` keeps the arithmetic as an operand referring to b."""
-        assert normalize(hand("a > b + 1")) == FieldTest("a", ">", Arith("+", Ref("b"), num(1)))
+        """`a > b + 1` is decided on two integers the fact carries: an `Operands` atom of its sides."""
+        lowering = Lowering("@")
+        assert normalize(hand("a > b + 1"), lowering=lowering) == FieldTest("@0<", ">", Ref("@0>"))
+        (atom,) = lowering.atoms.values()
+        assert (atom.left, atom.right) == (hand("a > b + 1").left, hand("a > b + 1").right)  # type: ignore[union-attr]
+
+    def test_scaled_field_against_a_constant_is_tested_directly(self) -> None:
+        """`a` is held in tenths: `a >= 2.5` is `a >= 25`, and `a >= 2.55` is `a >= 26` (integers only)."""
+        assert normalize(hand("a >= 2.5")) == FieldTest("a", ">=", num(25))
+        assert normalize(hand("a >= 2.55")) == FieldTest("a", ">=", num(26))
+        assert normalize(hand("a < 2.55")) == FieldTest("a", "<", num(26))
+        assert normalize(hand("a == 2.55")) == FALSE
+
+    def test_plain_formulas_refuse_arithmetic(self) -> None:
+        """Without a lowering that collects atoms (the ledger's lifecycle), arithmetic is refused."""
+        with pytest.raises(NormalFormError):
+            normalize(hand("a > b + 1"))
 
     def test_lookup_expands_per_key(self) -> None:
-        """`a > params.table[k]` is one branch per key, each guarded by the key test."""
-        assert normalize(hand("a > params.table[k]")) == AnyOf((
-            All((FieldTest("k", "==", text("p")), FieldTest("a", ">", num(1)))),
-            All((FieldTest("k", "==", text("q")), FieldTest("a", ">", num(4)))),
+        """`n > params.table[k]` is one branch per key, each guarded by the key test."""
+        assert normalize(hand("n > params.table[k]")) == AnyOf((
+            All((FieldTest("k", "==", text("p")), FieldTest("n", ">", num(1)))),
+            All((FieldTest("k", "==", text("q")), FieldTest("n", ">", num(4)))),
         ))
 
     def test_bool_field(self) -> None:
@@ -502,9 +519,9 @@ class TestNormalize:
         assert normalize(hand("n > 1 and 2 > 3")) == FALSE
 
     def test_comparison_without_a_single_field_side(self) -> None:
-        """`a * 2 > 3` has no single-field side and cannot be normalised."""
-        with pytest.raises(NormalFormError, match="比较的一侧须为单个字段"):
-            normalize(hand("a * 2 > 3"))
+        """`a * 2 > 3` has no single-field side: it becomes an atom of its two sides."""
+        lowering = Lowering("@")
+        assert normalize(hand("a * 2 > 3"), lowering=lowering) == FieldTest("@0<", ">", Ref("@0>"))
 
 
 class TestDefined:
@@ -536,29 +553,29 @@ class TestDefined:
 class TestVerdictFormulas:
     def test_scope_and_condition(self) -> None:
         """fail, pass and gap all require the scope; gap is the condition's field missing."""
-        verdicts = verdict_formulas(hand("n > 1", optional=False), hand("a > 1"))
+        verdicts = verdict_formulas(hand("n > 1", optional=False), hand("n > 2"))
         in_scope = FieldTest("n", ">", num(1))
-        assert verdicts.fail == All((in_scope, FieldTest("a", ">", num(1))))
-        assert verdicts.passes == All((in_scope, FieldTest("a", "<=", num(1))))
-        assert verdicts.gap == All((in_scope, Has("a", False)))
+        assert verdicts.fail == All((in_scope, FieldTest("n", ">", num(2))))
+        assert verdicts.passes == All((in_scope, FieldTest("n", "<=", num(2))))
+        assert verdicts.gap == All((in_scope, Has("n", False)))
 
     def test_without_scope(self) -> None:
         """Without a scope the verdicts are the condition's own formulas."""
-        verdicts = verdict_formulas(None, hand("a > 1"))
-        assert verdicts.fail == FieldTest("a", ">", num(1))
-        assert verdicts.passes == FieldTest("a", "<=", num(1))
-        assert verdicts.gap == Has("a", False)
+        verdicts = verdict_formulas(None, hand("n > 2"))
+        assert verdicts.fail == FieldTest("n", ">", num(2))
+        assert verdicts.passes == FieldTest("n", "<=", num(2))
+        assert verdicts.gap == Has("n", False)
 
     def test_presence_guarding_a_disjunction_is_kept(self) -> None:
-        """`exists(a) and a > 1` passes only when a is present and at most 1."""
-        verdicts = verdict_formulas(None, hand("exists(a) and a > 1"))
-        assert verdicts.fail == FieldTest("a", ">", num(1))
-        assert verdicts.passes == All((Has("a", True), AnyOf((Has("a", False), FieldTest("a", "<=", num(1))))))
-        assert verdicts.gap == Has("a", False)
+        """`exists(n) and n > 2` passes only when n is present and at most 2."""
+        verdicts = verdict_formulas(None, hand("exists(n) and n > 2"))
+        assert verdicts.fail == FieldTest("n", ">", num(2))
+        assert verdicts.passes == All((Has("n", True), AnyOf((Has("n", False), FieldTest("n", "<=", num(2))))))
+        assert verdicts.gap == Has("n", False)
 
     def test_scope_on_constants_only(self) -> None:
         """A scope that folds to false leaves nothing to fail, pass or gap."""
-        verdicts = verdict_formulas(hand("1 > 2", optional=False), hand("a > 1"))
+        verdicts = verdict_formulas(hand("1 > 2", optional=False), hand("n > 2"))
         assert (verdicts.fail, verdicts.passes, verdicts.gap) == (FALSE, FALSE, FALSE)
 
 
@@ -676,8 +693,21 @@ class TestVerdict:
 # -- property: the normal form means what the typed tree means ------------------------------------
 
 
+def engine_form(fact: Mapping[str, object], lowering: Lowering) -> dict[str, object]:
+    """The fact as the engine sees it: scaled fields in their units, each atom's two integers."""
+    result: dict[str, object] = {}
+    for path, value in fact.items():
+        info = FIELDS[path]
+        result[path] = int(Fraction(value) * info.scale) if info.type == "number" else value  # type: ignore[arg-type]
+    for atom in lowering.atoms.values():
+        left, right = reference.evaluate(atom.left, fact), reference.evaluate(atom.right, fact)
+        if left is not None and right is not None:
+            result[atom.left_path], result[atom.right_path] = operands(left, right)  # type: ignore[arg-type]
+    return result
+
+
 def evaluate(formula: Formula, fact: Mapping[str, object]) -> bool:
-    """A tiny evaluator of normal-form formulas, independent of the engine adapter."""
+    """A tiny evaluator of normal-form formulas on engine-form facts, independent of the adapter."""
     if isinstance(formula, Truth):
         return formula.value
     if isinstance(formula, Has):
@@ -689,16 +719,8 @@ def evaluate(formula: Formula, fact: Mapping[str, object]) -> bool:
     assert isinstance(formula, FieldTest)
     if formula.path not in fact:
         return False
-    return fold(formula.op, fact[formula.path], operand(formula.rhs, fact))  # type: ignore[arg-type]
-
-
-def operand(value: object, fact: Mapping[str, object]) -> object:
-    if isinstance(value, Const):
-        return value.value
-    if isinstance(value, Ref):
-        return fact[value.path]
-    assert isinstance(value, Arith)
-    return arith(value.op, operand(value.left, fact), operand(value.right, fact))  # type: ignore[arg-type]
+    rhs = formula.rhs.value if isinstance(formula.rhs, Const) else fact[formula.rhs.path]
+    return fold(formula.op, fact[formula.path], rhs)  # type: ignore[arg-type]
 
 
 OPS = st.sampled_from(["==", "!=", "<", "<=", ">", ">="])
@@ -743,7 +765,7 @@ CONDITIONS = st.recursive(
     max_leaves=5,
 )
 FULL_FACTS = st.fixed_dictionaries({
-    "a": st.sampled_from([-1, 0, 1, 2, 2.5, 3]),
+    "a": st.sampled_from([-1, 0, 1, 2, Fraction(5, 2), 3]),
     "b": st.sampled_from([1, 2, 3]),
     "n": st.sampled_from([0, 1, 2, 3]),
     "s": st.sampled_from(["p", "q", "r"]),
@@ -763,8 +785,12 @@ class TestNormalFormProperty:
         expected = reference.truth(cond, fact)
         assert expected is not None
         assert reference.is_defined(cond, fact)
-        assert evaluate(defined(cond), fact) is True
-        assert evaluate(undefined(cond), fact) is False
-        assert evaluate(normalize(cond), fact) is expected
-        assert evaluate(normalize(cond, positive=False), fact) is (not expected)
+        lowering = Lowering("@")
+        formulas = (defined(cond, lowering), undefined(cond, lowering), normalize(cond, True, lowering),
+                    normalize(cond, False, lowering))
+        engine = engine_form(fact, lowering)
+        assert evaluate(formulas[0], engine) is True
+        assert evaluate(formulas[1], engine) is False
+        assert evaluate(formulas[2], engine) is expected
+        assert evaluate(formulas[3], engine) is (not expected)
 

@@ -47,4 +47,4 @@ def test_rule_on_extra_columns(tmp_path: Path) -> None:
     assert (outcome.failed, outcome.passed, outcome.gaps) == ({"C1"}, {"C2", "C3"}, {"C4"})
     (finding,) = [f for f in result.findings if f.rule_id == "classes.long-week"]
     assert finding.message == "C1 周课时 32 节"
-    assert finding.evidence[0].values["周课时"] == "32"
+    assert finding.evidence[0].values["周课时"] == 32  # a column of numbers is read as numbers

@@ -108,7 +108,7 @@ class TestBooleans:
         teachers = teachers_csv("has_certificate", spellings)
         dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "teachers.csv": teachers})
         assert dataset.problems == []
-        loaded = [r.values["has_certificate"] for r in dataset.records["teachers"]]
+        loaded = [r.values["has_certificate"] for r in dataset.rows("teachers")]
         assert loaded == [True] * len(self.TRUE) + [False] * len(self.FALSE)
 
     def test_invalid_spelling_is_located(self, tmp_path: Path) -> None:
@@ -122,7 +122,7 @@ class TestBooleans:
         """A blank `full_time` cell defaults to True; a blank optional bool stays absent."""
         teachers = teachers_csv("full_time,has_certificate", [","])
         dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "teachers.csv": teachers})
-        (record,) = dataset.records["teachers"]
+        (record,) = dataset.rows("teachers")
         assert record.values["full_time"] is True
         assert "has_certificate" not in record.values
 
@@ -150,7 +150,7 @@ class TestDates:
             "K5,戊园,城中区,城中街道,幼儿园,民办,31/12/2025\n"
         )
         dataset = load_files(tmp_path, {"schools.csv": text})
-        assert [r.values["license_valid_until"] for r in dataset.records["schools"]] == [dt.date(2025, 12, 31)] * 3
+        assert [r.values["license_valid_until"] for r in dataset.rows("schools")] == [dt.date(2025, 12, 31)] * 3
         assert where(dataset.problems) == [
             ("schools.csv", 5, "许可证有效期至", "date_parsing"),
             ("schools.csv", 6, "许可证有效期至", "date_parsing"),
@@ -168,7 +168,7 @@ class TestDates:
         ]})
         dataset = load(folder)
         assert dataset.problems == []
-        dates = [r.values["license_valid_until"] for r in dataset.records["schools"]]
+        dates = [r.values["license_valid_until"] for r in dataset.rows("schools")]
         assert dates == [dt.date(2026, 3, 1), dt.date(2024, 8, 31)]
 
 
@@ -191,7 +191,7 @@ class TestEnums:
         )
         dataset = load_files(tmp_path, {"schools.csv": text})
         assert dataset.problems == []
-        got = [(r.values["type"], r.values["ownership"]) for r in dataset.records["schools"]]
+        got = [(r.values["type"], r.values["ownership"]) for r in dataset.rows("schools")]
         assert got == [("primary", "public"), ("junior", "private"), ("nine_year", "public"), ("vocational", "public")]
 
     def test_unknown_value_lists_the_allowed_ones(self, tmp_path: Path) -> None:
@@ -210,11 +210,12 @@ class TestGrades:
             ("1", "1"), ("12", "12"), ("３", "3"), ("三年级", "3"), ("3年级", "3"), ("十二年级", "12"),
             ("初一", "7"), ("初三", "9"), ("高一", "10"), ("高三", "12"),
             ("小班", "小班"), ("中班", "中班"), ("大班", "大班"), ("混合班", "混合班"), (" 大班 ", "大班"),
-            (3, "3"), (3.0, "3"),
+            ("3.0", "3"),
         ],
     )
-    def test_spellings(self, spelling: object, grade: str) -> None:
-        """Numbers, Chinese grade words and kindergarten class levels are accepted."""
+    def test_spellings(self, spelling: str, grade: str) -> None:
+        """Numbers (a workbook's 3.0 arrives as `3.0` or `3`), Chinese grade words and kindergarten
+        class levels are accepted."""
         assert values.parse_grade(spelling) == grade
 
     def test_through_the_loader(self, tmp_path: Path) -> None:
@@ -224,7 +225,7 @@ class TestGrades:
             "C1,S1,三年级,40\nC2,S1,初一,40\nC3,S1,小班,20\nC4,S1,0,40\nC5,S1,13,40\nC6,S1,高四,40\n"
         )
         dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "classes.csv": text})
-        assert [r.values["grade"] for r in dataset.records["classes"]] == ["3", "7", "小班"]
+        assert [r.values["grade"] for r in dataset.rows("classes")] == ["3", "7", "小班"]
         assert where(dataset.problems) == [
             ("classes.csv", 5, "年级", "grade"),
             ("classes.csv", 6, "年级", "grade"),
@@ -237,23 +238,39 @@ class TestGrades:
 class TestIntegers:
     @pytest.mark.parametrize(
         ("cell", "number"),
-        [("45", 45), ("４５", 45), ("45.0", 45), (" 45 ", 45), ("1,234", 1234), (45.0, 45), (45, 45)],
+        [("45", 45), ("４５", 45), ("45.0", 45), (" 45 ", 45), ("1,234", 1234), ("4.5e1", 45)],
     )
-    def test_spellings(self, cell: object, number: int) -> None:
-        """Integral text, full-width digits and integral floats are integers."""
-        assert values.parse_int(cell) == number
+    def test_spellings(self, cell: str, number: int) -> None:
+        """Integral text, full-width digits, a whole number with decimals or an exponent are counts."""
+        assert values.parse_scaled(cell, 0, None, None) == number
+
+    @pytest.mark.parametrize("cell", ["nan", "NaN", "inf", "-Infinity"])
+    def test_non_finite_is_refused(self, cell: str) -> None:
+        """NaN and infinity are errors, never a silent missing value."""
+        with pytest.raises(values.CellError) as raised:
+            values.parse_scaled(cell, 0, None, None)
+        assert raised.value.code == "not_finite"
+
+    def test_decimals_beyond_the_precision_are_refused(self) -> None:
+        """An area of 12.345 ㎡ has more places than the column keeps (0.01 ㎡)."""
+        assert values.parse_scaled("12.34", 2, None, None) == 1234
+        with pytest.raises(values.CellError) as raised:
+            values.parse_scaled("12.345", 2, None, None)
+        assert raised.value.message == "最多保留 2 位小数：“12.345”"
+        with pytest.raises(values.CellError):
+            values.parse_scaled("1e-5", 2, None, None)
 
     def test_through_the_loader(self, tmp_path: Path) -> None:
         """Class sizes `４５` and `45.0` load as 45; `45.5`, `四十` and a negative size are rejected."""
         text = CLASSES_HEADER + "\nC1,S1,3,４５\nC2,S1,3,45.0\nC3,S1,3,45.5\nC4,S1,3,四十\nC5,S1,3,-1\n"
         dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "classes.csv": text})
-        assert [r.values["size"] for r in dataset.records["classes"]] == [45, 45]
+        assert [r.values["size"] for r in dataset.rows("classes")] == [45, 45]
         assert where(dataset.problems) == [
             ("classes.csv", 4, "班额", "int_parsing"),
             ("classes.csv", 5, "班额", "int_parsing"),
-            ("classes.csv", 6, "班额", "greater_than_equal"),
+            ("classes.csv", 6, "班额", "range"),
         ]
-        assert [p.message for p in dataset.problems] == ["应为整数：“45.5”", "应为整数：“四十”", "不能小于 0：“-1”"]
+        assert [p.message for p in dataset.problems] == ["应为整数：“45.5”", "应为整数：“四十”", "数值“-1”小于合理下限 0人"]
 
     def test_float_cells_of_a_workbook(self, tmp_path: Path) -> None:
         """An xlsx cell holding 45.0 loads as 45; one holding 45.5 is rejected."""
@@ -264,15 +281,15 @@ class TestIntegers:
         ]})
         force_float_cells(path, "45")
         dataset = load(folder)
-        assert [r.values["size"] for r in dataset.records["classes"]] == [45]
+        assert [r.values["size"] for r in dataset.rows("classes")] == [45]
         assert where(dataset.problems) == [("classes.xlsx[班级]", 3, "班额", "int_parsing")]
-        assert dataset.problems[0].message == "应为整数：45.5"
+        assert dataset.problems[0].message == "应为整数：“45.5”"
 
     def test_minimum_hire_year(self, tmp_path: Path) -> None:
-        """A hire year before 1900 is rejected with the minimum."""
+        """A hire year before 1940 is rejected with the plausible minimum."""
         dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "teachers.csv": "教师编号,学校代码,入职年份\nT1,S1,1899\n"})
-        assert where(dataset.problems) == [("teachers.csv", 2, "入职年份", "greater_than_equal")]
-        assert dataset.problems[0].message == "不能小于 1900：“1899”"
+        assert where(dataset.problems) == [("teachers.csv", 2, "入职年份", "range")]
+        assert dataset.problems[0].message == "数值“1899”小于合理下限 1940年"
 
     def test_numeric_ids_stored_as_floats(self, tmp_path: Path) -> None:
         """Ids that a workbook stores as 4502000001.0 match the same ids written as text elsewhere."""
@@ -283,8 +300,8 @@ class TestIntegers:
         force_float_cells(path, "77", "4502000001")
         dataset = load(folder)
         assert dataset.problems == []
-        assert dataset.records["classes"][0].values["class_id"] == "77"
-        assert dataset.records["classes"][0].values["school_id"] == "4502000001"
+        assert dataset.rows("classes")[0].values["class_id"] == "77"
+        assert dataset.rows("classes")[0].values["school_id"] == "4502000001"
 
 
 # -- headers ---------------------------------------------------------------------------------------
@@ -296,13 +313,13 @@ class TestHeaders:
         text = "SCHOOL_ID,Name,County,township,TYPE,Ownership\nS1,甲,城中区,城中街道,primary,public\n"
         dataset = load_files(tmp_path, {"schools.csv": text})
         assert dataset.problems == []
-        assert dataset.records["schools"][0].values["school_id"] == "S1"
+        assert dataset.rows("schools")[0].values["school_id"] == "S1"
         assert dataset.inputs[0].headers["school_id"] == "SCHOOL_ID"
 
     def test_chinese_headers(self, tmp_path: Path) -> None:
         """Chinese labels map onto the canonical columns."""
         dataset = load_files(tmp_path, {"schools.csv": SCHOOLS})
-        assert dataset.records["schools"][0].values == {
+        assert dataset.rows("schools")[0].values == {
             "school_id": "S1", "name": "文惠小学", "county": "城中区", "township": "城中街道",
             "type": "primary", "ownership": "public",
         }
@@ -315,7 +332,7 @@ class TestHeaders:
         assert where(dataset.problems) == [("classes.csv", 1, "班额", "column_missing")]
         assert dataset.problems[0].message == "缺少必填列“班额”（size），本表 3 行均未载入"
         assert counts(dataset)["classes.csv"] == (3, 0, 3)
-        assert dataset.records["classes"] == []
+        assert dataset.rows("classes") == []
 
     def test_duplicate_header_rejects_the_table(self, tmp_path: Path) -> None:
         """`name` and `学校名称` are the same column: one problem at the second, every row rejected."""
@@ -348,14 +365,16 @@ class TestHeaders:
         assert counts(dataset)["schools.csv"] == (2, 1, 1)
 
     def test_extra_columns_are_kept_with_their_header(self, tmp_path: Path) -> None:
-        """Unknown columns are kept as text in `.extra` and listed for the kind."""
+        """Unknown columns are kept under their header in `.extra` (a column of numbers as numbers)
+        and listed for the kind."""
         text = SCHOOLS_HEADER + ",校长,在校生\nS1,甲,城中区,城中街道,小学,公办,张三,1200\nS2,乙,城中区,城中街道,小学,公办,,\n"
         dataset = load_files(tmp_path, {"schools.csv": text})
         assert dataset.problems == []
-        assert [r.extra for r in dataset.records["schools"]] == [{"校长": "张三", "在校生": "1200"}, {}]
+        assert [r.extra for r in dataset.rows("schools")] == [{"校长": "张三", "在校生": 1200}, {}]
         assert dataset.inputs[0].extra_columns == ("校长", "在校生")
-        assert dataset.extra_columns["schools"] == ("在校生", "校长")
-        assert "校长" not in dataset.records["schools"][0].values
+        assert sorted(dataset.extra_columns["schools"]) == ["在校生", "校长"]
+        assert dataset.extra_columns["schools"]["在校生"].numeric and not dataset.extra_columns["schools"]["校长"].numeric
+        assert "校长" not in dataset.rows("schools")[0].values
 
 
 # -- row accounting --------------------------------------------------------------------------------
@@ -379,7 +398,7 @@ class TestRowAccounting:
         }
         for item in dataset.inputs:
             assert item.rows_read == item.rows_loaded + item.rows_rejected, item.source
-            assert item.rows_loaded == len([r for r in dataset.records[item.kind] if r.ref.file == item.source])
+            assert item.rows_loaded == len([r for r in dataset.rows(item.kind) if r.ref.file == item.source])
         assert len(dataset.problems) == sum(i.rows_rejected for i in dataset.inputs)
 
     def test_blank_rows_are_skipped_but_row_numbers_kept(self, tmp_path: Path) -> None:
@@ -387,8 +406,8 @@ class TestRowAccounting:
         text = SCHOOLS_HEADER + "\n\nS1,甲,城中区,城中街道,小学,公办\n,,,,,\n   ,\nS2,乙,城中区,城中街道,小学,公办\n"
         dataset = load_files(tmp_path, {"schools.csv": text})
         assert counts(dataset)["schools.csv"] == (2, 2, 0)
-        assert [r.ref for r in dataset.records["schools"]] == [RowRef("schools.csv", 3), RowRef("schools.csv", 6)]
-        assert str(dataset.records["schools"][1].ref) == "schools.csv:6"
+        assert [r.ref for r in dataset.rows("schools")] == [RowRef("schools.csv", 3), RowRef("schools.csv", 6)]
+        assert str(dataset.rows("schools")[1].ref) == "schools.csv:6"
 
 
 # -- cross-row checks ------------------------------------------------------------------------------
@@ -400,7 +419,7 @@ class TestCrossRowChecks:
         dataset = load_files(tmp_path, {"schools.csv": SCHOOLS + "S1,重复小学,城中区,城中街道,小学,公办\n"})
         assert where(dataset.problems) == [("schools.csv", 3, "学校代码", "duplicate")]
         assert dataset.problems[0].message == "学校代码“S1”重复（首次出现在第 2 行）"
-        assert [r.values["name"] for r in dataset.records["schools"]] == ["文惠小学"]
+        assert [r.values["name"] for r in dataset.rows("schools")] == ["文惠小学"]
 
     def test_unknown_reference(self, tmp_path: Path) -> None:
         """A class of a school not in the schools list is rejected."""
@@ -440,7 +459,7 @@ class TestCrossRowChecks:
         """`Ｓ１` in a classes table refers to school `S1` (ids are NFKC-normalised)."""
         dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "classes.csv": CLASSES_HEADER + "\nC1,Ｓ１,3,40\n"})
         assert dataset.problems == []
-        assert dataset.records["classes"][0].values["school_id"] == "S1"
+        assert dataset.rows("classes")[0].values["school_id"] == "S1"
 
     def test_duplicate_safety_rows_for_one_school(self, tmp_path: Path) -> None:
         """A second safety row for the same school is rejected, naming the first."""
@@ -448,7 +467,7 @@ class TestCrossRowChecks:
         dataset = load_files(tmp_path, files)
         assert where(dataset.problems) == [("safety.csv", 3, "school_id", "duplicate")]
         assert dataset.problems[0].message == "学校代码“S1”重复（首次出现在第 2 行）"
-        (record,) = dataset.records["safety"]
+        (record,) = dataset.rows("safety")
         assert record.values == {"school_id": "S1", "closed_management": True, "full_time_guards": 2}
 
 
@@ -462,32 +481,32 @@ class TestCsvFiles:
         bom = load_files(tmp_path / "b", {"schools.csv": "\ufeff" + SCHOOLS})
         for dataset in (plain, bom):
             assert dataset.problems == []
-            assert dataset.records["schools"][0].values["school_id"] == "S1"
-            assert dataset.inputs[0].encoding == "utf-8-sig"
+            assert dataset.rows("schools")[0].values["school_id"] == "S1"
+        assert (plain.inputs[0].encoding, bom.inputs[0].encoding) == ("utf-8", "utf-8-sig")
 
     def test_gb18030_as_excel_on_chinese_windows_saves_it(self, tmp_path: Path) -> None:
         """A GB18030-encoded CSV is decoded correctly, Chinese headers and cells included."""
         dataset = load_files(tmp_path, {"schools.csv": SCHOOLS.encode("gb18030")})
         assert dataset.problems == []
-        assert dataset.records["schools"][0].values["name"] == "文惠小学"
-        assert dataset.records["schools"][0].values["type"] == "primary"
+        assert dataset.rows("schools")[0].values["name"] == "文惠小学"
+        assert dataset.rows("schools")[0].values["type"] == "primary"
         assert dataset.inputs[0].encoding == "gb18030"
 
     def test_tab_separated(self, tmp_path: Path) -> None:
         """A tab-separated file is read like a comma-separated one."""
         dataset = load_files(tmp_path, {"schools.csv": SCHOOLS.replace(",", "\t")})
         assert dataset.problems == []
-        assert dataset.records["schools"][0].values["township"] == "城中街道"
+        assert dataset.rows("schools")[0].values["township"] == "城中街道"
 
     def test_quoted_cells_with_commas(self, tmp_path: Path) -> None:
         """A quoted cell may hold the delimiter."""
         dataset = load_files(tmp_path, {"schools.csv": SCHOOLS_HEADER + '\nS1,"文惠小学（东, 西校区）",城中区,城中街道,小学,公办\n'})
-        assert dataset.records["schools"][0].values["name"] == "文惠小学（东, 西校区）"
+        assert dataset.rows("schools")[0].values["name"] == "文惠小学（东, 西校区）"
 
     def test_chinese_file_name(self, tmp_path: Path) -> None:
         """`学校.csv` holds schools and keeps its name as the source."""
         dataset = load_files(tmp_path, {"学校.csv": SCHOOLS})
-        assert dataset.records["schools"][0].ref == RowRef("学校.csv", 2)
+        assert dataset.rows("schools")[0].ref == RowRef("学校.csv", 2)
 
     def test_unrecognised_csv_is_ignored_and_listed(self, tmp_path: Path) -> None:
         """`notes.csv` names no record kind: listed as ignored, not loaded; other files are not listed."""
@@ -556,7 +575,7 @@ class TestWorkbooks:
         dataset = load(folder)
         assert dataset.problems == []
         assert counts(dataset) == {f"督导数据.xlsx[{schools}]": (1, 1, 0), f"督导数据.xlsx[{classes}]": (1, 1, 0)}
-        assert dataset.records["classes"][0].ref == RowRef(f"督导数据.xlsx[{classes}]", 2)
+        assert dataset.rows("classes")[0].ref == RowRef(f"督导数据.xlsx[{classes}]", 2)
         assert dataset.ignored_files == ()
 
     def test_workbook_without_any_kind_is_ignored(self, tmp_path: Path) -> None:
@@ -593,14 +612,14 @@ class TestWorkbooks:
         assert ("schools.xlsx", 1, "", "xlsx") in where(dataset.problems)
 
     def test_numbers_and_text_cells(self, tmp_path: Path) -> None:
-        """Integer cells of text columns load as their digits; extra number cells as text."""
+        """Integer cells of text columns load as their digits; an extra column of numbers as numbers."""
         folder = write(tmp_path / "audit", {})
         workbook(folder / "schools.xlsx", {"Sheet1": [
             ["学校代码", "学校名称", "区县", "乡镇", "办学类型", "办学性质", "在校生"],
             [4502000001, "甲", "城中区", "城中街道", "小学", "公办", 1200],
         ]})
-        (record,) = load(folder).records["schools"]
-        assert (record.values["school_id"], record.extra) == ("4502000001", {"在校生": "1200"})
+        (record,) = load(folder).rows("schools")
+        assert (record.values["school_id"], record.extra) == ("4502000001", {"在校生": 1200})
 
     def test_empty_extra_sheet_does_not_hide_the_others(self, tmp_path: Path) -> None:
         """An empty `Sheet2` (as Excel templates have) does not stop the kind sheets from loading."""

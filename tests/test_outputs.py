@@ -137,7 +137,7 @@ class TestAtomicWrite:
 class TestTemplateCache:
     def test_a_vanished_cache_folder_only_costs_time(self, tmp_path: Path) -> None:
         """jinja2's own cache raises when its folder is gone (a tmp cleaner, a full disk); ours renders."""
-        from inspector.output.jinja import _BestEffortCache
+        from inspector.jinja_cache import _BestEffortCache
 
         gone = str(tmp_path / "gone")
         plain = jinja2.Environment(loader=jinja2.DictLoader({"t": "{{ x }}"}), bytecode_cache=jinja2.FileSystemBytecodeCache(gone))
@@ -147,7 +147,7 @@ class TestTemplateCache:
         assert ours.get_template("t").render(x=1) == "1"
 
     def test_html_and_markdown_environments_keep_separate_entries(self) -> None:
-        from inspector.output.jinja import bytecode_cache
+        from inspector.jinja_cache import bytecode_cache
 
         html, markdown = bytecode_cache("html"), bytecode_cache("markdown")
         if html is None or markdown is None:

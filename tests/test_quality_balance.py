@@ -8,16 +8,20 @@ resources split between its stages with pupils weighted primary 1 : junior 1.1.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import csv
 import math
 import shutil
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 
 from inspector.audit import AuditResult, run_audit
 from inspector.findings import Finding
+from inspector.numbers import decode
 from inspector.rules.packs import DEFAULT_RULES_DIR
 from inspector.testing.builder import AuditBuilder
 
@@ -44,7 +48,7 @@ def weighted_cv(values_and_pupils: list[tuple[float, int]]) -> tuple[float, floa
 
 @pytest.fixture(scope="module")
 def audit() -> AuditResult:
-    return run_audit(CASE, workers=1)
+    return run_audit(CASE, workers=1, keep_tables=True)
 
 
 def finding(result: AuditResult, rule_id: str, entity_id: str) -> Finding:
@@ -63,13 +67,14 @@ def area_result(result: AuditResult, rule_id: str, entity_id: str) -> Any:
 
 class TestApportioning:
     def test_nine_year_school_splits_its_resources_one_to_one_point_one(self, audit: AuditResult) -> None:
-        """A3's primary and junior stages get 200/310 and 110/310 of its shared resources."""
-        assert audit.store is not None
-        stages = {e.values["stage"]: e.values for e in audit.store.stages("A3")}
+        """A3's primary and junior stages get exactly 200/310 and 110/310 of its shared resources."""
+        assert audit.tables is not None
+        frame = audit.tables.frame("school_stage", ["stage", "enrolment", "share"]).filter(pl.col("__school") == "A3")
+        stages = {row["stage"]: row for row in frame.iter_rows(named=True)}
         assert stages["primary"]["enrolment"] == 200
         assert stages["junior"]["enrolment"] == 100
-        assert stages["primary"]["share"] == pytest.approx(200 / 310, abs=TOLERANCE)
-        assert stages["junior"]["share"] == pytest.approx(110 / 310, abs=TOLERANCE)
+        assert decode(stages["primary"]["share"]) == Fraction(200, 310)
+        assert decode(stages["junior"]["share"]) == Fraction(110, 310)
 
 
 class TestSchoolResourcesVerdict:
@@ -143,7 +148,7 @@ class TestCoefficientOfVariation:
         assert values["mean"] == pytest.approx(mean, abs=TOLERANCE)
         assert values["schools"] == 2
         assert values["metric_title"] == "生均体育运动场馆面积"
-        assert "城中区初中“生均体育运动场馆面积”校际差异系数为 0.5355" in result.message
+        assert "城中区初中“生均体育运动场馆面积”校际差异系数为 0.536" in result.message
 
     def test_unequal_enrolments_weight_the_mean_and_the_spread(self, audit: AuditResult) -> None:
         """城中区 primary 生均教学及辅助用房面积: A1 4.5 (300 pupils), A3 6.0 (200 pupils): CV 0.1441 passes."""
@@ -190,7 +195,7 @@ def without_b1_facilities(tmp_path_factory: pytest.TempPathFactory) -> AuditResu
         rows = [row for row in csv.reader(handle) if row[0] != "B1"]
     with path.open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows(rows)
-    return run_audit(folder, workers=1)
+    return run_audit(folder, workers=1, keep_tables=True)
 
 
 class TestMissingFacilities:
@@ -211,12 +216,13 @@ class TestMissingFacilities:
 
     def test_the_cv_measure_names_the_school(self, without_b1_facilities: AuditResult) -> None:
         """The indicator layer records which school's value is missing."""
-        assert without_b1_facilities.store is not None
-        measure = without_b1_facilities.store.measures[
-            ("county_metric", "融水苗族自治县/primary/balance_cv_teaching_area")
-        ]["balance_cv_teaching_area"]
-        assert measure.value is None
-        assert measure.missing == ("融水县第一小学（B1）缺少生均教学及辅助用房面积",)
+        tables = without_b1_facilities.tables
+        assert tables is not None
+        metric = "融水苗族自治县/primary/balance_cv_teaching_area"
+        values = tables.frame("county_metric", ["cv"]).filter(pl.col("__id") == metric)
+        assert values["cv"].to_list() == [None]
+        trace = tables.traces["balance_cv_teaching_area"].frame.filter(pl.col("__id") == metric)
+        assert trace["missing"].to_list() == [["融水县第一小学（B1）缺少生均教学及辅助用房面积"]]
 
     def test_the_data_gap_names_the_school(self, without_b1_facilities: AuditResult) -> None:
         """The data gap of the CV says which school lacks the value."""

@@ -127,8 +127,9 @@ class TestTraces:
     def test_indicator_rows_show_value_target_gap_and_link_failures(self, case_out: Path, document: dict[str, Any]) -> None:
         indicators = _section(case_out, "indicators")
         text = "".join(indicators.text.split())
-        assert "融水苗族自治县8.3%3/3615.0%-6.7个百分点未达标" in text
-        assert "鹿寨县15.0%6/4015.0%0.0个百分点达标" in text
+        # 3/36 = 8.33…% against 15%: 1/12 − 3/20 = −1/15 = −6.67 percentage points; 6/40 is exactly 15%
+        assert "融水苗族自治县8.33%3/3615%−6.67个百分点未达标" in text
+        assert "鹿寨县15%6/4015%0个百分点达标" in text
         failing = [r for r in document["indicators"] if r["verdict"] == "fail"]
         assert failing and all(f"#trace-{r['finding_id']}" in indicators.links for r in failing)
         assert indicators.tags["svg"] == len(document["indicators"])  # one bullet chart per area
@@ -195,7 +196,9 @@ class TestRebuild:
             [sys.executable, "-m", "inspector.cli", "report", str(rebuilt), "--quiet"],
             env={**os.environ, "PYTHONHASHSEED": "12345"}, check=True, capture_output=True, timeout=300,
         )
-        names = sorted(p.relative_to(case_out).as_posix() for p in case_out.rglob("*") if p.is_file())
+        # evidence.csv (every evidence row) is the audit's own: findings.json keeps only the first rows
+        names = sorted(p.relative_to(case_out).as_posix() for p in case_out.rglob("*") if p.is_file()
+                       and p.name != "evidence.csv")
         assert names == sorted(p.relative_to(rebuilt).as_posix() for p in rebuilt.rglob("*") if p.is_file())
         for name in names:
             assert (case_out / name).read_bytes() == (rebuilt / name).read_bytes(), name

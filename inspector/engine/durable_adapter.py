@@ -4,7 +4,8 @@ durable_rules 2.0.28 is a Rete engine with sharp edges, each handled here:
 
 * A fact matching no rule raises `MessageNotHandledException` and, in a batch, stops the
   whole batch's actions: a *sink* rule (a join that never completes) makes every fact handled.
-* Two integers divide as integers (1 / 2 == 0): dividends are made doubles.
+* Arithmetic overflows 64-bit integers silently and divides integers as integers (1 / 2 == 0):
+  the engine is never asked to compute, only to compare integers (`rules.normal.Lowering`).
 * A rule with an `$or` may deliver the same fact once per matching branch, and `$or` nested in
   `$and` compiles into expression sequences capped at 32 entries: each rule is registered as
   one engine rule per conjunction of its disjunctive normal form, and matches are sets.
@@ -41,7 +42,7 @@ import durable_rules_engine as _native
 from durable import engine as _durable
 
 from ..errors import EngineError
-from ..rules.normal import All, AnyOf, Arith, Formula, Has, Ref, Test, disjuncts
+from ..rules.normal import All, AnyOf, Formula, Has, Ref, Test, disjuncts
 from ..rules.typed import Const
 
 CAP = 1000
@@ -50,7 +51,6 @@ _MARKER = "__session__"
 _NOT_HANDLED, _OBSERVED = 1, 2  # durable_rules' ERR_EVENT_NOT_HANDLED, ERR_EVENT_OBSERVED
 _KIND = "k"
 _OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
-_ARITH = {"+": "$add", "-": "$sub", "*": "$mul", "/": "$div"}
 _names = itertools.count(1)
 
 
@@ -120,12 +120,6 @@ class DurableEvaluator:
             return operand.value
         if isinstance(operand, Ref):
             return {"$m": self._codes[operand.path]}
-        if isinstance(operand, Arith):
-            left = self._operand(operand.left)
-            if operand.op == "/":
-                # the engine divides two integers as integers (1 / 2 == 0): make the dividend a double
-                left = {"$mul": {"$l": left, "$r": 1.0}}
-            return {_ARITH[operand.op]: {"$l": left, "$r": self._operand(operand.right)}}
         raise TypeError(f"unexpected operand {operand!r}")
 
     # -- actions -------------------------------------------------------------------------------
@@ -248,8 +242,4 @@ def _paths(formula: Formula) -> set[str]:
 
 
 def _operand_paths(operand: object) -> set[str]:
-    if isinstance(operand, Ref):
-        return {operand.path}
-    if isinstance(operand, Arith):
-        return _operand_paths(operand.left) | _operand_paths(operand.right)
-    return set()
+    return {operand.path} if isinstance(operand, Ref) else set()

@@ -1,264 +1,343 @@
-"""The indicator layer: aggregates computed before rules run, each with its contributing rows.
+"""The indicator layer: aggregates computed before rules run, column-wise, each with its trace.
 
 Absence, duplicates, shares, ratios and coefficients of variation are not left to the Rete
-engine (its `none()` is order-dependent and has crashed on Python 3.12): they are computed
-here into plain numbers on entity facts, so rules only ever test positive facts. A measure
-keeps its numerator, denominator and the rows behind them, so a finding can show its
-arithmetic; one that cannot be computed says which inputs were missing.
+engine (its `none()` is order-dependent and has crashed on Python 3.12): they are computed here
+with polars group-bys into exact values on entity frames, so rules only ever test positive
+facts. Filters are decided once per distinct combination of the values they read
+(`facts.truth_column`). Every value keeps its trace: the rows counted (and, for a share, those
+in its numerator), what kept it from being computed, and for a coefficient of variation each
+school's value and weight — as row references per entity, never a Python object per row.
 """
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
 
-from ..records.loader import RowRef
+import polars as pl
+
+from ..numbers import Exact, decode, encode, sqrt
 from ..records.values import text_key
 from ..rules.compiler import CompiledIndicator
 from ..rules.reference import evaluate as evaluate_formula
-from ..rules.reference import truth
 from ..rules.typed import fields_of
 from ..rules.vocabulary import FieldInfo
-from .entities import Entity, EntityStore, Measure, Metric
+from .facts import exact_value, truth_column, values_column
+from .tables import COUNTY, ID, KEYS, REF, SCHOOL, TOWNSHIP, EntityTables
 
 GROUP_LEVELS = ("school", "township", "county", "city")
 
 
-def group_of(level: str, entity: Entity, store: EntityStore) -> str | None:
-    """The entity of `level` an entity belongs to: a teacher's school, a school's county."""
+@dataclass(frozen=True)
+class Trace:
+    """What an indicator's values rest on: `frame` has `__id` and `rows` (row references), and
+    may have `numerator_rows`, `missing` (what kept a value from being computed) and
+    `contributions` (a CV's schools: id, name, value, weight). `role` names the rows' part."""
+
+    indicator: str
+    role: str
+    frame: pl.DataFrame
+    # a formula's inputs that are indicators: (indicator id, relation it is read through: "" or "school");
+    # their rows are part of this value's evidence, gathered for the entities that need them
+    inputs: tuple[tuple[str, str], ...] = ()
+
+
+def _group_key(level: str, region: str) -> pl.Expr:
     if level == "school":
-        return entity.school_id
+        return pl.col(SCHOOL)
     if level == "township":
-        return f"{entity.county}/{entity.township}" if entity.township else None
+        return pl.when(pl.col(TOWNSHIP).is_not_null()).then(pl.col(COUNTY) + "/" + pl.col(TOWNSHIP))
     if level == "county":
-        return entity.county
+        return pl.col(COUNTY)
     if level == "city":
-        return store.region
+        return pl.lit(region)
     raise ValueError(f"cannot aggregate at level {level!r}")
 
 
-def groups(level: str, store: EntityStore) -> list[str]:
-    if level == "school":
-        return store.school_ids()
-    if level == "township":
-        return [f"{c}/{t}" for c, t in store.townships]
-    if level == "county":
-        return list(store.counties)
-    if level == "city":
-        return [store.region]
-    raise ValueError(f"cannot aggregate at level {level!r}")
+def _absent_labels(frame: pl.DataFrame, infos: Iterable[FieldInfo]) -> pl.Expr:
+    """For each row, the labels of the fields among `infos` it has no value for, joined by 、."""
+    parts = [pl.when(pl.col(info.path).is_null()).then(pl.lit(info.label)) for info in infos if info.path in frame.columns]
+    if not parts:
+        return pl.lit("所需数据")
+    joined = pl.concat_str(parts, separator="、", ignore_nulls=True)
+    return pl.when(joined == "").then(pl.lit("所需数据")).otherwise(joined)
 
 
-def _holds(cond: object, entity: Entity) -> bool:
-    return cond is None or truth(cond, entity.values) is True  # type: ignore[arg-type]
+def _member_frame(indicator: CompiledIndicator, tables: EntityTables, of: str, amount: FieldInfo | None) -> pl.DataFrame:
+    """The `of` entities with their group, filter verdict, numerator verdict, amount and a
+    'missing' message where the filter, the numerator or the amount cannot be decided."""
+    infos = {f.path: f.info for cond in (indicator.where, indicator.numerator) if cond is not None
+             for f in fields_of(cond, include_presence=True)}
+    if amount is not None:
+        infos[amount.path] = amount
+    row_path = tables.row_path(of)
+    frame = tables.frame(of, [*infos, *([row_path] if row_path not in (None, REF) else [])])
+    frame = frame.with_columns(
+        _group_key(indicator.spec.entity, tables.region).alias("__group"),
+        (pl.col(row_path) if row_path is not None else pl.lit(None, dtype=pl.Int64)).alias("__row_ref"),
+    )
+    frame = frame.filter(pl.col("__group").is_not_null())
+    where = truth_column(frame, indicator.where, "__where")
+    numerator = truth_column(frame, indicator.numerator, "__num") if indicator.numerator is not None else None
+    frame = frame.with_columns(where)
+    if numerator is not None:
+        frame = frame.with_columns(numerator)
+    where_fields = [f.info for f in fields_of(indicator.where)] if indicator.where is not None else []
+    num_fields = [f.info for f in fields_of(indicator.numerator)] if indicator.numerator is not None else []
+    missing = (
+        pl.when(pl.col("__where").is_null()).then(pl.col(ID) + " 缺少" + _absent_labels(frame, where_fields))
+    )
+    if numerator is not None:
+        missing = missing.when(pl.col("__where") & pl.col("__num").is_null()).then(
+            pl.col(ID) + " 缺少" + _absent_labels(frame, num_fields))
+    if amount is not None:
+        missing = missing.when(pl.col("__where") & pl.col(amount.path).is_null()).then(
+            pl.col(ID) + f" 缺少{amount.label}")
+    return frame.with_columns(missing.alias("__missing"))
 
 
-def _decides(cond: object, entity: Entity) -> bool | None:
-    """True or False, or None when a value the condition needs is missing."""
-    return True if cond is None else truth(cond, entity.values)  # type: ignore[arg-type]
+def _amounts(frame: pl.DataFrame, amount: FieldInfo | None) -> pl.DataFrame:
+    if amount is None:
+        return frame.with_columns(pl.lit(1, dtype=pl.Int64).alias("__amount"))
+    return frame.with_columns(pl.col(amount.path).alias("__amount"))
 
 
-def _unknown(entity: Entity, cond: object) -> str:
-    """What an aggregate could not tell about one entity, for the data gap."""
-    absent = [f.info.label for f in fields_of(cond) if f.path not in entity.values]  # type: ignore[arg-type]
-    return f"{entity.id} 缺少{'、'.join(absent) or '所需数据'}"
+def _sum(values: pl.Series | list[object], amount: FieldInfo | None) -> object:
+    """Σ of scaled integers (as an integer) or of exact texts (as an exact text)."""
+    items = values.to_list() if isinstance(values, pl.Series) else values
+    if amount is None or amount.form == "scaled":
+        return sum(v for v in items if v is not None)
+    return encode(sum((Fraction(decode(v)) for v in items if v is not None), Fraction(0)))  # type: ignore[arg-type]
 
 
-def _own_row(entity: Entity) -> RowRef | None:
-    """The row standing for an entity in evidence: its own, its school's, or its statistics'."""
-    row = entity.rows.get("") or entity.rows.get("school") or entity.rows.get("stats")
-    return row.ref if row is not None else None
+def _aggregate(indicator: CompiledIndicator, tables: EntityTables, of: str, amount: FieldInfo | None,
+               share: bool) -> pl.DataFrame:
+    """Per group: denominator amount, numerator amount, rows, numerator rows, missing texts."""
+    frame = _amounts(_member_frame(indicator, tables, of, amount), amount)
+    members = frame.filter(pl.col("__where").fill_null(False))
+    known = members.filter(pl.col("__missing").is_null())
+    counted = known.filter(pl.col("__num")) if share else known
+    scaled = amount is None or amount.form == "scaled"
+    aggregations: list[pl.Expr] = [pl.col("__row_ref").drop_nulls().sort().alias("rows")]
+    if scaled:
+        aggregations.append(pl.col("__amount").sum().alias("den"))
+    else:
+        aggregations.append(pl.col("__amount").alias("__den_items"))
+    by_group = known.group_by("__group").agg(aggregations)
+    if share:
+        num_aggs: list[pl.Expr] = [pl.col("__row_ref").drop_nulls().sort().alias("numerator_rows")]
+        num_aggs.append(pl.col("__amount").sum().alias("num") if scaled else pl.col("__amount").alias("__num_items"))
+        by_group = by_group.join(counted.group_by("__group").agg(num_aggs), on="__group", how="left")
+    missing = frame.filter(pl.col("__missing").is_not_null()).group_by("__group").agg(
+        pl.col("__missing").alias("missing"))
+    by_group = by_group.join(missing, on="__group", how="full", coalesce=True)
+    if not scaled:
+        by_group = by_group.with_columns(
+            pl.Series("den", [_sum(v or [], amount) for v in by_group["__den_items"].to_list()], dtype=pl.String),
+            *([pl.Series("num", [_sum(v or [], amount) for v in by_group["__num_items"].to_list()], dtype=pl.String)]
+              if share else []),
+        )
+    return by_group
 
 
-def _amount(entity: Entity, field: str | None) -> float | None:
-    """1 per entity, or the value of `field` (None when that value is missing)."""
-    if field is None:
-        return 1
-    value = entity.values.get(field)
-    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+def _level_ids(tables: EntityTables, level: str) -> pl.DataFrame:
+    return tables.base(level).select(pl.col(ID).alias("__group"))
 
 
-def _members(
-    indicator: CompiledIndicator, store: EntityStore, of: str, field: str | None, missing: dict[str, list[str]],
-) -> Iterator[tuple[str, Entity, float]]:
-    """(area, entity, amount) for each entity of kind `of` that passes the indicator's filter; the
-    amount is 1, or the entity's value of `field`. An entity whose filter or amount cannot be
-    decided is listed in `missing` under its area instead."""
-    level = indicator.spec.entity
-    for entity in store.iter_kind(of):
-        group = group_of(level, entity, store)
-        if group is None:
-            continue
-        member = _decides(indicator.where, entity)
-        if member is None:
-            missing[group].append(_unknown(entity, indicator.where))
-            continue
-        if not member:
-            continue
-        amount = _amount(entity, field)
-        if amount is None:
-            missing[group].append(f"{entity.id} 缺少{indicator.weight.label if indicator.weight else field}")
-            continue
-        yield group, entity, amount
-
-
-def _share(indicator: CompiledIndicator, store: EntityStore) -> None:
+def _share(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
     spec = indicator.spec.share
     assert spec is not None
     level = indicator.spec.entity
-    totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    rows: dict[str, list[RowRef]] = defaultdict(list)
-    numerator_rows: dict[str, list[RowRef]] = defaultdict(list)
-    missing: dict[str, list[str]] = defaultdict(list)
-    for group, entity, amount in _members(indicator, store, spec.of, spec.weight, missing):
-        counted = _decides(indicator.numerator, entity)
-        if counted is None:
-            missing[group].append(_unknown(entity, indicator.numerator))
-            continue
-        ref = _own_row(entity)
-        totals[group][1] += amount
-        if ref is not None:
-            rows[group].append(ref)
-        if counted:
-            totals[group][0] += amount
-            if ref is not None:
-                numerator_rows[group].append(ref)
-    for group in groups(level, store):
-        num, den = totals.get(group, (0, 0))
-        if spec.weight is None:
-            num, den = int(num), int(den)
-        gap = tuple(missing.get(group, ()))
-        store.measures[(level, group)][indicator.spec.id] = Measure(
-            value=num / den if den and not gap else None,
-            parts={"numerator": num, "denominator": den},
-            rows=tuple(rows.get(group, ())),
-            numerator_rows=tuple(numerator_rows.get(group, ())),
-            row_role="denominator",
-            missing=gap,
-        )
+    amount = indicator.weight
+    groups = _aggregate(indicator, tables, spec.of, amount, share=True)
+    scaled = amount is None or amount.form == "scaled"
+    zero: object = 0 if scaled else "0"
+    table = _level_ids(tables, level).join(groups, on="__group", how="left", maintain_order="left")
+    nums = [zero if v is None else v for v in table["num"].to_list()]
+    dens = [zero if v is None else v for v in table["den"].to_list()]
+    gaps = table["missing"].to_list()
+    values: list[str | None] = []
+    for num, den, gap in zip(nums, dens, gaps):
+        n = Fraction(num) if scaled else Fraction(decode(num))  # type: ignore[arg-type]
+        d = Fraction(den) if scaled else Fraction(decode(den))  # type: ignore[arg-type]
+        values.append(encode(n / d) if d and not gap else None)
+    number_type = pl.Int64 if scaled else pl.String
+    sid = indicator.spec.id
+    tables.add_indicator(level, pl.DataFrame({
+        ID: table["__group"], sid: pl.Series(values, dtype=pl.String),
+        f"{sid}.numerator": pl.Series(nums, dtype=number_type), f"{sid}.denominator": pl.Series(dens, dtype=number_type),
+    }))
+    trace = table.select(pl.col("__group").alias(ID), pl.col("rows").fill_null([]), pl.col("numerator_rows").fill_null([]),
+                         pl.col("missing").fill_null([]))
+    return Trace(sid, "denominator", trace)
 
 
-def _count(indicator: CompiledIndicator, store: EntityStore) -> None:
+def _count(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
     spec = indicator.spec.count
     assert spec is not None
     level = indicator.spec.entity
-    totals: dict[str, float] = defaultdict(float)
-    rows: dict[str, list[RowRef]] = defaultdict(list)
-    missing: dict[str, list[str]] = defaultdict(list)
-    for group, entity, amount in _members(indicator, store, spec.of, spec.sum, missing):
-        totals[group] += amount
-        ref = _own_row(entity)
-        if ref is not None:
-            rows[group].append(ref)
-    for group in groups(level, store):
-        total = totals.get(group, 0)
-        gap = tuple(missing.get(group, ()))
-        store.measures[(level, group)][indicator.spec.id] = Measure(
-            None if gap else (int(total) if spec.sum is None else total), rows=tuple(rows.get(group, ())), missing=gap
-        )
+    amount = indicator.weight
+    groups = _aggregate(indicator, tables, spec.of, amount, share=False)
+    scaled = amount is None or amount.form == "scaled"
+    table = _level_ids(tables, level).join(groups, on="__group", how="left", maintain_order="left")
+    zero: object = 0 if scaled else "0"
+    totals = [None if gap else (zero if total is None else total)
+              for total, gap in zip(table["den"].to_list(), table["missing"].to_list())]
+    tables.add_indicator(level, pl.DataFrame({
+        ID: table["__group"], indicator.spec.id: pl.Series(totals, dtype=pl.Int64 if scaled else pl.String),
+    }))
+    trace = table.select(pl.col("__group").alias(ID), pl.col("rows").fill_null([]), pl.col("missing").fill_null([]))
+    return Trace(indicator.spec.id, "counted", trace)
 
 
-def _peers(indicator: CompiledIndicator, store: EntityStore) -> None:
+def _peers(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
     assert indicator.key is not None
     kind = indicator.spec.entity
-    members_by_key: dict[str, list[Entity]] = defaultdict(list)
-    for entity in store.iter_kind(kind):
-        value = entity.values.get(indicator.key.path)
-        if value is None or not _holds(indicator.where, entity):
-            continue
-        members_by_key[text_key(str(value))].append(entity)
-    for members in members_by_key.values():
-        rows = tuple(ref for m in members if (ref := _own_row(m)) is not None)
-        for member in members:
-            store.measures[member.key][indicator.spec.id] = Measure(len(members), rows=rows, row_role="peer")
+    infos = [f.info for f in fields_of(indicator.where, include_presence=True)] if indicator.where is not None else []
+    row_path = tables.row_path(kind)
+    frame = tables.frame(kind, [indicator.key.path, *(i.path for i in infos),
+                                *([row_path] if row_path not in (None, REF) else [])])
+    frame = frame.with_columns(truth_column(frame, indicator.where, "__where"),
+                               (pl.col(row_path) if row_path else pl.lit(None, dtype=pl.Int64)).alias("__row_ref"))
+    members = frame.filter(pl.col("__where").fill_null(False) & pl.col(indicator.key.path).is_not_null())
+    keys = members[indicator.key.path].cast(pl.String)
+    distinct_keys = keys.unique()
+    normalised = pl.DataFrame({"__k": distinct_keys, "__key": [text_key(k) for k in distinct_keys.to_list()]},
+                              schema={"__k": pl.String, "__key": pl.String})
+    members = members.with_columns(keys.alias("__k")).join(normalised, on="__k", how="left", maintain_order="left")
+    groups = members.group_by("__key").agg(pl.len().cast(pl.Int64).alias("__n"),
+                                           pl.col("__row_ref").drop_nulls().sort().alias("rows"))
+    members = members.join(groups, on="__key", how="left", maintain_order="left")
+    tables.add_indicator(kind, members.select(ID, pl.col("__n").alias(indicator.spec.id)))
+    return Trace(indicator.spec.id, "peer", members.select(ID, "rows"))
 
 
-def _input_rows(entity: Entity, inputs: list[FieldInfo], store: EntityStore) -> tuple[RowRef, ...]:
-    """The rows a formula's inputs come from: records read, and the rows behind indicators read."""
-    rows: dict[RowRef, None] = {}
-    for info in inputs:
-        if info.indicator:
-            owner = entity.measures if not info.relation else store.measures.get(
-                ("school", entity.school_id or ""), {}) if info.relation == "school" else {}
-            measure = owner.get(info.indicator)
-            rows.update(dict.fromkeys(measure.rows if measure is not None else ()))
-        elif info.origin == "record":
-            record = entity.rows.get(info.relation)
-            if record is not None:
-                rows[record.ref] = None
-    return tuple(rows)
-
-
-def _formula(indicator: CompiledIndicator, store: EntityStore) -> None:
+def _formula(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
     assert indicator.formula is not None
+    kind = indicator.spec.entity
     inputs = [f.info for f in fields_of(indicator.formula)]
-    for entity in store.iter_kind(indicator.spec.entity):
-        value = evaluate_formula(indicator.formula, entity.values)
-        missing = () if value is not None else tuple(f.label for f in inputs if f.path not in entity.values)
-        store.measures[entity.key][indicator.spec.id] = Measure(
-            value, rows=_input_rows(entity, inputs, store), row_role="input", missing=missing  # type: ignore[arg-type]
-        )
+    refs = sorted({f"{info.relation}.__ref" for info in inputs if info.relation and info.origin == "record"})
+    frame = tables.frame(kind, [*(i.path for i in inputs), *refs])
+
+    def compute(fact: Mapping[str, object]) -> str | None:
+        value = evaluate_formula(indicator.formula, fact)  # type: ignore[arg-type]
+        return None if value is None else encode(value)  # type: ignore[arg-type]
+
+    values = values_column(frame, inputs, compute, "__value", pl.String)
+    frame = frame.with_columns(values)
+    missing = pl.when(pl.col("__value").is_null()).then(
+        pl.concat_list(_absent_labels(frame, inputs))).otherwise(pl.lit([], dtype=pl.List(pl.String)))
+    own_refs = [pl.col(REF)] if any(not info.relation and info.origin == "record" for info in inputs) else []
+    row_columns = [*own_refs, *(pl.col(r) for r in refs)]
+    rows = pl.concat_list(row_columns).list.drop_nulls().list.unique().list.sort() if row_columns else \
+        pl.lit([], dtype=pl.List(pl.Int64))
+    trace = frame.select(ID, rows.alias("rows"), missing.alias("missing"))
+    tables.add_indicator(kind, frame.select(ID, pl.col("__value").alias(indicator.spec.id)))
+    sources = tuple(dict.fromkeys((info.indicator, info.relation) for info in inputs
+                                  if info.indicator and info.relation in ("", "school")))
+    return Trace(indicator.spec.id, "input", trace, sources)  # type: ignore[arg-type]
 
 
-def weighted_cv(pairs: list[tuple[float, float]]) -> tuple[float, float] | None:
-    """(coefficient of variation, weighted mean) of (value, weight) pairs, as standards.md §4 defines it:
-    X̄ = Σ PᵢXᵢ / P, S = √(Σ (Pᵢ/P)(Xᵢ − X̄)²), CV = S / X̄. None when the weights or the mean are 0."""
-    total = sum(weight for _, weight in pairs)
+def weighted_cv(pairs: list[tuple[Fraction, Fraction]]) -> tuple[Exact, Fraction] | None:
+    """(coefficient of variation, weighted mean) of (value, weight) pairs, exactly, as standards.md
+    §4 defines it: X̄ = Σ PᵢXᵢ / P, S = √(Σ (Pᵢ/P)(Xᵢ − X̄)²), CV = S / X̄. None when the weights or
+    the mean are 0."""
+    total = sum((weight for _, weight in pairs), Fraction(0))
     if not total:
         return None
-    mean = sum(value * weight for value, weight in pairs) / total
+    mean = sum((value * weight for value, weight in pairs), Fraction(0)) / total
     if not mean:
         return None
-    spread = math.sqrt(sum(weight / total * (value - mean) ** 2 for value, weight in pairs))
-    return spread / mean, mean
+    variance = sum((weight / total * (value - mean) ** 2 for value, weight in pairs), Fraction(0))
+    root = sqrt(variance)
+    cv = root / mean if isinstance(root, Fraction) else type(root)(root.coefficient / mean, root.radicand)
+    return cv, mean
 
 
-def _cv(indicator: CompiledIndicator, store: EntityStore) -> None:
+def _cv(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
     spec = indicator.spec.cv
     assert spec is not None and indicator.value is not None and indicator.weight is not None
-    members: dict[tuple[str, str], list[Entity]] = defaultdict(list)
-    for entity in store.iter_kind(spec.of):
-        if _holds(indicator.where, entity):
-            members[(entity.county, entity.values["stage"])].append(entity)
-    for (county, stage), entities in sorted(members.items()):
-        metric = Metric(county, stage, indicator.spec.id, indicator.spec.title)
-        store.metrics[metric.id] = metric
-        values: list[tuple[str, str, float, float]] = []
-        rows: list[RowRef] = []
+    infos = [f.info for f in fields_of(indicator.where, include_presence=True)] if indicator.where is not None else []
+    value_info, weight_info = indicator.value, indicator.weight
+    names = tables.vocabulary[spec.of].fields
+    frame = tables.frame(spec.of, [value_info.path, weight_info.path, "stage", *(i.path for i in infos),
+                                   *(["school.name", "school.__ref"] if "school.name" in names else ["name"])])
+    frame = frame.with_columns(truth_column(frame, indicator.where, "__where")).filter(pl.col("__where").fill_null(False))
+    name_column = "school.name" if "school.name" in frame.columns else "name"
+    ref_column = "school.__ref" if "school.__ref" in frame.columns else REF
+    rows: list[dict[str, object]] = []
+    traces: list[dict[str, object]] = []
+    for (county, stage), group in sorted(frame.group_by([COUNTY, "stage"]), key=lambda g: (str(g[0][0]), str(g[0][1]))):
+        metric_id = f"{county}/{stage}/{indicator.spec.id}"
+        pairs: list[tuple[Fraction, Fraction]] = []
+        contributions: list[dict[str, object]] = []
+        refs: list[int] = []
         missing: list[str] = []
-        for entity in entities:
-            value = _amount(entity, indicator.value.path)
-            weight = _amount(entity, indicator.weight.path)
-            name = entity.values.get("school.name", entity.id)
+        for row in group.sort(SCHOOL, ID).iter_rows(named=True):
+            value = exact_value(value_info, row[value_info.path])
+            weight = exact_value(weight_info, row[weight_info.path])
+            name = row[name_column] or row[ID]
             if value is None or weight is None:
-                absent = indicator.value.label if value is None else indicator.weight.label
-                missing.append(f"{name}（{entity.school_id}）缺少{absent}")
+                absent = value_info.label if value is None else weight_info.label
+                missing.append(f"{name}（{row[SCHOOL]}）缺少{absent}")
                 continue
-            values.append((entity.school_id or entity.id, name, float(value), float(weight)))
-            ref = _own_row(entity)
-            if ref is not None:
-                rows.append(ref)
-        result = None if missing else weighted_cv([(v, w) for _, _, v, w in values])
+            pairs.append((Fraction(value), Fraction(weight)))  # type: ignore[arg-type]
+            contributions.append({"school_id": row[SCHOOL] or row[ID], "name": name, "value": encode(value),  # type: ignore[arg-type]
+                                  "weight": encode(weight)})  # type: ignore[arg-type]
+            if row[ref_column] is not None:
+                refs.append(row[ref_column])
+        result = None if missing else weighted_cv(pairs)
         if result is None and not missing:
             missing.append("加权平均值或在校生总数为 0")
-        parts: dict[str, float | int] = {"schools": len(entities)}
-        if result is not None:
-            parts["mean"] = result[1]
-        store.measures[("county_metric", metric.id)][indicator.spec.id] = Measure(
-            result[0] if result else None,
-            parts=parts,
-            rows=tuple(rows),
-            row_role="contributing",
-            missing=tuple(missing),
-            values=tuple(values),
-        )
+        rows.append({
+            ID: metric_id, COUNTY: county, TOWNSHIP: None, SCHOOL: None, REF: None, "county": county, "stage": stage,
+            "metric": indicator.spec.id, "metric_title": indicator.spec.title,
+            "cv": encode(result[0]) if result else None, "mean": encode(result[1]) if result else None,
+            "schools": group.height,
+        })
+        traces.append({ID: metric_id, "rows": refs, "missing": missing, "contributions": contributions})
+    schema = tables.base("county_metric").schema
+    metrics = pl.DataFrame(rows, schema=schema)
+    tables.metrics = metrics if tables.metrics is None else pl.concat([tables.metrics, metrics])
+    tables._bases.pop("county_metric", None)
+    contribution = pl.Struct({"school_id": pl.String, "name": pl.String, "value": pl.String, "weight": pl.String})
+    trace = pl.DataFrame(traces, schema={ID: pl.String, "rows": pl.List(pl.Int64), "missing": pl.List(pl.String),
+                                         "contributions": pl.List(contribution)})
+    return Trace(indicator.spec.id, "contributing", trace)
 
 
 _COMPUTE = {"share": _share, "count": _count, "peers": _peers, "formula": _formula, "cv": _cv}
 
 
-def compute_indicators(indicators: Iterable[CompiledIndicator], store: EntityStore) -> None:
-    """Compute every indicator into `store.measures`, in declaration order."""
+Precomputed = Mapping[str, tuple[str, Trace, pl.DataFrame]]  # indicator id → (entity kind, trace, values)
+
+
+def compute_indicators(indicators: Iterable[CompiledIndicator], tables: EntityTables,
+                       precomputed: Precomputed | None = None) -> None:
+    """Compute every indicator into `tables`, in declaration order, keeping each one's trace; an
+    indicator in `precomputed` (computed over the whole audit) is taken from there."""
     for indicator in indicators:
-        _COMPUTE[indicator.spec.kind](indicator, store)
+        given = (precomputed or {}).get(indicator.spec.id)
+        if given is not None:
+            kind, trace, values = given
+            ids = tables.base(kind).select(ID)
+            tables.add_indicator(kind, values.join(ids, on=ID, how="semi"))
+            tables.traces[indicator.spec.id] = Trace(trace.indicator, trace.role, trace.frame.join(ids, on=ID, how="semi"))
+            continue
+        tables.traces[indicator.spec.id] = _COMPUTE[indicator.spec.kind](indicator, tables)
+
+
+def compute_peers(indicators: Iterable[CompiledIndicator], tables: EntityTables) -> dict[str, tuple[str, Trace, pl.DataFrame]]:
+    """The indicators that compare entities across counties (`peers`: one licence held by
+    kindergartens of two counties), computed on the whole audit before it is partitioned."""
+    found: dict[str, tuple[str, Trace, pl.DataFrame]] = {}
+    for indicator in indicators:
+        if indicator.spec.kind == "peers":
+            trace = _peers(indicator, tables)
+            kind = indicator.spec.entity
+            found[indicator.spec.id] = (kind, trace, tables.indicators[kind].select(ID, indicator.spec.id))
+    return found
+
+
+__all__ = ["GROUP_LEVELS", "KEYS", "Precomputed", "Trace", "compute_indicators", "compute_peers", "weighted_cv"]

@@ -143,7 +143,8 @@ def reinspect(
             raise UsageError(f"历史库 {db} 不存在，无法按审核编号“{against}”查找对比审核：请用 --against 指向其输出文件夹")
     elif (previous_path if previous_path.is_dir() else previous_path.parent).resolve() == out_dir.resolve():
         raise UsageError(f"输出文件夹 {out_dir} 就是对比审核的输出文件夹：复查的输出会覆盖它，请用 --out 另选文件夹")
-    result = run_audit(folder, packs=packs, keep_going=keep_going, rules_dir=rules_dir, progress=progress, workers=workers)
+    result = run_audit(folder, packs=packs, keep_going=keep_going, rules_dir=rules_dir, progress=progress, workers=workers,
+                       keep_tables=True)
     audit_id = audit_id_of(audit_document(result, keep_going=keep_going))
     with _ledger(db, lifecycle_path, create=True) as (store, ledger):
         with store.transaction():
@@ -164,7 +165,7 @@ def reinspect(
                 raise UsageError(f"对比审核 {previous.id} 的基准日 {previous.as_of} 晚于新审核的 {result.config.as_of}")
             document = store.document(previous.id)
             classification = classify(result, audit_id, document, previous.id, store)
-            current = [row.as_dict() for row in result.indicators]
+            current = [row.model_dump(mode="json") for row in result.indicators]
             trends = build_trends(store, current, audit_id, result.config.as_of, result.book.rules)
             result.annotations = classification.annotations(trends)
             written = write_outputs(result, out_dir, keep_going=keep_going, progress=progress)

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..audit import AuditResult
-from ..engine.entities import EntityStore
 from ..findings import FindingBuilder
 from .store import HistoryStore, Status
 
@@ -132,9 +131,13 @@ class _Checker:
 
     def __init__(self, result: AuditResult) -> None:
         self.result = result
-        self.store = result.store
-        self.builder = FindingBuilder(result.book, result.store) if result.store is not None else None
+        self.tables = result.tables
+        self.builder = result.builder
         self.gaps = {(g.rule_id, g.entity_id): g for g in result.gaps}
+
+    def _trail(self, rule_id: str, entity_id: str) -> tuple[Any, Any, Any]:
+        assert self.builder is not None
+        return self.builder.trails(self.result.outcomes[rule_id].rule, [entity_id])[entity_id]
 
     def check(self, entry: Mapping[str, Any]) -> dict[str, Any]:
         rule_id, kind, entity_id = entry["rule_id"], entry["entity_type"], entry["entity_id"]
@@ -143,21 +146,21 @@ class _Checker:
             return _unverified("rule_absent")
         if not outcome.evaluated:
             return _unverified("rule_not_evaluated", outcome.skipped_reason)
-        if entity_id in outcome.passed and self.builder is not None and self.store is not None:
-            entity = self.store.get(kind, entity_id)
-            built = self.builder.finding(outcome.rule, entity)
-            shown = "，".join(f"{o.label} {o.text}" for o in built.observed)
+        verdict = outcome.verdict_of(entity_id)
+        if verdict == "pass" and self.builder is not None:
+            observed, threshold, evidence = self._trail(rule_id, entity_id)
+            shown = "，".join(f"{o.label} {o.text}" for o in observed)
             return {
                 "resolution": f"本次复查已通过：{entry['rule_title']}不再成立" + (f"（{shown}）" if shown else "") + "。",
-                "observed": [o.__dict__ for o in built.observed],
-                "threshold": [t.__dict__ for t in built.threshold],
-                "evidence": [e.as_dict() for e in built.evidence],
+                "observed": [o.model_dump(mode="json", exclude_none=True) for o in observed],
+                "threshold": [t.model_dump(mode="json", exclude_none=True) for t in threshold],
+                "evidence": [e.model_dump(mode="json", exclude_none=True) for e in evidence],
             }
-        if entity_id in outcome.gaps:
+        if verdict == "gap":
             gap = self.gaps.get((rule_id, entity_id))
             missing = list(gap.missing) if gap is not None else []
             return {**_unverified("data_gap", "缺少：" + "、".join(missing) if missing else ""), "missing": missing}
-        if self.store is not None and _exists(self.store, kind, entity_id):
+        if self.tables is not None and self.tables.exists(kind, entity_id):
             return _unverified("out_of_scope")
         return _unverified("entity_missing")
 
@@ -165,21 +168,3 @@ class _Checker:
 def _unverified(code: str, detail: str = "") -> dict[str, Any]:
     reason = UNVERIFIED_REASONS[code] + (f"（{detail}）" if detail else "")
     return {"reason_code": code, "reason": reason}
-
-
-def _exists(store: EntityStore, kind: str, entity_id: str) -> bool:
-    if kind == "county":
-        return entity_id in store.counties
-    if kind == "township":
-        return tuple(entity_id.split("/", 1)) in store.townships
-    if kind == "city":
-        return entity_id == store.region
-    if kind == "county_metric":
-        return entity_id in store.metrics
-    if kind == "school":
-        return entity_id in store.schools
-    try:
-        store.get(kind, entity_id)
-    except (KeyError, StopIteration):
-        return False
-    return True

@@ -11,7 +11,7 @@ from ..audit import AuditResult
 from .atomic import publish
 from .document import audit_document, dumps
 from .markdown import render_markdown
-from .rectification import rectification_csv, rejected_csv
+from .rectification import evidence_csv, rectification_csv, rejected_csv
 
 __all__ = ["write_outputs"]
 
@@ -26,6 +26,7 @@ def write_outputs(
     data = dumps(document)
     files = {
         "findings.json": data,
+        "evidence.csv": evidence_csv(result),
         "rectification.csv": rectification_csv(document["findings"]),
         "report.md": render_markdown(document).encode("utf-8"),
     }

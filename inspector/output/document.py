@@ -3,31 +3,42 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from typing import Any
 
 from ..audit import AuditResult, tool_versions
 from ..engine.evaluate import RuleOutcome
-from ..findings import Finding, summarize
+from ..engine.tables import COUNTY
+from ..findings import FORMAT, Finding, summarize
+from ..findings.display import json_number
+from ..findings.model import LEVEL_OF_ENTITY
 from ..records.config import AUDIT_FILE
 from ..rules.spec import NO_TARGET
 from ..rules.vocabulary import ENTITY_LABELS
 
-FORMAT = "inspector.findings/1"
+_TALLIES = (("passed", "pass"), ("failed", "fail"), ("not_evaluated", "gap"))
 
 
-def _by_county(result: AuditResult, kind: str, outcome: RuleOutcome) -> dict[str, dict[str, int]]:
+def _by_county(outcome: RuleOutcome) -> dict[str, dict[str, int]]:
     """A rule's entities checked, passed, failed and not evaluated in each county."""
-    if result.store is None:
+    if outcome.verdicts.height == 0:
         return {}
-    county_of = result.store.county_of
-    tallies = {key: Counter(county_of(kind, entity_id) for entity_id in ids)
-               for key, ids in (("passed", outcome.passed), ("failed", outcome.failed), ("not_evaluated", outcome.gaps))}
-    counties = sorted(set().union(*tallies.values()))
-    return {
-        county: {"checked": sum(t[county] for t in tallies.values()), **{key: t[county] for key, t in tallies.items()}}
-        for county in counties
-    }
+    counts = outcome.verdicts.group_by(COUNTY, "verdict").len()
+    table: dict[str, dict[str, int]] = {}
+    for county, verdict, n in counts.iter_rows():
+        tally = table.setdefault(county, {"checked": 0, "passed": 0, "failed": 0, "not_evaluated": 0})
+        tally["checked"] += n
+        tally[next(key for key, code in _TALLIES if code == verdict)] += n
+    return dict(sorted(table.items()))
+
+
+def _param_value(value: Any) -> Any:
+    if value is NO_TARGET:
+        return None
+    if isinstance(value, dict):
+        return {k: json_number(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return list(value)
+    return json_number(value)
 
 
 def _rules(result: AuditResult) -> list[dict[str, Any]]:
@@ -44,6 +55,7 @@ def _rules(result: AuditResult) -> list[dict[str, Any]]:
                 "family": spec.family,
                 "severity": spec.severity,
                 "binding": spec.binding,
+                "level": LEVEL_OF_ENTITY[spec.applies_to],
                 "applies_to": spec.applies_to,
                 "applies_to_label": ENTITY_LABELS[spec.applies_to],
                 "defined_at": rule.where,
@@ -51,7 +63,7 @@ def _rules(result: AuditResult) -> list[dict[str, Any]]:
                 "condition": " ".join(spec.condition.split()),
                 "params": [
                     {"param": name, "label": rule.param_specs[name].title, "unit": rule.param_specs[name].unit or "",
-                     "value": None if value is NO_TARGET else value}
+                     "value": _param_value(value)}
                     for name, value in rule.params.items()
                 ],
                 "basis": spec.basis.model_dump(exclude_none=True),
@@ -61,7 +73,8 @@ def _rules(result: AuditResult) -> list[dict[str, Any]]:
                 "passed": len(outcome.passed),
                 "failed": len(outcome.failed),
                 "not_evaluated": len(outcome.gaps),
-                "by_county": _by_county(result, spec.applies_to, outcome),
+                "not_applicable": outcome.not_applicable,
+                "by_county": _by_county(outcome),
             }
         )
     return rows
@@ -78,7 +91,7 @@ def audit_document(result: AuditResult, *, keep_going: bool = False) -> dict[str
         "config": {"file": AUDIT_FILE, "sha256": dataset.config_sha256},
         "packs": [pack.as_dict() for pack in book.packs],
         "params": {
-            pack: {name: (None if value is NO_TARGET else value) for name, value in sorted(values.items())}
+            pack: {name: _param_value(value) for name, value in sorted(values.items())}
             for pack, values in book.params.items()
         },
         "target_year": book.target_year,
@@ -101,8 +114,8 @@ def audit_document(result: AuditResult, *, keep_going: bool = False) -> dict[str
         "summary": summarize(result.findings, book.rules),
         "rules": _rules(result),
         "findings": [_finding(result, finding) for finding in result.findings],
-        "indicators": [row.as_dict() for row in result.indicators],
-        "data_gaps": [gap.as_dict() for gap in result.gaps],
+        "indicators": [row.model_dump(mode="json", exclude_none=False) for row in result.indicators],
+        "data_gaps": [gap.model_dump(mode="json") for gap in result.gaps],
     }
     # present only when the audit folder has waivers.yaml / when written by `inspector reinspect`
     if result.waivers is not None:
@@ -112,8 +125,20 @@ def audit_document(result: AuditResult, *, keep_going: bool = False) -> dict[str
     return document
 
 
+_OPTIONAL = ("evidence_count", "waived", "waiver", "expired_waiver", "change", "change_label")
+
+
 def _finding(result: AuditResult, finding: Finding) -> dict[str, Any]:
-    data = finding.as_dict()
+    data = finding.model_dump(mode="json")
+    for key in _OPTIONAL:
+        if data.get(key) is None:
+            data.pop(key, None)
+    for item in (*data["observed"], *data["threshold"]):
+        if item.get("exact") is None:
+            item.pop("exact", None)
+    for item in data["evidence"]:
+        if item.get("values") is None:
+            item.pop("values", None)
     if result.waivers is not None:
         data.update(result.waivers.finding_fields(finding.id))
     if result.annotations:

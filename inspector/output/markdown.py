@@ -11,7 +11,7 @@ import jinja2
 from ..resources import TEMPLATES_DIR
 from ..rules.spec import SEVERITY_LABELS
 from ..rules.vocabulary import ENTITY_LABELS
-from .jinja import bytecode_cache
+from ..jinja_cache import bytecode_cache
 
 TEMPLATES = TEMPLATES_DIR
 

@@ -82,3 +82,17 @@ def rectification_csv(findings: Sequence[Mapping[str, Any]]) -> bytes:
 def rejected_csv(problems: Sequence[Problem]) -> bytes:
     """The rows a `--keep-going` audit left out, for the data's owner to correct."""
     return csv_bytes(("文件", "行", "列", "原因", "错误代码"), [[p.file, str(p.line), p.field, p.message, p.code] for p in problems])
+
+
+def evidence_csv(result: Any) -> bytes:
+    """Every evidence row of every finding (findings.json keeps the first rows of each role inline):
+    finding id, file, row, role; sorted, so the same audit writes the same bytes."""
+    from ..engine.tables import ref_of
+
+    sources = result.dataset.sources
+    rows = sorted({(fid, ref, role) for fid, ref, role in result.evidence})
+    lines = []
+    for fid, ref, role in rows:
+        where = ref_of(ref, sources)
+        lines.append([fid, where.file, str(where.row), role])
+    return csv_bytes(("问题编号", "文件", "行", "角色"), lines)

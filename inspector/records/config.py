@@ -12,7 +12,7 @@ from ..errors import DataError, Problem
 from ..rules.spec import ParamValue
 from ..validation_messages import message_for
 from ..yamlsrc import YamlDoc, YamlSyntax, load_yaml
-from .values import parse_date
+from .values import date_field
 
 
 AUDIT_FILE = "audit.yaml"
@@ -25,7 +25,7 @@ class AuditConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(min_length=1)
-    as_of: Annotated[dt.date, BeforeValidator(parse_date)]
+    as_of: Annotated[dt.date, BeforeValidator(date_field)]
     region: str = Field(min_length=1)
     packs: tuple[str, ...] = Field(default=("core",), min_length=1)
     params: dict[str, ParamValue] = Field(default_factory=dict)

@@ -5,12 +5,13 @@
 
 from __future__ import annotations
 
+from ..numbers import shortest
 from .schema import RECORD_KINDS, Column
 
 _TYPES = {
     "text": "文本",
     "int": "整数",
-    "float": "数值",
+    "decimal": "数值",
     "rate": "比率（95、95% 或 0.95 均表示 95%）",
     "bool": "是/否",
     "date": "日期",
@@ -22,10 +23,17 @@ def _type(column: Column) -> str:
     if column.enum:
         return "、".join(f"{code} {word}" for code, word in column.enum.items())
     text = _TYPES[column.type]
-    if column.minimum is not None or column.maximum is not None:
-        low = "" if column.minimum is None else f"≥ {column.minimum}"
-        high = "" if column.maximum is None else f"≤ {column.maximum}"
-        text += "，" + "，".join(p for p in (low, high) if p)
+    if column.type == "decimal":
+        text += f"（保留 {column.places} 位小数）"
+    elif column.type == "rate":
+        text = text.replace("）", f"；精确到 0.01%）")
+    if column.unit and column.type != "rate":
+        text += f"，单位：{column.unit}"
+    low, high = column.bounds
+    if low is not None or high is not None:
+        shown = (lambda v: f"{shortest(v * 100, 2)}%") if column.type == "rate" else (lambda v: shortest(v, 2))
+        parts = [f"≥ {shown(low)}" if low is not None else "", f"≤ {shown(high)}" if high is not None else ""]
+        text += "，合理范围 " + " 且 ".join(p for p in parts if p)
     return text
 
 

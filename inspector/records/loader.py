@@ -1,32 +1,40 @@
 """Loading an audit folder: every input row is either loaded or reported, never dropped.
 
 The loader finds one table per record kind, maps its headers (canonical English or Chinese)
-onto the kind's columns, validates each row with a pydantic adapter built from the data
-contract, then checks what spans rows: unique ids and references to other kinds. Problems are
-collected over all files and returned together.
+onto the kind's columns and validates column by column, as pandera's polars backend does: each
+distinct spelling in a column is parsed once (`values`), the result joined back onto the rows,
+and every cell that fails becomes a located problem (`file:row: column: reason`). Then what
+spans rows: unique ids and references to other kinds. Problems are collected over all files and
+returned together; a row with any problem is rejected whole, so rows read = loaded + rejected.
+
+Loaded tables are polars frames with typed columns: numbers as integers at their column's
+precision (see `schema.Column.scale`), booleans, dates, text; plus `__src` (the index of the
+source file in `Dataset.sources`) and `__row` (its spreadsheet row number).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from typing_extensions import NotRequired, TypedDict
-
-from annotated_types import Ge, Le
-from pydantic import BeforeValidator, TypeAdapter, ValidationError
+import polars as pl
 
 from ..errors import Problem
-from ..validation_messages import message_for
 from . import values
 from .config import AUDIT_FILE, AuditConfig
-from .readers import ReadError, Table, read_csv, read_xlsx_sheets, sha256_file
+from .readers import ROW, ReadError, Table, read_csv, read_xlsx_sheets, sha256_file
 from .schema import RECORD_KINDS, Column, RecordKind, kind_for_source
 
+SRC = "__src"
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+MAX_EXTRA_PLACES = 6
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, order=True)
 class RowRef:
     """Where a record came from: the file (or `book.xlsx[sheet]`) and its spreadsheet row."""
 
@@ -37,14 +45,14 @@ class RowRef:
         return f"{self.file}:{self.row}"
 
 
-@dataclass(slots=True)
-class Record:
-    """One loaded input row: typed values by canonical column name, extra columns as text."""
+@dataclass(frozen=True)
+class ExtraColumn:
+    """A column outside the data contract, kept under its header; numeric when every value is a
+    decimal number (then stored as integers at `places` decimals, like the contract's numbers)."""
 
-    kind: str
-    values: dict[str, Any]
-    extra: dict[str, str]
-    ref: RowRef
+    header: str
+    numeric: bool
+    places: int = 0
 
 
 @dataclass(frozen=True)
@@ -73,23 +81,56 @@ class InputFile:
         }
 
 
+@dataclass(frozen=True)
+class Row:
+    """One loaded row as Python values (numbers exact: 45, 9/2), for reading a few rows at a time."""
+
+    kind: str
+    values: dict[str, Any]
+    extra: dict[str, Any]
+    ref: RowRef
+
+
 @dataclass
 class Dataset:
-    """An audit folder's loaded records, their provenance and every rejected row."""
+    """An audit folder's loaded tables, their provenance and every rejected row."""
 
     folder: Path
     config: AuditConfig
-    records: dict[str, list[Record]]
+    tables: dict[str, pl.DataFrame]
+    sources: tuple[str, ...]
     inputs: list[InputFile]
     problems: list[Problem]
     missing_kinds: tuple[str, ...]
     ignored_files: tuple[str, ...] = ()
     config_sha256: str = ""
-    extra_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    extra_columns: dict[str, dict[str, ExtraColumn]] = field(default_factory=dict)
 
-    def by_key(self, kind: str) -> dict[str, Record]:
-        key = RECORD_KINDS[kind].key.name
-        return {r.values[key]: r for r in self.records.get(kind, [])}
+    def table(self, kind: str) -> pl.DataFrame:
+        return self.tables[kind]
+
+    def ref(self, src: int, row: int) -> RowRef:
+        return RowRef(self.sources[src], row)
+
+    def rows(self, kind: str) -> list[Row]:
+        """The loaded rows of `kind`, in file order, as `Row`s (slow on large tables: for tests,
+        examples and single records)."""
+        record = RECORD_KINDS[kind]
+        extras = self.extra_columns.get(kind, {})
+        result = []
+        for row in self.tables[kind].iter_rows(named=True):
+            values: dict[str, Any] = {}
+            extra: dict[str, Any] = {}
+            for name, value in row.items():
+                if name.startswith("__") or value is None:
+                    continue
+                column = record.by_name.get(name)
+                if column is not None:
+                    values[name] = _exact(value, column.scale) if column.type in ("int", "decimal", "rate") else value
+                elif name in extras:
+                    extra[name] = _exact(value, 10 ** extras[name].places) if extras[name].numeric else value
+            result.append(Row(kind, values, extra, RowRef(self.sources[row[SRC]], row[ROW])))
+        return result
 
 
 @dataclass
@@ -99,41 +140,15 @@ class _Source:
     sha256: str
 
 
-_PARSERS: dict[str, Any] = {
-    # blank cells never reach validation (they are absent), so text needs no length check
-    "text": Annotated[str, BeforeValidator(values.parse_text)],
-    "int": Annotated[int, BeforeValidator(values.parse_int)],
-    "float": Annotated[float, BeforeValidator(values.parse_float)],
-    "rate": Annotated[float, BeforeValidator(values.parse_rate)],
-    "bool": Annotated[bool, BeforeValidator(values.parse_bool)],
-    "date": Annotated[Any, BeforeValidator(values.parse_date)],
-    "grade": Annotated[str, BeforeValidator(values.parse_grade)],
+def _exact(units: int, scale: int) -> int | Fraction:
+    value = Fraction(units, scale)
+    return value.numerator if value.denominator == 1 else value
+
+
+_UNSUPPORTED = {
+    ".xls": "不支持旧版 Excel（.xls）文件：请另存为 .xlsx 或 UTF-8 CSV",
+    ".et": "不支持 WPS 表格（.et）文件：请另存为 .xlsx 或 UTF-8 CSV",
 }
-
-
-def _column_type(column: Column) -> Any:
-    if column.type == "enum":
-        assert column.enum is not None
-        base: Any = Annotated[str, BeforeValidator(values.enum_parser(column.enum))]
-    else:
-        base = _PARSERS[column.type]
-    if column.minimum is not None:
-        base = Annotated[base, Ge(column.minimum)]
-    if column.maximum is not None:
-        base = Annotated[base, Le(column.maximum)]
-    return base if column.required else NotRequired[base]
-
-
-_ADAPTERS: dict[str, TypeAdapter[Any]] = {}
-
-
-def _adapter(kind: RecordKind) -> TypeAdapter[Any]:
-    if kind.name not in _ADAPTERS:
-        row_type = TypedDict(  # type: ignore[misc]
-            f"{kind.name.title()}Row", {c.name: _column_type(c) for c in kind.columns}
-        )
-        _ADAPTERS[kind.name] = TypeAdapter(row_type)
-    return _ADAPTERS[kind.name]
 
 
 def find_sources(folder: Path) -> tuple[dict[str, list[_Source]], list[Problem], list[str]]:
@@ -163,12 +178,6 @@ def find_sources(folder: Path) -> tuple[dict[str, list[_Source]], list[Problem],
     return found, problems, ignored
 
 
-_UNSUPPORTED = {
-    ".xls": "不支持旧版 Excel（.xls）文件：请另存为 .xlsx 或 UTF-8 CSV",
-    ".et": "不支持 WPS 表格（.et）文件：请另存为 .xlsx 或 UTF-8 CSV",
-}
-
-
 def _add_workbook(path: Path, kind: RecordKind | None, found: dict[str, list[_Source]], problems: list[Problem]) -> bool:
     """Add a workbook's sheets by the kind they hold; False when none holds a kind."""
     try:
@@ -192,6 +201,8 @@ def _add_workbook(path: Path, kind: RecordKind | None, found: dict[str, list[_So
             found.setdefault(sheet_kind.name, []).append(_Source(sheet_kind, sheet, digest))
     return used
 
+
+# -- one table ------------------------------------------------------------------------------
 
 def _map_headers(kind: RecordKind, table: Table) -> tuple[dict[int, Column], dict[int, str], list[Problem]]:
     """Column index → column, index → extra header; problems for duplicate or missing columns."""
@@ -223,225 +234,342 @@ def _map_headers(kind: RecordKind, table: Table) -> tuple[dict[int, Column], dic
         if column.required and column.name not in present:
             problems.append(
                 Problem(
-                    table.source,
-                    1,
-                    column.label,
-                    "column_missing",
-                    f"缺少必填列“{column.label}”（{column.name}），本表 {len(table.rows)} 行均未载入",
+                    table.source, 1, column.label, "column_missing",
+                    f"缺少必填列“{column.label}”（{column.name}），本表 {table.height} 行均未载入",
                 )
             )
     return mapped, extras, problems
 
 
-def _header_label(table: Table, mapped: Mapping[int, Column], name: str) -> str:
-    for index, column in mapped.items():
-        if column.name == name:
-            return table.header[index]
-    return name
+def _parser(column: Column) -> Callable[[str], object]:
+    low, high = column.bounds
+    if column.type in ("int", "decimal"):
+        return partial(values.parse_scaled, places=column.places, low=low, high=high, unit=column.unit)
+    if column.type == "rate":
+        assert low is not None and high is not None
+        return partial(values.parse_rate, places=column.places, low=low, high=high)
+    if column.type == "bool":
+        return values.parse_bool
+    if column.type == "date":
+        return values.parse_date
+    if column.type == "enum":
+        assert column.enum is not None
+        return values.enum_parser(column.enum)
+    if column.type == "grade":
+        return values.parse_grade
+    raise AssertionError(column.type)
+
+
+_DTYPES: dict[str, pl.DataType] = {
+    "int": pl.Int64(), "decimal": pl.Int64(), "rate": pl.Int64(), "bool": pl.Boolean(), "date": pl.Date(),
+    "enum": pl.String(), "grade": pl.String(),
+}
+
+
+def _parse_column(raw: pl.Series, column: Column) -> tuple[pl.Series, pl.DataFrame]:
+    """The typed column, and (row index, code, message) of the cells that are not valid: each
+    distinct spelling is parsed once."""
+    parse = _parser(column)
+    distinct = raw.drop_nulls().unique()
+    parsed: list[object] = []
+    codes: list[str | None] = []
+    messages: list[str | None] = []
+    for text in distinct:
+        try:
+            parsed.append(parse(text))
+            codes.append(None)
+            messages.append(None)
+        except values.CellError as exc:
+            parsed.append(None)
+            codes.append(exc.code)
+            messages.append(exc.message)
+    mapping = pl.DataFrame(
+        {"raw": distinct, "value": pl.Series(parsed, dtype=_DTYPES[column.type]), "code": codes, "message": messages},
+        schema={"raw": pl.String, "value": _DTYPES[column.type], "code": pl.String, "message": pl.String},
+    )
+    joined = raw.rename("raw").to_frame().with_row_index("i").join(mapping, on="raw", how="left", maintain_order="left")
+    return joined["value"].rename(column.name), joined.filter(pl.col("code").is_not_null()).select("i", "code", "message")
+
+
+def _nfkc(raw: pl.Series) -> pl.Series:
+    """NFKC only where a value has non-ASCII characters (normalising every id costs seconds)."""
+    if raw.str.contains(r"[^\x00-\x7f]").any():
+        return raw.str.normalize("NFKC").str.strip_chars()
+    return raw
+
+
+def _text_column(raw: pl.Series, column: Column, is_id: bool) -> tuple[pl.Series, pl.DataFrame]:
+    """Text: ids NFKC-normalised and free of control characters and line breaks; other text with
+    line breaks and tabs folded to spaces, other control characters refused."""
+    text = _nfkc(raw) if is_id else raw.str.replace_all(r"[\t\r\n]+", " ")
+    pattern = r"[\x00-\x1f\x7f]" if is_id else _CONTROL
+    bad = text.str.contains(pattern).fill_null(False)
+    if not bad.any():
+        return text.rename(column.name), _NO_ERRORS
+    message = "代码中含有换行或控制字符" if is_id else "文本中含有控制字符"
+    errors = (
+        pl.DataFrame({"i": pl.arange(0, raw.len(), eager=True, dtype=pl.UInt32), "bad": bad})
+        .filter(pl.col("bad"))
+        .select("i", pl.lit("control_char").alias("code"), pl.lit(message).alias("message"))
+    )
+    return text.rename(column.name), errors
+
+
+_NO_ERRORS = pl.DataFrame(schema={"i": pl.UInt32, "code": pl.String, "message": pl.String})
 
 
 class _KindLoad:
     """Rows of one kind as validated, before cross-row checks."""
 
     def __init__(self) -> None:
-        self.records: list[Record] = []
+        self.frames: list[pl.DataFrame] = []
         self.rejected: dict[str, set[int]] = {}
         self.read: dict[str, int] = {}
+        self.raw_keys: list[pl.DataFrame] = []  # (key, __src, __row) of every row, for references
+
+    def frame(self, kind: RecordKind, extras: Iterable[str]) -> pl.DataFrame:
+        schema = {c.name: (_DTYPES[c.type] if c.type != "text" else pl.String()) for c in kind.columns}
+        schema.update({name: pl.String() for name in extras})
+        schema.update({SRC: pl.Int32(), ROW: pl.Int64()})
+        if not self.frames:
+            return pl.DataFrame(schema=schema)
+        return pl.concat([f.select(list(schema)) for f in self._aligned(schema)], how="vertical")
+
+    def _aligned(self, schema: Mapping[str, pl.DataType]) -> Iterable[pl.DataFrame]:
+        for frame in self.frames:
+            missing = [pl.lit(None, dtype=dtype).alias(name) for name, dtype in schema.items() if name not in frame.columns]
+            yield frame.with_columns(missing) if missing else frame
 
 
-def _load_table(source: _Source, problems: list[Problem], into: _KindLoad) -> tuple[dict[str, str], tuple[str, ...]]:
+def _problems(source: str, rows: pl.Series, errors: pl.DataFrame, label: str, into: list[Problem]) -> set[int]:
+    numbers = rows.gather(errors["i"]).to_list()
+    into.extend(Problem(source, int(r), label, code, message)
+                for r, code, message in zip(numbers, errors["code"].to_list(), errors["message"].to_list()))
+    return {int(r) for r in numbers}
+
+
+def _load_table(source: _Source, src: int, problems: list[Problem], into: _KindLoad) -> tuple[dict[str, str], tuple[str, ...]]:
     kind, table = source.kind, source.table
-    into.read[table.source] = len(table.rows)
+    frame = table.frame
+    into.read[table.source] = frame.height
     rejected = into.rejected.setdefault(table.source, set())
+    rejected.update(int(p.line) for p in table.problems)
+    problems.extend(table.problems)
     mapped, extras, header_problems = _map_headers(kind, table)
     problems.extend(header_problems)
     headers = {c.name: table.header[i] for i, c in mapped.items()}
+    key_index = next((i for i, c in mapped.items() if c.unique), None)
+    if key_index is not None:
+        into.raw_keys.append(pl.DataFrame({
+            "key": _nfkc(frame[f"c{key_index}"]), SRC: pl.repeat(src, frame.height, dtype=pl.Int32, eager=True),
+            ROW: frame[ROW]}))
     if any(p.code in ("column_missing", "header_duplicate") for p in header_problems):
-        rejected.update(number for number, _ in table.rows)
+        rejected.update(frame[ROW].to_list())
         return headers, tuple(extras.values())
-    adapter = _adapter(kind)
+    rows = frame[ROW]
+    # cells under no header (beyond the header's width or under an empty header cell)
+    stray = [c for c in frame.columns if c != ROW and int(c[1:]) not in mapped and int(c[1:]) not in extras]
+    if stray:
+        first = pl.coalesce(pl.when(pl.col(c).is_not_null()).then(pl.lit(int(c[1:]) + 1)) for c in stray)
+        marked = frame.select(ROW, first.alias("column")).filter(pl.col("column").is_not_null())
+        for row, column in marked.iter_rows():
+            problems.append(Problem(table.source, int(row), f"第 {column} 列", "cell_without_header", "该列有数据但没有表头"))
+            rejected.add(int(row))
+    typed: dict[str, pl.Series] = {}
     id_columns = {c.name for c in kind.columns if c.unique or c.references}
-    width = len(table.header)
-    # per column index: (canonical name or None, is an id, extra header or None); an unnamed
-    # column has neither, and a cell under it is reported like one beyond the header
-    plan = [
-        (mapped[i].name, mapped[i].name in id_columns, None) if i in mapped else (None, False, extras.get(i))
-        for i in range(width)
-    ]
-    named = [name is not None or extra is not None for name, _, extra in plan]
-    defaults = [(c.name, c.default) for c in kind.columns if c.default is not None]
-    for number, cells in table.rows:
-        raw: dict[str, Any] = {}
-        extra: dict[str, str] = {}
-        for index, cell in enumerate(cells):
-            if cell is None or (cell.__class__ is str and (not cell or cell.isspace())):
-                continue
-            if index >= width or not named[index]:
-                problems.append(
-                    Problem(table.source, number, f"第 {index + 1} 列", "cell_without_header", "该列有数据但没有表头")
-                )
-                rejected.add(number)
-                break
-            name, is_id, extra_name = plan[index]
-            if name is not None:
-                raw[name] = values.normalize_text(values.parse_text(cell)) if is_id else cell
-            elif extra_name is not None:
-                extra[extra_name] = values.parse_text(cell)
+    for index, column in mapped.items():
+        raw = frame[f"c{index}"]
+        label = headers[column.name]
+        if column.type == "text":
+            series, errors = _text_column(raw, column, column.name in id_columns)
         else:
-            try:
-                parsed = adapter.validate_python(raw)
-            except ValidationError as exc:
-                for error in exc.errors():
-                    name = str(error["loc"][0]) if error["loc"] else ""
-                    label = headers.get(name) or (kind.by_name[name].label if name in kind.by_name else name)
-                    problems.append(Problem(table.source, number, label, error["type"], message_for(error)))
-                rejected.add(number)
-                continue
-            for name, default in defaults:
-                if name not in parsed:
-                    parsed[name] = default
-            into.records.append(Record(kind.name, parsed, extra, RowRef(table.source, number)))
+            series, errors = _parse_column(raw, column)
+        rejected |= _problems(table.source, rows, errors, label, problems)
+        if column.required:
+            if raw.null_count():
+                missing = pl.DataFrame({"i": pl.arange(0, raw.len(), eager=True, dtype=pl.UInt32), "null": raw.is_null()})
+                missing = missing.filter(pl.col("null")).select(
+                    "i", pl.lit("missing").alias("code"), pl.lit("缺少必填项").alias("message"))
+                rejected |= _problems(table.source, rows, missing, label, problems)
+        typed[column.name] = series
+    for column in kind.columns:
+        if column.name not in typed:
+            typed[column.name] = pl.repeat(None, frame.height, dtype=_DTYPES.get(column.type, pl.String()), eager=True).rename(column.name)
+        if column.default is not None:
+            typed[column.name] = typed[column.name].fill_null(column.default)
+    for index, header in extras.items():
+        typed[header] = frame[f"c{index}"].str.replace_all(r"[\t\r\n]+", " ").rename(header)
+    typed[SRC] = pl.repeat(src, frame.height, dtype=pl.Int32, eager=True).rename(SRC)
+    typed[ROW] = rows
+    loaded = pl.DataFrame(typed)
+    if rejected:
+        loaded = loaded.filter(~pl.col(ROW).is_in(sorted(rejected)))
+    into.frames.append(loaded)
     return headers, tuple(extras.values())
 
 
-def _label(headers: Mapping[str, Mapping[str, str]], record: Record, column: Column) -> str:
+# -- across rows ------------------------------------------------------------------------------
+
+def _label(headers: Mapping[str, Mapping[str, str]], source: str, column: Column) -> str:
     """The column's header as this record's file wrote it."""
-    return headers.get(record.ref.file, {}).get(column.name, column.label)
+    return headers.get(source, {}).get(column.name, column.label)
 
 
-def _check_unique(
-    kind: RecordKind, load: _KindLoad, headers: Mapping[str, Mapping[str, str]], problems: list[Problem]
-) -> None:
+def _check_unique(kind: RecordKind, frame: pl.DataFrame, load: _KindLoad, sources: tuple[str, ...],
+                  headers: Mapping[str, Mapping[str, str]], problems: list[Problem]) -> pl.DataFrame:
     for group in kind.unique_groups:
         columns = [kind.by_name[name] for name in group]
-        first: dict[tuple[object, ...], RowRef] = {}
-        kept: list[Record] = []
-        for record in load.records:
-            value = tuple(record.values.get(name) for name in group)
-            if value not in first:
-                first[value] = record.ref
-                kept.append(record)
-                continue
-            origin = first[value]
-            where = f"第 {origin.row} 行" if origin.file == record.ref.file else str(origin)
-            names = "、".join(c.label for c in columns)
-            shown = "、".join(str(v) for v in value)
-            problems.append(
-                Problem(record.ref.file, record.ref.row, _label(headers, record, columns[0]), "duplicate",
-                        f"{names}“{shown}”重复（首次出现在{where}）")
-            )
-            load.rejected[record.ref.file].add(record.ref.row)
-        load.records = kept
+        key = pl.col(group[0]) if len(group) == 1 else pl.struct(list(group))
+        if not frame.select(key.is_duplicated().any()).item():
+            continue
+        marked = frame.with_columns(
+            pl.struct(list(group)).is_first_distinct().alias("__first"),
+            pl.col(SRC).first().over(list(group)).alias("__first_src"),
+            pl.col(ROW).first().over(list(group)).alias("__first_row"),
+        )
+        duplicates = marked.filter(~pl.col("__first"))
+        names = "、".join(c.label for c in columns)
+        for row in duplicates.iter_rows(named=True):
+            source = sources[row[SRC]]
+            origin_source = sources[row["__first_src"]]
+            where = f"第 {row['__first_row']} 行" if origin_source == source else f"{origin_source}:{row['__first_row']}"
+            shown = "、".join(_shown(row[name]) for name in group)
+            problems.append(Problem(source, row[ROW], _label(headers, source, columns[0]), "duplicate",
+                                    f"{names}“{shown}”重复（首次出现在{where}）"))
+            load.rejected[source].add(row[ROW])
+        frame = marked.filter(pl.col("__first")).drop("__first", "__first_src", "__first_row")
+    return frame
 
 
-def _check_references(
-    kind: RecordKind,
-    load: _KindLoad,
-    targets: Mapping[str, list[Record]],
-    rejected_keys: Mapping[str, Mapping[str, RowRef]],
-    headers: Mapping[str, Mapping[str, str]],
-    problems: list[Problem],
-) -> None:
+def _shown(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _check_references(kind: RecordKind, frame: pl.DataFrame, load: _KindLoad, loaded: Mapping[str, pl.DataFrame],
+                      rejected_keys: Mapping[str, pl.DataFrame], sources: tuple[str, ...],
+                      headers: Mapping[str, Mapping[str, str]], problems: list[Problem]) -> pl.DataFrame:
     for column in (c for c in kind.columns if c.references):
         target_name, _, target_column = column.references.partition(".")  # type: ignore[union-attr]
         target = RECORD_KINDS[target_name]
-        known = {r.values.get(target_column or target.key.name) for r in targets.get(target_name, [])}
-        dropped = rejected_keys.get(target_name, {}) if not target_column else {}
-        kept: list[Record] = []
-        for record in load.records:
-            value = record.values[column.name]
-            if value in known:
-                kept.append(record)
-                continue
-            if value in dropped:
-                reason = f"{column.label}“{value}”对应的{target.label}记录有误、未载入（{dropped[value]}）"
+        known = loaded.get(target_name)
+        key = target_column or target.key.name
+        known_values = known.select(pl.col(key).alias(column.name)).unique() if known is not None else pl.DataFrame(
+            schema={column.name: pl.String})
+        orphans = frame.join(known_values, on=column.name, how="anti")
+        if orphans.height == 0:
+            continue
+        dropped = rejected_keys.get(target_name) if not target_column else None
+        if dropped is not None and dropped.height:
+            orphans = orphans.join(dropped.rename({"key": column.name, SRC: "__t_src", ROW: "__t_row"}),
+                                   on=column.name, how="left")
+        for row in orphans.iter_rows(named=True):
+            value = row[column.name]
+            source = sources[row[SRC]]
+            if row.get("__t_row") is not None:
+                reason = f"{column.label}“{value}”对应的{target.label}记录有误、未载入（{sources[row['__t_src']]}:{row['__t_row']}）"
             elif target_column:
                 reason = f"{column.label}“{value}”不在{target.label}名单的{target.by_name[target_column].label}中"
             else:
                 reason = f"{column.label}“{value}”不在{target.label}名单中"
-            problems.append(Problem(record.ref.file, record.ref.row, _label(headers, record, column), "unknown_reference", reason))
-            load.rejected[record.ref.file].add(record.ref.row)
-        load.records = kept
+            problems.append(Problem(source, row[ROW], _label(headers, source, column), "unknown_reference", reason))
+            load.rejected[source].add(row[ROW])
+        frame = frame.join(known_values, on=column.name, how="semi", maintain_order="left")
+    return frame
 
 
-def _rejected_keys(kind: RecordKind, sources: Iterable[_Source], load: _KindLoad) -> dict[str, RowRef]:
-    """Ids found on rejected rows, so that rows referencing them say why they fail too."""
-    if not any(c.unique for c in kind.columns):
-        return {}
-    loaded = {r.values[kind.key.name] for r in load.records}
-    keys: dict[str, RowRef] = {}
-    for source in sources:
-        mapped, _, _ = _map_headers(kind, source.table)
-        index = next((i for i, c in mapped.items() if c.unique), None)
-        if index is None:
+def _rejected_keys(load: _KindLoad, frame: pl.DataFrame, kind: RecordKind) -> pl.DataFrame:
+    """Ids found only on rejected rows, so that rows referencing them say why they fail too."""
+    if not load.raw_keys or not any(c.unique for c in kind.columns):
+        return pl.DataFrame(schema={"key": pl.String, SRC: pl.Int32, ROW: pl.Int64})
+    keys = pl.concat(load.raw_keys).filter(pl.col("key").is_not_null())
+    loaded = frame.select(pl.col(kind.key.name).alias("key"))
+    return keys.join(loaded, on="key", how="anti").unique(subset="key", keep="first", maintain_order=True)
+
+
+def _numeric_extras(frame: pl.DataFrame, extras: Iterable[str]) -> tuple[pl.DataFrame, dict[str, ExtraColumn]]:
+    """Extra columns whose every value is a plain decimal become integers at their widest decimals."""
+    info: dict[str, ExtraColumn] = {}
+    updates = []
+    for header in extras:
+        column = frame[header].drop_nulls()
+        if column.len() == 0 or not column.str.contains(r"^[+-]?\d+(\.\d+)?$").all():
+            info[header] = ExtraColumn(header, False)
             continue
-        rejected = load.rejected.get(source.table.source, set())
-        for number, cells in source.table.rows:
-            if number in rejected and index < len(cells) and cells[index] is not None:
-                key = values.normalize_text(cells[index])
-                if key and key not in loaded:
-                    keys.setdefault(key, RowRef(source.table.source, number))
-    return keys
+        places = int(column.str.extract(r"\.(\d+)$").str.len_chars().max() or 0)
+        if places > MAX_EXTRA_PLACES:
+            info[header] = ExtraColumn(header, False)
+            continue
+        whole = pl.col(header).str.extract(r"^([+-]?\d+)").cast(pl.Int64, strict=False)
+        fraction = pl.col(header).str.extract(r"\.(\d+)$").fill_null("").str.pad_end(places, "0")
+        digits = fraction.cast(pl.Int64, strict=False).fill_null(0) if places else pl.lit(0)
+        sign = pl.when(pl.col(header).str.starts_with("-")).then(-1).otherwise(1)
+        updates.append((whole * 10**places + sign * digits).alias(header))
+        info[header] = ExtraColumn(header, True, places)
+    return (frame.with_columns(updates) if updates else frame), info
 
 
 def load_dataset(folder: Path, config: AuditConfig, config_sha256: str = "") -> Dataset:
     """Load every record kind of an audit folder; problems are collected, never raised."""
-    sources, problems, ignored = find_sources(folder)
-    loads: dict[str, _KindLoad] = {}
-    inputs: list[InputFile] = []
-    headers_by_source: dict[str, dict[str, str]] = {}
-    extras_by_source: dict[str, tuple[str, ...]] = {}
-    for name, kind_sources in sources.items():
+    found, problems, ignored = find_sources(folder)
+    for name, kind_sources in found.items():
         if len(kind_sources) > 1:
             names = "、".join(s.table.source for s in kind_sources)
             for source in kind_sources:
                 problems.append(
                     Problem(source.table.source, 1, "", "ambiguous_source", f"{RECORD_KINDS[name].label}数据出现在多处：{names}；请只保留一处")
                 )
-    order = sorted(sources, key=lambda n: (RECORD_KINDS[n].name != "schools", list(RECORD_KINDS).index(n)))
-    targets: dict[str, list[Record]] = {}
-    rejected_keys: dict[str, dict[str, RowRef]] = {}
+    order = sorted(found, key=lambda n: (RECORD_KINDS[n].name != "schools", list(RECORD_KINDS).index(n)))
+    sources: list[str] = []
+    loads: dict[str, _KindLoad] = {}
+    headers_by_source: dict[str, dict[str, str]] = {}
+    extras_by_source: dict[str, tuple[str, ...]] = {}
+    tables: dict[str, pl.DataFrame] = {}
+    rejected_keys: dict[str, pl.DataFrame] = {}
+    extra_columns: dict[str, dict[str, ExtraColumn]] = {}
+    inputs: list[InputFile] = []
     for name in order:
         kind = RECORD_KINDS[name]
         load = loads[name] = _KindLoad()
-        for source in sources[name]:
-            headers, extras = _load_table(source, problems, load)
+        for source in found[name]:
+            sources.append(source.table.source)
+            headers, extras = _load_table(source, len(sources) - 1, problems, load)
             headers_by_source[source.table.source] = headers
             extras_by_source[source.table.source] = extras
-        _check_unique(kind, load, headers_by_source, problems)
-        _check_references(kind, load, targets, rejected_keys, headers_by_source, problems)
-        targets[name] = load.records
-        rejected_keys[name] = _rejected_keys(kind, sources[name], load)
-        for source in sources[name]:
+        extra_names = sorted({e for s in found[name] for e in extras_by_source[s.table.source]})
+        frame = load.frame(kind, extra_names)
+        frame = _check_unique(kind, frame, load, tuple(sources), headers_by_source, problems)
+        frame = _check_references(kind, frame, load, tables, rejected_keys, tuple(sources), headers_by_source, problems)
+        frame, extra_columns[name] = _numeric_extras(frame, extra_names)
+        tables[name] = frame
+        rejected_keys[name] = _rejected_keys(load, frame, kind)
+        for source in found[name]:
             table = source.table
             rejected = len(load.rejected.get(table.source, ()))
-            inputs.append(
-                InputFile(
-                    kind=name,
-                    source=table.source,
-                    sha256=source.sha256,
-                    rows_read=load.read[table.source],
-                    rows_loaded=load.read[table.source] - rejected,
-                    rows_rejected=rejected,
-                    headers=headers_by_source[table.source],
-                    extra_columns=extras_by_source[table.source],
-                    encoding=table.encoding,
-                )
-            )
-    missing = tuple(n for n in RECORD_KINDS if n not in sources)
+            inputs.append(InputFile(
+                kind=name, source=table.source, sha256=source.sha256, rows_read=load.read[table.source],
+                rows_loaded=load.read[table.source] - rejected, rows_rejected=rejected,
+                headers=headers_by_source[table.source], extra_columns=extras_by_source[table.source],
+                encoding=table.encoding,
+            ))
+    missing = tuple(n for n in RECORD_KINDS if n not in found)
     for name in missing:
-        if RECORD_KINDS[name].required_file:
+        kind = RECORD_KINDS[name]
+        tables[name] = _KindLoad().frame(kind, ())
+        extra_columns[name] = {}
+        if kind.required_file:
             problems.append(
-                Problem(name, 0, "", "missing_file", f"缺少{RECORD_KINDS[name].label}数据：应有 {name}.csv、{name}.xlsx 或名为 {name} 的工作表")
+                Problem(name, 0, "", "missing_file", f"缺少{kind.label}数据：应有 {name}.csv、{name}.xlsx 或名为 {name} 的工作表")
             )
     return Dataset(
         folder=folder,
         config=config,
-        records={n: loads[n].records if n in loads else [] for n in RECORD_KINDS},
+        tables=tables,
+        sources=tuple(sources),
         inputs=sorted(inputs, key=lambda i: (list(RECORD_KINDS).index(i.kind), i.source)),
         problems=sorted(problems),
         missing_kinds=missing,
         ignored_files=tuple(ignored),
         config_sha256=config_sha256,
-        extra_columns={n: tuple(sorted({c for s in sources.get(n, []) for c in extras_by_source[s.table.source]})) for n in RECORD_KINDS},
+        extra_columns=extra_columns,
     )
+

@@ -1,28 +1,57 @@
-"""Reading tables out of CSV files and Excel workbooks, keeping spreadsheet row numbers."""
+"""Reading tables out of CSV files and Excel workbooks, as text, keeping spreadsheet row numbers.
+
+A table is every cell as stripped text (blank cells are null) in columns `c0`, `c1`, … plus
+`__row`, the row number a spreadsheet shows (the header is row 1). Wholly blank rows are
+dropped but never renumber the others. Files are checked against size and shape limits
+before they are parsed; a workbook's zip, its parts and its shared-string references are
+checked before the Rust reader (python-calamine) reads the cells, which, unlike a reader in
+read-only mode, does not trust a sheet's stated dimension.
+"""
 
 from __future__ import annotations
 
+import codecs
 import csv
+import datetime as dt
 import hashlib
 import io
+import re
 import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import polars as pl
 
 from ..errors import Problem
+from ..numbers import NumberError, float_text
 
-Cell = object
+ROW = "__row"
+
+# Hard limits on what is parsed at all (the loader's limits; see README "Limits").
+MAX_FILE_BYTES = 1 << 30  # 1 GiB per CSV or workbook file
+MAX_XLSX_UNCOMPRESSED = 2 << 30  # all parts of a workbook, decompressed
+MAX_XLSX_RATIO = 200  # decompressed / compressed, per part (zip bombs compress far better)
+MAX_XLSX_PARTS = 10_000
+MAX_SHARED_STRINGS = 10_000_000
+MAX_COLUMNS = 500
+MAX_CELL_CHARS = 32_767  # Excel's own limit per cell
 
 
 @dataclass(frozen=True)
 class Table:
-    """One table of raw cells: `source` names it as users see it (`data.xlsx[classes]`)."""
+    """One table of text cells: `source` names it as users see it (`data.xlsx[classes]`)."""
 
     source: str
     header: tuple[str, ...]
-    rows: tuple[tuple[int, tuple[Cell, ...]], ...]
+    frame: pl.DataFrame  # c0…cN (String, null when blank) and __row (Int64); data rows only
     encoding: str = ""
+    problems: tuple[Problem, ...] = field(default=())  # rows already rejected while reading
+
+    @property
+    def height(self) -> int:
+        return self.frame.height
 
 
 class ReadError(Exception):
@@ -39,69 +68,217 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_csv(path: Path, source: str) -> Table:
-    """Read a CSV file: UTF-8 (BOM or not); GB18030, as Excel on Chinese Windows saves it, is accepted too."""
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
+def _check_size(path: Path, source: str) -> int:
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ReadError(Problem(source, 0, "", "file_too_large", f"文件过大（{size} 字节，上限 {MAX_FILE_BYTES} 字节）"))
+    return size
+
+
+# -- CSV ----------------------------------------------------------------------------------------
+
+def _decode(raw: bytes, source: str) -> tuple[str, str]:
+    if raw.startswith(codecs.BOM_UTF8):
+        encodings: Sequence[str] = ("utf-8-sig",)
+    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encodings = ("utf-16",)
+    elif len(raw) >= 4 and raw[1::2][:64].count(0) > 24 and raw[0::2][:64].count(0) == 0:
+        encodings = ("utf-16-le",)  # UTF-16 without a byte-order mark: every other byte is zero
+    elif len(raw) >= 4 and raw[0::2][:64].count(0) > 24 and raw[1::2][:64].count(0) == 0:
+        encodings = ("utf-16-be",)
+    else:
+        encodings = ("utf-8", "gb18030")
+    for encoding in encodings:
         try:
-            text = raw.decode(encoding)
-            break
+            return raw.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
-    else:  # pragma: no cover - gb18030 decodes nearly any byte string
-        raise ReadError(Problem(source, 1, "", "encoding", "无法识别文件编码：请另存为 UTF-8 CSV"))
+    raise ReadError(Problem(source, 1, "", "encoding", "无法识别文件编码：请另存为 UTF-8 CSV"))
+
+
+def read_csv(path: Path, source: str) -> Table:
+    """Read a CSV file: UTF-8 (BOM or not), UTF-16, or GB18030 as Excel on Chinese Windows saves it."""
+    _check_size(path, source)
+    text, encoding = _decode(path.read_bytes(), source)
+    if "\x00" in text:
+        raise ReadError(Problem(source, 1, "", "binary", "文件含有空字符（NUL），不是文本 CSV：请另存为 UTF-8 CSV"))
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+        delimiter = dialect.delimiter
     except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+        delimiter = ","
+    frame = _fast_csv(text, delimiter)
+    if frame is None:
+        frame = _exact_csv(text, delimiter, source)
+    return _table(source, frame, encoding)
+
+
+def _fast_csv(text: str, delimiter: str) -> pl.DataFrame | None:
+    """The file parsed by polars when it is regular (every row at most as wide as the first, quotes
+    well formed); None where only the exact reader can say what is wrong, and where."""
     try:
-        lines = list(reader)
+        frame = pl.read_csv(
+            io.BytesIO(text.encode("utf-8")), has_header=False, infer_schema=False, separator=delimiter,
+            quote_char='"' if '"' in text else None, raise_if_empty=False,
+        )
+    except Exception:  # polars raises several error types for irregular files; the exact reader explains
+        return None
+    if frame.width > MAX_COLUMNS:
+        return None
+    return frame.rename({name: f"c{i}" for i, name in enumerate(frame.columns)}).with_row_index(ROW, offset=1)
+
+
+def _exact_csv(text: str, delimiter: str, source: str) -> pl.DataFrame:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            if len(row) > MAX_COLUMNS:
+                raise ReadError(Problem(source, reader.line_num, "", "too_many_columns", f"列数过多（{len(row)} 列，上限 {MAX_COLUMNS}）"))
+            rows.append(row)
     except csv.Error as exc:
-        raise ReadError(Problem(source, reader.line_num, "", "csv", f"CSV 格式错误：{exc}")) from None
-    return _table(source, ((number, tuple(row)) for number, row in enumerate(lines, start=1)), encoding)
+        reason = "引号不成对或位置不对" if "quote" in str(exc) or "end of data" in str(exc) or "expected" in str(exc) else str(exc)
+        raise ReadError(Problem(source, reader.line_num, "", "csv", f"CSV 格式错误（从第 {len(rows) + 1} 条记录起）：{reason}")) from None
+    width = max((len(r) for r in rows), default=0)
+    columns = {f"c{i}": [r[i] if i < len(r) and r[i] != "" else None for r in rows] for i in range(width)}
+    frame = pl.DataFrame(columns, schema={name: pl.String for name in columns})
+    return frame.with_row_index(ROW, offset=1)
+
+
+# -- xlsx ---------------------------------------------------------------------------------------
+
+_SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]+)"')
+_SHEET_ALT = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\br:id="([^"]+)"[^>]*?\bname="([^"]*)"')
+_REL = re.compile(rb'<(?:\w+:)?Relationship\b[^>]*?\bId="([^"]+)"[^>]*?\bTarget="([^"]+)"')
+_REL_ALT = re.compile(rb'<(?:\w+:)?Relationship\b[^>]*?\bTarget="([^"]+)"[^>]*?\bId="([^"]+)"')
+_SHARED_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\bt="s"[^>]*>\s*<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>')
+_SHARED_ITEM = re.compile(rb"<(?:\w+:)?si[\s>/]")
+
+
+def _broken(display: str, reason: str) -> ReadError:
+    return ReadError(Problem(display, 1, "", "xlsx", f"无法读取 Excel 文件：{reason}"))
+
+
+def _check_workbook(path: Path, display: str) -> None:
+    """Refuse a workbook whose zip is a bomb, whose listed sheets are missing, or whose cells point
+    outside the shared-string table (a reader would silently take another string)."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise _broken(display, f"不是有效的 xlsx（zip）文件（{exc}）") from None
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_XLSX_PARTS:
+            raise _broken(display, f"包含的部件过多（{len(infos)} 个）")
+        total = 0
+        for info in infos:
+            total += info.file_size
+            if info.compress_size and info.file_size / max(info.compress_size, 1) > MAX_XLSX_RATIO and info.file_size > 1 << 20:
+                raise _broken(display, f"部件 {info.filename} 的压缩比异常（疑似压缩炸弹）")
+        if total > MAX_XLSX_UNCOMPRESSED:
+            raise _broken(display, f"解压后过大（{total} 字节，上限 {MAX_XLSX_UNCOMPRESSED} 字节）")
+        names = {info.filename for info in infos}
+        try:
+            workbook = archive.read("xl/workbook.xml")
+            rels = archive.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
+        except KeyError:
+            raise _broken(display, "缺少 xl/workbook.xml") from None
+        targets = {rid: target for rid, target in _REL.findall(rels)}
+        targets.update({rid: target for target, rid in _REL_ALT.findall(rels)})
+        sheets = _SHEET.findall(workbook) or [(name, rid) for rid, name in _SHEET_ALT.findall(workbook)]
+        parts = []
+        for name, rid in sheets:
+            target = targets.get(rid)
+            if target is None:
+                raise _broken(display, f"工作表“{name.decode('utf-8', 'replace')}”在工作簿关系中找不到")
+            part = target.decode("utf-8", "replace").lstrip("/")
+            part = part if part.startswith("xl/") else f"xl/{part}"
+            if part not in names:
+                raise _broken(display, f"工作表“{name.decode('utf-8', 'replace')}”的部件 {part} 不存在（文件不完整）")
+            parts.append(part)
+        shared = archive.read("xl/sharedStrings.xml") if "xl/sharedStrings.xml" in names else b""
+        count = len(_SHARED_ITEM.findall(shared))
+        if count > MAX_SHARED_STRINGS:
+            raise _broken(display, f"共享字符串过多（{count} 个）")
+        for part in parts:
+            for match in _SHARED_CELL.finditer(archive.read(part)):
+                index = match.group(1).strip()
+                if not index.isdigit() or int(index) >= count:
+                    raise _broken(display, f"{part} 中有单元格引用了不存在的共享字符串（{index.decode('utf-8', 'replace')!s}）")
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return float_text(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
 
 
 def read_xlsx_sheets(path: Path, display: str) -> dict[str, Table | Problem]:
     """Read every sheet of a workbook: its table, or the problem that kept it from being read."""
-    import openpyxl  # deferred: only audits with workbooks pay its import time
+    import python_calamine  # deferred: only audits with workbooks pay its import time
 
+    _check_size(path, display)
+    _check_workbook(path, display)
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ReadError(Problem(display, 1, "", "xlsx", f"无法读取 Excel 文件：{exc}")) from None
-    try:
-        tables: dict[str, Table | Problem] = {}
-        for sheet in workbook.worksheets:
-            source = f"{display}[{sheet.title}]"
-            rows = (
-                (number, tuple(row))
-                for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)
-            )
-            try:
-                tables[sheet.title] = _table(source, rows, "xlsx")
-            except ReadError as exc:
-                tables[sheet.title] = exc.problem
-        return tables
-    finally:
-        workbook.close()
+        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        names = list(workbook.sheet_names)
+    except Exception as exc:  # calamine raises its own error types for broken files
+        raise _broken(display, str(exc)) from None
+    tables: dict[str, Table | Problem] = {}
+    for title in names:
+        source = f"{display}[{title}]"
+        try:
+            rows = workbook.get_sheet_by_name(title).to_python(skip_empty_area=False)
+        except Exception as exc:
+            raise _broken(display, f"工作表“{title}”：{exc}") from None
+        try:
+            width = max((len(r) for r in rows), default=0)
+            if width > MAX_COLUMNS:
+                raise ReadError(Problem(source, 1, "", "too_many_columns", f"列数过多（{width} 列，上限 {MAX_COLUMNS}）"))
+            columns = {f"c{i}": [_cell_text(r[i]) if i < len(r) else None for r in rows] for i in range(width)}
+            frame = pl.DataFrame(columns, schema={name: pl.String for name in columns}).with_row_index(ROW, offset=1)
+            tables[title] = _table(source, frame, "xlsx")
+        except NumberError as exc:
+            tables[title] = Problem(source, 0, "", exc.code, exc.message)
+        except ReadError as exc:
+            tables[title] = exc.problem
+    return tables
 
 
-def _table(source: str, rows: Iterator[tuple[int, tuple[Cell, ...]]], encoding: str) -> Table:
-    header: tuple[str, ...] | None = None
-    body: list[tuple[int, tuple[Cell, ...]]] = []
-    for number, cells in rows:
-        if not any(c is not None and (c.__class__ is not str or (c and not c.isspace())) for c in cells):
-            continue
-        if header is None:
-            if number != 1:
-                raise ReadError(Problem(source, number, "", "header", "表头应在第 1 行"))
-            header = tuple("" if c is None else str(c).strip() for c in cells)
-            continue
-        body.append((number, cells))
-    if header is None:
+# -- shaping ------------------------------------------------------------------------------------
+
+def _table(source: str, frame: pl.DataFrame, encoding: str) -> Table:
+    """Header from the first row (which must be row 1), blank cells and rows dropped to null."""
+    cells = [c for c in frame.columns if c != ROW]
+    if cells:
+        frame = frame.with_columns(
+            pl.col(c).str.strip_chars().replace("", None) for c in cells
+        )
+        blank = pl.all_horizontal(pl.col(c).is_null() for c in cells)
+        frame = frame.filter(~blank)
+    if frame.height == 0:
         raise ReadError(Problem(source, 1, "", "empty", "文件为空：缺少表头"))
-    width = len(header)
-    while width and not header[width - 1]:
-        width -= 1
-    return Table(source, header[:width], tuple(body), encoding)
+    first = frame.row(0, named=True)
+    if first[ROW] != 1:
+        raise ReadError(Problem(source, first[ROW], "", "header", "表头应在第 1 行"))
+    header = [first[c] or "" for c in cells]
+    while header and not header[-1]:
+        header.pop()
+    for name in cells:
+        longest = frame[name].str.len_chars().max()
+        if isinstance(longest, int) and longest > MAX_CELL_CHARS:
+            row = frame.filter(pl.col(name).str.len_chars() > MAX_CELL_CHARS)[ROW][0]
+            raise ReadError(Problem(source, int(row), "", "cell_too_long", f"单元格过长（超过 {MAX_CELL_CHARS} 个字符）"))
+    return Table(source, tuple(header), frame.slice(1), encoding)

@@ -11,9 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
+from fractions import Fraction
 from typing import Literal
 
-ValueType = Literal["text", "int", "float", "rate", "bool", "date", "enum", "grade"]
+ValueType = Literal["text", "int", "decimal", "rate", "bool", "date", "enum", "grade"]
+NUMERIC_TYPES = frozenset({"int", "decimal", "rate"})
 
 SCHOOL_TYPES: Mapping[str, str] = MappingProxyType(
     {
@@ -43,7 +45,14 @@ TITLES: Mapping[str, str] = MappingProxyType(
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a record kind."""
+    """One column of a record kind.
+
+    Numbers are read at a declared precision: `int` columns are whole counts, `decimal` columns
+    keep `decimals` places (areas 0.01 ㎡, money 0.01 元), `rate` columns are fractions of 1
+    kept to 0.01% (four places). `minimum` and `maximum` bound what is plausible (in the
+    column's own unit; a rate's as a fraction of 1): a value outside is a located error, never
+    a silent drop. A rate whose `maximum` is above 1 is a gross ratio (毛入园率 may exceed 100%).
+    """
 
     name: str
     label: str
@@ -51,15 +60,59 @@ class Column:
     required: bool = True
     enum: Mapping[str, str] | None = None
     default: object = None
-    minimum: int | None = None
-    maximum: int | None = None
+    minimum: int | float | None = None
+    maximum: int | float | None = None
     references: str | None = None
     unique: bool = False
+    decimals: int | None = None
+    unit: str = ""
 
     @property
     def always_present(self) -> bool:
         """Whether every loaded record has a value (required, or defaulted)."""
         return self.required or self.default is not None
+
+    @property
+    def places(self) -> int:
+        """Decimal places a value of this column is kept to (0 for counts)."""
+        if self.decimals is not None:
+            return self.decimals
+        return {"rate": 4, "decimal": 2}.get(self.type, 0)
+
+    @property
+    def scale(self) -> int:
+        """Units per 1: a value is stored as the integer `value × scale`."""
+        return 10**self.places
+
+    @property
+    def bounds(self) -> tuple[Fraction | None, Fraction | None]:
+        """The plausible range as exact fractions (a rate's defaults to 0–100%)."""
+        low = self.minimum if self.minimum is not None else (0 if self.type == "rate" else None)
+        high = self.maximum if self.maximum is not None else (1 if self.type == "rate" else None)
+        return (None if low is None else Fraction(str(low)), None if high is None else Fraction(str(high)))
+
+
+def _count(name: str, label: str, maximum: int, **kw: object) -> Column:
+    return Column(name, label, "int", required=False, minimum=0, maximum=maximum, **kw)  # type: ignore[arg-type]
+
+
+def _area(name: str, label: str) -> Column:
+    return Column(name, label, "decimal", required=False, minimum=0, maximum=10_000_000, decimals=2, unit="㎡")
+
+
+def _yuan(name: str, label: str, maximum: int) -> Column:
+    return Column(name, label, "decimal", required=False, minimum=0, maximum=maximum, decimals=2, unit="元")
+
+
+def _wan_yuan(name: str, label: str) -> Column:
+    return Column(name, label, "decimal", required=False, minimum=0, maximum=10_000_000_000, decimals=2, unit="万元")
+
+
+def _rate(name: str, label: str, *, gross: bool = False) -> Column:
+    # a gross ratio may exceed 100%; its plausible floor tells 1.025 (102.5%) from 1.025%
+    if gross:
+        return Column(name, label, "rate", required=False, minimum=0.05, maximum=2, unit="%")
+    return Column(name, label, "rate", required=False, unit="%")
 
 
 @dataclass(frozen=True)
@@ -112,9 +165,9 @@ SCHOOLS = RecordKind(
         Column("star_level", "星级特色高中", "int", required=False, minimum=0, maximum=5),
         Column("health_promoting", "健康促进学校", "bool", required=False),
         Column("boarding", "寄宿制", "bool", required=False),
-        Column("enrolment", "在校生数", "int", required=False, minimum=0),
+        _count("enrolment", "在校生数", 100_000, unit="人"),
         Column("health_vice_principal", "配备卫生健康副校长", "bool", required=False),
-        Column("subject_bases", "市级以上学科基地数", "int", required=False, minimum=0),
+        _count("subject_bases", "市级以上学科基地数", 1_000, unit="个"),
     ),
 )
 
@@ -127,7 +180,7 @@ CLASSES = RecordKind(
         Column("class_id", "班级代码", unique=True),
         Column("school_id", "学校代码", references="schools"),
         Column("grade", "年级", "grade"),
-        Column("size", "班额", "int", minimum=0),
+        Column("size", "班额", "int", minimum=0, maximum=300, unit="人"),
     ),
 )
 
@@ -140,7 +193,7 @@ TEACHERS = RecordKind(
         Column("teacher_id", "教师编号", unique=True),
         Column("school_id", "学校代码", references="schools"),
         Column("subject", "任教学科", required=False),
-        Column("hire_year", "入职年份", "int", minimum=1900),
+        Column("hire_year", "入职年份", "int", minimum=1940, maximum=2100, unit="年"),
         Column("full_time", "是否专任教师", "bool", required=False, default=True),
         Column("has_certificate", "是否持有教师资格证", "bool", required=False),
         Column("degree", "最高学历", "enum", required=False, enum=DEGREES),
@@ -148,7 +201,7 @@ TEACHERS = RecordKind(
         Column("backbone_level", "骨干教师级别", "enum", required=False, enum=LEVELS),
         Column("dual_qualified", "是否双师型", "bool", required=False),
         Column("preschool_major", "是否学前教育专业", "bool", required=False),
-        Column("training_hours_5y", "五年培训学时", "int", required=False, minimum=0),
+        _count("training_hours_5y", "五年培训学时", 10_000, unit="学时"),
         Column("rotated_this_year", "本年度交流轮岗", "bool", required=False),
         Column("is_principal", "是否园长或校长", "bool", required=False),
     ),
@@ -162,12 +215,12 @@ SAFETY = RecordKind(
     columns=(
         Column("school_id", "学校代码", references="schools", unique=True),
         Column("closed_management", "封闭化管理", "bool", required=False),
-        Column("full_time_guards", "专职保安人数", "int", required=False, minimum=0),
+        _count("full_time_guards", "专职保安人数", 500, unit="人"),
         Column("one_key_alarm", "一键报警联网", "bool", required=False),
         Column("video_linked_police", "视频监控联网", "bool", required=False),
         Column("escort_post", "护学岗", "bool", required=False),
         Column("anti_ramming", "校门防冲撞设施", "bool", required=False),
-        Column("video_retention_days", "视频存储天数", "int", required=False, minimum=0),
+        _count("video_retention_days", "视频存储天数", 3_650, unit="天"),
     ),
 )
 
@@ -178,46 +231,46 @@ FACILITIES = RecordKind(
     aliases=("办学条件", "设施", "校舍"),
     columns=(
         Column("school_id", "学校代码", references="schools", unique=True),
-        Column("teaching_area", "教学及辅助用房面积", "float", required=False, minimum=0),
-        Column("sports_area", "体育运动场馆面积", "float", required=False, minimum=0),
-        Column("equipment_value", "教学仪器设备值", "float", required=False, minimum=0),
-        Column("multimedia_rooms", "网络多媒体教室数", "int", required=False, minimum=0),
-        Column("music_rooms", "音乐专用教室数", "int", required=False, minimum=0),
-        Column("music_room_area", "音乐专用教室最小面积", "float", required=False, minimum=0),
-        Column("art_rooms", "美术专用教室数", "int", required=False, minimum=0),
-        Column("art_room_area", "美术专用教室最小面积", "float", required=False, minimum=0),
+        _area("teaching_area", "教学及辅助用房面积"),
+        _area("sports_area", "体育运动场馆面积"),
+        _yuan("equipment_value", "教学仪器设备值", 100_000_000_000),
+        _count("multimedia_rooms", "网络多媒体教室数", 10_000, unit="间"),
+        _count("music_rooms", "音乐专用教室数", 1_000, unit="间"),
+        _area("music_room_area", "音乐专用教室最小面积"),
+        _count("art_rooms", "美术专用教室数", 1_000, unit="间"),
+        _area("art_room_area", "美术专用教室最小面积"),
         Column("counseling_room", "心理辅导室", "bool", required=False),
-        Column("doctors", "校医人数", "int", required=False, minimum=0),
-        Column("daily_pe_minutes", "每日体育活动分钟数", "int", required=False, minimum=0),
-        Column("art_course_rate", "艺术课开课率", "rate", required=False),
-        Column("safety_education_rate", "安全教育普及率", "rate", required=False),
+        _count("doctors", "校医人数", 1_000, unit="人"),
+        _count("daily_pe_minutes", "每日体育活动分钟数", 1_440, unit="分钟"),
+        _rate("art_course_rate", "艺术课开课率"),
+        _rate("safety_education_rate", "安全教育普及率"),
     ),
 )
 
 _STAT_COLUMNS = (
-    Column("preschool_gross_enrolment", "学前三年毛入园率", "rate", required=False),
-    Column("compulsory_retention", "九年义务教育巩固率", "rate", required=False),
-    Column("senior_gross_enrolment", "高中阶段毛入学率", "rate", required=False),
-    Column("disabled_enrolment", "适龄残疾儿童少年义务教育入学率", "rate", required=False),
-    Column("fitness_good_rate", "中小学体质健康优良率", "rate", required=False),
-    Column("satisfaction", "教师学生家长满意度", "rate", required=False),
-    Column("safety_education_rate", "安全教育普及率", "rate", required=False),
-    Column("teacher_avg_pay", "义务教育教师平均工资", "float", required=False, minimum=0),
-    Column("civil_servant_avg_pay", "当地公务员平均工资", "float", required=False, minimum=0),
-    Column("edu_budget", "一般公共预算教育支出", "float", required=False, minimum=0),
-    Column("edu_budget_per_student", "生均一般公共预算教育支出", "float", required=False, minimum=0),
-    Column("gdp", "地区生产总值", "float", required=False, minimum=0),
-    Column("fiscal_edu_funds", "财政性教育经费", "float", required=False, minimum=0),
-    Column("migrant_children", "随迁子女在校生数", "int", required=False, minimum=0),
-    Column("migrant_children_public", "在公办学校就读的随迁子女数", "int", required=False, minimum=0),
+    _rate("preschool_gross_enrolment", "学前三年毛入园率", gross=True),
+    _rate("compulsory_retention", "九年义务教育巩固率"),
+    _rate("senior_gross_enrolment", "高中阶段毛入学率", gross=True),
+    _rate("disabled_enrolment", "适龄残疾儿童少年义务教育入学率"),
+    _rate("fitness_good_rate", "中小学体质健康优良率"),
+    _rate("satisfaction", "教师学生家长满意度"),
+    _rate("safety_education_rate", "安全教育普及率"),
+    _yuan("teacher_avg_pay", "义务教育教师平均工资", 10_000_000),
+    _yuan("civil_servant_avg_pay", "当地公务员平均工资", 10_000_000),
+    _wan_yuan("edu_budget", "一般公共预算教育支出"),
+    _yuan("edu_budget_per_student", "生均一般公共预算教育支出", 10_000_000),
+    _wan_yuan("gdp", "地区生产总值"),
+    _wan_yuan("fiscal_edu_funds", "财政性教育经费"),
+    _count("migrant_children", "随迁子女在校生数", 100_000_000, unit="人"),
+    _count("migrant_children_public", "在公办学校就读的随迁子女数", 100_000_000, unit="人"),
     Column("preschool_assessment_passed", "通过学前教育普及普惠督导评估", "bool", required=False),
     Column("balance_assessment_passed", "通过义务教育优质均衡督导评估", "bool", required=False),
     Column("preschool_inspected", "开展学前教育普及普惠督导", "bool", required=False),
-    Column("migrant_eligible_applicants", "符合条件申请入学的随迁子女数", "int", required=False, minimum=0),
-    Column("migrant_eligible_admitted", "符合条件并已入学的随迁子女数", "int", required=False, minimum=0),
-    Column("preschool_nonstaff_pay", "公办园非在编教师平均工资", "float", required=False, minimum=0),
-    Column("preschool_staff_pay", "公办园在编教师平均工资", "float", required=False, minimum=0),
-    Column("dropouts", "义务教育辍学学生数", "int", required=False, minimum=0),
+    _count("migrant_eligible_applicants", "符合条件申请入学的随迁子女数", 100_000_000, unit="人"),
+    _count("migrant_eligible_admitted", "符合条件并已入学的随迁子女数", 100_000_000, unit="人"),
+    _yuan("preschool_nonstaff_pay", "公办园非在编教师平均工资", 10_000_000),
+    _yuan("preschool_staff_pay", "公办园在编教师平均工资", 10_000_000),
+    _count("dropouts", "义务教育辍学学生数", 10_000_000, unit="人"),
 )
 
 COUNTY_STATS = RecordKind(
@@ -228,7 +281,7 @@ COUNTY_STATS = RecordKind(
     key_columns=("county", "year"),
     columns=(
         Column("county", "区县", references="schools.county"),
-        Column("year", "年份", "int", minimum=2000, maximum=2100),
+        Column("year", "年份", "int", minimum=2000, maximum=2100, unit="年"),
         *_STAT_COLUMNS,
     ),
 )
@@ -240,14 +293,15 @@ CITY_STATS = RecordKind(
     aliases=("全市统计", "市级统计"),
     key_columns=("year",),
     columns=(
-        Column("year", "年份", "int", minimum=2000, maximum=2100),
+        Column("year", "年份", "int", minimum=2000, maximum=2100, unit="年"),
         *_STAT_COLUMNS,
-        Column("subject_bases", "市级以上学科基地数", "int", required=False, minimum=0),
-        Column("skill_awards", "自治区级以上技能比赛获奖数", "int", required=False, minimum=0),
-        Column("new_universities", "筹建高等院校数", "int", required=False, minimum=0),
-        Column("avg_schooling_years", "劳动年龄人口平均受教育年限", "float", required=False, minimum=0),
-        Column("research_awards_basic", "基础教育自治区级以上教学科研成果数", "int", required=False, minimum=0),
-        Column("research_awards_vocational", "职业教育自治区级以上教学科研成果数", "int", required=False, minimum=0),
+        _count("subject_bases", "市级以上学科基地数", 100_000, unit="个"),
+        _count("skill_awards", "自治区级以上技能比赛获奖数", 100_000, unit="项"),
+        _count("new_universities", "筹建高等院校数", 100, unit="所"),
+        Column("avg_schooling_years", "劳动年龄人口平均受教育年限", "decimal", required=False, minimum=0, maximum=25,
+               decimals=2, unit="年"),
+        _count("research_awards_basic", "基础教育自治区级以上教学科研成果数", 100_000, unit="项"),
+        _count("research_awards_vocational", "职业教育自治区级以上教学科研成果数", 100_000, unit="项"),
     ),
 )
 

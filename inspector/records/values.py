@@ -1,8 +1,9 @@
 """Cell spellings an inspector's spreadsheet uses, turned into typed values.
 
-Each function is a pydantic "before" validator: it accepts what a cell may hold (text from a
-CSV, a number or a date from an xlsx) and returns a value of the column's type, or raises a
-`PydanticCustomError` whose message is shown to the user as is.
+Each parser takes the text of one cell (already stripped; a spreadsheet's numbers and dates
+arrive as their text, see `readers`) and returns the column's value, or raises `CellError`
+whose message is shown to the user as is. The loader calls them once per distinct spelling
+in a column, never once per row.
 """
 
 from __future__ import annotations
@@ -11,29 +12,39 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
+from fractions import Fraction
 
 from pydantic_core import PydanticCustomError
 
+from ..numbers import NumberError, format_decimal, parse_decimal, scaled, shortest
+
+
+class CellError(ValueError):
+    """A cell that does not hold a value of its column; `code` is stable, `message` Chinese."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        self.message = message
+        super().__init__(message)
+
+
 _TRUE = frozenset({"true", "1", "yes", "y", "是", "有", "t"})
 _FALSE = frozenset({"false", "0", "no", "n", "否", "无", "f"})
-_BOOL_EXACT = {
-    **{w: True for w in ("是", "true", "True", "TRUE", "1", "Y", "y", "yes", "Yes")},
-    **{w: False for w in ("否", "false", "False", "FALSE", "0", "N", "n", "no", "No")},
-}
 _DATE_PATTERNS = (
     re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
     re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
     re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
 )
+# dates a school record can plausibly hold (licence validity, hire dates)
+MIN_DATE, MAX_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
 
 
-def normalize_text(value: object) -> str:
+def normalize_text(value: str) -> str:
     """NFKC-normalised, stripped text: full-width digits and brackets become ASCII."""
-    text = value if type(value) is str else str(value)
-    if text.isascii():
-        return text.strip()
-    return unicodedata.normalize("NFKC", text).strip()
+    if value.isascii():
+        return value.strip()
+    return unicodedata.normalize("NFKC", value).strip()
 
 
 def text_key(value: str) -> str:
@@ -41,95 +52,32 @@ def text_key(value: str) -> str:
     return "".join(normalize_text(value).split()).upper()
 
 
-def parse_text(value: object) -> str:
-    if type(value) is str:
-        return value.strip()
-    if isinstance(value, float) and value.is_integer():
-        # xlsx stores a numeric id such as 4502000001 as a float
-        return str(int(value))
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    return str(value).strip()
-
-
-def parse_int(value: object) -> int:
-    if type(value) is str and value.isdigit():
-        return int(value)
-    if isinstance(value, bool):
-        raise PydanticCustomError("int_parsing", "应为整数，实为是/否值")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if value.is_integer():
-            return int(value)
-        raise PydanticCustomError("int_parsing", "应为整数：{value}", {"value": value})
-    text = normalize_text(value).replace(",", "")
-    if text.endswith(".0"):
-        text = text[:-2]
-    try:
-        return int(text)
-    except ValueError:
-        raise PydanticCustomError("int_parsing", "应为整数：“{value}”", {"value": str(value)}) from None
-
-
-def parse_float(value: object) -> float:
-    if isinstance(value, bool):
-        raise PydanticCustomError("float_parsing", "应为数值，实为是/否值")
-    if isinstance(value, (int, float)):
-        return float(value)
-    text = normalize_text(value).replace(",", "")
-    percent = text.endswith("%")  # NFKC turns the full-width ％ into %
-    try:
-        number = float(text.rstrip("%"))
-    except ValueError:
-        raise PydanticCustomError("float_parsing", "应为数值：“{value}”", {"value": str(value)}) from None
-    return number / 100 if percent else number
-
-
-def parse_rate(value: object) -> float:
-    """A rate as a fraction: "95%" and 95 are 0.95, 0.95 stays 0.95 (numbers above 1 are percents)."""
-    number = parse_float(value)
-    if isinstance(value, str) and value.strip().endswith(("%", "％")):
-        return number
-    return number / 100 if number > 1 else number
-
-
-def parse_bool(value: object) -> bool:
-    exact = _BOOL_EXACT.get(value) if value.__class__ is str else None
-    if exact is not None:
-        return exact
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)) and value in (0, 1):
-        return bool(value)
-    text = normalize_text(value).lower()
-    if text in _TRUE:
+def parse_bool(text: str) -> bool:
+    lowered = normalize_text(text).lower()
+    if lowered in _TRUE:
         return True
-    if text in _FALSE:
+    if lowered in _FALSE:
         return False
-    raise PydanticCustomError("bool_parsing", "应为是/否（是、否、Y、N、1、0、true、false）：“{value}”", {"value": str(value)})
+    raise CellError("bool_parsing", f"应为是/否（是、否、Y、N、1、0、true、false）：“{text}”")
 
 
-def parse_date(value: object) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = normalize_text(value)
+def parse_date(text: str) -> dt.date:
+    value = normalize_text(text)
     for pattern in _DATE_PATTERNS:
-        match = pattern.match(text)
+        match = pattern.match(value)
         if match:
             year, month, day = (int(g) for g in match.groups())
             try:
-                return dt.date(year, month, day)
+                day_value = dt.date(year, month, day)
             except ValueError:
                 break
-    raise PydanticCustomError(
-        "date_parsing", "日期无法识别（应如 2025-12-31、2025/12/31 或 2025年12月31日）：“{value}”", {"value": str(value)}
-    )
+            if not MIN_DATE <= day_value <= MAX_DATE:
+                raise CellError("date_range", f"日期不在合理范围（{MIN_DATE.year}–{MAX_DATE.year} 年）：“{text}”")
+            return day_value
+    raise CellError("date_parsing", f"日期无法识别（应如 2025-12-31、2025/12/31 或 2025年12月31日）：“{text}”")
 
 
-def enum_parser(codes: Mapping[str, str]) -> Callable[[object], str]:
+def enum_parser(codes: Mapping[str, str]) -> Callable[[str], str]:
     """A parser accepting an enumeration's English code or its Chinese word."""
     lookup: dict[str, str] = {}
     for code, word in codes.items():
@@ -137,16 +85,11 @@ def enum_parser(codes: Mapping[str, str]) -> Callable[[object], str]:
         lookup[normalize_text(word)] = code
     allowed = "、".join(f"{word}（{code}）" for code, word in codes.items())
 
-    def parse(value: object) -> str:
-        exact = lookup.get(value) if value.__class__ is str else None  # type: ignore[call-overload]
-        if exact is not None:
-            return exact
-        text = normalize_text(value)
-        code = lookup.get(text) or lookup.get(text.lower())
+    def parse(text: str) -> str:
+        value = normalize_text(text)
+        code = lookup.get(value) or lookup.get(value.lower())
         if code is None:
-            raise PydanticCustomError(
-                "enum", "取值“{value}”不在允许范围内，允许：{allowed}", {"value": str(value), "allowed": allowed}
-            )
+            raise CellError("enum", f"取值“{text}”不在允许范围内，允许：{allowed}")
         return code
 
     return parse
@@ -160,23 +103,94 @@ _GRADE_WORDS = {
 }
 
 
-def parse_grade(value: object) -> str:
+def parse_grade(text: str) -> str:
     """A grade as `"1"`…`"12"` or a kindergarten class level (小班, 中班, 大班, 混合班)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        number = parse_int(value)
+    value = normalize_text(text)
+    if value in KINDERGARTEN_GRADES:
+        return value
+    value = value.removesuffix("年级") if value[:-2].isdigit() else value
+    value = value.removesuffix(".0")
+    if value in _GRADE_WORDS:
+        number = _GRADE_WORDS[value]
+    elif value.isdigit():
+        number = int(value)
     else:
-        text = normalize_text(value)
-        if text in KINDERGARTEN_GRADES:
-            return text
-        text = text.removesuffix("年级") if text[:-2].isdigit() else text
-        if text in _GRADE_WORDS:
-            number = _GRADE_WORDS[text]
-        elif text.isdigit():
-            number = int(text)
-        else:
-            raise PydanticCustomError(
-                "grade", "年级应为 1–12（或 一年级、初一、高一 等）或 小班、中班、大班、混合班：“{value}”", {"value": str(value)}
-            )
+        raise CellError("grade", f"年级应为 1–12（或 一年级、初一、高一 等）或 小班、中班、大班、混合班：“{text}”")
     if not 1 <= number <= 12:
-        raise PydanticCustomError("grade", "年级应在 1–12 之间：{value}", {"value": number})
+        raise CellError("grade", f"年级应在 1–12 之间：{number}")
     return str(number)
+
+
+# -- numbers ------------------------------------------------------------------------------------
+
+def _number(text: str, integer: bool = False) -> Fraction:
+    try:
+        return parse_decimal(normalize_text(text))
+    except NumberError as exc:
+        if integer and exc.code == "number":
+            raise CellError("int_parsing", f"应为整数：“{text}”") from None
+        raise CellError(exc.code, exc.message) from None
+
+
+def _shown(value: Fraction, unit: str = "") -> str:
+    return f"{shortest(value, 6)}{unit}"
+
+
+def _check_range(value: Fraction, low: Fraction | None, high: Fraction | None, text: str, unit: str) -> None:
+    if low is not None and value < low:
+        raise CellError("range", f"数值“{text}”小于合理下限 {_shown(low, unit)}")
+    if high is not None and value > high:
+        raise CellError("range", f"数值“{text}”大于合理上限 {_shown(high, unit)}")
+
+
+def parse_scaled(text: str, places: int, low: Fraction | None, high: Fraction | None, unit: str = "") -> int:
+    """A count or a decimal at `places` decimal places, as an integer of units of 10⁻ᵖˡᵃᶜᵉˢ."""
+    value = _number(text, integer=places == 0)
+    try:
+        units = scaled(value, places, text=normalize_text(text))
+    except NumberError as exc:
+        raise CellError("int_parsing" if places == 0 else exc.code, exc.message) from None
+    _check_range(value, low, high, text, unit)
+    return units
+
+
+def parse_rate(text: str, places: int, low: Fraction, high: Fraction) -> int:
+    """A rate as units of 10⁻ᵖˡᵃᶜᵉˢ of 1. `95%`, `95` and `0.95` all mean 95%: a number written
+    without % is read as a fraction when that is plausible (within `low`–`high`), otherwise as a
+    percentage; when both readings are plausible, the fraction (0.95) wins for numbers up to 1.
+    A gross ratio (`high` above 1) reads `1.025` as 102.5%, never as 1.025%."""
+    raw = normalize_text(text)
+    percent = raw.endswith("%")
+    number = _number(raw.removesuffix("%").strip() if percent else raw)
+    if percent:
+        candidates = [number / 100]
+    else:
+        candidates = [number, number / 100] if number <= 1 else [number / 100, number]
+    plausible = [c for c in candidates if low <= c <= high]
+    if not plausible:
+        readings = "或".join(f"{format_decimal(c * 100, 4).rstrip('0').rstrip('.')}%" for c in candidates)
+        span = f"{_pct(low)}–{_pct(high)}"
+        raise CellError("rate_range", f"比率“{text}”无论读作{readings}都不在合理范围（{span}）内；百分比请写作如 95% 或 0.95")
+    value = plausible[0]
+    try:
+        return scaled(value, places, text=f"{_pct(value, 6)}")
+    except NumberError:
+        raise CellError("precision", f"比率最多保留 {max(places - 2, 0)} 位小数（如 95.25%）：“{text}”") from None
+
+
+def _pct(value: Fraction, digits: int = 2) -> str:
+    return f"{shortest(value * 100, digits)}%"
+
+
+def date_field(value: object) -> dt.date:
+    """A date from a YAML or form field (pydantic "before" validator): a date, or its text."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return parse_date(value)
+        except CellError as exc:
+            raise PydanticCustomError(exc.code, exc.message) from None
+    raise PydanticCustomError("date_type", "应为日期（如 2025-12-31）：{value}", {"value": repr(value)})

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from fractions import Fraction
 from typing import Any
 
 from ..explain import ROLES
+from ..numbers import Surd, exact_of, show
 from ..rules.spec import SEVERITY_LABELS, SEVERITY_ORDER
 from ..rules.vocabulary import ENTITY_LABELS
 
@@ -36,15 +38,14 @@ def role_label(role: str) -> str:
 
 
 def number(value: float) -> str:
-    """A number without a trailing `.0`, at most two decimals."""
+    """A number at most two decimals, no trailing zeros where that is the value exactly."""
     if isinstance(value, bool):
         return "是" if value else "否"
-    if isinstance(value, int) or float(value).is_integer():
-        return str(int(value))
-    return f"{value:.2f}".rstrip("0").rstrip(".")
+    exact_value = exact_of(value)
+    return str(value) if exact_value is None else show(exact_value)
 
 
-def value_text(value: Any, unit: str = "") -> str:
+def value_text(value: Any, unit: str = "", exact: str | None = None) -> str:
     """A threshold or indicator value with its unit; ratios as percentages."""
     if value is None:
         return "—"
@@ -52,28 +53,29 @@ def value_text(value: Any, unit: str = "") -> str:
         return "、".join(value_text(v) for v in value)
     if isinstance(value, Mapping):
         return "；".join(f"{k} {value_text(v, unit)}" for k, v in value.items())
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    exact_value = exact_of(value, exact)
+    if exact_value is not None:
         if unit == RATIO_UNIT:
-            return f"{value * 100:.1f}%"
-        return number(value) + (unit if unit and unit != RATIO_UNIT else "")
+            return show(exact_value, percent=True)
+        return show(exact_value) + (unit if unit and unit != RATIO_UNIT else "")
     return str(value) + (unit if unit and unit != RATIO_UNIT else "")
 
 
 def threshold_text(threshold: Mapping[str, Any]) -> str:
-    return value_text(threshold.get("value"), threshold.get("unit") or "")
+    return value_text(threshold.get("value"), threshold.get("unit") or "", threshold.get("exact"))
 
 
-def gap_text(value: Any, target: Any, unit: str) -> str:
+def gap_text(value: Any, target: Any, unit: str, value_exact: str | None = None, target_exact: str | None = None) -> str:
     """Value minus target, signed: percentage points for ratios."""
-    if not isinstance(value, (int, float)) or not isinstance(target, (int, float)):
+    left, right = exact_of(value, value_exact), exact_of(target, target_exact)
+    if left is None or right is None or isinstance(left, Surd) or isinstance(right, Surd):
         return "—"
-    difference = value - target
+    difference = Fraction(left) - Fraction(right)
     if unit == RATIO_UNIT:
-        points = round(difference * 100, 1)
-        return f"{points:+.1f} 个百分点" if points else "0.0 个百分点"
-    text = number(abs(difference))
+        text = show(abs(difference), percent=True).removesuffix("%")
+        return f"{'+' if difference > 0 else '−' if difference < 0 else ''}{text} 个百分点"
     sign = "+" if difference > 0 else "−" if difference < 0 else ""
-    return f"{sign}{text}{unit}"
+    return f"{sign}{show(abs(difference))}{unit}"
 
 
 def date_cn(iso: str) -> str:

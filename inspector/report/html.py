@@ -11,7 +11,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from ..output.jinja import bytecode_cache
+from ..jinja_cache import bytecode_cache
 from ..resources import TEMPLATES_DIR
 from . import charts
 from .format import (

@@ -17,12 +17,13 @@ from typing import Any
 import jinja2
 
 from ..errors import Problem, RulePackError
+from ..numbers import exact
 from ..records.schema import RECORD_KINDS
 from . import syntax
-from .normal import FALSE, NormalFormError, Verdicts, disjuncts, verdict_formulas
+from .normal import FALSE, Lowering, NormalFormError, Operands, Verdicts, disjuncts, verdict_formulas
 from .packs import LoadedPack, Located
 from .spec import IndicatorSpec, ParamSpec, RuleSpec
-from .templates import TemplateProblem, check_template, compile_template
+from .templates import TemplateProblem, check_template, compile_template, template_context, template_paths
 from .typed import Cond, Const, Context, Expr, ExprError, NoTarget, check, check_formula, fields_of
 from .vocabulary import EntityVocabulary, FieldInfo, build_vocabulary
 
@@ -57,6 +58,10 @@ class CompiledRule:
     action: jinja2.Template | None = field(compare=False)
     responsible: jinja2.Template | None = field(compare=False)
     skip: str = ""
+    atoms: tuple[Operands, ...] = ()
+    reads: tuple[FieldInfo, ...] = ()  # fields whose values the verdict depends on
+    presence: tuple[FieldInfo, ...] = ()  # fields only tested for presence (exists(...))
+    template_paths: frozenset[str] = frozenset()  # the dotted names its templates read
 
     @property
     def id(self) -> str:
@@ -100,7 +105,7 @@ def effective_params(
     result: dict[str, dict[str, object]] = {}
     declared: dict[str, ParamSpec] = {}
     for pack in packs:
-        result[pack.id] = {name: spec.for_year(target_year) for name, spec in pack.spec.params.items()}
+        result[pack.id] = {name: exact_param(spec.for_year(target_year)) for name, spec in pack.spec.params.items()}
         declared.update(pack.spec.params)
     problems: list[tuple[str, str]] = []
     for name, value in overrides.items():
@@ -118,8 +123,18 @@ def effective_params(
             if name in pack.spec.params:
                 current = result[pack.id][name]
                 merge = isinstance(current, dict) and isinstance(value, dict)
-                result[pack.id][name] = {**current, **value} if merge else value  # type: ignore[dict-item]
+                merged = {**current, **value} if merge else value  # type: ignore[dict-item]
+                result[pack.id][name] = exact_param(merged)
     return result, problems
+
+
+def exact_param(value: object) -> object:
+    """A param as the rules use it: numbers exact (0.15 is 3/20), in maps too."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, dict)):
+        return value
+    if isinstance(value, dict):
+        return {key: exact_param(item) for key, item in value.items()}
+    return exact(value)
 
 
 def _override_problem(default: object, value: object) -> str:
@@ -206,8 +221,9 @@ class _Compiler:
         self.used[pack.id] |= used
         if condition is None or (spec.scope is not None and scope is None):
             return None
+        lowering = Lowering(f"@{spec.id}#")
         try:
-            verdicts = verdict_formulas(scope, condition)
+            verdicts = verdict_formulas(scope, condition, lowering)
             for formula in (verdicts.fail, verdicts.passes, verdicts.gap):
                 disjuncts(formula)  # the engine registers one rule per conjunction: keep them few
         except NormalFormError as exc:
@@ -231,6 +247,10 @@ class _Compiler:
             return None
         message, action, responsible = templates
         reads = fields_of(condition, include_presence=True) + (fields_of(scope, include_presence=True) if scope else [])
+        valued = {f.path: f.info for cond in (scope, condition) if cond is not None for f in fields_of(cond)}
+        present_only = {f.path: f.info for f in reads if f.path not in valued}
+        names = template_paths(spec.message) | template_paths(spec.rectification.action) | template_paths(
+            spec.rectification.responsible)
         thresholds = {name: (params[name], pack.spec.params[name]) for name in sorted(used)}
         indicators = {ind.spec.id: ind for ind in self.indicators}
         for read in fields_of(condition):  # a threshold inside an indicator's formula is the rule's too
@@ -253,6 +273,10 @@ class _Compiler:
             message=message,
             action=action,
             responsible=responsible,
+            atoms=tuple(lowering.atoms.values()),
+            reads=tuple(valued.values()),
+            presence=tuple(present_only.values()),
+            template_paths=names,
         )
 
     def _skipped(self, pack: LoadedPack, info: PackInfo, spec: RuleSpec, where: str, params: Mapping[str, object],
@@ -347,52 +371,11 @@ def sample_context(
     vocab: EntityVocabulary, params: Mapping[str, object], as_of: dt.date, used: Sequence[str], target_year: int
 ) -> dict[str, Any]:
     """A template context with a value for every field, so template typos are caught at compile time."""
-    samples = {"number": 1, "text": "示例", "bool": True, "date": "2025-01-01", "enum": "示例"}
+    samples: dict[str, object] = {"number": 1, "text": "示例", "bool": True, "date": "2025-01-01", "enum": "示例"}
     values = {info.path: samples[info.type] for info in vocab.fields.values()}
     threshold = [{"param": name, "label": name, "value": 1, "unit": ""} for name in used]
     observed = [{"field": path, "label": path, "value": 1, "text": "1"} for path in values]
     return template_context(values, params, as_of, observed=observed, threshold=threshold, target_year=target_year)
-
-
-class Measure(float):
-    """A number that also carries sub-values (a share with its numerator and denominator)."""
-
-    def __new__(cls, value: float, parts: Mapping[str, object]) -> Measure:
-        instance = super().__new__(cls, value)
-        instance.__dict__.update(parts)
-        return instance
-
-
-def nest(values: Mapping[str, object]) -> dict[str, Any]:
-    """`{"school.name": x}` → `{"school": {"name": x}}`; a number with sub-values becomes a `Measure`."""
-    tree: dict[str, Any] = {}
-    for path in sorted(values, key=lambda p: p.count(".")):
-        parts = path.split(".")
-        node = tree
-        for part in parts[:-1]:
-            child = node.get(part)
-            if isinstance(child, (int, float)) and not isinstance(child, (bool, Measure)):
-                child = node[part] = Measure(child, {})
-            elif child is None:
-                child = node[part] = {}
-            node = child.__dict__ if isinstance(child, Measure) else child
-        node[parts[-1]] = values[path]
-    return tree
-
-
-def template_context(
-    values: Mapping[str, object],
-    params: Mapping[str, object],
-    as_of: dt.date,
-    *,
-    observed: Sequence[Mapping[str, object]],
-    threshold: Sequence[Mapping[str, object]],
-    target_year: int,
-) -> dict[str, Any]:
-    context = nest(values)
-    context.update(params=dict(params), as_of=as_of.isoformat(), observed=observed, threshold=threshold,
-                   target_year=target_year)
-    return context
 
 
 def compile_rulebook(
@@ -401,7 +384,7 @@ def compile_rulebook(
     as_of: dt.date,
     params: Mapping[str, Mapping[str, object]],
     target_year: int = 2025,
-    extra_columns: Mapping[str, Mapping[str, bool]] | None = None,
+    extra_columns: Mapping[str, Mapping[str, tuple[bool, int]]] | None = None,
     check_unused: bool = False,
 ) -> RuleBook:
     """Compile packs for one audit; raises `RulePackError` with every problem found."""

@@ -10,11 +10,21 @@ A rule is split into three questions, each a negation-free formula over single-f
 
 Negation is pushed down to the tests (De Morgan, complemented operators), which is exact once
 `defined` holds. Every test has a field on its left, as the Rete engine's alpha nodes need.
+
+Numbers reach the engine as integers (see `inspector.numbers`). A `Lowering` turns each numeric
+comparison into one the engine decides exactly: a field held as an integer of its precision
+against a constant or a field of the same precision is tested directly (the constant scaled,
+and rounded the way only integers allow: `size >= 55.5` is `size >= 56`); any other comparison
+(a share, a quotient, a product, a square root) becomes an `Operands` atom: the fact carries two
+integers computed exactly from its values, ordered as the two sides are, and the engine
+compares those. The engine itself never does arithmetic.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Union
 
 from .typed import (
@@ -24,6 +34,7 @@ from .typed import (
     Const,
     Expr,
     Field,
+    Fn,
     Logic,
     Lookup,
     Member,
@@ -47,20 +58,10 @@ class Ref:
 
 
 @dataclass(frozen=True)
-class Arith:
-    op: str
-    left: Operand
-    right: Operand
-
-
-Operand = Union[Const, Ref, Arith]
-
-
-@dataclass(frozen=True)
 class Test:
     path: str
     op: str
-    rhs: Operand
+    rhs: Const | Ref
 
 
 @dataclass(frozen=True)
@@ -90,11 +91,93 @@ FALSE = Truth(False)
 
 
 class NormalFormError(Exception):
-    """A comparison the engine cannot express (no side is a single field)."""
+    """A comparison the engine cannot express."""
 
     def __init__(self, message: str) -> None:
         self.message = message
         super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Operands:
+    """A comparison the engine reads as two integers the fact carries under `key + "<"` (the
+    left side) and `key + ">"` (the right side), computed by `inspector.numbers.operands`."""
+
+    key: str
+    left: Expr
+    right: Expr
+
+    @property
+    def left_path(self) -> str:
+        return self.key + "<"
+
+    @property
+    def right_path(self) -> str:
+        return self.key + ">"
+
+
+@dataclass
+class Lowering:
+    """Collects the `Operands` atoms of one rule (or lifecycle) while its formulas are built."""
+
+    prefix: str = "@"
+    atoms: dict[tuple[Expr, Expr], Operands] = field(default_factory=dict)
+
+    def operands(self, left: Expr, right: Expr) -> Operands:
+        key = (left, right)
+        atom = self.atoms.get(key)
+        if atom is None:
+            atom = self.atoms[key] = Operands(f"{self.prefix}{len(self.atoms)}", left, right)
+        return atom
+
+    def compare(self, op: str, left: Expr, right: Expr) -> Formula:
+        if left.type != "number" or right.type != "number":
+            return _plain(op, left, right)
+        if isinstance(right, Field) and not isinstance(left, Field):
+            left, right, op = right, left, MIRROR[op]
+        if isinstance(left, Field) and left.info.form == "scaled":
+            if isinstance(right, Const):
+                return _scaled_constant(left, op, Fraction(right.value) * left.info.scale)  # type: ignore[arg-type]
+            if isinstance(right, Field) and right.info.form == "scaled" and right.info.scale == left.info.scale:
+                return Test(left.path, op, Ref(right.path))
+        atom = self.operands(left, right)
+        return Test(atom.left_path, op, Ref(atom.right_path))
+
+
+def _scaled_constant(field_: Field, op: str, units: Fraction) -> Formula:
+    """`field op units` for a field whose values are integers: exact for any rational `units`."""
+    if units.denominator == 1:
+        return Test(field_.path, op, Const(units.numerator, "number"))
+    low, high = math.floor(units), math.ceil(units)
+    if op == ">=":
+        return Test(field_.path, ">=", Const(high, "number"))
+    if op == ">":
+        return Test(field_.path, ">", Const(low, "number"))
+    if op == "<=":
+        return Test(field_.path, "<=", Const(low, "number"))
+    if op == "<":
+        return Test(field_.path, "<", Const(high, "number"))
+    return Truth(op == "!=")  # an integer never equals a non-integer
+
+
+def _plain(op: str, left: Expr, right: Expr) -> Formula:
+    if isinstance(left, Field) and isinstance(right, Const):
+        return Test(left.path, op, right)
+    if isinstance(right, Field) and isinstance(left, Const):
+        return Test(right.path, MIRROR[op], left)
+    if isinstance(left, Field) and isinstance(right, Field):
+        return Test(left.path, op, Ref(right.path))
+    raise NormalFormError("比较的一侧须为单个字段（如 size > params.x，而不是 size * 2 > params.x）")
+
+
+class _Plain(Lowering):
+    """For formulas whose numbers are all plain integers (the ledger's lifecycle): no atoms."""
+
+    def operands(self, left: Expr, right: Expr) -> Operands:
+        raise NormalFormError("此处只能比较整数字段与常数（不支持比例、商或乘积）")
+
+
+PLAIN: Lowering = _Plain("@")
 
 
 def all_of(*items: Formula) -> Formula:
@@ -126,28 +209,28 @@ def any_of(*items: Formula) -> Formula:
     return flat[0] if len(flat) == 1 else AnyOf(tuple(flat))
 
 
-def normalize(cond: Cond, positive: bool = True) -> Formula:
+def normalize(cond: Cond, positive: bool = True, lowering: Lowering = PLAIN) -> Formula:
     """`cond` (or its negation) as a negation-free formula, exact where `defined(cond)` holds."""
     if isinstance(cond, Const):
         return Truth(bool(cond.value) == positive)
     if isinstance(cond, Negation):
-        return normalize(cond.item, not positive)
+        return normalize(cond.item, not positive, lowering)
     if isinstance(cond, Logic):
-        parts = [normalize(item, positive) for item in cond.items]
+        parts = [normalize(item, positive, lowering) for item in cond.items]
         conjunctive = (cond.op == "and") == positive
         return all_of(*parts) if conjunctive else any_of(*parts)
     if isinstance(cond, Present):
         return Has(cond.field.path, positive)
     if isinstance(cond, Member):
         inside = positive != cond.negated
-        tests = [_compare("==" if inside else "!=", cond.item, value) for value in cond.values]
+        tests = [_compare("==" if inside else "!=", cond.item, value, lowering) for value in cond.values]
         return any_of(*tests) if inside else all_of(*tests)
     if isinstance(cond, Cmp):
-        return _compare(cond.op if positive else COMPLEMENT[cond.op], cond.left, cond.right)
+        return _compare(cond.op if positive else COMPLEMENT[cond.op], cond.left, cond.right, lowering)
     raise TypeError(f"unexpected node {cond!r}")
 
 
-def _compare(op: str, left: Expr, right: Expr) -> Formula:
+def _compare(op: str, left: Expr, right: Expr, lowering: Lowering) -> Formula:
     lookup = next((side for side in (left, right) if isinstance(side, Lookup)), None)
     if lookup is not None:
         # expand the table: one branch per key, the key test keeping the branch exact
@@ -156,44 +239,41 @@ def _compare(op: str, left: Expr, right: Expr) -> Formula:
             constant = Const(value, "number")
             new_left = constant if left is lookup else left
             new_right = constant if right is lookup else right
-            branches.append(all_of(Test(lookup.key.path, "==", Const(key, "text")), _compare(op, new_left, new_right)))
+            branches.append(all_of(Test(lookup.key.path, "==", Const(key, "text")),
+                                   _compare(op, new_left, new_right, lowering)))
         return any_of(*branches)
+    if any(isinstance(node, Lookup) for side in (left, right) for node in _parts(side)):
+        raise NormalFormError("查表参数不能参与算术运算，请先定义指标")
     if isinstance(left, Const) and isinstance(right, Const):
         return Truth(fold(op, left.value, right.value))
-    if isinstance(left, Field):
-        return Test(left.path, op, _operand(right))
-    if isinstance(right, Field):
-        return Test(right.path, MIRROR[op], _operand(left))
-    raise NormalFormError("比较的一侧须为单个字段（如 size > params.x，而不是 size * 2 > params.x）")
+    return lowering.compare(op, left, right)
 
 
-def _operand(expr: Expr) -> Operand:
-    if isinstance(expr, Const):
-        return expr
-    if isinstance(expr, Field):
-        return Ref(expr.path)
+def _parts(expr: Expr) -> list[Expr]:
     if isinstance(expr, Calc):
-        return Arith(expr.op, _operand(expr.left), _operand(expr.right))
-    raise NormalFormError("查表参数不能参与算术运算")
+        return [expr, *_parts(expr.left), *_parts(expr.right)]
+    if isinstance(expr, Fn):
+        return [expr, *(node for arg in expr.args for node in _parts(arg))]  # type: ignore[arg-type]
+    return [expr]
 
 
-def defined(cond: Cond) -> Formula:
+def defined(cond: Cond, lowering: Lowering = PLAIN) -> Formula:
     """When `cond` can be decided: its fields present, lookup keys known, divisors non-zero."""
     parts: list[Formula] = [Has(f.path, True) for f in fields_of(cond)]
     for lookup in lookups_of(cond):
         parts.append(any_of(*(Test(lookup.key.path, "==", Const(k, "text")) for k, _ in lookup.table)))
     for divisor in divisors_of(cond):
-        parts.append(Test(divisor.path, "!=", Const(0, "number")))
+        parts.append(lowering.compare("!=", divisor, Const(0, "number")))
     return all_of(*parts)
 
 
-def undefined(cond: Cond) -> Formula:
+def undefined(cond: Cond, lowering: Lowering = PLAIN) -> Formula:
     """The negation of `defined(cond)`, negation-free."""
     parts: list[Formula] = [Has(f.path, False) for f in fields_of(cond)]
     for lookup in lookups_of(cond):
         parts.append(all_of(*(Test(lookup.key.path, "!=", Const(k, "text")) for k, _ in lookup.table)))
     for divisor in divisors_of(cond):
-        parts.append(Test(divisor.path, "==", Const(0, "number")))
+        parts.append(lowering.compare("==", divisor, Const(0, "number")))
     return any_of(*parts)
 
 
@@ -206,13 +286,13 @@ class Verdicts:
     gap: Formula
 
 
-def verdict_formulas(scope: Cond | None, condition: Cond) -> Verdicts:
-    in_scope = TRUE if scope is None else all_of(defined(scope), normalize(scope))
-    known = defined(condition)
+def verdict_formulas(scope: Cond | None, condition: Cond, lowering: Lowering = PLAIN) -> Verdicts:
+    in_scope = TRUE if scope is None else all_of(defined(scope, lowering), normalize(scope, True, lowering))
+    known = defined(condition, lowering)
     return Verdicts(
-        fail=all_of(in_scope, known, normalize(condition)),
-        passes=all_of(in_scope, known, normalize(condition, positive=False)),
-        gap=all_of(in_scope, undefined(condition)),
+        fail=all_of(in_scope, known, normalize(condition, True, lowering)),
+        passes=all_of(in_scope, known, normalize(condition, False, lowering)),
+        gap=all_of(in_scope, undefined(condition, lowering)),
     )
 
 

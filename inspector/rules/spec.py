@@ -143,6 +143,7 @@ class IndicatorSpec(_Spec):
     formula: str | None = None
     cv: CvSpec | None = None
     percent: bool = False
+    decimals: int | None = Field(default=None, ge=0, le=6)  # places it is shown with (of the percentage)
 
     @model_validator(mode="after")
     def _one_kind(self) -> IndicatorSpec:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from fractions import Fraction
 from dataclasses import dataclass, field
 
 KEYWORDS = frozenset({"and", "or", "not", "in", "true", "false", "exists", "date"})
@@ -67,7 +68,7 @@ class Node:
 
 @dataclass(frozen=True)
 class Literal(Node):
-    value: int | float | str | bool | dt.date
+    value: int | Fraction | str | bool | dt.date
 
 
 @dataclass(frozen=True)
@@ -245,7 +246,7 @@ class _Parser:
         token = self.accept("-")
         if token:
             operand = self.parse_unary()
-            if isinstance(operand, Literal) and isinstance(operand.value, (int, float)) and not isinstance(
+            if isinstance(operand, Literal) and isinstance(operand.value, (int, Fraction)) and not isinstance(
                 operand.value, bool
             ):
                 return Literal(token.offset, -operand.value)
@@ -256,7 +257,8 @@ class _Parser:
         token = self.current
         if token.kind == "number":
             self.advance()
-            value: int | float = float(token.text) if "." in token.text else int(token.text)
+            # a decimal is read exactly as written: 0.15 is 3/20, not the nearest binary double
+            value: int | Fraction = Fraction(token.text) if "." in token.text else int(token.text)
             return Literal(token.offset, value)
         if token.kind == "string":
             self.advance()

@@ -11,13 +11,15 @@ import datetime as dt
 import difflib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Union
 
+from ..numbers import exact
 from . import syntax as s
 from .spec import NO_TARGET
 from .vocabulary import EntityVocabulary, FieldInfo
 
-Scalar = Union[int, float, str, bool]
+Scalar = Union[int, Fraction, str, bool]
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class Lookup:
 
     param: str
     key: Field
-    table: tuple[tuple[str, float | int], ...]
+    table: tuple[tuple[str, int | Fraction], ...]
     type: str = "number"
 
 
@@ -235,8 +237,8 @@ def _expr(node: s.Node, ctx: Context) -> Expr:
         value = node.value
         if isinstance(value, bool):
             return Const(value, "bool")
-        if isinstance(value, (int, float)):
-            return Const(value, "number")
+        if isinstance(value, (int, Fraction)):
+            return Const(exact(value), "number")
         if isinstance(value, dt.date):
             return Const(date_value(value), "date")
         return Const(value, "text")
@@ -254,6 +256,9 @@ def _expr(node: s.Node, ctx: Context) -> Expr:
         left, right = _expr(node.left, ctx), _expr(node.right, ctx)
         _require_number(left, node.left)
         _require_number(right, node.right)
+        for side, raw in ((left, node.left), (right, node.right)):
+            if isinstance(side, Field) and side.info.form == "real":
+                raise ExprError(f"{side.info.label}是开方值，只能直接与数值比较，不能参与算术运算", raw.offset, "type")
         if node.op == "/" and isinstance(right, Const) and right.value == 0:
             raise ExprError("除数为 0", node.right.offset, "type")
         if node.op == "/" and not ctx.formula and not isinstance(right, (Const, Field)):
@@ -288,14 +293,15 @@ def _call(node: s.Call, ctx: Context) -> Fn:
     return Fn(node.name, args)
 
 
-def arith(op: str, left: float, right: float) -> float:
+def arith(op: str, left: int | Fraction, right: int | Fraction) -> int | Fraction:
+    """Exact arithmetic: a quotient is a fraction, never a binary double."""
     if op == "+":
-        return left + right
+        return exact(Fraction(left) + right)
     if op == "-":
-        return left - right
+        return exact(Fraction(left) - right)
     if op == "*":
-        return left * right
-    return left / right
+        return exact(Fraction(left) * right)
+    return exact(Fraction(left) / right)
 
 
 def _require_number(expr: Expr, node: s.Node) -> None:
@@ -373,11 +379,11 @@ def _param(node: s.Name, name: str, ctx: Context) -> Expr:
         key = _field(node.index, ctx)
         if _family(key) != "text":
             raise ExprError(f"查表的键应为文本字段，实为{_describe(key)}", node.index.offset, "type")
-        return Lookup(name, key, tuple(sorted(value.items())))
+        return Lookup(name, key, tuple(sorted((k, exact(v)) for k, v in value.items())))
     if isinstance(value, bool):
         return Const(value, "bool")
-    if isinstance(value, (int, float)):
-        return Const(value, "number")
+    if isinstance(value, (int, float, Fraction)):
+        return Const(exact(value), "number")
     if isinstance(value, str):
         return Const(value, "text")
     if isinstance(value, list):

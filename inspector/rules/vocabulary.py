@@ -37,6 +37,9 @@ STAGES: Mapping[str, str] = MappingProxyType(
 COMPULSORY_STAGES: Mapping[str, str] = MappingProxyType({"primary": "小学", "junior": "初中"})
 
 
+NumberForm = Literal["scaled", "exact", "real"]
+
+
 @dataclass(frozen=True)
 class FieldInfo:
     """One field of an entity fact.
@@ -45,6 +48,12 @@ class FieldInfo:
     "school.facilities", "stats"); `origin` says where its value comes from: an input record,
     a value derived from the data, or an indicator (`indicator:<id>`); `requires` names the
     record kinds without which it cannot have a value.
+
+    A number's `form` says how it is held exactly: `scaled`, an integer count of 1/`scale`
+    (a class size, an area in 0.01 ㎡, a rate in 0.01%); `exact`, a fraction (a share, a
+    per-pupil area); `real`, a square root (a coefficient of variation, compared by squaring,
+    never in arithmetic). `decimals` is how many places it is shown with (of the percentage,
+    for a `percent` field).
     """
 
     path: str
@@ -57,6 +66,10 @@ class FieldInfo:
     enum: Mapping[str, str] | None = None
     integer: bool = False
     percent: bool = False
+    form: NumberForm = "scaled"
+    scale: int = 1
+    decimals: int = 0
+    unit: str = ""
 
     @property
     def indicator(self) -> str | None:
@@ -118,7 +131,7 @@ ENTITY_KINDS: Mapping[str, EntityKind] = MappingProxyType(
                 _derived("stage", "学段", "enum", enum=COMPULSORY_STAGES),
                 _derived("enrolment", "学段在校生数", "number", integer=True),
                 _derived("class_count", "学段班级数", "number", integer=True),
-                _derived("share", "共享资源分摊比例", "number"),
+                _derived("share", "共享资源分摊比例", "number", form="exact", decimals=4),
             ),
             "school_id",
         ),
@@ -140,8 +153,8 @@ ENTITY_KINDS: Mapping[str, EntityKind] = MappingProxyType(
                 _derived("stage", "学段", "enum", enum=COMPULSORY_STAGES),
                 _derived("metric", "指标", "text"),
                 _derived("metric_title", "指标名称", "text"),
-                _derived("cv", "差异系数", "number", False),
-                _derived("mean", "加权平均值", "number", False),
+                _derived("cv", "差异系数", "number", False, form="real", decimals=3),
+                _derived("mean", "加权平均值", "number", False, form="exact", decimals=2),
                 _derived("schools", "参与计算的学校数", "number", integer=True),
             ),
             "metric",
@@ -175,39 +188,58 @@ class EntityVocabulary:
 
 
 def _column_field(column: Column, kind: RecordKind) -> FieldInfo:
-    if column.type in ("int", "float", "rate"):
+    if column.type in ("int", "decimal", "rate"):
         type_: FieldType = "number"
     elif column.type == "grade":
         type_ = "text"
     else:
         type_ = column.type  # type: ignore[assignment]
+    rate = column.type == "rate"
     return FieldInfo(
         column.name, column.label, type_, column.always_present, "record", requires=(kind.name,),
-        enum=column.enum, integer=column.type == "int", percent=column.type == "rate",
+        enum=column.enum, integer=column.type == "int", percent=rate, scale=column.scale,
+        decimals=max(column.places - 2, 0) if rate else column.places, unit="" if rate else column.unit,
     )
 
 
-def _record_fields(kind: RecordKind, extras: Mapping[str, bool]) -> Iterator[FieldInfo]:
+def _record_fields(kind: RecordKind, extras: Mapping[str, tuple[bool, int]]) -> Iterator[FieldInfo]:
     for column in kind.columns:
         yield _column_field(column, kind)
-    for header, numeric in extras.items():
-        yield FieldInfo(header, header, "number" if numeric else "text", False, "record", requires=(kind.name,))
+    for header, (numeric, places) in extras.items():
+        yield FieldInfo(header, header, "number" if numeric else "text", False, "record", requires=(kind.name,),
+                        scale=10**places, decimals=places)
 
 
-def indicator_fields(spec: IndicatorSpec) -> tuple[FieldInfo, ...]:
-    """The fields an indicator adds to its entity (a share also adds numerator and denominator)."""
+def indicator_fields(spec: IndicatorSpec, amount: FieldInfo | None = None) -> tuple[FieldInfo, ...]:
+    """The fields an indicator adds to its entity (a share also adds numerator and denominator).
+
+    `amount` is the field a share weighs by or a count sums: its form and scale are theirs (a
+    count of pupils is in whole pupils; a sum of areas in 0.01 ㎡; a sum of fractions a fraction)."""
     origin = f"indicator:{spec.id}"
+    form: NumberForm = amount.form if amount is not None else "scaled"
+    scale = amount.scale if amount is not None and form == "scaled" else 1
+    places = amount.decimals if amount is not None else 0
     if spec.kind == "share":
+        assert spec.share is not None
+        counted = spec.share.weight is None
         return (
-            FieldInfo(spec.id, spec.title, "number", False, origin, percent=True),
-            FieldInfo(f"{spec.id}.numerator", f"{spec.title}（分子）", "number", True, origin, integer=spec.share.weight is None),  # type: ignore[union-attr]
-            FieldInfo(f"{spec.id}.denominator", f"{spec.title}（分母）", "number", True, origin, integer=spec.share.weight is None),  # type: ignore[union-attr]
+            FieldInfo(spec.id, spec.title, "number", False, origin, percent=True, form="exact",
+                      decimals=2 if spec.decimals is None else spec.decimals),
+            FieldInfo(f"{spec.id}.numerator", f"{spec.title}（分子）", "number", True, origin, integer=counted,
+                      form=form, scale=scale, decimals=places),
+            FieldInfo(f"{spec.id}.denominator", f"{spec.title}（分母）", "number", True, origin, integer=counted,
+                      form=form, scale=scale, decimals=places),
         )
     if spec.kind == "count":
-        return (FieldInfo(spec.id, spec.title, "number", True, origin, integer=spec.count.sum is None),)  # type: ignore[union-attr]
+        assert spec.count is not None
+        return (FieldInfo(spec.id, spec.title, "number", True, origin, integer=spec.count.sum is None, form=form,
+                          scale=scale, decimals=places),)
     if spec.kind == "peers":
         return (FieldInfo(spec.id, spec.title, "number", False, origin, integer=True),)
-    return (FieldInfo(spec.id, spec.title, "number", False, origin, percent=spec.percent),)
+    if spec.kind == "cv":
+        return ()
+    return (FieldInfo(spec.id, spec.title, "number", False, origin, percent=spec.percent, form="exact",
+                      decimals=2 if spec.decimals is None else spec.decimals),)
 
 
 def _prefixed(info: FieldInfo, label: str, path: str, present: bool, requires: tuple[str, ...]) -> FieldInfo:
@@ -215,14 +247,18 @@ def _prefixed(info: FieldInfo, label: str, path: str, present: bool, requires: t
         f"{path}.{info.path}", f"{label}{info.label}", info.type, present and info.always_present,
         info.origin, path,
         tuple(dict.fromkeys(requires + info.requires)), info.enum, info.integer, info.percent,
+        info.form, info.scale, info.decimals, info.unit,
     )
 
 
 def build_vocabulary(
     indicators: Iterable[IndicatorSpec] = (),
-    extra_columns: Mapping[str, Mapping[str, bool]] | None = None,
+    extra_columns: Mapping[str, Mapping[str, tuple[bool, int]]] | None = None,
 ) -> dict[str, EntityVocabulary]:
-    """Vocabularies of all entity kinds; `extra_columns` maps a record kind to {header: numeric}."""
+    """Vocabularies of all entity kinds; `extra_columns` maps a record kind to {header: (numeric, places)}.
+
+    Indicators are added in declaration order, each seeing the fields of those before it (a
+    share weighted by an earlier indicator takes that indicator's number form)."""
     extras = extra_columns or {}
     own: dict[str, dict[str, FieldInfo]] = {}
     for name, kind in ENTITY_KINDS.items():
@@ -232,11 +268,25 @@ def build_vocabulary(
         fields.update((f.path, f) for f in kind.derived)
         own[name] = fields
     for spec in indicators:
-        own[spec.entity].update((f.path, f) for f in indicator_fields(spec))
+        amount = None
+        body = spec.share or spec.count
+        path = (spec.share.weight if spec.share else spec.count.sum if spec.count else None) if body else None
+        if body is not None and path is not None:
+            amount = _expanded(own, extras, body.of).get(path)
+        own[spec.entity].update((f.path, f) for f in indicator_fields(spec, amount))
+    return {name: _vocabulary(name, own, extras) for name in ENTITY_KINDS}
 
-    def expand(name: str, prefix: str, labels: str, present: bool, requires: tuple[str, ...], depth: int,
+
+def _expanded(own: Mapping[str, Mapping[str, FieldInfo]], extras: Mapping[str, Mapping[str, tuple[bool, int]]],
+              name: str) -> Mapping[str, FieldInfo]:
+    return _vocabulary(name, own, extras).fields
+
+
+def _vocabulary(name: str, own: Mapping[str, Mapping[str, FieldInfo]],
+                extras: Mapping[str, Mapping[str, tuple[bool, int]]]) -> EntityVocabulary:
+    def expand(kind_name: str, prefix: str, labels: str, present: bool, requires: tuple[str, ...], depth: int,
                fields: dict[str, FieldInfo], relations: dict[str, Relation]) -> None:
-        for relation in ENTITY_KINDS[name].relations:
+        for relation in ENTITY_KINDS[kind_name].relations:
             path = f"{prefix}{relation.prefix}"
             label = labels + relation.label
             required = present and relation.required
@@ -252,10 +302,8 @@ def build_vocabulary(
                     fields.setdefault(f"{path}.{info.path}", _prefixed(info, label, path, required, chain))
                 expand(relation.entity, f"{path}.", label, required, chain, depth + 1, fields, relations)
 
-    result: dict[str, EntityVocabulary] = {}
-    for name, kind in ENTITY_KINDS.items():
-        fields = dict(own[name])
-        relations: dict[str, Relation] = {}
-        expand(name, "", "", True, (kind.record.name,) if kind.record else (), 0, fields, relations)
-        result[name] = EntityVocabulary(name, kind.label, kind.record, MappingProxyType(fields), MappingProxyType(relations))
-    return result
+    kind = ENTITY_KINDS[name]
+    fields = dict(own[name])
+    relations: dict[str, Relation] = {}
+    expand(name, "", "", True, (kind.record.name,) if kind.record else (), 0, fields, relations)
+    return EntityVocabulary(name, kind.label, kind.record, MappingProxyType(fields), MappingProxyType(relations))

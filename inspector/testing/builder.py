@@ -53,17 +53,13 @@ class AuditRun:
 
     def verdict(self, rule_id: str, entity_id: str) -> Verdict | None:
         """`fail`, `pass`, `gap` (not evaluated), or None when the rule does not apply."""
-        outcome = self.result.outcomes[rule_id]
-        if entity_id in outcome.failed:
-            return "fail"
-        if entity_id in outcome.gaps:
-            return "gap"
-        if entity_id in outcome.passed:
-            return "pass"
-        return None
+        return self.result.outcomes[rule_id].verdict_of(entity_id)  # type: ignore[return-value]
 
     def failing(self, rule_id: str) -> set[str]:
         return set(self.result.outcomes[rule_id].failed)
+
+    def passing(self, rule_id: str) -> set[str]:
+        return set(self.result.outcomes[rule_id].passed)
 
     def findings(self, rule_id: str | None = None) -> list[Any]:
         return [f for f in self.result.findings if rule_id is None or f.rule_id == rule_id]

@@ -47,7 +47,7 @@
     当 执行督导
     那么 规则 "teachers.new-pe-art-share" 对 "鱼峰区" 的结论为 "违规"
     并且 规则 "teachers.new-pe-art-share" 对 "鱼峰区" 的问题中观测值 "new_pe_art_share.denominator" 为 "5"
-    并且 规则 "teachers.new-pe-art-share" 对 "鱼峰区" 的问题中观测值 "new_pe_art_share" 为 "0.0%"
+    并且 规则 "teachers.new-pe-art-share" 对 "鱼峰区" 的问题中观测值 "new_pe_art_share" 为 "0%"
     并且 规则 "teachers.new-pe-art-share" 对 "鱼峰区" 的问题证据包括 "teachers.csv" 第 6 行
 
   场景: 美术、音乐、艺术和体育与健康都算体艺教师
@@ -65,4 +65,4 @@
     假如 学校 "C1" 在 2025 年新入职专任教师 1 名体育教师和 9 名语文教师
     当 执行督导
     那么 规则 "teachers.new-pe-art-share" 的问题对象为 "柳南区"
-    并且 规则 "teachers.new-pe-art-share" 对 "柳南区" 的问题信息包含 "占 10.0%"
+    并且 规则 "teachers.new-pe-art-share" 对 "柳南区" 的问题信息包含 "占 10%"

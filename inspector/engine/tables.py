@@ -1,0 +1,298 @@
+"""Entities as columns: one polars frame per entity kind, built from the loaded tables.
+
+`EntityTables.frame(kind, paths)` gives one row per entity of `kind` with its keys (`__id`,
+`__county`, `__township`, `__school`, `__ref`) and one column per requested field path, joining
+what the paths read through: a class's `school.type`, a school's `facilities.teaching_area`, a
+county's `stats.gdp` (its statistics of the audit year) and `prev.gdp` (the year before), and
+the indicators computed so far. A path `<relation>.__ref` gives the row a related value was read
+from, for evidence.
+
+Values keep their exact form: numbers of records and counts as integers at their precision
+(`FieldInfo.scale`), fractions and roots as their canonical text (`numbers.encode`), dates as
+dates. `__ref` packs a row's source file and row number into one integer (`ref_of`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from fractions import Fraction
+from typing import Any
+
+import polars as pl
+
+from ..numbers import encode
+from ..records.loader import SRC, Dataset, RowRef
+from ..records.readers import ROW
+from ..records.values import KINDERGARTEN_GRADES
+from ..rules.vocabulary import ENTITY_KINDS, EntityVocabulary, FieldInfo
+
+ID, COUNTY, TOWNSHIP, SCHOOL, REF = "__id", "__county", "__township", "__school", "__ref"
+KEYS = (ID, COUNTY, TOWNSHIP, SCHOOL, REF)
+# Apportioning a one-through school's shared resources (teachers, rooms, equipment) between its
+# stages weighs a junior pupil 11/10 of a primary pupil (standards.md §4, V2).
+JUNIOR_WEIGHT = Fraction(11, 10)
+_SINGLE_STAGE = {"primary": "primary", "junior": "junior"}
+
+
+def ref_expr() -> pl.Expr:
+    """A row's source file and row number as one integer."""
+    return (pl.col(SRC).cast(pl.Int64) * (1 << 32) + pl.col(ROW)).alias(REF)
+
+
+def ref_of(packed: int, sources: Sequence[str]) -> RowRef:
+    return RowRef(sources[packed >> 32], packed & 0xFFFFFFFF)
+
+
+def _stage_of_grade() -> pl.Expr:
+    number = pl.col("grade").cast(pl.Int64, strict=False)
+    return (
+        pl.when(pl.col("grade").is_in(list(KINDERGARTEN_GRADES))).then(pl.lit("kindergarten"))
+        .when(number <= 6).then(pl.lit("primary"))
+        .when(number <= 9).then(pl.lit("junior"))
+        .otherwise(pl.lit("senior"))
+    )
+
+
+class EntityTables:
+    """Entity frames of one audit (or one partition of it), and the indicators computed on them."""
+
+    def __init__(self, dataset: Dataset, vocabulary: Mapping[str, EntityVocabulary], *, region: str,
+                 audit_year: int) -> None:
+        self.dataset = dataset
+        self.vocabulary = vocabulary
+        self.region = region
+        self.audit_year = audit_year
+        self.indicators: dict[str, pl.DataFrame] = {}  # per entity kind: __id + indicator field columns
+        self.traces: dict[str, Any] = {}  # per indicator id: its `indicators.Trace`
+        self._bases: dict[str, pl.DataFrame] = {}
+        self.metrics: pl.DataFrame | None = None  # county_metric rows, from the CV indicators
+
+    # -- bases ----------------------------------------------------------------------------------
+
+    def base(self, kind: str) -> pl.DataFrame:
+        if kind not in self._bases:
+            self._bases[kind] = getattr(self, f"_base_{kind}")()
+        return self._bases[kind]
+
+    def _table(self, name: str) -> pl.DataFrame:
+        return self.dataset.tables[name]
+
+    def _schools(self) -> pl.DataFrame:
+        return self._table("schools")
+
+    def _base_school(self) -> pl.DataFrame:
+        classes = self._table("classes").group_by("school_id").agg(
+            pl.col("size").sum().alias("__class_pupils"), pl.len().cast(pl.Int64).alias("class_count"))
+        schools = self._schools().join(classes, on="school_id", how="left", maintain_order="left")
+        return schools.with_columns(
+            pl.col("school_id").alias(ID), pl.col("county").alias(COUNTY), pl.col("township").alias(TOWNSHIP),
+            pl.col("school_id").alias(SCHOOL), ref_expr(),
+            pl.col("enrolment").alias("__given_enrolment"),
+            pl.coalesce("enrolment", "__class_pupils", pl.lit(0, dtype=pl.Int64)).alias("enrolment"),
+            pl.col("class_count").fill_null(0),
+        )
+
+    def _member(self, table: pl.DataFrame, id_column: str) -> pl.DataFrame:
+        schools = self._schools().select("school_id", pl.col("county").alias(COUNTY), pl.col("township").alias(TOWNSHIP))
+        joined = table.join(schools, on="school_id", how="left", maintain_order="left")
+        return joined.with_columns(pl.col(id_column).alias(ID), pl.col("school_id").alias(SCHOOL), ref_expr())
+
+    def _base_class(self) -> pl.DataFrame:
+        frame = self._member(self._table("classes"), "class_id")
+        kindergarten = pl.col("grade").is_in(list(KINDERGARTEN_GRADES))
+        return frame.with_columns(
+            _stage_of_grade().alias("stage"),
+            pl.when(kindergarten).then(None).otherwise(pl.col("grade").cast(pl.Int64, strict=False)).alias("grade_no"),
+            pl.when(kindergarten).then(pl.col("grade")).otherwise(pl.col("grade") + "年级").alias("grade_name"),
+        )
+
+    def _base_teacher(self) -> pl.DataFrame:
+        return self._member(self._table("teachers"), "teacher_id")
+
+    def _base_school_stage(self) -> pl.DataFrame:
+        schools = self.base("school")
+        classes = self._table("classes").with_columns(_stage_of_grade().alias("stage")).filter(
+            pl.col("stage").is_in(["primary", "junior"]))
+        by_stage = classes.group_by("school_id", "stage").agg(
+            pl.col("size").sum().alias("enrolment"), pl.len().cast(pl.Int64).alias("class_count"))
+        # a primary or junior school with an enrolment on its row and no class listed: one stage
+        listed = by_stage.select("school_id").unique()
+        single = (
+            schools.filter(pl.col("type").is_in(list(_SINGLE_STAGE)) & pl.col("__given_enrolment").is_not_null()
+                           & (pl.col("__given_enrolment") > 0))
+            .join(listed, on="school_id", how="anti")
+            .select("school_id", pl.col("type").alias("stage"), pl.col("__given_enrolment").alias("enrolment"),
+                    pl.lit(0, dtype=pl.Int64).alias("class_count"))
+        )
+        stages = pl.concat([by_stage, single], how="vertical_relaxed").sort("school_id", "stage")
+        rows = stages.rows(named=True)
+        weights: dict[str, Fraction] = {}
+        for row in rows:
+            weight = row["enrolment"] * (JUNIOR_WEIGHT if row["stage"] == "junior" else 1)
+            weights[row["school_id"]] = weights.get(row["school_id"], Fraction(0)) + weight
+        shares = []
+        for row in rows:
+            weight = row["enrolment"] * (JUNIOR_WEIGHT if row["stage"] == "junior" else 1)
+            total = weights[row["school_id"]]
+            shares.append(encode(Fraction(weight) / total if total else Fraction(1)))
+        stages = stages.with_columns(pl.Series("share", shares, dtype=pl.String))
+        keys = schools.select("school_id", COUNTY, TOWNSHIP, pl.col(REF).alias("__school_ref"))
+        stages = stages.join(keys, on="school_id", how="left", maintain_order="left")
+        return stages.with_columns(
+            (pl.col("school_id") + "/" + pl.col("stage")).alias(ID), pl.col(COUNTY).alias("county"),
+            pl.col("school_id").alias(SCHOOL), pl.lit(None, dtype=pl.Int64).alias(REF),
+        )
+
+    def _base_township(self) -> pl.DataFrame:
+        townships = self._schools().select("county", "township").unique().sort("county", "township")
+        return townships.with_columns(
+            (pl.col("county") + "/" + pl.col("township")).alias(ID), pl.col("county").alias(COUNTY),
+            pl.col("township").alias(TOWNSHIP), pl.lit(None, dtype=pl.String).alias(SCHOOL),
+            pl.lit(None, dtype=pl.Int64).alias(REF),
+        ).with_columns(pl.col(ID).alias("name"))
+
+    def _base_county(self) -> pl.DataFrame:
+        counties = self._schools().select(pl.col("county").alias("name")).unique().sort("name")
+        return counties.with_columns(
+            pl.col("name").alias(ID), pl.col("name").alias(COUNTY), pl.lit(None, dtype=pl.String).alias(TOWNSHIP),
+            pl.lit(None, dtype=pl.String).alias(SCHOOL), pl.lit(None, dtype=pl.Int64).alias(REF),
+        )
+
+    def _base_city(self) -> pl.DataFrame:
+        return pl.DataFrame({
+            ID: [self.region], COUNTY: [self.region], TOWNSHIP: [None], SCHOOL: [None], REF: [None], "name": [self.region],
+        }, schema={ID: pl.String, COUNTY: pl.String, TOWNSHIP: pl.String, SCHOOL: pl.String, REF: pl.Int64,
+                   "name": pl.String})
+
+    def _base_county_metric(self) -> pl.DataFrame:
+        if self.metrics is None:
+            return pl.DataFrame(schema={
+                ID: pl.String, COUNTY: pl.String, TOWNSHIP: pl.String, SCHOOL: pl.String, REF: pl.Int64,
+                "county": pl.String, "stage": pl.String, "metric": pl.String, "metric_title": pl.String,
+                "cv": pl.String, "mean": pl.String, "schools": pl.Int64,
+            })
+        return self.metrics
+
+    def _stats(self, table: str, year: int) -> pl.DataFrame:
+        return self._table(table).filter(pl.col("year") == year).with_columns(ref_expr())
+
+    # -- frames ---------------------------------------------------------------------------------
+
+    def ids(self, kind: str) -> pl.Series:
+        return self.base(kind)[ID]
+
+    def exists(self, kind: str, entity_id: str) -> bool:
+        """Whether the audit has an entity of `kind` with this id (in scope of a rule or not)."""
+        return bool(self.base(kind)[ID].is_in([entity_id]).any())
+
+    @staticmethod
+    def row_path(kind: str) -> str | None:
+        """The path of the row that stands for an entity of `kind` in evidence: its own record's,
+        a school stage's school row, an area's statistics row; none for a township."""
+        return {"school_stage": "school.__ref", "county": "stats.__ref", "city": "stats.__ref",
+                "township": None, "county_metric": None}.get(kind, REF)
+
+    def frame(self, kind: str, paths: Iterable[str] = ()) -> pl.DataFrame:
+        """One row per entity of `kind`: its keys and the requested field paths, in base order."""
+        wanted = list(dict.fromkeys(paths))
+        vocab = self.vocabulary[kind]
+        base = self.base(kind)
+        own: list[str] = []
+        indicator_paths: list[str] = []
+        related: dict[str, list[str]] = {}
+        for path in wanted:
+            head, dot, rest = path.partition(".")
+            if dot and head in vocab.relations and not self._is_own(vocab, path):
+                related.setdefault(head, []).append(rest)
+            elif self._is_indicator(vocab, path):
+                indicator_paths.append(path)
+            else:
+                own.append(path)
+        columns = dict.fromkeys([*KEYS, *_join_keys(kind), *(c for c in own if c in base.columns)])
+        result = base.select(*columns)
+        result = result.with_columns(pl.lit(None, dtype=_dtype(vocab.fields.get(c))).alias(c)
+                                     for c in own if c not in result.columns)
+        if indicator_paths:
+            table = self.indicators.get(kind)
+            columns = [p for p in indicator_paths if table is not None and p in table.columns]
+            if columns:
+                assert table is not None
+                result = result.join(table.select(ID, *columns), on=ID, how="left", maintain_order="left")
+            result = result.with_columns(pl.lit(None, dtype=_dtype(vocab.fields.get(p))).alias(p)
+                                         for p in indicator_paths if p not in result.columns)
+        for head, rest in related.items():
+            result = self._join_relation(kind, vocab, result, head, rest)
+        return result.select(*dict.fromkeys([*KEYS, *wanted]))
+
+    @staticmethod
+    def _is_own(vocab: EntityVocabulary, path: str) -> bool:
+        info = vocab.fields.get(path)
+        return info is not None and not info.relation
+
+    @staticmethod
+    def _is_indicator(vocab: EntityVocabulary, path: str) -> bool:
+        info = vocab.fields.get(path)
+        return info is not None and info.indicator is not None and not info.relation
+
+    def _join_relation(self, kind: str, vocab: EntityVocabulary, frame: pl.DataFrame, head: str,
+                       rest: list[str]) -> pl.DataFrame:
+        relation = vocab.relations[head]
+        if relation.entity is not None:
+            sub = self.frame(relation.entity, [p for p in rest if p != "__ref"])
+            sub = sub.select(pl.col(ID).alias("__key"), pl.col(REF).alias(f"{head}.__ref"),
+                             *(pl.col(p).alias(f"{head}.{p}") for p in rest if p != "__ref"))
+            left = "school_id"
+        else:
+            assert relation.record is not None
+            table = self._relation_table(kind, head, relation.record.name)
+            key = relation.record.unique_groups[0][0] if kind not in ("county", "city") else "__key"
+            columns = [p for p in rest if p != "__ref"]
+            sub = table.select(pl.col(key).alias("__key"), pl.col(REF).alias(f"{head}.__ref"),
+                               *(pl.col(p).alias(f"{head}.{p}") if p in table.columns else
+                                 pl.lit(None, dtype=_dtype(vocab.fields.get(f"{head}.{p}"))).alias(f"{head}.{p}")
+                                 for p in columns))
+            left = ID
+        return frame.join(sub, left_on=left, right_on="__key", how="left", maintain_order="left")
+
+    def _relation_table(self, kind: str, head: str, record: str) -> pl.DataFrame:
+        if kind in ("county", "city"):
+            year = self.audit_year if head == "stats" else self.audit_year - 1
+            table = self._stats(record, year)
+            key = pl.col("county") if kind == "county" else pl.lit(self.region)
+            return table.with_columns(key.alias("__key"))
+        return self._table(record).with_columns(ref_expr())
+
+    # -- indicators -----------------------------------------------------------------------------
+
+    def add_indicator(self, kind: str, columns: pl.DataFrame) -> None:
+        """Store computed indicator fields (a frame of `__id` and field columns) for `kind`."""
+        current = self.indicators.get(kind)
+        if current is None:
+            self.indicators[kind] = columns
+        else:
+            current = current.drop([c for c in columns.columns if c != ID and c in current.columns])
+            self.indicators[kind] = current.join(columns, on=ID, how="full", coalesce=True, maintain_order="left")
+
+
+def _join_keys(kind: str) -> tuple[str, ...]:
+    return ("school_id",) if kind in ("class", "teacher", "school_stage") else ()
+
+
+def _dtype(info: FieldInfo | None) -> pl.DataType:
+    if info is None:
+        return pl.String()
+    if info.type == "number":
+        return pl.Int64() if info.form == "scaled" else pl.String()
+    if info.type == "bool":
+        return pl.Boolean()
+    if info.type == "date":
+        return pl.Date()
+    return pl.String()
+
+
+def field_dtype(info: FieldInfo) -> pl.DataType:
+    return _dtype(info)
+
+
+def entity_kinds() -> tuple[str, ...]:
+    return tuple(ENTITY_KINDS)

@@ -1,0 +1,505 @@
+"""Findings: what fired, on what, against which threshold, because of which input rows.
+
+A finding is immutable and self-describing: an auditor can read its rule, the clause it rests
+on, the values observed, the threshold and the rows of the input files behind it without the
+rule pack at hand. Its id depends only on the rule and the entity, so the same problem keeps
+the same id from one audit to the next. Findings are built rule by rule from the engine's
+verdicts: the failing entities' fields are read column-wise in one frame per rule, and only
+their messages are rendered one by one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from fractions import Fraction
+from typing import Any
+
+import polars as pl
+
+from ..engine.evaluate import RuleOutcome
+from ..engine.facts import exact_value
+from ..engine.indicators import Trace
+from ..engine.tables import ID, REF, SCHOOL, EntityTables, ref_of
+from ..numbers import Exact, Surd, decode
+from ..records.loader import Dataset
+from ..records.schema import RECORD_KINDS
+from ..rules.compiler import CompiledRule, RuleBook
+from ..rules.spec import NO_TARGET, SEVERITY_ORDER
+from ..rules.templates import COMPARED, Num, render, template_context
+from ..rules.typed import Lookup, Present, fields_of, lookups_of, nodes
+from ..rules.vocabulary import AREA_KINDS, EntityVocabulary, FieldInfo
+from .display import display, exact_text, json_number, json_value
+from .model import LEVEL_OF_ENTITY, DataGap, Evidence, Finding, IndicatorResult, Observed, Rectification, Threshold
+
+_CONTEXT_NAMES = frozenset({"params", "as_of", "target_year", "observed", "threshold"})  # not entity fields
+_TRACE_ROLES = frozenset({"denominator", "numerator", "counted", "peer", "input"})  # rows cited without their values
+EVIDENCE_INLINE = 200  # rows of one role kept inline in findings.json; all of them are in evidence.csv
+
+
+def finding_id(rule_id: str, entity_type: str, entity_id: str) -> str:
+    """Stable across audits: the same rule firing on the same entity gets the same id."""
+    digest = hashlib.sha256(f"{rule_id}\0{entity_type}\0{entity_id}".encode()).hexdigest()
+    return f"F-{digest[:16]}"
+
+
+def sort_key(finding: Finding) -> tuple[Any, ...]:
+    return (finding.county, finding.school_id or "", SEVERITY_ORDER[finding.severity], finding.rule_id, finding.entity_id)
+
+
+class RowValues:
+    """The values of input rows by packed reference, read from the loaded tables on demand."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self.kinds = {info.source: info.kind for info in dataset.inputs}
+        self._cache: dict[int, dict[str, Any]] = {}
+
+    def load(self, refs: Iterable[int]) -> None:
+        wanted: dict[str, set[int]] = {}
+        for ref in refs:
+            if ref not in self._cache:
+                source = self.dataset.sources[ref >> 32]
+                wanted.setdefault(self.kinds.get(source, ""), set()).add(ref)
+        for kind, packed in wanted.items():
+            if kind not in self.dataset.tables:
+                continue
+            table = self.dataset.tables[kind]
+            keys = pl.DataFrame({"__ref": sorted(packed)}, schema={"__ref": pl.Int64})
+            rows = table.with_columns((pl.col("__src").cast(pl.Int64) * (1 << 32) + pl.col("__row")).alias("__ref")) \
+                .join(keys, on="__ref", how="semi")
+            columns = RECORD_KINDS[kind].by_name
+            extras = self.dataset.extra_columns.get(kind, {})
+            for row in rows.iter_rows(named=True):
+                values: dict[str, Any] = {}
+                for name, value in row.items():
+                    if name.startswith("__") or value is None:
+                        continue
+                    column = columns.get(name)
+                    if column is not None and column.type in ("int", "decimal", "rate"):
+                        values[name] = json_number(exact_value(_scaled(column.scale), value))
+                    elif column is None and name in extras and extras[name].numeric:
+                        values[name] = json_number(exact_value(_scaled(10 ** extras[name].places), value))
+                    else:
+                        values[name] = json_value(None, value)
+                self._cache[row["__ref"]] = values
+
+    def get(self, ref: int) -> dict[str, Any] | None:
+        return self._cache.get(ref)
+
+
+def _scaled(scale: int) -> FieldInfo:
+    return FieldInfo("", "", "number", False, "record", scale=scale)
+
+
+class FindingBuilder:
+    """Turns engine outcomes into findings, data gaps and indicator results, with evidence."""
+
+    def __init__(self, book: RuleBook, tables: EntityTables, dataset: Dataset) -> None:
+        self.book = book
+        self.tables = tables
+        self.dataset = dataset
+        self.rows = RowValues(dataset)
+        self.school_names = dict(zip(dataset.tables["schools"]["school_id"].to_list(),
+                                     dataset.tables["schools"]["name"].to_list()))
+        self.school_townships = dict(zip(dataset.tables["schools"]["school_id"].to_list(),
+                                         dataset.tables["schools"]["township"].to_list()))
+
+    # -- reading the failing entities --------------------------------------------------------------
+
+    def _paths(self, rule: CompiledRule, vocab: EntityVocabulary) -> list[str]:
+        """Every field a finding of `rule` shows: observed fields, what its templates read, lookup
+        keys, and the rows its evidence cites."""
+        paths: dict[str, None] = {}
+        for info in rule.observed:
+            paths[info.path] = None
+            for part in ("numerator", "denominator"):
+                if f"{info.path}.{part}" in vocab.fields:
+                    paths[f"{info.path}.{part}"] = None
+        for name in rule.template_paths:
+            if name in vocab.fields:
+                paths[name] = None
+                if vocab.fields[name].indicator:  # a share's parts travel with it (`share.denominator`)
+                    paths.update((p, None) for p in (f"{name}.numerator", f"{name}.denominator") if p in vocab.fields)
+            elif name.split(".", 1)[0] not in _CONTEXT_NAMES:
+                prefix = name + "."
+                paths.update((p, None) for p in vocab.fields if p.startswith(prefix) and "__" not in p)
+        for lookup in lookups_of(rule.condition):
+            paths[lookup.key.path] = None
+        for prefix in self._prefixes(rule):
+            if prefix:
+                paths[f"{prefix}.__ref"] = None
+        row_path = self.tables.row_path(rule.spec.applies_to)
+        if row_path and row_path != REF:
+            paths[row_path] = None
+        return list(paths)
+
+    @staticmethod
+    def _prefixes(rule: CompiledRule) -> set[str]:
+        prefixes: set[str] = set()
+        for cond in (rule.scope, rule.condition):
+            for node in nodes(cond) if cond is not None else ():
+                info = getattr(node.field if isinstance(node, Present) else node, "info", None)
+                if info is not None and not (info.indicator and not info.relation):
+                    prefixes.add(info.relation)
+        return prefixes
+
+    @staticmethod
+    def _indicators(rule: CompiledRule) -> set[str]:
+        found: set[str] = set()
+        for cond in (rule.scope, rule.condition):
+            for node in nodes(cond) if cond is not None else ():
+                info = getattr(node.field if isinstance(node, Present) else node, "info", None)
+                if info is not None and info.indicator and not info.relation:
+                    found.add(info.indicator)
+        return found
+
+    def _entities(self, rule: CompiledRule, ids: Sequence[str]) -> list[dict[str, Any]]:
+        vocab = self.book.vocabulary[rule.spec.applies_to]
+        paths = self._paths(rule, vocab)
+        frame = self.tables.frame(rule.spec.applies_to, paths)
+        frame = frame.join(pl.DataFrame({ID: list(ids)}, schema={ID: pl.String}), on=ID, how="semi")
+        entities = []
+        for row in frame.iter_rows(named=True):
+            values = {}
+            for path in paths:
+                info = vocab.fields.get(path)
+                if info is not None and row.get(path) is not None:
+                    values[path] = exact_value(info, row[path])
+            entities.append({"row": row, "values": values})
+        return sorted(entities, key=lambda e: e["row"][ID])
+
+    # -- parts of a finding ----------------------------------------------------------------------
+
+    def _thresholds(self, rule: CompiledRule, values: Mapping[str, Any]) -> list[Threshold]:
+        looked_up = {lookup.param: lookup for lookup in lookups_of(rule.condition)}
+        result: list[Threshold] = []
+        for name, value in rule.params.items():
+            spec = rule.param_specs[name]
+            lookup: Lookup | None = looked_up.get(name)
+            if lookup is not None and isinstance(value, dict):
+                key = values.get(lookup.key.path)
+                if key in value:
+                    shown = (lookup.key.info.enum or {}).get(key, key)
+                    result.append(Threshold(param=f"{name}[{key}]", label=f"{spec.title}（{shown}）",
+                                            value=json_number(value[key]), unit=spec.unit or "",
+                                            exact=exact_text(value[key])))
+                    continue
+            shown_value = None if value is NO_TARGET else value
+            result.append(Threshold(param=name, label=spec.title, value=_param_json(shown_value), unit=spec.unit or "",
+                                    exact=exact_text(shown_value)))
+        return result
+
+    @staticmethod
+    def _threshold_values(rule: CompiledRule, values: Mapping[str, Any]) -> tuple[Exact, ...]:
+        """The numbers an observed value is read against: the thresholds, and the values of the
+        other numeric fields of the condition (`pay < prev.pay`): none may look equal when shown."""
+        found: list[Exact] = [values[f.path] for f in fields_of(rule.condition)
+                              if f.type == "number" and f.path in values and not isinstance(values[f.path], bool)]
+        looked_up = {lookup.param: lookup for lookup in lookups_of(rule.condition)}
+        for name, value in rule.params.items():
+            if isinstance(value, dict) and name in looked_up:
+                value = value.get(values.get(looked_up[name].key.path))
+            if isinstance(value, (int, Fraction, Surd)) and not isinstance(value, bool):
+                found.append(value)
+        return tuple(found)
+
+    def _observed(self, rule: CompiledRule, vocab: EntityVocabulary, values: Mapping[str, Any],
+                  thresholds: Sequence[Exact]) -> list[Observed]:
+        result: list[Observed] = []
+        for info in rule.observed:
+            value = values.get(info.path)
+            result.append(Observed(field=info.path, label=info.label, value=json_value(info, value),
+                                   text=display(info, value, thresholds), exact=exact_text(value)))
+            for part in ("numerator", "denominator"):
+                part_info = vocab.fields.get(f"{info.path}.{part}")
+                if part_info is not None and part_info.origin == info.origin:
+                    part_value = values.get(part_info.path)
+                    result.append(Observed(field=part_info.path, label=part_info.label, value=json_value(part_info, part_value),
+                                           text=display(part_info, part_value), exact=exact_text(part_value)))
+        return result
+
+    def _trace_rows(self, indicator: str, entity_id: str, school_id: str | None) -> list[tuple[int, str]]:
+        trace: Trace | None = self.tables.traces.get(indicator)
+        if trace is None:
+            return []
+        row = _trace_row(trace, entity_id)
+        if row is None:
+            return []
+        numerator = set(row.get("numerator_rows") or ())
+        rows = [(ref, "numerator" if ref in numerator else trace.role) for ref in row.get("rows") or ()]
+        for source, relation in trace.inputs:
+            owner = school_id if relation == "school" else entity_id
+            if owner is not None:
+                owner_school = owner if relation == "school" else school_id
+                rows.extend((ref, trace.role) for ref, _ in self._trace_rows(source, owner, owner_school))
+        return rows
+
+    def _evidence(self, rule: CompiledRule, entity: Mapping[str, Any]) -> list[tuple[int, str, dict[str, Any] | None]]:
+        """The rows a finding rests on, as (packed row, role, values shown instead of the row's)."""
+        row = entity["row"]
+        kind = rule.spec.applies_to
+        own = row.get(REF)
+        items: list[tuple[int, str, dict[str, Any] | None]] = []
+        if own is not None:
+            items.append((own, "record", None))
+        for prefix in sorted(self._prefixes(rule) - {""}):
+            ref = row.get(f"{prefix}.__ref")
+            if ref is not None:
+                items.append((ref, prefix, None))
+        indicators = self._indicators(rule)
+        if kind == "county_metric":
+            metric = row[ID].rsplit("/", 1)[-1]
+            indicators.add(metric)
+        seen = {ref for ref, _, _ in items}
+        for indicator in sorted(indicators):
+            trace = self.tables.traces.get(indicator)
+            if trace is None:
+                continue
+            if trace.role == "contributing":
+                trace_row = _trace_row(trace, row[ID])
+                if trace_row is None:
+                    continue
+                for ref, item in zip(trace_row.get("rows") or (), trace_row.get("contributions") or ()):
+                    items.append((ref, trace.role, {"school_id": item["school_id"], "name": item["name"],
+                                                    "value": json_number(_decode(item["value"])),
+                                                    "weight": json_number(_decode(item["weight"]))}))
+                continue
+            unique: dict[int, str] = {}
+            for ref, role in self._trace_rows(indicator, row[ID], row.get(SCHOOL)):
+                if ref not in seen:
+                    unique.setdefault(ref, role)
+            items.extend((ref, role, None) for ref, role in sorted(unique.items()))
+            seen |= set(unique)
+        return items
+
+    def _cut(self, items: list[tuple[int, str, dict[str, Any] | None]]) -> tuple[list[tuple[int, str, dict[str, Any] | None]], dict[str, int] | None]:
+        """The first rows of each role (all are kept for evidence.csv), and the counts when cut."""
+        counts = Counter(role for _, role, _ in items)
+        kept: list[tuple[int, str, dict[str, Any] | None]] = []
+        taken: Counter[str] = Counter()
+        for item in items:
+            if taken[item[1]] < EVIDENCE_INLINE:
+                kept.append(item)
+                taken[item[1]] += 1
+        return kept, (dict(sorted(counts.items())) if len(kept) < len(items) else None)
+
+    def _objects(self, kept: Sequence[tuple[int, str, dict[str, Any] | None]]) -> list[Evidence]:
+        evidence = []
+        for ref, role, values in kept:
+            where = ref_of(ref, self.dataset.sources)
+            if values is None and role not in _TRACE_ROLES:
+                values = self.rows.get(ref)
+            evidence.append(Evidence(file=where.file, row=where.row, role=role, values=values))
+        return evidence
+
+    # -- findings --------------------------------------------------------------------------------
+
+    def _context(self, rule: CompiledRule, vocab: EntityVocabulary, values: Mapping[str, Any],
+                 observed: Sequence[Observed], thresholds: Sequence[Threshold],
+                 threshold_values: Sequence[Exact]) -> dict[str, Any]:
+        shown: dict[str, Any] = {}
+        for path, value in values.items():
+            info = vocab.fields.get(path)
+            if info is not None and info.type == "number":
+                shown[path] = Num(value, decimals=info.decimals, percent=info.percent)
+            elif info is None or info.type == "bool":
+                shown[path] = value
+            else:
+                shown[path] = display(info, value)
+        threshold = [{"param": t.param, "label": t.label, "value": v, "unit": t.unit}
+                     for t, v in zip(thresholds, _threshold_raw(rule, values))]
+
+        context = template_context(shown, rule.pack_params, self.book.as_of, target_year=self.book.target_year,
+                                observed=[{"field": o.field, "label": o.label, "value": values.get(o.field), "text": o.text}
+                                          for o in observed],
+                                threshold=threshold)
+        context[COMPARED] = threshold_values
+        return context
+
+    def build(self, outcomes: Mapping[str, RuleOutcome]) -> tuple[list[Finding], list[DataGap]]:
+        """Findings and data gaps of every rule; every evidence row is also kept in
+        `evidence_index` (finding id, packed row, role) for evidence.csv."""
+        self.evidence_index: list[tuple[str, int, str]] = []
+        pending: list[tuple[CompiledRule, dict[str, Any], list[tuple[int, str, dict[str, Any] | None]],
+                            dict[str, int] | None]] = []
+        gaps: list[DataGap] = []
+        for rule in self.book.rules:
+            outcome = outcomes.get(rule.id)
+            if outcome is None:
+                continue
+            for entity in self._entities(rule, sorted(outcome.failed)) if outcome.failed else ():
+                items = self._evidence(rule, entity)
+                fid = finding_id(rule.id, rule.spec.applies_to, entity["row"][ID])
+                self.evidence_index.extend((fid, ref, role) for ref, role, _ in items)
+                kept, counts = self._cut(items)
+                pending.append((rule, entity, kept, counts))
+            if outcome.gaps:
+                gaps.extend(self._gaps(rule, sorted(outcome.gaps)))
+        self.rows.load(ref for _, _, kept, _ in pending for ref, role, values in kept
+                       if values is None and role not in _TRACE_ROLES)
+        findings = [self._finding(rule, entity, kept, counts) for rule, entity, kept, counts in pending]
+        findings.sort(key=sort_key)
+        gaps.sort(key=lambda g: (g.county, g.school_id or "", g.rule_id, g.entity_id))
+        return findings, gaps
+
+    def _finding(self, rule: CompiledRule, entity: Mapping[str, Any],
+                 kept: Sequence[tuple[int, str, dict[str, Any] | None]], counts: dict[str, int] | None) -> Finding:
+        vocab = self.book.vocabulary[rule.spec.applies_to]
+        spec = rule.spec
+        row, values = entity["row"], entity["values"]
+        threshold_values = self._threshold_values(rule, values)
+        observed = self._observed(rule, vocab, values, threshold_values)
+        thresholds = self._thresholds(rule, values)
+        context = self._context(rule, vocab, values, observed, thresholds, threshold_values)
+        school_id = row.get(SCHOOL)
+        return Finding(
+            id=finding_id(rule.id, spec.applies_to, row[ID]), rule_id=rule.id, rule_version=spec.version,
+            rule_title=spec.title, pack=rule.pack.id, pack_version=rule.pack.version, family=spec.family,
+            severity=spec.severity, binding=spec.binding, level=LEVEL_OF_ENTITY[spec.applies_to],
+            entity_type=spec.applies_to, entity_id=row[ID], school_id=school_id,
+            school_name=self.school_names.get(school_id) if school_id else None, county=row["__county"],
+            township=self.school_townships.get(school_id) if school_id else None,
+            message=render(rule.message, context),  # type: ignore[arg-type]
+            observed=observed, threshold=thresholds,
+            scope=" ".join(spec.scope.split()) if spec.scope else None, condition=" ".join(spec.condition.split()),
+            basis=spec.basis.model_dump(exclude_none=True), evidence=self._objects(kept), evidence_count=counts,
+            rectification=Rectification(
+                action=render(rule.action, context),  # type: ignore[arg-type]
+                responsible=render(rule.responsible, context),  # type: ignore[arg-type]
+                deadline=(self.book.as_of + dt.timedelta(days=spec.rectification.deadline_days)).isoformat(),
+            ),
+        )
+
+    def trails(self, rule: CompiledRule, ids: Sequence[str]) -> dict[str, tuple[list[Observed], list[Threshold], list[Evidence]]]:
+        """What a re-inspection shows for entities that now pass: observed values, thresholds, rows."""
+        vocab = self.book.vocabulary[rule.spec.applies_to]
+        result = {}
+        for entity in self._entities(rule, ids):
+            values = entity["values"]
+            threshold_values = self._threshold_values(rule, values)
+            kept, _counts = self._cut(self._evidence(rule, entity))
+            self.rows.load(ref for ref, role, values in kept if values is None and role not in _TRACE_ROLES)
+            result[entity["row"][ID]] = (self._observed(rule, vocab, values, threshold_values),
+                                         self._thresholds(rule, values), self._objects(kept))
+        return result
+
+    def _gaps(self, rule: CompiledRule, ids: Sequence[str]) -> list[DataGap]:
+        vocab = self.book.vocabulary[rule.spec.applies_to]
+        condition_fields = [f.info for f in fields_of(rule.condition)]
+        paths = [f.path for f in condition_fields] + [lookup.key.path for lookup in lookups_of(rule.condition)]
+        frame = self.tables.frame(rule.spec.applies_to, paths)
+        frame = frame.join(pl.DataFrame({ID: list(ids)}, schema={ID: pl.String}), on=ID, how="semi").sort(ID)
+        own_refs = [r for r in frame[REF].to_list() if r is not None]
+        self.rows.load(own_refs)
+        result = []
+        for row in frame.iter_rows(named=True):
+            missing: list[str] = []
+            for info in condition_fields:
+                if row.get(info.path) is not None:
+                    continue
+                trace = self.tables.traces.get(info.indicator or "") if not info.relation else None
+                if rule.spec.applies_to == "county_metric" and trace is None:
+                    trace = self.tables.traces.get(row[ID].rsplit("/", 1)[-1])
+                trace_row = _trace_row(trace, row[ID]) if trace is not None else None
+                whys = list(trace_row.get("missing") or ()) if trace_row else []
+                if whys:
+                    missing.extend(f"{info.label}：{why}" for why in whys)
+                else:
+                    missing.append(info.label)
+            for lookup in lookups_of(rule.condition):
+                key = row.get(lookup.key.path)
+                if key is not None and key not in dict(lookup.table):
+                    missing.append(f"{lookup.key.info.label}“{key}”不在参数 {lookup.param} 中")
+            own = row.get(REF)
+            evidence = []
+            if own is not None:
+                where = ref_of(own, self.dataset.sources)
+                evidence.append(Evidence(file=where.file, row=where.row, role="record", values=self.rows.get(own)))
+            result.append(DataGap(rule_id=rule.id, level=LEVEL_OF_ENTITY[rule.spec.applies_to],
+                                  entity_type=rule.spec.applies_to, entity_id=row[ID], school_id=row.get(SCHOOL),
+                                  county=row["__county"], missing=missing, evidence=evidence))
+        return result
+
+    def indicators(self, outcomes: Mapping[str, RuleOutcome]) -> list[IndicatorResult]:
+        """Every area a county-level (or wider) rule evaluated, with its values and threshold."""
+        results: list[IndicatorResult] = []
+        for rule in self.book.rules:
+            outcome = outcomes.get(rule.id)
+            if rule.spec.applies_to not in AREA_KINDS or outcome is None:
+                continue
+            if outcome.verdicts.height == 0:
+                continue
+            verdicts = dict(zip(outcome.verdicts[ID].to_list(), outcome.verdicts["verdict"].to_list()))
+            vocab = self.book.vocabulary[rule.spec.applies_to]
+            for entity in self._entities(rule, sorted(verdicts)):
+                row, values = entity["row"], entity["values"]
+                verdict = verdicts[row[ID]]
+                threshold_values = self._threshold_values(rule, values)
+                results.append(IndicatorResult(
+                    rule_id=rule.id, rule_title=rule.spec.title, severity=rule.spec.severity, binding=rule.spec.binding,
+                    level=LEVEL_OF_ENTITY[rule.spec.applies_to], entity_type=rule.spec.applies_to, entity_id=row[ID],
+                    county=row["__county"], verdict=verdict,  # type: ignore[arg-type]
+                    finding_id=finding_id(rule.id, rule.spec.applies_to, row[ID]) if verdict == "fail" else None,
+                    observed=self._observed(rule, vocab, values, threshold_values),
+                    threshold=self._thresholds(rule, values),
+                ))
+        results.sort(key=lambda r: (r.rule_id, r.county, r.entity_id))
+        return results
+
+
+def _trace_row(trace: Trace, entity_id: str) -> dict[str, Any] | None:
+    index = getattr(trace, "_index", None)
+    if index is None:
+        index = {row[ID]: row for row in trace.frame.iter_rows(named=True)}
+        object.__setattr__(trace, "_index", index)
+    return index.get(entity_id)
+
+
+def _decode(text: str) -> Any:
+    return decode(text)
+
+
+def _param_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: json_number(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return list(value)
+    return json_number(value)
+
+
+def _threshold_raw(rule: CompiledRule, values: Mapping[str, Any]) -> list[Any]:
+    looked_up = {lookup.param: lookup for lookup in lookups_of(rule.condition)}
+    raw: list[Any] = []
+    for name, value in rule.params.items():
+        lookup = looked_up.get(name)
+        if lookup is not None and isinstance(value, dict):
+            key = values.get(lookup.key.path)
+            if key in value:
+                raw.append(value[key])
+                continue
+        raw.append(None if value is NO_TARGET else value)
+    return raw
+
+
+def summarize(findings: Iterable[Finding], rules: Sequence[CompiledRule]) -> dict[str, Any]:
+    by_rule = {rule.id: 0 for rule in rules}
+    by_severity = {severity: 0 for severity in SEVERITY_ORDER}
+    by_county: dict[str, int] = {}
+    by_family: dict[str, int] = {}
+    total = 0
+    for finding in findings:
+        total += 1
+        by_rule[finding.rule_id] = by_rule.get(finding.rule_id, 0) + 1
+        by_severity[finding.severity] += 1
+        by_county[finding.county] = by_county.get(finding.county, 0) + 1
+        by_family[finding.family] = by_family.get(finding.family, 0) + 1
+    return {
+        "total": total,
+        "by_severity": by_severity,
+        "by_rule": by_rule,
+        "by_family": dict(sorted(by_family.items())),
+        "by_county": dict(sorted(by_county.items())),
+    }

@@ -1,0 +1,68 @@
+"""Field values as a Chinese reader expects them, and as JSON carries them.
+
+A number is shown at its field's precision (a class size as 57, an area as 4.50, a rate or a
+share as 95.00%), rounded half up, with more digits where rounding would make it read as a
+threshold it differs from. In JSON a number is a JSON number (rounded to ten decimals where it
+is not a terminating decimal) with its exact value beside it when that is not a whole number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any
+
+from ..numbers import Exact, Surd, as_json, distinct_digits, encode, format_decimal, format_percent, trim
+from ..rules.vocabulary import FieldInfo
+
+JSON_DIGITS = 10
+
+
+def _date_text(value: int) -> str:
+    return f"{value // 10000:04d}-{value // 100 % 100:02d}-{value % 100:02d}"
+
+
+def display(info: FieldInfo, value: Any, thresholds: Sequence[Exact] = ()) -> str:
+    """A field value as text: dates ISO, enumerations in Chinese, booleans 是/否, numbers at
+    their precision (distinct from `thresholds`)."""
+    if value is None:
+        return "（空）"
+    if info.type == "date" and isinstance(value, int):
+        return _date_text(value)
+    if info.type == "enum" and info.enum:
+        return info.enum.get(value, str(value))
+    if info.type == "bool":
+        return "是" if value else "否"
+    if isinstance(value, (int, Fraction, Surd)) and not isinstance(value, bool):
+        if info.percent:
+            digits = distinct_digits(value, info.decimals, tuple(thresholds), percent=True)
+            return trim(format_percent(value, digits), value)
+        digits = distinct_digits(value, info.decimals, tuple(thresholds))
+        return trim(format_decimal(value, digits), value)
+    return str(value)
+
+
+def json_number(value: Any) -> Any:
+    """A number for JSON (see module docstring); anything else unchanged."""
+    if isinstance(value, (Fraction, Surd)) or (isinstance(value, int) and not isinstance(value, bool)):
+        return as_json(value, JSON_DIGITS)
+    return value
+
+
+def exact_text(value: Any) -> str | None:
+    """The exact value of a number that is not a whole number (`4/27`), else None."""
+    if isinstance(value, Surd) or (isinstance(value, Fraction) and value.denominator != 1):
+        return encode(value)
+    return None
+
+
+def json_value(info: FieldInfo | None, value: Any) -> Any:
+    """A field value in JSON: dates as ISO text, numbers as numbers, the rest as it is."""
+    if value is None:
+        return None
+    if info is not None and info.type == "date" and isinstance(value, int):
+        return _date_text(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return json_number(value)

@@ -1,0 +1,349 @@
+"""Partitioned execution: an audit's counties split into partitions, evaluated apart, merged.
+
+Rules are county-local: a class, a teacher, a school, a township or a county is decided by the
+rows of its own county. An audit therefore splits its counties into partitions and evaluates
+each on its own (indicators, the engine, findings) — in this process, in forked worker
+processes, or on a Dask cluster — then merges: findings and data gaps sorted, tallies summed,
+and each city-level share or count summed from its parts before the city's rules run on the
+engine. What crosses counties is computed once before partitioning (`peers`: one licence held by
+kindergartens of two counties). Whatever the number of partitions or workers, the outputs are
+the same bytes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from pathlib import Path
+
+import polars as pl
+
+from .engine.evaluate import RuleOutcome, evaluate, skip_reason
+from .engine.indicators import Precomputed, Trace, compute_indicators
+from .engine.tables import ID, EntityTables
+from .errors import EngineError, UsageError
+from .findings import DataGap, Finding, FindingBuilder, IndicatorResult
+from .findings.build import EVIDENCE_INLINE, sort_key
+from .numbers import decode, encode
+from .records.config import AuditConfig
+from .records.loader import Dataset
+from .rules.compiler import CompiledRule, RuleBook
+
+PARALLEL_FROM = 500_000  # rows from which starting worker processes pays for itself
+CITY = "city"
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class CityPart:
+    """One partition's part of a city-level share or count: sums, what was missing, rows."""
+
+    numerator: object
+    denominator: object
+    missing: tuple[str, ...]
+    rows: tuple[int, ...]
+    numerator_rows: tuple[int, ...]
+
+
+@dataclass
+class PartitionResult:
+    """What one partition found, ready to merge."""
+
+    findings: list[Finding]
+    gaps: list[DataGap]
+    indicators: list[IndicatorResult]
+    verdicts: dict[str, pl.DataFrame]  # per rule: __id, verdict, __county
+    entities: dict[str, int]
+    facts: dict[str, int]
+    evidence: list[tuple[str, int, str]]
+    city_parts: dict[str, CityPart]
+    tables: EntityTables | None = field(default=None, repr=False)
+    builder: FindingBuilder | None = field(default=None, repr=False)
+
+
+def slice_dataset(dataset: Dataset, counties: Iterable[str]) -> Dataset:
+    """The part of a dataset that belongs to `counties` (the city's statistics go with every part)."""
+    wanted = sorted(counties)
+    schools = dataset.tables["schools"].filter(pl.col("county").is_in(wanted))
+    ids = schools.select("school_id")
+    tables = {"schools": schools}
+    for kind, table in dataset.tables.items():
+        if kind == "schools":
+            continue
+        if "school_id" in table.columns:
+            tables[kind] = table.join(ids, on="school_id", how="semi", maintain_order="left")
+        elif kind == "county_stats":
+            tables[kind] = table.filter(pl.col("county").is_in(wanted))
+        else:
+            tables[kind] = table
+    return replace(dataset, tables=tables)
+
+
+def plan(dataset: Dataset, count: int) -> list[tuple[str, ...]]:
+    """Counties in `count` partitions of about equal rows: the largest county first into the
+    lightest partition (deterministic: ties broken by name)."""
+    schools = dataset.tables["schools"]
+    sizes = {county: 0 for county in schools["county"].unique().to_list()}
+    for kind, table in dataset.tables.items():
+        if "school_id" not in table.columns or table.height == 0:
+            continue
+        counted = table.join(schools.select("school_id", "county"), on="school_id", how="inner") if kind != "schools" \
+            else table
+        for county, n in counted.group_by("county").len().iter_rows():
+            sizes[county] = sizes.get(county, 0) + n
+    parts: list[list[str]] = [[] for _ in range(max(1, min(count, len(sizes) or 1)))]
+    loads = [0] * len(parts)
+    for county in sorted(sizes, key=lambda c: (-sizes[c], c)):
+        lightest = min(range(len(parts)), key=lambda i: (loads[i], i))
+        parts[lightest].append(county)
+        loads[lightest] += sizes[county]
+    return [tuple(sorted(p)) for p in parts if p]
+
+
+def _city_parts(book: RuleBook, tables: EntityTables) -> dict[str, CityPart]:
+    parts: dict[str, CityPart] = {}
+    values = tables.indicators.get(CITY)
+    for indicator in book.indicators:
+        spec = indicator.spec
+        if spec.entity != CITY or spec.kind not in ("share", "count") or values is None:
+            continue
+        row = values.filter(pl.col(ID) == tables.region).row(0, named=True) if values.height else {}
+        trace = tables.traces[spec.id].frame.filter(pl.col(ID) == tables.region)
+        trace_row = trace.row(0, named=True) if trace.height else {}
+        numerator = row.get(f"{spec.id}.numerator") if spec.kind == "share" else None
+        denominator = row.get(f"{spec.id}.denominator") if spec.kind == "share" else row.get(spec.id)
+        parts[spec.id] = CityPart(
+            numerator, denominator, tuple(trace_row.get("missing") or ()), tuple(trace_row.get("rows") or ())[:EVIDENCE_CAP],
+            tuple(trace_row.get("numerator_rows") or ())[:EVIDENCE_CAP],
+        )
+    return parts
+
+
+EVIDENCE_CAP = 100_000  # rows one indicator's trace keeps (the first, in file order)
+
+
+def audit_partition(book: RuleBook, dataset: Dataset, missing_kinds: Sequence[str], *,
+                    peers: Precomputed, label: str = "audit",
+                    keep: bool = False, progress: Progress | None = None) -> PartitionResult:
+    """Indicators, the engine's verdicts on every rule below the city, and their findings, for
+    one partition (or, as one partition, the whole audit)."""
+    tables = EntityTables(dataset, book.vocabulary, region=dataset.config.region, audit_year=dataset.config.as_of.year)
+    compute_indicators(book.indicators, tables, precomputed=peers)
+    rules = [rule for rule in book.rules if rule.spec.applies_to != CITY]
+    outcomes = evaluate(book, tables, missing_kinds, rules=rules, label=label, progress=progress)
+    builder = FindingBuilder(book, tables, dataset)
+    findings, gaps = builder.build({rule.id: outcomes[rule.id] for rule in rules})
+    indicators = builder.indicators({rule.id: outcomes[rule.id] for rule in rules})
+    verdicts = {rule.id: outcomes[rule.id].verdicts for rule in rules}
+    return PartitionResult(
+        findings, gaps, indicators, verdicts, {r.id: outcomes[r.id].entities for r in rules},
+        {r.id: outcomes[r.id].facts for r in rules}, builder.evidence_index, _city_parts(book, tables),
+        tables if keep else None, builder if keep else None,
+    )
+
+
+def _sum(values: Sequence[object]) -> object:
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    if all(isinstance(v, int) for v in present):
+        return sum(present)  # type: ignore[arg-type]
+    return encode(sum((Fraction(decode(v)) if isinstance(v, str) else Fraction(v) for v in present), Fraction(0)))  # type: ignore[arg-type]
+
+
+def _merge_city(book: RuleBook, tables: EntityTables, parts: Sequence[Mapping[str, CityPart]]) -> None:
+    """The city's shares and counts summed from their parts, into `tables` (values and traces)."""
+    for indicator in book.indicators:
+        spec = indicator.spec
+        if spec.entity != CITY or spec.kind not in ("share", "count"):
+            continue
+        pieces = [p[spec.id] for p in parts if spec.id in p]
+        missing = tuple(m for piece in pieces for m in piece.missing)
+        rows = tuple(sorted(r for piece in pieces for r in piece.rows))[:EVIDENCE_CAP]
+        numerator_rows = tuple(sorted(r for piece in pieces for r in piece.numerator_rows))[:EVIDENCE_CAP]
+        denominator = _sum([p.denominator for p in pieces])
+        scaled = all(isinstance(p.denominator, int) or p.denominator is None for p in pieces)
+        zero: object = 0 if scaled else "0"
+        if spec.kind == "share":
+            numerator = _sum([p.numerator for p in pieces])
+            numerator = zero if numerator is None else numerator
+            denominator = zero if denominator is None else denominator
+            n = Fraction(decode(numerator)) if isinstance(numerator, str) else Fraction(numerator)  # type: ignore[arg-type]
+            d = Fraction(decode(denominator)) if isinstance(denominator, str) else Fraction(denominator)  # type: ignore[arg-type]
+            value = encode(n / d) if d and not missing else None
+            dtype = pl.Int64 if scaled else pl.String
+            frame = pl.DataFrame({ID: [tables.region], spec.id: pl.Series([value], dtype=pl.String),
+                                  f"{spec.id}.numerator": pl.Series([numerator], dtype=dtype),
+                                  f"{spec.id}.denominator": pl.Series([denominator], dtype=dtype)})
+            role = "denominator"
+        else:
+            total = None if missing else (zero if denominator is None else denominator)
+            frame = pl.DataFrame({ID: [tables.region], spec.id: pl.Series([total], dtype=pl.Int64 if scaled else pl.String)})
+            role = "counted"
+        tables.add_indicator(CITY, frame)
+        trace = pl.DataFrame({ID: [tables.region], "rows": [list(rows)], "numerator_rows": [list(numerator_rows)],
+                              "missing": [list(missing)]},
+                             schema={ID: pl.String, "rows": pl.List(pl.Int64), "numerator_rows": pl.List(pl.Int64),
+                                     "missing": pl.List(pl.String)})
+        tables.traces[spec.id] = Trace(spec.id, role, trace)
+
+
+@dataclass
+class Merged:
+    """Every partition merged, and the city's rules evaluated."""
+
+    outcomes: dict[str, RuleOutcome]
+    findings: list[Finding]
+    gaps: list[DataGap]
+    indicators: list[IndicatorResult]
+    evidence: list[tuple[str, int, str]]
+    tables: EntityTables | None
+    builder: FindingBuilder | None
+
+
+def merge(book: RuleBook, dataset: Dataset, missing_kinds: Sequence[str], results: Sequence[PartitionResult],
+          city_tables: EntityTables, *, label: str = "audit") -> Merged:
+    """The partitions' results as one audit's, with the city-level rules decided on the merged parts."""
+    city_rules = [rule for rule in book.rules if rule.spec.applies_to == CITY]
+    # shares and counts of the city depend on the partitions only; its formulas may read them
+    _merge_city(book, city_tables, [r.city_parts for r in results])
+    compute_indicators([i for i in book.indicators if i.spec.entity == CITY and i.spec.kind not in ("share", "count")],
+                       city_tables)
+    city_outcomes = evaluate(book, city_tables, missing_kinds, rules=city_rules, label=label)
+    city_builder = FindingBuilder(book, city_tables, dataset)
+    city_findings, city_gaps = city_builder.build({r.id: city_outcomes[r.id] for r in city_rules})
+    city_indicators = city_builder.indicators({r.id: city_outcomes[r.id] for r in city_rules})
+    outcomes: dict[str, RuleOutcome] = {}
+    for rule in book.rules:
+        if rule.spec.applies_to == CITY:
+            outcomes[rule.id] = city_outcomes[rule.id]
+            continue
+        outcome = RuleOutcome(rule, skipped_reason=skip_reason(rule, missing_kinds))
+        frames = [r.verdicts[rule.id] for r in results if rule.id in r.verdicts]
+        if frames:
+            outcome.verdicts = pl.concat(frames).sort(ID)
+        outcome.entities = sum(r.entities.get(rule.id, 0) for r in results)
+        outcome.facts = sum(r.facts.get(rule.id, 0) for r in results)
+        outcomes[rule.id] = outcome
+    findings = sorted([f for r in results for f in r.findings] + city_findings, key=sort_key)
+    gaps = sorted([g for r in results for g in r.gaps] + city_gaps,
+                  key=lambda g: (g.county, g.school_id or "", g.rule_id, g.entity_id))
+    indicators = sorted([i for r in results for i in r.indicators] + city_indicators,
+                        key=lambda r: (r.rule_id, r.county, r.entity_id))
+    evidence = [e for r in results for e in r.evidence] + city_builder.evidence_index
+    single = results[0] if len(results) == 1 else None
+    return Merged(outcomes, findings, gaps, indicators, evidence,
+                  single.tables if single else None, single.builder if single else city_builder)
+
+
+# -- running partitions ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BookSpec:
+    """What compiles a rule book the same way in another process or on another machine: the
+    packs' files (bytes by relative path), the audit's config and effective params."""
+
+    packs: tuple[tuple[str, tuple[tuple[str, bytes], ...]], ...]
+    config: AuditConfig
+    params: Mapping[str, Mapping[str, object]]
+    extra_columns: Mapping[str, Mapping[str, tuple[bool, int]]]
+    fingerprint: str
+
+    @classmethod
+    def of(cls, book: RuleBook, rules_dir: Path, config: AuditConfig,
+           extra_columns: Mapping[str, Mapping[str, tuple[bool, int]]]) -> BookSpec:
+        packs = []
+        for pack in book.packs:
+            folder = rules_dir / pack.id
+            files = tuple((p.relative_to(folder).as_posix(), p.read_bytes())
+                          for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts)
+            packs.append((pack.id, files))
+        return cls(tuple(packs), config, book.params, extra_columns, book.fingerprint)
+
+    def compile(self) -> RuleBook:
+        from .rules.compiler import compile_rulebook
+        from .rules.packs import load_packs
+
+        folder = Path(tempfile.mkdtemp(prefix="inspector-packs-"))
+        for pack_id, files in self.packs:
+            for name, data in files:
+                path = folder / pack_id / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+        loaded = load_packs([pack_id for pack_id, _ in self.packs], folder)
+        book = compile_rulebook(loaded, as_of=self.config.as_of, params=self.params,
+                                target_year=self.config.milestone, extra_columns=self.extra_columns)
+        if book.fingerprint != self.fingerprint:  # pragma: no cover - the same packs and params compile the same
+            raise EngineError("工作进程编译出的规则集与主进程不一致", detail=f"{book.fingerprint} ≠ {self.fingerprint}")
+        return book
+
+
+_BOOKS: dict[str, RuleBook] = {}  # per worker process: the book it compiled, by fingerprint
+
+
+def partition_task(spec: BookSpec, dataset: Dataset, missing_kinds: Sequence[str], peers: Precomputed,
+                   label: str) -> PartitionResult:
+    """One partition in a worker process (spawned, or a Dask worker): the book compiled once per
+    process from `spec`, the partition's tables as sent."""
+    book = _BOOKS.get(spec.fingerprint)
+    if book is None:
+        book = _BOOKS[spec.fingerprint] = spec.compile()
+    return audit_partition(book, dataset, missing_kinds, peers=peers, label=label)
+
+
+def resolve_workers(requested: int | None, rows: int) -> int:
+    """Processes worth starting: as asked (`--workers`, `INSPECTOR_WORKERS`, at most four per
+    core), else one per core for large audits, else one."""
+    if requested is None:
+        override = os.environ.get("INSPECTOR_WORKERS")
+        if override:
+            try:
+                requested = int(override)
+            except ValueError:
+                raise UsageError(f"环境变量 INSPECTOR_WORKERS 应为正整数，实为“{override}”") from None
+    if requested is not None:
+        return max(1, min(requested, (os.cpu_count() or 1) * 4))
+    if rows < PARALLEL_FROM:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def run_partitions(book: RuleBook, spec: BookSpec | None, dataset: Dataset, missing_kinds: Sequence[str], *,
+                   workers: int, peers: Precomputed, label: str, keep: bool,
+                   progress: Progress | None) -> list[PartitionResult]:
+    """Every partition's result: in this process for one worker, else in spawned worker processes
+    (polars' thread pool makes `fork` unsafe), each compiling the book once from `spec`."""
+    if workers <= 1 or spec is None:
+        return [audit_partition(book, dataset, missing_kinds, peers=peers, label=label, keep=keep, progress=progress)]
+    parts = plan(dataset, workers)
+    context = multiprocessing.get_context("spawn")
+    try:
+        # an executor, not a Pool: a worker killed outright (out of memory, a crash in the engine's
+        # C code) breaks it with an error where a Pool would wait for ever
+        with ProcessPoolExecutor(min(workers, len(parts)), mp_context=context) as pool:
+            futures: list[Future[PartitionResult]] = [
+                pool.submit(partition_task, spec, slice_dataset(dataset, counties), missing_kinds, peers, f"{label}p{i}")
+                for i, counties in enumerate(parts)
+            ]
+            pending = set(futures)
+            while pending:
+                _done, pending = wait(pending, timeout=0.1)
+                if progress is not None:
+                    progress(len(futures) - len(pending), len(futures))
+            return [future.result() for future in futures]
+    except BrokenProcessPool as exc:
+        raise EngineError(
+            "规则评估的工作进程意外退出（可能是内存不足或引擎崩溃）",
+            detail="可加 --workers 1 在单个进程中重新运行，以查看原因。",
+        ) from exc
+
+
+def city_rules(book: RuleBook) -> list[CompiledRule]:
+    return [rule for rule in book.rules if rule.spec.applies_to == CITY]
