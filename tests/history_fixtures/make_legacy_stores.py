@@ -2,13 +2,15 @@
 the sqlite3 code that kept its schema in `PRAGMA user_version` (inspector/history/migrations.py and
 store.py as of commit 6eef446, before the store moved to SQLAlchemy and Alembic).
 
-It imports that code, so it runs only on that commit (it was run there as
-`.venv/bin/python tests/history_fixtures/make_legacy_stores.py`); it is kept to say how the fixtures
-came about, not to be run again. Each store records no folders (source_dir,
+It imports that code, so it runs only on that commit's files: it was run as
+`git archive 6eef446 | tar -x -C /tmp/old`, this file copied to /tmp/old/tests/history_fixtures/,
+then `PYTHONPATH=/tmp/old python /tmp/old/tests/history_fixtures/make_legacy_stores.py`. It is kept
+to say how the fixtures came about, not to be run again. Each store records no folders (source_dir,
 out_dir and rules_dir are NULL) so that `inspector verify` has no files of the machine that made
 it to look for; nothing hashed depends on them.
 
-- v1: one audit with its files and findings (the columns of migration 1, written as its INSERTs did).
+- v1: two audits, the second a re-inspection, with their files and findings (the columns of
+  migration 1, written as its INSERTs did): their resolutions and indicator values have no rows.
 - v2: two audits, the second a re-inspection with resolutions and indicator values (no ledger yet).
 - v3: the latest schema through the command line: an import, manual and automatic ledger changes,
   a re-inspection and an overdue escalation, and a waiver, so every table has rows.
@@ -25,7 +27,7 @@ from pathlib import Path
 from inspector.audit import run_audit
 from inspector.cli import main
 from inspector.history import migrations
-from inspector.history.integrity import FileHash, audit_id_of, canonical, document_files, output_files, sha256_text
+from inspector.history.integrity import audit_id_of, canonical, document_files, output_files, sha256_text
 from inspector.history.store import HistoryStore
 from inspector.output.document import audit_document, dumps
 from inspector.testing.builder import AuditBuilder
@@ -39,6 +41,8 @@ def _folder(root: Path, name: str, as_of: dt.date, sizes: dict[str, int], waiver
     builder.school("P1", name="城中区测试小学")
     for grade, (class_id, size) in enumerate(sizes.items(), start=1):
         builder.klass("P1", str(grade), size, class_id)
+    builder.teacher("P1", subject="体育", hire_year=as_of.year)  # a county indicator (new PE and art teachers)
+    builder.teacher("P1", subject="语文", hire_year=as_of.year)
     folder = builder.write(root / name)
     if waivers:
         (folder / "waivers.yaml").write_text(waivers, encoding="utf-8")
@@ -60,30 +64,44 @@ def _forget_folders(db: Path) -> None:
     conn.close()
 
 
+def _reinspection(root: Path, first: Path, name: str) -> Path:
+    """A re-inspection's output, as `inspector reinspect` wrote it then: classified against `first`."""
+    second = _folder(root, name, dt.date(2025, 3, 1), {"C1": 50, "C2": 58})
+    out = root / f"out-{name}"
+    assert main(["reinspect", str(second), "--against", str(first), "--out", str(out), "--db", str(root / "scratch.sqlite"),
+                 "--today", "2025-03-05", "--quiet"]) == 0
+    return out
+
+
 def v1(root: Path, db: Path) -> None:
-    out = _output(root, _folder(root, "v1", dt.date(2024, 12, 1), {"C1": 60, "C2": 40}))
-    data = (out / "findings.json").read_bytes()
-    conn = sqlite3.connect(db, isolation_level=None)
-    migrations.migrate(conn, target=1)
     import json
 
-    document = json.loads(data)
-    audit, audit_id = document["audit"], audit_id_of(document)
-    conn.execute("BEGIN")
-    conn.execute(
-        "INSERT INTO audits (id, name, region, as_of, target_year, source_dir, out_dir, rules_dir, previous_id,"
-        " imported_on, document, document_sha256) VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, ?, ?, ?)",
-        (audit_id, audit["name"], audit.get("region"), audit["as_of"], audit.get("target_year"), "2024-12-05", data, sha256_text(data)),
-    )
-    files = [*document_files(document), FileHash("output", "findings.json", sha256_text(data))]
-    conn.executemany("INSERT INTO audit_files VALUES (?, ?, ?, ?)", [(audit_id, f.role, f.name, f.sha256) for f in files])
-    conn.executemany(
-        "INSERT INTO findings (audit_id, finding_id, rule_id, entity_type, entity_id, school_id, county, severity, deadline,"
-        " change, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(audit_id, f["id"], f["rule_id"], f["entity_type"], f["entity_id"], f.get("school_id"), f["county"], f["severity"],
-          f["rectification"]["deadline"], f.get("change"), canonical(f)) for f in document["findings"]],
-    )
-    conn.execute("COMMIT")
+    first = _output(root, _folder(root, "v1a", dt.date(2024, 12, 1), {"C1": 60, "C2": 40}))
+    second = _reinspection(root, first, "v1b")
+    conn = sqlite3.connect(db, isolation_level=None)
+    migrations.migrate(conn, target=1)
+    previous = None
+    for out, day in ((first, "2024-12-05"), (second, "2025-03-05")):
+        data = (out / "findings.json").read_bytes()
+        document = json.loads(data)
+        audit, audit_id = document["audit"], audit_id_of(document)
+        conn.execute("BEGIN")
+        conn.execute(
+            "INSERT INTO audits (id, name, region, as_of, target_year, source_dir, out_dir, rules_dir, previous_id,"
+            " imported_on, document, document_sha256) VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?)",
+            (audit_id, audit["name"], audit.get("region"), audit["as_of"], audit.get("target_year"), previous, day, data,
+             sha256_text(data)),
+        )
+        files = [*document_files(document), *output_files(out)]
+        conn.executemany("INSERT INTO audit_files VALUES (?, ?, ?, ?)", [(audit_id, f.role, f.name, f.sha256) for f in files])
+        conn.executemany(
+            "INSERT INTO findings (audit_id, finding_id, rule_id, entity_type, entity_id, school_id, county, severity, deadline,"
+            " change, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(audit_id, f["id"], f["rule_id"], f["entity_type"], f["entity_id"], f.get("school_id"), f["county"], f["severity"],
+              f["rectification"]["deadline"], f.get("change"), canonical(f)) for f in document["findings"]],
+        )
+        conn.execute("COMMIT")
+        previous = audit_id
     conn.close()
 
 
@@ -95,11 +113,7 @@ def v2(root: Path, db: Path) -> None:
     with store.transaction():
         record, _ = store.import_document((first / "findings.json").read_bytes(), today=dt.date(2024, 12, 5),
                                           outputs=output_files(first))
-    second = _folder(root, "v2b", dt.date(2025, 3, 1), {"C1": 50, "C2": 58})
-    # a re-inspection's findings.json, as `inspector reinspect` wrote it then: classified against the first
-    out = root / "out-v2b"
-    assert main(["reinspect", str(second), "--against", str(first), "--out", str(out), "--db", str(root / "scratch.sqlite"),
-                 "--today", "2025-03-05", "--quiet"]) == 0
+    out = _reinspection(root, first, "v2b")
     with store.transaction():
         store.import_document((out / "findings.json").read_bytes(), today=dt.date(2025, 3, 5), outputs=output_files(out),
                               previous_id=record.id)
