@@ -6,20 +6,25 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import history_databases
+from history_databases import Database
 from inspector.audit import run_audit
 from inspector.cli import main
 from inspector.errors import RulePackError
 from inspector.findings import finding_id
+from inspector.history.errors import ItemChanged
+from inspector.history.ledger import Ledger
 from inspector.history.lifecycle import DEFAULT_LIFECYCLE, NO_DATE, ItemFact, load_lifecycle
+from inspector.history.store import HistoryStore
 from inspector.output.document import audit_document, dumps
 from inspector.testing.builder import AuditBuilder
+
+database = history_databases.database  # the fixture (SQLite, then PostgreSQL) as a name of this module
 
 D = dt.date
 C1 = finding_id("class-size.large", "class", "C1")
@@ -45,10 +50,13 @@ def _output(root: Path, folder: Path) -> Path:
 
 
 class Cli:
-    def __init__(self, root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The command line on one test's database (SQLite or PostgreSQL); the last output kept."""
+
+    def __init__(self, root: Path, capsys: pytest.CaptureFixture[str], database: Database) -> None:
         self.root = root
         self.capsys = capsys
-        self.db = root / "ledger.sqlite"
+        self.database = database
+        self.db = database.ref
         self.out = self.err = ""
 
     def __call__(self, *args: object, db: bool = True) -> int:
@@ -56,7 +64,7 @@ class Cli:
         code = main(argv)
         captured = self.capsys.readouterr()
         self.out, self.err = captured.out, captured.err
-        assert "Traceback" not in self.err
+        assert "Traceback" not in self.err and "内部错误" not in self.err, self.err
         return code
 
     def item(self, fid: str = C1) -> dict[str, Any]:
@@ -69,8 +77,8 @@ class Cli:
 
 
 @pytest.fixture
-def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
-    return Cli(tmp_path, capsys)
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], database: Database) -> Cli:
+    return Cli(tmp_path, capsys, database)
 
 
 @pytest.fixture
@@ -230,17 +238,23 @@ def test_a_waiver_pauses_the_item_until_it_expires(tmp_path: Path, cli: Cli) -> 
 # -- the hash chain --------------------------------------------------------------------------------
 
 
-def _tamper(cli: Cli, *statements: str) -> Path:
-    copy = cli.root / f"tampered-{len(list(cli.root.glob('tampered-*')))}.sqlite"
-    shutil.copy(cli.db, copy)
-    conn = sqlite3.connect(copy)
-    conn.executescript("DROP TRIGGER events_append_only_update; DROP TRIGGER events_append_only_delete;" + ";".join(statements))
-    conn.close()
+def _tamper(cli: Cli, *statements: str) -> Database:
+    """A copy of the store, changed by someone holding the database: the append-only triggers dropped first."""
+    copy = cli.database.copy(f"tampered{len(cli.database.copies)}")
+    copy.drop_append_only_triggers()
+    copy.execute(*statements)
     return copy
 
 
-def _verify(cli: Cli, db: Path) -> str:
-    code = main(["ledger", "verify", "--db", str(db)])
+def _edit(cli: Cli, *statements: str) -> Database:
+    """A copy of the store with tables other than events edited (no trigger is in the way)."""
+    copy = cli.database.copy(f"edited{len(cli.database.copies)}")
+    copy.execute(*statements)
+    return copy
+
+
+def _verify(cli: Cli, db: Database, *extra: str) -> str:
+    code = main(["ledger", "verify", "--db", str(db), *extra])
     out = cli.capsys.readouterr().out
     assert code == 1, out
     return out
@@ -248,35 +262,88 @@ def _verify(cli: Cli, db: Path) -> str:
 
 @pytest.fixture
 def chained(opened: Cli) -> Cli:
+    """The opened item through five events: open, 整改中, 待复查, back to 待整改, 待复查 again."""
     for day, state in (("2025-02-01", "整改中"), ("2025-03-01", "待复查"), ("2025-03-02", "待整改"), ("2025-03-03", "待复查")):
         assert opened("ledger", "update", C1, "--to", state, "--by", "校长", "--note", f"{state}说明", "--today", day) == 0, opened.err
     assert opened("verify") == 0 and "5 条事件，哈希链完整" in opened.out
     return opened
 
 
+def test_events_are_append_only(chained: Cli) -> None:
+    """The database itself refuses to change or delete an event while its triggers are in place."""
+    for statement in ("UPDATE events SET actor = 'x' WHERE seq = 1", "DELETE FROM events WHERE seq = 5"):
+        with pytest.raises(Exception, match="append-only"):
+            chained.database.execute(statement)
+    assert chained("verify") == 0
+
+
 def test_edited_event_is_found(chained: Cli) -> None:
+    """An event changed in place fails its own hash, and the dropped triggers are reported."""
     out = _verify(chained, _tamper(chained, "UPDATE events SET actor = '李督学' WHERE seq = 3"))
     assert "第 3 号事件：内容与其哈希不符" in out and "第一处问题：第 3 号事件" in out and "触发器" in out
 
 
 def test_edited_event_with_a_recomputed_hash_is_found_by_the_next(chained: Cli) -> None:
+    """An event given a new hash no longer links to the next event."""
     db = _tamper(chained, "UPDATE events SET note = 'x', hash = '" + "1" * 64 + "' WHERE seq = 2")
     out = _verify(chained, db)
     assert "第一处问题：第 2 号事件" in out
 
 
 def test_deleted_events_are_found_in_the_middle_and_at_the_end(chained: Cli) -> None:
+    """A gap in the sequence, or a chain shorter than its recorded head, is reported."""
     assert "缺失：第 2 号事件被删除" in _verify(chained, _tamper(chained, "DELETE FROM events WHERE seq = 2"))
     assert "末尾的事件被删除" in _verify(chained, _tamper(chained, "DELETE FROM events WHERE seq = 5"))
 
 
 def test_items_edited_behind_the_ledgers_back_are_found(chained: Cli) -> None:
-    out = _verify(chained, _tamper(chained, "UPDATE items SET state = 'closed'"))
+    """An item whose state is not its last event's is reported."""
+    out = _verify(chained, _edit(chained, "UPDATE items SET state = 'closed'"))
     assert "台账被直接修改" in out
 
 
-def test_history_commands_need_an_existing_store(tmp_path: Path, cli: Cli) -> None:
-    for command in (["ledger"], ["verify"], ["ledger", "show", "F-1"], ["history", "list"]):
+# -- two reviewers at once -----------------------------------------------------------------------------
+
+
+def test_two_reviewers_acting_on_one_item_cannot_both_win(opened: Cli) -> None:
+    """Two stores on one database read the same version; the second request naming it is refused."""
+    lifecycle = load_lifecycle()
+    with HistoryStore.open(opened.db) as first, HistoryStore.open(opened.db) as second, lifecycle.engine() as engine:
+        one, other = Ledger(first, lifecycle, engine), Ledger(second, lifecycle, engine)
+        seen = one.resolve(C1).version
+        assert other.resolve(C1).version == seen == 1
+        with first.transaction():
+            one.request(C1, "整改中", "校长", "整改方案", D(2025, 2, 1), expected_version=seen)
+        with pytest.raises(ItemChanged, match=f"台账事项 {C1} 已被他人修改（您查看时为第 1 版，现为第 2 版"):
+            with second.transaction():
+                other.request(C1, "待复查", "李督学", "已核实", D(2025, 2, 1), expected_version=seen)
+        now = other.resolve(C1)
+        assert (now.state, now.version) == ("in_progress", 2)
+        with second.transaction():  # naming the version it now sees, the second reviewer goes ahead
+            other.request(C1, "待复查", "李督学", "已核实", D(2025, 2, 2), expected_version=now.version)
+    assert opened("ledger", "show", C1, "--format", "json") == 0
+    shown = json.loads(opened.out)
+    assert shown["item"]["version"] == 3 and [e["to_state"] for e in shown["events"]] == ["open", "in_progress", "awaiting_review"]
+    assert opened("verify") == 0
+
+
+def test_a_row_changed_since_it_was_read_is_not_overwritten(opened: Cli) -> None:
+    """Every update is made on the version it read: a stale item is refused, not written over the newer one."""
+    lifecycle = load_lifecycle()
+    with HistoryStore.open(opened.db) as first, HistoryStore.open(opened.db) as second, lifecycle.engine() as engine:
+        one, other = Ledger(first, lifecycle, engine), Ledger(second, lifecycle, engine)
+        stale = other.resolve(C1)
+        with first.transaction():
+            one.request(C1, "整改中", "校长", "整改方案", D(2025, 2, 1))
+        with pytest.raises(ItemChanged, match="刚被他人修改"), second.transaction():
+            other._save(stale, read_at=stale.version)
+    assert opened("verify") == 0
+
+
+def test_history_commands_need_an_existing_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Reading commands on a SQLite file that does not exist say so (exit 2) and create nothing."""
+    for command in (["ledger"], ["verify"], ["ledger", "show", "F-1"], ["history", "list"], ["ledger", "head"]):
         assert main([*command, "--db", str(tmp_path / "none.sqlite")]) == 2
-        err = cli.capsys.readouterr().err
+        err = capsys.readouterr().err
         assert "历史库" in err and "不存在" in err and "Traceback" not in err
+    assert not (tmp_path / "none.sqlite").exists()
