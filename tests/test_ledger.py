@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -300,6 +301,94 @@ def test_items_edited_behind_the_ledgers_back_are_found(chained: Cli) -> None:
     """An item whose state is not its last event's is reported."""
     out = _verify(chained, _edit(chained, "UPDATE items SET state = 'closed'"))
     assert "台账被直接修改" in out
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("state", "'closed'"), ("severity", "'minor'"), ("message", "'已整改'"), ("level", "2"), ("deadline", "'2026-12-31'"),
+        ("since", "'2025-01-01'"), ("responsible", "'无'"), ("school_name", "'另一所学校'"), ("rule_title", "'小问题'"),
+        ("county", "'柳南区'"), ("opened_audit", "'A20990101-0000000000'"), ("last_audit", "'A20990101-0000000000'"),
+    ],
+)
+def test_every_column_of_an_item_is_replayed_from_the_chain(chained: Cli, column: str, value: str) -> None:
+    """Each column of an item edited in its table differs from the chain's replay and is named: exit 1."""
+    out = _verify(chained, _edit(chained, f"UPDATE items SET {column} = {value}"))
+    assert f"台账事项 {C1} 的 {column} 为" in out and "台账被直接修改" in out and f"第一处问题：台账事项 {C1}" in out
+
+
+def test_a_state_written_by_its_chinese_name_is_a_verify_failure(chained: Cli) -> None:
+    """`待整改` written into the state column (instead of `open`) is reported by verify and stops the ledger (exit 1)."""
+    db = _edit(chained, "UPDATE items SET state = '待整改'")
+    out = _verify(chained, db)
+    assert f"台账事项 {C1} 的 state 为“待整改”，按事件与审核记录应为“awaiting_review”（待复查）" in out
+    assert main(["ledger", "--db", str(db), "--today", "2025-03-04"]) == 1
+    err = chained.capsys.readouterr().err
+    assert "未通过校验" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("statements", "first"),
+    [
+        (("UPDATE items SET state = 'closed'",), f"台账事项 {C1} 的 state"),
+        (("UPDATE events SET note = 'x' WHERE seq = 3",), "第 3 号事件：内容与其哈希不符"),
+        (("UPDATE events SET hash = 'x' WHERE seq = 5",), "第 5 号事件"),
+    ],
+)
+def test_commands_that_change_the_ledger_refuse_a_store_that_does_not_verify(
+        tmp_path: Path, chained: Cli, statements: tuple[str, ...], first: str) -> None:
+    """ledger, ledger update, reinspect and history import exit 1 naming the first problem, and change nothing."""
+    db = _tamper(chained, *statements)
+    before = db.snapshot()
+    fixed = _folder(tmp_path, "b", D(2025, 3, 10), 50)
+    commands = [
+        ["ledger", "--today", "2025-08-01"],
+        ["ledger", "update", C1, "--to", "已销号", "--by", "李督学", "--note", "核实", "--today", "2025-03-05"],
+        ["reinspect", str(fixed), "--against", str(tmp_path / "out-a"), "--out", str(tmp_path / "out-b"), "--today", "2025-03-12", "--quiet"],
+        ["history", "import", str(_output(tmp_path, _folder(tmp_path, "c", D(2025, 3, 20), 61))), "--today", "2025-03-21"],
+        ["ledger", "show", C1],
+        ["ledger", "head"],
+    ]
+    for command in commands:
+        assert main([*command, "--db", str(db)]) == 1, command
+        err = chained.capsys.readouterr().err
+        assert "未通过校验，本命令未执行" in err and first in err and "inspector verify" in err, (command, err)
+        assert "Traceback" not in err
+    assert db.snapshot() == before  # nothing laundered: the edit is still there for verify to find
+
+
+# -- the head, kept elsewhere ------------------------------------------------------------------------
+
+
+def test_the_head_printed_is_the_one_verify_checks(chained: Cli) -> None:
+    """`ledger head` prints the last event's hash; verify --head accepts it whole or by a 12-digit prefix."""
+    assert chained("ledger", "head") == 0
+    head = chained.out.strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", head)
+    assert chained.database.query("SELECT hash FROM events WHERE seq = 5") == [(head,)]
+    for given in (head, head[:12], head.upper()):
+        assert chained("verify", "--head", given) == 0 and "末尾哈希与所给的" in chained.out
+    assert chained("ledger", "verify", "--head", head[:20]) == 0
+
+
+def test_a_chain_cut_back_consistently_is_found_by_the_head_kept_elsewhere(chained: Cli) -> None:
+    """Deleting the last event and rewinding the recorded head passes the chain walk, but not --head: exit 1."""
+    assert chained("ledger", "head") == 0
+    head = chained.out.strip()
+    cut = _tamper(chained, "DELETE FROM events WHERE seq = 5",
+                  "UPDATE ledger_head SET seq = 4, hash = (SELECT hash FROM events WHERE seq = 4)",
+                  "UPDATE items SET state = 'open', since = '2025-03-02'")
+    cut.restore_append_only_triggers()
+    assert main(["verify", "--db", str(cut)]) == 0  # consistent in itself …
+    chained.capsys.readouterr()
+    out = _verify(chained, cut, "--head", head)  # … but not with the head kept elsewhere
+    assert "末尾哈希不符：库内末尾为第 4 号事件" in out and "不是本台账任何一条事件的哈希" in out
+
+
+@pytest.mark.parametrize("given", ["12345", "xyz" * 10, "0" * 65])
+def test_a_head_that_is_no_hash_is_a_usage_error(chained: Cli, given: str) -> None:
+    """--head with fewer than 12 hex digits, or not hex at all, is refused with exit 2."""
+    assert chained("verify", "--head", given) == 2 and "至少 12 位" in chained.err
 
 
 # -- two reviewers at once -----------------------------------------------------------------------------
