@@ -9,6 +9,12 @@ A SQLite file written by the sqlite3 code kept its schema version in `PRAGMA use
 no `alembic_version` table: it is adopted by stamping the revision that built the same schema
 (`BASELINES`), then upgraded like any other store. A database with tables of its own, or with a
 revision this program does not know (a newer inspector's), is refused.
+
+A change of schema is a new revision, never an edit of a released one: change `schema.py`, then
+`alembic.command.revision(alembic_config(db), message="…", autogenerate=True)` against a store at
+head drafts it under `alembic/versions/` (review it: SQLite alters in batch mode), and its id
+goes at the end of `REVISIONS`. `alembic.command.check(alembic_config(db))` says whether a
+store's schema is the declared one.
 """
 
 from __future__ import annotations

@@ -33,9 +33,9 @@ def run_migrations() -> None:
     if connection is not None:
         _run(connection)
         return
-    from inspector.history.database import engine_for
+    from inspector.history.database import engine_for, parse_db
 
-    engine = engine_for(context.config.get_main_option("sqlalchemy.url") or "", create=True)
+    engine = engine_for(parse_db(context.config.get_main_option("sqlalchemy.url") or ""), create=True)
     try:
         with engine.connect() as connection:
             _run(connection)
