@@ -87,14 +87,15 @@ def _day(value: str) -> dt.date:
 
 def _history_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """reinspect, ledger, verify and history: the audit history and the rectification ledger."""
+    from .history.database import DEFAULT_DB, parse_db
     from .history.lifecycle import DEFAULT_LIFECYCLE
-    from .history.store import DEFAULT_DB
 
     # `ledger`'s subcommands repeat its options with no default of their own, so that
     # `inspector ledger --db X update …` and `inspector ledger update … --db X` mean the same
     def db_option(parser: argparse.ArgumentParser, sub: bool = False) -> None:
-        parser.add_argument("--db", type=Path, default=argparse.SUPPRESS if sub else DEFAULT_DB,
-                            help="历史库（SQLite 文件，默认当前文件夹下的 inspector.sqlite）")
+        parser.add_argument("--db", type=parse_db, default=argparse.SUPPRESS if sub else DEFAULT_DB,
+                            help="历史库：SQLite 文件（默认当前文件夹下的 inspector.sqlite），"
+                            "或数据库地址（sqlite:///路径、postgresql+psycopg://用户:密码@主机:端口/数据库）")
 
     def today_option(parser: argparse.ArgumentParser, sub: bool = False) -> None:
         parser.add_argument("--today", type=_day, default=argparse.SUPPRESS if sub else dt.date.today(),
@@ -153,9 +154,18 @@ def _history_parsers(commands: argparse._SubParsersAction) -> None:  # type: ign
     lifecycle_option(show, sub=True)
     show.set_defaults(handler=_ledger_show)
     check = ledger_commands.add_parser("verify", help="校验台账事件的哈希链（事件被修改或删除时以退出码 1 结束）")
+    check.add_argument("--head", help="另行保存的末尾哈希（inspector ledger head 的输出，至少前 12 位）：不符时以退出码 1 结束")
     db_option(check, sub=True)
     lifecycle_option(check, sub=True)
     check.set_defaults(handler=_ledger_verify)
+    head = ledger_commands.add_parser(
+        "head", help="输出台账的末尾哈希，供另行保存，日后用 inspector verify --head 核对",
+        description="校验台账后输出其末尾哈希（最后一条事件的哈希）。把它保存在历史库之外（如督导记录中），"
+        "日后用 inspector verify --head 哈希 核对：台账被改写或截断时以退出码 1 结束。",
+    )
+    db_option(head, sub=True)
+    lifecycle_option(head, sub=True)
+    head.set_defaults(handler=_ledger_head)
 
     verify = commands.add_parser(
         "verify", help="校验历史库：重算审核的输入、规则包和输出的 sha256，并校验台账哈希链",
@@ -163,6 +173,7 @@ def _history_parsers(commands: argparse._SubParsersAction) -> None:  # type: ign
         "发现不一致时以退出码 1 结束。",
     )
     verify.add_argument("audit_id", nargs="?", help="审核编号（可只写前几位；默认全部审核）")
+    verify.add_argument("--head", help="另行保存的台账末尾哈希（inspector ledger head 的输出，至少前 12 位）：不符时以退出码 1 结束")
     db_option(verify)
     lifecycle_option(verify)
     verify.set_defaults(handler=_verify)
@@ -227,15 +238,22 @@ def _ledger_show(args: argparse.Namespace) -> int:
 def _ledger_verify(args: argparse.Namespace) -> int:
     from .history.commands import verify
 
-    text, ok = verify(args.db, ledger_only=True, lifecycle_path=args.lifecycle)
+    text, ok = verify(args.db, ledger_only=True, lifecycle_path=args.lifecycle, head=args.head)
     print(text)
     return 0 if ok else EXIT_FINDINGS
+
+
+def _ledger_head(args: argparse.Namespace) -> int:
+    from .history.commands import ledger_head
+
+    print(ledger_head(args.db, lifecycle_path=args.lifecycle))
+    return 0
 
 
 def _verify(args: argparse.Namespace) -> int:
     from .history.commands import verify
 
-    text, ok = verify(args.db, args.audit_id, lifecycle_path=args.lifecycle)
+    text, ok = verify(args.db, args.audit_id, lifecycle_path=args.lifecycle, head=args.head)
     print(text)
     return 0 if ok else EXIT_FINDINGS
 

@@ -6,20 +6,26 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
-import sqlite3
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import history_databases
+from history_databases import Database
 from inspector.audit import run_audit
 from inspector.cli import main
 from inspector.errors import RulePackError
 from inspector.findings import finding_id
+from inspector.history.errors import ItemChanged
+from inspector.history.ledger import Ledger
 from inspector.history.lifecycle import DEFAULT_LIFECYCLE, NO_DATE, ItemFact, load_lifecycle
+from inspector.history.store import HistoryStore
 from inspector.output.document import audit_document, dumps
 from inspector.testing.builder import AuditBuilder
+
+database = history_databases.database  # the fixture (SQLite, then PostgreSQL) as a name of this module
 
 D = dt.date
 C1 = finding_id("class-size.large", "class", "C1")
@@ -45,10 +51,13 @@ def _output(root: Path, folder: Path) -> Path:
 
 
 class Cli:
-    def __init__(self, root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The command line on one test's database (SQLite or PostgreSQL); the last output kept."""
+
+    def __init__(self, root: Path, capsys: pytest.CaptureFixture[str], database: Database) -> None:
         self.root = root
         self.capsys = capsys
-        self.db = root / "ledger.sqlite"
+        self.database = database
+        self.db = database.ref
         self.out = self.err = ""
 
     def __call__(self, *args: object, db: bool = True) -> int:
@@ -56,7 +65,7 @@ class Cli:
         code = main(argv)
         captured = self.capsys.readouterr()
         self.out, self.err = captured.out, captured.err
-        assert "Traceback" not in self.err
+        assert "Traceback" not in self.err and "内部错误" not in self.err, self.err
         return code
 
     def item(self, fid: str = C1) -> dict[str, Any]:
@@ -69,8 +78,8 @@ class Cli:
 
 
 @pytest.fixture
-def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
-    return Cli(tmp_path, capsys)
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], database: Database) -> Cli:
+    return Cli(tmp_path, capsys, database)
 
 
 @pytest.fixture
@@ -230,17 +239,23 @@ def test_a_waiver_pauses_the_item_until_it_expires(tmp_path: Path, cli: Cli) -> 
 # -- the hash chain --------------------------------------------------------------------------------
 
 
-def _tamper(cli: Cli, *statements: str) -> Path:
-    copy = cli.root / f"tampered-{len(list(cli.root.glob('tampered-*')))}.sqlite"
-    shutil.copy(cli.db, copy)
-    conn = sqlite3.connect(copy)
-    conn.executescript("DROP TRIGGER events_append_only_update; DROP TRIGGER events_append_only_delete;" + ";".join(statements))
-    conn.close()
+def _tamper(cli: Cli, *statements: str) -> Database:
+    """A copy of the store, changed by someone holding the database: the append-only triggers dropped first."""
+    copy = cli.database.copy(f"tampered{len(cli.database.copies)}")
+    copy.drop_append_only_triggers()
+    copy.execute(*statements)
     return copy
 
 
-def _verify(cli: Cli, db: Path) -> str:
-    code = main(["ledger", "verify", "--db", str(db)])
+def _edit(cli: Cli, *statements: str) -> Database:
+    """A copy of the store with tables other than events edited (no trigger is in the way)."""
+    copy = cli.database.copy(f"edited{len(cli.database.copies)}")
+    copy.execute(*statements)
+    return copy
+
+
+def _verify(cli: Cli, db: Database, *extra: str) -> str:
+    code = main(["ledger", "verify", "--db", str(db), *extra])
     out = cli.capsys.readouterr().out
     assert code == 1, out
     return out
@@ -248,35 +263,176 @@ def _verify(cli: Cli, db: Path) -> str:
 
 @pytest.fixture
 def chained(opened: Cli) -> Cli:
+    """The opened item through five events: open, 整改中, 待复查, back to 待整改, 待复查 again."""
     for day, state in (("2025-02-01", "整改中"), ("2025-03-01", "待复查"), ("2025-03-02", "待整改"), ("2025-03-03", "待复查")):
         assert opened("ledger", "update", C1, "--to", state, "--by", "校长", "--note", f"{state}说明", "--today", day) == 0, opened.err
     assert opened("verify") == 0 and "5 条事件，哈希链完整" in opened.out
     return opened
 
 
+def test_events_are_append_only(chained: Cli) -> None:
+    """The database itself refuses to change or delete an event while its triggers are in place."""
+    for statement in ("UPDATE events SET actor = 'x' WHERE seq = 1", "DELETE FROM events WHERE seq = 5"):
+        with pytest.raises(Exception, match="append-only"):
+            chained.database.execute(statement)
+    assert chained("verify") == 0
+
+
 def test_edited_event_is_found(chained: Cli) -> None:
+    """An event changed in place fails its own hash, and the dropped triggers are reported."""
     out = _verify(chained, _tamper(chained, "UPDATE events SET actor = '李督学' WHERE seq = 3"))
     assert "第 3 号事件：内容与其哈希不符" in out and "第一处问题：第 3 号事件" in out and "触发器" in out
 
 
 def test_edited_event_with_a_recomputed_hash_is_found_by_the_next(chained: Cli) -> None:
+    """An event given a new hash no longer links to the next event."""
     db = _tamper(chained, "UPDATE events SET note = 'x', hash = '" + "1" * 64 + "' WHERE seq = 2")
     out = _verify(chained, db)
     assert "第一处问题：第 2 号事件" in out
 
 
 def test_deleted_events_are_found_in_the_middle_and_at_the_end(chained: Cli) -> None:
+    """A gap in the sequence, or a chain shorter than its recorded head, is reported."""
     assert "缺失：第 2 号事件被删除" in _verify(chained, _tamper(chained, "DELETE FROM events WHERE seq = 2"))
     assert "末尾的事件被删除" in _verify(chained, _tamper(chained, "DELETE FROM events WHERE seq = 5"))
 
 
 def test_items_edited_behind_the_ledgers_back_are_found(chained: Cli) -> None:
-    out = _verify(chained, _tamper(chained, "UPDATE items SET state = 'closed'"))
+    """An item whose state is not its last event's is reported."""
+    out = _verify(chained, _edit(chained, "UPDATE items SET state = 'closed'"))
     assert "台账被直接修改" in out
 
 
-def test_history_commands_need_an_existing_store(tmp_path: Path, cli: Cli) -> None:
-    for command in (["ledger"], ["verify"], ["ledger", "show", "F-1"], ["history", "list"]):
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("state", "'closed'"), ("severity", "'minor'"), ("message", "'已整改'"), ("level", "2"), ("deadline", "'2026-12-31'"),
+        ("since", "'2025-01-01'"), ("responsible", "'无'"), ("school_name", "'另一所学校'"), ("rule_title", "'小问题'"),
+        ("county", "'柳南区'"), ("opened_audit", "'A20990101-0000000000'"), ("last_audit", "'A20990101-0000000000'"),
+    ],
+)
+def test_every_column_of_an_item_is_replayed_from_the_chain(chained: Cli, column: str, value: str) -> None:
+    """Each column of an item edited in its table differs from the chain's replay and is named: exit 1."""
+    out = _verify(chained, _edit(chained, f"UPDATE items SET {column} = {value}"))
+    assert f"台账事项 {C1} 的 {column} 为" in out and "台账被直接修改" in out and f"第一处问题：台账事项 {C1}" in out
+
+
+def test_a_state_written_by_its_chinese_name_is_a_verify_failure(chained: Cli) -> None:
+    """`待整改` written into the state column (instead of `open`) is reported by verify and stops the ledger (exit 1)."""
+    db = _edit(chained, "UPDATE items SET state = '待整改'")
+    out = _verify(chained, db)
+    assert f"台账事项 {C1} 的 state 为“待整改”，按事件与审核记录应为“awaiting_review”（待复查）" in out
+    assert main(["ledger", "--db", str(db), "--today", "2025-03-04"]) == 1
+    err = chained.capsys.readouterr().err
+    assert "未通过校验" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("statements", "first"),
+    [
+        (("UPDATE items SET state = 'closed'",), f"台账事项 {C1} 的 state"),
+        (("UPDATE events SET note = 'x' WHERE seq = 3",), "第 3 号事件：内容与其哈希不符"),
+        (("UPDATE events SET hash = 'x' WHERE seq = 5",), "第 5 号事件"),
+    ],
+)
+def test_commands_that_change_the_ledger_refuse_a_store_that_does_not_verify(
+        tmp_path: Path, chained: Cli, statements: tuple[str, ...], first: str) -> None:
+    """ledger, ledger update, reinspect and history import exit 1 naming the first problem, and change nothing."""
+    db = _tamper(chained, *statements)
+    before = db.snapshot()
+    fixed = _folder(tmp_path, "b", D(2025, 3, 10), 50)
+    commands = [
+        ["ledger", "--today", "2025-08-01"],
+        ["ledger", "update", C1, "--to", "已销号", "--by", "李督学", "--note", "核实", "--today", "2025-03-05"],
+        ["reinspect", str(fixed), "--against", str(tmp_path / "out-a"), "--out", str(tmp_path / "out-b"), "--today", "2025-03-12", "--quiet"],
+        ["history", "import", str(_output(tmp_path, _folder(tmp_path, "c", D(2025, 3, 20), 61))), "--today", "2025-03-21"],
+        ["ledger", "show", C1],
+        ["ledger", "head"],
+    ]
+    for command in commands:
+        assert main([*command, "--db", str(db)]) == 1, command
+        err = chained.capsys.readouterr().err
+        assert "未通过校验，本命令未执行" in err and first in err and "inspector verify" in err, (command, err)
+        assert "Traceback" not in err
+    assert db.snapshot() == before  # nothing laundered: the edit is still there for verify to find
+
+
+# -- the head, kept elsewhere ------------------------------------------------------------------------
+
+
+def test_the_head_printed_is_the_one_verify_checks(chained: Cli) -> None:
+    """`ledger head` prints the last event's hash; verify --head accepts it whole or by a 12-digit prefix."""
+    assert chained("ledger", "head") == 0
+    head = chained.out.strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", head)
+    assert chained.database.query("SELECT hash FROM events WHERE seq = 5") == [(head,)]
+    for given in (head, head[:12], head.upper()):
+        assert chained("verify", "--head", given) == 0 and "末尾哈希与所给的" in chained.out
+    assert chained("ledger", "verify", "--head", head[:20]) == 0
+
+
+def test_a_chain_cut_back_consistently_is_found_by_the_head_kept_elsewhere(chained: Cli) -> None:
+    """Deleting the last event and rewinding the recorded head passes the chain walk, but not --head: exit 1."""
+    assert chained("ledger", "head") == 0
+    head = chained.out.strip()
+    cut = _tamper(chained, "DELETE FROM events WHERE seq = 5",
+                  "UPDATE ledger_head SET seq = 4, hash = (SELECT hash FROM events WHERE seq = 4)",
+                  "UPDATE items SET state = 'open', since = '2025-03-02'")
+    cut.restore_append_only_triggers()
+    assert main(["verify", "--db", str(cut)]) == 0  # consistent in itself …
+    chained.capsys.readouterr()
+    out = _verify(chained, cut, "--head", head)  # … but not with the head kept elsewhere
+    assert "末尾哈希不符：库内末尾为第 4 号事件" in out and "不是本台账任何一条事件的哈希" in out
+
+
+@pytest.mark.parametrize("given", ["12345", "xyz" * 10, "0" * 65])
+def test_a_head_that_is_no_hash_is_a_usage_error(chained: Cli, given: str) -> None:
+    """--head with fewer than 12 hex digits, or not hex at all, is refused with exit 2."""
+    assert chained("verify", "--head", given) == 2 and "至少 12 位" in chained.err
+
+
+# -- two reviewers at once -----------------------------------------------------------------------------
+
+
+def test_two_reviewers_acting_on_one_item_cannot_both_win(opened: Cli) -> None:
+    """Two stores on one database read the same version; the second request naming it is refused."""
+    lifecycle = load_lifecycle()
+    with HistoryStore.open(opened.db) as first, HistoryStore.open(opened.db) as second, lifecycle.engine() as engine:
+        one, other = Ledger(first, lifecycle, engine), Ledger(second, lifecycle, engine)
+        seen = one.resolve(C1).version
+        assert other.resolve(C1).version == seen == 1
+        with first.transaction():
+            one.request(C1, "整改中", "校长", "整改方案", D(2025, 2, 1), expected_version=seen)
+        with pytest.raises(ItemChanged, match=f"台账事项 {C1} 已被他人修改（您查看时为第 1 版，现为第 2 版"):
+            with second.transaction():
+                other.request(C1, "待复查", "李督学", "已核实", D(2025, 2, 1), expected_version=seen)
+        now = other.resolve(C1)
+        assert (now.state, now.version) == ("in_progress", 2)
+        with second.transaction():  # naming the version it now sees, the second reviewer goes ahead
+            other.request(C1, "待复查", "李督学", "已核实", D(2025, 2, 2), expected_version=now.version)
+    assert opened("ledger", "show", C1, "--format", "json") == 0
+    shown = json.loads(opened.out)
+    assert shown["item"]["version"] == 3 and [e["to_state"] for e in shown["events"]] == ["open", "in_progress", "awaiting_review"]
+    assert opened("verify") == 0
+
+
+def test_a_row_changed_since_it_was_read_is_not_overwritten(opened: Cli) -> None:
+    """Every update is made on the version it read: a stale item is refused, not written over the newer one."""
+    lifecycle = load_lifecycle()
+    with HistoryStore.open(opened.db) as first, HistoryStore.open(opened.db) as second, lifecycle.engine() as engine:
+        one, other = Ledger(first, lifecycle, engine), Ledger(second, lifecycle, engine)
+        stale = other.resolve(C1)
+        with first.transaction():
+            one.request(C1, "整改中", "校长", "整改方案", D(2025, 2, 1))
+        with pytest.raises(ItemChanged, match="刚被他人修改"), second.transaction():
+            other._save(stale, read_at=stale.version)
+    assert opened("verify") == 0
+
+
+def test_history_commands_need_an_existing_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Reading commands on a SQLite file that does not exist say so (exit 2) and create nothing."""
+    for command in (["ledger"], ["verify"], ["ledger", "show", "F-1"], ["history", "list"], ["ledger", "head"]):
         assert main([*command, "--db", str(tmp_path / "none.sqlite")]) == 2
-        err = cli.capsys.readouterr().err
+        err = capsys.readouterr().err
         assert "历史库" in err and "不存在" in err and "Traceback" not in err
+    assert not (tmp_path / "none.sqlite").exists()

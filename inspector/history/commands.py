@@ -12,18 +12,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import DBAPIError
+
 from ..errors import UsageError
 from ..rules.packs import DEFAULT_RULES_DIR
 from ..rules.spec import SEVERITY_LABELS
 from ..rules.vocabulary import ENTITY_LABELS
 from ..waivers import summary_lines
+from . import database
+from .checks import preflight
+from .database import DbRef
 from .diff import CHANGE_LABELS, Reinspection, classify
-from .integrity import Check, audit_id_of, canonical, output_files, sha256_text, verify_chain, verify_files
+from .documents import DocumentError, parse_document, report_claims
+from .integrity import audit_id_of, document_files, output_files, sha256_text, verify_files
 from .ledger import Event, Item, Ledger
 from .lifecycle import DEFAULT_LIFECYCLE, Lifecycle, load_lifecycle
-from .migrations import APPEND_ONLY_TRIGGERS
 from .store import AuditRecord, HistoryStore
 from .trends import build_trends
+from .verification import ledger_head, verify
+
+__all__ = [
+    "import_audit", "ledger_head", "ledger_list", "ledger_show", "ledger_update", "list_audits", "reinspect",
+    "render_import", "render_reinspect", "trends_text", "verify",
+]
 
 if TYPE_CHECKING:
     from ..audit import AuditResult
@@ -32,22 +43,37 @@ Progress = Callable[[str, int, int], None]
 
 
 @contextmanager
-def _ledger(db: Path, lifecycle_path: Path, *, create: bool = False) -> Iterator[tuple[HistoryStore, Ledger]]:
+def _store(db: DbRef, *, create: bool = False) -> Iterator[HistoryStore]:
+    """The store at `db`; the database's own errors, wherever they happen, in the user's words."""
+    with HistoryStore.open(db, create=create) as store:
+        try:
+            yield store
+        except DBAPIError as exc:
+            raise store.translate(exc) from None
+
+
+@contextmanager
+def _ledger(db: DbRef, lifecycle_path: Path, *, create: bool = False) -> Iterator[tuple[HistoryStore, Ledger]]:
     lifecycle = load_lifecycle(lifecycle_path)
-    with HistoryStore.open(db, create=create) as store, lifecycle.engine() as engine:
+    with _store(db, create=create) as store, lifecycle.engine() as engine:
         yield store, Ledger(store, lifecycle, engine)
 
 
-def _read_findings(path: Path) -> bytes:
+def _read_findings(path: Path, *, source: Path | None = None) -> bytes:
+    """An output folder's findings.json, refused (exit 2) unless the store can take it: it must be a
+    valid document, and the reports beside it and the data folder (`source`) must be its own."""
     file = path / "findings.json" if path.is_dir() else path
     if not file.is_file():
         raise UsageError(f"{path} 中没有 findings.json：请指向一次审核的输出文件夹")
     data = file.read_bytes()
-    try:
-        document = json.loads(data.decode("utf-8"))
-        audit_id_of(document)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise UsageError(f"{file} 不是有效的 findings.json：{exc}") from None
+    document = parse_document(data, str(file))
+    problems = report_claims(file.parent, sha256_text(data))
+    if source is not None:
+        for check in verify_files(document_files(document), source, None, None):
+            if check.status in ("mismatch", "missing"):
+                problems.append(f"--source {source}：{str(check).strip()}（与 findings.json 记录的不符）")
+    if problems:
+        raise DocumentError(str(file), problems)
     return data
 
 
@@ -70,16 +96,20 @@ class ImportReport:
     events: list[Event] = field(default_factory=list)
 
 
-def import_audit(db: Path, out_dir: Path, *, today: dt.date, source: Path | None = None,
+def import_audit(db: DbRef, out_dir: Path, *, today: dt.date, source: Path | None = None,
                  rules_dir: Path = DEFAULT_RULES_DIR, lifecycle_path: Path = DEFAULT_LIFECYCLE) -> tuple[ImportReport, Lifecycle]:
     """Store an audit's output folder (findings.json and the digests of every output file) and
-    open ledger items for its findings; an audit already stored is left as it is."""
-    data = _read_findings(out_dir)
+    open ledger items for its findings; an audit already stored is left as it is.
+
+    The folder is checked first (`_read_findings`), the store too (`checks.preflight`).
+    """
     if source is not None and not (source / "audit.yaml").is_file():
         raise UsageError(f"--source {source} 不是审核数据文件夹（缺少 audit.yaml）")
+    data = _read_findings(out_dir, source=source)
     folder = out_dir if out_dir.is_dir() else out_dir.parent
     with _ledger(db, lifecycle_path, create=True) as (store, ledger):
         with store.transaction():
+            preflight(store, ledger.lifecycle)
             record, created = store.import_document(
                 data, today=today, outputs=output_files(folder), source_dir=source, out_dir=folder, rules_dir=rules_dir,
             )
@@ -101,8 +131,8 @@ def render_import(report: ImportReport, lifecycle: Lifecycle) -> str:
     return "\n".join(lines)
 
 
-def list_audits(db: Path) -> str:
-    with HistoryStore.open(db) as store:
+def list_audits(db: DbRef) -> str:
+    with _store(db) as store:
         audits = store.audits()
     if not audits:
         return "历史库中尚无审核。"
@@ -126,7 +156,7 @@ class ReinspectReport:
 
 
 def reinspect(
-    db: Path, folder: Path, against: str, out_dir: Path, *, today: dt.date, packs: Sequence[str] | None = None,
+    db: DbRef, folder: Path, against: str, out_dir: Path, *, today: dt.date, packs: Sequence[str] | None = None,
     rules_dir: Path = DEFAULT_RULES_DIR, keep_going: bool = False, workers: int | None = None,
     progress: Progress | None = None, lifecycle_path: Path = DEFAULT_LIFECYCLE,
 ) -> tuple[ReinspectReport, Lifecycle]:
@@ -139,8 +169,10 @@ def reinspect(
     if previous_data is None:
         if "/" in against or "\\" in against:
             raise UsageError(f"对比审核的输出文件夹 {against} 不存在")
-        if not db.exists():
-            raise UsageError(f"历史库 {db} 不存在，无法按审核编号“{against}”查找对比审核：请用 --against 指向其输出文件夹")
+        if not database.exists(db):
+            raise UsageError(
+                f"历史库 {database.label(db)} 不存在，无法按审核编号“{against}”查找对比审核：请用 --against 指向其输出文件夹"
+            )
     elif (previous_path if previous_path.is_dir() else previous_path.parent).resolve() == out_dir.resolve():
         raise UsageError(f"输出文件夹 {out_dir} 就是对比审核的输出文件夹：复查的输出会覆盖它，请用 --out 另选文件夹")
     result = run_audit(folder, packs=packs, keep_going=keep_going, rules_dir=rules_dir, progress=progress, workers=workers,
@@ -148,6 +180,7 @@ def reinspect(
     audit_id = audit_id_of(audit_document(result, keep_going=keep_going))
     with _ledger(db, lifecycle_path, create=True) as (store, ledger):
         with store.transaction():
+            preflight(store, ledger.lifecycle)
             ledger.check_today(today)
             events: list[Event] = []
             if previous_data is not None:
@@ -226,11 +259,12 @@ def _item_dict(item: Item, lifecycle: Lifecycle, today: dt.date) -> dict[str, An
     }
 
 
-def ledger_list(db: Path, *, today: dt.date, county: str | None = None, school: str | None = None,
+def ledger_list(db: DbRef, *, today: dt.date, county: str | None = None, school: str | None = None,
                 states: Sequence[str] = (), fmt: str = "text", lifecycle_path: Path = DEFAULT_LIFECYCLE) -> str:
     with _ledger(db, lifecycle_path) as (store, ledger):
         wanted = _states(ledger.lifecycle, states)
         with store.transaction():
+            preflight(store, ledger.lifecycle)
             ledger.check_today(today)
             events = ledger.advance(ledger.items(county=county, school=school), today)
         items = ledger.items(county=county, school=school, states=wanted)
@@ -257,7 +291,7 @@ def ledger_list(db: Path, *, today: dt.date, county: str | None = None, school: 
         return "\n".join(lines)
 
 
-def ledger_update(db: Path, finding: str, *, to: str, by: str, note: str, today: dt.date,
+def ledger_update(db: DbRef, finding: str, *, to: str, by: str, note: str, today: dt.date,
                   lifecycle_path: Path = DEFAULT_LIFECYCLE) -> str:
     if not by.strip():
         raise UsageError("--by 不能为空：台账须记录由谁变更")
@@ -265,6 +299,7 @@ def ledger_update(db: Path, finding: str, *, to: str, by: str, note: str, today:
         raise UsageError("--note 不能为空：台账须记录变更理由")
     with _ledger(db, lifecycle_path) as (store, ledger):
         with store.transaction():
+            preflight(store, ledger.lifecycle)
             ledger.check_today(today)
             events = ledger.request(finding, to, by.strip(), note.strip(), today)
         lifecycle = ledger.lifecycle
@@ -277,8 +312,9 @@ def ledger_update(db: Path, finding: str, *, to: str, by: str, note: str, today:
         return "\n".join(lines)
 
 
-def ledger_show(db: Path, finding: str, *, fmt: str = "text", lifecycle_path: Path = DEFAULT_LIFECYCLE) -> str:
+def ledger_show(db: DbRef, finding: str, *, fmt: str = "text", lifecycle_path: Path = DEFAULT_LIFECYCLE) -> str:
     with _ledger(db, lifecycle_path) as (store, ledger):
+        preflight(store, ledger.lifecycle, audits=False)  # what it shows is the chain's state, or nothing
         item = ledger.resolve(finding)
         events = ledger.events(item.finding_id)
         history = store.statuses([item.finding_id]).get(item.finding_id, [])
@@ -305,96 +341,11 @@ def ledger_show(db: Path, finding: str, *, fmt: str = "text", lifecycle_path: Pa
         return "\n".join(lines)
 
 
-# -- verify ------------------------------------------------------------------------------------
-
-
-def _store_checks(store: HistoryStore, record: AuditRecord) -> list[Check]:
-    checks: list[Check] = []
-    data = store.document_bytes(record.id)
-    digest = sha256_text(data)
-    recorded = {(f.role, f.name): f.sha256 for f in store.files(record.id)}
-    if digest != record.document_sha256 or recorded.get(("output", "findings.json"), digest) != digest:
-        checks.append(Check("store", "findings.json", "mismatch", "库内保存的 findings.json 与导入时的 sha256 不符"))
-        return checks
-    document = json.loads(data.decode("utf-8"))
-    if audit_id_of(document) != record.id:
-        checks.append(Check("store", "审核编号", "mismatch", f"由内容推算为 {audit_id_of(document)}"))
-    stored = {fid: text for fid, text in store.conn.execute("SELECT finding_id, data FROM findings WHERE audit_id = ?", (record.id,))}
-    expected = {f["id"]: canonical(f) for f in document.get("findings", [])}
-    bad = sorted(set(stored) ^ set(expected) | {fid for fid in stored.keys() & expected.keys() if stored[fid] != expected[fid]})
-    if bad:
-        checks.append(Check("store", "问题记录", "mismatch", f"{len(bad)} 项与 findings.json 不符（如 {bad[0]}）"))
-    else:
-        checks.append(Check("store", f"问题记录 {len(stored)} 项", "ok"))
-    resolutions = {fid: text for fid, text in store.conn.execute("SELECT finding_id, data FROM resolutions WHERE audit_id = ?", (record.id,))}
-    expected = {r["id"]: canonical(r) for key in ("resolved", "unverified") for r in document.get(key, [])}
-    if resolutions != expected:
-        checks.append(Check("store", "复查结果", "mismatch", "已整改 / 无法核实记录与 findings.json 不符"))
-    return checks
-
-
-def _item_checks(ledger: Ledger) -> list[str]:
-    """The items table must be the event chain's current state."""
-    problems = []
-    last: dict[str, Event] = {}
-    for event in ledger.events():
-        last[event.finding_id] = event
-    for item in ledger.items():
-        event = last.pop(item.finding_id, None)
-        if event is None:
-            problems.append(f"台账事项 {item.finding_id} 没有任何事件记录")
-            continue
-        if (event.to_state, event.level, event.deadline, event.day) != (item.state, item.level, item.deadline.isoformat(), item.since.isoformat()):
-            problems.append(
-                f"台账事项 {item.finding_id} 的当前状态（{item.state}，层级 {item.level}，期限 {item.deadline}）"
-                f"与其最后一条事件（第 {event.seq} 号：{event.to_state}，层级 {event.level}，期限 {event.deadline}）不符：台账被直接修改"
-            )
-    problems.extend(f"第 {event.seq} 号事件的问题 {fid} 不在台账中：台账事项被删除" for fid, event in last.items())
-    return problems
-
-
-def verify(db: Path, audit_ref: str | None = None, *, ledger_only: bool = False,
-           lifecycle_path: Path = DEFAULT_LIFECYCLE) -> tuple[str, bool]:
-    """Recompute the stored digests and walk the ledger's chain; (text, everything intact)."""
-    lines: list[str] = []
-    ok = True
-    with _ledger(db, lifecycle_path) as (store, ledger):
-        if not ledger_only:
-            audits = [store.audit(audit_ref)] if audit_ref else store.audits()
-            for record in audits:
-                checks = _store_checks(store, record)
-                checks += verify_files(store.files(record.id), record.source_dir, record.out_dir, record.rules_dir)
-                bad = [c for c in checks if not c.ok]
-                ok = ok and not bad
-                lines.append(f"审核 {record.label()}：" + ("完整" if not bad else f"{len(bad)} 处不一致"))
-                lines.extend(str(c) for c in checks if c.status != "ok")
-                unknown = [c for c in checks if c.status == "unknown"]
-                if not bad:
-                    lines.append(f"  已复核 {len(checks) - len(unknown)} 个文件与记录" + (f"，{len(unknown)} 个无法复核" if unknown else ""))
-        count, problems = verify_chain(store.conn)
-        triggers = {name for (name,) in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-        missing = [t for t in APPEND_ONLY_TRIGGERS if t not in triggers]
-        item_problems = _item_checks(ledger) if not problems else []
-        if problems or item_problems or missing:
-            ok = False
-            lines.append(f"整改台账：{count} 条事件，发现问题：")
-            lines.extend(f"  {p}" for p in problems)
-            lines.extend(f"  {p}" for p in item_problems)
-            if missing:
-                lines.append(f"  事件表的追加保护（触发器 {'、'.join(missing)}）已被移除")
-            if problems:
-                lines.append(f"  第一处问题：第 {problems[0].seq} 号事件")
-        else:
-            head = store.conn.execute("SELECT hash FROM ledger_head WHERE id = 1").fetchone()
-            lines.append(f"整改台账：{count} 条事件，哈希链完整" + (f"（末尾哈希 {head[0]}）" if head else ""))
-    return "\n".join(lines), ok
-
-
 # -- trends ------------------------------------------------------------------------------------
 
 
-def trends_text(db: Path, *, rule: str | None = None, county: str | None = None) -> str:
-    with HistoryStore.open(db) as store:
+def trends_text(db: DbRef, *, rule: str | None = None, county: str | None = None) -> str:
+    with _store(db) as store:
         series: dict[tuple[str, str], list[tuple[AuditRecord, dict[str, Any]]]] = {}
         for record, row in store.indicator_series():
             if (rule and row["rule_id"] != rule) or (county and row["county"] != county):

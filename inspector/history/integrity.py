@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection, select
+
 from ..records.readers import sha256_file
 from ..rules.packs import pack_digest
+from . import schema
 
 GENESIS = "0" * 64
 EVENT_FIELDS = (
@@ -164,20 +166,28 @@ class ChainProblem:
         return f"第 {self.seq} 号事件：{self.message}"
 
 
-def chain_rows(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
-    cursor = conn.execute(f"SELECT {', '.join(EVENT_FIELDS)}, prev_hash, hash FROM events ORDER BY seq")
-    names = [d[0] for d in cursor.description]
-    for row in cursor:
-        yield dict(zip(names, row))
+def chain_rows(conn: Connection) -> Iterator[dict[str, Any]]:
+    columns = [schema.events.c[name] for name in (*EVENT_FIELDS, "prev_hash", "hash")]
+    for row in conn.execute(select(*columns).order_by(schema.events.c.seq)):
+        yield dict(row._mapping)
 
 
-def verify_chain(conn: sqlite3.Connection) -> tuple[int, list[ChainProblem]]:
+def chain_head(conn: Connection) -> tuple[int, str]:
+    """The chain's end as recorded apart from the events: (0, GENESIS) before the first event."""
+    head = conn.execute(select(schema.ledger_head.c.seq, schema.ledger_head.c.hash).where(schema.ledger_head.c.id == 1)).first()
+    return (head[0], head[1]) if head else (0, GENESIS)
+
+
+def verify_chain(conn: Connection) -> tuple[int, list[ChainProblem]]:
     """Walk the events in order; returns how many were read and the problems, first bad event first."""
     problems: list[ChainProblem] = []
     expected_seq, prev_hash, count = 1, GENESIS, 0
     for event in chain_rows(conn):
         count += 1
         seq = event["seq"]
+        if not isinstance(seq, int) or isinstance(seq, bool):
+            problems.append(ChainProblem(expected_seq, f"序号“{seq}”不是整数：事件被修改"))
+            seq = expected_seq
         if seq != expected_seq:
             missing = f"第 {expected_seq} 号" if seq == expected_seq + 1 else f"第 {expected_seq}–{seq - 1} 号"
             problems.append(ChainProblem(expected_seq, f"缺失：{missing}事件被删除（其后的第 {seq} 号事件仍在）"))
@@ -186,14 +196,18 @@ def verify_chain(conn: sqlite3.Connection) -> tuple[int, list[ChainProblem]]:
                 problems.append(ChainProblem(seq, "第一条事件的前一哈希应为全零：事件被修改"))
             else:
                 problems.append(ChainProblem(seq - 1, f"被修改或替换：其哈希与第 {seq} 号事件记录的前一哈希不符"))
-        actual = event_hash(event["prev_hash"], event)
+        try:
+            actual = event_hash(str(event["prev_hash"]), event)
+        except (TypeError, ValueError):
+            actual = None  # a value JSON cannot hold (bytes written into a text column)
         if actual != event["hash"]:
             problems.append(ChainProblem(seq, f"内容与其哈希不符：事件被修改（问题 {event['finding_id']}，{event['day']}，{event['actor']}）"))
         prev_hash = event["hash"]
         expected_seq = seq + 1
-    head = conn.execute("SELECT seq, hash FROM ledger_head WHERE id = 1").fetchone()
-    head_seq, head_hash = (head[0], head[1]) if head else (0, GENESIS)
-    if head_seq >= expected_seq:
+    head_seq, head_hash = chain_head(conn)
+    if not isinstance(head_seq, int) or isinstance(head_seq, bool):
+        problems.append(ChainProblem(expected_seq, f"台账末尾记录的序号“{head_seq}”不是整数：记录被修改"))
+    elif head_seq >= expected_seq:
         problems.append(ChainProblem(expected_seq, f"台账应记到第 {head_seq} 号事件，实际只到第 {expected_seq - 1} 号：末尾的事件被删除"))
     elif head_seq < expected_seq - 1:
         problems.append(ChainProblem(head_seq + 1, f"台账记录的末尾为第 {head_seq} 号事件，其后的事件不是经由 inspector 追加的"))

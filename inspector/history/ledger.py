@@ -4,7 +4,10 @@ An item is opened when a stored audit first reports its finding. People request 
 transitions (`inspector ledger update`); every command that touches items first applies the
 automatic ones the lifecycle enables on the engine (overdue → escalation, failed re-inspection,
 recurrence, waivers). Every state change is an event — who, on which day, why, from and to,
-the audit involved — appended to a hash chain; the `items` table is the chain's current state.
+the audit involved — appended to a hash chain; the `items` table is the chain's current state
+(what `replay` recomputes). Each item has a version, +1 on every change of its row: a caller that
+names the version it read (`request(..., expected_version=)`) is refused if someone else changed
+the item since, and every update is made only on the version it was read at.
 """
 
 from __future__ import annotations
@@ -14,19 +17,27 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from sqlalchemy import func, insert, select, update
+
 from ..errors import UsageError
 from ..rules.typed import fields_of
-from .integrity import GENESIS, event_hash
+from . import schema
+from .errors import ItemChanged
+from .integrity import chain_head, event_hash
 from .lifecycle import NO_DATE, REINSPECTION, ItemFact, Lifecycle, LifecycleEngine, Transition
-from .store import AuditRecord, HistoryStore, Status
+from .store import AuditRecord, HistoryStore, Status, read_value, to_date
 
 SYSTEM = "inspector（台账规则）"
 MAX_ROUNDS = 10
 
 _ITEM_COLUMNS = (
     "finding_id", "rule_id", "rule_title", "entity_type", "entity_id", "school_id", "school_name", "county",
-    "severity", "message", "responsible", "state", "level", "deadline", "since", "opened_audit", "last_audit",
+    "severity", "message", "responsible", "state", "level", "deadline", "since", "opened_audit", "last_audit", "version",
 )
+# what an item says of its finding: copied from the audit that opened it …
+DESCRIPTION = ("rule_id", "rule_title", "entity_type", "entity_id", "school_id", "county", "severity")
+# … and refreshed from the most recent audit in which it fired
+REFRESHED = ("school_name", "message", "responsible")
 _EVENT_COLUMNS = (
     "seq", "finding_id", "transition", "from_state", "to_state", "level", "deadline", "actor", "day", "note",
     "audit_id", "prev_hash", "hash",
@@ -52,19 +63,44 @@ class Item:
     since: dt.date
     opened_audit: str
     last_audit: str
+    version: int = 1  # +1 on every change of the row
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> Item:
         values = dict(zip(_ITEM_COLUMNS, row))
-        values["deadline"] = dt.date.fromisoformat(values["deadline"])
-        values["since"] = dt.date.fromisoformat(values["since"])
+        key = values["finding_id"]
+        for name in ("deadline", "since"):
+            values[name] = read_value("items", name, key, to_date, values[name])
+        for name in ("level", "version"):
+            values[name] = read_value("items", name, key, _integer, values[name])
         return cls(**values)
 
-    def row(self) -> tuple[Any, ...]:
+    def values(self) -> dict[str, Any]:
         values = self.__dict__.copy()
         values["deadline"] = self.deadline.isoformat()
         values["since"] = self.since.isoformat()
-        return tuple(values[c] for c in _ITEM_COLUMNS)
+        return values
+
+
+def description(finding: dict[str, Any]) -> dict[str, Any]:
+    """An item's columns taken from the finding that opens it."""
+    return {
+        "rule_id": finding["rule_id"], "rule_title": finding["rule_title"], "entity_type": finding["entity_type"],
+        "entity_id": finding["entity_id"], "school_id": finding.get("school_id"), "county": finding["county"],
+        "severity": finding["severity"], **refreshed(finding),
+    }
+
+
+def refreshed(finding: dict[str, Any]) -> dict[str, Any]:
+    """An item's columns taken again from each later audit in which its finding fires."""
+    return {"school_name": finding.get("school_name"), "message": finding["message"],
+            "responsible": finding["rectification"]["responsible"]}
+
+
+def _integer(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -103,7 +139,7 @@ class Ledger:
     # -- reading -------------------------------------------------------------------------------
 
     def item(self, finding_id: str) -> Item | None:
-        row = self.conn.execute(f"SELECT {', '.join(_ITEM_COLUMNS)} FROM items WHERE finding_id = ?", (finding_id,)).fetchone()
+        row = self.conn.execute(select(*_item_columns()).where(schema.items.c.finding_id == finding_id)).first()
         return Item.from_row(row) if row else None
 
     def resolve(self, ref: str) -> Item:
@@ -112,10 +148,10 @@ class Ledger:
         exact = self.item(wanted)
         if exact is not None:
             return exact
+        column = schema.items.c.finding_id
         rows = self.conn.execute(
-            f"SELECT {', '.join(_ITEM_COLUMNS)} FROM items WHERE substr(finding_id, 1, ?) = ? ORDER BY finding_id",
-            (len(wanted), wanted),
-        ).fetchall()
+            select(*_item_columns()).where(func.substr(column, 1, len(wanted)) == wanted).order_by(column)
+        ).all()
         if len(rows) == 1:
             return Item.from_row(rows[0])
         if not rows:
@@ -123,32 +159,31 @@ class Ledger:
         raise UsageError(f"问题编号“{wanted}”不唯一：{'、'.join(r[0] for r in rows[:5])}")
 
     def items(self, *, county: str | None = None, school: str | None = None, states: Iterable[str] = ()) -> list[Item]:
-        sql = f"SELECT {', '.join(_ITEM_COLUMNS)} FROM items"
-        where: list[str] = []
-        args: list[Any] = []
+        t = schema.items
+        query = select(*_item_columns())
         if county:
-            where.append("county = ?")
-            args.append(county)
+            query = query.where(t.c.county == county)
         if school:
-            where.append("(school_id = ? OR instr(school_name, ?) > 0)")
-            args.extend([school, school])
+            position = func.instr if self.store.dialect == "sqlite" else func.strpos  # a substring, case and all
+            query = query.where((t.c.school_id == school) | (position(t.c.school_name, school) > 0))
         wanted = list(states)
         if wanted:
-            where.append(f"state IN ({','.join('?' * len(wanted))})")
-            args.extend(wanted)
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        return [Item.from_row(row) for row in self.conn.execute(sql + " ORDER BY county, school_id, rule_id, entity_id", args)]
+            query = query.where(t.c.state.in_(wanted))
+        items = [Item.from_row(row) for row in self.conn.execute(query)]
+        # sorted here, not by the database: the same order whatever its collation and NULL placement
+        items.sort(key=lambda i: (i.county, i.school_id is not None, i.school_id or "", i.rule_id, i.entity_id))
+        return items
 
     def events(self, finding_id: str | None = None) -> list[Event]:
-        sql = f"SELECT {', '.join(_EVENT_COLUMNS)} FROM events"
-        rows = self.conn.execute(sql + (" WHERE finding_id = ? ORDER BY seq" if finding_id else " ORDER BY seq"),
-                                 (finding_id,) if finding_id else ()).fetchall()
-        return [Event(*row) for row in rows]
+        t = schema.events
+        query = select(*(t.c[name] for name in _EVENT_COLUMNS)).order_by(t.c.seq)
+        if finding_id:
+            query = query.where(t.c.finding_id == finding_id)
+        return [Event(*row) for row in self.conn.execute(query)]
 
     def last_day(self) -> dt.date | None:
-        row = self.conn.execute("SELECT max(day) FROM events").fetchone()
-        return dt.date.fromisoformat(row[0]) if row and row[0] else None
+        day = self.conn.execute(select(func.max(schema.events.c.day))).scalar()
+        return read_value("events", "day", "max(day)", to_date, day) if day else None
 
     def check_today(self, today: dt.date) -> None:
         last = self.last_day()
@@ -161,29 +196,36 @@ class Ledger:
 
     def _append(self, item: Item, transition: str, from_state: str | None, actor: str, day: dt.date, note: str,
                 audit_id: str | None) -> Event:
-        head = self.conn.execute("SELECT seq, hash FROM ledger_head WHERE id = 1").fetchone()
-        seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
-        body = {
+        last, prev = chain_head(self.conn)
+        seq = last + 1
+        body: dict[str, Any] = {
             "seq": seq, "finding_id": item.finding_id, "transition": transition, "from_state": from_state,
             "to_state": item.state, "level": item.level, "deadline": item.deadline.isoformat(), "actor": actor,
             "day": day.isoformat(), "note": note, "audit_id": audit_id,
         }
         digest = event_hash(prev, body)
-        self.conn.execute(
-            f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(_EVENT_COLUMNS))})",
-            (*body.values(), prev, digest),
-        )
-        self.conn.execute(
-            "INSERT INTO ledger_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-            (seq, digest),
-        )
+        self.conn.execute(insert(schema.events).values(**body, prev_hash=prev, hash=digest))
+        head = schema.ledger_head
+        if last == 0:
+            self.conn.execute(insert(head).values(id=1, seq=seq, hash=digest))
+        elif self.conn.execute(update(head).where(head.c.id == 1, head.c.seq == last).values(seq=seq, hash=digest)).rowcount != 1:
+            raise ItemChanged("整改台账正被另一处同时修改，本次变更未记录：请稍后重试")
         return Event(**body, prev_hash=prev, hash=digest)
 
-    def _save(self, item: Item) -> None:
-        self.conn.execute(
-            f"INSERT OR REPLACE INTO items ({', '.join(_ITEM_COLUMNS)}) VALUES ({', '.join('?' * len(_ITEM_COLUMNS))})",
-            item.row(),
+    def _save(self, item: Item, *, read_at: int | None) -> Item:
+        """Insert a new item (`read_at` None) or update the one read at version `read_at`; the item as saved."""
+        if read_at is None:
+            saved = replace(item, version=1)
+            self.conn.execute(insert(schema.items).values(**saved.values()))
+            return saved
+        saved = replace(item, version=read_at + 1)
+        t = schema.items
+        result = self.conn.execute(
+            update(t).where(t.c.finding_id == item.finding_id, t.c.version == read_at).values(**saved.values())
         )
+        if result.rowcount != 1:
+            raise ItemChanged(f"台账事项 {item.finding_id} 刚被他人修改，本次变更未记录：请重新查看后再操作")
+        return saved
 
     def open_items(self, record: AuditRecord, today: dt.date, actor: str = SYSTEM) -> list[Event]:
         """Open an item for each finding of `record` not yet in the ledger; refresh the others'
@@ -195,20 +237,16 @@ class Ledger:
             existing = self.item(finding["id"])
             if existing is None:
                 item = Item(
-                    finding_id=finding["id"], rule_id=finding["rule_id"], rule_title=finding["rule_title"],
-                    entity_type=finding["entity_type"], entity_id=finding["entity_id"], school_id=finding.get("school_id"),
-                    school_name=finding.get("school_name"), county=finding["county"], severity=finding["severity"],
-                    message=finding["message"], responsible=finding["rectification"]["responsible"], state=initial,
-                    level=0, deadline=dt.date.fromisoformat(finding["rectification"]["deadline"]), since=today,
+                    finding_id=finding["id"], **description(finding), state=initial, level=0,
+                    deadline=dt.date.fromisoformat(finding["rectification"]["deadline"]), since=today,
                     opened_audit=record.id, last_audit=record.id,
                 )
-                self._save(item)
+                item = self._save(item, read_at=None)
                 events.append(self._append(item, "open", None, actor, today, f"督导发现问题（审核 {record.id}，基准日 {record.as_of}）", record.id))
             elif record.order >= audits[existing.last_audit].order:
-                self._save(replace(
-                    existing, message=finding["message"], school_name=finding.get("school_name"),
-                    responsible=finding["rectification"]["responsible"], last_audit=record.id,
-                ))
+                updated = replace(existing, **refreshed(finding), last_audit=record.id)
+                if updated != existing:  # the same audit again changes nothing, not even the version
+                    self._save(updated, read_at=existing.version)
         return events
 
     # -- the engine ----------------------------------------------------------------------------
@@ -250,7 +288,7 @@ class Ledger:
                 fact, latest = facts[finding_id]
                 updated, note = self._effect(item, transition, today, latest)
                 audit_id = latest.audit_id if latest is not None and _reads_reinspection(transition) else None
-                self._save(updated)
+                updated = self._save(updated, read_at=item.version)
                 events.append(self._append(updated, transition.id, item.state, SYSTEM, today, note, audit_id))
                 changed[finding_id] = updated
             pending = changed
@@ -285,9 +323,19 @@ class Ledger:
         note = transition.spec.title + ("：" + "；".join(details) if details else "")
         return replace(item, state=transition.spec.to, level=level, deadline=deadline, since=today), note
 
-    def request(self, ref: str, to: str, actor: str, note: str, today: dt.date) -> list[Event]:
-        """A person's request to move an item to state `to`; refused unless the lifecycle allows it now."""
+    def request(self, ref: str, to: str, actor: str, note: str, today: dt.date, *,
+                expected_version: int | None = None) -> list[Event]:
+        """A person's request to move an item to state `to`; refused unless the lifecycle allows it now.
+
+        With `expected_version` (the item's version when the person looked at it), refused as well
+        if anyone changed the item since: of two reviewers acting on what they both saw, one wins.
+        """
         item = self.resolve(ref)
+        if expected_version is not None and item.version != expected_version:
+            raise ItemChanged(
+                f"台账事项 {item.finding_id} 已被他人修改（您查看时为第 {expected_version} 版，现为第 {item.version} 版，"
+                f"状态“{self.lifecycle.title(item.state)}”）：请重新查看后再操作"
+            )
         target = self.lifecycle.state_id(to)
         if target is None:
             raise UsageError(f"未知的台账状态“{to}”；可用：{self.lifecycle.state_names()}")
@@ -313,12 +361,15 @@ class Ledger:
                 f"整改台账生命周期不允许将 {item.finding_id} 从“{title(item.state)}”变更为“{title(target)}”。"
                 f"当前允许变更为：{names}"
             )
-        updated = replace(item, state=chosen.spec.to, since=today)
-        self._save(updated)
+        updated = self._save(replace(item, state=chosen.spec.to, since=today), read_at=item.version)
         audit_id = latest.audit_id if latest is not None and _reads_reinspection(chosen) else None
         events.append(self._append(updated, chosen.id, item.state, actor, today, note, audit_id))
         events.extend(self.advance([updated], today))
         return events
+
+
+def _item_columns() -> list[Any]:
+    return [schema.items.c[name] for name in _ITEM_COLUMNS]
 
 
 def _fields(transition: Transition) -> set[str]:

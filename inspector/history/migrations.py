@@ -1,185 +1,114 @@
-"""The history store's schema: numbered SQL steps applied in order, the version in `PRAGMA user_version`.
+"""Bringing a store's schema to the latest Alembic revision when it is opened.
 
-A migration is never edited once released: a change of schema is a new step at the end. Each
-step runs in its own transaction together with the version bump, so a failed migration leaves
-the database at the previous version.
+The revisions live in `alembic/versions/` (shipped inside the package) and run through
+`alembic.command.upgrade` with the store's connection passed in `config.attributes`: no
+alembic.ini at run time. The whole upgrade is one transaction, so a failed step leaves the store
+as it was.
+
+A SQLite file written by the sqlite3 code kept its schema version in `PRAGMA user_version` and has
+no `alembic_version` table: it is adopted by stamping the revision that built the same schema
+(`BASELINES`), then upgraded like any other store. A database with tables of its own, or with a
+revision this program does not know (a newer inspector's), is refused.
+
+A change of schema is a new revision, never an edit of a released one: change `schema.py`, then
+`alembic.command.revision(alembic_config(db), message="…", autogenerate=True)` against a store at
+head drafts it under `alembic/versions/` (review it: SQLite alters in batch mode), and its id
+goes at the end of `REVISIONS`. `alembic.command.check(alembic_config(db))` says whether a
+store's schema is the declared one.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, inspect, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from ..errors import UsageError
+from .database import DbRef, write_transaction
+from .errors import VERIFY_HINT, StoreDamaged
+from .schema import metadata
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+SCRIPTS = Path(__file__).resolve().parent / "alembic"
+# The revisions under alembic/versions, oldest first (a test checks them against the scripts): known
+# here so that opening a store that is up to date does not load Alembic at all.
+REVISIONS = ("0001", "0002", "0003", "0004", "0005")
+BASELINES = {1: "0001", 2: "0002", 3: "0003"}  # PRAGMA user_version of the sqlite3 store → its revision
+LEGACY_LATEST = max(BASELINES)
+ALEMBIC_USER_VERSION = 4  # set by revision 0004 on SQLite: older inspectors refuse the store
 
 
-@dataclass(frozen=True)
-class Migration:
-    version: int
-    title: str
-    statements: tuple[str, ...]
+def alembic_config(db: DbRef | None = None, connection: Connection | None = None) -> Config:
+    """Alembic's Config for the store's scripts: with a connection to run on, or (for the `alembic`
+    tooling during development) a database to connect to."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPTS))
+    if db is not None:
+        config.set_main_option("sqlalchemy.url", str(db).replace("%", "%%"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
 
 
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(
-        1,
-        "audits, their files and findings",
-        (
-            """CREATE TABLE audits (
-                seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                id TEXT NOT NULL UNIQUE,               -- derived from the audit's inputs, packs and params
-                name TEXT NOT NULL,
-                region TEXT,
-                as_of TEXT NOT NULL,
-                target_year INTEGER,
-                source_dir TEXT,                       -- the audit folder, when known
-                out_dir TEXT,                          -- the output folder, when known
-                rules_dir TEXT,                        -- where its rule packs were read
-                previous_id TEXT,                      -- the audit it was re-inspected against
-                imported_on TEXT NOT NULL,             -- the importing command's --today
-                document BLOB NOT NULL,                -- findings.json, byte for byte
-                document_sha256 TEXT NOT NULL
-            )""",
-            """CREATE TABLE audit_files (
-                audit_id TEXT NOT NULL REFERENCES audits(id),
-                role TEXT NOT NULL,                    -- config | input | waivers | pack | output
-                name TEXT NOT NULL,
-                sha256 TEXT NOT NULL,
-                PRIMARY KEY (audit_id, role, name)
-            )""",
-            """CREATE TABLE findings (
-                audit_id TEXT NOT NULL REFERENCES audits(id),
-                finding_id TEXT NOT NULL,
-                rule_id TEXT NOT NULL,
-                entity_type TEXT NOT NULL,
-                entity_id TEXT NOT NULL,
-                school_id TEXT,
-                county TEXT NOT NULL,
-                severity TEXT NOT NULL,
-                deadline TEXT NOT NULL,
-                change TEXT,                           -- new | persisting | regressed (re-inspections)
-                data TEXT NOT NULL,                    -- the finding as in findings.json
-                PRIMARY KEY (audit_id, finding_id)
-            )""",
-            "CREATE INDEX findings_by_finding ON findings(finding_id)",
-        ),
-    ),
-    Migration(
-        2,
-        "waivers, re-inspection results and indicator values",
-        (
-            "ALTER TABLE findings ADD COLUMN waiver_expires TEXT",  # the valid waiver's expiry, if waived
-            """CREATE TABLE resolutions (
-                audit_id TEXT NOT NULL REFERENCES audits(id),
-                finding_id TEXT NOT NULL,
-                status TEXT NOT NULL CHECK (status IN ('resolved', 'unverified')),
-                rule_id TEXT NOT NULL,
-                entity_type TEXT NOT NULL,
-                entity_id TEXT NOT NULL,
-                county TEXT NOT NULL,
-                data TEXT NOT NULL,                    -- the entry of findings.json's resolved / unverified
-                PRIMARY KEY (audit_id, finding_id)
-            )""",
-            "CREATE INDEX resolutions_by_finding ON resolutions(finding_id)",
-            """CREATE TABLE indicator_values (
-                audit_id TEXT NOT NULL REFERENCES audits(id),
-                rule_id TEXT NOT NULL,
-                entity_type TEXT NOT NULL,
-                entity_id TEXT NOT NULL,
-                county TEXT NOT NULL,
-                verdict TEXT NOT NULL,                 -- pass | fail | gap
-                field TEXT,
-                value REAL,
-                data TEXT NOT NULL,                    -- the entry of findings.json's indicators
-                PRIMARY KEY (audit_id, rule_id, entity_type, entity_id)
-            )""",
-        ),
-    ),
-    Migration(
-        3,
-        "the rectification ledger: items and hash-chained, append-only events",
-        (
-            """CREATE TABLE items (
-                finding_id TEXT PRIMARY KEY,
-                rule_id TEXT NOT NULL,
-                rule_title TEXT NOT NULL,
-                entity_type TEXT NOT NULL,
-                entity_id TEXT NOT NULL,
-                school_id TEXT,
-                school_name TEXT,
-                county TEXT NOT NULL,
-                severity TEXT NOT NULL,
-                message TEXT NOT NULL,
-                responsible TEXT NOT NULL,
-                state TEXT NOT NULL,
-                level INTEGER NOT NULL,
-                deadline TEXT NOT NULL,
-                since TEXT NOT NULL,
-                opened_audit TEXT NOT NULL,
-                last_audit TEXT NOT NULL
-            )""",
-            "CREATE INDEX items_by_place ON items(county, school_id)",
-            """CREATE TABLE events (
-                seq INTEGER PRIMARY KEY,               -- 1, 2, 3 … without gaps
-                finding_id TEXT NOT NULL,
-                transition TEXT NOT NULL,              -- a lifecycle transition id, or `open`
-                from_state TEXT,
-                to_state TEXT NOT NULL,
-                level INTEGER NOT NULL,
-                deadline TEXT NOT NULL,
-                actor TEXT NOT NULL,
-                day TEXT NOT NULL,                     -- the command's --today
-                note TEXT NOT NULL,
-                audit_id TEXT,
-                prev_hash TEXT NOT NULL,
-                hash TEXT NOT NULL                     -- sha256(prev_hash + canonical JSON of the event)
-            )""",
-            "CREATE INDEX events_by_finding ON events(finding_id, seq)",
-            """CREATE TABLE ledger_head (
-                id INTEGER PRIMARY KEY CHECK (id = 1),
-                seq INTEGER NOT NULL,
-                hash TEXT NOT NULL
-            )""",
-            """CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
-               BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END""",
-            """CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
-               BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END""",
-        ),
-    ),
-)
-
-LATEST = MIGRATIONS[-1].version
-APPEND_ONLY_TRIGGERS = ("events_append_only_update", "events_append_only_delete")
+def head() -> str:
+    return REVISIONS[-1]
 
 
-def version(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+def current(conn: Connection) -> str | None:
+    """The store's revision, as Alembic records it (None before the first)."""
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return str(versions[0]) if len(versions) == 1 else None
 
 
-def migrate(conn: sqlite3.Connection, target: int = LATEST) -> list[Migration]:
-    """Apply the steps after the database's version up to `target`; returns those applied.
+def upgrade(conn: Connection, label: str) -> list[str]:
+    """Bring the store to the head revision; returns the revisions applied (oldest first)."""
+    if _state(conn, label) == head():
+        conn.rollback()
+        return []
+    from alembic import command
 
-    `conn` must be in autocommit mode (isolation_level=None): each step is its own transaction.
-    """
-    current = version(conn)
-    if current > LATEST:
-        raise SchemaTooNew(current)
-    applied: list[Migration] = []
-    for migration in MIGRATIONS:
-        if migration.version <= current or migration.version > target:
-            continue
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in migration.statements:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {migration.version:d}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        applied.append(migration)
-    return applied
+    try:
+        with write_transaction(conn):
+            start = _state(conn, label)  # again, now that no other writer can be half-way through
+            config = alembic_config(connection=conn)
+            if start is not None and start.startswith("legacy:"):
+                start = BASELINES[int(start.split(":", 1)[1])]
+                command.stamp(config, start)
+            if start != head():
+                command.upgrade(config, "head")
+    except DBAPIError as exc:
+        if isinstance(exc, OperationalError) and "locked" in str(exc.orig).lower():
+            raise  # a busy store: the caller says so
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+        raise StoreDamaged(f"历史库 {label} 无法升级到本程序的结构（{reason}）：升级已整体撤销，库未改动") from None
+    return list(REVISIONS[REVISIONS.index(start) + 1 :] if start in REVISIONS else REVISIONS)
 
 
-class SchemaTooNew(Exception):
-    def __init__(self, found: int) -> None:
-        self.found = found
-        super().__init__(found)
+def _state(conn: Connection, label: str) -> str | None:
+    """The store's revision; `legacy:N` for a sqlite3 store at user_version N; None when empty."""
+    revision = current(conn)
+    if revision is not None:
+        if revision not in REVISIONS:
+            raise UsageError(f"历史库 {label} 的结构版本（{revision}）高于本程序支持的版本（{head()}）：请升级 inspector")
+        return revision
+    tables = set(inspect(conn).get_table_names()) - {"alembic_version"}
+    user_version = int(conn.execute(text("PRAGMA user_version")).scalar_one()) if conn.dialect.name == "sqlite" else 0
+    if user_version == ALEMBIC_USER_VERSION and "audits" in tables:
+        raise StoreDamaged(f"历史库 {label} 缺少版本记录（alembic_version 表）：{VERIFY_HINT}")
+    if user_version > LEGACY_LATEST:
+        raise UsageError(f"历史库 {label} 的版本（{user_version}）高于本程序支持的版本（{LEGACY_LATEST}）：请升级 inspector")
+    if user_version:
+        return f"legacy:{user_version}"
+    if tables:
+        ours = sorted(tables & set(metadata.tables))
+        detail = f"其中已有表 {'、'.join(ours)}，但没有版本记录" if ours else f"其中有其他程序的表（{'、'.join(sorted(tables)[:5])}）"
+        raise UsageError(f"{label} 不是 inspector 的历史库：{detail}")
+    return None

@@ -1,0 +1,165 @@
+"""The databases the history store is tested on: a SQLite file, and PostgreSQL when
+`INSPECTOR_TEST_DATABASE_URL` names a server (`.ci/run` starts a throw-away one).
+
+`database` is parametrised over both. Each test gets a database of its own, created before and
+dropped after it, so tests do not see each other's rows. Without the variable the PostgreSQL
+case skips, except under CI (`CI` set), where it fails: a CI run that silently tested SQLite
+only would prove nothing about PostgreSQL.
+
+A test module makes the fixture one of its names: `database = history_databases.database`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
+
+from inspector.history import schema
+from inspector.history.database import DbRef
+
+URL_VARIABLE = "INSPECTOR_TEST_DATABASE_URL"
+
+
+@dataclass
+class Database:
+    """One test's database: `ref` is what `--db` is given."""
+
+    backend: str  # sqlite | postgresql
+    ref: DbRef
+    server: URL | None = None  # PostgreSQL: the server's own database, to create and drop others from
+    copies: list[Database] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return str(self.ref)
+
+    @property
+    def url(self) -> str:
+        return str(self.ref) if self.backend == "postgresql" else f"sqlite:///{self.ref}"
+
+    def query(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+        if self.backend == "sqlite":
+            file = sqlite3.connect(self.ref)
+            try:
+                return file.execute(sql, params).fetchall()
+            finally:
+                file.close()
+        engine = create_engine(str(self.ref))
+        try:
+            with engine.connect() as conn:
+                return [tuple(row) for row in conn.execute(text(sql), params)]
+        finally:
+            engine.dispose()
+
+    def execute(self, *statements: str) -> None:
+        """Run statements as someone holding the database would, bypassing inspector."""
+        if self.backend == "sqlite":
+            file = sqlite3.connect(self.ref)
+            try:
+                file.executescript(";\n".join(statements) + ";")
+            finally:
+                file.close()
+            return
+        engine = create_engine(str(self.ref))
+        try:
+            with engine.begin() as conn:
+                for statement in statements:
+                    conn.execute(text(statement))
+        finally:
+            engine.dispose()
+
+    def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table of the store, in a fixed order: to compare before and after."""
+        result: dict[str, list[tuple[Any, ...]]] = {}
+        for table in schema.metadata.sorted_tables:
+            columns = ", ".join(f'"{c.name}"' for c in table.columns)
+            rows = self.query(f"SELECT {columns} FROM {table.name}")
+            result[table.name] = sorted((tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in rows), key=repr)
+        return result
+
+    def drop_append_only_triggers(self) -> None:
+        if self.backend == "sqlite":
+            self.execute("DROP TRIGGER events_append_only_update", "DROP TRIGGER events_append_only_delete")
+        else:
+            self.execute(*(f"DROP TRIGGER events_append_only_{n} ON events" for n in ("update", "delete", "truncate")))
+
+    def restore_append_only_triggers(self) -> None:
+        """The triggers put back as the migration made them: a careful tamperer covers their tracks."""
+        if self.backend == "sqlite":
+            self.execute(*(f"CREATE TRIGGER events_append_only_{n} BEFORE {n.upper()} ON events"
+                           " BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END" for n in ("update", "delete")))
+        else:
+            self.execute(*(f"CREATE TRIGGER events_append_only_{n} BEFORE {n.upper()} ON events FOR EACH {each}"
+                           " EXECUTE FUNCTION inspector_events_append_only()"
+                           for n, each in (("update", "ROW"), ("delete", "ROW"), ("truncate", "STATEMENT"))))
+
+    def copy(self, name: str) -> Database:
+        """Another database holding what this one holds now."""
+        if self.backend == "sqlite":
+            assert isinstance(self.ref, Path)
+            target = self.ref.with_name(f"{name}.sqlite")
+            shutil.copy(self.ref, target)
+            copy = Database("sqlite", target)
+        else:
+            assert self.server is not None
+            source = make_url(str(self.ref)).database
+            target_name = f"{source}_{name}".replace("-", "_")
+            _admin(self.server, f'CREATE DATABASE "{target_name}" TEMPLATE "{source}"')
+            copy = Database("postgresql", make_url(str(self.ref)).set(database=target_name).render_as_string(hide_password=False),
+                            self.server)
+        self.copies.append(copy)
+        return copy
+
+    def drop(self) -> None:
+        for copy in self.copies:
+            copy.drop()
+        if self.backend == "postgresql" and self.server is not None:
+            _admin(self.server, f'DROP DATABASE IF EXISTS "{make_url(str(self.ref)).database}" WITH (FORCE)')
+
+
+def _admin(server: URL, statement: str) -> None:
+    engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def server_url() -> URL | None:
+    """The PostgreSQL server of the tests, or None: skipped locally, a failure under CI."""
+    value = os.environ.get(URL_VARIABLE)
+    if value:
+        return make_url(value)
+    if os.environ.get("CI"):
+        pytest.fail(f"CI 下必须用 PostgreSQL 测试历史库：请设置 {URL_VARIABLE}（.ci/run 会启动一个临时的 PostgreSQL）")
+    pytest.skip(f"未设置 {URL_VARIABLE}：跳过 PostgreSQL 上的测试")
+
+
+def new_database(backend: str, tmp_path: Path, name: str = "history") -> Database:
+    if backend == "sqlite":
+        return Database("sqlite", tmp_path / f"{name}.sqlite")
+    server = server_url()
+    assert server is not None
+    database_name = f"inspector_test_{uuid.uuid4().hex[:12]}"
+    _admin(server, f'CREATE DATABASE "{database_name}"')
+    return Database("postgresql", server.set(database=database_name).render_as_string(hide_password=False), server)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A database of its own for the test: a SQLite file, then a PostgreSQL database."""
+    db = new_database(request.param, tmp_path)
+    try:
+        yield db
+    finally:
+        db.drop()
