@@ -12,10 +12,12 @@ the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import sys
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
@@ -315,6 +317,27 @@ def resolve_workers(requested: int | None, rows: int) -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
+@contextlib.contextmanager
+def _main_not_reimported() -> Iterator[None]:
+    """Spawned workers re-run the parent's main script unless it is hidden from them: a script
+    that calls `run_audit` without an `if __name__ == "__main__":` guard would start the audit
+    again in every worker. The workers need nothing from it."""
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    file, spec = getattr(main, "__file__", None), getattr(main, "__spec__", None)
+    try:
+        if file is not None:
+            del main.__file__
+        main.__spec__ = None
+        yield
+    finally:
+        if file is not None:
+            main.__file__ = file
+        main.__spec__ = spec
+
+
 def run_partitions(book: RuleBook, spec: BookSpec | None, dataset: Dataset, missing_kinds: Sequence[str], *,
                    workers: int, peers: Precomputed, label: str, keep: bool,
                    progress: Progress | None) -> list[PartitionResult]:
@@ -327,7 +350,7 @@ def run_partitions(book: RuleBook, spec: BookSpec | None, dataset: Dataset, miss
     try:
         # an executor, not a Pool: a worker killed outright (out of memory, a crash in the engine's
         # C code) breaks it with an error where a Pool would wait for ever
-        with ProcessPoolExecutor(min(workers, len(parts)), mp_context=context) as pool:
+        with ProcessPoolExecutor(min(workers, len(parts)), mp_context=context) as pool, _main_not_reimported():
             futures: list[Future[PartitionResult]] = [
                 pool.submit(partition_task, spec, slice_dataset(dataset, counties), missing_kinds, peers, f"{label}p{i}")
                 for i, counties in enumerate(parts)

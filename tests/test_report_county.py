@@ -11,7 +11,7 @@ import pytest
 
 from inspector.cli import main
 from inspector.report import county_document, county_names, load_findings, render_reports, write_reports
-from inspector.report.html import render_report
+from inspector.report.html import render_report, render_traces
 from steps_reports import Page, folder_texts, leaks, xlsx_cells
 
 CASE = Path(__file__).resolve().parents[1] / "cases" / "liuzhou-2025"
@@ -103,7 +103,8 @@ def test_evidence_values_naming_another_county_are_redacted(case_out: Path) -> N
     finding = next(f for f in document["findings"] if f["rule_id"] == "kindergarten.license-shared" and f["county"] == "融安县")
     peer = next(e for e in finding["evidence"] if e["role"] == "peer")
     peer["values"] = {"school_id": "4502039999", "name": "柳城县某某幼儿园", "county": "柳城县"}
-    html = render_report(county_document(document, "融安县"), "0" * 64)
+    edition = county_document(document, "融安县")
+    html = render_report(edition, "0" * 64) + "".join(page.decode("utf-8") for page in render_traces(edition, "0" * 64).values())
     assert "其他区县的行，区县版不列其内容" in html and f"{peer['file']}</code> 第 {peer['row']} 行" in html
     assert "4502039999" not in html and "柳城县某某幼儿园" not in html
 
@@ -112,7 +113,7 @@ class TestCommand:
     def test_county_edition_from_the_command_line(self, case_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         assert main(["report", str(case_out), "--county", "融水苗族自治县", "--out", str(tmp_path / "rs"), "--quiet"]) == 0
         assert "区县版（融水苗族自治县）" in capsys.readouterr().out
-        assert {p.name for p in (tmp_path / "rs").iterdir()} == {"report.html", "rectification.xlsx", "rectification.csv", "report.md", "notices"}
+        assert {p.name for p in (tmp_path / "rs").iterdir()} == {"report.html", "rectification.xlsx", "rectification.csv", "report.md", "notices", "traces"}
         assert not (tmp_path / "rs" / "findings.json").exists()  # the city's data stays in the audit folder
 
     def test_default_folder_is_under_the_audit_output(self, case_out: Path, tmp_path: Path) -> None:

@@ -44,7 +44,8 @@ class TestHtml:
     def test_markup_in_data_is_text_not_markup(self, out: Path) -> None:
         """The hostile names show as text; no element, attribute or script comes from the data."""
         pages = _pages(out)
-        assert len(pages) == 4  # report.html and three notices
+        assert len([p for p in pages if p.startswith("notices/")]) == 3 and "report.html" in pages
+        assert len([p for p in pages if p.startswith("traces/")]) == 2  # a traces page per county
         for name, html in pages.items():
             page = Page(html)
             assert page.tags["script"] == (1 if name == "report.html" else 0), name
@@ -64,7 +65,10 @@ class TestHtml:
         assert re.fullmatch(r"S3_b_[0-9a-f]{12}", slug(HOSTILE_ID))
         report = Page((out / "report.html").read_text(encoding="utf-8"))
         assert f"notices/{slug(HOSTILE_ID)}.html" in report.links
-        assert all(re.fullmatch(r"[A-Za-z0-9_.#-]+|notices/[A-Za-z0-9_.-]+", link) for link in report.links), report.links
+        assert all(re.fullmatch(r"[A-Za-z0-9_.#-]+|notices/[A-Za-z0-9_.-]+|traces/[\w-]+\.html(#[A-Za-z0-9_.-]+)?", link)
+                   for link in report.links), report.links
+        assert sorted((out / "traces").iterdir()) and all(".." not in p.name and "<" not in p.name
+                                                          for p in (out / "traces").iterdir())
 
     def test_page_titles_cannot_be_closed_by_data(self, out: Path) -> None:
         html = (out / "report.html").read_text(encoding="utf-8")

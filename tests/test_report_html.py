@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from inspector.report import county_document, load_findings, render_reports, write_reports
-from inspector.report.html import render_report
+from inspector.report.html import render_report, render_traces
 from inspector.report.names import slug
 from inspector.report.view import county_of
 from steps_reports import Page
@@ -101,20 +101,32 @@ def _section(case_out: Path, section_id: str) -> Page:
 
 
 class TestTraces:
-    def test_every_finding_links_to_exactly_one_trace(self, page: Page, document: dict[str, Any]) -> None:
-        """Each finding has a trace target, and every in-page link lands on an element."""
+    def test_every_finding_links_to_exactly_one_trace_on_its_countys_page(self, page: Page, case_out: Path,
+                                                                           document: dict[str, Any]) -> None:
+        """Each finding's trace is on its county's traces page (the city's under 全市), linked from
+        the school's table and the list; every link lands on exactly one element."""
+        pages = {path.name: Page(path.read_text(encoding="utf-8")) for path in (case_out / "traces").iterdir()}
         for finding in document["findings"]:
+            name = f"{county_of(finding)}.html"
             target = f"trace-{finding['id']}"
-            assert page.ids[target] == 1, target
-            assert page.links.count(f"#{target}") >= 2  # the school's table and the list
+            assert pages[name].ids[target] == 1, target
+            assert page.links.count(f"traces/{name}#{target}") >= 2  # the school's table and the list
         for link in page.links:
             if link.startswith("#"):
                 assert page.ids[link[1:]] == 1, link
+            elif link.startswith("traces/"):
+                name, _, target = link.removeprefix("traces/").partition("#")
+                assert name in pages and (not target or pages[name].ids[target] == 1), link
         assert all(n == 1 for n in page.ids.values()), [i for i, n in page.ids.items() if n > 1]
 
-    def test_a_trace_shows_rule_basis_condition_values_threshold_and_rows(self, case_out: Path, document: dict[str, Any]) -> None:
+    def test_report_html_holds_no_traces(self, case_out: Path, document: dict[str, Any]) -> None:
+        """The report itself stays short: the traces are on the county pages, not inline."""
         html = (case_out / "report.html").read_text(encoding="utf-8")
+        assert 'class="trace"' not in html and len(html) < 3_000_000
+
+    def test_a_trace_shows_rule_basis_condition_values_threshold_and_rows(self, case_out: Path, document: dict[str, Any]) -> None:
         for finding in document["findings"]:
+            html = (case_out / "traces" / f"{county_of(finding)}.html").read_text(encoding="utf-8")
             trace = _article(html, f"trace-{finding['id']}").text
             assert finding["rule_id"] in trace and finding["basis"]["quote"] in trace
             assert finding["condition"] in trace
@@ -131,7 +143,7 @@ class TestTraces:
         assert "融水苗族自治县8.33%3/3615%−6.67个百分点未达标" in text
         assert "鹿寨县15%6/4015%0个百分点达标" in text
         failing = [r for r in document["indicators"] if r["verdict"] == "fail"]
-        assert failing and all(f"#trace-{r['finding_id']}" in indicators.links for r in failing)
+        assert failing and all(f"traces/{county_of(r)}.html#trace-{r['finding_id']}" in indicators.links for r in failing)
         assert indicators.tags["svg"] == len(document["indicators"])  # one bullet chart per area
 
     def test_appendix_accounts_for_every_rule_input_and_pack(self, case_out: Path, document: dict[str, Any]) -> None:
@@ -283,14 +295,18 @@ class TestLaterKeys:
         assert {"新发现", "仍存在", "复发", "已豁免", "豁免已过期"} <= set(re.findall(r"新发现|仍存在|复发|已豁免|豁免已过期", text))
         # the tally is counted from the document itself, not copied from the section
         assert "新发现1项、仍存在1项、复发1项；上次的问题已整改2项、无法核实1项" in text and "上一次督导" in text
-        assert "校舍改造期间临时合班" in text and "三江侗族自治县教育局" in text and "2026年6月30日" in text
+        assert "校舍改造期间临时合班" in text and "三江侗族自治县教育局" in text
+        traces = "".join("".join(Page(html.decode("utf-8")).text.split()) for html in render_traces(extended, "0" * 64).values())
+        assert "已豁免" in traces and "2026年6月30日" in traces  # the waiver in the finding's trace
         assert page.ids["resolved"] == 1 and "融水苗族自治县已整改小学" in text and "柳北区已整改小学" in text
         assert page.ids["unverified"] == 1 and "缺少安防台账，无法核实" in text
         assert page.ids["waivers"] == 1 and "4502059999" in text and "a" * 64 in text
         assert "学前三年毛入园率" in text and "96.2%" in text and "2025年" in text and "预期性" in text
         assert "未包含全市层面的规划指标" not in text
         assert "柳北区沙塘镇" in text
-        assert page.ids["trace-F-city000000000001"] == 1 and page.ids[f"county-{slug('全市')}"] == 1 and "None" not in text
+        city_traces = Page(render_traces(extended, "0" * 64)["traces/全市.html"].decode("utf-8"))
+        assert city_traces.ids["trace-F-city000000000001"] == 1 and "None" not in "".join(city_traces.text.split())
+        assert page.ids[f"county-{slug('全市')}"] == 1 and "None" not in text
         assert page.rect_rows[0]["data-county"] == "全市"
 
     def test_workbook_and_notices_show_the_status(self, extended: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter
+from dataclasses import dataclass
 from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
@@ -28,7 +29,7 @@ from ..records.loader import Dataset
 from ..records.schema import RECORD_KINDS
 from ..rules.compiler import CompiledRule, RuleBook
 from ..rules.spec import NO_TARGET, SEVERITY_ORDER
-from ..rules.templates import COMPARED, Num, render, template_context
+from ..rules.templates import COMPARED, Num, render, template_context, template_paths
 from ..rules.typed import Lookup, Present, fields_of, lookups_of, nodes
 from ..rules.vocabulary import AREA_KINDS, EntityVocabulary, FieldInfo
 from .display import display, exact_text, json_number, json_value
@@ -94,6 +95,38 @@ def _scaled(scale: int) -> FieldInfo:
     return FieldInfo("", "", "number", False, "record", scale=scale)
 
 
+def _sources(rule: CompiledRule) -> tuple[set[str], frozenset[str]]:
+    """The relation prefixes (rows cited as evidence) and the entity's own indicators (their traces
+    cited) that a rule's scope and condition read."""
+    prefixes: set[str] = set()
+    indicators: set[str] = set()
+    for cond in (rule.scope, rule.condition):
+        for node in nodes(cond) if cond is not None else ():
+            info = getattr(node.field if isinstance(node, Present) else node, "info", None)
+            if info is None:
+                continue
+            if info.indicator and not info.relation:
+                indicators.add(info.indicator)
+            else:
+                prefixes.add(info.relation)
+    return prefixes, frozenset(indicators)
+
+
+@dataclass
+class _Plan:
+    """A rule's findings' needs, worked out once: fields to fetch, rows to cite, numbers to keep
+    apart when shown, and each template's rendered texts by the values it reads."""
+
+    vocab: EntityVocabulary
+    paths: list[str]
+    prefixes: set[str]
+    indicators: frozenset[str]
+    numeric: tuple[str, ...]
+    lookups: tuple[Lookup, ...]
+    keys: dict[str, tuple[str, ...]]
+    rendered: dict[tuple[Any, ...], str]
+
+
 class FindingBuilder:
     """Turns engine outcomes into findings, data gaps and indicator results, with evidence."""
 
@@ -106,10 +139,29 @@ class FindingBuilder:
                                      dataset.tables["schools"]["name"].to_list()))
         self.school_townships = dict(zip(dataset.tables["schools"]["school_id"].to_list(),
                                          dataset.tables["schools"]["township"].to_list()))
+        self._plans: dict[str, _Plan] = {}
+
+    def _plan(self, rule: CompiledRule) -> _Plan:
+        """What every finding of `rule` needs, worked out once per rule."""
+        plan = self._plans.get(rule.id)
+        if plan is None:
+            vocab = self.book.vocabulary[rule.spec.applies_to]
+            prefixes, indicators = _sources(rule)
+            paths = self._paths(rule, vocab, prefixes)
+            numeric = tuple(f.path for f in fields_of(rule.condition) if f.type == "number")
+            lookups = tuple(lookups_of(rule.condition))
+            keys = {}
+            for name, source in (("message", rule.spec.message), ("action", rule.spec.rectification.action),
+                                 ("responsible", rule.spec.rectification.responsible)):
+                read = template_paths(source)
+                derived = any(p.split(".", 1)[0] in ("observed", "threshold") for p in read)
+                keys[name] = tuple(p for p in paths if derived or any(p == r or p.startswith(r + ".") for r in read))
+            plan = self._plans[rule.id] = _Plan(vocab, paths, prefixes, indicators, numeric, lookups, keys, {})
+        return plan
 
     # -- reading the failing entities --------------------------------------------------------------
 
-    def _paths(self, rule: CompiledRule, vocab: EntityVocabulary) -> list[str]:
+    def _paths(self, rule: CompiledRule, vocab: EntityVocabulary, prefixes: set[str]) -> list[str]:
         """Every field a finding of `rule` shows: observed fields, what its templates read, lookup
         keys, and the rows its evidence cites."""
         paths: dict[str, None] = {}
@@ -128,7 +180,7 @@ class FindingBuilder:
                 paths.update((p, None) for p in vocab.fields if p.startswith(prefix) and "__" not in p)
         for lookup in lookups_of(rule.condition):
             paths[lookup.key.path] = None
-        for prefix in self._prefixes(rule):
+        for prefix in prefixes:
             if prefix:
                 paths[f"{prefix}.__ref"] = None
         row_path = self.tables.row_path(rule.spec.applies_to)
@@ -136,29 +188,9 @@ class FindingBuilder:
             paths[row_path] = None
         return list(paths)
 
-    @staticmethod
-    def _prefixes(rule: CompiledRule) -> set[str]:
-        prefixes: set[str] = set()
-        for cond in (rule.scope, rule.condition):
-            for node in nodes(cond) if cond is not None else ():
-                info = getattr(node.field if isinstance(node, Present) else node, "info", None)
-                if info is not None and not (info.indicator and not info.relation):
-                    prefixes.add(info.relation)
-        return prefixes
-
-    @staticmethod
-    def _indicators(rule: CompiledRule) -> set[str]:
-        found: set[str] = set()
-        for cond in (rule.scope, rule.condition):
-            for node in nodes(cond) if cond is not None else ():
-                info = getattr(node.field if isinstance(node, Present) else node, "info", None)
-                if info is not None and info.indicator and not info.relation:
-                    found.add(info.indicator)
-        return found
-
     def _entities(self, rule: CompiledRule, ids: Sequence[str]) -> list[dict[str, Any]]:
-        vocab = self.book.vocabulary[rule.spec.applies_to]
-        paths = self._paths(rule, vocab)
+        plan = self._plan(rule)
+        vocab, paths = plan.vocab, plan.paths
         frame = self.tables.frame(rule.spec.applies_to, paths)
         frame = frame.join(pl.DataFrame({ID: list(ids)}, schema={ID: pl.String}), on=ID, how="semi")
         entities = []
@@ -192,13 +224,12 @@ class FindingBuilder:
                                     exact=exact_text(shown_value)))
         return result
 
-    @staticmethod
-    def _threshold_values(rule: CompiledRule, values: Mapping[str, Any]) -> tuple[Exact, ...]:
+    def _threshold_values(self, rule: CompiledRule, values: Mapping[str, Any]) -> tuple[Exact, ...]:
         """The numbers an observed value is read against: the thresholds, and the values of the
         other numeric fields of the condition (`pay < prev.pay`): none may look equal when shown."""
-        found: list[Exact] = [values[f.path] for f in fields_of(rule.condition)
-                              if f.type == "number" and f.path in values and not isinstance(values[f.path], bool)]
-        looked_up = {lookup.param: lookup for lookup in lookups_of(rule.condition)}
+        plan = self._plan(rule)
+        found: list[Exact] = [values[path] for path in plan.numeric if path in values]
+        looked_up = {lookup.param: lookup for lookup in plan.lookups}
         for name, value in rule.params.items():
             if isinstance(value, dict) and name in looked_up:
                 value = value.get(values.get(looked_up[name].key.path))
@@ -245,11 +276,12 @@ class FindingBuilder:
         items: list[tuple[int, str, dict[str, Any] | None]] = []
         if own is not None:
             items.append((own, "record", None))
-        for prefix in sorted(self._prefixes(rule) - {""}):
+        plan = self._plan(rule)
+        for prefix in sorted(plan.prefixes - {""}):
             ref = row.get(f"{prefix}.__ref")
             if ref is not None:
                 items.append((ref, prefix, None))
-        indicators = self._indicators(rule)
+        indicators = set(plan.indicators)
         if kind == "county_metric":
             metric = row[ID].rsplit("/", 1)[-1]
             indicators.add(metric)
@@ -353,7 +385,17 @@ class FindingBuilder:
         threshold_values = self._threshold_values(rule, values)
         observed = self._observed(rule, vocab, values, threshold_values)
         thresholds = self._thresholds(rule, values)
-        context = self._context(rule, vocab, values, observed, thresholds, threshold_values)
+        plan = self._plan(rule)
+        rendered: dict[str, str] = {}
+        context: dict[str, Any] | None = None
+        for name, template in (("message", rule.message), ("action", rule.action), ("responsible", rule.responsible)):
+            key = (name, *(values.get(p) for p in plan.keys[name]))
+            text = plan.rendered.get(key)
+            if text is None:
+                if context is None:
+                    context = self._context(rule, vocab, values, observed, thresholds, threshold_values)
+                text = plan.rendered[key] = render(template, context)  # type: ignore[arg-type]
+            rendered[name] = text
         school_id = row.get(SCHOOL)
         return Finding(
             id=finding_id(rule.id, spec.applies_to, row[ID]), rule_id=rule.id, rule_version=spec.version,
@@ -362,13 +404,11 @@ class FindingBuilder:
             entity_type=spec.applies_to, entity_id=row[ID], school_id=school_id,
             school_name=self.school_names.get(school_id) if school_id else None, county=row["__county"],
             township=self.school_townships.get(school_id) if school_id else None,
-            message=render(rule.message, context),  # type: ignore[arg-type]
-            observed=observed, threshold=thresholds,
+            message=rendered["message"], observed=observed, threshold=thresholds,
             scope=" ".join(spec.scope.split()) if spec.scope else None, condition=" ".join(spec.condition.split()),
             basis=spec.basis.model_dump(exclude_none=True), evidence=self._objects(kept), evidence_count=counts,
             rectification=Rectification(
-                action=render(rule.action, context),  # type: ignore[arg-type]
-                responsible=render(rule.responsible, context),  # type: ignore[arg-type]
+                action=rendered["action"], responsible=rendered["responsible"],
                 deadline=(self.book.as_of + dt.timedelta(days=spec.rectification.deadline_days)).isoformat(),
             ),
         )

@@ -17,7 +17,8 @@ read silently. Sections written by a re-inspection (`reinspection`, `resolved`, 
 from __future__ import annotations
 
 import hashlib
-import json
+
+import orjson
 from pathlib import Path
 from typing import Any, Literal
 
@@ -300,8 +301,8 @@ class FindingsDocument(_Model):
 def parse_document(data: bytes, source: str) -> FindingsDocument:
     """A findings.json from its bytes; a `UsageError` naming the first problems otherwise."""
     try:
-        raw = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raw = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
         raise UsageError(f"{source} 不是有效的 findings.json（无法解析 JSON：{exc}）") from None
     if not isinstance(raw, dict):
         raise UsageError(f"{source} 不是 inspector 的 findings.json（应为一个 JSON 对象）")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import orjson
 from typing import Any
 
 from ..audit import AuditResult, tool_versions
@@ -147,4 +147,6 @@ def _finding(result: AuditResult, finding: Finding) -> dict[str, Any]:
 
 
 def dumps(document: dict[str, Any]) -> bytes:
-    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    """The document as findings.json: UTF-8, two-space indent, keys in writing order (the bytes
+    `json.dumps(document, ensure_ascii=False, indent=2)` gives, fast)."""
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"

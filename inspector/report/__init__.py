@@ -17,7 +17,7 @@ from ..output.markdown import render_markdown
 from ..progress import Progress
 from .county import county_document, county_names
 from .excel import rectification_xlsx
-from .html import environment, render_report
+from .html import TRACES_DIR, environment, render_report, render_traces
 from .notices import NOTICES_DIR, render_notices
 from .rectification import rectification_csv
 
@@ -60,6 +60,7 @@ def render_reports(
     if rebuild or county is not None:
         files["rectification.csv"] = rectification_csv(document["findings"])
         files["report.md"] = render_markdown(dict(document)).encode("utf-8")
+    files.update(render_traces(document, source_sha256, env))
     files.update(render_notices(document, source_sha256, env))
     return files
 
@@ -68,12 +69,13 @@ def write_reports(out_dir: Path, files: Mapping[str, bytes], progress: Progress 
     """Publish the files atomically, then remove notices this run did not write (schools that no
     longer have findings, or of other counties), so the folder holds exactly this run's notices."""
     written = publish(out_dir, files, None if progress is None else lambda done, total: progress("生成报告", done, total))
-    notices = out_dir / NOTICES_DIR
-    if notices.is_dir():
-        keep = {out_dir / name for name in files if name.startswith(NOTICES_DIR + "/")}
-        for path in notices.iterdir():
-            if path.is_file() and path not in keep:
-                path.unlink()
-        if not any(notices.iterdir()):
-            notices.rmdir()
+    for folder in (NOTICES_DIR, TRACES_DIR):
+        pages = out_dir / folder
+        if pages.is_dir():
+            keep = {out_dir / name for name in files if name.startswith(folder + "/")}
+            for path in pages.iterdir():
+                if path.is_file() and path not in keep:
+                    path.unlink()
+            if not any(pages.iterdir()):
+                pages.rmdir()
     return written

@@ -1,26 +1,24 @@
 """rectification.xlsx: the 整改清单 as a workbook, an all-counties sheet and one sheet per county.
 
-openpyxl stamps every zip entry with the time of writing (worksheets even through temporary
-files) and `save_workbook` sets the document's modified time to now; the workbook is written here through openpyxl's `ExcelWriter` into a zip
-whose entries all carry the audit's date, so the same findings.json gives the same bytes.
+Written by xlsxwriter in constant-memory mode (each row is written once and let go, so a
+province's list takes no more memory than a county's). The same findings.json gives the same
+bytes: the document's dates are the audit's, and every zip entry carries the audit's date too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import re
+import tempfile
 import unicodedata
 import zipfile
-from copy import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.styles.cell_style import StyleArray
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from ..output.escape import spreadsheet_text
 from .names import sheet_title
@@ -54,44 +52,15 @@ PRINTED = "整改落实情况"  # the last printed column
 LINE_HEIGHT = 14.0  # points, for 10.5 pt text
 
 _FONT = "宋体"
-_HEADER_FONT = Font(name="黑体", size=11, bold=True, color="FFFFFF")
-_HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
-_BODY_FONT = Font(name=_FONT, size=10.5)
-_WRAP = Alignment(wrap_text=True, vertical="top")
-_CENTRE = Alignment(horizontal="center", vertical="top", wrap_text=True)
-_THIN = Side(style="thin", color="BFC5CD")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-SEVERITY_STYLES = {
-    "critical": (PatternFill("solid", fgColor="FDE3E1"), Font(name=_FONT, size=10.5, bold=True, color="B42318")),
-    "major": (PatternFill("solid", fgColor="FEEBD6"), Font(name=_FONT, size=10.5, bold=True, color="B54708")),
-    "minor": (PatternFill("solid", fgColor="FEF7C3"), Font(name=_FONT, size=10.5, color="7A5B00")),
-}
+_SEVERITY_COLOURS = {"critical": ("#FDE3E1", "#B42318", True), "major": ("#FEEBD6", "#B54708", True),
+                     "minor": ("#FEF7C3", "#7A5B00", False)}
 _CENTRED = {"number", "severity_label", "deadline", "status"}
-
-
-class _FixedTimeZip(zipfile.ZipFile):
-    """A zip whose entries all carry one timestamp instead of the time of writing."""
-
-    def __init__(self, file: io.BytesIO, stamp: tuple[int, int, int, int, int, int]) -> None:
-        super().__init__(file, "w", zipfile.ZIP_DEFLATED)
-        self._stamp = stamp
-
-    def writestr(self, zinfo_or_arcname: Any, data: Any, compress_type: int | None = None, compresslevel: int | None = None) -> None:
-        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
-            info = zipfile.ZipInfo(str(zinfo_or_arcname), date_time=self._stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o600 << 16
-            zinfo_or_arcname = info
-        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
-
-    def write(self, filename: Any, arcname: Any = None, compress_type: int | None = None, compresslevel: int | None = None) -> None:
-        # openpyxl writes worksheets through temporary files, whose mtime is the time of writing
-        with open(filename, "rb") as handle:
-            self.writestr(str(arcname or filename), handle.read())
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML 1.0
 
 
 def _text(value: Any) -> str:
-    return spreadsheet_text(value)
+    """Cell text: formula triggers neutralised, characters XML cannot hold replaced by a space."""
+    return _ILLEGAL.sub(" ", spreadsheet_text(value))
 
 
 def _lines(text: str, width: float) -> int:
@@ -101,70 +70,78 @@ def _lines(text: str, width: float) -> int:
     return max(1, -(-units // max(1, int(width) - 1)))
 
 
-class _Styles:
-    """Cell styles by role, each built once per workbook: openpyxl hashes every style object on
-    each assignment, which made styling most of the cost of a large list."""
+class _Formats:
+    """Cell formats by role, each made once per workbook."""
 
-    def __init__(self) -> None:
-        self._arrays: dict[tuple[str, str], StyleArray] = {}
+    def __init__(self, book: xlsxwriter.Workbook) -> None:
+        border = {"border": 1, "border_color": "#BFC5CD"}
+        body = {"font_name": _FONT, "font_size": 10.5, "valign": "top", "text_wrap": True, **border}
+        self.header = book.add_format({"font_name": "黑体", "font_size": 11, "bold": True, "font_color": "#FFFFFF",
+                                       "bg_color": "#1F3A5F", "align": "center", "valign": "top", "text_wrap": True,
+                                       **border})
+        self.body = book.add_format(body)
+        self.centred = book.add_format({**body, "align": "center"})
+        self.date = book.add_format({**body, "align": "center", "num_format": "yyyy-mm-dd"})
+        self.severity = {
+            key: book.add_format({**body, "align": "center", "bg_color": fill, "font_color": colour, "bold": bold})
+            for key, (fill, colour, bold) in _SEVERITY_COLOURS.items()
+        }
+        self.label = book.add_format({"font_name": "黑体", "font_size": 10.5, "bold": True, "valign": "top", "text_wrap": True})
+        self.note = book.add_format({"font_name": _FONT, "font_size": 10.5, "valign": "top", "text_wrap": True})
+        self.note_date = book.add_format({"font_name": _FONT, "font_size": 10.5, "valign": "top", "align": "left",
+                                          "num_format": "yyyy-mm-dd"})
+        self.note_number = book.add_format({"font_name": _FONT, "font_size": 10.5, "valign": "top", "align": "left"})
 
-    def apply(self, cell: Any, key: str, severity: str = "") -> None:
-        array = self._arrays.get((key, severity))
-        if array is not None:
-            cell._style = copy(array)
-            return
-        if key == "header":
-            cell.font, cell.fill, cell.alignment, cell.border = _HEADER_FONT, _HEADER_FILL, _CENTRE, _BORDER
-        else:
-            cell.font, cell.border = _BODY_FONT, _BORDER
-            cell.alignment = _CENTRE if key in _CENTRED else _WRAP
-            if key == "deadline":
-                cell.number_format = "yyyy-mm-dd"
-            if key == "severity_label" and severity in SEVERITY_STYLES:
-                cell.fill, cell.font = SEVERITY_STYLES[severity]
-        self._arrays[(key, severity)] = copy(cell._style)
+    def of(self, key: str, severity: str = "") -> Format:
+        if key == "severity_label" and severity in self.severity:
+            return self.severity[severity]
+        if key == "deadline":
+            return self.date
+        return self.centred if key in _CENTRED else self.body
 
 
-def _sheet(ws: Worksheet, rows: Sequence[Mapping[str, Any]], title: str, with_status: bool, styles: _Styles) -> None:
+def _sheet(ws: Worksheet, rows: Sequence[Mapping[str, Any]], title: str, with_status: bool, formats: _Formats) -> None:
     columns = [c for c in COLUMNS if with_status or c[2] != "status"]
-    for index, (header, width, _key) in enumerate(columns, start=1):
-        styles.apply(ws.cell(row=1, column=index, value=header), "header")
-        ws.column_dimensions[get_column_letter(index)].width = width
+    for index, (_header, width, _key) in enumerate(columns):
+        ws.set_column(index, index, width)
+    ws.set_row(0, 24)
+    for index, (header, _width, _key) in enumerate(columns):
+        ws.write_string(0, index, header, formats.header)
     for number, row in enumerate(rows, start=1):
-        line = number + 1
+        cells: list[tuple[int, Any, Format]] = []
         lines = 1
-        for index, (_header, width, key) in enumerate(columns, start=1):
-            cell = ws.cell(row=line, column=index)
+        for index, (_header, width, key) in enumerate(columns):
             value = number if key == "number" else row.get(key) if key else None
-            if isinstance(value, (dt.date, int)):
-                cell.value = value
-            elif value is not None:
-                cell.value = _text(value)
-                cell.data_type = "s"  # never a formula, whatever the text
-                lines = max(lines, _lines(cell.value, width))
-            styles.apply(cell, key or "", row["severity"] if key == "severity_label" else "")
-        ws.row_dimensions[line].height = lines * LINE_HEIGHT + 5
-    last = get_column_letter(len(columns))
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
-    ws.row_dimensions[1].height = 24
-    ws.print_title_rows = "1:1"
-    ws.print_area = f"A1:{get_column_letter([c[0] for c in columns].index(PRINTED) + 1)}{len(rows) + 1}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top, ws.page_margins.bottom = 0.7, 0.6
-    ws.oddHeader.center.text = title.replace("&", "&&")  # & starts a header code
-    ws.oddHeader.center.font = "黑体,Bold"
-    ws.oddHeader.center.size = 12
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+            fmt = formats.of(key or "", row["severity"] if key == "severity_label" else "")
+            if isinstance(value, str):
+                value = _text(value)
+                lines = max(lines, _lines(value, width))
+            cells.append((index, value, fmt))
+        ws.set_row(number, lines * LINE_HEIGHT + 5)
+        for index, value, fmt in cells:
+            if isinstance(value, dt.date):
+                ws.write_datetime(number, index, dt.datetime(value.year, value.month, value.day), fmt)
+            elif isinstance(value, int):
+                ws.write_number(number, index, value, fmt)
+            elif value is None:
+                ws.write_blank(number, index, None, fmt)
+            else:
+                ws.write_string(number, index, value, fmt)  # never a formula, whatever the text
+    last = len(columns) - 1
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, len(rows), last)
+    ws.repeat_rows(0)
+    ws.print_area(0, 0, len(rows), [c[0] for c in columns].index(PRINTED))
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.center_horizontally()
+    ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
+    ws.set_header('&C&"黑体,Bold"&12' + title.replace("&", "&&"))  # & starts a header code
+    ws.set_footer("&C第 &P 页，共 &N 页")
 
 
-def _notes(ws: Worksheet, document: Mapping[str, Any], source_sha256: str, edition: str) -> None:
+def _notes(ws: Worksheet, document: Mapping[str, Any], source_sha256: str, edition: str, formats: _Formats) -> None:
     audit = document["audit"]
     lines: list[tuple[str, Any]] = [
         ("督导名称", audit["name"]),
@@ -181,23 +158,29 @@ def _notes(ws: Worksheet, document: Mapping[str, Any], source_sha256: str, editi
         ("单引号", "以 ' 开头的单元格：原文以 = + - @ 等开头，为防止被当作公式执行而加了单引号，内容未作其他改动。"),
         ("整改落实情况", "供督学跟踪整改进展时填写。"),
     ]
-    ws.column_dimensions["A"].width = 14
-    ws.column_dimensions["B"].width = 110
-    for line, (label, value) in enumerate(lines, start=1):
-        head = ws.cell(row=line, column=1, value=label)
-        head.font = Font(name="黑体", size=10.5, bold=True)
-        head.alignment = _WRAP
-        cell = ws.cell(row=line, column=2)
-        if isinstance(value, (dt.date, int)):
-            cell.value = value
-            if isinstance(value, dt.date):
-                cell.number_format = "yyyy-mm-dd"
-            cell.alignment = Alignment(horizontal="left", vertical="top")
+    ws.set_column(0, 0, 14)
+    ws.set_column(1, 1, 110)
+    for line, (label, value) in enumerate(lines):
+        ws.write_string(line, 0, label, formats.label)
+        if isinstance(value, dt.date):
+            ws.write_datetime(line, 1, dt.datetime(value.year, value.month, value.day), formats.note_date)
+        elif isinstance(value, int):
+            ws.write_number(line, 1, value, formats.note_number)
         else:
-            cell.value = _text(value)
-            cell.data_type = "s"
-            cell.alignment = _WRAP
-        cell.font = _BODY_FONT
+            ws.write_string(line, 1, _text(value), formats.note)
+
+
+def _stamped(data: bytes, stamp: tuple[int, int, int, int, int, int]) -> bytes:
+    """The workbook's zip with every entry dated `stamp` (xlsxwriter dates them 1980-01-01)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o600 << 16
+            target.writestr(entry, source.read(info.filename))
+    return out.getvalue()
 
 
 def rectification_xlsx(document: Mapping[str, Any], source_sha256: str) -> bytes:
@@ -208,29 +191,23 @@ def rectification_xlsx(document: Mapping[str, Any], source_sha256: str) -> bytes
     findings = document["findings"]
     with_status = any(status_text(f) for f in findings)
     title = f"{document['audit']['name']} 整改清单" + (f"（{county}）" if county else "")
-
-    workbook = Workbook()
-    workbook.properties.creator = workbook.properties.lastModifiedBy = "inspector"
-    workbook.properties.title = title
-    workbook.properties.created = workbook.properties.modified = stamp
-    taken: set[str] = {NOTES_SHEET.lower()}
-    styles = _Styles()
-    first = workbook.active
-    assert first is not None
-    if county:
-        first.title = sheet_title(county, taken)
-        _sheet(first, list_rows(findings), title, with_status, styles)
-    else:
-        first.title = sheet_title(ALL_SHEET, taken)
-        _sheet(first, list_rows(findings), title, with_status, styles)
-        by_county: dict[str, list[Mapping[str, Any]]] = {}
-        for finding in findings:
-            by_county.setdefault(county_of(finding), []).append(finding)
-        for name in sorted(by_county, key=lambda n: (n != CITY, n)):
-            ws = workbook.create_sheet(sheet_title(name, taken))
-            _sheet(ws, list_rows(by_county[name]), f"{document['audit']['name']} 整改清单（{name}）", with_status, styles)
-    _notes(workbook.create_sheet(NOTES_SHEET), document, source_sha256, f"区县版（{county}）" if county else "全市")
-
     buffer = io.BytesIO()
-    ExcelWriter(workbook, _FixedTimeZip(buffer, stamp.timetuple()[:6])).save()
-    return buffer.getvalue()
+    with tempfile.TemporaryDirectory(prefix="inspector-xlsx-") as temp:
+        book = xlsxwriter.Workbook(buffer, {"constant_memory": True, "tmpdir": temp, "in_memory": False})
+        book.set_properties({"title": title, "author": "inspector", "created": stamp})
+        formats = _Formats(book)
+        taken: set[str] = {NOTES_SHEET.lower()}
+        if county:
+            _sheet(book.add_worksheet(sheet_title(county, taken)), list_rows(findings), title, with_status, formats)
+        else:
+            _sheet(book.add_worksheet(sheet_title(ALL_SHEET, taken)), list_rows(findings), title, with_status, formats)
+            by_county: dict[str, list[Mapping[str, Any]]] = {}
+            for finding in findings:
+                by_county.setdefault(county_of(finding), []).append(finding)
+            for name in sorted(by_county, key=lambda n: (n != CITY, n)):
+                _sheet(book.add_worksheet(sheet_title(name, taken)), list_rows(by_county[name]),
+                       f"{document['audit']['name']} 整改清单（{name}）", with_status, formats)
+        _notes(book.add_worksheet(NOTES_SHEET), document, source_sha256, f"区县版（{county}）" if county else "全市",
+               formats)
+        book.close()
+    return _stamped(buffer.getvalue(), stamp.timetuple()[:6])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,13 @@ from .format import (
 )
 from .names import slug
 from .rectification import list_rows, school_label
-from .view import SEVERITIES, counties, indicator_groups, reinspection, rule_cards, schools_of, trend_groups
+from .view import CITY, SEVERITIES, counties, county_of, indicator_groups, reinspection, rule_cards, schools_of, trend_groups
 
 TEMPLATES = TEMPLATES_DIR
 
-__all__ = ["environment", "inline_script", "render_report"]
+__all__ = ["TRACES_DIR", "environment", "inline_script", "render_report", "render_traces", "trace_pages"]
+
+TRACES_DIR = "traces"  # one page of traces per county (and one for the city's findings)
 
 
 def environment() -> jinja2.Environment:
@@ -40,7 +43,7 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        slug=slug, date_cn=date_cn, value_text=value_text, threshold_text=threshold_text, evidence_groups=evidence_groups,
+        trace_href=trace_href, slug=slug, date_cn=date_cn, value_text=value_text, threshold_text=threshold_text, evidence_groups=evidence_groups,
         waiver_items=waiver_items, school_label=school_label, family_label=family_label,
         kind_label=kind_label, change_text=change_text,
     )
@@ -90,7 +93,57 @@ def render_report(document: Mapping[str, Any], source_sha256: str, env: jinja2.E
         reinspection=reinspection(document),
         trends=trend_groups(document.get("trends")),
         waivers=document.get("waivers") if isinstance(document.get("waivers"), Mapping) else None,
-        finding_ids={f["id"] for f in findings},
+        trace_href={f["id"]: trace_href(f) for f in findings},
+        trace_pages=trace_pages(findings),
         script=script,
         script_hash=Markup(script_hash),  # base64 and quotes only: nothing to escape
     )
+
+
+_PAGE_UNSAFE = re.compile(r"[^0-9A-Za-z_\-\u3400-\u9fff]")
+
+
+def page_name(area: str) -> str:
+    """A file name for an area's page that stays inside its folder: the name itself when it is
+    made of letters, digits and Chinese characters (柳北区), else a cleaned name and a digest."""
+    cleaned = _PAGE_UNSAFE.sub("_", area)[:40]
+    if cleaned == area and cleaned:
+        return cleaned
+    return f"{cleaned or 'area'}_{hashlib.sha256(area.encode('utf-8')).hexdigest()[:10]}"
+
+
+def trace_page(finding: Mapping[str, Any]) -> str:
+    """The traces page a finding's trace is on: its county's (the city's findings under 全市)."""
+    return f"{TRACES_DIR}/{page_name(county_of(finding))}.html"
+
+
+def trace_href(finding: Mapping[str, Any]) -> str:
+    """The link from report.html to a finding's trace."""
+    return f"{trace_page(finding)}#trace-{slug(finding['id'])}"
+
+
+def trace_pages(findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The traces pages, 全市 first then counties by name, with how many findings each holds."""
+    counts: dict[str, int] = {}
+    for finding in findings:
+        name = county_of(finding)
+        counts[name] = counts.get(name, 0) + 1
+    return [{"name": name, "href": f"{TRACES_DIR}/{page_name(name)}.html", "count": counts[name]}
+            for name in sorted(counts, key=lambda n: (n != CITY, n))]
+
+
+def render_traces(document: Mapping[str, Any], source_sha256: str, env: jinja2.Environment | None = None) -> dict[str, bytes]:
+    """Each county's traces page by its path, the findings in document order."""
+    env = env or environment()
+    template = env.get_template("traces.html.j2")
+    by_page: dict[str, list[Mapping[str, Any]]] = {}
+    names: dict[str, str] = {}
+    for finding in document["findings"]:
+        page = trace_page(finding)
+        by_page.setdefault(page, []).append(finding)
+        names[page] = county_of(finding)
+    return {
+        page: template.render(audit=document["audit"], area=names[page], findings=findings,
+                              source_sha256=source_sha256).encode("utf-8")
+        for page, findings in by_page.items()
+    }

@@ -154,10 +154,12 @@ class TestReportPage:
 
         _open(driver, case_out / "report.html")
         link = driver.find_element(By.CSS_SELECTOR, "#rect-table tbody tr a.trace-link")
-        target = link.get_attribute("href").split("#", 1)[1]
+        page, target = link.get_attribute("href").split("#", 1)
         link.click()
+        assert driver.execute_script("return location.pathname") == page.split("file://", 1)[-1]
         assert driver.execute_script("return location.hash") == f"#{target}"
         assert driver.find_element(By.ID, target).is_displayed()
+        assert _severe(driver) == []
 
     def test_without_script_the_whole_list_shows(self, driver: Any, case_out: Path) -> None:
         from selenium.webdriver.common.by import By
