@@ -12,7 +12,7 @@ from typing import Any
 from .engine.evaluate import RuleOutcome
 from .engine.indicators import compute_peers
 from .engine.tables import EntityTables
-from .errors import DataError, Problem
+from .errors import DataError, Problem, UsageError
 from .findings import DataGap, Finding, FindingBuilder, IndicatorResult
 from .partitions import BookSpec, merge, resolve_workers, run_partitions
 from .records.config import AUDIT_FILE, AuditConfig, load_config_doc
@@ -86,6 +86,7 @@ def run_audit(
     progress: Stage | None = None,
     workers: int | None = None,
     keep_tables: bool = False,
+    dask: str | None = None,
 ) -> AuditResult:
     """Audit one folder. Raises `DataError` (bad input), `RulePackError` (bad rules) or `EngineError`.
 
@@ -115,9 +116,13 @@ def run_audit(
     peers = compute_peers(book.indicators, whole)
     rows = sum(table.height for table in dataset.tables.values())
     count = 1 if keep_tables else resolve_workers(workers, rows)
-    spec = BookSpec.of(book, rules_dir, config, extra_fields(dataset)) if count > 1 else None
+    if dask is not None and keep_tables:
+        raise UsageError("复查需要在本机保留实体表，不能与 --dask 同用")
+    if dask is not None:
+        count = workers if workers is not None else 2
+    spec = BookSpec.of(book, rules_dir, config, extra_fields(dataset)) if count > 1 or dask else None
     results = run_partitions(book, spec, dataset, missing, workers=count, peers=peers, label=label, keep=keep_tables,
-                             progress=lambda done, total: stage("规则评估", done, total))
+                             progress=lambda done, total: stage("规则评估", done, total), dask=dask)
     stage("生成问题清单", 0, 1)
     merged = merge(book, dataset, missing, results, whole, label=label)
     report = apply_waivers(waivers, merged.findings, config.as_of) if waivers is not None else None

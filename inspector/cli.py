@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR, help="规则包所在目录")
     audit.add_argument("--quiet", action="store_true", help="不显示进度")
     audit.add_argument("--workers", type=int, help="规则评估的进程数（默认：大规模数据按 CPU 核数）")
+    audit.add_argument("--dask", metavar="ADDRESS",
+                       help="在 Dask 集群上按区县分区评估：tcp://主机:端口 连接已有集群，local 在本机启动一个（进程数取 --workers，默认 2）")
     audit.set_defaults(handler=_audit)
 
     explain = commands.add_parser("explain", help="说明一条问题为何成立", description="说明一条问题：规则、依据、条件、观测值、阈值和输入行。")
@@ -290,7 +292,7 @@ def _audit(args: argparse.Namespace) -> int:
     with progress_printer(enabled=not args.quiet) as progress:
         result = run_audit(
             args.folder, packs=args.packs, keep_going=args.keep_going, rules_dir=args.rules, progress=progress,
-            workers=args.workers,
+            workers=args.workers, dask=args.dask,
         )
         written = write_outputs(result, out_dir, keep_going=args.keep_going, progress=progress)
     _print_summary(result, out_dir, written)

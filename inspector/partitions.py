@@ -340,9 +340,13 @@ def _main_not_reimported() -> Iterator[None]:
 
 def run_partitions(book: RuleBook, spec: BookSpec | None, dataset: Dataset, missing_kinds: Sequence[str], *,
                    workers: int, peers: Precomputed, label: str, keep: bool,
-                   progress: Progress | None) -> list[PartitionResult]:
-    """Every partition's result: in this process for one worker, else in spawned worker processes
-    (polars' thread pool makes `fork` unsafe), each compiling the book once from `spec`."""
+                   progress: Progress | None, dask: str | None = None) -> list[PartitionResult]:
+    """Every partition's result: on a Dask cluster when `dask` names one, in this process for one
+    worker, else in spawned worker processes (polars' thread pool makes `fork` unsafe), each
+    compiling the book once from `spec`."""
+    if dask is not None and spec is not None:
+        return _run_on_dask(dask, spec, dataset, missing_kinds, workers=workers, peers=peers, label=label,
+                            progress=progress)
     if workers <= 1 or spec is None:
         return [audit_partition(book, dataset, missing_kinds, peers=peers, label=label, keep=keep, progress=progress)]
     parts = plan(dataset, workers)
@@ -366,6 +370,53 @@ def run_partitions(book: RuleBook, spec: BookSpec | None, dataset: Dataset, miss
             "规则评估的工作进程意外退出（可能是内存不足或引擎崩溃）",
             detail="可加 --workers 1 在单个进程中重新运行，以查看原因。",
         ) from exc
+
+
+def _run_on_dask(address: str, spec: BookSpec, dataset: Dataset, missing_kinds: Sequence[str], *, workers: int,
+                 peers: Precomputed, label: str, progress: Progress | None) -> list[PartitionResult]:
+    """The partitions as tasks of a Dask cluster: an existing one (`tcp://host:port`), or, for
+    `local`, a LocalCluster of `workers` single-threaded worker processes started for this audit.
+    Each task carries its partition's tables and the packs' bytes, so the workers need no access
+    to the audit folder."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise UsageError("使用 --dask 需要安装 dask 分布式组件：pip install 'inspector[dask]'") from None
+    cluster = None
+    try:
+        if address == "local":
+            cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=40)
+            client = Client(cluster)
+        else:
+            client = Client(address, timeout="30s")
+    except (OSError, TimeoutError) as exc:
+        raise UsageError(f"无法连接 Dask 集群“{address}”：{exc}") from None
+    try:
+        parts = plan(dataset, max(workers, len(client.scheduler_info().get("workers", {})) or 1))
+        futures = [
+            client.submit(partition_task, spec, slice_dataset(dataset, counties), missing_kinds, peers, f"{label}p{i}",
+                          pure=False, key=f"inspector-{label}-{i}")
+            for i, counties in enumerate(parts)
+        ]
+        from distributed import as_completed
+
+        done = 0
+        for _future in as_completed(futures):
+            done += 1
+            if progress is not None:
+                progress(done, len(futures))
+        return client.gather(futures)
+    except EngineError:
+        raise
+    except Exception as exc:  # a lost worker (KilledWorker), a broken connection: the cluster's, not the data's
+        name = type(exc).__name__
+        raise EngineError(f"Dask 集群上的规则评估未能完成（{name}：{exc}）",
+                          detail="之前的输出未被改动。可去掉 --dask 在本机重新运行，以查看原因。") from None
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def city_rules(book: RuleBook) -> list[CompiledRule]:

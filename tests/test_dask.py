@@ -1,0 +1,42 @@
+"""Partitions on a Dask cluster: the same bytes as one process, and a lost worker is a clear
+failure that leaves the previous outputs as they were."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from inspector.cli import main
+
+CASE = Path(__file__).resolve().parents[1] / "cases" / "liuzhou-2025"
+OUTPUTS = ("findings.json", "evidence.csv", "rectification.csv", "report.md", "report.html", "rectification.xlsx")
+
+pytest.importorskip("distributed")
+pytestmark = pytest.mark.slow
+
+
+def test_local_cluster_of_two_workers_writes_the_bytes_of_one_process(tmp_path: Path) -> None:
+    """`--dask local --workers 2` starts a two-worker LocalCluster, evaluates the counties there and
+    writes exactly what a single-process audit writes."""
+    assert main(["audit", str(CASE), "--out", str(tmp_path / "one"), "--workers", "1", "--quiet"]) == 0
+    assert main(["audit", str(CASE), "--out", str(tmp_path / "dask"), "--dask", "local", "--workers", "2", "--quiet"]) == 0
+    for name in OUTPUTS:
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes(), name
+    assert sorted(p.name for p in (tmp_path / "one" / "notices").iterdir()) == sorted(
+        p.name for p in (tmp_path / "dask" / "notices").iterdir())
+
+
+def test_a_lost_worker_fails_the_audit_and_keeps_the_previous_outputs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A Dask worker that dies on its partition (tests/support/dying_worker) ends the audit with
+    the engine's exit code and a Chinese message; the outputs of the audit before are untouched."""
+    out = tmp_path / "out"
+    assert main(["audit", str(CASE), "--out", str(out), "--quiet"]) == 0
+    before = {name: (out / name).read_bytes() for name in OUTPUTS}
+    capsys.readouterr()
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent / "support" / "dying_worker"))
+    monkeypatch.setenv("DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES", "0")
+    assert main(["audit", str(CASE), "--out", str(out), "--dask", "local", "--workers", "2", "--quiet"]) == 3
+    assert "Dask 集群上的规则评估未能完成" in capsys.readouterr().err
+    assert {name: (out / name).read_bytes() for name in OUTPUTS} == before
