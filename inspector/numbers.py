@@ -79,6 +79,85 @@ class Surd:
 Exact = Union[int, Fraction, Surd]
 
 
+@dataclass(frozen=True)
+class Interval:
+    """A value known only to lie between `lo` and `hi`, both included: a share counted over rows
+    whose cells are partly blank is bounded by what the blanks could be. Only rationals."""
+
+    lo: int | Fraction
+    hi: int | Fraction
+
+    def __post_init__(self) -> None:
+        if self.lo > self.hi:
+            raise ValueError("empty interval")
+
+
+Value = Union[int, Fraction, Surd, Interval]
+
+
+def bounded(lo: int | Fraction, hi: int | Fraction) -> int | Fraction | Interval:
+    """The value itself when both bounds agree, else the interval."""
+    return lo if lo == hi else Interval(lo, hi)
+
+
+def bounds(value: Value) -> tuple[Exact, Exact]:
+    """(lowest, highest) a value can be: a point is both."""
+    if isinstance(value, Interval):
+        return value.lo, value.hi
+    return value, value
+
+
+def interval_arith(op: str, left: Value, right: Value) -> Value | None:
+    """Interval arithmetic on exact values; None for a division by an interval holding 0."""
+    (a, b), (c, d) = bounds(left), bounds(right)
+    if any(isinstance(x, Surd) for x in (a, b, c, d)):
+        raise TypeError("开方值不能参与算术运算")
+    a, b, c, d = Fraction(a), Fraction(b), Fraction(c), Fraction(d)  # type: ignore[arg-type]
+    if op == "+":
+        lo, hi = a + c, b + d
+    elif op == "-":
+        lo, hi = a - d, b - c
+    elif op == "*":
+        products = (a * c, a * d, b * c, b * d)
+        lo, hi = min(products), max(products)
+    else:
+        if c <= 0 <= d:
+            return None
+        quotients = (a / c, a / d, b / c, b / d)
+        lo, hi = min(quotients), max(quotients)
+    return _simple(bounded(_simple(lo), _simple(hi)))  # type: ignore[arg-type]
+
+
+def _simple(value: Value) -> Value:
+    if isinstance(value, Fraction) and value.denominator == 1:
+        return value.numerator
+    return value
+
+
+def compare_bounded(op: str, left: Value, right: Value) -> bool | None:
+    """`left op right` decided for every value the two can take: True, False, or None when the
+    bounds leave it open."""
+    (a, b), (c, d) = bounds(left), bounds(right)
+    if op in ("<", "<="):
+        strict = op == "<"
+        if (compare(b, c) < 0) if strict else (compare(b, c) <= 0):
+            return True
+        if (compare(a, d) >= 0) if strict else (compare(a, d) > 0):
+            return False
+        return None
+    if op in (">", ">="):
+        flipped = compare_bounded("<" if op == ">" else "<=", right, left)
+        return flipped
+    if op == "==":
+        if compare(a, b) == 0 and compare(c, d) == 0 and compare(a, c) == 0:
+            return True
+        if compare(b, c) < 0 or compare(a, d) > 0:
+            return False
+        return None
+    equal = compare_bounded("==", left, right)
+    return None if equal is None else not equal
+
+
 def _exact_sqrt(value: Fraction) -> Fraction | None:
     num, den = value.numerator, value.denominator
     rn, rd = math.isqrt(num), math.isqrt(den)
@@ -321,14 +400,19 @@ def exact_digits(value: Number, max_digits: int = 4) -> int:
 
 # -- the text form of exact values (tables store them as strings) -----------------------------
 
-def encode(value: Exact) -> str:
-    """A canonical text for an exact value: `7/3`, `-2`, `1/2*sqrt(3/5)`."""
+def encode(value: Value) -> str:
+    """A canonical text for an exact value: `7/3`, `-2`, `1/2*sqrt(3/5)`, an interval `3/5..2/3`."""
+    if isinstance(value, Interval):
+        return f"{_fraction_text(Fraction(value.lo))}..{_fraction_text(Fraction(value.hi))}"
     if isinstance(value, Surd):
         return f"{_fraction_text(value.coefficient)}*sqrt({_fraction_text(value.radicand)})"
     return _fraction_text(Fraction(value))
 
 
-def decode(text: str) -> Exact:
+def decode(text: str) -> Value:
+    if ".." in text:
+        lo, _, hi = text.partition("..")
+        return Interval(_simple(Fraction(lo)), _simple(Fraction(hi)))  # type: ignore[arg-type]
     if "*sqrt(" in text:
         coefficient, _, rest = text.partition("*sqrt(")
         return Surd(Fraction(coefficient), Fraction(rest.rstrip(")")))
@@ -343,7 +427,7 @@ def _fraction_text(value: Fraction) -> str:
 def as_json(value: Exact | float | None, digits: int = 6) -> int | float | None:
     """A number for a JSON document: integers as integers, others as their decimal rounded at
     `digits` (a reader's convenience; the exact text travels beside it where it matters)."""
-    if value is None:
+    if value is None or isinstance(value, Interval):
         return None
     if isinstance(value, int) and not isinstance(value, bool):
         return value
@@ -362,7 +446,7 @@ def show(value: Number, *, percent: bool = False, digits: int = 2) -> str:
     return trim(format_decimal(value, digits), value)
 
 
-def exact_of(value: object, exact_text: str | None = None) -> Exact | None:
+def exact_of(value: object, exact_text: str | None = None) -> Value | None:
     """A number from findings.json as an exact value: its `exact` text when given, else the JSON
     number as the decimal it reads as."""
     if exact_text:

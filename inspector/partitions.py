@@ -27,12 +27,12 @@ from pathlib import Path
 import polars as pl
 
 from .engine.evaluate import RuleOutcome, evaluate, skip_reason
-from .engine.indicators import Precomputed, Trace, compute_indicators
+from .engine.indicators import Precomputed, Trace, compute_indicators, count_bounds, share_bounds
 from .engine.tables import ID, EntityTables
 from .errors import EngineError, UsageError
 from .findings import DataGap, Finding, FindingBuilder, IndicatorResult
 from .findings.build import EVIDENCE_INLINE, sort_key
-from .numbers import decode, encode
+from .numbers import encode
 from .records.config import AuditConfig
 from .records.loader import Dataset
 from .rules.compiler import CompiledRule, RuleBook
@@ -44,13 +44,14 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class CityPart:
-    """One partition's part of a city-level share or count: sums, what was missing, rows."""
+    """One partition's part of a city-level share or count: its amounts by what is known of its
+    members (`indicators._aggregate`), what was missing, and its rows."""
 
-    numerator: object
-    denominator: object
+    parts: Mapping[str, Any]
     missing: tuple[str, ...]
     rows: tuple[int, ...]
     numerator_rows: tuple[int, ...]
+    open_rows: tuple[int, ...]
 
 
 @dataclass
@@ -110,21 +111,22 @@ def plan(dataset: Dataset, count: int) -> list[tuple[str, ...]]:
 
 def _city_parts(book: RuleBook, tables: EntityTables) -> dict[str, CityPart]:
     parts: dict[str, CityPart] = {}
-    values = tables.indicators.get(CITY)
     for indicator in book.indicators:
         spec = indicator.spec
-        if spec.entity != CITY or spec.kind not in ("share", "count") or values is None:
+        if spec.entity != CITY or spec.kind not in ("share", "count"):
             continue
-        row = values.filter(pl.col(ID) == tables.region).row(0, named=True) if values.height else {}
-        trace = tables.traces[spec.id].frame.filter(pl.col(ID) == tables.region)
-        trace_row = trace.row(0, named=True) if trace.height else {}
-        numerator = row.get(f"{spec.id}.numerator") if spec.kind == "share" else None
-        denominator = row.get(f"{spec.id}.denominator") if spec.kind == "share" else row.get(spec.id)
+        trace = tables.traces[spec.id]
+        rows = trace.frame.filter(pl.col(ID) == tables.region)
+        row = rows.row(0, named=True) if rows.height else {}
         parts[spec.id] = CityPart(
-            numerator, denominator, tuple(trace_row.get("missing") or ()), tuple(trace_row.get("rows") or ())[:EVIDENCE_CAP],
-            tuple(trace_row.get("numerator_rows") or ())[:EVIDENCE_CAP],
+            {k: v for k, v in trace.parts.get(tables.region, {}).items() if k in _AMOUNTS},
+            tuple(row.get("missing") or ()), tuple(row.get("rows") or ())[:EVIDENCE_CAP],
+            tuple(row.get("numerator_rows") or ())[:EVIDENCE_CAP], tuple(row.get("open_rows") or ())[:EVIDENCE_CAP],
         )
     return parts
+
+
+_AMOUNTS = frozenset({"certain_num", "certain_den", "open_num", "maybe_both", "maybe_den", "maybe_any", "unbounded"})
 
 
 EVIDENCE_CAP = 100_000  # rows one indicator's trace keeps (the first, in file order)
@@ -150,15 +152,6 @@ def audit_partition(book: RuleBook, dataset: Dataset, missing_kinds: Sequence[st
     )
 
 
-def _sum(values: Sequence[object]) -> object:
-    present = [v for v in values if v is not None]
-    if not present:
-        return None
-    if all(isinstance(v, int) for v in present):
-        return sum(present)  # type: ignore[arg-type]
-    return encode(sum((Fraction(decode(v)) if isinstance(v, str) else Fraction(v) for v in present), Fraction(0)))  # type: ignore[arg-type]
-
-
 def _merge_city(book: RuleBook, tables: EntityTables, parts: Sequence[Mapping[str, CityPart]]) -> None:
     """The city's shares and counts summed from their parts, into `tables` (values and traces)."""
     for indicator in book.indicators:
@@ -166,34 +159,34 @@ def _merge_city(book: RuleBook, tables: EntityTables, parts: Sequence[Mapping[st
         if spec.entity != CITY or spec.kind not in ("share", "count"):
             continue
         pieces = [p[spec.id] for p in parts if spec.id in p]
-        missing = tuple(m for piece in pieces for m in piece.missing)
-        rows = tuple(sorted(r for piece in pieces for r in piece.rows))[:EVIDENCE_CAP]
-        numerator_rows = tuple(sorted(r for piece in pieces for r in piece.numerator_rows))[:EVIDENCE_CAP]
-        denominator = _sum([p.denominator for p in pieces])
-        scaled = all(isinstance(p.denominator, int) or p.denominator is None for p in pieces)
-        zero: object = 0 if scaled else "0"
+        amounts: dict[str, Any] = {name: Fraction(0) for name in _AMOUNTS if name != "unbounded"}
+        amounts["unbounded"] = False
+        for piece in pieces:
+            for name, value in piece.parts.items():
+                amounts[name] = (amounts[name] or value) if name == "unbounded" else amounts[name] + value
+        missing = [m for piece in pieces for m in piece.missing]
+        rows = sorted(r for piece in pieces for r in piece.rows)[:EVIDENCE_CAP]
+        numerator_rows = sorted(r for piece in pieces for r in piece.numerator_rows)[:EVIDENCE_CAP]
+        open_rows = sorted(r for piece in pieces for r in piece.open_rows)[:EVIDENCE_CAP]
         if spec.kind == "share":
-            numerator = _sum([p.numerator for p in pieces])
-            numerator = zero if numerator is None else numerator
-            denominator = zero if denominator is None else denominator
-            n = Fraction(decode(numerator)) if isinstance(numerator, str) else Fraction(numerator)  # type: ignore[arg-type]
-            d = Fraction(decode(denominator)) if isinstance(denominator, str) else Fraction(denominator)  # type: ignore[arg-type]
-            value = encode(n / d) if d and not missing else None
-            dtype = pl.Int64 if scaled else pl.String
-            frame = pl.DataFrame({ID: [tables.region], spec.id: pl.Series([value], dtype=pl.String),
-                                  f"{spec.id}.numerator": pl.Series([numerator], dtype=dtype),
-                                  f"{spec.id}.denominator": pl.Series([denominator], dtype=dtype)})
+            value, numerator, denominator = share_bounds(amounts)
+            frame = pl.DataFrame({ID: [tables.region], spec.id: [None if value is None else encode(value)],
+                                  f"{spec.id}.numerator": [encode(numerator)],
+                                  f"{spec.id}.denominator": [encode(denominator)]},
+                                 schema={ID: pl.String, spec.id: pl.String, f"{spec.id}.numerator": pl.String,
+                                         f"{spec.id}.denominator": pl.String})
             role = "denominator"
         else:
-            total = None if missing else (zero if denominator is None else denominator)
-            frame = pl.DataFrame({ID: [tables.region], spec.id: pl.Series([total], dtype=pl.Int64 if scaled else pl.String)})
+            total = count_bounds(amounts)
+            frame = pl.DataFrame({ID: [tables.region], spec.id: [None if total is None else encode(total)]},
+                                 schema={ID: pl.String, spec.id: pl.String})
             role = "counted"
         tables.add_indicator(CITY, frame)
-        trace = pl.DataFrame({ID: [tables.region], "rows": [list(rows)], "numerator_rows": [list(numerator_rows)],
-                              "missing": [list(missing)]},
+        trace = pl.DataFrame({ID: [tables.region], "rows": [rows], "numerator_rows": [numerator_rows],
+                              "missing": [missing], "open_rows": [open_rows]},
                              schema={ID: pl.String, "rows": pl.List(pl.Int64), "numerator_rows": pl.List(pl.Int64),
-                                     "missing": pl.List(pl.String)})
-        tables.traces[spec.id] = Trace(spec.id, role, trace)
+                                     "missing": pl.List(pl.String), "open_rows": pl.List(pl.Int64)})
+        tables.traces[spec.id] = Trace(spec.id, role, trace, parts={tables.region: amounts})
 
 
 @dataclass

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from inspector.numbers import operands
 from inspector.rules import reference
 from inspector.rules import syntax as s
 from inspector.rules.normal import (
@@ -28,7 +29,6 @@ from inspector.rules.normal import (
     any_of,
     defined,
     normalize,
-    undefined,
     verdict_formulas,
 )
 from inspector.rules.normal import Test as FieldTest
@@ -45,11 +45,9 @@ from inspector.rules.typed import (
     Member,
     Negation,
     Present,
-    arith,
     check,
     fold,
 )
-from inspector.numbers import operands
 from inspector.rules.vocabulary import EntityVocabulary, FieldInfo, build_vocabulary
 
 AS_OF = dt.date(2025, 12, 1)
@@ -69,15 +67,15 @@ PARAMS: dict[str, object] = {"limit": 3, "table": {"p": 1, "q": 4}, "names": ["p
 REAL = build_vocabulary()
 
 
-def hand(text: str, *, optional: bool = True) -> Cond:
+def hand(text: str) -> Cond:
     """Parse and check `text` against the hand-made vocabulary."""
-    return check(s.parse(text), Context(HAND, PARAMS, AS_OF, optional))
+    return check(s.parse(text), Context(HAND, PARAMS, AS_OF))
 
 
-def real(text: str, entity: str = "class", *, optional: bool = True, used: set[str] | None = None) -> Cond:
+def real(text: str, entity: str = "class", *, used: set[str] | None = None) -> Cond:
     """Parse and check `text` against the real vocabulary of `entity`."""
     params = {"limit": 3, "kinds": ["primary", "junior"], "table": {"小班": 25, "中班": 30}}
-    return check(s.parse(text), Context(REAL[entity], params, AS_OF, optional, used))
+    return check(s.parse(text), Context(REAL[entity], params, AS_OF, used_params=used))
 
 
 def syntax_error(text: str) -> s.ExprSyntaxError:
@@ -86,9 +84,9 @@ def syntax_error(text: str) -> s.ExprSyntaxError:
     return info.value
 
 
-def check_error(text: str, entity: str = "class", *, optional: bool = True) -> ExprError:
+def check_error(text: str, entity: str = "class") -> ExprError:
     with pytest.raises(ExprError) as info:
-        real(text, entity, optional=optional)
+        real(text, entity)
     return info.value
 
 
@@ -379,17 +377,6 @@ class TestNames:
         assert (error.offset, error.code) == (7, "name")
         assert "是否指“school.license_no”" in error.message
 
-    def test_optional_field_in_scope_is_rejected(self) -> None:
-        """A scope may not read a field that can be empty."""
-        error = check_error("size > 1 and grade_no > 3", optional=False)
-        assert (error.offset, error.code) == (13, "scope")
-        assert "可能为空" in error.message
-
-    def test_optional_field_in_scope_is_allowed_inside_exists(self) -> None:
-        """`exists(license_no)` is allowed in a scope."""
-        license_no = Field(REAL["school"].fields["license_no"])
-        assert real("exists(license_no)", "school", optional=False) == Present(license_no)
-
     def test_type_mismatch(self) -> None:
         """A number compared with text is an error at the operator."""
         error = check_error('size > "abc"')
@@ -482,7 +469,6 @@ class TestNormalize:
         cond = hand("not exists(a)")
         assert normalize(cond) == Has("a", False)
         assert defined(cond) == TRUE
-        assert undefined(cond) == FALSE
 
     def test_field_on_the_right_of_arithmetic(self) -> None:
         """`a > b + 1` is decided on two integers the fact carries: an `Operands` atom of its sides."""
@@ -526,16 +512,14 @@ class TestNormalize:
 
 class TestDefined:
     def test_fields_must_be_present(self) -> None:
-        """Every field read must be present; undefined is the negation."""
+        """Every field read must be present."""
         cond = hand('a > 1 and s == "x"')
         assert defined(cond) == All((Has("a", True), Has("s", True)))
-        assert undefined(cond) == AnyOf((Has("a", False), Has("s", False)))
 
     def test_divisor_must_be_non_zero(self) -> None:
         """`a > 1 / b` needs b non-zero; the test on b subsumes its presence check."""
         cond = hand("a > 1 / b")
         assert defined(cond) == All((Has("a", True), FieldTest("b", "!=", num(0))))
-        assert undefined(cond) == AnyOf((Has("a", False), Has("b", False), FieldTest("b", "==", num(0))))
 
     def test_lookup_key_must_be_in_the_table(self) -> None:
         """A lookup is defined only for keys of its table."""
@@ -544,39 +528,47 @@ class TestDefined:
             Has("a", True), Has("k", True),
             AnyOf((FieldTest("k", "==", text("p")), FieldTest("k", "==", text("q")))),
         ))
-        assert undefined(cond) == AnyOf((
-            Has("a", False), Has("k", False),
-            All((FieldTest("k", "!=", text("p")), FieldTest("k", "!=", text("q")))),
-        ))
 
 
 class TestVerdictFormulas:
     def test_scope_and_condition(self) -> None:
-        """fail, pass and gap all require the scope; gap is the condition's field missing."""
-        verdicts = verdict_formulas(hand("n > 1", optional=False), hand("n > 2"))
+        """fail and pass both require the scope; out of scope is the scope's negation. An entity
+        in none of the three (n missing) is not evaluated."""
+        verdicts = verdict_formulas(hand("n > 1"), hand("n > 2"))
         in_scope = FieldTest("n", ">", num(1))
         assert verdicts.fail == All((in_scope, FieldTest("n", ">", num(2))))
         assert verdicts.passes == All((in_scope, FieldTest("n", "<=", num(2))))
-        assert verdicts.gap == All((in_scope, Has("n", False)))
+        assert verdicts.outside == FieldTest("n", "<=", num(1))
 
     def test_without_scope(self) -> None:
-        """Without a scope the verdicts are the condition's own formulas."""
+        """Without a scope the verdicts are the condition's own formulas and nothing is out of scope."""
         verdicts = verdict_formulas(None, hand("n > 2"))
         assert verdicts.fail == FieldTest("n", ">", num(2))
         assert verdicts.passes == FieldTest("n", "<=", num(2))
-        assert verdicts.gap == Has("n", False)
+        assert verdicts.outside == FALSE
 
     def test_presence_guarding_a_disjunction_is_kept(self) -> None:
-        """`exists(n) and n > 2` passes only when n is present and at most 2."""
+        """`exists(n) and n > 2` fails when n is over 2 and passes when n is absent or at most 2."""
         verdicts = verdict_formulas(None, hand("exists(n) and n > 2"))
         assert verdicts.fail == FieldTest("n", ">", num(2))
-        assert verdicts.passes == All((Has("n", True), AnyOf((Has("n", False), FieldTest("n", "<=", num(2))))))
-        assert verdicts.gap == Has("n", False)
+        assert verdicts.passes == AnyOf((Has("n", False), FieldTest("n", "<=", num(2))))
+
+    def test_kleene_disjunction_decides_without_every_field(self) -> None:
+        """`a > 1 or n > 2` fails on n = 3 whatever a is; it passes only when both are known false."""
+        verdicts = verdict_formulas(None, hand("a > 1 or n > 2"))
+        assert verdicts.fail == AnyOf((FieldTest("a", ">", num(10)), FieldTest("n", ">", num(2))))  # a in tenths
+        assert verdicts.passes == All((FieldTest("a", "<=", num(10)), FieldTest("n", "<=", num(2))))
+
+    def test_optional_field_in_the_scope(self) -> None:
+        """A scope reading an optional field is out of scope only when that field is known to
+        take it out; a missing value leaves the entity open (a data gap)."""
+        verdicts = verdict_formulas(hand("a > 1"), hand("n > 2"))
+        assert verdicts.outside == FieldTest("a", "<=", num(10))  # a in tenths
 
     def test_scope_on_constants_only(self) -> None:
-        """A scope that folds to false leaves nothing to fail, pass or gap."""
-        verdicts = verdict_formulas(hand("1 > 2", optional=False), hand("n > 2"))
-        assert (verdicts.fail, verdicts.passes, verdicts.gap) == (FALSE, FALSE, FALSE)
+        """A scope that folds to false puts every entity out of scope."""
+        verdicts = verdict_formulas(hand("1 > 2"), hand("n > 2"))
+        assert (verdicts.fail, verdicts.passes, verdicts.outside) == (FALSE, FALSE, TRUE)
 
 
 class TestAllOfAnyOf:
@@ -657,7 +649,7 @@ class TestVerdict:
     SCOPE = "n > 1"
 
     def verdict(self, condition: str, fact: Mapping[str, object]) -> str | None:
-        return reference.verdict(hand(self.SCOPE, optional=False), hand(condition), fact)
+        return reference.verdict(hand(self.SCOPE), hand(condition), fact)
 
     def test_out_of_scope(self) -> None:
         """An entity outside the scope has no verdict."""
@@ -667,9 +659,16 @@ class TestVerdict:
         """A condition reading a missing field is a gap."""
         assert self.verdict("a > 1", {"n": 2}) == "gap"
 
-    def test_gap_even_when_kleene_logic_could_decide(self) -> None:
-        """`a > 1 or true` on a missing a is a gap: every field read must be present."""
-        assert self.verdict("a > 1 or true", {"n": 2}) == "gap"
+    def test_kleene_logic_decides_without_the_missing_field(self) -> None:
+        """`a > 1 or n > 1` fails on n = 2 whatever a is; `a > 1 and n > 5` passes whatever a is."""
+        assert self.verdict("a > 1 or n > 1", {"n": 2}) == "fail"
+        assert self.verdict("a > 1 and n > 5", {"n": 2}) == "pass"
+        assert self.verdict("a > 1 and n > 1", {"n": 2}) == "gap"
+
+    def test_gap_when_the_scope_cannot_be_decided(self) -> None:
+        """A scope reading a missing field neither includes nor excludes: a gap."""
+        scope = hand("a > 1")
+        assert reference.verdict(scope, hand("n > 1"), {"n": 2}) == "gap"
 
     def test_fail_when_the_condition_holds(self) -> None:
         """The condition holding is a finding."""
@@ -681,7 +680,7 @@ class TestVerdict:
 
     def test_scope_with_an_absent_optional_field(self) -> None:
         """A scope `exists(a) and ...` excludes entities without a."""
-        scope = hand("exists(a) and n <= 3", optional=False)
+        scope = hand("exists(a) and n <= 3")
         assert reference.verdict(scope, hand("n > 1"), {"n": 2}) is None
         assert reference.verdict(scope, hand("n > 1"), {"n": 2, "a": 0}) == "fail"
 
@@ -780,17 +779,13 @@ class TestNormalFormProperty:
     @settings(max_examples=300, deadline=None)
     @given(text=CONDITIONS, fact=FULL_FACTS)
     def test_normal_form_agrees_with_reference_on_complete_facts(self, text: str, fact: dict[str, object]) -> None:
-        """With every field present, the normal form and its negation agree with `reference.truth`."""
+        """With every field present, the normal form and its negation agree with `reference.truth`
+        wherever the reference can decide (an unknown lookup key or a zero divisor is undecided)."""
         cond = hand(text)
         expected = reference.truth(cond, fact)
-        assert expected is not None
-        assert reference.is_defined(cond, fact)
         lowering = Lowering("@")
-        formulas = (defined(cond, lowering), undefined(cond, lowering), normalize(cond, True, lowering),
-                    normalize(cond, False, lowering))
+        holds, fails = normalize(cond, True, lowering), normalize(cond, False, lowering)
         engine = engine_form(fact, lowering)
-        assert evaluate(formulas[0], engine) is True
-        assert evaluate(formulas[1], engine) is False
-        assert evaluate(formulas[2], engine) is expected
-        assert evaluate(formulas[3], engine) is (not expected)
+        assert evaluate(holds, engine) is (expected is True)
+        assert evaluate(fails, engine) is (expected is False)
 

@@ -10,7 +10,7 @@ import pytest
 
 from inspector.errors import Problem, RulePackError
 from inspector.rules.compiler import RuleBook, compile_rulebook, effective_params
-from inspector.rules.normal import All, AnyOf, Has
+from inspector.rules.normal import FALSE, All, AnyOf
 from inspector.rules.normal import Test as FieldTest
 from inspector.rules.packs import DEFAULT_RULES_DIR, LoadedPack, load_packs
 from inspector.rules.typed import Const, Member
@@ -353,11 +353,11 @@ class TestExpressionMeaning:
         assert book.rules[0].verdicts.fail == FieldTest("school.type", "==", Const("primary", "enum"))
 
     def test_scope_reading_an_optional_field(self, tmp_path: Path) -> None:
-        """A scope may only use fields every record has; `license_no` may be empty."""
+        """A scope may read a field that can be empty: a school without `license_no` is neither
+        in nor out of the scope, so it is a data gap rather than silently skipped."""
         files = one_rule(applies_to="school", scope='license_no == "x"', condition='type == "primary"', message="x")
-        (problem,) = compile_problems(tmp_path, files)
-        assert located(problem) == ("rules/p/r.yaml", 6, 12, "scope", "expr_scope")
-        assert "“license_no”（办园许可证号）可能为空" in problem.message
+        verdicts = build(tmp_path, files).rules[0].verdicts
+        assert verdicts.outside == FieldTest("license_no", "!=", Const("x", "text"))
 
     def test_scope_may_test_presence(self, tmp_path: Path) -> None:
         """`exists(license_no)` is allowed in a scope."""
@@ -385,12 +385,17 @@ class TestExpressionMeaning:
         assert compiled.params == {"kinds": ["primary", "junior"]}
 
     def test_map_param_lookup(self, tmp_path: Path) -> None:
-        """`params.table[grade]` compiles to one guarded branch per key; grades outside it are gaps."""
+        """`params.table[grade]` compiles to one guarded branch per key; a grade outside it neither
+        fails nor passes (a gap)."""
         book = build(tmp_path, one_rule(condition="size > params.table[grade]"))
         compiled = book.rules[0]
         assert compiled.params == {"table": {"小班": 25, "中班": 30}}
-        outside = All((FieldTest("grade", "!=", Const("中班", "text")), FieldTest("grade", "!=", Const("小班", "text"))))
-        assert compiled.verdicts.gap == AnyOf((Has("size", False), Has("grade", False), outside))
+        middle, small = FieldTest("grade", "==", Const("中班", "text")), FieldTest("grade", "==", Const("小班", "text"))
+        assert compiled.verdicts.fail == AnyOf((All((middle, FieldTest("size", ">", Const(30, "number")))),
+                                                 All((small, FieldTest("size", ">", Const(25, "number"))))))
+        assert compiled.verdicts.passes == AnyOf((All((middle, FieldTest("size", "<=", Const(30, "number")))),
+                                                   All((small, FieldTest("size", "<=", Const(25, "number"))))))
+        assert compiled.verdicts.outside == FALSE
 
     def test_map_param_without_index(self, tmp_path: Path) -> None:
         """A map param must be indexed by a field."""
@@ -470,14 +475,14 @@ class TestManyProblems:
         """Expression and template mistakes in two files are all reported in one error."""
         files = {
             "a.yaml": "rules:\n" + rule("a.one", condition="sise > 1") + rule("a.two", condition="size >"),
-            "b.yaml": "rules:\n" + rule("b.one", message='"{{ nmae }}"') + rule("b.two", scope="grade_no > 1"),
+            "b.yaml": "rules:\n" + rule("b.one", message='"{{ nmae }}"') + rule("b.two", scope="grade_no >"),
         }
         problems = compile_problems(tmp_path, files)
         assert [(p.file, p.line, p.field, p.code) for p in problems] == [
             ("rules/p/a.yaml", 6, "condition", "expr_name"),
             ("rules/p/a.yaml", 21, "condition", "expr_syntax"),
             ("rules/p/b.yaml", 12, "message", "template"),
-            ("rules/p/b.yaml", 21, "scope", "expr_scope"),
+            ("rules/p/b.yaml", 21, "scope", "expr_syntax"),
         ]
         assert str(RulePackError(problems)).startswith("规则包有误（共 4 处）：\nrules/p/a.yaml:6:16: condition:")
 

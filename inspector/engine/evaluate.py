@@ -22,7 +22,7 @@ from .facts import Projection, combos_of, distinct, engine_fact, exact_fact
 from .tables import COUNTY, ID, EntityTables
 
 MAX_SESSION_FACTS = 5000
-VERDICTS = ("fail", "pass", "gap")
+ENGINE_RULES = ("fail", "pass", "outside")
 Progress = Callable[[int, int], None]
 
 
@@ -75,12 +75,23 @@ class RuleOutcome:
 
 
 def engine_rules(rules: Sequence[CompiledRule]) -> list[EngineRule]:
-    """Three engine rules per inspection rule, each matching only that rule's facts (kind `r<i>`)."""
+    """Three engine rules per inspection rule (fails, passes, out of scope), each matching only
+    that rule's facts (kind `r<i>`)."""
     result: list[EngineRule] = []
     for index, rule in enumerate(rules):
-        formulas = {"fail": rule.verdicts.fail, "pass": rule.verdicts.passes, "gap": rule.verdicts.gap}
-        result.extend(EngineRule(f"{index}|{verdict}", f"r{index}", formulas[verdict]) for verdict in VERDICTS)
+        formulas = {"fail": rule.verdicts.fail, "pass": rule.verdicts.passes, "outside": rule.verdicts.outside}
+        result.extend(EngineRule(f"{index}|{name}", f"r{index}", formulas[name]) for name in ENGINE_RULES)
     return result
+
+
+def decide(matched: set[str]) -> str | None:
+    """A fact's verdict from the engine rules it matched: fail, pass, None (out of scope), or gap
+    (none of them: a value the verdict needs is missing)."""
+    if "fail" in matched:
+        return "fail"
+    if "pass" in matched:
+        return "pass"
+    return None if "outside" in matched else "gap"
 
 
 @dataclass
@@ -124,20 +135,21 @@ def evaluate(book: RuleBook, tables: EntityTables, missing_kinds: Sequence[str] 
         for combo, row in enumerate(rows):
             exact = exact_fact(item.projection, row)
             facts.append((f"r{index}", str(combo), engine_fact(item.projection, row, exact, item.rule.atoms)))
-    verdicts: dict[tuple[int, int], str] = {}
+    matched: dict[tuple[int, int], set[str]] = {}
     total = (len(facts) + MAX_SESSION_FACTS - 1) // MAX_SESSION_FACTS
     with DurableEvaluator(engine_rules(runnable), label=label[:16] or "audit") as evaluator:
         for done, start in enumerate(range(0, len(facts), MAX_SESSION_FACTS), start=1):
             for name, fact_id in evaluator.evaluate(f"batch{done}", facts[start:start + MAX_SESSION_FACTS]):
-                rule_index, verdict = name.split("|")
-                kind, combo = fact_id.split(":", 1)
-                verdicts[(int(rule_index), int(combo))] = verdict
+                rule_index, engine_rule = name.split("|")
+                _kind, combo = fact_id.split(":", 1)
+                matched.setdefault((int(rule_index), int(combo)), set()).add(engine_rule)
             if progress is not None:
                 progress(done, total)
     for index, item in enumerate(prepared):
         outcome = outcomes[item.rule.id]
         combo_verdicts = item.combos.select("__combo").with_columns(
-            pl.Series("verdict", [verdicts.get((index, c)) for c in item.combos["__combo"].to_list()], dtype=pl.String))
+            pl.Series("verdict", [decide(matched.get((index, c), set())) for c in item.combos["__combo"].to_list()],
+                      dtype=pl.String))
         rows = item.frame.select(ID, COUNTY).with_columns(combos_of(item.frame, item.projection, item.combos))
         joined = rows.join(combo_verdicts, on="__combo", how="left", maintain_order="left")
         outcome.verdicts = joined.filter(pl.col("verdict").is_not_null()).select(ID, "verdict", COUNTY)

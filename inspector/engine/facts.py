@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from ..numbers import decode, operands
+from ..numbers import Interval, bounds, decode, operands
 from ..rules.normal import Operands
 from ..rules.reference import evaluate as evaluate_expr
 from ..rules.reference import truth
@@ -105,8 +105,21 @@ def engine_fact(projection: Projection, row: Sequence[object], exact: Mapping[st
         left, right = evaluate_expr(atom.left, exact), evaluate_expr(atom.right, exact)
         if left is None or right is None:
             continue
+        left, right = _side(left, atom.sides[0]), _side(right, atom.sides[1])
+        if left is None or right is None:
+            continue
         fact[atom.left_path], fact[atom.right_path] = operands(left, right)  # type: ignore[arg-type]
     return fact
+
+
+def _side(value: object, side: str) -> object:
+    """One bound of a value (the value itself for a single value); None where an atom that
+    expects a single value meets an interval (it cannot decide, so the fact leaves it out)."""
+    if side == "lo":
+        return bounds(value)[0]  # type: ignore[arg-type]
+    if side == "hi":
+        return bounds(value)[1]  # type: ignore[arg-type]
+    return None if isinstance(value, Interval) else value
 
 
 def distinct(frame: pl.DataFrame, projection: Projection) -> pl.DataFrame:

@@ -12,12 +12,13 @@ school's value and weight — as row references per entity, never a Python objec
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from typing import Any
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import polars as pl
 
-from ..numbers import Exact, decode, encode, sqrt
+from ..numbers import Exact, Interval, Value, bounded, decode, encode, sqrt
 from ..records.values import text_key
 from ..rules.compiler import CompiledIndicator
 from ..rules.reference import evaluate as evaluate_formula
@@ -41,6 +42,9 @@ class Trace:
     # a formula's inputs that are indicators: (indicator id, relation it is read through: "" or "school");
     # their rows are part of this value's evidence, gathered for the entities that need them
     inputs: tuple[tuple[str, str], ...] = ()
+    # a share's or count's amounts per group by what is known of its members (see `_aggregate`),
+    # which partitions sum to make the city's value
+    parts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def _group_key(level: str, region: str) -> pl.Expr:
@@ -65,8 +69,9 @@ def _absent_labels(frame: pl.DataFrame, infos: Iterable[FieldInfo]) -> pl.Expr:
 
 
 def _member_frame(indicator: CompiledIndicator, tables: EntityTables, of: str, amount: FieldInfo | None) -> pl.DataFrame:
-    """The `of` entities with their group, filter verdict, numerator verdict, amount and a
-    'missing' message where the filter, the numerator or the amount cannot be decided."""
+    """The `of` entities with their group, filter verdict (`__where`: true, false, or null when a
+    blank decides it), numerator verdict (`__num`), amount, and a 'missing' message for each
+    blank that leaves the entity's part open."""
     infos = {f.path: f.info for cond in (indicator.where, indicator.numerator) if cond is not None
              for f in fields_of(cond, include_presence=True)}
     if amount is not None:
@@ -78,117 +83,163 @@ def _member_frame(indicator: CompiledIndicator, tables: EntityTables, of: str, a
         (pl.col(row_path) if row_path is not None else pl.lit(None, dtype=pl.Int64)).alias("__row_ref"),
     )
     frame = frame.filter(pl.col("__group").is_not_null())
-    where = truth_column(frame, indicator.where, "__where")
-    numerator = truth_column(frame, indicator.numerator, "__num") if indicator.numerator is not None else None
-    frame = frame.with_columns(where)
-    if numerator is not None:
-        frame = frame.with_columns(numerator)
+    frame = frame.with_columns(truth_column(frame, indicator.where, "__where"))
+    if indicator.numerator is not None:
+        frame = frame.with_columns(truth_column(frame, indicator.numerator, "__num"))
+    else:
+        frame = frame.with_columns(pl.lit(True).alias("__num"))
+    frame = frame.filter(pl.col("__where").is_null() | pl.col("__where"))
     where_fields = [f.info for f in fields_of(indicator.where)] if indicator.where is not None else []
     num_fields = [f.info for f in fields_of(indicator.numerator)] if indicator.numerator is not None else []
-    missing = (
-        pl.when(pl.col("__where").is_null()).then(pl.col(ID) + " 缺少" + _absent_labels(frame, where_fields))
-    )
-    if numerator is not None:
-        missing = missing.when(pl.col("__where") & pl.col("__num").is_null()).then(
-            pl.col(ID) + " 缺少" + _absent_labels(frame, num_fields))
+    missing = pl.when(pl.col("__where").is_null()).then(pl.col(ID) + " 缺少" + _absent_labels(frame, where_fields))
+    if indicator.numerator is not None:
+        missing = missing.when(pl.col("__num").is_null()).then(pl.col(ID) + " 缺少" + _absent_labels(frame, num_fields))
     if amount is not None:
-        missing = missing.when(pl.col("__where") & pl.col(amount.path).is_null()).then(
-            pl.col(ID) + f" 缺少{amount.label}")
+        missing = missing.when(pl.col(amount.path).is_null()).then(pl.col(ID) + f" 缺少{amount.label}")
     return frame.with_columns(missing.alias("__missing"))
 
 
-def _amounts(frame: pl.DataFrame, amount: FieldInfo | None) -> pl.DataFrame:
-    if amount is None:
-        return frame.with_columns(pl.lit(1, dtype=pl.Int64).alias("__amount"))
-    return frame.with_columns(pl.col(amount.path).alias("__amount"))
+_PARTS = ("certain_num", "certain_den", "open_num", "maybe_both", "maybe_den", "maybe_any")
 
 
-def _sum(values: pl.Series | list[object], amount: FieldInfo | None) -> object:
-    """Σ of scaled integers (as an integer) or of exact texts (as an exact text)."""
-    items = values.to_list() if isinstance(values, pl.Series) else values
-    if amount is None or amount.form == "scaled":
-        return sum(v for v in items if v is not None)
-    return encode(sum((Fraction(decode(v)) for v in items if v is not None), Fraction(0)))  # type: ignore[arg-type]
+def _aggregate(indicator: CompiledIndicator, tables: EntityTables, of: str, amount: FieldInfo | None) -> dict[str, dict[str, Any]]:
+    """Per group, the amounts of its members by what is known of them, exactly, and their rows:
 
-
-def _aggregate(indicator: CompiledIndicator, tables: EntityTables, of: str, amount: FieldInfo | None,
-               share: bool) -> pl.DataFrame:
-    """Per group: denominator amount, numerator amount, rows, numerator rows, missing texts."""
-    frame = _amounts(_member_frame(indicator, tables, of, amount), amount)
-    members = frame.filter(pl.col("__where").fill_null(False))
-    known = members.filter(pl.col("__missing").is_null())
-    counted = known.filter(pl.col("__num")) if share else known
+    `certain_num` in numerator and denominator; `certain_den` in the denominator only; `open_num`
+    in the denominator, the numerator unknown; `maybe_both` (a filter unknown, the numerator
+    true), `maybe_den` (filter unknown, numerator false), `maybe_any` (both unknown). A member
+    whose amount is blank leaves the group `unbounded`."""
+    frame = _member_frame(indicator, tables, of, amount)
+    where, num = pl.col("__where"), pl.col("__num")
+    part = (
+        pl.when(where & num).then(pl.lit("certain_num"))
+        .when(where & ~num).then(pl.lit("certain_den"))
+        .when(where).then(pl.lit("open_num"))
+        .when(num).then(pl.lit("maybe_both"))
+        .when(~num).then(pl.lit("maybe_den"))
+        .otherwise(pl.lit("maybe_any"))
+    )
+    value = pl.col(amount.path) if amount is not None else pl.lit(1, dtype=pl.Int64)
+    frame = frame.with_columns(part.alias("__part"), value.alias("__amount"))
     scaled = amount is None or amount.form == "scaled"
-    aggregations: list[pl.Expr] = [pl.col("__row_ref").drop_nulls().sort().alias("rows")]
-    if scaled:
-        aggregations.append(pl.col("__amount").sum().alias("den"))
-    else:
-        aggregations.append(pl.col("__amount").alias("__den_items"))
-    by_group = known.group_by("__group").agg(aggregations)
+    sums = frame.group_by("__group", "__part").agg(
+        (pl.col("__amount").sum() if scaled else pl.col("__amount")).alias("__sum"),
+        pl.col("__amount").null_count().alias("__blank"),
+    )
+    rows = frame.group_by("__group").agg(
+        pl.col("__row_ref").filter(pl.col("__where").fill_null(False)).drop_nulls().sort().alias("rows"),
+        pl.col("__row_ref").filter(pl.col("__part") == "certain_num").drop_nulls().sort().alias("numerator_rows"),
+        pl.col("__row_ref").filter(pl.col("__missing").is_not_null()).drop_nulls().sort().alias("open_rows"),
+        pl.col("__missing").drop_nulls().alias("missing"),
+    )
+    scale = Fraction(amount.scale) if amount is not None and scaled else Fraction(1)
+    groups: dict[str, dict[str, Any]] = {}
+    for group, part_name, total, blank in sums.iter_rows():
+        entry = groups.setdefault(group, {name: Fraction(0) for name in _PARTS} | {"unbounded": False})
+        if scaled:
+            entry[part_name] += Fraction(total or 0) / scale
+        else:
+            entry[part_name] += sum((Fraction(decode(v)) for v in total if v is not None), Fraction(0))  # type: ignore[arg-type]
+        entry["unbounded"] = entry["unbounded"] or bool(blank)
+    for row in rows.iter_rows(named=True):
+        groups.setdefault(row["__group"], {name: Fraction(0) for name in _PARTS} | {"unbounded": False}).update(
+            rows=row["rows"], numerator_rows=row["numerator_rows"], open_rows=row["open_rows"], missing=row["missing"])
+    return groups
+
+
+def _exact_text(value: Fraction | None) -> str | None:
+    return None if value is None else encode(value.numerator if value.denominator == 1 else value)
+
+
+def _trace_frame(ids: list[str], groups: Mapping[str, Mapping[str, Any]], share: bool) -> pl.DataFrame:
+    data: dict[str, list[Any]] = {ID: ids, "rows": [], "missing": [], "open_rows": []}
     if share:
-        num_aggs: list[pl.Expr] = [pl.col("__row_ref").drop_nulls().sort().alias("numerator_rows")]
-        num_aggs.append(pl.col("__amount").sum().alias("num") if scaled else pl.col("__amount").alias("__num_items"))
-        by_group = by_group.join(counted.group_by("__group").agg(num_aggs), on="__group", how="left")
-    missing = frame.filter(pl.col("__missing").is_not_null()).group_by("__group").agg(
-        pl.col("__missing").alias("missing"))
-    by_group = by_group.join(missing, on="__group", how="full", coalesce=True)
-    if not scaled:
-        by_group = by_group.with_columns(
-            pl.Series("den", [_sum(v or [], amount) for v in by_group["__den_items"].to_list()], dtype=pl.String),
-            *([pl.Series("num", [_sum(v or [], amount) for v in by_group["__num_items"].to_list()], dtype=pl.String)]
-              if share else []),
-        )
-    return by_group
+        data["numerator_rows"] = []
+    for group in ids:
+        entry = groups.get(group, {})
+        data["rows"].append(entry.get("rows") or [])
+        data["missing"].append(entry.get("missing") or [])
+        data["open_rows"].append(entry.get("open_rows") or [])
+        if share:
+            data["numerator_rows"].append(entry.get("numerator_rows") or [])
+    schema = {ID: pl.String, "rows": pl.List(pl.Int64), "missing": pl.List(pl.String), "open_rows": pl.List(pl.Int64)}
+    if share:
+        schema["numerator_rows"] = pl.List(pl.Int64)
+    return pl.DataFrame(data, schema=schema)
 
 
-def _level_ids(tables: EntityTables, level: str) -> pl.DataFrame:
-    return tables.base(level).select(pl.col(ID).alias("__group"))
+def share_bounds(parts: Mapping[str, Fraction]) -> tuple[Value | None, Value, Value]:
+    """(share, numerator, denominator) of a group's parts, each a value or the interval of what
+    the blanks could make it; the share None where it is undefined (no certain member) or
+    unbounded. The share is highest with every open member counted in the numerator, and lowest
+    with every open member counted in the denominator only."""
+    certain_num, certain_den = parts["certain_num"], parts["certain_num"] + parts["certain_den"]
+    open_num, maybe_both, maybe_den, maybe_any = (parts[k] for k in ("open_num", "maybe_both", "maybe_den", "maybe_any"))
+    numerator = bounded(_int(certain_num), _int(certain_num + open_num + maybe_both + maybe_any))
+    denominator = bounded(_int(certain_den + open_num), _int(certain_den + open_num + maybe_both + maybe_den + maybe_any))
+    if parts.get("unbounded"):
+        return None, numerator, denominator
+    low_den = certain_den + open_num + maybe_den + maybe_any
+    high_den = certain_den + open_num + maybe_both + maybe_any
+    if not (certain_den + open_num) or not low_den or not high_den:
+        return None, numerator, denominator
+    low = certain_num / low_den
+    high = (certain_num + open_num + maybe_both + maybe_any) / high_den
+    return bounded(_int(low), _int(high)), numerator, denominator
+
+
+def count_bounds(parts: Mapping[str, Fraction]) -> Value | None:
+    """A count (or sum) of a group's members: the certain ones, up to all that may be members."""
+    if parts.get("unbounded"):
+        return None
+    certain = sum((parts[k] for k in ("certain_num", "certain_den", "open_num")), Fraction(0))
+    possible = sum((parts[k] for k in ("maybe_both", "maybe_den", "maybe_any")), Fraction(0))
+    return bounded(_int(certain), _int(certain + possible))
+
+
+def _int(value: Fraction) -> int | Fraction:
+    return value.numerator if value.denominator == 1 else value
+
+
+def _level_ids(tables: EntityTables, level: str) -> list[str]:
+    return tables.base(level)[ID].to_list()
 
 
 def _share(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
     spec = indicator.spec.share
     assert spec is not None
     level = indicator.spec.entity
-    amount = indicator.weight
-    groups = _aggregate(indicator, tables, spec.of, amount, share=True)
-    scaled = amount is None or amount.form == "scaled"
-    zero: object = 0 if scaled else "0"
-    table = _level_ids(tables, level).join(groups, on="__group", how="left", maintain_order="left")
-    nums = [zero if v is None else v for v in table["num"].to_list()]
-    dens = [zero if v is None else v for v in table["den"].to_list()]
-    gaps = table["missing"].to_list()
-    values: list[str | None] = []
-    for num, den, gap in zip(nums, dens, gaps):
-        n = Fraction(num) if scaled else Fraction(decode(num))  # type: ignore[arg-type]
-        d = Fraction(den) if scaled else Fraction(decode(den))  # type: ignore[arg-type]
-        values.append(encode(n / d) if d and not gap else None)
-    number_type = pl.Int64 if scaled else pl.String
-    sid = indicator.spec.id
+    groups = _aggregate(indicator, tables, spec.of, indicator.weight)
+    ids = _level_ids(tables, level)
+    empty = {name: Fraction(0) for name in _PARTS}
+    values, numerators, denominators = [], [], []
+    for group in ids:
+        value, numerator, denominator = share_bounds(groups.get(group, empty))
+        values.append(None if value is None else encode(value))
+        numerators.append(encode(numerator))
+        denominators.append(encode(denominator))
+    sid = spec_id = indicator.spec.id
     tables.add_indicator(level, pl.DataFrame({
-        ID: table["__group"], sid: pl.Series(values, dtype=pl.String),
-        f"{sid}.numerator": pl.Series(nums, dtype=number_type), f"{sid}.denominator": pl.Series(dens, dtype=number_type),
-    }))
-    trace = table.select(pl.col("__group").alias(ID), pl.col("rows").fill_null([]), pl.col("numerator_rows").fill_null([]),
-                         pl.col("missing").fill_null([]))
-    return Trace(sid, "denominator", trace)
+        ID: ids, sid: pl.Series(values, dtype=pl.String), f"{spec_id}.numerator": pl.Series(numerators, dtype=pl.String),
+        f"{spec_id}.denominator": pl.Series(denominators, dtype=pl.String),
+    }, schema={ID: pl.String, sid: pl.String, f"{sid}.numerator": pl.String, f"{sid}.denominator": pl.String}))
+    return Trace(sid, "denominator", _trace_frame(ids, groups, share=True), parts=groups)
 
 
 def _count(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
     spec = indicator.spec.count
     assert spec is not None
     level = indicator.spec.entity
-    amount = indicator.weight
-    groups = _aggregate(indicator, tables, spec.of, amount, share=False)
-    scaled = amount is None or amount.form == "scaled"
-    table = _level_ids(tables, level).join(groups, on="__group", how="left", maintain_order="left")
-    zero: object = 0 if scaled else "0"
-    totals = [None if gap else (zero if total is None else total)
-              for total, gap in zip(table["den"].to_list(), table["missing"].to_list())]
-    tables.add_indicator(level, pl.DataFrame({
-        ID: table["__group"], indicator.spec.id: pl.Series(totals, dtype=pl.Int64 if scaled else pl.String),
-    }))
-    trace = table.select(pl.col("__group").alias(ID), pl.col("rows").fill_null([]), pl.col("missing").fill_null([]))
-    return Trace(indicator.spec.id, "counted", trace)
+    groups = _aggregate(indicator, tables, spec.of, indicator.weight)
+    ids = _level_ids(tables, level)
+    empty = {name: Fraction(0) for name in _PARTS}
+    totals = []
+    for group in ids:
+        total = count_bounds(groups.get(group, empty))
+        totals.append(None if total is None else encode(total))
+    tables.add_indicator(level, pl.DataFrame({ID: ids, indicator.spec.id: pl.Series(totals, dtype=pl.String)},
+                                             schema={ID: pl.String, indicator.spec.id: pl.String}))
+    return Trace(indicator.spec.id, "counted", _trace_frame(ids, groups, share=False), parts=groups)
 
 
 def _peers(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
@@ -281,6 +332,9 @@ def _cv(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
             if value is None or weight is None:
                 absent = value_info.label if value is None else weight_info.label
                 missing.append(f"{name}（{row[SCHOOL]}）缺少{absent}")
+                continue
+            if isinstance(value, Interval) or isinstance(weight, Interval):
+                missing.append(f"{name}（{row[SCHOOL]}）的{value_info.label}因数据缺失只能确定在一个区间内")
                 continue
             pairs.append((Fraction(value), Fraction(weight)))  # type: ignore[arg-type]
             contributions.append({"school_id": row[SCHOOL] or row[ID], "name": name, "value": encode(value),  # type: ignore[arg-type]

@@ -24,7 +24,7 @@ from ..engine.evaluate import RuleOutcome
 from ..engine.facts import exact_value
 from ..engine.indicators import Trace
 from ..engine.tables import ID, REF, SCHOOL, EntityTables, ref_of
-from ..numbers import Exact, Surd, decode
+from ..numbers import Exact, Interval, Surd, decode
 from ..records.loader import Dataset
 from ..records.schema import RECORD_KINDS
 from ..rules.compiler import CompiledRule, RuleBook
@@ -228,7 +228,7 @@ class FindingBuilder:
         """The numbers an observed value is read against: the thresholds, and the values of the
         other numeric fields of the condition (`pay < prev.pay`): none may look equal when shown."""
         plan = self._plan(rule)
-        found: list[Exact] = [values[path] for path in plan.numeric if path in values]
+        found: list[Exact] = [values[path] for path in plan.numeric if path in values and not isinstance(values[path], Interval)]
         looked_up = {lookup.param: lookup for lookup in plan.lookups}
         for name, value in rule.params.items():
             if isinstance(value, dict) and name in looked_up:
@@ -438,7 +438,14 @@ class FindingBuilder:
         for row in frame.iter_rows(named=True):
             missing: list[str] = []
             for info in condition_fields:
-                if row.get(info.path) is not None:
+                raw = row.get(info.path)
+                if raw is not None:
+                    value = exact_value(info, raw)
+                    if isinstance(value, Interval):  # present but bounded only: the blanks decide it
+                        trace = self.tables.traces.get(info.indicator or "") if not info.relation else None
+                        trace_row = _trace_row(trace, row[ID]) if trace is not None else None
+                        whys = "；".join(trace_row.get("missing") or ()) if trace_row else ""
+                        missing.append(f"{info.label}只能确定在 {display(info, value)} 之间" + (f"（{whys}）" if whys else ""))
                     continue
                 trace = self.tables.traces.get(info.indicator or "") if not info.relation else None
                 if rule.spec.applies_to == "county_metric" and trace is None:

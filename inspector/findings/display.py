@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
-from ..numbers import Exact, Surd, as_json, distinct_digits, encode, format_decimal, format_percent, trim
+from ..numbers import Exact, Interval, Surd, as_json, distinct_digits, encode, format_decimal, format_percent, trim
 from ..rules.vocabulary import FieldInfo
 
 JSON_DIGITS = 10
@@ -25,9 +25,11 @@ def _date_text(value: int) -> str:
 
 def display(info: FieldInfo, value: Any, thresholds: Sequence[Exact] = ()) -> str:
     """A field value as text: dates ISO, enumerations in Chinese, booleans 是/否, numbers at
-    their precision (distinct from `thresholds`)."""
+    their precision (distinct from `thresholds`), an interval as its two bounds."""
     if value is None:
         return "（空）"
+    if isinstance(value, Interval):
+        return f"{display(info, value.lo, thresholds)}–{display(info, value.hi, thresholds)}"
     if info.type == "date" and isinstance(value, int):
         return _date_text(value)
     if info.type == "enum" and info.enum:
@@ -44,15 +46,18 @@ def display(info: FieldInfo, value: Any, thresholds: Sequence[Exact] = ()) -> st
 
 
 def json_number(value: Any) -> Any:
-    """A number for JSON (see module docstring); anything else unchanged."""
+    """A number for JSON (see module docstring); an interval has no single number (None: its
+    bounds are in `exact`); anything else unchanged."""
+    if isinstance(value, Interval):
+        return None
     if isinstance(value, (Fraction, Surd)) or (isinstance(value, int) and not isinstance(value, bool)):
         return as_json(value, JSON_DIGITS)
     return value
 
 
 def exact_text(value: Any) -> str | None:
-    """The exact value of a number that is not a whole number (`4/27`), else None."""
-    if isinstance(value, Surd) or (isinstance(value, Fraction) and value.denominator != 1):
+    """The exact value of a number that is not a whole number (`4/27`, an interval `3/5..2/3`), else None."""
+    if isinstance(value, (Surd, Interval)) or (isinstance(value, Fraction) and value.denominator != 1):
         return encode(value)
     return None
 

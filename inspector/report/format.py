@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..explain import ROLES
-from ..numbers import Surd, exact_of, show
+from ..numbers import Interval, Surd, exact_of, interval_arith, show
 from ..rules.spec import SEVERITY_LABELS, SEVERITY_ORDER
 from ..rules.vocabulary import ENTITY_LABELS
 
@@ -54,6 +54,8 @@ def value_text(value: Any, unit: str = "", exact: str | None = None) -> str:
     if isinstance(value, Mapping):
         return "；".join(f"{k} {value_text(v, unit)}" for k, v in value.items())
     exact_value = exact_of(value, exact)
+    if isinstance(exact_value, Interval):
+        return "–".join(value_text(bound, unit) for bound in (exact_value.lo, exact_value.hi))
     if exact_value is not None:
         if unit == RATIO_UNIT:
             return show(exact_value, percent=True)
@@ -70,6 +72,11 @@ def gap_text(value: Any, target: Any, unit: str, value_exact: str | None = None,
     left, right = exact_of(value, value_exact), exact_of(target, target_exact)
     if left is None or right is None or isinstance(left, Surd) or isinstance(right, Surd):
         return "—"
+    if isinstance(left, Interval) or isinstance(right, Interval):
+        spread = interval_arith("-", left, right)
+        assert isinstance(spread, Interval) or spread is not None
+        low, high = (spread.lo, spread.hi) if isinstance(spread, Interval) else (spread, spread)
+        return f"{gap_text(low, 0, unit)}至{gap_text(high, 0, unit)}"
     difference = Fraction(left) - Fraction(right)
     if unit == RATIO_UNIT:
         text = show(abs(difference), percent=True).removesuffix("%")

@@ -170,8 +170,8 @@ class _Compiler:
         self.used: dict[str, set[str]] = {pack.id: set() for pack in packs}
         self.indicators: list[CompiledIndicator] = []
 
-    def context(self, entity: str, params: Mapping[str, object], used: set[str], *, optional: bool = True) -> Context:
-        return Context(self.vocabulary[entity], params, self.as_of, optional, used, target_year=self.target_year)
+    def context(self, entity: str, params: Mapping[str, object], used: set[str]) -> Context:
+        return Context(self.vocabulary[entity], params, self.as_of, used_params=used, target_year=self.target_year)
 
     def expression(self, located: Located, key: str, text: str, ctx: Context, *, formula: bool = False) -> Any:
         """A checked condition (or, with `formula`, a number expression); None after a located problem."""
@@ -212,7 +212,7 @@ class _Compiler:
         try:
             scope = None
             if spec.scope is not None:
-                scope = self.expression(located, "scope", spec.scope, self.context(spec.applies_to, params, used, optional=False))
+                scope = self.expression(located, "scope", spec.scope, self.context(spec.applies_to, params, used))
             condition = self.expression(located, "condition", spec.condition, self.context(spec.applies_to, params, used))
         except NoTarget as missing:
             self.used[pack.id] |= used | {missing.param}
@@ -224,7 +224,7 @@ class _Compiler:
         lowering = Lowering(f"@{spec.id}#")
         try:
             verdicts = verdict_formulas(scope, condition, lowering)
-            for formula in (verdicts.fail, verdicts.passes, verdicts.gap):
+            for formula in (verdicts.fail, verdicts.passes, verdicts.outside):
                 disjuncts(formula)  # the engine registers one rule per conjunction: keep them few
         except NormalFormError as exc:
             self.problems.append(located.problem(("condition",), "expr_normal_form", exc.message))

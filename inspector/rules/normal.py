@@ -2,14 +2,16 @@
 
 A rule is split into three questions, each a negation-free formula over single-field tests:
 
-* `defined`: every field the condition reads is present, every looked-up key is in its table
-  and no divisor is 0 — otherwise the entity is *not evaluated* for this rule (a data gap,
-  never a silent pass);
-* `holds`: the condition is true (a finding);
-* `fails`: the condition is false (the entity passes).
+* it *fails*: in scope, and the condition holds;
+* it *passes*: in scope, and the condition does not hold;
+* it is *out of scope* (not applicable).
 
-Negation is pushed down to the tests (De Morgan, complemented operators), which is exact once
-`defined` holds. Every test has a field on its left, as the Rete engine's alpha nodes need.
+Each is decided for every value a missing or bounded value could take (Kleene's three-valued
+logic): a test on a missing field is false in both polarities, so `a or b` with `a` true holds
+whatever `b` is, and `a and b` with `b` missing is decided by neither. An entity that is none of
+the three is *not evaluated*: a value the verdict needs is missing (a data gap, never a silent
+pass). Negation is pushed down to the tests (De Morgan, complemented operators). Every test has a
+field on its left, as the Rete engine's alpha nodes need.
 
 Numbers reach the engine as integers (see `inspector.numbers`). A `Lowering` turns each numeric
 comparison into one the engine decides exactly: a field held as an integer of its precision
@@ -101,11 +103,16 @@ class NormalFormError(Exception):
 @dataclass(frozen=True)
 class Operands:
     """A comparison the engine reads as two integers the fact carries under `key + "<"` (the
-    left side) and `key + ">"` (the right side), computed by `inspector.numbers.operands`."""
+    left side) and `key + ">"` (the right side), computed by `inspector.numbers.operands`.
+
+    A side that may be bounded (a share over rows with blank cells is an interval) is read at
+    the bound that makes the comparison hold for every value it can take: `sides` names it
+    (`lo` or `hi`; "" for a side that is always a single value)."""
 
     key: str
     left: Expr
     right: Expr
+    sides: tuple[str, str] = ("", "")
 
     @property
     def left_path(self) -> str:
@@ -121,13 +128,13 @@ class Lowering:
     """Collects the `Operands` atoms of one rule (or lifecycle) while its formulas are built."""
 
     prefix: str = "@"
-    atoms: dict[tuple[Expr, Expr], Operands] = field(default_factory=dict)
+    atoms: dict[tuple[Expr, Expr, tuple[str, str]], Operands] = field(default_factory=dict)
 
-    def operands(self, left: Expr, right: Expr) -> Operands:
-        key = (left, right)
+    def operands(self, left: Expr, right: Expr, sides: tuple[str, str] = ("", "")) -> Operands:
+        key = (left, right, sides)
         atom = self.atoms.get(key)
         if atom is None:
-            atom = self.atoms[key] = Operands(f"{self.prefix}{len(self.atoms)}", left, right)
+            atom = self.atoms[key] = Operands(f"{self.prefix}{len(self.atoms)}", left, right, sides)
         return atom
 
     def compare(self, op: str, left: Expr, right: Expr) -> Formula:
@@ -135,13 +142,43 @@ class Lowering:
             return _plain(op, left, right)
         if isinstance(right, Field) and not isinstance(left, Field):
             left, right, op = right, left, MIRROR[op]
-        if isinstance(left, Field) and left.info.form == "scaled":
+        if isinstance(left, Field) and left.info.form == "scaled" and not left.info.bounded:
             if isinstance(right, Const):
                 return _scaled_constant(left, op, Fraction(right.value) * left.info.scale)  # type: ignore[arg-type]
-            if isinstance(right, Field) and right.info.form == "scaled" and right.info.scale == left.info.scale:
+            if (isinstance(right, Field) and right.info.form == "scaled" and right.info.scale == left.info.scale
+                    and not right.info.bounded):
                 return Test(left.path, op, Ref(right.path))
-        atom = self.operands(left, right)
-        return Test(atom.left_path, op, Ref(atom.right_path))
+        if not (_may_be_bounded(left) or _may_be_bounded(right)):
+            atom = self.operands(left, right)
+            return Test(atom.left_path, op, Ref(atom.right_path))
+        return self._definitely(op, left, right)
+
+    def _definitely(self, op: str, left: Expr, right: Expr) -> Formula:
+        """`left op right` for every value bounded sides can take: `<` on the left's highest and
+        the right's lowest, `>` the other way round, `==` on both pairs, `!=` as `<` or `>`."""
+        def test(sides: tuple[str, str], test_op: str) -> Test:
+            atom = self.operands(left, right, sides)
+            return Test(atom.left_path, test_op, Ref(atom.right_path))
+
+        if op in ("<", "<="):
+            return test(("hi", "lo"), op)
+        if op in (">", ">="):
+            return test(("lo", "hi"), op)
+        if op == "==":
+            return all_of(test(("lo", "hi"), "=="), test(("hi", "lo"), "=="))
+        return any_of(test(("hi", "lo"), "<"), test(("lo", "hi"), ">"))
+
+
+def _may_be_bounded(expr: Expr) -> bool:
+    """Whether an expression reads a field that may hold an interval (an indicator over rows with
+    blank cells)."""
+    if isinstance(expr, Field):
+        return expr.info.bounded
+    if isinstance(expr, Calc):
+        return _may_be_bounded(expr.left) or _may_be_bounded(expr.right)
+    if isinstance(expr, Fn):
+        return any(_may_be_bounded(arg) for arg in expr.args if not isinstance(arg, (Cmp, Logic, Member, Negation, Present)))  # type: ignore[arg-type]
+    return False
 
 
 def _scaled_constant(field_: Field, op: str, units: Fraction) -> Formula:
@@ -267,32 +304,24 @@ def defined(cond: Cond, lowering: Lowering = PLAIN) -> Formula:
     return all_of(*parts)
 
 
-def undefined(cond: Cond, lowering: Lowering = PLAIN) -> Formula:
-    """The negation of `defined(cond)`, negation-free."""
-    parts: list[Formula] = [Has(f.path, False) for f in fields_of(cond)]
-    for lookup in lookups_of(cond):
-        parts.append(all_of(*(Test(lookup.key.path, "!=", Const(k, "text")) for k, _ in lookup.table)))
-    for divisor in divisors_of(cond):
-        parts.append(lowering.compare("==", divisor, Const(0, "number")))
-    return any_of(*parts)
-
-
 @dataclass(frozen=True)
 class Verdicts:
-    """The three engine rules of one inspection rule (scope included)."""
+    """The three engine rules of one inspection rule: it fails, it passes, it is out of scope —
+    each for every value the entity's missing or bounded values could take. An entity that is
+    none of the three is not evaluated (a value the verdict needs is missing, or blank cells leave
+    it open)."""
 
     fail: Formula
     passes: Formula
-    gap: Formula
+    outside: Formula
 
 
 def verdict_formulas(scope: Cond | None, condition: Cond, lowering: Lowering = PLAIN) -> Verdicts:
-    in_scope = TRUE if scope is None else all_of(defined(scope, lowering), normalize(scope, True, lowering))
-    known = defined(condition, lowering)
+    in_scope = TRUE if scope is None else normalize(scope, True, lowering)
     return Verdicts(
-        fail=all_of(in_scope, known, normalize(condition, True, lowering)),
-        passes=all_of(in_scope, known, normalize(condition, False, lowering)),
-        gap=all_of(in_scope, undefined(condition, lowering)),
+        fail=all_of(in_scope, normalize(condition, True, lowering)),
+        passes=all_of(in_scope, normalize(condition, False, lowering)),
+        outside=FALSE if scope is None else normalize(scope, False, lowering),
     )
 
 

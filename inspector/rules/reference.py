@@ -1,7 +1,7 @@
 """The plain evaluator: a checked condition evaluated directly on one fact, in Python.
 
 It states the language's meaning in the simplest terms — a missing value makes every
-comparison unknown (Kleene logic), and an entity whose condition reads a missing value is
+comparison unknown (Kleene logic), and an entity whose verdict a missing value decides is
 *not evaluated* — and exists to check the Rete engine (differential tests) and to compute
 indicators over records, never to replace the engine for rule verdicts.
 """
@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping
 from typing import Literal
 
+from ..numbers import Interval, bounded, bounds, compare_bounded, interval_arith
 from .typed import (
     Calc,
     Cmp,
@@ -49,6 +50,9 @@ def value(expr: Expr, fact: Fact) -> object:
         left, right = value(expr.left, fact), value(expr.right, fact)
         if left is _MISSING or right is _MISSING or (expr.op == "/" and right == 0):
             return _MISSING
+        if isinstance(left, Interval) or isinstance(right, Interval):
+            result = interval_arith(expr.op, left, right)  # type: ignore[arg-type]
+            return _MISSING if result is None else result
         return arith(expr.op, left, right)  # type: ignore[arg-type]
     if isinstance(expr, Fn):
         return _function(expr, fact)
@@ -65,10 +69,22 @@ def _function(expr: Fn, fact: Fact) -> object:
     args = [value(arg, fact) for arg in expr.args]  # type: ignore[arg-type]
     if any(arg is _MISSING for arg in args):
         return _MISSING
+    if any(isinstance(arg, Interval) for arg in args):
+        return _bounded_function(expr.name, args)
     return _FUNCTIONS[expr.name](*args)
 
 
 _FUNCTIONS = {"min": min, "max": max, "floor": math.floor, "ceil": math.ceil, "abs": abs}
+
+
+def _bounded_function(name: str, args: list[object]) -> object:
+    """A function of intervals: min, max, floor and ceil are monotone, so they map the bounds."""
+    if name == "abs":
+        return _MISSING
+    low = [bounds(arg)[0] for arg in args]  # type: ignore[arg-type]
+    high = [bounds(arg)[1] for arg in args]  # type: ignore[arg-type]
+    function = _FUNCTIONS[name]
+    return bounded(function(*low), function(*high))  # type: ignore[operator]
 
 
 def evaluate(expr: Expr, fact: Fact) -> object | None:
@@ -96,35 +112,32 @@ def truth(cond: Cond, fact: Fact) -> bool | None:
             unknown = unknown or result is None
         return None if unknown else not decisive
     if isinstance(cond, Member):
+        if not cond.values:  # no value is in an empty list, a missing one included
+            return cond.negated
         item = value(cond.item, fact)
-        if item is _MISSING:
+        if item is _MISSING or isinstance(item, Interval):
             return None
         return (item in {c.value for c in cond.values}) != cond.negated
     if isinstance(cond, Cmp):
         left, right = value(cond.left, fact), value(cond.right, fact)
         if left is _MISSING or right is _MISSING:
             return None
+        if isinstance(left, Interval) or isinstance(right, Interval):
+            return compare_bounded(cond.op, left, right)  # type: ignore[arg-type]
         return fold(cond.op, left, right)  # type: ignore[arg-type]
     raise TypeError(f"unexpected condition {cond!r}")
 
 
-def is_defined(cond: Cond, fact: Fact) -> bool:
-    """Every field read is present, every looked-up key known, no divisor is 0."""
-    if any(f.path not in fact for f in fields_of(cond)):
-        return False
-    if any(fact[lookup.key.path] not in dict(lookup.table) for lookup in lookups_of(cond)):
-        return False
-    return all(fact[d.path] != 0 for d in divisors_of(cond))
-
-
-def in_scope(scope: Cond | None, fact: Fact) -> bool:
-    return scope is None or (is_defined(scope, fact) and truth(scope, fact) is True)
-
-
 def verdict(scope: Cond | None, condition: Cond, fact: Fact) -> Verdict | None:
-    """`None` when out of scope; otherwise fail (the condition holds), pass, or gap."""
-    if not in_scope(scope, fact):
-        return None
-    if not is_defined(condition, fact):
+    """`None` when out of scope; otherwise fail (the condition holds), pass, or gap — each decided
+    for every value the fact's missing or bounded values could take (Kleene's logic)."""
+    if scope is not None:
+        inside = truth(scope, fact)
+        if inside is False:
+            return None
+        if inside is None:
+            return "gap"
+    holds = truth(condition, fact)
+    if holds is None:
         return "gap"
-    return "fail" if truth(condition, fact) else "pass"
+    return "fail" if holds else "pass"

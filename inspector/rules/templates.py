@@ -20,7 +20,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..jinja_cache import bytecode_cache
-from ..numbers import Exact, Surd, distinct_digits, exact, exact_digits, format_decimal, format_percent, shortest, trim
+from ..numbers import Exact, Interval, Surd, Value, distinct_digits, interval_arith, exact, exact_digits, format_decimal, format_percent, shortest, trim
 from ..text import one_line
 
 
@@ -44,6 +44,8 @@ class Num:
             raise AttributeError(name) from None
 
     def __str__(self) -> str:
+        if isinstance(self.value, Interval):
+            return "–".join(str(Num(v, decimals=self.decimals, percent=self.percent)) for v in (self.value.lo, self.value.hi))
         if self.decimals is None:
             return shortest(self.value, 4)
         return trim(format_decimal(self.value, self.decimals + (2 if self.percent else 0)), self.value)
@@ -69,6 +71,12 @@ class Num:
         other_value = _value(other)
         if isinstance(self.value, Surd) or isinstance(other_value, Surd):
             raise TypeError("开方值不能参与算术运算")
+        if isinstance(self.value, Interval) or isinstance(other_value, Interval):
+            left, right = (other_value, self.value) if reflected else (self.value, other_value)
+            result = interval_arith(op, left, right)
+            if result is None:
+                raise ZeroDivisionError("除数可能为 0")
+            return Num(result)
         left, right = (Fraction(other_value), Fraction(self.value)) if reflected else (Fraction(self.value), Fraction(other_value))
         if op == "+":
             return Num(exact(left + right))
@@ -124,7 +132,7 @@ class Num:
         return bool(self.value >= _value(other))
 
 
-def _value(other: object) -> Exact:
+def _value(other: object) -> Value:
     if isinstance(other, Num):
         return other.value
     if isinstance(other, (int, float, Fraction)) and not isinstance(other, bool):
@@ -136,7 +144,7 @@ def as_num(value: object) -> object:
     """A number for a template (`Num`); anything else as it is."""
     if isinstance(value, bool) or value is None or isinstance(value, Num):
         return value
-    if isinstance(value, (int, Fraction, Surd)):
+    if isinstance(value, (int, Fraction, Surd, Interval)):
         return Num(value)
     if isinstance(value, float):
         return Num(exact(value))
@@ -171,6 +179,8 @@ def pct(context: Mapping[str, Any], value: object, digits: int | None = None) ->
     if digits is None:
         digits = value.decimals if isinstance(value, Num) and value.percent and value.decimals is not None else 1
     number = value.value if isinstance(value, Num) else value
+    if isinstance(number, Interval):
+        return "–".join(pct(context, bound, digits) for bound in (number.lo, number.hi))
     if not isinstance(number, (int, Fraction, Surd, float)) or isinstance(number, bool):
         return str(value)
     if isinstance(number, float):
@@ -185,6 +195,8 @@ def num(context: Mapping[str, Any], value: object, digits: int | None = None) ->
     if digits is None and isinstance(value, Num) and value.decimals is not None:
         digits = value.decimals
     number = value.value if isinstance(value, Num) else value
+    if isinstance(number, Interval):
+        return "–".join(num(context, bound, digits) for bound in (number.lo, number.hi))
     if not isinstance(number, (int, Fraction, Surd, float)) or isinstance(number, bool):
         return str(value)
     if isinstance(number, float):

@@ -127,11 +127,9 @@ class Context:
     vocabulary: EntityVocabulary
     params: Mapping[str, object]
     as_of: dt.date
-    allow_optional: bool = True
     used_params: set[str] | None = None
     formula: bool = False
     target_year: int = 2025
-    guarded: frozenset[str] = frozenset()
 
 
 def check_formula(node: s.Node, ctx: Context) -> Expr:
@@ -147,8 +145,6 @@ def check_formula(node: s.Node, ctx: Context) -> Expr:
 
 def check(node: s.Node, ctx: Context) -> Cond:
     """Resolve and type-check a condition; raises `ExprError` at the offending offset."""
-    if not ctx.allow_optional:
-        ctx.guarded = _exists_guards(node)
     if ctx.used_params is not None:
         ctx.used_params.update(list_params(node) & set(ctx.params))
     return _cond(expand_list_params(node, ctx.params), ctx)
@@ -332,25 +328,7 @@ def _field(node: s.Name, ctx: Context) -> Field:
         hint = difflib.get_close_matches(node.path, list(ctx.vocabulary.fields), n=1)
         suggestion = f"，是否指“{hint[0]}”？" if hint else ""
         raise ExprError(f"{ctx.vocabulary.label}没有字段“{node.path}”{suggestion}", node.offset, "name")
-    if not ctx.allow_optional and not info.always_present and not _is_guarded(info.path, ctx.guarded):
-        raise ExprError(
-            f"适用范围只能使用每条记录都有值的字段；“{node.path}”（{info.label}）可能为空，请移入条件，"
-            f"或在范围开头写 exists({node.path}) and …",
-            node.offset,
-            "scope",
-        )
     return Field(info)
-
-
-def _exists_guards(node: s.Node) -> frozenset[str]:
-    """Names a scope requires with a top-level `exists(x) and …`: an entity without them is out
-    of scope by the author's explicit choice, so optional fields under them may be used."""
-    operands = node.operands if isinstance(node, s.BoolOp) and node.op == "and" else (node,)
-    return frozenset(item.target.path for item in operands if isinstance(item, s.Exists))
-
-
-def _is_guarded(path: str, guards: frozenset[str]) -> bool:
-    return any(path == guard or path.startswith(guard + ".") for guard in guards)
 
 
 def _exists_field(node: s.Name, ctx: Context) -> Field:

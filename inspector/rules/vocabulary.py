@@ -70,6 +70,7 @@ class FieldInfo:
     scale: int = 1
     decimals: int = 0
     unit: str = ""
+    bounded: bool = False  # may hold an interval (an indicator over rows with blank cells)
 
     @property
     def indicator(self) -> str | None:
@@ -213,33 +214,32 @@ def _record_fields(kind: RecordKind, extras: Mapping[str, tuple[bool, int]]) -> 
 def indicator_fields(spec: IndicatorSpec, amount: FieldInfo | None = None) -> tuple[FieldInfo, ...]:
     """The fields an indicator adds to its entity (a share also adds numerator and denominator).
 
-    `amount` is the field a share weighs by or a count sums: its form and scale are theirs (a
-    count of pupils is in whole pupils; a sum of areas in 0.01 ㎡; a sum of fractions a fraction)."""
+    A share's and a count's values are exact and may be bounded: counted over rows whose cells
+    are partly blank, they are the interval of what the blanks could make them. `amount` is the
+    field a share weighs by or a count sums (its places are theirs)."""
     origin = f"indicator:{spec.id}"
-    form: NumberForm = amount.form if amount is not None else "scaled"
-    scale = amount.scale if amount is not None and form == "scaled" else 1
     places = amount.decimals if amount is not None else 0
     if spec.kind == "share":
         assert spec.share is not None
         counted = spec.share.weight is None
         return (
             FieldInfo(spec.id, spec.title, "number", False, origin, percent=True, form="exact",
-                      decimals=2 if spec.decimals is None else spec.decimals),
+                      decimals=2 if spec.decimals is None else spec.decimals, bounded=True),
             FieldInfo(f"{spec.id}.numerator", f"{spec.title}（分子）", "number", True, origin, integer=counted,
-                      form=form, scale=scale, decimals=places),
+                      form="exact", decimals=places, bounded=True),
             FieldInfo(f"{spec.id}.denominator", f"{spec.title}（分母）", "number", True, origin, integer=counted,
-                      form=form, scale=scale, decimals=places),
+                      form="exact", decimals=places, bounded=True),
         )
     if spec.kind == "count":
         assert spec.count is not None
-        return (FieldInfo(spec.id, spec.title, "number", True, origin, integer=spec.count.sum is None, form=form,
-                          scale=scale, decimals=places),)
+        return (FieldInfo(spec.id, spec.title, "number", True, origin, integer=spec.count.sum is None, form="exact",
+                          decimals=places, bounded=True),)
     if spec.kind == "peers":
         return (FieldInfo(spec.id, spec.title, "number", False, origin, integer=True),)
     if spec.kind == "cv":
         return ()
     return (FieldInfo(spec.id, spec.title, "number", False, origin, percent=spec.percent, form="exact",
-                      decimals=2 if spec.decimals is None else spec.decimals),)
+                      decimals=2 if spec.decimals is None else spec.decimals, bounded=True),)
 
 
 def _prefixed(info: FieldInfo, label: str, path: str, present: bool, requires: tuple[str, ...]) -> FieldInfo:
@@ -247,7 +247,7 @@ def _prefixed(info: FieldInfo, label: str, path: str, present: bool, requires: t
         f"{path}.{info.path}", f"{label}{info.label}", info.type, present and info.always_present,
         info.origin, path,
         tuple(dict.fromkeys(requires + info.requires)), info.enum, info.integer, info.percent,
-        info.form, info.scale, info.decimals, info.unit,
+        info.form, info.scale, info.decimals, info.unit, info.bounded,
     )
 
 
