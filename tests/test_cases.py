@@ -20,7 +20,7 @@ import yaml
 
 from inspector.audit import AuditResult, run_audit
 from inspector.cli import main
-from inspector.testing.synthetic import generate
+from synthetic.city import generate
 
 ROOT = Path(__file__).resolve().parents[1]
 CASE = ROOT / "cases" / "liuzhou-2025"

@@ -1,4 +1,4 @@
-"""Tests of the synthetic audit-folder generator (inspector.testing.synthetic), not of the engine.
+"""Tests of the synthetic audit-folder generator (synthetic.city), not of the engine.
 
 The files are read back here with a small reader of their own, so that the tests check what is on disk
 against the documented data contract rather than against the generator's own tables.
@@ -20,7 +20,7 @@ import openpyxl
 import pytest
 import yaml
 
-from inspector.testing import synthetic
+from synthetic import city as synthetic
 
 AS_OF = date(2025, 12, 1)
 CASE_DIR = Path(__file__).resolve().parents[1] / "cases" / "liuzhou-2025"

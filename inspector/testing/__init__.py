@@ -1,1 +1,1 @@
-"""Helpers for testing the inspector: synthetic audit folders with their expected findings."""
+"""Helpers for rule authors testing their packs: build a small audit in code and read its verdicts."""

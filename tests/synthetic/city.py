@@ -5,7 +5,7 @@ plants boundary cases for every rule of the core pack, computes the expected fin
 themselves (a second implementation of the rules, sharing no code with the engine) and writes the
 audit folder plus ``expected.yaml``. Only the standard library, openpyxl and pyyaml are used.
 
-With ``--packs all`` (the default at case scale) :mod:`inspector.testing.synthetic_packs` then adds what
+With ``--packs all`` (the default at case scale) :mod:`synthetic.packs` then adds what
 the plan, quality-balance, preschool and safety packs read (the new columns of schools, teachers and
 safety; facilities, county and city statistics) and plants a failing and a passing entity for each of
 their rules, written to ``planted.yaml``; audit.yaml then selects all five packs. The oracle runs on the
@@ -14,7 +14,7 @@ room for them (2026 is one) stops with a PlantError that says which: use another
 
 Usage::
 
-    python -m inspector.testing.synthetic OUT_DIR --scale {case,city,province} [--seed N]
+    PYTHONPATH=tests python -m synthetic.city OUT_DIR --scale {case,city,province} [--seed N]
         [--format {mixed,csv}] [--as-of 2025-12-01] [--no-sets] [--packs {core,all}]
 """
 
@@ -36,10 +36,10 @@ from typing import Any, Generic, NamedTuple, TypeVar
 import openpyxl
 import yaml
 
-from .synthetic_packs import (ALL_PACKS, CITY_PLAN, RATE_COLUMNS, SKIPPED_2022, TARGETS, decimal_text, params_override,
-                              pct_text, target_year)
-from ._synthetic_names import (COUNTIES, DEGREES, NEW_HIRE_DEGREES, OWNERSHIP_ZH, SECONDARY_DEGREES, SUBJECTS,
-                               TYPE_ZH, County, PersonNamer, SchoolNamer, weighted)
+from .names import (COUNTIES, DEGREES, NEW_HIRE_DEGREES, OWNERSHIP_ZH, SECONDARY_DEGREES, SUBJECTS, TYPE_ZH, County,
+                    PersonNamer, SchoolNamer, weighted)
+from .packs import (ALL_PACKS, CITY_PLAN, RATE_COLUMNS, SKIPPED_2022, TARGETS, decimal_text, params_override, pct_text,
+                    target_year)
 
 __all__ = ["RULE_IDS", "SCALES", "Dataset", "PlantError", "RuleResult", "build_dataset", "compute_expected", "generate"]
 
@@ -173,7 +173,7 @@ class School:
     ownership: str
     license_no: str = ""
     license_valid_until: date | None = None
-    # read by the plan, quality-balance, preschool and safety packs (filled by synthetic_packs.extend)
+    # read by the plan, quality-balance, preschool and safety packs (filled by packs.extend)
     urban_rural: str | None = None
     inclusive: bool | None = None
     township_center: bool | None = None
@@ -247,7 +247,7 @@ class Dataset:
     teachers: list[Teacher]
     safety: dict[str, Safety]
     plants: list[Plant] = field(default_factory=list)
-    # the other packs' data (synthetic_packs.extend): empty for a core-only folder
+    # the other packs' data (packs.extend): empty for a core-only folder
     extended: bool = False
     facilities: dict[str, Any] = field(default_factory=dict)
     county_stats: list[Any] = field(default_factory=list)
@@ -624,7 +624,7 @@ def build_dataset(scale: str = "case", seed: int = 2025, as_of: date = date(2025
                   extended: bool | None = None) -> Dataset:
     """Generate every row of a synthetic audit in memory, boundary cases planted. `extended` (default: at
     case scale only) adds what the plan, quality-balance, preschool and safety packs read, with their
-    planted cases (:mod:`inspector.testing.synthetic_packs`), from a random stream of its own."""
+    planted cases (:mod:`synthetic.packs`), from a random stream of its own."""
     spec = SCALES[scale]
     rng, book, counties = random.Random(seed), _LicenceBook(), _counties(spec.county_copies)
     schools = _make_schools(rng, spec, counties, as_of, book)
@@ -634,7 +634,7 @@ def build_dataset(scale: str = "case", seed: int = 2025, as_of: date = date(2025
     _control_new_hires(rng, ds)
     _plant(rng, ds, spec.rounds, book)
     if scale == "case" if extended is None else extended:
-        from .synthetic_packs import extend
+        from .packs import extend
 
         ds.extended = True
         ds.pack_plants = extend(ds)
@@ -1014,9 +1014,9 @@ def _generate(out_dir: Path, scale: str, seed: int, fmt: str, as_of: date,
     _write_yaml(out_dir / "audit.yaml", _audit_document(ds, scale))
     _write_records(ds, out_dir, fmt)
     document = expected_document(results, as_of, scale, with_sets)
-    command = (f"python -m inspector.testing.synthetic OUT_DIR --scale {scale} --seed {seed} --format {fmt}"
+    command = (f"PYTHONPATH=tests python -m synthetic.city OUT_DIR --scale {scale} --seed {seed} --format {fmt}"
                f" --as-of {as_of.isoformat()}{'' if with_sets else ' --no-sets'}")
-    comment = ("# Expected findings of the core rule pack, computed by inspector.testing.synthetic"
+    comment = ("# Expected findings of the core rule pack, computed by synthetic.city"
                f" (independent oracle).\n# {command}\n")
     _write_yaml(out_dir / "expected.yaml", document, comment, flow=False)
     (out_dir / "planted.yaml").unlink(missing_ok=True)
@@ -1025,7 +1025,7 @@ def _generate(out_dir: Path, scale: str, seed: int, fmt: str, as_of: date,
     if ds.extended:
         comment = (
             "# Planted verdicts of the plan, quality-balance, preschool and safety packs on this case, built by\n"
-            "# inspector.testing.synthetic_packs from the rules' text and checked against the rows by its own\n"
+            "# synthetic.packs from the rules' text and checked against the rows by its own\n"
             "# arithmetic before anything was written (never taken from the engine). `absent`: outside the rule's\n"
             "# scope (in none of its sets). `city_rules`: the verdict each case (2022, 2025) is built to show on\n"
             "# the rules whose one entity is the city; `skipped`: no target for this case's year.\n"
@@ -1039,7 +1039,7 @@ def _generate(out_dir: Path, scale: str, seed: int, fmt: str, as_of: date,
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; prints rows per file, seconds taken and counts per rule."""
-    parser = argparse.ArgumentParser(prog="python -m inspector.testing.synthetic",
+    parser = argparse.ArgumentParser(prog="PYTHONPATH=tests python -m synthetic.city",
                                      description="Write a synthetic Liuzhou audit folder and its expected findings.")
     parser.add_argument("out_dir", type=Path, metavar="OUT_DIR")
     parser.add_argument("--scale", choices=list(SCALES), default="case")

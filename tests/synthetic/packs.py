@@ -1,7 +1,7 @@
 """What the plan, quality-balance, preschool and safety packs read, for the synthetic Liuzhou case,
 with a planted failing and passing entity for every rule of those packs.
 
-:mod:`inspector.testing.synthetic` builds the schools, classes, teachers and safety rows the core pack
+:mod:`synthetic.city` builds the schools, classes, teachers and safety rows the core pack
 reads (and its independent oracle checks them). :func:`extend` then fills in, from a random stream of
 its own (so the core rows it does not mean to touch stay byte for byte what the core generator wrote):
 
@@ -39,10 +39,10 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ._synthetic_names import COUNTIES, SECONDARY_DEGREES, SUBJECTS, PersonNamer, weighted
+from .names import COUNTIES, SECONDARY_DEGREES, SUBJECTS, PersonNamer, weighted
 
 if TYPE_CHECKING:
-    from .synthetic import Dataset, School, SchoolClass, Teacher
+    from .city import Dataset, School, SchoolClass, Teacher
 
 __all__ = ["ALL_PACKS", "CITY_PLAN", "SKIPPED_2022", "CityPlan", "Facilities", "PackPlant", "Stats", "extend",
            "params_override", "target_year"]
@@ -258,7 +258,7 @@ class _Builder:
     """Adds the packs' data to a core dataset and plants their cases; see the module docstring."""
 
     def __init__(self, ds: Dataset) -> None:
-        from .synthetic import PlantError  # the core generator imports this module lazily
+        from .city import PlantError  # the core generator imports this module lazily
 
         self.error = PlantError
         self.ds = ds
@@ -628,7 +628,7 @@ def _reachable(b: _Builder, school: School, target: int, hard: bool = False) -> 
 
 
 def _new_teacher(b: _Builder, school: School, serial: int) -> Teacher:
-    from .synthetic import Teacher
+    from .city import Teacher
 
     rng = b.rng
     hired = rng.randint(b.year - 30, b.year - 1)
@@ -643,7 +643,7 @@ def _new_teacher(b: _Builder, school: School, serial: int) -> Teacher:
 def _grow(b: _Builder, school: School, target: int, grades: Sequence[str], measure: Callable[[School], int]) -> int:
     """Add classes of `grades` (of ordinary sizes, with their teachers) to a school until `measure` is within a
     class of `target`, then set it exactly by class sizes; the number of classes added."""
-    from .synthetic import SchoolClass
+    from .city import SchoolClass
 
     sid = school.school_id
     index = max(int(c.class_id.rsplit("-", 1)[1]) for c in b.classes_of[sid])
