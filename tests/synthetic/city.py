@@ -29,16 +29,18 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from pathlib import Path
 from fractions import Fraction
+from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar
 
 import openpyxl
 import yaml
 
+from .model import (COMPULSORY, HIGH_SCHOOLS, KINDERGARTEN_STANDARD, PE_ART, RATE_COLUMNS, Dataset, Plant, PlantError,
+                    Safety, School, SchoolClass, Teacher)
 from .names import (COUNTIES, DEGREES, NEW_HIRE_DEGREES, OWNERSHIP_ZH, SECONDARY_DEGREES, SUBJECTS, TYPE_ZH, County,
                     PersonNamer, SchoolNamer, weighted)
-from .packs import (ALL_PACKS, CITY_PLAN, RATE_COLUMNS, SKIPPED_2022, TARGETS, decimal_text, params_override, pct_text,
+from .packs import (ALL_PACKS, CITY_PLAN, SKIPPED_2022, TARGETS, decimal_text, extend, params_override, pct_text,
                     target_year)
 
 __all__ = ["RULE_IDS", "SCALES", "Dataset", "PlantError", "RuleResult", "build_dataset", "compute_expected", "generate"]
@@ -128,12 +130,8 @@ TEACHERS_PER_CLASS = {"kindergarten": 2.0, "primary": 1.8, "junior": 2.2, "nine_
                       "complete_secondary": 2.4, "senior": 2.4, "twelve_year": 2.3, "vocational": 2.5, "special": 2.6}
 GUARDS = {"kindergarten": (1, 2), "primary": (1, 4), "special": (1, 3)}  # other types: (2, 8)
 KINDERGARTEN_GRADES = ("小班", "中班", "大班", "混合班")
-KINDERGARTEN_STANDARD = {"小班": 25, "中班": 30, "大班": 35, "混合班": 30}
 NUMBERED_GRADES = {"primary": (1, 6), "junior": (7, 9), "nine_year": (1, 9), "complete_secondary": (7, 12),
                    "senior": (10, 12), "twelve_year": (1, 12), "vocational": (10, 12), "special": (1, 9)}
-COMPULSORY = frozenset({"primary", "junior", "nine_year"})
-HIGH_SCHOOLS = frozenset({"complete_secondary", "senior", "twelve_year"})
-PE_ART = frozenset({"体育", "体育与健康", "音乐", "美术", "艺术"})
 SAFETY_ITEMS: tuple[tuple[str, str], ...] = (
     ("safety.closed-management", "closed_management"), ("safety.guards", "full_time_guards"),
     ("safety.alarm-linked", "one_key_alarm"), ("safety.video-linked", "video_linked_police"),
@@ -163,108 +161,12 @@ SCALES: dict[str, ScaleSpec] = {
 }
 
 
-@dataclass(slots=True)
-class School:
-    school_id: str
-    name: str
-    county: str
-    township: str
-    type: str
-    ownership: str
-    license_no: str = ""
-    license_valid_until: date | None = None
-    # read by the plan, quality-balance, preschool and safety packs (filled by packs.extend)
-    urban_rural: str | None = None
-    inclusive: bool | None = None
-    township_center: bool | None = None
-    demo_level: str | None = None
-    star_level: int | None = None
-    health_promoting: bool | None = None
-    boarding: bool | None = None
-    enrolment: int | None = None
-    health_vice_principal: bool | None = None
-    subject_bases: int | None = None
-
-
-@dataclass(slots=True)
-class SchoolClass:
-    class_id: str
-    school_id: str
-    grade: str
-    size: int
-    head_teacher: str
-
-
-@dataclass(slots=True)
-class Teacher:
-    teacher_id: str
-    school_id: str
-    subject: str
-    hire_year: int
-    full_time: bool | None  # None is a blank cell, which means full-time
-    has_certificate: bool | None
-    degree: str
-    title: str | None = None
-    backbone_level: str | None = None
-    dual_qualified: bool | None = None
-    preschool_major: bool | None = None
-    training_hours_5y: int | None = None
-    rotated_this_year: bool | None = None
-    is_principal: bool | None = None
-
-
-@dataclass(slots=True)
-class Safety:
-    school_id: str
-    closed_management: bool | None
-    full_time_guards: int | None
-    one_key_alarm: bool | None
-    video_linked_police: bool | None
-    escort_post: bool | None
-    anti_ramming: bool | None = None
-    video_retention_days: int | None = None
-
-
-class Plant(NamedTuple):
-    """What a planted case must yield: 'fail', 'pass' or 'not_evaluated' for one rule and entity."""
-
-    rule: str
-    entity: str
-    outcome: str
-    note: str
-
-
-@dataclass
-class Dataset:
-    """All rows of one synthetic audit, plus the planted cases and what each must yield."""
-
-    scale: str
-    seed: int
-    as_of: date
-    counties: list[County]
-    schools: list[School]
-    classes: list[SchoolClass]
-    teachers: list[Teacher]
-    safety: dict[str, Safety]
-    plants: list[Plant] = field(default_factory=list)
-    # the other packs' data (packs.extend): empty for a core-only folder
-    extended: bool = False
-    facilities: dict[str, Any] = field(default_factory=dict)
-    county_stats: list[Any] = field(default_factory=list)
-    city_stats: list[Any] = field(default_factory=list)
-    pack_plants: list[Any] = field(default_factory=list)
-
-
 @dataclass
 class RuleResult:
     """The oracle's verdict on one rule: entities that fail and entities it could not evaluate."""
 
     fail: set[str] = field(default_factory=set)
     not_evaluated: set[str] = field(default_factory=set)
-
-
-class PlantError(AssertionError):
-    """A planted case did not land where intended, or there was no row left to plant it in."""
 
 
 T = TypeVar("T")
@@ -634,8 +536,6 @@ def build_dataset(scale: str = "case", seed: int = 2025, as_of: date = date(2025
     _control_new_hires(rng, ds)
     _plant(rng, ds, spec.rounds, book)
     if scale == "case" if extended is None else extended:
-        from .packs import extend
-
         ds.extended = True
         ds.pack_plants = extend(ds)
     return ds
