@@ -17,7 +17,7 @@ import pytest
 from inspector.cli import main
 from inspector.history.commands import import_audit, reinspect
 from synthetic import rounds
-from synthetic.city import RULE_IDS
+from synthetic.oracle import RULE_IDS
 
 CASES = Path(__file__).resolve().parents[1] / "cases"
 CORE = frozenset(RULE_IDS)

@@ -2,8 +2,9 @@
 
 The generator builds schools, classes, teachers and safety rows in memory from ``random.Random(seed)``,
 plants boundary cases for every rule of the core pack, computes the expected findings from the rows
-themselves (a second implementation of the rules, sharing no code with the engine) and writes the
-audit folder plus ``expected.yaml``. Only the standard library, openpyxl and pyyaml are used.
+themselves (:mod:`synthetic.oracle`, a second implementation of the rules, sharing no code with the engine)
+and writes the audit folder (:mod:`synthetic.folder`) plus ``expected.yaml``. Only the standard library,
+openpyxl and pyyaml are used.
 
 With ``--packs all`` (the default at case scale) :mod:`synthetic.packs` then adds what
 the plan, quality-balance, preschool and safety packs read (the new columns of schools, teachers and
@@ -21,102 +22,23 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import csv
 import random
 import time
-import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from fractions import Fraction
 from pathlib import Path
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, TypeVar
 
-import openpyxl
-import yaml
-
-from .model import (COMPULSORY, HIGH_SCHOOLS, KINDERGARTEN_STANDARD, PE_ART, RATE_COLUMNS, Dataset, Plant, PlantError,
+from .folder import LAYOUTS, audit_document, planted_document, planted_yaml, write_records, write_yaml
+from .model import (COMPULSORY, HIGH_SCHOOLS, KINDERGARTEN_STANDARD, PE_ART, SAFETY_ITEMS, Dataset, Plant, PlantError,
                     Safety, School, SchoolClass, Teacher)
-from .names import (COUNTIES, DEGREES, NEW_HIRE_DEGREES, OWNERSHIP_ZH, SECONDARY_DEGREES, SUBJECTS, TYPE_ZH, County,
-                    PersonNamer, SchoolNamer, weighted)
-from .packs import (ALL_PACKS, CITY_PLAN, SKIPPED_2022, TARGETS, decimal_text, extend, params_override, pct_text,
-                    target_year)
+from .names import COUNTIES, DEGREES, NEW_HIRE_DEGREES, SECONDARY_DEGREES, SUBJECTS, County, PersonNamer, SchoolNamer
+from .oracle import check_plants, compute_expected, expected_document
+from .packs import extend
 
-__all__ = ["RULE_IDS", "SCALES", "Dataset", "PlantError", "RuleResult", "build_dataset", "compute_expected", "generate"]
-
-RULE_IDS: tuple[str, ...] = (
-    "class-size.super-large", "class-size.large", "class-size.kindergarten",
-    "kindergarten.unlicensed", "kindergarten.license-expired", "kindergarten.license-shared",
-    "teachers.new-pe-art-share",
-    "safety.closed-management", "safety.guards", "safety.alarm-linked", "safety.video-linked",
-    "safety.escort-post", "safety.record-missing",
-)
-KINDS: tuple[str, ...] = ("schools", "classes", "teachers", "safety")
-PACK_KINDS: tuple[str, ...] = ("facilities", "county_stats", "city_stats")  # written for the other packs only
-
-# Canonical English header and Chinese header of each column; 班主任 is the extra column of classes.
-COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
-    "schools": (("school_id", "学校代码"), ("name", "学校名称"), ("county", "区县"), ("township", "乡镇"),
-                ("type", "办学类型"), ("ownership", "办学性质"), ("license_no", "办园许可证号"),
-                ("license_valid_until", "许可证有效期至")),
-    "classes": (("class_id", "班级代码"), ("school_id", "学校代码"), ("grade", "年级"), ("size", "班额"),
-                ("head_teacher", "班主任")),
-    "teachers": (("teacher_id", "教师编号"), ("school_id", "学校代码"), ("subject", "任教学科"),
-                 ("hire_year", "入职年份"), ("full_time", "是否专任教师"), ("has_certificate", "是否持有教师资格证"),
-                 ("degree", "最高学历")),
-    "safety": (("school_id", "学校代码"), ("closed_management", "封闭化管理"), ("full_time_guards", "专职保安人数"),
-               ("one_key_alarm", "一键报警联网"), ("video_linked_police", "视频监控联网"), ("escort_post", "护学岗")),
-}
-
-# The columns the plan, quality-balance, preschool and safety packs read (an extended folder only).
-PACK_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
-    "schools": (("urban_rural", "城乡类型"), ("inclusive", "是否普惠"), ("township_center", "是否乡镇中心园"),
-                ("demo_level", "示范园级别"), ("star_level", "星级特色高中"), ("health_promoting", "健康促进学校"),
-                ("boarding", "寄宿制"), ("enrolment", "在校生数"), ("health_vice_principal", "配备卫生健康副校长"),
-                ("subject_bases", "市级以上学科基地数")),
-    "classes": (),
-    "teachers": (("title", "职称"), ("backbone_level", "骨干教师级别"), ("dual_qualified", "是否双师型"),
-                 ("preschool_major", "是否学前教育专业"), ("training_hours_5y", "五年培训学时"),
-                 ("rotated_this_year", "本年度交流轮岗"), ("is_principal", "是否园长或校长")),
-    "safety": (("anti_ramming", "校门防冲撞设施"), ("video_retention_days", "视频存储天数")),
-    "facilities": (("school_id", "学校代码"), ("teaching_area", "教学及辅助用房面积"), ("sports_area", "体育运动场馆面积"),
-                   ("equipment_value", "教学仪器设备值"), ("multimedia_rooms", "网络多媒体教室数"),
-                   ("music_rooms", "音乐专用教室数"), ("music_room_area", "音乐专用教室最小面积"),
-                   ("art_rooms", "美术专用教室数"), ("art_room_area", "美术专用教室最小面积"),
-                   ("counseling_room", "心理辅导室"), ("doctors", "校医人数"), ("daily_pe_minutes", "每日体育活动分钟数"),
-                   ("art_course_rate", "艺术课开课率"), ("safety_education_rate", "安全教育普及率")),
-}
-STAT_HEADERS: tuple[tuple[str, str], ...] = (
-    ("preschool_gross_enrolment", "学前三年毛入园率"), ("compulsory_retention", "九年义务教育巩固率"),
-    ("senior_gross_enrolment", "高中阶段毛入学率"), ("disabled_enrolment", "适龄残疾儿童少年义务教育入学率"),
-    ("fitness_good_rate", "中小学体质健康优良率"), ("satisfaction", "教师学生家长满意度"),
-    ("safety_education_rate", "安全教育普及率"), ("teacher_avg_pay", "义务教育教师平均工资"),
-    ("civil_servant_avg_pay", "当地公务员平均工资"), ("edu_budget", "一般公共预算教育支出"),
-    ("edu_budget_per_student", "生均一般公共预算教育支出"), ("gdp", "地区生产总值"), ("fiscal_edu_funds", "财政性教育经费"),
-    ("migrant_children", "随迁子女在校生数"), ("migrant_children_public", "在公办学校就读的随迁子女数"),
-    ("preschool_assessment_passed", "通过学前教育普及普惠督导评估"), ("balance_assessment_passed", "通过义务教育优质均衡督导评估"),
-    ("preschool_inspected", "开展学前教育普及普惠督导"), ("migrant_eligible_applicants", "符合条件申请入学的随迁子女数"),
-    ("migrant_eligible_admitted", "符合条件并已入学的随迁子女数"), ("preschool_nonstaff_pay", "公办园非在编教师平均工资"),
-    ("preschool_staff_pay", "公办园在编教师平均工资"), ("dropouts", "义务教育辍学学生数"),
-)
-PACK_COLUMNS["county_stats"] = (("county", "区县"), ("year", "年份"), *STAT_HEADERS)
-PACK_COLUMNS["city_stats"] = (("year", "年份"), *STAT_HEADERS, ("subject_bases", "市级以上学科基地数"),
-                              ("skill_awards", "自治区级以上技能比赛获奖数"), ("new_universities", "筹建高等院校数"),
-                              ("avg_schooling_years", "劳动年龄人口平均受教育年限"),
-                              ("research_awards_basic", "基础教育自治区级以上教学科研成果数"),
-                              ("research_awards_vocational", "职业教育自治区级以上教学科研成果数"))
-URBAN_ZH = {"urban": "城区", "town": "镇区", "rural": "乡村"}
-LEVEL_ZH = {"none": "无", "county": "县级", "city": "市级", "region": "自治区级", "national": "国家级"}
-TITLE_ZH = {"professor": "正高级", "associate": "副高级", "intermediate": "中级", "assistant": "初级", "none": "未定级"}
-
-
-def columns(kind: str, extended: bool) -> tuple[tuple[str, str], ...]:
-    """(English, Chinese) header of each column a folder's file of `kind` has."""
-    if kind in PACK_KINDS:
-        return PACK_COLUMNS[kind]
-    return COLUMNS[kind] + (PACK_COLUMNS[kind] if extended else ())
-
+__all__ = ["SCALES", "ScaleSpec", "build_dataset", "generate", "main"]
 
 TYPE_SHARE = {"kindergarten": 35, "primary": 40, "junior": 10, "nine_year": 5, "complete_secondary": 2,
               "senior": 2, "twelve_year": 1, "vocational": 3, "special": 2}
@@ -132,11 +54,6 @@ GUARDS = {"kindergarten": (1, 2), "primary": (1, 4), "special": (1, 3)}  # other
 KINDERGARTEN_GRADES = ("小班", "中班", "大班", "混合班")
 NUMBERED_GRADES = {"primary": (1, 6), "junior": (7, 9), "nine_year": (1, 9), "complete_secondary": (7, 12),
                    "senior": (10, 12), "twelve_year": (1, 12), "vocational": (10, 12), "special": (1, 9)}
-SAFETY_ITEMS: tuple[tuple[str, str], ...] = (
-    ("safety.closed-management", "closed_management"), ("safety.guards", "full_time_guards"),
-    ("safety.alarm-linked", "one_key_alarm"), ("safety.video-linked", "video_linked_police"),
-    ("safety.escort-post", "escort_post"),
-)
 
 
 # Role of each county in teachers.new-pe-art-share; every other county is comfortably above 15%.
@@ -159,14 +76,6 @@ SCALES: dict[str, ScaleSpec] = {
     "city": ScaleSpec(schools=1_500, classes=25_000, teachers=50_000, rounds=5, county_copies=1),
     "province": ScaleSpec(schools=20_000, classes=330_000, teachers=630_000, rounds=60, county_copies=10),
 }
-
-
-@dataclass
-class RuleResult:
-    """The oracle's verdict on one rule: entities that fail and entities it could not evaluate."""
-
-    fail: set[str] = field(default_factory=set)
-    not_evaluated: set[str] = field(default_factory=set)
 
 
 T = TypeVar("T")
@@ -541,366 +450,11 @@ def build_dataset(scale: str = "case", seed: int = 2025, as_of: date = date(2025
     return ds
 
 
-# --- The oracle: the rules of the core pack, applied to the rows -----------------------------------
-
-
-def licence_key(licence: str) -> str:
-    """Compare licences after NFKC, with all whitespace removed, upper-cased."""
-    return "".join(ch for ch in unicodedata.normalize("NFKC", licence) if not ch.isspace()).upper()
-
-
-def _class_rules(ds: Dataset, out: dict[str, RuleResult]) -> None:
-    stype = {s.school_id: s.type for s in ds.schools}
-    numbered = {str(n) for n in range(1, 13)}
-    for c in ds.classes:
-        kind = stype[c.school_id]
-        if kind == "kindergarten" and c.size > KINDERGARTEN_STANDARD[c.grade]:
-            out["class-size.kindergarten"].fail.add(c.class_id)
-        if c.grade in numbered and kind != "vocational":
-            if c.size >= 66:
-                out["class-size.super-large"].fail.add(c.class_id)
-            elif c.size >= 56:
-                out["class-size.large"].fail.add(c.class_id)
-
-
-def _kindergarten_rules(ds: Dataset, out: dict[str, RuleResult]) -> None:
-    holders: dict[str, list[str]] = defaultdict(list)
-    for s in ds.schools:
-        if s.type != "kindergarten":
-            continue
-        if not s.license_no.strip():
-            out["kindergarten.unlicensed"].fail.add(s.school_id)
-            continue
-        holders[licence_key(s.license_no)].append(s.school_id)
-        if s.license_valid_until is None:
-            out["kindergarten.license-expired"].not_evaluated.add(s.school_id)
-        elif s.license_valid_until < ds.as_of:
-            out["kindergarten.license-expired"].fail.add(s.school_id)
-    for ids in holders.values():
-        if len(ids) > 1:
-            out["kindergarten.license-shared"].fail.update(ids)
-
-
-def _teacher_rule(ds: Dataset, out: dict[str, RuleResult]) -> None:
-    school = {s.school_id: s for s in ds.schools}
-    hired: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # county -> [PE/art, all]
-    for t in ds.teachers:
-        s = school[t.school_id]
-        if t.full_time is not False and t.hire_year == ds.as_of.year and s.type in COMPULSORY:
-            hired[s.county][0] += t.subject in PE_ART
-            hired[s.county][1] += 1
-    for county, (pe_art, total) in hired.items():
-        if 100 * pe_art < 15 * total:  # integers: an exact 15 % must not fail on a rounding error
-            out["teachers.new-pe-art-share"].fail.add(county)
-
-
-def _safety_rules(ds: Dataset, out: dict[str, RuleResult]) -> None:
-    for s in ds.schools:
-        if s.type == "vocational":
-            continue
-        row = ds.safety.get(s.school_id)
-        if row is None:
-            out["safety.record-missing"].fail.add(s.school_id)
-            continue
-        for rule, item in SAFETY_ITEMS:
-            value = getattr(row, item)
-            if value is None:
-                out[rule].not_evaluated.add(s.school_id)
-            elif (value < 1) if item == "full_time_guards" else (value is False):
-                out[rule].fail.add(s.school_id)
-
-
-def compute_expected(ds: Dataset) -> dict[str, RuleResult]:
-    """Apply every rule of the core pack to the rows: the independent oracle."""
-    out = {rule: RuleResult() for rule in RULE_IDS}
-    _class_rules(ds, out)
-    _kindergarten_rules(ds, out)
-    _teacher_rule(ds, out)
-    _safety_rules(ds, out)
-    return out
-
-
-def _check_plants(plants: list[Plant], results: dict[str, RuleResult]) -> None:
-    wrong = []
-    for plant in plants:
-        result = results[plant.rule]
-        got = ("fail" if plant.entity in result.fail
-               else "not_evaluated" if plant.entity in result.not_evaluated else "pass")
-        if got != plant.outcome:
-            wrong.append(f"{plant.rule} {plant.entity} ({plant.note}): expected {plant.outcome}, got {got}")
-    if wrong:
-        raise PlantError("planted cases did not land:\n" + "\n".join(wrong))
-
-
-def expected_document(results: dict[str, RuleResult], as_of: date, scale: str, with_sets: bool) -> dict[str, Any]:
-    """The content of expected.yaml: counts always, sorted id lists unless `with_sets` is false."""
-    rules: dict[str, Any] = {}
-    for rule in RULE_IDS:
-        entry: dict[str, Any] = {"count": len(results[rule].fail)}
-        if with_sets:
-            entry["fail"] = sorted(results[rule].fail)
-        if results[rule].not_evaluated:
-            entry["not_evaluated"] = sorted(results[rule].not_evaluated)
-        rules[rule] = entry
-    return {"as_of": as_of, "scale": scale, "rules": rules}
-
-
-# --- Writing the folder ------------------------------------------------------------------------------
-
-
-class FileSpec(NamedTuple):
-    kind: str
-    ext: str
-    chinese: bool
-    bom: bool
-    stem: str = ""  # the file's name when not the kind's (a Chinese one: 区县统计.csv)
-
-
-LAYOUTS: dict[str, tuple[FileSpec, ...]] = {
-    "mixed": (FileSpec("schools", "xlsx", True, False), FileSpec("classes", "csv", True, True),
-              FileSpec("teachers", "csv", False, False), FileSpec("safety", "xlsx", True, False),
-              FileSpec("facilities", "xlsx", True, False), FileSpec("county_stats", "csv", True, True, "区县统计"),
-              FileSpec("city_stats", "csv", False, False)),
-    "csv": tuple(FileSpec(kind, "csv", False, False) for kind in (*KINDS, *PACK_KINDS)),
-}
-BOOL_SPELLINGS = {"zh": ("是", "否"), "yn": ("Y", "N"), "digit": ("1", "0"), "tf": ("true", "false"),
-                  "yes": ("yes", "no")}
-BOOL_WEIGHTS = {"zh": 70, "yn": 10, "digit": 8, "tf": 7, "yes": 5}
-DATE_WEIGHTS = {"native": 55, "iso": 15, "slash": 15, "zh": 15}
-
-
-class _Variants:
-    """Weighted choice of a spelling that first hands out every spelling once, so each file uses them all."""
-
-    def __init__(self, rng: random.Random, weights: dict[str, int]) -> None:
-        self._rng, self._table = rng, weighted(" ".join(f"{k}:{w}" for k, w in weights.items()))
-        self._pending = list(weights)
-        rng.shuffle(self._pending)
-
-    def pick(self) -> str:
-        return self._pending.pop() if self._pending else self._rng.choice(self._table)
-
-
-class _Speller:
-    """Writes values the way one file spells them: canonical in `csv` mode, varied in `mixed` mode."""
-
-    def __init__(self, rng: random.Random | None, xlsx: bool) -> None:
-        self._rng, self._xlsx = rng, xlsx
-        self.xlsx = xlsx
-        self._blank = None if xlsx else ""
-        if rng is not None:
-            self._bools = _Variants(rng, BOOL_WEIGHTS)
-            self._dates = _Variants(rng, DATE_WEIGHTS if xlsx else {k: w for k, w in DATE_WEIGHTS.items()
-                                                                      if k != "native"})
-            self._enums = _Variants(rng, {"zh": 85, "code": 15})
-
-    def enum(self, code: str, chinese: str) -> str:
-        return code if self._rng is None or self._enums.pick() == "code" else chinese
-
-    def flag(self, value: bool | None) -> str | int | None:
-        if value is None:
-            return self._blank
-        if self._rng is None:
-            return "true" if value else "false"
-        spelling = self._bools.pick()
-        if spelling == "digit" and self._xlsx:
-            return int(value)  # a number typed into Excel
-        return BOOL_SPELLINGS[spelling][0 if value else 1]
-
-    def day(self, value: date | None) -> str | date | None:
-        if value is None:
-            return self._blank
-        form = "iso" if self._rng is None else self._dates.pick()
-        if form == "native":
-            return value
-        if form == "slash":
-            return value.strftime("%Y/%m/%d")
-        if form == "zh":
-            return f"{value.year}年{value.month}月{value.day}日"
-        return value.isoformat()
-
-    def text(self, value: str) -> str | None:
-        return value or self._blank
-
-    def choice(self, code: str | None, chinese: dict[str, str]) -> str | None:
-        return self._blank if code is None else self.enum(code, chinese[code])
-
-    def amount(self, value: float | int | None) -> str | float | int | None:
-        if value is None:
-            return self._blank
-        return value if self._xlsx else str(value)
-
-    def rate(self, value: Any, percent: bool) -> str | float | None:
-        """A rate: a number in a workbook, else "95%" (percent) or "0.95"."""
-        if value is None:
-            return self._blank
-        if self._xlsx:
-            return float(value)
-        return pct_text(value) if percent else decimal_text(value)
-
-    def number(self, value: int | None) -> str | int | None:
-        if value is None:
-            return self._blank
-        return value if self._xlsx else str(value)
-
-
-def _rows(ds: Dataset, kind: str, sp: _Speller, more: _Speller, chinese: bool) -> Iterator[list[Any]]:
-    """The rows of one file: `sp` spells the core columns, `more` the packs' (each its own stream, so the core
-    columns are spelled as the core generator always spelled them)."""
-    ext = ds.extended
-    if kind == "schools":
-        for s in ds.schools:
-            row = [s.school_id, s.name, s.county, s.township, sp.enum(s.type, TYPE_ZH[s.type]),
-                   sp.enum(s.ownership, OWNERSHIP_ZH[s.ownership]), sp.text(s.license_no),
-                   sp.day(s.license_valid_until)]
-            if ext:
-                row += [more.choice(s.urban_rural, URBAN_ZH), more.flag(s.inclusive), more.flag(s.township_center),
-                        more.choice(s.demo_level, LEVEL_ZH), more.number(s.star_level), more.flag(s.health_promoting),
-                        more.flag(s.boarding), more.number(s.enrolment), more.flag(s.health_vice_principal),
-                        more.number(s.subject_bases)]
-            yield row
-    elif kind == "classes":
-        for c in ds.classes:
-            yield [c.class_id, c.school_id, c.grade, sp.number(c.size), c.head_teacher]
-    elif kind == "teachers":
-        for t in ds.teachers:
-            row = [t.teacher_id, t.school_id, t.subject, sp.number(t.hire_year), sp.flag(t.full_time),
-                   sp.flag(t.has_certificate), t.degree]
-            if ext:
-                row += [more.choice(t.title, TITLE_ZH), more.choice(t.backbone_level, LEVEL_ZH),
-                        more.flag(t.dual_qualified), more.flag(t.preschool_major), more.number(t.training_hours_5y),
-                        more.flag(t.rotated_this_year), more.flag(t.is_principal)]
-            yield row
-    elif kind == "safety":
-        for school_id in sorted(ds.safety):
-            r = ds.safety[school_id]
-            row = [r.school_id, sp.flag(r.closed_management), sp.number(r.full_time_guards),
-                   sp.flag(r.one_key_alarm), sp.flag(r.video_linked_police), sp.flag(r.escort_post)]
-            if ext:
-                row += [more.flag(r.anti_ramming), more.number(r.video_retention_days)]
-            yield row
-    elif kind == "facilities":
-        for school_id in sorted(ds.facilities):
-            f = ds.facilities[school_id]
-            yield [f.school_id, sp.amount(f.teaching_area), sp.amount(f.sports_area), sp.amount(f.equipment_value),
-                   sp.number(f.multimedia_rooms), sp.number(f.music_rooms), sp.amount(f.music_room_area),
-                   sp.number(f.art_rooms), sp.amount(f.art_room_area), sp.flag(f.counseling_room),
-                   sp.number(f.doctors), sp.number(f.daily_pe_minutes), sp.rate(f.art_course_rate, chinese),
-                   sp.rate(f.safety_education_rate, chinese)]
-    else:
-        rows = ds.county_stats if kind == "county_stats" else ds.city_stats
-        for stats in rows:
-            row: list[Any] = [stats.county] if kind == "county_stats" else []
-            row.append(sp.number(stats.year))
-            for name, _ in PACK_COLUMNS[kind][len(row):]:
-                value = stats.values.get(name)
-                if name in RATE_COLUMNS:
-                    row.append(sp.rate(value, chinese))
-                elif isinstance(value, bool) or value is None:
-                    row.append(sp.flag(value))
-                elif isinstance(value, Fraction):
-                    row.append(sp.amount(float(value)) if sp.xlsx else decimal_text(value))
-                else:
-                    row.append(sp.amount(value))
-            yield row
-
-
-def _write_records(ds: Dataset, out_dir: Path, fmt: str) -> None:
-    for spec in LAYOUTS[fmt]:
-        if spec.kind in PACK_KINDS and not ds.extended:
-            continue
-        for stem in {spec.kind, spec.stem or spec.kind}:  # a stale file of another format would be read as well
-            for ext in ("csv", "xlsx"):
-                (out_dir / f"{stem}.{ext}").unlink(missing_ok=True)
-        rng = random.Random(f"{ds.seed}:{spec.kind}") if fmt == "mixed" else None
-        more = random.Random(f"{ds.seed}:{spec.kind}:packs") if fmt == "mixed" else None
-        speller, other = _Speller(rng, spec.ext == "xlsx"), _Speller(more, spec.ext == "xlsx")
-        header = [zh if spec.chinese else en for en, zh in columns(spec.kind, ds.extended)]
-        path = out_dir / f"{spec.stem or spec.kind}.{spec.ext}"
-        rows = _rows(ds, spec.kind, speller, other, spec.chinese)
-        if spec.ext == "csv":
-            with path.open("w", encoding="utf-8-sig" if spec.bom else "utf-8", newline="") as f:
-                writer = csv.writer(f, lineterminator="\n")
-                writer.writerow(header)
-                writer.writerows(rows)
-        else:
-            book = openpyxl.Workbook(write_only=True)
-            sheet = book.create_sheet(spec.kind)
-            sheet.append(header)
-            for row in rows:
-                sheet.append(row)
-            book.save(path)
-
-
-SCALE_ZH = {"case": "案例", "city": "市级", "province": "省级"}
-
-
-def _write_yaml(path: Path, document: dict[str, Any], comment: str = "", flow: bool | None = None) -> None:
-    text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, default_flow_style=flow, width=100)
-    path.write_text(comment + text, encoding="utf-8")
-
-
 def generate(out_dir: Path, scale: str = "case", seed: int = 2025, fmt: str = "mixed",
              as_of: date = date(2025, 12, 1), with_sets: bool = True, extended: bool | None = None) -> dict[str, Any]:
     """Write a synthetic audit folder and its expected.yaml (and, extended, planted.yaml); return the
     expected-findings document of the core pack."""
     return _generate(Path(out_dir), scale, seed, fmt, as_of, with_sets, extended)[0]
-
-
-def _audit_document(ds: Dataset, scale: str) -> dict[str, Any]:
-    as_of = ds.as_of
-    audit: dict[str, Any] = {"name": f"柳州市{as_of.year}年教育督导检查（合成数据，{SCALE_ZH[scale]}规模）"}
-    if not ds.extended:
-        return {**audit, "as_of": as_of, "region": "柳州市", "packs": ["core"]}
-    year = target_year(as_of)
-    overrides = params_override(year)
-    audit["description"] = (
-        f"全部五个规则包，对照规划{year}年目标（target_year 按 as_of 默认）。案例约为全市学校的八分之一，"
-        f"表一中随学校数增减的两项（序号3 县级以上示范园 {TARGETS[year]['demo_kg']} 所、序号17 正高级教师 "
-        f"{TARGETS[year]['professors']} 人）按八分之一比较（{overrides['demo_kg_min']} 所、{overrides['professors_min']} 人），"
-        "其余目标均为规划原值。")
-    return {**audit, "as_of": as_of, "region": "柳州市", "packs": list(ALL_PACKS), "params": overrides}
-
-
-def planted_document(ds: Dataset) -> dict[str, Any]:
-    """The content of planted.yaml: per rule the entities built to fail, pass (and be not evaluated or
-    outside the scope), with how; the city rules' verdict in each case."""
-    year = target_year(ds.as_of)
-    rules: dict[str, dict[str, Any]] = {}
-    for plant in sorted(ds.pack_plants, key=lambda p: (p.rule, p.outcome, p.entity)):
-        entry = rules.setdefault(plant.rule, {"fail": [], "pass": []})
-        entry.setdefault(plant.outcome, []).append(plant.entity)
-        entry.setdefault("how", {})[plant.entity] = plant.note
-    for entry in rules.values():  # fail, pass, then the rest, then how
-        how = entry.pop("how")
-        entry["how"] = how
-    city = {rule: {"2022": plan.y2022 or "skipped", "2025": plan.y2025 or "skipped", "how": plan.how}
-            for rule, plan in CITY_PLAN.items()}
-    return {"as_of": ds.as_of, "target_year": year, "params": params_override(year),
-            "skipped": list(SKIPPED_2022) if year == 2022 else [], "city_rules": city, "rules": rules}
-
-
-def _scalar(value: Any) -> str:
-    return yaml.safe_dump(value, allow_unicode=True, width=10_000).removesuffix("\n...\n").strip()
-
-
-def planted_yaml(document: dict[str, Any]) -> str:
-    """planted.yaml as text: id lists in flow style, the notes one a line."""
-    head = {k: v for k, v in document.items() if k not in ("city_rules", "rules")}
-    lines = [yaml.safe_dump(head, allow_unicode=True, sort_keys=False, default_flow_style=None, width=100).rstrip()]
-    lines.append("city_rules:")
-    for rule, entry in document["city_rules"].items():
-        lines.append(f"  {rule}: {{'2022': {entry['2022']}, '2025': {entry['2025']}, how: {_scalar(entry['how'])}}}")
-    lines.append("rules:")
-    for rule, entry in document["rules"].items():
-        lines.append(f"  {rule}:")
-        for key, value in entry.items():
-            if key == "how":
-                lines.append("    how:")
-                lines.extend(f"      {_scalar(entity)}: {_scalar(note)}" for entity, note in value.items())
-            else:
-                lines.append(f"    {key}: {yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()}")
-    return "\n".join(lines) + "\n"
 
 
 def _generate(out_dir: Path, scale: str, seed: int, fmt: str, as_of: date,
@@ -909,16 +463,16 @@ def _generate(out_dir: Path, scale: str, seed: int, fmt: str, as_of: date,
         raise ValueError(f"unknown scale {scale!r} or format {fmt!r}")
     ds = build_dataset(scale, seed, as_of, extended)
     results = compute_expected(ds)
-    _check_plants(ds.plants, results)
+    check_plants(ds.plants, results)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _write_yaml(out_dir / "audit.yaml", _audit_document(ds, scale))
-    _write_records(ds, out_dir, fmt)
+    write_yaml(out_dir / "audit.yaml", audit_document(ds, scale))
+    write_records(ds, out_dir, fmt)
     document = expected_document(results, as_of, scale, with_sets)
     command = (f"PYTHONPATH=tests python -m synthetic.city OUT_DIR --scale {scale} --seed {seed} --format {fmt}"
                f" --as-of {as_of.isoformat()}{'' if with_sets else ' --no-sets'}")
-    comment = ("# Expected findings of the core rule pack, computed by synthetic.city"
+    comment = ("# Expected findings of the core rule pack, computed by synthetic.oracle"
                f" (independent oracle).\n# {command}\n")
-    _write_yaml(out_dir / "expected.yaml", document, comment, flow=False)
+    write_yaml(out_dir / "expected.yaml", document, comment, flow=False)
     (out_dir / "planted.yaml").unlink(missing_ok=True)
     rows = {"schools": len(ds.schools), "classes": len(ds.classes), "teachers": len(ds.teachers),
             "safety": len(ds.safety)}

@@ -15,13 +15,20 @@ from typing import Any, NamedTuple
 
 from .names import County
 
-__all__ = ["COMPULSORY", "HIGH_SCHOOLS", "KINDERGARTEN_STANDARD", "PE_ART", "RATE_COLUMNS", "STAT_COLUMNS", "Dataset",
-           "Facilities", "PackPlant", "Plant", "PlantError", "Safety", "School", "SchoolClass", "Stats", "Teacher"]
+__all__ = ["COMPULSORY", "HIGH_SCHOOLS", "KINDERGARTEN_STANDARD", "PE_ART", "RATE_COLUMNS", "SAFETY_ITEMS",
+           "STAT_COLUMNS", "Dataset", "Facilities", "PackPlant", "Plant", "PlantError", "Safety", "School",
+           "SchoolClass", "Stats", "Teacher"]
 
 COMPULSORY = frozenset({"primary", "junior", "nine_year"})
 HIGH_SCHOOLS = frozenset({"complete_secondary", "senior", "twelve_year"})
 PE_ART = frozenset({"体育", "体育与健康", "音乐", "美术", "艺术"})
 KINDERGARTEN_STANDARD = {"小班": 25, "中班": 30, "大班": 35, "混合班": 30}
+# the core pack's safety rules and the column each reads
+SAFETY_ITEMS: tuple[tuple[str, str], ...] = (
+    ("safety.closed-management", "closed_management"), ("safety.guards", "full_time_guards"),
+    ("safety.alarm-linked", "one_key_alarm"), ("safety.video-linked", "video_linked_police"),
+    ("safety.escort-post", "escort_post"),
+)
 
 
 # -- the core pack's rows ----------------------------------------------------------------------------------------

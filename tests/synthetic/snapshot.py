@@ -7,7 +7,7 @@ before it is written it is compared with what the folder's own files say the ver
 
 * ``planted.yaml`` (built by :mod:`synthetic.packs` from the rules' text): each planted
   entity must be in the set its verdict names (``absent``: in none of them);
-* ``expected.yaml`` (the core pack's independent oracle, :mod:`synthetic.city`): the core
+* ``expected.yaml`` (the core pack's independent oracle, :mod:`synthetic.oracle`): the core
   rules' fail and not-evaluated sets must be exactly the oracle's.
 
 Usage::
