@@ -123,7 +123,7 @@ class TestParallelEvaluation:
         """A worker that dies without raising (out of memory, a crash in the engine's C code) is an
         EngineError naming the way to see why, not a wait for ever."""
         from inspector.errors import EngineError
-        from inspector.testing.builder import AuditBuilder
+        from inspector.testing import AuditBuilder
 
         builder = AuditBuilder()
         for n in range(4):
@@ -147,7 +147,7 @@ class TestDeterminism:
 
     def test_finding_ids_are_stable_when_other_data_changes(self, tmp_path: Path) -> None:
         """The same rule on the same entity keeps its id though rows are added around it."""
-        from inspector.testing.builder import AuditBuilder
+        from inspector.testing import AuditBuilder
 
         builder = AuditBuilder()
         school = builder.school("S1")
