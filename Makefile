@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean docs-images
+.PHONY: demo test bench clean docs-images cases
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "需要 Python 3.11 或 3.12（durable_rules 不支持 3.13）" >&2; exit 1; }
@@ -29,6 +29,16 @@ test: $(STAMP)
 # docs/*.png from cases/liuzhou-2025 (chromium, chromium-driver, fonts-noto-cjk, libreoffice-calc-nogui, poppler-utils)
 docs-images: $(STAMP)
 	$(BIN)/python docs/screenshots.py
+
+# cases/ from the generators in tests/synthetic (test fixtures, not in the package), as cases/*/README.md
+# documents them. Re-run, the CSV and YAML files come out byte for byte the same; the xlsx files differ in
+# their creation timestamps only. snapshot writes expected-all.yaml only if the engine agrees with
+# planted.yaml and expected.yaml: read its diff before committing it.
+cases: $(STAMP)
+	PYTHONPATH=tests $(BIN)/python -m synthetic.city cases/liuzhou-2025 --scale case --format mixed
+	PYTHONPATH=tests $(BIN)/python -m synthetic.city cases/liuzhou-2022 --scale case --format mixed --as-of 2022-12-01
+	PYTHONPATH=tests $(BIN)/python -m synthetic.snapshot cases/liuzhou-2025 cases/liuzhou-2022
+	PYTHONPATH=tests $(BIN)/python -m synthetic.rounds
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'

@@ -1,7 +1,7 @@
 """The 13 core rules as an analyst would write them in plain polars: the baseline of the benchmark.
 
 No validation, no trace, no report: it reads the four CSVs of a ``--format csv`` synthetic folder
-(``python -m inspector.testing.synthetic OUT --format csv``), applies the rules with one lazy query per
+(``PYTHONPATH=tests python -m synthetic.city OUT --format csv``), applies the rules with one lazy query per
 rule, and emits the set of ``(rule_id, entity_id)`` findings, one ``rule_id<TAB>entity_id`` line each,
 sorted. It trusts its input: the canonical English headers, ``true``/``false`` booleans, ISO dates and
 English type codes of ``--format csv``; a mixed-format folder (Chinese headers, XLSX, 是/否) is out of scope.

@@ -38,8 +38,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 BASELINE = HERE / "baseline_polars.py"
 RESULTS = HERE / "results" / "latest.json"
-GENERATOR_FILES = (REPO / "inspector" / "testing" / "synthetic.py",
-                   REPO / "inspector" / "testing" / "_synthetic_names.py")
+TESTS = REPO / "tests"  # the generator is a test fixture: tests/synthetic, imported as `synthetic`
+GENERATOR_FILES = tuple(sorted((TESTS / "synthetic").glob("*.py")))
 MARKER = ".benchmark.json"
 KINDS = ("schools", "classes", "teachers", "safety")
 DEFAULT_REPEAT = {"city": 3, "province": 1}
@@ -107,10 +107,11 @@ def ensure_folder(data_dir: Path, scale: str, seed: int) -> Path:
         except json.JSONDecodeError:
             pass
     marker.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "inspector.testing.synthetic", str(folder), "--scale", scale,
+    command = [sys.executable, "-m", "synthetic.city", str(folder), "--scale", scale,
                "--seed", str(seed), "--format", "csv"]
-    print(f"generating {folder}: {shlex.join(command)}", file=sys.stderr)
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=REPO)
+    path = os.pathsep.join(p for p in (str(TESTS), os.environ.get("PYTHONPATH", "")) if p)
+    print(f"generating {folder}: PYTHONPATH={shlex.quote(path)} {shlex.join(command)}", file=sys.stderr)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=REPO, env={**os.environ, "PYTHONPATH": path})
     marker.write_text(json.dumps(wanted) + "\n", encoding="utf-8")
     return folder
 

@@ -15,7 +15,7 @@ from inspector.audit import run_audit
 from inspector.cli import main
 from inspector.findings import Finding
 from inspector.records.schema import RECORD_KINDS
-from inspector.testing.builder import AuditBuilder, AuditRun
+from inspector.testing import AuditBuilder, AuditRun
 
 VERDICTS = {"违规": "fail", "通过": "pass", "未评估": "gap", "不适用": None}
 LABELS = {kind: {c.label: c.name for c in spec.columns} for kind, spec in RECORD_KINDS.items()}

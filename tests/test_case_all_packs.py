@@ -3,9 +3,9 @@ targets) and cases/liuzhou-2025 (its final ones), both audited with core, plan, 
 preschool and safety.
 
 Three sources are compared with the engine: planted.yaml (verdicts built from the rules' text by
-inspector.testing.synthetic_packs), expected.yaml (the core pack's independent oracle) and
+synthetic.packs), expected.yaml (the core pack's independent oracle) and
 expected-all.yaml (the engine's exact fail, pass and not-evaluated sets of every rule, checked in as a
-regression snapshot by `python -m inspector.testing.snapshot cases/liuzhou-2022 cases/liuzhou-2025`).
+regression snapshot by `PYTHONPATH=tests python -m synthetic.snapshot cases/liuzhou-2022 cases/liuzhou-2025`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import yaml
 
 from inspector.audit import AuditResult, run_audit
 from inspector.rules.packs import DEFAULT_RULES_DIR, load_packs
-from inspector.testing.snapshot import disagreements, verdict_sets
-from inspector.testing.snapshot import load as load_snapshot
+from synthetic.snapshot import disagreements, verdict_sets
+from synthetic.snapshot import load as load_snapshot
 
 CASES_DIR = Path(__file__).resolve().parents[1] / "cases"
 CASES = {"liuzhou-2022": 2022, "liuzhou-2025": 2025}

@@ -20,7 +20,7 @@ import yaml
 
 from inspector.audit import AuditResult, run_audit
 from inspector.cli import main
-from inspector.testing.synthetic import generate
+from synthetic.city import generate
 
 ROOT = Path(__file__).resolve().parents[1]
 CASE = ROOT / "cases" / "liuzhou-2025"
@@ -123,7 +123,7 @@ class TestParallelEvaluation:
         """A worker that dies without raising (out of memory, a crash in the engine's C code) is an
         EngineError naming the way to see why, not a wait for ever."""
         from inspector.errors import EngineError
-        from inspector.testing.builder import AuditBuilder
+        from inspector.testing import AuditBuilder
 
         builder = AuditBuilder()
         for n in range(4):
@@ -147,7 +147,7 @@ class TestDeterminism:
 
     def test_finding_ids_are_stable_when_other_data_changes(self, tmp_path: Path) -> None:
         """The same rule on the same entity keeps its id though rows are added around it."""
-        from inspector.testing.builder import AuditBuilder
+        from inspector.testing import AuditBuilder
 
         builder = AuditBuilder()
         school = builder.school("S1")

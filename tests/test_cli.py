@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from inspector.cli import main
-from inspector.testing.builder import AuditBuilder
+from inspector.testing import AuditBuilder
 
 ROOT = Path(__file__).resolve().parents[1]
 

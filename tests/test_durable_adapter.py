@@ -18,7 +18,7 @@ from inspector.errors import EngineError
 from inspector.rules.normal import AnyOf
 from inspector.rules.normal import Test as FieldTest
 from inspector.rules.typed import Const
-from inspector.testing.builder import AuditBuilder
+from inspector.testing import AuditBuilder
 
 # Two entity ids whose fact ids ("class:<id>") have equal 32-bit FNV-1a hashes (found by brute
 # force): durable_rules takes the second for a duplicate of the first when both share a session.

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from inspector.audit import run_audit
-from inspector.testing.builder import AuditBuilder
+from inspector.testing import AuditBuilder
 
 ROOT = Path(__file__).resolve().parents[1]
 PACK = """\

@@ -16,8 +16,8 @@ import pytest
 
 from inspector.cli import main
 from inspector.history.commands import import_audit, reinspect
-from inspector.testing import rounds
-from inspector.testing.synthetic import RULE_IDS
+from synthetic import rounds
+from synthetic.oracle import RULE_IDS
 
 CASES = Path(__file__).resolve().parents[1] / "cases"
 CORE = frozenset(RULE_IDS)

@@ -27,7 +27,7 @@ from inspector.history.errors import StoreDamaged
 from inspector.history.ledger import Ledger
 from inspector.history.store import HistoryStore
 from inspector.output.document import audit_document, dumps
-from inspector.testing.builder import AuditBuilder
+from inspector.testing import AuditBuilder
 
 database = history_databases.database  # the fixture (SQLite, then PostgreSQL) as a name of this module
 

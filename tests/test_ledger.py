@@ -23,7 +23,7 @@ from inspector.history.ledger import Ledger
 from inspector.history.lifecycle import DEFAULT_LIFECYCLE, NO_DATE, ItemFact, load_lifecycle
 from inspector.history.store import HistoryStore
 from inspector.output.document import audit_document, dumps
-from inspector.testing.builder import AuditBuilder
+from inspector.testing import AuditBuilder
 
 database = history_databases.database  # the fixture (SQLite, then PostgreSQL) as a name of this module
 

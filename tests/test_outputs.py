@@ -15,7 +15,7 @@ import pytest
 from inspector.cli import main
 from inspector.output import atomic
 from inspector.output.escape import spreadsheet_text
-from inspector.testing.builder import AuditBuilder
+from inspector.testing import AuditBuilder
 
 HOSTILE_NAME = '<script>alert(1)</script>'
 FORMULA_NAME = '=HYPERLINK("http://evil.example","点我")'

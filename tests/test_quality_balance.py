@@ -23,7 +23,7 @@ from inspector.audit import AuditResult, run_audit
 from inspector.findings import Finding
 from inspector.numbers import decode
 from inspector.rules.packs import DEFAULT_RULES_DIR
-from inspector.testing.builder import AuditBuilder
+from inspector.testing import AuditBuilder
 
 CASE = DEFAULT_RULES_DIR / "quality-balance" / "cases" / "two-counties"
 TOLERANCE = 1e-9

@@ -12,7 +12,7 @@ import pytest
 
 from inspector.cli import main
 from inspector.report.names import sheet_title, slug
-from inspector.testing.builder import AuditBuilder
+from inspector.testing import AuditBuilder
 from steps_reports import Page
 
 SCRIPT_NAME = "<script>alert(1)</script>"

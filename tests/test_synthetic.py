@@ -1,4 +1,4 @@
-"""Tests of the synthetic audit-folder generator (inspector.testing.synthetic), not of the engine.
+"""Tests of the synthetic audit-folder generator (tests/synthetic), not of the engine.
 
 The files are read back here with a small reader of their own, so that the tests check what is on disk
 against the documented data contract rather than against the generator's own tables.
@@ -20,7 +20,8 @@ import openpyxl
 import pytest
 import yaml
 
-from inspector.testing import synthetic
+from synthetic import city as synthetic
+from synthetic.model import Dataset
 
 AS_OF = date(2025, 12, 1)
 CASE_DIR = Path(__file__).resolve().parents[1] / "cases" / "liuzhou-2025"
@@ -184,7 +185,7 @@ def csv_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def case_ds() -> synthetic.Dataset:
+def case_ds() -> Dataset:
     return synthetic.build_dataset("case", 2025, AS_OF)
 
 
@@ -310,7 +311,7 @@ class TestLayout:
 
 class TestRoundTrip:
     def test_files_read_back_to_the_generated_rows(self, case_rows: dict[str, list[tuple[Any, ...]]],
-                                                   case_ds: synthetic.Dataset) -> None:
+                                                   case_ds: Dataset) -> None:
         """Whatever the spelling, every cell on disk means what the generator's row says."""
         ds = case_ds
         assert case_rows["schools"] == [astuple(s) for s in ds.schools]
@@ -332,7 +333,7 @@ def _fraction(value: Any) -> Fraction | None:
 class TestPackKinds:
     """facilities, 区县统计 and city_stats read back to the generated rows."""
 
-    def test_facilities(self, case_dir: Path, case_ds: synthetic.Dataset) -> None:
+    def test_facilities(self, case_dir: Path, case_ds: Dataset) -> None:
         """Every facilities cell means what the generator's row says (rates as workbook numbers)."""
         ds = case_ds
         rows = {r["school_id"]: r for r in records(case_dir, "facilities")}
@@ -344,7 +345,7 @@ class TestPackKinds:
             assert _fraction(r["music_room_area"]) == (None if f.music_room_area is None else _fraction(f.music_room_area))
             assert _fraction(r["safety_education_rate"]) == f.safety_education_rate
 
-    def test_statistics(self, case_dir: Path, case_ds: synthetic.Dataset) -> None:
+    def test_statistics(self, case_dir: Path, case_ds: Dataset) -> None:
         """区县统计.csv (Chinese headers, rates as percents) and city_stats.csv (English, fractions): two years each."""
         ds = case_ds
         with (case_dir / "区县统计.csv").open(encoding="utf-8-sig", newline="") as f:
@@ -524,7 +525,7 @@ class TestPlantedCases:
 
 
 class TestScales:
-    def test_case_sizes(self, case_rows: dict[str, list[tuple[Any, ...]]], case_ds: synthetic.Dataset) -> None:
+    def test_case_sizes(self, case_rows: dict[str, list[tuple[Any, ...]]], case_ds: Dataset) -> None:
         """The case scale has 320 schools, 4,800 classes and 9,100 teachers, and the classes and teachers that
         schools grew by: two 高级中学 to 3000 and 3001 pupils (plan.senior-school-size), and the 一贯制 schools
         that full classes alone could not bring to their size limit (balance.school-size, with "新增" in the note)."""

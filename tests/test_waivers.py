@@ -13,7 +13,7 @@ from inspector.audit import run_audit
 from inspector.cli import main
 from inspector.errors import DataError
 from inspector.output.document import audit_document
-from inspector.testing.builder import AuditBuilder
+from inspector.testing import AuditBuilder
 
 VALID = """\
 waivers:

@@ -1,7 +1,7 @@
 """What the plan, quality-balance, preschool and safety packs read, for the synthetic Liuzhou case,
 with a planted failing and passing entity for every rule of those packs.
 
-:mod:`inspector.testing.synthetic` builds the schools, classes, teachers and safety rows the core pack
+:mod:`synthetic.city` builds the schools, classes, teachers and safety rows the core pack
 reads (and its independent oracle checks them). :func:`extend` then fills in, from a random stream of
 its own (so the core rows it does not mean to touch stay byte for byte what the core generator wrote):
 
@@ -33,35 +33,30 @@ import math
 import random
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
-from ._synthetic_names import COUNTIES, SECONDARY_DEGREES, SUBJECTS, PersonNamer, weighted
+from . import rounds
+from .model import (COMPULSORY, HIGH_SCHOOLS, KINDERGARTEN_STANDARD, PE_ART, Dataset, Facilities, PackPlant, PlantError,
+                    School, SchoolClass, Stats, Teacher)
+from .names import COUNTIES, SECONDARY_DEGREES, SUBJECTS, PersonNamer, weighted
 
-if TYPE_CHECKING:
-    from .synthetic import Dataset, School, SchoolClass, Teacher
-
-__all__ = ["ALL_PACKS", "CITY_PLAN", "SKIPPED_2022", "CityPlan", "Facilities", "PackPlant", "Stats", "extend",
-           "params_override", "target_year"]
+__all__ = ["ALL_PACKS", "CITY_PLAN", "SKIPPED_2022", "TARGETS", "CityPlan", "decimal_text", "extend", "params_override",
+           "pct_text", "target_year"]
 
 ALL_PACKS: tuple[str, ...] = ("core", "plan", "quality-balance", "preschool", "safety")
 REGION = "柳州市"
 
 ASSESSED = frozenset({"primary", "junior", "nine_year", "complete_secondary", "twelve_year"})
 PRIMARY_SECONDARY = frozenset({"primary", "junior", "nine_year", "complete_secondary", "senior", "twelve_year"})
-SENIOR_HIGH = frozenset({"complete_secondary", "senior", "twelve_year"})
-COMPULSORY = frozenset({"primary", "junior", "nine_year"})
 CERTIFIED_BY_PLAN = frozenset({"senior", "vocational", "special"})
 COLLEGE_PLUS = frozenset({"专科", "本科", "硕士", "博士"})
 BACHELOR_PLUS = frozenset({"本科", "硕士", "博士"})
-PE_ART = frozenset({"体育", "体育与健康", "音乐", "美术", "艺术"})
 VOCATIONAL_GENERAL = frozenset({"思想政治", "语文", "历史", "数学", "英语", "信息技术", "体育与健康", "艺术", "物理", "化学"})
 VOCATIONAL_MAJORS = ("汽车运用与维修", "机电技术应用", "数控技术应用", "工业机器人技术应用", "电子商务", "计算机应用",
                      "会计事务", "物流服务与管理", "汽车车身修复", "城市轨道交通运营服务", "护理", "智能设备运行与维护")
-KG_STANDARD = {"小班": 25, "中班": 30, "大班": 35, "混合班": 30}
 COUNTY_UP = frozenset({"county", "city", "region", "national"})
 REGION_UP = frozenset({"region", "national"})
 
@@ -179,48 +174,6 @@ SKIPPED_2022: tuple[str, ...] = (
     "plan.vocational-demo-schools", "plan.subject-base-coverage",
 )
 
-# -- rows of the new kinds -------------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Facilities:
-    school_id: str
-    teaching_area: float | None = None
-    sports_area: float | None = None
-    equipment_value: int | None = None
-    multimedia_rooms: int | None = None
-    music_rooms: int | None = None
-    music_room_area: float | None = None
-    art_rooms: int | None = None
-    art_room_area: float | None = None
-    counseling_room: bool | None = None
-    doctors: int | None = None
-    daily_pe_minutes: int | None = None
-    art_course_rate: Fraction | None = None
-    safety_education_rate: Fraction | None = None
-
-
-STAT_COLUMNS: tuple[str, ...] = (
-    "preschool_gross_enrolment", "compulsory_retention", "senior_gross_enrolment", "disabled_enrolment",
-    "fitness_good_rate", "satisfaction", "safety_education_rate", "teacher_avg_pay", "civil_servant_avg_pay",
-    "edu_budget", "edu_budget_per_student", "gdp", "fiscal_edu_funds", "migrant_children", "migrant_children_public",
-    "preschool_assessment_passed", "balance_assessment_passed", "preschool_inspected", "migrant_eligible_applicants",
-    "migrant_eligible_admitted", "preschool_nonstaff_pay", "preschool_staff_pay", "dropouts",
-)
-CITY_ONLY_COLUMNS: tuple[str, ...] = ("subject_bases", "skill_awards", "new_universities", "avg_schooling_years",
-                                      "research_awards_basic", "research_awards_vocational")
-RATE_COLUMNS = frozenset(STAT_COLUMNS[:7])
-
-
-@dataclass(slots=True)
-class Stats:
-    """One row of county_stats (county set) or city_stats (county None): values by canonical column."""
-
-    county: str | None
-    year: int
-    values: dict[str, Any] = field(default_factory=dict)
-
-
 def pct_text(rate: Fraction) -> str:
     """95% → "95%", 0.949 → "94.9%": the exact decimal, as a statistics office types it."""
     value = Decimal(rate.numerator) * 100 / Decimal(rate.denominator)
@@ -230,17 +183,6 @@ def pct_text(rate: Fraction) -> str:
 def decimal_text(value: Fraction) -> str:
     """0.95 → "0.95", 1 → "1"."""
     return f"{(Decimal(value.numerator) / Decimal(value.denominator)).normalize():f}"
-
-
-class PackPlant(NamedTuple):
-    """A planted verdict: `rule` on `entity` must be `outcome` ('fail', 'pass' or 'absent': outside the rule's
-    scope, in none of its sets); `check` recomputes it from the final rows by the rule's arithmetic."""
-
-    rule: str
-    entity: str
-    outcome: str
-    note: str
-    check: Callable[[], str]
 
 
 def _verdict(failing: bool) -> str:
@@ -258,9 +200,6 @@ class _Builder:
     """Adds the packs' data to a core dataset and plants their cases; see the module docstring."""
 
     def __init__(self, ds: Dataset) -> None:
-        from .synthetic import PlantError  # the core generator imports this module lazily
-
-        self.error = PlantError
         self.ds = ds
         self.rng = random.Random(f"{ds.seed}:packs:{ds.as_of.isoformat()}")
         self.year = ds.as_of.year
@@ -304,8 +243,8 @@ class _Builder:
 
     @staticmethod
     def _core_fails(c: SchoolClass) -> bool:
-        if c.grade in KG_STANDARD:
-            return c.size > KG_STANDARD[c.grade]
+        if c.grade in KINDERGARTEN_STANDARD:
+            return c.size > KINDERGARTEN_STANDARD[c.grade]
         return c.size >= 56
 
     def core_fixed(self, t: Teacher) -> bool:
@@ -317,7 +256,7 @@ class _Builder:
         return t.full_time is not False  # a blank 专任 cell means full-time
 
     def fail(self, message: str) -> None:
-        raise self.error(f"{self.ds.as_of}: {message}")
+        raise PlantError(f"{self.ds.as_of}: {message}")
 
     def plant(self, rule: str, entity: str, outcome: str, note: str, check: Callable[[], str]) -> None:
         self.plants.append(PackPlant(rule, entity, outcome, note, check))
@@ -333,14 +272,14 @@ class _Builder:
 
     @staticmethod
     def stage_of(grade: str) -> str | None:
-        if grade in KG_STANDARD:
+        if grade in KINDERGARTEN_STANDARD:
             return "kindergarten"
         n = int(grade)
         return "primary" if n <= 6 else "junior" if n <= 9 else "senior"
 
     def bounds(self, c: SchoolClass, hard: bool) -> tuple[int, int]:
-        if c.grade in KG_STANDARD:
-            return 12, KG_STANDARD[c.grade]
+        if c.grade in KINDERGARTEN_STANDARD:
+            return 12, KINDERGARTEN_STANDARD[c.grade]
         stage = self.stage_of(c.grade)
         if hard:
             return 15, 55  # never into core's 大班额 (56 and above)
@@ -480,8 +419,6 @@ class _Builder:
 
 def _rounds_keys() -> set[str]:
     """Class ids rounds.py changes or names (its re-inspection story must keep them as they are)."""
-    from . import rounds
-
     keys = {c.key for r in (rounds.ROUND_2024, rounds.RECHECK) for c in r.changes if hasattr(c, "key")}
     for classes in rounds.PLANTED.values():
         keys |= {entity for pairs in classes.values() for _, entity in pairs}
@@ -513,8 +450,8 @@ def _base_schools(b: _Builder) -> None:
             s.boarding = rng.random() < 0.7
         else:
             rural = s.urban_rural != "urban"
-            s.boarding = s.type != "primary" and rural and rng.random() < (0.8 if s.type in SENIOR_HIGH else 0.45)
-        if s.type in SENIOR_HIGH:
+            s.boarding = s.type != "primary" and rural and rng.random() < (0.8 if s.type in HIGH_SCHOOLS else 0.45)
+        if s.type in HIGH_SCHOOLS:
             s.star_level = 0
             s.subject_bases = rng.choice((1, 1, 2, 2, 3, 4)) if late else rng.choice((0, 1, 1, 2))
         if s.type in PRIMARY_SECONDARY:
@@ -628,8 +565,6 @@ def _reachable(b: _Builder, school: School, target: int, hard: bool = False) -> 
 
 
 def _new_teacher(b: _Builder, school: School, serial: int) -> Teacher:
-    from .synthetic import Teacher
-
     rng = b.rng
     hired = rng.randint(b.year - 30, b.year - 1)
     t = Teacher(f"T{serial:07d}", school.school_id, rng.choice(SUBJECTS[school.type]), hired, True, True,
@@ -643,8 +578,6 @@ def _new_teacher(b: _Builder, school: School, serial: int) -> Teacher:
 def _grow(b: _Builder, school: School, target: int, grades: Sequence[str], measure: Callable[[School], int]) -> int:
     """Add classes of `grades` (of ordinary sizes, with their teachers) to a school until `measure` is within a
     class of `target`, then set it exactly by class sizes; the number of classes added."""
-    from .synthetic import SchoolClass
-
     sid = school.school_id
     index = max(int(c.class_id.rsplit("-", 1)[1]) for c in b.classes_of[sid])
     serial = max(int(t.teacher_id[1:]) for t in b.ds.teachers)
@@ -1116,7 +1049,7 @@ def _city_inclusive(b: _Builder, free: Sequence[str], movers: Sequence[str], tar
 
 def _class_ok_share(b: _Builder, county: str) -> Fraction:
     classes = [c for s in _kgs(b, county) for c in b.classes_of[s.school_id]]
-    ok = sum(c.grade in KG_STANDARD and c.size <= KG_STANDARD[c.grade] for c in classes)
+    ok = sum(c.grade in KINDERGARTEN_STANDARD and c.size <= KINDERGARTEN_STANDARD[c.grade] for c in classes)
     return Fraction(ok, len(classes))
 
 
@@ -1196,9 +1129,9 @@ def _plant_kindergartens(b: _Builder) -> None:
         for county, extra in ((ratio_exact, 0), (ratio_over, 1)):
             classes = [c for s in _kgs(b, county) for c in b.classes_of[s.school_id]]
             allowed = math.floor((1 - CLASS_OK_RATE) * len(classes)) + extra
-            crowded = [c for c in classes if c.size > KG_STANDARD[c.grade]]
+            crowded = [c for c in classes if c.size > KINDERGARTEN_STANDARD[c.grade]]
             for c in _shuffled(b, [c for c in classes if c.class_id not in b.locked_classes])[:allowed - len(crowded)]:
-                c.size = KG_STANDARD[c.grade] + rng.randint(1, 3)
+                c.size = KINDERGARTEN_STANDARD[c.grade] + rng.randint(1, 3)
                 b.locked_classes.add(c.class_id)
             outcome = _verdict(bool(extra))
             b.plant("preschool.class-size-rate", county, outcome,
@@ -1291,7 +1224,7 @@ def _base_kg_sizes(b: _Builder) -> None:
         for c in b.classes_of[s.school_id]:
             if c.class_id in b.locked_classes:
                 continue
-            standard = KG_STANDARD[c.grade]
+            standard = KINDERGARTEN_STANDARD[c.grade]
             c.size = (b.rng.randint(standard - 3, standard) if s.ownership == "public"
                       else b.rng.randint(max(12, standard - 16), standard - 8))
 
@@ -1321,7 +1254,7 @@ def _calibrate_public(b: _Builder, county: str | None, low: Fraction, high: Frac
         if low <= share <= high:
             break
         c, s = rng.choice(classes)
-        standard = KG_STANDARD[c.grade]
+        standard = KINDERGARTEN_STANDARD[c.grade]
         if share < Fraction(53, 100):
             if s.ownership == "private" and c.size > 12:
                 c.size -= 1
@@ -1716,7 +1649,7 @@ def _plant_schools(b: _Builder) -> None:
 
     # 表一 序号10: 星级特色高中 among 普通高中, per county and for the city
     def stars(county: str | None) -> tuple[int, int]:
-        pool = b.of_type(*SENIOR_HIGH, county=county)
+        pool = b.of_type(*HIGH_SCHOOLS, county=county)
         return sum((s.star_level or 0) >= 1 for s in pool), len(pool)
 
     def star(s: School, on: bool) -> None:
@@ -1725,7 +1658,7 @@ def _plant_schools(b: _Builder) -> None:
     target = b.t["star"]
     planted = []
     for county, outcome in zip([c for c in _shuffled(b, b.county_names) if stars(c)[1] >= 2], ("pass", "fail")):
-        pool = b.of_type(*SENIOR_HIGH, county=county)
+        pool = b.of_type(*HIGH_SCHOOLS, county=county)
         count = needed(target, len(pool), outcome)
         for i, s in enumerate(_shuffled(b, pool)):
             star(s, i < count)
@@ -1734,7 +1667,7 @@ def _plant_schools(b: _Builder) -> None:
                 lambda c=county, tg=target: _verdict(Fraction(*stars(c)) < tg))
     plan = CITY_PLAN["plan.t1-10"]
     outcome = plan.y2022 if not late else plan.y2025
-    rest = _shuffled(b, [s for s in b.of_type(*SENIOR_HIGH) if s.county not in planted])
+    rest = _shuffled(b, [s for s in b.of_type(*HIGH_SCHOOLS) if s.county not in planted])
     left = needed(target, stars(None)[1], outcome) - stars(None)[0]
     if not 0 <= left <= len(rest):
         b.fail("star levels")
@@ -1794,7 +1727,7 @@ def _plant_schools(b: _Builder) -> None:
                 lambda tg=target: _verdict(Fraction(*promoting(None)) < tg))
 
         # every 普通高中 a 学科基地 (2025): 1 passes, 0 fails
-        for s, bases in zip(_shuffled(b, b.of_type(*SENIOR_HIGH)), (1, 0)):
+        for s, bases in zip(_shuffled(b, b.of_type(*HIGH_SCHOOLS)), (1, 0)):
             s.subject_bases = bases
             b.plant("plan.subject-base-coverage", s.school_id, _verdict(bases < 1), f"学科基地 {bases} 个",
                     lambda s=s: _verdict(s.subject_bases < 1))

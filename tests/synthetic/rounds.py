@@ -20,7 +20,7 @@ Tables are read from the source folder as written (xlsx or csv) and written as U
 the source's headers; each change is listed below (`ROUND_2024`, `RECHECK`), and `PLANTED`
 says how the re-inspections must classify the findings the changes touch.
 
-    python -m inspector.testing.rounds [--source cases/liuzhou-2025] [--cases cases]
+    PYTHONPATH=tests python -m synthetic.rounds [--source cases/liuzhou-2025] [--cases cases]
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ ROUND_2024 = Round(
     ],
     readme="""# liuzhou-2024: the year before `liuzhou-2025` (synthetic)
 
-Derived from `cases/liuzhou-2025` by `python -m inspector.testing.rounds` (do not edit by hand).
+Derived from `cases/liuzhou-2025` by `PYTHONPATH=tests python -m synthetic.rounds` (do not edit by hand).
 `as_of: 2024-12-01`. Every teacher's `hire_year` is one year earlier (the 2024 new hires are the
 2025 file's), and these rows differ from 2025:
 
@@ -189,7 +189,7 @@ RECHECK = Round(
     ],
     readme="""# liuzhou-2025-recheck: a re-inspection (复查) of `liuzhou-2025` four months later (synthetic)
 
-Derived from `cases/liuzhou-2025` by `python -m inspector.testing.rounds` (do not edit by hand).
+Derived from `cases/liuzhou-2025` by `PYTHONPATH=tests python -m synthetic.rounds` (do not edit by hand).
 `as_of: 2026-04-01`; `waivers.yaml` is the 2025 one; all five packs. These rows differ from 2025:
 
 | row | 2025 | recheck | so in the recheck |

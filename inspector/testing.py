@@ -22,8 +22,10 @@ from typing import Any, Literal
 
 import yaml
 
-from ..audit import AuditResult, run_audit
-from ..records.schema import RECORD_KINDS
+from .audit import AuditResult, run_audit
+from .records.schema import RECORD_KINDS
+
+__all__ = ["COMPLIANT_SAFETY", "AuditBuilder", "AuditRun", "Verdict"]
 
 Verdict = Literal["fail", "pass", "gap"]
 COMPLIANT_SAFETY: Mapping[str, object] = {

@@ -1,6 +1,6 @@
 """Name tables, vocabularies and name builders for the synthetic Liuzhou audit folders.
 
-Split out of :mod:`inspector.testing.synthetic` so that the generator reads as logic, not tables.
+Split out of :mod:`synthetic.city` so that the generator reads as logic, not tables.
 Township and street names are real or plausible ones for each county-level division; school names
 are made up in the patterns Liuzhou's schools actually use; subjects and degrees are weighted by type.
 """

@@ -5,15 +5,15 @@
 audit's year). It is the engine's output, checked in so that any change in any verdict shows up in a test;
 before it is written it is compared with what the folder's own files say the verdicts must be:
 
-* ``planted.yaml`` (built by :mod:`inspector.testing.synthetic_packs` from the rules' text): each planted
+* ``planted.yaml`` (built by :mod:`synthetic.packs` from the rules' text): each planted
   entity must be in the set its verdict names (``absent``: in none of them);
-* ``expected.yaml`` (the core pack's independent oracle, :mod:`inspector.testing.synthetic`): the core
+* ``expected.yaml`` (the core pack's independent oracle, :mod:`synthetic.oracle`): the core
   rules' fail and not-evaluated sets must be exactly the oracle's.
 
 Usage::
 
-    python -m inspector.testing.snapshot cases/liuzhou-2025 [cases/liuzhou-2022 ...]   # write, list disagreements
-    python -m inspector.testing.snapshot --check cases/liuzhou-2025                    # compare, write nothing
+    PYTHONPATH=tests python -m synthetic.snapshot cases/liuzhou-2025 [cases/liuzhou-2022 ...]  # write, list disagreements
+    PYTHONPATH=tests python -m synthetic.snapshot --check cases/liuzhou-2025                   # compare, write nothing
 
 Exit status 1 when there is a disagreement (or, with ``--check``, when the file is not what the engine gives).
 """
@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from ..audit import AuditResult, run_audit
+from inspector.audit import AuditResult, run_audit
 
 __all__ = ["SNAPSHOT_FILE", "disagreements", "load", "snapshot", "verdict_sets", "write"]
 
@@ -113,12 +113,12 @@ def _dump(document: Mapping[str, Any], command: str) -> str:
 
 def write(folder: Path, document: Mapping[str, Any]) -> Path:
     path = folder / SNAPSHOT_FILE
-    path.write_text(_dump(document, f"python -m inspector.testing.snapshot {folder.as_posix()}"), encoding="utf-8")
+    path.write_text(_dump(document, f"PYTHONPATH=tests python -m synthetic.snapshot {folder.as_posix()}"), encoding="utf-8")
     return path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m inspector.testing.snapshot", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="PYTHONPATH=tests python -m synthetic.snapshot", description=__doc__.split("\n\n")[0])
     parser.add_argument("folders", nargs="+", type=Path, metavar="FOLDER")
     parser.add_argument("--check", action="store_true", help="compare with the checked-in file; write nothing")
     args = parser.parse_args(argv)

@@ -1,1 +1,0 @@
-"""Helpers for testing the inspector: synthetic audit folders with their expected findings."""
