@@ -26,6 +26,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from .errors import DataError, Problem
+from .limits import DATA_YAML_ALIASES, DEFAULT_LIMITS, Limits
 from .findings import Finding
 from .records.readers import sha256_file
 from .records.values import parse_date
@@ -156,17 +157,30 @@ def summary_lines(report: WaiverReport) -> list[str]:
     return lines
 
 
-def load_waivers(folder: Path, rule_ids: Iterable[str]) -> Waivers | None:
+def load_waivers(folder: Path, rule_ids: Iterable[str], limits: Limits | None = None) -> Waivers | None:
     """Read and validate `waivers.yaml` (None when the folder has none); raises `DataError`
-    listing every problem at its line."""
+    listing every problem at its line. It is read within `limits` (by default those of the
+    folder's audit.yaml) and may not use YAML aliases."""
     path = folder / WAIVERS_FILE
     if not path.is_file():
         return None
+    if limits is None:
+        limits = _folder_limits(folder)
     try:
-        doc = load_yaml(path, WAIVERS_FILE)
+        doc = load_yaml(path, WAIVERS_FILE, limits=limits, aliases=DATA_YAML_ALIASES, configurable=True)
     except YamlSyntax as exc:
         raise DataError([exc.problem]) from None
     return parse_waivers(doc, sha256_file(path), rule_ids)
+
+
+def _folder_limits(folder: Path) -> Limits:
+    """The `limits:` of the folder's audit.yaml (already validated by the time waivers are read)."""
+    from .records.config import load_config
+
+    try:
+        return load_config(folder).limits
+    except DataError:
+        return DEFAULT_LIMITS
 
 
 def parse_waivers(doc: YamlDoc, sha256: str, rule_ids: Iterable[str]) -> Waivers:

@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from ..limits import DATA_YAML_ALIASES, Limits
+
 from ..errors import DataError, Problem
 from ..rules.spec import ParamValue
 from ..validation_messages import message_for
@@ -31,6 +33,8 @@ class AuditConfig(BaseModel):
     params: dict[str, ParamValue] = Field(default_factory=dict)
     target_year: int | None = None
     description: str | None = None
+    # size limits on the folder's files, within their hard maxima (inspector.limits)
+    limits: Limits = Field(default_factory=Limits)
 
     @property
     def milestone(self) -> int:
@@ -53,7 +57,8 @@ def load_config_doc(folder: Path) -> tuple[AuditConfig, YamlDoc]:
     if not path.is_file():
         raise DataError([Problem(AUDIT_FILE, 0, "", "missing_file", f"审计文件夹 {folder} 中缺少 {AUDIT_FILE}")])
     try:
-        doc = load_yaml(path, AUDIT_FILE)
+        # read under the default limits: its own `limits:` block governs the other files
+        doc = load_yaml(path, AUDIT_FILE, aliases=DATA_YAML_ALIASES)
     except YamlSyntax as exc:
         raise DataError([exc.problem]) from None
     if not isinstance(doc.data, dict):
