@@ -180,6 +180,8 @@ class _Compiler:
         try:
             template = compile_template(source)
             check_template(source, sample)
+            line, column = located.doc.line_of(located.loc + loc)
+            template.origin = (located.doc.path, line, column, ".".join(loc))  # type: ignore[attr-defined]
             return template
         except TemplateProblem as exc:
             line, column = located.doc.line_of(located.loc + loc)

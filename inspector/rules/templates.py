@@ -1,14 +1,39 @@
-"""Message and rectification templates: jinja2 in a sandbox, since rule files are data."""
+"""Message and rectification templates: jinja2 in a bounded sandbox, since rule files are data.
+
+jinja2's sandbox keeps templates from reaching Python's internals, not from exhausting memory
+or time: `{{ 'a' * 1000000000 }}` builds a gigabyte. Templates here are held to what a message
+needs, checked when a pack is compiled:
+
+* output, `if`/`elif`/`else`, and `for` over a value of the context, not nested and not
+  recursive; no function calls (`range` …) and only methods that build nothing larger than
+  their input (`dict.get`, `str.strip` …); no assignments, macros, includes or blocks;
+* filters from a short list (`pct`, `num`, formatting and counting ones; `join` checks the
+  length of what it would build first);
+* at most `EXPRESSION_DEPTH` levels of brackets.
+
+While rendering, `*` refuses to repeat a string or list beyond `TEMPLATE_SEQUENCE` items, `**`
+refuses results beyond a few thousand bits, and `%` does not format text. Without assignments,
+calls or nested loops nothing can grow faster than the template is long, and the output is
+read as it is produced: a rendered text longer than `TEMPLATE_OUTPUT_CHARS` is refused when
+the pack is checked, and cut (marked) if real data makes it so long in an audit.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import nodes
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
+from ..errors import Problem, RulePackError
+from ..limits import EXPRESSION_DEPTH, TEMPLATE_OUTPUT_CHARS, TEMPLATE_SEQUENCE
 from ..text import one_line
+
+TRUNCATED = "…（内容过长，已截断）"
+_POWER_BITS = 4096
 
 
 def pct(value: object, digits: int = 1) -> str:
@@ -25,10 +50,74 @@ def number(value: object) -> str:
     return str(value)
 
 
-def _environment(undefined: type[jinja2.Undefined]) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(undefined=undefined, autoescape=False, keep_trailing_newline=False)
+class TemplateLimit(SecurityError):
+    """A template operation that would build more than the limits allow (message in Chinese)."""
+
+
+def _bounded_join(value: Iterable[Any], separator: str = "", attribute: Any = None) -> str:
+    items = [str(item if attribute is None else item[attribute]) for item in value]  # type: ignore[index]
+    size = sum(map(len, items)) + len(separator) * max(len(items) - 1, 0)
+    if size > TEMPLATE_OUTPUT_CHARS:
+        raise TemplateLimit(f"join 的结果超过 {TEMPLATE_OUTPUT_CHARS:,} 个字符")
+    return separator.join(items)
+
+
+# filters a message may use: none of them builds more than its input, except join (checked)
+SAFE_FILTERS = frozenset({
+    "pct", "num", "abs", "round", "int", "float", "string", "default", "d", "length", "count", "first", "last",
+    "min", "max", "sum", "upper", "lower", "capitalize", "title", "trim", "join",
+})
+
+# methods a message may call (`{'小学': 'primary'}.get(type, …)`): none builds more than its input
+SAFE_METHODS = frozenset({
+    "get", "keys", "values", "items", "startswith", "endswith", "strip", "lstrip", "rstrip", "lower", "upper",
+    "title", "capitalize", "split", "count", "find", "index", "isdigit",
+})
+
+# the template nodes a message may contain (expressions, output, if, a flat for)
+_ALLOWED_NODES: tuple[type[nodes.Node], ...] = (
+    nodes.Template, nodes.Output, nodes.TemplateData, nodes.If, nodes.For,
+    nodes.Name, nodes.Getattr, nodes.Getitem, nodes.Slice, nodes.Const, nodes.List, nodes.Tuple, nodes.Dict,
+    nodes.Pair, nodes.Keyword, nodes.Filter, nodes.Test, nodes.CondExpr, nodes.Compare, nodes.Operand,
+    nodes.And, nodes.Or, nodes.Not, nodes.Neg, nodes.Pos, nodes.Add, nodes.Sub, nodes.Mul, nodes.Div,
+    nodes.FloorDiv, nodes.Mod, nodes.Pow, nodes.Concat,
+)
+
+
+class _Template(jinja2.Template):
+    """A compiled template that knows where its source was written (set by the compiler), so a
+    failure while rendering in an audit can still be reported at `file:line`."""
+
+    origin: tuple[str, int, int, str] = ("", 0, 0, "")
+
+
+class BoundedSandbox(SandboxedEnvironment):
+    """jinja2's sandbox with the operations that can build huge values bounded."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+    template_class = _Template
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(times, int):
+                    if len(seq) * times > TEMPLATE_SEQUENCE:
+                        raise TemplateLimit(f"重复后的文本或列表超过 {TEMPLATE_SEQUENCE:,} 项（{len(seq)} × {times}）")
+        elif operator == "**":
+            if isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > 0:
+                if right * math.log2(abs(left)) > _POWER_BITS:
+                    raise TemplateLimit(f"乘方结果过大（{left} ** {right}）")
+        elif operator == "%" and isinstance(left, str):
+            raise TemplateLimit("模板中不能用 % 格式化文本")
+        return super().call_binop(context, operator, left, right)
+
+
+def _environment(undefined: type[jinja2.Undefined]) -> BoundedSandbox:
+    env = BoundedSandbox(undefined=undefined, autoescape=False, keep_trailing_newline=False)
+    env.globals.clear()  # range, dict, lipsum, cycler …: no calls are allowed anyway
     env.filters["pct"] = pct
     env.filters["num"] = number
+    env.filters["join"] = _bounded_join
     return env
 
 
@@ -43,25 +132,105 @@ class TemplateProblem(Exception):
         super().__init__(message)
 
 
+def _nesting(source: str) -> int:
+    """The deepest bracket nesting anywhere in the source (text included: a safe over-estimate)."""
+    depth = deepest = 0
+    for char in source:
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+def _check_nodes(tree: nodes.Template) -> None:
+    """Refuse what a message template may not contain (see the module's docstring)."""
+    stack: list[tuple[nodes.Node, int, int]] = [(tree, 0, 0)]
+    while stack:
+        node, loops, depth = stack.pop()
+        line = getattr(node, "lineno", 1) or 1
+        if depth > EXPRESSION_DEPTH:
+            raise TemplateProblem(f"模板嵌套过深：超过 {EXPRESSION_DEPTH} 层", line)
+        method = isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and node.node.attr in SAFE_METHODS
+        if not isinstance(node, _ALLOWED_NODES) and not method:
+            what = {
+                nodes.Call: f"函数调用或这些方法以外的调用（{'、'.join(sorted(SAFE_METHODS))}）", nodes.Assign: "{% set %}", nodes.AssignBlock: "{% set %}",
+                nodes.Macro: "{% macro %}", nodes.CallBlock: "{% call %}", nodes.With: "{% with %}",
+                nodes.Include: "{% include %}", nodes.Import: "{% import %}", nodes.FromImport: "{% from %}",
+                nodes.Extends: "{% extends %}", nodes.Block: "{% block %}", nodes.FilterBlock: "{% filter %}",
+            }.get(type(node), type(node).__name__)
+            raise TemplateProblem(f"消息模板中不能使用{what}：只允许输出、if 与对上下文取值的 for", line)
+        if isinstance(node, nodes.Filter) and node.name not in SAFE_FILTERS:
+            raise TemplateProblem(f"消息模板中不能使用过滤器“{node.name}”；可用：{'、'.join(sorted(SAFE_FILTERS))}", line)
+        if isinstance(node, nodes.For):
+            if node.recursive:
+                raise TemplateProblem("消息模板中的 for 不能是 recursive", line)
+            if loops:
+                raise TemplateProblem("消息模板中的 for 不能嵌套", line)
+            loops += 1
+        stack.extend((child, loops, depth + 1) for child in node.iter_child_nodes())
+
+
 def compile_template(source: str) -> jinja2.Template:
-    try:
+    """Compile a message template after checking it against the limits; raises `TemplateProblem`."""
+    if _nesting(source) > EXPRESSION_DEPTH:
+        raise TemplateProblem(f"模板嵌套过深：括号超过 {EXPRESSION_DEPTH} 层")
+    try:  # the checks first: compiling a hostile template is itself the risk
+        _check_nodes(_RUNTIME.parse(source))
         return _RUNTIME.from_string(source)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateProblem(f"模板语法错误：{exc.message}", exc.lineno or 1) from None
+    except (RecursionError, SyntaxError):  # jinja's parser or Python's compiler on deep nesting
+        raise TemplateProblem(f"模板嵌套过深（超过 {EXPRESSION_DEPTH} 层）") from None
+
+
+def _bounded_text(parts: Iterable[str], *, cut: bool) -> str:
+    """The rendered text, read chunk by chunk: past `TEMPLATE_OUTPUT_CHARS` cut (`cut`) or refused."""
+    chunks: list[str] = []
+    size = 0
+    for chunk in parts:
+        size += len(chunk)
+        if size > TEMPLATE_OUTPUT_CHARS:
+            if not cut:
+                raise TemplateLimit(f"渲染结果超过 {TEMPLATE_OUTPUT_CHARS:,} 个字符")
+            chunks.append(chunk[: max(len(chunk) - (size - TEMPLATE_OUTPUT_CHARS), 0)])
+            return "".join(chunks) + TRUNCATED
+        chunks.append(chunk)
+    return "".join(chunks)
 
 
 def check_template(source: str, sample: Mapping[str, Any]) -> None:
     """Render against a context holding every name a finding can offer; unknown names fail."""
     try:
-        _STRICT.from_string(source).render(sample)
+        if _nesting(source) > EXPRESSION_DEPTH:
+            raise TemplateProblem(f"模板嵌套过深：括号超过 {EXPRESSION_DEPTH} 层")
+        _check_nodes(_STRICT.parse(source))
+        _bounded_text(_STRICT.from_string(source).generate(sample), cut=False)
+    except TemplateProblem:
+        raise
     except jinja2.UndefinedError as exc:
         raise TemplateProblem(f"模板引用了不存在的名称：{exc.message}") from None
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateProblem(f"模板语法错误：{exc.message}", exc.lineno or 1) from None
-    except (TypeError, ValueError, ArithmeticError, jinja2.TemplateError) as exc:
+    except TemplateLimit as exc:
+        raise TemplateProblem(f"模板超出限制：{exc}") from None
+    except (RecursionError, SyntaxError):
+        raise TemplateProblem(f"模板嵌套过深（超过 {EXPRESSION_DEPTH} 层）") from None
+    except (TypeError, ValueError, ArithmeticError, LookupError, jinja2.TemplateError) as exc:
         raise TemplateProblem(f"模板无法渲染：{exc}") from None
 
 
 def render(template: jinja2.Template, context: Mapping[str, Any]) -> str:
-    """Render on one line (see `inspector.text.one_line`)."""
-    return one_line(template.render(context))
+    """Render on one line (see `inspector.text.one_line`); a text past `TEMPLATE_OUTPUT_CHARS` is
+    cut. A template that fails on an audit's data is the rule's fault: `RulePackError` at the
+    template's key."""
+    try:
+        return one_line(_bounded_text(template.generate(context), cut=True))
+    except (TemplateLimit, TypeError, ValueError, ArithmeticError, LookupError, RecursionError,
+            jinja2.TemplateError) as exc:
+        file, line, column, key = getattr(template, "origin", ("", 0, 0, ""))
+        reason = str(exc) if isinstance(exc, TemplateLimit) else f"{type(exc).__name__}：{exc}"
+        raise RulePackError([
+            Problem(file or "（规则包）", line, key, "template_render", f"模板用本次审核的数据渲染失败：{reason}", column=column)
+        ]) from None
