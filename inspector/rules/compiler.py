@@ -110,7 +110,7 @@ def effective_params(
             problems.append((name, f"所选规则包没有参数“{name}”；可用：{known}"))
             continue
         default = spec.value if spec.by_year is None else next(iter(spec.by_year.values()))
-        reason = _override_problem(default, value)
+        reason = _override_problem(default, value) or spec.out_of_range(value)
         if reason:
             problems.append((name, reason))
             continue
