@@ -79,10 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _day(value: str) -> dt.date:
+    from .limits import AS_OF_EARLIEST, AS_OF_LATEST
+
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"日期应写作 YYYY-MM-DD：{value}") from None
+    if not AS_OF_EARLIEST <= day <= AS_OF_LATEST:
+        raise argparse.ArgumentTypeError(f"日期 {value} 不在允许范围内（{AS_OF_EARLIEST} 至 {AS_OF_LATEST}）")
+    return day
 
 
 def _history_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -19,12 +19,15 @@ they bound what a rule author can write, not what an audit folder holds.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "AS_OF_EARLIEST",
+    "AS_OF_LATEST",
     "DATA_YAML_ALIASES",
     "EXPRESSION_CHARS",
     "EXPRESSION_DEPTH",
@@ -112,3 +115,9 @@ EXPRESSION_DEPTH = 40
 # string or list a template builds by repetition (`'a' * n`) or `range(n)`
 TEMPLATE_OUTPUT_CHARS = 20_000
 TEMPLATE_SEQUENCE = 10_000
+
+# the dates an audit may be taken at (`as_of`, `--today`) and the years it may be measured against
+# (`target_year`): outside them a date is a typing slip, and deadlines computed from it would
+# leave the calendar (9999-12-31 + 90 days) or the range spreadsheets and ZIP files can hold
+AS_OF_EARLIEST = dt.date(1980, 1, 1)
+AS_OF_LATEST = dt.date(2100, 12, 31)

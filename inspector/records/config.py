@@ -6,9 +6,9 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
-from ..limits import DATA_YAML_ALIASES, Limits
+from ..limits import AS_OF_EARLIEST, AS_OF_LATEST, DATA_YAML_ALIASES, Limits
 
 from ..errors import DataError, Problem
 from ..rules.spec import ParamValue
@@ -35,6 +35,24 @@ class AuditConfig(BaseModel):
     description: str | None = None
     # size limits on the folder's files, within their hard maxima (inspector.limits)
     limits: Limits = Field(default_factory=Limits)
+
+    @field_validator("as_of")
+    @classmethod
+    def _plausible_date(cls, value: dt.date) -> dt.date:
+        if not AS_OF_EARLIEST <= value <= AS_OF_LATEST:
+            raise ValueError(f"督导基准日 {value} 不在允许范围内（{AS_OF_EARLIEST} 至 {AS_OF_LATEST}）")
+        return value
+
+    @field_validator("target_year")
+    @classmethod
+    def _plausible_year(cls, value: int | None) -> int | None:
+        # the plan's targets are for 2022 and 2025; any other year in range is accepted, and the
+        # rules whose targets it lacks are reported as not evaluated (规划未设定该年目标值)
+        if value is not None and not AS_OF_EARLIEST.year <= value <= AS_OF_LATEST.year:
+            raise ValueError(
+                f"目标年份 {value} 不在允许范围内（{AS_OF_EARLIEST.year}–{AS_OF_LATEST.year}；规划的目标年份为 {MID_TERM} 和 {FINAL}）"
+            )
+        return value
 
     @property
     def milestone(self) -> int:
