@@ -11,7 +11,9 @@
 A waiver whose `expires` is on or after the audit's `as_of` waives its finding: the finding
 stays in the output, marked as waived with its waiver. An expired waiver waives nothing and is
 itself reported; a waiver matching no finding is reported as unused. A waiver without reason,
-authority or expiry, or naming a rule the audit does not run, is rejected with a located error.
+authority, document number or expiry, or naming a rule the audit does not run, is rejected with
+a located error. waivers.yaml is read within the folder's limits (audit.yaml `limits:`) and may
+not use YAML aliases.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from .errors import DataError, Problem
 from .limits import DATA_YAML_ALIASES, DEFAULT_LIMITS, Limits
@@ -50,7 +52,8 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), Be
 class Waiver(BaseModel):
     """One approved waiver, as written in `waivers.yaml`."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # validate_default: a missing document_no is checked (and refused) like a written one
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
     rule: Text
     entity: Text
@@ -58,6 +61,14 @@ class Waiver(BaseModel):
     authority: Text
     document_no: Annotated[str | None, BeforeValidator(_text)] = None
     expires: Annotated[dt.date, BeforeValidator(parse_date)]
+
+    @field_validator("document_no")
+    @classmethod
+    def _document_required(cls, value: str | None) -> str:
+        # the approval's document number is what an inspector checks a waiver against
+        if value is None or not value.strip():
+            raise ValueError("缺少批准文号（document_no）：豁免须注明批准文件的文号")
+        return value.strip()
 
     def as_dict(self) -> dict[str, Any]:
         return {
