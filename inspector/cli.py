@@ -21,6 +21,13 @@ def _packs(value: str) -> list[str]:
     return [p.strip() for p in value.split(",") if p.strip()]
 
 
+def _integer(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"应为整数：{value}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="inspector", description="教育督导规则引擎：按规则包审核学校数据，输出问题与整改清单。")
     parser.add_argument("--debug", action="store_true", help="出错时显示完整的内部调用栈")
@@ -34,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--fail-on", choices=list(SEVERITY_ORDER), help="存在该严重程度及以上的问题时以退出码 1 结束")
     audit.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR, help="规则包所在目录")
     audit.add_argument("--quiet", action="store_true", help="不显示进度")
-    audit.add_argument("--workers", type=int, help="规则评估的进程数（默认：大规模数据按 CPU 核数）")
+    audit.add_argument("--workers", type=_integer, help="规则评估的进程数（默认：大规模数据按 CPU 核数；1 至 CPU 核数的 4 倍）")
     audit.set_defaults(handler=_audit)
 
     explain = commands.add_parser("explain", help="说明一条问题为何成立", description="说明一条问题：规则、依据、条件、观测值、阈值和输入行。")
@@ -120,7 +127,7 @@ def _history_parsers(commands: argparse._SubParsersAction) -> None:  # type: ign
     reinspect.add_argument("--packs", type=_packs, help="规则包，逗号分隔（默认取 audit.yaml 中的 packs）")
     reinspect.add_argument("--keep-going", action="store_true", help="跳过有误的行继续审核")
     reinspect.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR, help="规则包所在目录")
-    reinspect.add_argument("--workers", type=int, help="规则评估的进程数")
+    reinspect.add_argument("--workers", type=_integer, help="规则评估的进程数（1 至 CPU 核数的 4 倍）")
     reinspect.add_argument("--quiet", action="store_true", help="不显示进度")
     db_option(reinspect)
     today_option(reinspect)
@@ -195,12 +202,14 @@ def _history_parsers(commands: argparse._SubParsersAction) -> None:  # type: ign
 def _reinspect(args: argparse.Namespace) -> int:
     from .history.commands import reinspect, render_reinspect
     from .progress import progress_printer
+    from .workers import resolve_workers
 
     out_dir = args.out or Path("out") / args.folder.resolve().name
+    workers = resolve_workers(args.workers, os.environ)
     with progress_printer(enabled=not args.quiet) as progress:
         report, lifecycle = reinspect(
             args.db, args.folder, args.against, out_dir, today=args.today, packs=args.packs, rules_dir=args.rules,
-            keep_going=args.keep_going, workers=args.workers, progress=progress, lifecycle_path=args.lifecycle,
+            keep_going=args.keep_going, workers=workers, progress=progress, lifecycle_path=args.lifecycle,
         )
     print(render_reinspect(report, lifecycle))
     return 0
@@ -272,12 +281,14 @@ def _audit(args: argparse.Namespace) -> int:
     from .audit import run_audit
     from .output import write_outputs
     from .progress import progress_printer
+    from .workers import resolve_workers
 
     out_dir = args.out or Path("out") / args.folder.resolve().name
+    workers = resolve_workers(args.workers, os.environ)
     with progress_printer(enabled=not args.quiet) as progress:
         result = run_audit(
             args.folder, packs=args.packs, keep_going=args.keep_going, rules_dir=args.rules, progress=progress,
-            workers=args.workers,
+            workers=workers,
         )
         written = write_outputs(result, out_dir, keep_going=args.keep_going, progress=progress)
     _print_summary(result, out_dir, written)
