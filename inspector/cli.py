@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import InspectorError, UsageError
+from .output.paths import check_out_dir, child
 from .rules.packs import DEFAULT_RULES_DIR
 from .rules.spec import SEVERITY_LABELS, SEVERITY_ORDER
 
@@ -205,6 +206,7 @@ def _reinspect(args: argparse.Namespace) -> int:
     from .workers import resolve_workers
 
     out_dir = args.out or Path("out") / args.folder.resolve().name
+    check_out_dir(out_dir, inputs=[args.folder])  # before the audit's work, not after it
     workers = resolve_workers(args.workers, os.environ)
     with progress_printer(enabled=not args.quiet) as progress:
         report, lifecycle = reinspect(
@@ -284,6 +286,7 @@ def _audit(args: argparse.Namespace) -> int:
     from .workers import resolve_workers
 
     out_dir = args.out or Path("out") / args.folder.resolve().name
+    check_out_dir(out_dir, inputs=[args.folder])  # before the audit's work, not after it
     workers = resolve_workers(args.workers, os.environ)
     with progress_printer(enabled=not args.quiet) as progress:
         result = run_audit(
@@ -342,9 +345,11 @@ def _report(args: argparse.Namespace) -> int:
     from .report import load_findings, render_reports, write_reports
 
     document, sha256 = load_findings(args.out_dir)
-    out = args.out or (args.out_dir / "counties" / args.county if args.county else args.out_dir)
-    if args.county and out.resolve() == args.out_dir.resolve():
+    # a county's name comes from the data: one path component, never `..` or a separator
+    out = args.out or (child(args.out_dir / "counties", args.county) if args.county else args.out_dir)
+    if args.county and check_out_dir(out) == args.out_dir.resolve():
         raise UsageError("区县版不能写入审核输出文件夹本身（那里的 findings.json 含全市数据）：请用 --out 指定另一个文件夹")
+    check_out_dir(out)
     with progress_printer(enabled=not args.quiet) as progress:
         files = render_reports(document, sha256, county=args.county, rebuild=True)
         write_reports(out, files, progress)
