@@ -103,3 +103,26 @@ class TestSpreadsheets:
         title = sheet_title(HOSTILE_COUNTY, taken)
         assert len(title) <= 31 and not set(title) & set("[]:*?/\\")
         assert sheet_title(HOSTILE_COUNTY, taken) != title  # a second sheet of the same name is renamed
+
+
+class TestNoticeNames:
+    def test_colliding_school_codes_get_distinct_notices_and_matching_links(self, tmp_path: Path) -> None:
+        """Two codes reduced to one file name crashed the notice writer (exit 70); each school now
+        gets its own notice, the same run after run, and the report links to the right one."""
+        builder = AuditBuilder()
+        lookalike = slug("x y")  # a plain code that reads like the slug of another
+        for index, code in enumerate(["x y", lookalike, "P1", "p1"]):
+            builder.klass(builder.school(code, name=f"第{index}小学"), "3", 60, f"C{index}")
+        folder = builder.write(tmp_path / "audit")
+        outputs = []
+        for run in ("a", "b"):
+            assert main(["audit", str(folder), "--out", str(tmp_path / run), "--quiet"]) == 0
+            outputs.append({p.name: p.read_bytes() for p in (tmp_path / run / "notices").iterdir()})
+        assert outputs[0] == outputs[1] and len(outputs[0]) == 4
+        assert len({name.casefold() for name in outputs[0]}) == 4  # distinct on case-blind file systems too
+        report = Page((tmp_path / "a" / "report.html").read_text(encoding="utf-8"))
+        notices = {link for link in report.links if link.startswith("notices/")}
+        assert {link.split("/", 1)[1] for link in notices} == set(outputs[0])
+        for index, code in enumerate(["x y", lookalike, "P1", "p1"]):
+            (name,) = [n for n, data in outputs[0].items() if f"第{index}小学".encode() in data]
+            assert code.encode() in outputs[0][name]
