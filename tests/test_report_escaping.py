@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import io
 import re
 from pathlib import Path
@@ -126,3 +127,46 @@ class TestNoticeNames:
         for index, code in enumerate(["x y", lookalike, "P1", "p1"]):
             (name,) = [n for n, data in outputs[0].items() if f"第{index}小学".encode() in data]
             assert code.encode() in outputs[0][name]
+
+
+HOSTILE_MD = {
+    "school_id": "P1\n# 注入的标题\n- 注入的列表项",
+    "school_name": "x | y `z` **粗体** [链接](javascript:alert(1)) <b>",
+    "message": "问题\n\n| 伪造 | 表格 |\n|---|---|",
+    "county": "## 区 ~~删除~~ &#60;",
+    "id": "F-1`|`",
+}
+
+
+def _skeleton(markdown: str) -> list[tuple[str, int]]:
+    """Each line's block kind and, for table rows, its number of cell separators (unescaped `|`)."""
+    shape = []
+    for line in markdown.split("\n"):
+        kind = line.split(" ", 1)[0] if line.startswith(("#", "-", ">", "|")) else ("" if not line else "text")
+        shape.append((kind, len(re.findall(r"(?<!\\)\|", line)) if line.startswith("|") else 0))
+    return shape
+
+
+class TestMarkdown:
+    def test_hostile_values_cannot_change_the_structure(self, tmp_path: Path) -> None:
+        """A newline in a school code injected a heading into report.md; every value (ids, names,
+        messages, numbers) is now flattened and escaped, so the lines and cells are the clean ones."""
+        from inspector.output.markdown import render_markdown
+        from inspector.report import load_findings
+
+        builder = AuditBuilder()
+        builder.klass(builder.school("P1"), "3", 60, "C1")
+        folder = builder.write(tmp_path / "audit")
+        assert main(["audit", str(folder), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+        clean, _ = load_findings(tmp_path / "out")
+        hostile = json.loads(json.dumps(clean))
+        for finding in hostile["findings"]:
+            finding.update({k: v for k, v in HOSTILE_MD.items()})
+            finding["rectification"]["action"] = "整改\n### 伪造"
+        hostile["audit"]["name"] = "标题\n---\n<script>"
+        hostile["rules"][0]["id"] = "class-size.large`\n| x |"
+        hostile["audit"]["inputs"][0]["file"] = "a|b\n# c"
+        expected, found = render_markdown(clean), render_markdown(hostile)
+        assert _skeleton(found) == _skeleton(expected)
+        assert "<script>" not in found and "<b>" not in found and "\\<b\\>" in found
+        assert "\\[链接\\]" in found and "\\~\\~删除\\~\\~" in found and "\\&\\#60;" in found
