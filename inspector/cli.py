@@ -3,19 +3,101 @@
 from __future__ import annotations
 
 import argparse
-import os
 import datetime as dt
+import errno
+import os
+import re
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 from .errors import InspectorError, UsageError
 from .output.paths import check_out_dir, child
 from .rules.packs import DEFAULT_RULES_DIR
 from .rules.spec import SEVERITY_LABELS, SEVERITY_ORDER
 
+EXIT_OK = 0
 EXIT_FINDINGS = 1
+EXIT_USAGE = 2  # InspectorError.exit_code: bad input, bad rules, a bad command line
+EXIT_ENGINE = 3  # EngineError.exit_code
 EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES = f"""\
+退出码：
+  {EXIT_OK}    完成（发现的问题是审核结果，不是错误）
+  {EXIT_FINDINGS}    audit/reinspect 的 --fail-on：存在该严重程度及以上、未豁免的问题；
+       rules coverage、rules test、verify、ledger verify：发现缺失或不一致
+  {EXIT_USAGE}    输入数据、audit.yaml、waivers.yaml、规则包或命令行有误（逐处列出“文件:行:列: 字段: 原因”），
+       超出大小限制，或文件无法读写（列出路径与原因）
+  {EXIT_ENGINE}    规则引擎出错（可加 --workers 1 重新运行以查看原因）
+  {EXIT_INTERNAL}   内部错误（程序缺陷）：请用 inspector --debug 加同样的参数重新运行，把完整输出报告给维护者
+  {EXIT_INTERRUPTED}  被中断（Ctrl-C）
+大小限制（文件大小、YAML 的值个数与嵌套层数、表达式与模板）见 README 的“Limits”一节；
+可在 audit.yaml 的 limits: 中调低或在上限内调高。"""
+
+# argparse's own messages, in the user's words (the rest of the message is kept as argparse wrote it)
+_ARGPARSE_MESSAGES: tuple[tuple[str, str], ...] = (
+    (r"the following arguments are required: (.*)", r"缺少必需的参数：\1"),
+    (r"unrecognized arguments: (.*)", r"无法识别的参数：\1"),
+    (r"argument (\S+): invalid choice: (.*) \(choose from (.*)\)", r"参数 \1：无效的选项 \2（可选：\3）"),
+    (r"invalid choice: (.*) \(choose from (.*)\)", r"无效的选项 \1（可选：\2）"),
+    (r"argument (\S+): expected one argument", r"参数 \1 需要一个值"),
+    (r"argument (\S+): expected at least one argument", r"参数 \1 至少需要一个值"),
+    (r"argument (\S+): invalid (\S+) value: (.*)", r"参数 \1 的值无效：\3"),
+    (r"argument (\S+): not allowed with argument (.*)", r"参数 \1 不能与 \2 同时使用"),
+    (r"ambiguous option: (\S+) could match (.*)", r"选项 \1 有歧义，可能是：\2"),
+    (r"argument (\S+): (.*)", r"参数 \1：\2"),
+)
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Help in Chinese: the usage line's prefix, and text whose lines are kept (the exit codes)."""
+
+    def add_usage(self, usage: str | None, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        lines = text.splitlines()
+        return "\n".join(
+            textwrap.fill(line, width, initial_indent=indent, subsequent_indent=indent + " " * (len(line) - len(line.lstrip())))
+            if line.strip() else "" for line in lines
+        )
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its headings, help option and error messages in Chinese."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "位置参数"
+        self._optionals.title = "选项"
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="显示此帮助并退出")
+
+    def error(self, message: str) -> NoReturn:
+        for pattern, replacement in _ARGPARSE_MESSAGES:
+            translated, count = re.subn(pattern, replacement, message, count=1)
+            if count:
+                message = translated
+                break
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}：错误：{message}\n")
+
+
+def _os_reason(exc: OSError) -> str:
+    """An operating-system error in the user's words."""
+    reasons = {
+        errno.ENOENT: "文件或文件夹不存在", errno.EACCES: "没有权限", errno.EPERM: "没有权限",
+        errno.ENOSPC: "磁盘空间不足", errno.EROFS: "文件系统只读", errno.EISDIR: "这是文件夹，不是文件",
+        errno.ENOTDIR: "路径中有一段不是文件夹", errno.EEXIST: "已有同名的文件或文件夹（路径中的这一段应为文件夹？）", errno.ENAMETOOLONG: "名称过长",
+        errno.ENOTEMPTY: "文件夹不是空的", errno.EBUSY: "正被占用（或是挂载点）", errno.EXDEV: "不能跨文件系统移动",
+        errno.EDQUOT: "超出磁盘配额", errno.EMFILE: "打开的文件过多", errno.ELOOP: "符号链接层数过多",
+    }
+    return reasons.get(exc.errno or 0) or (exc.strerror or str(exc))
 
 
 def _packs(value: str) -> list[str]:
@@ -30,11 +112,17 @@ def _integer(value: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="inspector", description="教育督导规则引擎：按规则包审核学校数据，输出问题与整改清单。")
+    """The command line; `inspector --help` ends with the exit codes."""
+    parser = _Parser(
+        prog="inspector", description="教育督导规则引擎：按规则包审核学校数据，输出问题与整改清单。", epilog=EXIT_CODES,
+    )
     parser.add_argument("--debug", action="store_true", help="出错时显示完整的内部调用栈")
     commands = parser.add_subparsers(dest="command", required=True, metavar="命令")
 
-    audit = commands.add_parser("audit", help="审核一个督导数据文件夹", description="审核一个督导数据文件夹，输出问题清单与整改清单。")
+    audit = commands.add_parser(
+        "audit", help="审核一个督导数据文件夹", description="审核一个督导数据文件夹，输出问题清单与整改清单。"
+        "输出作为一个整体写入输出文件夹（替换上一次的结果；文件夹中不能有 inspector 以外的文件）。", epilog=EXIT_CODES,
+    )
     audit.add_argument("folder", type=Path, help="督导数据文件夹（含 audit.yaml）")
     audit.add_argument("--out", type=Path, help="输出文件夹（默认 out/<文件夹名>）")
     audit.add_argument("--packs", type=_packs, help="规则包，逗号分隔（默认取 audit.yaml 中的 packs）")
@@ -413,7 +501,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # the reader went away (`inspector rules list | head`): not an error; keep Python's
         # interpreter shutdown from complaining about the closed stdout
@@ -424,12 +512,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         where = f"{exc.filename}：" if exc.filename else ""
-        print(f"无法读写文件：{where}{exc.strerror or exc}。请检查路径、权限和磁盘空间。", file=sys.stderr)
-        return InspectorError.exit_code
-    except Exception:
+        print(f"无法读写文件：{where}{_os_reason(exc)}。请检查路径、权限和磁盘空间。", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
         if args.debug:
             raise
-        print("内部错误：这不是您的数据问题，请将 `inspector --debug ...` 的输出报告给维护者。", file=sys.stderr)
+        command = " ".join(sys.argv[1:]) if argv is None else " ".join(argv)
+        print(
+            f"内部错误（{type(exc).__name__}）：这是 inspector 的缺陷，不是您的数据问题。已发布的输出未被改动。\n"
+            f"请用同样的参数加 --debug 重新运行（inspector --debug {command}），并把完整输出报告给维护者。",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
 
 
