@@ -204,13 +204,16 @@ def parse_waivers(doc: YamlDoc, sha256: str, rule_ids: Iterable[str]) -> Waivers
     except ValidationError as exc:
         raise DataError(doc.problem(e["loc"], e["type"], message_for(e)) for e in exc.errors()) from None
     known = sorted(set(rule_ids))
+    hints: dict[str, list[str]] = {}  # one suggestion per misspelt rule, however many waivers name it
     problems: list[Problem] = []
     seen: dict[tuple[str, str], int] = {}
     entries: list[WaiverEntry] = []
     for index, waiver in enumerate(parsed.waivers):
         line, _ = doc.line_of(("waivers", index))
         if waiver.rule not in known:
-            hint = difflib.get_close_matches(waiver.rule, known, n=1)
+            if waiver.rule not in hints:
+                hints[waiver.rule] = difflib.get_close_matches(waiver.rule, known, n=1)
+            hint = hints[waiver.rule]
             suggestion = f"，是否指“{hint[0]}”？" if hint else ""
             problems.append(doc.problem(("waivers", index, "rule"), "unknown_rule", f"本次审核的规则包中没有规则“{waiver.rule}”{suggestion}"))
         key = (waiver.rule, waiver.entity)

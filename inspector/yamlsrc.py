@@ -25,13 +25,14 @@ can be reported as `file:line:column`.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-import yaml.cyaml  # noqa: F401  (CParser, where PyYAML was built with libyaml)
 from yaml.events import (
     AliasEvent,
     CollectionStartEvent,
@@ -52,7 +53,11 @@ from .limits import DEFAULT_LIMITS, LIMITS, PURE_PYTHON_YAML_CAPS, RULE_YAML_ALI
 
 Loc = tuple[Hashable, ...]
 
-WITH_LIBYAML: bool = bool(getattr(yaml, "__with_libyaml__", False))
+try:  # libyaml's parser, where PyYAML was built with it
+    from yaml.cyaml import CParser as _CParser
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    _CParser = None
+WITH_LIBYAML: bool = _CParser is not None and bool(getattr(yaml, "__with_libyaml__", False))
 
 
 class _Constructor(yaml.constructor.SafeConstructor):
@@ -397,7 +402,7 @@ class YamlSyntax(Exception):
 def _parser(text: str) -> Any:
     """An event source: libyaml's parser where PyYAML has it, else PyYAML's own."""
     if WITH_LIBYAML:
-        return yaml.cyaml.CParser(text)
+        return _CParser(text)
     return yaml.SafeLoader(text)
 
 
@@ -410,8 +415,28 @@ def parse_yaml(
     limits = effective_limits(limits)
     if len(text) > limits.yaml_bytes:
         raise YamlSyntax(Problem(name, 0, "", "yaml_bytes", f"文件过大：超过 {limits.yaml_bytes:,} 字节"))
+    with _gc_paused():
+        return _parse(text, name, limits, aliases, configurable, parser, _Constructor())
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a document's many small objects are built: in a
+    process already holding much (a test run, re-inspection) each collection would rescan it
+    all, and reading the largest documents the limits allow took twice as long."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse(
+    text: str, name: str, limits: Limits, aliases: int, configurable: bool, parser: Any, constructor: _Constructor,
+) -> YamlDoc:
     source: Any = None
-    constructor = _Constructor()
     try:
         source = parser(text) if parser is not None else _parser(text)
         node = _Composer(source, limits, aliases, configurable=configurable).compose()
@@ -489,7 +514,7 @@ _YAML_PROBLEMS: tuple[tuple[str, str], ...] = (
     ("found duplicate %YAML directive", "重复的 %YAML 指令"),
     ("found duplicate %TAG directive", "重复的 %TAG 指令"),
     ("found incorrect document", "文档标记有误"),
-    ("exceeded maximum nesting depth", "YAML 嵌套过深"),
+    ("exceeded maximum nesting depth", "嵌套过深（libyaml 的上限）"),
 )
 
 
