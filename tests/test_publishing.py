@@ -172,6 +172,13 @@ class TestWhereOutputsMayGo:
         with pytest.raises(UsageError, match="不能把输出写入"):
             check_out_dir(Path(target))
 
+    def test_scratch_space_below_dev_is_allowed(self) -> None:
+        """RAM-backed scratch (/dev/shm, /run/user/…) may hold outputs; the rest of /dev may not."""
+        assert check_out_dir(Path("/dev/shm/inspector-out")) == Path("/dev/shm/inspector-out")
+        for target in ("/dev/shm", "/dev/null", "/dev/x"):
+            with pytest.raises(UsageError):
+                check_out_dir(Path(target))
+
     def test_home_itself_is_refused(self) -> None:
         with pytest.raises(UsageError, match="主文件夹"):
             check_out_dir(Path.home())

@@ -25,8 +25,10 @@ from ..errors import UsageError
 # system trees: neither they nor anything inside them is an output folder
 SYSTEM_TREES = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run", "/sbin",
                 "/sys", "/usr", "/var/lib", "/var/log", "/var/spool")
+# scratch space inside those trees, where outputs may go (below it, not it)
+SCRATCH_TREES = ("/dev/shm", "/run/user")
 # folders that must not be replaced themselves (things below them are fine: /tmp/out, /home/me/out)
-SYSTEM_FOLDERS = ("/", "/home", "/media", "/mnt", "/opt", "/root", "/srv", "/tmp", "/var", "/var/tmp")
+SYSTEM_FOLDERS = ("/", "/home", "/media", "/mnt", "/opt", "/root", "/srv", "/tmp", "/var", "/var/tmp", *SCRATCH_TREES)
 
 
 def _within(path: Path, folder: Path) -> bool:
@@ -44,8 +46,9 @@ def check_out_dir(out: Path, *, inputs: Iterable[Path] = (), option: str = "--ou
     home = Path.home().resolve()
     if str(resolved) in SYSTEM_FOLDERS or resolved == home:
         raise refuse("这是系统或用户的主文件夹")
+    scratch = any(_within(resolved, Path(tree)) for tree in SCRATCH_TREES)
     for tree in SYSTEM_TREES:
-        if _within(resolved, Path(tree)):
+        if _within(resolved, Path(tree)) and not scratch:
             raise refuse(f"这是系统文件夹 {tree}（或其中的文件夹）")
     cwd = Path.cwd().resolve()
     if _within(cwd, resolved):
