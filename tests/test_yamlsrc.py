@@ -219,3 +219,16 @@ def test_worst_inputs_are_decided_within_ten_seconds_and_a_gigabyte(name: str, t
                             timeout=120, check=True)
     measured = json.loads(result.stdout)
     assert measured["seconds"] < 10 and measured["peak_mb"] < 1024, (name, measured)
+
+
+def test_without_libyaml_the_limits_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PyYAML's pure-Python parser is about six times slower: raised limits are capped so that
+    reading stays within seconds, and the documents read are the same."""
+    import inspector.yamlsrc as yamlsrc
+    from inspector.limits import PURE_PYTHON_YAML_CAPS
+
+    monkeypatch.setattr(yamlsrc, "WITH_LIBYAML", False)
+    capped = yamlsrc.effective_limits(Limits(yaml_bytes=LIMITS["yaml_bytes"].maximum, yaml_nodes=LIMITS["yaml_nodes"].maximum))
+    assert (capped.yaml_bytes, capped.yaml_nodes) == (PURE_PYTHON_YAML_CAPS["yaml_bytes"], PURE_PYTHON_YAML_CAPS["yaml_nodes"])
+    assert parse_yaml("a: [1, 'x']\n", "t.yaml").data == {"a": [1, "x"]}
+    assert refused("- 1\n" * (PURE_PYTHON_YAML_CAPS["yaml_nodes"] + 1), limits=Limits(yaml_nodes=LIMITS["yaml_nodes"].maximum))[0] == "yaml_nodes"
