@@ -37,6 +37,7 @@ __all__ = [
     "TEMPLATE_OUTPUT_CHARS",
     "TEMPLATE_SEQUENCE",
     "LimitSpec",
+    "limits_table",
     "Limits",
     "DEFAULT_LIMITS",
 ]
@@ -59,7 +60,7 @@ class LimitSpec:
 LIMITS: dict[str, LimitSpec] = {
     # YAML files of the audit folder (waivers.yaml); the same defaults bind every other YAML file
     "yaml_bytes": LimitSpec(2 * MIB, 8 * MIB, "YAML 文件大小", "字节"),
-    "yaml_nodes": LimitSpec(100_000, 250_000, "YAML 文件中值的个数（别名按展开计）", "个"),
+    "yaml_nodes": LimitSpec(100_000, 250_000, "YAML 文件中值的个数，别名按展开计", "个"),
     "yaml_depth": LimitSpec(32, 64, "YAML 嵌套层数", "层"),
     # data tables (CSV, XLSX), for the data loader
     "file_bytes": LimitSpec(256 * MIB, 2 * GIB, "数据文件大小", "字节"),
@@ -121,3 +122,19 @@ TEMPLATE_SEQUENCE = 10_000
 # leave the calendar (9999-12-31 + 90 days) or the range spreadsheets and ZIP files can hold
 AS_OF_EARLIEST = dt.date(1980, 1, 1)
 AS_OF_LATEST = dt.date(2100, 12, 31)
+
+
+def _amount(value: int, unit: str) -> str:
+    if unit == "字节":
+        for name, size in (("GiB", GIB), ("MiB", MIB), ("KiB", KIB)):
+            if value >= size and value % size == 0:
+                return f"{value:,} ({value // size} {name})"
+    return f"{value:,}"
+
+
+def limits_table() -> str:
+    """The configurable limits as the Markdown table README.md shows (a test keeps them equal)."""
+    rows = ["| key | bounds | default | hard maximum |", "|---|---|---:|---:|"]
+    for name, spec in LIMITS.items():
+        rows.append(f"| `{name}` | {spec.title}（{spec.unit}） | {_amount(spec.default, spec.unit)} | {_amount(spec.maximum, spec.unit)} |")
+    return "\n".join(rows)
