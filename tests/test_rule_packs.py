@@ -437,7 +437,7 @@ class TestTemplates:
         """An unclosed `{{ size }` is a template syntax error at the message key."""
         (problem,) = compile_problems(tmp_path, one_rule(message='"{{ size }"'))
         assert located(problem) == ("rules/p/r.yaml", 12, 5, "message", "template")
-        assert problem.message == "模板语法错误：unexpected '}'"
+        assert problem.message == "模板语法错误：多余的“}”"
 
     def test_rectification_template_typo(self, tmp_path: Path) -> None:
         """A typo in `rectification.action` is located at that nested key."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Iterable, Mapping
 from types import CodeType
 from typing import Any
@@ -127,6 +128,32 @@ _RUNTIME = _environment(jinja2.Undefined)
 _STRICT = _environment(jinja2.StrictUndefined)
 
 
+# jinja2's syntax errors, in the user's words (matched in order; jinja's words are kept in brackets)
+_JINJA_MESSAGES: tuple[tuple[str, str], ...] = (
+    (r"Unexpected end of template.*looking for the following tags: (.*?)\. The innermost block that needs to be closed is '(\w+)'",
+     r"模板在 \2 块结束前就结束了：缺少以下之一：\1"),
+    (r"Unexpected end of template", "模板意外结束：块或输出没有闭合"),
+    (r"Encountered unknown tag '(\w+)'", r"未知或多余的标签“\1”（如没有对应 if 的 endif）"),
+    (r"expected token 'end of print statement', got '(.*)'", r"“{{ … }}”中此处应结束，实为“\1”"),
+    (r"expected token 'end of statement block', got '(.*)'", r"“{% … %}”中此处应结束，实为“\1”"),
+    (r"expected token '(.*)', got '(.*)'", r"此处应为“\1”，实为“\2”"),
+    (r"Expected an expression, got '(.*)'", r"此处应为表达式，实为“\1”"),
+    (r"unexpected '(.*)'", r"多余的“\1”"),
+    (r"unexpected char (.*) at (\d+)", r"无法识别的字符 \1（第 \2 个字符）"),
+    (r"unexpected end of (?:template|string)", "模板意外结束（引号或括号没有闭合？）"),
+)
+
+
+def _syntax_message(message: str | None) -> str:
+    text = message or ""
+    for pattern, replacement in _JINJA_MESSAGES:
+        translated, count = re.subn(pattern, replacement, text, count=1, flags=re.S)
+        if count:
+            tidy = translated.replace("' or '", "、").replace("：'", "：").rstrip(".").rstrip("'")
+            return f"模板语法错误：{tidy}"
+    return f"模板语法错误（{text}）"
+
+
 class TemplateProblem(Exception):
     def __init__(self, message: str, line: int = 1) -> None:
         self.message = message
@@ -185,7 +212,7 @@ def _code(source: str) -> CodeType:
         _check_nodes(tree)
         return _RUNTIME.compile(tree)  # type: ignore[no-any-return]
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateProblem(f"模板语法错误：{exc.message}", exc.lineno or 1) from None
+        raise TemplateProblem(_syntax_message(exc.message), exc.lineno or 1) from None
     except (RecursionError, SyntaxError):  # jinja's parser or Python's compiler on deep nesting
         raise TemplateProblem(f"模板嵌套过深（超过 {EXPRESSION_DEPTH} 层）") from None
 
@@ -224,7 +251,7 @@ def check_template(source: str, sample: Mapping[str, Any]) -> None:
     except jinja2.UndefinedError as exc:
         raise TemplateProblem(f"模板引用了不存在的名称：{exc.message}") from None
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateProblem(f"模板语法错误：{exc.message}", exc.lineno or 1) from None
+        raise TemplateProblem(_syntax_message(exc.message), exc.lineno or 1) from None
     except TemplateLimit as exc:
         raise TemplateProblem(f"模板超出限制：{exc}") from None
     except (RecursionError, SyntaxError):
