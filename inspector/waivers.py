@@ -25,10 +25,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from .errors import DataError, Problem
 from .limits import DATA_YAML_ALIASES, DEFAULT_LIMITS, Limits
+from .text import no_control_characters
 from .findings import Finding
 from .records.readers import sha256_file
 from .records.values import parse_date
@@ -46,7 +56,9 @@ def _text(value: object) -> object:
     return value
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), BeforeValidator(_text)]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1), BeforeValidator(_text), AfterValidator(no_control_characters)
+]
 
 
 class Waiver(BaseModel):
@@ -68,6 +80,7 @@ class Waiver(BaseModel):
         # the approval's document number is what an inspector checks a waiver against
         if value is None or not value.strip():
             raise ValueError("缺少批准文号（document_no）：豁免须注明批准文件的文号")
+        no_control_characters(value)
         return value.strip()
 
     def as_dict(self) -> dict[str, Any]:

@@ -93,3 +93,15 @@ class TestAtRenderTime:
 
     def test_a_repetition_at_the_limit_is_allowed(self) -> None:
         assert len(render(compile_template("{{ 'x' * n }}"), {"n": TEMPLATE_SEQUENCE})) == TEMPLATE_SEQUENCE
+
+
+class TestControlCharacters:
+    def test_control_characters_from_the_data_are_dropped_from_messages(self) -> None:
+        """A name typed with a control character renders without it (spreadsheets cannot hold one)."""
+        assert render(compile_template("{{ name }}小学"), {"name": "文\x08惠\x1b"}) == "文惠小学"
+
+    def test_a_rule_text_with_a_control_character_is_located(self, tmp_path: Path) -> None:
+        files = one_rule()
+        files["r.yaml"] = files["r.yaml"].replace("title: 测试规则", 'title: "测试\\a规则"')
+        (problem,) = compile_problems(tmp_path, files)
+        assert located(problem)[:2] == ("rules/p/r.yaml", 4) and "控制字符" in problem.message

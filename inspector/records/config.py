@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from ..limits import AS_OF_EARLIEST, AS_OF_LATEST, DATA_YAML_ALIASES, Limits
+from ..text import no_control_characters
 
 from ..errors import DataError, Problem
 from ..rules.spec import ParamValue
@@ -35,6 +36,11 @@ class AuditConfig(BaseModel):
     description: str | None = None
     # size limits on the folder's files, within their hard maxima (inspector.limits)
     limits: Limits = Field(default_factory=Limits)
+
+    @field_validator("name", "region", "description")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        return no_control_characters(value)
 
     @field_validator("as_of")
     @classmethod

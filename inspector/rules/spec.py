@@ -9,9 +9,18 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
-from ..text import one_line
+from ..text import no_control_characters, one_line
 
 Severity = Literal["critical", "major", "minor"]
 SEVERITY_ORDER: dict[str, int] = {"critical": 0, "major": 1, "minor": 2}
@@ -21,7 +30,7 @@ EntityKind = Literal["class", "school", "school_stage", "teacher", "township", "
 AggregatedEntity = Literal["class", "school", "school_stage", "teacher", "township", "county"]
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$", max_length=80)]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
-Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True), AfterValidator(no_control_characters)]
 
 
 # a param number beyond this magnitude is a typing slip, and would overflow the engine's integers
@@ -76,7 +85,7 @@ class Basis(_Spec):
     @field_validator("document", "section", "quote", "reading", "note")
     @classmethod
     def _one_line(cls, value: str | None) -> str | None:
-        return one_line(value) if value is not None else None
+        return one_line(value) if no_control_characters(value) is not None else None
 
 
 class Rectification(_Spec):

@@ -33,7 +33,7 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from ..errors import Problem, RulePackError
 from ..limits import EXPRESSION_DEPTH, TEMPLATE_OUTPUT_CHARS, TEMPLATE_SEQUENCE
-from ..text import one_line
+from ..text import one_line, without_control_characters
 
 TRUNCATED = "…（内容过长，已截断）"
 _POWER_BITS = 4096
@@ -265,7 +265,8 @@ def render(template: jinja2.Template, context: Mapping[str, Any]) -> str:
     cut. A template that fails on an audit's data is the rule's fault: `RulePackError` at the
     template's key."""
     try:
-        return one_line(_bounded_text(template.generate(context), cut=True))
+        # a control character from the data (a name typed with one) has no place in a message
+        return without_control_characters(one_line(_bounded_text(template.generate(context), cut=True)))
     except (TemplateLimit, TypeError, ValueError, ArithmeticError, LookupError, RecursionError,
             jinja2.TemplateError) as exc:
         file, line, column, key = getattr(template, "origin", ("", 0, 0, ""))

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 @example(audit="name: x\nas_of: 9999-12-31\nregion: y\n", fail_on=None)
 @example(audit=AUDIT_YAML + "params: {large_min: .nan}\n", fail_on=None)
 @example(audit=AUDIT_YAML + "limits: {yaml_nodes: 1}\n", fail_on="minor")
+@example(audit='name: "\\u7763\\u5BFC"\nas_of: \'2000-01-01\'\nregion: "\\b"\n', fail_on=None)  # found by make fuzz
 def test_audit_with_a_fuzzed_audit_yaml(audit: str, fail_on: str | None) -> None:
     """Whatever audit.yaml holds, the audit ends in 0, 1 or 2 and writes only its output folder."""
     run_audit_on(audit, None, fail_on)

@@ -146,3 +146,17 @@ def test_worker_counts_are_clamped(case: Path, capsys: pytest.CaptureFixture[str
 def test_a_non_integer_worker_variable(case: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENV, "abc")
     assert ENV in refused(case, capsys, ENV)
+
+
+@pytest.mark.parametrize(
+    "file, text",
+    [
+        ("audit.yaml", 'name: 督导\nas_of: 2000-01-01\nregion: "\\b"\n'),  # found by make fuzz: exit 70 in the workbook
+        ("waivers.yaml", 'waivers:\n  - {rule: class-size.large, entity: C56, reason: "\\x07", authority: 局, document_no: 1, '
+                         'expires: 2026-01-01}\n'),
+    ],
+)
+def test_control_characters_in_text_fields(case: Path, capsys: pytest.CaptureFixture[str], file: str, text: str) -> None:
+    """A control character in a name reached the Excel writer, which cannot store it (exit 70)."""
+    (case / file).write_text(text, encoding="utf-8")
+    assert "控制字符" in refused(case, capsys, f"{file}:")
