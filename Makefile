@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean docs-images cases
+.PHONY: demo test fuzz bench clean docs-images cases
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "需要 Python 3.11 或 3.12（durable_rules 不支持 3.13）" >&2; exit 1; }
@@ -25,6 +25,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# tests/fuzz with 2,000 examples per target (make test runs them with 100: INSPECTOR_FUZZ=short);
+# INSPECTOR_FUZZ=nightly gives 50,000, for a scheduled job
+fuzz: $(STAMP)
+	INSPECTOR_FUZZ=long $(BIN)/python -m pytest -q -n 2 --dist worksteal tests/fuzz --durations=12
 
 # docs/*.png from cases/liuzhou-2025 (chromium, chromium-driver, fonts-noto-cjk, libreoffice-calc-nogui, poppler-utils)
 docs-images: $(STAMP)

@@ -3,30 +3,126 @@
 from __future__ import annotations
 
 import argparse
-import os
 import datetime as dt
+import errno
+import os
+import re
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 from .errors import InspectorError, UsageError
+from .output.paths import check_out_dir, child
 from .rules.packs import DEFAULT_RULES_DIR
 from .rules.spec import SEVERITY_LABELS, SEVERITY_ORDER
 
+EXIT_OK = 0
 EXIT_FINDINGS = 1
+EXIT_USAGE = 2  # InspectorError.exit_code: bad input, bad rules, a bad command line
+EXIT_ENGINE = 3  # EngineError.exit_code
 EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES = f"""\
+退出码：
+  {EXIT_OK}    完成（发现的问题是审核结果，不是错误）
+  {EXIT_FINDINGS}    audit/reinspect 的 --fail-on：存在该严重程度及以上、未豁免的问题；
+       rules coverage、rules test、verify、ledger verify：发现缺失或不一致
+  {EXIT_USAGE}    输入数据、audit.yaml、waivers.yaml、规则包或命令行有误（逐处列出“文件:行:列: 字段: 原因”），
+       超出大小限制，或文件无法读写（列出路径与原因）
+  {EXIT_ENGINE}    规则引擎出错（可加 --workers 1 重新运行以查看原因）
+  {EXIT_INTERNAL}   内部错误（程序缺陷）：请用 inspector --debug 加同样的参数重新运行，把完整输出报告给维护者
+  {EXIT_INTERRUPTED}  被中断（Ctrl-C）
+大小限制（文件大小、YAML 的值个数与嵌套层数、表达式与模板）见 README 的“Limits”一节；
+可在 audit.yaml 的 limits: 中调低或在上限内调高。"""
+
+# argparse's own messages, in the user's words (the rest of the message is kept as argparse wrote it)
+_ARGPARSE_MESSAGES: tuple[tuple[str, str], ...] = (
+    (r"the following arguments are required: (.*)", r"缺少必需的参数：\1"),
+    (r"unrecognized arguments: (.*)", r"无法识别的参数：\1"),
+    (r"argument (\S+): invalid choice: (.*) \(choose from (.*)\)", r"参数 \1：无效的选项 \2（可选：\3）"),
+    (r"invalid choice: (.*) \(choose from (.*)\)", r"无效的选项 \1（可选：\2）"),
+    (r"argument (\S+): expected one argument", r"参数 \1 需要一个值"),
+    (r"argument (\S+): expected at least one argument", r"参数 \1 至少需要一个值"),
+    (r"argument (\S+): invalid (\S+) value: (.*)", r"参数 \1 的值无效：\3"),
+    (r"argument (\S+): not allowed with argument (.*)", r"参数 \1 不能与 \2 同时使用"),
+    (r"ambiguous option: (\S+) could match (.*)", r"选项 \1 有歧义，可能是：\2"),
+    (r"argument (\S+): (.*)", r"参数 \1：\2"),
+)
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Help in Chinese: the usage line's prefix, and text whose lines are kept (the exit codes)."""
+
+    def add_usage(self, usage: str | None, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        lines = text.splitlines()
+        return "\n".join(
+            textwrap.fill(line, width, initial_indent=indent, subsequent_indent=indent + " " * (len(line) - len(line.lstrip())))
+            if line.strip() else "" for line in lines
+        )
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its headings, help option and error messages in Chinese."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "位置参数"
+        self._optionals.title = "选项"
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="显示此帮助并退出")
+
+    def error(self, message: str) -> NoReturn:
+        for pattern, replacement in _ARGPARSE_MESSAGES:
+            translated, count = re.subn(pattern, replacement, message, count=1)
+            if count:
+                message = translated
+                break
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}：错误：{message}\n")
+
+
+def _os_reason(exc: OSError) -> str:
+    """An operating-system error in the user's words."""
+    reasons = {
+        errno.ENOENT: "文件或文件夹不存在", errno.EACCES: "没有权限", errno.EPERM: "没有权限",
+        errno.ENOSPC: "磁盘空间不足", errno.EROFS: "文件系统只读", errno.EISDIR: "这是文件夹，不是文件",
+        errno.ENOTDIR: "路径中有一段不是文件夹", errno.EEXIST: "已有同名的文件或文件夹（路径中的这一段应为文件夹？）", errno.ENAMETOOLONG: "名称过长",
+        errno.ENOTEMPTY: "文件夹不是空的", errno.EBUSY: "正被占用（或是挂载点）", errno.EXDEV: "不能跨文件系统移动",
+        errno.EDQUOT: "超出磁盘配额", errno.EMFILE: "打开的文件过多", errno.ELOOP: "符号链接层数过多",
+    }
+    return reasons.get(exc.errno or 0) or (exc.strerror or str(exc))
 
 
 def _packs(value: str) -> list[str]:
     return [p.strip() for p in value.split(",") if p.strip()]
 
 
+def _integer(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"应为整数：{value}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="inspector", description="教育督导规则引擎：按规则包审核学校数据，输出问题与整改清单。")
+    """The command line; `inspector --help` ends with the exit codes."""
+    parser = _Parser(
+        prog="inspector", description="教育督导规则引擎：按规则包审核学校数据，输出问题与整改清单。", epilog=EXIT_CODES,
+    )
     parser.add_argument("--debug", action="store_true", help="出错时显示完整的内部调用栈")
     commands = parser.add_subparsers(dest="command", required=True, metavar="命令")
 
-    audit = commands.add_parser("audit", help="审核一个督导数据文件夹", description="审核一个督导数据文件夹，输出问题清单与整改清单。")
+    audit = commands.add_parser(
+        "audit", help="审核一个督导数据文件夹", description="审核一个督导数据文件夹，输出问题清单与整改清单。"
+        "输出作为一个整体写入输出文件夹（替换上一次的结果；文件夹中不能有 inspector 以外的文件）。", epilog=EXIT_CODES,
+    )
     audit.add_argument("folder", type=Path, help="督导数据文件夹（含 audit.yaml）")
     audit.add_argument("--out", type=Path, help="输出文件夹（默认 out/<文件夹名>）")
     audit.add_argument("--packs", type=_packs, help="规则包，逗号分隔（默认取 audit.yaml 中的 packs）")
@@ -34,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--fail-on", choices=list(SEVERITY_ORDER), help="存在该严重程度及以上的问题时以退出码 1 结束")
     audit.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR, help="规则包所在目录")
     audit.add_argument("--quiet", action="store_true", help="不显示进度")
-    audit.add_argument("--workers", type=int, help="规则评估的进程数（默认：大规模数据按 CPU 核数）")
+    audit.add_argument("--workers", type=_integer, help="规则评估的进程数（默认：大规模数据按 CPU 核数；1 至 CPU 核数的 4 倍）")
     audit.add_argument("--dask", metavar="ADDRESS",
                        help="在 Dask 集群上按区县分区评估：tcp://主机:端口 连接已有集群，local 在本机启动一个（进程数取 --workers，默认 2）")
     audit.set_defaults(handler=_audit)
@@ -81,10 +177,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _day(value: str) -> dt.date:
+    from .limits import AS_OF_EARLIEST, AS_OF_LATEST
+
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"日期应写作 YYYY-MM-DD：{value}") from None
+    if not AS_OF_EARLIEST <= day <= AS_OF_LATEST:
+        raise argparse.ArgumentTypeError(f"日期 {value} 不在允许范围内（{AS_OF_EARLIEST} 至 {AS_OF_LATEST}）")
+    return day
 
 
 def _history_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -118,7 +219,7 @@ def _history_parsers(commands: argparse._SubParsersAction) -> None:  # type: ign
     reinspect.add_argument("--packs", type=_packs, help="规则包，逗号分隔（默认取 audit.yaml 中的 packs）")
     reinspect.add_argument("--keep-going", action="store_true", help="跳过有误的行继续审核")
     reinspect.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR, help="规则包所在目录")
-    reinspect.add_argument("--workers", type=int, help="规则评估的进程数")
+    reinspect.add_argument("--workers", type=_integer, help="规则评估的进程数（1 至 CPU 核数的 4 倍）")
     reinspect.add_argument("--quiet", action="store_true", help="不显示进度")
     db_option(reinspect)
     today_option(reinspect)
@@ -203,12 +304,15 @@ def _history_parsers(commands: argparse._SubParsersAction) -> None:  # type: ign
 def _reinspect(args: argparse.Namespace) -> int:
     from .history.commands import reinspect, render_reinspect
     from .progress import progress_printer
+    from .workers import resolve_workers
 
     out_dir = args.out or Path("out") / args.folder.resolve().name
+    check_out_dir(out_dir, inputs=[args.folder])  # before the audit's work, not after it
+    workers = resolve_workers(args.workers, os.environ)
     with progress_printer(enabled=not args.quiet) as progress:
         report, lifecycle = reinspect(
             args.db, args.folder, args.against, out_dir, today=args.today, packs=args.packs, rules_dir=args.rules,
-            keep_going=args.keep_going, workers=args.workers, progress=progress, lifecycle_path=args.lifecycle,
+            keep_going=args.keep_going, workers=workers, progress=progress, lifecycle_path=args.lifecycle,
         )
     print(render_reinspect(report, lifecycle))
     return 0
@@ -287,12 +391,15 @@ def _audit(args: argparse.Namespace) -> int:
     from .audit import run_audit
     from .output import write_outputs
     from .progress import progress_printer
+    from .workers import resolve_workers
 
     out_dir = args.out or Path("out") / args.folder.resolve().name
+    check_out_dir(out_dir, inputs=[args.folder])  # before the audit's work, not after it
+    workers = resolve_workers(args.workers, os.environ)
     with progress_printer(enabled=not args.quiet) as progress:
         result = run_audit(
             args.folder, packs=args.packs, keep_going=args.keep_going, rules_dir=args.rules, progress=progress,
-            workers=args.workers, dask=args.dask,
+            workers=workers, dask=args.dask,
         )
         written = write_outputs(result, out_dir, keep_going=args.keep_going, progress=progress)
     _print_summary(result, out_dir, written)
@@ -346,9 +453,11 @@ def _report(args: argparse.Namespace) -> int:
     from .report import load_findings, render_reports, write_reports
 
     document, sha256 = load_findings(args.out_dir)
-    out = args.out or (args.out_dir / "counties" / args.county if args.county else args.out_dir)
-    if args.county and out.resolve() == args.out_dir.resolve():
+    # a county's name comes from the data: one path component, never `..` or a separator
+    out = args.out or (child(args.out_dir / "counties", args.county) if args.county else args.out_dir)
+    if args.county and check_out_dir(out) == args.out_dir.resolve():
         raise UsageError("区县版不能写入审核输出文件夹本身（那里的 findings.json 含全市数据）：请用 --out 指定另一个文件夹")
+    check_out_dir(out)
     with progress_printer(enabled=not args.quiet) as progress:
         files = render_reports(document, sha256, county=args.county, rebuild=True)
         write_reports(out, files, progress)
@@ -412,7 +521,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("已中断。", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # the reader went away (`inspector rules list | head`): not an error; keep Python's
         # interpreter shutdown from complaining about the closed stdout
@@ -423,12 +532,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         where = f"{exc.filename}：" if exc.filename else ""
-        print(f"无法读写文件：{where}{exc.strerror or exc}。请检查路径、权限和磁盘空间。", file=sys.stderr)
-        return InspectorError.exit_code
-    except Exception:
+        print(f"无法读写文件：{where}{_os_reason(exc)}。请检查路径、权限和磁盘空间。", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
         if args.debug:
             raise
-        print("内部错误：这不是您的数据问题，请将 `inspector --debug ...` 的输出报告给维护者。", file=sys.stderr)
+        command = " ".join(sys.argv[1:]) if argv is None else " ".join(argv)
+        print(
+            f"内部错误（{type(exc).__name__}）：这是 inspector 的缺陷，不是您的数据问题。已发布的输出未被改动。\n"
+            f"请用同样的参数加 --debug 重新运行（inspector --debug {command}），并把完整输出报告给维护者。",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import polars as pl
 
+from . import workers
 from .engine.evaluate import RuleOutcome, evaluate, skip_reason
 from .engine.indicators import Precomputed, Trace, compute_indicators, count_bounds, share_bounds
 from .engine.tables import ID, EntityTables
@@ -294,20 +295,14 @@ def partition_task(spec: BookSpec, dataset: Dataset, missing_kinds: Sequence[str
 
 
 def resolve_workers(requested: int | None, rows: int) -> int:
-    """Processes worth starting: as asked (`--workers`, `INSPECTOR_WORKERS`, at most four per
-    core), else one per core for large audits, else one."""
-    if requested is None:
-        override = os.environ.get("INSPECTOR_WORKERS")
-        if override:
-            try:
-                requested = int(override)
-            except ValueError:
-                raise UsageError(f"环境变量 INSPECTOR_WORKERS 应为正整数，实为“{override}”") from None
-    if requested is not None:
-        return max(1, min(requested, (os.cpu_count() or 1) * 4))
+    """Processes worth starting: as asked (`--workers`, else `INSPECTOR_WORKERS`, see
+    `inspector.workers`), else one per core (at most 8) for large audits, else one."""
+    count = workers.resolve_workers(requested, os.environ)
+    if count is not None:
+        return count
     if rows < PARALLEL_FROM:
         return 1
-    return max(1, min(os.cpu_count() or 1, 8))
+    return max(1, min(workers.available_cpus(), 8))
 
 
 @contextlib.contextmanager

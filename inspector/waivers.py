@@ -11,7 +11,9 @@
 A waiver whose `expires` is on or after the audit's `as_of` waives its finding: the finding
 stays in the output, marked as waived with its waiver. An expired waiver waives nothing and is
 itself reported; a waiver matching no finding is reported as unused. A waiver without reason,
-authority or expiry, or naming a rule the audit does not run, is rejected with a located error.
+authority, document number or expiry, or naming a rule the audit does not run, is rejected with
+a located error. waivers.yaml is read within the folder's limits (audit.yaml `limits:`) and may
+not use YAML aliases.
 """
 
 from __future__ import annotations
@@ -23,9 +25,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from .errors import DataError, Problem
+from .limits import DATA_YAML_ALIASES, DEFAULT_LIMITS, Limits
+from .text import no_control_characters
 from .findings import Finding
 from .records.readers import sha256_file
 from .records.values import date_field
@@ -43,13 +56,16 @@ def _text(value: object) -> object:
     return value
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), BeforeValidator(_text)]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1), BeforeValidator(_text), AfterValidator(no_control_characters)
+]
 
 
 class Waiver(BaseModel):
     """One approved waiver, as written in `waivers.yaml`."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # validate_default: a missing document_no is checked (and refused) like a written one
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
     rule: Text
     entity: Text
@@ -57,6 +73,15 @@ class Waiver(BaseModel):
     authority: Text
     document_no: Annotated[str | None, BeforeValidator(_text)] = None
     expires: Annotated[dt.date, BeforeValidator(date_field)]
+
+    @field_validator("document_no")
+    @classmethod
+    def _document_required(cls, value: str | None) -> str:
+        # the approval's document number is what an inspector checks a waiver against
+        if value is None or not value.strip():
+            raise ValueError("缺少批准文号（document_no）：豁免须注明批准文件的文号")
+        no_control_characters(value)
+        return value.strip()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -156,17 +181,30 @@ def summary_lines(report: WaiverReport) -> list[str]:
     return lines
 
 
-def load_waivers(folder: Path, rule_ids: Iterable[str]) -> Waivers | None:
+def load_waivers(folder: Path, rule_ids: Iterable[str], limits: Limits | None = None) -> Waivers | None:
     """Read and validate `waivers.yaml` (None when the folder has none); raises `DataError`
-    listing every problem at its line."""
+    listing every problem at its line. It is read within `limits` (by default those of the
+    folder's audit.yaml) and may not use YAML aliases."""
     path = folder / WAIVERS_FILE
     if not path.is_file():
         return None
+    if limits is None:
+        limits = _folder_limits(folder)
     try:
-        doc = load_yaml(path, WAIVERS_FILE)
+        doc = load_yaml(path, WAIVERS_FILE, limits=limits, aliases=DATA_YAML_ALIASES, configurable=True)
     except YamlSyntax as exc:
         raise DataError([exc.problem]) from None
     return parse_waivers(doc, sha256_file(path), rule_ids)
+
+
+def _folder_limits(folder: Path) -> Limits:
+    """The `limits:` of the folder's audit.yaml (already validated by the time waivers are read)."""
+    from .records.config import load_config
+
+    try:
+        return load_config(folder).limits
+    except DataError:
+        return DEFAULT_LIMITS
 
 
 def parse_waivers(doc: YamlDoc, sha256: str, rule_ids: Iterable[str]) -> Waivers:
@@ -179,13 +217,16 @@ def parse_waivers(doc: YamlDoc, sha256: str, rule_ids: Iterable[str]) -> Waivers
     except ValidationError as exc:
         raise DataError(doc.problem(e["loc"], e["type"], message_for(e)) for e in exc.errors()) from None
     known = sorted(set(rule_ids))
+    hints: dict[str, list[str]] = {}  # one suggestion per misspelt rule, however many waivers name it
     problems: list[Problem] = []
     seen: dict[tuple[str, str], int] = {}
     entries: list[WaiverEntry] = []
     for index, waiver in enumerate(parsed.waivers):
         line, _ = doc.line_of(("waivers", index))
         if waiver.rule not in known:
-            hint = difflib.get_close_matches(waiver.rule, known, n=1)
+            if waiver.rule not in hints:
+                hints[waiver.rule] = difflib.get_close_matches(waiver.rule, known, n=1)
+            hint = hints[waiver.rule]
             suggestion = f"，是否指“{hint[0]}”？" if hint else ""
             problems.append(doc.problem(("waivers", index, "rule"), "unknown_rule", f"本次审核的规则包中没有规则“{waiver.rule}”{suggestion}"))
         key = (waiver.rule, waiver.entity)

@@ -12,6 +12,7 @@ from inspector.cli import main
 from inspector.testing import AuditBuilder
 
 ROOT = Path(__file__).resolve().parents[1]
+BOUNDARIES_CASE = ROOT / "rules" / "core" / "cases" / "boundaries"
 
 
 @pytest.fixture
@@ -130,3 +131,38 @@ class TestRules:
     def test_show_unknown_rule(self, capsys: pytest.CaptureFixture[str]) -> None:
         code, _, err = _run(capsys, "rules", "show", "no.such-rule")
         assert code == 2 and "没有规则 no.such-rule" in err
+
+
+class TestHelpAndMessages:
+    def test_help_lists_every_exit_code(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """`inspector --help` ends with the exit codes 0, 1, 2, 3, 70 and 130, in Chinese."""
+        with pytest.raises(SystemExit) as raised:
+            main(["--help"])
+        out = capsys.readouterr().out
+        assert raised.value.code == 0 and "退出码" in out and "显示此帮助并退出" in out
+        for code in ("0 ", "1 ", "2 ", "3 ", "70 ", "130 "):
+            assert f"\n  {code}" in out, code
+        assert "Limits" in out
+
+    @pytest.mark.parametrize(
+        "argv, phrase",
+        [
+            (["audit"], "缺少必需的参数"),
+            (["audt"], "无效的选项"),
+            (["audit", "x", "--fail-on", "huge"], "无效的选项"),
+            (["audit", "x", "--bogus"], "无法识别的参数"),
+            (["ledger", "--today", "9999-12-31"], "不在允许范围内"),
+        ],
+    )
+    def test_command_line_errors_are_chinese(self, argv: list[str], phrase: str, capsys: pytest.CaptureFixture[str]) -> None:
+        with pytest.raises(SystemExit) as raised:
+            main(argv)
+        err = capsys.readouterr().err
+        assert raised.value.code == 2 and phrase in err and "用法：" in err and "error:" not in err
+
+    def test_an_unreadable_path_is_explained_in_chinese(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        blocker = tmp_path / "file"
+        blocker.write_text("x", encoding="utf-8")
+        code = main(["audit", str(BOUNDARIES_CASE), "--out", str(blocker / "out"), "--quiet"])
+        err = capsys.readouterr().err
+        assert code == 2 and "无法读写文件" in err and "已有同名的文件或文件夹" in err and "File exists" not in err

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from inspector.limits import EXPRESSION_CHARS, EXPRESSION_DEPTH
 from inspector.numbers import operands
 from inspector.rules import reference
 from inspector.rules import syntax as s
@@ -789,3 +790,43 @@ class TestNormalFormProperty:
         assert evaluate(holds, engine) is (expected is True)
         assert evaluate(fails, engine) is (expected is False)
 
+
+
+class TestLimits:
+    """Expressions are bounded in length and nesting, so no pass over them can exhaust the stack."""
+
+    def test_deep_parentheses_are_an_error_at_the_first_level_too_many(self) -> None:
+        """120 nested parentheses (a RecursionError before) stop at the 41st, where it opens."""
+        error = syntax_error("(" * 120 + "a > 1" + ")" * 120)
+        assert (error.code, error.offset) == ("depth", EXPRESSION_DEPTH)
+        assert "嵌套过深" in error.message
+
+    @pytest.mark.parametrize("text", ["not " * 100 + "flag", "-" * 100 + "a > 1", "min(" * 60 + "a" + ")" * 60 + " > 1"])
+    def test_other_nesting_is_bounded_alike(self, text: str) -> None:
+        assert syntax_error(text).code == "depth"
+
+    def test_a_long_operator_chain_is_as_deep_as_it_is_long(self) -> None:
+        """`a + a + …` builds a left-deep tree: bounded like parentheses."""
+        assert syntax_error(" + ".join(["a"] * 60) + " > 1").code == "depth"
+
+    def test_an_overlong_expression_is_refused_at_the_limit(self) -> None:
+        error = syntax_error("a > 1 or " * 500 + "a > 1")
+        assert (error.code, error.offset) == ("length", EXPRESSION_CHARS)
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "(" * (EXPRESSION_DEPTH - 1) + "a > 1" + ")" * (EXPRESSION_DEPTH - 1),
+            "not " * (EXPRESSION_DEPTH - 2) + "a > 1",
+            " + ".join(["a"] * (EXPRESSION_DEPTH - 2)) + " > n",
+            "-" * (EXPRESSION_DEPTH - 2) + "a > n",
+        ],
+    )
+    def test_at_the_limit_every_pass_works(self, text: str) -> None:
+        """Just within the limits: type check, normal form and the reference evaluator all finish."""
+        cond, fact = hand(text), {"a": 1, "n": 0}
+        lowering = Lowering("@")
+        verdicts = verdict_formulas(None, cond, lowering)
+        expected = reference.verdict(None, cond, fact)
+        assert expected in ("fail", "pass")
+        assert evaluate(verdicts.fail, engine_form(fact, lowering)) is (expected == "fail")

@@ -419,7 +419,7 @@ def imported(database: Database, tmp_path: Path, capsys: pytest.CaptureFixture[s
     builder.teacher("P1", subject="语文", hire_year=2025)
     folder = builder.write(tmp_path / "a")
     (folder / "waivers.yaml").write_text(
-        "waivers:\n  - {rule: class-size.large, entity: C1, reason: 临时合班, authority: 城中区教育局, expires: 2025-03-31}\n",
+        "waivers:\n  - {rule: class-size.large, entity: C1, reason: 临时合班, authority: 城中区教育局, document_no: 城教函〔2025〕7号, expires: 2025-03-31}\n",
         encoding="utf-8",
     )
     out = _output(tmp_path, folder)

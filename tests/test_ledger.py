@@ -227,7 +227,7 @@ def test_a_failed_reinspection_sends_the_item_back(tmp_path: Path, opened: Cli) 
 
 
 def test_a_waiver_pauses_the_item_until_it_expires(tmp_path: Path, cli: Cli) -> None:
-    waivers = "waivers:\n  - {rule: class-size.large, entity: C1, reason: 临时合班, authority: 城中区教育局, expires: 2025-03-31}\n"
+    waivers = "waivers:\n  - {rule: class-size.large, entity: C1, reason: 临时合班, authority: 城中区教育局, document_no: 城中教发〔2025〕1号, expires: 2025-03-31}\n"
     out = _output(tmp_path, _folder(tmp_path, "a", D(2025, 1, 1), 60, waivers))
     assert cli("history", "import", out, "--today", "2025-01-05") == 0
     assert "批准暂缓整改 → 暂缓：1 项" in cli.out

@@ -1,4 +1,4 @@
-"""Output files: contents, escaping of what they embed, provenance and atomic writing."""
+"""Output files: contents, escaping of what they embed and provenance (publishing: test_publishing.py)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ import csv
 import hashlib
 import io
 import json
-import os
 from pathlib import Path
 
 import jinja2
 import pytest
 
 from inspector.cli import main
-from inspector.output import atomic
 from inspector.output.escape import spreadsheet_text
 from inspector.testing import AuditBuilder
 
@@ -88,50 +86,6 @@ class TestFindingsJson:
         document = json.loads((audited / "findings.json").read_text(encoding="utf-8"))
         for rule in document["rules"]:
             assert rule["checked"] == rule["passed"] + rule["failed"] + rule["not_evaluated"], rule["id"]
-
-
-class TestAtomicWrite:
-    def test_a_crash_leaves_the_previous_file_whole(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        """If writing fails before the rename, the old file is intact and no temp file is left."""
-        target = tmp_path / "findings.json"
-        atomic.write_atomic(target, b"old")
-
-        def crash(*_args: object) -> None:
-            raise OSError("disk full")
-
-        monkeypatch.setattr(os, "replace", crash)
-        with pytest.raises(OSError):
-            atomic.write_atomic(target, b"new" * 1000)
-        assert target.read_bytes() == b"old"
-        assert [p.name for p in tmp_path.iterdir()] == ["findings.json"]
-
-    def test_a_crash_while_publishing_many_files_replaces_none(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        """Past SYNC_ALL_FROM files are synced together: a failure while writing them leaves every old
-        file as it was and no temp file behind."""
-        names = [f"notices/{i:03d}.html" for i in range(atomic.SYNC_ALL_FROM + 4)]
-        atomic.publish(tmp_path, {name: b"old" for name in names})
-        real = atomic._temp_file
-
-        def flaky(path: Path, data: bytes, *, sync: bool) -> Path:
-            if path.name == "010.html":
-                raise OSError("disk full")
-            return real(path, data, sync=sync)
-
-        monkeypatch.setattr(atomic, "_temp_file", flaky)
-        with pytest.raises(OSError):
-            atomic.publish(tmp_path, {name: b"new" for name in names})
-        assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()) == names
-        assert {(tmp_path / name).read_bytes() for name in names} == {b"old"}
-
-    def test_a_folder_in_the_way_stops_publishing_before_anything_is_replaced(self, tmp_path: Path) -> None:
-        names = [f"notices/{i:03d}.html" for i in range(atomic.SYNC_ALL_FROM + 4)]
-        atomic.publish(tmp_path, {name: b"old" for name in names})
-        (tmp_path / names[15]).unlink()
-        (tmp_path / names[15]).mkdir()
-        with pytest.raises(IsADirectoryError, match="同名文件夹已存在"):
-            atomic.publish(tmp_path, {name: b"new" for name in names})
-        assert {(tmp_path / name).read_bytes() for name in names if name != names[15]} == {b"old"}
-        assert not [p for p in tmp_path.rglob("*.tmp")]
 
 
 class TestTemplateCache:

@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 
 from inspector.cli import main
+from inspector.output.atomic import MANIFEST
 from inspector.report import county_document, county_names, load_findings, render_reports, write_reports
 from inspector.report.html import render_report, render_traces
 from steps_reports import Page, folder_texts, leaks, xlsx_cells
@@ -113,7 +114,9 @@ class TestCommand:
     def test_county_edition_from_the_command_line(self, case_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         assert main(["report", str(case_out), "--county", "融水苗族自治县", "--out", str(tmp_path / "rs"), "--quiet"]) == 0
         assert "区县版（融水苗族自治县）" in capsys.readouterr().out
-        assert {p.name for p in (tmp_path / "rs").iterdir()} == {"report.html", "rectification.xlsx", "rectification.csv", "report.md", "notices", "traces"}
+        assert {p.name for p in (tmp_path / "rs").iterdir()} == {
+            "report.html", "rectification.xlsx", "rectification.csv", "report.md", "notices", "traces", MANIFEST,
+        }
         assert not (tmp_path / "rs" / "findings.json").exists()  # the city's data stays in the audit folder
 
     def test_default_folder_is_under_the_audit_output(self, case_out: Path, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import io
 import re
 from pathlib import Path
@@ -107,3 +108,69 @@ class TestSpreadsheets:
         title = sheet_title(HOSTILE_COUNTY, taken)
         assert len(title) <= 31 and not set(title) & set("[]:*?/\\")
         assert sheet_title(HOSTILE_COUNTY, taken) != title  # a second sheet of the same name is renamed
+
+
+class TestNoticeNames:
+    def test_colliding_school_codes_get_distinct_notices_and_matching_links(self, tmp_path: Path) -> None:
+        """Two codes reduced to one file name crashed the notice writer (exit 70); each school now
+        gets its own notice, the same run after run, and the report links to the right one."""
+        builder = AuditBuilder()
+        lookalike = slug("x y")  # a plain code that reads like the slug of another
+        for index, code in enumerate(["x y", lookalike, "P1", "p1"]):
+            builder.klass(builder.school(code, name=f"第{index}小学"), "3", 60, f"C{index}")
+        folder = builder.write(tmp_path / "audit")
+        outputs = []
+        for run in ("a", "b"):
+            assert main(["audit", str(folder), "--out", str(tmp_path / run), "--quiet"]) == 0
+            outputs.append({p.name: p.read_bytes() for p in (tmp_path / run / "notices").iterdir()})
+        assert outputs[0] == outputs[1] and len(outputs[0]) == 4
+        assert len({name.casefold() for name in outputs[0]}) == 4  # distinct on case-blind file systems too
+        report = Page((tmp_path / "a" / "report.html").read_text(encoding="utf-8"))
+        notices = {link for link in report.links if link.startswith("notices/")}
+        assert {link.split("/", 1)[1] for link in notices} == set(outputs[0])
+        for index, code in enumerate(["x y", lookalike, "P1", "p1"]):
+            (name,) = [n for n, data in outputs[0].items() if f"第{index}小学".encode() in data]
+            assert code.encode() in outputs[0][name]
+
+
+HOSTILE_MD = {
+    "school_id": "P1\n# 注入的标题\n- 注入的列表项",
+    "school_name": "x | y `z` **粗体** [链接](javascript:alert(1)) <b>",
+    "message": "问题\n\n| 伪造 | 表格 |\n|---|---|",
+    "county": "## 区 ~~删除~~ &#60;",
+    "id": "F-1`|`",
+}
+
+
+def _skeleton(markdown: str) -> list[tuple[str, int]]:
+    """Each line's block kind and, for table rows, its number of cell separators (unescaped `|`)."""
+    shape = []
+    for line in markdown.split("\n"):
+        kind = line.split(" ", 1)[0] if line.startswith(("#", "-", ">", "|")) else ("" if not line else "text")
+        shape.append((kind, len(re.findall(r"(?<!\\)\|", line)) if line.startswith("|") else 0))
+    return shape
+
+
+class TestMarkdown:
+    def test_hostile_values_cannot_change_the_structure(self, tmp_path: Path) -> None:
+        """A newline in a school code injected a heading into report.md; every value (ids, names,
+        messages, numbers) is now flattened and escaped, so the lines and cells are the clean ones."""
+        from inspector.output.markdown import render_markdown
+        from inspector.report import load_findings
+
+        builder = AuditBuilder()
+        builder.klass(builder.school("P1"), "3", 60, "C1")
+        folder = builder.write(tmp_path / "audit")
+        assert main(["audit", str(folder), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+        clean, _ = load_findings(tmp_path / "out")
+        hostile = json.loads(json.dumps(clean))
+        for finding in hostile["findings"]:
+            finding.update({k: v for k, v in HOSTILE_MD.items()})
+            finding["rectification"]["action"] = "整改\n### 伪造"
+        hostile["audit"]["name"] = "标题\n---\n<script>"
+        hostile["rules"][0]["id"] = "class-size.large`\n| x |"
+        hostile["audit"]["inputs"][0]["file"] = "a|b\n# c"
+        expected, found = render_markdown(clean), render_markdown(hostile)
+        assert _skeleton(found) == _skeleton(expected)
+        assert "<script>" not in found and "<b>" not in found and "\\<b\\>" in found
+        assert "\\[链接\\]" in found and "\\~\\~删除\\~\\~" in found and "\\&\\#60;" in found

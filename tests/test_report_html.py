@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from inspector.output.atomic import MANIFEST
 from inspector.report import county_document, load_findings, render_reports, write_reports
 from inspector.report.html import render_report, render_traces
 from inspector.report.names import slug
@@ -210,10 +211,14 @@ class TestRebuild:
         )
         # evidence.csv (every evidence row) is the audit's own: findings.json keeps only the first rows
         names = sorted(p.relative_to(case_out).as_posix() for p in case_out.rglob("*") if p.is_file()
-                       and p.name != "evidence.csv")
-        assert names == sorted(p.relative_to(rebuilt).as_posix() for p in rebuilt.rglob("*") if p.is_file())
+                       and p.name not in ("evidence.csv", MANIFEST))
+        assert names == sorted(p.relative_to(rebuilt).as_posix() for p in rebuilt.rglob("*") if p.is_file()
+                               and p.name != MANIFEST)
         for name in names:
             assert (case_out / name).read_bytes() == (rebuilt / name).read_bytes(), name
+        audit_set = json.loads((case_out / MANIFEST).read_text(encoding="utf-8"))["files"]
+        rebuilt_set = json.loads((rebuilt / MANIFEST).read_text(encoding="utf-8"))["files"]
+        assert rebuilt_set == {name: digest for name, digest in audit_set.items() if name != "evidence.csv"}
 
     def test_stale_notices_are_removed(self, case_out: Path, tmp_path: Path) -> None:
         """A notice of a school without findings in this run does not survive it."""

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from inspector.errors import Problem, RulePackError
+from inspector.limits import EXPRESSION_CHARS, EXPRESSION_DEPTH
 from inspector.rules.compiler import RuleBook, compile_rulebook, effective_params
 from inspector.rules.normal import FALSE, All, AnyOf
 from inspector.rules.normal import Test as FieldTest
@@ -180,7 +181,7 @@ class TestPackFiles:
         files = {"r.yaml": "rules:\n" + rule().replace("title: 测试规则", "title: 测试: 规则")}
         problems = load_problems(tmp_path, files)
         assert [located(p) for p in problems] == [("rules/p/r.yaml", 4, 14, "", "yaml")]
-        assert problems[0].message == "YAML 语法错误：mapping values are not allowed here"
+        assert problems[0].message.startswith("YAML 语法错误：此处不能出现“键: 值”")
 
     def test_file_that_is_not_a_mapping(self, tmp_path: Path) -> None:
         """A rule file holding a list is reported as a whole."""
@@ -291,6 +292,17 @@ class TestExpressionLocations:
         assert located(problem) == ("rules/p/r.yaml", 9, 7, "condition", "expr_syntax")
         assert problem.message == "此处应为字段、数值或括号，实为“and”"
         assert problem.excerpt == "      and size < 9"
+
+    def test_nesting_too_deep_is_located_where_the_limit_is_passed(self, tmp_path: Path) -> None:
+        """120 nested parentheses: the 41st is named at its column, not a RecursionError."""
+        condition = "(" * 120 + "size > 3" + ")" * 120
+        (problem,) = compile_problems(tmp_path, one_rule(condition=condition))
+        assert located(problem) == ("rules/p/r.yaml", CONDITION_LINE, 16 + EXPRESSION_DEPTH, "condition", "expr_depth")
+        assert "嵌套过深" in problem.message
+
+    def test_an_overlong_condition_is_located(self, tmp_path: Path) -> None:
+        (problem,) = compile_problems(tmp_path, one_rule(condition="size > 3 or " * 400 + "size > 3"))
+        assert located(problem)[1:] == (CONDITION_LINE, 16 + EXPRESSION_CHARS, "condition", "expr_length")
 
     def test_literal_block_scalar_with_deeper_indent(self, tmp_path: Path) -> None:
         """In a `|` block, a token on a more indented line keeps its own column."""
@@ -430,7 +442,7 @@ class TestTemplates:
         """An unclosed `{{ size }` is a template syntax error at the message key."""
         (problem,) = compile_problems(tmp_path, one_rule(message='"{{ size }"'))
         assert located(problem) == ("rules/p/r.yaml", 12, 5, "message", "template")
-        assert problem.message == "模板语法错误：unexpected '}'"
+        assert problem.message == "模板语法错误：多余的“}”"
 
     def test_rectification_template_typo(self, tmp_path: Path) -> None:
         """A typo in `rectification.action` is located at that nested key."""

@@ -33,6 +33,7 @@ waivers:
     entity: C2
     reason: 教室改造期间临时合班
     authority: 城中区教育局
+    document_no: 城中教发〔2025〕9号
     expires: 2026年12月31日
 """
 
@@ -88,7 +89,7 @@ def test_numeric_entity_ids_written_without_quotes_are_text(tmp_path: Path) -> N
     builder.school("4502060038", type="kindergarten")
     folder = builder.write(tmp_path / "audit")
     (folder / "waivers.yaml").write_text(
-        "waivers:\n  - {rule: kindergarten.unlicensed, entity: 4502060038, reason: 审批中, authority: 市教育局, expires: 2026-06-30}\n",
+        "waivers:\n  - {rule: kindergarten.unlicensed, entity: 4502060038, reason: 审批中, authority: 市教育局, document_no: 2025018, expires: 2026-06-30}\n",
         encoding="utf-8",
     )
     result = run_audit(folder)
@@ -103,10 +104,14 @@ def test_numeric_entity_ids_written_without_quotes_are_text(tmp_path: Path) -> N
         ("{rule: class-size.large, entity: C1, reason: 理由, authority: 局}", "waivers.yaml:2", "expires: 缺少必填项"),
         ("{rule: class-size.large, entity: C1, reason: '', authority: 局, expires: 2026-01-01}", "waivers.yaml:2", "reason: 不能为空"),
         ("{rule: class-size.large, entity: C1, reason: 理由, authority: 局, expires: 2026-13-01}", "waivers.yaml:2", "日期无法识别"),
-        ("{rule: class-size.larg, entity: C1, reason: 理由, authority: 局, expires: 2026-01-01}", "waivers.yaml:2",
+        ("{rule: class-size.larg, entity: C1, reason: 理由, authority: 局, document_no: 文1, expires: 2026-01-01}", "waivers.yaml:2",
          "是否指“class-size.large”"),
         ("{rule: class-size.large, entity: C1, reason: 理由, authority: 局, expires: 2026-01-01, approved: 是}", "waivers.yaml:2",
          "approved: 未知字段"),
+        ("{rule: class-size.large, entity: C1, reason: 理由, authority: 局, expires: 2026-01-01}", "waivers.yaml:2",
+         "document_no: 缺少批准文号"),
+        ("{rule: class-size.large, entity: C1, reason: 理由, authority: 局, document_no: '  ', expires: 2026-01-01}",
+         "waivers.yaml:2", "document_no: 缺少批准文号"),
     ],
 )
 def test_bad_waivers_are_rejected_at_their_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], entry: str, where: str,
@@ -122,7 +127,7 @@ def test_bad_waivers_are_rejected_at_their_line(tmp_path: Path, capsys: pytest.C
 
 
 def test_duplicate_waiver_names_the_first(tmp_path: Path) -> None:
-    entry = "  - {rule: class-size.large, entity: C1, reason: 理由, authority: 局, expires: 2026-01-01}\n"
+    entry = "  - {rule: class-size.large, entity: C1, reason: 理由, authority: 局, document_no: 文1, expires: 2026-01-01}\n"
     with pytest.raises(DataError) as caught:
         run_audit(_folder(tmp_path, "waivers:\n" + entry + entry))
     (problem,) = caught.value.problems

@@ -1,4 +1,5 @@
-"""Writing an audit's outputs: findings.json, the rectification list and the Markdown report."""
+"""Writing an audit's outputs: findings.json, the rectification list, the Markdown report and
+the reports built from them, published together as one set (see `atomic.publish_set`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..audit import AuditResult
-from .atomic import publish
+from .atomic import publish_set
 from .document import audit_document, dumps
 from .markdown import render_markdown
 from .rectification import evidence_csv, rectification_csv, rejected_csv
@@ -19,8 +20,9 @@ __all__ = ["write_outputs"]
 def write_outputs(
     result: AuditResult, out_dir: Path, *, keep_going: bool = False, progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Path]:
-    """Write every output file atomically; returns them by name (the notices as one folder)."""
-    from ..report import render_reports, write_reports
+    """Render every output in memory, then publish them as one set replacing `out_dir`'s content
+    (nothing is written if anything fails first); returns them by name (the notices as one folder)."""
+    from ..report import render_reports
 
     document = audit_document(result, keep_going=keep_going)
     data = dumps(document)
@@ -32,12 +34,11 @@ def write_outputs(
     }
     if result.rejected:
         files["rejected.csv"] = rejected_csv(result.rejected)
-    else:
-        (out_dir / "rejected.csv").unlink(missing_ok=True)  # from an earlier run: it would mislead
-    written = publish(out_dir, files)
     # the reports read findings.json as written, exactly as `inspector report` reads it later
-    reports = render_reports(json.loads(data), hashlib.sha256(data).hexdigest())
-    for name, path in write_reports(out_dir, reports, progress).items():
+    files.update(render_reports(json.loads(data), hashlib.sha256(data).hexdigest()))
+    publish_set(out_dir, files, None if progress is None else lambda done, total: progress("生成报告", done, total))
+    written: dict[str, Path] = {}
+    for name in files:
         top = name.split("/", 1)[0]
-        written[top] = path if top == name else out_dir / top
+        written[top] = out_dir / top
     return written

@@ -1,61 +1,313 @@
-"""Atomic file output: a reader sees the old file or the new one, never half of one."""
+"""Publishing an output folder as a set: a reader sees the old set or the new one, never a mix.
+
+Every output of a run (findings.json, the lists, the reports, the notices) is written into a
+fresh sibling folder `.<name>.inspector-<random>`, synced, and then swapped in for the output
+folder with one rename (an atomic exchange where the system has `renameat2`, else two renames a
+moment apart). The previous set is then removed. A failure before the swap (a full disk, an
+internal error, Ctrl-C) removes the new folder and leaves the previous set untouched.
+
+What the tool removes is only ever what it wrote: each set carries a manifest
+(`.inspector-manifest.json`: every file with its sha256), and the previous folder is replaced
+only when everything in it is listed there unchanged, or is itself such a set (a county
+edition under `counties/`). Anything else (a user's notes, an edited report, a symlink) makes
+publishing stop before writing, naming what is in the way: move it, or choose another folder.
+A folder written by an older version of the tool, without a manifest, counts as the tool's when
+it holds only the names the tool writes.
+
+Files are created with the permissions the umask gives (0644 under the usual 022); a replaced
+folder keeps its own permissions. Symlinks are never followed inside an output folder; the
+folder itself is resolved once, by `paths.check_out_dir`.
+"""
 
 from __future__ import annotations
 
+import ctypes
+import hashlib
+import json
 import os
+import secrets
+import shutil
+import stat
 import sys
-import tempfile
 from collections.abc import Callable, Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+from ..errors import UsageError
+from .paths import check_out_dir
+
+MANIFEST = ".inspector-manifest.json"
+TEMP_MARK = ".inspector-"
 # From this many files one sync of the whole system is cheaper than a sync per file (an audit
 # at province scale writes 5,000 notices: 2.2 s of fsync calls against a few ms).
 SYNC_ALL_FROM = 16
+# the names an older version wrote, without a manifest
+_LEGACY_FILES = frozenset({"findings.json", "rectification.csv", "rectification.xlsx", "report.md", "report.html", "rejected.csv"})
+
+Progress = Callable[[int, int], None]
 
 
-def _temp_file(path: Path, data: bytes, *, sync: bool) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_manifest(folder: Path) -> dict[str, str] | None:
+    path = folder / MANIFEST
+    if path.is_symlink() or not path.is_file():
+        return None
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            if sync:
-                handle.flush()
-                os.fsync(handle.fileno())
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return Path(temp)
+        data = json.loads(path.read_text(encoding="utf-8"))
+        files = data["files"]
+        if data.get("tool") != "inspector" or not isinstance(files, dict):
+            return None
+        return {str(k): str(v) for k, v in files.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    publish(path.parent, {path.name: data})
+def foreign_entries(folder: Path) -> list[Path]:
+    """What in `folder` the tool did not write (or that was changed since): empty when the whole
+    folder may be replaced. Symlinks are never followed."""
+    manifest = _read_manifest(folder)
+    if manifest is None:
+        return _legacy_foreign(folder)
+    found: list[Path] = []
+
+    def scan(directory: Path, relative: str) -> None:
+        with os.scandir(directory) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                name = f"{relative}{entry.name}"
+                path = Path(entry.path)
+                if entry.is_symlink():
+                    found.append(path)
+                elif entry.is_dir(follow_symlinks=False):
+                    if (path / MANIFEST).is_file():
+                        found.extend(foreign_entries(path))  # a set of its own (a county edition)
+                    else:
+                        scan(path, name + "/")  # what it holds decides; an empty folder holds nothing
+                elif entry.is_file(follow_symlinks=False):
+                    if name == MANIFEST or manifest.get(name) == _file_digest(path):
+                        continue
+                    found.append(path)
+                else:
+                    found.append(path)  # a socket, a FIFO, a device
+
+    scan(folder, "")
+    return found
 
 
-def publish(
-    out_dir: Path, files: Mapping[str, bytes], progress: Callable[[int, int], None] | None = None,
+def _legacy_foreign(folder: Path) -> list[Path]:
+    """A folder without a manifest: the tool's only if it holds nothing but the names it writes."""
+    found: list[Path] = []
+    for entry in sorted(folder.iterdir()):
+        if entry.is_symlink():
+            found.append(entry)
+        elif entry.is_file() and entry.name in _LEGACY_FILES:
+            continue
+        elif entry.is_dir() and entry.name == "notices":
+            found.extend(p for p in sorted(entry.iterdir()) if p.is_symlink() or not p.is_file() or p.suffix != ".html")
+        elif entry.is_dir() and entry.name == "counties":
+            for edition in sorted(entry.iterdir()):
+                found.extend([edition] if edition.is_symlink() or not edition.is_dir() else foreign_entries(edition))
+        else:
+            found.append(entry)
+    return found
+
+
+def _legacy_files(folder: Path) -> dict[str, str]:
+    """The files of a set written without a manifest (digests to be computed when carried)."""
+    names = [p.name for p in folder.iterdir() if p.is_file() and not p.is_symlink() and p.name in _LEGACY_FILES]
+    notices = folder / "notices"
+    if notices.is_dir() and not notices.is_symlink():
+        names += [f"notices/{p.name}" for p in notices.iterdir() if p.is_file() and not p.is_symlink()]
+    return {name: "" for name in sorted(names)}
+
+
+def _refuse_foreign(folder: Path, found: list[Path]) -> UsageError:
+    shown = "、".join(str(p.relative_to(folder)) for p in found[:5])
+    more = f" 等 {len(found)} 项" if len(found) > 5 else ""
+    return UsageError(
+        f"输出文件夹 {folder} 中有不是 inspector 生成的内容（或已被修改）：{shown}{more}。"
+        "inspector 会用新结果整体替换该文件夹，为免删除这些内容，本次未写入任何文件：请将它们移走，或用 --out 另选文件夹。"
+    )
+
+
+def _check_names(files: Mapping[str, bytes]) -> None:
+    for name in files:
+        parts = PurePosixPath(name).parts
+        if not parts or name.startswith("/") or any(p in ("", ".", "..") for p in parts) or name == MANIFEST or "\\" in name:
+            raise ValueError(f"unsafe output name {name!r}")  # names are built by the tool: a bug, not input
+
+
+def _write_file(path: Path, data: bytes, *, sync: bool) -> None:
+    # O_EXCL in a folder the tool just created: nothing to follow, nothing to overwrite; mode
+    # 0666 so that the umask decides, as for any file a program writes
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        if sync:
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    if sys.platform != "linux":
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange) == 0:
+        return True
+    errno = ctypes.get_errno()
+    if errno in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: the file system cannot exchange
+        return False
+    raise OSError(errno, os.strerror(errno), str(second))
+
+
+def _remove_tree(path: Path) -> None:
+    # shutil.rmtree never follows symlinks (on Linux it works through file descriptors)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _stale_siblings(target: Path) -> list[Path]:
+    """Folders a crashed run left next to `target` (`.<name>.inspector-…`), if wholly the tool's."""
+    prefix = f".{target.name}{TEMP_MARK}"
+    stale = []
+    for entry in target.parent.iterdir() if target.parent.is_dir() else ():
+        if entry.name.startswith(prefix) and entry.is_dir() and not entry.is_symlink():
+            if _read_manifest(entry) is not None and not foreign_entries(entry):
+                stale.append(entry)
+    return stale
+
+
+def publish_set(
+    out_dir: Path,
+    files: Mapping[str, bytes],
+    progress: Progress | None = None,
+    *,
+    keep: Callable[[str], bool] | None = None,
 ) -> dict[str, Path]:
-    """Write each file atomically under `out_dir` (created if missing): every file's data is on
-    disk before any of them replaces its old version, so a failure while writing (disk full, a
-    crash) replaces none. Only a failure of a rename itself, after the checks here, could leave
-    some files new and some old. `progress(done, total)` as files are written."""
-    blocked = [str(out_dir / name) for name in files if (out_dir / name).is_dir()]
-    if blocked:
-        raise IsADirectoryError(f"无法写入，同名文件夹已存在：{'、'.join(blocked)}")
-    sync_all = len(files) >= SYNC_ALL_FROM and sys.platform == "linux"  # sync(2) waits for the writes on Linux only
-    temps: dict[str, tuple[Path, Path]] = {}
+    """Publish `files` (relative path → bytes) as the whole content of `out_dir`.
+
+    `keep(name)` carries files of the previous set that `files` does not replace into the new
+    one (a report rebuild keeps findings.json and the county editions); by default nothing is
+    carried. Returns each file's path under `out_dir` as given. `progress(done, total)` as files
+    are written.
+    """
+    _check_names(files)
+    target = check_out_dir(out_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    previous: dict[str, str] = {}
+    if target.exists():
+        found = foreign_entries(target)
+        if found:
+            raise _refuse_foreign(target, found)
+        previous = _read_manifest(target) or _legacy_files(target)
+    for stale in _stale_siblings(target):
+        _remove_tree(stale)
+
+    temp = target.parent / f".{target.name}{TEMP_MARK}{secrets.token_hex(4)}"
+    os.mkdir(temp, 0o777)
     try:
-        for name, data in files.items():
-            path = out_dir / name
-            temps[name] = (_temp_file(path, data, sync=not sync_all), path)
+        if target.exists():
+            os.chmod(temp, stat.S_IMODE(target.stat().st_mode))
+        manifest: dict[str, str] = {name: _digest(data) for name, data in files.items()}
+        carried = _carry(target, temp, previous, files, keep) if keep is not None and target.exists() else {}
+        manifest.update(carried)
+        # the manifest first: a crash part-way leaves a folder recognisably the tool's
+        _write_file(temp / MANIFEST, _manifest_bytes(manifest), sync=False)
+        sync_all = len(files) >= SYNC_ALL_FROM and sys.platform == "linux"  # sync(2) waits for the writes on Linux only
+        for done, (name, data) in enumerate(sorted(files.items()), start=1):
+            path = temp / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_file(path, data, sync=not sync_all)
             if progress is not None:
-                progress(len(temps), len(files))
+                progress(done, len(files))
         if sync_all:
             os.sync()
-        for temp, path in temps.values():
-            os.replace(temp, path)
+        _fsync_dir(temp)
+        if target.exists():
+            if not _exchange(temp, target):
+                old = target.parent / f".{target.name}{TEMP_MARK}old-{secrets.token_hex(4)}"
+                os.rename(target, old)
+                try:
+                    os.rename(temp, target)
+                except BaseException:
+                    os.rename(old, target)
+                    raise
+                temp = old
+            _fsync_dir(target.parent)
+            _remove_tree(temp)  # the previous set, now under the temporary name
+        else:
+            os.rename(temp, target)
+            _fsync_dir(target.parent)
     except BaseException:
-        for temp, _path in temps.values():
-            temp.unlink(missing_ok=True)
+        if temp.exists() and temp != target:
+            _remove_tree(temp)
         raise
-    return {name: path for name, (_temp, path) in temps.items()}
+    return {name: out_dir / name for name in files}
+
+
+def _manifest_bytes(manifest: Mapping[str, str]) -> bytes:
+    text = json.dumps({"tool": "inspector", "files": dict(sorted(manifest.items()))}, ensure_ascii=False, indent=1)
+    return (text + "\n").encode("utf-8")
+
+
+def _carry(
+    source: Path, destination: Path, previous: Mapping[str, str], files: Mapping[str, bytes], keep: Callable[[str], bool],
+) -> dict[str, str]:
+    """Hard-link (or copy) the previous set's kept files into the new folder; their manifest entries."""
+    carried: dict[str, str] = {}
+    new_dirs = {str(parent) for name in files for parent in PurePosixPath(name).parents}
+
+    def shadowed(name: str) -> bool:
+        """The new set has this name, or a file where the name has a folder, or the reverse."""
+        return name in files or name in new_dirs or any(str(p) in files for p in PurePosixPath(name).parents)
+
+    # (name, digest): "" to compute it (a set without manifest), None for a file of a nested set,
+    # which its own manifest lists
+    entries: list[tuple[str, str | None]] = list(previous.items())
+    # nested sets (county editions) come along whole, with their own manifests
+    for folder in sorted(p for p in source.rglob(MANIFEST) if p.parent != source and not p.is_symlink()):
+        relative = folder.parent.relative_to(source).as_posix()
+        if not keep(relative + "/") or relative in new_dirs or shadowed(relative):
+            continue
+        for path in sorted(folder.parent.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                entries.append((path.relative_to(source).as_posix(), None))
+    for name, digest in entries:
+        if shadowed(name) or not keep(name):
+            continue
+        src, dst = source / name, destination / name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(src, dst, follow_symlinks=False)
+        except OSError:
+            shutil.copy2(src, dst, follow_symlinks=False)
+        if digest is not None:
+            carried[name] = digest or _file_digest(src)
+    return carried

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,34 @@ from ..jinja_cache import bytecode_cache
 TEMPLATES = TEMPLATES_DIR
 
 
+# characters with a meaning anywhere in a line of CommonMark/GFM (emphasis, code, links and
+# images, raw HTML and autolinks, entities, table cells, strikethrough, closing `#`s of a heading)
+_MARKUP = frozenset("\\`*_[]<>|&~#")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _flat(value: object) -> str:
+    """One line: control characters dropped, any whitespace (newlines, U+2028 …) one space."""
+    return " ".join(_CONTROL.sub("", "" if value is None else str(value)).split())
+
+
 def md(value: object) -> str:
-    """Text safe inside a Markdown table cell."""
-    text = "" if value is None else str(value)
-    for char in ("\\", "|", "*", "_", "`", "<", ">", "[", "]"):
-        text = text.replace(char, "\\" + char)
-    return " ".join(text.split())
+    """Text from the data made inert inside a line of Markdown (a table cell, a heading, a list
+    item): on one line, every character with a Markdown meaning backslash-escaped. No value is
+    ever placed at the start of a line, where `-`, `+`, `1.` or `#` would start a block."""
+    return "".join("\\" + char if char in _MARKUP else char for char in _flat(value))
+
+
+def code(value: object) -> str:
+    """A value as an inline code span that no content can close or break out of: fenced with one
+    backtick more than its longest run, padded where it touches one, `|` escaped (GFM ends a
+    table cell at a pipe even inside code)."""
+    text = _flat(value).replace("|", "\\|")
+    if not text:
+        return ""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text[0] == "`" or text[-1] == "`" else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def environment() -> jinja2.Environment:
@@ -35,6 +58,7 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["md"] = md
+    env.filters["code"] = code
     env.globals.update(severity_label=SEVERITY_LABELS, entity_label=ENTITY_LABELS)
     return env
 

@@ -6,7 +6,10 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+from ..limits import AS_OF_EARLIEST, AS_OF_LATEST, DATA_YAML_ALIASES, Limits
+from ..text import no_control_characters
 
 from ..errors import DataError, Problem
 from ..rules.spec import ParamValue
@@ -31,6 +34,31 @@ class AuditConfig(BaseModel):
     params: dict[str, ParamValue] = Field(default_factory=dict)
     target_year: int | None = None
     description: str | None = None
+    # size limits on the folder's files, within their hard maxima (inspector.limits)
+    limits: Limits = Field(default_factory=Limits)
+
+    @field_validator("name", "region", "description")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        return no_control_characters(value)
+
+    @field_validator("as_of")
+    @classmethod
+    def _plausible_date(cls, value: dt.date) -> dt.date:
+        if not AS_OF_EARLIEST <= value <= AS_OF_LATEST:
+            raise ValueError(f"督导基准日 {value} 不在允许范围内（{AS_OF_EARLIEST} 至 {AS_OF_LATEST}）")
+        return value
+
+    @field_validator("target_year")
+    @classmethod
+    def _plausible_year(cls, value: int | None) -> int | None:
+        # the plan's targets are for 2022 and 2025; any other year in range is accepted, and the
+        # rules whose targets it lacks are reported as not evaluated (规划未设定该年目标值)
+        if value is not None and not AS_OF_EARLIEST.year <= value <= AS_OF_LATEST.year:
+            raise ValueError(
+                f"目标年份 {value} 不在允许范围内（{AS_OF_EARLIEST.year}–{AS_OF_LATEST.year}；规划的目标年份为 {MID_TERM} 和 {FINAL}）"
+            )
+        return value
 
     @property
     def milestone(self) -> int:
@@ -53,7 +81,8 @@ def load_config_doc(folder: Path) -> tuple[AuditConfig, YamlDoc]:
     if not path.is_file():
         raise DataError([Problem(AUDIT_FILE, 0, "", "missing_file", f"审计文件夹 {folder} 中缺少 {AUDIT_FILE}")])
     try:
-        doc = load_yaml(path, AUDIT_FILE)
+        # read under the default limits: its own `limits:` block governs the other files
+        doc = load_yaml(path, AUDIT_FILE, aliases=DATA_YAML_ALIASES)
     except YamlSyntax as exc:
         raise DataError([exc.problem]) from None
     if not isinstance(doc.data, dict):

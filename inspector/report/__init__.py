@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from ..output.atomic import publish
+from ..output.atomic import publish_set
 from ..output.markdown import render_markdown
 from ..progress import Progress
 from .county import county_document, county_names
@@ -66,16 +66,10 @@ def render_reports(
 
 
 def write_reports(out_dir: Path, files: Mapping[str, bytes], progress: Progress | None = None) -> dict[str, Path]:
-    """Publish the files atomically, then remove notices this run did not write (schools that no
-    longer have findings, or of other counties), so the folder holds exactly this run's notices."""
-    written = publish(out_dir, files, None if progress is None else lambda done, total: progress("生成报告", done, total))
-    for folder in (NOTICES_DIR, TRACES_DIR):
-        pages = out_dir / folder
-        if pages.is_dir():
-            keep = {out_dir / name for name in files if name.startswith(folder + "/")}
-            for path in pages.iterdir():
-                if path.is_file() and path not in keep:
-                    path.unlink()
-            if not any(pages.iterdir()):
-                pages.rmdir()
-    return written
+    """Publish the files as the folder's new set: what the folder already held from the tool
+    (findings.json, rejected.csv, county editions) is carried over, except notices and traces, so
+    the folder holds exactly this run's pages (see `atomic.publish_set`)."""
+    return publish_set(
+        out_dir, files, None if progress is None else lambda done, total: progress("生成报告", done, total),
+        keep=lambda name: not name.startswith((NOTICES_DIR + "/", TRACES_DIR + "/")),
+    )

@@ -4,20 +4,43 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 
 _SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _UNSAFE_RUN = re.compile(r"[^A-Za-z0-9_-]+")
+_DIGESTED = re.compile(r".*_[0-9a-f]{12}")  # the shape of a name `slug` made with a digest
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def _digest(text: str, length: int = 12) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
 
 
 def slug(text: str) -> str:
     """`text` itself when it is a plain identifier (school codes are), else a readable part plus
-    a digest, so that ids like `../x` or `<script>` become distinct, inert file names."""
-    if _SAFE.fullmatch(text) and not text.endswith("."):
+    a digest, so that ids like `../x` or `<script>` become distinct, inert file names. A plain id
+    shaped like such a name (`x_y_887fcea6a803`) is digested too, so no two ids share a slug."""
+    if _SAFE.fullmatch(text) and not text.endswith(".") and not _DIGESTED.fullmatch(text):
         return text
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
     readable = _UNSAFE_RUN.sub("_", text).strip("_")[:40]
     return f"{readable}_{digest}" if readable else f"id_{digest}"
+
+
+def unique_slugs(ids: Iterable[str]) -> dict[str, str]:
+    """A slug per id, unique even where file names are compared without case (Windows, macOS, a
+    ZIP opened there): ids whose slugs clash get a digest of the id added, deterministically."""
+    names = {text: slug(text) for text in sorted(set(ids))}
+    for length in (12, 64):
+        groups: dict[str, list[str]] = {}
+        for text, name in names.items():
+            groups.setdefault(name.casefold(), []).append(text)
+        clashes = [text for group in groups.values() if len(group) > 1 for text in group]
+        if not clashes:
+            break
+        for text in clashes:
+            names[text] = f"{slug(text)}_{_digest(text, length)}"
+    return names
 
 
 def sheet_title(name: str, taken: set[str]) -> str:

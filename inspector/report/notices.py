@@ -15,13 +15,13 @@ NOTICES_DIR = "notices"
 
 
 def render_notices(document: Mapping[str, Any], source_sha256: str, env: jinja2.Environment) -> dict[str, bytes]:
-    """Notices by relative path; a school's file is named by its code (made safe, see `names.slug`)."""
+    """Notices by relative path; a school's file is named by its code, made safe and unique (even
+    without regard to case) among the document's schools by `names.unique_slugs`."""
     template = env.get_template("notice.html.j2")
     files: dict[str, bytes] = {}
     for school in schools_of(document["findings"]):
         path = f"{NOTICES_DIR}/{school.slug}.html"
-        if path in files:  # two codes reduced to one file name: never overwrite a notice silently
-            raise ValueError(f"学校代码 {school.id} 与另一所学校的通知书文件名相同：{path}")
+        assert path not in files, path  # unique_slugs makes every name distinct
         files[path] = template.render(
             audit=document["audit"],
             school=school,

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..rules.vocabulary import ENTITY_LABELS
 from .format import CHANGE_LABELS, RATIO_UNIT, gap_text, value_text
-from .names import slug
+from .names import slug, unique_slugs
 
 SEVERITIES = ("critical", "major", "minor")
 CITY = ENTITY_LABELS["city"]  # 全市: where city-level findings are listed (their county is the region, or none)
@@ -39,10 +39,11 @@ class School:
     county: str
     township: str
     findings: list[dict[str, Any]] = field(default_factory=list)
+    file_slug: str = ""  # unique among a document's schools (set by `schools_of`)
 
     @property
     def slug(self) -> str:
-        return slug(self.id)
+        return self.file_slug or slug(self.id)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -101,6 +102,8 @@ def schools_of(findings: Sequence[Mapping[str, Any]]) -> list[School]:
                 finding.get("township") or "",
             )
         school.findings.append(dict(finding))
+    for school_id, name in unique_slugs(schools).items():  # notices/<slug>.html and the links to them
+        schools[school_id].file_slug = name
     return [schools[k] for k in sorted(schools)]
 
 

@@ -115,7 +115,7 @@ def effective_params(
             problems.append((name, f"所选规则包没有参数“{name}”；可用：{known}"))
             continue
         default = spec.value if spec.by_year is None else next(iter(spec.by_year.values()))
-        reason = _override_problem(default, value)
+        reason = _override_problem(default, value) or spec.out_of_range(value)
         if reason:
             problems.append((name, reason))
             continue
@@ -195,6 +195,8 @@ class _Compiler:
         try:
             template = compile_template(source)
             check_template(source, sample)
+            line, column = located.doc.line_of(located.loc + loc)
+            template.origin = (located.doc.path, line, column, ".".join(loc))  # type: ignore[attr-defined]
             return template
         except TemplateProblem as exc:
             line, column = located.doc.line_of(located.loc + loc)

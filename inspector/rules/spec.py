@@ -6,11 +6,21 @@ silently ignored field. Expressions and templates stay text here; `compiler` giv
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
-from ..text import one_line
+from ..text import no_control_characters, one_line
 
 Severity = Literal["critical", "major", "minor"]
 SEVERITY_ORDER: dict[str, int] = {"critical": 0, "major": 1, "minor": 2}
@@ -20,18 +30,37 @@ EntityKind = Literal["class", "school", "school_stage", "teacher", "township", "
 AggregatedEntity = Literal["class", "school", "school_stage", "teacher", "township", "county"]
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$", max_length=80)]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
-Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True), AfterValidator(no_control_characters)]
+
+
+# a param number beyond this magnitude is a typing slip, and would overflow the engine's integers
+PARAM_MAGNITUDE = 1e15
+
+
+def finite_number(value: object) -> str:
+    """Why `value` is not a usable param number ("" when it is): NaN and infinities compare false
+    with everything (a threshold of `.nan` would pass every entity) and are not JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"参数值不能是{' NaN' if math.isnan(value) else '无穷大'}（YAML 的 .nan、.inf）"
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > PARAM_MAGNITUDE:
+        return f"参数值 {value:.6g} 超出允许范围（绝对值不超过 {PARAM_MAGNITUDE:.0e}）"
+    return ""
 
 
 def _param_value(value: object) -> object:
     """One readable error for a bad param value, instead of one per alternative type."""
     if isinstance(value, (bool, int, float, str)):
+        if reason := finite_number(value):
+            raise ValueError(reason)
         return value
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return value
     if isinstance(value, dict) and all(
         isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) for k, v in value.items()
     ):
+        for key, item in value.items():
+            if reason := finite_number(item):
+                raise ValueError(f"“{key}”：{reason}")
         return value
     raise ValueError("参数值应为数值、文本、是/否、文本列表或“键: 数值”映射")
 
@@ -56,7 +85,7 @@ class Basis(_Spec):
     @field_validator("document", "section", "quote", "reading", "note")
     @classmethod
     def _one_line(cls, value: str | None) -> str | None:
-        return one_line(value) if value is not None else None
+        return one_line(value) if no_control_characters(value) is not None else None
 
 
 class Rectification(_Spec):
@@ -160,18 +189,47 @@ class IndicatorSpec(_Spec):
 
 
 class ParamSpec(_Spec):
-    """A threshold: one `value`, or `by_year` targets of which `target_year` picks one."""
+    """A threshold: one `value`, or `by_year` targets of which `target_year` picks one.
+
+    `minimum` and `maximum` (inclusive) bound every number the param may take (each value of a
+    mapping too): the pack's own values and any override in audit.yaml. A count is `minimum: 0`,
+    a share or rate `minimum: 0, maximum: 1`.
+    """
 
     value: ParamValue = None
     by_year: dict[int, ParamValue] | None = None
     title: Text
     unit: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
 
     @model_validator(mode="after")
     def _value_or_years(self) -> ParamSpec:
         if (self.value is None) == (self.by_year is None):
             raise ValueError("参数须且只能给出 value 或 by_year 之一")
+        for bound in (self.minimum, self.maximum):
+            if bound is not None and (reason := finite_number(bound)):
+                raise ValueError(reason)
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValueError(f"minimum（{self.minimum:g}）不能大于 maximum（{self.maximum:g}）")
+        values = [self.value] if self.by_year is None else list(self.by_year.values())
+        for value in values:
+            if reason := self.out_of_range(value):
+                raise ValueError(reason)
         return self
+
+    def out_of_range(self, value: object) -> str:
+        """Why `value` lies outside [minimum, maximum] ("" when it does not, or is no number)."""
+        items = value.items() if isinstance(value, dict) else [("", value)]
+        for key, item in items:
+            if not isinstance(item, (int, float)) or isinstance(item, bool):
+                continue
+            where = f"“{key}”的" if key else ""
+            if self.minimum is not None and item < self.minimum:
+                return f"{where}取值 {item:g} 小于允许的最小值 {self.minimum:g}"
+            if self.maximum is not None and item > self.maximum:
+                return f"{where}取值 {item:g} 大于允许的最大值 {self.maximum:g}"
+        return ""
 
     def for_year(self, year: int) -> object:
         """The value in force for a target year; `NO_TARGET` where the plan sets none."""

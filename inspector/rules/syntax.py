@@ -18,6 +18,11 @@ and, in indicator formulas only, a few arithmetic functions (`if`, `min`, `max`,
     list    := "[" [literal ("," literal)*] "]"
     name    := IDENT ("." IDENT)*
 
+An expression is at most `EXPRESSION_CHARS` characters long and nests at most `EXPRESSION_DEPTH`
+levels (parentheses, function calls, `not`, unary minus, and its syntax tree: a chain `a + b + …`
+is as deep as it is long), so that neither this parser nor any pass over the tree can exhaust
+the interpreter's stack; beyond either, the error points at where the limit is passed.
+
 Names are fields of the entity the rule applies to (`size`, `school.type`), `params.NAME`
 (a threshold), `params.NAME[field]` (a threshold looked up by a field's value) or the audit's
 `as_of` and `audit_year`. Identifiers may be Chinese (extra columns keep their headers).
@@ -25,10 +30,13 @@ Names are fields of the entity the rule applies to (`size`, `school.type`), `par
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from fractions import Fraction
 from dataclasses import dataclass, field
+
+from ..limits import EXPRESSION_CHARS, EXPRESSION_DEPTH
 
 KEYWORDS = frozenset({"and", "or", "not", "in", "true", "false", "exists", "date"})
 
@@ -153,6 +161,16 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = tokenize(text)
         self.position = 0
+        self.depth = 0
+
+    def enter(self, offset: int) -> None:
+        """One level deeper (a parenthesis, a call, `not`, a minus sign); refused past the limit."""
+        self.depth += 1
+        if self.depth > EXPRESSION_DEPTH:
+            raise ExprSyntaxError(f"表达式嵌套过深：超过 {EXPRESSION_DEPTH} 层（括号、函数、not 或负号）", offset, "depth")
+
+    def leave(self) -> None:
+        self.depth -= 1
 
     @property
     def current(self) -> Token:
@@ -198,7 +216,10 @@ class _Parser:
     def parse_not(self) -> Node:
         token = self.accept("not")
         if token:
-            return Not(token.offset, self.parse_not())
+            self.enter(token.offset)
+            operand = self.parse_not()
+            self.leave()
+            return Not(token.offset, operand)
         return self.parse_compare()
 
     def parse_compare(self) -> Node:
@@ -245,7 +266,9 @@ class _Parser:
     def parse_unary(self) -> Node:
         token = self.accept("-")
         if token:
+            self.enter(token.offset)
             operand = self.parse_unary()
+            self.leave()
             if isinstance(operand, Literal) and isinstance(operand.value, (int, Fraction)) and not isinstance(
                 operand.value, bool
             ):
@@ -284,10 +307,12 @@ class _Parser:
         if token.kind == "ident" and self.tokens[self.position + 1].text == "(":
             self.advance()
             self.advance()
+            self.enter(token.offset)
             args = [self.parse_or()]
             while self.accept(","):
                 args.append(self.parse_or())
             self.expect(")", "“)”或“,”")
+            self.leave()
             return Call(token.offset, token.text, tuple(args))
         if token.kind == "ident":
             name = self.parse_name()
@@ -297,8 +322,10 @@ class _Parser:
                 return Name(name.offset, name.path, index)
             return name
         if self.accept("("):
+            self.enter(token.offset)
             node = self.parse_or()
             self.expect(")", "“)”")
+            self.leave()
             return node
         if token.kind == "op" and token.text == "[":
             raise ExprSyntaxError("列表只能出现在 in 之后", token.offset)
@@ -320,4 +347,35 @@ def parse(text: str) -> Node:
     """Parse an expression; raises `ExprSyntaxError` with the offending offset."""
     if not text.strip():
         raise ExprSyntaxError("表达式为空", 0)
-    return _Parser(text).parse()
+    if len(text) > EXPRESSION_CHARS:
+        raise ExprSyntaxError(f"表达式过长：{len(text)} 个字符，超过上限 {EXPRESSION_CHARS}", EXPRESSION_CHARS, "length")
+    tree = _Parser(text).parse()
+    deepest = _too_deep(tree)
+    if deepest is not None:
+        raise ExprSyntaxError(
+            f"表达式嵌套过深：语法树超过 {EXPRESSION_DEPTH} 层（如过长的 a + b + … 运算链，请拆分或定义指标）",
+            deepest.offset, "depth",
+        )
+    return tree
+
+
+def _children(node: Node) -> list[Node]:
+    found: list[Node] = []
+    for item in dataclasses.fields(node):
+        value = getattr(node, item.name)
+        if isinstance(value, Node):
+            found.append(value)
+        elif isinstance(value, tuple):
+            found.extend(v for v in value if isinstance(v, Node))
+    return found
+
+
+def _too_deep(tree: Node) -> Node | None:
+    """The first node found deeper than `EXPRESSION_DEPTH` levels, walked without recursion."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > EXPRESSION_DEPTH:
+            return node
+        stack.extend((child, depth + 1) for child in _children(node))
+    return None

@@ -1,4 +1,21 @@
-"""Message and rectification templates: jinja2 in a sandbox, since rule files are data.
+"""Message and rectification templates: jinja2 in a bounded sandbox, since rule files are data.
+
+jinja2's sandbox keeps templates from reaching Python's internals, not from exhausting memory
+or time: `{{ 'a' * 1000000000 }}` builds a gigabyte. Templates here are held to what a message
+needs, checked when a pack is compiled:
+
+* output, `if`/`elif`/`else`, and `for` over a value of the context, not nested and not
+  recursive; no function calls (`range` …) and only methods that build nothing larger than
+  their input (`dict.get`, `str.strip` …); no assignments, macros, includes or blocks;
+* filters from a short list (`pct`, `num`, formatting and counting ones; `join` checks the
+  length of what it would build first);
+* at most `EXPRESSION_DEPTH` levels of brackets.
+
+While rendering, `*` refuses to repeat a string or list beyond `TEMPLATE_SEQUENCE` items, `**`
+refuses results beyond a few thousand bits, and `%` does not format text. Without assignments,
+calls or nested loops nothing can grow faster than the template is long, and the output is
+read as it is produced: a rendered text longer than `TEMPLATE_OUTPUT_CHARS` is refused when
+the pack is checked, and cut (marked) if real data makes it so long in an audit.
 
 Numbers reach templates as `Num`: an exact value that prints as a decimal (never `3/20`,
 `1e+04` or `0.44999999999999996`), does exact arithmetic (`params.large_min - 1`) and, for a
@@ -12,17 +29,25 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Mapping, Sequence
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
+from types import CodeType
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import nodes
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
+from ..errors import Problem, RulePackError
 from ..jinja_cache import bytecode_cache
+from ..limits import EXPRESSION_DEPTH, TEMPLATE_OUTPUT_CHARS, TEMPLATE_SEQUENCE
 from ..numbers import Exact, Interval, Surd, Value, distinct_digits, interval_arith, exact, exact_digits, format_decimal, format_percent, shortest, trim
-from ..text import one_line
+from ..text import one_line, without_control_characters
 
+TRUNCATED = "…（内容过长，已截断）"
+_POWER_BITS = 4096
 
 class Num:
     """An exact number as templates see it; `decimals` is its field's precision (of the percentage
@@ -206,15 +231,105 @@ def num(context: Mapping[str, Any], value: object, digits: int | None = None) ->
     return trim(format_decimal(number, _digits(number, digits, context, percent=False)), number)
 
 
-def _environment(undefined: type[jinja2.Undefined]) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(undefined=undefined, autoescape=False, keep_trailing_newline=False)
+class TemplateLimit(SecurityError):
+    """A template operation that would build more than the limits allow (message in Chinese)."""
+
+
+def _bounded_join(value: Iterable[Any], separator: str = "", attribute: Any = None) -> str:
+    items = [str(item if attribute is None else item[attribute]) for item in value]  # type: ignore[index]
+    size = sum(map(len, items)) + len(separator) * max(len(items) - 1, 0)
+    if size > TEMPLATE_OUTPUT_CHARS:
+        raise TemplateLimit(f"join 的结果超过 {TEMPLATE_OUTPUT_CHARS:,} 个字符")
+    return separator.join(items)
+
+
+# filters a message may use: none of them builds more than its input, except join (checked)
+SAFE_FILTERS = frozenset({
+    "pct", "num", "abs", "round", "int", "float", "string", "default", "d", "length", "count", "first", "last",
+    "min", "max", "sum", "upper", "lower", "capitalize", "title", "trim", "join",
+})
+
+# methods a message may call (`{'小学': 'primary'}.get(type, …)`): none builds more than its input
+SAFE_METHODS = frozenset({
+    "get", "keys", "values", "items", "startswith", "endswith", "strip", "lstrip", "rstrip", "lower", "upper",
+    "title", "capitalize", "split", "count", "find", "index", "isdigit",
+})
+
+# the template nodes a message may contain (expressions, output, if, a flat for)
+_ALLOWED_NODES: tuple[type[nodes.Node], ...] = (
+    nodes.Template, nodes.Output, nodes.TemplateData, nodes.If, nodes.For,
+    nodes.Name, nodes.Getattr, nodes.Getitem, nodes.Slice, nodes.Const, nodes.List, nodes.Tuple, nodes.Dict,
+    nodes.Pair, nodes.Keyword, nodes.Filter, nodes.Test, nodes.CondExpr, nodes.Compare, nodes.Operand,
+    nodes.And, nodes.Or, nodes.Not, nodes.Neg, nodes.Pos, nodes.Add, nodes.Sub, nodes.Mul, nodes.Div,
+    nodes.FloorDiv, nodes.Mod, nodes.Pow, nodes.Concat,
+)
+
+
+class _Template(jinja2.Template):
+    """A compiled template that knows where its source was written (set by the compiler), so a
+    failure while rendering in an audit can still be reported at `file:line`."""
+
+    origin: tuple[str, int, int, str] = ("", 0, 0, "")
+
+
+class BoundedSandbox(SandboxedEnvironment):
+    """jinja2's sandbox with the operations that can build huge values bounded."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+    template_class = _Template
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(times, int):
+                    if len(seq) * times > TEMPLATE_SEQUENCE:
+                        raise TemplateLimit(f"重复后的文本或列表超过 {TEMPLATE_SEQUENCE:,} 项（{len(seq)} × {times}）")
+        elif operator == "**":
+            if isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > 0:
+                if right * math.log2(abs(left)) > _POWER_BITS:
+                    raise TemplateLimit(f"乘方结果过大（{left} ** {right}）")
+        elif operator == "%" and isinstance(left, str):
+            raise TemplateLimit("模板中不能用 % 格式化文本")
+        return super().call_binop(context, operator, left, right)
+
+
+def _environment(undefined: type[jinja2.Undefined]) -> BoundedSandbox:
+    env = BoundedSandbox(undefined=undefined, autoescape=False, keep_trailing_newline=False)
+    env.globals.clear()  # range, dict, lipsum, cycler …: no calls are allowed anyway
     env.filters["pct"] = pct
     env.filters["num"] = num
+    env.filters["join"] = _bounded_join
     return env
 
 
 _RUNTIME = _environment(jinja2.Undefined)
 _STRICT = _environment(jinja2.StrictUndefined)
+
+
+# jinja2's syntax errors, in the user's words (matched in order; jinja's words are kept in brackets)
+_JINJA_MESSAGES: tuple[tuple[str, str], ...] = (
+    (r"Unexpected end of template.*looking for the following tags: (.*?)\. The innermost block that needs to be closed is '(\w+)'",
+     r"模板在 \2 块结束前就结束了：缺少以下之一：\1"),
+    (r"Unexpected end of template", "模板意外结束：块或输出没有闭合"),
+    (r"Encountered unknown tag '(\w+)'", r"未知或多余的标签“\1”（如没有对应 if 的 endif）"),
+    (r"expected token 'end of print statement', got '(.*)'", r"“{{ … }}”中此处应结束，实为“\1”"),
+    (r"expected token 'end of statement block', got '(.*)'", r"“{% … %}”中此处应结束，实为“\1”"),
+    (r"expected token '(.*)', got '(.*)'", r"此处应为“\1”，实为“\2”"),
+    (r"Expected an expression, got '(.*)'", r"此处应为表达式，实为“\1”"),
+    (r"unexpected '(.*)'", r"多余的“\1”"),
+    (r"unexpected char (.*) at (\d+)", r"无法识别的字符 \1（第 \2 个字符）"),
+    (r"unexpected end of (?:template|string)", "模板意外结束（引号或括号没有闭合？）"),
+)
+
+
+def _syntax_message(message: str | None) -> str:
+    text = message or ""
+    for pattern, replacement in _JINJA_MESSAGES:
+        translated, count = re.subn(pattern, replacement, text, count=1, flags=re.S)
+        if count:
+            tidy = translated.replace("' or '", "、").replace("：'", "：").rstrip(".").rstrip("'")
+            return f"模板语法错误：{tidy}"
+    return f"模板语法错误（{text}）"
 
 
 class TemplateProblem(Exception):
@@ -224,48 +339,113 @@ class TemplateProblem(Exception):
         super().__init__(message)
 
 
-@functools.lru_cache(maxsize=4096)
-def _compiled(source: str) -> tuple[jinja2.Template, jinja2.Template, frozenset[str]]:
-    """The template for rendering, the strict one for checking (the same code: the environments
-    differ only in what an undefined name does), and the names it reads. Compiled code is kept
-    between runs in jinja2's bytecode cache, keyed by the source."""
-    from jinja2 import meta
+def _nesting(source: str) -> int:
+    """The deepest bracket nesting anywhere in the source (text included: a safe over-estimate)."""
+    depth = deepest = 0
+    for char in source:
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth = max(depth - 1, 0)
+    return deepest
 
-    try:
-        tree = _STRICT.parse(source)
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateProblem(f"模板语法错误：{exc.message}", exc.lineno or 1) from None
-    names = frozenset(meta.find_undeclared_variables(tree))
-    cache = bytecode_cache("rules")
-    bucket = cache.get_bucket(_RUNTIME, hashlib.sha256(source.encode()).hexdigest(), None, source) if cache else None
-    code = bucket.code if bucket is not None else None
-    if code is None:
-        code = _RUNTIME.compile(tree)  # type: ignore[arg-type]  # jinja2 compiles a parsed tree as it is
-        if bucket is not None and cache is not None:
-            bucket.code = code
+
+def _check_nodes(tree: nodes.Template) -> None:
+    """Refuse what a message template may not contain (see the module's docstring)."""
+    stack: list[tuple[nodes.Node, int, int]] = [(tree, 0, 0)]
+    while stack:
+        node, loops, depth = stack.pop()
+        line = getattr(node, "lineno", 1) or 1
+        if depth > EXPRESSION_DEPTH:
+            raise TemplateProblem(f"模板嵌套过深：超过 {EXPRESSION_DEPTH} 层", line)
+        method = isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and node.node.attr in SAFE_METHODS
+        if not isinstance(node, _ALLOWED_NODES) and not method:
+            what = {
+                nodes.Call: f"函数调用或这些方法以外的调用（{'、'.join(sorted(SAFE_METHODS))}）", nodes.Assign: "{% set %}", nodes.AssignBlock: "{% set %}",
+                nodes.Macro: "{% macro %}", nodes.CallBlock: "{% call %}", nodes.With: "{% with %}",
+                nodes.Include: "{% include %}", nodes.Import: "{% import %}", nodes.FromImport: "{% from %}",
+                nodes.Extends: "{% extends %}", nodes.Block: "{% block %}", nodes.FilterBlock: "{% filter %}",
+            }.get(type(node), type(node).__name__)
+            raise TemplateProblem(f"消息模板中不能使用{what}：只允许输出、if 与对上下文取值的 for", line)
+        if isinstance(node, nodes.Filter) and node.name not in SAFE_FILTERS:
+            raise TemplateProblem(f"消息模板中不能使用过滤器“{node.name}”；可用：{'、'.join(sorted(SAFE_FILTERS))}", line)
+        if isinstance(node, nodes.For):
+            if node.recursive:
+                raise TemplateProblem("消息模板中的 for 不能是 recursive", line)
+            if loops:
+                raise TemplateProblem("消息模板中的 for 不能嵌套", line)
+            loops += 1
+        stack.extend((child, loops, depth + 1) for child in node.iter_child_nodes())
+
+
+@functools.lru_cache(maxsize=4096)
+def _code(source: str) -> CodeType:
+    """The template checked against the limits and compiled once per source (a pack repeats
+    `{{ school.name }}` often; the check and the strict sample render reuse the same code).
+    Compiled code is kept between runs in jinja2's bytecode cache, keyed by the source."""
+    if _nesting(source) > EXPRESSION_DEPTH:
+        raise TemplateProblem(f"模板嵌套过深：括号超过 {EXPRESSION_DEPTH} 层")
+    try:  # the checks first: compiling a hostile template is itself the risk
+        tree = _RUNTIME.parse(source)
+        _check_nodes(tree)
+        cache = bytecode_cache("rules")
+        if cache is None:
+            return _RUNTIME.compile(tree)  # type: ignore[no-any-return]
+        bucket = cache.get_bucket(_RUNTIME, hashlib.sha256(source.encode()).hexdigest(), None, source)
+        if bucket.code is None:
+            bucket.code = _RUNTIME.compile(tree)
             cache.set_bucket(bucket)
-    runtime = jinja2.Template.from_code(_RUNTIME, code, _RUNTIME.make_globals(None))
-    strict = jinja2.Template.from_code(_STRICT, code, _STRICT.make_globals(None))
-    return runtime, strict, names
+        return bucket.code  # type: ignore[no-any-return]
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateProblem(_syntax_message(exc.message), exc.lineno or 1) from None
+    except (RecursionError, SyntaxError):  # jinja's parser or Python's compiler on deep nesting
+        raise TemplateProblem(f"模板嵌套过深（超过 {EXPRESSION_DEPTH} 层）") from None
+
+
+def _template(env: BoundedSandbox, source: str) -> jinja2.Template:
+    # a fresh Template per call: the compiler records each rule's key on its own (`origin`)
+    return env.template_class.from_code(env, _code(source), env.make_globals(None), None)
 
 
 def compile_template(source: str) -> jinja2.Template:
-    """The template as findings render it: a value missing from an entity renders as nothing."""
-    return _compiled(source)[0]
+    """Compile a message template after checking it against the limits; raises `TemplateProblem`."""
+    return _template(_RUNTIME, source)
+
+
+def _bounded_text(parts: Iterable[str], *, cut: bool) -> str:
+    """The rendered text, read chunk by chunk: past `TEMPLATE_OUTPUT_CHARS` cut (`cut`) or refused."""
+    chunks: list[str] = []
+    size = 0
+    for chunk in parts:
+        size += len(chunk)
+        if size > TEMPLATE_OUTPUT_CHARS:
+            if not cut:
+                raise TemplateLimit(f"渲染结果超过 {TEMPLATE_OUTPUT_CHARS:,} 个字符")
+            chunks.append(chunk[: max(len(chunk) - (size - TEMPLATE_OUTPUT_CHARS), 0)])
+            return "".join(chunks) + TRUNCATED
+        chunks.append(chunk)
+    return "".join(chunks)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(source: str) -> nodes.Template:
+    _code(source)  # checked against the limits first
+    return _RUNTIME.parse(source)
 
 
 def template_names(source: str) -> frozenset[str]:
     """The top-level names a template reads (`school` for `{{ school.name }}`)."""
-    return _compiled(source)[2]
+    from jinja2 import meta
+
+    return frozenset(meta.find_undeclared_variables(_parsed(source)))
 
 
 @functools.lru_cache(maxsize=4096)
 def template_paths(source: str) -> frozenset[str]:
     """The dotted names a template reads (`school.name`, `size`): a finding fetches only these
     fields (and, for a name used whole, every field under it)."""
-    from jinja2 import nodes
-
-    tree = _STRICT.parse(source)
+    tree = _parsed(source)
     found: set[str] = set()
     inner: set[int] = set()
     for node in tree.find_all(nodes.Getattr):
@@ -288,8 +468,6 @@ def template_paths(source: str) -> frozenset[str]:
 
 
 def _used_bare(tree: Any, name: str) -> bool:
-    from jinja2 import nodes
-
     attribute_heads = {id(node.node) for node in tree.find_all(nodes.Getattr)}
     return any(node.name == name and id(node) not in attribute_heads for node in tree.find_all(nodes.Name))
 
@@ -297,18 +475,35 @@ def _used_bare(tree: Any, name: str) -> bool:
 def check_template(source: str, sample: Mapping[str, Any]) -> None:
     """Render against a context holding every name a finding can offer; unknown names fail."""
     try:
-        _compiled(source)[1].render(sample)
+        _bounded_text(_template(_STRICT, source).generate(sample), cut=False)
+    except TemplateProblem:
+        raise
     except jinja2.UndefinedError as exc:
         raise TemplateProblem(f"模板引用了不存在的名称：{exc.message}") from None
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateProblem(f"模板语法错误：{exc.message}", exc.lineno or 1) from None
-    except (TypeError, ValueError, ArithmeticError, jinja2.TemplateError) as exc:
+        raise TemplateProblem(_syntax_message(exc.message), exc.lineno or 1) from None
+    except TemplateLimit as exc:
+        raise TemplateProblem(f"模板超出限制：{exc}") from None
+    except (RecursionError, SyntaxError):
+        raise TemplateProblem(f"模板嵌套过深（超过 {EXPRESSION_DEPTH} 层）") from None
+    except (TypeError, ValueError, ArithmeticError, LookupError, jinja2.TemplateError) as exc:
         raise TemplateProblem(f"模板无法渲染：{exc}") from None
 
 
 def render(template: jinja2.Template, context: Mapping[str, Any]) -> str:
-    """Render on one line (see `inspector.text.one_line`)."""
-    return one_line(template.render(context))
+    """Render on one line (see `inspector.text.one_line`); a text past `TEMPLATE_OUTPUT_CHARS` is
+    cut. A template that fails on an audit's data is the rule's fault: `RulePackError` at the
+    template's key."""
+    try:
+        # a control character from the data (a name typed with one) has no place in a message
+        return without_control_characters(one_line(_bounded_text(template.generate(context), cut=True)))
+    except (TemplateLimit, TypeError, ValueError, ArithmeticError, LookupError, RecursionError,
+            jinja2.TemplateError) as exc:
+        file, line, column, key = getattr(template, "origin", ("", 0, 0, ""))
+        reason = str(exc) if isinstance(exc, TemplateLimit) else f"{type(exc).__name__}：{exc}"
+        raise RulePackError([
+            Problem(file or "（规则包）", line, key, "template_render", f"模板用本次审核的数据渲染失败：{reason}", column=column)
+        ]) from None
 
 
 def nest(values: Mapping[str, object]) -> dict[str, Any]:

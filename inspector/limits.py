@@ -1,0 +1,140 @@
+"""Every size limit in one place: its default, and the hard maximum no `audit.yaml` can raise it past.
+
+Inputs are refused, with a located error, as soon as they exceed a limit, so that no input can
+make the tool run for minutes or exhaust memory before it says what is wrong. The audit folder's
+`audit.yaml` may change the limits on the folder's own files in a `limits:` block (see `Limits`),
+within `LIMITS[name].maximum`:
+
+    limits:
+      yaml_bytes: 4194304      # waivers.yaml up to 4 MiB
+      rows: 3000000
+
+`audit.yaml` itself, rule packs and `rules/lifecycle.yaml` are always read under the defaults
+(the file that declares the limits cannot be bound by them; the shipped packs are far below).
+The limits on data tables (`file_bytes` … `cell_chars`) are declared here for the data loader.
+
+The limits on the rule language (expression length and nesting, template output) are constants:
+they bound what a rule author can write, not what an audit folder holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "AS_OF_EARLIEST",
+    "AS_OF_LATEST",
+    "DATA_YAML_ALIASES",
+    "EXPRESSION_CHARS",
+    "EXPRESSION_DEPTH",
+    "LIMITS",
+    "PURE_PYTHON_YAML_CAPS",
+    "RULE_YAML_ALIASES",
+    "TEMPLATE_OUTPUT_CHARS",
+    "TEMPLATE_SEQUENCE",
+    "LimitSpec",
+    "limits_table",
+    "Limits",
+    "DEFAULT_LIMITS",
+]
+
+KIB = 1024
+MIB = 1024 * KIB
+GIB = 1024 * MIB
+
+
+@dataclass(frozen=True)
+class LimitSpec:
+    """One configurable limit: its default, the hard maximum, and what it bounds (in Chinese)."""
+
+    default: int
+    maximum: int
+    title: str
+    unit: str
+
+
+LIMITS: dict[str, LimitSpec] = {
+    # YAML files of the audit folder (waivers.yaml); the same defaults bind every other YAML file
+    "yaml_bytes": LimitSpec(2 * MIB, 8 * MIB, "YAML 文件大小", "字节"),
+    "yaml_nodes": LimitSpec(100_000, 250_000, "YAML 文件中值的个数，别名按展开计", "个"),
+    "yaml_depth": LimitSpec(32, 64, "YAML 嵌套层数", "层"),
+    # data tables (CSV, XLSX), for the data loader
+    "file_bytes": LimitSpec(256 * MIB, 2 * GIB, "数据文件大小", "字节"),
+    "xlsx_unzipped_bytes": LimitSpec(1 * GIB, 4 * GIB, "XLSX 工作簿解压后大小", "字节"),
+    "xlsx_ratio": LimitSpec(100, 1000, "XLSX 工作簿解压后与压缩前大小之比", "倍"),
+    "xlsx_shared_strings": LimitSpec(1_000_000, 10_000_000, "XLSX 共享字符串个数", "个"),
+    "rows": LimitSpec(2_000_000, 20_000_000, "一个数据表的行数", "行"),
+    "columns": LimitSpec(256, 16_384, "一个数据表的列数", "列"),
+    "cell_chars": LimitSpec(32_767, 1_000_000, "一个单元格的字符数", "字符"),
+}
+
+
+def _limit(name: str) -> object:
+    spec = LIMITS[name]
+    return Field(default=spec.default, ge=1, le=spec.maximum, description=spec.title)
+
+
+class Limits(BaseModel):
+    """The `limits:` block of `audit.yaml`: every key optional, each within [1, its maximum]."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    yaml_bytes: Annotated[int, _limit("yaml_bytes")]
+    yaml_nodes: Annotated[int, _limit("yaml_nodes")]
+    yaml_depth: Annotated[int, _limit("yaml_depth")]
+    file_bytes: Annotated[int, _limit("file_bytes")]
+    xlsx_unzipped_bytes: Annotated[int, _limit("xlsx_unzipped_bytes")]
+    xlsx_ratio: Annotated[int, _limit("xlsx_ratio")]
+    xlsx_shared_strings: Annotated[int, _limit("xlsx_shared_strings")]
+    rows: Annotated[int, _limit("rows")]
+    columns: Annotated[int, _limit("columns")]
+    cell_chars: Annotated[int, _limit("cell_chars")]
+
+
+DEFAULT_LIMITS = Limits()
+
+# Without libyaml PyYAML parses about six times slower: YAML limits are capped at these values
+# then, whatever audit.yaml says, so that reading stays within seconds.
+PURE_PYTHON_YAML_CAPS: dict[str, int] = {"yaml_bytes": 2 * MIB, "yaml_nodes": 100_000}
+
+# YAML aliases (`*name`): refused in the audit folder's data files (audit.yaml, waivers.yaml),
+# where nothing needs them and each could stand for a whole subtree; a few allowed in rule files
+# (a case's expected.yaml shares one list among rules). Expanded, they count against yaml_nodes.
+DATA_YAML_ALIASES = 0
+RULE_YAML_ALIASES = 100
+
+# the rule language: characters of one expression, and how deeply it may nest (parentheses,
+# `not`, unary minus, and chains of operators, whose trees are as deep as the chain is long)
+EXPRESSION_CHARS = 4_000
+EXPRESSION_DEPTH = 40
+
+# message and rectification templates: characters of one rendered text, and the length of any
+# string or list a template builds by repetition (`'a' * n`) or `range(n)`
+TEMPLATE_OUTPUT_CHARS = 20_000
+TEMPLATE_SEQUENCE = 10_000
+
+# the dates an audit may be taken at (`as_of`, `--today`) and the years it may be measured against
+# (`target_year`): outside them a date is a typing slip, and deadlines computed from it would
+# leave the calendar (9999-12-31 + 90 days) or the range spreadsheets and ZIP files can hold
+AS_OF_EARLIEST = dt.date(1980, 1, 1)
+AS_OF_LATEST = dt.date(2100, 12, 31)
+
+
+def _amount(value: int, unit: str) -> str:
+    if unit == "字节":
+        for name, size in (("GiB", GIB), ("MiB", MIB), ("KiB", KIB)):
+            if value >= size and value % size == 0:
+                return f"{value:,} ({value // size} {name})"
+    return f"{value:,}"
+
+
+def limits_table() -> str:
+    """The configurable limits as the Markdown table README.md shows (a test keeps them equal)."""
+    rows = ["| key | bounds | default | hard maximum |", "|---|---|---:|---:|"]
+    for name, spec in LIMITS.items():
+        rows.append(f"| `{name}` | {spec.title}（{spec.unit}） | {_amount(spec.default, spec.unit)} | {_amount(spec.maximum, spec.unit)} |")
+    return "\n".join(rows)

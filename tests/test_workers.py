@@ -1,0 +1,76 @@
+"""The worker count: `--workers` and INSPECTOR_WORKERS clamped to 1 … 4 × CPUs, bad values refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import inspector.audit
+from inspector.cli import main
+from inspector.errors import UsageError
+from inspector.workers import ENV, available_cpus, resolve_workers
+
+BOUNDARIES = Path(__file__).resolve().parents[1] / "rules" / "core" / "cases" / "boundaries"
+
+
+class TestResolve:
+    def test_neither_given_leaves_the_choice_to_the_engine(self) -> None:
+        assert resolve_workers(None, {}) is None
+        assert resolve_workers(None, {ENV: "  "}) is None
+
+    @pytest.mark.parametrize("given, used", [(100_000, 8), (9, 8), (0, 1), (-1, 1), (3, 3)])
+    def test_the_command_line_is_clamped_with_a_note(self, given: int, used: int) -> None:
+        """`--workers 100000` forked about 2,000 processes in ten seconds; now at most 4 per CPU."""
+        notes: list[str] = []
+        assert resolve_workers(given, {}, cpus=2, warn=notes.append) == used
+        assert bool(notes) == (given != used)
+        assert all(f"--workers {given}" in note and "按" in note for note in notes)
+
+    def test_the_command_line_wins_over_the_environment(self) -> None:
+        assert resolve_workers(2, {ENV: "abc"}, cpus=2) == 2
+
+    @pytest.mark.parametrize("raw, used", [("3", 3), (" 2 ", 2), ("999", 8), ("0", 1)])
+    def test_the_environment_is_read_and_clamped(self, raw: str, used: int) -> None:
+        notes: list[str] = []
+        assert resolve_workers(None, {ENV: raw}, cpus=2, warn=notes.append) == used
+        assert all(ENV in note for note in notes)
+
+    @pytest.mark.parametrize("raw", ["abc", "1.5", "2x"])
+    def test_a_non_integer_environment_value_names_the_variable(self, raw: str) -> None:
+        """INSPECTOR_WORKERS=abc crashed (exit 70); it is a usage error now."""
+        with pytest.raises(UsageError, match=ENV):
+            resolve_workers(None, {ENV: raw})
+
+    def test_cpus_are_counted(self) -> None:
+        assert available_cpus() >= 1
+
+
+class TestCommandLine:
+    def test_bad_environment_value_exits_2(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+        monkeypatch.setenv(ENV, "abc")
+        assert main(["audit", str(BOUNDARIES), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert ENV in err and "abc" in err and "Traceback" not in err
+        assert not (tmp_path / "out").exists()
+
+    def test_a_non_integer_option_is_a_chinese_usage_error(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        with pytest.raises(SystemExit) as raised:
+            main(["audit", str(BOUNDARIES), "--out", str(tmp_path / "out"), "--workers", "abc"])
+        assert raised.value.code == 2 and "应为整数" in capsys.readouterr().err
+
+    def test_a_huge_count_reaches_the_engine_clamped(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+        seen: dict[str, Any] = {}
+        real = inspector.audit.run_audit
+
+        def spy(*args: Any, **kwargs: Any) -> Any:
+            seen["workers"] = kwargs["workers"]
+            return real(*args, **{**kwargs, "workers": 1})
+
+        monkeypatch.setattr(inspector.audit, "run_audit", spy)
+        assert main(["audit", str(BOUNDARIES), "--out", str(tmp_path / "out"), "--quiet", "--workers", "100000"]) == 0
+        assert seen["workers"] == 4 * available_cpus()
+        assert "超出允许范围" in capsys.readouterr().err
