@@ -93,7 +93,10 @@ class DurableEvaluator:
         for rule in rules:
             # one engine rule per conjunction: flat alpha chains, no nested $or (capped in the engine)
             for index, term in enumerate(disjuncts(rule.formula)):
-                condition = {"$and": [{_KIND: rule.kind}, *(self._atom(atom) for atom in term)]}
+                # durable_rules compares a present field with a missing one as unequal (`n != b`
+                # holds without b): a test against another field requires that field too
+                present = [Has(a.rhs.path, True) for a in term if isinstance(a, Test) and isinstance(a.rhs, Ref)]
+                condition = {"$and": [{_KIND: rule.kind}, *(self._atom(atom) for atom in (*term, *present))]}
                 definition[f"{rule.name}#{index}"] = {"all": [{"m": condition}], "run": self._action(rule.name), "cap": CAP}
         definition[_SINK] = {"all": [{"m": {"$ex": {"id": 1}}}, {"n": {_SINK: 1}}], "run": self._action(_SINK)}
         definition[_MARKER] = {"all": [{"m": {_KIND: _MARKER}}], "run": self._action(_MARKER)}

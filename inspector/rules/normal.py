@@ -194,7 +194,8 @@ def _scaled_constant(field_: Field, op: str, units: Fraction) -> Formula:
         return Test(field_.path, "<=", Const(low, "number"))
     if op == "<":
         return Test(field_.path, "<", Const(high, "number"))
-    return Truth(op == "!=")  # an integer never equals a non-integer
+    # an integer never equals a non-integer; a missing value still leaves `!=` undecided
+    return Has(field_.path, True) if op == "!=" else FALSE
 
 
 def _plain(op: str, left: Expr, right: Expr) -> Formula:
