@@ -8,13 +8,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
-from ..limits import AS_OF_EARLIEST, AS_OF_LATEST, DATA_YAML_ALIASES, Limits
-from ..text import no_control_characters
-
 from ..errors import DataError, Problem
+from ..limits import AS_OF_EARLIEST, AS_OF_LATEST, DATA_YAML_ALIASES, Limits
 from ..rules.spec import ParamValue
+from ..text import no_control_characters
 from ..validation_messages import message_for
 from ..yamlsrc import YamlDoc, YamlSyntax, load_yaml
+from .regions import DivisionSpec, Divisions, region_divisions
 from .values import date_field
 
 
@@ -36,6 +36,8 @@ class AuditConfig(BaseModel):
     description: str | None = None
     # size limits on the folder's files, within their hard maxima (inspector.limits)
     limits: Limits = Field(default_factory=Limits)
+    # the region's divisions, when not built in (see inspector.records.regions)
+    divisions: tuple[DivisionSpec, ...] = ()
 
     @field_validator("name", "region", "description")
     @classmethod
@@ -59,6 +61,10 @@ class AuditConfig(BaseModel):
                 f"目标年份 {value} 不在允许范围内（{AS_OF_EARLIEST.year}–{AS_OF_LATEST.year}；规划的目标年份为 {MID_TERM} 和 {FINAL}）"
             )
         return value
+
+    @property
+    def region_divisions(self) -> Divisions | None:
+        return region_divisions(self.region, self.divisions)
 
     @property
     def milestone(self) -> int:
