@@ -1,64 +1,57 @@
-"""Seconds per pipeline stage of one audit: `python benchmarks/stages.py FOLDER [--workers N]`.
+"""Seconds per stage of one audit: `python benchmarks/stages.py FOLDER [--workers N] [--packs core,plan]`.
 
-The stages of `inspector.audit.run_audit`, timed one by one, to see where an audit's time
-goes (`run.py` times whole commands). Outputs go to a temporary folder.
+Times `inspector.audit.run_audit` and `inspector.output.write_outputs` by the stages they report
+to their progress callback (the names the command line shows), so the split always follows the
+pipeline as it is. `run.py` times whole commands; this says where an audit's time goes. Outputs
+go to a temporary folder.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import tempfile
 import time
 from pathlib import Path
 
-from inspector.audit import AuditResult
-from inspector.engine.entities import EntityStore
-from inspector.engine.evaluate import evaluate
-from inspector.engine.indicators import compute_indicators
-from inspector.findings import FindingBuilder
+from inspector.audit import run_audit
 from inspector.output import write_outputs
-from inspector.records.config import load_config_doc
-from inspector.records.loader import load_dataset
-from inspector.rules.compiler import compile_rulebook, effective_params
-from inspector.rules.packs import load_packs
+
+
+class Laps:
+    """Wall time from each stage's first report to the next stage's."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+        self.current = "启动"
+        self.times: dict[str, float] = {}
+
+    def __call__(self, stage: str, _done: int = 0, _total: int = 0) -> None:
+        if stage != self.current:
+            self.close()
+            self.current = stage
+
+    def close(self) -> None:
+        now = time.perf_counter()
+        self.times[self.current] = self.times.get(self.current, 0.0) + now - self.last
+        self.last = now
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("folder", type=Path)
     parser.add_argument("--workers", type=int)
+    parser.add_argument("--packs", help="comma-separated packs (default: the folder's audit.yaml)")
     args = parser.parse_args()
-    last = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal last
-        now = time.perf_counter()
-        print(f"{stage:<12} {now - last:6.2f} s", flush=True)
-        last = now
-
-    gc.disable()  # as run_audit does while loading
-    config, _ = load_config_doc(args.folder)
-    dataset = load_dataset(args.folder, config)
-    store = EntityStore(dataset)
-    gc.freeze()
-    gc.enable()
-    lap("load")
-    packs = load_packs(config.packs)
-    params, _ = effective_params(packs, config.params)
-    book = compile_rulebook(packs, as_of=config.as_of, params=params, extra_columns=store.numeric)
-    lap("compile")
-    compute_indicators(book.indicators, store)
-    lap("indicators")
-    outcomes = evaluate(book, store, dataset.missing_kinds, workers=args.workers)
-    lap("evaluate")
-    builder = FindingBuilder(book, store)
-    findings, gaps = builder.build(outcomes)
-    indicators = builder.indicators(outcomes)
-    lap("findings")
+    laps = Laps()
+    packs = args.packs.split(",") if args.packs else None
+    result = run_audit(args.folder, packs=packs, workers=args.workers, progress=laps)
+    laps("输出")
     with tempfile.TemporaryDirectory() as out:
-        write_outputs(AuditResult(config, dataset, book, outcomes, findings, gaps, indicators), Path(out))
-    lap("outputs")
+        write_outputs(result, Path(out) / "out", progress=laps)
+    laps.close()
+    for stage, seconds in laps.times.items():
+        print(f"{stage:<10} {seconds:6.2f} s")
+    print(f"{'合计':<10} {time.perf_counter() - laps.start:6.2f} s  ({len(result.findings):,} findings)")
 
 
 if __name__ == "__main__":
