@@ -304,11 +304,11 @@ def _history_parsers(commands: argparse._SubParsersAction) -> None:  # type: ign
 def _reinspect(args: argparse.Namespace) -> int:
     from .history.commands import reinspect, render_reinspect
     from .progress import progress_printer
-    from .workers import resolve_workers
+    from .workers import requested_workers
 
     out_dir = args.out or Path("out") / args.folder.resolve().name
     check_out_dir(out_dir, inputs=[args.folder])  # before the audit's work, not after it
-    workers = resolve_workers(args.workers, os.environ)
+    workers = requested_workers(args.workers, os.environ)
     with progress_printer(enabled=not args.quiet) as progress:
         report, lifecycle = reinspect(
             args.db, args.folder, args.against, out_dir, today=args.today, packs=args.packs, rules_dir=args.rules,
@@ -391,11 +391,11 @@ def _audit(args: argparse.Namespace) -> int:
     from .audit import run_audit
     from .output import write_outputs
     from .progress import progress_printer
-    from .workers import resolve_workers
+    from .workers import requested_workers
 
     out_dir = args.out or Path("out") / args.folder.resolve().name
     check_out_dir(out_dir, inputs=[args.folder])  # before the audit's work, not after it
-    workers = resolve_workers(args.workers, os.environ)
+    workers = requested_workers(args.workers, os.environ)
     with progress_printer(enabled=not args.quiet) as progress:
         result = run_audit(
             args.folder, packs=args.packs, keep_going=args.keep_going, rules_dir=args.rules, progress=progress,

@@ -12,13 +12,10 @@ the same bytes.
 
 from __future__ import annotations
 
-import contextlib
-import multiprocessing
 import os
-import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -26,17 +23,23 @@ from pathlib import Path
 
 import polars as pl
 
-from . import workers
 from .engine.evaluate import RuleOutcome, evaluate, skip_reason
-from .engine.indicators import Precomputed, Trace, compute_indicators, count_bounds, share_bounds
+from .engine.indicators import (
+    Precomputed,
+    Trace,
+    compute_indicators,
+    count_bounds,
+    share_bounds,
+)
 from .engine.tables import ID, EntityTables
 from .errors import EngineError, UsageError
 from .findings import DataGap, Finding, FindingBuilder, IndicatorResult
-from .findings.build import EVIDENCE_INLINE, sort_key
+from .findings.build import sort_key
 from .numbers import encode
 from .records.config import AuditConfig
 from .records.loader import Dataset
 from .rules.compiler import CompiledRule, RuleBook
+from .workers import available_cpus, requested_workers, spawned_pool
 
 PARALLEL_FROM = 500_000  # rows from which starting worker processes pays for itself
 CITY = "city"
@@ -297,33 +300,12 @@ def partition_task(spec: BookSpec, dataset: Dataset, missing_kinds: Sequence[str
 def resolve_workers(requested: int | None, rows: int) -> int:
     """Processes worth starting: as asked (`--workers`, else `INSPECTOR_WORKERS`, see
     `inspector.workers`), else one per core (at most 8) for large audits, else one."""
-    count = workers.resolve_workers(requested, os.environ)
+    count = requested_workers(requested, os.environ)
     if count is not None:
         return count
     if rows < PARALLEL_FROM:
         return 1
-    return max(1, min(workers.available_cpus(), 8))
-
-
-@contextlib.contextmanager
-def _main_not_reimported() -> Iterator[None]:
-    """Spawned workers re-run the parent's main script unless it is hidden from them: a script
-    that calls `run_audit` without an `if __name__ == "__main__":` guard would start the audit
-    again in every worker. The workers need nothing from it."""
-    main = sys.modules.get("__main__")
-    if main is None:
-        yield
-        return
-    file, spec = getattr(main, "__file__", None), getattr(main, "__spec__", None)
-    try:
-        if file is not None:
-            del main.__file__
-        main.__spec__ = None
-        yield
-    finally:
-        if file is not None:
-            main.__file__ = file
-        main.__spec__ = spec
+    return max(1, min(available_cpus(), 8))
 
 
 def run_partitions(book: RuleBook, spec: BookSpec | None, dataset: Dataset, missing_kinds: Sequence[str], *,
@@ -338,11 +320,10 @@ def run_partitions(book: RuleBook, spec: BookSpec | None, dataset: Dataset, miss
     if workers <= 1 or spec is None:
         return [audit_partition(book, dataset, missing_kinds, peers=peers, label=label, keep=keep, progress=progress)]
     parts = plan(dataset, workers)
-    context = multiprocessing.get_context("spawn")
     try:
         # an executor, not a Pool: a worker killed outright (out of memory, a crash in the engine's
         # C code) breaks it with an error where a Pool would wait for ever
-        with ProcessPoolExecutor(min(workers, len(parts)), mp_context=context) as pool, _main_not_reimported():
+        with spawned_pool(min(workers, len(parts))) as pool:
             futures: list[Future[PartitionResult]] = [
                 pool.submit(partition_task, spec, slice_dataset(dataset, counties), missing_kinds, peers, f"{label}p{i}")
                 for i, counties in enumerate(parts)

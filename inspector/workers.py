@@ -9,9 +9,12 @@ large ones).
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
 
 from .errors import UsageError
 
@@ -27,7 +30,7 @@ def available_cpus() -> int:
         return max(os.cpu_count() or 1, 1)
 
 
-def resolve_workers(
+def requested_workers(
     cli_value: int | None,
     env: Mapping[str, str],
     *,
@@ -54,3 +57,28 @@ def resolve_workers(
     if clamped != value:
         say(f"注意：{source} 超出允许范围（1–{maximum}，本机可用 CPU 的 {PER_CPU} 倍），按 {clamped} 个进程运行。")
     return clamped
+
+
+@contextlib.contextmanager
+def spawned_pool(processes: int) -> Iterator[ProcessPoolExecutor]:
+    """An executor of `processes` spawned processes (polars' thread pool makes `fork` unsafe).
+
+    Spawned processes re-run the parent's main script unless it is hidden from them: a script
+    that calls `run_audit` without an `if __name__ == "__main__":` guard would start the audit
+    again in every worker. The workers need nothing from it. An executor, not a Pool: a worker
+    killed outright (out of memory, a crash in the engine's C code) breaks it with an error where
+    a Pool would wait for ever."""
+    main = sys.modules.get("__main__")
+    file, spec = getattr(main, "__file__", None), getattr(main, "__spec__", None)
+    try:
+        if main is not None:
+            if file is not None:
+                del main.__file__
+            main.__spec__ = None
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+            yield pool
+    finally:
+        if main is not None:
+            if file is not None:
+                main.__file__ = file
+            main.__spec__ = spec

@@ -16,13 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from steps_reports import Page
 
 from inspector.output.atomic import MANIFEST
-from inspector.report import county_document, load_findings, render_reports, write_reports
+from inspector.report import (
+    county_document,
+    load_findings,
+    render_reports,
+    write_reports,
+)
 from inspector.report.html import render_report, render_traces
 from inspector.report.names import slug
 from inspector.report.view import county_of
-from steps_reports import Page
 
 SECTIONS = ["overview", "indicators", "counties", "schools", "rectification", "appendix"]
 
@@ -38,7 +43,7 @@ def page(case_out: Path) -> Page:
 
 
 def _article(html: str, element_id: str) -> Page:
-    match = re.search(rf'<article[^>]*\bid="{re.escape(element_id)}"[^>]*>(.*?)</article>', html, re.S)
+    match = re.search(rf'<article[^>]*\bid="{re.escape(element_id)}"[^>]*>(.*?)</article>', html, re.DOTALL)
     assert match, element_id
     return Page(match.group(1))
 
@@ -96,7 +101,7 @@ class TestStructure:
 
 def _section(case_out: Path, section_id: str) -> Page:
     html = (case_out / "report.html").read_text(encoding="utf-8")
-    match = re.search(rf'<section id="{section_id}">(.*?)</section>', html, re.S)
+    match = re.search(rf'<section id="{section_id}">(.*?)</section>', html, re.DOTALL)
     assert match, section_id
     return Page(match.group(1))
 
@@ -151,7 +156,7 @@ class TestTraces:
         appendix = _section(case_out, "appendix")
         text = appendix.text
         rows = re.findall(r'<tr>\s*<td><a href="#rule-([^"]+)"><code>[^<]+</code></a> v\d+</td>(.*?)</tr>',
-                          (case_out / "report.html").read_text(encoding="utf-8"), re.S)
+                          (case_out / "report.html").read_text(encoding="utf-8"), re.DOTALL)
         assert [r[0] for r in rows] == [rule["id"] for rule in document["rules"]]
         for (rule_id, cells), rule in zip(rows, document["rules"], strict=True):
             numbers = re.findall(r'<td class="num">(\d+|—)</td>', cells)
@@ -219,6 +224,26 @@ class TestRebuild:
         audit_set = json.loads((case_out / MANIFEST).read_text(encoding="utf-8"))["files"]
         rebuilt_set = json.loads((rebuilt / MANIFEST).read_text(encoding="utf-8"))["files"]
         assert rebuilt_set == {name: digest for name, digest in audit_set.items() if name != "evidence.csv"}
+
+    @pytest.mark.parametrize("county", [None, "融水苗族自治县"])
+    def test_a_second_process_renders_the_same_bytes(self, case_out: Path, county: str | None,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+        """A large audit's traces pages and workbook come from a second process: byte for byte
+        what one process renders, for the city and for a county edition."""
+        from inspector import report
+
+        data = (case_out / "findings.json").read_bytes()
+        document, sha = json.loads(data), hashlib.sha256(data).hexdigest()
+        monkeypatch.setenv("INSPECTOR_WORKERS", "1")
+        alone = report.render_reports(document, sha, county=county, source=data)
+        monkeypatch.setenv("INSPECTOR_WORKERS", "2")
+        monkeypatch.setattr(report, "PARALLEL_FROM", 0)
+
+        def not_here(*_args: object) -> dict[str, bytes]:
+            raise AssertionError("the pages were rendered in this process")
+
+        monkeypatch.setattr(report, "_pages", not_here)  # the spawned process has its own, unpatched
+        assert report.render_reports(document, sha, county=county, source=data) == alone
 
     def test_stale_notices_are_removed(self, case_out: Path, tmp_path: Path) -> None:
         """A notice of a school without findings in this run does not survive it."""
@@ -315,8 +340,9 @@ class TestLaterKeys:
         assert page.rect_rows[0]["data-county"] == "全市"
 
     def test_workbook_and_notices_show_the_status(self, extended: dict[str, Any]) -> None:
-        from inspector.report.excel import rectification_xlsx
         from steps_reports import xlsx_cells
+
+        from inspector.report.excel import rectification_xlsx
 
         sheets = xlsx_cells(rectification_xlsx(extended, "0" * 64))
         assert list(sheets)[:2] == ["全部区县", "全市"] and len(sheets["全部区县"]) == len(extended["findings"]) + 1

@@ -10,38 +10,38 @@ import pytest
 import inspector.audit
 from inspector.cli import main
 from inspector.errors import UsageError
-from inspector.workers import ENV, available_cpus, resolve_workers
+from inspector.workers import ENV, available_cpus, requested_workers
 
 BOUNDARIES = Path(__file__).resolve().parents[1] / "rules" / "core" / "cases" / "boundaries"
 
 
 class TestResolve:
     def test_neither_given_leaves_the_choice_to_the_engine(self) -> None:
-        assert resolve_workers(None, {}) is None
-        assert resolve_workers(None, {ENV: "  "}) is None
+        assert requested_workers(None, {}) is None
+        assert requested_workers(None, {ENV: "  "}) is None
 
     @pytest.mark.parametrize("given, used", [(100_000, 8), (9, 8), (0, 1), (-1, 1), (3, 3)])
     def test_the_command_line_is_clamped_with_a_note(self, given: int, used: int) -> None:
         """`--workers 100000` forked about 2,000 processes in ten seconds; now at most 4 per CPU."""
         notes: list[str] = []
-        assert resolve_workers(given, {}, cpus=2, warn=notes.append) == used
+        assert requested_workers(given, {}, cpus=2, warn=notes.append) == used
         assert bool(notes) == (given != used)
         assert all(f"--workers {given}" in note and "按" in note for note in notes)
 
     def test_the_command_line_wins_over_the_environment(self) -> None:
-        assert resolve_workers(2, {ENV: "abc"}, cpus=2) == 2
+        assert requested_workers(2, {ENV: "abc"}, cpus=2) == 2
 
     @pytest.mark.parametrize("raw, used", [("3", 3), (" 2 ", 2), ("999", 8), ("0", 1)])
     def test_the_environment_is_read_and_clamped(self, raw: str, used: int) -> None:
         notes: list[str] = []
-        assert resolve_workers(None, {ENV: raw}, cpus=2, warn=notes.append) == used
+        assert requested_workers(None, {ENV: raw}, cpus=2, warn=notes.append) == used
         assert all(ENV in note for note in notes)
 
     @pytest.mark.parametrize("raw", ["abc", "1.5", "2x"])
     def test_a_non_integer_environment_value_names_the_variable(self, raw: str) -> None:
         """INSPECTOR_WORKERS=abc crashed (exit 70); it is a usage error now."""
         with pytest.raises(UsageError, match=ENV):
-            resolve_workers(None, {ENV: raw})
+            requested_workers(None, {ENV: raw})
 
     def test_cpus_are_counted(self) -> None:
         assert available_cpus() >= 1

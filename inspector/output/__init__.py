@@ -35,7 +35,7 @@ def write_outputs(
     if result.rejected:
         files["rejected.csv"] = rejected_csv(result.rejected)
     # the reports read findings.json as written, exactly as `inspector report` reads it later
-    files.update(render_reports(json.loads(data), hashlib.sha256(data).hexdigest()))
+    files.update(render_reports(json.loads(data), hashlib.sha256(data).hexdigest(), source=data))
     publish_set(out_dir, files, None if progress is None else lambda done, total: progress("生成报告", done, total))
     written: dict[str, Path] = {}
     for name in files:

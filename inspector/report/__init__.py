@@ -1,13 +1,19 @@
 """Reports built from an audit's findings.json alone: the HTML report, the Excel rectification
 list, one rectification notice per school, and (for a rebuild) the CSV list and the Markdown
 summary. A county edition is the same reports of `county_document(document, county)`.
+
+A large audit's reports are rendered by two processes: the traces pages and the workbook in a
+second one (spawned, given findings.json's bytes), the rest in this one. Every file is the same
+bytes either way.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Mapping
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +21,7 @@ from ..errors import UsageError
 from ..output.atomic import publish_set
 from ..output.markdown import render_markdown
 from ..progress import Progress
+from ..workers import available_cpus, requested_workers, spawned_pool
 from .county import county_document, county_names
 from .excel import rectification_xlsx
 from .html import TRACES_DIR, environment, render_report, render_traces
@@ -42,27 +49,64 @@ def load_findings(out_dir: Path) -> tuple[dict[str, Any], str]:
     return document, hashlib.sha256(data).hexdigest()
 
 
+# from this many findings a second process renders part of the reports (below it, starting the
+# process costs more than it saves)
+PARALLEL_FROM = 2_000
+
+
 def render_reports(
     document: Mapping[str, Any], source_sha256: str, *, county: str | None = None, rebuild: bool = False,
+    source: bytes | None = None,
 ) -> dict[str, bytes]:
     """Every report file by its path relative to the output folder.
 
     `rebuild` adds rectification.csv and report.md (an audit writes those itself); a county
-    edition always has them, cut to the county like the rest.
+    edition always has them, cut to the county like the rest. `source` (findings.json's bytes,
+    which `document` was read from) lets a second process share the work for a large audit.
     """
     if county is not None:
         document = county_document(document, county)
+    if source is not None and len(document["findings"]) >= PARALLEL_FROM and _second_process():
+        try:
+            with spawned_pool(1) as pool:
+                pages = pool.submit(_render_pages, source, source_sha256, county)
+                files = _render_documents(document, source_sha256, rebuild=rebuild or county is not None)
+                files.update(pages.result())
+            return files
+        except (BrokenProcessPool, OSError):
+            pass  # the second process could not start or died: render here, same bytes
+    files = _render_documents(document, source_sha256, rebuild=rebuild or county is not None)
+    files.update(_pages(document, source_sha256))
+    return files
+
+
+def _second_process() -> bool:
+    requested = requested_workers(None, os.environ)
+    return (requested if requested is not None else available_cpus()) > 1
+
+
+def _render_documents(document: Mapping[str, Any], source_sha256: str, *, rebuild: bool) -> dict[str, bytes]:
+    """The report, the notices and (for a rebuild or an edition) the CSV list and report.md."""
     env = environment()
-    files = {
-        "report.html": render_report(document, source_sha256, env).encode("utf-8"),
-        "rectification.xlsx": rectification_xlsx(document, source_sha256),
-    }
-    if rebuild or county is not None:
+    files = {"report.html": render_report(document, source_sha256, env).encode("utf-8")}
+    if rebuild:
         files["rectification.csv"] = rectification_csv(document["findings"])
         files["report.md"] = render_markdown(dict(document)).encode("utf-8")
-    files.update(render_traces(document, source_sha256, env))
     files.update(render_notices(document, source_sha256, env))
     return files
+
+
+def _pages(document: Mapping[str, Any], source_sha256: str) -> dict[str, bytes]:
+    """The traces pages and the workbook: the share of a second process."""
+    files = {"rectification.xlsx": rectification_xlsx(document, source_sha256)}
+    files.update(render_traces(document, source_sha256, environment()))
+    return files
+
+
+def _render_pages(source: bytes, source_sha256: str, county: str | None) -> dict[str, bytes]:
+    """`_pages` in the second process, from findings.json's bytes."""
+    document = json.loads(source.decode("utf-8"))
+    return _pages(county_document(document, county) if county is not None else document, source_sha256)
 
 
 def write_reports(out_dir: Path, files: Mapping[str, bytes], progress: Progress | None = None) -> dict[str, Path]:
