@@ -20,6 +20,7 @@ from .records.loader import Dataset, load_dataset
 from .records.readers import sha256_file
 from .rules.compiler import RuleBook, compile_rulebook, effective_params
 from .rules.packs import DEFAULT_RULES_DIR, load_packs
+from .rules.targets import Reading
 from .waivers import WaiverReport, apply_waivers, load_waivers
 
 # problems no `--keep-going` can audit around: there would be nothing, or the wrong thing, to audit
@@ -102,12 +103,11 @@ def run_audit(
         raise DataError(dataset.problems)
     stage("编译规则", 0, 1)
     loaded = load_packs(packs or config.packs, rules_dir)
-    params, bad = effective_params(loaded, config.params, config.milestone)
+    reading = Reading.of(config.as_of, config.target_year)
+    params, bad = effective_params(loaded, config.params, reading)
     if bad:
         raise DataError(doc.problem(("params", name), "param", reason) for name, reason in bad)
-    book = compile_rulebook(
-        loaded, as_of=config.as_of, params=params, target_year=config.milestone, extra_columns=extra_fields(dataset)
-    )
+    book = compile_rulebook(loaded, as_of=config.as_of, params=params, reading=reading, extra_columns=extra_fields(dataset))
     waivers = load_waivers(folder, (rule.id for rule in book.rules))
     stage("计算指标", 0, 1)
     missing = unusable_kinds(dataset)

@@ -39,6 +39,7 @@ from .numbers import encode
 from .records.config import AuditConfig
 from .records.loader import Dataset
 from .rules.compiler import CompiledRule, RuleBook
+from .rules.targets import Reading
 from .workers import available_cpus, requested_workers, spawned_pool
 
 PARALLEL_FROM = 500_000  # rows from which starting worker processes pays for itself
@@ -278,7 +279,8 @@ class BookSpec:
                 path.write_bytes(data)
         loaded = load_packs([pack_id for pack_id, _ in self.packs], folder)
         book = compile_rulebook(loaded, as_of=self.config.as_of, params=self.params,
-                                target_year=self.config.milestone, extra_columns=self.extra_columns)
+                                reading=Reading.of(self.config.as_of, self.config.target_year),
+                                extra_columns=self.extra_columns)
         if book.fingerprint != self.fingerprint:  # pragma: no cover - the same packs and params compile the same
             raise EngineError("工作进程编译出的规则集与主进程不一致", detail=f"{book.fingerprint} ≠ {self.fingerprint}")
         return book

@@ -11,6 +11,7 @@ from inspector.errors import DataError
 from inspector.limits import AS_OF_EARLIEST, AS_OF_LATEST
 from inspector.records.config import load_config
 from inspector.rules.compiler import effective_params
+from inspector.rules.targets import Reading
 from inspector.rules.packs import DEFAULT_RULES_DIR, load_packs
 
 from test_rule_packs import PACK_YAML, load_problems, located, one_rule
@@ -49,7 +50,8 @@ class TestDates:
             folder = tmp_path / "audit"
             folder.mkdir()
             (folder / "audit.yaml").write_text(text, encoding="utf-8")
-            assert load_config(folder).milestone == year
+            config = load_config(folder)
+            assert Reading.of(config.as_of, config.target_year).milestone == year
         else:
             ((line, field, message),) = config_problems(tmp_path, text)
             assert (line, field) == (5, "target_year") and "2022 和 2025" in message

@@ -525,8 +525,17 @@ class TestCsvFiles:
         """Without any schools table there is a missing_file problem, and optional kinds are only listed."""
         dataset = load_files(tmp_path, {"teachers.csv": "教师编号,学校代码,入职年份\n"})
         assert where(dataset.problems) == [("schools", 0, "", "missing_file")]
-        assert dataset.problems[0].message == "缺少学校数据：应有 schools.csv、schools.xlsx 或名为 schools 的工作表"
+        assert dataset.problems[0].message == (
+            "缺少学校数据：应有 schools.csv、schools.xlsx 或名为 schools 的工作表"
+            "（只用公开统计数据督导时，应有全市统计 city_stats 或区县统计 county_stats）"
+        )
         assert dataset.missing_kinds == ("schools", "classes", "safety", "facilities", "county_stats", "city_stats")
+
+    def test_statistics_alone_need_no_schools(self, tmp_path: Path) -> None:
+        """An audit of published figures alone (no school-level table at all) loads without a missing_file."""
+        dataset = load_files(tmp_path, {"city_stats.csv": "年份\n2020\n"})
+        assert not [p for p in dataset.problems if p.code == "missing_file"]
+        assert dataset.tables["city_stats"].height == 1
 
     def test_header_not_on_row_1(self, tmp_path: Path) -> None:
         """A CSV starting with a blank line is reported at its header row."""

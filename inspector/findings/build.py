@@ -32,8 +32,10 @@ from ..rules.spec import NO_TARGET, SEVERITY_ORDER
 from ..rules.templates import COMPARED, Num, render, template_context, template_paths
 from ..rules.typed import Lookup, Present, fields_of, lookups_of, nodes
 from ..rules.vocabulary import AREA_KINDS, EntityVocabulary, FieldInfo
-from .display import display, exact_text, json_number, json_value
-from .model import LEVEL_OF_ENTITY, DataGap, Evidence, Finding, IndicatorResult, Observed, Rectification, Threshold
+from .display import display, exact_text, json_number, json_value, progress_reading
+from .model import (
+    LEVEL_OF_ENTITY, DataGap, Evidence, Finding, IndicatorResult, Observed, ProgressReading, Rectification, Threshold,
+)
 
 _CONTEXT_NAMES = frozenset({"params", "as_of", "target_year", "observed", "threshold"})  # not entity fields
 _TRACE_ROLES = frozenset({"denominator", "numerator", "counted", "peer", "input"})  # rows cited without their values
@@ -345,6 +347,7 @@ class FindingBuilder:
                      for t, v in zip(thresholds, _threshold_raw(rule, values))]
 
         context = template_context(shown, rule.pack_params, self.book.as_of, target_year=self.book.target_year,
+                                   target_label=rule.target_label(self.book.target_year),
                                 observed=[{"field": o.field, "label": o.label, "value": values.get(o.field), "text": o.text}
                                           for o in observed],
                                 threshold=threshold)
@@ -397,10 +400,13 @@ class FindingBuilder:
                 text = plan.rendered[key] = render(template, context)  # type: ignore[arg-type]
             rendered[name] = text
         school_id = row.get(SCHOOL)
+        reading = self._reading(rule)
+        if reading is not None:
+            rendered["message"] += f"（{reading.text}）"
         return Finding(
             id=finding_id(rule.id, spec.applies_to, row[ID]), rule_id=rule.id, rule_version=spec.version,
             rule_title=spec.title, pack=rule.pack.id, pack_version=rule.pack.version, family=spec.family,
-            severity=spec.severity, binding=spec.binding, level=LEVEL_OF_ENTITY[spec.applies_to],
+            severity=rule.severity, binding=spec.binding, level=LEVEL_OF_ENTITY[spec.applies_to],
             entity_type=spec.applies_to, entity_id=row[ID], school_id=school_id,
             school_name=self.school_names.get(school_id) if school_id else None, county=row["__county"],
             township=self.school_townships.get(school_id) if school_id else None,
@@ -411,7 +417,16 @@ class FindingBuilder:
                 action=rendered["action"], responsible=rendered["responsible"],
                 deadline=(self.book.as_of + dt.timedelta(days=spec.rectification.deadline_days)).isoformat(),
             ),
+            reading=reading,
         )
+
+    @staticmethod
+    def _reading(rule: CompiledRule) -> ProgressReading | None:
+        """How the rule's target was read as progress, if it was (the first such param)."""
+        if not rule.progress:
+            return None
+        progress = rule.progress[0]
+        return progress_reading(progress, rule.param_specs[progress.param].unit)
 
     def trails(self, rule: CompiledRule, ids: Sequence[str]) -> dict[str, tuple[list[Observed], list[Threshold], list[Evidence]]]:
         """What a re-inspection shows for entities that now pass: observed values, thresholds, rows."""
@@ -486,12 +501,13 @@ class FindingBuilder:
                 verdict = verdicts[row[ID]]
                 threshold_values = self._threshold_values(rule, values)
                 results.append(IndicatorResult(
-                    rule_id=rule.id, rule_title=rule.spec.title, severity=rule.spec.severity, binding=rule.spec.binding,
+                    rule_id=rule.id, rule_title=rule.spec.title, severity=rule.severity, binding=rule.spec.binding,
                     level=LEVEL_OF_ENTITY[rule.spec.applies_to], entity_type=rule.spec.applies_to, entity_id=row[ID],
                     county=row["__county"], verdict=verdict,  # type: ignore[arg-type]
                     finding_id=finding_id(rule.id, rule.spec.applies_to, row[ID]) if verdict == "fail" else None,
                     observed=self._observed(rule, vocab, values, threshold_values),
                     threshold=self._thresholds(rule, values),
+                    reading=self._reading(rule),
                 ))
         results.sort(key=lambda r: (r.rule_id, r.county, r.entity_id))
         return results

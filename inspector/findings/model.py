@@ -6,7 +6,8 @@ Format `inspector.findings/2` keeps every field of version 1 with its name and m
 a rule's target applies to; a city-level finding's `county` is still the region, for scripts
 that group by it), `exact` beside a number that is not a whole number (its exact value:
 `4/27`, `1/2*sqrt(3/5)`), `evidence_count` where a finding's evidence was cut to its first rows
-(the full list is in `evidence.csv`), `not_applicable` per rule, and `audit.format_version`.
+(the full list is in `evidence.csv`), `not_applicable` per rule, `reading` on a finding or an
+indicator result whose target was read as progress between milestones, and `audit.warnings`.
 Readers accept version 1 documents too (`level` is derived from `entity_type`).
 
 Models forbid unknown keys, so a misspelt or doctored field is a located error, not a value
@@ -80,6 +81,20 @@ class WaiverEntry(_Model):
     expires: str
 
 
+class ProgressReading(_Model):
+    """A target read as progress between milestones (see `inspector.rules.targets`): the value
+    expected in `year` on the line from the baseline to the milestone's target, exact."""
+
+    param: str
+    year: int
+    milestone: int
+    baseline_year: int
+    baseline: str
+    target: str
+    expected: str
+    text: str
+
+
 def _with_level(data: Any) -> Any:
     if isinstance(data, dict) and "level" not in data and data.get("entity_type") in LEVEL_OF_ENTITY:
         return {**data, "level": LEVEL_OF_ENTITY[data["entity_type"]]}
@@ -112,6 +127,7 @@ class Finding(_Model):
     evidence: list[Evidence]
     evidence_count: dict[str, int] | None = None
     rectification: Rectification
+    reading: ProgressReading | None = None
     # added by waivers and re-inspection
     waived: bool | None = None
     waiver: WaiverEntry | None = None
@@ -135,6 +151,7 @@ class IndicatorResult(_Model):
     finding_id: str | None = None
     observed: list[Observed]
     threshold: list[Threshold]
+    reading: ProgressReading | None = None
 
     _level = model_validator(mode="before")(staticmethod(_with_level))
 

@@ -8,7 +8,7 @@ from typing import Any
 from ..audit import AuditResult, tool_versions
 from ..engine.evaluate import RuleOutcome
 from ..engine.tables import COUNTY
-from ..findings import FORMAT, Finding, summarize
+from ..findings import FORMAT, Finding, IndicatorResult, summarize
 from ..findings.display import json_number
 from ..findings.model import LEVEL_OF_ENTITY
 from ..records.config import AUDIT_FILE
@@ -53,7 +53,7 @@ def _rules(result: AuditResult) -> list[dict[str, Any]]:
                 "title": spec.title,
                 "pack": rule.pack.id,
                 "family": spec.family,
-                "severity": spec.severity,
+                "severity": rule.severity,
                 "binding": spec.binding,
                 "level": LEVEL_OF_ENTITY[spec.applies_to],
                 "applies_to": spec.applies_to,
@@ -107,6 +107,9 @@ def audit_document(result: AuditResult, *, keep_going: bool = False) -> dict[str
         "tool": tool_versions(),
         "families": dict(sorted(book.families.items())),
     }
+    warnings = book.reading.warnings()
+    if warnings:
+        audit["warnings"] = warnings
     document = {
         "format": FORMAT,
         "audit": audit,
@@ -114,7 +117,7 @@ def audit_document(result: AuditResult, *, keep_going: bool = False) -> dict[str
         "summary": summarize(result.findings, book.rules),
         "rules": _rules(result),
         "findings": [_finding(result, finding) for finding in result.findings],
-        "indicators": [row.model_dump(mode="json", exclude_none=False) for row in result.indicators],
+        "indicators": [_indicator(row) for row in result.indicators],
         "data_gaps": [gap.model_dump(mode="json") for gap in result.gaps],
     }
     # present only when the audit folder has waivers.yaml / when written by `inspector reinspect`
@@ -125,7 +128,14 @@ def audit_document(result: AuditResult, *, keep_going: bool = False) -> dict[str
     return document
 
 
-_OPTIONAL = ("evidence_count", "waived", "waiver", "expired_waiver", "change", "change_label")
+_OPTIONAL = ("evidence_count", "waived", "waiver", "expired_waiver", "change", "change_label", "reading")
+
+
+def _indicator(row: IndicatorResult) -> dict[str, Any]:
+    data = row.model_dump(mode="json", exclude_none=False)
+    if data["reading"] is None:
+        del data["reading"]
+    return data
 
 
 def _finding(result: AuditResult, finding: Finding) -> dict[str, Any]:

@@ -19,7 +19,6 @@ from .values import date_field
 
 
 AUDIT_FILE = "audit.yaml"
-MID_TERM, FINAL = 2022, 2025
 
 
 class AuditConfig(BaseModel):
@@ -58,7 +57,7 @@ class AuditConfig(BaseModel):
         # rules whose targets it lacks are reported as not evaluated (规划未设定该年目标值)
         if value is not None and not AS_OF_EARLIEST.year <= value <= AS_OF_LATEST.year:
             raise ValueError(
-                f"目标年份 {value} 不在允许范围内（{AS_OF_EARLIEST.year}–{AS_OF_LATEST.year}；规划的目标年份为 {MID_TERM} 和 {FINAL}）"
+                f"目标年份 {value} 不在允许范围内（{AS_OF_EARLIEST.year}–{AS_OF_LATEST.year}；规划的目标年份为 2022 和 2025）"
             )
         return value
 
@@ -66,13 +65,6 @@ class AuditConfig(BaseModel):
     def region_divisions(self) -> Divisions | None:
         return region_divisions(self.region, self.divisions)
 
-    @property
-    def milestone(self) -> int:
-        """The plan's target year the audit is measured against: as given, or 2022 for an audit
-        dated 2022 or earlier (the mid-term review) and 2025 otherwise."""
-        if self.target_year is not None:
-            return self.target_year
-        return MID_TERM if self.as_of.year <= MID_TERM else FINAL
 
 def load_config(folder: Path) -> AuditConfig:
     """Read and validate `audit.yaml`; every problem is reported at its line."""

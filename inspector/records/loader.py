@@ -552,14 +552,19 @@ def load_dataset(folder: Path, config: AuditConfig, config_sha256: str = "") -> 
                 encoding=table.encoding,
             ))
     missing = tuple(n for n in RECORD_KINDS if n not in found)
+    statistics = {"city_stats", "county_stats"}
+    # an audit of published figures alone: statistics and no school-level table at all
+    statistics_only = not statistics <= set(missing) and set(RECORD_KINDS) - statistics <= set(missing)
     for name in missing:
         kind = RECORD_KINDS[name]
         tables[name] = _KindLoad().frame(kind, ())
         extra_columns[name] = {}
-        if kind.required_file:
-            problems.append(
-                Problem(name, 0, "", "missing_file", f"缺少{kind.label}数据：应有 {name}.csv、{name}.xlsx 或名为 {name} 的工作表")
-            )
+        if kind.required_file and not statistics_only:
+            problems.append(Problem(
+                name, 0, "", "missing_file",
+                f"缺少{kind.label}数据：应有 {name}.csv、{name}.xlsx 或名为 {name} 的工作表"
+                "（只用公开统计数据督导时，应有全市统计 city_stats 或区县统计 county_stats）",
+            ))
     return Dataset(
         folder=folder,
         config=config,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..rules.vocabulary import ENTITY_LABELS
-from .format import CHANGE_LABELS, RATIO_UNIT, gap_text, value_text
+from .format import CHANGE_LABELS, PROGRESS_LABELS, RATIO_UNIT, VERDICT_LABELS, gap_text, value_text
 from .names import slug, unique_slugs
 
 SEVERITIES = ("critical", "major", "minor")
@@ -147,6 +147,12 @@ class IndicatorRow:
     finding_id: str | None
     target_year: Any = None
     peers: Mapping[str, Any] | None = None
+    reading: str = ""  # how a target read as progress was derived
+
+    @property
+    def verdict_text(self) -> str:
+        labels = PROGRESS_LABELS if self.reading else VERDICT_LABELS
+        return labels.get(self.verdict, self.verdict)
 
 
 @dataclass
@@ -207,8 +213,9 @@ def indicator_groups(rows: Sequence[Mapping[str, Any]]) -> list[IndicatorGroup]:
                 gap_text=gap_text(value, target, unit, (observed or {}).get("exact"), (threshold or {}).get("exact")),
                 verdict=row.get("verdict", ""),
                 finding_id=row.get("finding_id"),
-                target_year=row.get("target_year"),
+                target_year=(row.get("reading") or {}).get("year") or row.get("target_year"),
                 peers=row.get("peers"),
+                reading=(row.get("reading") or {}).get("text", ""),
             )
         )
     return sorted(groups.values(), key=lambda g: (min(_AREA_ORDER.get(r.entity_type, 9) for r in g.rows), g.rule_id))

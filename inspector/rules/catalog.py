@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import RulePackError, UsageError
-from ..records.config import FINAL
 from .compiler import RuleBook, compile_rulebook, effective_params
 from .packs import available_packs, load_packs
 from .spec import SEVERITY_LABELS
+from .targets import FINAL
 from .vocabulary import ENTITY_LABELS
 
 

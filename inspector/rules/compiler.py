@@ -23,6 +23,7 @@ from . import syntax
 from .normal import FALSE, Lowering, NormalFormError, Operands, Verdicts, disjuncts, verdict_formulas
 from .packs import LoadedPack, Located
 from .spec import IndicatorSpec, ParamSpec, RuleSpec
+from .targets import FINAL, Progress, Progressed, Reading
 from .templates import TemplateProblem, check_template, compile_template, template_context, template_paths
 from .typed import Cond, Const, Context, Expr, ExprError, NoTarget, check, check_formula, fields_of
 from .vocabulary import EntityVocabulary, FieldInfo, build_vocabulary
@@ -67,6 +68,24 @@ class CompiledRule:
     def id(self) -> str:
         return self.spec.id
 
+    @property
+    def progress(self) -> tuple[Progress, ...]:
+        """How the thresholds read as progress were derived (none at a milestone)."""
+        return tuple(value.progress for value in self.params.values() if isinstance(value, Progressed))
+
+    @property
+    def severity(self) -> str:
+        """The rule's severity, except that a lag in progress is never more than minor: the binding
+        severity belongs to a milestone that is due."""
+        return "minor" if self.progress else self.spec.severity
+
+    def target_label(self, target_year: int) -> str:
+        """How messages name the target (`{{ target_label }}`)."""
+        progress = self.progress
+        if progress:
+            return f"按规划进度{progress[0].year}年应达到的水平"
+        return f"规划{target_year}年{'约束性' if self.spec.binding == '约束性' else ''}目标"
+
 
 @dataclass(frozen=True)
 class CompiledIndicator:
@@ -93,21 +112,25 @@ class RuleBook:
     vocabulary: Mapping[str, EntityVocabulary]
     as_of: dt.date
     target_year: int
+    reading: Reading
     fingerprint: str
     families: Mapping[str, str] = field(default_factory=dict)
 
 
 def effective_params(
-    packs: Sequence[LoadedPack], overrides: Mapping[str, object], target_year: int = 2025
+    packs: Sequence[LoadedPack], overrides: Mapping[str, object], reading: Reading | int = FINAL
 ) -> tuple[dict[str, dict[str, object]], list[tuple[str, str]]]:
-    """Params per pack for the target year after `audit.yaml` overrides, and (name, reason)
-    for bad overrides. A year-dependent param the plan sets no target for is `NO_TARGET`."""
-    result: dict[str, dict[str, object]] = {}
+    """Params per pack as this audit reads them (see `inspector.rules.targets`; an int is an
+    explicit milestone) after `audit.yaml` overrides, and (name, reason) for bad overrides. A
+    year-dependent param with no value this year is `NO_TARGET`; one read as progress is a
+    `Progressed` value."""
+    if not isinstance(reading, Reading):
+        reading = Reading(reading, True)
     declared: dict[str, ParamSpec] = {}
     for pack in packs:
-        result[pack.id] = {name: exact_param(spec.for_year(target_year)) for name, spec in pack.spec.params.items()}
         declared.update(pack.spec.params)
     problems: list[tuple[str, str]] = []
+    accepted: dict[str, object] = {}
     for name, value in overrides.items():
         spec = declared.get(name)
         if spec is None:
@@ -118,14 +141,25 @@ def effective_params(
         reason = _override_problem(default, value) or spec.out_of_range(value)
         if reason:
             problems.append((name, reason))
-            continue
-        for pack in packs:
-            if name in pack.spec.params:
-                current = result[pack.id][name]
-                merge = isinstance(current, dict) and isinstance(value, dict)
-                merged = {**current, **value} if merge else value  # type: ignore[dict-item]
-                result[pack.id][name] = exact_param(merged)
+        else:
+            accepted[name] = value
+    result: dict[str, dict[str, object]] = {}
+    for pack in packs:
+        specs = {name: _overridden(spec, accepted[name]) if name in accepted else spec
+                 for name, spec in pack.spec.params.items()}
+        result[pack.id] = {
+            name: exact_param(reading.target(name, spec, specs.get(spec.baseline) if spec.baseline else None)[0])
+            for name, spec in specs.items()
+        }
     return result, problems
+
+
+def _overridden(spec: ParamSpec, value: object) -> ParamSpec:
+    """The param as audit.yaml sets it: a mapping merged key by key, anything else replacing the
+    value (a year target with it, for every year)."""
+    if isinstance(spec.value, dict) and isinstance(value, dict):
+        return spec.model_copy(update={"value": {**spec.value, **value}})
+    return spec.model_copy(update={"value": value, "by_year": None, "baseline": None})
 
 
 def exact_param(value: object) -> object:
@@ -160,11 +194,12 @@ def _override_problem(default: object, value: object) -> str:
 
 class _Compiler:
     def __init__(self, packs: Sequence[LoadedPack], params: Mapping[str, Mapping[str, object]], as_of: dt.date,
-                 target_year: int, vocabulary: Mapping[str, EntityVocabulary]) -> None:
+                 reading: Reading, vocabulary: Mapping[str, EntityVocabulary]) -> None:
         self.packs = packs
         self.params = params
         self.as_of = as_of
-        self.target_year = target_year
+        self.reading = reading
+        self.target_year = reading.milestone
         self.vocabulary = vocabulary
         self.problems: list[Problem] = []
         self.used: dict[str, set[str]] = {pack.id: set() for pack in packs}
@@ -219,7 +254,7 @@ class _Compiler:
         except NoTarget as missing:
             self.used[pack.id] |= used | {missing.param}
             return self._skipped(pack, info, spec, f"{located.doc.path}:{line}", params,
-                                 f"规划未设定 {self.target_year} 年的目标值（{missing.param}）")
+                                 self.reading.no_target_reason(missing.param, pack.spec.params.get(missing.param)))
         self.used[pack.id] |= used
         if condition is None or (spec.scope is not None and scope is None):
             return None
@@ -355,7 +390,7 @@ class _Compiler:
                 parts["formula"] = self.expression(located, "formula", spec.formula,
                                                    self.context(spec.entity, params, used), formula=True)
             except NoTarget as missing:
-                self.problems.append(located.problem(("formula",), "param", f"指标公式使用的参数 {missing.param} 在 {self.target_year} 年无值"))
+                self.problems.append(located.problem(("formula",), "param", f"指标公式使用的参数 {missing.param} 在 {self.reading.year} 年无值"))
             if parts.get("formula") is not None:
                 reads.extend(f.info for f in fields_of(parts["formula"]))
         elif spec.cv is not None:
@@ -385,14 +420,18 @@ def compile_rulebook(
     *,
     as_of: dt.date,
     params: Mapping[str, Mapping[str, object]],
-    target_year: int = 2025,
+    target_year: int = FINAL,
+    reading: Reading | None = None,
     extra_columns: Mapping[str, Mapping[str, tuple[bool, int]]] | None = None,
     check_unused: bool = False,
 ) -> RuleBook:
-    """Compile packs for one audit; raises `RulePackError` with every problem found."""
+    """Compile packs for one audit; raises `RulePackError` with every problem found. `params` are
+    those `effective_params` gave for `reading` (default: `target_year` as an explicit milestone)."""
+    reading = reading or Reading(target_year, True)
+    target_year = reading.milestone
     indicator_specs = {spec.id: spec for pack in packs for spec, _ in pack.indicators}
     vocabulary = build_vocabulary(indicator_specs.values(), extra_columns)
-    compiler = _Compiler(packs, params, as_of, target_year, vocabulary)
+    compiler = _Compiler(packs, params, as_of, reading, vocabulary)
     infos = {pack.id: PackInfo(pack.id, pack.spec.version, pack.spec.title, pack.sha256) for pack in packs}
     seen_indicators: set[str] = set()
     for pack in packs:
@@ -418,7 +457,7 @@ def compile_rulebook(
     fingerprint = hashlib.sha256(
         json.dumps(
             {"packs": [infos[p.id].as_dict() for p in packs], "params": params, "as_of": as_of.isoformat(),
-             "target_year": target_year},
+             "target_year": target_year, "reading": [reading.year, reading.explicit]},
             sort_keys=True,
             ensure_ascii=False,
             default=str,
@@ -432,6 +471,7 @@ def compile_rulebook(
         vocabulary=vocabulary,
         as_of=as_of,
         target_year=target_year,
+        reading=reading,
         fingerprint=fingerprint,
         families={family: title for pack in packs for family, title in pack.spec.families.items()},
     )

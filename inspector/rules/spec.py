@@ -202,6 +202,11 @@ class ParamSpec(_Spec):
     unit: str | None = None
     minimum: float | None = None
     maximum: float | None = None
+    # a `value` measured in a given year (a baseline: 表一's 十三五 column is 2020)
+    year: int | None = Field(default=None, ge=1980, le=2100)
+    # for `by_year` targets: the param holding the baseline they are read from as progress
+    # between milestones (see inspector.rules.targets)
+    baseline: Identifier | None = None
 
     @model_validator(mode="after")
     def _value_or_years(self) -> ParamSpec:
@@ -216,6 +221,10 @@ class ParamSpec(_Spec):
         for value in values:
             if reason := self.out_of_range(value):
                 raise ValueError(reason)
+        if self.baseline is not None and self.by_year is None:
+            raise ValueError("baseline 只用于按年份设定的目标（by_year）")
+        if self.year is not None and self.by_year is not None:
+            raise ValueError("year 只用于单一取值（value）的参数，如基期值")
         return self
 
     def out_of_range(self, value: object) -> str:
@@ -255,6 +264,20 @@ class PackSpec(_Spec):
     description: str | None = None
     families: dict[str, Text] = Field(default_factory=dict)
     params: dict[Identifier, ParamSpec] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _baselines(self) -> PackSpec:
+        for name, spec in self.params.items():
+            if spec.baseline is None:
+                continue
+            base = self.params.get(spec.baseline)
+            if base is None:
+                raise ValueError(f"参数 {name} 的 baseline“{spec.baseline}”不是本包的参数")
+            if base.year is None or not isinstance(base.value, (int, float)) or isinstance(base.value, bool):
+                raise ValueError(f"参数 {name} 的基期 {spec.baseline} 应为带 year 的单一数值（value）")
+            if spec.by_year and base.year >= min(spec.by_year):
+                raise ValueError(f"参数 {name} 的基期年份 {base.year} 应早于其最早的目标年份 {min(spec.by_year)}")
+        return self
 
 
 class PackFile(_Spec):

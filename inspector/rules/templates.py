@@ -544,12 +544,16 @@ def template_context(
     observed: Sequence[Mapping[str, object]],
     threshold: Sequence[Mapping[str, object]],
     target_year: int,
+    target_label: str = "",
 ) -> dict[str, Any]:
+    """What a rule's templates see: the entity's values, the params, `as_of`, `target_year`,
+    `target_label` (规划2025年目标, or 按规划进度2024年应达到的水平 for a progress reading), and the
+    observed values and thresholds."""
     context = nest(values)
     context.update(
         params=nest({name: value for name, value in params.items() if not isinstance(value, Mapping)})
         | {name: {k: as_num(v) for k, v in value.items()} for name, value in params.items() if isinstance(value, Mapping)},
-        as_of=as_of.isoformat(), target_year=target_year,
+        as_of=as_of.isoformat(), target_year=target_year, target_label=target_label or f"规划{target_year}年目标",
         observed=[{**item, "value": as_num(item.get("value"))} for item in observed],
         threshold=[{**item, "value": as_num(item.get("value"))} for item in threshold],
     )

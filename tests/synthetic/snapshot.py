@@ -52,7 +52,7 @@ def verdict_sets(result: AuditResult) -> dict[str, dict[str, Any]]:
 def snapshot(result: AuditResult) -> dict[str, Any]:
     """The document of expected-all.yaml for one audit."""
     config = result.config
-    return {"as_of": config.as_of, "target_year": config.milestone, "packs": list(config.packs),
+    return {"as_of": config.as_of, "target_year": result.book.target_year, "packs": list(config.packs),
             "rules": verdict_sets(result)}
 
 
