@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .errors import InspectorError, UsageError
+from .errors import InspectorError, Problem, UsageError
 from .output.paths import check_out_dir, child
 from .rules.packs import DEFAULT_RULES_DIR
 from .rules.spec import SEVERITY_LABELS, SEVERITY_ORDER
@@ -31,12 +31,19 @@ EXIT_CODES = f"""\
   {EXIT_FINDINGS}    audit/reinspect 的 --fail-on：存在该严重程度及以上、未豁免的问题；
        rules coverage、rules test、verify、ledger verify：发现缺失或不一致
   {EXIT_USAGE}    输入数据、audit.yaml、waivers.yaml、规则包或命令行有误（逐处列出“文件:行:列: 字段: 原因”），
-       超出大小限制，或文件无法读写（列出路径与原因）
+       超出大小限制，或文件无法读写（列出路径与原因）；check：数据有错误
   {EXIT_ENGINE}    规则引擎出错（可加 --workers 1 重新运行以查看原因）
   {EXIT_INTERNAL}   内部错误（程序缺陷）：请用 inspector --debug 加同样的参数重新运行，把完整输出报告给维护者
   {EXIT_INTERRUPTED}  被中断（Ctrl-C）
 大小限制（文件大小、YAML 的值个数与嵌套层数、表达式与模板）见 README 的“Limits”一节；
 可在 audit.yaml 的 limits: 中调低或在上限内调高。"""
+
+CHECK_EXIT_CODES = f"""\
+退出码：
+  {EXIT_OK}    没有错误：数据可以直接审核
+  {EXIT_USAGE}    有错误（逐处列出“文件:行: 列: 原因”），或输入无法读取、超出大小限制，或命令行有误
+  {EXIT_INTERNAL}   内部错误（程序缺陷）：请用 inspector --debug 加同样的参数重新运行，把完整输出报告给维护者
+  {EXIT_INTERRUPTED}  被中断（Ctrl-C）"""
 
 # argparse's own messages, in the user's words (the rest of the message is kept as argparse wrote it)
 _ARGPARSE_MESSAGES: tuple[tuple[str, str], ...] = (
@@ -151,6 +158,35 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, help="报告输出文件夹（默认：全市版写回审核输出文件夹，区县版写入其下 counties/<区县>）")
     report.add_argument("--quiet", action="store_true", help="不显示进度")
     report.set_defaults(handler=_report)
+
+    template = commands.add_parser(
+        "template", help="生成数据填报模板（Excel 工作簿）",
+        description="生成供学校填报的 Excel 工作簿：所选规则包读取的每个数据表一个工作表（含统计表），中文表头与单位、"
+        "示例行、选项下拉框（含区域的区县）、数字格式与合理范围校验，另有“说明”表列出每一列及读取它的规则。"
+        "填好的工作簿可直接放入督导数据文件夹，或先用 inspector check 校验。",
+        epilog=EXIT_CODES,
+    )
+    template.add_argument("--packs", type=_packs, help="规则包，逗号分隔（默认：--config 中的 packs，否则全部规则包）")
+    template.add_argument("--region", help="区域，决定“区县”的下拉选项（默认：--config 中的 region，否则 柳州市）")
+    template.add_argument("--config", type=Path, metavar="AUDIT_YAML",
+                          help="取用一个 audit.yaml 的 region、divisions（区县名单）和 packs")
+    template.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR, help="规则包所在目录")
+    template.add_argument("--out", type=Path, default=Path("填报模板.xlsx"), help="输出的工作簿（默认 填报模板.xlsx）")
+    template.add_argument("--force", action="store_true", help="覆盖已有的同名文件（默认不覆盖，以免覆盖已填好的数据）")
+    template.set_defaults(handler=_template)
+
+    check = commands.add_parser(
+        "check", help="校验填好的工作簿或督导数据文件夹（不审核）",
+        description="用与 inspector audit 相同的读取与校验规则载入数据，但不审核：一次列出全部错误"
+        "（“文件:行: 列: 原因”）。对工作簿，另存一份副本，出错的单元格标红并以批注说明原因，首个工作表“校验结果”列出全部错误；"
+        "输入文件从不改动。",
+        epilog=CHECK_EXIT_CODES,
+    )
+    check.add_argument("path", type=Path, metavar="FOLDER_OR_WORKBOOK", help="督导数据文件夹，或一个 .xlsx / .csv 数据文件")
+    check.add_argument("--out", type=Path,
+                       help="标注副本：对工作簿为输出文件（默认与输入同一文件夹的 <文件名>-校验结果.xlsx）；"
+                       "对文件夹为存放各工作簿标注副本的文件夹（不给则只列出错误）")
+    check.set_defaults(handler=_check)
 
     _history_parsers(commands)
 
@@ -465,6 +501,96 @@ def _report(args: argparse.Namespace) -> int:
     edition = f"区县版（{args.county}）" if args.county else "全市版"
     print(f"报告已生成：{edition}，{out}/（{'、'.join(sorted(n for n in files if '/' not in n))}，整改通知书 {notices} 份）")
     return 0
+
+
+def _template(args: argparse.Namespace) -> int:
+    from .entry.columns import pack_reads
+    from .entry.files import write_workbook
+    from .entry.template import template_workbook
+    from .records.config import load_config
+    from .records.regions import region_divisions
+    from .rules.packs import available_packs
+
+    config = None
+    if args.config is not None:
+        folder = args.config if args.config.is_dir() else args.config.parent
+        if not args.config.is_dir() and args.config.name != "audit.yaml":
+            raise UsageError(f"--config 应为 audit.yaml 或其所在的文件夹：{args.config}")
+        config = load_config(folder)
+    packs = args.packs or (list(config.packs) if config else available_packs(args.rules))
+    if not packs:
+        raise UsageError(f"{args.rules} 中没有规则包（应为 <包名>/pack.yaml）")
+    region = args.region or (config.region if config else "柳州市")
+    divisions = region_divisions(region, config.divisions if config and region == config.region else None)
+    reads = pack_reads(packs, args.rules)
+    data = template_workbook(reads, region=region, divisions=divisions)
+    write_workbook(args.out, data, replace=args.force)
+    from .records.schema import RECORD_KINDS
+
+    sheets = "、".join(RECORD_KINDS[kind].label for kind in reads.kinds)
+    shown = f"区县下拉选项 {len(divisions)} 个" if divisions else f"区域“{region}”没有内置的区县名单，区县列不设下拉选项"
+    print(f"已生成填报模板：{args.out}（工作表：{sheets}、说明；规则包：{'、'.join(reads.packs)}；{shown}）")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .entry.check import check_path
+
+    report = check_path(args.path)
+    for note in report.notes:
+        print(f"注意：{note}")
+    if report.ignored:
+        print(f"未使用的文件：{'、'.join(report.ignored)}")
+    rows = report.inputs
+    print(f"读取 {sum(i.rows_read for i in rows)} 行，可载入 {sum(i.rows_loaded for i in rows)} 行，"
+          f"有误 {sum(i.rows_rejected for i in rows)} 行（{len(rows)} 个数据表）")
+    if report.clean:
+        print("校验通过：没有发现错误。")
+        return EXIT_OK
+    print(f"发现 {len(report.problems)} 处错误：")
+    for problem in report.problems:
+        print(f"  {problem}")
+    if args.path.is_dir():
+        books = sorted(p for p in args.path.iterdir()
+                       if p.is_file() and p.suffix.lower() == ".xlsx" and not p.name.startswith((".", "~$")))
+        if args.out is None:
+            if books:
+                print("可加 --out 文件夹，得到标出错误单元格的工作簿副本。")
+            return EXIT_USAGE
+        folder = args.out.resolve()
+        if folder == args.path.resolve() or args.path.resolve() in folder.parents:
+            raise UsageError(f"--out {args.out} 在督导数据文件夹之中：标注副本会被当作数据读入，请另选文件夹")
+        pairs = [(book, args.out / f"{book.stem}-校验结果.xlsx") for book in books]
+    elif args.path.suffix.lower() == ".xlsx":
+        pairs = [(args.path, args.out or args.path.with_name(f"{args.path.stem}-校验结果.xlsx"))]
+    else:
+        pairs = []
+    for book, out in pairs:
+        _write_marked(book, out, report.problems)
+    return EXIT_USAGE
+
+
+def _write_marked(book: Path, out: Path, problems: Sequence[Problem]) -> None:
+    """Write the marked copy of one workbook, or say why there is none."""
+    from .entry.check import mark_workbook, markable, sheet_of
+    from .entry.files import made_by, write_workbook
+
+    own = [p for p in problems if sheet_of(p, book.name) is not None or p.file == book.name]
+    if not own:
+        return
+    reason = markable(book, own)
+    if reason is not None:
+        print(f"未生成 {book.name} 的标注副本：{reason}。")
+        return
+    try:
+        data = mark_workbook(book, own)
+    except Exception as exc:  # noqa: BLE001  openpyxl on a workbook the loader could read: say so, never a traceback
+        print(f"未生成 {book.name} 的标注副本：无法用 openpyxl 打开该工作簿（{type(exc).__name__}）。")
+        return
+    write_workbook(out, data, replace=out.is_file() and made_by(out), inputs=(book,))
+    audit_folder = (out.resolve().parent / "audit.yaml").is_file()
+    warning = "；它位于督导数据文件夹中，审核前请移走（否则同一数据出现两处）" if audit_folder else ""
+    print(f"已生成标注副本：{out}（出错的单元格标红并附批注，首个工作表“校验结果”列出全部错误{warning}）")
 
 
 def _rules_list(args: argparse.Namespace) -> int:
