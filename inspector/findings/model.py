@@ -25,6 +25,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import UsageError
+from ..records.config import Issuer
 from ..validation_messages import message_for
 
 FORMAT = "inspector.findings/2"
@@ -244,7 +245,7 @@ class AuditInfo(_Model):
     keep_going: bool = False
     tool: dict[str, str]
     families: dict[str, str]
-    issuer: dict[str, Any] | None = None
+    issuer: Issuer | None = None  # audit.yaml's `issuer` (office, document_prefix, contact, address), when given
     warnings: list[str] = Field(default_factory=list)
 
 

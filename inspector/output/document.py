@@ -107,6 +107,8 @@ def audit_document(result: AuditResult, *, keep_going: bool = False) -> dict[str
         "tool": tool_versions(),
         "families": dict(sorted(book.families.items())),
     }
+    if config.issuer is not None:  # left out otherwise: the same audit keeps the same bytes as before
+        audit["issuer"] = config.issuer.model_dump(exclude_none=True)
     document = {
         "format": FORMAT,
         "audit": audit,

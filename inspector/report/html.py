@@ -19,6 +19,7 @@ from .format import (
     AREA_LABELS, CONFIDENCE_LABELS, SEVERITY_LABELS, VERDICT_LABELS, change_text, date_cn, evidence_groups,
     family_label, kind_label, threshold_text, value_text, waiver_items,
 )
+from .issuer import issuer_of
 from .names import slug
 from .rectification import list_rows, school_label
 from .view import CITY, SEVERITIES, counties, county_of, indicator_groups, reinspection, rule_cards, schools_of, trend_groups
@@ -73,6 +74,7 @@ def render_report(document: Mapping[str, Any], source_sha256: str, env: jinja2.E
     return env.get_template("report.html.j2").render(
         doc=document,
         audit=document["audit"],
+        issuer=issuer_of(document["audit"]),
         edition=edition,
         source_sha256=source_sha256,
         counties=county_views,
