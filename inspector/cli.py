@@ -151,11 +151,15 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report", help="根据审核结果重新生成报告，或生成区县版",
         description="根据审核输出文件夹中的 findings.json 生成报告（report.html、rectification.xlsx、整改通知书等）；"
-        "用 --county 生成只含一个区县的区县版。",
+        "用 --county 生成只含一个区县的区县版，用 --all-counties 一次生成每个区县的区县版（没有问题的区县也有）。",
     )
     report.add_argument("out_dir", type=Path, help="审核输出文件夹（含 findings.json）")
-    report.add_argument("--county", help="只含该区县的区县版（如 融水苗族自治县）")
-    report.add_argument("--out", type=Path, help="报告输出文件夹（默认：全市版写回审核输出文件夹，区县版写入其下 counties/<区县>）")
+    editions = report.add_mutually_exclusive_group()
+    editions.add_argument("--county", help="只含该区县的区县版（全称或简称，如 融水苗族自治县、融水县）")
+    editions.add_argument("--all-counties", action="store_true",
+                          help="每个区县一个区县版（区域的全部区县，已知区县名单时按名单），各在一个子文件夹，整体写入")
+    report.add_argument("--out", type=Path, help="报告输出文件夹（默认：全市版写回审核输出文件夹，区县版写入其下 counties/<区县>，"
+                        "--all-counties 写入其下 counties/）")
     report.add_argument("--quiet", action="store_true", help="不显示进度")
     report.set_defaults(handler=_report)
 
@@ -486,20 +490,51 @@ def _explain(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from .progress import progress_printer
-    from .report import load_findings, render_reports, write_reports
+    from .report import load_findings, render_reports, resolve_county, write_reports
 
     document, sha256 = load_findings(args.out_dir)
+    if args.all_counties:
+        return _all_counties(args, document, sha256)
+    county = resolve_county(document, args.county) if args.county else None
     # a county's name comes from the data: one path component, never `..` or a separator
-    out = args.out or (child(args.out_dir / "counties", args.county) if args.county else args.out_dir)
-    if args.county and check_out_dir(out) == args.out_dir.resolve():
+    out = args.out or (child(args.out_dir / "counties", county) if county else args.out_dir)
+    if county and check_out_dir(out) == args.out_dir.resolve():
         raise UsageError("区县版不能写入审核输出文件夹本身（那里的 findings.json 含全市数据）：请用 --out 指定另一个文件夹")
     check_out_dir(out)
     with progress_printer(enabled=not args.quiet) as progress:
-        files = render_reports(document, sha256, county=args.county, rebuild=True)
+        files = render_reports(document, sha256, county=county, rebuild=True)
         write_reports(out, files, progress)
     notices = sum(1 for name in files if name.startswith("notices/"))
-    edition = f"区县版（{args.county}）" if args.county else "全市版"
+    edition = f"区县版（{county}）" if county else "全市版"
     print(f"报告已生成：{edition}，{out}/（{'、'.join(sorted(n for n in files if '/' not in n))}，整改通知书 {notices} 份）")
+    return 0
+
+
+def _all_counties(args: argparse.Namespace, document: dict[str, Any], sha256: str) -> int:
+    """Every county's edition, one sub-folder each, published as one set (each sub-folder a set of
+    its own, so `--county` can later replace one of them)."""
+    from .output.atomic import nested_sets, publish_set
+    from .output.paths import path_component
+    from .progress import progress_printer
+    from .report import county_document, county_names, render_reports
+
+    out = args.out or args.out_dir / "counties"
+    if check_out_dir(out) == args.out_dir.resolve():
+        raise UsageError("区县版不能写入审核输出文件夹本身（那里的 findings.json 含全市数据）：请用 --out 指定另一个文件夹")
+    names = county_names(document)
+    if not names:
+        raise UsageError("findings.json 中没有任何区县：无法生成区县版")
+    with progress_printer(enabled=not args.quiet) as progress:
+        editions: dict[str, dict[str, bytes]] = {}
+        clean: list[str] = []
+        for done, name in enumerate(names, start=1):
+            edition = county_document(document, name)
+            if not edition["summary"]["total"]:
+                clean.append(name)
+            editions[path_component(name)] = render_reports(edition, sha256, rebuild=True)
+            progress("生成区县版", done, len(names))
+        publish_set(out, nested_sets(editions), lambda done, total: progress("写入区县版", done, total))
+    print(f"区县版已生成：{len(names)} 个区县，{out}/（{'、'.join(names)}）" + (f"；其中没有问题的：{'、'.join(clean)}" if clean else ""))
     return 0
 
 

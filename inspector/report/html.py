@@ -17,7 +17,7 @@ from ..resources import TEMPLATES_DIR
 from . import charts
 from .format import (
     AREA_LABELS, CONFIDENCE_LABELS, SEVERITY_LABELS, VERDICT_LABELS, change_text, date_cn, evidence_groups,
-    family_label, kind_label, threshold_text, value_text, waiver_items,
+    family_label, kind_label, kind_name, threshold_text, value_text, waiver_items,
 )
 from .issuer import issuer_of
 from .names import slug
@@ -50,7 +50,7 @@ def environment() -> jinja2.Environment:
     )
     env.globals.update(
         severity_label=SEVERITY_LABELS, severities=SEVERITIES, area_label=AREA_LABELS,
-        verdict_label=VERDICT_LABELS, confidence_label=CONFIDENCE_LABELS, charts=charts,
+        verdict_label=VERDICT_LABELS, confidence_label=CONFIDENCE_LABELS, charts=charts, kind_name=kind_name,
     )
     return env
 
