@@ -48,7 +48,7 @@ _TYPES = {
 _GRADES = (*KINDERGARTEN_GRADES, *(str(n) for n in range(1, 13)))
 _BOOLS = ("是", "否")
 _NOTES_COLUMNS = (
-    ("表", 11), ("表头", 26), ("字段名", 22), ("类型", 7), ("单位", 7), ("精度", 9), ("合理范围", 18),
+    ("表", 11), ("表头", 26), ("字段名", 22), ("类型", 7), ("单位", 7), ("精度", 9), ("合理范围", 23),
     ("必填", 6), ("允许值", 30), ("示例", 18), ("读取该列的规则", 60),
 )
 
@@ -328,7 +328,8 @@ def _notes_sheet(book: Workbook, formats: _Formats, reads: PackReads, region: st
             )
             for index, value in enumerate(values):
                 sheet.write_string(row, index, value, formats.notes_cell)
-            sheet.set_row(row, max(15.0, 14.0 * max(1, len(entry.rules))))
+            allowed_lines = -(-int(_width(values[8])) // (_NOTES_COLUMNS[8][1] - 2)) if values[8] else 1
+            sheet.set_row(row, 4.0 + 16.0 * max(1, len(entry.rules), allowed_lines))
     sheet.freeze_panes(top + 1, 0)
     sheet.autofilter(top, 0, row, len(_NOTES_COLUMNS) - 1)
     sheet.set_landscape()
