@@ -580,7 +580,8 @@ def _check(args: argparse.Namespace) -> int:
     print(f"读取 {sum(i.rows_read for i in rows)} 行，可载入 {sum(i.rows_loaded for i in rows)} 行，"
           f"有误 {sum(i.rows_rejected for i in rows)} 行（{len(rows)} 个数据表）")
     if report.clean:
-        print("校验通过：没有发现错误。")
+        empty = "（还没有任何数据行：示例行不计）" if not sum(i.rows_read for i in rows) else ""
+        print(f"校验通过：没有发现错误。{empty}")
         return EXIT_OK
     print(f"发现 {len(report.problems)} 处错误：")
     for problem in report.problems:

@@ -91,7 +91,9 @@ def check_path(path: Path) -> CheckReport:
         dataset = load_dataset(folder, _placeholder_config())
     report = CheckReport(path, list(dataset.problems), dataset.inputs, dataset.ignored_files)
     if dataset.ignored_files:
-        report.notes.append(f"{path.name} 中没有可识别的数据表：工作表应以数据类别命名（学校、班级、教师、安全、办学条件、区县统计、全市统计）。")
+        named = "工作表" if path.suffix.lower() == ".xlsx" else "文件"
+        report.notes.append(f"{path.name} 中没有可识别的数据表：{named}应以数据类别命名（学校、班级、教师、安全、办学条件、区县统计、全市统计，"
+                            "或 schools、classes 等）。")
     return report
 
 
