@@ -31,7 +31,8 @@ test: $(STAMP)
 fuzz: $(STAMP)
 	INSPECTOR_FUZZ=long $(BIN)/python -m pytest -q -n 2 --dist worksteal tests/fuzz --durations=12
 
-# docs/*.png from cases/liuzhou-2025 (chromium, chromium-driver, fonts-noto-cjk, libreoffice-calc-nogui, poppler-utils)
+# docs/*.png from cases/liuzhou-2025 and `inspector template` (chromium, chromium-driver, fonts-noto-cjk,
+# libreoffice-calc-nogui, poppler-utils); `python docs/screenshots.py template-workbook.png` makes that one alone
 docs-images: $(STAMP)
 	$(BIN)/python docs/screenshots.py
 

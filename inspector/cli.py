@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .errors import InspectorError, UsageError
+from .errors import InspectorError, Problem, UsageError
 from .output.paths import check_out_dir, child
 from .rules.packs import DEFAULT_RULES_DIR
 from .rules.spec import SEVERITY_LABELS, SEVERITY_ORDER
@@ -31,12 +31,19 @@ EXIT_CODES = f"""\
   {EXIT_FINDINGS}    audit/reinspect 的 --fail-on：存在该严重程度及以上、未豁免的问题；
        rules coverage、rules test、verify、ledger verify：发现缺失或不一致
   {EXIT_USAGE}    输入数据、audit.yaml、waivers.yaml、规则包或命令行有误（逐处列出“文件:行:列: 字段: 原因”），
-       超出大小限制，或文件无法读写（列出路径与原因）
+       超出大小限制，或文件无法读写（列出路径与原因）；check：数据有错误
   {EXIT_ENGINE}    规则引擎出错（可加 --workers 1 重新运行以查看原因）
   {EXIT_INTERNAL}   内部错误（程序缺陷）：请用 inspector --debug 加同样的参数重新运行，把完整输出报告给维护者
   {EXIT_INTERRUPTED}  被中断（Ctrl-C）
 大小限制（文件大小、YAML 的值个数与嵌套层数、表达式与模板）见 README 的“Limits”一节；
 可在 audit.yaml 的 limits: 中调低或在上限内调高。"""
+
+CHECK_EXIT_CODES = f"""\
+退出码：
+  {EXIT_OK}    没有错误：数据可以直接审核
+  {EXIT_USAGE}    有错误（逐处列出“文件:行: 列: 原因”），或输入无法读取、超出大小限制，或命令行有误
+  {EXIT_INTERNAL}   内部错误（程序缺陷）：请用 inspector --debug 加同样的参数重新运行，把完整输出报告给维护者
+  {EXIT_INTERRUPTED}  被中断（Ctrl-C）"""
 
 # argparse's own messages, in the user's words (the rest of the message is kept as argparse wrote it)
 _ARGPARSE_MESSAGES: tuple[tuple[str, str], ...] = (
@@ -144,13 +151,46 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report", help="根据审核结果重新生成报告，或生成区县版",
         description="根据审核输出文件夹中的 findings.json 生成报告（report.html、rectification.xlsx、整改通知书等）；"
-        "用 --county 生成只含一个区县的区县版。",
+        "用 --county 生成只含一个区县的区县版，用 --all-counties 一次生成每个区县的区县版（没有问题的区县也有）。",
     )
     report.add_argument("out_dir", type=Path, help="审核输出文件夹（含 findings.json）")
-    report.add_argument("--county", help="只含该区县的区县版（如 融水苗族自治县）")
-    report.add_argument("--out", type=Path, help="报告输出文件夹（默认：全市版写回审核输出文件夹，区县版写入其下 counties/<区县>）")
+    editions = report.add_mutually_exclusive_group()
+    editions.add_argument("--county", help="只含该区县的区县版（全称或简称，如 融水苗族自治县、融水县）")
+    editions.add_argument("--all-counties", action="store_true",
+                          help="每个区县一个区县版（区域的全部区县，已知区县名单时按名单），各在一个子文件夹，整体写入")
+    report.add_argument("--out", type=Path, help="报告输出文件夹（默认：全市版写回审核输出文件夹，区县版写入其下 counties/<区县>，"
+                        "--all-counties 写入其下 counties/）")
     report.add_argument("--quiet", action="store_true", help="不显示进度")
     report.set_defaults(handler=_report)
+
+    template = commands.add_parser(
+        "template", help="生成数据填报模板（Excel 工作簿）",
+        description="生成供学校填报的 Excel 工作簿：所选规则包读取的每个数据表一个工作表（含统计表），中文表头与单位、"
+        "示例行、选项下拉框（含区域的区县）、数字格式与合理范围校验，另有“说明”表列出每一列及读取它的规则。"
+        "填好的工作簿可直接放入督导数据文件夹，或先用 inspector check 校验。",
+        epilog=EXIT_CODES,
+    )
+    template.add_argument("--packs", type=_packs, help="规则包，逗号分隔（默认：--config 中的 packs，否则全部规则包）")
+    template.add_argument("--region", help="区域，决定“区县”的下拉选项（默认：--config 中的 region，否则 柳州市）")
+    template.add_argument("--config", type=Path, metavar="AUDIT_YAML",
+                          help="取用一个 audit.yaml 的 region、divisions（区县名单）和 packs")
+    template.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR, help="规则包所在目录")
+    template.add_argument("--out", type=Path, default=Path("填报模板.xlsx"), help="输出的工作簿（默认 填报模板.xlsx）")
+    template.add_argument("--force", action="store_true", help="覆盖已有的同名文件（默认不覆盖，以免覆盖已填好的数据）")
+    template.set_defaults(handler=_template)
+
+    check = commands.add_parser(
+        "check", help="校验填好的工作簿或督导数据文件夹（不审核）",
+        description="用与 inspector audit 相同的读取与校验规则载入数据，但不审核：一次列出全部错误"
+        "（“文件:行: 列: 原因”）。对工作簿，另存一份副本，出错的单元格标红并以批注说明原因，首个工作表“校验结果”列出全部错误；"
+        "输入文件从不改动。",
+        epilog=CHECK_EXIT_CODES,
+    )
+    check.add_argument("path", type=Path, metavar="FOLDER_OR_WORKBOOK", help="督导数据文件夹，或一个 .xlsx / .csv 数据文件")
+    check.add_argument("--out", type=Path,
+                       help="标注副本：对工作簿为输出文件（默认与输入同一文件夹的 <文件名>-校验结果.xlsx）；"
+                       "对文件夹为存放各工作簿标注副本的文件夹（不给则只列出错误）")
+    check.set_defaults(handler=_check)
 
     _history_parsers(commands)
 
@@ -450,21 +490,143 @@ def _explain(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from .progress import progress_printer
-    from .report import load_findings, render_reports, write_reports
+    from .report import load_findings, render_reports, resolve_county, write_reports
 
     document, sha256 = load_findings(args.out_dir)
+    if args.all_counties:
+        return _all_counties(args, document, sha256)
+    county = resolve_county(document, args.county) if args.county else None
     # a county's name comes from the data: one path component, never `..` or a separator
-    out = args.out or (child(args.out_dir / "counties", args.county) if args.county else args.out_dir)
-    if args.county and check_out_dir(out) == args.out_dir.resolve():
+    out = args.out or (child(args.out_dir / "counties", county) if county else args.out_dir)
+    if county and check_out_dir(out) == args.out_dir.resolve():
         raise UsageError("区县版不能写入审核输出文件夹本身（那里的 findings.json 含全市数据）：请用 --out 指定另一个文件夹")
     check_out_dir(out)
     with progress_printer(enabled=not args.quiet) as progress:
-        files = render_reports(document, sha256, county=args.county, rebuild=True)
+        files = render_reports(document, sha256, county=county, rebuild=True)
         write_reports(out, files, progress)
     notices = sum(1 for name in files if name.startswith("notices/"))
-    edition = f"区县版（{args.county}）" if args.county else "全市版"
+    edition = f"区县版（{county}）" if county else "全市版"
     print(f"报告已生成：{edition}，{out}/（{'、'.join(sorted(n for n in files if '/' not in n))}，整改通知书 {notices} 份）")
     return 0
+
+
+def _all_counties(args: argparse.Namespace, document: dict[str, Any], sha256: str) -> int:
+    """Every county's edition, one sub-folder each, published as one set (each sub-folder a set of
+    its own, so `--county` can later replace one of them)."""
+    from .output.atomic import nested_sets, publish_set
+    from .output.paths import path_component
+    from .progress import progress_printer
+    from .report import county_document, county_names, render_reports
+
+    out = args.out or args.out_dir / "counties"
+    if check_out_dir(out) == args.out_dir.resolve():
+        raise UsageError("区县版不能写入审核输出文件夹本身（那里的 findings.json 含全市数据）：请用 --out 指定另一个文件夹")
+    names = county_names(document)
+    if not names:
+        raise UsageError("findings.json 中没有任何区县：无法生成区县版")
+    with progress_printer(enabled=not args.quiet) as progress:
+        editions: dict[str, dict[str, bytes]] = {}
+        clean: list[str] = []
+        for done, name in enumerate(names, start=1):
+            edition = county_document(document, name)
+            if not edition["summary"]["total"]:
+                clean.append(name)
+            editions[path_component(name)] = render_reports(edition, sha256, rebuild=True)
+            progress("生成区县版", done, len(names))
+        publish_set(out, nested_sets(editions), lambda done, total: progress("写入区县版", done, total))
+    print(f"区县版已生成：{len(names)} 个区县，{out}/（{'、'.join(names)}）" + (f"；其中没有问题的：{'、'.join(clean)}" if clean else ""))
+    return 0
+
+
+def _template(args: argparse.Namespace) -> int:
+    from .entry.columns import pack_reads
+    from .entry.files import write_workbook
+    from .entry.template import template_workbook
+    from .records.config import load_config
+    from .records.regions import region_divisions
+    from .rules.packs import available_packs
+
+    config = None
+    if args.config is not None:
+        folder = args.config if args.config.is_dir() else args.config.parent
+        if not args.config.is_dir() and args.config.name != "audit.yaml":
+            raise UsageError(f"--config 应为 audit.yaml 或其所在的文件夹：{args.config}")
+        config = load_config(folder)
+    packs = args.packs or (list(config.packs) if config else available_packs(args.rules))
+    if not packs:
+        raise UsageError(f"{args.rules} 中没有规则包（应为 <包名>/pack.yaml）")
+    region = args.region or (config.region if config else "柳州市")
+    divisions = region_divisions(region, config.divisions if config and region == config.region else None)
+    reads = pack_reads(packs, args.rules)
+    data = template_workbook(reads, region=region, divisions=divisions)
+    write_workbook(args.out, data, replace=args.force)
+    from .records.schema import RECORD_KINDS
+
+    sheets = "、".join(RECORD_KINDS[kind].label for kind in reads.kinds)
+    shown = f"区县下拉选项 {len(divisions)} 个" if divisions else f"区域“{region}”没有内置的区县名单，区县列不设下拉选项"
+    print(f"已生成填报模板：{args.out}（工作表：{sheets}、说明；规则包：{'、'.join(reads.packs)}；{shown}）")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .entry.check import check_path
+
+    report = check_path(args.path)
+    for note in report.notes:
+        print(f"注意：{note}")
+    if report.ignored:
+        print(f"未使用的文件：{'、'.join(report.ignored)}")
+    rows = report.inputs
+    print(f"读取 {sum(i.rows_read for i in rows)} 行，可载入 {sum(i.rows_loaded for i in rows)} 行，"
+          f"有误 {sum(i.rows_rejected for i in rows)} 行（{len(rows)} 个数据表）")
+    if report.clean:
+        empty = "（还没有任何数据行：示例行不计）" if not sum(i.rows_read for i in rows) else ""
+        print(f"校验通过：没有发现错误。{empty}")
+        return EXIT_OK
+    print(f"发现 {len(report.problems)} 处错误：")
+    for problem in report.problems:
+        print(f"  {problem}")
+    if args.path.is_dir():
+        books = sorted(p for p in args.path.iterdir()
+                       if p.is_file() and p.suffix.lower() == ".xlsx" and not p.name.startswith((".", "~$")))
+        if args.out is None:
+            if books:
+                print("可加 --out 文件夹，得到标出错误单元格的工作簿副本。")
+            return EXIT_USAGE
+        folder = args.out.resolve()
+        if folder == args.path.resolve() or args.path.resolve() in folder.parents:
+            raise UsageError(f"--out {args.out} 在督导数据文件夹之中：标注副本会被当作数据读入，请另选文件夹")
+        pairs = [(book, args.out / f"{book.stem}-校验结果.xlsx") for book in books]
+    elif args.path.suffix.lower() == ".xlsx":
+        pairs = [(args.path, args.out or args.path.with_name(f"{args.path.stem}-校验结果.xlsx"))]
+    else:
+        pairs = []
+    for book, out in pairs:
+        _write_marked(book, out, report.problems)
+    return EXIT_USAGE
+
+
+def _write_marked(book: Path, out: Path, problems: Sequence[Problem]) -> None:
+    """Write the marked copy of one workbook, or say why there is none."""
+    from .entry.check import mark_workbook, markable, sheet_of
+    from .entry.files import made_by, write_workbook
+
+    own = [p for p in problems if sheet_of(p, book.name) is not None or p.file == book.name]
+    if not own:
+        return
+    reason = markable(book, own)
+    if reason is not None:
+        print(f"未生成 {book.name} 的标注副本：{reason}。")
+        return
+    try:
+        data = mark_workbook(book, own)
+    except Exception as exc:  # noqa: BLE001  openpyxl on a workbook the loader could read: say so, never a traceback
+        print(f"未生成 {book.name} 的标注副本：无法用 openpyxl 打开该工作簿（{type(exc).__name__}）。")
+        return
+    write_workbook(out, data, replace=out.is_file() and made_by(out), inputs=(book,))
+    audit_folder = (out.resolve().parent / "audit.yaml").is_file()
+    warning = "；它位于督导数据文件夹中，审核前请移走（否则同一数据出现两处）" if audit_folder else ""
+    print(f"已生成标注副本：{out}（出错的单元格标红并附批注，首个工作表“校验结果”列出全部错误{warning}）")
 
 
 def _rules_list(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import zipfile
 from collections.abc import Mapping, Sequence
+from fractions import Fraction
 from pathlib import Path
 
 import openpyxl
@@ -375,6 +376,66 @@ class TestHeaders:
         assert sorted(dataset.extra_columns["schools"]) == ["在校生", "校长"]
         assert dataset.extra_columns["schools"]["在校生"].numeric and not dataset.extra_columns["schools"]["校长"].numeric
         assert "校长" not in dataset.rows("schools")[0].values
+
+
+class TestTemplateSpellings:
+    """What `inspector template` writes: units in the header, an example row under it."""
+
+    def test_header_may_carry_the_columns_unit(self, tmp_path: Path) -> None:
+        """`班额（人）` and `班额(人)` name the size column; the header is kept as written for messages."""
+        for header in ("班额（人）", "班额 (人)"):
+            text = f"班级代码,学校代码,年级,{header}\nC1,S1,3,四十\n"
+            dataset = load_files(tmp_path / header, {"schools.csv": SCHOOLS, "classes.csv": text})
+            assert where(dataset.problems) == [("classes.csv", 2, header, "int_parsing")]
+
+    def test_a_unit_other_than_the_columns_names_no_column(self, tmp_path: Path) -> None:
+        """`班额（个）` is not the size column (its unit is 人): the column is missing, not misread."""
+        text = "班级代码,学校代码,年级,班额（个）\nC1,S1,3,40\n"
+        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "classes.csv": text})
+        assert ("classes.csv", 1, "班额", "column_missing") in where(dataset.problems)
+
+    def test_rate_and_area_units(self, tmp_path: Path) -> None:
+        """`（%）` and `（㎡）` (NFKC: m2) are their columns' units."""
+        text = "学校代码,艺术课开课率（%）,体育运动场馆面积（㎡）\nS1,95%,1200.5\n"
+        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "facilities.csv": text})
+        assert dataset.problems == []
+        row = dataset.rows("facilities")[0].values
+        assert (row["art_course_rate"], row["sports_area"]) == (Fraction(19, 20), Fraction(2401, 2))
+
+    def test_example_row_under_the_header_is_not_data(self, tmp_path: Path) -> None:
+        """A row 2 whose every filled cell starts with 示例： is skipped like the header: not read, not counted."""
+        text = SCHOOLS_HEADER + "\n示例：4502020001,示例：柳州市示例小学,示例：城中区,,示例：小学,示例:公办\nS1,甲,城中区,城中街道,小学,公办\n"
+        dataset = load_files(tmp_path, {"schools.csv": text})
+        assert dataset.problems == []
+        assert counts(dataset)["schools.csv"] == (1, 1, 0)
+        assert [r.ref.row for r in dataset.rows("schools")] == [3]
+
+    def test_example_row_in_a_workbook(self, tmp_path: Path) -> None:
+        """The same in a workbook sheet."""
+        (tmp_path / "audit").mkdir()
+        path = workbook(tmp_path / "audit" / "填报.xlsx", {"学校": [
+            SCHOOL_HEADER_ROW[:6], ["示例：4502020001", "示例：某小学", "示例：城中区", "示例：城中街道", "示例：小学", "示例：公办"],
+            ["S1", "甲", "城中区", "城中街道", "小学", "公办"],
+        ]})
+        dataset = load(path.parent)
+        assert dataset.problems == [] and counts(dataset)["填报.xlsx[学校]"] == (1, 1, 0)
+
+    def test_example_cells_left_in_data_reject_their_row(self, tmp_path: Path) -> None:
+        """An example row half overwritten, or an example cell further down, is a located error, never data."""
+        text = (SCHOOLS_HEADER + "\nS1,甲,城中区,城中街道,示例：小学,公办\nS2,乙,城中区,城中街道,小学,公办\n"
+                "S3,示例：柳州市示例小学,城中区,城中街道,小学,公办\n")
+        dataset = load_files(tmp_path, {"schools.csv": text})
+        assert where(dataset.problems) == [
+            ("schools.csv", 2, "办学类型", "example_cell"), ("schools.csv", 4, "学校名称", "example_cell"),
+        ]
+        assert "示例" in dataset.problems[0].message
+        assert counts(dataset)["schools.csv"] == (3, 1, 2)
+
+    def test_only_the_first_row_may_be_an_example(self, tmp_path: Path) -> None:
+        """A wholly marked row further down is a leftover copy of the example: rejected."""
+        text = SCHOOLS_HEADER + "\nS1,甲,城中区,城中街道,小学,公办\n示例：S9,示例：乙,,,,\n"
+        dataset = load_files(tmp_path, {"schools.csv": text})
+        assert [(p.line, p.field) for p in dataset.problems if p.code == "example_cell"] == [(3, "学校代码"), (3, "学校名称")]
 
 
 # -- row accounting --------------------------------------------------------------------------------

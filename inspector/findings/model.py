@@ -10,6 +10,13 @@ that group by it), `exact` beside a number that is not a whole number (its exact
 indicator result whose target was read as progress between milestones, and `audit.warnings`.
 Readers accept version 1 documents too (`level` is derived from `entity_type`).
 
+Optional fields added within version 2 (absent in documents written before them; readers must do
+without): `audit.issuer` (audit.yaml's issuer, when given), `audit.divisions` (the region's
+divisions when audit.yaml declares them; a built-in region's are not repeated) and `counties`
+(every county of the region and of the data, with how many loaded rows of each record kind are
+its own: what a county without findings needs for its edition). A new optional field does not
+change the format name; a field whose meaning changes, or a required one, would.
+
 Models forbid unknown keys, so a misspelt or doctored field is a located error, not a value
 read silently. Sections written by a re-inspection (`reinspection`, `resolved`, `unverified`,
 `trends`) belong to `inspector.history` and are carried as plain data here.
@@ -26,6 +33,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import UsageError
+from ..records.config import Issuer
+from ..records.regions import DivisionSpec
 from ..validation_messages import message_for
 
 FORMAT = "inspector.findings/2"
@@ -261,8 +270,18 @@ class AuditInfo(_Model):
     keep_going: bool = False
     tool: dict[str, str]
     families: dict[str, str]
-    issuer: dict[str, Any] | None = None
+    issuer: Issuer | None = None  # audit.yaml's `issuer` (office, document_prefix, contact, address), when given
+    divisions: list[DivisionSpec] | None = None  # audit.yaml's `divisions`, when declared
     warnings: list[str] = Field(default_factory=list)
+
+
+class CountyData(_Model):
+    """A county of the audit: a division of the region, or a name the data uses, and how many loaded
+    rows of each county-level record kind are its own (0 for a division the data does not mention)."""
+
+    name: str
+    division: bool
+    rows: dict[str, int]
 
 
 class RejectedRow(_Model):
@@ -304,6 +323,7 @@ class FindingsDocument(_Model):
     indicators: list[IndicatorResult] = Field(default_factory=list)
     data_gaps: list[DataGap] = Field(default_factory=list)
     waivers: WaiverSection | None = None
+    counties: list[CountyData] | None = None
     # written by `inspector reinspect` (inspector.history)
     reinspection: dict[str, Any] | None = None
     resolved: list[dict[str, Any]] | None = None

@@ -113,6 +113,8 @@ def _legacy_foreign(folder: Path) -> list[Path]:
             continue
         elif entry.is_dir() and entry.name == "notices":
             found.extend(p for p in sorted(entry.iterdir()) if p.is_symlink() or not p.is_file() or p.suffix != ".html")
+        elif entry.is_dir() and entry.name == "counties" and (entry / MANIFEST).is_file():
+            found.extend(foreign_entries(entry))  # every edition, published at once (report --all-counties)
         elif entry.is_dir() and entry.name == "counties":
             for edition in sorted(entry.iterdir()):
                 found.extend([edition] if edition.is_symlink() or not edition.is_dir() else foreign_entries(edition))
@@ -272,6 +274,19 @@ def publish_set(
     return {name: out_dir / name for name in files}
 
 
+def nested_sets(sets: Mapping[str, Mapping[str, bytes]]) -> dict[str, bytes]:
+    """Several sets as the files of one: each under its own folder with its own manifest, so that
+    the whole is published at once and each folder can later be replaced on its own (every county
+    edition under `counties/`, then one county's again)."""
+    files: dict[str, bytes] = {}
+    for folder, contents in sets.items():
+        _check_names(contents)
+        files[f"{folder}/{MANIFEST}"] = _manifest_bytes({name: _digest(data) for name, data in contents.items()})
+        files.update({f"{folder}/{name}": data for name, data in contents.items()})
+    _check_names({name: b"" for name in files if not name.endswith("/" + MANIFEST)})
+    return files
+
+
 def _manifest_bytes(manifest: Mapping[str, str]) -> bytes:
     text = json.dumps({"tool": "inspector", "files": dict(sorted(manifest.items()))}, ensure_ascii=False, indent=1)
     return (text + "\n").encode("utf-8")
@@ -291,11 +306,16 @@ def _carry(
     # (name, digest): "" to compute it (a set without manifest), None for a file of a nested set,
     # which its own manifest lists
     entries: list[tuple[str, str | None]] = list(previous.items())
-    # nested sets (county editions) come along whole, with their own manifests
+    # nested sets (county editions) come along whole, with their own manifests; a set nested in a
+    # nested set (every edition under counties/, published at once) comes with its parent
+    taken: list[str] = []
     for folder in sorted(p for p in source.rglob(MANIFEST) if p.parent != source and not p.is_symlink()):
         relative = folder.parent.relative_to(source).as_posix()
+        if any(relative.startswith(parent + "/") for parent in taken):
+            continue
         if not keep(relative + "/") or relative in new_dirs or shadowed(relative):
             continue
+        taken.append(relative)
         for path in sorted(folder.parent.rglob("*")):
             if path.is_file() and not path.is_symlink():
                 entries.append((path.relative_to(source).as_posix(), None))

@@ -110,6 +110,11 @@ def audit_document(result: AuditResult, *, keep_going: bool = False) -> dict[str
     warnings = book.reading.warnings()
     if warnings:
         audit["warnings"] = warnings
+    if config.issuer is not None:  # left out otherwise: the same audit keeps the same bytes as before
+        audit["issuer"] = config.issuer.model_dump(exclude_none=True)
+    if config.divisions:  # a built-in region's divisions are known to every reader: not repeated
+        audit["divisions"] = [division.model_dump(exclude_none=True, exclude_defaults=True) | {"name": division.name}
+                              for division in config.divisions]
     document = {
         "format": FORMAT,
         "audit": audit,
@@ -119,6 +124,7 @@ def audit_document(result: AuditResult, *, keep_going: bool = False) -> dict[str
         "findings": [_finding(result, finding) for finding in result.findings],
         "indicators": [_indicator(row) for row in result.indicators],
         "data_gaps": [gap.model_dump(mode="json") for gap in result.gaps],
+        "counties": county_rows(result),
     }
     # present only when the audit folder has waivers.yaml / when written by `inspector reinspect`
     if result.waivers is not None:
@@ -128,14 +134,42 @@ def audit_document(result: AuditResult, *, keep_going: bool = False) -> dict[str
     return document
 
 
-_OPTIONAL = ("evidence_count", "waived", "waiver", "expired_waiver", "change", "change_label", "reading")
-
-
 def _indicator(row: IndicatorResult) -> dict[str, Any]:
     data = row.model_dump(mode="json", exclude_none=False)
     if data["reading"] is None:
         del data["reading"]
     return data
+
+
+_COUNTY_KINDS = ("schools", "classes", "teachers", "safety", "facilities", "county_stats")
+
+
+def county_rows(result: AuditResult) -> list[dict[str, Any]]:
+    """Every county: the region's divisions in their order, then any other name the data uses, each
+    with its loaded rows per county-level record kind (a school's classes, teachers, safety and
+    facilities rows count for the school's county). A name the divisions know by an alias is
+    counted under the division's full name."""
+    tables = result.dataset.tables
+    divisions = result.config.region_divisions
+    schools = tables["schools"].select("school_id", "county")
+    frames = {"schools": schools.select("county"), "county_stats": tables["county_stats"].select("county")}
+    for kind in ("classes", "teachers", "safety", "facilities"):
+        frames[kind] = tables[kind].select("school_id").join(schools, on="school_id", how="inner").select("county")
+    counts: dict[str, dict[str, int]] = {}
+    for kind, frame in frames.items():
+        for name, n in frame.group_by("county").len().iter_rows():
+            if name is None:
+                continue
+            full = (divisions.canonical(name) if divisions is not None else None) or name
+            tally = counts.setdefault(full, dict.fromkeys(_COUNTY_KINDS, 0))
+            tally[kind] += n
+    known = list(divisions) if divisions is not None else []
+    names = known + sorted(set(counts) - set(known))
+    return [{"name": name, "division": name in known, "rows": counts.get(name, dict.fromkeys(_COUNTY_KINDS, 0))}
+            for name in names]
+
+
+_OPTIONAL = ("evidence_count", "waived", "waiver", "expired_waiver", "change", "change_label", "reading")
 
 
 def _finding(result: AuditResult, finding: Finding) -> dict[str, Any]:

@@ -54,8 +54,11 @@ def contract_markdown() -> str:
         "# Data contract (数据规范)",
         "",
         "Generated from `inspector/records/schema.py` by `python -m inspector.records.contract`.",
-        "Headers may be the canonical English names or the Chinese ones; file and sheet names may be",
-        "the kind's English name or one of its Chinese names.",
+        "Headers may be the canonical English names or the Chinese ones, the Chinese one with the column's",
+        "unit in brackets if it has one (`班额（人）`); file and sheet names may be the kind's English name",
+        "or one of its Chinese names. A row right under the header whose every filled cell starts with",
+        "`示例：` is an example (as `inspector template` writes it) and is not read; a `示例：` cell in any",
+        "other row rejects that row.",
         "",
     ]
     for kind in RECORD_KINDS.values():

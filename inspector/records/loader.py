@@ -14,6 +14,7 @@ source file in `Dataset.sources`) and `__row` (its spreadsheet row number).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -217,7 +218,8 @@ def _map_headers(kind: RecordKind, table: Table) -> tuple[dict[int, Column], dic
     for index, header in enumerate(table.header):
         if not header:
             continue  # an unnamed column: harmless while empty, its cells are reported where they hold data
-        column = lookup.get(values.normalize_text(header)) or lookup.get(header.lower())
+        key = values.normalize_text(header)
+        column = lookup.get(key) or lookup.get(header.lower()) or _with_unit(key, lookup)
         name = column.name if column else header
         if name in seen:
             problems.append(
@@ -239,6 +241,21 @@ def _map_headers(kind: RecordKind, table: Table) -> tuple[dict[int, Column], dic
                 )
             )
     return mapped, extras, problems
+
+
+_UNIT_SUFFIX = re.compile(r"(.+?)\s*\(\s*([^()]+?)\s*\)")
+
+
+def _with_unit(key: str, lookup: Mapping[str, Column]) -> Column | None:
+    """The column a header names with its unit in brackets (`班额（人）`, as `inspector template`
+    writes it); only the column's own unit is accepted, so `班额（个）` names no column."""
+    match = _UNIT_SUFFIX.fullmatch(key)
+    if match is None:
+        return None
+    column = lookup.get(match.group(1))
+    if column is None or not column.unit or values.normalize_text(column.unit) != match.group(2):
+        return None
+    return column
 
 
 def _parser(column: Column) -> Callable[[str], object]:

@@ -2,7 +2,9 @@
 
 A table is every cell as stripped text (blank cells are null) in columns `c0`, `c1`, … plus
 `__row`, the row number a spreadsheet shows (the header is row 1). Wholly blank rows are
-dropped but never renumber the others. Files are checked against size and shape limits
+dropped but never renumber the others. The row under the header may be an example row (every
+filled cell starting with `示例：`, as `inspector template` writes it): it is skipped like the
+header, never read as data; a `示例：` cell anywhere else rejects its row. Files are checked against size and shape limits
 before they are parsed; a workbook's zip, its parts and its shared-string references are
 checked before the Rust reader (python-calamine) reads the cells, which, unlike a reader in
 read-only mode, does not trust a sheet's stated dimension.
@@ -37,6 +39,9 @@ MAX_XLSX_PARTS = 10_000
 MAX_SHARED_STRINGS = 10_000_000
 MAX_COLUMNS = 500
 MAX_CELL_CHARS = 32_767  # Excel's own limit per cell
+# the mark of a template's example cell (`示例：45`); NFKC makes the full-width colon `:`
+EXAMPLE_MARK = "示例："
+_EXAMPLE_CELL = r"^示例\s*[:：]"
 
 
 @dataclass(frozen=True)
@@ -281,4 +286,33 @@ def _table(source: str, frame: pl.DataFrame, encoding: str) -> Table:
         if isinstance(longest, int) and longest > MAX_CELL_CHARS:
             row = frame.filter(pl.col(name).str.len_chars() > MAX_CELL_CHARS)[ROW][0]
             raise ReadError(Problem(source, int(row), "", "cell_too_long", f"单元格过长（超过 {MAX_CELL_CHARS} 个字符）"))
-    return Table(source, tuple(header), frame.slice(1), encoding)
+    data, problems = _without_example(source, tuple(header), cells, frame.slice(1))
+    return Table(source, tuple(header), data, encoding, problems)
+
+
+def _without_example(
+    source: str, header: tuple[str, ...], cells: Sequence[str], data: pl.DataFrame,
+) -> tuple[pl.DataFrame, tuple[Problem, ...]]:
+    """The data rows without the template's example row (the first row under the header, when
+    every filled cell of it is marked `示例：`), and a problem for each marked cell left elsewhere:
+    an example half overwritten, or copied down, is never read as data."""
+    if data.height == 0 or not cells:
+        return data, ()
+    if not data.select(pl.any_horizontal(pl.col(c).str.starts_with("示例").any() for c in cells)).item():
+        return data, ()  # the common case, decided by a prefix test alone
+    marked = data.select(pl.col(c).str.contains(_EXAMPLE_CELL).fill_null(False) for c in cells)
+    first = data.row(0, named=True)
+    filled = [c for c in cells if first[c] is not None]
+    if filled and all(marked[c][0] for c in filled):
+        data, marked = data.slice(1), marked.slice(1)
+    problems = []
+    for index, name in enumerate(cells):
+        rows = data.filter(marked[name])[ROW].to_list()
+        label = header[index] if index < len(header) and header[index] else f"第 {index + 1} 列"
+        problems.extend(
+            Problem(source, int(row), label, "example_cell", "仍是模板中的示例内容（以“示例：”开头）：请填写实际数据，或删除该行")
+            for row in rows
+        )
+    # the mark is dropped, so the cell is reported once, as an example, not again as a bad value
+    unmarked = data.with_columns(pl.col(c).str.replace(_EXAMPLE_CELL, "").str.strip_chars().replace("", None) for c in cells)
+    return unmarked, tuple(sorted(problems))

@@ -22,13 +22,13 @@ from ..output.atomic import publish_set
 from ..output.markdown import render_markdown
 from ..progress import Progress
 from ..workers import available_cpus, requested_workers, spawned_pool
-from .county import county_document, county_names
+from .county import county_document, county_names, resolve_county
 from .excel import rectification_xlsx
 from .html import TRACES_DIR, environment, render_report, render_traces
 from .notices import NOTICES_DIR, render_notices
 from .rectification import rectification_csv
 
-__all__ = ["county_document", "county_names", "load_findings", "render_reports", "write_reports"]
+__all__ = ["county_document", "county_names", "load_findings", "render_reports", "resolve_county", "write_reports"]
 
 
 def load_findings(out_dir: Path) -> tuple[dict[str, Any], str]:

@@ -148,6 +148,14 @@ def family_label(family: str) -> str:
     return _FAMILY_LABELS.get(family, family)
 
 
+def kind_name(kind: str) -> str:
+    """A record kind's Chinese name alone (`区县统计`), or its id when unknown."""
+    from ..records.schema import RECORD_KINDS
+
+    spec = RECORD_KINDS.get(kind)
+    return spec.label if spec is not None else kind
+
+
 def kind_label(kind: str) -> str:
     """A record kind in Chinese (`区县统计（county_stats）`), or its id when unknown."""
     from ..records.schema import RECORD_KINDS

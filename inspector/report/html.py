@@ -17,8 +17,9 @@ from ..resources import TEMPLATES_DIR
 from . import charts
 from .format import (
     AREA_LABELS, CONFIDENCE_LABELS, SEVERITY_LABELS, VERDICT_LABELS, change_text, date_cn, evidence_groups,
-    family_label, kind_label, threshold_text, value_text, waiver_items,
+    family_label, kind_label, kind_name, threshold_text, value_text, waiver_items,
 )
+from .issuer import issuer_of
 from .names import slug
 from .rectification import list_rows, school_label
 from .view import CITY, SEVERITIES, counties, county_of, indicator_groups, reinspection, rule_cards, schools_of, trend_groups
@@ -49,7 +50,7 @@ def environment() -> jinja2.Environment:
     )
     env.globals.update(
         severity_label=SEVERITY_LABELS, severities=SEVERITIES, area_label=AREA_LABELS,
-        verdict_label=VERDICT_LABELS, confidence_label=CONFIDENCE_LABELS, charts=charts,
+        verdict_label=VERDICT_LABELS, confidence_label=CONFIDENCE_LABELS, charts=charts, kind_name=kind_name,
     )
     return env
 
@@ -73,6 +74,7 @@ def render_report(document: Mapping[str, Any], source_sha256: str, env: jinja2.E
     return env.get_template("report.html.j2").render(
         doc=document,
         audit=document["audit"],
+        issuer=issuer_of(document["audit"]),
         edition=edition,
         source_sha256=source_sha256,
         counties=county_views,

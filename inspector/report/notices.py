@@ -7,6 +7,7 @@ from typing import Any
 
 import jinja2
 
+from .issuer import issuer_of
 from .view import schools_of
 
 __all__ = ["NOTICES_DIR", "render_notices"]
@@ -18,12 +19,14 @@ def render_notices(document: Mapping[str, Any], source_sha256: str, env: jinja2.
     """Notices by relative path; a school's file is named by its code, made safe and unique (even
     without regard to case) among the document's schools by `names.unique_slugs`."""
     template = env.get_template("notice.html.j2")
+    issuer = issuer_of(document["audit"])
     files: dict[str, bytes] = {}
     for school in schools_of(document["findings"]):
         path = f"{NOTICES_DIR}/{school.slug}.html"
         assert path not in files, path  # unique_slugs makes every name distinct
         files[path] = template.render(
             audit=document["audit"],
+            issuer=issuer,
             school=school,
             active=[f for f in school.findings if not f.get("waiver")],
             waived=[f for f in school.findings if f.get("waiver")],
