@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..records.config import FINAL, MID_TERM
 from ..records.schema import RECORD_KINDS
 from ..rules.compiler import (
     CompiledIndicator,
@@ -23,6 +22,7 @@ from ..rules.compiler import (
     effective_params,
 )
 from ..rules.packs import load_packs
+from ..rules.targets import FINAL, MID_TERM
 from ..rules.typed import fields_of
 from ..rules.vocabulary import FieldInfo
 
