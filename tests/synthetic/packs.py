@@ -539,9 +539,12 @@ def _base_staffing(b: _Builder) -> None:
         s = b.school[row.school_id]
         if row.school_id in b.core_safety or s.type == "vocational" or not row.full_time_guards:
             continue
-        need = guards_required(b.pupils(row.school_id))
-        if row.full_time_guards < need and rng.random() < 0.7:
-            row.full_time_guards = need
+        pupils = b.pupils(row.school_id)
+        need = guards_required(pupils)
+        # a school of exactly 100 draws as it did when the second band began at 100 (so that every later draw,
+        # and the cases' other rows, stay what they were); it needs 1 guard and keeps what it has
+        if row.full_time_guards < max(need, 2 if pupils == 100 else 0) and rng.random() < 0.7:
+            row.full_time_guards = max(need, row.full_time_guards)
 
 
 # == 2. plants that set pupils (class sizes, added classes) =======================================================
@@ -778,9 +781,9 @@ def _plant_school_size(b: _Builder) -> None:
 
 
 def _plant_guards(b: _Builder) -> None:
-    """safety.guards-by-enrolment at GB/T 29315's bands: 99 pupils / 1 guard passes, 100 / 1 fails (2 needed);
-    1499 / 3 passes, 1500 / 3 fails (4 needed)."""
-    for pupils, guards, outcome in ((99, 1, "pass"), (100, 1, "fail"), (1499, 3, "pass"), (1500, 3, "fail")):
+    """safety.guards-by-enrolment at GB/T 29315's bands: 99 and 100 pupils / 1 guard pass (“100人以下” includes
+    100); 1499 / 3 passes, 1500 / 3 fails (4 needed). 101 / 1 (fails) is planted last (:func:`_plant_guards_101`)."""
+    for pupils, guards, outcome in ((99, 1, "pass"), (100, 1, "pass"), (1499, 3, "pass"), (1500, 3, "fail")):
         pool = [s for s in _shuffled(b, b.ds.schools) if s.type != "vocational" and _clean(b, s)
                 and s.school_id in b.ds.safety and s.school_id not in b.core_safety
                 and (b.ds.safety[s.school_id].full_time_guards or 0) >= 1 and _reachable(b, s, pupils)]
@@ -795,8 +798,29 @@ def _plant_guards(b: _Builder) -> None:
                 lambda s=school: _verdict(b.ds.safety[s.school_id].full_time_guards < guards_required(b.enrolment(s))))
 
 
+def _plant_guards_101(b: _Builder) -> None:
+    """safety.guards-by-enrolment just above the first band: a special school grown to 101 pupils with 1 guard
+    fails (2 needed). Planted after everything else, in a special school (no other pack's aggregate counts
+    its pupils), so that no earlier plant and no random draw moves."""
+    for school in b.of_type("special"):
+        row = b.ds.safety.get(school.school_id)
+        if (row is None or school.school_id in b.core_safety or not row.full_time_guards or not _clean(b, school)
+                or not _reachable(b, school, 101)):
+            continue
+        b.set_pupils(school.school_id, 101, hard=False)
+        b.lock(school.school_id)
+        school.enrolment = 101
+        row.full_time_guards = 1
+        b.core_safety.add(school.school_id)
+        b.plant("safety.guards-by-enrolment", school.school_id, "fail", "在校生 101 人，专职保安 1 名（应配 2 名）",
+                lambda s=school: _verdict(b.ds.safety[s.school_id].full_time_guards < guards_required(b.enrolment(s))))
+        return
+    b.fail("no special school to hold 101 pupils")
+
+
 def guards_required(pupils: int) -> int:
-    if pupils < 100:
+    """GB/T 29315-2022 as restated: 100 and fewer pupils 1 guard, up to 999 2, from 1000 3 and 1 per further 500."""
+    if pupils <= 100:
         return 1
     if pupils < 1000:
         return 2
@@ -2109,6 +2133,7 @@ def extend(ds: Dataset) -> list[PackPlant]:
     _plant_stats(b)
     _plant_cv(b)
     _finish(b)
+    _plant_guards_101(b)
     wrong = [f"{p.rule} {p.entity} ({p.note}): planted {p.outcome}, the rows give {got}"
              for p in b.plants if (got := p.check()) != p.outcome]
     if wrong:
