@@ -46,8 +46,9 @@ HEADERS = {
 }
 PACK_HEADERS = {
     "schools": ("urban_rural inclusive township_center demo_level star_level health_promoting boarding enrolment "
-                "health_vice_principal subject_bases",
-                "城乡类型 是否普惠 是否乡镇中心园 示范园级别 星级特色高中 健康促进学校 寄宿制 在校生数 配备卫生健康副校长 市级以上学科基地数"),
+                "health_vice_principal subject_bases demo_year",
+                "城乡类型 是否普惠 是否乡镇中心园 示范园级别 星级特色高中 健康促进学校 寄宿制 在校生数 配备卫生健康副校长 市级以上学科基地数 "
+                "示范认定年份"),
     "classes": ("", ""),
     "teachers": ("title backbone_level dual_qualified preschool_major training_hours_5y rotated_this_year is_principal",
                  "职称 骨干教师级别 是否双师型 是否学前教育专业 五年培训学时 本年度交流轮岗 是否园长或校长"),
@@ -140,7 +141,7 @@ def load(folder: Path) -> dict[str, list[tuple[Any, ...]]]:
                        to_date(r["license_valid_until"]), to_code(r.get("urban_rural"), URBAN), to_bool(r.get("inclusive")),
                        to_bool(r.get("township_center")), to_code(r.get("demo_level"), LEVELS), to_int(r.get("star_level")),
                        to_bool(r.get("health_promoting")), to_bool(r.get("boarding")), to_int(r.get("enrolment")),
-                       to_bool(r.get("health_vice_principal")), to_int(r.get("subject_bases")))
+                       to_bool(r.get("health_vice_principal")), to_int(r.get("subject_bases")), to_int(r.get("demo_year")))
                       for r in records(folder, "schools")]
     out["classes"] = [(r["class_id"], r["school_id"], r["grade"], int(r["size"]), r["head_teacher"])
                       for r in records(folder, "classes")]

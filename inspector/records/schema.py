@@ -168,6 +168,8 @@ SCHOOLS = RecordKind(
         _count("enrolment", "在校生数", 100_000, unit="人"),
         Column("health_vice_principal", "配备卫生健康副校长", "bool", required=False),
         _count("subject_bases", "市级以上学科基地数", 1_000, unit="个"),
+        # the year the 示范 level was conferred: the plan's 建立/新增 targets count designations since 2021
+        Column("demo_year", "示范认定年份", "int", required=False, minimum=1980, maximum=2100, unit="年"),
     ),
 )
 

@@ -48,7 +48,7 @@ PACK_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "schools": (("urban_rural", "城乡类型"), ("inclusive", "是否普惠"), ("township_center", "是否乡镇中心园"),
                 ("demo_level", "示范园级别"), ("star_level", "星级特色高中"), ("health_promoting", "健康促进学校"),
                 ("boarding", "寄宿制"), ("enrolment", "在校生数"), ("health_vice_principal", "配备卫生健康副校长"),
-                ("subject_bases", "市级以上学科基地数")),
+                ("subject_bases", "市级以上学科基地数"), ("demo_year", "示范认定年份")),
     "classes": (),
     "teachers": (("title", "职称"), ("backbone_level", "骨干教师级别"), ("dual_qualified", "是否双师型"),
                  ("preschool_major", "是否学前教育专业"), ("training_hours_5y", "五年培训学时"),
@@ -201,7 +201,7 @@ def _rows(ds: Dataset, kind: str, sp: _Speller, more: _Speller, chinese: bool) -
                 row += [more.choice(s.urban_rural, URBAN_ZH), more.flag(s.inclusive), more.flag(s.township_center),
                         more.choice(s.demo_level, LEVEL_ZH), more.number(s.star_level), more.flag(s.health_promoting),
                         more.flag(s.boarding), more.number(s.enrolment), more.flag(s.health_vice_principal),
-                        more.number(s.subject_bases)]
+                        more.number(s.subject_bases), more.number(s.demo_year)]
             yield row
     elif kind == "classes":
         for c in ds.classes:

@@ -55,6 +55,7 @@ class School:
     enrolment: int | None = None
     health_vice_principal: bool | None = None
     subject_bases: int | None = None
+    demo_year: int | None = None
 
 
 @dataclass(slots=True)

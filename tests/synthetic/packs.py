@@ -110,6 +110,7 @@ MUSIC_AREA, ART_AREA = _r("96"), _r("90")
 ROTATION, ROTATION_BACKBONE, ROTATION_YEARS = _r("0.10"), _r("0.20"), 6
 TRAINING_HOURS = 360
 SENIOR_MAX = 3000
+PLAN_FIRST_YEAR = 2021  # 新增/新建/建立 count from 2021-01-01
 DAILY_PE = 60
 VIDEO_DAYS = 90
 
@@ -162,7 +163,7 @@ CITY_PLAN: dict[str, CityPlan] = {
     "plan.health-promoting": CityPlan(None, "fail", "健康促进学校少一所不到 70%"),
     "plan.backbone-share": CityPlan(None, "pass", "骨干教师占比恰够 30%"),
     "plan.migrant-public-share": CityPlan(None, "fail", "随迁子女在公办学校就读比 96% 少一人"),
-    "plan.vocational-demo-schools": CityPlan(None, "pass", "自治区级以上示范中职 3 = 3"),
+    "plan.vocational-demo-schools": CityPlan(None, "pass", "2021 年以来认定的自治区级以上示范中职 3 = 3（另有 2019 年认定的 1 所为存量，不计）"),
     "plan.new-pe-art-share-city": CityPlan("fail", "pass", "新增体艺教师少一人不到 15%（各区县仍不低于 15%） | 各区县照常"),
     "plan.teacher-pay-city": CityPlan("fail", "pass", "教师平均工资比公务员少 1 元 | 两者相等"),
     "plan.edu-budget-growth-city": CityPlan("fail", "pass", "教育支出比上年少 1 万元 | 与上年持平"),
@@ -1716,8 +1717,9 @@ def _plant_schools(b: _Builder) -> None:
         s.demo_level = rng.choice(("region", "region", "national")) if i < demo else rng.choice(("none", "city"))
     if late:
         plan = CITY_PLAN["plan.vocational-demo-schools"]
-        b.plant("plan.vocational-demo-schools", REGION, plan.y2025, plan.how,
-                lambda: _verdict(sum(s.demo_level in REGION_UP for s in b.of_type("vocational")) < 3))
+        b.plant("plan.vocational-demo-schools", REGION, plan.y2025, plan.how,  # the years: _plant_fidelity
+                lambda: _verdict(sum(s.demo_level in REGION_UP and s.demo_year is not None
+                                     and PLAN_FIRST_YEAR <= s.demo_year <= b.year for s in b.of_type("vocational")) < 3))
 
     # 健康促进学校 (2025): a county exactly at 70 % (or the least count reaching it), one a school short; the
     # city a school short of 70 %
@@ -2110,6 +2112,29 @@ def _finish(b: _Builder) -> None:
         s.enrolment = None if blank else pupils
 
 
+# == 10. the plan's requirements added later (their own random stream, after everything else) ===================
+
+
+def _plant_fidelity(b: _Builder) -> None:
+    """Columns added for the plan's requirements after the rest of the generator was written, filled from a
+    stream of their own and after every other plant, so the rows and draws before them stay as they were."""
+    rng = random.Random(f"{b.ds.seed}:packs:fidelity:{b.ds.as_of.isoformat()}")
+    # 示范认定年份: a year for every school with a 示范 level; the 示范中职 the 2025 plant counts (region or
+    # national) were designated in the plan period, one of them in its first year; one more 中职 is 自治区级
+    # since 2019, stock that the plan's “建立……3所” does not count
+    vocational = sorted(b.of_type("vocational"), key=lambda s: s.school_id)
+    designated = [s for s in vocational if s.demo_level in REGION_UP]
+    for s in b.ds.schools:
+        if s.demo_level not in (None, "none"):
+            s.demo_year = rng.randint(2008, b.year)
+    for i, s in enumerate(designated):
+        s.demo_year = PLAN_FIRST_YEAR if i == 0 else rng.randint(PLAN_FIRST_YEAR, b.year)
+    older = next((s for s in vocational if s.demo_level not in REGION_UP), None)
+    if older is None:
+        b.fail("no 中职 to hold a 示范 designation from before the plan")
+    older.demo_level, older.demo_year = "region", 2019
+
+
 def extend(ds: Dataset) -> list[PackPlant]:
     """Add the packs' data and planted cases to a core dataset (in place); return the plants, each checked."""
     b = _Builder(ds)
@@ -2134,6 +2159,7 @@ def extend(ds: Dataset) -> list[PackPlant]:
     _plant_cv(b)
     _finish(b)
     _plant_guards_101(b)
+    _plant_fidelity(b)
     wrong = [f"{p.rule} {p.entity} ({p.note}): planted {p.outcome}, the rows give {got}"
              for p in b.plants if (got := p.check()) != p.outcome]
     if wrong:
