@@ -163,6 +163,7 @@ CITY_PLAN: dict[str, CityPlan] = {
     "plan.health-promoting": CityPlan(None, "fail", "健康促进学校少一所不到 70%"),
     "plan.backbone-share": CityPlan(None, "pass", "骨干教师占比恰够 30%"),
     "plan.migrant-public-share": CityPlan(None, "fail", "随迁子女在公办学校就读比 96% 少一人"),
+    "plan.practice-base": CityPlan(None, "pass", "“十四五”以来新建实践基地 1 = 1"),
     "plan.vocational-demo-schools": CityPlan(None, "pass", "2021 年以来认定的自治区级以上示范中职 3 = 3（另有 2019 年认定的 1 所为存量，不计）"),
     "plan.new-pe-art-share-city": CityPlan("fail", "pass", "新增体艺教师少一人不到 15%（各区县仍不低于 15%） | 各区县照常"),
     "plan.teacher-pay-city": CityPlan("fail", "pass", "教师平均工资比公务员少 1 元 | 两者相等"),
@@ -172,7 +173,7 @@ CITY_PLAN: dict[str, CityPlan] = {
 SKIPPED_2022: tuple[str, ...] = (
     "plan.t1-12", "plan.t1-14", "plan.t1-19a", "plan.t1-19b", "plan.inclusive-coverage", "plan.health-promoting",
     "plan.health-promoting-county", "plan.backbone-share", "plan.backbone-share-county", "plan.migrant-public-share",
-    "plan.vocational-demo-schools", "plan.subject-base-coverage",
+    "plan.vocational-demo-schools", "plan.subject-base-coverage", "plan.practice-base",
 )
 
 def pct_text(rate: Fraction) -> str:
@@ -2133,6 +2134,106 @@ def _plant_fidelity(b: _Builder) -> None:
     if older is None:
         b.fail("no 中职 to hold a 示范 designation from before the plan")
     older.demo_level, older.demo_year = "region", 2019
+    _plant_attestations(b, rng)
+    _plant_psych_and_funding(b, rng)
+    _plant_migrant_places(b, rng)
+    _plant_practice_base(b)
+
+
+SENIOR_STAGE = HIGH_SCHOOLS | {"vocational"}
+# 生均拨款标准 by school type, 元 a pupil a year (made up for the synthetic city: the real figures are each
+# level's, set by the region's documents, and the rule reads whatever standard the row states)
+FUNDING_STANDARD = {"kindergarten": 600, "primary": 720, "junior": 940, "nine_year": 820, "complete_secondary": 1200,
+                    "senior": 1200, "twelve_year": 1100, "vocational": 3000, "special": 6000}
+PLACED = _r("0.85")  # 随迁子女 in public and government-bought private places (教督〔2017〕6号)
+
+
+def _attested(b: _Builder, rng: random.Random, scope: Callable[[School], bool], column: str, rule: str,
+              notes: tuple[str, str, str], outside: str) -> None:
+    """A yes/no column: 是 in most schools of the rule's scope (否 in a few), blank outside it; planted: a 否
+    (fails), a 是 (passes), a blank (not evaluated) and a 否 outside the scope (absent)."""
+    inside = sorted((s for s in b.ds.schools if scope(s)), key=lambda s: s.school_id)
+    for s in inside:
+        setattr(s, column, rng.random() > 0.03)
+    picked = rng.sample(inside, 3)
+    for s, value, outcome, note in zip(picked, (False, True, None), ("fail", "pass", "not_evaluated"), notes):
+        setattr(s, column, value)
+        b.plant(rule, s.school_id, outcome, note,
+                lambda s=s: "not_evaluated" if getattr(s, column) is None else _verdict(getattr(s, column) is False))
+    other = rng.choice(sorted((s for s in b.ds.schools if not scope(s)), key=lambda s: s.school_id))
+    setattr(other, column, False)
+    b.plant(rule, other.school_id, "absent", outside, lambda s=other: "absent" if not scope(s) else "in scope")
+
+
+def _plant_attestations(b: _Builder, rng: random.Random) -> None:
+    """劳动教育课程 (every school but kindergartens), 统编教材 (高中阶段), 新课程新教材 (普通高中)."""
+    _attested(b, rng, lambda s: s.type != "kindergarten", "labour_course", "plan.labour-course",
+              ("未开设劳动教育课程", "开设劳动教育课程", "未填"), "幼儿园（不在“大中小学”之列）填“否”")
+    _attested(b, rng, lambda s: s.type in SENIOR_STAGE, "unified_textbooks", "plan.unified-textbooks",
+              ("未全部使用统编教材", "使用统编教材", "未填"), "义务教育学校不属高中阶段")
+    _attested(b, rng, lambda s: s.type in HIGH_SCHOOLS, "new_curriculum", "plan.new-curriculum",
+              ("未全面实施新课程新教材", "实施新课程新教材", "未填"), "中等职业学校不属普通高中")
+
+
+def _plant_psych_and_funding(b: _Builder, rng: random.Random) -> None:
+    """专兼职心理健康教师 (every school but kindergartens: 1 passes, 0 fails) and 生均拨款 in public schools
+    (exactly the standard passes, 1 分 short fails)."""
+    rows = [f for _, f in sorted(b.ds.facilities.items())]
+    for f in rows:
+        s = b.school[f.school_id]
+        if s.type != "kindergarten":
+            f.psych_teachers = 0 if rng.random() < 0.03 else rng.randint(1, 3)
+        if s.ownership == "public":
+            f.funding_standard = Fraction(FUNDING_STANDARD[s.type])
+            f.funding_per_pupil = f.funding_standard + Fraction(rng.randint(0, 30_000), 100)
+    schools = [f for f in rows if b.school[f.school_id].type != "kindergarten"]
+    for f, count in zip(rng.sample(schools, 2), (1, 0)):
+        f.psych_teachers = count
+        b.plant("plan.psych-teachers", f.school_id, _verdict(count < 1), f"专兼职心理健康教师 {count} 人",
+                lambda f=f: _verdict(f.psych_teachers < 1))
+    public = [f for f in rows if b.school[f.school_id].ownership == "public"]
+    for f, short in zip(rng.sample(public, 2), (0, 1)):
+        f.funding_per_pupil = f.funding_standard - Fraction(short, 100)
+        b.plant("plan.funding-standard", f.school_id, _verdict(short > 0),
+                f"生均财政拨款 {decimal_text(f.funding_per_pupil)} 元，标准 {decimal_text(f.funding_standard)} 元",
+                lambda f=f: _verdict(f.funding_per_pupil < f.funding_standard))
+
+
+def _plant_migrant_places(b: _Builder, rng: random.Random) -> None:
+    """balance.migrant-public-share: 随迁子女 in public and government-bought private places, per county: most
+    counties well above 85 %; one exactly at 85 % with bought places counted, one a child short, one whose
+    bought places are blank but whose public share alone reaches 85 % (decided: passes)."""
+    rows = [stats for stats in b.ds.county_stats]
+    for stats in rows:
+        total, public = stats.values["migrant_children"], stats.values["migrant_children_public"]
+        stats.values["migrant_children_purchased"] = min(total - public, round(total * rng.uniform(0, 0.02)))
+    now = sorted((r for r in rows if r.year == b.year), key=lambda r: r.county or "")
+    exact, short, blank = rng.sample(now, 3)
+    for stats, outcome in ((exact, "pass"), (short, "fail")):
+        total = stats.values["migrant_children"] = 20 * (stats.values["migrant_children"] // 20)  # 85 % a whole child
+        placed = int(PLACED * total) - (outcome == "fail")
+        purchased = round(total * _r("0.04"))
+        stats.values.update(migrant_children_public=placed - purchased, migrant_children_purchased=purchased)
+        b.plant("balance.migrant-public-share", stats.county or "", outcome,
+                f"公办 {placed - purchased} 人 + 政府购买服务 {purchased} 人，共 {placed} / {total} 人（85% 为 {int(PLACED * total)} 人）",
+                lambda v=stats.values: _verdict(Fraction(v["migrant_children_public"] + v["migrant_children_purchased"],
+                                                         v["migrant_children"]) < PLACED))
+    blank.values["migrant_children_purchased"] = None
+    b.plant("balance.migrant-public-share", blank.county or "", "pass", "政府购买服务人数未填，公办学校就读比例已不低于 85%",
+            lambda v=blank.values: _verdict(Fraction(v["migrant_children_public"], v["migrant_children"]) < PLACED))
+    for stats in b.ds.city_stats:
+        total, public = stats.values["migrant_children"], stats.values["migrant_children_public"]
+        stats.values["migrant_children_purchased"] = min(total - public, round(total * _r("0.015")))
+
+
+def _plant_practice_base(b: _Builder) -> None:
+    """新建市中小学生示范性综合实践基地: one built since 2021 by 2025 (passes); none by 2022 (skipped then)."""
+    for stats in b.ds.city_stats:
+        stats.values["practice_bases_new"] = 1 if stats.year >= 2024 else 0
+    if b.target_year == 2025:
+        plan = CITY_PLAN["plan.practice-base"]
+        b.plant("plan.practice-base", REGION, plan.y2025, plan.how,
+                lambda: _verdict(next(s for s in b.ds.city_stats if s.year == b.year).values["practice_bases_new"] < 1))
 
 
 def extend(ds: Dataset) -> list[PackPlant]:
