@@ -30,7 +30,7 @@ PACKS = ["core", "plan", "quality-balance", "preschool", "safety"]
 NO_TARGET_2022 = {
     "plan.t1-12", "plan.inclusive-coverage", "plan.health-promoting",
     "plan.health-promoting-county", "plan.backbone-share", "plan.backbone-share-county", "plan.migrant-public-share",
-    "plan.vocational-demo-schools", "plan.subject-base-coverage",
+    "plan.vocational-demo-schools", "plan.subject-base-coverage", "plan.practice-base",
 }
 # Rules whose one entity is the city and whose only target is 2025's: one verdict in the two cases (the 2025
 # one); the other is shown by the plan pack's own hand-built cases (rules/plan/cases).

@@ -46,16 +46,19 @@ HEADERS = {
 }
 PACK_HEADERS = {
     "schools": ("urban_rural inclusive township_center demo_level star_level health_promoting boarding enrolment "
-                "health_vice_principal subject_bases",
-                "城乡类型 是否普惠 是否乡镇中心园 示范园级别 星级特色高中 健康促进学校 寄宿制 在校生数 配备卫生健康副校长 市级以上学科基地数"),
+                "health_vice_principal subject_bases demo_year labour_course unified_textbooks new_curriculum",
+                "城乡类型 是否普惠 是否乡镇中心园 示范园级别 星级特色高中 健康促进学校 寄宿制 在校生数 配备卫生健康副校长 市级以上学科基地数 "
+                "示范认定年份 开设劳动教育课程 使用统编思政语文历史教材 实施普通高中新课程新教材"),
     "classes": ("", ""),
     "teachers": ("title backbone_level dual_qualified preschool_major training_hours_5y rotated_this_year is_principal",
                  "职称 骨干教师级别 是否双师型 是否学前教育专业 五年培训学时 本年度交流轮岗 是否园长或校长"),
     "safety": ("anti_ramming video_retention_days", "校门防冲撞设施 视频存储天数"),
     "facilities": ("school_id teaching_area sports_area equipment_value multimedia_rooms music_rooms music_room_area "
-                   "art_rooms art_room_area counseling_room doctors daily_pe_minutes art_course_rate safety_education_rate",
+                   "art_rooms art_room_area counseling_room doctors daily_pe_minutes art_course_rate safety_education_rate "
+                   "psych_teachers funding_per_pupil funding_standard",
                    "学校代码 教学及辅助用房面积 体育运动场馆面积 教学仪器设备值 网络多媒体教室数 音乐专用教室数 音乐专用教室最小面积 "
-                   "美术专用教室数 美术专用教室最小面积 心理辅导室 校医人数 每日体育活动分钟数 艺术课开课率 安全教育普及率"),
+                   "美术专用教室数 美术专用教室最小面积 心理辅导室 校医人数 每日体育活动分钟数 艺术课开课率 安全教育普及率 "
+                   "专兼职心理健康教师数 生均财政拨款 执行的生均拨款标准"),
 }
 ZH_TO_EN = {zh: en for table in (HEADERS, PACK_HEADERS) for en_line, zh_line in table.values()
             for en, zh in zip(en_line.split(), zh_line.split())}
@@ -140,7 +143,8 @@ def load(folder: Path) -> dict[str, list[tuple[Any, ...]]]:
                        to_date(r["license_valid_until"]), to_code(r.get("urban_rural"), URBAN), to_bool(r.get("inclusive")),
                        to_bool(r.get("township_center")), to_code(r.get("demo_level"), LEVELS), to_int(r.get("star_level")),
                        to_bool(r.get("health_promoting")), to_bool(r.get("boarding")), to_int(r.get("enrolment")),
-                       to_bool(r.get("health_vice_principal")), to_int(r.get("subject_bases")))
+                       to_bool(r.get("health_vice_principal")), to_int(r.get("subject_bases")), to_int(r.get("demo_year")),
+                       to_bool(r.get("labour_course")), to_bool(r.get("unified_textbooks")), to_bool(r.get("new_curriculum")))
                       for r in records(folder, "schools")]
     out["classes"] = [(r["class_id"], r["school_id"], r["grade"], int(r["size"]), r["head_teacher"])
                       for r in records(folder, "classes")]
@@ -344,6 +348,9 @@ class TestPackKinds:
             assert to_int(r["multimedia_rooms"]) == f.multimedia_rooms and to_bool(r["counseling_room"]) == f.counseling_room
             assert _fraction(r["music_room_area"]) == (None if f.music_room_area is None else _fraction(f.music_room_area))
             assert _fraction(r["safety_education_rate"]) == f.safety_education_rate
+            assert to_int(r["psych_teachers"]) == f.psych_teachers
+            for column in ("funding_per_pupil", "funding_standard"):  # to the fen, whatever the cell's form
+                assert _fraction(r[column]) == getattr(f, column), (school_id, column)
 
     def test_statistics(self, case_dir: Path, case_ds: Dataset) -> None:
         """区县统计.csv (Chinese headers, rates as percents) and city_stats.csv (English, fractions): two years each."""

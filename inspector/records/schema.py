@@ -168,6 +168,12 @@ SCHOOLS = RecordKind(
         _count("enrolment", "在校生数", 100_000, unit="人"),
         Column("health_vice_principal", "配备卫生健康副校长", "bool", required=False),
         _count("subject_bases", "市级以上学科基地数", 1_000, unit="个"),
+        # the year the 示范 level was conferred: the plan's 建立/新增 targets count designations since 2021
+        Column("demo_year", "示范认定年份", "int", required=False, minimum=1980, maximum=2100, unit="年"),
+        # attestations for the plan's curriculum requirements (第二章第一节一、三, 第二章第二节三)
+        Column("labour_course", "开设劳动教育课程", "bool", required=False),
+        Column("unified_textbooks", "使用统编思政语文历史教材", "bool", required=False),
+        Column("new_curriculum", "实施普通高中新课程新教材", "bool", required=False),
     ),
 )
 
@@ -244,6 +250,10 @@ FACILITIES = RecordKind(
         _count("daily_pe_minutes", "每日体育活动分钟数", 1_440, unit="分钟"),
         _rate("art_course_rate", "艺术课开课率"),
         _rate("safety_education_rate", "安全教育普及率"),
+        _count("psych_teachers", "专兼职心理健康教师数", 1_000, unit="人"),
+        # 生均拨款 (第二章第九节一): what the school received per pupil and the standard in force for its level
+        _yuan("funding_per_pupil", "生均财政拨款", 1_000_000),
+        _yuan("funding_standard", "执行的生均拨款标准", 1_000_000),
     ),
 )
 
@@ -271,6 +281,7 @@ _STAT_COLUMNS = (
     _yuan("preschool_nonstaff_pay", "公办园非在编教师平均工资", 10_000_000),
     _yuan("preschool_staff_pay", "公办园在编教师平均工资", 10_000_000),
     _count("dropouts", "义务教育辍学学生数", 10_000_000, unit="人"),
+    _count("migrant_children_purchased", "在政府购买服务的民办学校就读的随迁子女数", 100_000_000, unit="人"),
 )
 
 COUNTY_STATS = RecordKind(
@@ -302,6 +313,7 @@ CITY_STATS = RecordKind(
                decimals=2, unit="年"),
         _count("research_awards_basic", "基础教育自治区级以上教学科研成果数", 100_000, unit="项"),
         _count("research_awards_vocational", "职业教育自治区级以上教学科研成果数", 100_000, unit="项"),
+        _count("practice_bases_new", "新建中小学生示范性综合实践基地数", 100, unit="个"),
     ),
 )
 

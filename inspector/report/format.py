@@ -17,7 +17,8 @@ AREA_LABELS = {**ENTITY_LABELS, "city": "全市", "township": "乡镇"}
 CHANGE_LABELS = {"new": "新发现", "persisting": "仍存在", "regressed": "复发"}
 VERDICT_LABELS = {"pass": "达标", "fail": "未达标", "gap": "未评估"}
 PROGRESS_LABELS = {"pass": "进度正常", "fail": "进度滞后", "gap": "未评估"}  # a target read as progress
-CONFIDENCE_LABELS = {"V": "已核对公开原文", "V2": "仅见于二手转述，待核对原文", "M": "广泛引用但未见原文，待核对"}
+CONFIDENCE_LABELS = {"V": "已核对公开原文", "V2": "仅见于二手转述，待核对原文", "M": "广泛引用但未见原文，待核对",
+                     "督导惯例": "无成文依据，为督导惯例（说明中写明是谁的做法）"}
 
 __all__ = [
     "AREA_LABELS", "CHANGE_LABELS", "CONFIDENCE_LABELS", "PROGRESS_LABELS", "RATIO_UNIT", "SEVERITY_LABELS", "SEVERITY_ORDER", "VERDICT_LABELS",

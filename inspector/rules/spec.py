@@ -79,7 +79,9 @@ class Basis(_Spec):
     section: Text
     quote: Text
     reading: str | None = None
-    confidence: Literal["V", "V2", "M"] | None = None
+    # V / V2 / M as standards.md marks the figure; 督导惯例 for a rule with no written source (the note
+    # says whose practice it is)
+    confidence: Literal["V", "V2", "M", "督导惯例"] | None = None
     note: str | None = None
 
     @field_validator("document", "section", "quote", "reading", "note")

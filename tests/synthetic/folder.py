@@ -48,7 +48,9 @@ PACK_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "schools": (("urban_rural", "城乡类型"), ("inclusive", "是否普惠"), ("township_center", "是否乡镇中心园"),
                 ("demo_level", "示范园级别"), ("star_level", "星级特色高中"), ("health_promoting", "健康促进学校"),
                 ("boarding", "寄宿制"), ("enrolment", "在校生数"), ("health_vice_principal", "配备卫生健康副校长"),
-                ("subject_bases", "市级以上学科基地数")),
+                ("subject_bases", "市级以上学科基地数"), ("demo_year", "示范认定年份"),
+                ("labour_course", "开设劳动教育课程"), ("unified_textbooks", "使用统编思政语文历史教材"),
+                ("new_curriculum", "实施普通高中新课程新教材")),
     "classes": (),
     "teachers": (("title", "职称"), ("backbone_level", "骨干教师级别"), ("dual_qualified", "是否双师型"),
                  ("preschool_major", "是否学前教育专业"), ("training_hours_5y", "五年培训学时"),
@@ -59,7 +61,9 @@ PACK_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
                    ("music_rooms", "音乐专用教室数"), ("music_room_area", "音乐专用教室最小面积"),
                    ("art_rooms", "美术专用教室数"), ("art_room_area", "美术专用教室最小面积"),
                    ("counseling_room", "心理辅导室"), ("doctors", "校医人数"), ("daily_pe_minutes", "每日体育活动分钟数"),
-                   ("art_course_rate", "艺术课开课率"), ("safety_education_rate", "安全教育普及率")),
+                   ("art_course_rate", "艺术课开课率"), ("safety_education_rate", "安全教育普及率"),
+                   ("psych_teachers", "专兼职心理健康教师数"), ("funding_per_pupil", "生均财政拨款"),
+                   ("funding_standard", "执行的生均拨款标准")),
 }
 STAT_HEADERS: tuple[tuple[str, str], ...] = (
     ("preschool_gross_enrolment", "学前三年毛入园率"), ("compulsory_retention", "九年义务教育巩固率"),
@@ -73,13 +77,15 @@ STAT_HEADERS: tuple[tuple[str, str], ...] = (
     ("preschool_inspected", "开展学前教育普及普惠督导"), ("migrant_eligible_applicants", "符合条件申请入学的随迁子女数"),
     ("migrant_eligible_admitted", "符合条件并已入学的随迁子女数"), ("preschool_nonstaff_pay", "公办园非在编教师平均工资"),
     ("preschool_staff_pay", "公办园在编教师平均工资"), ("dropouts", "义务教育辍学学生数"),
+    ("migrant_children_purchased", "在政府购买服务的民办学校就读的随迁子女数"),
 )
 PACK_COLUMNS["county_stats"] = (("county", "区县"), ("year", "年份"), *STAT_HEADERS)
 PACK_COLUMNS["city_stats"] = (("year", "年份"), *STAT_HEADERS, ("subject_bases", "市级以上学科基地数"),
                               ("skill_awards", "自治区级以上技能比赛获奖数"), ("new_universities", "筹建高等院校数"),
                               ("avg_schooling_years", "劳动年龄人口平均受教育年限"),
                               ("research_awards_basic", "基础教育自治区级以上教学科研成果数"),
-                              ("research_awards_vocational", "职业教育自治区级以上教学科研成果数"))
+                              ("research_awards_vocational", "职业教育自治区级以上教学科研成果数"),
+                              ("practice_bases_new", "新建中小学生示范性综合实践基地数"))
 URBAN_ZH = {"urban": "城区", "town": "镇区", "rural": "乡村"}
 LEVEL_ZH = {"none": "无", "county": "县级", "city": "市级", "region": "自治区级", "national": "国家级"}
 TITLE_ZH = {"professor": "正高级", "associate": "副高级", "intermediate": "中级", "assistant": "初级", "none": "未定级"}
@@ -201,7 +207,8 @@ def _rows(ds: Dataset, kind: str, sp: _Speller, more: _Speller, chinese: bool) -
                 row += [more.choice(s.urban_rural, URBAN_ZH), more.flag(s.inclusive), more.flag(s.township_center),
                         more.choice(s.demo_level, LEVEL_ZH), more.number(s.star_level), more.flag(s.health_promoting),
                         more.flag(s.boarding), more.number(s.enrolment), more.flag(s.health_vice_principal),
-                        more.number(s.subject_bases)]
+                        more.number(s.subject_bases), more.number(s.demo_year), more.flag(s.labour_course),
+                        more.flag(s.unified_textbooks), more.flag(s.new_curriculum)]
             yield row
     elif kind == "classes":
         for c in ds.classes:
@@ -230,7 +237,8 @@ def _rows(ds: Dataset, kind: str, sp: _Speller, more: _Speller, chinese: bool) -
                    sp.number(f.multimedia_rooms), sp.number(f.music_rooms), sp.amount(f.music_room_area),
                    sp.number(f.art_rooms), sp.amount(f.art_room_area), sp.flag(f.counseling_room),
                    sp.number(f.doctors), sp.number(f.daily_pe_minutes), sp.rate(f.art_course_rate, chinese),
-                   sp.rate(f.safety_education_rate, chinese)]
+                   sp.rate(f.safety_education_rate, chinese), sp.number(f.psych_teachers), _money(sp, f.funding_per_pupil),
+                   _money(sp, f.funding_standard)]
     else:
         rows = ds.county_stats if kind == "county_stats" else ds.city_stats
         for stats in rows:
@@ -247,6 +255,11 @@ def _rows(ds: Dataset, kind: str, sp: _Speller, more: _Speller, chinese: bool) -
                 else:
                     row.append(sp.amount(value))
             yield row
+
+
+def _money(sp: _Speller, value: Fraction | None) -> str | float | None:
+    """An amount in 元 to the fen: a number in a workbook, "799.99" in a CSV."""
+    return sp.amount(None if value is None else float(value) if sp.xlsx else decimal_text(value))
 
 
 def write_records(ds: Dataset, out_dir: Path, fmt: str) -> None:

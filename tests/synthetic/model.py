@@ -55,6 +55,10 @@ class School:
     enrolment: int | None = None
     health_vice_principal: bool | None = None
     subject_bases: int | None = None
+    demo_year: int | None = None
+    labour_course: bool | None = None
+    unified_textbooks: bool | None = None
+    new_curriculum: bool | None = None
 
 
 @dataclass(slots=True)
@@ -115,6 +119,9 @@ class Facilities:
     daily_pe_minutes: int | None = None
     art_course_rate: Fraction | None = None
     safety_education_rate: Fraction | None = None
+    psych_teachers: int | None = None
+    funding_per_pupil: Fraction | None = None
+    funding_standard: Fraction | None = None
 
 
 STAT_COLUMNS: tuple[str, ...] = (
@@ -123,9 +130,10 @@ STAT_COLUMNS: tuple[str, ...] = (
     "edu_budget", "edu_budget_per_student", "gdp", "fiscal_edu_funds", "migrant_children", "migrant_children_public",
     "preschool_assessment_passed", "balance_assessment_passed", "preschool_inspected", "migrant_eligible_applicants",
     "migrant_eligible_admitted", "preschool_nonstaff_pay", "preschool_staff_pay", "dropouts",
+    "migrant_children_purchased",
 )
 CITY_ONLY_COLUMNS: tuple[str, ...] = ("subject_bases", "skill_awards", "new_universities", "avg_schooling_years",
-                                      "research_awards_basic", "research_awards_vocational")
+                                      "research_awards_basic", "research_awards_vocational", "practice_bases_new")
 RATE_COLUMNS = frozenset(STAT_COLUMNS[:7])
 
 

@@ -88,6 +88,7 @@ TARGETS: dict[int, dict[str, Any]] = {
 # number of schools (序号3 示范园 200 / 300, 序号17 正高级教师 240 / 400) are compared at an eighth (rounded up),
 # set in audit.yaml as param overrides. Every other target is the plan's own figure.
 SAMPLE = Fraction(1, 8)
+PROFESSORS_BASELINE = 39  # 表一 序号17, “十三五”末
 NEW_PE_ART = _r("0.15")
 # National standards (no milestone): 普及普惠 (教督〔2020〕1号), 优质均衡 (教督〔2017〕6号), GB/T 29315-2022.
 GROSS_KG_COUNTY = _r("0.85")
@@ -110,6 +111,7 @@ MUSIC_AREA, ART_AREA = _r("96"), _r("90")
 ROTATION, ROTATION_BACKBONE, ROTATION_YEARS = _r("0.10"), _r("0.20"), 6
 TRAINING_HOURS = 360
 SENIOR_MAX = 3000
+PLAN_FIRST_YEAR = 2021  # 新增/新建/建立 count from 2021-01-01
 DAILY_PE = 60
 VIDEO_DAYS = 90
 
@@ -120,9 +122,11 @@ def target_year(as_of: date) -> int:
 
 
 def params_override(year: int) -> dict[str, int]:
-    """audit.yaml overrides: the two school-count targets of 表一 scaled to the case (an eighth, rounded up)."""
+    """audit.yaml overrides: the two school-count targets of 表一 and the professors' 2020 baseline (39) scaled
+    to the case (an eighth, rounded up)."""
     return {"demo_kg_min": math.ceil(TARGETS[year]["demo_kg"] * SAMPLE),
-            "professors_min": math.ceil(TARGETS[year]["professors"] * SAMPLE)}
+            "professors_min": math.ceil(TARGETS[year]["professors"] * SAMPLE),
+            "professors_baseline": math.ceil(PROFESSORS_BASELINE * SAMPLE)}
 
 
 class CityPlan(NamedTuple):
@@ -162,16 +166,42 @@ CITY_PLAN: dict[str, CityPlan] = {
     "plan.health-promoting": CityPlan(None, "fail", "健康促进学校少一所不到 70%"),
     "plan.backbone-share": CityPlan(None, "pass", "骨干教师占比恰够 30%"),
     "plan.migrant-public-share": CityPlan(None, "fail", "随迁子女在公办学校就读比 96% 少一人"),
-    "plan.vocational-demo-schools": CityPlan(None, "pass", "自治区级以上示范中职 3 = 3"),
+    "plan.practice-base": CityPlan(None, "pass", "“十四五”以来新建实践基地 1 = 1"),
+    "plan.vocational-demo-schools": CityPlan(None, "pass", "2021 年以来认定的自治区级以上示范中职 3 = 3（另有 2019 年认定的 1 所为存量，不计）"),
     "plan.new-pe-art-share-city": CityPlan("fail", "pass", "新增体艺教师少一人不到 15%（各区县仍不低于 15%） | 各区县照常"),
     "plan.teacher-pay-city": CityPlan("fail", "pass", "教师平均工资比公务员少 1 元 | 两者相等"),
     "plan.edu-budget-growth-city": CityPlan("fail", "pass", "教育支出比上年少 1 万元 | 与上年持平"),
     "plan.edu-budget-per-student-growth-city": CityPlan("pass", "fail", "生均支出与上年持平 | 比上年少 1 元"),
+    # 较基期下降: each figure above against the plan's 2020 column (REGRESSION_BASELINES), as it falls out
+    "plan.t1-02-regression": CityPlan("pass", "pass", "公办园占比 ≈52% ≥ 50.44%"),
+    "plan.t1-07-regression": CityPlan("pass", "pass", "体质健康优良率 51.9% | 55.0% ≥ 40%"),
+    "plan.t1-08-regression": CityPlan("pass", "pass", "高中阶段毛入学率 97.0% | 98.9% ≥ 96.54%"),
+    "plan.t1-11-regression": CityPlan("pass", "pass", "技能比赛获奖 216 | 227 ≥ 206"),
+    "plan.t1-13-regression": CityPlan("fail", "pass", "残疾儿童少年入学率 94.9% < 95% | 95.0% = 95%"),
+    "plan.t1-14-regression": CityPlan("pass", "pass", "平均受教育年限 ≥ 10"),
+    "plan.t1-15-regression": CityPlan("pass", "pass", "幼儿园教师受专业教育比例 ≥ 59.5%"),
+    "plan.t1-16-regression": CityPlan("pass", "pass", "本科以上比例 ≥ 64.3%"),
+    "plan.t1-17-regression": CityPlan("pass", "pass", "正高级 30 | 49 ≥ 5（39 的八分之一）"),
+    "plan.t1-18-regression": CityPlan("pass", "pass", "双师型比例 ≥ 46%"),
+    "plan.t1-19a-regression": CityPlan("fail", "pass", "基教科研成果 2022 年随机数 < 64 | 86 ≥ 64"),
+    "plan.t1-19b-regression": CityPlan("fail", "pass", "职教科研成果 2022 年随机数 < 32 | 34 ≥ 32"),
+    "plan.t1-21-regression": CityPlan("pass", "pass", "安全教育普及率 95.0% | 99.9% ≥ 92%"),
+    "plan.t1-22-regression": CityPlan("pass", "pass", "财政性教育经费占 GDP 4.19% | 4.5% ≥ 4%"),
+    "plan.inclusive-coverage-regression": CityPlan("fail", "fail", "普惠覆盖率低于 86.56%（2025 年恰为 80% 的目标）"),
+}
+# the plan's 2020 column for each *-regression rule (rules/plan/pack.yaml), professors scaled as params_override
+REGRESSION_BASELINES: dict[str, Fraction] = {
+    "plan.t1-02": Fraction("0.5044"), "plan.t1-07": Fraction("0.40"), "plan.t1-08": Fraction("0.9654"),
+    "plan.t1-11": Fraction(206), "plan.t1-13": Fraction("0.95"), "plan.t1-14": Fraction(10),
+    "plan.t1-15": Fraction("0.595"), "plan.t1-16": Fraction("0.643"),
+    "plan.t1-17": Fraction(math.ceil(PROFESSORS_BASELINE * SAMPLE)), "plan.t1-18": Fraction("0.46"),
+    "plan.t1-19a": Fraction(64), "plan.t1-19b": Fraction(32), "plan.t1-21": Fraction("0.92"),
+    "plan.t1-22": Fraction("0.04"), "plan.inclusive-coverage": Fraction("0.8656"),
 }
 SKIPPED_2022: tuple[str, ...] = (
     "plan.t1-12", "plan.t1-14", "plan.t1-19a", "plan.t1-19b", "plan.inclusive-coverage", "plan.health-promoting",
     "plan.health-promoting-county", "plan.backbone-share", "plan.backbone-share-county", "plan.migrant-public-share",
-    "plan.vocational-demo-schools", "plan.subject-base-coverage",
+    "plan.vocational-demo-schools", "plan.subject-base-coverage", "plan.practice-base",
 )
 
 def pct_text(rate: Fraction) -> str:
@@ -539,9 +569,12 @@ def _base_staffing(b: _Builder) -> None:
         s = b.school[row.school_id]
         if row.school_id in b.core_safety or s.type == "vocational" or not row.full_time_guards:
             continue
-        need = guards_required(b.pupils(row.school_id))
-        if row.full_time_guards < need and rng.random() < 0.7:
-            row.full_time_guards = need
+        pupils = b.pupils(row.school_id)
+        need = guards_required(pupils)
+        # a school of exactly 100 draws as it did when the second band began at 100 (so that every later draw,
+        # and the cases' other rows, stay what they were); it needs 1 guard and keeps what it has
+        if row.full_time_guards < max(need, 2 if pupils == 100 else 0) and rng.random() < 0.7:
+            row.full_time_guards = max(need, row.full_time_guards)
 
 
 # == 2. plants that set pupils (class sizes, added classes) =======================================================
@@ -778,9 +811,9 @@ def _plant_school_size(b: _Builder) -> None:
 
 
 def _plant_guards(b: _Builder) -> None:
-    """safety.guards-by-enrolment at GB/T 29315's bands: 99 pupils / 1 guard passes, 100 / 1 fails (2 needed);
-    1499 / 3 passes, 1500 / 3 fails (4 needed)."""
-    for pupils, guards, outcome in ((99, 1, "pass"), (100, 1, "fail"), (1499, 3, "pass"), (1500, 3, "fail")):
+    """safety.guards-by-enrolment at GB/T 29315's bands: 99 and 100 pupils / 1 guard pass (“100人以下” includes
+    100); 1499 / 3 passes, 1500 / 3 fails (4 needed). 101 / 1 (fails) is planted last (:func:`_plant_guards_101`)."""
+    for pupils, guards, outcome in ((99, 1, "pass"), (100, 1, "pass"), (1499, 3, "pass"), (1500, 3, "fail")):
         pool = [s for s in _shuffled(b, b.ds.schools) if s.type != "vocational" and _clean(b, s)
                 and s.school_id in b.ds.safety and s.school_id not in b.core_safety
                 and (b.ds.safety[s.school_id].full_time_guards or 0) >= 1 and _reachable(b, s, pupils)]
@@ -795,8 +828,29 @@ def _plant_guards(b: _Builder) -> None:
                 lambda s=school: _verdict(b.ds.safety[s.school_id].full_time_guards < guards_required(b.enrolment(s))))
 
 
+def _plant_guards_101(b: _Builder) -> None:
+    """safety.guards-by-enrolment just above the first band: a special school grown to 101 pupils with 1 guard
+    fails (2 needed). Planted after everything else, in a special school (no other pack's aggregate counts
+    its pupils), so that no earlier plant and no random draw moves."""
+    for school in b.of_type("special"):
+        row = b.ds.safety.get(school.school_id)
+        if (row is None or school.school_id in b.core_safety or not row.full_time_guards or not _clean(b, school)
+                or not _reachable(b, school, 101)):
+            continue
+        b.set_pupils(school.school_id, 101, hard=False)
+        b.lock(school.school_id)
+        school.enrolment = 101
+        row.full_time_guards = 1
+        b.core_safety.add(school.school_id)
+        b.plant("safety.guards-by-enrolment", school.school_id, "fail", "在校生 101 人，专职保安 1 名（应配 2 名）",
+                lambda s=school: _verdict(b.ds.safety[s.school_id].full_time_guards < guards_required(b.enrolment(s))))
+        return
+    b.fail("no special school to hold 101 pupils")
+
+
 def guards_required(pupils: int) -> int:
-    if pupils < 100:
+    """GB/T 29315-2022 as restated: 100 and fewer pupils 1 guard, up to 999 2, from 1000 3 and 1 per further 500."""
+    if pupils <= 100:
         return 1
     if pupils < 1000:
         return 2
@@ -1492,11 +1546,9 @@ def _share_counts(b: _Builder, spec: ShareSpec, county: str | None) -> tuple[int
     return sum(is_in(t) for t in members), len(members)
 
 
-def _plant_shares(b: _Builder) -> None:
-    """Teacher shares with a county view and a city target: a county exactly on the target (or at the least
-    count reaching it), a county one teacher short, and the city as CITY_PLAN says, through the other counties."""
+def _share_specs(b: _Builder) -> list[ShareSpec]:
     rng = b.rng
-    specs: list[ShareSpec] = [
+    return [
         ("plan.t1-15-county", "plan.t1-15", lambda t, s: b.ft(t) and s.type == "kindergarten",
          lambda t: bool(t.preschool_major), lambda t: setattr(t, "preschool_major", True),
          lambda t: setattr(t, "preschool_major", False), lambda t: True, b.t["kg_major"]),
@@ -1511,7 +1563,12 @@ def _plant_shares(b: _Builder) -> None:
          lambda t: bool(t.dual_qualified), lambda t: setattr(t, "dual_qualified", True),
          lambda t: setattr(t, "dual_qualified", False), lambda t: True, b.t["dual"]),
     ]
-    for spec in specs:
+
+
+def _plant_shares(b: _Builder) -> None:
+    """Teacher shares with a county view and a city target: a county exactly on the target (or at the least
+    count reaching it), a county one teacher short, and the city as CITY_PLAN says, through the other counties."""
+    for spec in _share_specs(b):
         county_rule, city_rule, member, is_in, put_in, take_out, movable, target = spec
         if target is None:
             continue  # no target this year (骨干教师占比 is set for 2025 only)
@@ -1692,8 +1749,9 @@ def _plant_schools(b: _Builder) -> None:
         s.demo_level = rng.choice(("region", "region", "national")) if i < demo else rng.choice(("none", "city"))
     if late:
         plan = CITY_PLAN["plan.vocational-demo-schools"]
-        b.plant("plan.vocational-demo-schools", REGION, plan.y2025, plan.how,
-                lambda: _verdict(sum(s.demo_level in REGION_UP for s in b.of_type("vocational")) < 3))
+        b.plant("plan.vocational-demo-schools", REGION, plan.y2025, plan.how,  # the years: _plant_fidelity
+                lambda: _verdict(sum(s.demo_level in REGION_UP and s.demo_year is not None
+                                     and PLAN_FIRST_YEAR <= s.demo_year <= b.year for s in b.of_type("vocational")) < 3))
 
     # 健康促进学校 (2025): a county exactly at 70 % (or the least count reaching it), one a school short; the
     # city a school short of 70 %
@@ -1988,7 +2046,7 @@ def _plant_stats(b: _Builder) -> None:
         outcome = plan.y2025 if late else plan.y2022
         city_plant(rule, column, t[key] - (outcome == "fail"), lambda v, p, c=column, k=key: v[c] < t[k])
     if late:
-        city_plant("plan.t1-12", "new_universities", 2, lambda v, p: not 2 <= v["new_universities"] <= 3)
+        city_plant("plan.t1-12", "new_universities", 2, lambda v, p: v["new_universities"] < 2)  # 预期性: 3 is no cap
         city_plant("plan.t1-14", "avg_schooling_years", t["schooling"] - Fraction(1, 10),
                    lambda v, p: v["avg_schooling_years"] < t["schooling"])
         city_plant("plan.t1-19a", "research_awards_basic", 86, lambda v, p: v["research_awards_basic"] < 86)
@@ -2086,6 +2144,165 @@ def _finish(b: _Builder) -> None:
         s.enrolment = None if blank else pupils
 
 
+# == 10. the plan's requirements added later (their own random stream, after everything else) ===================
+
+
+def _plant_fidelity(b: _Builder) -> None:
+    """Columns added for the plan's requirements after the rest of the generator was written, filled from a
+    stream of their own and after every other plant, so the rows and draws before them stay as they were."""
+    rng = random.Random(f"{b.ds.seed}:packs:fidelity:{b.ds.as_of.isoformat()}")
+    # 示范认定年份: a year for every school with a 示范 level; the 示范中职 the 2025 plant counts (region or
+    # national) were designated in the plan period, one of them in its first year; one more 中职 is 自治区级
+    # since 2019, stock that the plan's “建立……3所” does not count
+    vocational = sorted(b.of_type("vocational"), key=lambda s: s.school_id)
+    designated = [s for s in vocational if s.demo_level in REGION_UP]
+    for s in b.ds.schools:
+        if s.demo_level not in (None, "none"):
+            s.demo_year = rng.randint(2008, b.year)
+    for i, s in enumerate(designated):
+        s.demo_year = PLAN_FIRST_YEAR if i == 0 else rng.randint(PLAN_FIRST_YEAR, b.year)
+    older = next((s for s in vocational if s.demo_level not in REGION_UP), None)
+    if older is None:
+        b.fail("no 中职 to hold a 示范 designation from before the plan")
+    older.demo_level, older.demo_year = "region", 2019
+    _plant_attestations(b, rng)
+    _plant_psych_and_funding(b, rng)
+    _plant_migrant_places(b, rng)
+    _plant_practice_base(b)
+
+
+SENIOR_STAGE = HIGH_SCHOOLS | {"vocational"}
+# 生均拨款标准 by school type, 元 a pupil a year (made up for the synthetic city: the real figures are each
+# level's, set by the region's documents, and the rule reads whatever standard the row states)
+FUNDING_STANDARD = {"kindergarten": 600, "primary": 720, "junior": 940, "nine_year": 820, "complete_secondary": 1200,
+                    "senior": 1200, "twelve_year": 1100, "vocational": 3000, "special": 6000}
+PLACED = _r("0.85")  # 随迁子女 in public and government-bought private places (教督〔2017〕6号)
+
+
+def _attested(b: _Builder, rng: random.Random, scope: Callable[[School], bool], column: str, rule: str,
+              notes: tuple[str, str, str], outside: str) -> None:
+    """A yes/no column: 是 in most schools of the rule's scope (否 in a few), blank outside it; planted: a 否
+    (fails), a 是 (passes), a blank (not evaluated) and a 否 outside the scope (absent)."""
+    inside = sorted((s for s in b.ds.schools if scope(s)), key=lambda s: s.school_id)
+    for s in inside:
+        setattr(s, column, rng.random() > 0.03)
+    picked = rng.sample(inside, 3)
+    for s, value, outcome, note in zip(picked, (False, True, None), ("fail", "pass", "not_evaluated"), notes):
+        setattr(s, column, value)
+        b.plant(rule, s.school_id, outcome, note,
+                lambda s=s: "not_evaluated" if getattr(s, column) is None else _verdict(getattr(s, column) is False))
+    other = rng.choice(sorted((s for s in b.ds.schools if not scope(s)), key=lambda s: s.school_id))
+    setattr(other, column, False)
+    b.plant(rule, other.school_id, "absent", outside, lambda s=other: "absent" if not scope(s) else "in scope")
+
+
+def _plant_attestations(b: _Builder, rng: random.Random) -> None:
+    """劳动教育课程 (every school but kindergartens), 统编教材 (高中阶段), 新课程新教材 (普通高中)."""
+    _attested(b, rng, lambda s: s.type != "kindergarten", "labour_course", "plan.labour-course",
+              ("未开设劳动教育课程", "开设劳动教育课程", "未填"), "幼儿园（不在“大中小学”之列）填“否”")
+    _attested(b, rng, lambda s: s.type in SENIOR_STAGE, "unified_textbooks", "plan.unified-textbooks",
+              ("未全部使用统编教材", "使用统编教材", "未填"), "义务教育学校不属高中阶段")
+    _attested(b, rng, lambda s: s.type in HIGH_SCHOOLS, "new_curriculum", "plan.new-curriculum",
+              ("未全面实施新课程新教材", "实施新课程新教材", "未填"), "中等职业学校不属普通高中")
+
+
+def _plant_psych_and_funding(b: _Builder, rng: random.Random) -> None:
+    """专兼职心理健康教师 (every school but kindergartens: 1 passes, 0 fails) and 生均拨款 in public schools
+    (exactly the standard passes, 1 分 short fails)."""
+    rows = [f for _, f in sorted(b.ds.facilities.items())]
+    for f in rows:
+        s = b.school[f.school_id]
+        if s.type != "kindergarten":
+            f.psych_teachers = 0 if rng.random() < 0.03 else rng.randint(1, 3)
+        if s.ownership == "public":
+            f.funding_standard = Fraction(FUNDING_STANDARD[s.type])
+            f.funding_per_pupil = f.funding_standard + Fraction(rng.randint(0, 30_000), 100)
+    schools = [f for f in rows if b.school[f.school_id].type != "kindergarten"]
+    for f, count in zip(rng.sample(schools, 2), (1, 0)):
+        f.psych_teachers = count
+        b.plant("plan.psych-teachers", f.school_id, _verdict(count < 1), f"专兼职心理健康教师 {count} 人",
+                lambda f=f: _verdict(f.psych_teachers < 1))
+    public = [f for f in rows if b.school[f.school_id].ownership == "public"]
+    for f, short in zip(rng.sample(public, 2), (0, 1)):
+        f.funding_per_pupil = f.funding_standard - Fraction(short, 100)
+        b.plant("plan.funding-standard", f.school_id, _verdict(short > 0),
+                f"生均财政拨款 {decimal_text(f.funding_per_pupil)} 元，标准 {decimal_text(f.funding_standard)} 元",
+                lambda f=f: _verdict(f.funding_per_pupil < f.funding_standard))
+
+
+def _plant_migrant_places(b: _Builder, rng: random.Random) -> None:
+    """balance.migrant-public-share: 随迁子女 in public and government-bought private places, per county: most
+    counties well above 85 %; one exactly at 85 % with bought places counted, one a child short, one whose
+    bought places are blank but whose public share alone reaches 85 % (decided: passes)."""
+    rows = [stats for stats in b.ds.county_stats]
+    for stats in rows:
+        total, public = stats.values["migrant_children"], stats.values["migrant_children_public"]
+        stats.values["migrant_children_purchased"] = min(total - public, round(total * rng.uniform(0, 0.02)))
+    now = sorted((r for r in rows if r.year == b.year), key=lambda r: r.county or "")
+    exact, short, blank = rng.sample(now, 3)
+    for stats, outcome in ((exact, "pass"), (short, "fail")):
+        total = stats.values["migrant_children"] = 20 * (stats.values["migrant_children"] // 20)  # 85 % a whole child
+        placed = int(PLACED * total) - (outcome == "fail")
+        purchased = round(total * _r("0.04"))
+        stats.values.update(migrant_children_public=placed - purchased, migrant_children_purchased=purchased)
+        b.plant("balance.migrant-public-share", stats.county or "", outcome,
+                f"公办 {placed - purchased} 人 + 政府购买服务 {purchased} 人，共 {placed} / {total} 人（85% 为 {int(PLACED * total)} 人）",
+                lambda v=stats.values: _verdict(Fraction(v["migrant_children_public"] + v["migrant_children_purchased"],
+                                                         v["migrant_children"]) < PLACED))
+    blank.values["migrant_children_purchased"] = None
+    b.plant("balance.migrant-public-share", blank.county or "", "pass", "政府购买服务人数未填，公办学校就读比例已不低于 85%",
+            lambda v=blank.values: _verdict(Fraction(v["migrant_children_public"], v["migrant_children"]) < PLACED))
+    for stats in b.ds.city_stats:
+        total, public = stats.values["migrant_children"], stats.values["migrant_children_public"]
+        stats.values["migrant_children_purchased"] = min(total - public, round(total * _r("0.015")))
+
+
+def _plant_practice_base(b: _Builder) -> None:
+    """新建市中小学生示范性综合实践基地: one built since 2021 by 2025 (passes); none by 2022 (skipped then)."""
+    for stats in b.ds.city_stats:
+        stats.values["practice_bases_new"] = 1 if stats.year >= 2024 else 0
+    if b.target_year == 2025:
+        plan = CITY_PLAN["plan.practice-base"]
+        b.plant("plan.practice-base", REGION, plan.y2025, plan.how,
+                lambda: _verdict(next(s for s in b.ds.city_stats if s.year == b.year).values["practice_bases_new"] < 1))
+
+
+def _plant_regressions(b: _Builder) -> None:
+    """The *-regression rules: nothing is moved for them; each city figure built above is read against the
+    plan's 2020 column, and CITY_PLAN states the verdict that falls out."""
+    stats = next(c.values for c in b.ds.city_stats if c.year == b.year)
+    specs = {spec[1]: spec for spec in _share_specs(b)}
+
+    def share(rule: str) -> Fraction:
+        counted, members = _share_counts(b, specs[rule], None)
+        return Fraction(counted, members)
+
+    def kg(index: int) -> Fraction:
+        totals = _kg_totals(b, None)
+        return Fraction(totals[index], totals[1])
+
+    observed: dict[str, Callable[[], Fraction]] = {
+        "plan.t1-02": lambda: kg(0), "plan.inclusive-coverage": lambda: kg(2),
+        "plan.t1-15": lambda: share("plan.t1-15"), "plan.t1-16": lambda: share("plan.t1-16"),
+        "plan.t1-18": lambda: share("plan.t1-18"),
+        "plan.t1-17": lambda: Fraction(sum(t.title == "professor" for t in b.teachers_where(
+            lambda t, s: s.type in PRIMARY_SECONDARY))),
+        "plan.t1-22": lambda: Fraction(stats["fiscal_edu_funds"], stats["gdp"]),
+    }
+    columns = {"plan.t1-07": "fitness_good_rate", "plan.t1-08": "senior_gross_enrolment", "plan.t1-11": "skill_awards",
+               "plan.t1-13": "disabled_enrolment", "plan.t1-14": "avg_schooling_years",
+               "plan.t1-19a": "research_awards_basic", "plan.t1-19b": "research_awards_vocational",
+               "plan.t1-21": "safety_education_rate"}
+    for target, column in columns.items():
+        observed[target] = lambda c=column: Fraction(stats[c])
+    for target, baseline in REGRESSION_BASELINES.items():
+        rule = f"{target}-regression"
+        plan = CITY_PLAN[rule]
+        outcome = plan.y2025 if b.target_year == 2025 else plan.y2022
+        assert outcome is not None
+        b.plant(rule, REGION, outcome, plan.how, lambda f=observed[target], t=baseline: _verdict(f() < t))
+
+
 def extend(ds: Dataset) -> list[PackPlant]:
     """Add the packs' data and planted cases to a core dataset (in place); return the plants, each checked."""
     b = _Builder(ds)
@@ -2109,6 +2326,9 @@ def extend(ds: Dataset) -> list[PackPlant]:
     _plant_stats(b)
     _plant_cv(b)
     _finish(b)
+    _plant_guards_101(b)
+    _plant_fidelity(b)
+    _plant_regressions(b)
     wrong = [f"{p.rule} {p.entity} ({p.note}): planted {p.outcome}, the rows give {got}"
              for p in b.plants if (got := p.check()) != p.outcome]
     if wrong:
