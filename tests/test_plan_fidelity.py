@@ -23,12 +23,12 @@ class TestDesignationYear:
         shutil.copytree(CASE, folder)
         path = folder / "schools.csv"
         text = path.read_text(encoding="utf-8")
-        text = text.replace("自治区级,2021\n", "自治区级,2021年3月\n").replace("国家级,2026\n", "国家级,1902\n")
+        text = text.replace("自治区级,2021,", "自治区级,2021年3月,").replace("国家级,2026,", "国家级,1902,")
         path.write_text(text, encoding="utf-8")
         assert main(["audit", str(folder), "--out", str(tmp_path / "out"), "--quiet"]) == 2
         err = capsys.readouterr().err
-        assert "schools.csv:5: 示范认定年份: 应为整数：“2021年3月”" in err
-        assert "schools.csv:9: 示范认定年份: 数值“1902”小于合理下限 1980年" in err
+        assert "schools.csv:13: 示范认定年份: 应为整数：“2021年3月”" in err
+        assert "schools.csv:17: 示范认定年份: 数值“1902”小于合理下限 1980年" in err
 
 
 # -- property tests: verdicts at the new boundaries against the rules' text in exact arithmetic -------------

@@ -7,7 +7,8 @@ and against the national documents ``../shared/standards.md`` names:
   ``规划：“…”`` part of a rule resting on several documents; passages joined by ``……``) occurs in the
   plan verbatim, and the rule's ``section`` names the chapter, section and item it stands in, with the
   item's title, as REQUIREMENTS.yaml does;
-* a row of 表一 is quoted as REQUIREMENTS.yaml quotes it (指标 属性 2022年 … 2025年 …);
+* a row of 表一 is quoted as REQUIREMENTS.yaml quotes it (指标 属性 2022年 … 2025年 …), or its
+  “十三五”末 column as the table prints it (指标 属性 “十三五”末 …);
 * a national document is named with its number;
 * every rule has a reading and a confidence mark; 督导惯例 (no written source) says whose practice.
 """
@@ -76,9 +77,38 @@ def plan_passages(spec: RuleSpec) -> list[str]:
 
 
 def _table_row(passage: str, table_one_quotes: dict[str, str]) -> str | None:
-    """The 序号 a passage quotes 表一 by, if it is a row of 表一."""
+    """The 序号 a passage quotes 表一 by, if it is a row of 表一 (or its “十三五”末 column)."""
     text = _squash(passage).rstrip("。")
-    return next((n for n, q in table_one_quotes.items() if text == _squash(q)), None)
+    row = next((n for n, q in table_one_quotes.items() if text == _squash(q)), None)
+    return row if row is not None else next((n for n, q in _baseline_quotes().items() if text == q), None)
+
+
+def _baseline_quotes() -> dict[str, str]:
+    """序号 → “指标 属性 “十三五”末 value” as 表一 prints it in the plan's text (one tab-indented cell per
+    line: 序号, 类别, 指标, 属性, “十三五”末, 2022年, 2025年; 序号19's 职教 values in a block of its own whose
+    first four cells are blank)."""
+    if not PLAN.is_file():
+        return {}
+    lines = PLAN.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == "2025年") + 1
+    rows: list[list[str]] = []
+    for line in lines[start:]:
+        if line.startswith("\t"):
+            cell = line[1:].strip()
+            if re.fullmatch(r"\d+", cell) and (not rows or len(rows[-1]) >= 7):
+                rows.append([cell])
+            elif rows:
+                rows[-1].append(cell)
+        elif line.strip() and rows and len(rows[-1]) >= 7:
+            break
+    quotes: dict[str, str] = {}
+    for cells in rows:
+        number, _, name, binding = cells[:4]
+        # a continuation block (序号19's 职教 line) adds a second set of the last three columns
+        for part in cells[4::7]:
+            key = number + ("a" if "基教" in part else "b" if "职教" in part else "")
+            quotes[key] = _squash(f"{name} {binding} “十三五”末 {part}")
+    return quotes
 
 
 def test_every_rule_has_a_reading_and_a_confidence_mark(specs: list[RuleSpec]) -> None:

@@ -280,7 +280,7 @@ class TestLayout:
         audit = yaml.safe_load((case_dir / "audit.yaml").read_text(encoding="utf-8"))
         assert audit["as_of"] == AS_OF and audit["region"] == "柳州市"
         assert audit["packs"] == ["core", "plan", "quality-balance", "preschool", "safety"]
-        assert audit["params"] == {"demo_kg_min": 38, "professors_min": 50}  # 300 and 400, an eighth
+        assert audit["params"] == {"demo_kg_min": 38, "professors_min": 50, "professors_baseline": 5}  # an eighth
         assert "target_year" not in audit  # the milestone follows from as_of
         assert re.search(r"[\u4e00-\u9fff]", audit["name"])
 
