@@ -321,6 +321,7 @@ def _web_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[
     serve.add_argument("--evidence-dir", type=Path, help="整改材料的存放文件夹（默认：SQLite 历史库旁的 <库名>.evidence）")
     serve.add_argument("--demo", type=Path, metavar="OUT",
                        help="演示：导入该审核输出文件夹，并为每个角色建立一个账号，打印一次性密码")
+    serve.add_argument("--source", type=Path, metavar="FOLDER", help="与 --demo 同用：该审核的数据文件夹（供学校自查）")
     serve.add_argument("--today", type=_day, help=argparse.SUPPRESS)
     serve.set_defaults(handler=_serve)
 
@@ -341,6 +342,7 @@ def _web_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[
     imp = run_commands.add_parser("import", help="导入一次审核的输出文件夹（与网页上的导入相同）")
     imp.add_argument("out_dir", type=Path, help="inspector audit 的输出文件夹（含 findings.json）")
     db_option(imp)
+    imp.add_argument("--source", type=Path, help="该审核的数据文件夹（核对其 sha256 后记录；学校自查以它为基础）")
     imp.add_argument("--today", type=_day, default=dt.date.today(), help="按哪一天记录（YYYY-MM-DD，默认今天）")
     imp.set_defaults(handler=_runs_import)
 
@@ -357,7 +359,7 @@ def _serve(args: argparse.Namespace) -> int:
         overrides["today"] = lambda: day
     settings = Settings.for_db(args.db, **overrides)
     if args.demo is not None:
-        print("\n".join(demo(args.db, args.demo, args.today or dt.date.today())), flush=True)
+        print("\n".join(demo(args.db, args.demo, args.today or dt.date.today(), args.source)), flush=True)
     print(f"督导整改平台：http://{args.host}:{args.port}/ （Ctrl-C 停止）", flush=True)
     run_server(settings, args.host, args.port)
     return 0
@@ -378,7 +380,7 @@ def _users_add(args: argparse.Namespace) -> int:
 def _runs_import(args: argparse.Namespace) -> int:
     from .web.serve import import_command
 
-    print(import_command(args.db, args.out_dir, args.today))
+    print(import_command(args.db, args.out_dir, args.today, args.source))
     return 0
 
 

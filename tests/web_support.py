@@ -30,7 +30,10 @@ from inspector.testing import AuditBuilder
 from inspector.web.app import create_app
 from inspector.web.importing import import_run
 from inspector.web.settings import Settings
+from inspector.web import users as users_module
 from inspector.web.users import add_user
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 
 __all__ = [
     "PASSWORD", "USERS", "Rounds", "Web", "client_for", "login", "rounds", "web", "web_db", "web_template",
@@ -38,6 +41,11 @@ __all__ = [
 ]
 
 PASSWORD = "correct-horse-battery"
+
+# argon2id at the library's parameters takes a fifth of a second a hash, on purpose; the tests log in
+# hundreds of times and are about access, not the cost of guessing: the same scheme, minimal cost
+users_module._hasher = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+users_module._DUMMY = users_module._hasher.hash("not a password")
 IMPORTED = dt.date(2025, 1, 5)
 TODAY = dt.date(2025, 2, 1)
 # username → (role, county, school)
@@ -70,6 +78,7 @@ def _round(root: Path, name: str, as_of: dt.date, c1: int) -> Path:
 class Rounds:
     first: Path  # the output folder of the first audit (all outputs)
     recheck: Path  # the output folder of the re-inspection (C1 fixed)
+    data: Path  # the first audit's data folder
 
 
 @pytest.fixture(scope="session")
@@ -80,11 +89,11 @@ def rounds(tmp_path_factory: pytest.TempPathFactory) -> Rounds:
     recheck = root / "out-recheck"
     reinspect(root / "scratch.sqlite", _round(root, "recheck", dt.date(2025, 3, 1), 40), str(first), recheck,
               today=dt.date(2025, 3, 5))
-    return Rounds(first, recheck)
+    return Rounds(first, recheck, root / "first")
 
 
 def _populate(db: Any, rounds: Rounds) -> None:
-    import_run(db, rounds.first, IMPORTED)
+    import_run(db, rounds.first, IMPORTED, source=rounds.data)
     with HistoryStore.open(db) as store, write_transaction(store.conn) as conn:
         for name, (role, county, school) in USERS.items():
             add_user(conn, name, PASSWORD, role, county=county, school_id=school, display_name=f"测试{name}")
@@ -117,27 +126,29 @@ def web_db(request: pytest.FixtureRequest, tmp_path: Path, web_template: Path, r
 class Web:
     """One test's application over its store, with a client per user when asked."""
 
-    def __init__(self, db: Database, root: Path, today: dt.date = TODAY) -> None:
+    def __init__(self, db: Database, root: Path, today: dt.date = TODAY, **settings: Any) -> None:
         self.db = db
         self.root = root
         self.today = today
         self.settings = Settings(db=db.ref, evidence_dir=root / "evidence", secret_key="test-secret-key-0123456789",
-                                 today=lambda: self.today, work_dir=root / "runs")
+                                 today=lambda: self.today, work_dir=root / "runs", **settings)
         self.app = create_app(self.settings)
         self._clients: list[TestClient] = []
 
     def client(self, username: str | None = None) -> TestClient:
+        """A client of its own (cookies); the first one runs the application's start and end."""
         client = client_for(self.app)
-        client.__enter__()
+        if not self._clients:
+            client.__enter__()
         self._clients.append(client)
         if username is not None:
             login(client, username)
         return client
 
     def close(self) -> None:
-        for client in reversed(self._clients):
-            client.__exit__(None, None, None)
-        if not self._clients:
+        if self._clients:
+            self._clients[0].__exit__(None, None, None)
+        else:
             self.app.state.backend.close()
 
 
@@ -147,12 +158,17 @@ def client_for(app: Any) -> TestClient:
 
 
 def csrf(client: TestClient) -> str:
-    token = client.cookies.get("csrftoken")
-    if token is None:
-        client.get("/login")
-        token = client.cookies.get("csrftoken")
-    assert token, "no csrftoken cookie"
-    return str(token)
+    """The token the forms of the client's pages carry (read from a page, as a browser would)."""
+    page = client.get("/login")
+    found = re.search(r'name="csrftoken" value="([^"]+)"', page.text)
+    assert found, "no CSRF token on the login page"
+    return found.group(1)
+
+
+def token(client: TestClient, username: str, password: str = PASSWORD) -> str:
+    response = client.post("/api/token", data={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
 
 
 def login(client: TestClient, username: str, password: str = PASSWORD) -> Any:

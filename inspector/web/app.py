@@ -8,11 +8,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
-from asgi_csrf import asgi_csrf
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -23,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import UsageError
 from ..history import schema
+from . import csrf
 from .auth import LoginThrottle
 from .backend import Backend
 from .deps import LoginRequired, Pages, PasswordChangeRequired
@@ -79,10 +79,10 @@ async def _too_large(send: Send) -> None:
 class SecurityHeaders:
     """Headers every response carries: no framing, no sniffing, scripts and styles from this site only."""
 
-    HEADERS = [
+    HEADERS: ClassVar[list[tuple[bytes, bytes]]] = [
         (b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
-        (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                                     b"frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
+        (b"content-security-policy", (b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                                      b"frame-ancestors 'none'; form-action 'self'; base-uri 'none'")),
     ]
 
     def __init__(self, app: ASGIApp) -> None:
@@ -95,18 +95,6 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
-
-
-class Csrf:
-    """asgi-csrf's double-submit cookie on every state-changing request of the pages (the login form
-    included); the API under /api/ takes bearer tokens, never cookies, and is left to them."""
-
-    def __init__(self, app: ASGIApp, secret: str, secure: bool) -> None:
-        self.app = asgi_csrf(app, signing_secret=secret, always_protect={"/login"}, cookie_secure=secure,
-                             cookie_samesite="Strict", skip_if_scope=lambda scope: scope["path"].startswith("/api/"))
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -129,21 +117,22 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(
         title="inspector 督导整改平台 API", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
+        dependencies=[Depends(csrf.guard)],
         description="督导问题、整改台账与追溯的 JSON 接口。POST /api/token 以用户名和密码换取令牌（OAuth2 password），"
                     "其余接口以 Authorization: Bearer 令牌调用；区县、学校账号只能看到本区县、本校的问题。",
     )
     app.state.backend = backend
     app.state.pages = Pages(backend.lifecycle)
     app.state.evidence = files
-    app.state.throttle = LoginThrottle(settings.login_attempts)
+    app.state.throttle = LoginThrottle(settings.login_attempts, settings.login_attempts_per_address)
     app.state.settings = settings
+    app.state.csrf = csrf.Csrf(settings.secret_key, secure=settings.secure_cookies, max_age=settings.session_hours * 3600)
     for router in (auth.router, findings.router, workflow.router, runs.router, admin.router, selfcheck.router, api.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _handlers(app)
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="inspector_session",
                        max_age=settings.session_hours * 3600, same_site="lax", https_only=settings.secure_cookies)
-    app.add_middleware(Csrf, secret=settings.secret_key, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, limit=max(settings.upload_max_bytes, settings.evidence_max_bytes) + 1024 * 1024)
     return app

@@ -31,7 +31,7 @@ def _digest(token: str) -> str:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def issue_token(conn: Connection, user: User, kind: str, hours: int) -> str:
@@ -67,18 +67,21 @@ def revoke_user(conn: Connection, user_id: int) -> None:
 
 @dataclass
 class LoginThrottle:
-    """At most `rate` login attempts per user name and per address (e.g. "5/15 minutes")."""
+    """At most `per_user` login attempts per user name and `per_address` per client address
+    (limits' notation, e.g. "5/15 minutes")."""
 
-    rate: str
+    per_user: str
+    per_address: str
 
     def __post_init__(self) -> None:
-        self._item = parse(self.rate)
+        self._item = parse(self.per_user)
+        self._address_item = parse(self.per_address)
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
 
     def allow(self, username: str, address: str) -> bool:
-        """Count one attempt; False when either the name or the address is over the limit."""
+        """Count one attempt; False when either the name or the address is over its limit."""
         by_name = self._limiter.hit(self._item, "user", username.strip().lower())
-        by_address = self._limiter.hit(self._item, "address", address)
+        by_address = self._limiter.hit(self._address_item, "address", address)
         return by_name and by_address
 
     def succeeded(self, username: str) -> None:

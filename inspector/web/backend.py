@@ -42,6 +42,7 @@ class Backend:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inspector-engine")
         self._thread_state = threading.local()
         self.thread_ident: int | None = None
+        self._closed = False
 
     # -- reading (any thread) ----------------------------------------------------------------------
 
@@ -94,6 +95,10 @@ class Backend:
                 raise store.translate(exc) from None
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+
         def stop() -> None:
             engine: Any = getattr(self._thread_state, "lifecycle", None)
             if engine is not None:

@@ -3,6 +3,7 @@ the page renderer with the CSRF token and flash messages."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,7 +16,7 @@ from starlette.responses import Response
 from ..history.lifecycle import Lifecycle
 from ..rules.spec import SEVERITY_LABELS
 from . import auth
-from .access import PERMISSIONS, may
+from .access import PERMISSIONS, may, require
 from .backend import Backend
 from .users import ROLE_LABELS, User
 
@@ -97,12 +98,15 @@ class Pages:
         )
 
     def render(self, request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
-        csrf = request.scope.get("csrftoken")
+        csrf = request.app.state.csrf
+        token, cookie = csrf.token(request)
         context.setdefault("user", getattr(request.state, "user", None))
-        context["csrftoken"] = csrf() if callable(csrf) else ""
+        context["csrftoken"] = token
         context["flash"] = request.session.pop("flash", None) if "session" in request.scope else None
         response = self.templates.TemplateResponse(request, name, context, status_code=status_code)
         response.headers["Cache-Control"] = "no-store"
+        if cookie is not None:
+            csrf.set_cookie(cookie, response)
         return response
 
 
@@ -116,3 +120,12 @@ PagesDep = Annotated[Pages, Depends(get_pages)]
 
 def flash(request: Request, text: str, kind: str = "ok") -> None:
     request.session["flash"] = [kind, text]
+
+
+def role(action: str) -> Callable[..., User]:
+    """A dependency: the page's user, refused (403) before anything else is read unless their role may do `action`."""
+    def dependency(user: PageUser) -> User:
+        require(user, action)
+        return user
+
+    return dependency

@@ -62,7 +62,9 @@ def unpack(data: bytes, runs_dir: Path, max_bytes: int) -> Path:
     return target
 
 
-def import_run(db: DbRef, out_dir: Path, today: dt.date) -> ImportReport:
-    """`inspector history import`, as the web application and `inspector runs import` call it."""
-    report, _ = import_audit(db, out_dir, today=today)
+def import_run(db: DbRef, out_dir: Path, today: dt.date, source: Path | None = None) -> ImportReport:
+    """`inspector history import`, as the web application and `inspector runs import` call it;
+    with `source` (the audit's data folder, checked against the digests findings.json records)
+    schools can run 自查 against it."""
+    report, _ = import_audit(db, out_dir, today=today, source=source)
     return report

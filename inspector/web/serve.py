@@ -34,8 +34,8 @@ def add_user(db: DbRef, username: str, password: str, role: str, *, county: str 
     return f"已创建账号 {user.username}（{user.role_label}{'，' + (user.county or user.school_id or '') if user.county or user.school_id else ''}）"
 
 
-def import_command(db: DbRef, out_dir: Path, today: dt.date) -> str:
-    report: ImportReport = import_run(db, out_dir, today)
+def import_command(db: DbRef, out_dir: Path, today: dt.date, source: Path | None = None) -> str:
+    report: ImportReport = import_run(db, out_dir, today, source)
     return render_import(report, load_lifecycle())
 
 
@@ -48,9 +48,9 @@ DEMO_USERS = (
 )
 
 
-def demo(db: DbRef, out_dir: Path, today: dt.date) -> list[str]:
+def demo(db: DbRef, out_dir: Path, today: dt.date, source: Path | None = None) -> list[str]:
     """Import the demo audit (once) and give one account per role a fresh one-time password."""
-    lines = [import_command(db, out_dir, today)]
+    lines = [import_command(db, out_dir, today, source)]
     with HistoryStore.open(db) as store, write_transaction(store.conn) as conn:
         from sqlalchemy import select
 

@@ -29,7 +29,8 @@ class Settings:
     token_hours: int = 24
     evidence_max_bytes: int = 10 * MiB
     upload_max_bytes: int = 64 * MiB  # an audit output folder or data workbook uploaded by an inspector
-    login_attempts: str = "5/15 minutes"  # per user name and per address (limits' notation)
+    login_attempts: str = "5/15 minutes"  # per user name (limits' notation)
+    login_attempts_per_address: str = "50/15 minutes"  # per client address (an office behind one address)
     today: Callable[[], dt.date] = _today
     work_dir: Path | None = None  # where server-side audits are written (default: beside the evidence)
 

@@ -99,7 +99,7 @@ def add_user(conn: Connection, username: str, password: str, role: str, *, count
     conn.execute(insert(schema.users).values(
         username=name, display_name=(display_name or name).strip(), password_hash=_hasher.hash(password), role=role,
         county=county, school_id=school_id, active=1, must_change_password=int(must_change),
-        created_at=(now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds"),
+        created_at=(now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
     ))
     user = find_user(conn, name)
     assert user is not None

@@ -9,14 +9,14 @@ from collections import Counter, defaultdict
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from ...findings.model import Finding
 from ...rules.vocabulary import ENTITY_LABELS
 from .. import queries
 from ..access import may, may_act_on, require
-from ..deps import BackendDep, PagesDep, PageUser
+from ..deps import BackendDep, PagesDep, PageUser, role
 from ..users import User
 
 router = APIRouter()
@@ -64,10 +64,9 @@ Text = Annotated[str | None, Query(max_length=200)]
 
 
 @router.get("/findings")
-def findings_page(request: Request, backend: BackendDep, pages: PagesDep, user: PageUser, county: Text = None,
+def findings_page(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("read"))], county: Text = None,
                   rule_id: Text = None, severity: Text = None, state: Text = None, school: Text = None, audit: Text = None,
                   page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
-    require(user, "read")
     filters = filters_from(county, rule_id, severity, state, school, audit)
     with backend.read() as conn:
         result = queries.list_items(conn, user, filters, page=page, per_page=50)
@@ -85,8 +84,7 @@ def _detail(conn: Any, user: User, finding_id: str) -> tuple[queries.ItemRow, Fi
 
 
 @router.get("/findings/{finding_id}")
-def finding_page(request: Request, backend: BackendDep, pages: PagesDep, user: PageUser, finding_id: str) -> Response:
-    require(user, "read")
+def finding_page(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("read"))], finding_id: str) -> Response:
     with backend.read() as conn:
         item, finding, audit = _detail(conn, user, finding_id)
         events = queries.events(conn, finding_id)
@@ -109,8 +107,7 @@ def finding_page(request: Request, backend: BackendDep, pages: PagesDep, user: P
 
 
 @router.get("/findings/{finding_id}/trace")
-def trace_page(request: Request, backend: BackendDep, pages: PagesDep, user: PageUser, finding_id: str) -> Response:
-    require(user, "read")
+def trace_page(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("read"))], finding_id: str) -> Response:
     with backend.read() as conn:
         item, finding, audit = _detail(conn, user, finding_id)
         inputs = queries.input_files(conn, item.last_audit)
@@ -131,10 +128,9 @@ def _evidence_files(finding: Finding, inputs: dict[str, str]) -> list[tuple[str,
 
 
 @router.get("/findings/{finding_id}/trail")
-def trail(backend: BackendDep, user: PageUser, finding_id: str) -> Response:
+def trail(backend: BackendDep, user: Annotated[User, Depends(role("read"))], finding_id: str) -> Response:
     """One item's full trail as a JSON file: the finding, its trace, every audit's verdict, every
     ledger event with its hashes, and the evidence files' sha256."""
-    require(user, "read")
     with backend.read() as conn:
         document = trail_document(conn, user, finding_id, backend.settings.today())
     body = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True)
@@ -160,8 +156,7 @@ def trail_document(conn: Any, user: User, finding_id: str, today: dt.date) -> di
 
 
 @router.get("/evidence/{evidence_id}")
-def evidence_file(request: Request, backend: BackendDep, user: PageUser, evidence_id: int) -> Response:
-    require(user, "read")
+def evidence_file(request: Request, backend: BackendDep, user: Annotated[User, Depends(role("read"))], evidence_id: int) -> Response:
     with backend.read() as conn:
         record = queries.evidence_item(conn, user, evidence_id)
     files = request.app.state.evidence

@@ -6,31 +6,29 @@ from __future__ import annotations
 import shutil
 from typing import Annotated
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Request, UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from ...errors import InspectorError
 from ...history.commands import render_import, verify
 from .. import queries
-from ..access import require
-from ..deps import BackendDep, PagesDep, PageUser, flash
+from ..deps import BackendDep, PagesDep, flash, role
 from ..importing import import_run, unpack
+from ..users import User
 
 router = APIRouter()
 
 
 @router.get("/runs")
-def runs_page(request: Request, backend: BackendDep, pages: PagesDep, user: PageUser) -> Response:
-    require(user, "runs")
+def runs_page(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("runs"))]) -> Response:
     with backend.read() as conn:
         runs = queries.audits(conn)
     return pages.render(request, "runs.html.j2", runs=runs)
 
 
 @router.post("/runs/import")
-async def import_page(request: Request, backend: BackendDep, pages: PagesDep, user: PageUser,
+async def import_page(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("import"))],
                       file: Annotated[UploadFile, File()]) -> Response:
-    require(user, "import")
     settings = backend.settings
     data = await file.read(settings.upload_max_bytes + 1)
     if len(data) > settings.upload_max_bytes:
@@ -53,8 +51,7 @@ async def import_page(request: Request, backend: BackendDep, pages: PagesDep, us
 
 
 @router.get("/ledger/verify")
-async def verify_page(request: Request, backend: BackendDep, pages: PagesDep, user: PageUser) -> Response:
-    require(user, "verify")
+async def verify_page(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("verify"))]) -> Response:
     db = backend.settings.db
     text, ok = await backend.acall(lambda: verify(db))
     return pages.render(request, "verify.html.j2", text=text, ok=ok)

@@ -8,16 +8,16 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from ...errors import InspectorError
 from ...history.errors import ItemChanged
 from ...history.ledger import Event, Ledger
 from .. import workflow
-from ..access import require
-from ..deps import BackendDep, PagesDep, PageUser, flash
+from ..deps import BackendDep, PagesDep, flash, role
 from ..evidence import EvidenceRefused, EvidenceStore, clean_name
+from ..users import User
 
 router = APIRouter()
 Note = Annotated[str, Form(max_length=workflow.MAX_NOTE)]
@@ -39,18 +39,16 @@ def _apply(request: Request, backend: BackendDep, pages: PagesDep, finding_id: s
 
 
 @router.post("/findings/{finding_id}/assign")
-def assign(request: Request, backend: BackendDep, pages: PagesDep, user: PageUser, finding_id: str, version: Version,
+def assign(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("assign"))], finding_id: str, version: Version,
            assignee: Annotated[str, Form(max_length=100)], due: Annotated[dt.date, Form()], note: Note = "") -> Response:
-    require(user, "assign")
     today = backend.settings.today()
     return _apply(request, backend, pages, finding_id, workflow.assign(user, finding_id, version, assignee, due, note, today),
                   "已指定整改责任人")
 
 
 @router.post("/findings/{finding_id}/evidence")
-async def evidence(request: Request, backend: BackendDep, pages: PagesDep, user: PageUser, finding_id: str, version: Version,
+async def evidence(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("evidence"))], finding_id: str, version: Version,
                    file: Annotated[UploadFile, File()], note: Note = "") -> Response:
-    require(user, "evidence")
     files: EvidenceStore = request.app.state.evidence
     data = await file.read(files.max_bytes + 1)
     try:
@@ -80,17 +78,15 @@ async def evidence(request: Request, backend: BackendDep, pages: PagesDep, user:
 
 
 @router.post("/findings/{finding_id}/submit")
-def submit(request: Request, backend: BackendDep, pages: PagesDep, user: PageUser, finding_id: str, version: Version,
+def submit(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("submit"))], finding_id: str, version: Version,
            note: Note) -> Response:
-    require(user, "submit")
     today = backend.settings.today()
     return _apply(request, backend, pages, finding_id, workflow.submit(user, finding_id, version, note, today), "已报告整改完成")
 
 
 @router.post("/findings/{finding_id}/review")
-def review(request: Request, backend: BackendDep, pages: PagesDep, user: PageUser, finding_id: str, version: Version,
+def review(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("review"))], finding_id: str, version: Version,
            decision: Annotated[str, Form(max_length=10)], note: Note) -> Response:
-    require(user, "review")
     today = backend.settings.today()
     try:
         change = workflow.review(user, finding_id, version, decision, note, today)
@@ -100,8 +96,7 @@ def review(request: Request, backend: BackendDep, pages: PagesDep, user: PageUse
 
 
 @router.post("/findings/{finding_id}/comment")
-def comment(request: Request, backend: BackendDep, pages: PagesDep, user: PageUser, finding_id: str, version: Version,
+def comment(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("comment"))], finding_id: str, version: Version,
             note: Note) -> Response:
-    require(user, "comment")
     today = backend.settings.today()
     return _apply(request, backend, pages, finding_id, workflow.comment(user, finding_id, version, note, today), "已记录备注")
