@@ -91,7 +91,9 @@ class SecurityHeaders:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers") or []) + self.HEADERS
+                headers = list(message.get("headers") or [])
+                present = {name.lower() for name, _ in headers}
+                message["headers"] = headers + [(name, value) for name, value in self.HEADERS if name not in present]
             await send(message)
 
         await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
