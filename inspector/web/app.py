@@ -129,8 +129,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.throttle = LoginThrottle(settings.login_attempts, settings.login_attempts_per_address)
     app.state.settings = settings
     app.state.csrf = csrf.Csrf(settings.secret_key, secure=settings.secure_cookies, max_age=settings.session_hours * 3600)
-    for router in (auth.router, findings.router, workflow.router, runs.router, admin.router, selfcheck.router, api.router):
-        app.include_router(router)
+    for router in (auth.router, findings.router, workflow.router, runs.router, admin.router, selfcheck.router):
+        app.include_router(router, include_in_schema=False)  # pages: the OpenAPI document is the API's
+    app.include_router(api.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _handlers(app)
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="inspector_session",
