@@ -13,11 +13,22 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-
 from history_databases import Database
+from web_support import *
+from web_support import (
+    CZ_LARGE,
+    LB_LARGE,
+    USERS,
+    Web,
+    client_for,
+    csrf,
+    login,
+    post,
+    token,
+    version_of,
+)
+
 from inspector.web.app import route_table
-from web_support import *  # noqa: F403
-from web_support import CZ_LARGE, LB_LARGE, USERS, Web, client_for, csrf, login, post, token, version_of
 
 ROLES = ("anonymous", *USERS)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -151,7 +162,7 @@ def _judge(response: Any, expected: object, api: bool) -> None:
 @pytest.mark.parametrize("route", sorted(ACCESS), ids=lambda r: f"{r[0]} {r[1]}")
 def test_route_answers_each_role_as_the_table_says(site: tuple[Web, dict[str, TestClient]], route: tuple[str, str]) -> None:
     """Every role (and no login at all) gets what the table says, enforced on the server."""
-    web, clients = site
+    _web, clients = site
     send, expected = ACCESS[route]
     api = route[1].startswith("/api/") and route[1] not in ("/api/health", "/api/token")
     for role in ROLES:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from web_support import *  # noqa: F403
+from web_support import *
 from web_support import CZ_LARGE, LB_LARGE, LB_SUPER, Rounds, Web, token
 
 

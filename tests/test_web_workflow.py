@@ -16,24 +16,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from web_support import *
+from web_support import (
+    CZ_LARGE,
+    LB_LARGE,
+    LB_SUPER,
+    PNG,
+    Rounds,
+    Web,
+    post,
+    version_of,
+    zipped,
+)
 
 from inspector.history.commands import verify
-from inspector.web import workflow
 from inspector.web.evidence import EvidenceStore
-from web_support import *  # noqa: F403
-from web_support import CZ_LARGE, LB_LARGE, LB_SUPER, Rounds, Web, post, version_of
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def _zip(folder: Path) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as book:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                book.write(path, f"out/{path.relative_to(folder).as_posix()}")
-    return buffer.getvalue()
 
 
 def _events(web: Web, fid: str) -> list[tuple[Any, ...]]:
@@ -55,7 +54,7 @@ def test_import_assign_evidence_submit_reinspect_close(web: Web, rounds: Rounds)
     assert refused.status_code == 400 and "复查" in refused.text
     # the re-inspection's output, imported through the page
     web.today = web.today.replace(month=3, day=10)
-    imported = post(inspector, "/runs/import", files={"file": ("recheck.zip", io.BytesIO(_zip(rounds.recheck)), "application/zip")})
+    imported = post(inspector, "/runs/import", files={"file": ("recheck.zip", io.BytesIO(zipped(rounds.recheck)), "application/zip")})
     assert imported.status_code == 303, imported.text
     assert "已导入审核" in inspector.get("/runs").text
     closed = post(inspector, f"/findings/{LB_LARGE}/review", {"version": version_of(inspector, LB_LARGE), "decision": "accept", "note": "复查通过，同意销号"})

@@ -9,8 +9,10 @@ A test module makes the fixtures its names: `from web_support import *`.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import shutil
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,26 +20,38 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-
 from history_databases import Database, new_database
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from inspector.audit import run_audit
 from inspector.findings import finding_id
 from inspector.history.commands import reinspect
 from inspector.history.database import write_transaction
 from inspector.history.store import HistoryStore
 from inspector.output import write_outputs
-from inspector.audit import run_audit
 from inspector.testing import AuditBuilder
+from inspector.web import users as users_module
 from inspector.web.app import create_app
 from inspector.web.importing import import_run
 from inspector.web.settings import Settings
-from inspector.web import users as users_module
 from inspector.web.users import add_user
-from pwdlib import PasswordHash
-from pwdlib.hashers.argon2 import Argon2Hasher
 
 __all__ = [
-    "PASSWORD", "USERS", "Rounds", "Web", "client_for", "login", "rounds", "web", "web_db", "web_template",
-    "LB_LARGE", "LB_SUPER", "CZ_LARGE", "CITY_WIDE",
+    "CITY_WIDE",
+    "CZ_LARGE",
+    "LB_LARGE",
+    "LB_SUPER",
+    "PASSWORD",
+    "USERS",
+    "Rounds",
+    "Web",
+    "client_for",
+    "login",
+    "rounds",
+    "web",
+    "web_db",
+    "web_template",
 ]
 
 PASSWORD = "correct-horse-battery"
@@ -163,6 +177,19 @@ def csrf(client: TestClient) -> str:
     found = re.search(r'name="csrftoken" value="([^"]+)"', page.text)
     assert found, "no CSRF token on the login page"
     return found.group(1)
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200  # enough of a PNG for its type to be read from its content
+
+
+def zipped(folder: Path) -> bytes:
+    """An output folder as the inspector uploads it: a zip with the folder inside."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as book:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                book.write(path, f"out/{path.relative_to(folder).as_posix()}")
+    return buffer.getvalue()
 
 
 def token(client: TestClient, username: str, password: str = PASSWORD) -> str:
