@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import filetype
+import filetype  # type: ignore[import-untyped]
 
 from ..errors import UsageError
 

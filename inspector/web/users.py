@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pwdlib import PasswordHash
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Select, func, insert, select, update
 
 from ..errors import UsageError
 from ..history import schema
@@ -46,14 +48,14 @@ class User:
 _COLUMNS = ("id", "username", "display_name", "role", "county", "school_id", "active", "must_change_password")
 
 
-def _user(row: object) -> User:
-    values = dict(zip(_COLUMNS, tuple(row)))  # type: ignore[call-overload]
+def _user(row: Sequence[Any]) -> User:
+    values: dict[str, Any] = dict(zip(_COLUMNS, tuple(row)))
     values["active"] = bool(values["active"])
     values["must_change_password"] = bool(values["must_change_password"])
     return User(**values)
 
 
-def _select() -> object:
+def _select() -> Select[Any]:
     return select(*(schema.users.c[name] for name in _COLUMNS))
 
 
@@ -107,17 +109,17 @@ def add_user(conn: Connection, username: str, password: str, role: str, *, count
 
 
 def find_user(conn: Connection, username: str) -> User | None:
-    row = conn.execute(_select().where(schema.users.c.username == username.strip())).first()  # type: ignore[attr-defined]
+    row = conn.execute(_select().where(schema.users.c.username == username.strip())).first()
     return _user(row) if row else None
 
 
 def get_user(conn: Connection, user_id: int) -> User | None:
-    row = conn.execute(_select().where(schema.users.c.id == user_id)).first()  # type: ignore[attr-defined]
+    row = conn.execute(_select().where(schema.users.c.id == user_id)).first()
     return _user(row) if row else None
 
 
 def all_users(conn: Connection) -> list[User]:
-    return [_user(row) for row in conn.execute(_select().order_by(schema.users.c.username))]  # type: ignore[attr-defined]
+    return [_user(row) for row in conn.execute(_select().order_by(schema.users.c.username))]
 
 
 def authenticate(conn: Connection, username: str, password: str) -> User | None:
