@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test fuzz bench clean docs-images cases
+.PHONY: demo test fuzz bench clean docs-images docs-web-images cases serve bench-web
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "需要 Python 3.11 或 3.12（durable_rules 不支持 3.13）" >&2; exit 1; }
@@ -26,6 +26,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# the web application with the demo audit imported and one account per role (one-time passwords
+# printed); reports/out/demo.sqlite keeps what is done in it between runs (delete it to start afresh)
+serve: $(STAMP)
+	test -f reports/out/liuzhou-2025/findings.json || $(BIN)/inspector audit cases/liuzhou-2025 --out reports/out/liuzhou-2025 --quiet
+	$(BIN)/inspector serve --db reports/out/demo.sqlite --demo reports/out/liuzhou-2025 --source cases/liuzhou-2025
+
 # tests/fuzz with 2,000 examples per target (make test runs them with 100: INSPECTOR_FUZZ=short);
 # INSPECTOR_FUZZ=nightly gives 50,000, for a scheduled job
 fuzz: $(STAMP)
@@ -35,6 +41,10 @@ fuzz: $(STAMP)
 # libreoffice-calc-nogui, poppler-utils); `python docs/screenshots.py template-workbook.png` makes that one alone
 docs-images: $(STAMP)
 	$(BIN)/python docs/screenshots.py
+
+# docs/web-*.png: the web application's county view, workflow page and trace (chromium, chromium-driver, fonts-noto-cjk)
+docs-web-images: $(STAMP)
+	$(BIN)/python docs/web_screenshots.py
 
 # cases/ from the generators in tests/synthetic (test fixtures, not in the package), as cases/*/README.md
 # documents them. Re-run, the CSV and YAML files come out byte for byte the same; the xlsx files differ in
@@ -49,6 +59,11 @@ cases: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python benchmarks/run.py
+
+# the web application: 50 users browsing a province-scale run on loopback, and 自查 per record
+bench-web: $(STAMP)
+	$(BIN)/python benchmarks/web_load.py
+	$(BIN)/python benchmarks/selfcheck.py
 
 clean:
 	rm -rf $(VENV) reports/out out .pytest_cache

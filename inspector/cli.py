@@ -193,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(handler=_check)
 
     _history_parsers(commands)
+    _web_parsers(commands)
 
     rules = commands.add_parser("rules", help="查看和检查规则包")
     rules.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR, help="规则包所在目录")
@@ -339,6 +340,88 @@ def _history_parsers(commands: argparse._SubParsersAction) -> None:  # type: ign
     trends.add_argument("--county", help="只列该区县")
     db_option(trends)
     trends.set_defaults(handler=_history_trends)
+
+
+def _web_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """serve, users and runs: the review and rectification web application."""
+    from .history.database import DEFAULT_DB, parse_db
+
+    def db_option(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--db", type=parse_db, default=DEFAULT_DB,
+                            help="历史库：SQLite 文件（默认 inspector.sqlite）或数据库地址（postgresql+psycopg://用户:密码@主机:端口/数据库）")
+
+    serve = commands.add_parser(
+        "serve", help="启动督导整改网页平台",
+        description="启动督导整改网页平台（督学、区县、学校、审计、管理员）；启动时建立或升级历史库。"
+        "Cookie 只经 HTTPS 或本机地址（127.0.0.1、localhost）发送：对外服务请置于 HTTPS 之后。",
+    )
+    db_option(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1）")
+    serve.add_argument("--port", type=_integer, default=8000, help="端口（默认 8000）")
+    serve.add_argument("--evidence-dir", type=Path, help="整改材料的存放文件夹（默认：SQLite 历史库旁的 <库名>.evidence）")
+    serve.add_argument("--demo", type=Path, metavar="OUT",
+                       help="演示：导入该审核输出文件夹，并为每个角色建立一个账号，打印一次性密码")
+    serve.add_argument("--source", type=Path, metavar="FOLDER", help="与 --demo 同用：该审核的数据文件夹（供学校自查）")
+    serve.add_argument("--today", type=_day, help=argparse.SUPPRESS)
+    serve.set_defaults(handler=_serve)
+
+    users = commands.add_parser("users", help="网页平台的账号")
+    user_commands = users.add_subparsers(dest="users_command", required=True, metavar="子命令")
+    add = user_commands.add_parser("add", help="新建账号（密码从标准输入读取）",
+                                   description="新建网页平台账号；密码从标准输入读取一行（至少 10 个字符），不出现在命令行和日志中。")
+    add.add_argument("name", help="用户名")
+    add.add_argument("--role", required=True, choices=["admin", "inspector", "county", "school", "auditor"], help="角色")
+    add.add_argument("--county", help="区县账号所属区县（如 柳北区）")
+    add.add_argument("--school", help="学校账号所属学校（学校代码）")
+    add.add_argument("--display-name", help="显示的姓名或单位（默认同用户名）")
+    db_option(add)
+    add.set_defaults(handler=_users_add)
+
+    runs = commands.add_parser("runs", help="网页平台的审核批次")
+    run_commands = runs.add_subparsers(dest="runs_command", required=True, metavar="子命令")
+    imp = run_commands.add_parser("import", help="导入一次审核的输出文件夹（与网页上的导入相同）")
+    imp.add_argument("out_dir", type=Path, help="inspector audit 的输出文件夹（含 findings.json）")
+    db_option(imp)
+    imp.add_argument("--source", type=Path, help="该审核的数据文件夹（核对其 sha256 后记录；学校自查以它为基础）")
+    imp.add_argument("--today", type=_day, default=dt.date.today(), help="按哪一天记录（YYYY-MM-DD，默认今天）")
+    imp.set_defaults(handler=_runs_import)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .web.serve import demo, run_server
+    from .web.settings import Settings
+
+    overrides: dict[str, Any] = {}
+    if args.evidence_dir is not None:
+        overrides["evidence_dir"] = args.evidence_dir
+    if args.today is not None:
+        day = args.today
+        overrides["today"] = lambda: day
+    settings = Settings.for_db(args.db, **overrides)
+    if args.demo is not None:
+        print("\n".join(demo(args.db, args.demo, args.today or dt.date.today(), args.source)), flush=True)
+    print(f"督导整改平台：http://{args.host}:{args.port}/ （Ctrl-C 停止）", flush=True)
+    run_server(settings, args.host, args.port)
+    return 0
+
+
+def _users_add(args: argparse.Namespace) -> int:
+    from .web.serve import add_user
+
+    line = sys.stdin.readline()
+    password = line.rstrip("\r\n")
+    if not password:
+        raise UsageError("请从标准输入提供密码（一行）")
+    print(add_user(args.db, args.name, password, args.role, county=args.county, school=args.school,
+                   display_name=args.display_name))
+    return 0
+
+
+def _runs_import(args: argparse.Namespace) -> int:
+    from .web.serve import import_command
+
+    print(import_command(args.db, args.out_dir, args.today, args.source))
+    return 0
 
 
 def _reinspect(args: argparse.Namespace) -> int:

@@ -120,9 +120,13 @@ def skip_reason(rule: CompiledRule, missing_kinds: Sequence[str]) -> str:
 
 def evaluate(book: RuleBook, tables: EntityTables, missing_kinds: Sequence[str] = (), *,
              rules: Sequence[CompiledRule] | None = None, label: str = "audit",
-             progress: Progress | None = None) -> dict[str, RuleOutcome]:
+             progress: Progress | None = None, evaluator: DurableEvaluator | None = None) -> dict[str, RuleOutcome]:
     """Evaluate `rules` (all of the book's by default) on the engine; rules whose data files are
-    absent are skipped, with why."""
+    absent are skipped, with why.
+
+    `evaluator`, when given, is a warm engine kept by the caller (on the thread that created it),
+    registered with `engine_rules` of exactly the rules that are run here, in this order; by
+    default a fresh one is made and freed."""
     chosen = book.rules if rules is None else rules
     outcomes = {rule.id: RuleOutcome(rule, skipped_reason=skip_reason(rule, missing_kinds)) for rule in chosen}
     runnable = [rule for rule in chosen if not outcomes[rule.id].skipped_reason]
@@ -137,14 +141,18 @@ def evaluate(book: RuleBook, tables: EntityTables, missing_kinds: Sequence[str] 
             facts.append((f"r{index}", str(combo), engine_fact(item.projection, row, exact, item.rule.atoms)))
     matched: dict[tuple[int, int], set[str]] = {}
     total = (len(facts) + MAX_SESSION_FACTS - 1) // MAX_SESSION_FACTS
-    with DurableEvaluator(engine_rules(runnable), label=label[:16] or "audit") as evaluator:
+    engine = evaluator if evaluator is not None else DurableEvaluator(engine_rules(runnable), label=label[:16] or "audit")
+    try:
         for done, start in enumerate(range(0, len(facts), MAX_SESSION_FACTS), start=1):
-            for name, fact_id in evaluator.evaluate(f"batch{done}", facts[start:start + MAX_SESSION_FACTS]):
+            for name, fact_id in engine.evaluate(f"{label}-batch{done}", facts[start:start + MAX_SESSION_FACTS]):
                 rule_index, engine_rule = name.split("|")
                 _kind, combo = fact_id.split(":", 1)
                 matched.setdefault((int(rule_index), int(combo)), set()).add(engine_rule)
             if progress is not None:
                 progress(done, total)
+    finally:
+        if evaluator is None:
+            engine.close()
     for index, item in enumerate(prepared):
         outcome = outcomes[item.rule.id]
         combo_verdicts = item.combos.select("__combo").with_columns(

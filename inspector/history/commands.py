@@ -81,7 +81,7 @@ def _describe_events(events: Sequence[Event], lifecycle: Lifecycle) -> list[str]
     counts = Counter((e.transition, e.to_state) for e in events)
     lines = []
     for (transition, state), n in sorted(counts.items()):
-        title = "新建台账事项" if transition == "open" else lifecycle.by_id(transition).spec.title
+        title = "新建台账事项" if transition == "open" else lifecycle.transition_title(transition)
         lines.append(f"    {title} → {lifecycle.title(state)}：{n} 项")
     return lines
 

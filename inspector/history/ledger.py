@@ -368,6 +368,23 @@ class Ledger:
         return events
 
 
+    def record(self, ref: str, action: str, actor: str, note: str, today: dt.date, *,
+               expected_version: int | None = None) -> Event:
+        """Record an action of the lifecycle's `actions` (an assignment, evidence, a comment) on an
+        item without changing its state: an event of the chain, and +1 on the item's version, so
+        that of two people acting on what they both saw, one wins here too."""
+        if action not in self.lifecycle.actions:
+            raise UsageError(f"整改台账生命周期中没有记录项“{action}”；可用：{'、'.join(self.lifecycle.actions)}")
+        item = self.resolve(ref)
+        if expected_version is not None and item.version != expected_version:
+            raise ItemChanged(
+                f"台账事项 {item.finding_id} 已被他人修改（您查看时为第 {expected_version} 版，现为第 {item.version} 版，"
+                f"状态“{self.lifecycle.title(item.state)}”）：请重新查看后再操作"
+            )
+        saved = self._save(item, read_at=item.version)
+        return self._append(saved, action, item.state, actor, today, note, None)
+
+
 def _item_columns() -> list[Any]:
     return [schema.items.c[name] for name in _ITEM_COLUMNS]
 

@@ -78,6 +78,13 @@ class TransitionSpec(_Spec):
     effect: EffectSpec = Field(default_factory=EffectSpec)
 
 
+class ActionSpec(_Spec):
+    """Something recorded on an item without changing its state (an assignment, evidence, a comment)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    title: Text
+
+
 class LifecycleSpec(_Spec):
     id: str
     version: int = Field(ge=1)
@@ -88,6 +95,7 @@ class LifecycleSpec(_Spec):
     levels: list[LevelSpec] = Field(min_length=1)
     states: list[StateSpec] = Field(min_length=2)
     transitions: list[TransitionSpec] = Field(min_length=1)
+    actions: list[ActionSpec] = Field(default_factory=list)
 
 
 # -- the item a condition reads ----------------------------------------------------------------
@@ -213,9 +221,17 @@ class Lifecycle:
     def by_id(self, transition_id: str) -> Transition:
         return next(t for t in self.transitions if t.id == transition_id)
 
+    @property
+    def actions(self) -> dict[str, ActionSpec]:
+        """The events recorded without a change of state, by id."""
+        return {action.id: action for action in self.spec.actions}
+
     def transition_title(self, transition_id: str) -> str:
         """A recorded event's transition in words: "open" is the item's creation, not a transition."""
-        return "新建" if transition_id == "open" else self.by_id(transition_id).spec.title
+        if transition_id == "open":
+            return "新建"
+        action = self.actions.get(transition_id)
+        return action.title if action is not None else self.by_id(transition_id).spec.title
 
     def engine(self) -> LifecycleEngine:
         return LifecycleEngine(self)
@@ -242,6 +258,10 @@ def compile_lifecycle(doc: YamlDoc) -> Lifecycle:
         raise RulePackError(doc.problem(_loc(e["loc"]), e["type"], message_for(e)) for e in exc.errors()) from None
     problems: list[Problem] = []
     states = {state.id: state.title for state in spec.states}
+    transition_ids = {t.id for t in spec.transitions}
+    for index, action in enumerate(spec.actions):
+        if action.id in transition_ids or action.id == "open" or [a.id for a in spec.actions].index(action.id) != index:
+            problems.append(doc.problem(("actions", index, "id"), "duplicate_action", f"记录项 id“{action.id}”与状态变更或其他记录项重复"))
     if len(states) != len(spec.states):
         problems.append(doc.problem(("states",), "duplicate_state", "状态 id 重复"))
     if spec.initial not in states:

@@ -1,6 +1,7 @@
 """The ledger's items recomputed from what is hash-protected: the event chain and the stored audits.
 
-An item's state, level, deadline and `since` are those of its last event; `opened_audit` is the
+An item's state, level, deadline and `since` are those of its last event that is a transition (an
+action — an assignment, evidence, a comment — is recorded without changing them); `opened_audit` is the
 audit of its `open` event. Its description (rule, entity, severity, …) is the finding as that audit
 reported it, and its message, school name and responsible party are refreshed from each later
 audit in which the finding fires and which is the most recent so far (`Ledger.open_items` does
@@ -37,7 +38,8 @@ def replay(store: HistoryStore, lifecycle: Lifecycle, events: Iterable[Mapping[s
     """Every item as the chain and the stored audits make it, and what does not add up."""
     problems: list[str] = []
     items: dict[str, _Replayed] = {}
-    transitions = {t.id for t in lifecycle.transitions} | {"open"}
+    actions = set(lifecycle.actions)
+    transitions = {t.id for t in lifecycle.transitions} | {"open"} | actions
     states = lifecycle.states
     for event in events:
         seq, fid = event["seq"], event["finding_id"]
@@ -56,6 +58,11 @@ def replay(store: HistoryStore, lifecycle: Lifecycle, events: Iterable[Mapping[s
             continue
         if event["from_state"] != item.values["state"]:
             problems.append(f"第 {seq} 号事件记录的原状态“{event['from_state']}”与台账事项 {fid} 此前的状态“{item.values['state']}”不符")
+        if event["transition"] in actions:
+            # recorded without a change: the item stays as it was, `since` included
+            if (event["to_state"], event["level"], event["deadline"]) != tuple(item.values.get(k) for k in ("state", "level", "deadline")):
+                problems.append(f"第 {seq} 号事件（{lifecycle.transition_title(event['transition'])}）改变了台账事项 {fid} 的状态、层级或期限")
+            continue
         item.values.update(state=event["to_state"], level=event["level"], deadline=event["deadline"], since=event["day"])
     _describe(store, items)
     for item in items.values():

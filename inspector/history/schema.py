@@ -136,6 +136,65 @@ ledger_head = Table(
     CheckConstraint("id = 1"),
 )
 
+# -- the web application's tables (revision 0006) ------------------------------------------------
+
+ROLES = ("admin", "inspector", "county", "school", "auditor")
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", Text, nullable=False, unique=True),
+    Column("display_name", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),  # argon2, never the password
+    Column("role", Text, nullable=False),
+    Column("county", Text),  # a county reviewer's county
+    Column("school_id", Text),  # a school account's school
+    Column("active", Integer, nullable=False, server_default="1"),
+    Column("must_change_password", Integer, nullable=False, server_default="0"),  # a one-time password
+    Column("created_at", Text, nullable=False),
+    CheckConstraint("role IN ('admin', 'inspector', 'county', 'school', 'auditor')", name="users_role"),
+    sqlite_autoincrement=True,
+)
+
+# Sessions and API tokens: only the sha256 of the token is kept, so a copy of the table logs no one in.
+web_tokens = Table(
+    "web_tokens", metadata,
+    Column("token_hash", Text, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("kind", Text, nullable=False),  # session | api
+    Column("created_at", Text, nullable=False),
+    Column("expires_at", Text, nullable=False),
+    CheckConstraint("kind IN ('session', 'api')", name="web_tokens_kind"),
+    Index("web_tokens_by_user", "user_id"),
+)
+
+# An evidence file's metadata; the file itself is kept outside the database and outside any served
+# folder, named by its sha256, and its sha256 is in the note of the ledger event `event_seq`.
+evidence = Table(
+    "evidence", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("finding_id", Text, nullable=False),
+    Column("event_seq", Integer, ForeignKey("events.seq"), nullable=False, unique=True),
+    Column("filename", Text, nullable=False),
+    Column("content_type", Text, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", Text, nullable=False),
+    Column("uploaded_by", Text, nullable=False),
+    Column("uploaded_at", Text, nullable=False),
+    Index("evidence_by_finding", "finding_id"),
+    sqlite_autoincrement=True,
+)
+
+# The person a county made responsible for an item and the date they promised, as of the ledger
+# event `event_seq` (whose note says the same, under the chain's hash).
+assignments = Table(
+    "assignments", metadata,
+    Column("finding_id", Text, primary_key=True),
+    Column("assignee", Text, nullable=False),
+    Column("due", Text, nullable=False),
+    Column("event_seq", Integer, ForeignKey("events.seq"), nullable=False),
+)
+
 # Events are append-only: triggers refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL); see
 # the revision that creates the ledger. `inspector verify` reports them missing.
 APPEND_ONLY_TRIGGERS = ("events_append_only_update", "events_append_only_delete")
@@ -144,4 +203,5 @@ POSTGRESQL_APPEND_ONLY_TRIGGERS = (*APPEND_ONLY_TRIGGERS, "events_append_only_tr
 TABLE_TITLES = {
     "audits": "审核", "audit_files": "审核文件", "findings": "问题记录", "resolutions": "复查结果",
     "indicator_values": "指标值", "items": "台账事项", "events": "台账事件", "ledger_head": "台账末尾",
+    "users": "用户", "web_tokens": "登录凭据", "evidence": "整改材料", "assignments": "整改责任人",
 }

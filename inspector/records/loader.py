@@ -595,3 +595,26 @@ def load_dataset(folder: Path, config: AuditConfig, config_sha256: str = "") -> 
         extra_columns=extra_columns,
     )
 
+
+
+def load_table(path: Path, loaded: Mapping[str, pl.DataFrame], src: int) -> tuple[str, pl.DataFrame, list[Problem], int]:
+    """One table of one record kind (a CSV or an xlsx named after its kind, alone in its folder),
+    validated as `load_dataset` validates a folder's tables, its references checked against the
+    tables `loaded` (an audit's): for a school's corrected rows (自查). Rows are numbered as in
+    the file and tagged with source index `src`. Returns (kind, loaded rows, problems, rows read)."""
+    found, problems, _ignored = find_sources(path.parent)
+    if not found:
+        if not problems:
+            problems.append(Problem(path.name, 0, "", "unknown_kind", "无法从文件名判断数据类型：文件名应为 classes.csv、班级.csv、teachers.xlsx 等"))
+        return "", pl.DataFrame(), problems, 0
+    name, sources = next(iter(found.items()))
+    kind = RECORD_KINDS[name]
+    load = _KindLoad()
+    source = sources[0]
+    headers, extras = _load_table(source, src, problems, load)
+    names = tuple("" for _ in range(src)) + (source.table.source,)
+    frame = load.frame(kind, extras)
+    frame = _check_unique(kind, frame, load, names, {source.table.source: headers}, problems)
+    frame = _check_references(kind, frame, load, loaded, {}, names, {source.table.source: headers}, problems)
+    frame, _ = _numeric_extras(frame, extras)
+    return name, frame, sorted(problems), load.read.get(source.table.source, 0)

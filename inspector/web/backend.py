@@ -1,0 +1,118 @@
+"""The web application's side of the history store: one SQLAlchemy engine for reads, and one thread
+that owns the lifecycle engine and makes every change to the ledger.
+
+durable_rules is not thread-safe (an evaluator must stay on the thread that created it), so the
+ledger's engine, like the warm engine of 自查, lives on a single dedicated thread; every ledger
+change is submitted to it and runs there in one write transaction. Writes are therefore serialised
+in this process, and across processes by the store's own write lock; two requests acting on one
+item on what they both saw are told apart by the item's version (optimistic locking): the second
+is refused with `ItemChanged`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
+
+from ..history import database
+from ..history.ledger import Ledger
+from ..history.lifecycle import Lifecycle, LifecycleEngine, load_lifecycle
+from ..history.store import HistoryStore
+from .settings import Settings
+
+T = TypeVar("T")
+
+
+class Backend:
+    """The store and the engine thread of one server."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.label = database.label(settings.db)
+        HistoryStore.open(settings.db, create=True).close()  # created, or migrated to the latest revision
+        self.engine = database.engine_for(settings.db)
+        self.lifecycle: Lifecycle = load_lifecycle()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inspector-engine")
+        self._thread_state = threading.local()
+        self.thread_ident: int | None = None
+        self._closed = False
+
+    # -- reading (any thread) ----------------------------------------------------------------------
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reading; its transaction is ended when the block ends."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    def store(self, conn: Connection) -> HistoryStore:
+        """The store's reading methods on a connection of ours (never closed through the store)."""
+        return HistoryStore(self.engine, conn, self.label)
+
+    # -- the engine thread ---------------------------------------------------------------------------
+
+    def submit(self, task: Callable[[], T]) -> Future[T]:
+        """Run `task` on the engine thread."""
+        return self._executor.submit(self._run, task)
+
+    def _run(self, task: Callable[[], T]) -> T:
+        self.thread_ident = threading.get_ident()
+        return task()
+
+    def call(self, task: Callable[[], T]) -> T:
+        """Run `task` on the engine thread and wait for it (from a worker thread of the server)."""
+        return self.submit(task).result()
+
+    async def acall(self, task: Callable[[], T]) -> T:
+        return await asyncio.wrap_future(self.submit(task))
+
+    def lifecycle_engine(self) -> LifecycleEngine:
+        """The lifecycle on the engine, created once on the engine thread (call only there)."""
+        engine: LifecycleEngine | None = getattr(self._thread_state, "lifecycle", None)
+        if engine is None:
+            engine = self._thread_state.lifecycle = self.lifecycle.engine()
+        return engine
+
+    def change(self, action: Callable[[Ledger], T]) -> T:
+        """Run `action` on the ledger in one write transaction, on the engine thread; wait for it."""
+        return self.call(lambda: self.change_here(action))
+
+    def change_here(self, action: Callable[[Ledger], T]) -> T:
+        with self.engine.connect() as conn:
+            store = self.store(conn)
+            ledger = Ledger(store, self.lifecycle, self.lifecycle_engine())
+            try:
+                with store.transaction():
+                    return action(ledger)
+            except DBAPIError as exc:
+                raise store.translate(exc) from None
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+
+        def stop() -> None:
+            engine: Any = getattr(self._thread_state, "lifecycle", None)
+            if engine is not None:
+                engine.close()
+            selfcheck: Any = getattr(self._thread_state, "selfcheck", None)
+            if selfcheck is not None:
+                selfcheck.close()
+
+        try:
+            self.submit(stop).result(timeout=30)
+        finally:
+            self._executor.shutdown(wait=True)
+            self.engine.dispose()
+
+    def thread_state(self) -> threading.local:
+        """Per-thread state of the engine thread (the warm engines live here)."""
+        return self._thread_state

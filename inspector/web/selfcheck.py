@@ -1,0 +1,164 @@
+"""自查 (self-check): a school's corrected rows, validated by the same loader and re-evaluated by
+the same rules on an engine kept warm in the server process, show which of the school's findings
+would close and which would open. Nothing official changes: only an inspector's re-inspection does.
+
+One `SelfCheck` per audit data folder is built on the engine thread the first time a school asks
+(the folder loaded, the rule book compiled, the school-level rules registered on a durable_rules
+evaluator) and kept there: the evaluator, like every durable_rules object, stays on that thread.
+A check slices the audit's rows to the school, replaces the kind of rows uploaded, and evaluates
+the rules about classes, teachers, schools and school stages on that slice, before (once per
+school, cached) and after the correction, so both sides are judged alike. County- and city-level
+rules need every school of the county and are not re-evaluated here.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import polars as pl
+
+from ..audit import extra_fields, unusable_kinds
+from ..engine.durable_adapter import DurableEvaluator
+from ..engine.evaluate import engine_rules, evaluate, skip_reason
+from ..engine.indicators import compute_indicators, compute_peers
+from ..engine.tables import ID, EntityTables
+from ..errors import DataError, Problem
+from ..findings import finding_id
+from ..records.config import AUDIT_FILE, load_config_doc
+from ..records.loader import Dataset, load_dataset, load_table
+from ..records.readers import sha256_file
+from ..rules.compiler import CompiledRule, compile_rulebook, effective_params
+from ..rules.packs import DEFAULT_RULES_DIR, load_packs
+
+SCHOOL_LEVEL = ("class", "teacher", "school", "school_stage")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    finding_id: str
+    rule_id: str
+    rule_title: str
+    entity_type: str
+    entity_id: str
+    verdict: str  # fail | pass | gap
+
+
+@dataclass
+class CheckResult:
+    school_id: str
+    kind: str
+    rows_read: int
+    rows_loaded: int
+    problems: list[Problem]
+    closes: list[Verdict] = field(default_factory=list)  # fail before, not after
+    opens: list[Verdict] = field(default_factory=list)  # fail after, not before
+    remains: list[Verdict] = field(default_factory=list)  # fail before and after
+    gaps: list[Verdict] = field(default_factory=list)  # not evaluable after the correction
+    seconds: float = 0.0  # validation and re-evaluation of the corrected rows
+
+    @property
+    def ms_per_record(self) -> float:
+        return self.seconds * 1000 / max(1, self.rows_loaded)
+
+
+class SelfCheck:
+    """The warm engine of one audit data folder (create and use on one thread only)."""
+
+    def __init__(self, folder: Path, rules_dir: Path = DEFAULT_RULES_DIR) -> None:
+        config, doc = load_config_doc(folder)
+        dataset = load_dataset(folder, config, sha256_file(folder / AUDIT_FILE))
+        if dataset.problems:
+            raise DataError(dataset.problems)
+        loaded = load_packs(config.packs, rules_dir)
+        params, bad = effective_params(loaded, config.params, config.milestone)
+        if bad:
+            raise DataError(doc.problem(("params", name), "param", reason) for name, reason in bad)
+        self.book = compile_rulebook(loaded, as_of=config.as_of, params=params, target_year=config.milestone,
+                                     extra_columns=extra_fields(dataset))
+        self.dataset = dataset
+        self.missing = unusable_kinds(dataset)
+        whole = EntityTables(dataset, self.book.vocabulary, region=config.region, audit_year=config.as_of.year)
+        self.peers = compute_peers(self.book.indicators, whole)
+        self.rules: list[CompiledRule] = [r for r in self.book.rules
+                                          if r.spec.applies_to in SCHOOL_LEVEL and not skip_reason(r, self.missing)]
+        self.evaluator = DurableEvaluator(engine_rules(self.rules), label="selfcheck")
+        self._by_school: dict[str, dict[str, pl.DataFrame]] = {
+            kind: {str(key[0]): frame for key, frame in table.partition_by("school_id", as_dict=True).items()}
+            for kind, table in dataset.tables.items() if "school_id" in table.columns and table.height
+        }
+        self._before: dict[str, dict[str, Verdict]] = {}
+        self._round = 0
+
+    def close(self) -> None:
+        self.evaluator.close()
+
+    def schools(self) -> set[str]:
+        return set(self._by_school.get("schools", {}))
+
+    def _slice(self, school_id: str, replaced: tuple[str, pl.DataFrame] | None = None, source: str | None = None) -> Dataset:
+        data = self.dataset
+        tables: dict[str, pl.DataFrame] = {}
+        county = self._by_school["schools"][school_id]["county"][0]
+        for kind, table in data.tables.items():
+            if kind in self._by_school or "school_id" in table.columns:
+                part = self._by_school.get(kind, {}).get(school_id)
+                tables[kind] = part if part is not None else table.clear()
+            elif kind == "county_stats":
+                tables[kind] = table.filter(pl.col("county") == county)
+            else:
+                tables[kind] = table
+        sources = data.sources
+        if replaced is not None:
+            kind, frame = replaced
+            tables[kind] = frame.select(tables[kind].columns) if set(tables[kind].columns) <= set(frame.columns) else frame
+            sources = (*data.sources, source or "自查")
+        return replace(data, tables=tables, sources=sources)
+
+    def _verdicts(self, dataset: Dataset) -> dict[str, Verdict]:
+        self._round += 1
+        config = dataset.config
+        tables = EntityTables(dataset, self.book.vocabulary, region=config.region, audit_year=config.as_of.year)
+        compute_indicators(self.book.indicators, tables, precomputed=self.peers)
+        outcomes = evaluate(self.book, tables, self.missing, rules=self.rules, evaluator=self.evaluator, label=f"sc{self._round}")
+        result: dict[str, Verdict] = {}
+        for rule in self.rules:
+            frame = outcomes[rule.id].verdicts
+            for entity_id, verdict in zip(frame[ID].to_list(), frame["verdict"].to_list()):
+                fid = finding_id(rule.id, rule.spec.applies_to, entity_id)
+                result[fid] = Verdict(fid, rule.id, rule.spec.title, rule.spec.applies_to, entity_id, verdict)
+        return result
+
+    def before(self, school_id: str) -> dict[str, Verdict]:
+        if school_id not in self._before:
+            self._before[school_id] = self._verdicts(self._slice(school_id))
+        return self._before[school_id]
+
+    def check(self, school_id: str, path: Path) -> CheckResult:
+        """Validate the corrected table at `path` (alone in its folder) and re-evaluate the school with it."""
+        before = self.before(school_id)
+        started = time.perf_counter()
+        kind, frame, problems, read = load_table(path, self.dataset.tables, len(self.dataset.sources))
+        result = CheckResult(school_id, kind, read, 0, problems)
+        if not kind:
+            return result
+        if "school_id" in frame.columns and frame.height:
+            others = frame.filter(pl.col("school_id") != school_id)
+            for row, other in zip(others["__row"].to_list(), others["school_id"].to_list()):
+                problems.append(Problem(path.name, int(row), "学校代码", "other_school", f"学校代码“{other}”不是本校（{school_id}）：自查只能提交本校的数据"))
+            frame = frame.filter(pl.col("school_id") == school_id)
+        if kind == "schools" and frame.height != 1:
+            problems.append(Problem(path.name, 0, "", "school_row", "学校表应只有本校一行"))
+            return result
+        result.rows_loaded = frame.height
+        after = self._verdicts(self._slice(school_id, (kind, frame), path.name))
+        result.seconds = time.perf_counter() - started
+        for fid in sorted(set(before) | set(after)):
+            was, now = before.get(fid), after.get(fid)
+            if was is not None and was.verdict == "fail" and (now is None or now.verdict != "fail"):
+                (result.gaps if now is not None and now.verdict == "gap" else result.closes).append(now or was)
+            elif now is not None and now.verdict == "fail":
+                (result.remains if was is not None and was.verdict == "fail" else result.opens).append(now)
+        result.problems = sorted(problems)
+        return result

@@ -1,0 +1,74 @@
+"""What the command line runs for the web application: `inspector serve`, `inspector users add`,
+`inspector runs import`, and the demonstration set-up of `make serve`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from ..errors import UsageError
+from ..history import schema
+from ..history.commands import ImportReport, render_import
+from ..history.database import DbRef, write_transaction
+from ..history.lifecycle import load_lifecycle
+from ..history.store import HistoryStore
+from . import users
+from .importing import import_run
+from .settings import Settings
+
+
+def run_server(settings: Settings, host: str, port: int) -> None:
+    """Serve until interrupted (uvicorn, one process: the engine thread and the warm engines are per process)."""
+    import uvicorn
+
+    from .app import create_app
+
+    app = create_app(settings)
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, server_header=False)
+
+
+def add_user(db: DbRef, username: str, password: str, role: str, *, county: str | None, school: str | None,
+             display_name: str | None = None) -> str:
+    with HistoryStore.open(db, create=True) as store, write_transaction(store.conn) as conn:
+        user = users.add_user(conn, username, password, role, county=county, school_id=school, display_name=display_name)
+    return f"已创建账号 {user.username}（{user.role_label}{'，' + (user.county or user.school_id or '') if user.county or user.school_id else ''}）"
+
+
+def import_command(db: DbRef, out_dir: Path, today: dt.date, source: Path | None = None) -> str:
+    report: ImportReport = import_run(db, out_dir, today, source)
+    return render_import(report, load_lifecycle())
+
+
+DEMO_USERS = (
+    ("admin", "admin", "系统管理员", None, None),
+    ("inspector", "inspector", "王督学", None, None),
+    ("county", "county", "柳北区教育局", "柳北区", None),
+    ("school", "school", None, None, None),  # a school of that county with findings
+    ("auditor", "auditor", "审计员", None, None),
+)
+
+
+def demo(db: DbRef, out_dir: Path, today: dt.date, source: Path | None = None) -> list[str]:
+    """Import the demo audit (once) and give one account per role a fresh one-time password."""
+    lines = [import_command(db, out_dir, today, source)]
+    with HistoryStore.open(db) as store, write_transaction(store.conn) as conn:
+        from sqlalchemy import select
+
+        t = schema.items
+        school = conn.execute(select(t.c.school_id, t.c.school_name).where(t.c.county == "柳北区", t.c.school_id.is_not(None))
+                              .order_by(t.c.school_id)).first()
+        if school is None:
+            raise UsageError("演示审核中没有柳北区学校的问题")
+        lines.append("演示账号（一次性密码，首次登录后须修改）：")
+        for username, role, name, county, _ in DEMO_USERS:
+            password = users.one_time_password()
+            school_id = school.school_id if role == "school" else None
+            display = name or f"{school.school_name}"
+            existing = users.find_user(conn, username)
+            if existing is None:
+                users.add_user(conn, username, password, role, county=county, school_id=school_id, display_name=display, must_change=True)
+            else:
+                users.set_password(conn, existing.id, password, must_change=True)
+            lines.append(f"  {users.ROLE_LABELS[role]}\t{username}\t{password}" + (f"\t{county}" if county else "")
+                         + (f"\t{school.school_name}（{school_id}）" if school_id else ""))
+    return lines
