@@ -27,6 +27,7 @@ from .engine.evaluate import RuleOutcome, evaluate, skip_reason
 from .engine.indicators import (
     Precomputed,
     Trace,
+    apply_entered,
     compute_indicators,
     count_bounds,
     share_bounds,
@@ -191,7 +192,8 @@ def _merge_city(book: RuleBook, tables: EntityTables, parts: Sequence[Mapping[st
                               "missing": [missing], "open_rows": [open_rows]},
                              schema={ID: pl.String, "rows": pl.List(pl.Int64), "numerator_rows": pl.List(pl.Int64),
                                      "missing": pl.List(pl.String), "open_rows": pl.List(pl.Int64)})
-        tables.traces[spec.id] = Trace(spec.id, role, trace, parts={tables.region: amounts})
+        merged = Trace(spec.id, role, trace, parts={tables.region: amounts})
+        tables.traces[spec.id] = merged if indicator.entered is None else apply_entered(indicator, tables, merged)
 
 
 @dataclass

@@ -45,6 +45,8 @@ class Trace:
     # a share's or count's amounts per group by what is known of its members (see `_aggregate`),
     # which partitions sum to make the city's value
     parts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # the entities whose value is a published figure entered in the statistics (`entered`), not computed
+    entered: frozenset[str] = frozenset()
 
 
 def _group_key(level: str, region: str) -> pl.Expr:
@@ -361,6 +363,46 @@ def _cv(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
     return Trace(indicator.spec.id, "contributing", trace)
 
 
+def apply_entered(indicator: CompiledIndicator, tables: EntityTables, computed: Trace) -> Trace:
+    """A published figure entered for an entity replaces the computed value (a share's numerator and
+    denominator become unknown); its evidence is the statistics row it was read from, and `entered`
+    in the trace says which entities' values were entered rather than computed."""
+    assert indicator.entered is not None
+    kind, sid = indicator.spec.entity, indicator.spec.id
+    inputs = [f.info for f in fields_of(indicator.entered)]
+    refs = sorted({f"{info.relation}.__ref" for info in inputs if info.relation and info.origin == "record"})
+    frame = tables.frame(kind, [*(i.path for i in inputs), *refs])
+
+    def compute(fact: Mapping[str, object]) -> str | None:
+        value = evaluate_formula(indicator.entered, fact)  # type: ignore[arg-type]
+        return None if value is None else encode(value)  # type: ignore[arg-type]
+
+    frame = frame.with_columns(values_column(frame, inputs, compute, "__entered", pl.String))
+    entered = frame.filter(pl.col("__entered").is_not_null())
+    if entered.is_empty():
+        return computed
+    ids = entered[ID].to_list()
+    current = tables.indicators[kind]
+    given = entered.select(ID, pl.col("__entered").alias(sid))
+    parts = [c for c in current.columns if c.startswith(f"{sid}.")]
+    replaced = current.join(given, on=ID, how="left", suffix="__given").with_columns(
+        pl.coalesce(f"{sid}__given", sid).alias(sid),
+        *(pl.when(pl.col(ID).is_in(ids)).then(None).otherwise(pl.col(c)).alias(c) for c in parts),
+    ).drop(f"{sid}__given")
+    tables.indicators[kind] = replaced
+    rows = pl.concat_list([pl.col(r) for r in refs]).list.drop_nulls() if refs else pl.lit([], dtype=pl.List(pl.Int64))
+    given_rows = entered.select(ID, rows.alias("__given_rows"))
+    trace = computed.frame.join(given_rows, on=ID, how="left").with_columns(
+        *(pl.when(pl.col("__given_rows").is_not_null()).then(pl.col("__given_rows")).otherwise(pl.col(c)).alias(c)
+          for c in ("rows",)),
+        *(pl.when(pl.col("__given_rows").is_not_null()).then(pl.lit([], dtype=pl.List(pl.Int64))).otherwise(pl.col(c))
+          .alias(c) for c in ("numerator_rows", "open_rows") if c in computed.frame.columns),
+        *(pl.when(pl.col("__given_rows").is_not_null()).then(pl.lit([], dtype=pl.List(pl.String))).otherwise(pl.col(c))
+          .alias(c) for c in ("missing",) if c in computed.frame.columns),
+    ).drop("__given_rows")
+    return Trace(computed.indicator, computed.role, trace, computed.inputs, computed.parts, frozenset(ids))
+
+
 _COMPUTE = {"share": _share, "count": _count, "peers": _peers, "formula": _formula, "cv": _cv}
 
 
@@ -379,7 +421,10 @@ def compute_indicators(indicators: Iterable[CompiledIndicator], tables: EntityTa
             tables.add_indicator(kind, values.join(ids, on=ID, how="semi"))
             tables.traces[indicator.spec.id] = Trace(trace.indicator, trace.role, trace.frame.join(ids, on=ID, how="semi"))
             continue
-        tables.traces[indicator.spec.id] = _COMPUTE[indicator.spec.kind](indicator, tables)
+        trace = _COMPUTE[indicator.spec.kind](indicator, tables)
+        if indicator.entered is not None:
+            trace = apply_entered(indicator, tables, trace)
+        tables.traces[indicator.spec.id] = trace
 
 
 def compute_peers(indicators: Iterable[CompiledIndicator], tables: EntityTables) -> dict[str, tuple[str, Trace, pl.DataFrame]]:
@@ -394,4 +439,5 @@ def compute_peers(indicators: Iterable[CompiledIndicator], tables: EntityTables)
     return found
 
 
-__all__ = ["GROUP_LEVELS", "KEYS", "Precomputed", "Trace", "compute_indicators", "compute_peers", "weighted_cv"]
+__all__ = ["GROUP_LEVELS", "KEYS", "Precomputed", "Trace", "apply_entered", "compute_indicators", "compute_peers",
+           "weighted_cv"]

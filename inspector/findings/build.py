@@ -347,7 +347,7 @@ class FindingBuilder:
                      for t, v in zip(thresholds, _threshold_raw(rule, values))]
 
         context = template_context(shown, rule.pack_params, self.book.as_of, target_year=self.book.target_year,
-                                   target_label=rule.target_label(self.book.target_year),
+                                   target_label=rule.target_label(self.book.reading),
                                 observed=[{"field": o.field, "label": o.label, "value": values.get(o.field), "text": o.text}
                                           for o in observed],
                                 threshold=threshold)

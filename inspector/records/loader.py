@@ -211,6 +211,8 @@ def _map_headers(kind: RecordKind, table: Table) -> tuple[dict[int, Column], dic
     for column in kind.columns:
         lookup[column.name.lower()] = column
         lookup[values.normalize_text(column.label)] = column
+        for alias in column.aliases:
+            lookup[values.normalize_text(alias)] = column
     mapped: dict[int, Column] = {}
     extras: dict[int, str] = {}
     problems: list[Problem] = []

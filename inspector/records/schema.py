@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 from fractions import Fraction
-from typing import Literal
+from typing import Any, Literal
 
 ValueType = Literal["text", "int", "decimal", "rate", "bool", "date", "enum", "grade"]
 NUMERIC_TYPES = frozenset({"int", "decimal", "rate"})
@@ -66,6 +66,8 @@ class Column:
     unique: bool = False
     decimals: int | None = None
     unit: str = ""
+    # other headers naming the column: 表一's indicator names (without the unit), as published statistics print them
+    aliases: tuple[str, ...] = ()
 
     @property
     def always_present(self) -> bool:
@@ -92,7 +94,7 @@ class Column:
         return (None if low is None else Fraction(str(low)), None if high is None else Fraction(str(high)))
 
 
-def _count(name: str, label: str, maximum: int, **kw: object) -> Column:
+def _count(name: str, label: str, maximum: int, **kw: Any) -> Column:
     return Column(name, label, "int", required=False, minimum=0, maximum=maximum, **kw)  # type: ignore[arg-type]
 
 
@@ -108,11 +110,11 @@ def _wan_yuan(name: str, label: str) -> Column:
     return Column(name, label, "decimal", required=False, minimum=0, maximum=10_000_000_000, decimals=2, unit="万元")
 
 
-def _rate(name: str, label: str, *, gross: bool = False) -> Column:
+def _rate(name: str, label: str, *, gross: bool = False, aliases: tuple[str, ...] = ()) -> Column:
     # a gross ratio may exceed 100%; its plausible floor tells 1.025 (102.5%) from 1.025%
     if gross:
-        return Column(name, label, "rate", required=False, minimum=0.05, maximum=2, unit="%")
-    return Column(name, label, "rate", required=False, unit="%")
+        return Column(name, label, "rate", required=False, minimum=0.05, maximum=2, unit="%", aliases=aliases)
+    return Column(name, label, "rate", required=False, unit="%", aliases=aliases)
 
 
 @dataclass(frozen=True)
@@ -263,7 +265,7 @@ _STAT_COLUMNS = (
     _rate("senior_gross_enrolment", "高中阶段毛入学率", gross=True),
     _rate("disabled_enrolment", "适龄残疾儿童少年义务教育入学率"),
     _rate("fitness_good_rate", "中小学体质健康优良率"),
-    _rate("satisfaction", "教师学生家长满意度"),
+    _rate("satisfaction", "教师学生家长满意度", aliases=("教师、学生、家长满意度",)),
     _rate("safety_education_rate", "安全教育普及率"),
     _yuan("teacher_avg_pay", "义务教育教师平均工资", 10_000_000),
     _yuan("civil_servant_avg_pay", "当地公务员平均工资", 10_000_000),
@@ -307,13 +309,27 @@ CITY_STATS = RecordKind(
         Column("year", "年份", "int", minimum=2000, maximum=2100, unit="年"),
         *_STAT_COLUMNS,
         _count("subject_bases", "市级以上学科基地数", 100_000, unit="个"),
-        _count("skill_awards", "自治区级以上技能比赛获奖数", 100_000, unit="项"),
+        _count("skill_awards", "自治区级以上技能比赛获奖数", 100_000, unit="项",
+               aliases=("自治区级以上技能比赛获奖数（个）",)),  # as 表一 prints it
         _count("new_universities", "筹建高等院校数", 100, unit="所"),
         Column("avg_schooling_years", "劳动年龄人口平均受教育年限", "decimal", required=False, minimum=0, maximum=25,
                decimals=2, unit="年"),
         _count("research_awards_basic", "基础教育自治区级以上教学科研成果数", 100_000, unit="项"),
         _count("research_awards_vocational", "职业教育自治区级以上教学科研成果数", 100_000, unit="项"),
         _count("practice_bases_new", "新建中小学生示范性综合实践基地数", 100, unit="个"),
+        # 表一's city figures as published, used instead of computing them from school-level rows (a
+        # statistics-only audit has none); the plan pack's indicators name them with `entered`
+        _rate("public_kg_share", "公办幼儿园在园幼儿占比"),
+        _rate("inclusive_share", "普惠性幼儿园覆盖率"),
+        _count("demo_kgs", "县级以上示范园数", 100_000, unit="个"),
+        _rate("preschool_pass_share", "县域学前教育普及普惠评估通过率"),
+        _rate("balance_pass_share", "优质均衡县区评估通过率"),
+        _rate("star_high_share", "自治区星级特色高中比例"),
+        _rate("kg_major_share", "幼儿园教师受专业教育比例"),
+        _rate("bachelor_share", "义务教育学校专任教师本科以上学历比例"),
+        _count("professors", "中小学正高级或相当正高级职称教师人数", 1_000_000, unit="人"),
+        _rate("dual_share", "职业教育专业教师中“双师型”比例"),
+        _rate("fiscal_gdp_ratio", "财政性教育经费占GDP比例"),
     ),
 )
 

@@ -150,12 +150,41 @@ def pack_cases(rules_dir: Path, pack: str) -> list[Path]:
     return sorted(p for p in folder.iterdir() if (p / "audit.yaml").is_file()) if folder.is_dir() else []
 
 
-def run_pack_cases(rules_dir: Path, pack: str) -> tuple[str, bool]:
-    """Run a pack's cases (`rules/<pack>/cases/*/`) and compare each rule's verdicts with the
-    case's expected.yaml: the exact sets of failing, passing and not-evaluated entities."""
+def compare_case(case: Path, shown: str, rules_dir: Path) -> tuple[list[str], bool]:
+    """Audit one case folder and compare each rule's verdicts with its expected.yaml (`shown` is
+    the path its problems are located at): the exact sets of failing, passing and not-evaluated
+    entities, or whether the rule is skipped. One line per rule, and whether all agree."""
     from ..audit import run_audit
     from ..yamlsrc import load_yaml
 
+    expected = load_yaml(case / "expected.yaml", shown).data or {}
+    result = run_audit(case, rules_dir=rules_dir, workers=1)
+    lines: list[str] = []
+    ok = True
+    for rule_id, want in sorted((expected.get("rules") or {}).items()):
+        outcome = result.outcomes.get(rule_id)
+        if outcome is None:
+            lines.append(f"✗ {case.name} {rule_id}: 规则未运行")
+            ok = False
+            continue
+        got = {"fail": outcome.failed, "pass": outcome.passed, "not_evaluated": outcome.gaps}
+        diffs = []
+        for key, actual in got.items():
+            if key in want and {str(v) for v in want[key] or []} != actual:
+                wanted = {str(v) for v in want[key] or []}
+                diffs.append(f"{key} 多 {sorted(actual - wanted)} 少 {sorted(wanted - actual)}")
+        if "skipped" in want and bool(want["skipped"]) == outcome.evaluated:
+            diffs.append(f"应{'跳过' if want['skipped'] else '评估'}，实际{'评估' if outcome.evaluated else '跳过'}")
+        mark = "✗" if diffs else "✓"
+        ok = ok and not diffs
+        counts = f"问题 {len(outcome.failed)}，通过 {len(outcome.passed)}，未评估 {len(outcome.gaps)}"
+        lines.append(f"{mark} {case.name} {rule_id}: {'；'.join(diffs) or counts}")
+    return lines, ok
+
+
+def run_pack_cases(rules_dir: Path, pack: str) -> tuple[str, bool]:
+    """Run a pack's cases (`rules/<pack>/cases/*/`) and compare each rule's verdicts with the
+    case's expected.yaml: the exact sets of failing, passing and not-evaluated entities."""
     if pack not in available_packs(rules_dir):
         raise UsageError(f"找不到规则包“{pack}”；可用：{'、'.join(available_packs(rules_dir))}")
     cases = pack_cases(rules_dir, pack)
@@ -164,25 +193,8 @@ def run_pack_cases(rules_dir: Path, pack: str) -> tuple[str, bool]:
     lines: list[str] = []
     ok = True
     for case in cases:
-        expected = load_yaml(case / "expected.yaml", f"rules/{pack}/cases/{case.name}/expected.yaml").data or {}
-        result = run_audit(case, rules_dir=rules_dir, workers=1)
-        for rule_id, want in sorted((expected.get("rules") or {}).items()):
-            outcome = result.outcomes.get(rule_id)
-            if outcome is None:
-                lines.append(f"✗ {case.name} {rule_id}: 规则未运行")
-                ok = False
-                continue
-            got = {"fail": outcome.failed, "pass": outcome.passed, "not_evaluated": outcome.gaps}
-            diffs = []
-            for key, actual in got.items():
-                if key in want and {str(v) for v in want[key] or []} != actual:
-                    wanted = {str(v) for v in want[key] or []}
-                    diffs.append(f"{key} 多 {sorted(actual - wanted)} 少 {sorted(wanted - actual)}")
-            if "skipped" in want and bool(want["skipped"]) == outcome.evaluated:
-                diffs.append(f"应{'跳过' if want['skipped'] else '评估'}，实际{'评估' if outcome.evaluated else '跳过'}")
-            mark = "✗" if diffs else "✓"
-            ok = ok and not diffs
-            counts = f"问题 {len(outcome.failed)}，通过 {len(outcome.passed)}，未评估 {len(outcome.gaps)}"
-            lines.append(f"{mark} {case.name} {rule_id}: {'；'.join(diffs) or counts}")
+        case_lines, case_ok = compare_case(case, f"rules/{pack}/cases/{case.name}/expected.yaml", rules_dir)
+        lines.extend(case_lines)
+        ok = ok and case_ok
     lines.append("全部用例通过" if ok else "有用例未通过")
     return "\n".join(lines), ok

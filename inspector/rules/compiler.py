@@ -79,12 +79,16 @@ class CompiledRule:
         severity belongs to a milestone that is due."""
         return "minor" if self.progress else self.spec.severity
 
-    def target_label(self, target_year: int) -> str:
-        """How messages name the target (`{{ target_label }}`)."""
+    def target_label(self, reading: Reading) -> str:
+        """How messages name the target (`{{ target_label }}`): the milestone its targets are read at
+        (2025 for a target 表一 sets for 2025 alone, though the audit is measured against 2022)."""
         progress = self.progress
         if progress:
             return f"按规划进度{progress[0].year}年应达到的水平"
-        return f"规划{target_year}年{'约束性' if self.spec.binding == '约束性' else ''}目标"
+        milestones = {reading.target(name, spec, None)[1] for name, spec in self.param_specs.items() if spec.by_year}
+        milestones.discard(None)
+        year = milestones.pop() if len(milestones) == 1 else reading.milestone
+        return f"规划{year}年{'约束性' if self.spec.binding == '约束性' else ''}目标"
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,7 @@ class CompiledIndicator:
     formula: Expr | None = None
     value: FieldInfo | None = None
     weight: FieldInfo | None = None
+    entered: Expr | None = None
     requires: tuple[str, ...] = ()
     params: Mapping[str, tuple[object, ParamSpec]] = field(default_factory=dict)
 
@@ -258,6 +263,11 @@ class _Compiler:
         self.used[pack.id] |= used
         if condition is None or (spec.scope is not None and scope is None):
             return None
+        for name in sorted(used):  # a fall below a baseline is only a fall after the baseline's year
+            baseline = pack.spec.params[name]
+            if baseline.year is not None and self.as_of.year < baseline.year:
+                return self._skipped(pack, info, spec, f"{located.doc.path}:{line}", params,
+                                     f"督导基准日（{self.as_of.year} 年）早于基期（{baseline.year} 年，{name}），不判断较基期下降")
         lowering = Lowering(f"@{spec.id}#")
         try:
             verdicts = verdict_formulas(scope, condition, lowering)
@@ -397,11 +407,19 @@ class _Compiler:
             parts["where"] = cond(spec.cv.of, "where", spec.cv.where)
             parts["value"] = number_field(spec.cv.of, "value", spec.cv.value)
             parts["weight"] = number_field(spec.cv.of, "weight", spec.cv.weight)
+        requires = self.requires(spec.entity, reads)
+        if spec.entered is not None:
+            entered = self.expression(located, "entered", spec.entered, self.context(spec.entity, params, used), formula=True)
+            if entered is not None:
+                parts["entered"] = entered
+                # either source will do: only a file both would need can be missing for the indicator to fail
+                requires = tuple(k for k in self.requires(spec.entity, [f.info for f in fields_of(entered)])
+                                 if k in requires)
         self.used[pack.id] |= used
         if len(self.problems) > before:
             return None
         used_params = {name: (params[name], pack.spec.params[name]) for name in sorted(used)}
-        return CompiledIndicator(spec, info, requires=self.requires(spec.entity, reads), params=used_params, **parts)
+        return CompiledIndicator(spec, info, requires=requires, params=used_params, **parts)
 
 
 def sample_context(

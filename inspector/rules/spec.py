@@ -173,6 +173,8 @@ class IndicatorSpec(_Spec):
     count: CountSpec | None = None
     formula: str | None = None
     cv: CvSpec | None = None
+    # a published figure (`stats.public_kg_share`) used instead of the computed value where it is entered
+    entered: str | None = None
     percent: bool = False
     decimals: int | None = Field(default=None, ge=0, le=6)  # places it is shown with (of the percentage)
 

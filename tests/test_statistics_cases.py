@@ -1,0 +1,50 @@
+"""Statistics-only cases under cases/ built from published figures: each folder's expected.yaml, written by hand,
+against an audit of the folder (the comparison `inspector rules test` makes for a pack's cases)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from inspector.audit import run_audit
+from inspector.rules.catalog import compare_case
+from inspector.rules.packs import DEFAULT_RULES_DIR
+
+CASES = Path(__file__).resolve().parent.parent / "cases"
+STATISTICS_CASES = sorted(p.parent.name for p in CASES.glob("*/expected.yaml"))
+
+
+def test_the_published_figures_cases_are_found() -> None:
+    assert {"liuzhou-2019-preschool", "liuzhou-2020-baseline"} <= set(STATISTICS_CASES)
+
+
+@pytest.mark.parametrize("case", STATISTICS_CASES)
+def test_verdicts_are_the_hand_computed_ones(case: str) -> None:
+    lines, ok = compare_case(CASES / case, f"cases/{case}/expected.yaml", DEFAULT_RULES_DIR)
+    assert ok, "\n".join(line for line in lines if line.startswith("✗"))
+
+
+def test_table_one_names_are_read_as_the_statistics_columns() -> None:
+    """表一's indicator names with their units (公办幼儿园在园幼儿占比（%）, …(个）) name the columns: nothing is
+    left over as an unknown column, and a percentage written without its sign is read as a percentage."""
+    result = run_audit(CASES / "liuzhou-2020-baseline", workers=1)
+    (source,) = [i for i in result.dataset.inputs if i.kind == "city_stats"]
+    assert source.extra_columns == () or not source.extra_columns
+    row = result.dataset.tables["city_stats"].row(0, named=True)
+    assert row["year"] == 2020 and row["professors"] == 39
+
+
+def test_an_entered_figure_is_used_and_cited() -> None:
+    """The entered 公办幼儿园在园幼儿占比 decides t1-02 (no schools to compute it from), and the finding's evidence
+    is the statistics row it was read from."""
+    result = run_audit(CASES / "liuzhou-2020-baseline", workers=1)
+    (finding,) = [f for f in result.findings if f.rule_id == "plan.t1-02"]
+    assert "50.44%" in finding.message
+    assert [(e.file, e.row) for e in finding.evidence] == [("全市统计.csv", 2)]
+
+
+def test_regression_is_not_judged_before_the_baseline_year() -> None:
+    result = run_audit(CASES / "liuzhou-2019-preschool", workers=1)
+    outcome = result.outcomes["plan.inclusive-coverage-regression"]
+    assert not outcome.evaluated and "早于基期（2020 年" in outcome.skipped_reason
