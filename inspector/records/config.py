@@ -14,9 +14,8 @@ from ..rules.spec import ParamValue
 from ..text import no_control_characters
 from ..validation_messages import message_for
 from ..yamlsrc import YamlDoc, YamlSyntax, load_yaml
-from .regions import DivisionSpec, Divisions, region_divisions
+from .regions import Divisions, DivisionSpec, region_divisions
 from .values import date_field
-
 
 AUDIT_FILE = "audit.yaml"
 

@@ -26,7 +26,7 @@ def _type(column: Column) -> str:
     if column.type == "decimal":
         text += f"（保留 {column.places} 位小数）"
     elif column.type == "rate":
-        text = text.replace("）", f"；精确到 0.01%）")
+        text = text.replace("）", "；精确到 0.01%）")
     if column.unit and column.type != "rate":
         text += f"，单位：{column.unit}"
     low, high = column.bounds

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cached_property
 from types import MappingProxyType
-from fractions import Fraction
 from typing import Literal
 
 ValueType = Literal["text", "int", "decimal", "rate", "bool", "date", "enum", "grade"]
