@@ -33,8 +33,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from fractions import Fraction
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from ..limits import EXPRESSION_CHARS, EXPRESSION_DEPTH
 

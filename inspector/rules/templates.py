@@ -43,7 +43,20 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from ..errors import Problem, RulePackError
 from ..jinja_cache import bytecode_cache
 from ..limits import EXPRESSION_DEPTH, TEMPLATE_OUTPUT_CHARS, TEMPLATE_SEQUENCE
-from ..numbers import Exact, Interval, Surd, Value, distinct_digits, interval_arith, exact, exact_digits, format_decimal, format_percent, shortest, trim
+from ..numbers import (
+    Exact,
+    Interval,
+    Surd,
+    Value,
+    distinct_digits,
+    exact,
+    exact_digits,
+    format_decimal,
+    format_percent,
+    interval_arith,
+    shortest,
+    trim,
+)
 from ..text import one_line, without_control_characters
 
 TRUNCATED = "…（内容过长，已截断）"
@@ -53,7 +66,7 @@ class Num:
     """An exact number as templates see it; `decimals` is its field's precision (of the percentage
     for a `percent` field), when it comes from a field."""
 
-    __slots__ = ("value", "parts", "decimals", "percent")
+    __slots__ = ("decimals", "parts", "percent", "value")
 
     def __init__(self, value: Exact, parts: Mapping[str, Any] | None = None, *, decimals: int | None = None,
                  percent: bool = False) -> None:
@@ -281,13 +294,12 @@ class BoundedSandbox(SandboxedEnvironment):
     def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and isinstance(times, int):
-                    if len(seq) * times > TEMPLATE_SEQUENCE:
-                        raise TemplateLimit(f"重复后的文本或列表超过 {TEMPLATE_SEQUENCE:,} 项（{len(seq)} × {times}）")
+                if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and len(seq) * times > TEMPLATE_SEQUENCE:
+                    raise TemplateLimit(f"重复后的文本或列表超过 {TEMPLATE_SEQUENCE:,} 项（{len(seq)} × {times}）")
         elif operator == "**":
-            if isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > 0:
-                if right * math.log2(abs(left)) > _POWER_BITS:
-                    raise TemplateLimit(f"乘方结果过大（{left} ** {right}）")
+            if (isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > 0
+                    and right * math.log2(abs(left)) > _POWER_BITS):
+                raise TemplateLimit(f"乘方结果过大（{left} ** {right}）")
         elif operator == "%" and isinstance(left, str):
             raise TemplateLimit("模板中不能用 % 格式化文本")
         return super().call_binop(context, operator, left, right)
@@ -325,7 +337,7 @@ _JINJA_MESSAGES: tuple[tuple[str, str], ...] = (
 def _syntax_message(message: str | None) -> str:
     text = message or ""
     for pattern, replacement in _JINJA_MESSAGES:
-        translated, count = re.subn(pattern, replacement, text, count=1, flags=re.S)
+        translated, count = re.subn(pattern, replacement, text, count=1, flags=re.DOTALL)
         if count:
             tidy = translated.replace("' or '", "、").replace("：'", "：").rstrip(".").rstrip("'")
             return f"模板语法错误：{tidy}"

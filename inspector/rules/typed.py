@@ -12,14 +12,13 @@ import difflib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Union
 
 from ..numbers import exact
 from . import syntax as s
 from .spec import NO_TARGET
 from .vocabulary import EntityVocabulary, FieldInfo
 
-Scalar = Union[int, Fraction, str, bool]
+Scalar = int | Fraction | str | bool
 
 
 @dataclass(frozen=True)
@@ -98,8 +97,8 @@ class Negation:
     item: Cond
 
 
-Expr = Union[Field, Const, Lookup, Calc, Fn]
-Cond = Union[Cmp, Member, Present, Logic, Negation, Const]
+Expr = Field | Const | Lookup | Calc | Fn
+Cond = Cmp | Member | Present | Logic | Negation | Const
 
 _ORDERED = frozenset({"number", "date"})
 
