@@ -20,8 +20,17 @@ def county_of(item: Mapping[str, Any]) -> str:
     return item.get("county") or CITY
 
 __all__ = [
-    "CITY", "County", "IndicatorGroup", "School", "SEVERITIES", "counties", "county_of", "indicator_groups", "reinspection",
-    "rule_cards", "schools_of",
+    "CITY",
+    "SEVERITIES",
+    "County",
+    "IndicatorGroup",
+    "School",
+    "counties",
+    "county_of",
+    "indicator_groups",
+    "reinspection",
+    "rule_cards",
+    "schools_of",
 ]
 
 
