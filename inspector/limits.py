@@ -29,6 +29,7 @@ __all__ = [
     "AS_OF_EARLIEST",
     "AS_OF_LATEST",
     "DATA_YAML_ALIASES",
+    "DEFAULT_LIMITS",
     "EXPRESSION_CHARS",
     "EXPRESSION_DEPTH",
     "LIMITS",
@@ -37,9 +38,8 @@ __all__ = [
     "TEMPLATE_OUTPUT_CHARS",
     "TEMPLATE_SEQUENCE",
     "LimitSpec",
-    "limits_table",
     "Limits",
-    "DEFAULT_LIMITS",
+    "limits_table",
 ]
 
 KIB = 1024
