@@ -48,7 +48,7 @@ class Surd:
         elif isinstance(other, (int, Fraction)):
             left, right = self.square(), Fraction(other) * abs(Fraction(other))
         else:
-            return NotImplemented  # type: ignore[return-value]
+            return NotImplemented  # type: ignore[no-any-return]  # typeshed types NotImplemented as Any; __lt__ passes it on
         return (left > right) - (left < right)
 
     def __eq__(self, other: object) -> bool:
@@ -270,7 +270,7 @@ def float_text(value: float) -> str:
 
 def scaled(value: Fraction, decimals: int, *, text: str = "") -> int:
     """`value` in units of 10⁻ᵈᵉᶜⁱᵐᵃˡˢ, when it has no more decimals than that; else `NumberError`."""
-    units = value * 10**decimals
+    units: Fraction = value * 10**decimals
     if units.denominator != 1:
         shown = text or format_decimal(value, 12).rstrip("0").rstrip(".")
         if decimals == 0:
@@ -377,7 +377,7 @@ def _exact_equal(left: Number, right: Number) -> bool:
     try:
         left_e = Fraction(Decimal(repr(left))) if isinstance(left, float) else left
         right_e = Fraction(Decimal(repr(right))) if isinstance(right, float) else right
-        return compare(left_e, right_e) == 0  # type: ignore[arg-type]
+        return compare(left_e, right_e) == 0
     except (TypeError, ValueError, InvalidOperation):
         return False
 

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from ..numbers import shortest
 from .schema import RECORD_KINDS, Column
 
@@ -31,7 +33,11 @@ def _type(column: Column) -> str:
         text += f"，单位：{column.unit}"
     low, high = column.bounds
     if low is not None or high is not None:
-        shown = (lambda v: f"{shortest(v * 100, 2)}%") if column.type == "rate" else (lambda v: shortest(v, 2))
+        rate = column.type == "rate"
+
+        def shown(v: Fraction) -> str:
+            return f"{shortest(v * 100, 2)}%" if rate else shortest(v, 2)
+
         parts = [f"≥ {shown(low)}" if low is not None else "", f"≤ {shown(high)}" if high is not None else ""]
         text += "，合理范围 " + " 且 ".join(p for p in parts if p)
     return text

@@ -82,7 +82,7 @@ class Column:
     @property
     def scale(self) -> int:
         """Units per 1: a value is stored as the integer `value × scale`."""
-        return 10**self.places
+        return int(10**self.places)  # int ** int is typed Any: a negative exponent gives a float
 
     @property
     def bounds(self) -> tuple[Fraction | None, Fraction | None]:
