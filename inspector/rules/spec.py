@@ -87,7 +87,8 @@ class Basis(_Spec):
     @field_validator("document", "section", "quote", "reading", "note")
     @classmethod
     def _one_line(cls, value: str | None) -> str | None:
-        return one_line(value) if no_control_characters(value) is not None else None
+        checked = no_control_characters(value)
+        return one_line(checked) if checked is not None else None
 
 
 class Rectification(_Spec):

@@ -38,7 +38,8 @@ from typing import Any
 
 import jinja2
 from jinja2 import nodes
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 from ..errors import Problem, RulePackError
 from ..jinja_cache import bytecode_cache
@@ -48,6 +49,8 @@ from ..numbers import (
     Interval,
     Surd,
     Value,
+    compare,
+    compare_bounded,
     distinct_digits,
     exact,
     exact_digits,
@@ -68,7 +71,7 @@ class Num:
 
     __slots__ = ("decimals", "parts", "percent", "value")
 
-    def __init__(self, value: Exact, parts: Mapping[str, Any] | None = None, *, decimals: int | None = None,
+    def __init__(self, value: Value, parts: Mapping[str, Any] | None = None, *, decimals: int | None = None,
                  percent: bool = False) -> None:
         self.value = value
         self.parts = dict(parts or {})
@@ -158,16 +161,27 @@ class Num:
             return False
 
     def __lt__(self, other: object) -> bool:
-        return bool(self.value < _value(other))
+        return self._order("<", other)
 
     def __le__(self, other: object) -> bool:
-        return bool(self.value <= _value(other))
+        return self._order("<=", other)
 
     def __gt__(self, other: object) -> bool:
-        return bool(self.value > _value(other))
+        return self._order(">", other)
 
     def __ge__(self, other: object) -> bool:
-        return bool(self.value >= _value(other))
+        return self._order(">=", other)
+
+    def _order(self, op: str, other: object) -> bool:
+        # an interval (a share over partly blank cells) has no `<`: decide it for every value it can take
+        left, right = self.value, _value(other)
+        if isinstance(left, Interval) or isinstance(right, Interval):
+            decided = compare_bounded(op, left, right)
+            if decided is None:
+                raise TypeError("取值只知范围，无法确定大小关系")
+            return decided
+        sign = compare(left, right)
+        return sign < 0 if op == "<" else sign <= 0 if op == "<=" else sign > 0 if op == ">" else sign >= 0
 
 
 def _value(other: object) -> Value:
@@ -249,7 +263,7 @@ class TemplateLimit(SecurityError):
 
 
 def _bounded_join(value: Iterable[Any], separator: str = "", attribute: Any = None) -> str:
-    items = [str(item if attribute is None else item[attribute]) for item in value]  # type: ignore[index]
+    items = [str(item if attribute is None else item[attribute]) for item in value]
     size = sum(map(len, items)) + len(separator) * max(len(items) - 1, 0)
     if size > TEMPLATE_OUTPUT_CHARS:
         raise TemplateLimit(f"join 的结果超过 {TEMPLATE_OUTPUT_CHARS:,} 个字符")
@@ -403,12 +417,12 @@ def _code(source: str) -> CodeType:
         _check_nodes(tree)
         cache = bytecode_cache("rules")
         if cache is None:
-            return _RUNTIME.compile(tree)  # type: ignore[no-any-return]
+            return _RUNTIME.compile(tree)
         bucket = cache.get_bucket(_RUNTIME, hashlib.sha256(source.encode()).hexdigest(), None, source)
         if bucket.code is None:
             bucket.code = _RUNTIME.compile(tree)
             cache.set_bucket(bucket)
-        return bucket.code  # type: ignore[no-any-return]
+        return bucket.code
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateProblem(_syntax_message(exc.message), exc.lineno or 1) from None
     except (RecursionError, SyntaxError):  # jinja's parser or Python's compiler on deep nesting
