@@ -134,7 +134,7 @@ def counties(document: Mapping[str, Any]) -> list[County]:
 
 def main_observed(row: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The indicator's own value among its observed fields (not its numerator or denominator)."""
-    observed = row.get("observed") or []
+    observed: list[Mapping[str, Any]] = row.get("observed") or []
     for item in observed:
         if "." not in item["field"]:
             return item
