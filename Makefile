@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test fuzz bench clean docs-images docs-web-images cases serve bench-web
+.PHONY: demo test lint fuzz bench clean docs-images docs-web-images cases serve bench-web
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "需要 Python 3.11 或 3.12（durable_rules 不支持 3.13）" >&2; exit 1; }
@@ -25,6 +25,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# the gates CI runs before the tests: ruff's lint and format check, mypy --strict on the package
+lint: $(STAMP)
+	$(BIN)/ruff check inspector tests benchmarks docs
+	$(BIN)/ruff format --check inspector tests benchmarks docs
+	$(BIN)/mypy --strict inspector
 
 # the web application with the demo audit imported and one account per role (one-time passwords
 # printed); reports/out/demo.sqlite keeps what is done in it between runs (delete it to start afresh)

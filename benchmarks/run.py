@@ -30,7 +30,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -308,8 +308,8 @@ def machine() -> dict[str, Any]:
 
 def markdown(results: list[dict[str, Any]]) -> str:
     """The results table: one line per scale, wall times as best / median of the runs."""
-    lines = ["| scale | rows | inspector wall s (best / median) | inspector peak MB "
-             "| polars wall s (best / median) | polars peak MB | ratio inspector/polars (best) |",
+    lines = [("| scale | rows | inspector wall s (best / median) | inspector peak MB "
+             "| polars wall s (best / median) | polars peak MB | ratio inspector/polars (best) |"),
              "|---|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         ins, pol = r["inspector"], r["polars"]
@@ -362,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     print(report(command, info, results), flush=True)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    document = {"command": command, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    document = {"command": command, "date": datetime.now(UTC).isoformat(timespec="seconds"),
                 "seed": args.seed, "machine": info, "results": results, "table": markdown(results)}
     RESULTS.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(f"\nWrote {RESULTS.relative_to(REPO)}", file=sys.stderr)

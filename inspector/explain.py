@@ -39,7 +39,8 @@ def load_document(out_dir: Path) -> dict[str, Any]:
     if not path.is_file():
         raise UsageError(f"{out_dir} 中没有 findings.json：请先运行 inspector audit，并用 --in 指向其输出文件夹")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return document
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path} 不是有效的 findings.json：{exc}") from None
 

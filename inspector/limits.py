@@ -29,6 +29,7 @@ __all__ = [
     "AS_OF_EARLIEST",
     "AS_OF_LATEST",
     "DATA_YAML_ALIASES",
+    "DEFAULT_LIMITS",
     "EXPRESSION_CHARS",
     "EXPRESSION_DEPTH",
     "LIMITS",
@@ -37,9 +38,8 @@ __all__ = [
     "TEMPLATE_OUTPUT_CHARS",
     "TEMPLATE_SEQUENCE",
     "LimitSpec",
-    "limits_table",
     "Limits",
-    "DEFAULT_LIMITS",
+    "limits_table",
 ]
 
 KIB = 1024
@@ -75,7 +75,7 @@ LIMITS: dict[str, LimitSpec] = {
 
 def _limit(name: str) -> object:
     spec = LIMITS[name]
-    return Field(default=spec.default, ge=1, le=spec.maximum, description=spec.title)
+    return Field(ge=1, le=spec.maximum, description=spec.title)
 
 
 class Limits(BaseModel):
@@ -83,16 +83,16 @@ class Limits(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    yaml_bytes: Annotated[int, _limit("yaml_bytes")]
-    yaml_nodes: Annotated[int, _limit("yaml_nodes")]
-    yaml_depth: Annotated[int, _limit("yaml_depth")]
-    file_bytes: Annotated[int, _limit("file_bytes")]
-    xlsx_unzipped_bytes: Annotated[int, _limit("xlsx_unzipped_bytes")]
-    xlsx_ratio: Annotated[int, _limit("xlsx_ratio")]
-    xlsx_shared_strings: Annotated[int, _limit("xlsx_shared_strings")]
-    rows: Annotated[int, _limit("rows")]
-    columns: Annotated[int, _limit("columns")]
-    cell_chars: Annotated[int, _limit("cell_chars")]
+    yaml_bytes: Annotated[int, _limit("yaml_bytes")] = LIMITS["yaml_bytes"].default
+    yaml_nodes: Annotated[int, _limit("yaml_nodes")] = LIMITS["yaml_nodes"].default
+    yaml_depth: Annotated[int, _limit("yaml_depth")] = LIMITS["yaml_depth"].default
+    file_bytes: Annotated[int, _limit("file_bytes")] = LIMITS["file_bytes"].default
+    xlsx_unzipped_bytes: Annotated[int, _limit("xlsx_unzipped_bytes")] = LIMITS["xlsx_unzipped_bytes"].default
+    xlsx_ratio: Annotated[int, _limit("xlsx_ratio")] = LIMITS["xlsx_ratio"].default
+    xlsx_shared_strings: Annotated[int, _limit("xlsx_shared_strings")] = LIMITS["xlsx_shared_strings"].default
+    rows: Annotated[int, _limit("rows")] = LIMITS["rows"].default
+    columns: Annotated[int, _limit("columns")] = LIMITS["columns"].default
+    cell_chars: Annotated[int, _limit("cell_chars")] = LIMITS["cell_chars"].default
 
 
 DEFAULT_LIMITS = Limits()

@@ -14,10 +14,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from decimal import Decimal, InvalidOperation, localcontext
 from fractions import Fraction
 from functools import total_ordering
-from typing import Union
 
 INT64_SAFE = 1 << 62  # operands the engine compares stay below this in magnitude (no overflow in int64)
 
@@ -49,7 +48,7 @@ class Surd:
         elif isinstance(other, (int, Fraction)):
             left, right = self.square(), Fraction(other) * abs(Fraction(other))
         else:
-            return NotImplemented  # type: ignore[return-value]
+            return NotImplemented  # type: ignore[no-any-return]  # typeshed types NotImplemented as Any; __lt__ passes it on
         return (left > right) - (left < right)
 
     def __eq__(self, other: object) -> bool:
@@ -76,7 +75,7 @@ class Surd:
         return None if root is None else self.coefficient * root
 
 
-Exact = Union[int, Fraction, Surd]
+Exact = int | Fraction | Surd
 
 
 @dataclass(frozen=True)
@@ -92,7 +91,7 @@ class Interval:
             raise ValueError("empty interval")
 
 
-Value = Union[int, Fraction, Surd, Interval]
+Value = int | Fraction | Surd | Interval
 
 
 def bounded(lo: int | Fraction, hi: int | Fraction) -> int | Fraction | Interval:
@@ -201,7 +200,7 @@ def operands(left: Exact, right: Exact) -> tuple[int, int]:
     return (x > y) - (x < y), 0
 
 
-def exact(value: int | float | Fraction) -> int | Fraction:
+def exact(value: float | Fraction) -> int | Fraction:
     """A number from YAML or a template as an exact value: a float is taken as the decimal it was
     written as (its shortest round-trip text: 0.15 → 3/20), never as its binary approximation."""
     if isinstance(value, bool):
@@ -247,7 +246,7 @@ def parse_decimal(text: str) -> Fraction:
         if lowered.lstrip("+-") in ("nan", "inf", "infinity"):
             raise NumberError("not_finite", f"不是有限数值：“{text}”")
         raise NumberError("number", f"应为数值：“{text}”")
-    mantissa, _, exponent = raw.lower().partition("e")
+    _mantissa, _, exponent = raw.lower().partition("e")
     if exponent and abs(int(exponent)) > 30:
         raise NumberError("number_magnitude", f"数值数量级不合理：“{text}”")
     with localcontext() as ctx:
@@ -271,7 +270,7 @@ def float_text(value: float) -> str:
 
 def scaled(value: Fraction, decimals: int, *, text: str = "") -> int:
     """`value` in units of 10⁻ᵈᵉᶜⁱᵐᵃˡˢ, when it has no more decimals than that; else `NumberError`."""
-    units = value * 10**decimals
+    units: Fraction = value * 10**decimals
     if units.denominator != 1:
         shown = text or format_decimal(value, 12).rstrip("0").rstrip(".")
         if decimals == 0:
@@ -282,7 +281,7 @@ def scaled(value: Fraction, decimals: int, *, text: str = "") -> int:
 
 # -- showing ------------------------------------------------------------------------------------
 
-Number = Union[int, Fraction, Surd, float]
+Number = int | Fraction | Surd | float
 
 
 def _decimal(value: Number, digits: int) -> Decimal:
@@ -378,7 +377,7 @@ def _exact_equal(left: Number, right: Number) -> bool:
     try:
         left_e = Fraction(Decimal(repr(left))) if isinstance(left, float) else left
         right_e = Fraction(Decimal(repr(right))) if isinstance(right, float) else right
-        return compare(left_e, right_e) == 0  # type: ignore[arg-type]
+        return compare(left_e, right_e) == 0
     except (TypeError, ValueError, InvalidOperation):
         return False
 

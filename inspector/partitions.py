@@ -20,18 +20,12 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from .engine.evaluate import RuleOutcome, evaluate, skip_reason
-from .engine.indicators import (
-    Precomputed,
-    Trace,
-    apply_entered,
-    compute_indicators,
-    count_bounds,
-    share_bounds,
-)
+from .engine.indicators import Precomputed, Trace, apply_entered, compute_indicators, count_bounds, share_bounds
 from .engine.tables import ID, EntityTables
 from .errors import EngineError, UsageError
 from .findings import DataGap, Finding, FindingBuilder, IndicatorResult
@@ -374,9 +368,7 @@ def _run_on_dask(address: str, spec: BookSpec, dataset: Dataset, missing_kinds: 
         ]
         from distributed import as_completed
 
-        done = 0
-        for _future in as_completed(futures):
-            done += 1
+        for done, _future in enumerate(as_completed(futures), 1):
             if progress is not None:
                 progress(done, len(futures))
         return client.gather(futures)

@@ -37,11 +37,11 @@ from pydantic import (
 )
 
 from .errors import DataError, Problem
-from .limits import DATA_YAML_ALIASES, DEFAULT_LIMITS, Limits
-from .text import no_control_characters
 from .findings import Finding
+from .limits import DATA_YAML_ALIASES, DEFAULT_LIMITS, Limits
 from .records.readers import sha256_file
 from .records.values import date_field
+from .text import no_control_characters
 from .validation_messages import message_for
 from .yamlsrc import YamlDoc, YamlSyntax, load_yaml
 

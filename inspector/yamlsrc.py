@@ -39,7 +39,6 @@ from yaml.events import (
     DocumentEndEvent,
     DocumentStartEvent,
     MappingEndEvent,
-    MappingStartEvent,
     ScalarEvent,
     SequenceEndEvent,
     SequenceStartEvent,
@@ -128,7 +127,7 @@ class _Refused(Exception):
 class _Frame:
     """A collection being composed, and the expanded size of what it holds so far."""
 
-    __slots__ = ("node", "anchor", "key", "nodes", "chars")
+    __slots__ = ("anchor", "chars", "key", "node", "nodes")
 
     def __init__(self, node: SequenceNode | MappingNode, anchor: str | None) -> None:
         self.node = node

@@ -9,7 +9,6 @@ whose ids collide is shown on the raw engine in test_durable_adapter.)
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path

@@ -11,9 +11,8 @@ from inspector.errors import DataError
 from inspector.limits import AS_OF_EARLIEST, AS_OF_LATEST
 from inspector.records.config import load_config
 from inspector.rules.compiler import effective_params
-from inspector.rules.targets import Reading
 from inspector.rules.packs import DEFAULT_RULES_DIR, load_packs
-
+from inspector.rules.targets import Reading
 from test_rule_packs import PACK_YAML, load_problems, located, one_rule
 
 HEAD = "name: 测试督导\nas_of: {as_of}\nregion: 柳州市\npacks: [core]\n"

@@ -15,12 +15,7 @@ from inspector.errors import UsageError
 from inspector.findings.model import parse_document
 from inspector.output.atomic import MANIFEST
 from inspector.records.regions import LIUZHOU
-from inspector.report import (
-    county_document,
-    county_names,
-    load_findings,
-    resolve_county,
-)
+from inspector.report import county_document, county_names, load_findings, resolve_county
 from inspector.testing import AuditBuilder
 
 

@@ -22,8 +22,8 @@ from inspector.audit import run_audit
 from inspector.cli import main
 from inspector.errors import UsageError
 from inspector.history import migrations, schema
-from inspector.history.integrity import audit_id_of
 from inspector.history.errors import StoreDamaged
+from inspector.history.integrity import audit_id_of
 from inspector.history.ledger import Ledger
 from inspector.history.store import HistoryStore
 from inspector.output.document import audit_document, dumps
@@ -377,9 +377,9 @@ def test_import_document_refuses_a_bogus_severity_through_the_api(tmp_path: Path
     """`HistoryStore.import_document` checks the document too, not only the command line."""
     out = _output(tmp_path, _folder(tmp_path))
     _doctor(out, _set("findings.0.severity", "bogus"))
-    with HistoryStore.open(tmp_path / "h.sqlite", create=True) as store, store.transaction():
-        with pytest.raises(UsageError, match="severity"):
-            store.import_document((out / "findings.json").read_bytes(), today=dt.date(2025, 1, 5))
+    with (HistoryStore.open(tmp_path / "h.sqlite", create=True) as store, store.transaction(),
+          pytest.raises(UsageError, match="severity")):
+        store.import_document((out / "findings.json").read_bytes(), today=dt.date(2025, 1, 5))
 
 
 # -- verify ----------------------------------------------------------------------------------------
@@ -480,7 +480,7 @@ def test_verify_finds_rows_deleted_or_added(imported: tuple[Database, str, str],
 def test_an_edited_finding_stops_the_ledger_before_it_acts_on_it(
         imported: tuple[Database, str, str], capsys: pytest.CaptureFixture[str]) -> None:
     """A waiver's expiry lengthened in the findings table would keep the item waived: the ledger refuses to run (exit 1)."""
-    database, _, finding = imported
+    database, _, _finding = imported
     database.execute("UPDATE findings SET waiver_expires = '2099-12-31'")
     events = database.query("SELECT count(*) FROM events")
     code, _, err = _run(capsys, "ledger", "--db", database, "--today", "2025-04-01")

@@ -94,11 +94,11 @@ def opened(tmp_path: Path, cli: Cli) -> Cli:
 
 
 def _fact(state: str, **kw: Any) -> ItemFact:
-    values: dict[str, Any] = dict(
-        finding_id="F", state=state, level=0, deadline=D(2025, 6, 30), today=D(2025, 3, 1), since=D(2025, 1, 5),
-        reinspection="fails", reinspection_as_of=D(2025, 1, 1), waived_until=NO_DATE, severity="major",
-        rule_id="class-size.large", entity_type="class", county="城中区",
-    )
+    values: dict[str, Any] = {
+        "finding_id": "F", "state": state, "level": 0, "deadline": D(2025, 6, 30), "today": D(2025, 3, 1), "since": D(2025, 1, 5),
+        "reinspection": "fails", "reinspection_as_of": D(2025, 1, 1), "waived_until": NO_DATE, "severity": "major",
+        "rule_id": "class-size.large", "entity_type": "class", "county": "城中区",
+    }
     values.update(kw)
     return ItemFact(**values)
 
@@ -403,9 +403,9 @@ def test_two_reviewers_acting_on_one_item_cannot_both_win(opened: Cli) -> None:
         assert other.resolve(C1).version == seen == 1
         with first.transaction():
             one.request(C1, "整改中", "校长", "整改方案", D(2025, 2, 1), expected_version=seen)
-        with pytest.raises(ItemChanged, match=f"台账事项 {C1} 已被他人修改（您查看时为第 1 版，现为第 2 版"):
-            with second.transaction():
-                other.request(C1, "待复查", "李督学", "已核实", D(2025, 2, 1), expected_version=seen)
+        with (pytest.raises(ItemChanged, match=f"台账事项 {C1} 已被他人修改（您查看时为第 1 版，现为第 2 版"),
+              second.transaction()):
+            other.request(C1, "待复查", "李督学", "已核实", D(2025, 2, 1), expected_version=seen)
         now = other.resolve(C1)
         assert (now.state, now.version) == ("in_progress", 2)
         with second.transaction():  # naming the version it now sees, the second reviewer goes ahead

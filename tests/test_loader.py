@@ -90,8 +90,8 @@ def teachers_csv(column: str, cells: Sequence[str]) -> str:
 
 
 class TestBooleans:
-    TRUE = ["true", "TRUE", "True", "1", "yes", "Yes", "是", "Y", "y", "有", " 是 ", "ｙ"]
-    FALSE = ["false", "FALSE", "0", "no", "NO", "否", "N", "n", "无"]
+    TRUE = ("true", "TRUE", "True", "1", "yes", "Yes", "是", "Y", "y", "有", " 是 ", "ｙ")
+    FALSE = ("false", "FALSE", "0", "no", "NO", "否", "N", "n", "无")
 
     @pytest.mark.parametrize("spelling", TRUE)
     def test_true_spellings(self, spelling: str) -> None:
@@ -625,8 +625,8 @@ class TestUnsupportedFiles:
 
 
 class TestWorkbooks:
-    SCHOOL_ROWS = [SCHOOL_HEADER_ROW, ["S1", "甲", "城中区", "城中街道", "小学", "公办", None]]
-    CLASS_ROWS = [["class_id", "school_id", "grade", "size"], ["C1", "S1", 3, 40]]
+    SCHOOL_ROWS = (SCHOOL_HEADER_ROW, ["S1", "甲", "城中区", "城中街道", "小学", "公办", None])
+    CLASS_ROWS = (["class_id", "school_id", "grade", "size"], ["C1", "S1", 3, 40])
 
     def test_one_workbook_per_kind(self, tmp_path: Path) -> None:
         """`schools.xlsx` with one sheet holds schools, whatever the sheet is called."""

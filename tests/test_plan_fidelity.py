@@ -33,7 +33,6 @@ class TestDesignationYear:
 
 # -- property tests: verdicts at the new boundaries against the rules' text in exact arithmetic -------------
 
-import datetime as dt  # noqa: E402
 import math  # noqa: E402
 from fractions import Fraction  # noqa: E402
 

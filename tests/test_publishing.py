@@ -223,7 +223,7 @@ class TestCountyFolderNames:
         for path in BOUNDARIES.iterdir():
             text = path.read_bytes()
             if path.name == "schools.csv":
-                text = text.replace(",城中区,".encode(), ",../../../evil,".encode())
+                text = text.replace(",城中区,".encode(), b",../../../evil,")
             (folder / path.name).write_bytes(text)
         out = tmp_path / "out"
         assert main(["audit", str(folder), "--out", str(out), "--quiet"]) == 0

@@ -8,11 +8,10 @@ resources split between its stages with pupils weighted primary 1 : junior 1.1.
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import csv
 import math
 import shutil
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-import json
 import io
+import json
 import re
 from pathlib import Path
 
@@ -73,7 +73,7 @@ class TestHtml:
 
     def test_page_titles_cannot_be_closed_by_data(self, out: Path) -> None:
         html = (out / "report.html").read_text(encoding="utf-8")
-        title = re.search(r"<title>(.*?)</title>", html, re.S)
+        title = re.search(r"<title>(.*?)</title>", html, re.DOTALL)
         assert title and "<" not in title.group(1)
 
 

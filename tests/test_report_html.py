@@ -16,18 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from steps_reports import Page
 
 from inspector.output.atomic import MANIFEST
-from inspector.report import (
-    county_document,
-    load_findings,
-    render_reports,
-    write_reports,
-)
+from inspector.report import county_document, load_findings, render_reports, write_reports
 from inspector.report.html import render_report, render_traces
 from inspector.report.names import slug
 from inspector.report.view import county_of
+from steps_reports import Page
 
 SECTIONS = ["overview", "indicators", "counties", "schools", "rectification", "appendix"]
 
@@ -340,9 +335,8 @@ class TestLaterKeys:
         assert page.rect_rows[0]["data-county"] == "全市"
 
     def test_workbook_and_notices_show_the_status(self, extended: dict[str, Any]) -> None:
-        from steps_reports import xlsx_cells
-
         from inspector.report.excel import rectification_xlsx
+        from steps_reports import xlsx_cells
 
         sheets = xlsx_cells(rectification_xlsx(extended, "0" * 64))
         assert list(sheets)[:2] == ["全部区县", "全市"] and len(sheets["全部区县"]) == len(extended["findings"]) + 1

@@ -32,10 +32,9 @@ def _drain(master: int, process: subprocess.Popen[bytes] | None = None, timeout:
             if not data:
                 break
             chunks.append(data)
-        elif process is None or process.poll() is not None:
+        elif (process is None or process.poll() is not None) and not select.select([master], [], [], 0.1)[0]:
             # nothing pending and no writer left (one more look: the last write may land late)
-            if not select.select([master], [], [], 0.1)[0]:
-                break
+            break
     return b"".join(chunks).decode("utf-8", errors="replace")
 
 
@@ -43,10 +42,10 @@ def _drawn(calls: list[tuple[str, int, int]], *, enabled: bool = True, delay: fl
     """What a progress printer on a pseudo-terminal draws for these (stage, done, total) calls."""
     master, slave = os.openpty()
     try:
-        with os.fdopen(slave, "w", encoding="utf-8") as stream:
-            with progress_printer(enabled=enabled, stream=stream, delay=delay) as report:
-                for call in calls:
-                    report(*call)
+        with (os.fdopen(slave, "w", encoding="utf-8") as stream,
+              progress_printer(enabled=enabled, stream=stream, delay=delay) as report):
+            for call in calls:
+                report(*call)
         return _drain(master)
     finally:
         os.close(master)

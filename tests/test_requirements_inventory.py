@@ -114,7 +114,7 @@ def test_file_is_utf8_block_style() -> None:
     text = INVENTORY.read_text(encoding="utf-8")
     assert text.startswith("# Requirement inventory of 柳州市教育事业发展“十四五”规划")
     assert "\nrequirements:\n" in text
-    assert not re.search(r"^\s*-\s*\{", text, re.M), "entries are block mappings, not flow mappings"
+    assert not re.search(r"^\s*-\s*\{", text, re.MULTILINE), "entries are block mappings, not flow mappings"
 
 
 # -- every entry -----------------------------------------------------------------------------------------

@@ -45,20 +45,20 @@ HEADERS = {
                "学校代码 封闭化管理 专职保安人数 一键报警联网 视频监控联网 护学岗"),
 }
 PACK_HEADERS = {
-    "schools": ("urban_rural inclusive township_center demo_level star_level health_promoting boarding enrolment "
-                "health_vice_principal subject_bases demo_year labour_course unified_textbooks new_curriculum",
-                "城乡类型 是否普惠 是否乡镇中心园 示范园级别 星级特色高中 健康促进学校 寄宿制 在校生数 配备卫生健康副校长 市级以上学科基地数 "
-                "示范认定年份 开设劳动教育课程 使用统编思政语文历史教材 实施普通高中新课程新教材"),
+    "schools": (("urban_rural inclusive township_center demo_level star_level health_promoting boarding enrolment "
+                "health_vice_principal subject_bases demo_year labour_course unified_textbooks new_curriculum"),
+                ("城乡类型 是否普惠 是否乡镇中心园 示范园级别 星级特色高中 健康促进学校 寄宿制 在校生数 配备卫生健康副校长 市级以上学科基地数 "
+                "示范认定年份 开设劳动教育课程 使用统编思政语文历史教材 实施普通高中新课程新教材")),
     "classes": ("", ""),
     "teachers": ("title backbone_level dual_qualified preschool_major training_hours_5y rotated_this_year is_principal",
                  "职称 骨干教师级别 是否双师型 是否学前教育专业 五年培训学时 本年度交流轮岗 是否园长或校长"),
     "safety": ("anti_ramming video_retention_days", "校门防冲撞设施 视频存储天数"),
-    "facilities": ("school_id teaching_area sports_area equipment_value multimedia_rooms music_rooms music_room_area "
+    "facilities": (("school_id teaching_area sports_area equipment_value multimedia_rooms music_rooms music_room_area "
                    "art_rooms art_room_area counseling_room doctors daily_pe_minutes art_course_rate safety_education_rate "
-                   "psych_teachers funding_per_pupil funding_standard",
-                   "学校代码 教学及辅助用房面积 体育运动场馆面积 教学仪器设备值 网络多媒体教室数 音乐专用教室数 音乐专用教室最小面积 "
+                   "psych_teachers funding_per_pupil funding_standard"),
+                   ("学校代码 教学及辅助用房面积 体育运动场馆面积 教学仪器设备值 网络多媒体教室数 音乐专用教室数 音乐专用教室最小面积 "
                    "美术专用教室数 美术专用教室最小面积 心理辅导室 校医人数 每日体育活动分钟数 艺术课开课率 安全教育普及率 "
-                   "专兼职心理健康教师数 生均财政拨款 执行的生均拨款标准"),
+                   "专兼职心理健康教师数 生均财政拨款 执行的生均拨款标准")),
 }
 ZH_TO_EN = {zh: en for table in (HEADERS, PACK_HEADERS) for en_line, zh_line in table.values()
             for en, zh in zip(en_line.split(), zh_line.split())}

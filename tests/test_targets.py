@@ -3,7 +3,6 @@ between milestones on the straight line from the 十三五 baseline, exactly."""
 
 from __future__ import annotations
 
-import datetime as dt
 import pickle
 from fractions import Fraction
 from pathlib import Path

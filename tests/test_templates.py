@@ -10,7 +10,6 @@ import pytest
 from inspector.errors import RulePackError
 from inspector.limits import EXPRESSION_DEPTH, TEMPLATE_OUTPUT_CHARS, TEMPLATE_SEQUENCE
 from inspector.rules.templates import TRUNCATED, TemplateProblem, check_template, compile_template, render
-
 from test_rule_packs import compile_problems, located, one_rule
 
 SAMPLE = {"name": "示例", "size": 1, "observed": [{"label": "班额", "text": "56"}] * 3, "params": {"limit": 55}}

@@ -13,22 +13,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from history_databases import Database
-from web_support import *
-from web_support import (
-    CZ_LARGE,
-    LB_LARGE,
-    USERS,
-    Web,
-    client_for,
-    csrf,
-    login,
-    post,
-    token,
-    version_of,
-)
 
+from history_databases import Database
 from inspector.web.app import route_table
+from web_support import *
+from web_support import CZ_LARGE, LB_LARGE, USERS, Web, client_for, csrf, login, post, token, version_of
 
 ROLES = ("anonymous", *USERS)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from history_databases import Database
 from pytest_bdd import given, parsers, scenarios, then, when
-from web_support import *
-from web_support import PNG, Rounds, Web, post, version_of, zipped
 
+from history_databases import Database
 from inspector.findings import finding_id
 from inspector.history.commands import verify
+from web_support import *
+from web_support import PNG, Rounds, Web, post, version_of, zipped
 
 scenarios(str(Path(__file__).parent / "web_features" / "workflow.feature"))
 

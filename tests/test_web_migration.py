@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from history_databases import Database
-from web_support import *
-from web_support import LB_LARGE, Rounds, Web, login, post, version_of
 
+from history_databases import Database
 from inspector.cli import main
 from inspector.history import migrations
 from inspector.history.commands import verify
 from inspector.history.database import engine_for, write_transaction
+from web_support import *
+from web_support import LB_LARGE, Rounds, Web, login, post, version_of
 
 FIXTURES = Path(__file__).parent / "history_fixtures"
 KEPT = ("audits", "audit_files", "findings", "resolutions", "indicator_values", "items", "events", "ledger_head")

@@ -9,18 +9,10 @@ import logging
 from typing import Any
 
 import pytest
+
 from history_databases import Database
 from web_support import *
-from web_support import (
-    LB_LARGE,
-    PASSWORD,
-    Web,
-    client_for,
-    csrf,
-    login,
-    post,
-    version_of,
-)
+from web_support import LB_LARGE, PASSWORD, Web, client_for, csrf, login, post, version_of
 
 
 def _cookie_header(response: Any, name: str) -> str:

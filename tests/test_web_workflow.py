@@ -16,21 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web_support import *
-from web_support import (
-    CZ_LARGE,
-    LB_LARGE,
-    LB_SUPER,
-    PNG,
-    Rounds,
-    Web,
-    post,
-    version_of,
-    zipped,
-)
 
 from inspector.history.commands import verify
 from inspector.web.evidence import EvidenceStore
+from web_support import *
+from web_support import CZ_LARGE, LB_LARGE, LB_SUPER, PNG, Rounds, Web, post, version_of, zipped
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

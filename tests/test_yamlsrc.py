@@ -224,7 +224,7 @@ def test_worst_inputs_are_decided_within_ten_seconds_and_a_gigabyte(name: str, t
 def test_without_libyaml_the_limits_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
     """PyYAML's pure-Python parser is about six times slower: raised limits are capped so that
     reading stays within seconds, and the documents read are the same."""
-    import inspector.yamlsrc as yamlsrc
+    from inspector import yamlsrc
     from inspector.limits import PURE_PYTHON_YAML_CAPS
 
     monkeypatch.setattr(yamlsrc, "WITH_LIBYAML", False)

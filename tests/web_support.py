@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from history_databases import Database, new_database
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
+from history_databases import Database, new_database
 from inspector.audit import run_audit
 from inspector.findings import finding_id
 from inspector.history.commands import reinspect

@@ -36,7 +36,7 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import durable_rules_engine as _native
 from durable import engine as _durable
@@ -223,7 +223,7 @@ class DurableEvaluator:
                 pass
             self._ruleset._handle = None
 
-    def __enter__(self) -> DurableEvaluator:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_: object) -> None:

@@ -65,7 +65,7 @@ def exact_value(info: FieldInfo, raw: object) -> object:
         return None
     if info.type == "number":
         if info.form == "scaled":
-            value = Fraction(raw, info.scale) if info.scale != 1 else raw  # type: ignore[arg-type]
+            value = Fraction(raw, info.scale) if info.scale != 1 else raw  # type: ignore[call-overload]  # a scaled cell is an int
             return value.numerator if isinstance(value, Fraction) and value.denominator == 1 else value
         return decode(raw)  # type: ignore[arg-type]
     if info.type == "date" and isinstance(raw, dt.date):

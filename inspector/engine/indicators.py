@@ -12,9 +12,9 @@ school's value and weight — as row references per entity, never a Python objec
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 import polars as pl
 

@@ -15,12 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..records.schema import RECORD_KINDS
-from ..rules.compiler import (
-    CompiledIndicator,
-    RuleBook,
-    compile_rulebook,
-    effective_params,
-)
+from ..rules.compiler import CompiledIndicator, RuleBook, compile_rulebook, effective_params
 from ..rules.packs import load_packs
 from ..rules.targets import FINAL, MID_TERM
 from ..rules.typed import fields_of

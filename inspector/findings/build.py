@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter
-from dataclasses import dataclass
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -34,7 +34,15 @@ from ..rules.typed import Lookup, Present, fields_of, lookups_of, nodes
 from ..rules.vocabulary import AREA_KINDS, EntityVocabulary, FieldInfo
 from .display import display, exact_text, json_number, json_value, progress_reading
 from .model import (
-    LEVEL_OF_ENTITY, DataGap, Evidence, Finding, IndicatorResult, Observed, ProgressReading, Rectification, Threshold,
+    LEVEL_OF_ENTITY,
+    DataGap,
+    Evidence,
+    Finding,
+    IndicatorResult,
+    Observed,
+    ProgressReading,
+    Rectification,
+    Threshold,
 )
 
 _CONTEXT_NAMES = frozenset({"params", "as_of", "target_year", "observed", "threshold"})  # not entity fields
@@ -442,7 +450,6 @@ class FindingBuilder:
         return result
 
     def _gaps(self, rule: CompiledRule, ids: Sequence[str]) -> list[DataGap]:
-        vocab = self.book.vocabulary[rule.spec.applies_to]
         condition_fields = [f.info for f in fields_of(rule.condition)]
         paths = [f.path for f in condition_fields] + [lookup.key.path for lookup in lookups_of(rule.condition)]
         frame = self.tables.frame(rule.spec.applies_to, paths)

@@ -14,7 +14,16 @@ from fractions import Fraction
 from typing import Any
 
 from ..numbers import (
-    Exact, Interval, Surd, as_json, distinct_digits, encode, exact_digits, format_decimal, format_percent, trim,
+    Exact,
+    Interval,
+    Surd,
+    as_json,
+    distinct_digits,
+    encode,
+    exact_digits,
+    format_decimal,
+    format_percent,
+    trim,
 )
 from ..rules.targets import Progress
 from ..rules.vocabulary import FieldInfo

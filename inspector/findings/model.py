@@ -25,11 +25,10 @@ read silently. Sections written by a re-inspection (`reinspection`, `resolved`, 
 from __future__ import annotations
 
 import hashlib
-
-import orjson
 from pathlib import Path
 from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import UsageError

@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from . import schema
 from .documents import derived_rows, document_problems
 from .errors import VERIFY_HINT, StoreDamaged
-from .integrity import Check, ChainProblem, audit_id_of, chain_head, sha256_text, verify_chain
+from .integrity import ChainProblem, Check, audit_id_of, chain_head, sha256_text, verify_chain
 from .lifecycle import Lifecycle
 from .replay import item_problems, same_value, show_value
 from .store import AuditRecord, HistoryStore

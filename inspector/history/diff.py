@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..audit import AuditResult
-from ..findings import FindingBuilder
 from .store import HistoryStore, Status
 
 CHANGE_LABELS = {"new": "新发现", "persisting": "仍存在", "regressed": "复发"}

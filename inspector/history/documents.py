@@ -130,10 +130,9 @@ def document_problems(document: Any) -> list[str]:
     if audit is not None:
         _audit(check, audit)
     waivers = document.get("waivers")
-    if waivers:
-        if check.mapping(waivers, "waivers") is not None:
-            check.text(waivers, "file", "waivers")
-            check.digest(waivers, "sha256", "waivers")
+    if waivers and check.mapping(waivers, "waivers") is not None:
+        check.text(waivers, "file", "waivers")
+        check.digest(waivers, "sha256", "waivers")
     reinspection = document.get("reinspection")
     if reinspection is not None:
         check.mapping(reinspection, "reinspection")

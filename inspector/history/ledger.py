@@ -285,7 +285,7 @@ class Ledger:
                 if not automatic:
                     continue
                 transition = self.lifecycle.by_id(automatic[0])
-                fact, latest = facts[finding_id]
+                _fact, latest = facts[finding_id]
                 updated, note = self._effect(item, transition, today, latest)
                 audit_id = latest.audit_id if latest is not None and _reads_reinspection(transition) else None
                 updated = self._save(updated, read_at=item.version)

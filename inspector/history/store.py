@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from sqlalchemy import Connection, Engine, Row, case, func, insert, literal, select, union_all
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -175,7 +175,7 @@ class HistoryStore:
         finally:
             self.engine.dispose()
 
-    def __enter__(self) -> HistoryStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_: object) -> None:

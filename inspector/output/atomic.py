@@ -200,9 +200,9 @@ def _stale_siblings(target: Path) -> list[Path]:
     prefix = f".{target.name}{TEMP_MARK}"
     stale = []
     for entry in target.parent.iterdir() if target.parent.is_dir() else ():
-        if entry.name.startswith(prefix) and entry.is_dir() and not entry.is_symlink():
-            if _read_manifest(entry) is not None and not foreign_entries(entry):
-                stale.append(entry)
+        if (entry.name.startswith(prefix) and entry.is_dir() and not entry.is_symlink()
+                and _read_manifest(entry) is not None and not foreign_entries(entry)):
+            stale.append(entry)
     return stale
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import orjson
 from typing import Any
+
+import orjson
 
 from ..audit import AuditResult, tool_versions
 from ..engine.evaluate import RuleOutcome

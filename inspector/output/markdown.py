@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from ..jinja_cache import bytecode_cache
 from ..resources import TEMPLATES_DIR
 from ..rules.spec import SEVERITY_LABELS
 from ..rules.vocabulary import ENTITY_LABELS
-from ..jinja_cache import bytecode_cache
 
 TEMPLATES = TEMPLATES_DIR
 

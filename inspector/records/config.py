@@ -10,13 +10,12 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from ..errors import DataError, Problem
 from ..limits import AS_OF_EARLIEST, AS_OF_LATEST, DATA_YAML_ALIASES, Limits
-from ..rules.spec import ParamValue
 from ..text import no_control_characters
 from ..validation_messages import message_for
 from ..yamlsrc import YamlDoc, YamlSyntax, load_yaml
-from .regions import DivisionSpec, Divisions, region_divisions
+from .params import ParamValue
+from .regions import Divisions, DivisionSpec, region_divisions
 from .values import date_field
-
 
 AUDIT_FILE = "audit.yaml"
 

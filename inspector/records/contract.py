@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from ..numbers import shortest
 from .schema import RECORD_KINDS, Column
 
@@ -26,12 +28,16 @@ def _type(column: Column) -> str:
     if column.type == "decimal":
         text += f"（保留 {column.places} 位小数）"
     elif column.type == "rate":
-        text = text.replace("）", f"；精确到 0.01%）")
+        text = text.replace("）", "；精确到 0.01%）")
     if column.unit and column.type != "rate":
         text += f"，单位：{column.unit}"
     low, high = column.bounds
     if low is not None or high is not None:
-        shown = (lambda v: f"{shortest(v * 100, 2)}%") if column.type == "rate" else (lambda v: shortest(v, 2))
+        rate = column.type == "rate"
+
+        def shown(v: Fraction) -> str:
+            return f"{shortest(v * 100, 2)}%" if rate else shortest(v, 2)
+
         parts = [f"≥ {shown(low)}" if low is not None else "", f"≤ {shown(high)}" if high is not None else ""]
         text += "，合理范围 " + " 且 ".join(p for p in parts if p)
     return text

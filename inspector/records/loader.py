@@ -404,7 +404,7 @@ def _load_table(source: _Source, src: int, problems: list[Problem], into: _KindL
         else:
             series, errors = _parse_column(raw, column)
         rejected |= _problems(table.source, rows, errors, label, problems)
-        if column.required:
+        if column.required:  # noqa: SIM102
             if raw.null_count():
                 missing = pl.DataFrame({"i": pl.arange(0, raw.len(), eager=True, dtype=pl.UInt32), "null": raw.is_null()})
                 missing = missing.filter(pl.col("null")).select(

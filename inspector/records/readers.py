@@ -305,7 +305,7 @@ def _without_example(
     filled = [c for c in cells if first[c] is not None]
     if filled and all(marked[c][0] for c in filled):
         data, marked = data.slice(1), marked.slice(1)
-    problems = []
+    problems: list[Problem] = []
     for index, name in enumerate(cells):
         rows = data.filter(marked[name])[ROW].to_list()
         label = header[index] if index < len(header) and header[index] else f"第 {index + 1} 列"

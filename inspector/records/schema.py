@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cached_property
 from types import MappingProxyType
-from fractions import Fraction
 from typing import Any, Literal
 
 ValueType = Literal["text", "int", "decimal", "rate", "bool", "date", "enum", "grade"]
@@ -84,7 +84,7 @@ class Column:
     @property
     def scale(self) -> int:
         """Units per 1: a value is stored as the integer `value × scale`."""
-        return 10**self.places
+        return int(10**self.places)  # int ** int is typed Any: a negative exponent gives a float
 
     @property
     def bounds(self) -> tuple[Fraction | None, Fraction | None]:

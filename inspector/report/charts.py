@@ -168,9 +168,9 @@ def trend(points: Sequence[tuple[str, float | None, str]], targets: Sequence[tup
     if len(line) > 1:
         path = " ".join(f"{'M' if i == 0 else 'L'}{_f(x)},{_f(y(v))}" for i, (x, v) in enumerate(line))
         parts.append(f'<path d="{path}" fill="none" stroke="{MUTED}" stroke-width="1.5"/>')
-    for x, (label, value, verdict) in zip(xs, points):
+    for x, (label, point, verdict) in zip(xs, points):
         parts.append(f'<text x="{_f(x)}" y="{height - 5}" font-size="10" text-anchor="middle" fill="{INK}">{escape(label)}</text>')
-        if isinstance(value, (int, float)):
+        if isinstance(point, (int, float)):
             colour = FAIL_COLOUR if verdict == "fail" else PASS_COLOUR if verdict == "pass" else MUTED
-            parts.append(f'<circle cx="{_f(x)}" cy="{_f(y(value))}" r="4" fill="{colour}"/>')
+            parts.append(f'<circle cx="{_f(x)}" cy="{_f(y(point))}" r="4" fill="{colour}"/>')
     return _svg(width, height, title, "".join(parts))

@@ -44,7 +44,7 @@ def number(value: float) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     exact_value = exact_of(value)
-    return str(value) if exact_value is None else show(exact_value)
+    return str(value) if exact_value is None or isinstance(exact_value, Interval) else show(exact_value)
 
 
 def value_text(value: Any, unit: str = "", exact: str | None = None) -> str:

@@ -6,7 +6,6 @@ import base64
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -16,13 +15,34 @@ from ..jinja_cache import bytecode_cache
 from ..resources import TEMPLATES_DIR
 from . import charts
 from .format import (
-    AREA_LABELS, CONFIDENCE_LABELS, SEVERITY_LABELS, VERDICT_LABELS, change_text, date_cn, evidence_groups,
-    family_label, kind_label, kind_name, threshold_text, value_text, waiver_items,
+    AREA_LABELS,
+    CONFIDENCE_LABELS,
+    SEVERITY_LABELS,
+    VERDICT_LABELS,
+    change_text,
+    date_cn,
+    evidence_groups,
+    family_label,
+    kind_label,
+    kind_name,
+    threshold_text,
+    value_text,
+    waiver_items,
 )
 from .issuer import issuer_of
 from .names import slug
 from .rectification import list_rows, school_label
-from .view import CITY, SEVERITIES, counties, county_of, indicator_groups, reinspection, rule_cards, schools_of, trend_groups
+from .view import (
+    CITY,
+    SEVERITIES,
+    counties,
+    county_of,
+    indicator_groups,
+    reinspection,
+    rule_cards,
+    schools_of,
+    trend_groups,
+)
 
 TEMPLATES = TEMPLATES_DIR
 

@@ -20,8 +20,17 @@ def county_of(item: Mapping[str, Any]) -> str:
     return item.get("county") or CITY
 
 __all__ = [
-    "CITY", "County", "IndicatorGroup", "School", "SEVERITIES", "counties", "county_of", "indicator_groups", "reinspection",
-    "rule_cards", "schools_of",
+    "CITY",
+    "SEVERITIES",
+    "County",
+    "IndicatorGroup",
+    "School",
+    "counties",
+    "county_of",
+    "indicator_groups",
+    "reinspection",
+    "rule_cards",
+    "schools_of",
 ]
 
 
@@ -125,7 +134,7 @@ def counties(document: Mapping[str, Any]) -> list[County]:
 
 def main_observed(row: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The indicator's own value among its observed fields (not its numerator or denominator)."""
-    observed = row.get("observed") or []
+    observed: list[Mapping[str, Any]] = row.get("observed") or []
     for item in observed:
         if "." not in item["field"]:
             return item

@@ -276,7 +276,7 @@ class _Compiler:
         except NormalFormError as exc:
             self.problems.append(located.problem(("condition",), "expr_normal_form", exc.message))
             return None
-        observed = list(f.info for f in fields_of(condition))
+        observed = [f.info for f in fields_of(condition)]
         before = len(self.problems)
         for index, path in enumerate(spec.observe):
             extra = vocab.fields.get(path)

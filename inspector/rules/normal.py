@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Union
 
 from .typed import (
     Calc,
@@ -87,7 +86,7 @@ class Truth:
     value: bool
 
 
-Formula = Union[Test, Has, All, AnyOf, Truth]
+Formula = Test | Has | All | AnyOf | Truth
 TRUE = Truth(True)
 FALSE = Truth(False)
 
@@ -327,7 +326,7 @@ def verdict_formulas(scope: Cond | None, condition: Cond, lowering: Lowering = P
 
 
 MAX_DISJUNCTS = 64
-Atom = Union[Test, Has]
+Atom = Test | Has
 
 
 def disjuncts(formula: Formula) -> list[tuple[Atom, ...]]:

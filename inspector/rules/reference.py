@@ -13,25 +13,7 @@ from collections.abc import Mapping
 from typing import Literal
 
 from ..numbers import Interval, bounded, bounds, compare_bounded, interval_arith
-from .typed import (
-    Calc,
-    Cmp,
-    Cond,
-    Const,
-    Expr,
-    Field,
-    Fn,
-    Logic,
-    Lookup,
-    Member,
-    Negation,
-    Present,
-    arith,
-    divisors_of,
-    fields_of,
-    fold,
-    lookups_of,
-)
+from .typed import Calc, Cmp, Cond, Const, Expr, Field, Fn, Logic, Lookup, Member, Negation, Present, arith, fold
 
 Fact = Mapping[str, object]
 Verdict = Literal["fail", "pass", "gap"]

@@ -33,8 +33,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from fractions import Fraction
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from ..limits import EXPRESSION_CHARS, EXPRESSION_DEPTH
 
@@ -205,12 +206,11 @@ class _Parser:
     def parse_and(self) -> Node:
         return self._bool_chain("and", self.parse_not)
 
-    def _bool_chain(self, op: str, operand: object) -> Node:
-        parse = operand  # type: ignore[assignment]
-        first = parse()  # type: ignore[operator]
+    def _bool_chain(self, op: str, parse: Callable[[], Node]) -> Node:
+        first = parse()
         operands = [first]
         while self.accept(op):
-            operands.append(parse())  # type: ignore[operator]
+            operands.append(parse())
         return first if len(operands) == 1 else BoolOp(first.offset, op, tuple(operands))
 
     def parse_not(self) -> Node:

@@ -23,6 +23,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Self
 
 from ..numbers import exact
 from .spec import NO_TARGET, ParamSpec
@@ -51,7 +52,7 @@ class Progressed(Fraction):
 
     progress: Progress
 
-    def __new__(cls, progress: Progress) -> Progressed:
+    def __new__(cls, progress: Progress) -> Self:
         self = super().__new__(cls, progress.expected)
         self.progress = progress
         return self
@@ -119,11 +120,11 @@ class Reading:
         if self.explicit:
             return []
         if self.year > PLAN_LAST_YEAR:
-            return [f"督导基准日在规划期（{PLAN_FIRST_YEAR}—{PLAN_LAST_YEAR} 年）之后：各项指标对照规划 {FINAL} 年目标，"
-                    "检查的是规划期末目标是否保持。"]
+            return [(f"督导基准日在规划期（{PLAN_FIRST_YEAR}—{PLAN_LAST_YEAR} 年）之后：各项指标对照规划 {FINAL} 年目标，"
+                    "检查的是规划期末目标是否保持。")]
         if self.year < PLAN_FIRST_YEAR:
-            return [f"督导基准日在规划期（{PLAN_FIRST_YEAR}—{PLAN_LAST_YEAR} 年）之前：各项指标对照规划 {MID_TERM} 年目标，"
-                    "仅作预警，不表示目标已到期。"]
+            return [(f"督导基准日在规划期（{PLAN_FIRST_YEAR}—{PLAN_LAST_YEAR} 年）之前：各项指标对照规划 {MID_TERM} 年目标，"
+                    "仅作预警，不表示目标已到期。")]
         return []
 
 

@@ -38,12 +38,28 @@ from typing import Any
 
 import jinja2
 from jinja2 import nodes
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 from ..errors import Problem, RulePackError
 from ..jinja_cache import bytecode_cache
 from ..limits import EXPRESSION_DEPTH, TEMPLATE_OUTPUT_CHARS, TEMPLATE_SEQUENCE
-from ..numbers import Exact, Interval, Surd, Value, distinct_digits, interval_arith, exact, exact_digits, format_decimal, format_percent, shortest, trim
+from ..numbers import (
+    Exact,
+    Interval,
+    Surd,
+    Value,
+    compare,
+    compare_bounded,
+    distinct_digits,
+    exact,
+    exact_digits,
+    format_decimal,
+    format_percent,
+    interval_arith,
+    shortest,
+    trim,
+)
 from ..text import one_line, without_control_characters
 
 TRUNCATED = "…（内容过长，已截断）"
@@ -53,9 +69,9 @@ class Num:
     """An exact number as templates see it; `decimals` is its field's precision (of the percentage
     for a `percent` field), when it comes from a field."""
 
-    __slots__ = ("value", "parts", "decimals", "percent")
+    __slots__ = ("decimals", "parts", "percent", "value")
 
-    def __init__(self, value: Exact, parts: Mapping[str, Any] | None = None, *, decimals: int | None = None,
+    def __init__(self, value: Value, parts: Mapping[str, Any] | None = None, *, decimals: int | None = None,
                  percent: bool = False) -> None:
         self.value = value
         self.parts = dict(parts or {})
@@ -145,16 +161,27 @@ class Num:
             return False
 
     def __lt__(self, other: object) -> bool:
-        return bool(self.value < _value(other))
+        return self._order("<", other)
 
     def __le__(self, other: object) -> bool:
-        return bool(self.value <= _value(other))
+        return self._order("<=", other)
 
     def __gt__(self, other: object) -> bool:
-        return bool(self.value > _value(other))
+        return self._order(">", other)
 
     def __ge__(self, other: object) -> bool:
-        return bool(self.value >= _value(other))
+        return self._order(">=", other)
+
+    def _order(self, op: str, other: object) -> bool:
+        # an interval (a share over partly blank cells) has no `<`: decide it for every value it can take
+        left, right = self.value, _value(other)
+        if isinstance(left, Interval) or isinstance(right, Interval):
+            decided = compare_bounded(op, left, right)
+            if decided is None:
+                raise TypeError("取值只知范围，无法确定大小关系")
+            return decided
+        sign = compare(left, right)
+        return sign < 0 if op == "<" else sign <= 0 if op == "<=" else sign > 0 if op == ">" else sign >= 0
 
 
 def _value(other: object) -> Value:
@@ -236,7 +263,7 @@ class TemplateLimit(SecurityError):
 
 
 def _bounded_join(value: Iterable[Any], separator: str = "", attribute: Any = None) -> str:
-    items = [str(item if attribute is None else item[attribute]) for item in value]  # type: ignore[index]
+    items = [str(item if attribute is None else item[attribute]) for item in value]
     size = sum(map(len, items)) + len(separator) * max(len(items) - 1, 0)
     if size > TEMPLATE_OUTPUT_CHARS:
         raise TemplateLimit(f"join 的结果超过 {TEMPLATE_OUTPUT_CHARS:,} 个字符")
@@ -281,13 +308,12 @@ class BoundedSandbox(SandboxedEnvironment):
     def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and isinstance(times, int):
-                    if len(seq) * times > TEMPLATE_SEQUENCE:
-                        raise TemplateLimit(f"重复后的文本或列表超过 {TEMPLATE_SEQUENCE:,} 项（{len(seq)} × {times}）")
+                if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and len(seq) * times > TEMPLATE_SEQUENCE:
+                    raise TemplateLimit(f"重复后的文本或列表超过 {TEMPLATE_SEQUENCE:,} 项（{len(seq)} × {times}）")
         elif operator == "**":
-            if isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > 0:
-                if right * math.log2(abs(left)) > _POWER_BITS:
-                    raise TemplateLimit(f"乘方结果过大（{left} ** {right}）")
+            if (isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > 0
+                    and right * math.log2(abs(left)) > _POWER_BITS):
+                raise TemplateLimit(f"乘方结果过大（{left} ** {right}）")
         elif operator == "%" and isinstance(left, str):
             raise TemplateLimit("模板中不能用 % 格式化文本")
         return super().call_binop(context, operator, left, right)
@@ -325,7 +351,7 @@ _JINJA_MESSAGES: tuple[tuple[str, str], ...] = (
 def _syntax_message(message: str | None) -> str:
     text = message or ""
     for pattern, replacement in _JINJA_MESSAGES:
-        translated, count = re.subn(pattern, replacement, text, count=1, flags=re.S)
+        translated, count = re.subn(pattern, replacement, text, count=1, flags=re.DOTALL)
         if count:
             tidy = translated.replace("' or '", "、").replace("：'", "：").rstrip(".").rstrip("'")
             return f"模板语法错误：{tidy}"
@@ -391,12 +417,12 @@ def _code(source: str) -> CodeType:
         _check_nodes(tree)
         cache = bytecode_cache("rules")
         if cache is None:
-            return _RUNTIME.compile(tree)  # type: ignore[no-any-return]
+            return _RUNTIME.compile(tree)
         bucket = cache.get_bucket(_RUNTIME, hashlib.sha256(source.encode()).hexdigest(), None, source)
         if bucket.code is None:
             bucket.code = _RUNTIME.compile(tree)
             cache.set_bucket(bucket)
-        return bucket.code  # type: ignore[no-any-return]
+        return bucket.code
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateProblem(_syntax_message(exc.message), exc.lineno or 1) from None
     except (RecursionError, SyntaxError):  # jinja's parser or Python's compiler on deep nesting

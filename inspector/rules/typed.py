@@ -12,14 +12,13 @@ import difflib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Union
 
 from ..numbers import exact
 from . import syntax as s
 from .spec import NO_TARGET
 from .vocabulary import EntityVocabulary, FieldInfo
 
-Scalar = Union[int, Fraction, str, bool]
+Scalar = int | Fraction | str | bool
 
 
 @dataclass(frozen=True)
@@ -98,8 +97,8 @@ class Negation:
     item: Cond
 
 
-Expr = Union[Field, Const, Lookup, Calc, Fn]
-Cond = Union[Cmp, Member, Present, Logic, Negation, Const]
+Expr = Field | Const | Lookup | Calc | Fn
+Cond = Cmp | Member | Present | Logic | Negation | Const
 
 _ORDERED = frozenset({"number", "date"})
 
@@ -192,7 +191,7 @@ def _member(node: s.In, ctx: Context) -> Cond:
         value = _expr(raw, ctx)
         if not isinstance(value, Const):
             raise ExprError("in 列表中只能是常量", raw.offset, "type")
-        value = _align_enum(value, item, raw)  # type: ignore[assignment]
+        value = _align_enum(value, item, raw)
         if _family(value) != _family(item):
             raise ExprError(f"类型不一致：{_describe(item)} 与 {_describe(value)}", raw.offset, "type")
         values.append(value)  # type: ignore[arg-type]
@@ -374,8 +373,9 @@ def expand_list_params(node: s.Node, params: Mapping[str, object]) -> s.Node:
     if isinstance(node, s.In) and len(node.items) == 1 and isinstance(node.items[0], s.Name):
         name = node.items[0]
         head, _, rest = name.path.partition(".")
-        if head == "params" and isinstance(params.get(rest), list):
-            items = tuple(s.Literal(name.offset, v) for v in params[rest])  # type: ignore[union-attr]
+        listed = params.get(rest)
+        if head == "params" and isinstance(listed, list):
+            items = tuple(s.Literal(name.offset, v) for v in listed)
             return s.In(node.offset, node.left, items, node.negated)
     if isinstance(node, s.BoolOp):
         return s.BoolOp(node.offset, node.op, tuple(expand_list_params(o, params) for o in node.operands))

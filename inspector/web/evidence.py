@@ -41,7 +41,7 @@ class EvidenceRefused(UsageError):
 def sniff(data: bytes) -> str:
     """The content type of `data` read from its bytes; refused unless allowed."""
     kind = filetype.guess(data[:8192] if len(data) > 8192 else data)
-    mime = kind.mime if kind is not None else None
+    mime: str | None = kind.mime if kind is not None else None
     if mime == "application/zip" or mime is None and data[:4] == b"PK\x03\x04":
         mime = _office(data)
     if mime not in ALLOWED:

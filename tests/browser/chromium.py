@@ -33,7 +33,7 @@ def missing() -> str | None:
         import selenium  # noqa: F401
     except ImportError:
         return "未安装 selenium（pip install -e '.[test]'）"
-    fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True) if shutil.which("fc-list") else None
+    fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False) if shutil.which("fc-list") else None
     if fonts is None or not fonts.stdout.strip():
         return "没有中文字体，页面会显示为方框（apt-get install fonts-noto-cjk）"
     return None

@@ -16,9 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from chromium import chromium, missing, print_pdf, screenshot
-
 
 
 @pytest.fixture(scope="module")

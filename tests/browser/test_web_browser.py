@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from chromium import chromium, missing, screenshot
+
 from history_databases import Database
 from web_support import *  # noqa: F403
 from web_support import CZ_LARGE, LB_LARGE, PASSWORD, PNG, Rounds, Web, zipped

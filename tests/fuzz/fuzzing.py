@@ -86,8 +86,8 @@ values = st.recursive(
 
 HOSTILE_YAML = [
     # a billion laughs, and a recursive alias
-    "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
-    "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e]\n",
+    ("a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+    "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e]\n"),
     "a: &a [x, *a]\n",
     "&a a: *a\n",
     "a: &x {b: *x}\n",
@@ -254,8 +254,8 @@ template_soups = st.lists(st.sampled_from(TEMPLATE_TOKENS), max_size=30).map("".
 template_parts = st.one_of(
     st.just("{{ school.name }}"), st.just("{{ size | num }}"), st.just("{% if size > 1 %}大{% else %}小{% endif %}"),
     st.just("{% for o in observed %}{{ o.label }}{% endfor %}"), st.just("班额 "),
-    st.builds(lambda n: "{{ 'a' * %d }}" % n, st.integers(0, 10**12)),
-    st.builds(lambda n: "{{ 2 ** %d }}" % n, st.integers(0, 10**6)),
+    st.builds(lambda n: f"{{{{ 'a' * {n} }}}}", st.integers(0, 10**12)),
+    st.builds(lambda n: f"{{{{ 2 ** {n} }}}}", st.integers(0, 10**6)),
     st.builds(lambda n: "{{ " + "(" * n + "size" + ")" * n + " }}", st.integers(0, 80)),
 )
 templates = st.one_of(template_soups, st.lists(template_parts, min_size=1, max_size=6).map("".join))

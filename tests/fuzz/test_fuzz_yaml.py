@@ -10,8 +10,19 @@ import tempfile
 from pathlib import Path
 
 from fuzzing import (
-    FUZZ, HOSTILE_YAML, any_yaml, assert_located, audit_yaml, conditions, dumped, templates, values, waivers_yaml,
-    WAIVABLE, weighted, well_formed,
+    FUZZ,
+    HOSTILE_YAML,
+    WAIVABLE,
+    any_yaml,
+    assert_located,
+    audit_yaml,
+    conditions,
+    dumped,
+    templates,
+    values,
+    waivers_yaml,
+    weighted,
+    well_formed,
 )
 from hypothesis import event, example, given
 from hypothesis import strategies as st

@@ -152,8 +152,8 @@ def test_a_non_integer_worker_variable(case: Path, capsys: pytest.CaptureFixture
     "file, text",
     [
         ("audit.yaml", 'name: 督导\nas_of: 2000-01-01\nregion: "\\b"\n'),  # found by make fuzz: exit 70 in the workbook
-        ("waivers.yaml", 'waivers:\n  - {rule: class-size.large, entity: C56, reason: "\\x07", authority: 局, document_no: 1, '
-                         'expires: 2026-01-01}\n'),
+        ("waivers.yaml", ('waivers:\n  - {rule: class-size.large, entity: C56, reason: "\\x07", authority: 局, document_no: 1, '
+                         'expires: 2026-01-01}\n')),
     ],
 )
 def test_control_characters_in_text_fields(case: Path, capsys: pytest.CaptureFixture[str], file: str, text: str) -> None:

@@ -24,13 +24,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+from inspector.testing.builder import AuditBuilder  # where it was at 6eef446; today: inspector.testing
+
 from inspector.audit import run_audit
 from inspector.cli import main
 from inspector.history import migrations
 from inspector.history.integrity import audit_id_of, canonical, document_files, output_files, sha256_text
 from inspector.history.store import HistoryStore
 from inspector.output.document import audit_document, dumps
-from inspector.testing.builder import AuditBuilder  # where it was at 6eef446; today: inspector.testing
 
 HERE = Path(__file__).resolve().parent
 WAIVERS = "waivers:\n  - {rule: class-size.large, entity: C3, reason: 临时合班, authority: 城中区教育局, expires: 2025-04-30}\n"

@@ -32,8 +32,20 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from .folder import LAYOUTS, audit_document, planted_document, planted_yaml, write_records, write_yaml
-from .model import (COMPULSORY, HIGH_SCHOOLS, KINDERGARTEN_STANDARD, PE_ART, SAFETY_ITEMS, Dataset, Plant, PlantError,
-                    Safety, School, SchoolClass, Teacher)
+from .model import (
+    COMPULSORY,
+    HIGH_SCHOOLS,
+    KINDERGARTEN_STANDARD,
+    PE_ART,
+    SAFETY_ITEMS,
+    Dataset,
+    Plant,
+    PlantError,
+    Safety,
+    School,
+    SchoolClass,
+    Teacher,
+)
 from .names import COUNTIES, DEGREES, NEW_HIRE_DEGREES, SECONDARY_DEGREES, SUBJECTS, County, PersonNamer, SchoolNamer
 from .oracle import check_plants, compute_expected, expected_document
 from .packs import extend
@@ -398,7 +410,7 @@ def _plant_safety(rng: random.Random, ds: Dataset, rows: _Picker[Safety], vocati
     item = SAFETY_ITEMS[round_no % len(SAFETY_ITEMS)][1]
     planted(rows.take(), f"{item} left blank", **{item: None})
     for wanted in ("kindergarten", "primary", None):
-        row = rows.take(lambda r: wanted is None or types[r.school_id] == wanted)
+        row = rows.take(lambda r, wanted=wanted: wanted is None or types[r.school_id] == wanted)
         del ds.safety[row.school_id]
         ds.plants.append(Plant("safety.record-missing", row.school_id, "fail", "no safety row"))
     school = vocational.take()

@@ -175,7 +175,7 @@ class _Speller:
     def choice(self, code: str | None, chinese: dict[str, str]) -> str | None:
         return self._blank if code is None else self.enum(code, chinese[code])
 
-    def amount(self, value: float | int | None) -> str | float | int | None:
+    def amount(self, value: float | None) -> str | float | int | None:
         if value is None:
             return self._blank
         return value if self._xlsx else str(value)

@@ -39,8 +39,20 @@ from fractions import Fraction
 from typing import Any, NamedTuple
 
 from . import rounds
-from .model import (COMPULSORY, HIGH_SCHOOLS, KINDERGARTEN_STANDARD, PE_ART, Dataset, Facilities, PackPlant, PlantError,
-                    School, SchoolClass, Stats, Teacher)
+from .model import (
+    COMPULSORY,
+    HIGH_SCHOOLS,
+    KINDERGARTEN_STANDARD,
+    PE_ART,
+    Dataset,
+    Facilities,
+    PackPlant,
+    PlantError,
+    School,
+    SchoolClass,
+    Stats,
+    Teacher,
+)
 from .names import COUNTIES, SECONDARY_DEGREES, SUBJECTS, PersonNamer, weighted
 
 __all__ = ["ALL_PACKS", "CITY_PLAN", "SKIPPED_2022", "TARGETS", "CityPlan", "decimal_text", "extend", "params_override",
@@ -721,8 +733,7 @@ def _plant_stages(b: _Builder) -> None:
                   else max(pool, key=lambda s: sum(b.ft(t) for t in b.teachers_of[s.school_id])))
         ft = sum(b.ft(t) for t in b.teachers_of[school.school_id])
         counts = dict(counts)
-        if counts["qualified"] > ft:
-            counts["qualified"] = ft
+        counts["qualified"] = min(counts["qualified"], ft)
         b.set_pupils(school.school_id, pupils, hard=False)
         b.lock(school.school_id)
         _set_stage_teachers(b, school, stage, counts)
@@ -962,7 +973,7 @@ def _tune_inclusive(b: _Builder, area: Sequence[School], target: Fraction, outco
         if dry:
             return None
         b.fail("too few private kindergartens")
-    draw = random.Random(f"{b.ds.seed}:{sorted(s.school_id for s in private)[0]}:{target}:{outcome}")
+    draw = random.Random(f"{b.ds.seed}:{min(s.school_id for s in private)}:{target}:{outcome}")
     total_now = fixed + fixed_other + sum(b.pupils(s.school_id) for s in private)
     want = needed(target, total_now, outcome) - fixed  # 普惠 private children wanted, at today's total
 
@@ -1076,7 +1087,7 @@ def _city_inclusive(b: _Builder, free: Sequence[str], movers: Sequence[str], tar
     """The city's 普惠 share on the target (or one child short), all other totals kept: which of the free
     counties' private kindergartens are 普惠, then children moved, within a county, between its 普惠 and
     other private kindergartens."""
-    public, total, inclusive = _kg_totals(b, None)
+    _public, total, inclusive = _kg_totals(b, None)
     goal = needed(target, total, outcome)
     fixed = inclusive - sum(b.pupils(s.school_id) for s in _kgs(b) if s.county in free and s.ownership == "private"
                             and s.inclusive and s.school_id not in b.locked_schools)
@@ -1294,7 +1305,7 @@ def _calibrate_kgs(b: _Builder) -> None:
     for s in private:
         s.inclusive = False
     for s in private:
-        public, total, inclusive = _kg_totals(b, None)
+        _public, total, inclusive = _kg_totals(b, None)
         if Fraction(inclusive + b.pupils(s.school_id), total) <= Fraction(84, 100):
             s.inclusive = True
 
