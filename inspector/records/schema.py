@@ -95,7 +95,7 @@ class Column:
 
 
 def _count(name: str, label: str, maximum: int, **kw: Any) -> Column:
-    return Column(name, label, "int", required=False, minimum=0, maximum=maximum, **kw)  # type: ignore[arg-type]
+    return Column(name, label, "int", required=False, minimum=0, maximum=maximum, **kw)
 
 
 def _area(name: str, label: str) -> Column:

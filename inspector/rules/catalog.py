@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, cast
 
 from ..errors import RulePackError, UsageError
 from .compiler import RuleBook, compile_rulebook, effective_params
@@ -157,7 +158,7 @@ def compare_case(case: Path, shown: str, rules_dir: Path) -> tuple[list[str], bo
     from ..audit import run_audit
     from ..yamlsrc import load_yaml
 
-    expected = load_yaml(case / "expected.yaml", shown).data or {}
+    expected = cast("dict[str, Any]", load_yaml(case / "expected.yaml", shown).data or {})
     result = run_audit(case, rules_dir=rules_dir, workers=1)
     lines: list[str] = []
     ok = True

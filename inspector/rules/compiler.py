@@ -462,8 +462,8 @@ def compile_rulebook(
                 compiler.indicators.append(indicator)
     rules: list[CompiledRule] = []
     for pack in packs:
-        for spec, located in pack.rules:
-            compiled = compiler.rule(pack, infos[pack.id], spec, located)
+        for rule_spec, located in pack.rules:
+            compiled = compiler.rule(pack, infos[pack.id], rule_spec, located)
             if compiled is not None:
                 rules.append(compiled)
     if check_unused:

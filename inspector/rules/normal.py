@@ -143,7 +143,7 @@ class Lowering:
             left, right, op = right, left, MIRROR[op]
         if isinstance(left, Field) and left.info.form == "scaled" and not left.info.bounded:
             if isinstance(right, Const):
-                return _scaled_constant(left, op, Fraction(right.value) * left.info.scale)  # type: ignore[arg-type]
+                return _scaled_constant(left, op, Fraction(right.value) * left.info.scale)
             if (isinstance(right, Field) and right.info.form == "scaled" and right.info.scale == left.info.scale
                     and not right.info.bounded):
                 return Test(left.path, op, Ref(right.path))
@@ -176,7 +176,7 @@ def _may_be_bounded(expr: Expr) -> bool:
     if isinstance(expr, Calc):
         return _may_be_bounded(expr.left) or _may_be_bounded(expr.right)
     if isinstance(expr, Fn):
-        return any(_may_be_bounded(arg) for arg in expr.args if not isinstance(arg, (Cmp, Logic, Member, Negation, Present)))  # type: ignore[arg-type]
+        return any(_may_be_bounded(arg) for arg in expr.args if not isinstance(arg, (Cmp, Logic, Member, Negation, Present)))
     return False
 
 
@@ -210,7 +210,7 @@ def _plain(op: str, left: Expr, right: Expr) -> Formula:
 class _Plain(Lowering):
     """For formulas whose numbers are all plain integers (the ledger's lifecycle): no atoms."""
 
-    def operands(self, left: Expr, right: Expr) -> Operands:
+    def operands(self, left: Expr, right: Expr, sides: tuple[str, str] = ("", "")) -> Operands:
         raise NormalFormError("此处只能比较整数字段与常数（不支持比例、商或乘积）")
 
 

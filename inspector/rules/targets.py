@@ -103,7 +103,7 @@ class Reading:
         if (baseline is None or baseline.value is None or baseline.year is None or baseline.year >= self.year
                 or not _number(target) or not _number(baseline.value)):
             return NO_TARGET, None, None
-        start, end = exact(baseline.value), exact(target)  # type: ignore[arg-type]
+        start, end = exact(baseline.value), exact(target)
         expected = start + (end - start) * Fraction(self.year - baseline.year, milestone - baseline.year)
         progress = Progress(name, self.year, milestone, baseline.year, Fraction(start), Fraction(end), expected)
         return Progressed(progress), milestone, progress
