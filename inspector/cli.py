@@ -713,35 +713,35 @@ def _write_marked(book: Path, out: Path, problems: Sequence[Problem]) -> None:
 
 
 def _rules_list(args: argparse.Namespace) -> int:
-    from .rules.catalog import list_rules
+    from .catalog import list_rules
 
     print(list_rules(args.rules, args.packs))
     return 0
 
 
 def _rules_show(args: argparse.Namespace) -> int:
-    from .rules.catalog import show_rule
+    from .catalog import show_rule
 
     print(show_rule(args.rules, args.rule_id))
     return 0
 
 
 def _rules_lint(args: argparse.Namespace) -> int:
-    from .rules.catalog import lint
+    from .catalog import lint
 
     print(lint(args.rules))
     return 0
 
 
 def _rules_fields(args: argparse.Namespace) -> int:
-    from .rules.catalog import list_fields
+    from .catalog import list_fields
 
     print(list_fields(args.rules, args.kind))
     return 0
 
 
 def _rules_coverage(args: argparse.Namespace) -> int:
-    from .rules.catalog import coverage
+    from .catalog import coverage
 
     text, ok = coverage(args.rules)
     print(text)
@@ -749,7 +749,7 @@ def _rules_coverage(args: argparse.Namespace) -> int:
 
 
 def _rules_test(args: argparse.Namespace) -> int:
-    from .rules.catalog import run_pack_cases
+    from .catalog import run_pack_cases
 
     text, ok = run_pack_cases(args.rules, args.pack)
     print(text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inspector.rules.catalog import pack_cases, run_pack_cases
+from inspector.catalog import pack_cases, run_pack_cases
 from inspector.rules.packs import DEFAULT_RULES_DIR, available_packs
 
 PACKS = available_packs(DEFAULT_RULES_DIR)
@@ -34,3 +34,25 @@ def test_pack_cases_give_the_expected_verdicts(pack: str) -> None:
     """`inspector rules test PACK` passes: exact fail, pass and not-evaluated sets."""
     text, ok = run_pack_cases(DEFAULT_RULES_DIR, pack)
     assert ok, text
+
+
+def test_a_misspelt_key_in_expected_yaml_is_a_located_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`failed:` for `fail:` would leave a rule untested: expected.yaml has a schema, and the error names its line."""
+    from inspector.catalog import load_expected
+    from inspector.errors import RulePackError
+
+    path = tmp_path / "expected.yaml"
+    path.write_text("rules:\n  core.class-size:\n    fail: [C1]\n    failed: [C2]\n", encoding="utf-8")
+    with pytest.raises(RulePackError) as caught:
+        load_expected(path, "rules/core/cases/x/expected.yaml")
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.line) == ("rules/core/cases/x/expected.yaml", 4)
+    assert "failed" in problem.field
+
+
+def test_every_shipped_expected_yaml_follows_the_schema() -> None:
+    from inspector.catalog import load_expected
+
+    for pack in PACKS:
+        for case in pack_cases(DEFAULT_RULES_DIR, pack):
+            assert load_expected(case / "expected.yaml", str(case)).rules, case

@@ -186,7 +186,7 @@ def test_coverage_is_complete() -> None:
 
 def test_named_rules_exist(entries: list[dict[str, Any]]) -> None:
     """Every rule id the inventory names is a rule of some pack."""
-    from inspector.rules.catalog import _book
+    from inspector.catalog import _book
     from inspector.rules.packs import DEFAULT_RULES_DIR
 
     known = {rule.id for rule in _book(DEFAULT_RULES_DIR).rules}
@@ -389,3 +389,17 @@ def test_restatements_of_table_one_carry_its_2025_number(entries: list[dict[str,
             restated.add(int(row))
     # every 表一 indicator the text repeats is linked (19 基教/职教 and 11 技能比赛 appear only in 表一)
     assert restated == {1, 2, 3, 4, 6, 7, 8, 9, 10, 12, 13, 14, 15, 16, 17, 18, 20, 21, 22}
+
+
+def test_the_inventory_follows_its_schema_and_a_misspelt_key_is_located(tmp_path: Path) -> None:
+    """REQUIREMENTS.yaml is read against a schema (`rule:` for `rules:` would drop the entry's rules silently)."""
+    from inspector.catalog import load_requirements
+    from inspector.errors import RulePackError
+
+    assert len(load_requirements(INVENTORY, "rules/REQUIREMENTS.yaml").requirements) > 100
+    text = INVENTORY.read_text(encoding="utf-8").replace("    rules: [", "    rule: [", 1)
+    broken = tmp_path / "REQUIREMENTS.yaml"
+    broken.write_text(text, encoding="utf-8")
+    with pytest.raises(RulePackError) as caught:
+        load_requirements(broken, "rules/REQUIREMENTS.yaml")
+    assert any(p.field.endswith("rule") and p.line > 1 for p in caught.value.problems)

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from inspector.rules.catalog import _book
+from inspector.catalog import _book
 from inspector.rules.packs import DEFAULT_RULES_DIR
 from inspector.rules.spec import RuleSpec
 from test_requirements_inventory import PLAN, _expected_location, _headings, _squash

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from inspector.audit import run_audit
-from inspector.rules.catalog import compare_case
+from inspector.catalog import compare_case
 from inspector.rules.packs import DEFAULT_RULES_DIR
 
 CASES = Path(__file__).resolve().parent.parent / "cases"

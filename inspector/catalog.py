@@ -5,14 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Literal
 
-from ..errors import RulePackError, UsageError
-from .compiler import RuleBook, compile_rulebook, effective_params
-from .packs import available_packs, load_packs
-from .spec import SEVERITY_LABELS
-from .targets import FINAL
-from .vocabulary import ENTITY_LABELS
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import RulePackError, UsageError
+from .rules.compiler import RuleBook, compile_rulebook, effective_params
+from .rules.packs import available_packs, load_packs
+from .rules.spec import SEVERITY_LABELS
+from .rules.targets import FINAL
+from .rules.vocabulary import ENTITY_LABELS
+from .validation_messages import message_for
 
 
 def _book(rules_dir: Path, packs: Sequence[str] | None = None, *, check_unused: bool = False,
@@ -69,7 +72,7 @@ def show_rule(rules_dir: Path, rule_id: str) -> str:
 
 def list_fields(rules_dir: Path, kind: str | None = None) -> str:
     """The fields rules may name, per entity kind: path, type, always present or not, label."""
-    from .vocabulary import ENTITY_KINDS
+    from .rules.vocabulary import ENTITY_KINDS
 
     book = _book(rules_dir)
     kinds = [kind] if kind else list(ENTITY_KINDS)
@@ -88,7 +91,7 @@ def list_fields(rules_dir: Path, kind: str | None = None) -> str:
 
 def lint(rules_dir: Path) -> str:
     """Every pack (schema, expressions, templates, params, duplicate ids) and the ledger's lifecycle."""
-    from ..history.lifecycle import load_lifecycle
+    from .history.lifecycle import load_lifecycle
 
     book = _book(rules_dir, check_unused=True)
     lifecycle = rules_dir / "lifecycle.yaml"
@@ -104,33 +107,69 @@ def lint(rules_dir: Path) -> str:
 REQUIREMENTS_FILE = "REQUIREMENTS.yaml"
 
 
+class Requirement(BaseModel):
+    """One requirement of the plan in REQUIREMENTS.yaml: where it stands, its words, and the
+    rules that check it (or why none can)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    location: str
+    quote: str
+    measure: str
+    targets: dict[int | str, str]
+    reading: str
+    attribute: Literal["约束性", "预期性"] | None = None
+    level: Literal["school", "class", "teacher", "county", "city"]
+    status: Literal["checked", "not_checkable"]
+    rules: list[str] | None = None
+    data: str | None = None
+    not_checkable: str | None = None
+    also_county: bool | None = None
+
+
+class Requirements(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    document: str
+    requirements: list[Requirement]
+
+
+def load_requirements(path: Path, shown: str) -> Requirements:
+    """REQUIREMENTS.yaml against its schema: a misspelt key is a located error."""
+    from .yamlsrc import YamlSyntax, load_yaml
+
+    try:
+        doc = load_yaml(path, shown)
+    except YamlSyntax as exc:
+        raise RulePackError([exc.problem]) from None
+    try:
+        return Requirements.model_validate(doc.data)
+    except ValidationError as exc:
+        raise RulePackError([doc.problem(e["loc"], e["type"], message_for(e)) for e in exc.errors()]) from None
+
+
 def coverage(rules_dir: Path) -> tuple[str, bool]:
     """The requirement inventory as a table: checked, not checkable (with why) or missing."""
-    from ..yamlsrc import YamlSyntax, load_yaml
-
     path = rules_dir / REQUIREMENTS_FILE
     if not path.is_file():
         raise UsageError(f"找不到需求清单 {path}")
-    try:
-        doc = load_yaml(path, f"rules/{REQUIREMENTS_FILE}")
-    except YamlSyntax as exc:
-        raise RulePackError([exc.problem]) from None
-    entries = (doc.data or {}).get("requirements", []) if isinstance(doc.data, dict) else []
+    entries = load_requirements(path, f"rules/{REQUIREMENTS_FILE}").requirements
     known = {rule.id for rule in _book(rules_dir).rules}
     rows: list[tuple[str, str, str, str]] = []
     counts = {"checked": 0, "not_checkable": 0, "missing": 0}
     for entry in entries:
-        rules = list(entry.get("rules") or [])
+        rules = list(entry.rules or [])
         unknown = [r for r in rules if r not in known]
         if rules and not unknown:
             status, detail = "checked", "、".join(rules)
-        elif entry.get("not_checkable") and not rules:
-            status, detail = "not_checkable", str(entry["not_checkable"])
+        elif entry.not_checkable and not rules:
+            status, detail = "not_checkable", entry.not_checkable
         else:
             status = "missing"
             detail = f"规则不存在：{'、'.join(unknown)}" if unknown else "尚无规则"
         counts[status] += 1
-        rows.append((str(entry.get("id", "?")), STATUS_LABELS[status], str(entry.get("measure", "")), detail))
+        rows.append((entry.id, STATUS_LABELS[status], entry.measure, detail))
     width = max((len(r[0]) for r in rows), default=4)
     lines = [f"{'编号':<{width}}  状态      指标  →  规则或理由"]
     lines += [f"{i:<{width}}  {s:<8}  {m}  →  {d}" for i, s, m, d in rows]
@@ -151,31 +190,64 @@ def pack_cases(rules_dir: Path, pack: str) -> list[Path]:
     return sorted(p for p in folder.iterdir() if (p / "audit.yaml").is_file()) if folder.is_dir() else []
 
 
+class Expectation(BaseModel):
+    """One rule's expected verdicts in a case: the exact sets named (a set left out is not
+    compared), or that the rule is skipped."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    fail: list[str | int] | None = None
+    pass_: list[str | int] | None = Field(default=None, alias="pass")
+    not_evaluated: list[str | int] | None = None
+    skipped: bool | None = None
+
+    def sets(self) -> dict[str, set[str]]:
+        named = {"fail": self.fail, "pass": self.pass_, "not_evaluated": self.not_evaluated}
+        return {key: {str(v) for v in ids} for key, ids in named.items() if ids is not None}
+
+
+class ExpectedCase(BaseModel):
+    """A case's expected.yaml: a misspelt key is a located error, never a rule silently untested."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rules: dict[str, Expectation]
+
+
+def load_expected(path: Path, shown: str) -> ExpectedCase:
+    from .yamlsrc import YamlSyntax, load_yaml
+
+    try:
+        doc = load_yaml(path, shown)
+    except YamlSyntax as exc:
+        raise RulePackError([exc.problem]) from None
+    try:
+        return ExpectedCase.model_validate(doc.data)
+    except ValidationError as exc:
+        raise RulePackError([doc.problem(e["loc"], e["type"], message_for(e)) for e in exc.errors()]) from None
+
+
 def compare_case(case: Path, shown: str, rules_dir: Path) -> tuple[list[str], bool]:
     """Audit one case folder and compare each rule's verdicts with its expected.yaml (`shown` is
     the path its problems are located at): the exact sets of failing, passing and not-evaluated
     entities, or whether the rule is skipped. One line per rule, and whether all agree."""
-    from ..audit import run_audit
-    from ..yamlsrc import load_yaml
+    from .audit import run_audit
 
-    expected = cast("dict[str, Any]", load_yaml(case / "expected.yaml", shown).data or {})
+    expected = load_expected(case / "expected.yaml", shown)
     result = run_audit(case, rules_dir=rules_dir, workers=1)
     lines: list[str] = []
     ok = True
-    for rule_id, want in sorted((expected.get("rules") or {}).items()):
+    for rule_id, want in sorted(expected.rules.items()):
         outcome = result.outcomes.get(rule_id)
         if outcome is None:
             lines.append(f"✗ {case.name} {rule_id}: 规则未运行")
             ok = False
             continue
         got = {"fail": outcome.failed, "pass": outcome.passed, "not_evaluated": outcome.gaps}
-        diffs = []
-        for key, actual in got.items():
-            if key in want and {str(v) for v in want[key] or []} != actual:
-                wanted = {str(v) for v in want[key] or []}
-                diffs.append(f"{key} 多 {sorted(actual - wanted)} 少 {sorted(wanted - actual)}")
-        if "skipped" in want and bool(want["skipped"]) == outcome.evaluated:
-            diffs.append(f"应{'跳过' if want['skipped'] else '评估'}，实际{'评估' if outcome.evaluated else '跳过'}")
+        diffs = [f"{key} 多 {sorted(got[key] - wanted)} 少 {sorted(wanted - got[key])}"
+                 for key, wanted in want.sets().items() if wanted != got[key]]
+        if want.skipped is not None and want.skipped == outcome.evaluated:
+            diffs.append(f"应{'跳过' if want.skipped else '评估'}，实际{'评估' if outcome.evaluated else '跳过'}")
         mark = "✗" if diffs else "✓"
         ok = ok and not diffs
         counts = f"问题 {len(outcome.failed)}，通过 {len(outcome.passed)}，未评估 {len(outcome.gaps)}"
