@@ -1,14 +1,17 @@
 """Benchmark ``inspector audit`` against a plain-polars baseline on synthetic audit folders.
 
-For each scale: generate (or reuse) a ``--format csv`` synthetic folder under ``benchmarks/data/<scale>/``,
+For each scale: generate (or reuse) a ``--format csv`` synthetic folder under ``benchmarks/data/<scale>/``
+(``national``: written by ``benchmarks/national.py`` in county blocks, bounded memory),
 time ``inspector audit FOLDER --out TMP --quiet`` and ``python benchmarks/baseline_polars.py FOLDER --out
 TMP`` as child processes (wall time and peak RSS), check both against ``expected.yaml`` (a fast wrong
 answer is not a result: any mismatch aborts the run), then print a Markdown table and write it as JSON
-to ``benchmarks/results/latest.json``.
+to ``benchmarks/results/latest.json``. At national scale inspector also runs on a two-worker Dask
+``LocalCluster`` (``--dask local --workers 2``), timed too, and its findings.json must be byte-identical to
+the single-machine run's.
 
 Usage::
 
-    python benchmarks/run.py [--scale city|province|both] [--repeat N] [--data DIR] [--seed N]
+    python benchmarks/run.py [--scale city|province|both|national] [--schools N] [--repeat N] [--data DIR] [--seed N]
 
 Standard library and polars only (polars is imported solely to record its version and thread count).
 """
@@ -22,7 +25,6 @@ import os
 import platform
 import re
 import shlex
-import shutil
 import statistics
 import subprocess
 import sys
@@ -39,10 +41,12 @@ REPO = HERE.parent
 BASELINE = HERE / "baseline_polars.py"
 RESULTS = HERE / "results" / "latest.json"
 TESTS = REPO / "tests"  # the generator is a test fixture: tests/synthetic, imported as `synthetic`
-GENERATOR_FILES = tuple(sorted((TESTS / "synthetic").glob("*.py")))
+GENERATOR_FILES = (*sorted((TESTS / "synthetic").glob("*.py")), HERE / "national.py")
+NATIONAL = HERE / "national.py"
 MARKER = ".benchmark.json"
 KINDS = ("schools", "classes", "teachers", "safety")
-DEFAULT_REPEAT = {"city": 3, "province": 1}
+DEFAULT_REPEAT = {"city": 3, "province": 1, "national": 1}
+NATIONAL_SCHOOLS = 500_000
 DEFAULT_SEED = 2025
 
 
@@ -94,10 +98,13 @@ def generator_digest() -> str:
     return digest.hexdigest()[:16]
 
 
-def ensure_folder(data_dir: Path, scale: str, seed: int) -> Path:
-    """Return ``data_dir/scale``, generating it unless its marker says same scale, seed and generator."""
-    folder = data_dir / scale
-    wanted = {"scale": scale, "seed": seed, "format": "csv", "generator": generator_digest()}
+def ensure_folder(data_dir: Path, scale: str, seed: int, schools: int = NATIONAL_SCHOOLS) -> Path:
+    """Return ``data_dir/scale``, generating it unless its marker says same scale, seed and generator
+    (national scale: ``data_dir/national`` for 500,000 schools, ``data_dir/national-N`` for another N)."""
+    national = scale == "national"
+    folder = data_dir / (scale if not national or schools == NATIONAL_SCHOOLS else f"national-{schools}")
+    wanted = {"scale": scale, "seed": seed, "format": "csv", "generator": generator_digest(),
+              **({"schools": schools} if national else {})}
     marker = folder / MARKER
     if marker.exists() and (folder / "expected.yaml").exists():
         try:
@@ -107,8 +114,11 @@ def ensure_folder(data_dir: Path, scale: str, seed: int) -> Path:
         except json.JSONDecodeError:
             pass
     marker.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "synthetic.city", str(folder), "--scale", scale,
-               "--seed", str(seed), "--format", "csv"]
+    if national:
+        command = [sys.executable, str(NATIONAL), str(folder), "--schools", str(schools), "--seed", str(seed)]
+    else:
+        command = [sys.executable, "-m", "synthetic.city", str(folder), "--scale", scale,
+                   "--seed", str(seed), "--format", "csv"]
     path = os.pathsep.join(p for p in (str(TESTS), os.environ.get("PYTHONPATH", "")) if p)
     print(f"generating {folder}: PYTHONPATH={shlex.quote(path)} {shlex.join(command)}", file=sys.stderr)
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=REPO, env={**os.environ, "PYTHONPATH": path})
@@ -201,13 +211,11 @@ def measure(command: list[str], log: Path) -> tuple[float, float]:
     return wall, peak_bytes / (1 << 20)
 
 
-def inspector_executable() -> str:
-    """The ``inspector`` console script of the interpreter running this file (else the one on PATH)."""
-    candidate = Path(sys.executable).parent / "inspector"
-    found = str(candidate) if candidate.exists() else shutil.which("inspector")
-    if found is None:
-        raise BenchmarkError("no `inspector` console script next to this Python or on PATH")
-    return found
+def inspector_command() -> list[str]:
+    """``python -m inspector.cli`` of the interpreter running this file, run in this checkout (the
+    child's working directory), so the code measured is this checkout's even when the installed
+    ``inspector`` console script points at another one."""
+    return [sys.executable, "-m", "inspector.cli"]
 
 
 def inspector_findings(out_dir: Path) -> list[tuple[str, str]]:
@@ -243,13 +251,16 @@ def check(who: str, got: list[tuple[str, str]], expected: dict[str, Expected]) -
     return sorted(set(by_rule) - set(expected))
 
 
-def bench_scale(scale: str, folder: Path, repeat: int) -> dict[str, Any]:
-    """Time both contenders `repeat` times (interleaved), checking every run's findings."""
+def bench_scale(scale: str, folder: Path, repeat: int, dask: bool = False) -> dict[str, Any]:
+    """Time both contenders `repeat` times (interleaved), checking every run's findings; with `dask`,
+    also inspector on a two-worker LocalCluster, whose findings.json must equal the run before it."""
     expected = read_expected(folder)
     rows = count_rows(folder)
     warm_page_cache(folder)
-    inspector = Timing([inspector_executable(), "audit", str(folder), "--out", "<tmp>", "--quiet"])
+    inspector = Timing([*inspector_command(), "audit", str(folder), "--out", "<tmp>", "--quiet"])
     baseline = Timing([sys.executable, str(BASELINE), str(folder), "--out", "<tmp>/findings.tsv"])
+    on_dask = Timing([*inspector_command(), "audit", str(folder), "--out", "<tmp>", "--quiet", "--dask", "local",
+                      "--workers", "2"])
     extra_rules: set[str] = set()
     for run in range(1, repeat + 1):
         with tempfile.TemporaryDirectory(prefix=f"bench-{scale}-") as tmp:
@@ -263,14 +274,24 @@ def bench_scale(scale: str, folder: Path, repeat: int) -> dict[str, Any]:
             check("polars baseline", baseline_findings(out / "findings.tsv"), expected)
             baseline.walls.append(wall)
             baseline.peaks_mb.append(peak)
+            if dask:
+                wall, peak = measure([a.replace("<tmp>", str(out / "dask")) for a in on_dask.command], out / "dask.log")
+                if (out / "dask" / "findings.json").read_bytes() != (out / "inspector" / "findings.json").read_bytes():
+                    raise BenchmarkError("findings.json of the Dask LocalCluster run differs from the single-machine run's")
+                on_dask.walls.append(wall)
+                on_dask.peaks_mb.append(peak)
         print(f"{scale} run {run}/{repeat}: inspector {inspector.walls[-1]:.2f} s, "
-              f"polars {baseline.walls[-1]:.2f} s", file=sys.stderr)
+              f"polars {baseline.walls[-1]:.2f} s" + (f", dask {on_dask.walls[-1]:.2f} s" if dask else ""),
+              file=sys.stderr)
     return {"scale": scale, "folder": str(folder), "rows": sum(rows.values()), "rows_per_file": rows,
             "findings": sum(e.count for e in expected.values()), "inspector": inspector.summary(),
             "polars": baseline.summary(), "ratio_best": inspector.best / baseline.best,
             "ratio_median": inspector.median / baseline.median,
-            "checked": "findings of every run equal expected.yaml (counts and id sets)",
-            "rules_not_in_expected": sorted(extra_rules)}
+            "checked": "findings of every run equal expected.yaml (counts and id sets)"
+                       + ("; the Dask LocalCluster run's findings.json byte-identical to the single-machine run's"
+                          if dask else ""),
+            "rules_not_in_expected": sorted(extra_rules),
+            **({"dask_local_2_workers": on_dask.summary()} if dask else {})}
 
 
 # --- Reporting ---------------------------------------------------------------------------------------
@@ -324,6 +345,11 @@ def report(command: str, info: dict[str, Any], results: list[dict[str, Any]]) ->
     parts = [markdown(results), "", f"Command: `{command}`"]
     for r in results:
         parts.append(f"- {r['scale']}: `{r['inspector']['command']}` vs `{r['polars']['command']}`")
+        if "dask_local_2_workers" in r:
+            d = r["dask_local_2_workers"]
+            parts.append(f"  Dask LocalCluster, 2 workers: {d['best_s']:.2f} s, peak {d['peak_rss_mb']:.0f} MB "
+                         f"(the audit process; the workers are its grandchildren), findings.json byte-identical "
+                         f"(`{d['command']}`)")
         if r["rules_not_in_expected"]:
             parts.append(f"  (inspector also reported rules absent from expected.yaml: "
                          f"{', '.join(r['rules_not_in_expected'])})")
@@ -336,13 +362,17 @@ def report(command: str, info: dict[str, Any], results: list[dict[str, Any]]) ->
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Time inspector audit against a plain-polars baseline.")
-    parser.add_argument("--scale", choices=("city", "province", "both"), default="city")
+    parser.add_argument("--scale", choices=("city", "province", "both", "national"), default="city")
+    parser.add_argument("--schools", type=int, default=NATIONAL_SCHOOLS,
+                        help="national scale only: schools to generate, in blocks of 1,500 (default 500,000)")
     parser.add_argument("--repeat", type=int, help="runs per contender (default: 3 for city, 1 for province)")
     parser.add_argument("--data", type=Path, default=HERE / "data", help="where the synthetic folders live")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = parser.parse_args(argv)
     if args.repeat is not None and args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.schools < 1:
+        parser.error("--schools must be at least 1")
     return args
 
 
@@ -354,8 +384,8 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     try:
         for scale in scales:
-            folder = ensure_folder(args.data.resolve(), scale, args.seed)
-            results.append(bench_scale(scale, folder, args.repeat or DEFAULT_REPEAT[scale]))
+            folder = ensure_folder(args.data.resolve(), scale, args.seed, args.schools)
+            results.append(bench_scale(scale, folder, args.repeat or DEFAULT_REPEAT[scale], dask=scale == "national"))
     except BenchmarkError as exc:
         print(f"BENCHMARK FAILED: {exc}", file=sys.stderr)
         return 1

@@ -31,7 +31,9 @@ EXIT_CODES = f"""\
   {EXIT_FINDINGS}    audit/reinspect 的 --fail-on：存在该严重程度及以上、未豁免的问题；
        rules coverage、rules test、verify、ledger verify：发现缺失或不一致
   {EXIT_USAGE}    输入数据、audit.yaml、waivers.yaml、规则包或命令行有误（逐处列出“文件:行:列: 字段: 原因”），
-       超出大小限制，或文件无法读写（列出路径与原因）；check：数据有错误
+       超出大小限制，或文件无法读写（列出路径与原因）；check：数据有错误；
+       explain、report、history、reinspect、verify 读取的 findings.json 不是 JSON、缺少字段、类型不对
+       或格式版本更新（逐处列出位置，如 findings[3].severity）
   {EXIT_ENGINE}    规则引擎出错（可加 --workers 1 重新运行以查看原因）
   {EXIT_INTERNAL}   内部错误（程序缺陷）：请用 inspector --debug 加同样的参数重新运行，把完整输出报告给维护者
   {EXIT_INTERRUPTED}  被中断（Ctrl-C）

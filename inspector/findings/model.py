@@ -25,6 +25,9 @@ read silently. Sections written by a re-inspection (`reinspection`, `resolved`, 
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -334,31 +337,128 @@ class FindingsDocument(_Model):
         return self.model_dump(mode="json", exclude_none=False)
 
 
-def parse_document(data: bytes, source: str) -> FindingsDocument:
-    """A findings.json from its bytes; a `UsageError` naming the first problems otherwise."""
+class FindingsFileError(UsageError):
+    """A findings.json that cannot be read as one: not UTF-8, not JSON, another program's, a newer
+    format, or fields missing or of the wrong type. Every problem is located at its place in the
+    document (`findings[3]（F-…）.severity`); exit 2 like every input the user can fix."""
+
+    headline = "不是有效的 findings.json"
+
+    def __init__(self, file: str, problems: Sequence[str]) -> None:
+        self.file = file
+        self.problems = tuple(problems)
+        lines = [f"{file} {self.headline}（共 {len(self.problems)} 处问题）："]
+        lines.extend(f"  {file}: {p}" for p in self.problems[:SHOWN])
+        if len(self.problems) > SHOWN:
+            lines.append(f"  …… 其余 {len(self.problems) - SHOWN} 处未列出")
+        super().__init__("\n".join(lines))
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.file, self.problems))
+
+
+SHOWN = 30  # problems listed; the count says how many there are
+_FORMAT = re.compile(r"inspector\.findings/(\d+)")
+
+
+def decode_json(data: bytes, file: str) -> Any:
+    """The JSON value in `data`; `FindingsFileError` located at the line and column otherwise."""
     try:
-        raw = orjson.loads(data)
+        return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise UsageError(f"{source} 不是有效的 findings.json（无法解析 JSON：{exc}）") from None
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            raise FindingsFileError(file, [f"不是 UTF-8 文本（第 {bad.start + 1} 个字节）"]) from None
+        reason = exc.msg.split(":", 1)[0]
+        raise FindingsFileError(file, [f"第 {exc.lineno} 行第 {exc.colno} 列：不是有效的 JSON（{reason}）"]) from None
+
+
+def _format_problem(raw: dict[str, Any]) -> str | None:
+    """Why `raw` is not in a format this program reads (None when it is)."""
+    stated = raw.get("format")
+    if stated in FORMATS:
+        return None
+    match = _FORMAT.fullmatch(stated) if isinstance(stated, str) else None
+    supported = "、".join(FORMATS)
+    if match is not None and int(match.group(1)) > int(FORMAT.rsplit("/", 1)[1]):
+        return (f"format: 格式“{stated}”由更新版本的 inspector 写出，本程序只能读取 {supported}："
+                "请升级 inspector 后再读取")
+    if "format" not in raw:
+        return f"format: 缺少此项：不是 inspector 写出的 findings.json（应为 {supported} 之一）"
+    return f"format: 格式“{stated}”不是 inspector 的 findings.json 格式（支持 {supported}）"
+
+
+def _where(loc: Sequence[Any], raw: Any) -> str:
+    """A pydantic error location as a path in the document, a finding's id beside its index."""
+    text, node = "", raw
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+            node = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+            if isinstance(node, dict) and isinstance(node.get("id"), str) and text.startswith("findings["):
+                text += f"（{node['id']}）"
+        else:
+            text += f".{part}" if text else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return text
+
+
+def validate_document(raw: Any, file: str) -> FindingsDocument:
+    """`raw` (decoded JSON) as the typed document; `FindingsFileError` with every problem located."""
     if not isinstance(raw, dict):
-        raise UsageError(f"{source} 不是 inspector 的 findings.json（应为一个 JSON 对象）")
-    if raw.get("format") not in FORMATS:
-        raise UsageError(f"{source} 不是 inspector 的 findings.json（格式“{raw.get('format')}”不受支持；支持 {'、'.join(FORMATS)}）")
+        kind = "列表" if isinstance(raw, list) else "文字" if isinstance(raw, str) else type(raw).__name__
+        raise FindingsFileError(file, [f"应为对象（{{…}}），实为{kind}：不是 inspector 的 findings.json"])
+    wrong_format = _format_problem(raw)
+    if wrong_format is not None:
+        raise FindingsFileError(file, [wrong_format])
     try:
         return FindingsDocument.model_validate(raw)
     except ValidationError as exc:
-        details = []
-        for error in exc.errors()[:10]:
-            where = ".".join(str(part) for part in error["loc"])
-            details.append(f"  {where}: {message_for(error)}")
-        more = f"\n  …… 共 {exc.error_count()} 处" if exc.error_count() > 10 else ""
-        raise UsageError(f"{source} 不是有效的 findings.json：\n" + "\n".join(details) + more) from None
+        problems = [f"{_where(error['loc'], raw)}: {message_for(error)}" for error in exc.errors()]
+        raise FindingsFileError(file, problems) from None
+
+
+def parse_document(data: bytes, source: str) -> FindingsDocument:
+    """A findings.json from its bytes; `FindingsFileError` naming every problem otherwise."""
+    return validate_document(decode_json(data, source), source)
+
+
+@dataclass(frozen=True)
+class LoadedFindings:
+    """A findings.json as read once by `load_findings`: the typed document, the same data as plain
+    JSON exactly as written (for code that reads it as data: templates, the county cut), its bytes
+    and their sha256 (quoted in every report)."""
+
+    document: FindingsDocument
+    data: dict[str, Any]
+    source: bytes
+    sha256: str
+    path: Path
+
+
+def findings_path(out_dir: Path) -> Path:
+    """The findings.json of an output folder (or the file itself); `UsageError` when there is none."""
+    path = out_dir / "findings.json" if out_dir.is_dir() else out_dir
+    if not path.is_file():
+        raise UsageError(f"{out_dir} 中没有 findings.json：请先运行 inspector audit，并指向其输出文件夹")
+    return path
+
+
+def read_findings(data: bytes, source: str, path: Path | None = None) -> LoadedFindings:
+    """`data` parsed once: decoded, validated through the model, kept both typed and as data."""
+    raw = decode_json(data, source)
+    document = validate_document(raw, source)
+    return LoadedFindings(document, raw, data, hashlib.sha256(data).hexdigest(), path or Path(source))
+
+
+def load_findings(out_dir: Path) -> LoadedFindings:
+    """The one loader of findings.json: every reader (explain, report, history, web) reads through it."""
+    path = findings_path(out_dir)
+    return read_findings(path.read_bytes(), str(path), path)
 
 
 def load_document(out_dir: Path) -> tuple[FindingsDocument, str]:
     """An audit's findings.json (from its output folder, or the file itself) and the sha256 of its bytes."""
-    path = out_dir / "findings.json" if out_dir.is_dir() else out_dir
-    if not path.is_file():
-        raise UsageError(f"{out_dir} 中没有 findings.json：请先运行 inspector audit，并指向其输出文件夹")
-    data = path.read_bytes()
-    return parse_document(data, str(path)), hashlib.sha256(data).hexdigest()
+    loaded = load_findings(out_dir)
+    return loaded.document, loaded.sha256

@@ -15,7 +15,6 @@ may move without the store being wrong, so only `verify` looks at them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +23,7 @@ from sqlalchemy import Connection, Table, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from . import schema
-from .documents import derived_rows, document_problems
+from .documents import DocumentError, derived_rows, parse_document
 from .errors import VERIFY_HINT, StoreDamaged
 from .integrity import ChainProblem, Check, audit_id_of, chain_head, sha256_text, verify_chain
 from .lifecycle import Lifecycle
@@ -97,12 +96,9 @@ def audit_checks(store: HistoryStore, record: AuditRecord) -> list[Check]:
     if digest != record.document_sha256 or recorded.get(("output", "findings.json"), digest) != digest:
         return [Check("store", "findings.json", "mismatch", "库内保存的 findings.json 与导入时的 sha256 不符")]
     try:
-        document = json.loads(data.decode("utf-8"))
-    except ValueError as exc:
-        return [Check("store", "findings.json", "mismatch", f"库内保存的 findings.json 无法读取：{exc}")]
-    problems = document_problems(document)
-    if problems:
-        return [Check("store", "findings.json", "mismatch", f"库内保存的 findings.json 不可接受：{p}") for p in problems]
+        document = parse_document(data)  # through the findings.json model, as at import
+    except DocumentError as exc:
+        return [Check("store", "findings.json", "mismatch", f"库内保存的 findings.json 不可接受：{p}") for p in exc.problems]
     checks: list[Check] = []
     computed = audit_id_of(document)
     if computed != record.id:

@@ -14,7 +14,6 @@ recomputes them from the stored document, column by column.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -22,28 +21,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
 from ..findings import finding_id
+from ..findings.model import FindingsFileError, decode_json, validate_document
 from ..rules.spec import SEVERITY_LABELS, SEVERITY_ORDER
 from .integrity import FileHash, audit_id_of, canonical, document_files
 
 CHANGES = ("new", "persisting", "regressed")
 VERDICTS = ("pass", "fail", "gap")
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
-SHOWN = 30
 
 
-class DocumentError(UsageError):
+class DocumentError(FindingsFileError):
     """A findings.json the store will not accept; every problem located (exit 2)."""
 
-    def __init__(self, file: str, problems: list[str]) -> None:
-        self.file = file
-        self.problems = tuple(problems)
-        lines = [f"{file} 不是可导入的 findings.json（共 {len(problems)} 处问题）："]
-        lines.extend(f"  {file}: {p}" for p in problems[:SHOWN])
-        if len(problems) > SHOWN:
-            lines.append(f"  …… 其余 {len(problems) - SHOWN} 处未列出")
-        super().__init__("\n".join(lines))
+    headline = "不是可导入的 findings.json"
 
 
 @dataclass
@@ -106,16 +97,20 @@ class _Checker:
 
 
 def parse_document(data: bytes, file: str = "findings.json") -> dict[str, Any]:
-    """The document in `data`, refused with `DocumentError` unless the store can take it as is."""
+    """The document in `data`, refused with `DocumentError` unless the store can take it as is: read
+    through the findings.json model (`findings.model`, the one every reader shares), after the
+    store's own checks of identity and integrity (stable ids, no duplicates, digests, dates)."""
     try:
-        document = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise DocumentError(file, [f"不是 UTF-8 文本（第 {exc.start + 1} 个字节）"]) from None
-    except json.JSONDecodeError as exc:
-        raise DocumentError(file, [f"第 {exc.lineno} 行第 {exc.colno} 列：不是有效的 JSON（{exc.msg}）"]) from None
+        document = decode_json(data, file)
+    except FindingsFileError as exc:
+        raise DocumentError(file, list(exc.problems)) from None
     problems = document_problems(document)
     if problems:
         raise DocumentError(file, problems)
+    try:
+        validate_document(document, file)
+    except FindingsFileError as exc:
+        raise DocumentError(file, list(exc.problems)) from None
     return document
 
 

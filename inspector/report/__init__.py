@@ -9,7 +9,6 @@ bytes either way.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Mapping
@@ -17,7 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
+from ..findings.model import load_findings as read_document
 from ..output.atomic import publish_set
 from ..output.markdown import render_markdown
 from ..progress import Progress
@@ -32,21 +31,15 @@ __all__ = ["county_document", "county_names", "load_findings", "render_reports",
 
 
 def load_findings(out_dir: Path) -> tuple[dict[str, Any], str]:
-    """An audit's findings.json and the sha256 of its bytes (quoted in every report)."""
-    path = out_dir / "findings.json"
-    if not path.is_file():
-        raise UsageError(f"{out_dir} 中没有 findings.json：请先运行 inspector audit，并指向其输出文件夹")
-    data = path.read_bytes()
-    try:
-        document = json.loads(data.decode("utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path} 不是有效的 findings.json：{exc}") from None
-    if not isinstance(document, dict) or not {"audit", "findings", "rules", "summary"} <= document.keys():
-        raise UsageError(f"{path} 不是 inspector 的 findings.json（缺少 audit、findings、rules 或 summary）")
+    """An audit's findings.json, read through the typed model (`findings.model.load_findings`: a
+    malformed, foreign or newer document is a located error, exit 2), as the data the templates
+    read, and the sha256 of its bytes (quoted in every report)."""
+    loaded = read_document(out_dir)
+    document = loaded.data
     document.setdefault("indicators", [])
     document.setdefault("data_gaps", [])
     document.setdefault("rejected_rows", [])
-    return document, hashlib.sha256(data).hexdigest()
+    return document, loaded.sha256
 
 
 # from this many findings a second process renders part of the reports (below it, starting the

@@ -1,0 +1,152 @@
+"""findings.json as one typed, versioned model: every reader parses it through `findings.model`,
+and a malformed, foreign or newer document is a located Chinese error with exit 2, never a
+traceback or exit 70."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from inspector.cli import EXIT_CODES, EXIT_USAGE, main
+from inspector.findings.model import FORMAT, FindingsFileError, LoadedFindings, load_findings, parse_document
+from inspector.history.documents import parse_document as history_parse
+
+
+def _drop_severity(doc: dict[str, Any]) -> None:
+    del doc["findings"][3]["severity"]
+
+
+def _observed_as_text(doc: dict[str, Any]) -> None:
+    doc["findings"][5]["observed"] = "many"
+
+
+def _newer(doc: dict[str, Any]) -> None:
+    doc["format"] = "inspector.findings/9"
+
+
+BREAKAGES: dict[str, tuple[Callable[[dict[str, Any]], None] | bytes, str]] = {
+    "missing field": (_drop_severity, "findings[3]（F-"),
+    "wrong type": (_observed_as_text, "）.observed: 应为列表"),
+    "newer format": (_newer, "由更新版本的 inspector 写出"),
+    "not JSON": (b"<html>not json</html>", "第 1 行第 1 列：不是有效的 JSON"),
+}
+
+
+def _broken(case_out: Path, tmp_path: Path, name: str) -> tuple[Path, str]:
+    """A copy of the case's findings.json (alone in its folder) broken one way, and the expected text."""
+    change, expected = BREAKAGES[name]
+    out = tmp_path / "out"
+    out.mkdir()
+    if isinstance(change, bytes):
+        (out / "findings.json").write_bytes(change)
+    else:
+        document = json.loads((case_out / "findings.json").read_bytes())
+        change(document)
+        (out / "findings.json").write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
+    return out, expected
+
+
+def _first_id(case_out: Path) -> str:
+    return str(json.loads((case_out / "findings.json").read_bytes())["findings"][3]["id"])
+
+
+@pytest.mark.parametrize("breakage", list(BREAKAGES))
+@pytest.mark.parametrize("command", ["explain", "report", "history import"])
+def test_a_broken_findings_json_is_a_located_error_with_exit_2(
+        case_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], breakage: str, command: str) -> None:
+    """explain, report and history import each refuse a findings.json with a missing field, a wrong
+    type, a newer format or no JSON at all: exit 2, the file and the place named, no traceback."""
+    out, expected = _broken(case_out, tmp_path, breakage)
+    args = {
+        "explain": ["explain", _first_id(case_out), "--in", str(out)],
+        "report": ["report", str(out), "--out", str(tmp_path / "report")],
+        "history import": ["history", "import", str(out), "--db", str(tmp_path / "h.sqlite"), "--today", "2025-12-05"],
+    }[command]
+    code = main(args)
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE, err
+    assert "Traceback" not in err and "内部错误" not in err, err
+    assert str(out / "findings.json") in err and expected in err, err
+    assert not (tmp_path / "report").exists() and not (tmp_path / "h.sqlite").exists()
+
+
+def test_the_exit_codes_say_a_findings_json_that_cannot_be_read_is_exit_2() -> None:
+    """`inspector --help` documents the exit code of an unreadable findings.json."""
+    lines = EXIT_CODES.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith(f"{EXIT_USAGE} "))
+    entry = [lines[start], *(line for line in lines[start + 1:] if line.startswith("       "))]
+    assert "findings.json" in "".join(entry) and "格式版本" in "".join(entry)
+
+
+def test_a_missing_field_names_every_problem_at_its_place() -> None:
+    """Two broken findings: both are listed, each at its index with its id."""
+    document = {"format": FORMAT, "findings": [{"id": "F-1"}, {"id": "F-2"}]}
+    with pytest.raises(FindingsFileError) as caught:
+        parse_document(json.dumps(document).encode(), "x/findings.json")
+    text = str(caught.value)
+    assert "findings[0]（F-1）.rule_id: 缺少必填项" in text and "findings[1]（F-2）.rule_id" in text
+    assert "audit: 缺少必填项" in text
+    assert caught.value.exit_code == EXIT_USAGE
+
+
+@pytest.mark.parametrize(("stated", "words"), [
+    ("inspector.findings/3", "由更新版本的 inspector 写出"),
+    ("sarif/2.1", "不是 inspector 的 findings.json 格式"),
+    (None, "format: 缺少此项"),
+])
+def test_a_document_of_another_format_is_refused_before_its_fields(stated: str | None, words: str) -> None:
+    """A newer, foreign or unlabelled document is refused for its format, not for hundreds of fields."""
+    document: dict[str, Any] = {"findings": 5}
+    if stated is not None:
+        document["format"] = stated
+    with pytest.raises(FindingsFileError) as caught:
+        parse_document(json.dumps(document).encode(), "f.json")
+    assert caught.value.problems == tuple(p for p in caught.value.problems if words in p) and len(caught.value.problems) == 1
+
+
+def test_the_loader_keeps_the_document_typed_and_as_written(case_out: Path) -> None:
+    """One read gives the typed model, the same data as written and the sha256 of the bytes; every
+    finding carries its level, derived from what its rule applies to."""
+    loaded = load_findings(case_out)
+    assert isinstance(loaded, LoadedFindings)
+    raw = json.loads((case_out / "findings.json").read_bytes())
+    assert loaded.data == raw and loaded.document.format == FORMAT == raw["format"]
+    rules = {r["id"]: r for r in raw["rules"]}
+    levels = {"class": "school", "teacher": "school", "school": "school", "school_stage": "school",
+              "township": "county", "county": "county", "county_metric": "county", "city": "city"}
+    for finding, typed in zip(raw["findings"], loaded.document.findings, strict=True):
+        assert finding["level"] == typed.level == levels[rules[finding["rule_id"]]["applies_to"]]
+    assert {f.level for f in loaded.document.findings} >= {"school", "county"}
+
+
+def test_a_version_1_document_is_read_with_levels_derived(case_out: Path) -> None:
+    """A findings.json written before `level` existed (format 1) still loads; its levels are derived."""
+    raw = json.loads((case_out / "findings.json").read_bytes())
+    raw["format"] = "inspector.findings/1"
+    for finding in raw["findings"]:
+        finding.pop("level")
+    document = parse_document(json.dumps(raw, ensure_ascii=False).encode(), "v1.json")
+    assert [f.level for f in document.findings] == [f["level"] for f in json.loads((case_out / "findings.json").read_bytes())["findings"]]
+
+
+def test_the_history_store_refuses_what_the_model_refuses(case_out: Path, tmp_path: Path) -> None:
+    """A document that passes the store's own checks but not the model (a newer format) is refused
+    by the store too, with the same located problem."""
+    raw = json.loads((case_out / "findings.json").read_bytes())
+    raw["format"] = "inspector.findings/7"
+    with pytest.raises(FindingsFileError) as caught:
+        history_parse(json.dumps(raw, ensure_ascii=False).encode(), "stored.json")
+    assert "不是可导入的 findings.json" in str(caught.value) and "inspector.findings/7" in str(caught.value)
+
+
+def test_explain_reads_a_good_document_unchanged(case_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A good output folder copied elsewhere still explains (the model accepts what the audit writes)."""
+    shutil.copytree(case_out, tmp_path / "copy")
+    assert main(["explain", _first_id(case_out), "--in", str(tmp_path / "copy"), "--format", "json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown == json.loads((case_out / "findings.json").read_bytes())["findings"][3]
