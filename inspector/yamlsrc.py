@@ -53,9 +53,9 @@ from .limits import DEFAULT_LIMITS, LIMITS, PURE_PYTHON_YAML_CAPS, RULE_YAML_ALI
 Loc = tuple[Hashable, ...]
 
 try:  # libyaml's parser, where PyYAML was built with it
-    from yaml.cyaml import CParser as _CParser
+    from yaml.cyaml import CParser as _CParser  # type: ignore[attr-defined]  # types-PyYAML does not re-export cyaml.CParser
 except ImportError:  # pragma: no cover - PyYAML without libyaml
-    _CParser = None
+    _CParser = None  # type: ignore[misc,assignment]  # None where PyYAML has no libyaml
 WITH_LIBYAML: bool = _CParser is not None and bool(getattr(yaml, "__with_libyaml__", False))
 
 
@@ -75,7 +75,7 @@ class _Constructor(yaml.constructor.SafeConstructor):
                 None, None, f"无法解析的值{shown}（{node.tag}：{type(exc).__name__}）", node.start_mark
             ) from None
 
-    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Hashable, object]:  # type: ignore[override]
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Hashable, object]:
         if not isinstance(node, MappingNode):
             raise yaml.constructor.ConstructorError(None, None, "此处应为映射（键: 值）", node.start_mark)
         seen: set[object] = set()
@@ -98,7 +98,7 @@ class _Constructor(yaml.constructor.SafeConstructor):
         return self.construct_scalar(node)
 
 
-_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_timestamp)
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_timestamp)  # type: ignore[type-var]  # types-PyYAML types add_constructor's callback for BaseConstructor only
 
 
 def _unsupported(constructor: _Constructor, node: Node) -> object:
@@ -111,7 +111,7 @@ def _unsupported(constructor: _Constructor, node: Node) -> object:
 
 
 for _tag in ("set", "omap", "pairs", "binary"):
-    _Constructor.add_constructor(f"tag:yaml.org,2002:{_tag}", _unsupported)
+    _Constructor.add_constructor(f"tag:yaml.org,2002:{_tag}", _unsupported)  # type: ignore[type-var]  # as above
 
 
 class _Refused(Exception):
@@ -204,7 +204,7 @@ class _Composer:
                 frame.key = None
 
         def anchor_of(event: Any) -> str | None:
-            anchor = event.anchor
+            anchor: str | None = event.anchor
             if anchor is not None and anchor in anchors:
                 raise _Refused("yaml_anchor", f"锚点 &{anchor} 重复定义", event.start_mark)
             return anchor
@@ -216,9 +216,9 @@ class _Composer:
                 self._count(1, len(event.value), event.start_mark)
                 tag = event.tag
                 if tag is None or tag == "!":
-                    tag = self.resolver.resolve(ScalarNode, event.value, event.implicit)
+                    tag = self.resolver.resolve(ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]  # Resolver.resolve is unannotated in types-PyYAML
                 # libyaml calls the plain style "", PyYAML None: one spelling for both
-                node: Node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style or None)
+                node: Node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style or None)  # type: ignore[arg-type]  # libyaml's Mark and PyYAML's Mark are one interface, two stub types
                 if anchor is not None:
                     anchors[anchor] = _Anchored(node, 1, len(event.value))
                 attach(node, 1, len(event.value))
@@ -233,8 +233,8 @@ class _Composer:
                 kind = SequenceNode if isinstance(event, SequenceStartEvent) else MappingNode
                 tag = event.tag
                 if tag is None or tag == "!":
-                    tag = self.resolver.resolve(kind, None, event.implicit)
-                collection = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
+                    tag = self.resolver.resolve(kind, None, event.implicit)  # type: ignore[no-untyped-call]  # Resolver.resolve is unannotated in types-PyYAML
+                collection = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)  # type: ignore[arg-type]  # libyaml's Mark and PyYAML's Mark are one interface, two stub types
                 if anchor is not None:
                     anchors[anchor] = _Anchored(collection, _OPEN, 0)
                 stack.append(_Frame(collection, anchor))
@@ -245,7 +245,7 @@ class _Composer:
                     anchors[frame.anchor] = _Anchored(frame.node, frame.nodes, frame.chars)
                 attach(frame.node, frame.nodes, frame.chars)
             elif isinstance(event, AliasEvent):
-                name = event.anchor
+                name = event.anchor or ""
                 if self.aliases_allowed == 0:
                     raise _Refused("yaml_alias", f"此文件不允许使用 YAML 别名（*{name}）：请直接写出取值", event.start_mark)
                 self.aliases += 1
@@ -520,7 +520,7 @@ _YAML_PROBLEMS: tuple[tuple[str, str], ...] = (
 def yaml_message(exc: yaml.YAMLError) -> str:
     """The Chinese message of a PyYAML or libyaml error; the original words follow in brackets
     when no translation is known (rare constructs), so nothing is lost."""
-    problem = getattr(exc, "problem", None)
+    problem: str | None = getattr(exc, "problem", None)
     if problem and not problem.isascii():  # raised by our own constructor
         return problem
     if isinstance(exc, yaml.reader.ReaderError):

@@ -214,14 +214,14 @@ class EntityTables:
                                      for c in own if c not in result.columns)
         if indicator_paths:
             table = self.indicators.get(kind)
-            columns = [p for p in indicator_paths if table is not None and p in table.columns]
-            if columns:
+            computed = [p for p in indicator_paths if table is not None and p in table.columns]
+            if computed:
                 assert table is not None
-                result = result.join(table.select(ID, *columns), on=ID, how="left", maintain_order="left")
+                result = result.join(table.select(ID, *computed), on=ID, how="left", maintain_order="left")
             result = result.with_columns(pl.lit(None, dtype=_dtype(vocab.fields.get(p))).alias(p)
                                          for p in indicator_paths if p not in result.columns)
-        for head, rest in related.items():
-            result = self._join_relation(kind, vocab, result, head, rest)
+        for head, fields in related.items():
+            result = self._join_relation(kind, vocab, result, head, fields)
         return result.select(*dict.fromkeys([*KEYS, *wanted]))
 
     @staticmethod

@@ -101,7 +101,7 @@ def parse_document(data: bytes, file: str = "findings.json") -> dict[str, Any]:
     through the findings.json model (`findings.model`, the one every reader shares), after the
     store's own checks of identity and integrity (stable ids, no duplicates, digests, dates)."""
     try:
-        document = decode_json(data, file)
+        document: dict[str, Any] = decode_json(data, file)
     except FindingsFileError as exc:
         raise DocumentError(file, list(exc.problems)) from None
     problems = document_problems(document)

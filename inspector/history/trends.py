@@ -75,8 +75,8 @@ def build_trends(store: HistoryStore, current: Sequence[Mapping[str, Any]], audi
         if record.id == audit_id or record.as_of > as_of:
             continue
         add(row, _point(record.id, record.as_of, row))
-    for row in current:
-        add(row, _point(audit_id, as_of, row))
+    for now in current:
+        add(now, _point(audit_id, as_of, now))
     result = []
     for key in sorted(series):
         entry = series[key]

@@ -24,7 +24,7 @@ def basis_text(finding: Mapping[str, Any]) -> str:
 def school_label(finding: Mapping[str, Any]) -> str:
     if finding.get("school_id") is None:
         return CITY_LEVEL if finding.get("entity_type") == "city" else COUNTY_LEVEL
-    return finding.get("school_name") or finding["school_id"]
+    return str(finding.get("school_name") or finding["school_id"])
 
 
 def list_rows(findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ indicators over records, never to replace the engine for rule verdicts.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Literal
 
 from ..numbers import Interval, bounded, bounds, compare_bounded, interval_arith
@@ -56,7 +56,7 @@ def _function(expr: Fn, fact: Fact) -> object:
     return _FUNCTIONS[expr.name](*args)
 
 
-_FUNCTIONS = {"min": min, "max": max, "floor": math.floor, "ceil": math.ceil, "abs": abs}
+_FUNCTIONS: dict[str, Callable[..., object]] = {"min": min, "max": max, "floor": math.floor, "ceil": math.ceil, "abs": abs}
 
 
 def _bounded_function(name: str, args: list[object]) -> object:
@@ -66,7 +66,7 @@ def _bounded_function(name: str, args: list[object]) -> object:
     low = [bounds(arg)[0] for arg in args]  # type: ignore[arg-type]
     high = [bounds(arg)[1] for arg in args]  # type: ignore[arg-type]
     function = _FUNCTIONS[name]
-    return bounded(function(*low), function(*high))  # type: ignore[operator]
+    return bounded(function(*low), function(*high))  # type: ignore[arg-type]  # min/max/floor/ceil of exact numbers are exact
 
 
 def evaluate(expr: Expr, fact: Fact) -> object | None:
@@ -96,10 +96,10 @@ def truth(cond: Cond, fact: Fact) -> bool | None:
     if isinstance(cond, Member):
         if not cond.values:  # no value is in an empty list, a missing one included
             return cond.negated
-        item = value(cond.item, fact)
-        if item is _MISSING or isinstance(item, Interval):
+        member = value(cond.item, fact)
+        if member is _MISSING or isinstance(member, Interval):
             return None
-        return (item in {c.value for c in cond.values}) != cond.negated
+        return (member in {c.value for c in cond.values}) != cond.negated
     if isinstance(cond, Cmp):
         left, right = value(cond.left, fact), value(cond.right, fact)
         if left is _MISSING or right is _MISSING:

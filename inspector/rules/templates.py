@@ -94,13 +94,19 @@ class Num:
     __repr__ = __str__
 
     def __format__(self, spec: str) -> str:
-        return format(float(self.value), spec) if spec else str(self)
+        return format(float(self), spec) if spec and not isinstance(self.value, Interval) else str(self)
 
     def __float__(self) -> float:
-        return float(self.value)
+        value = self.value
+        if isinstance(value, Interval):  # a range has no one float: say so rather than pick an end
+            raise TypeError(f"数值只知道范围 {self}，不能当作一个数使用")
+        return float(value)
 
     def __int__(self) -> int:
-        return int(float(self.value)) if isinstance(self.value, Surd) else int(self.value)
+        value = self.value
+        if isinstance(value, Interval):
+            raise TypeError(f"数值只知道范围 {self}，不能当作一个数使用")
+        return int(float(value)) if isinstance(value, Surd) else int(value)
 
     def __bool__(self) -> bool:
         return self.value != 0
@@ -207,7 +213,7 @@ def _thresholds(context: Mapping[str, Any]) -> tuple[Exact, ...]:
     values: list[Exact] = []
     for item in context.get("threshold") or ():
         value = item.get("value") if isinstance(item, Mapping) else None
-        if isinstance(value, Num):
+        if isinstance(value, Num) and not isinstance(value.value, Interval):  # a threshold is one number
             values.append(value.value)
         elif isinstance(value, (int, Fraction)) and not isinstance(value, bool):
             values.append(value)
