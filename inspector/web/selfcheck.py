@@ -31,6 +31,7 @@ from ..records.loader import Dataset, load_dataset, load_table
 from ..records.readers import sha256_file
 from ..rules.compiler import CompiledRule, compile_rulebook, effective_params
 from ..rules.packs import DEFAULT_RULES_DIR, load_packs
+from ..rules.targets import Reading
 
 SCHOOL_LEVEL = ("class", "teacher", "school", "school_stage")
 
@@ -72,10 +73,11 @@ class SelfCheck:
         if dataset.problems:
             raise DataError(dataset.problems)
         loaded = load_packs(config.packs, rules_dir)
-        params, bad = effective_params(loaded, config.params, config.milestone)
+        reading = Reading.of(config.as_of, config.target_year)  # as run_audit reads the plan's year targets
+        params, bad = effective_params(loaded, config.params, reading)
         if bad:
             raise DataError(doc.problem(("params", name), "param", reason) for name, reason in bad)
-        self.book = compile_rulebook(loaded, as_of=config.as_of, params=params, target_year=config.milestone,
+        self.book = compile_rulebook(loaded, as_of=config.as_of, params=params, reading=reading,
                                      extra_columns=extra_fields(dataset))
         self.dataset = dataset
         self.missing = unusable_kinds(dataset)
