@@ -28,6 +28,7 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "selfcheck.json"
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     wanted = args.warmup + args.schools
     if len(schools) < wanted:
         raise SystemExit(f"only {len(schools)} schools with classes and teachers in {folder}")
-    samples: list[dict[str, object]] = []
+    samples: list[dict[str, Any]] = []
     try:
         with tempfile.TemporaryDirectory(prefix="selfcheck-bench-") as tmp:
             for n, school in enumerate(schools[:wanted]):
@@ -92,25 +93,25 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         check.close()
     counted = samples[args.warmup:]
-    per_record = sorted(float(s["ms_per_record"]) for s in counted)  # type: ignore[arg-type]
+    per_record = sorted(float(s["ms_per_record"]) for s in counted)
     median = statistics.median(per_record)
     p90 = per_record[min(len(per_record) - 1, round(0.9 * len(per_record) + 0.5) - 1)]
-    rows = [int(s["rows"]) for s in counted]  # type: ignore[call-overload]
+    sizes = [int(s["rows"]) for s in counted]
     command = " ".join(["python", "benchmarks/selfcheck.py", *(argv if argv is not None else sys.argv[1:])])
-    result = {
+    summary: dict[str, Any] = {
         "command": command, "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "folder": str(folder),
         "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "engine_built_s": round(built, 2), "warmup": args.warmup, "checks": len(counted),
         "median_ms_per_record": round(median, 3), "p90_ms_per_record": round(p90, 3),
-        "max_ms_per_record": round(per_record[-1], 3), "rows_per_check": {"min": min(rows), "median": statistics.median(rows),
-                                                                         "max": max(rows)},
-        "would_close": sum(int(s["closes"]) for s in counted),  # type: ignore[call-overload]
+        "max_ms_per_record": round(per_record[-1], 3), "rows_per_check": {"min": min(sizes), "median": statistics.median(sizes),
+                                                                         "max": max(sizes)},
+        "would_close": sum(int(s["closes"]) for s in counted),
         "samples": samples,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    RESULTS.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(f"warm engine built in {built:.1f} s on {folder.name}; {len(counted)} checks after {args.warmup} warm-up, "
-          f"{min(rows)}–{max(rows)} rows each (median {statistics.median(rows):g}); {result['would_close']} findings would close")
+          f"{min(sizes)}–{max(sizes)} rows each (median {statistics.median(sizes):g}); {summary['would_close']} findings would close")
     print(f"ms per record: median {median:.3f}, p90 {p90:.3f}, max {per_record[-1]:.3f}")
     ok = median <= args.limit_ms
     print(("OK" if ok else "FAILED") + f": median {median:.3f} ms per record (limit {args.limit_ms:g} ms)")

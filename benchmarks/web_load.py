@@ -170,7 +170,7 @@ class User:
         if kind == "filtered":
             name, value = rng.choice([("county", rng.choice(self.counties)), ("rule_id", rng.choice(self.rules)),
                                       ("severity", rng.choice(["critical", "major", "minor"])),
-                                      ("state", rng.choice(["open", "assigned", "submitted", "overdue"]))])
+                                      ("state", rng.choice(["open", "in_progress", "awaiting_review", "overdue"]))])
             return kind, "/findings?" + httpx.QueryParams({name: value, "page": rng.randint(1, 3)}).__str__(), {}
         fid = rng.choice(self.ids)
         if kind == "finding":

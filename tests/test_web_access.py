@@ -20,7 +20,6 @@ from web_support import (
     LB_LARGE,
     USERS,
     Web,
-    client_for,
     csrf,
     login,
     post,
@@ -233,7 +232,3 @@ def test_csrf_token_of_one_client_is_not_anothers(web: Web) -> None:
     """Sanity of the helper: each client has its own CSRF cookie."""
     a, b = web.client("liubei"), web.client("chengzhong")
     assert csrf(a) != csrf(b)
-
-
-def test_client_helper_uses_https(web: Web) -> None:
-    assert str(client_for(web.app).base_url).startswith("https://")

@@ -9,7 +9,6 @@ import logging
 from typing import Any
 
 import pytest
-from history_databases import Database
 from web_support import *
 from web_support import (
     LB_LARGE,
@@ -19,7 +18,6 @@ from web_support import (
     csrf,
     login,
     post,
-    version_of,
 )
 
 
@@ -177,11 +175,3 @@ def test_passwords_are_never_logged_shown_or_stored(web: Web, caplog: pytest.Log
             assert secret not in repr(rows)
     assert client.get("/").status_code == 200
     assert "brand-new-secret-9" not in client.get("/account/password").text
-
-
-def test_version_helper_reads_the_form(web: Web) -> None:
-    assert version_of(web.client("liubei"), LB_LARGE) == 1
-
-
-def test_database_fixture_is_a_database(web: Web) -> None:
-    assert isinstance(web.db, Database)

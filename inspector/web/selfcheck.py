@@ -30,7 +30,12 @@ from ..findings import finding_id
 from ..records.config import AUDIT_FILE, load_config_doc
 from ..records.loader import Dataset, load_dataset, load_table
 from ..records.readers import sha256_file
-from ..rules.compiler import CompiledIndicator, CompiledRule, compile_rulebook, effective_params
+from ..rules.compiler import (
+    CompiledIndicator,
+    CompiledRule,
+    compile_rulebook,
+    effective_params,
+)
 from ..rules.packs import DEFAULT_RULES_DIR, load_packs
 from ..rules.targets import Reading
 from ..rules.typed import fields_of
