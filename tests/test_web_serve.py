@@ -43,7 +43,12 @@ def served(tmp_path_factory: pytest.TempPathFactory, rounds: Rounds) -> Iterator
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     lines: queue.Queue[str] = queue.Queue()
     assert process.stdout is not None
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or ()], daemon=True).start()
+
+    def pump() -> None:
+        for line in process.stdout or ():
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
     printed: list[str] = []
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
