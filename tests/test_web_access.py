@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from history_databases import Database
 from inspector.web.app import route_table
 from web_support import *
-from web_support import CZ_LARGE, LB_LARGE, USERS, Web, client_for, csrf, login, post, token, version_of
+from web_support import CZ_LARGE, LB_LARGE, USERS, Web, csrf, login, post, token, version_of
 
 ROLES = ("anonymous", *USERS)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -222,7 +222,3 @@ def test_csrf_token_of_one_client_is_not_anothers(web: Web) -> None:
     """Sanity of the helper: each client has its own CSRF cookie."""
     a, b = web.client("liubei"), web.client("chengzhong")
     assert csrf(a) != csrf(b)
-
-
-def test_client_helper_uses_https(web: Web) -> None:
-    assert str(client_for(web.app).base_url).startswith("https://")

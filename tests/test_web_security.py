@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from history_databases import Database
 from web_support import *
-from web_support import LB_LARGE, PASSWORD, Web, client_for, csrf, login, post, version_of
+from web_support import LB_LARGE, PASSWORD, Web, client_for, csrf, login, post
 
 
 def _cookie_header(response: Any, name: str) -> str:
@@ -169,11 +168,3 @@ def test_passwords_are_never_logged_shown_or_stored(web: Web, caplog: pytest.Log
             assert secret not in repr(rows)
     assert client.get("/").status_code == 200
     assert "brand-new-secret-9" not in client.get("/account/password").text
-
-
-def test_version_helper_reads_the_form(web: Web) -> None:
-    assert version_of(web.client("liubei"), LB_LARGE) == 1
-
-
-def test_database_fixture_is_a_database(web: Web) -> None:
-    assert isinstance(web.db, Database)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
+import re
 import threading
 import zipfile
 from pathlib import Path
@@ -218,7 +218,24 @@ def test_an_uploaded_zip_that_escapes_its_folder_is_refused(web: Web) -> None:
     assert not (web.root / "evil").exists()
 
 
-def test_helpers_copy_folders(tmp_path: Path) -> None:
-    (tmp_path / "a").mkdir()
-    shutil.copytree(tmp_path / "a", tmp_path / "b")
-    assert (tmp_path / "b").is_dir()
+def _tile(page: str, state: str) -> int:
+    found = re.search(rf'class="tile state-{state}"[^>]*><b>(\d+)</b>', page)
+    assert found, f"no tile for {state}"
+    return int(found.group(1))
+
+
+def test_the_overview_counts_follow_every_change_and_each_scope_has_its_own(web: Web) -> None:
+    """The overview's counts are kept between requests until the ledger changes (web.backend.summary):
+    a report of completion moves one item to 待复查 on the next page, for the inspector and the county;
+    another county's overview is computed for its own scope, never the inspector's."""
+    county, inspector, other = web.client("liubei"), web.client("inspector"), web.client("chengzhong")
+    before = {name: _tile(client.get("/").text, "awaiting_review") for name, client in
+              (("inspector", inspector), ("liubei", county), ("chengzhong", other))}
+    assert post(county, f"/findings/{LB_LARGE}/assign",
+                {"version": version_of(county, LB_LARGE), "assignee": "张校长", "due": "2025-05-31"}).status_code == 303
+    assert post(county, f"/findings/{LB_LARGE}/evidence", {"version": version_of(county, LB_LARGE)},
+                files={"file": ("照片.png", io.BytesIO(PNG), "image/png")}).status_code == 303
+    assert post(county, f"/findings/{LB_LARGE}/submit", {"version": version_of(county, LB_LARGE), "note": "已整改"}).status_code == 303
+    assert _tile(inspector.get("/").text, "awaiting_review") == before["inspector"] + 1
+    assert _tile(county.get("/").text, "awaiting_review") == before["liubei"] + 1
+    assert _tile(other.get("/").text, "awaiting_review") == before["chengzhong"]

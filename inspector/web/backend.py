@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import DBAPIError
 
-from ..history import database
+from ..history import database, schema
 from ..history.ledger import Ledger
 from ..history.lifecycle import Lifecycle, LifecycleEngine, load_lifecycle
 from ..history.store import HistoryStore
@@ -43,6 +43,9 @@ class Backend:
         self._thread_state = threading.local()
         self.thread_ident: int | None = None
         self._closed = False
+        self._summary_lock = threading.Lock()
+        self._summary_mark: tuple[Any, ...] | None = None
+        self._summaries: dict[Hashable, Any] = {}
 
     # -- reading (any thread) ----------------------------------------------------------------------
 
@@ -51,6 +54,25 @@ class Backend:
         """A connection for reading; its transaction is ended when the block ends."""
         with self.engine.connect() as conn:
             yield conn
+
+    def summary(self, conn: Connection, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()` (an aggregate over the ledger's items: counts by state, the rule list), kept
+        until the ledger changes. Every change to an item is an event in the hash chain and every
+        import adds an audit, so the last event's seq and the number of audits mark what was read;
+        they are read afresh on each call, so a change made by another process (the CLI) is seen."""
+        e, a = schema.events, schema.audits
+        mark = conn.execute(select(select(func.max(e.c.seq)).scalar_subquery(),
+                                   select(func.count()).select_from(a).scalar_subquery())).one()
+        with self._summary_lock:
+            if self._summary_mark != tuple(mark):
+                self._summary_mark, self._summaries = tuple(mark), {}
+            if key in self._summaries:
+                return self._summaries[key]  # type: ignore[no-any-return]
+        value = compute()
+        with self._summary_lock:
+            if self._summary_mark == tuple(mark) and len(self._summaries) < 10_000:
+                self._summaries[key] = value
+        return value
 
     def store(self, conn: Connection) -> HistoryStore:
         """The store's reading methods on a connection of ours (never closed through the store)."""

@@ -84,6 +84,11 @@ _ITEM = tuple(schema.items.c[name] for name in (
 ))
 
 
+def scope_key(user: User) -> tuple[str, str | None, str | None]:
+    """What `item_scope` depends on: users with the same key see the same items."""
+    return (user.role, user.county, user.school_id)
+
+
 def _items(user: User) -> Select[Any]:
     a = schema.assignments
     return (select(*_ITEM, a.c.assignee, a.c.due)

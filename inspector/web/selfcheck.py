@@ -16,22 +16,25 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from ..audit import extra_fields, unusable_kinds
 from ..engine.durable_adapter import DurableEvaluator
 from ..engine.evaluate import engine_rules, evaluate, skip_reason
-from ..engine.indicators import compute_indicators, compute_peers
+from ..engine.indicators import Precomputed, compute_indicators, compute_peers
 from ..engine.tables import ID, EntityTables
 from ..errors import DataError, Problem
 from ..findings import finding_id
 from ..records.config import AUDIT_FILE, load_config_doc
 from ..records.loader import Dataset, load_dataset, load_table
 from ..records.readers import sha256_file
-from ..rules.compiler import CompiledRule, compile_rulebook, effective_params
+from ..rules.compiler import CompiledIndicator, CompiledRule, compile_rulebook, effective_params
 from ..rules.packs import DEFAULT_RULES_DIR, load_packs
 from ..rules.targets import Reading
+from ..rules.typed import fields_of
+from ..rules.vocabulary import FieldInfo
 
 SCHOOL_LEVEL = ("class", "teacher", "school", "school_stage")
 
@@ -83,8 +86,10 @@ class SelfCheck:
         self.missing = unusable_kinds(dataset)
         whole = EntityTables(dataset, self.book.vocabulary, region=config.region, audit_year=config.as_of.year)
         self.peers = compute_peers(self.book.indicators, whole)
+        self.context = self._context(whole)
         self.rules: list[CompiledRule] = [r for r in self.book.rules
                                           if r.spec.applies_to in SCHOOL_LEVEL and not skip_reason(r, self.missing)]
+        self.indicators = self._needed()
         self.evaluator = DurableEvaluator(engine_rules(self.rules), label="selfcheck")
         self._by_school: dict[str, dict[str, pl.DataFrame]] = {
             kind: {str(key[0]): frame for key, frame in table.partition_by("school_id", as_dict=True).items()}
@@ -92,6 +97,46 @@ class SelfCheck:
         }
         self._before: dict[str, dict[str, Verdict]] = {}
         self._round = 0
+
+    def _context(self, whole: EntityTables) -> Precomputed:
+        """Every indicator above the school (county, city, county metrics) computed once on the whole
+        audit, with the peers: a school's slice holds one school of its county, so these are read as
+        the audit computed them (context, as the county's verdicts are) rather than recomputed per
+        check from one school's rows; only the school's own indicators are recomputed."""
+        compute_indicators(self.book.indicators, whole, precomputed=self.peers)
+        result = dict(self.peers)
+        for indicator in self.book.indicators:
+            kind, name = indicator.spec.entity, indicator.spec.id
+            # county metrics (coefficients of variation) are rows of their own, not indicator columns: left to the check
+            if kind not in SCHOOL_LEVEL and name not in result and kind in whole.indicators:
+                result[name] = (kind, whole.traces[name], whole.indicators[kind].select(ID, name))
+        return result
+
+    def _needed(self) -> list[CompiledIndicator]:
+        """The indicators the school-level rules read, and those these read in turn (declaration order)."""
+        def indicators_in(*parts: Any) -> set[str]:
+            found: set[str] = set()
+            for part in parts:
+                if part is None:
+                    continue
+                infos = [part] if isinstance(part, FieldInfo) else [f.info for f in fields_of(part, include_presence=True)]
+                found.update(info.indicator for info in infos if info.indicator)
+            return found
+
+        by_id = {i.spec.id: i for i in self.book.indicators}
+        wanted: set[str] = set()
+        for rule in self.rules:
+            wanted |= indicators_in(rule.scope, rule.condition, *rule.reads, *rule.presence, *rule.observed)
+        todo = list(wanted)
+        while todo:
+            indicator = by_id.get(todo.pop())
+            if indicator is None:
+                continue
+            for name in indicators_in(indicator.where, indicator.numerator, indicator.formula, indicator.key,
+                                      indicator.value, indicator.weight) - wanted:
+                wanted.add(name)
+                todo.append(name)
+        return [i for i in self.book.indicators if i.spec.id in wanted]
 
     def close(self) -> None:
         self.evaluator.close()
@@ -122,7 +167,7 @@ class SelfCheck:
         self._round += 1
         config = dataset.config
         tables = EntityTables(dataset, self.book.vocabulary, region=config.region, audit_year=config.as_of.year)
-        compute_indicators(self.book.indicators, tables, precomputed=self.peers)
+        compute_indicators(self.indicators, tables, precomputed=self.context)
         outcomes = evaluate(self.book, tables, self.missing, rules=self.rules, evaluator=self.evaluator, label=f"sc{self._round}")
         result: dict[str, Verdict] = {}
         for rule in self.rules:

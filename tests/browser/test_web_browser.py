@@ -78,8 +78,11 @@ def _login(driver: Any, base: str, username: str) -> None:
     driver.get(f"{base}/login")
     driver.find_element(By.ID, "username").send_keys(username)
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    from selenium.webdriver.support.ui import WebDriverWait
+
     driver.find_element(By.ID, "login").click()
-    assert "/login" not in driver.current_url, driver.page_source[:500]
+    # the click returns before the redirect is followed: on a busy machine current_url still reads /login
+    WebDriverWait(driver, 20).until(lambda d: "/login" not in d.current_url, message=driver.page_source[:500])
 
 
 def _errors(driver: Any) -> list[str]:
@@ -98,6 +101,15 @@ def _submit(driver: Any, form_id: str, **fields: str) -> None:
         else:
             element.send_keys(value)
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    _left(driver, form)
+
+
+def _left(driver: Any, element: Any) -> None:
+    """Wait until the page holding `element` has been replaced (a click returns before the navigation it starts)."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(element))
 
 
 def test_county_sees_only_its_county_and_gets_404_for_another(server: tuple[str, Web], driver: Any) -> None:
@@ -155,7 +167,9 @@ def test_auditor_traces_a_finding_and_verifies_the_chain(server: tuple[str, Web]
     _login(driver, base, "auditor")
     driver.get(f"{base}/findings/{LB_LARGE}")
     assert not driver.find_elements(By.ID, "assign-form") and not driver.find_elements(By.ID, "review-form")  # read-only
-    driver.find_element(By.ID, "trace-link").click()
+    link = driver.find_element(By.ID, "trace-link")
+    link.click()
+    _left(driver, link)
     assert driver.find_element(By.ID, "rule-id").text == "class-size.large"
     assert driver.find_element(By.ID, "basis").text
     assert "size=60" in driver.find_element(By.ID, "rows").text

@@ -27,14 +27,16 @@ def overview(request: Request, backend: BackendDep, pages: PagesDep, user: PageU
     if user.role == "admin":
         return RedirectResponse("/admin/users", status_code=303)
     require(user, "read")
+    scope = queries.scope_key(user)
     with backend.read() as conn:
-        counts = queries.counts(conn, user)
+        counts = backend.summary(conn, ("counts", scope), lambda: queries.counts(conn, user))
         by_county: dict[str, Counter[str]] = defaultdict(Counter)
-        t_rows = queries.school_counts(conn, user, user.county)
         schools: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-        for school_id, name, state, n in t_rows:
-            schools[(school_id, name)][state] += n
-        for county, state, n in _county_states(conn, user):
+        if user.county or user.school_id:  # the page lists schools to county and school accounts only
+            rows = backend.summary(conn, ("schools", scope), lambda: queries.school_counts(conn, user, user.county))
+            for school_id, name, state, n in rows:
+                schools[(school_id, name)][state] += n
+        for county, state, n in backend.summary(conn, ("county-states", scope), lambda: _county_states(conn, user)):
             by_county[county][state] += n
         runs = queries.audits(conn) if may(user, "runs") else []
     return pages.render(request, "overview.html.j2", counts=counts, by_county=dict(sorted(by_county.items())),
@@ -70,8 +72,9 @@ def findings_page(request: Request, backend: BackendDep, pages: PagesDep, user: 
     filters = filters_from(county, rule_id, severity, state, school, audit)
     with backend.read() as conn:
         result = queries.list_items(conn, user, filters, page=page, per_page=50)
-        rules = queries.rule_ids(conn, user)
-        counties = sorted(queries.counts(conn, user)["county"])
+        scope = queries.scope_key(user)
+        rules = backend.summary(conn, ("rules", scope), lambda: queries.rule_ids(conn, user))
+        counties = sorted(backend.summary(conn, ("counts", scope), lambda: queries.counts(conn, user))["county"])
     query = filters.query()
     return pages.render(request, "findings.html.j2", page=result, filters=filters, rules=rules, counties=counties,
                         query=urlencode(query), today=backend.settings.today(), ENTITY_LABELS=ENTITY_LABELS)
