@@ -33,6 +33,7 @@ def test_committed_rounds_are_what_the_script_writes() -> None:
 
 
 def test_changes_name_existing_rows() -> None:
+    """A planted change naming a row the table does not have is an error, not silently skipped."""
     tables = {kind: rounds.read_table(rounds.SOURCE, kind) for kind in rounds.KINDS}
     with pytest.raises(KeyError):
         rounds.apply(tables, [rounds.SetCell("classes", "no-such-class", "size", "1")])
@@ -55,6 +56,7 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, A
 @pytest.mark.slow
 @pytest.mark.parametrize("case", list(rounds.PLANTED))
 def test_planted_classification(documents: dict[str, dict[str, Any]], case: str) -> None:
+    """Re-inspection classifies exactly the planted changes: new, persisting, regressed, resolved, unverified, waived, expired waiver."""
     document, planted = documents[case], rounds.PLANTED[case]
     changes = {(f["rule_id"], f["entity_id"]): f["change"] for f in document["findings"]}
     for change in ("new", "persisting", "regressed"):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import threading
 import zipfile
 from pathlib import Path
@@ -226,9 +225,3 @@ def test_an_uploaded_zip_that_escapes_its_folder_is_refused(web: Web) -> None:
     response = post(web.client("inspector"), "/runs/import", files={"file": ("x.zip", io.BytesIO(buffer.getvalue()), "application/zip")})
     assert response.status_code == 400 and "不安全" in response.text
     assert not (web.root / "evil").exists()
-
-
-def test_helpers_copy_folders(tmp_path: Path) -> None:
-    (tmp_path / "a").mkdir()
-    shutil.copytree(tmp_path / "a", tmp_path / "b")
-    assert (tmp_path / "b").is_dir()
