@@ -18,9 +18,9 @@ def undocumented(root: Path) -> list[tuple[int, str, str]]:
     rows = []
     for path in sorted(root.rglob("test_*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_"):
-                if not ast.get_docstring(node):
-                    rows.append((len(node.name[5:].split("_")), f"{path}:{node.lineno}", node.name))
+            is_test = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_")
+            if is_test and not ast.get_docstring(node):
+                rows.append((len(node.name[5:].split("_")), f"{path}:{node.lineno}", node.name))
     return sorted(rows)
 
 
