@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,10 @@ from typing import Any
 import pytest
 from pytest_bdd import given, parsers, then, when
 
-from inspector.audit import run_audit
+from inspector.audit import AuditResult, run_audit
 from inspector.cli import main
 from inspector.findings import Finding
+from inspector.output import write_outputs
 from inspector.records.schema import RECORD_KINDS
 from inspector.testing import AuditBuilder, AuditRun
 
@@ -22,11 +24,70 @@ LABELS = {kind: {c.label: c.name for c in spec.columns} for kind, spec in RECORD
 LIUZHOU_2025 = Path(__file__).resolve().parents[1] / "cases" / "liuzhou-2025"
 
 
+CASES = LIUZHOU_2025.parent
+
+
+SHARED_CASE_FIXTURES = {"audited_case", "case_out"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark what needs more than this checkout: `browser` (tests/browser, headless Chromium) and
+    `postgresql` (the PostgreSQL half of the `database`/`web_db` fixtures, and tests named for it);
+    and `slow` on every test that reads a shared city-case audit (seconds per worker to make). So
+    `make test-fast` leaves them out by marker: `-m "not slow and not browser and not postgresql"`."""
+    browser = Path(__file__).parent / "browser"
+    for item in items:
+        if SHARED_CASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+        if browser in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.browser)
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params.values() if callspec is not None else ()
+        if "postgresql" in params or "postgresql" in getattr(item, "originalname", item.name):
+            item.add_marker(pytest.mark.postgresql)
+
+
+def _fingerprint(result: AuditResult) -> tuple[object, ...]:
+    return (
+        tuple(f.id for f in result.findings), len(result.gaps), len(result.rejected),
+        tuple((rule_id, len(o.failed), len(o.passed), len(o.gaps)) for rule_id, o in sorted(result.outcomes.items())),
+    )
+
+
+class SharedCases:
+    """Committed cases under cases/, each audited at most once per test process (once per xdist
+    worker) with `run_audit(folder, workers=1)`. The results are shared between tests: read them,
+    never change them (teardown checks that findings and verdict sets are as the audit left them).
+    A test that needs to change a case copies the folder and audits the copy."""
+
+    def __init__(self) -> None:
+        self._results: dict[str, tuple[AuditResult, tuple[object, ...]]] = {}
+
+    def __call__(self, name: str) -> AuditResult:
+        if name not in self._results:
+            result = run_audit(CASES / name, workers=1)
+            self._results[name] = (result, _fingerprint(result))
+        return self._results[name][0]
+
+    def check_unchanged(self) -> None:
+        for name, (result, fingerprint) in self._results.items():
+            assert _fingerprint(result) == fingerprint, f"a test changed the shared audit of cases/{name}"
+
+
 @pytest.fixture(scope="session")
-def case_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """cases/liuzhou-2025 audited once per session, every output written; tests only read the folder."""
+def audited_case() -> Iterator[SharedCases]:
+    """`audited_case("liuzhou-2025")`: the case's AuditResult, audited once per session and shared."""
+    shared = SharedCases()
+    yield shared
+    shared.check_unchanged()
+
+
+@pytest.fixture(scope="session")
+def case_out(tmp_path_factory: pytest.TempPathFactory, audited_case: SharedCases) -> Path:
+    """cases/liuzhou-2025's shared audit with every output written, as `inspector audit` writes them
+    (run_audit then write_outputs); tests only read the folder, or copy it to change it."""
     out = tmp_path_factory.mktemp("liuzhou-2025") / "out"
-    assert main(["audit", str(LIUZHOU_2025), "--out", str(out), "--quiet"]) == 0
+    write_outputs(audited_case("liuzhou-2025"), out)
     return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from fractions import Fraction
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -67,6 +68,7 @@ def test_share_bounds_are_the_extremes_of_every_filling(members: list[tuple[bool
         assert value is not None and bounds(value) == (min(shares), max(shares))
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(members=MEMBERS, threshold=st.fractions(0, 1, max_denominator=20))
 def test_a_verdict_on_the_bounds_is_the_verdict_of_every_filling(

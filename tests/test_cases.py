@@ -44,9 +44,10 @@ def _assert_matches(result: AuditResult, expected: dict[str, Any], *, sets: bool
         assert findings == outcome.failed, rule_id
 
 
-@pytest.fixture(scope="module")
-def case_result() -> AuditResult:
-    return run_audit(CASE)
+@pytest.fixture
+def case_result(audited_case: Any) -> AuditResult:
+    """The session's shared audit of cases/liuzhou-2025 (one worker process): read it, do not change it."""
+    return audited_case("liuzhou-2025")
 
 
 class TestLiuzhouCase:
@@ -107,8 +108,8 @@ class TestCityScale:
 class TestParallelEvaluation:
     def test_partitions_in_worker_processes_give_the_same_findings(self, case_result: AuditResult) -> None:
         """Evaluating the counties in 3 partitions, each in its own worker process and engine, gives
-        exactly the verdicts and findings of one process."""
-        single = run_audit(CASE, workers=1)
+        exactly the verdicts and findings of one process (the shared audit, run with workers=1)."""
+        single = case_result
         split = run_audit(CASE, workers=3)
         for rule_id, outcome in single.outcomes.items():
             other = split.outcomes[rule_id]
@@ -135,14 +136,14 @@ class TestParallelEvaluation:
 
 
 class TestDeterminism:
-    def test_same_inputs_give_byte_identical_outputs(self, tmp_path: Path) -> None:
-        """Two audits of the same folder, from different places, write the same bytes."""
+    def test_same_inputs_give_byte_identical_outputs(self, case_out: Path, tmp_path: Path) -> None:
+        """Two audits of the same folder, from different places, write the same bytes: the session's
+        audit of cases/liuzhou-2025 (one worker) and `inspector audit` of a copy elsewhere."""
         copy = tmp_path / "elsewhere" / CASE.name
         shutil.copytree(CASE, copy)
-        assert main(["audit", str(CASE), "--out", str(tmp_path / "a"), "--quiet"]) == 0
         assert main(["audit", str(copy), "--out", str(tmp_path / "b"), "--quiet"]) == 0
         for name in OUTPUTS:
-            assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+            assert (case_out / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
     def test_finding_ids_are_stable_when_other_data_changes(self, tmp_path: Path) -> None:
         """The same rule on the same entity keeps its id though rows are added around it."""

@@ -43,6 +43,7 @@ class TestAuditExitCodes:
         assert code == expected
 
     def test_missing_folder(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """An audit folder that does not exist exits 2 with a Chinese message naming the problem."""
         code, _, err = _run(capsys, "audit", str(tmp_path / "nowhere"), "--quiet")
         assert code == 2 and "审计文件夹不存在" in err
 
@@ -98,15 +99,18 @@ class TestExplain:
             assert part in text, part
 
     def test_prefix_and_json(self, out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """`explain` finds a finding by the first 8 characters of its id and prints it as JSON."""
         finding_id = self._finding_id(out)
         code, text, _ = _run(capsys, "explain", finding_id[:8], "--in", str(out), "--format", "json")
         assert code == 0 and json.loads(text)["id"] == finding_id
 
     def test_unknown_id(self, out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """An id that matches no finding exits 2 and says so."""
         code, _, err = _run(capsys, "explain", "F-0000", "--in", str(out))
         assert code == 2 and "没有编号为 F-0000 的问题" in err
 
     def test_folder_without_findings(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """`explain --in` a folder with no findings.json exits 2 and names the missing file."""
         code, _, err = _run(capsys, "explain", "F-1", "--in", str(tmp_path))
         assert code == 2 and "没有 findings.json" in err
 
@@ -121,6 +125,7 @@ def test_explain_shows_computed_numbers_for_reading() -> None:
 
 class TestRules:
     def test_list_show_lint(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """`rules list` lists the core pack's 14 rules, `rules show` quotes a rule's basis, `rules lint` passes the shipped packs."""
         code, text, _ = _run(capsys, "rules", "list", "--packs", "core")
         assert code == 0 and len(text.strip().splitlines()) == 14 and "class-size.super-large" in text
         code, text, _ = _run(capsys, "rules", "show", "teachers.new-pe-art-share")
@@ -129,6 +134,7 @@ class TestRules:
         assert code == 0 and "条规则" in text and "整改台账生命周期" in text
 
     def test_show_unknown_rule(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """`rules show` of a rule id no pack defines exits 2 and names the id."""
         code, _, err = _run(capsys, "rules", "show", "no.such-rule")
         assert code == 2 and "没有规则 no.such-rule" in err
 

@@ -14,6 +14,7 @@ import datetime as dt
 from fractions import Fraction
 from types import MappingProxyType
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -111,6 +112,7 @@ def _compile(text: str | None) -> object:
     return check(syntax.parse(text), Context(VOCABULARY, PARAMS, AS_OF))
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(condition=conditions, scope=scopes, batch=st.lists(facts(), min_size=1, max_size=12))
 def test_engine_agrees_with_reference(condition: str, scope: str | None, batch: list[dict[str, object]]) -> None:

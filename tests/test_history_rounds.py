@@ -23,6 +23,7 @@ CASES = Path(__file__).resolve().parents[1] / "cases"
 CORE = frozenset(RULE_IDS)
 
 
+@pytest.mark.slow
 def test_committed_rounds_are_what_the_script_writes() -> None:
     """cases/liuzhou-2024, cases/liuzhou-2025-recheck and cases/liuzhou-2025/waivers.yaml."""
     for name, data in rounds.outputs().items():
@@ -32,6 +33,7 @@ def test_committed_rounds_are_what_the_script_writes() -> None:
 
 
 def test_changes_name_existing_rows() -> None:
+    """A planted change naming a row the table does not have is an error, not silently skipped."""
     tables = {kind: rounds.read_table(rounds.SOURCE, kind) for kind in rounds.KINDS}
     with pytest.raises(KeyError):
         rounds.apply(tables, [rounds.SetCell("classes", "no-such-class", "size", "1")])
@@ -51,8 +53,10 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, A
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(rounds.PLANTED))
 def test_planted_classification(documents: dict[str, dict[str, Any]], case: str) -> None:
+    """Re-inspection classifies exactly the planted changes: new, persisting, regressed, resolved, unverified, waived, expired waiver."""
     document, planted = documents[case], rounds.PLANTED[case]
     changes = {(f["rule_id"], f["entity_id"]): f["change"] for f in document["findings"]}
     for change in ("new", "persisting", "regressed"):
@@ -68,6 +72,7 @@ def test_planted_classification(documents: dict[str, dict[str, Any]], case: str)
     assert waived == set(planted["waived"]) and expired == set(planted["expired_waiver"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(rounds.PLANTED))
 def test_every_finding_is_classified_and_nothing_resolved_still_fires(documents: dict[str, dict[str, Any]], case: str) -> None:
     document = documents[case]
@@ -79,6 +84,7 @@ def test_every_finding_is_classified_and_nothing_resolved_still_fires(documents:
     assert all(entry["evidence"] and entry["resolution"] for entry in document["resolved"])
 
 
+@pytest.mark.slow
 def test_resolved_carries_the_evidence_that_it_now_passes(documents: dict[str, dict[str, Any]]) -> None:
     resolved = {(r["rule_id"], r["entity_id"]): r for r in documents["liuzhou-2025-recheck"]["resolved"]}
     large = resolved[("class-size.large", "4502050038-003")]
@@ -89,6 +95,7 @@ def test_resolved_carries_the_evidence_that_it_now_passes(documents: dict[str, d
     assert licensed["evidence"][0]["values"]["license_no"] == "柳鱼教幼证字（2026）第003号"
 
 
+@pytest.mark.slow
 def test_trend_towards_the_targets(documents: dict[str, dict[str, Any]]) -> None:
     series = {t["entity_id"]: t for t in documents["liuzhou-2025"]["trends"] if t["rule_id"] == "teachers.new-pe-art-share"}
     assert [(p["year"], p["value"], p["verdict"]) for p in series["鹿寨县"]["points"]] == [(2024, 0.1, "fail"), (2025, 0.15, "pass")]
@@ -96,6 +103,7 @@ def test_trend_towards_the_targets(documents: dict[str, dict[str, Any]]) -> None
                                            "unit": "比例", "year": 2022, "value": 0.15}
 
 
+@pytest.mark.slow
 def test_other_packs_are_new_in_2025_and_persist_in_the_recheck(documents: dict[str, dict[str, Any]]) -> None:
     """2025 is the first audit of the plan, quality-balance, preschool and safety packs; the recheck finds them all again."""
     first = {(f["rule_id"], f["entity_id"]): f["change"] for f in documents["liuzhou-2025"]["findings"]

@@ -29,7 +29,8 @@ def test_pack_has_cases_covering_every_rule(pack: str) -> None:
     assert rule_ids - passes == set(), "rules never shown passing"
 
 
-@pytest.mark.parametrize("pack", PACKS)
+# the plan pack's cases are city-sized (seconds); the others are a few rows each
+@pytest.mark.parametrize("pack", [pytest.param(p, marks=pytest.mark.slow) if p == "plan" else p for p in PACKS])
 def test_pack_cases_give_the_expected_verdicts(pack: str) -> None:
     """`inspector rules test PACK` passes: exact fail, pass and not-evaluated sets."""
     text, ok = run_pack_cases(DEFAULT_RULES_DIR, pack)

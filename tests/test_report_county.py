@@ -131,11 +131,13 @@ class TestCommand:
         assert "区县版不能写入审核输出文件夹本身" in capsys.readouterr().err
 
     def test_unknown_county_suggests(self, case_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A county name that is not in the audit exits 2, suggests the nearest name and writes nothing."""
         assert main(["report", str(case_out), "--county", "鹿寨", "--out", str(tmp_path / "x")]) == 2
         assert "是否指 鹿寨县" in capsys.readouterr().err
         assert not (tmp_path / "x").exists()
 
     def test_folder_without_findings(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """`report` of a folder with no findings.json exits 2 and names the missing file."""
         assert main(["report", str(tmp_path)]) == 2
         assert "没有 findings.json" in capsys.readouterr().err
 

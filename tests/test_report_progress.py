@@ -15,7 +15,11 @@ import pytest
 
 from inspector.progress import DELAY_ENV, progress_printer, render_line
 
-CASE = Path(__file__).resolve().parents[1] / "cases" / "liuzhou-2025"
+ROOT = Path(__file__).resolve().parents[1]
+# the bar shows rule-evaluation counts only on an audit with enough to evaluate: the city case
+CASE = ROOT / "cases" / "liuzhou-2025"
+# where nothing should be drawn at all, a small case shows it as well as a large one
+SMALL_CASE = ROOT / "rules" / "core" / "cases" / "boundaries"
 
 
 def _drain(master: int, process: subprocess.Popen[bytes] | None = None, timeout: float = 120.0) -> str:
@@ -86,13 +90,13 @@ class TestProgressPrinter:
         assert _drawn([("规则评估", 5, 10)], enabled=enabled, delay=delay) == ""
 
 
-def _audit_on_terminal(tmp_path: Path, *extra: str) -> tuple[str, str]:
-    """`inspector audit` on the case with stderr on a pseudo-terminal: (terminal text, stdout)."""
+def _audit_on_terminal(tmp_path: Path, *extra: str, case: Path = CASE) -> tuple[str, str]:
+    """`inspector audit` on a case with stderr on a pseudo-terminal: (terminal text, stdout)."""
     master, slave = os.openpty()
     env = {**os.environ, DELAY_ENV: "0"}
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "inspector.cli", "audit", str(CASE), "--out", str(tmp_path / "out"), *extra],
+            [sys.executable, "-m", "inspector.cli", "audit", str(case), "--out", str(tmp_path / "out"), *extra],
             stdout=subprocess.PIPE, stderr=slave, env=env,
         )
         os.close(slave)
@@ -104,6 +108,7 @@ def _audit_on_terminal(tmp_path: Path, *extra: str) -> tuple[str, str]:
     return terminal, stdout.decode("utf-8")
 
 
+@pytest.mark.slow  # each runs `inspector audit` in a new process
 class TestAuditProgress:
     def test_audit_draws_its_stages_on_a_terminal(self, tmp_path: Path) -> None:
         """The real command, on a pseudo-terminal: loading, rule evaluation with counts, then a clean line."""
@@ -115,13 +120,15 @@ class TestAuditProgress:
         assert "审核完成" in stdout and "\x1b" not in stdout
 
     def test_quiet_audit_draws_nothing(self, tmp_path: Path) -> None:
-        terminal, stdout = _audit_on_terminal(tmp_path, "--quiet")
+        """`--quiet` on a terminal: no bar, only the summary on stdout."""
+        terminal, stdout = _audit_on_terminal(tmp_path, "--quiet", case=SMALL_CASE)
         assert terminal == "" and "审核完成" in stdout
 
     def test_no_bar_when_stderr_is_a_pipe(self, tmp_path: Path) -> None:
+        """stderr that is not a terminal gets nothing, even with no delay before the bar."""
         env = {**os.environ, DELAY_ENV: "0"}
         done = subprocess.run(
-            [sys.executable, "-m", "inspector.cli", "audit", str(CASE), "--out", str(tmp_path / "out")],
+            [sys.executable, "-m", "inspector.cli", "audit", str(SMALL_CASE), "--out", str(tmp_path / "out")],
             capture_output=True, env=env, timeout=120, check=True,
         )
         assert done.stderr == b""

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from inspector.cli import main
 from inspector.report.county import county_document
 from inspector.report.html import render_report
-
-CASE = Path(__file__).resolve().parents[1] / "cases" / "liuzhou-2025"
 
 
 def _trend(county: str, values: list[float]) -> dict[str, Any]:
@@ -30,12 +26,10 @@ def _trend(county: str, values: list[float]) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="module")
-def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    out = tmp_path_factory.mktemp("trends") / "out"
-    assert main(["audit", str(CASE), "--out", str(out), "--quiet"]) == 0
-    doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
-    doc = copy.deepcopy(doc)
+@pytest.fixture
+def document(case_out: Path) -> dict[str, Any]:
+    """cases/liuzhou-2025's findings.json (the session's shared audit) with two areas' trends added."""
+    doc = json.loads((case_out / "findings.json").read_text(encoding="utf-8"))
     doc["trends"] = [_trend("融水苗族自治县", [0.08, 0.12, 0.16]), _trend("柳北区", [0.3, 0.3, 0.25])]
     return doc
 

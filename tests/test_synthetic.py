@@ -23,6 +23,9 @@ import yaml
 from synthetic import city as synthetic
 from synthetic.model import Dataset
 
+# the generators write whole cases (seconds each): left out of make test-fast
+pytestmark = pytest.mark.slow
+
 AS_OF = date(2025, 12, 1)
 CASE_DIR = Path(__file__).resolve().parents[1] / "cases" / "liuzhou-2025"
 CASE_2022 = CASE_DIR.parent / "liuzhou-2022"

@@ -48,6 +48,7 @@ def test_findings_are_as_in_findings_json_with_their_ledger_state(web: Web, roun
 
 
 def test_filters_and_pagination(web: Web) -> None:
+    """/api/findings filters by county, rule, severity and state, each giving exactly the matching findings."""
     client = web.client()
     headers = _headers(web, "inspector")
 
@@ -80,6 +81,7 @@ def test_out_of_scope_is_404_for_county_and_school(web: Web) -> None:
 
 
 def test_health_and_openapi(web: Web) -> None:
+    """/api/health answers ok; the OpenAPI document lists the API's paths, filters and OAuth2 scheme, and no page."""
     client = web.client()
     assert client.get("/api/health").json() == {"status": "ok"}
     spec = client.get("/openapi.json").json()

@@ -44,6 +44,7 @@ class TestResolve:
             requested_workers(None, {ENV: raw})
 
     def test_cpus_are_counted(self) -> None:
+        """available_cpus() counts at least one CPU, whatever the platform reports."""
         assert available_cpus() >= 1
 
 

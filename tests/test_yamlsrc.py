@@ -125,6 +125,7 @@ class TestKeptBehaviour:
         doc = parse_yaml("base: &b {p: 1, q: 2}\nrule:\n  <<: *b\n  p: 3\n", "t.yaml")
         assert doc.data == {"base": {"p": 1, "q": 2}, "rule": {"p": 3, "q": 2}}
 
+    @pytest.mark.slow
     @pytest.mark.skipif(not WITH_LIBYAML, reason="PyYAML built without libyaml")
     def test_libyaml_and_pure_python_agree_on_every_shipped_file(self) -> None:
         """Same data, same position of every key path and the same scalar spans, file by file."""
@@ -221,6 +222,7 @@ def test_worst_inputs_are_decided_within_ten_seconds_and_a_gigabyte(name: str, t
     assert measured["seconds"] < 10 and measured["peak_mb"] < 1024, (name, measured)
 
 
+@pytest.mark.slow
 def test_without_libyaml_the_limits_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
     """PyYAML's pure-Python parser is about six times slower: raised limits are capped so that
     reading stays within seconds, and the documents read are the same."""

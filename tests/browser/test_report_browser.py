@@ -136,6 +136,7 @@ class TestReportPage:
         assert _severe(driver) == []
 
     def test_sorting_by_deadline(self, driver: Any, case_out: Path) -> None:
+        """Clicking the 整改期限 header sorts the rectification list by deadline, ascending then descending."""
         from selenium.webdriver.common.by import By
 
         _open(driver, case_out / "report.html")
@@ -173,6 +174,7 @@ class TestReportPage:
             driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
 
     def test_prints_on_a4(self, driver: Any, case_out: Path) -> None:
+        """Printed from Chromium the report is A4 portrait, the rectification list landscape, the overview on its first pages."""
         from pypdf import PdfReader
 
         _open(driver, case_out / "report.html")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from cli_harness import AUDIT_YAML, run_audit_on
 from fuzzing import FUZZ, HOSTILE_YAML, audit_yaml_for_cli
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 
+# a whole audit through the CLI per example: seconds even at the short profile
+@pytest.mark.slow
 @FUZZ
 @given(audit=audit_yaml_for_cli, fail_on=st.sampled_from([None, "critical", "minor"]))
 @example(audit=HOSTILE_YAML[0], fail_on=None)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from cli_harness import AUDIT_YAML, run_audit_on
 from fuzzing import FUZZ, HOSTILE_YAML, waivers_yaml
 from hypothesis import example, given
 
 
+# a whole audit through the CLI per example: seconds even at the short profile
+@pytest.mark.slow
 @FUZZ
 @given(waivers=waivers_yaml)
 @example(waivers="waivers:\n  - {rule: class-size.large, entity: C56, reason: x, authority: y, expires: 2026-01-01}\n")
