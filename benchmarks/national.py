@@ -41,7 +41,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))  # the generators are test fixtures: tests/synthetic
 
-from synthetic.city import (
+from synthetic.city import (  # noqa: E402 - after the path to tests/ is set
     SCALES,
     _control_new_hires,
     _LicenceBook,
@@ -51,10 +51,10 @@ from synthetic.city import (
     _make_teachers,
     _plant,
 )
-from synthetic.folder import KINDS, _rows, _Speller, audit_document, columns, write_yaml
-from synthetic.model import Dataset
-from synthetic.names import COUNTIES
-from synthetic.oracle import RULE_IDS, check_plants, compute_expected
+from synthetic.folder import KINDS, _rows, _Speller, audit_document, columns, write_yaml  # noqa: E402
+from synthetic.model import Dataset  # noqa: E402
+from synthetic.names import COUNTIES  # noqa: E402
+from synthetic.oracle import RULE_IDS, check_plants, compute_expected  # noqa: E402
 
 BLOCK = SCALES["city"]  # 1,500 schools, 25,000 classes, 50,000 teachers, 5 rounds of boundary cases
 NATIONAL_SCHOOLS = 500_000

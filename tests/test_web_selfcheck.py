@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import LIUZHOU_2025
 
+from conftest import LIUZHOU_2025
 from inspector.web.selfcheck import SCHOOL_LEVEL, SelfCheck
 
 

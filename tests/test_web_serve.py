@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from web_support import *
 from web_support import CZ_LARGE, LB_LARGE, Rounds
 
