@@ -496,7 +496,7 @@ class TestPlantedCases:
             county, kind = school[school_id][2], school[school_id][4]
             if year != AS_OF.year:
                 continue
-            if kind in ("primary", "junior", "nine_year") and full_time is not False:
+            if kind in ("primary", "junior", "nine_year") and full_time is True:
                 counts[county][0] += subject in PE_ART
                 counts[county][1] += 1
             part_time_pe += kind in ("primary", "junior", "nine_year") and full_time is False and subject in PE_ART

@@ -76,7 +76,7 @@ def _teacher_rule(ds: Dataset, out: dict[str, RuleResult]) -> None:
     hired: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # county -> [PE/art, all]
     for t in ds.teachers:
         s = school[t.school_id]
-        if t.full_time is not False and t.hire_year == ds.as_of.year and s.type in COMPULSORY:
+        if t.full_time is True and t.hire_year == ds.as_of.year and s.type in COMPULSORY:
             hired[s.county][0] += t.subject in PE_ART
             hired[s.county][1] += 1
     for county, (pe_art, total) in hired.items():

@@ -283,7 +283,7 @@ class _Builder:
 
     @staticmethod
     def ft(t: Teacher) -> bool:
-        return t.full_time is not False  # a blank 专任 cell means full-time
+        return t.full_time is True  # a blank 专任 cell is unknown
 
     def fail(self, message: str) -> None:
         raise PlantError(f"{self.ds.as_of}: {message}")
