@@ -22,7 +22,7 @@ from .format import (
 from .issuer import issuer_of
 from .names import slug
 from .rectification import list_rows, school_label
-from .view import CITY, SEVERITIES, counties, county_of, indicator_groups, reinspection, rule_cards, schools_of, trend_groups
+from .view import CITY, SEVERITIES, counties, county_of, data_quality, indicator_groups, reinspection, rule_cards, schools_of, trend_groups
 
 TEMPLATES = TEMPLATES_DIR
 
@@ -81,6 +81,7 @@ def render_report(document: Mapping[str, Any], source_sha256: str, env: jinja2.E
         schools=schools_of(findings),
         groups=indicator_groups(document["indicators"]),
         rows=list_rows(findings),
+        data_quality=data_quality(document),
         cards=rule_cards(document),
         county_bars=[(county.name, county.counts) for county in county_views],
         families=families,
