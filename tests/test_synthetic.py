@@ -353,14 +353,17 @@ class TestPackKinds:
                 assert _fraction(r[column]) == getattr(f, column), (school_id, column)
 
     def test_statistics(self, case_dir: Path, case_ds: Dataset) -> None:
-        """区县统计.csv (Chinese headers, rates as percents) and city_stats.csv (English, fractions): two years each."""
+        """区县统计.csv (Chinese headers, rates as percents) and city_stats.csv (English, fractions): two years each,
+        and a 2019 row the audit does not use for the last county (and, in 2025, for the city)."""
         ds = case_ds
         with (case_dir / "区县统计.csv").open(encoding="utf-8-sig", newline="") as f:
             counties = list(csv.DictReader(f))
         with (case_dir / "city_stats.csv").open(encoding="utf-8", newline="") as f:
             city = list(csv.DictReader(f))
-        assert {(r["区县"], int(r["年份"])) for r in counties} == {(c.name, y) for c in ds.counties for y in (2024, 2025)}
-        assert [int(r["year"]) for r in city] == [2025, 2024]
+        last = ds.counties[-1].name
+        assert {(r["区县"], int(r["年份"])) for r in counties} == {
+            (c.name, y) for c in ds.counties for y in (2024, 2025)} | {(last, 2019)}
+        assert [int(r["year"]) for r in city] == [2025, 2024, 2019]
         assert all(r["学前三年毛入园率"].endswith("%") for r in counties if r["学前三年毛入园率"])
         for row, stats in zip(counties, ds.county_stats, strict=True):
             assert _fraction(row["学前三年毛入园率"]) == stats.values["preschool_gross_enrolment"]
@@ -382,6 +385,7 @@ class TestPackKinds:
         from inspector.rules.packs import load_packs
 
         rule_ids = {rule.id for pack in load_packs(["plan", "quality-balance", "preschool", "safety"]) for rule, _ in pack.rules}
+        rule_ids |= {"data.unused-stats-years", "data.unused-city-stats-years"}  # the core pack's, on the statistics
         assert set(doc["rules"]) == rule_ids
         city = {rule for rule, entry in doc["rules"].items() if entry["fail"] + entry["pass"] == ["柳州市"]}
         assert city == set(doc["city_rules"])

@@ -189,8 +189,10 @@ def share_bounds(parts: Mapping[str, Fraction]) -> tuple[Value | None, Value, Va
 
 
 def count_bounds(parts: Mapping[str, Fraction]) -> Value | None:
-    """A count (or sum) of a group's members: the certain ones, up to all that may be members."""
-    if parts.get("unbounded"):
+    """A count (or sum) of a group's members: the certain ones, up to all that may be members; None
+    when a blank amount leaves it open, or when the group has none of the rows it counts over
+    (`unpopulated`: a data gap, not 0)."""
+    if parts.get("unbounded") or parts.get("unpopulated"):
         return None
     certain = sum((parts[k] for k in ("certain_num", "certain_den", "open_num")), Fraction(0))
     possible = sum((parts[k] for k in ("maybe_both", "maybe_den", "maybe_any")), Fraction(0))
@@ -249,7 +251,7 @@ def _count(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
     totals = []
     for group in ids:
         if populated is not None and group not in populated:
-            groups[group] = {**empty, "unbounded": True, "missing": [f"数据中没有{spec.absent}"]}
+            groups[group] = {**empty, "unbounded": False, "unpopulated": True, "missing": [f"数据中没有{spec.absent}"]}
             totals.append(None)
             continue
         total = count_bounds(groups.get(group, empty))

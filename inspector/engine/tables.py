@@ -80,9 +80,19 @@ class EntityTables:
     def _schools(self) -> pl.DataFrame:
         return self._table("schools")
 
+    def _row_trace(self, field: str, role: str, frame: pl.DataFrame) -> None:
+        """The input rows a derived field rests on (`frame`: `__id`, `rows`), cited as a finding's
+        evidence when a rule reads the field (a school's classes behind `class_pupils`)."""
+        from .indicators import Trace  # indicators build on this module
+
+        self.traces[field] = Trace(field, role, frame.select(pl.col(ID), pl.col("rows").cast(pl.List(pl.Int64))))
+
     def _base_school(self) -> pl.DataFrame:
         classes = self._table("classes").group_by("school_id").agg(
             pl.col("size").sum().alias("__class_pupils"), pl.len().cast(pl.Int64).alias("class_count"))
+        class_rows = self._table("classes").with_columns(ref_expr()).group_by("school_id").agg(
+            pl.col(REF).sort().alias("rows"))
+        self._row_trace("class_pupils", "counted", class_rows.select(pl.col("school_id").alias(ID), "rows"))
         schools = self._schools().join(classes, on="school_id", how="left", maintain_order="left")
         return schools.with_columns(
             pl.col("school_id").alias(ID), pl.col("county").alias(COUNTY), pl.col("township").alias(TOWNSHIP),
@@ -180,9 +190,12 @@ class EntityTables:
                                    pl.lit(None, dtype=pl.String).alias("unused_stats_years"))
         if rows is None or rows.is_empty():
             return empty
-        unused = rows.filter(pl.col("year").is_not_null() & ~pl.col("year").is_in(used)).with_columns(key.alias("__key"))
+        unused = rows.filter(pl.col("year").is_not_null() & ~pl.col("year").is_in(used)).with_columns(
+            key.alias("__key"), ref_expr())
         if unused.is_empty():
             return empty
+        self._row_trace("unused_stats_rows", "unused", unused.group_by("__key").agg(pl.col(REF).sort().alias("rows"))
+                        .select(pl.col("__key").alias(ID), "rows"))
         sources = self.dataset.sources
         texts: dict[str, tuple[int, str]] = {}
         for area, group in unused.sort("year", SRC, ROW).group_by("__key", maintain_order=True):
