@@ -82,10 +82,15 @@ class EntityTables:
 
     def _row_trace(self, field: str, role: str, frame: pl.DataFrame) -> None:
         """The input rows a derived field rests on (`frame`: `__id`, `rows`), cited as a finding's
-        evidence when a rule reads the field (a school's classes behind `class_pupils`)."""
+        evidence when a rule reads the field (a school's classes behind `class_pupils`). A field of
+        two kinds (a county's and the city's `unused_stats_rows`) keeps the rows of both."""
         from .indicators import Trace  # indicators build on this module
 
-        self.traces[field] = Trace(field, role, frame.select(pl.col(ID), pl.col("rows").cast(pl.List(pl.Int64))))
+        frame = frame.select(pl.col(ID), pl.col("rows").cast(pl.List(pl.Int64)))
+        known = self.traces.get(field)
+        if known is not None:
+            frame = pl.concat([known.frame.join(frame, on=ID, how="anti"), frame])
+        self.traces[field] = Trace(field, role, frame)
 
     def _base_school(self) -> pl.DataFrame:
         classes = self._table("classes").group_by("school_id").agg(
