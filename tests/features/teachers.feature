@@ -49,7 +49,7 @@
     那么 规则 "teachers.new-pe-art-share" 对 "鱼峰区" 的结论为 "违规"
     并且 规则 "teachers.new-pe-art-share" 对 "鱼峰区" 的问题中观测值 "new_pe_art_share.denominator" 为 "4–5"
     并且 规则 "teachers.new-pe-art-share" 对 "鱼峰区" 的问题中观测值 "new_pe_art_share" 为 "0%"
-    并且 规则 "teachers.new-pe-art-share" 对 "鱼峰区" 的问题证据包括 "teachers.csv" 第 6 行
+    并且 规则 "teachers.new-pe-art-share" 对 "鱼峰区" 的问题证据包括 "teachers.csv" 第 5 行
 
   场景: 美术、音乐、艺术和体育与健康都算体艺教师
     假如 以下教师：
