@@ -19,6 +19,7 @@ ROLES = {
     "denominator": "分母",
     "peer": "同号幼儿园",
     "counted": "计数",
+    "unused": "未使用的统计行",
     "input": "指标输入",
     "contributing": "参与计算的学校",
 }

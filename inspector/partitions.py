@@ -126,7 +126,8 @@ def _city_parts(book: RuleBook, tables: EntityTables) -> dict[str, CityPart]:
     return parts
 
 
-_AMOUNTS = frozenset({"certain_num", "certain_den", "open_num", "maybe_both", "maybe_den", "maybe_any", "unbounded"})
+_AMOUNTS = frozenset({"certain_num", "certain_den", "open_num", "maybe_both", "maybe_den", "maybe_any", "unbounded",
+                      "unpopulated"})
 
 
 EVIDENCE_CAP = 100_000  # rows one indicator's trace keeps (the first, in file order)
@@ -159,12 +160,17 @@ def _merge_city(book: RuleBook, tables: EntityTables, parts: Sequence[Mapping[st
         if spec.entity != CITY or spec.kind not in ("share", "count"):
             continue
         pieces = [p[spec.id] for p in parts if spec.id in p]
-        amounts: dict[str, Any] = {name: Fraction(0) for name in _AMOUNTS if name != "unbounded"}
+        amounts: dict[str, Any] = {name: Fraction(0) for name in _AMOUNTS if name not in ("unbounded", "unpopulated")}
         amounts["unbounded"] = False
+        # a count over no rows is a gap only when no partition has the rows it counts over
+        amounts["unpopulated"] = bool(pieces) and all(piece.parts.get("unpopulated") for piece in pieces)
         for piece in pieces:
             for name, value in piece.parts.items():
+                if name == "unpopulated":
+                    continue
                 amounts[name] = (amounts[name] or value) if name == "unbounded" else amounts[name] + value
-        missing = [m for piece in pieces for m in piece.missing]
+        missing = [m for piece in pieces if amounts["unpopulated"] or not piece.parts.get("unpopulated")
+                   for m in piece.missing]
         rows = sorted(r for piece in pieces for r in piece.rows)[:EVIDENCE_CAP]
         numerator_rows = sorted(r for piece in pieces for r in piece.numerator_rows)[:EVIDENCE_CAP]
         open_rows = sorted(r for piece in pieces for r in piece.open_rows)[:EVIDENCE_CAP]

@@ -94,6 +94,7 @@ class AuditBuilder:
         license_no: str | None = None,
         license_valid_until: dt.date | str | None = None,
         safety: Mapping[str, object] | None = COMPLIANT_SAFETY,
+        enrolment: int | None = None,
     ) -> str:
         """Add a school (with a compliant safety row unless `safety=None`); returns its id."""
         school_id = school_id or self._next("S")
@@ -107,6 +108,7 @@ class AuditBuilder:
                 "ownership": ownership,
                 "license_no": license_no,
                 "license_valid_until": license_valid_until,
+                "enrolment": enrolment,
             }
         )
         if safety is not None:

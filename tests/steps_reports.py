@@ -237,3 +237,61 @@ def _edition_indicators(edition: Edition, areas: str) -> None:
 def _edition_failed(edition: Edition, code: int, text: str) -> None:
     assert edition.exit_code == code
     assert text in edition.stderr
+
+
+# -- data quality (tests/report_features/data_quality.feature) ---------------------------------
+
+
+def _data_quality_section(workspace: Any) -> str:
+    """The text of report.html's 数据质量 section."""
+    html = (workspace.out / "report.html").read_text(encoding="utf-8")
+    start = html.index('<section id="data-quality">')
+    return Page(html[start:html.index("</section>", start)]).text
+
+
+def _data_quality_rows(workspace: Any) -> list[dict[str, str]]:
+    """The rectification list's rows of data-quality rules (family data)."""
+    import csv
+
+    with (workspace.out / "rectification.csv").open(encoding="utf-8-sig", newline="") as handle:
+        return [row for row in csv.DictReader(handle) if row["规则"].startswith("data.")]
+
+
+@given(parsers.parse('学校 "{school}" 的班级名单有一个 "{grade}" 年级 {size:d} 人的班级 "{class_id}"，学校名单在校生数改为 {pupils:d}'))
+def _class_and_enrolment(workspace: Any, school: str, grade: str, size: int, class_id: str, pupils: int) -> None:
+    workspace.builder.klass(school, grade, size, class_id)
+    _set_enrolment(workspace, school, pupils)
+
+
+@given(parsers.parse('学校 "{school}" 的学校名单在校生数改为 {pupils:d}'))
+def _set_enrolment(workspace: Any, school: str, pupils: int) -> None:
+    (row,) = [r for r in workspace.builder.rows["schools"] if r["school_id"] == school]
+    row["enrolment"] = pupils
+
+
+@then(parsers.parse('报告的“数据质量”一节列出 "{items}"'))
+def _data_quality_lists(workspace: Any, items: str) -> None:
+    section = _data_quality_section(workspace)
+    wanted = sorted(item.strip() for item in items.split(","))
+    listed = sorted(f"{f['rule_id']} {f['entity_id']}" for f in workspace.document()["findings"] if f["family"] == "data")
+    assert listed == wanted
+    for item in wanted:
+        rule_id, entity = item.split()
+        assert rule_id in section and entity in section, item
+
+
+@then("整改清单中每项数据质量问题的责任主体都是数据填报单位")
+def _addressed_to_provider(workspace: Any) -> None:
+    rows = _data_quality_rows(workspace)
+    assert rows and all("数据填报" in row["责任主体"] for row in rows)
+
+
+@then(parsers.parse('学校 "{school}" 不在数据质量问题中'))
+def _not_listed(workspace: Any, school: str) -> None:
+    assert all(row["对象编号"] != school for row in _data_quality_rows(workspace))
+
+
+@then("报告的“数据质量”一节说明未发现数据质量问题")
+def _none_found(workspace: Any) -> None:
+    assert "未发现数据质量问题" in _data_quality_section(workspace)
+    assert not _data_quality_rows(workspace)

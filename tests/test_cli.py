@@ -127,7 +127,7 @@ class TestRules:
     def test_list_show_lint(self, capsys: pytest.CaptureFixture[str]) -> None:
         """`rules list` lists the core pack's 14 rules, `rules show` quotes a rule's basis, `rules lint` passes the shipped packs."""
         code, text, _ = _run(capsys, "rules", "list", "--packs", "core")
-        assert code == 0 and len(text.strip().splitlines()) == 14 and "class-size.super-large" in text
+        assert code == 0 and len(text.strip().splitlines()) == 18 and "class-size.super-large" in text
         code, text, _ = _run(capsys, "rules", "show", "teachers.new-pe-art-share")
         assert code == 0 and "每年新增教师中体育、艺术教师占比不低于15%" in text
         code, text, _ = _run(capsys, "rules", "lint")

@@ -119,12 +119,12 @@ class TestBooleans:
         assert dataset.problems[0].message == "应为是/否（是、否、Y、N、1、0、true、false）：“maybe”"
         assert counts(dataset)["teachers.csv"] == (2, 1, 1)
 
-    def test_absent_bool_takes_its_default(self, tmp_path: Path) -> None:
-        """A blank `full_time` cell defaults to True; a blank optional bool stays absent."""
+    def test_blank_full_time_is_unknown(self, tmp_path: Path) -> None:
+        """A blank 是否专任教师 is unknown, not 专任: it stays absent like any blank optional bool."""
         teachers = teachers_csv("full_time,has_certificate", [","])
         dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "teachers.csv": teachers})
         (record,) = dataset.rows("teachers")
-        assert record.values["full_time"] is True
+        assert "full_time" not in record.values
         assert "has_certificate" not in record.values
 
 

@@ -153,3 +153,20 @@ def test_rule_counts_are_the_countys_own(case_out: Path) -> None:
         for key in ("checked", "passed", "failed", "not_evaluated"):
             assert sum(row[key] for row in own) == rule[key], (rule["id"], key)
         assert all("by_county" not in row for row in own)
+
+
+def test_city_verdicts_are_context_in_a_county_edition(case_out: Path) -> None:
+    """The city's indicator rows stay in a county edition as reference, labelled 全市层面，供参考; the county's own
+    rows and findings carry no such label and no city finding is the county's."""
+    from inspector.report.county import CITY_CONTEXT
+
+    document, _ = load_findings(case_out)
+    edition = county_document(document, "柳北区")
+    city = [row for row in edition["indicators"] if row["entity_type"] == "city"]
+    own = [row for row in edition["indicators"] if row["entity_type"] != "city"]
+    assert city and all(row["context"] == CITY_CONTEXT == "全市层面，供参考" for row in city)
+    assert own and not any(row.get("context") for row in own)
+    assert not any(f["entity_type"] == "city" for f in edition["findings"])
+    page = Page(render_report(edition, "0" * 64))
+    assert CITY_CONTEXT in page.text
+    assert CITY_CONTEXT not in Page(render_report(document, "0" * 64)).text

@@ -24,7 +24,7 @@ from inspector.report.names import slug
 from inspector.report.view import county_of
 from steps_reports import Page
 
-SECTIONS = ["overview", "indicators", "counties", "schools", "rectification", "appendix"]
+SECTIONS = ["overview", "data-quality", "indicators", "counties", "schools", "rectification", "appendix"]
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +45,11 @@ def _article(html: str, element_id: str) -> Page:
 
 class TestStructure:
     def test_sections_in_reading_order(self, page: Page) -> None:
-        """Overview, indicators, counties, schools, the list, then the auditor's appendix."""
+        """Overview, data quality (for the data provider), indicators, counties, schools, the list, then the
+        auditor's appendix."""
         assert page.sections == SECTIONS
         assert [text for tag, text in page.headings if tag == "h2"] == [
-            "一、总览", "二、主要指标与目标", "三、各区县情况", "四、各学校问题与整改要求", "五、整改清单", "附录：审核追溯",
+            "一、总览", "数据质量", "二、主要指标与目标", "三、各区县情况", "四、各学校问题与整改要求", "五、整改清单", "附录：审核追溯",
         ]
 
     def test_one_list_row_per_finding_in_document_order(self, page: Page, document: dict[str, Any]) -> None:

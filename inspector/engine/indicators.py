@@ -191,8 +191,10 @@ def share_bounds(parts: Mapping[str, Fraction]) -> tuple[Value | None, Value, Va
 
 
 def count_bounds(parts: Mapping[str, Fraction]) -> Value | None:
-    """A count (or sum) of a group's members: the certain ones, up to all that may be members."""
-    if parts.get("unbounded"):
+    """A count (or sum) of a group's members: the certain ones, up to all that may be members; None
+    when a blank amount leaves it open, or when the group has none of the rows it counts over
+    (`unpopulated`: a data gap, not 0)."""
+    if parts.get("unbounded") or parts.get("unpopulated"):
         return None
     certain = sum((parts[k] for k in ("certain_num", "certain_den", "open_num")), Fraction(0))
     possible = sum((parts[k] for k in ("maybe_both", "maybe_den", "maybe_any")), Fraction(0))
@@ -228,6 +230,17 @@ def _share(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
     return Trace(sid, "denominator", _trace_frame(ids, groups, share=True), parts=groups)
 
 
+def _populated(indicator: CompiledIndicator, tables: EntityTables, of: str) -> set[str]:
+    """The groups with at least one `of` entity in the count's population (or that may be: a blank
+    that decides membership counts as a member, so the count is bounded rather than a gap)."""
+    population = indicator.population
+    paths = [f.info.path for f in fields_of(population, include_presence=True)] if population is not None else []
+    frame = tables.frame(of, paths).with_columns(_group_key(indicator.spec.entity, tables.region).alias("__group"))
+    frame = frame.filter(pl.col("__group").is_not_null())
+    frame = frame.with_columns(truth_column(frame, population, "__in"))
+    return set(frame.filter(pl.col("__in").is_null() | pl.col("__in"))["__group"].unique().to_list())
+
+
 def _count(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
     spec = indicator.spec.count
     assert spec is not None
@@ -235,8 +248,14 @@ def _count(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
     groups = _aggregate(indicator, tables, spec.of, indicator.weight)
     ids = _level_ids(tables, level)
     empty = {name: Fraction(0) for name in _PARTS}
+    # a count over no rows is a data gap saying what is missing, not a 0 that rests on nothing
+    populated = _populated(indicator, tables, spec.of) if spec.absent is not None else None
     totals = []
     for group in ids:
+        if populated is not None and group not in populated:
+            groups[group] = {**empty, "unbounded": False, "unpopulated": True, "missing": [f"数据中没有{spec.absent}"]}
+            totals.append(None)
+            continue
         total = count_bounds(groups.get(group, empty))
         totals.append(None if total is None else encode(total))
     tables.add_indicator(level, pl.DataFrame({ID: ids, indicator.spec.id: pl.Series(totals, dtype=pl.String)},

@@ -80,14 +80,33 @@ class EntityTables:
     def _schools(self) -> pl.DataFrame:
         return self._table("schools")
 
+    def _row_trace(self, field: str, role: str, frame: pl.DataFrame) -> None:
+        """The input rows a derived field rests on (`frame`: `__id`, `rows`), cited as a finding's
+        evidence when a rule reads the field (a school's classes behind `class_pupils`). A field of
+        two kinds (a county's and the city's `unused_stats_rows`) keeps the rows of both."""
+        from .indicators import Trace  # indicators build on this module
+
+        frame = frame.select(pl.col(ID), pl.col("rows").cast(pl.List(pl.Int64)))
+        known = self.traces.get(field)
+        if known is not None:
+            frame = pl.concat([known.frame.join(frame, on=ID, how="anti"), frame])
+        self.traces[field] = Trace(field, role, frame)
+
     def _base_school(self) -> pl.DataFrame:
         classes = self._table("classes").group_by("school_id").agg(
             pl.col("size").sum().alias("__class_pupils"), pl.len().cast(pl.Int64).alias("class_count"))
+        class_rows = self._table("classes").with_columns(ref_expr()).group_by("school_id").agg(
+            pl.col(REF).sort().alias("rows"))
+        self._row_trace("class_pupils", "counted", class_rows.select(pl.col("school_id").alias(ID), "rows"))
         schools = self._schools().join(classes, on="school_id", how="left", maintain_order="left")
         return schools.with_columns(
             pl.col("school_id").alias(ID), pl.col("county").alias(COUNTY), pl.col("township").alias(TOWNSHIP),
             pl.col("school_id").alias(SCHOOL), ref_expr(),
             pl.col("enrolment").alias("__given_enrolment"),
+            # the row's figure when given (per-pupil rules on the school read it), else its classes' sum;
+            # the two side by side for the data-quality rules that compare them
+            pl.col("enrolment").alias("reported_enrolment"),
+            pl.col("__class_pupils").fill_null(0).alias("class_pupils"),
             pl.coalesce("enrolment", "__class_pupils", pl.lit(0, dtype=pl.Int64)).alias("enrolment"),
             pl.col("class_count").fill_null(0),
         )
@@ -153,16 +172,48 @@ class EntityTables:
 
     def _base_county(self) -> pl.DataFrame:
         counties = self._schools().select(pl.col("county").alias("name")).unique().sort("name")
-        return counties.with_columns(
+        counties = counties.with_columns(
             pl.col("name").alias(ID), pl.col("name").alias(COUNTY), pl.lit(None, dtype=pl.String).alias(TOWNSHIP),
             pl.lit(None, dtype=pl.String).alias(SCHOOL), pl.lit(None, dtype=pl.Int64).alias(REF),
         )
+        return self._with_unused_stats(counties, "county_stats", pl.col("county"))
 
     def _base_city(self) -> pl.DataFrame:
-        return pl.DataFrame({
+        city = pl.DataFrame({
             ID: [self.region], COUNTY: [self.region], TOWNSHIP: [None], SCHOOL: [None], REF: [None], "name": [self.region],
         }, schema={ID: pl.String, COUNTY: pl.String, TOWNSHIP: pl.String, SCHOOL: pl.String, REF: pl.Int64,
                    "name": pl.String})
+        return self._with_unused_stats(city, "city_stats", pl.lit(self.region))
+
+    def _with_unused_stats(self, areas: pl.DataFrame, table: str, key: pl.Expr) -> pl.DataFrame:
+        """`unused_stats_rows` and `unused_stats_years` (each year with its file and rows): the
+        statistics rows of an area for years the audit reads neither as this year's (`stats`) nor as
+        last year's (`prev`), reported rather than silently ignored."""
+        used = [self.audit_year, self.audit_year - 1]
+        rows = self.dataset.tables.get(table)
+        empty = areas.with_columns(pl.lit(0, dtype=pl.Int64).alias("unused_stats_rows"),
+                                   pl.lit(None, dtype=pl.String).alias("unused_stats_years"))
+        if rows is None or rows.is_empty():
+            return empty
+        unused = rows.filter(pl.col("year").is_not_null() & ~pl.col("year").is_in(used)).with_columns(
+            key.alias("__key"), ref_expr())
+        if unused.is_empty():
+            return empty
+        self._row_trace("unused_stats_rows", "unused", unused.group_by("__key").agg(pl.col(REF).sort().alias("rows"))
+                        .select(pl.col("__key").alias(ID), "rows"))
+        sources = self.dataset.sources
+        texts: dict[str, tuple[int, str]] = {}
+        for area, group in unused.sort("year", SRC, ROW).group_by("__key", maintain_order=True):
+            parts = []
+            for (year, src), rows_of in group.group_by("year", SRC, maintain_order=True):
+                numbers = "、".join(str(n) for n in rows_of[ROW].to_list())
+                parts.append(f"{year} 年（{sources[src]} 第 {numbers} 行）")
+            texts[str(area[0])] = (group.height, "；".join(parts))
+        found = pl.DataFrame({ID: list(texts), "unused_stats_rows": [n for n, _ in texts.values()],
+                              "unused_stats_years": [t for _, t in texts.values()]},
+                             schema={ID: pl.String, "unused_stats_rows": pl.Int64, "unused_stats_years": pl.String})
+        return areas.join(found, on=ID, how="left", maintain_order="left").with_columns(
+            pl.col("unused_stats_rows").fill_null(0))
 
     def _base_county_metric(self) -> pl.DataFrame:
         if self.metrics is None:

@@ -34,6 +34,8 @@ DERIVED_COLUMNS: Mapping[tuple[str, str], tuple[Column, ...]] = {
     ("class", "grade_name"): (("classes", "grade"),),
     ("school", "enrolment"): (("schools", "enrolment"), ("classes", "size")),
     ("school", "class_count"): (("classes", "class_id"),),
+    ("school", "reported_enrolment"): (("schools", "enrolment"),),
+    ("school", "class_pupils"): (("classes", "size"),),
     ("school_stage", "school_id"): (("schools", "school_id"),),
     ("school_stage", "county"): (("schools", "county"),),
     ("school_stage", "stage"): (("classes", "grade"), ("schools", "type")),
@@ -44,11 +46,16 @@ DERIVED_COLUMNS: Mapping[tuple[str, str], tuple[Column, ...]] = {
     ("township", "township"): (("schools", "township"),),
     ("township", "name"): (("schools", "county"), ("schools", "township")),
     ("county", "name"): (("schools", "county"),),
+    # statistics rows of unused years: reported when the file is there, no reason to ask for it
+    ("county", "unused_stats_rows"): (),
+    ("county", "unused_stats_years"): (),
     ("county_metric", "county"): (("schools", "county"),),
     ("county_metric", "stage"): (("classes", "grade"),),
     ("county_metric", "metric"): (),
     ("county_metric", "metric_title"): (),
     ("city", "name"): (),
+    ("city", "unused_stats_rows"): (),
+    ("city", "unused_stats_years"): (),
 }
 _CV_FIELDS = frozenset({("county_metric", "cv"), ("county_metric", "mean"), ("county_metric", "schools")})
 

@@ -117,6 +117,8 @@ def _sources(rule: CompiledRule) -> tuple[set[str], frozenset[str]]:
                 continue
             if info.indicator and not info.relation:
                 indicators.add(info.indicator)
+            elif info.origin == "derived" and not info.relation:
+                indicators.add(info.path)  # a derived field's rows, where it keeps them (EntityTables.traces)
             else:
                 prefixes.add(info.relation)
     return prefixes, frozenset(indicators)

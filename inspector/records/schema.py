@@ -202,7 +202,8 @@ TEACHERS = RecordKind(
         Column("school_id", "学校代码", references="schools"),
         Column("subject", "任教学科", required=False),
         Column("hire_year", "入职年份", "int", minimum=1940, maximum=2100, unit="年"),
-        Column("full_time", "是否专任教师", "bool", required=False, default=True),
+        # a blank is unknown, not 专任: rules that need it bound their verdict over both readings
+        Column("full_time", "是否专任教师", "bool", required=False),
         Column("has_certificate", "是否持有教师资格证", "bool", required=False),
         Column("degree", "最高学历", "enum", required=False, enum=DEGREES),
         Column("title", "职称", "enum", required=False, enum=TITLES),

@@ -23,9 +23,10 @@ from ..errors import UsageError
 from ..records.regions import Divisions, DivisionSpec, region_divisions
 from ..rules.spec import SEVERITY_ORDER
 
-__all__ = ["county_document", "county_names", "divisions_of", "resolve_county"]
+__all__ = ["CITY_CONTEXT", "county_document", "county_names", "divisions_of", "resolve_county"]
 
 CITY_LEVEL_KEYS = ("format", "audit", "rules")
+CITY_CONTEXT = "全市层面，供参考"  # a city verdict in a county edition: context, not the county's own finding
 
 
 def divisions_of(document: Mapping[str, Any]) -> Divisions | None:
@@ -216,7 +217,7 @@ def county_document(document: Mapping[str, Any], county: str) -> dict[str, Any]:
     indicators = []
     for row in document["indicators"]:
         if row.get("entity_type") == "city":
-            indicators.append(dict(row))
+            indicators.append({**row, "context": CITY_CONTEXT})
         elif canonical(row.get("county")) == county:
             indicators.append({**row, "peers": peers.get(row["rule_id"])} if row.get("entity_type") == "county" else dict(row))
     rules = [_county_counts(rule, county, canonical) for rule in document["rules"]]

@@ -21,17 +21,27 @@ def county_of(item: Mapping[str, Any]) -> str:
 
 __all__ = [
     "CITY",
+    "DATA_FAMILY",
     "SEVERITIES",
     "County",
     "IndicatorGroup",
     "School",
     "counties",
     "county_of",
+    "data_quality",
     "indicator_groups",
     "reinspection",
     "rule_cards",
     "schools_of",
 ]
+DATA_FAMILY = "data"  # the data-quality rules' family: findings addressed to whoever filled in the tables
+
+
+def data_quality(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The data-quality findings (family `data`), by county, school and rule: what the data provider
+    must correct, shown in a section of their own rather than among the schools' problems alone."""
+    found = [f for f in document["findings"] if f.get("family") == DATA_FAMILY]
+    return sorted(found, key=lambda f: (county_of(f), f.get("school_id") or "", f["rule_id"], f["entity_id"]))
 
 
 def _counts(findings: Sequence[Mapping[str, Any]]) -> dict[str, int]:
@@ -157,6 +167,7 @@ class IndicatorRow:
     target_year: Any = None
     peers: Mapping[str, Any] | None = None
     reading: str = ""  # how a target read as progress was derived
+    context: str = ""  # a county edition's city row: the city's verdict, shown for reference (全市层面，供参考)
 
     @property
     def verdict_text(self) -> str:
@@ -225,6 +236,7 @@ def indicator_groups(rows: Sequence[Mapping[str, Any]]) -> list[IndicatorGroup]:
                 target_year=(row.get("reading") or {}).get("year") or row.get("target_year"),
                 peers=row.get("peers"),
                 reading=(row.get("reading") or {}).get("text", ""),
+                context=row.get("context") or "",
             )
         )
     return sorted(groups.values(), key=lambda g: (min(_AREA_ORDER.get(r.entity_type, 9) for r in g.rows), g.rule_id))

@@ -69,6 +69,11 @@ class CompiledRule:
         return self.spec.id
 
     @property
+    def level(self) -> str:
+        """The level the rule's target applies to: school, county or city (`RuleSpec.level`)."""
+        return self.spec.target_level
+
+    @property
     def progress(self) -> tuple[Progress, ...]:
         """How the thresholds read as progress were derived (none at a milestone)."""
         return tuple(value.progress for value in self.params.values() if isinstance(value, Progressed))
@@ -97,6 +102,7 @@ class CompiledIndicator:
     pack: PackInfo
     where: Cond | None = None
     numerator: Cond | None = None
+    population: Cond | None = None  # a count's: the rows without which it is a data gap (`CountSpec.absent`)
     key: FieldInfo | None = None
     formula: Expr | None = None
     value: FieldInfo | None = None
@@ -385,6 +391,7 @@ class _Compiler:
                 parts["weight"] = number_field(body.of, "weight", spec.share.weight)  # type: ignore[union-attr]
             else:
                 parts["weight"] = number_field(body.of, "sum", spec.count.sum)  # type: ignore[union-attr]
+                parts["population"] = cond(body.of, "population", spec.count.population)  # type: ignore[union-attr]
             of_record = self.vocabulary[body.of].record  # type: ignore[union-attr]
             if of_record is not None:
                 reads.append(FieldInfo("", "", "text", True, "record", requires=(of_record.name,)))

@@ -19,6 +19,14 @@ SEVERITY_LABELS: dict[str, str] = {"critical": "严重", "major": "较重", "min
 BINDING_SEVERITY: dict[str, str] = {"约束性": "major", "预期性": "minor"}
 EntityKind = Literal["class", "school", "school_stage", "teacher", "township", "county", "county_metric", "city"]
 AggregatedEntity = Literal["class", "school", "school_stage", "teacher", "township", "county"]
+Level = Literal["school", "county", "city"]
+# the level an entity's verdict speaks for: a school's own classes, teachers and stages are the
+# school's; a township's and a county's figures the county's; the city's the city's
+LEVEL_OF_ENTITY: dict[str, Level] = {
+    "class": "school", "teacher": "school", "school": "school", "school_stage": "school",
+    "township": "county", "county": "county", "county_metric": "county", "city": "city",
+}
+LEVEL_LABELS: dict[str, str] = {"school": "学校层面", "county": "区县层面", "city": "全市层面"}
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$", max_length=80)]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
 Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True), AfterValidator(no_control_characters)]
@@ -63,6 +71,10 @@ class RuleSpec(_Spec):
     version: int = Field(ge=1)
     title: Text
     applies_to: EntityKind
+    # the level the rule's target applies to (学校、区县、全市): a target the plan sets for a region is
+    # judged on the region's aggregate, never entity by entity below it, so a declared level must be
+    # the level of `applies_to`; left out, it is that level
+    level: Level | None = None
     scope: str | None = None
     condition: Text
     severity: Severity
@@ -75,6 +87,19 @@ class RuleSpec(_Spec):
     @property
     def family(self) -> str:
         return self.id.split(".", 1)[0]
+
+    @property
+    def target_level(self) -> Level:
+        return self.level or LEVEL_OF_ENTITY[self.applies_to]
+
+    @model_validator(mode="after")
+    def _level_is_the_entity_level(self) -> RuleSpec:
+        own = LEVEL_OF_ENTITY[self.applies_to]
+        if self.level is not None and self.level != own:
+            raise ValueError(
+                f"level 为 {self.level}（{LEVEL_LABELS[self.level]}）的目标应按该层面的总量判断，"
+                f"而 applies_to {self.applies_to} 是{LEVEL_LABELS[own]}的对象：请改 applies_to 或 level")
+        return self
 
     @model_validator(mode="after")
     def _severity_follows_binding(self) -> RuleSpec:
@@ -102,11 +127,23 @@ class PeersSpec(_Spec):
 
 
 class CountSpec(_Spec):
-    """How many `of` entities match `where` (or, with `sum`, the total of one of their fields)."""
+    """How many `of` entities match `where` (or, with `sum`, the total of one of their fields).
+
+    With `absent`, a count over no rows is a data gap, not 0: a group with no `of` entity matching
+    `population` (every `of` entity when it is left out) has no value, and its trace says
+    "数据中没有<absent>" (a county without kindergartens has no count of demonstration kindergartens)."""
 
     of: AggregatedEntity
     where: str | None = None
     sum: str | None = None
+    population: str | None = None
+    absent: Text | None = None
+
+    @model_validator(mode="after")
+    def _population_needs_absent(self) -> CountSpec:
+        if self.population is not None and self.absent is None:
+            raise ValueError("声明 population 时须同时用 absent 写明缺少的是什么（如“幼儿园”）")
+        return self
 
 
 class CvSpec(_Spec):

@@ -103,6 +103,11 @@ def _derived(path: str, label: str, type_: FieldType, present: bool = True, **kw
 
 
 _SCHOOL = Relation("school", "学校·", entity="school", required=True)
+# statistics rows of an area for years the audit reads neither as this year's nor last year's
+_UNUSED_STATS = (
+    _derived("unused_stats_rows", "未使用年份的统计行数", "number", integer=True),
+    _derived("unused_stats_years", "未使用的统计年份及行", "text", False),
+)
 ENTITY_KINDS: Mapping[str, EntityKind] = MappingProxyType(
     {
         "class": EntityKind(
@@ -121,6 +126,8 @@ ENTITY_KINDS: Mapping[str, EntityKind] = MappingProxyType(
             (
                 _derived("enrolment", "在校生数", "number", integer=True),
                 _derived("class_count", "班级数", "number", integer=True),
+                _derived("reported_enrolment", "学校名单填报的在校生数", "number", False, integer=True),
+                _derived("class_pupils", "班级名单人数合计", "number", integer=True),
             ),
             "school_id",
         ),
@@ -144,7 +151,7 @@ ENTITY_KINDS: Mapping[str, EntityKind] = MappingProxyType(
         "county": EntityKind(
             "county", "区县", None,
             (Relation("stats", "本年统计·", record=COUNTY_STATS), Relation("prev", "上年统计·", record=COUNTY_STATS)),
-            (_derived("name", "区县名称", "text"),),
+            (_derived("name", "区县名称", "text"), *_UNUSED_STATS),
             "name",
         ),
         "county_metric": EntityKind(
@@ -163,7 +170,7 @@ ENTITY_KINDS: Mapping[str, EntityKind] = MappingProxyType(
         "city": EntityKind(
             "city", "全市", None,
             (Relation("stats", "本年统计·", record=CITY_STATS), Relation("prev", "上年统计·", record=CITY_STATS)),
-            (_derived("name", "名称", "text"),),
+            (_derived("name", "名称", "text"), *_UNUSED_STATS),
             "name",
         ),
     }

@@ -45,10 +45,11 @@
       | T7       | B2       | 体育     | 2025     | 是           |
       | T8       | B2       | 音乐     | 2025     | 是           |
     当 执行督导
+    # T5 的“是否专任教师”空白：不知道是否专任，分母为 4–5 人；无论计入与否体艺教师都是 0%，仍为违规
     那么 规则 "teachers.new-pe-art-share" 对 "鱼峰区" 的结论为 "违规"
-    并且 规则 "teachers.new-pe-art-share" 对 "鱼峰区" 的问题中观测值 "new_pe_art_share.denominator" 为 "5"
+    并且 规则 "teachers.new-pe-art-share" 对 "鱼峰区" 的问题中观测值 "new_pe_art_share.denominator" 为 "4–5"
     并且 规则 "teachers.new-pe-art-share" 对 "鱼峰区" 的问题中观测值 "new_pe_art_share" 为 "0%"
-    并且 规则 "teachers.new-pe-art-share" 对 "鱼峰区" 的问题证据包括 "teachers.csv" 第 6 行
+    并且 规则 "teachers.new-pe-art-share" 对 "鱼峰区" 的问题证据包括 "teachers.csv" 第 5 行
 
   场景: 美术、音乐、艺术和体育与健康都算体艺教师
     假如 以下教师：

@@ -242,7 +242,7 @@ def _make_teachers(rng: random.Random, spec: ScaleSpec, schools: list[School], c
             teachers.append(Teacher(
                 f"T{serial:07d}", school.school_id, rng.choice(subjects),
                 as_of.year if new else rng.choice(years),
-                False if r < 0.04 else (None if r < 0.12 else True),
+                r >= 0.04,  # 专任 written out: a blank would be unknown (r stays drawn: the same data as before)
                 rng.random() < 0.97, rng.choice(NEW_HIRE_DEGREES if new else degrees)))
     return teachers
 
@@ -290,7 +290,7 @@ def _control_new_hires(rng: random.Random, ds: Dataset) -> None:
     high: dict[str, list[Teacher]] = defaultdict(list)
     for t in ds.teachers:
         kind = stype[t.school_id]
-        if kind in COMPULSORY and t.full_time is not False:
+        if kind in COMPULSORY and t.full_time is True:
             compulsory[county_of[t.school_id]].append(t)
         elif kind in HIGH_SCHOOLS:
             high[county_of[t.school_id]].append(t)
@@ -305,10 +305,9 @@ def _control_new_hires(rng: random.Random, ds: Dataset) -> None:
             pe = ("体育与健康", "音乐", "美术") if kind == "junior" else ("体育", "体育与健康", "音乐", "美术", "艺术")
             t.hire_year, t.degree = year, rng.choice(NEW_HIRE_DEGREES)
             t.subject = rng.choice(pe) if i < k else _other_subject(rng, kind)
-        if role == "exact":  # a blank 专任 cell means full-time: reading it as false tips this county below 15 %
-            for t in picked[1:n]:
+        if role == "exact":  # every new hire 专任: one fewer would tip this county below 15 %
+            for t in picked[:n]:
                 t.full_time = True
-            picked[0].full_time = None
         if role in ("below", "none"):  # part-time new hires must not count
             for t in picked[n:]:
                 t.hire_year, t.full_time, t.subject = year, False, "体育" if role == "below" else "语文"

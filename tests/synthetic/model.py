@@ -76,7 +76,7 @@ class Teacher:
     school_id: str
     subject: str
     hire_year: int
-    full_time: bool | None  # None is a blank cell, which means full-time
+    full_time: bool | None  # None is a blank cell: unknown, never read as 专任
     has_certificate: bool | None
     degree: str
     title: str | None = None

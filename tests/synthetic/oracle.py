@@ -23,7 +23,9 @@ RULE_IDS: tuple[str, ...] = (
     "teachers.new-pe-art-share",
     "safety.closed-management", "safety.guards", "safety.alarm-linked", "safety.video-linked",
     "safety.escort-post", "safety.record-missing",
+    "data.school-without-classes", "data.enrolment-mismatch", "data.unused-stats-years", "data.unused-city-stats-years",
 )
+REGION = "柳州市"
 
 
 @dataclass
@@ -76,7 +78,7 @@ def _teacher_rule(ds: Dataset, out: dict[str, RuleResult]) -> None:
     hired: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # county -> [PE/art, all]
     for t in ds.teachers:
         s = school[t.school_id]
-        if t.full_time is not False and t.hire_year == ds.as_of.year and s.type in COMPULSORY:
+        if t.full_time is True and t.hire_year == ds.as_of.year and s.type in COMPULSORY:
             hired[s.county][0] += t.subject in PE_ART
             hired[s.county][1] += 1
     for county, (pe_art, total) in hired.items():
@@ -100,6 +102,30 @@ def _safety_rules(ds: Dataset, out: dict[str, RuleResult]) -> None:
                 out[rule].fail.add(s.school_id)
 
 
+def _data_rules(ds: Dataset, out: dict[str, RuleResult]) -> None:
+    """Pupils without classes; the row's 在校生数 against its classes beyond 5% (not inclusive, in integers);
+    statistics rows of years other than the audit's and the one before."""
+    sizes: dict[str, list[int]] = defaultdict(list)
+    for c in ds.classes:
+        sizes[c.school_id].append(c.size)
+    for s in ds.schools:
+        listed = sizes.get(s.school_id)
+        if not listed:
+            if s.enrolment is None:
+                out["data.school-without-classes"].not_evaluated.add(s.school_id)
+            elif s.enrolment > 0:
+                out["data.school-without-classes"].fail.add(s.school_id)
+        elif s.enrolment is not None and 20 * abs(s.enrolment - sum(listed)) > s.enrolment:
+            out["data.enrolment-mismatch"].fail.add(s.school_id)
+    used = (ds.as_of.year, ds.as_of.year - 1)
+    counties = {s.county for s in ds.schools}
+    for row in ds.county_stats:
+        if row.year not in used and row.county in counties:
+            out["data.unused-stats-years"].fail.add(str(row.county))
+    if any(row.year not in used for row in ds.city_stats):
+        out["data.unused-city-stats-years"].fail.add(REGION)
+
+
 def compute_expected(ds: Dataset) -> dict[str, RuleResult]:
     """Apply every rule of the core pack to the rows: the independent oracle."""
     out = {rule: RuleResult() for rule in RULE_IDS}
@@ -107,6 +133,7 @@ def compute_expected(ds: Dataset) -> dict[str, RuleResult]:
     _kindergarten_rules(ds, out)
     _teacher_rule(ds, out)
     _safety_rules(ds, out)
+    _data_rules(ds, out)
     return out
 
 

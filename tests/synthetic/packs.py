@@ -32,7 +32,7 @@ import itertools
 import math
 import random
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -180,6 +180,8 @@ CITY_PLAN: dict[str, CityPlan] = {
     "plan.migrant-public-share": CityPlan(None, "fail", "随迁子女在公办学校就读比 96% 少一人"),
     "plan.practice-base": CityPlan(None, "pass", "“十四五”以来新建实践基地 1 = 1"),
     "plan.vocational-demo-schools": CityPlan(None, "pass", "2021 年以来认定的自治区级以上示范中职 3 = 3（另有 2019 年认定的 1 所为存量，不计）"),
+    "data.unused-city-stats-years": CityPlan("pass", "fail", f"只填本年和上年 | 另填了 {2019} 年的一行"),
+    "plan.kindergarten-teacher-child-ratio": CityPlan("pass", "pass", "全市幼儿园在园幼儿约为专任教师的 12 倍，不超过 15 倍"),
     "plan.new-pe-art-share-city": CityPlan("fail", "pass", "新增体艺教师少一人不到 15%（各区县仍不低于 15%） | 各区县照常"),
     "plan.teacher-pay-city": CityPlan("fail", "pass", "教师平均工资比公务员少 1 元 | 两者相等"),
     "plan.edu-budget-growth-city": CityPlan("fail", "pass", "教育支出比上年少 1 万元 | 与上年持平"),
@@ -295,7 +297,7 @@ class _Builder:
 
     @staticmethod
     def ft(t: Teacher) -> bool:
-        return t.full_time is not False  # a blank 专任 cell means full-time
+        return t.full_time is True  # a blank 专任 cell is unknown
 
     def fail(self, message: str) -> None:
         raise PlantError(f"{self.ds.as_of}: {message}")
@@ -1208,7 +1210,8 @@ def _plant_kindergartens(b: _Builder) -> None:
                 lambda c=county: _verdict(_class_ok_share(b, c) < CLASS_OK_RATE))
 
     # one kindergarten each: 2 专任 a class exactly / one short (preschool.teachers-per-class), children
-    # exactly 15 per 专任 teacher / one more (plan.kindergarten-teacher-child-ratio)
+    # exactly 15 per 专任 teacher / one more (K3, K4: kept as data; the plan's ratio is judged for the city since
+    # it is a region's target, see below)
     hosts = [free[0], free[0], free[1], free[1]]
     for k, (name, host) in enumerate((("K1", hosts[0]), ("K2", hosts[1]), ("K3", hosts[2]), ("K4", hosts[3]))):
         pool = [s for s in _shuffled(b, _kgs(b, host)) if _clean(b, s) and len(b.classes_of[s.school_id]) >= 3]
@@ -1236,10 +1239,10 @@ def _plant_kindergartens(b: _Builder) -> None:
             b.plant("preschool.teachers-per-class", s.school_id, _verdict(name == "K2"),
                     f"{classes} 个班、专任教师 {want} 人",
                     lambda s=s: _verdict(sum(map(b.ft, b.teachers_of[s.school_id])) < 2 * len(b.classes_of[s.school_id])))
-        else:
-            b.plant("plan.kindergarten-teacher-child-ratio", s.school_id, _verdict(name == "K4"),
-                    f"专任教师 {want} 人、在园幼儿 {b.pupils(s.school_id)} 人",
-                    lambda s=s: _verdict(b.enrolment(s) > CHILDREN_PER_TEACHER * sum(map(b.ft, b.teachers_of[s.school_id]))))
+    plan = CITY_PLAN["plan.kindergarten-teacher-child-ratio"]
+    b.plant("plan.kindergarten-teacher-child-ratio", REGION, plan.y2022 if b.target_year == 2022 else plan.y2025,
+            plan.how, lambda: _verdict(sum(b.enrolment(s) for s in _kgs(b))
+                                       > CHILDREN_PER_TEACHER * sum(map(b.ft, _kg_teachers(b, None)))))
 
     # preschool.teacher-child-ratio per county: children exactly 15 per 专任 teacher / one more
     for county, extra in ((ratio_exact, 0), (ratio_over, 1)):
@@ -2079,6 +2082,32 @@ def _plant_stats(b: _Builder) -> None:
 
     b.ds.county_stats = [rows[(c, y)] for c in b.county_names for y in (year, year - 1)]
     b.ds.city_stats = [city[year], city[year - 1]]
+    _plant_unused_years(b, rows, city)
+
+
+UNUSED_YEAR = 2019  # a 十三五 year: read neither as the audit year's statistics nor as the year before's
+
+
+def _plant_unused_years(b: _Builder, rows: Mapping[tuple[str, int], Stats], city: Mapping[int, Stats]) -> None:
+    """data.unused-stats-years: one county also enters a 2019 row (reported, not silently ignored), another
+    only its two years; data.unused-city-stats-years: the city enters 2019 too in the 2025 case only."""
+    year = b.year
+    used = (year, year - 1)
+    extra, plain = b.county_names[-1], b.county_names[0]
+    b.ds.county_stats.append(Stats(extra, UNUSED_YEAR, dict(rows[(extra, year - 1)].values)))
+
+    def county_verdict(county: str) -> str:
+        return _verdict(any(s.county == county and s.year not in used for s in b.ds.county_stats))
+
+    b.plant("data.unused-stats-years", extra, "fail", f"另填了 {UNUSED_YEAR} 年的一行",
+            lambda: county_verdict(extra))
+    b.plant("data.unused-stats-years", plain, "pass", "只填本年和上年", lambda: county_verdict(plain))
+    plan = CITY_PLAN["data.unused-city-stats-years"]
+    outcome = plan.y2022 if b.target_year == 2022 else plan.y2025
+    if outcome == "fail":
+        b.ds.city_stats.append(Stats(None, UNUSED_YEAR, dict(city[year - 1].values)))
+    b.plant("data.unused-city-stats-years", REGION, outcome or "pass", plan.how,
+            lambda: _verdict(any(s.year not in used for s in b.ds.city_stats)))
 
 
 # == 8. 校际差异系数 ============================================================================================
