@@ -377,7 +377,8 @@ def _run_on_dask(address: str, spec: BookSpec, dataset: Dataset, missing_kinds: 
         for done, _future in enumerate(as_completed(futures), 1):
             if progress is not None:
                 progress(done, len(futures))
-        return client.gather(futures)
+        gathered: list[PartitionResult] = client.gather(futures)
+        return gathered
     except EngineError:
         raise
     except Exception as exc:  # a lost worker (KilledWorker), a broken connection: the cluster's, not the data's

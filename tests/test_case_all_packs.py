@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from inspector.audit import AuditResult
+from inspector.audit import AuditResult, run_audit
 from inspector.rules.packs import DEFAULT_RULES_DIR, load_packs
 from synthetic.snapshot import disagreements, verdict_sets
 from synthetic.snapshot import load as load_snapshot

@@ -135,10 +135,10 @@ def evaluate(book: RuleBook, tables: EntityTables, missing_kinds: Sequence[str] 
     prepared = [_prepare(rule, tables) for rule in runnable]
     facts: list[tuple[str, str, dict[str, object]]] = []
     for index, item in enumerate(prepared):
-        rows = item.combos.drop("__combo").iter_rows() if item.projection.paths else iter([()])
-        for combo, row in enumerate(rows):
+        distinct_rows = item.combos.drop("__combo").iter_rows() if item.projection.paths else iter([()])
+        for number, row in enumerate(distinct_rows):
             exact = exact_fact(item.projection, row)
-            facts.append((f"r{index}", str(combo), engine_fact(item.projection, row, exact, item.rule.atoms)))
+            facts.append((f"r{index}", str(number), engine_fact(item.projection, row, exact, item.rule.atoms)))
     matched: dict[tuple[int, int], set[str]] = {}
     total = (len(facts) + MAX_SESSION_FACTS - 1) // MAX_SESSION_FACTS
     engine = evaluator if evaluator is not None else DurableEvaluator(engine_rules(runnable), label=label[:16] or "audit")

@@ -151,7 +151,7 @@ def truth_column(frame: pl.DataFrame, cond: Cond | None, name: str = "__truth") 
 
 
 def values_column(frame: pl.DataFrame, infos: Sequence[FieldInfo], compute: Any, name: str,
-                  dtype: pl.DataType) -> pl.Series:
+                  dtype: pl.DataType | type[pl.DataType]) -> pl.Series:
     """`compute(exact_fact)` for every row, each distinct combination of `infos` computed once."""
     projection = Projection(tuple(infos), ())
     combos = distinct(frame, projection)

@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from ..numbers import Exact, Interval, Value, bounded, decode, encode, sqrt
+from ..numbers import Exact, Interval, Surd, Value, bounded, decode, encode, sqrt
 from ..records.values import text_key
 from ..rules.compiler import CompiledIndicator
 from ..rules.reference import evaluate as evaluate_formula
@@ -93,7 +93,7 @@ def _member_frame(indicator: CompiledIndicator, tables: EntityTables, of: str, a
     frame = frame.filter(pl.col("__where").is_null() | pl.col("__where"))
     where_fields = [f.info for f in fields_of(indicator.where)] if indicator.where is not None else []
     num_fields = [f.info for f in fields_of(indicator.numerator)] if indicator.numerator is not None else []
-    missing = pl.when(pl.col("__where").is_null()).then(pl.col(ID) + " 缺少" + _absent_labels(frame, where_fields))
+    missing: Any = pl.when(pl.col("__where").is_null()).then(pl.col(ID) + " 缺少" + _absent_labels(frame, where_fields))
     if indicator.numerator is not None:
         missing = missing.when(pl.col("__num").is_null()).then(pl.col(ID) + " 缺少" + _absent_labels(frame, num_fields))
     if amount is not None:
@@ -164,7 +164,8 @@ def _trace_frame(ids: list[str], groups: Mapping[str, Mapping[str, Any]], share:
         data["open_rows"].append(entry.get("open_rows") or [])
         if share:
             data["numerator_rows"].append(entry.get("numerator_rows") or [])
-    schema = {ID: pl.String, "rows": pl.List(pl.Int64), "missing": pl.List(pl.String), "open_rows": pl.List(pl.Int64)}
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {
+        ID: pl.String, "rows": pl.List(pl.Int64), "missing": pl.List(pl.String), "open_rows": pl.List(pl.Int64)}
     if share:
         schema["numerator_rows"] = pl.List(pl.Int64)
     return pl.DataFrame(data, schema=schema)
@@ -250,7 +251,7 @@ def _count(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
     empty = {name: Fraction(0) for name in _PARTS}
     # a count over no rows is a data gap saying what is missing, not a 0 that rests on nothing
     populated = _populated(indicator, tables, spec.of) if spec.absent is not None else None
-    totals = []
+    totals: list[str | None] = []
     for group in ids:
         if populated is not None and group not in populated:
             groups[group] = {**empty, "unbounded": False, "unpopulated": True, "missing": [f"数据中没有{spec.absent}"]}
@@ -308,7 +309,7 @@ def _formula(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
     tables.add_indicator(kind, frame.select(ID, pl.col("__value").alias(indicator.spec.id)))
     sources = tuple(dict.fromkeys((info.indicator, info.relation) for info in inputs
                                   if info.indicator and info.relation in ("", "school")))
-    return Trace(indicator.spec.id, "input", trace, sources)  # type: ignore[arg-type]
+    return Trace(indicator.spec.id, "input", trace, sources)
 
 
 def weighted_cv(pairs: list[tuple[Fraction, Fraction]]) -> tuple[Exact, Fraction] | None:
@@ -323,7 +324,7 @@ def weighted_cv(pairs: list[tuple[Fraction, Fraction]]) -> tuple[Exact, Fraction
         return None
     variance = sum((weight / total * (value - mean) ** 2 for value, weight in pairs), Fraction(0))
     root = sqrt(variance)
-    cv = root / mean if isinstance(root, Fraction) else type(root)(root.coefficient / mean, root.radicand)
+    cv = root / mean if isinstance(root, (int, Fraction)) else Surd(root.coefficient / mean, root.radicand)
     return cv, mean
 
 
@@ -357,7 +358,7 @@ def _cv(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
             if isinstance(value, Interval) or isinstance(weight, Interval):
                 missing.append(f"{name}（{row[SCHOOL]}）的{value_info.label}因数据缺失只能确定在一个区间内")
                 continue
-            pairs.append((Fraction(value), Fraction(weight)))  # type: ignore[arg-type]
+            pairs.append((Fraction(value), Fraction(weight)))  # type: ignore[call-overload]  # exact numbers here
             contributions.append({"school_id": row[SCHOOL] or row[ID], "name": name, "value": encode(value),  # type: ignore[arg-type]
                                   "weight": encode(weight)})  # type: ignore[arg-type]
             if row[ref_column] is not None:

@@ -225,7 +225,7 @@ class FindingBuilder:
             lookup: Lookup | None = looked_up.get(name)
             if lookup is not None and isinstance(value, dict):
                 key = values.get(lookup.key.path)
-                if key in value:
+                if key is not None and key in value:
                     shown = (lookup.key.info.enum or {}).get(key, key)
                     result.append(Threshold(param=f"{name}[{key}]", label=f"{spec.title}（{shown}）",
                                             value=json_number(value[key]), unit=spec.unit or "",
@@ -475,9 +475,9 @@ class FindingBuilder:
                 if rule.spec.applies_to == "county_metric" and trace is None:
                     trace = self.tables.traces.get(row[ID].rsplit("/", 1)[-1])
                 trace_row = _trace_row(trace, row[ID]) if trace is not None else None
-                whys = list(trace_row.get("missing") or ()) if trace_row else []
-                if whys:
-                    missing.extend(f"{info.label}：{why}" for why in whys)
+                reasons = list(trace_row.get("missing") or ()) if trace_row else []
+                if reasons:
+                    missing.extend(f"{info.label}：{why}" for why in reasons)
                 else:
                     missing.append(info.label)
             for lookup in lookups_of(rule.condition):
@@ -512,7 +512,7 @@ class FindingBuilder:
                 results.append(IndicatorResult(
                     rule_id=rule.id, rule_title=rule.spec.title, severity=rule.severity, binding=rule.spec.binding,
                     level=LEVEL_OF_ENTITY[rule.spec.applies_to], entity_type=rule.spec.applies_to, entity_id=row[ID],
-                    county=row["__county"], verdict=verdict,  # type: ignore[arg-type]
+                    county=row["__county"], verdict=verdict,
                     finding_id=finding_id(rule.id, rule.spec.applies_to, row[ID]) if verdict == "fail" else None,
                     observed=self._observed(rule, vocab, values, threshold_values),
                     threshold=self._thresholds(rule, values),

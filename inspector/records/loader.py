@@ -221,18 +221,18 @@ def _map_headers(kind: RecordKind, table: Table) -> tuple[dict[int, Column], dic
         if not header:
             continue  # an unnamed column: harmless while empty, its cells are reported where they hold data
         key = values.normalize_text(header)
-        column = lookup.get(key) or lookup.get(header.lower()) or _with_unit(key, lookup)
-        name = column.name if column else header
+        named = lookup.get(key) or lookup.get(header.lower()) or _with_unit(key, lookup)
+        name = named.name if named else header
         if name in seen:
             problems.append(
                 Problem(table.source, 1, header, "header_duplicate", f"列重复：与第 {seen[name] + 1} 列表示同一字段")
             )
             continue
         seen[name] = index
-        if column is None:
+        if named is None:
             extras[index] = header
         else:
-            mapped[index] = column
+            mapped[index] = named
     present = {c.name for c in mapped.values()}
     for column in kind.columns:
         if column.required and column.name not in present:
@@ -514,7 +514,8 @@ def _numeric_extras(frame: pl.DataFrame, extras: Iterable[str]) -> tuple[pl.Data
         if column.len() == 0 or not column.str.contains(r"^[+-]?\d+(\.\d+)?$").all():
             info[header] = ExtraColumn(header, False)
             continue
-        places = int(column.str.extract(r"\.(\d+)$").str.len_chars().max() or 0)
+        widest = column.str.extract(r"\.(\d+)$").str.len_chars().max()
+        places = int(widest) if isinstance(widest, int) else 0
         if places > MAX_EXTRA_PLACES:
             info[header] = ExtraColumn(header, False)
             continue

@@ -22,7 +22,7 @@ from ..records.schema import RECORD_KINDS
 from . import syntax
 from .normal import FALSE, Lowering, NormalFormError, Operands, Verdicts, disjuncts, verdict_formulas
 from .packs import LoadedPack, Located
-from .spec import IndicatorSpec, ParamSpec, RuleSpec
+from .spec import IndicatorSpec, ParamSpec, RuleSpec, Severity
 from .targets import FINAL, Progress, Progressed, Reading
 from .templates import TemplateProblem, check_template, compile_template, template_context, template_paths
 from .typed import Cond, Const, Context, Expr, ExprError, NoTarget, check, check_formula, fields_of
@@ -79,7 +79,7 @@ class CompiledRule:
         return tuple(value.progress for value in self.params.values() if isinstance(value, Progressed))
 
     @property
-    def severity(self) -> str:
+    def severity(self) -> Severity:
         """The rule's severity, except that a lag in progress is never more than minor: the binding
         severity belongs to a milestone that is due."""
         return "minor" if self.progress else self.spec.severity
