@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LIUZHOU_2025
 from inspector.web.selfcheck import SCHOOL_LEVEL, SelfCheck
+
+LIUZHOU_2025 = Path(__file__).resolve().parents[1] / "cases" / "liuzhou-2025"
 
 
 @pytest.fixture(scope="module")
