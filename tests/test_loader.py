@@ -553,6 +553,16 @@ class TestCsvFiles:
         assert dataset.rows("schools")[0].values["type"] == "primary"
         assert dataset.inputs[0].encoding == "gb18030"
 
+    @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+    def test_utf16_without_bom(self, tmp_path: Path, encoding: str) -> None:
+        """UTF-16 without a byte-order mark is recognised even when nearly every character is
+        Chinese (few zero bytes) and one is 一 (U+4E00, a zero byte in the other half)."""
+        text = SCHOOLS_HEADER + "\nS1,一中文惠小学,城中区,城中街道,小学,公办\n"
+        dataset = load_files(tmp_path, {"schools.csv": text.encode(encoding)})
+        assert dataset.problems == []
+        assert dataset.rows("schools")[0].values["name"] == "一中文惠小学"
+        assert dataset.inputs[0].encoding == encoding
+
     def test_tab_separated(self, tmp_path: Path) -> None:
         """A tab-separated file is read like a comma-separated one."""
         dataset = load_files(tmp_path, {"schools.csv": SCHOOLS.replace(",", "\t")})

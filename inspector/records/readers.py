@@ -87,10 +87,8 @@ def _decode(raw: bytes, source: str) -> tuple[str, str]:
         encodings: Sequence[str] = ("utf-8-sig",)
     elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encodings = ("utf-16",)
-    elif len(raw) >= 4 and raw[1::2][:64].count(0) > 24 and raw[0::2][:64].count(0) == 0:
-        encodings = ("utf-16-le",)  # UTF-16 without a byte-order mark: every other byte is zero
-    elif len(raw) >= 4 and raw[0::2][:64].count(0) > 24 and raw[1::2][:64].count(0) == 0:
-        encodings = ("utf-16-be",)
+    elif (order := _utf16_without_bom(raw)) is not None:
+        encodings = (order,)
     else:
         encodings = ("utf-8", "gb18030")
     for encoding in encodings:
@@ -99,6 +97,23 @@ def _decode(raw: bytes, source: str) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
     raise ReadError(Problem(source, 1, "", "encoding", "无法识别文件编码：请另存为 UTF-8 CSV"))
+
+
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """`utf-16-le` or `utf-16-be` for UTF-16 text without a byte-order mark, else None.
+
+    UTF-8 and GB18030 text never holds a zero byte; in UTF-16 every ASCII character (each comma
+    and line break of a CSV) has one, in the same half of its two bytes (a character such as 一,
+    U+4E00, puts one in the other half). A table of Chinese text holds few ASCII characters, so all
+    zero bytes are counted, not a share of the first ones."""
+    if len(raw) < 4 or len(raw) % 2:
+        return None
+    even, odd = raw[0::2].count(0), raw[1::2].count(0)
+    if odd > 4 * even:
+        return "utf-16-le"
+    if even > 4 * odd:
+        return "utf-16-be"
+    return None
 
 
 def read_csv(path: Path, source: str) -> Table:
