@@ -9,9 +9,11 @@ tests/test_report_escaping.py, next to the code they exercise.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -160,3 +162,158 @@ def test_control_characters_in_text_fields(case: Path, capsys: pytest.CaptureFix
     """A control character in a name reached the Excel writer, which cannot store it (exit 70)."""
     (case / file).write_text(text, encoding="utf-8")
     assert "控制字符" in refused(case, capsys, f"{file}:")
+
+
+# -- data tables: numbers, workbooks and CSV files ----------------------------------------------
+
+SHEET_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+OFFICE_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def classes_workbook(path: Path, rows: list[list[str | int]], *, dimension: str = "A1:D1", sheet: str | None = None,
+                     cell: str | None = None) -> None:
+    """The classes table as an .xlsx written part by part, text in a shared-string table (as Excel
+    writes it): `sheet` replaces the sheet part (None: generated), `cell` replaces cell B2's XML."""
+    strings = sorted({v for row in rows for v in row if isinstance(v, str)})
+    index = {s: i for i, s in enumerate(strings)}
+
+    def xml(col: int, row: int, value: str | int) -> str:
+        ref = f"{'ABCD'[col]}{row}"
+        if cell is not None and ref == "B2":
+            return cell
+        return f'<c r="{ref}" t="s"><v>{index[value]}</v></c>' if isinstance(value, str) else f'<c r="{ref}"><v>{value}</v></c>'
+
+    data = "".join(f'<row r="{r}">' + "".join(xml(c, r, v) for c, v in enumerate(row)) + "</row>" for r, row in enumerate(rows, 1))
+    parts = {
+        "[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/></Types>',
+        "_rels/.rels": f'<Relationships xmlns="{PACKAGE_RELS}"><Relationship Id="rId1" '
+        f'Type="{OFFICE_RELS}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook {SHEET_NS} xmlns:r="{OFFICE_RELS}"><sheets>'
+        '<sheet name="班级" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{PACKAGE_RELS}">'
+        f'<Relationship Id="rId1" Type="{OFFICE_RELS}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{OFFICE_RELS}/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+        "xl/sharedStrings.xml": f'<sst {SHEET_NS}>' + "".join(f"<si><t>{s}</t></si>" for s in strings) + "</sst>",
+        "xl/worksheets/sheet1.xml": f'<worksheet {SHEET_NS}><dimension ref="{dimension}"/><sheetData>{data}</sheetData></worksheet>',
+    }
+    if sheet is not None:
+        parts["xl/worksheets/sheet1.xml"] = sheet
+    if sheet == "":
+        del parts["xl/worksheets/sheet1.xml"]
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in parts.items():
+            archive.writestr(name, content)
+
+
+def classes_rows(case: Path) -> list[list[str | int]]:
+    """The boundary case's classes.csv as workbook rows (counts as numbers), the file removed."""
+    lines = (case / "classes.csv").read_text(encoding="utf-8").splitlines()
+    (case / "classes.csv").unlink()
+    return [[int(v) if v.isdigit() else v for v in line.split(",")] for line in lines]
+
+
+def inputs(case: Path) -> dict[str, tuple[int, int, int]]:
+    """(rows read, loaded, rejected) of each input, from the audit's findings.json."""
+    document = json.loads((case.parent / "out" / "findings.json").read_text(encoding="utf-8"))
+    return {i["file"]: (i["rows_read"], i["rows_loaded"], i["rows_rejected"]) for i in document["audit"]["inputs"]}
+
+
+def test_a_stale_dimension_loses_no_rows(case: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Item 2: a `<dimension>` claiming one row (as many tools leave it) hid every data row from a
+    reader in read-only mode; every row is read now, and the audit equals the CSV's."""
+    rows = classes_rows(case)
+    assert len(rows) > 2
+    classes_workbook(case / "classes.xlsx", rows, dimension="A1:D1")
+    code, err, _ = audit(case, capsys)
+    assert code == 0, err
+    assert inputs(case)["classes.xlsx[班级]"] == (len(rows) - 1, len(rows) - 1, 0)
+
+
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        ({"cell": '<c r="B2" t="s"><v>-1</v></c>'}, "共享字符串（-1）"),  # read the last string: another school's class
+        ({"cell": '<c r="B2" t="s"><v>9999</v></c>'}, "共享字符串（9999）"),
+        ({"cell": '<c r="B2" t="n"><v>abc</v></c>'}, "无法读取 Excel 文件"),  # a number cell holding text
+        ({"cell": '<c r="B2" t="b"><v>7</v></c>'}, "无法读取 Excel 文件"),  # a boolean cell holding 7
+        ({"cell": '<c r="B2" t="zz"><v>1</v></c>'}, "无法读取 Excel 文件"),  # an unknown cell type
+        ({"cell": '<c r="B2" t="s"><v>0</v>'}, "无法读取 Excel 文件"),  # broken XML: an element never closed
+        ({"sheet": ""}, "xl/worksheets/sheet1.xml 不存在"),  # item 16: a listed sheet part that is missing
+    ],
+)
+def test_a_malformed_workbook_is_a_located_error(case: Path, capsys: pytest.CaptureFixture[str], change: dict[str, str],
+                                                  reason: str) -> None:
+    """Items 8 and 16: exit 70 (or an absent table, or a class silently given to another school)
+    before; now the workbook is named, with the reason in Chinese, exit 2 and nothing written."""
+    classes_workbook(case / "classes.xlsx", classes_rows(case), **change)
+    assert reason in refused(case, capsys, "classes.xlsx:1: ")
+
+
+@pytest.mark.parametrize(
+    "file, text, where",
+    [
+        # item 1: exponent notation and non-finite numbers dropped the school from every rule
+        ("classes.csv", "班级代码,学校代码,年级,班额\nC1,P1,3,1e16\n", "classes.csv:2: 班额: 数值“1e16”大于合理上限"),
+        ("classes.csv", "班级代码,学校代码,年级,班额\nC1,P1,3,1e-5\n", "classes.csv:2: 班额: 应为整数"),
+        ("classes.csv", "班级代码,学校代码,年级,班额\nC1,P1,3,nan\n", "classes.csv:2: 班额: 不是有限数值"),
+        ("classes.csv", "班级代码,学校代码,年级,班额\nC1,P1,3,-inf\n", "classes.csv:2: 班额: 不是有限数值"),
+        # item 11: a rate beyond 100 % where the column does not allow it; a finite 1e308 (CV overflow, exit 70)
+        ("facilities.csv", "学校代码,艺术课开课率\nP1,150%\n", "facilities.csv:2: 艺术课开课率: 比率“150%”"),
+        ("facilities.csv", "学校代码,教学及辅助用房面积\nP1,1e308\n", "facilities.csv:2: 教学及辅助用房面积: 数值数量级不合理"),
+        ("facilities.csv", "学校代码,教学及辅助用房面积\nP1,1e-5\n", "facilities.csv:2: 教学及辅助用房面积: 最多保留 2 位小数"),
+        # one `1e-5` in one county's statistics emptied all 12 county rules for every county
+        ("county_stats.csv", "区县,年份,九年义务教育巩固率\n城中区,2024,1e-5\n", "county_stats.csv:2: 九年义务教育巩固率:"),
+    ],
+)
+def test_numbers_beyond_a_columns_precision_or_range(case: Path, capsys: pytest.CaptureFixture[str], file: str, text: str,
+                                                      where: str) -> None:
+    (case / file).write_text(text, encoding="utf-8")
+    refused(case, capsys, where)
+
+
+def test_a_tiny_computed_value_keeps_its_school_in_the_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """0.01 ㎡ of teaching area over 300 pupils is 3.3e-05 ㎡ each: as JSON in exponent notation
+    durable_rules dropped the fact and the school left the balance rules; now it fails them."""
+    source = BOUNDARIES.parents[2] / "quality-balance" / "cases" / "two-counties"
+
+    def findings(area: str) -> set[tuple[str, str]]:
+        folder = tmp_path / f"audit-{area}"
+        shutil.copytree(source, folder)
+        (folder / "expected.yaml").unlink()
+        facilities = folder / "facilities.csv"
+        facilities.write_text(re.sub(r"^A1,1350,", f"A1,{area},", facilities.read_text(encoding="utf-8"), flags=re.MULTILINE),
+                              encoding="utf-8")
+        assert main(["audit", str(folder), "--out", str(tmp_path / f"out-{area}"), "--quiet"]) == 0
+        document = json.loads((tmp_path / f"out-{area}" / "findings.json").read_text(encoding="utf-8"))
+        return {(f["rule_id"], f["entity_id"]) for f in document["findings"]}
+
+    assert findings("0.01") - findings("1350") == {
+        ("balance.teaching-area", "A1/primary"),
+        ("balance.school-resources", "A1/primary"),
+        ("balance.cv", "城中区/primary/balance_cv_teaching_area"),
+    }
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_lone_quote_is_located_not_swallowing_the_file(case: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Minor: a lone `"` read the rest of the file as one cell; now the file is refused at the record."""
+    lines = (case / "classes.csv").read_text(encoding="utf-8").splitlines()
+    lines[2] = '"' + lines[2]
+    (case / "classes.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert "引号不成对" in refused(case, capsys, "classes.csv:")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark(case: Path, capsys: pytest.CaptureFixture[str], encoding: str) -> None:
+    """Minor: UTF-16 without a BOM was "无法识别文件编码"; it is read as the UTF-8 file is."""
+    audit(case, capsys)
+    expected = inputs(case)["schools.csv"]
+    shutil.rmtree(case.parent / "out")
+    schools = case / "schools.csv"
+    schools.write_bytes(schools.read_text(encoding="utf-8").encode(encoding))
+    code, err, _ = audit(case, capsys)
+    assert code == 0, err
+    assert inputs(case)["schools.csv"] == expected
