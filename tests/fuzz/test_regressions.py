@@ -317,3 +317,16 @@ def test_utf16_without_a_byte_order_mark(case: Path, capsys: pytest.CaptureFixtu
     code, err, _ = audit(case, capsys)
     assert code == 0, err
     assert inputs(case)["schools.csv"] == expected
+
+
+def test_control_characters_in_a_school_name_from_the_data(case: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Item 5 as the data brings it: a bell and an escape in a school name are located errors
+    (exit 2, nothing written); with --keep-going the row is rejected and every output, the
+    Excel workbook included, is written (exit 0, not 70)."""
+    schools = case / "schools.csv"
+    schools.write_text(schools.read_text(encoding="utf-8").replace("城中区文惠小学", "城中区文\x07惠\x1b小学"), encoding="utf-8")
+    assert "schools.csv:2: 学校名称: 文本中含有控制字符" in refused(case, capsys, "schools.csv:2:")
+    code, err, _ = audit(case, capsys, "--keep-going")
+    assert code == 0, err
+    assert (case.parent / "out" / "rectification.xlsx").is_file()
+    assert inputs(case)["schools.csv"][2] == 1
