@@ -38,6 +38,9 @@ MAX_XLSX_RATIO = 200  # decompressed / compressed, per part (zip bombs compress 
 MAX_XLSX_PARTS = 10_000
 MAX_SHARED_STRINGS = 10_000_000
 MAX_COLUMNS = 500
+# lines of one CSV file: ten million blank lines (10 MB) made a frame of 1.4 GB before they
+# were dropped; the configurable `rows` limit's default (inspector/limits.py)
+MAX_CSV_LINES = 2_000_000
 MAX_CELL_CHARS = 32_767  # Excel's own limit per cell
 # the mark of a template's example cell (`示例：45`); NFKC makes the full-width colon `:`
 EXAMPLE_MARK = "示例："
@@ -122,6 +125,8 @@ def read_csv(path: Path, source: str) -> Table:
     text, encoding = _decode(path.read_bytes(), source)
     if "\x00" in text:
         raise ReadError(Problem(source, 1, "", "binary", "文件含有空字符（NUL），不是文本 CSV：请另存为 UTF-8 CSV"))
+    if text.count("\n", 0, len(text) - 1) >= MAX_CSV_LINES:  # counted before parsing: blank lines too
+        raise ReadError(Problem(source, MAX_CSV_LINES + 1, "", "too_many_rows", f"行数过多（超过 {MAX_CSV_LINES:,} 行，含空行）"))
     try:
         dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
         delimiter = dialect.delimiter

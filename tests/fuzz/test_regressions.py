@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -330,3 +332,47 @@ def test_control_characters_in_a_school_name_from_the_data(case: Path, capsys: p
     assert code == 0, err
     assert (case.parent / "out" / "rectification.xlsx").is_file()
     assert inputs(case)["schools.csv"][2] == 1
+
+
+# the goal "no input of 10 MB or less takes more than 10 s or 1 GB before it is rejected or
+# audited", for data tables (tests/test_yamlsrc.py measures the YAML files): each file is loaded
+# with the boundary case's schools in a fresh process, its time and peak memory measured
+TEN_MB = 10 * 2**20
+WORST_TABLES = {
+    "10 MB of well-formed class rows": "'班级代码,学校代码,年级,班额\\n' + ''.join(f'C{i},P1,3,45\\n' for i in range(10 * 2**20 // 16))",
+    "a lone quote before 10 MB of rows": "'班级代码,学校代码,年级,班额\\n\"' + 'C1,P1,3,45\\n' * (10 * 2**20 // 11)",
+    "one cell of 10 MB": "'班级代码,学校代码,年级,班额\\nC1,P1,3,' + '4' * (10 * 2**20) + '\\n'",
+    "10 MB of commas in one row": "'班级代码,学校代码,年级,班额\\n' + ',' * (10 * 2**20)",
+    "10 MB of blank lines": "'班级代码,学校代码,年级,班额\\n' + '\\n' * (10 * 2**20)",
+}
+_TABLE_PROBE = """
+import datetime as dt, json, resource, shutil, sys, time
+from pathlib import Path
+from inspector.records.config import AuditConfig
+from inspector.records.loader import load_dataset
+folder = Path(sys.argv[1])
+folder.mkdir()
+shutil.copy(Path(sys.argv[2]) / "schools.csv", folder / "schools.csv")
+(folder / "classes.csv").write_text(%s, encoding="utf-8")
+assert (folder / "classes.csv").stat().st_size <= %d
+start = time.perf_counter()
+dataset = load_dataset(folder, AuditConfig(name="t", as_of=dt.date(2025, 12, 1), region="柳州市"))
+inputs = [(i.rows_read, i.rows_loaded, i.rows_rejected) for i in dataset.inputs if i.source == "classes.csv"]
+print(json.dumps({"seconds": time.perf_counter() - start, "inputs": inputs,
+                  "problems": [str(p) for p in dataset.problems[:1]],
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(WORST_TABLES))
+def test_a_ten_megabyte_table_is_decided_within_ten_seconds_and_a_gigabyte(name: str, tmp_path: Path) -> None:
+    probe = _TABLE_PROBE % (WORST_TABLES[name], TEN_MB + 64)
+    result = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "audit"), str(BOUNDARIES)], capture_output=True,
+                            text=True, timeout=120, check=True)
+    measured = json.loads(result.stdout)
+    assert measured["seconds"] < 10 and measured["peak_mb"] < 1024, (name, measured)
+    for read, loaded, rejected in measured["inputs"]:
+        assert read == loaded + rejected, measured  # rows in = loaded + rejected
+    if not measured["inputs"]:  # the file was refused as a whole: located, in Chinese
+        assert measured["problems"] and measured["problems"][0].startswith("classes.csv:") and chinese(measured["problems"][0])
