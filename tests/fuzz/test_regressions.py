@@ -333,3 +333,23 @@ def test_a_ten_megabyte_table_is_decided_within_ten_seconds_and_a_gigabyte(name:
         assert read == loaded + rejected, measured  # rows in = loaded + rejected
     if not measured["inputs"]:  # the file was refused as a whole: located, in Chinese
         assert measured["problems"] and measured["problems"][0].startswith("classes.csv:") and chinese(measured["problems"][0])
+
+
+@pytest.mark.parametrize(
+    "limit, value, reason",
+    [
+        ("MAX_SHARED_STRINGS", 3, "共享字符串过多"),  # the table has more than three strings
+        ("MAX_XLSX_UNCOMPRESSED", 2_000, "解压后过大"),  # the parts add up to more than 2,000 bytes
+        ("MAX_XLSX_PARTS", 3, "包含的部件过多"),
+    ],
+)
+def test_workbook_limits_are_checked_before_parsing(case: Path, capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch, limit: str, value: int,
+                                                    reason: str) -> None:
+    """Item 14: no limit on decompressed size or on the shared-string table before; each is a
+    located refusal now (the limit lowered for the test; README lists the real values)."""
+    from inspector.records import readers
+
+    classes_workbook(case / "classes.xlsx", classes_rows(case))
+    monkeypatch.setattr(readers, limit, value)
+    assert reason in refused(case, capsys, "classes.xlsx:1: ")
