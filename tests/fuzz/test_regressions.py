@@ -194,13 +194,13 @@ def test_a_stale_dimension_loses_no_rows(case: Path, capsys: pytest.CaptureFixtu
 @pytest.mark.parametrize(
     "change, reason",
     [
-        ({"cell": '<c r="B2" t="s"><v>-1</v></c>'}, "共享字符串（-1）"),  # read the last string: another school's class
-        ({"cell": '<c r="B2" t="s"><v>9999</v></c>'}, "共享字符串（9999）"),
-        ({"cell": '<c r="B2" t="n"><v>abc</v></c>'}, "无法读取 Excel 文件"),  # a number cell holding text
-        ({"cell": '<c r="B2" t="b"><v>7</v></c>'}, "无法读取 Excel 文件"),  # a boolean cell holding 7
-        ({"cell": '<c r="B2" t="zz"><v>1</v></c>'}, "无法读取 Excel 文件"),  # an unknown cell type
-        ({"cell": '<c r="B2" t="s"><v>0</v>'}, "无法读取 Excel 文件"),  # broken XML: an element never closed
-        ({"sheet": ""}, "xl/worksheets/sheet1.xml 不存在"),  # item 16: a listed sheet part that is missing
+        pytest.param({"cell": '<c r="B2" t="s"><v>-1</v></c>'}, "共享字符串（-1）", id="shared-string-minus-1"),  # read the last string: another school's class
+        pytest.param({"cell": '<c r="B2" t="s"><v>9999</v></c>'}, "共享字符串（9999）", id="shared-string-past-the-end"),
+        pytest.param({"cell": '<c r="B2" t="n"><v>abc</v></c>'}, "无法读取 Excel 文件", id="text-in-a-number-cell"),  # a number cell holding text
+        pytest.param({"cell": '<c r="B2" t="b"><v>7</v></c>'}, "无法读取 Excel 文件", id="boolean-cell-holding-7"),  # a boolean cell holding 7
+        pytest.param({"cell": '<c r="B2" t="zz"><v>1</v></c>'}, "无法读取 Excel 文件", id="unknown-cell-type"),  # an unknown cell type
+        pytest.param({"cell": '<c r="B2" t="s"><v>0</v>'}, "无法读取 Excel 文件", id="broken-xml"),  # broken XML: an element never closed
+        pytest.param({"sheet": ""}, "xl/worksheets/sheet1.xml 不存在", id="missing-sheet-part"),  # item 16: a listed sheet part that is missing
     ],
 )
 def test_a_malformed_workbook_is_a_located_error(case: Path, capsys: pytest.CaptureFixture[str], change: dict[str, str],
