@@ -553,6 +553,26 @@ class TestCsvFiles:
         assert dataset.rows("schools")[0].values["type"] == "primary"
         assert dataset.inputs[0].encoding == "gb18030"
 
+    @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+    def test_utf16_without_bom(self, tmp_path: Path, encoding: str) -> None:
+        """UTF-16 without a byte-order mark is recognised even when nearly every character is
+        Chinese (few zero bytes) and one is 一 (U+4E00, a zero byte in the other half)."""
+        text = SCHOOLS_HEADER + "\nS1,一中文惠小学,城中区,城中街道,小学,公办\n"
+        dataset = load_files(tmp_path, {"schools.csv": text.encode(encoding)})
+        assert dataset.problems == []
+        assert dataset.rows("schools")[0].values["name"] == "一中文惠小学"
+        assert dataset.inputs[0].encoding == encoding
+
+    def test_lines_beyond_the_limit_are_refused_before_parsing(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Blank lines count: ten million of them made a 1.4 GB frame before they were dropped."""
+        from inspector.records import readers
+
+        monkeypatch.setattr(readers, "MAX_CSV_LINES", 5)
+        at_limit = load_files(tmp_path / "a", {"schools.csv": SCHOOLS + "\n" * 3})
+        assert at_limit.problems == [] and len(at_limit.rows("schools")) == 1
+        over = load_files(tmp_path / "b", {"schools.csv": SCHOOLS + "\n" * 4})
+        assert ("schools.csv", 6, "", "too_many_rows") in where(over.problems)
+
     def test_tab_separated(self, tmp_path: Path) -> None:
         """A tab-separated file is read like a comma-separated one."""
         dataset = load_files(tmp_path, {"schools.csv": SCHOOLS.replace(",", "\t")})

@@ -38,6 +38,9 @@ MAX_XLSX_RATIO = 200  # decompressed / compressed, per part (zip bombs compress 
 MAX_XLSX_PARTS = 10_000
 MAX_SHARED_STRINGS = 10_000_000
 MAX_COLUMNS = 500
+# lines of one CSV file: ten million blank lines (10 MB) made a frame of 1.4 GB before they
+# were dropped; the configurable `rows` limit's default (inspector/limits.py)
+MAX_CSV_LINES = 2_000_000
 MAX_CELL_CHARS = 32_767  # Excel's own limit per cell
 # the mark of a template's example cell (`示例：45`); NFKC makes the full-width colon `:`
 EXAMPLE_MARK = "示例："
@@ -87,10 +90,8 @@ def _decode(raw: bytes, source: str) -> tuple[str, str]:
         encodings: Sequence[str] = ("utf-8-sig",)
     elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encodings = ("utf-16",)
-    elif len(raw) >= 4 and raw[1::2][:64].count(0) > 24 and raw[0::2][:64].count(0) == 0:
-        encodings = ("utf-16-le",)  # UTF-16 without a byte-order mark: every other byte is zero
-    elif len(raw) >= 4 and raw[0::2][:64].count(0) > 24 and raw[1::2][:64].count(0) == 0:
-        encodings = ("utf-16-be",)
+    elif (order := _utf16_without_bom(raw)) is not None:
+        encodings = (order,)
     else:
         encodings = ("utf-8", "gb18030")
     for encoding in encodings:
@@ -101,12 +102,31 @@ def _decode(raw: bytes, source: str) -> tuple[str, str]:
     raise ReadError(Problem(source, 1, "", "encoding", "无法识别文件编码：请另存为 UTF-8 CSV"))
 
 
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """`utf-16-le` or `utf-16-be` for UTF-16 text without a byte-order mark, else None.
+
+    UTF-8 and GB18030 text never holds a zero byte; in UTF-16 every ASCII character (each comma
+    and line break of a CSV) has one, in the same half of its two bytes (a character such as 一,
+    U+4E00, puts one in the other half). A table of Chinese text holds few ASCII characters, so all
+    zero bytes are counted, not a share of the first ones."""
+    if len(raw) < 4 or len(raw) % 2:
+        return None
+    even, odd = raw[0::2].count(0), raw[1::2].count(0)
+    if odd > 4 * even:
+        return "utf-16-le"
+    if even > 4 * odd:
+        return "utf-16-be"
+    return None
+
+
 def read_csv(path: Path, source: str) -> Table:
     """Read a CSV file: UTF-8 (BOM or not), UTF-16, or GB18030 as Excel on Chinese Windows saves it."""
     _check_size(path, source)
     text, encoding = _decode(path.read_bytes(), source)
     if "\x00" in text:
         raise ReadError(Problem(source, 1, "", "binary", "文件含有空字符（NUL），不是文本 CSV：请另存为 UTF-8 CSV"))
+    if text.count("\n", 0, len(text) - 1) >= MAX_CSV_LINES:  # counted before parsing: blank lines too
+        raise ReadError(Problem(source, MAX_CSV_LINES + 1, "", "too_many_rows", f"行数过多（超过 {MAX_CSV_LINES:,} 行，含空行）"))
     try:
         dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
         delimiter = dialect.delimiter

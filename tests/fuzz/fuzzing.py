@@ -13,9 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 import yaml
 from hypothesis import HealthCheck, settings
@@ -259,3 +261,47 @@ template_parts = st.one_of(
     st.builds(lambda n: "{{ " + "(" * n + "size" + ")" * n + " }}", st.integers(0, 80)),
 )
 templates = st.one_of(template_soups, st.lists(template_parts, min_size=1, max_size=6).map("".join))
+
+
+# -- data tables --------------------------------------------------------------------------------
+
+SHEET_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+OFFICE_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def classes_workbook(path: Path, rows: list[list[str | int]], *, dimension: str = "A1:D1", sheet: str | None = None,
+                     cell: str | None = None) -> None:
+    """The classes table as an .xlsx written part by part, text in a shared-string table (as Excel
+    writes it): `sheet` replaces the sheet part (None: generated), `cell` replaces cell B2's XML."""
+    strings = sorted({v for row in rows for v in row if isinstance(v, str)})
+    index = {s: i for i, s in enumerate(strings)}
+
+    def xml(col: int, row: int, value: str | int) -> str:
+        ref = f"{'ABCD'[col]}{row}"
+        if cell is not None and ref == "B2":
+            return cell
+        return f'<c r="{ref}" t="s"><v>{index[value]}</v></c>' if isinstance(value, str) else f'<c r="{ref}"><v>{value}</v></c>'
+
+    data = "".join(f'<row r="{r}">' + "".join(xml(c, r, v) for c, v in enumerate(row)) + "</row>" for r, row in enumerate(rows, 1))
+    parts = {
+        "[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/></Types>',
+        "_rels/.rels": f'<Relationships xmlns="{PACKAGE_RELS}"><Relationship Id="rId1" '
+        f'Type="{OFFICE_RELS}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook {SHEET_NS} xmlns:r="{OFFICE_RELS}"><sheets>'
+        '<sheet name="班级" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{PACKAGE_RELS}">'
+        f'<Relationship Id="rId1" Type="{OFFICE_RELS}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{OFFICE_RELS}/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+        "xl/sharedStrings.xml": f'<sst {SHEET_NS}>' + "".join(f"<si><t>{escape(s)}</t></si>" for s in strings) + "</sst>",
+        "xl/worksheets/sheet1.xml": f'<worksheet {SHEET_NS}><dimension ref="{dimension}"/><sheetData>{data}</sheetData></worksheet>',
+    }
+    if sheet is not None:
+        parts["xl/worksheets/sheet1.xml"] = sheet
+    if sheet == "":
+        del parts["xl/worksheets/sheet1.xml"]
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in parts.items():
+            archive.writestr(name, content)

@@ -9,13 +9,16 @@ tests/test_report_escaping.py, next to the code they exercise.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
-from fuzzing import BOUNDARIES, HOSTILE_YAML, chinese
+from fuzzing import BOUNDARIES, HOSTILE_YAML, chinese, classes_workbook
 
 from inspector.cli import main
 from inspector.limits import LIMITS
@@ -161,3 +164,193 @@ def test_control_characters_in_text_fields(case: Path, capsys: pytest.CaptureFix
     """A control character in a name reached the Excel writer, which cannot store it (exit 70)."""
     (case / file).write_text(text, encoding="utf-8")
     assert "控制字符" in refused(case, capsys, f"{file}:")
+
+
+# -- data tables: numbers, workbooks and CSV files ----------------------------------------------
+
+def classes_rows(case: Path) -> list[list[str | int]]:
+    """The boundary case's classes.csv as workbook rows (counts as numbers), the file removed."""
+    lines = (case / "classes.csv").read_text(encoding="utf-8").splitlines()
+    (case / "classes.csv").unlink()
+    return [[int(v) if v.isdigit() else v for v in line.split(",")] for line in lines]
+
+
+def inputs(case: Path) -> dict[str, tuple[int, int, int]]:
+    """(rows read, loaded, rejected) of each input, from the audit's findings.json."""
+    document = json.loads((case.parent / "out" / "findings.json").read_text(encoding="utf-8"))
+    return {i["file"]: (i["rows_read"], i["rows_loaded"], i["rows_rejected"]) for i in document["audit"]["inputs"]}
+
+
+def test_a_stale_dimension_loses_no_rows(case: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Item 2: a `<dimension>` claiming one row (as many tools leave it) hid every data row from a
+    reader in read-only mode; every row is read now, and the audit equals the CSV's."""
+    rows = classes_rows(case)
+    assert len(rows) > 2
+    classes_workbook(case / "classes.xlsx", rows, dimension="A1:D1")
+    code, err, _ = audit(case, capsys)
+    assert code == 0, err
+    assert inputs(case)["classes.xlsx[班级]"] == (len(rows) - 1, len(rows) - 1, 0)
+
+
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        pytest.param({"cell": '<c r="B2" t="s"><v>-1</v></c>'}, "共享字符串（-1）", id="shared-string-minus-1"),  # read the last string: another school's class
+        pytest.param({"cell": '<c r="B2" t="s"><v>9999</v></c>'}, "共享字符串（9999）", id="shared-string-past-the-end"),
+        pytest.param({"cell": '<c r="B2" t="n"><v>abc</v></c>'}, "无法读取 Excel 文件", id="text-in-a-number-cell"),  # a number cell holding text
+        pytest.param({"cell": '<c r="B2" t="b"><v>7</v></c>'}, "无法读取 Excel 文件", id="boolean-cell-holding-7"),  # a boolean cell holding 7
+        pytest.param({"cell": '<c r="B2" t="zz"><v>1</v></c>'}, "无法读取 Excel 文件", id="unknown-cell-type"),  # an unknown cell type
+        pytest.param({"cell": '<c r="B2" t="s"><v>0</v>'}, "无法读取 Excel 文件", id="broken-xml"),  # broken XML: an element never closed
+        pytest.param({"sheet": ""}, "xl/worksheets/sheet1.xml 不存在", id="missing-sheet-part"),  # item 16: a listed sheet part that is missing
+    ],
+)
+def test_a_malformed_workbook_is_a_located_error(case: Path, capsys: pytest.CaptureFixture[str], change: dict[str, str],
+                                                  reason: str) -> None:
+    """Items 8 and 16: exit 70 (or an absent table, or a class silently given to another school)
+    before; now the workbook is named, with the reason in Chinese, exit 2 and nothing written."""
+    classes_workbook(case / "classes.xlsx", classes_rows(case), **change)
+    assert reason in refused(case, capsys, "classes.xlsx:1: ")
+
+
+@pytest.mark.parametrize(
+    "file, text, where",
+    [
+        # item 1: exponent notation and non-finite numbers dropped the school from every rule
+        ("classes.csv", "班级代码,学校代码,年级,班额\nC1,P1,3,1e16\n", "classes.csv:2: 班额: 数值“1e16”大于合理上限"),
+        ("classes.csv", "班级代码,学校代码,年级,班额\nC1,P1,3,1e-5\n", "classes.csv:2: 班额: 应为整数"),
+        ("classes.csv", "班级代码,学校代码,年级,班额\nC1,P1,3,nan\n", "classes.csv:2: 班额: 不是有限数值"),
+        ("classes.csv", "班级代码,学校代码,年级,班额\nC1,P1,3,-inf\n", "classes.csv:2: 班额: 不是有限数值"),
+        # item 11: a rate beyond 100 % where the column does not allow it; a finite 1e308 (CV overflow, exit 70)
+        ("facilities.csv", "学校代码,艺术课开课率\nP1,150%\n", "facilities.csv:2: 艺术课开课率: 比率“150%”"),
+        ("facilities.csv", "学校代码,教学及辅助用房面积\nP1,1e308\n", "facilities.csv:2: 教学及辅助用房面积: 数值数量级不合理"),
+        ("facilities.csv", "学校代码,教学及辅助用房面积\nP1,1e-5\n", "facilities.csv:2: 教学及辅助用房面积: 最多保留 2 位小数"),
+        # one `1e-5` in one county's statistics emptied all 12 county rules for every county
+        ("county_stats.csv", "区县,年份,九年义务教育巩固率\n城中区,2024,1e-5\n", "county_stats.csv:2: 九年义务教育巩固率:"),
+    ],
+)
+def test_numbers_beyond_a_columns_precision_or_range(case: Path, capsys: pytest.CaptureFixture[str], file: str, text: str,
+                                                      where: str) -> None:
+    (case / file).write_text(text, encoding="utf-8")
+    refused(case, capsys, where)
+
+
+def test_a_tiny_computed_value_keeps_its_school_in_the_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """0.01 ㎡ of teaching area over 300 pupils is 3.3e-05 ㎡ each: as JSON in exponent notation
+    durable_rules dropped the fact and the school left the balance rules; now it fails them."""
+    source = BOUNDARIES.parents[2] / "quality-balance" / "cases" / "two-counties"
+
+    def findings(area: str) -> set[tuple[str, str]]:
+        folder = tmp_path / f"audit-{area}"
+        shutil.copytree(source, folder)
+        (folder / "expected.yaml").unlink()
+        facilities = folder / "facilities.csv"
+        facilities.write_text(re.sub(r"^A1,1350,", f"A1,{area},", facilities.read_text(encoding="utf-8"), flags=re.MULTILINE),
+                              encoding="utf-8")
+        assert main(["audit", str(folder), "--out", str(tmp_path / f"out-{area}"), "--quiet"]) == 0
+        document = json.loads((tmp_path / f"out-{area}" / "findings.json").read_text(encoding="utf-8"))
+        return {(f["rule_id"], f["entity_id"]) for f in document["findings"]}
+
+    assert findings("0.01") - findings("1350") == {
+        ("balance.teaching-area", "A1/primary"),
+        ("balance.school-resources", "A1/primary"),
+        ("balance.cv", "城中区/primary/balance_cv_teaching_area"),
+    }
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_lone_quote_is_located_not_swallowing_the_file(case: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Minor: a lone `"` read the rest of the file as one cell; now the file is refused at the record."""
+    lines = (case / "classes.csv").read_text(encoding="utf-8").splitlines()
+    lines[2] = '"' + lines[2]
+    (case / "classes.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert "引号不成对" in refused(case, capsys, "classes.csv:")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark(case: Path, capsys: pytest.CaptureFixture[str], encoding: str) -> None:
+    """Minor: UTF-16 without a BOM was "无法识别文件编码"; it is read as the UTF-8 file is."""
+    audit(case, capsys)
+    expected = inputs(case)["schools.csv"]
+    shutil.rmtree(case.parent / "out")
+    schools = case / "schools.csv"
+    schools.write_bytes(schools.read_text(encoding="utf-8").encode(encoding))
+    code, err, _ = audit(case, capsys)
+    assert code == 0, err
+    assert inputs(case)["schools.csv"] == expected
+
+
+def test_control_characters_in_a_school_name_from_the_data(case: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Item 5 as the data brings it: a bell and an escape in a school name are located errors
+    (exit 2, nothing written); with --keep-going the row is rejected and every output, the
+    Excel workbook included, is written (exit 0, not 70)."""
+    schools = case / "schools.csv"
+    schools.write_text(schools.read_text(encoding="utf-8").replace("城中区文惠小学", "城中区文\x07惠\x1b小学"), encoding="utf-8")
+    assert "schools.csv:2: 学校名称: 文本中含有控制字符" in refused(case, capsys, "schools.csv:2:")
+    code, err, _ = audit(case, capsys, "--keep-going")
+    assert code == 0, err
+    assert (case.parent / "out" / "rectification.xlsx").is_file()
+    assert inputs(case)["schools.csv"][2] == 1
+
+
+# the goal "no input of 10 MB or less takes more than 10 s or 1 GB before it is rejected or
+# audited", for data tables (tests/test_yamlsrc.py measures the YAML files): each file is loaded
+# with the boundary case's schools in a fresh process, its time and peak memory measured
+TEN_MB = 10 * 2**20
+WORST_TABLES = {
+    "10 MB of well-formed class rows": "'班级代码,学校代码,年级,班额\\n' + ''.join(f'C{i},P1,3,45\\n' for i in range(10 * 2**20 // 16))",
+    "a lone quote before 10 MB of rows": "'班级代码,学校代码,年级,班额\\n\"' + 'C1,P1,3,45\\n' * (10 * 2**20 // 11)",
+    "one cell of 10 MB": "'班级代码,学校代码,年级,班额\\nC1,P1,3,' + '4' * (10 * 2**20) + '\\n'",
+    "10 MB of commas in one row": "'班级代码,学校代码,年级,班额\\n' + ',' * (10 * 2**20)",
+    "10 MB of blank lines": "'班级代码,学校代码,年级,班额\\n' + '\\n' * (10 * 2**20)",
+}
+_TABLE_PROBE = """
+import datetime as dt, json, resource, shutil, sys, time
+from pathlib import Path
+from inspector.records.config import AuditConfig
+from inspector.records.loader import load_dataset
+folder = Path(sys.argv[1])
+folder.mkdir()
+shutil.copy(Path(sys.argv[2]) / "schools.csv", folder / "schools.csv")
+(folder / "classes.csv").write_text(%s, encoding="utf-8")
+assert (folder / "classes.csv").stat().st_size <= %d
+start = time.perf_counter()
+dataset = load_dataset(folder, AuditConfig(name="t", as_of=dt.date(2025, 12, 1), region="柳州市"))
+inputs = [(i.rows_read, i.rows_loaded, i.rows_rejected) for i in dataset.inputs if i.source == "classes.csv"]
+print(json.dumps({"seconds": time.perf_counter() - start, "inputs": inputs,
+                  "problems": [str(p) for p in dataset.problems[:1]],
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(WORST_TABLES))
+def test_a_ten_megabyte_table_is_decided_within_ten_seconds_and_a_gigabyte(name: str, tmp_path: Path) -> None:
+    probe = _TABLE_PROBE % (WORST_TABLES[name], TEN_MB + 64)
+    result = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "audit"), str(BOUNDARIES)], capture_output=True,
+                            text=True, timeout=120, check=True)
+    measured = json.loads(result.stdout)
+    assert measured["seconds"] < 10 and measured["peak_mb"] < 1024, (name, measured)
+    for read, loaded, rejected in measured["inputs"]:
+        assert read == loaded + rejected, measured  # rows in = loaded + rejected
+    if not measured["inputs"]:  # the file was refused as a whole: located, in Chinese
+        assert measured["problems"] and measured["problems"][0].startswith("classes.csv:") and chinese(measured["problems"][0])
+
+
+@pytest.mark.parametrize(
+    "limit, value, reason",
+    [
+        ("MAX_SHARED_STRINGS", 3, "共享字符串过多"),  # the table has more than three strings
+        ("MAX_XLSX_UNCOMPRESSED", 2_000, "解压后过大"),  # the parts add up to more than 2,000 bytes
+        ("MAX_XLSX_PARTS", 3, "包含的部件过多"),
+    ],
+)
+def test_workbook_limits_are_checked_before_parsing(case: Path, capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch, limit: str, value: int,
+                                                    reason: str) -> None:
+    """Item 14: no limit on decompressed size or on the shared-string table before; each is a
+    located refusal now (the limit lowered for the test; README lists the real values)."""
+    from inspector.records import readers
+
+    classes_workbook(case / "classes.xlsx", classes_rows(case))
+    monkeypatch.setattr(readers, limit, value)
+    assert reason in refused(case, capsys, "classes.xlsx:1: ")

@@ -1,0 +1,24 @@
+"""The fuzz profiles are the sizes issue 12 asks for, and the commands that run them are wired:
+`make test` the short one, `make fuzz` the long one, `.ci/run` both, in that order."""
+
+from __future__ import annotations
+
+import re
+
+from fuzzing import ROOT
+from hypothesis import settings
+
+
+def test_the_profiles_have_the_asked_sizes() -> None:
+    sizes = {name: settings.get_profile(f"fuzz-{name}").max_examples for name in ("short", "long", "nightly")}
+    assert sizes["short"] >= 100 and sizes["long"] >= 2_000 and sizes["nightly"] > sizes["long"], sizes
+
+
+def test_make_fuzz_runs_the_long_profile_and_ci_runs_it_after_make_test() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = re.search(r"^fuzz:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
+    assert recipe and "INSPECTOR_FUZZ=long" in recipe.group(1) and "tests/fuzz" in recipe.group(1)
+    test_recipe = re.search(r"^test:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
+    assert test_recipe and "INSPECTOR_FUZZ" not in test_recipe.group(1)  # the default profile: short
+    steps = [line.strip() for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()]
+    assert steps.index("make fuzz") > steps.index("make test")
