@@ -64,7 +64,8 @@ def contract_markdown() -> str:
         "unit in brackets if it has one (`班额（人）`); file and sheet names may be the kind's English name",
         "or one of its Chinese names. A row right under the header whose every filled cell starts with",
         "`示例：` is an example (as `inspector template` writes it) and is not read; a `示例：` cell in any",
-        "other row rejects that row.",
+        "other row rejects that row. A column may have further Chinese names (表一's indicator names, as",
+        "published statistics print them): they follow its label as 也可写作.",
         "",
     ]
     for kind in RECORD_KINDS.values():
@@ -76,7 +77,8 @@ def contract_markdown() -> str:
             lines.append(f"One row per {' + '.join(kind.key_columns)}.")
         lines += ["", "| column | 中文表头 | values | notes |", "|---|---|---|---|"]
         for column in kind.columns:
-            lines.append(f"| `{column.name}` | {column.label} | {_type(column)} | {_notes(column)} |")
+            header = column.label + (f"（也可写作：{'；'.join(column.aliases)}）" if column.aliases else "")
+            lines.append(f"| `{column.name}` | {header} | {_type(column)} | {_notes(column)} |")
         lines.append("")
     return "\n".join(lines)
 
