@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import LIUZHOU_2025
 
 from inspector.web.selfcheck import SCHOOL_LEVEL, SelfCheck
+
+# not `from conftest import ...`: with tests/fuzz/conftest.py collected first, `conftest` is that module
+LIUZHOU_2025 = Path(__file__).resolve().parents[1] / "cases" / "liuzhou-2025"
 
 
 @pytest.fixture(scope="module")
