@@ -13,8 +13,14 @@ from inspector.cli import main
 CASE = Path(__file__).resolve().parents[1] / "cases" / "liuzhou-2025"
 OUTPUTS = ("findings.json", "evidence.csv", "rectification.csv", "report.md", "report.html", "rectification.xlsx")
 
-pytest.importorskip("distributed")
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _distributed() -> None:
+    """Skip without dask's distributed; imported here, not at collection (a second of CPU in every
+    xdist worker, also for `make test-fast`, which deselects these tests)."""
+    pytest.importorskip("distributed")
 
 
 def test_local_cluster_of_two_workers_writes_the_bytes_of_one_process(tmp_path: Path, case_out: Path) -> None:
