@@ -41,10 +41,18 @@ def _folder(root: Path, name: str = "a", size: int = 60, as_of: dt.date = dt.dat
     return builder.write(root / name)
 
 
+_DOCUMENTS: dict[tuple[tuple[str, bytes], ...], bytes] = {}
+
+
 def _output(root: Path, folder: Path) -> Path:
+    """findings.json of the folder's audit; a folder byte for byte like one audited before in this
+    process gets that audit's document (an audit depends on its files, not on where they are)."""
     out = root / f"out-{folder.name}"
     out.mkdir()
-    (out / "findings.json").write_bytes(dumps(audit_document(run_audit(folder))))
+    key = tuple((p.relative_to(folder).as_posix(), p.read_bytes()) for p in sorted(folder.rglob("*")) if p.is_file())
+    if key not in _DOCUMENTS:
+        _DOCUMENTS[key] = dumps(audit_document(run_audit(folder)))
+    (out / "findings.json").write_bytes(_DOCUMENTS[key])
     (out / "report.md").write_text("# 报告\n", encoding="utf-8")
     return out
 

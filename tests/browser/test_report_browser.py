@@ -35,6 +35,17 @@ def case_out(browser_ok: None, case_out: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
+def small_out(browser_ok: None, audited_case: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """cases/liuzhou-2020-baseline (14 findings) with every output written: a report of a dozen pages
+    to print, where the city case's traces make hundreds (seconds of Chromium and pypdf each)."""
+    from inspector.output import write_outputs
+
+    out = tmp_path_factory.mktemp("liuzhou-2020-baseline") / "out"
+    write_outputs(audited_case("liuzhou-2020-baseline"), out)
+    return out
+
+
+@pytest.fixture(scope="module")
 def driver(browser_ok: None) -> Any:
     with chromium() as browser:
         yield browser
@@ -173,20 +184,24 @@ class TestReportPage:
         finally:
             driver.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
 
-    def test_prints_on_a4(self, driver: Any, case_out: Path) -> None:
-        """Printed from Chromium the report is A4 portrait, the rectification list landscape, the overview on its first pages."""
+    def test_prints_on_a4(self, driver: Any, small_out: Path) -> None:
+        """Printed from Chromium the report is A4 portrait, the rectification list landscape, the overview
+        on its first pages, the provenance appendix at the end. A small case's report has every part the
+        city's has (the city's traces make it hundreds of pages, seconds to print and to read back)."""
         from pypdf import PdfReader
 
-        _open(driver, case_out / "report.html")
+        _open(driver, small_out / "report.html")
         data = print_pdf(driver)
         reader = PdfReader(io.BytesIO(data))
         portrait = reader.pages[0].mediabox
         assert (round(float(portrait.width)), round(float(portrait.height))) == (595, 842)
-        # the rectification list prints on landscape pages of its own
-        assert any(round(float(p.mediabox.width)) == 842 for p in reader.pages)
-        # the traces of every finding make the appendix hundreds of pages: its last part is looked for
+        # the rectification list prints on landscape pages of its own, the report around it portrait
+        widths = [round(float(p.mediabox.width)) for p in reader.pages]
+        assert 842 in widths and widths[-1] == 595, widths
         overview, provenance = pdf_page_of(data, "一、总览"), pdf_page_of(data, "附录六输入文件", from_end=True)
-        assert overview is not None and overview < 3 and provenance is not None and provenance > len(reader.pages) - 10
+        assert overview is not None and overview < 3 and provenance is not None, (overview, provenance)
+        # the appendix is the report's last part: on its last pages, after the overview
+        assert provenance > overview and provenance > len(reader.pages) - 10, (provenance, len(reader.pages))
 
 
 class TestNotice:
