@@ -37,10 +37,15 @@ SAFETY_ITEMS = {
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "schools": {"school_id": pl.String(), "license_no": pl.String(), "license_valid_until": pl.Date()},
     "classes": {"class_id": pl.String(), "school_id": pl.String(), "grade": pl.String(), "size": pl.Int64()},
-    "teachers": {"school_id": pl.String(), "subject": pl.String(), "hire_year": pl.Int64(),
-                 "full_time": pl.Boolean()},
-    "safety": {"school_id": pl.String(), "closed_management": pl.Boolean(), "full_time_guards": pl.Int64(),
-               "one_key_alarm": pl.Boolean(), "video_linked_police": pl.Boolean(), "escort_post": pl.Boolean()},
+    "teachers": {"school_id": pl.String(), "subject": pl.String(), "hire_year": pl.Int64(), "full_time": pl.Boolean()},
+    "safety": {
+        "school_id": pl.String(),
+        "closed_management": pl.Boolean(),
+        "full_time_guards": pl.Int64(),
+        "one_key_alarm": pl.Boolean(),
+        "video_linked_police": pl.Boolean(),
+        "escort_post": pl.Boolean(),
+    },
 }
 
 
@@ -65,14 +70,18 @@ def _hits(frame: pl.LazyFrame, rule: str, entity: str) -> pl.LazyFrame:
 def class_rules(classes: pl.LazyFrame, schools: pl.LazyFrame) -> list[pl.LazyFrame]:
     """class-size.super-large, class-size.large and class-size.kindergarten."""
     joined = classes.join(schools.select("school_id", "type"), on="school_id", how="inner")
-    numbered = joined.filter(pl.col("grade").cast(pl.Int64, strict=False).is_between(1, 12),
-                             pl.col("type") != "vocational")
+    numbered = joined.filter(
+        pl.col("grade").cast(pl.Int64, strict=False).is_between(1, 12), pl.col("type") != "vocational"
+    )
     standard = pl.col("grade").replace_strict(KINDERGARTEN_STANDARD, default=None, return_dtype=pl.Int64)
     return [
         _hits(numbered.filter(pl.col("size") >= 66), "class-size.super-large", "class_id"),
         _hits(numbered.filter(pl.col("size").is_between(56, 65)), "class-size.large", "class_id"),
-        _hits(joined.filter(pl.col("type") == "kindergarten", pl.col("size") > standard),
-              "class-size.kindergarten", "class_id"),
+        _hits(
+            joined.filter(pl.col("type") == "kindergarten", pl.col("size") > standard),
+            "class-size.kindergarten",
+            "class_id",
+        ),
     ]
 
 
@@ -91,15 +100,18 @@ def kindergarten_rules(schools: pl.LazyFrame, as_of: date) -> list[pl.LazyFrame]
 
 def teacher_rule(teachers: pl.LazyFrame, schools: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
     """teachers.new-pe-art-share: per county, share of PE/art among this year's full-time compulsory hires."""
-    hires = (teachers
-             .filter(pl.col("hire_year") == as_of.year, pl.col("full_time").fill_null(True))
-             .join(schools.select("school_id", "type", "county"), on="school_id", how="inner")
-             .filter(pl.col("type").is_in(COMPULSORY)))
-    per_county = hires.group_by("county").agg(pl.col("subject").is_in(PE_ART).sum().alias("pe_art"),
-                                              pl.len().alias("total"))
+    hires = (
+        teachers.filter(pl.col("hire_year") == as_of.year, pl.col("full_time").fill_null(True))
+        .join(schools.select("school_id", "type", "county"), on="school_id", how="inner")
+        .filter(pl.col("type").is_in(COMPULSORY))
+    )
+    per_county = hires.group_by("county").agg(
+        pl.col("subject").is_in(PE_ART).sum().alias("pe_art"), pl.len().alias("total")
+    )
     # Compare in integers: "not below 15 %" includes 15 % itself, with no float share in between.
-    return _hits(per_county.filter(100 * pl.col("pe_art") < 15 * pl.col("total")),
-                 "teachers.new-pe-art-share", "county")
+    return _hits(
+        per_county.filter(100 * pl.col("pe_art") < 15 * pl.col("total")), "teachers.new-pe-art-share", "county"
+    )
 
 
 def safety_rules(safety: pl.LazyFrame, schools: pl.LazyFrame) -> list[pl.LazyFrame]:
@@ -117,8 +129,12 @@ def findings_frame(folder: Path) -> pl.DataFrame:
     as_of = read_as_of(folder)
     schools, classes = scan(folder, "schools"), scan(folder, "classes")
     teachers, safety = scan(folder, "teachers"), scan(folder, "safety")
-    frames = [*class_rules(classes, schools), *kindergarten_rules(schools, as_of),
-              teacher_rule(teachers, schools, as_of), *safety_rules(safety, schools)]
+    frames = [
+        *class_rules(classes, schools),
+        *kindergarten_rules(schools, as_of),
+        teacher_rule(teachers, schools, as_of),
+        *safety_rules(safety, schools),
+    ]
     return pl.concat(frames).unique().sort("rule_id", "entity_id").collect()
 
 

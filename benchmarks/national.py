@@ -85,8 +85,7 @@ def build_block(block: int, seed: int, licences: _LicenceBook) -> Dataset:
     return ds
 
 
-def generate(out_dir: Path, schools: int = NATIONAL_SCHOOLS, seed: int = 2025,
-             progress: Any = None) -> dict[str, int]:
+def generate(out_dir: Path, schools: int = NATIONAL_SCHOOLS, seed: int = 2025, progress: Any = None) -> dict[str, int]:
     """Write the folder; return the rows written per kind."""
     out_dir.mkdir(parents=True, exist_ok=True)
     blocks = blocks_for(schools)
@@ -128,8 +127,10 @@ def generate(out_dir: Path, schools: int = NATIONAL_SCHOOLS, seed: int = 2025,
         if not_evaluated[rule]:
             entry["not_evaluated"] = sorted(not_evaluated[rule])
         rules[rule] = entry
-    comment = ("# Expected findings of the core rule pack: the union of each block's, computed by synthetic.oracle\n"
-               f"# python benchmarks/national.py OUT_DIR --schools {schools} --seed {seed}\n")
+    comment = (
+        "# Expected findings of the core rule pack: the union of each block's, computed by synthetic.oracle\n"
+        f"# python benchmarks/national.py OUT_DIR --schools {schools} --seed {seed}\n"
+    )
     write_yaml(out_dir / "expected.yaml", {"as_of": AS_OF, "scale": "national", "rules": rules}, comment, flow=False)
     return rows
 
@@ -137,8 +138,12 @@ def generate(out_dir: Path, schools: int = NATIONAL_SCHOOLS, seed: int = 2025,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write a national-scale synthetic audit folder in bounded memory.")
     parser.add_argument("out_dir", type=Path, metavar="OUT_DIR")
-    parser.add_argument("--schools", type=int, default=NATIONAL_SCHOOLS,
-                        help=f"schools, rounded up to whole blocks of {BLOCK.schools:,} (default {NATIONAL_SCHOOLS:,})")
+    parser.add_argument(
+        "--schools",
+        type=int,
+        default=NATIONAL_SCHOOLS,
+        help=f"schools, rounded up to whole blocks of {BLOCK.schools:,} (default {NATIONAL_SCHOOLS:,})",
+    )
     parser.add_argument("--seed", type=int, default=2025)
     args = parser.parse_args(argv)
     if args.schools < 1:

@@ -75,8 +75,14 @@ class Timing:
         return max(self.peaks_mb)
 
     def summary(self) -> dict[str, Any]:
-        return {"command": shlex.join(self.command), "runs": len(self.walls), "wall_s": self.walls,
-                "best_s": self.best, "median_s": self.median, "peak_rss_mb": self.peak_mb}
+        return {
+            "command": shlex.join(self.command),
+            "runs": len(self.walls),
+            "wall_s": self.walls,
+            "best_s": self.best,
+            "median_s": self.median,
+            "peak_rss_mb": self.peak_mb,
+        }
 
 
 @dataclass
@@ -103,8 +109,13 @@ def ensure_folder(data_dir: Path, scale: str, seed: int, schools: int = NATIONAL
     (national scale: ``data_dir/national`` for 500,000 schools, ``data_dir/national-N`` for another N)."""
     national = scale == "national"
     folder = data_dir / (scale if not national or schools == NATIONAL_SCHOOLS else f"national-{schools}")
-    wanted = {"scale": scale, "seed": seed, "format": "csv", "generator": generator_digest(),
-              **({"schools": schools} if national else {})}
+    wanted = {
+        "scale": scale,
+        "seed": seed,
+        "format": "csv",
+        "generator": generator_digest(),
+        **({"schools": schools} if national else {}),
+    }
     marker = folder / MARKER
     if marker.exists() and (folder / "expected.yaml").exists():
         try:
@@ -117,8 +128,18 @@ def ensure_folder(data_dir: Path, scale: str, seed: int, schools: int = NATIONAL
     if national:
         command = [sys.executable, str(NATIONAL), str(folder), "--schools", str(schools), "--seed", str(seed)]
     else:
-        command = [sys.executable, "-m", "synthetic.city", str(folder), "--scale", scale,
-                   "--seed", str(seed), "--format", "csv"]
+        command = [
+            sys.executable,
+            "-m",
+            "synthetic.city",
+            str(folder),
+            "--scale",
+            scale,
+            "--seed",
+            str(seed),
+            "--format",
+            "csv",
+        ]
     path = os.pathsep.join(p for p in (str(TESTS), os.environ.get("PYTHONPATH", "")) if p)
     print(f"generating {folder}: PYTHONPATH={shlex.quote(path)} {shlex.join(command)}", file=sys.stderr)
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=REPO, env={**os.environ, "PYTHONPATH": path})
@@ -259,14 +280,16 @@ def bench_scale(scale: str, folder: Path, repeat: int, dask: bool = False) -> di
     warm_page_cache(folder)
     inspector = Timing([*inspector_command(), "audit", str(folder), "--out", "<tmp>", "--quiet"])
     baseline = Timing([sys.executable, str(BASELINE), str(folder), "--out", "<tmp>/findings.tsv"])
-    on_dask = Timing([*inspector_command(), "audit", str(folder), "--out", "<tmp>", "--quiet", "--dask", "local",
-                      "--workers", "2"])
+    on_dask = Timing(
+        [*inspector_command(), "audit", str(folder), "--out", "<tmp>", "--quiet", "--dask", "local", "--workers", "2"]
+    )
     extra_rules: set[str] = set()
     for run in range(1, repeat + 1):
         with tempfile.TemporaryDirectory(prefix=f"bench-{scale}-") as tmp:
             out = Path(tmp)
-            wall, peak = measure([a.replace("<tmp>", str(out / "inspector")) for a in inspector.command],
-                                 out / "inspector.log")
+            wall, peak = measure(
+                [a.replace("<tmp>", str(out / "inspector")) for a in inspector.command], out / "inspector.log"
+            )
             extra_rules.update(check("inspector", inspector_findings(out / "inspector"), expected))
             inspector.walls.append(wall)
             inspector.peaks_mb.append(peak)
@@ -277,21 +300,31 @@ def bench_scale(scale: str, folder: Path, repeat: int, dask: bool = False) -> di
             if dask:
                 wall, peak = measure([a.replace("<tmp>", str(out / "dask")) for a in on_dask.command], out / "dask.log")
                 if (out / "dask" / "findings.json").read_bytes() != (out / "inspector" / "findings.json").read_bytes():
-                    raise BenchmarkError("findings.json of the Dask LocalCluster run differs from the single-machine run's")
+                    raise BenchmarkError(
+                        "findings.json of the Dask LocalCluster run differs from the single-machine run's"
+                    )
                 on_dask.walls.append(wall)
                 on_dask.peaks_mb.append(peak)
-        print(f"{scale} run {run}/{repeat}: inspector {inspector.walls[-1]:.2f} s, "
-              f"polars {baseline.walls[-1]:.2f} s" + (f", dask {on_dask.walls[-1]:.2f} s" if dask else ""),
-              file=sys.stderr)
-    return {"scale": scale, "folder": str(folder), "rows": sum(rows.values()), "rows_per_file": rows,
-            "findings": sum(e.count for e in expected.values()), "inspector": inspector.summary(),
-            "polars": baseline.summary(), "ratio_best": inspector.best / baseline.best,
-            "ratio_median": inspector.median / baseline.median,
-            "checked": "findings of every run equal expected.yaml (counts and id sets)"
-                       + ("; the Dask LocalCluster run's findings.json byte-identical to the single-machine run's"
-                          if dask else ""),
-            "rules_not_in_expected": sorted(extra_rules),
-            **({"dask_local_2_workers": on_dask.summary()} if dask else {})}
+        print(
+            f"{scale} run {run}/{repeat}: inspector {inspector.walls[-1]:.2f} s, "
+            f"polars {baseline.walls[-1]:.2f} s" + (f", dask {on_dask.walls[-1]:.2f} s" if dask else ""),
+            file=sys.stderr,
+        )
+    return {
+        "scale": scale,
+        "folder": str(folder),
+        "rows": sum(rows.values()),
+        "rows_per_file": rows,
+        "findings": sum(e.count for e in expected.values()),
+        "inspector": inspector.summary(),
+        "polars": baseline.summary(),
+        "ratio_best": inspector.best / baseline.best,
+        "ratio_median": inspector.median / baseline.median,
+        "checked": "findings of every run equal expected.yaml (counts and id sets)"
+        + ("; the Dask LocalCluster run's findings.json byte-identical to the single-machine run's" if dask else ""),
+        "rules_not_in_expected": sorted(extra_rules),
+        **({"dask_local_2_workers": on_dask.summary()} if dask else {}),
+    }
 
 
 # --- Reporting ---------------------------------------------------------------------------------------
@@ -318,25 +351,38 @@ def machine() -> dict[str, Any]:
     """What the numbers depend on: CPUs, architecture, Python, polars, and the code under test."""
     import polars as pl
 
-    return {"cpu_count": os.cpu_count(), "processor": platform.processor() or platform.machine(),
-            "machine": platform.machine(), "cpu_model": _cpu_model(), "platform": platform.platform(),
-            "python": platform.python_version(), "polars": pl.__version__,
-            "polars_threads": pl.thread_pool_size(), "git_commit": _git("rev-parse", "--short", "HEAD"),
-            "git_dirty": _git("status", "--porcelain", "--untracked-files=no") not in ("", "unknown"),
-            # Identifies the uncommitted state of tracked files (the engine may be mid-edit).
-            "git_diff_sha256": hashlib.sha256(_git("diff", "HEAD").encode()).hexdigest()[:16]}
+    return {
+        "cpu_count": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+        "machine": platform.machine(),
+        "cpu_model": _cpu_model(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "polars": pl.__version__,
+        "polars_threads": pl.thread_pool_size(),
+        "git_commit": _git("rev-parse", "--short", "HEAD"),
+        "git_dirty": _git("status", "--porcelain", "--untracked-files=no") not in ("", "unknown"),
+        # Identifies the uncommitted state of tracked files (the engine may be mid-edit).
+        "git_diff_sha256": hashlib.sha256(_git("diff", "HEAD").encode()).hexdigest()[:16],
+    }
 
 
 def markdown(results: list[dict[str, Any]]) -> str:
     """The results table: one line per scale, wall times as best / median of the runs."""
-    lines = [("| scale | rows | inspector wall s (best / median) | inspector peak MB "
-             "| polars wall s (best / median) | polars peak MB | ratio inspector/polars (best) |"),
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        (
+            "| scale | rows | inspector wall s (best / median) | inspector peak MB "
+            "| polars wall s (best / median) | polars peak MB | ratio inspector/polars (best) |"
+        ),
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in results:
         ins, pol = r["inspector"], r["polars"]
-        lines.append(f"| {r['scale']} (×{ins['runs']}) | {r['rows']:,} | {ins['best_s']:.2f} / {ins['median_s']:.2f} "
-                     f"| {ins['peak_rss_mb']:.0f} | {pol['best_s']:.2f} / {pol['median_s']:.2f} "
-                     f"| {pol['peak_rss_mb']:.0f} | {r['ratio_best']:.1f}× |")
+        lines.append(
+            f"| {r['scale']} (×{ins['runs']}) | {r['rows']:,} | {ins['best_s']:.2f} / {ins['median_s']:.2f} "
+            f"| {ins['peak_rss_mb']:.0f} | {pol['best_s']:.2f} / {pol['median_s']:.2f} "
+            f"| {pol['peak_rss_mb']:.0f} | {r['ratio_best']:.1f}× |"
+        )
     return "\n".join(lines)
 
 
@@ -347,24 +393,33 @@ def report(command: str, info: dict[str, Any], results: list[dict[str, Any]]) ->
         parts.append(f"- {r['scale']}: `{r['inspector']['command']}` vs `{r['polars']['command']}`")
         if "dask_local_2_workers" in r:
             d = r["dask_local_2_workers"]
-            parts.append(f"  Dask LocalCluster, 2 workers: {d['best_s']:.2f} s, peak {d['peak_rss_mb']:.0f} MB "
-                         f"(the audit process; the workers are its grandchildren), findings.json byte-identical "
-                         f"(`{d['command']}`)")
+            parts.append(
+                f"  Dask LocalCluster, 2 workers: {d['best_s']:.2f} s, peak {d['peak_rss_mb']:.0f} MB "
+                f"(the audit process; the workers are its grandchildren), findings.json byte-identical "
+                f"(`{d['command']}`)"
+            )
         if r["rules_not_in_expected"]:
-            parts.append(f"  (inspector also reported rules absent from expected.yaml: "
-                         f"{', '.join(r['rules_not_in_expected'])})")
+            parts.append(
+                f"  (inspector also reported rules absent from expected.yaml: {', '.join(r['rules_not_in_expected'])})"
+            )
     dirty = f" + uncommitted changes (diff {info['git_diff_sha256']})" if info["git_dirty"] else ""
-    parts.append(f"\nMachine: {info['cpu_count']} CPUs, {info['processor']} {info['cpu_model']}".rstrip()
-                 + f"; Python {info['python']}; polars {info['polars']} ({info['polars_threads']} threads); "
-                 f"{info['platform']}; inspector at {info['git_commit']}{dirty}")
+    parts.append(
+        f"\nMachine: {info['cpu_count']} CPUs, {info['processor']} {info['cpu_model']}".rstrip()
+        + f"; Python {info['python']}; polars {info['polars']} ({info['polars_threads']} threads); "
+        f"{info['platform']}; inspector at {info['git_commit']}{dirty}"
+    )
     return "\n".join(parts)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Time inspector audit against a plain-polars baseline.")
     parser.add_argument("--scale", choices=("city", "province", "both", "national"), default="city")
-    parser.add_argument("--schools", type=int, default=NATIONAL_SCHOOLS,
-                        help="national scale only: schools to generate, in blocks of 1,500 (default 500,000)")
+    parser.add_argument(
+        "--schools",
+        type=int,
+        default=NATIONAL_SCHOOLS,
+        help="national scale only: schools to generate, in blocks of 1,500 (default 500,000)",
+    )
     parser.add_argument("--repeat", type=int, help="runs per contender (default: 3 for city, 1 for province)")
     parser.add_argument("--data", type=Path, default=HERE / "data", help="where the synthetic folders live")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
@@ -392,8 +447,14 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     print(report(command, info, results), flush=True)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    document = {"command": command, "date": datetime.now(UTC).isoformat(timespec="seconds"),
-                "seed": args.seed, "machine": info, "results": results, "table": markdown(results)}
+    document = {
+        "command": command,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seed": args.seed,
+        "machine": info,
+        "results": results,
+        "table": markdown(results),
+    }
     RESULTS.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(f"\nWrote {RESULTS.relative_to(REPO)}", file=sys.stderr)
     return 0

@@ -63,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     teacher_header, teachers = rows_by_school(folder / "teachers.csv", "school_id")
     size = class_header.index("班额")
     # the schools with the most class rows first: the checks that carry the most records
-    schools = sorted((s for s in check.schools() if s in classes and s in teachers), key=lambda s: (-len(classes[s]), s))
+    schools = sorted(
+        (s for s in check.schools() if s in classes and s in teachers), key=lambda s: (-len(classes[s]), s)
+    )
     wanted = args.warmup + args.schools
     if len(schools) < wanted:
         raise SystemExit(f"only {len(schools)} schools with classes and teachers in {folder}")
@@ -73,8 +75,10 @@ def main(argv: list[str] | None = None) -> int:
             for n, school in enumerate(schools[:wanted]):
                 if n % 2 == 0:
                     name, header = "classes.csv", class_header
-                    rows = [[*r[:size], str(min(int(r[size]), 45)) if r[size].isdigit() else r[size], *r[size + 1:]]
-                            for r in classes[school]]
+                    rows = [
+                        [*r[:size], str(min(int(r[size]), 45)) if r[size].isdigit() else r[size], *r[size + 1 :]]
+                        for r in classes[school]
+                    ]
                 else:
                     name, header, rows = "teachers.csv", teacher_header, teachers[school]
                 path = Path(tmp) / str(n) / name
@@ -87,31 +91,46 @@ def main(argv: list[str] | None = None) -> int:
                 wall = time.perf_counter() - began
                 if result.problems or result.rows_loaded != len(rows):
                     raise SystemExit(f"{school} {name}: {result.rows_loaded}/{len(rows)} rows, {result.problems[:3]}")
-                samples.append({"school": school, "file": name, "rows": result.rows_loaded, "wall_ms": wall * 1000,
-                                "ms_per_record": wall * 1000 / result.rows_loaded, "closes": len(result.closes),
-                                "opens": len(result.opens)})
+                samples.append(
+                    {
+                        "school": school,
+                        "file": name,
+                        "rows": result.rows_loaded,
+                        "wall_ms": wall * 1000,
+                        "ms_per_record": wall * 1000 / result.rows_loaded,
+                        "closes": len(result.closes),
+                        "opens": len(result.opens),
+                    }
+                )
     finally:
         check.close()
-    counted = samples[args.warmup:]
+    counted = samples[args.warmup :]
     per_record = sorted(float(s["ms_per_record"]) for s in counted)
     median = statistics.median(per_record)
     p90 = per_record[min(len(per_record) - 1, round(0.9 * len(per_record) + 0.5) - 1)]
     sizes = [int(s["rows"]) for s in counted]
     command = " ".join(["python", "benchmarks/selfcheck.py", *(argv if argv is not None else sys.argv[1:])])
     summary: dict[str, Any] = {
-        "command": command, "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "folder": str(folder),
+        "command": command,
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "folder": str(folder),
         "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "engine_built_s": round(built, 2), "warmup": args.warmup, "checks": len(counted),
-        "median_ms_per_record": round(median, 3), "p90_ms_per_record": round(p90, 3),
-        "max_ms_per_record": round(per_record[-1], 3), "rows_per_check": {"min": min(sizes), "median": statistics.median(sizes),
-                                                                         "max": max(sizes)},
+        "engine_built_s": round(built, 2),
+        "warmup": args.warmup,
+        "checks": len(counted),
+        "median_ms_per_record": round(median, 3),
+        "p90_ms_per_record": round(p90, 3),
+        "max_ms_per_record": round(per_record[-1], 3),
+        "rows_per_check": {"min": min(sizes), "median": statistics.median(sizes), "max": max(sizes)},
         "would_close": sum(int(s["closes"]) for s in counted),
         "samples": samples,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"warm engine built in {built:.1f} s on {folder.name}; {len(counted)} checks after {args.warmup} warm-up, "
-          f"{min(sizes)}–{max(sizes)} rows each (median {statistics.median(sizes):g}); {summary['would_close']} findings would close")
+    print(
+        f"warm engine built in {built:.1f} s on {folder.name}; {len(counted)} checks after {args.warmup} warm-up, "
+        f"{min(sizes)}–{max(sizes)} rows each (median {statistics.median(sizes):g}); {summary['would_close']} findings would close"
+    )
     print(f"ms per record: median {median:.3f}, p90 {p90:.3f}, max {per_record[-1]:.3f}")
     ok = median <= args.limit_ms
     print(("OK" if ok else "FAILED") + f": median {median:.3f} ms per record (limit {args.limit_ms:g} ms)")

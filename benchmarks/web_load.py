@@ -68,10 +68,17 @@ def ensure_run(run: Path) -> Path:
     source = run.with_name(run.name.removesuffix("-out"))
     if not (source / "audit.yaml").is_file():
         env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
-        subprocess.run([sys.executable, "-m", "synthetic.city", str(source), "--scale", "province", "--format", "csv"],
-                       check=True, env=env, cwd=ROOT)
-    subprocess.run([sys.executable, "-m", "inspector.cli", "audit", str(source), "--out", str(run), "--quiet"], cwd=ROOT,
-                   check=False)  # exit 1 when findings exist
+        subprocess.run(
+            [sys.executable, "-m", "synthetic.city", str(source), "--scale", "province", "--format", "csv"],
+            check=True,
+            env=env,
+            cwd=ROOT,
+        )
+    subprocess.run(
+        [sys.executable, "-m", "inspector.cli", "audit", str(source), "--out", str(run), "--quiet"],
+        cwd=ROOT,
+        check=False,
+    )  # exit 1 when findings exist
     if not (run / "findings.json").is_file():
         raise SystemExit(f"inspector audit wrote no findings.json in {run}")
     return run
@@ -96,18 +103,45 @@ def build_store(run: Path, store: Path) -> tuple[dict[str, str], dict[str, Any]]
     passwords = {name: secrets.token_urlsafe(16) for name in ("inspector", "auditor", "county", "school")}
     with HistoryStore.open(db) as opened, write_transaction(opened.conn) as conn:
         t = schema.items
-        school = conn.execute(select(t.c.school_id).where(t.c.county == COUNTY, t.c.school_id.is_not(None))
-                              .group_by(t.c.school_id).order_by(func.count().desc(), t.c.school_id)).scalars().first()
-        for name, role in (("inspector", "inspector"), ("auditor", "auditor"), ("county", "county"), ("school", "school")):
-            users.add_user(conn, name, passwords[name], role, county=COUNTY if role == "county" else None,
-                           school_id=school if role == "school" else None)
+        school = (
+            conn.execute(
+                select(t.c.school_id)
+                .where(t.c.county == COUNTY, t.c.school_id.is_not(None))
+                .group_by(t.c.school_id)
+                .order_by(func.count().desc(), t.c.school_id)
+            )
+            .scalars()
+            .first()
+        )
+        for name, role in (
+            ("inspector", "inspector"),
+            ("auditor", "auditor"),
+            ("county", "county"),
+            ("school", "school"),
+        ):
+            users.add_user(
+                conn,
+                name,
+                passwords[name],
+                role,
+                county=COUNTY if role == "county" else None,
+                school_id=school if role == "school" else None,
+            )
         items = conn.execute(select(func.count()).select_from(t)).scalar_one()
         findings = conn.execute(select(func.count()).select_from(schema.findings)).scalar_one()
         facts = {
-            "items": int(items), "findings": int(findings), "import_s": round(imported, 2),
+            "items": int(items),
+            "findings": int(findings),
+            "import_s": round(imported, 2),
             "county_items": int(conn.execute(select(func.count()).where(t.c.county == COUNTY)).scalar_one()),
-            "ids": {scope: conn.execute(select(t.c.finding_id).where(*clause)).scalars().all() for scope, clause in (
-                ("all", ()), ("county", (t.c.county == COUNTY,)), ("school", (t.c.school_id == school,)))},
+            "ids": {
+                scope: conn.execute(select(t.c.finding_id).where(*clause)).scalars().all()
+                for scope, clause in (
+                    ("all", ()),
+                    ("county", (t.c.county == COUNTY,)),
+                    ("school", (t.c.school_id == school,)),
+                )
+            },
             "rules": conn.execute(select(t.c.rule_id).distinct()).scalars().all(),
             "counties": conn.execute(select(t.c.county).distinct()).scalars().all(),
         }
@@ -154,8 +188,10 @@ class User:
         page = await self.client.get("/login")
         field = re.search(r'name="csrftoken" value="([^"]+)"', page.text)
         assert field, "no CSRF field on the login page"
-        response = await self.client.post("/login", data={"username": self.username, "password": self.password,
-                                                          "csrftoken": field.group(1), "next": "/"})
+        response = await self.client.post(
+            "/login",
+            data={"username": self.username, "password": self.password, "csrftoken": field.group(1), "next": "/"},
+        )
         assert response.status_code == 303, (response.status_code, response.text[:300])
         token = await self.client.post("/api/token", data={"username": self.username, "password": self.password})
         assert token.status_code == 200, token.text
@@ -171,17 +207,25 @@ class User:
         if kind == "list":
             return kind, f"/findings?page={rng.randint(1, pages)}", {}
         if kind == "filtered":
-            name, value = rng.choice([("county", rng.choice(self.counties)), ("rule_id", rng.choice(self.rules)),
-                                      ("severity", rng.choice(["critical", "major", "minor"])),
-                                      ("state", rng.choice(["open", "in_progress", "awaiting_review", "overdue"]))])
+            name, value = rng.choice(
+                [
+                    ("county", rng.choice(self.counties)),
+                    ("rule_id", rng.choice(self.rules)),
+                    ("severity", rng.choice(["critical", "major", "minor"])),
+                    ("state", rng.choice(["open", "in_progress", "awaiting_review", "overdue"])),
+                ]
+            )
             return kind, "/findings?" + httpx.QueryParams({name: value, "page": rng.randint(1, 3)}).__str__(), {}
         fid = rng.choice(self.ids)
         if kind == "finding":
             return kind, f"/findings/{fid}", {}
         if kind == "trace":
             return kind, f"/findings/{fid}/trace", {}
-        return kind, f"/api/findings?page={rng.randint(1, max(1, self.total // 50))}&per_page=50", \
-            {"Authorization": f"Bearer {self.token}"}
+        return (
+            kind,
+            f"/api/findings?page={rng.randint(1, max(1, self.total // 50))}&per_page=50",
+            {"Authorization": f"Bearer {self.token}"},
+        )
 
 
 async def browse(user: User, views: int, think: float, times: list[tuple[str, float, int]]) -> None:
@@ -197,11 +241,14 @@ async def browse(user: User, views: int, think: float, times: list[tuple[str, fl
             await asyncio.sleep(think * user.rng.uniform(0.5, 1.5))
 
 
-async def run_load(base: str, passwords: dict[str, str], facts: dict[str, Any], n_users: int, views: int, think: float,
-                   seed: int) -> tuple[list[tuple[str, float, int]], float]:
+async def run_load(
+    base: str, passwords: dict[str, str], facts: dict[str, Any], n_users: int, views: int, think: float, seed: int
+) -> tuple[list[tuple[str, float, int]], float]:
     rng = random.Random(seed)
-    users = [User(base, ROLES[i % len(ROLES)], passwords[ROLES[i % len(ROLES)]], facts, random.Random(rng.random()))
-             for i in range(n_users)]
+    users = [
+        User(base, ROLES[i % len(ROLES)], passwords[ROLES[i % len(ROLES)]], facts, random.Random(rng.random()))
+        for i in range(n_users)
+    ]
     for user in users:  # logins one by one: password hashing is deliberately slow, and not what is measured
         await user.login()
     times: list[tuple[str, float, int]] = []
@@ -220,8 +267,13 @@ def percentile(values: list[float], p: float) -> float:
 
 def summary(values: list[float]) -> dict[str, float]:
     ms = [v * 1000 for v in values]
-    return {"n": len(ms), "p50_ms": round(statistics.median(ms), 1), "p95_ms": round(percentile(ms, 95), 1),
-            "p99_ms": round(percentile(ms, 99), 1), "max_ms": round(max(ms), 1)}
+    return {
+        "n": len(ms),
+        "p50_ms": round(statistics.median(ms), 1),
+        "p95_ms": round(percentile(ms, 95), 1),
+        "p99_ms": round(percentile(ms, 99), 1),
+        "max_ms": round(max(ms), 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -239,13 +291,16 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="web-load-") as tmp:
         store = (args.store or Path(tmp) / "store.sqlite").resolve()
         passwords, facts = build_store(run, store)
-        print(f"store: {facts['items']:,} items, {facts['findings']:,} findings ({facts['county_items']:,} of {COUNTY}); "
-              f"imported in {facts['import_s']} s")
+        print(
+            f"store: {facts['items']:,} items, {facts['findings']:,} findings ({facts['county_items']:,} of {COUNTY}); "
+            f"imported in {facts['import_s']} s"
+        )
         port = free_port()
         server = start_server(store, port)
         try:
-            times, wall = asyncio.run(run_load(f"http://127.0.0.1:{port}", passwords, facts, args.users, args.views,
-                                               args.think, args.seed))
+            times, wall = asyncio.run(
+                run_load(f"http://127.0.0.1:{port}", passwords, facts, args.users, args.views, args.think, args.seed)
+            )
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -254,16 +309,28 @@ def main(argv: list[str] | None = None) -> int:
     kinds = {kind: summary([t[1] for t in times if t[0] == kind]) for kind in sorted({t[0] for t in times})}
     command = " ".join(["python", "benchmarks/web_load.py", *(argv if argv is not None else sys.argv[1:])])
     result = {
-        "command": command, "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": command,
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "run": str(run), "items": facts["items"], "findings": facts["findings"], "users": args.users,
-        "views_per_user": args.views, "think_s": args.think, "requests": len(times), "failed": len(failed),
-        "wall_s": round(wall, 1), "requests_per_s": round(len(times) / wall, 1), "overall": overall, "by_kind": kinds,
+        "run": str(run),
+        "items": facts["items"],
+        "findings": facts["findings"],
+        "users": args.users,
+        "views_per_user": args.views,
+        "think_s": args.think,
+        "requests": len(times),
+        "failed": len(failed),
+        "wall_s": round(wall, 1),
+        "requests_per_s": round(len(times) / wall, 1),
+        "overall": overall,
+        "by_kind": kinds,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    print(f"{args.users} users × {args.views} pages, think {args.think} s: {len(times)} requests in {wall:.1f} s "
-          f"({result['requests_per_s']}/s), {len(failed)} not 200")
+    print(
+        f"{args.users} users × {args.views} pages, think {args.think} s: {len(times)} requests in {wall:.1f} s "
+        f"({result['requests_per_s']}/s), {len(failed)} not 200"
+    )
     print("| page | n | p50 ms | p95 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|---:|")
     for kind, s in [*kinds.items(), ("all", overall)]:
         print(f"| {kind} | {s['n']} | {s['p50_ms']} | {s['p95_ms']} | {s['p99_ms']} | {s['max_ms']} |")

@@ -34,14 +34,39 @@ from inspector.cli import main  # noqa: E402
 def _xlsx_image(workbook: Path, target: Path, work: Path) -> None:
     soffice, pdftoppm = shutil.which("soffice"), shutil.which("pdftoppm")
     if not soffice or not pdftoppm:
-        raise SystemExit("需要 libreoffice-calc-nogui 与 poppler-utils：apt-get install libreoffice-calc-nogui poppler-utils")
+        raise SystemExit(
+            "需要 libreoffice-calc-nogui 与 poppler-utils：apt-get install libreoffice-calc-nogui poppler-utils"
+        )
     subprocess.run(
-        [soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{work / 'lo-profile'}",
-         "--convert-to", "pdf", "--outdir", str(work), str(workbook)],
-        check=True, capture_output=True, timeout=300,
+        [
+            soffice,
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation=file://{work / 'lo-profile'}",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(work),
+            str(workbook),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     subprocess.run(
-        [pdftoppm, "-r", "110", "-f", "1", "-l", "1", "-png", "-singlefile", str(work / "rectification.pdf"), str(work / "sheet")],
+        [
+            pdftoppm,
+            "-r",
+            "110",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-png",
+            "-singlefile",
+            str(work / "rectification.pdf"),
+            str(work / "sheet"),
+        ],
         check=True,
     )
     shutil.copyfile(work / "sheet.png", target)
@@ -50,24 +75,39 @@ def _xlsx_image(workbook: Path, target: Path, work: Path) -> None:
 def _pdf(workbook: Path, work: Path) -> Path:
     soffice = shutil.which("soffice")
     if not soffice or not shutil.which("pdftoppm"):
-        raise SystemExit("需要 libreoffice-calc-nogui 与 poppler-utils：apt-get install libreoffice-calc-nogui poppler-utils")
+        raise SystemExit(
+            "需要 libreoffice-calc-nogui 与 poppler-utils：apt-get install libreoffice-calc-nogui poppler-utils"
+        )
     subprocess.run(
-        [soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{work / 'lo-profile'}",
-         "--convert-to", "pdf", "--outdir", str(work), str(workbook)],
-        check=True, capture_output=True, timeout=300,
+        [
+            soffice,
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation=file://{work / 'lo-profile'}",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(work),
+            str(workbook),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     return work / f"{workbook.stem}.pdf"
 
 
 def _page(pdf: Path, number: int, work: Path, dpi: int = 150) -> tuple[int, int, list[bytes]]:
     """One page as RGB rows (pdftoppm writes PPM: a short header, then the pixels)."""
-    subprocess.run(["pdftoppm", "-r", str(dpi), "-f", str(number), "-l", str(number), "-singlefile", str(pdf),
-                    str(work / "page")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", str(dpi), "-f", str(number), "-l", str(number), "-singlefile", str(pdf), str(work / "page")],
+        check=True,
+    )
     data = (work / "page.ppm").read_bytes()
     fields = data.split(maxsplit=4)
     assert fields[0] == b"P6" and fields[3] == b"255", "pdftoppm writes 8-bit PPM"
     width, height, pixels = int(fields[1]), int(fields[2]), fields[4]
-    return width, height, [pixels[y * width * 3:(y + 1) * width * 3] for y in range(height)]
+    return width, height, [pixels[y * width * 3 : (y + 1) * width * 3] for y in range(height)]
 
 
 def _content_rows(rows: list[bytes]) -> tuple[int, int]:
@@ -79,6 +119,7 @@ def _content_rows(rows: list[bytes]) -> tuple[int, int]:
 
 def _png(width: int, rows: list[bytes]) -> bytes:
     """RGB rows as a PNG (no filter): what the docs need without an imaging library."""
+
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
 
@@ -91,17 +132,30 @@ def _template_image(target: Path, work: Path) -> None:
     workbook = work / "填报模板.xlsx"
     assert main(["template", "--packs", "plan,preschool", "--out", str(workbook)]) == 0
     pdf = _pdf(workbook, work)
-    pages = int(next(line.split()[-1] for line in subprocess.run(
-        ["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout.splitlines() if line.startswith("Pages:")))
-    notes = next(n for n in range(1, pages + 1) if "填报说明" in subprocess.run(
-        ["pdftotext", "-f", str(n), "-l", str(n), str(pdf), "-"], check=True, capture_output=True, text=True).stdout)
+    pages = int(
+        next(
+            line.split()[-1]
+            for line in subprocess.run(
+                ["pdfinfo", str(pdf)], check=True, capture_output=True, text=True
+            ).stdout.splitlines()
+            if line.startswith("Pages:")
+        )
+    )
+    notes = next(
+        n
+        for n in range(1, pages + 1)
+        if "填报说明"
+        in subprocess.run(
+            ["pdftotext", "-f", str(n), "-l", str(n), str(pdf), "-"], check=True, capture_output=True, text=True
+        ).stdout
+    )
     width, _, sheet = _page(pdf, 1, work)
     top, bottom = _content_rows(sheet)
-    strip = sheet[max(top - 24, 0):bottom + 24]
+    strip = sheet[max(top - 24, 0) : bottom + 24]
     _, _, page = _page(pdf, notes, work)
     start, _ = _content_rows(page)
     blank = b"\xff" * (width * 3)
-    target.write_bytes(_png(width, strip + [blank] * 12 + page[max(start - 24, 0):start + 1000]))
+    target.write_bytes(_png(width, strip + [blank] * 12 + page[max(start - 24, 0) : start + 1000]))
 
 
 def main_(only: list[str]) -> int:

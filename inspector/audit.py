@@ -58,7 +58,11 @@ def tool_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             return "unknown"
 
-    return {"inspector": version("inspector"), "durable-rules": version("durable-rules"), "python": platform.python_version()}
+    return {
+        "inspector": version("inspector"),
+        "durable-rules": version("durable-rules"),
+        "python": platform.python_version(),
+    }
 
 
 def unusable_kinds(dataset: Dataset) -> tuple[str, ...]:
@@ -74,8 +78,10 @@ def unusable_kinds(dataset: Dataset) -> tuple[str, ...]:
 
 def extra_fields(dataset: Dataset) -> dict[str, dict[str, tuple[bool, int]]]:
     """The extra columns of each record kind as the rule vocabulary takes them: (numeric, places)."""
-    return {kind: {header: (extra.numeric, extra.places) for header, extra in columns.items()}
-            for kind, columns in dataset.extra_columns.items()}
+    return {
+        kind: {header: (extra.numeric, extra.places) for header, extra in columns.items()}
+        for kind, columns in dataset.extra_columns.items()
+    }
 
 
 def run_audit(
@@ -107,7 +113,9 @@ def run_audit(
     params, bad = effective_params(loaded, config.params, reading)
     if bad:
         raise DataError(doc.problem(("params", name), "param", reason) for name, reason in bad)
-    book = compile_rulebook(loaded, as_of=config.as_of, params=params, reading=reading, extra_columns=extra_fields(dataset))
+    book = compile_rulebook(
+        loaded, as_of=config.as_of, params=params, reading=reading, extra_columns=extra_fields(dataset)
+    )
     waivers = load_waivers(folder, (rule.id for rule in book.rules))
     stage("计算指标", 0, 1)
     missing = unusable_kinds(dataset)
@@ -121,10 +129,31 @@ def run_audit(
     if dask is not None:
         count = workers if workers is not None else 2
     spec = BookSpec.of(book, rules_dir, config, extra_fields(dataset)) if count > 1 or dask else None
-    results = run_partitions(book, spec, dataset, missing, workers=count, peers=peers, label=label, keep=keep_tables,
-                             progress=lambda done, total: stage("规则评估", done, total), dask=dask)
+    results = run_partitions(
+        book,
+        spec,
+        dataset,
+        missing,
+        workers=count,
+        peers=peers,
+        label=label,
+        keep=keep_tables,
+        progress=lambda done, total: stage("规则评估", done, total),
+        dask=dask,
+    )
     stage("生成问题清单", 0, 1)
     merged = merge(book, dataset, missing, results, whole, label=label)
     report = apply_waivers(waivers, merged.findings, config.as_of) if waivers is not None else None
-    return AuditResult(config, dataset, book, merged.outcomes, merged.findings, merged.gaps, merged.indicators, report,
-                       merged.tables, merged.builder, merged.evidence)
+    return AuditResult(
+        config,
+        dataset,
+        book,
+        merged.outcomes,
+        merged.findings,
+        merged.gaps,
+        merged.indicators,
+        report,
+        merged.tables,
+        merged.builder,
+        merged.evidence,
+    )

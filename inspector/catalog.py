@@ -18,8 +18,9 @@ from .rules.vocabulary import ENTITY_LABELS
 from .validation_messages import message_for
 
 
-def _book(rules_dir: Path, packs: Sequence[str] | None = None, *, check_unused: bool = False,
-          target_year: int = FINAL) -> RuleBook:
+def _book(
+    rules_dir: Path, packs: Sequence[str] | None = None, *, check_unused: bool = False, target_year: int = FINAL
+) -> RuleBook:
     ids = list(packs or available_packs(rules_dir))
     if not ids:
         raise UsageError(f"{rules_dir} 中没有规则包（应为 <包名>/pack.yaml）")
@@ -35,7 +36,9 @@ def list_rules(rules_dir: Path, packs: Sequence[str] | None = None) -> str:
     lines = ["规则 id\t名称\t规则包\t严重程度\t层级"]
     for rule in book.rules:
         spec = rule.spec
-        lines.append(f"{spec.id}\t{spec.title}\t{rule.pack.id}\t{SEVERITY_LABELS[spec.severity]}\t{ENTITY_LABELS[spec.applies_to]}")
+        lines.append(
+            f"{spec.id}\t{spec.title}\t{rule.pack.id}\t{SEVERITY_LABELS[spec.severity]}\t{ENTITY_LABELS[spec.applies_to]}"
+        )
     return "\n".join(lines)
 
 
@@ -49,11 +52,13 @@ def show_rule(rules_dir: Path, rule_id: str) -> str:
     lines = [
         f"{spec.id}（第 {spec.version} 版）{spec.title}",
         f"  规则包：{rule.pack.id} {rule.pack.version}；定义于 {rule.where}",
-        f"  对象：{ENTITY_LABELS[spec.applies_to]}；严重程度：{SEVERITY_LABELS[spec.severity]}" + (f"；属性：{spec.binding}" if spec.binding else ""),
+        f"  对象：{ENTITY_LABELS[spec.applies_to]}；严重程度：{SEVERITY_LABELS[spec.severity]}"
+        + (f"；属性：{spec.binding}" if spec.binding else ""),
         f"  适用范围：{' '.join(spec.scope.split()) if spec.scope else '（全部）'}",
         f"  问题条件：{' '.join(spec.condition.split())}",
         f"  所需数据：{'、'.join(rule.requires)}",
-        "  参数：" + ("；".join(f"{n} = {v}（{rule.param_specs[n].title}）" for n, v in rule.params.items()) or "（无）"),
+        "  参数："
+        + ("；".join(f"{n} = {v}（{rule.param_specs[n].title}）" for n, v in rule.params.items()) or "（无）"),
         f"  依据：{basis.document} {basis.section}",
         f"    原文：{basis.quote}",
     ]
@@ -99,7 +104,9 @@ def lint(rules_dir: Path) -> str:
     if lifecycle.is_file():
         loaded = load_lifecycle(lifecycle)
         states = f"；整改台账生命周期 {len(loaded.states)} 个状态、{len(loaded.transitions)} 种变更"
-    return f"规则包检查通过：{len(book.packs)} 个规则包，{len(book.rules)} 条规则，{len(book.indicators)} 个指标{states}。"
+    return (
+        f"规则包检查通过：{len(book.packs)} 个规则包，{len(book.rules)} 条规则，{len(book.indicators)} 个指标{states}。"
+    )
 
 
 # -- coverage of the plan ----------------------------------------------------------------------
@@ -244,8 +251,11 @@ def compare_case(case: Path, shown: str, rules_dir: Path) -> tuple[list[str], bo
             ok = False
             continue
         got = {"fail": outcome.failed, "pass": outcome.passed, "not_evaluated": outcome.gaps}
-        diffs = [f"{key} 多 {sorted(got[key] - wanted)} 少 {sorted(wanted - got[key])}"
-                 for key, wanted in want.sets().items() if wanted != got[key]]
+        diffs = [
+            f"{key} 多 {sorted(got[key] - wanted)} 少 {sorted(wanted - got[key])}"
+            for key, wanted in want.sets().items()
+            if wanted != got[key]
+        ]
         if want.skipped is not None and want.skipped == outcome.evaluated:
             diffs.append(f"应{'跳过' if want.skipped else '评估'}，实际{'评估' if outcome.evaluated else '跳过'}")
         mark = "✗" if diffs else "✓"

@@ -71,8 +71,12 @@ class _Formatter(argparse.HelpFormatter):
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         lines = text.splitlines()
         return "\n".join(
-            textwrap.fill(line, width, initial_indent=indent, subsequent_indent=indent + " " * (len(line) - len(line.lstrip())))
-            if line.strip() else "" for line in lines
+            textwrap.fill(
+                line, width, initial_indent=indent, subsequent_indent=indent + " " * (len(line) - len(line.lstrip()))
+            )
+            if line.strip()
+            else ""
+            for line in lines
         )
 
 
@@ -100,11 +104,21 @@ class _Parser(argparse.ArgumentParser):
 def _os_reason(exc: OSError) -> str:
     """An operating-system error in the user's words."""
     reasons = {
-        errno.ENOENT: "文件或文件夹不存在", errno.EACCES: "没有权限", errno.EPERM: "没有权限",
-        errno.ENOSPC: "磁盘空间不足", errno.EROFS: "文件系统只读", errno.EISDIR: "这是文件夹，不是文件",
-        errno.ENOTDIR: "路径中有一段不是文件夹", errno.EEXIST: "已有同名的文件或文件夹（路径中的这一段应为文件夹？）", errno.ENAMETOOLONG: "名称过长",
-        errno.ENOTEMPTY: "文件夹不是空的", errno.EBUSY: "正被占用（或是挂载点）", errno.EXDEV: "不能跨文件系统移动",
-        errno.EDQUOT: "超出磁盘配额", errno.EMFILE: "打开的文件过多", errno.ELOOP: "符号链接层数过多",
+        errno.ENOENT: "文件或文件夹不存在",
+        errno.EACCES: "没有权限",
+        errno.EPERM: "没有权限",
+        errno.ENOSPC: "磁盘空间不足",
+        errno.EROFS: "文件系统只读",
+        errno.EISDIR: "这是文件夹，不是文件",
+        errno.ENOTDIR: "路径中有一段不是文件夹",
+        errno.EEXIST: "已有同名的文件或文件夹（路径中的这一段应为文件夹？）",
+        errno.ENAMETOOLONG: "名称过长",
+        errno.ENOTEMPTY: "文件夹不是空的",
+        errno.EBUSY: "正被占用（或是挂载点）",
+        errno.EXDEV: "不能跨文件系统移动",
+        errno.EDQUOT: "超出磁盘配额",
+        errno.EMFILE: "打开的文件过多",
+        errno.ELOOP: "符号链接层数过多",
     }
     return reasons.get(exc.errno or 0) or (exc.strerror or str(exc))
 
@@ -123,14 +137,19 @@ def _integer(value: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The command line; `inspector --help` ends with the exit codes."""
     parser = _Parser(
-        prog="inspector", description="教育督导规则引擎：按规则包审核学校数据，输出问题与整改清单。", epilog=EXIT_CODES,
+        prog="inspector",
+        description="教育督导规则引擎：按规则包审核学校数据，输出问题与整改清单。",
+        epilog=EXIT_CODES,
     )
     parser.add_argument("--debug", action="store_true", help="出错时显示完整的内部调用栈")
     commands = parser.add_subparsers(dest="command", required=True, metavar="命令")
 
     audit = commands.add_parser(
-        "audit", help="审核一个督导数据文件夹", description="审核一个督导数据文件夹，输出问题清单与整改清单。"
-        "输出作为一个整体写入输出文件夹（替换上一次的结果；文件夹中不能有 inspector 以外的文件）。", epilog=EXIT_CODES,
+        "audit",
+        help="审核一个督导数据文件夹",
+        description="审核一个督导数据文件夹，输出问题清单与整改清单。"
+        "输出作为一个整体写入输出文件夹（替换上一次的结果；文件夹中不能有 inspector 以外的文件）。",
+        epilog=EXIT_CODES,
     )
     audit.add_argument("folder", type=Path, help="督导数据文件夹（含 audit.yaml）")
     audit.add_argument("--out", type=Path, help="输出文件夹（默认 out/<文件夹名>）")
@@ -139,34 +158,50 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--fail-on", choices=list(SEVERITY_ORDER), help="存在该严重程度及以上的问题时以退出码 1 结束")
     audit.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR, help="规则包所在目录")
     audit.add_argument("--quiet", action="store_true", help="不显示进度")
-    audit.add_argument("--workers", type=_integer, help="规则评估的进程数（默认：大规模数据按 CPU 核数；1 至 CPU 核数的 4 倍）")
-    audit.add_argument("--dask", metavar="ADDRESS",
-                       help="在 Dask 集群上按区县分区评估：tcp://主机:端口 连接已有集群，local 在本机启动一个（进程数取 --workers，默认 2）")
+    audit.add_argument(
+        "--workers", type=_integer, help="规则评估的进程数（默认：大规模数据按 CPU 核数；1 至 CPU 核数的 4 倍）"
+    )
+    audit.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="在 Dask 集群上按区县分区评估：tcp://主机:端口 连接已有集群，local 在本机启动一个（进程数取 --workers，默认 2）",
+    )
     audit.set_defaults(handler=_audit)
 
-    explain = commands.add_parser("explain", help="说明一条问题为何成立", description="说明一条问题：规则、依据、条件、观测值、阈值和输入行。")
+    explain = commands.add_parser(
+        "explain", help="说明一条问题为何成立", description="说明一条问题：规则、依据、条件、观测值、阈值和输入行。"
+    )
     explain.add_argument("finding_id", help="问题编号（如 F-1a2b3c4d5e6f7a8b，可只写前几位）")
     explain.add_argument("--in", dest="out_dir", type=Path, required=True, help="审核输出文件夹（含 findings.json）")
     explain.add_argument("--format", choices=("text", "json"), default="text")
     explain.set_defaults(handler=_explain)
 
     report = commands.add_parser(
-        "report", help="根据审核结果重新生成报告，或生成区县版",
+        "report",
+        help="根据审核结果重新生成报告，或生成区县版",
         description="根据审核输出文件夹中的 findings.json 生成报告（report.html、rectification.xlsx、整改通知书等）；"
         "用 --county 生成只含一个区县的区县版，用 --all-counties 一次生成每个区县的区县版（没有问题的区县也有）。",
     )
     report.add_argument("out_dir", type=Path, help="审核输出文件夹（含 findings.json）")
     editions = report.add_mutually_exclusive_group()
     editions.add_argument("--county", help="只含该区县的区县版（全称或简称，如 融水苗族自治县、融水县）")
-    editions.add_argument("--all-counties", action="store_true",
-                          help="每个区县一个区县版（区域的全部区县，已知区县名单时按名单），各在一个子文件夹，整体写入")
-    report.add_argument("--out", type=Path, help="报告输出文件夹（默认：全市版写回审核输出文件夹，区县版写入其下 counties/<区县>，"
-                        "--all-counties 写入其下 counties/）")
+    editions.add_argument(
+        "--all-counties",
+        action="store_true",
+        help="每个区县一个区县版（区域的全部区县，已知区县名单时按名单），各在一个子文件夹，整体写入",
+    )
+    report.add_argument(
+        "--out",
+        type=Path,
+        help="报告输出文件夹（默认：全市版写回审核输出文件夹，区县版写入其下 counties/<区县>，"
+        "--all-counties 写入其下 counties/）",
+    )
     report.add_argument("--quiet", action="store_true", help="不显示进度")
     report.set_defaults(handler=_report)
 
     template = commands.add_parser(
-        "template", help="生成数据填报模板（Excel 工作簿）",
+        "template",
+        help="生成数据填报模板（Excel 工作簿）",
         description="生成供学校填报的 Excel 工作簿：所选规则包读取的每个数据表一个工作表（含统计表），中文表头与单位、"
         "示例行、选项下拉框（含区域的区县）、数字格式与合理范围校验，另有“说明”表列出每一列及读取它的规则。"
         "填好的工作簿可直接放入督导数据文件夹，或先用 inspector check 校验。",
@@ -174,24 +209,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     template.add_argument("--packs", type=_packs, help="规则包，逗号分隔（默认：--config 中的 packs，否则全部规则包）")
     template.add_argument("--region", help="区域，决定“区县”的下拉选项（默认：--config 中的 region，否则 柳州市）")
-    template.add_argument("--config", type=Path, metavar="AUDIT_YAML",
-                          help="取用一个 audit.yaml 的 region、divisions（区县名单）和 packs")
+    template.add_argument(
+        "--config", type=Path, metavar="AUDIT_YAML", help="取用一个 audit.yaml 的 region、divisions（区县名单）和 packs"
+    )
     template.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR, help="规则包所在目录")
     template.add_argument("--out", type=Path, default=Path("填报模板.xlsx"), help="输出的工作簿（默认 填报模板.xlsx）")
     template.add_argument("--force", action="store_true", help="覆盖已有的同名文件（默认不覆盖，以免覆盖已填好的数据）")
     template.set_defaults(handler=_template)
 
     check = commands.add_parser(
-        "check", help="校验填好的工作簿或督导数据文件夹（不审核）",
+        "check",
+        help="校验填好的工作簿或督导数据文件夹（不审核）",
         description="用与 inspector audit 相同的读取与校验规则载入数据，但不审核：一次列出全部错误"
         "（“文件:行: 列: 原因”）。对工作簿，另存一份副本，出错的单元格标红并以批注说明原因，首个工作表“校验结果”列出全部错误；"
         "输入文件从不改动。",
         epilog=CHECK_EXIT_CODES,
     )
-    check.add_argument("path", type=Path, metavar="FOLDER_OR_WORKBOOK", help="督导数据文件夹，或一个 .xlsx / .csv 数据文件")
-    check.add_argument("--out", type=Path,
-                       help="标注副本：对工作簿为输出文件（默认与输入同一文件夹的 <文件名>-校验结果.xlsx）；"
-                       "对文件夹为存放各工作簿标注副本的文件夹（不给则只列出错误）")
+    check.add_argument(
+        "path", type=Path, metavar="FOLDER_OR_WORKBOOK", help="督导数据文件夹，或一个 .xlsx / .csv 数据文件"
+    )
+    check.add_argument(
+        "--out",
+        type=Path,
+        help="标注副本：对工作簿为输出文件（默认与输入同一文件夹的 <文件名>-校验结果.xlsx）；"
+        "对文件夹为存放各工作簿标注副本的文件夹（不给则只列出错误）",
+    )
     check.set_defaults(handler=_check)
 
     _history_parsers(commands)
@@ -209,7 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     lint = rule_commands.add_parser("lint", help="检查全部规则包（结构、表达式、模板、参数、重复 id）")
     lint.set_defaults(handler=_rules_lint)
     fields = rule_commands.add_parser("fields", help="列出规则可用的字段（按对象类型）")
-    fields.add_argument("kind", nargs="?", help="对象类型：class、school、school_stage、teacher、township、county、county_metric、city")
+    fields.add_argument(
+        "kind", nargs="?", help="对象类型：class、school、school_stage、teacher、township、county、county_metric、city"
+    )
     fields.set_defaults(handler=_rules_fields)
     cover = rule_commands.add_parser("coverage", help="规划需求清单的覆盖情况（已检查 / 不可检查 / 缺少规则）")
     cover.set_defaults(handler=_rules_coverage)
@@ -239,25 +283,40 @@ def _history_parsers(commands: argparse._SubParsersAction) -> None:  # type: ign
     # `ledger`'s subcommands repeat its options with no default of their own, so that
     # `inspector ledger --db X update …` and `inspector ledger update … --db X` mean the same
     def db_option(parser: argparse.ArgumentParser, sub: bool = False) -> None:
-        parser.add_argument("--db", type=parse_db, default=argparse.SUPPRESS if sub else DEFAULT_DB,
-                            help="历史库：SQLite 文件（默认当前文件夹下的 inspector.sqlite），"
-                            "或数据库地址（sqlite:///路径、postgresql+psycopg://用户:密码@主机:端口/数据库）")
+        parser.add_argument(
+            "--db",
+            type=parse_db,
+            default=argparse.SUPPRESS if sub else DEFAULT_DB,
+            help="历史库：SQLite 文件（默认当前文件夹下的 inspector.sqlite），"
+            "或数据库地址（sqlite:///路径、postgresql+psycopg://用户:密码@主机:端口/数据库）",
+        )
 
     def today_option(parser: argparse.ArgumentParser, sub: bool = False) -> None:
-        parser.add_argument("--today", type=_day, default=argparse.SUPPRESS if sub else dt.date.today(),
-                            help="按哪一天处理（YYYY-MM-DD，默认今天）")
+        parser.add_argument(
+            "--today",
+            type=_day,
+            default=argparse.SUPPRESS if sub else dt.date.today(),
+            help="按哪一天处理（YYYY-MM-DD，默认今天）",
+        )
 
     def lifecycle_option(parser: argparse.ArgumentParser, sub: bool = False) -> None:
-        parser.add_argument("--lifecycle", type=Path, default=argparse.SUPPRESS if sub else DEFAULT_LIFECYCLE,
-                            help="整改台账生命周期文件（默认 rules/lifecycle.yaml）")
+        parser.add_argument(
+            "--lifecycle",
+            type=Path,
+            default=argparse.SUPPRESS if sub else DEFAULT_LIFECYCLE,
+            help="整改台账生命周期文件（默认 rules/lifecycle.yaml）",
+        )
 
     reinspect = commands.add_parser(
-        "reinspect", help="复查：审核新数据，并与上一次审核对比（新发现、仍存在、已整改、复发）",
+        "reinspect",
+        help="复查：审核新数据，并与上一次审核对比（新发现、仍存在、已整改、复发）",
         description="复查：审核新的督导数据文件夹，与上一次审核（输出文件夹或历史库中的审核编号）对比，"
         "标出每项问题是新发现、仍存在还是复发，列出已整改和无法核实的问题，并更新历史库和整改台账。",
     )
     reinspect.add_argument("folder", type=Path, help="新的督导数据文件夹（含 audit.yaml）")
-    reinspect.add_argument("--against", required=True, help="上一次审核：其输出文件夹（含 findings.json），或历史库中的审核编号")
+    reinspect.add_argument(
+        "--against", required=True, help="上一次审核：其输出文件夹（含 findings.json），或历史库中的审核编号"
+    )
     reinspect.add_argument("--out", type=Path, help="输出文件夹（默认 out/<文件夹名>）")
     reinspect.add_argument("--packs", type=_packs, help="规则包，逗号分隔（默认取 audit.yaml 中的 packs）")
     reinspect.add_argument("--keep-going", action="store_true", help="跳过有误的行继续审核")
@@ -270,7 +329,8 @@ def _history_parsers(commands: argparse._SubParsersAction) -> None:  # type: ign
     reinspect.set_defaults(handler=_reinspect)
 
     ledger = commands.add_parser(
-        "ledger", help="整改台账：列出、变更状态、查看记录、校验",
+        "ledger",
+        help="整改台账：列出、变更状态、查看记录、校验",
         description="整改台账：不带子命令时列出台账事项（可按区县、学校、状态筛选）；先按 --today 执行到期的自动流转（逾期督办等）。",
     )
     db_option(ledger)
@@ -278,12 +338,16 @@ def _history_parsers(commands: argparse._SubParsersAction) -> None:  # type: ign
     lifecycle_option(ledger)
     ledger.add_argument("--county", help="只列该区县")
     ledger.add_argument("--school", help="只列该学校（学校代码或名称中的文字）")
-    ledger.add_argument("--state", action="append", default=[], help="只列该状态（待整改、整改中、待复查、已销号、逾期、暂缓；可重复）")
+    ledger.add_argument(
+        "--state", action="append", default=[], help="只列该状态（待整改、整改中、待复查、已销号、逾期、暂缓；可重复）"
+    )
     ledger.add_argument("--format", choices=("text", "json"), default="text")
     ledger.set_defaults(handler=_ledger_list)
     ledger_commands = ledger.add_subparsers(dest="ledger_command", metavar="子命令")
     update = ledger_commands.add_parser(
-        "update", help="变更一项的状态", description="变更一项台账事项的状态；生命周期不允许的变更会被拒绝，并列出当前允许的变更。"
+        "update",
+        help="变更一项的状态",
+        description="变更一项台账事项的状态；生命周期不允许的变更会被拒绝，并列出当前允许的变更。",
     )
     update.add_argument("finding_id", help="问题编号（可只写前几位）")
     update.add_argument("--to", required=True, help="新状态（如 整改中、待复查、已销号）")
@@ -300,12 +364,15 @@ def _history_parsers(commands: argparse._SubParsersAction) -> None:  # type: ign
     lifecycle_option(show, sub=True)
     show.set_defaults(handler=_ledger_show)
     check = ledger_commands.add_parser("verify", help="校验台账事件的哈希链（事件被修改或删除时以退出码 1 结束）")
-    check.add_argument("--head", help="另行保存的末尾哈希（inspector ledger head 的输出，至少前 12 位）：不符时以退出码 1 结束")
+    check.add_argument(
+        "--head", help="另行保存的末尾哈希（inspector ledger head 的输出，至少前 12 位）：不符时以退出码 1 结束"
+    )
     db_option(check, sub=True)
     lifecycle_option(check, sub=True)
     check.set_defaults(handler=_ledger_verify)
     head = ledger_commands.add_parser(
-        "head", help="输出台账的末尾哈希，供另行保存，日后用 inspector verify --head 核对",
+        "head",
+        help="输出台账的末尾哈希，供另行保存，日后用 inspector verify --head 核对",
         description="校验台账后输出其末尾哈希（最后一条事件的哈希）。把它保存在历史库之外（如督导记录中），"
         "日后用 inspector verify --head 哈希 核对：台账被改写或截断时以退出码 1 结束。",
     )
@@ -314,12 +381,15 @@ def _history_parsers(commands: argparse._SubParsersAction) -> None:  # type: ign
     head.set_defaults(handler=_ledger_head)
 
     verify = commands.add_parser(
-        "verify", help="校验历史库：重算审核的输入、规则包和输出的 sha256，并校验台账哈希链",
+        "verify",
+        help="校验历史库：重算审核的输入、规则包和输出的 sha256，并校验台账哈希链",
         description="重算历史库中审核的输入、规则包和输出文件的 sha256，与导入时的记录比对；并逐条校验整改台账事件的哈希链。"
         "发现不一致时以退出码 1 结束。",
     )
     verify.add_argument("audit_id", nargs="?", help="审核编号（可只写前几位；默认全部审核）")
-    verify.add_argument("--head", help="另行保存的台账末尾哈希（inspector ledger head 的输出，至少前 12 位）：不符时以退出码 1 结束")
+    verify.add_argument(
+        "--head", help="另行保存的台账末尾哈希（inspector ledger head 的输出，至少前 12 位）：不符时以退出码 1 结束"
+    )
     db_option(verify)
     lifecycle_option(verify)
     verify.set_defaults(handler=_verify)
@@ -349,30 +419,43 @@ def _web_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[
     from .history.database import DEFAULT_DB, parse_db
 
     def db_option(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--db", type=parse_db, default=DEFAULT_DB,
-                            help="历史库：SQLite 文件（默认 inspector.sqlite）或数据库地址（postgresql+psycopg://用户:密码@主机:端口/数据库）")
+        parser.add_argument(
+            "--db",
+            type=parse_db,
+            default=DEFAULT_DB,
+            help="历史库：SQLite 文件（默认 inspector.sqlite）或数据库地址（postgresql+psycopg://用户:密码@主机:端口/数据库）",
+        )
 
     serve = commands.add_parser(
-        "serve", help="启动督导整改网页平台",
+        "serve",
+        help="启动督导整改网页平台",
         description="启动督导整改网页平台（督学、区县、学校、审计、管理员）；启动时建立或升级历史库。"
         "Cookie 只经 HTTPS 或本机地址（127.0.0.1、localhost）发送：对外服务请置于 HTTPS 之后。",
     )
     db_option(serve)
     serve.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1）")
     serve.add_argument("--port", type=_integer, default=8000, help="端口（默认 8000）")
-    serve.add_argument("--evidence-dir", type=Path, help="整改材料的存放文件夹（默认：SQLite 历史库旁的 <库名>.evidence）")
-    serve.add_argument("--demo", type=Path, metavar="OUT",
-                       help="演示：导入该审核输出文件夹，并为每个角色建立一个账号，打印一次性密码")
+    serve.add_argument(
+        "--evidence-dir", type=Path, help="整改材料的存放文件夹（默认：SQLite 历史库旁的 <库名>.evidence）"
+    )
+    serve.add_argument(
+        "--demo", type=Path, metavar="OUT", help="演示：导入该审核输出文件夹，并为每个角色建立一个账号，打印一次性密码"
+    )
     serve.add_argument("--source", type=Path, metavar="FOLDER", help="与 --demo 同用：该审核的数据文件夹（供学校自查）")
     serve.add_argument("--today", type=_day, help=argparse.SUPPRESS)
     serve.set_defaults(handler=_serve)
 
     users = commands.add_parser("users", help="网页平台的账号")
     user_commands = users.add_subparsers(dest="users_command", required=True, metavar="子命令")
-    add = user_commands.add_parser("add", help="新建账号（密码从标准输入读取）",
-                                   description="新建网页平台账号；密码从标准输入读取一行（至少 10 个字符），不出现在命令行和日志中。")
+    add = user_commands.add_parser(
+        "add",
+        help="新建账号（密码从标准输入读取）",
+        description="新建网页平台账号；密码从标准输入读取一行（至少 10 个字符），不出现在命令行和日志中。",
+    )
     add.add_argument("name", help="用户名")
-    add.add_argument("--role", required=True, choices=["admin", "inspector", "county", "school", "auditor"], help="角色")
+    add.add_argument(
+        "--role", required=True, choices=["admin", "inspector", "county", "school", "auditor"], help="角色"
+    )
     add.add_argument("--county", help="区县账号所属区县（如 柳北区）")
     add.add_argument("--school", help="学校账号所属学校（学校代码）")
     add.add_argument("--display-name", help="显示的姓名或单位（默认同用户名）")
@@ -414,8 +497,17 @@ def _users_add(args: argparse.Namespace) -> int:
     password = line.rstrip("\r\n")
     if not password:
         raise UsageError("请从标准输入提供密码（一行）")
-    print(add_user(args.db, args.name, password, args.role, county=args.county, school=args.school,
-                   display_name=args.display_name))
+    print(
+        add_user(
+            args.db,
+            args.name,
+            password,
+            args.role,
+            county=args.county,
+            school=args.school,
+            display_name=args.display_name,
+        )
+    )
     return 0
 
 
@@ -436,8 +528,17 @@ def _reinspect(args: argparse.Namespace) -> int:
     workers = requested_workers(args.workers, os.environ)
     with progress_printer(enabled=not args.quiet) as progress:
         report, lifecycle = reinspect(
-            args.db, args.folder, args.against, out_dir, today=args.today, packs=args.packs, rules_dir=args.rules,
-            keep_going=args.keep_going, workers=workers, progress=progress, lifecycle_path=args.lifecycle,
+            args.db,
+            args.folder,
+            args.against,
+            out_dir,
+            today=args.today,
+            packs=args.packs,
+            rules_dir=args.rules,
+            keep_going=args.keep_going,
+            workers=workers,
+            progress=progress,
+            lifecycle_path=args.lifecycle,
         )
     print(render_reinspect(report, lifecycle))
     return 0
@@ -446,16 +547,34 @@ def _reinspect(args: argparse.Namespace) -> int:
 def _ledger_list(args: argparse.Namespace) -> int:
     from .history.commands import ledger_list
 
-    print(ledger_list(args.db, today=args.today, county=args.county, school=args.school, states=args.state,
-                      fmt=args.format, lifecycle_path=args.lifecycle))
+    print(
+        ledger_list(
+            args.db,
+            today=args.today,
+            county=args.county,
+            school=args.school,
+            states=args.state,
+            fmt=args.format,
+            lifecycle_path=args.lifecycle,
+        )
+    )
     return 0
 
 
 def _ledger_update(args: argparse.Namespace) -> int:
     from .history.commands import ledger_update
 
-    print(ledger_update(args.db, args.finding_id, to=args.to, by=args.by, note=args.note, today=args.today,
-                        lifecycle_path=args.lifecycle))
+    print(
+        ledger_update(
+            args.db,
+            args.finding_id,
+            to=args.to,
+            by=args.by,
+            note=args.note,
+            today=args.today,
+            lifecycle_path=args.lifecycle,
+        )
+    )
     return 0
 
 
@@ -492,8 +611,9 @@ def _verify(args: argparse.Namespace) -> int:
 def _history_import(args: argparse.Namespace) -> int:
     from .history.commands import import_audit, render_import
 
-    report, lifecycle = import_audit(args.db, args.out_dir, today=args.today, source=args.source, rules_dir=args.rules,
-                                     lifecycle_path=args.lifecycle)
+    report, lifecycle = import_audit(
+        args.db, args.out_dir, today=args.today, source=args.source, rules_dir=args.rules, lifecycle_path=args.lifecycle
+    )
     print(render_import(report, lifecycle))
     return 0
 
@@ -523,8 +643,13 @@ def _audit(args: argparse.Namespace) -> int:
     workers = requested_workers(args.workers, os.environ)
     with progress_printer(enabled=not args.quiet) as progress:
         result = run_audit(
-            args.folder, packs=args.packs, keep_going=args.keep_going, rules_dir=args.rules, progress=progress,
-            workers=workers, dask=args.dask,
+            args.folder,
+            packs=args.packs,
+            keep_going=args.keep_going,
+            rules_dir=args.rules,
+            progress=progress,
+            workers=workers,
+            dask=args.dask,
         )
         written = write_outputs(result, out_dir, keep_going=args.keep_going, progress=progress)
     _print_summary(result, out_dir, written)
@@ -546,14 +671,20 @@ def _print_summary(result: object, out_dir: Path, written: dict[str, Path]) -> N
         counts[finding.severity] += 1
     rows = result.dataset.inputs
     print(f"审核完成：{result.config.name}（基准日 {result.config.as_of}）")
-    print(f"  输入：读取 {sum(i.rows_read for i in rows)} 行，载入 {sum(i.rows_loaded for i in rows)} 行，拒绝 {sum(i.rows_rejected for i in rows)} 行")
+    print(
+        f"  输入：读取 {sum(i.rows_read for i in rows)} 行，载入 {sum(i.rows_loaded for i in rows)} 行，拒绝 {sum(i.rows_rejected for i in rows)} 行"
+    )
     if result.rejected:
         print(f"  注意：{len(result.rejected)} 处输入错误，相关行未参与审核：")
         for problem in result.rejected[:20]:
             print(f"    {problem}")
         if len(result.rejected) > 20:
             print(f"    …… 其余 {len(result.rejected) - 20} 处见 findings.json 的 rejected_rows")
-    print(f"  问题：共 {len(result.findings)} 项（" + "，".join(f"{SEVERITY_LABELS[s]} {n}" for s, n in counts.items()) + "）")
+    print(
+        f"  问题：共 {len(result.findings)} 项（"
+        + "，".join(f"{SEVERITY_LABELS[s]} {n}" for s, n in counts.items())
+        + "）"
+    )
     skipped = [o for o in result.outcomes.values() if not o.evaluated]
     for outcome in skipped:
         print(f"  未评估：{outcome.rule.id}（{outcome.skipped_reason}）")
@@ -584,14 +715,18 @@ def _report(args: argparse.Namespace) -> int:
     # a county's name comes from the data: one path component, never `..` or a separator
     out = args.out or (child(args.out_dir / "counties", county) if county else args.out_dir)
     if county and check_out_dir(out) == args.out_dir.resolve():
-        raise UsageError("区县版不能写入审核输出文件夹本身（那里的 findings.json 含全市数据）：请用 --out 指定另一个文件夹")
+        raise UsageError(
+            "区县版不能写入审核输出文件夹本身（那里的 findings.json 含全市数据）：请用 --out 指定另一个文件夹"
+        )
     check_out_dir(out)
     with progress_printer(enabled=not args.quiet) as progress:
         files = render_reports(document, sha256, county=county, rebuild=True)
         write_reports(out, files, progress)
     notices = sum(1 for name in files if name.startswith("notices/"))
     edition = f"区县版（{county}）" if county else "全市版"
-    print(f"报告已生成：{edition}，{out}/（{'、'.join(sorted(n for n in files if '/' not in n))}，整改通知书 {notices} 份）")
+    print(
+        f"报告已生成：{edition}，{out}/（{'、'.join(sorted(n for n in files if '/' not in n))}，整改通知书 {notices} 份）"
+    )
     return 0
 
 
@@ -605,7 +740,9 @@ def _all_counties(args: argparse.Namespace, document: dict[str, Any], sha256: st
 
     out = args.out or args.out_dir / "counties"
     if check_out_dir(out) == args.out_dir.resolve():
-        raise UsageError("区县版不能写入审核输出文件夹本身（那里的 findings.json 含全市数据）：请用 --out 指定另一个文件夹")
+        raise UsageError(
+            "区县版不能写入审核输出文件夹本身（那里的 findings.json 含全市数据）：请用 --out 指定另一个文件夹"
+        )
     names = county_names(document)
     if not names:
         raise UsageError("findings.json 中没有任何区县：无法生成区县版")
@@ -619,7 +756,10 @@ def _all_counties(args: argparse.Namespace, document: dict[str, Any], sha256: st
             editions[path_component(name)] = render_reports(edition, sha256, rebuild=True)
             progress("生成区县版", done, len(names))
         publish_set(out, nested_sets(editions), lambda done, total: progress("写入区县版", done, total))
-    print(f"区县版已生成：{len(names)} 个区县，{out}/（{'、'.join(names)}）" + (f"；其中没有问题的：{'、'.join(clean)}" if clean else ""))
+    print(
+        f"区县版已生成：{len(names)} 个区县，{out}/（{'、'.join(names)}）"
+        + (f"；其中没有问题的：{'、'.join(clean)}" if clean else "")
+    )
     return 0
 
 
@@ -648,7 +788,9 @@ def _template(args: argparse.Namespace) -> int:
     from .records.schema import RECORD_KINDS
 
     sheets = "、".join(RECORD_KINDS[kind].label for kind in reads.kinds)
-    shown = f"区县下拉选项 {len(divisions)} 个" if divisions else f"区域“{region}”没有内置的区县名单，区县列不设下拉选项"
+    shown = (
+        f"区县下拉选项 {len(divisions)} 个" if divisions else f"区域“{region}”没有内置的区县名单，区县列不设下拉选项"
+    )
     print(f"已生成填报模板：{args.out}（工作表：{sheets}、说明；规则包：{'、'.join(reads.packs)}；{shown}）")
     return 0
 
@@ -662,8 +804,10 @@ def _check(args: argparse.Namespace) -> int:
     if report.ignored:
         print(f"未使用的文件：{'、'.join(report.ignored)}")
     rows = report.inputs
-    print(f"读取 {sum(i.rows_read for i in rows)} 行，可载入 {sum(i.rows_loaded for i in rows)} 行，"
-          f"有误 {sum(i.rows_rejected for i in rows)} 行（{len(rows)} 个数据表）")
+    print(
+        f"读取 {sum(i.rows_read for i in rows)} 行，可载入 {sum(i.rows_loaded for i in rows)} 行，"
+        f"有误 {sum(i.rows_rejected for i in rows)} 行（{len(rows)} 个数据表）"
+    )
     if report.clean:
         empty = "（还没有任何数据行：示例行不计）" if not sum(i.rows_read for i in rows) else ""
         print(f"校验通过：没有发现错误。{empty}")
@@ -672,8 +816,11 @@ def _check(args: argparse.Namespace) -> int:
     for problem in report.problems:
         print(f"  {problem}")
     if args.path.is_dir():
-        books = sorted(p for p in args.path.iterdir()
-                       if p.is_file() and p.suffix.lower() == ".xlsx" and not p.name.startswith((".", "~$")))
+        books = sorted(
+            p
+            for p in args.path.iterdir()
+            if p.is_file() and p.suffix.lower() == ".xlsx" and not p.name.startswith((".", "~$"))
+        )
         if args.out is None:
             if books:
                 print("可加 --out 文件夹，得到标出错误单元格的工作簿副本。")

@@ -75,7 +75,9 @@ def render_text(finding: Finding, audit: AuditInfo) -> str:
     lines += ["", "观测值"]
     lines += [f"  {o.label}（{o.field}）= {o.text}" for o in finding.observed] or ["  （无：条件只判断记录有无）"]
     lines += ["", "阈值"]
-    lines += [f"  {t.label}（{t.param}）= {t.value}{t.unit if t.unit not in ('比例',) else ''}" for t in finding.threshold] or ["  （无）"]
+    lines += [
+        f"  {t.label}（{t.param}）= {t.value}{t.unit if t.unit not in ('比例',) else ''}" for t in finding.threshold
+    ] or ["  （无）"]
     lines += ["", f"输入行（共 {len(finding.evidence)} 行）"]
     for item in finding.evidence:
         role = ROLES.get(item.role, item.role)

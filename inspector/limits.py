@@ -136,5 +136,7 @@ def limits_table() -> str:
     """The configurable limits as the Markdown table README.md shows (a test keeps them equal)."""
     rows = ["| key | bounds | default | hard maximum |", "|---|---|---:|---:|"]
     for name, spec in LIMITS.items():
-        rows.append(f"| `{name}` | {spec.title}（{spec.unit}） | {_amount(spec.default, spec.unit)} | {_amount(spec.maximum, spec.unit)} |")
+        rows.append(
+            f"| `{name}` | {spec.title}（{spec.unit}） | {_amount(spec.default, spec.unit)} | {_amount(spec.maximum, spec.unit)} |"
+        )
     return "\n".join(rows)

@@ -237,7 +237,7 @@ def parse_decimal(text: str) -> Fraction:
     if "," in raw:
         whole, dot, frac = raw.partition(".")
         sign = whole[:1] if whole[:1] in "+-" else ""
-        groups = whole[len(sign):].split(",")
+        groups = whole[len(sign) :].split(",")
         if not (groups[0].isdigit() and len(groups[0]) <= 3 and all(len(g) == 3 and g.isdigit() for g in groups[1:])):
             raise NumberError("number", f"数值格式有误：“{text}”")
         raw = sign + "".join(groups) + dot + frac
@@ -352,8 +352,9 @@ def shortest(value: Number, max_digits: int = 4) -> str:
     return format_decimal(value, max_digits)
 
 
-def distinct_digits(value: Number, digits: int, others: tuple[Number, ...], *, percent: bool = False,
-                    limit: int = 6) -> int:
+def distinct_digits(
+    value: Number, digits: int, others: tuple[Number, ...], *, percent: bool = False, limit: int = 6
+) -> int:
     """The digits to show `value` with: `digits`, or more where the rounded text would equal a value
     of `others` (the thresholds it is read against) that `value` is not equal to."""
     scale = 100 if percent else 1
@@ -398,6 +399,7 @@ def exact_digits(value: Number, max_digits: int = 4) -> int:
 
 
 # -- the text form of exact values (tables store them as strings) -----------------------------
+
 
 def encode(value: Value) -> str:
     """A canonical text for an exact value: `7/3`, `-2`, `1/2*sqrt(3/5)`, an interval `3/5..2/3`."""

@@ -96,8 +96,11 @@ def plan(dataset: Dataset, count: int) -> list[tuple[str, ...]]:
     for kind, table in dataset.tables.items():
         if "school_id" not in table.columns or table.height == 0:
             continue
-        counted = table.join(schools.select("school_id", "county"), on="school_id", how="inner") if kind != "schools" \
+        counted = (
+            table.join(schools.select("school_id", "county"), on="school_id", how="inner")
+            if kind != "schools"
             else table
+        )
         for county, n in counted.group_by("county").len().iter_rows():
             sizes[county] = sizes.get(county, 0) + n
     parts: list[list[str]] = [[] for _ in range(max(1, min(count, len(sizes) or 1)))]
@@ -120,22 +123,32 @@ def _city_parts(book: RuleBook, tables: EntityTables) -> dict[str, CityPart]:
         row = rows.row(0, named=True) if rows.height else {}
         parts[spec.id] = CityPart(
             {k: v for k, v in trace.parts.get(tables.region, {}).items() if k in _AMOUNTS},
-            tuple(row.get("missing") or ()), tuple(row.get("rows") or ())[:EVIDENCE_CAP],
-            tuple(row.get("numerator_rows") or ())[:EVIDENCE_CAP], tuple(row.get("open_rows") or ())[:EVIDENCE_CAP],
+            tuple(row.get("missing") or ()),
+            tuple(row.get("rows") or ())[:EVIDENCE_CAP],
+            tuple(row.get("numerator_rows") or ())[:EVIDENCE_CAP],
+            tuple(row.get("open_rows") or ())[:EVIDENCE_CAP],
         )
     return parts
 
 
-_AMOUNTS = frozenset({"certain_num", "certain_den", "open_num", "maybe_both", "maybe_den", "maybe_any", "unbounded",
-                      "unpopulated"})
+_AMOUNTS = frozenset(
+    {"certain_num", "certain_den", "open_num", "maybe_both", "maybe_den", "maybe_any", "unbounded", "unpopulated"}
+)
 
 
 EVIDENCE_CAP = 100_000  # rows one indicator's trace keeps (the first, in file order)
 
 
-def audit_partition(book: RuleBook, dataset: Dataset, missing_kinds: Sequence[str], *,
-                    peers: Precomputed, label: str = "audit",
-                    keep: bool = False, progress: Progress | None = None) -> PartitionResult:
+def audit_partition(
+    book: RuleBook,
+    dataset: Dataset,
+    missing_kinds: Sequence[str],
+    *,
+    peers: Precomputed,
+    label: str = "audit",
+    keep: bool = False,
+    progress: Progress | None = None,
+) -> PartitionResult:
     """Indicators, the engine's verdicts on every rule below the city, and their findings, for
     one partition (or, as one partition, the whole audit)."""
     tables = EntityTables(dataset, book.vocabulary, region=dataset.config.region, audit_year=dataset.config.as_of.year)
@@ -147,9 +160,16 @@ def audit_partition(book: RuleBook, dataset: Dataset, missing_kinds: Sequence[st
     indicators = builder.indicators({rule.id: outcomes[rule.id] for rule in rules})
     verdicts = {rule.id: outcomes[rule.id].verdicts for rule in rules}
     return PartitionResult(
-        findings, gaps, indicators, verdicts, {r.id: outcomes[r.id].entities for r in rules},
-        {r.id: outcomes[r.id].facts for r in rules}, builder.evidence_index, _city_parts(book, tables),
-        tables if keep else None, builder if keep else None,
+        findings,
+        gaps,
+        indicators,
+        verdicts,
+        {r.id: outcomes[r.id].entities for r in rules},
+        {r.id: outcomes[r.id].facts for r in rules},
+        builder.evidence_index,
+        _city_parts(book, tables),
+        tables if keep else None,
+        builder if keep else None,
     )
 
 
@@ -169,29 +189,53 @@ def _merge_city(book: RuleBook, tables: EntityTables, parts: Sequence[Mapping[st
                 if name == "unpopulated":
                     continue
                 amounts[name] = (amounts[name] or value) if name == "unbounded" else amounts[name] + value
-        missing = [m for piece in pieces if amounts["unpopulated"] or not piece.parts.get("unpopulated")
-                   for m in piece.missing]
+        missing = [
+            m for piece in pieces if amounts["unpopulated"] or not piece.parts.get("unpopulated") for m in piece.missing
+        ]
         rows = sorted(r for piece in pieces for r in piece.rows)[:EVIDENCE_CAP]
         numerator_rows = sorted(r for piece in pieces for r in piece.numerator_rows)[:EVIDENCE_CAP]
         open_rows = sorted(r for piece in pieces for r in piece.open_rows)[:EVIDENCE_CAP]
         if spec.kind == "share":
             value, numerator, denominator = share_bounds(amounts)
-            frame = pl.DataFrame({ID: [tables.region], spec.id: [None if value is None else encode(value)],
-                                  f"{spec.id}.numerator": [encode(numerator)],
-                                  f"{spec.id}.denominator": [encode(denominator)]},
-                                 schema={ID: pl.String, spec.id: pl.String, f"{spec.id}.numerator": pl.String,
-                                         f"{spec.id}.denominator": pl.String})
+            frame = pl.DataFrame(
+                {
+                    ID: [tables.region],
+                    spec.id: [None if value is None else encode(value)],
+                    f"{spec.id}.numerator": [encode(numerator)],
+                    f"{spec.id}.denominator": [encode(denominator)],
+                },
+                schema={
+                    ID: pl.String,
+                    spec.id: pl.String,
+                    f"{spec.id}.numerator": pl.String,
+                    f"{spec.id}.denominator": pl.String,
+                },
+            )
             role = "denominator"
         else:
             total = count_bounds(amounts)
-            frame = pl.DataFrame({ID: [tables.region], spec.id: [None if total is None else encode(total)]},
-                                 schema={ID: pl.String, spec.id: pl.String})
+            frame = pl.DataFrame(
+                {ID: [tables.region], spec.id: [None if total is None else encode(total)]},
+                schema={ID: pl.String, spec.id: pl.String},
+            )
             role = "counted"
         tables.add_indicator(CITY, frame)
-        trace = pl.DataFrame({ID: [tables.region], "rows": [rows], "numerator_rows": [numerator_rows],
-                              "missing": [missing], "open_rows": [open_rows]},
-                             schema={ID: pl.String, "rows": pl.List(pl.Int64), "numerator_rows": pl.List(pl.Int64),
-                                     "missing": pl.List(pl.String), "open_rows": pl.List(pl.Int64)})
+        trace = pl.DataFrame(
+            {
+                ID: [tables.region],
+                "rows": [rows],
+                "numerator_rows": [numerator_rows],
+                "missing": [missing],
+                "open_rows": [open_rows],
+            },
+            schema={
+                ID: pl.String,
+                "rows": pl.List(pl.Int64),
+                "numerator_rows": pl.List(pl.Int64),
+                "missing": pl.List(pl.String),
+                "open_rows": pl.List(pl.Int64),
+            },
+        )
         merged = Trace(spec.id, role, trace, parts={tables.region: amounts})
         tables.traces[spec.id] = merged if indicator.entered is None else apply_entered(indicator, tables, merged)
 
@@ -209,14 +253,22 @@ class Merged:
     builder: FindingBuilder | None
 
 
-def merge(book: RuleBook, dataset: Dataset, missing_kinds: Sequence[str], results: Sequence[PartitionResult],
-          city_tables: EntityTables, *, label: str = "audit") -> Merged:
+def merge(
+    book: RuleBook,
+    dataset: Dataset,
+    missing_kinds: Sequence[str],
+    results: Sequence[PartitionResult],
+    city_tables: EntityTables,
+    *,
+    label: str = "audit",
+) -> Merged:
     """The partitions' results as one audit's, with the city-level rules decided on the merged parts."""
     city_rules = [rule for rule in book.rules if rule.spec.applies_to == CITY]
     # shares and counts of the city depend on the partitions only; its formulas may read them
     _merge_city(book, city_tables, [r.city_parts for r in results])
-    compute_indicators([i for i in book.indicators if i.spec.entity == CITY and i.spec.kind not in ("share", "count")],
-                       city_tables)
+    compute_indicators(
+        [i for i in book.indicators if i.spec.entity == CITY and i.spec.kind not in ("share", "count")], city_tables
+    )
     city_outcomes = evaluate(book, city_tables, missing_kinds, rules=city_rules, label=label)
     city_builder = FindingBuilder(book, city_tables, dataset)
     city_findings, city_gaps = city_builder.build({r.id: city_outcomes[r.id] for r in city_rules})
@@ -234,14 +286,24 @@ def merge(book: RuleBook, dataset: Dataset, missing_kinds: Sequence[str], result
         outcome.facts = sum(r.facts.get(rule.id, 0) for r in results)
         outcomes[rule.id] = outcome
     findings = sorted([f for r in results for f in r.findings] + city_findings, key=sort_key)
-    gaps = sorted([g for r in results for g in r.gaps] + city_gaps,
-                  key=lambda g: (g.county, g.school_id or "", g.rule_id, g.entity_id))
-    indicators = sorted([i for r in results for i in r.indicators] + city_indicators,
-                        key=lambda r: (r.rule_id, r.county, r.entity_id))
+    gaps = sorted(
+        [g for r in results for g in r.gaps] + city_gaps,
+        key=lambda g: (g.county, g.school_id or "", g.rule_id, g.entity_id),
+    )
+    indicators = sorted(
+        [i for r in results for i in r.indicators] + city_indicators, key=lambda r: (r.rule_id, r.county, r.entity_id)
+    )
     evidence = [e for r in results for e in r.evidence] + city_builder.evidence_index
     single = results[0] if len(results) == 1 else None
-    return Merged(outcomes, findings, gaps, indicators, evidence,
-                  single.tables if single else None, single.builder if single else city_builder)
+    return Merged(
+        outcomes,
+        findings,
+        gaps,
+        indicators,
+        evidence,
+        single.tables if single else None,
+        single.builder if single else city_builder,
+    )
 
 
 # -- running partitions ------------------------------------------------------------------------
@@ -259,13 +321,21 @@ class BookSpec:
     fingerprint: str
 
     @classmethod
-    def of(cls, book: RuleBook, rules_dir: Path, config: AuditConfig,
-           extra_columns: Mapping[str, Mapping[str, tuple[bool, int]]]) -> BookSpec:
+    def of(
+        cls,
+        book: RuleBook,
+        rules_dir: Path,
+        config: AuditConfig,
+        extra_columns: Mapping[str, Mapping[str, tuple[bool, int]]],
+    ) -> BookSpec:
         packs = []
         for pack in book.packs:
             folder = rules_dir / pack.id
-            files = tuple((p.relative_to(folder).as_posix(), p.read_bytes())
-                          for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts)
+            files = tuple(
+                (p.relative_to(folder).as_posix(), p.read_bytes())
+                for p in sorted(folder.rglob("*"))
+                if p.is_file() and "__pycache__" not in p.parts
+            )
             packs.append((pack.id, files))
         return cls(tuple(packs), config, book.params, extra_columns, book.fingerprint)
 
@@ -280,9 +350,13 @@ class BookSpec:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(data)
         loaded = load_packs([pack_id for pack_id, _ in self.packs], folder)
-        book = compile_rulebook(loaded, as_of=self.config.as_of, params=self.params,
-                                reading=Reading.of(self.config.as_of, self.config.target_year),
-                                extra_columns=self.extra_columns)
+        book = compile_rulebook(
+            loaded,
+            as_of=self.config.as_of,
+            params=self.params,
+            reading=Reading.of(self.config.as_of, self.config.target_year),
+            extra_columns=self.extra_columns,
+        )
         if book.fingerprint != self.fingerprint:  # pragma: no cover - the same packs and params compile the same
             raise EngineError("工作进程编译出的规则集与主进程不一致", detail=f"{book.fingerprint} ≠ {self.fingerprint}")
         return book
@@ -291,8 +365,9 @@ class BookSpec:
 _BOOKS: dict[str, RuleBook] = {}  # per worker process: the book it compiled, by fingerprint
 
 
-def partition_task(spec: BookSpec, dataset: Dataset, missing_kinds: Sequence[str], peers: Precomputed,
-                   label: str) -> PartitionResult:
+def partition_task(
+    spec: BookSpec, dataset: Dataset, missing_kinds: Sequence[str], peers: Precomputed, label: str
+) -> PartitionResult:
     """One partition in a worker process (spawned, or a Dask worker): the book compiled once per
     process from `spec`, the partition's tables as sent."""
     book = _BOOKS.get(spec.fingerprint)
@@ -312,15 +387,26 @@ def resolve_workers(requested: int | None, rows: int) -> int:
     return max(1, min(available_cpus(), 8))
 
 
-def run_partitions(book: RuleBook, spec: BookSpec | None, dataset: Dataset, missing_kinds: Sequence[str], *,
-                   workers: int, peers: Precomputed, label: str, keep: bool,
-                   progress: Progress | None, dask: str | None = None) -> list[PartitionResult]:
+def run_partitions(
+    book: RuleBook,
+    spec: BookSpec | None,
+    dataset: Dataset,
+    missing_kinds: Sequence[str],
+    *,
+    workers: int,
+    peers: Precomputed,
+    label: str,
+    keep: bool,
+    progress: Progress | None,
+    dask: str | None = None,
+) -> list[PartitionResult]:
     """Every partition's result: on a Dask cluster when `dask` names one, in this process for one
     worker, else in spawned worker processes (polars' thread pool makes `fork` unsafe), each
     compiling the book once from `spec`."""
     if dask is not None and spec is not None:
-        return _run_on_dask(dask, spec, dataset, missing_kinds, workers=workers, peers=peers, label=label,
-                            progress=progress)
+        return _run_on_dask(
+            dask, spec, dataset, missing_kinds, workers=workers, peers=peers, label=label, progress=progress
+        )
     if workers <= 1 or spec is None:
         return [audit_partition(book, dataset, missing_kinds, peers=peers, label=label, keep=keep, progress=progress)]
     parts = plan(dataset, workers)
@@ -329,7 +415,9 @@ def run_partitions(book: RuleBook, spec: BookSpec | None, dataset: Dataset, miss
         # C code) breaks it with an error where a Pool would wait for ever
         with spawned_pool(min(workers, len(parts))) as pool:
             futures: list[Future[PartitionResult]] = [
-                pool.submit(partition_task, spec, slice_dataset(dataset, counties), missing_kinds, peers, f"{label}p{i}")
+                pool.submit(
+                    partition_task, spec, slice_dataset(dataset, counties), missing_kinds, peers, f"{label}p{i}"
+                )
                 for i, counties in enumerate(parts)
             ]
             pending = set(futures)
@@ -345,8 +433,17 @@ def run_partitions(book: RuleBook, spec: BookSpec | None, dataset: Dataset, miss
         ) from exc
 
 
-def _run_on_dask(address: str, spec: BookSpec, dataset: Dataset, missing_kinds: Sequence[str], *, workers: int,
-                 peers: Precomputed, label: str, progress: Progress | None) -> list[PartitionResult]:
+def _run_on_dask(
+    address: str,
+    spec: BookSpec,
+    dataset: Dataset,
+    missing_kinds: Sequence[str],
+    *,
+    workers: int,
+    peers: Precomputed,
+    label: str,
+    progress: Progress | None,
+) -> list[PartitionResult]:
     """The partitions as tasks of a Dask cluster: an existing one (`tcp://host:port`), or, for
     `local`, a LocalCluster of `workers` single-threaded worker processes started for this audit.
     Each task carries its partition's tables and the packs' bytes, so the workers need no access
@@ -358,8 +455,9 @@ def _run_on_dask(address: str, spec: BookSpec, dataset: Dataset, missing_kinds: 
     cluster = None
     try:
         if address == "local":
-            cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=40)
+            cluster = LocalCluster(
+                n_workers=max(workers, 1), threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+            )
             client = Client(cluster)
         else:
             client = Client(address, timeout="30s")
@@ -368,8 +466,16 @@ def _run_on_dask(address: str, spec: BookSpec, dataset: Dataset, missing_kinds: 
     try:
         parts = plan(dataset, max(workers, len(client.scheduler_info().get("workers", {})) or 1))
         futures = [
-            client.submit(partition_task, spec, slice_dataset(dataset, counties), missing_kinds, peers, f"{label}p{i}",
-                          pure=False, key=f"inspector-{label}-{i}")
+            client.submit(
+                partition_task,
+                spec,
+                slice_dataset(dataset, counties),
+                missing_kinds,
+                peers,
+                f"{label}p{i}",
+                pure=False,
+                key=f"inspector-{label}-{i}",
+            )
             for i, counties in enumerate(parts)
         ]
         from distributed import as_completed
@@ -383,8 +489,10 @@ def _run_on_dask(address: str, spec: BookSpec, dataset: Dataset, missing_kinds: 
         raise
     except Exception as exc:  # a lost worker (KilledWorker), a broken connection: the cluster's, not the data's
         name = type(exc).__name__
-        raise EngineError(f"Dask 集群上的规则评估未能完成（{name}：{exc}）",
-                          detail="之前的输出未被改动。可去掉 --dask 在本机重新运行，以查看原因。") from None
+        raise EngineError(
+            f"Dask 集群上的规则评估未能完成（{name}：{exc}）",
+            detail="之前的输出未被改动。可去掉 --dask 在本机重新运行，以查看原因。",
+        ) from None
     finally:
         client.close()
         if cluster is not None:

@@ -147,10 +147,17 @@ class AuditBuilder:
 
     def write(self, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
-        config: dict[str, object] = {"name": self.name, "as_of": self.as_of, "region": "柳州市", "packs": list(self.packs)}
+        config: dict[str, object] = {
+            "name": self.name,
+            "as_of": self.as_of,
+            "region": "柳州市",
+            "packs": list(self.packs),
+        }
         if self.params:
             config["params"] = self.params
-        (folder / "audit.yaml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        (folder / "audit.yaml").write_text(
+            yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
         for kind_name, kind in RECORD_KINDS.items():
             if kind_name in self.omit:
                 continue

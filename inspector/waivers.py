@@ -57,7 +57,10 @@ def _text(value: object) -> object:
 
 
 Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1), BeforeValidator(_text), AfterValidator(no_control_characters)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1),
+    BeforeValidator(_text),
+    AfterValidator(no_control_characters),
 ]
 
 
@@ -177,7 +180,9 @@ def summary_lines(report: WaiverReport) -> list[str]:
             continue
         waiver = item.entry.waiver
         what = "已过期，不予豁免" if item.status == "expired" else "未匹配任何问题"
-        lines.append(f"    {report.file}:{item.entry.line}: {waiver.rule} {waiver.entity}：{what}（有效期至 {waiver.expires}）")
+        lines.append(
+            f"    {report.file}:{item.entry.line}: {waiver.rule} {waiver.entity}：{what}（有效期至 {waiver.expires}）"
+        )
     return lines
 
 
@@ -211,7 +216,16 @@ def parse_waivers(doc: YamlDoc, sha256: str, rule_ids: Iterable[str]) -> Waivers
     if doc.data is None:
         doc.data = {}
     if not isinstance(doc.data, dict):
-        raise DataError([doc.problem((), "type", "应为映射：waivers: [ {rule, entity, reason, authority, document_no, expires} … ]", field="")])
+        raise DataError(
+            [
+                doc.problem(
+                    (),
+                    "type",
+                    "应为映射：waivers: [ {rule, entity, reason, authority, document_no, expires} … ]",
+                    field="",
+                )
+            ]
+        )
     try:
         parsed = WaiverFile.model_validate(doc.data)
     except ValidationError as exc:
@@ -228,11 +242,19 @@ def parse_waivers(doc: YamlDoc, sha256: str, rule_ids: Iterable[str]) -> Waivers
                 hints[waiver.rule] = difflib.get_close_matches(waiver.rule, known, n=1)
             hint = hints[waiver.rule]
             suggestion = f"，是否指“{hint[0]}”？" if hint else ""
-            problems.append(doc.problem(("waivers", index, "rule"), "unknown_rule", f"本次审核的规则包中没有规则“{waiver.rule}”{suggestion}"))
+            problems.append(
+                doc.problem(
+                    ("waivers", index, "rule"), "unknown_rule", f"本次审核的规则包中没有规则“{waiver.rule}”{suggestion}"
+                )
+            )
         key = (waiver.rule, waiver.entity)
         if key in seen:
             problems.append(
-                doc.problem(("waivers", index, "entity"), "duplicate_waiver", f"规则 {waiver.rule} 对“{waiver.entity}”的豁免重复（首次见第 {seen[key]} 行）")
+                doc.problem(
+                    ("waivers", index, "entity"),
+                    "duplicate_waiver",
+                    f"规则 {waiver.rule} 对“{waiver.entity}”的豁免重复（首次见第 {seen[key]} 行）",
+                )
             )
         seen.setdefault(key, line)
         entries.append(WaiverEntry(waiver, line))

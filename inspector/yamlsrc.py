@@ -226,7 +226,8 @@ class _Composer:
                 anchor = anchor_of(event)
                 if len(stack) >= self.limits.yaml_depth:
                     raise _Refused(
-                        "yaml_depth", f"YAML 嵌套过深：超过 {self.limits.yaml_depth} 层{self._hint('yaml_depth')}",
+                        "yaml_depth",
+                        f"YAML 嵌套过深：超过 {self.limits.yaml_depth} 层{self._hint('yaml_depth')}",
                         event.start_mark,
                     )
                 self._count(1, 0, event.start_mark)
@@ -247,7 +248,9 @@ class _Composer:
             elif isinstance(event, AliasEvent):
                 name = event.anchor or ""
                 if self.aliases_allowed == 0:
-                    raise _Refused("yaml_alias", f"此文件不允许使用 YAML 别名（*{name}）：请直接写出取值", event.start_mark)
+                    raise _Refused(
+                        "yaml_alias", f"此文件不允许使用 YAML 别名（*{name}）：请直接写出取值", event.start_mark
+                    )
                 self.aliases += 1
                 if self.aliases > self.aliases_allowed:
                     raise _Refused("yaml_alias", f"YAML 别名过多：超过 {self.aliases_allowed} 个", event.start_mark)
@@ -358,7 +361,11 @@ class YamlDoc:
 
 
 def load_yaml(
-    path: Path, display: str | None = None, *, limits: Limits | None = None, aliases: int = RULE_YAML_ALIASES,
+    path: Path,
+    display: str | None = None,
+    *,
+    limits: Limits | None = None,
+    aliases: int = RULE_YAML_ALIASES,
     configurable: bool = False,
 ) -> YamlDoc:
     """Parse one YAML file safely and within `limits` (default: `DEFAULT_LIMITS`); a syntax error
@@ -373,7 +380,11 @@ def load_yaml(
     except IsADirectoryError:
         raise YamlSyntax(Problem(name, 0, "", "not_a_file", "应为文件，实为文件夹")) from None
     if len(raw) > limits.yaml_bytes:
-        hint = f"（可在 audit.yaml 的 limits.yaml_bytes 中调整，最大 {LIMITS['yaml_bytes'].maximum:,}）" if configurable else ""
+        hint = (
+            f"（可在 audit.yaml 的 limits.yaml_bytes 中调整，最大 {LIMITS['yaml_bytes'].maximum:,}）"
+            if configurable
+            else ""
+        )
         raise YamlSyntax(Problem(name, 0, "", "yaml_bytes", f"文件过大：超过 {limits.yaml_bytes:,} 字节{hint}"))
     try:
         text = raw.decode("utf-8-sig")
@@ -406,7 +417,12 @@ def _parser(text: str) -> Any:
 
 
 def parse_yaml(
-    text: str, name: str, *, limits: Limits | None = None, aliases: int = RULE_YAML_ALIASES, configurable: bool = False,
+    text: str,
+    name: str,
+    *,
+    limits: Limits | None = None,
+    aliases: int = RULE_YAML_ALIASES,
+    configurable: bool = False,
     parser: Any = None,
 ) -> YamlDoc:
     """Parse YAML text within `limits` (see `load_yaml`); `parser` overrides the event source
@@ -433,7 +449,13 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _parse(
-    text: str, name: str, limits: Limits, aliases: int, configurable: bool, parser: Any, constructor: _Constructor,
+    text: str,
+    name: str,
+    limits: Limits,
+    aliases: int,
+    configurable: bool,
+    parser: Any,
+    constructor: _Constructor,
 ) -> YamlDoc:
     source: Any = None
     try:
@@ -452,7 +474,9 @@ def _parse(
                     doc._scalars[loc] = (item.value, mark.line, mark.column, end.line, end.column, item.style)
         return doc
     except _Refused as exc:
-        raise YamlSyntax(Problem(name, exc.mark.line + 1, "", exc.code, exc.message, column=exc.mark.column + 1)) from None
+        raise YamlSyntax(
+            Problem(name, exc.mark.line + 1, "", exc.code, exc.message, column=exc.mark.column + 1)
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 0)

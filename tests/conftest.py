@@ -49,7 +49,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def _fingerprint(result: AuditResult) -> tuple[object, ...]:
     return (
-        tuple(f.id for f in result.findings), len(result.gaps), len(result.rejected),
+        tuple(f.id for f in result.findings),
+        len(result.gaps),
+        len(result.rejected),
         tuple((rule_id, len(o.failed), len(o.passed), len(o.gaps)) for rule_id, o in sorted(result.outcomes.items())),
     )
 
@@ -244,7 +246,7 @@ def _run_cli_with(workspace: Workspace, capsys: pytest.CaptureFixture[str], opti
     _cli(workspace, capsys, *options.split())
 
 
-@when(parsers.parse('依次审核 {names}'))
+@when(parsers.parse("依次审核 {names}"))
 def _run_in_turn(workspace: Workspace, capsys: pytest.CaptureFixture[str], names: str) -> None:
     for index, name in enumerate(n.strip('"') for n in names.split("、")):
         folder = workspace.folders[name].write(workspace.root / name)

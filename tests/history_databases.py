@@ -83,7 +83,9 @@ class Database:
         for table in schema.metadata.sorted_tables:
             columns = ", ".join(f'"{c.name}"' for c in table.columns)
             rows = self.query(f"SELECT {columns} FROM {table.name}")
-            result[table.name] = sorted((tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in rows), key=repr)
+            result[table.name] = sorted(
+                (tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in rows), key=repr
+            )
         return result
 
     def drop_append_only_triggers(self) -> None:
@@ -95,12 +97,21 @@ class Database:
     def restore_append_only_triggers(self) -> None:
         """The triggers put back as the migration made them: a careful tamperer covers their tracks."""
         if self.backend == "sqlite":
-            self.execute(*(f"CREATE TRIGGER events_append_only_{n} BEFORE {n.upper()} ON events"
-                           " BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END" for n in ("update", "delete")))
+            self.execute(
+                *(
+                    f"CREATE TRIGGER events_append_only_{n} BEFORE {n.upper()} ON events"
+                    " BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END"
+                    for n in ("update", "delete")
+                )
+            )
         else:
-            self.execute(*(f"CREATE TRIGGER events_append_only_{n} BEFORE {n.upper()} ON events FOR EACH {each}"
-                           " EXECUTE FUNCTION inspector_events_append_only()"
-                           for n, each in (("update", "ROW"), ("delete", "ROW"), ("truncate", "STATEMENT"))))
+            self.execute(
+                *(
+                    f"CREATE TRIGGER events_append_only_{n} BEFORE {n.upper()} ON events FOR EACH {each}"
+                    " EXECUTE FUNCTION inspector_events_append_only()"
+                    for n, each in (("update", "ROW"), ("delete", "ROW"), ("truncate", "STATEMENT"))
+                )
+            )
 
     def copy(self, name: str) -> Database:
         """Another database holding what this one holds now."""
@@ -114,8 +125,11 @@ class Database:
             source = make_url(str(self.ref)).database
             target_name = f"{source}_{name}".replace("-", "_")
             _admin(self.server, f'CREATE DATABASE "{target_name}" TEMPLATE "{source}"')
-            copy = Database("postgresql", make_url(str(self.ref)).set(database=target_name).render_as_string(hide_password=False),
-                            self.server)
+            copy = Database(
+                "postgresql",
+                make_url(str(self.ref)).set(database=target_name).render_as_string(hide_password=False),
+                self.server,
+            )
         self.copies.append(copy)
         return copy
 

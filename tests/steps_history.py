@@ -85,20 +85,48 @@ def _audit_and_import(history: History, capsys: pytest.CaptureFixture[str], case
     out = history.root / "out" / case
     assert history.run(capsys, "audit", CASES / case, "--out", out, "--quiet") == 0, history.stderr
     history.outputs.append(out)
-    assert history.run(capsys, "history", "import", out, "--db", history.db, "--today", day, "--source", CASES / case) == 0, history.stderr
+    assert (
+        history.run(capsys, "history", "import", out, "--db", history.db, "--today", day, "--source", CASES / case) == 0
+    ), history.stderr
     assert "已导入审核" in history.stdout
 
 
 @when(parsers.parse('再次于 "{day}" 导入同一次审核的输出'))
 def _import_again(history: History, capsys: pytest.CaptureFixture[str], day: str) -> None:
-    assert history.run(capsys, "history", "import", history.outputs[-1], "--db", history.db, "--today", day) == 0, history.stderr
+    assert history.run(capsys, "history", "import", history.outputs[-1], "--db", history.db, "--today", day) == 0, (
+        history.stderr
+    )
     assert "未重复导入" in history.stdout
 
 
 @when(parsers.parse('于 "{day}" 由 "{who}" 将规则 "{rule}" 对 "{entity}" 的事项变更为 "{state}"，理由 "{note}"'))
-def _update(history: History, capsys: pytest.CaptureFixture[str], day: str, who: str, rule: str, entity: str, state: str, note: str) -> None:
+def _update(
+    history: History,
+    capsys: pytest.CaptureFixture[str],
+    day: str,
+    who: str,
+    rule: str,
+    entity: str,
+    state: str,
+    note: str,
+) -> None:
     finding = history.finding_id(rule, entity)
-    history.run(capsys, "ledger", "update", finding, "--to", state, "--by", who, "--note", note, "--db", history.db, "--today", day)
+    history.run(
+        capsys,
+        "ledger",
+        "update",
+        finding,
+        "--to",
+        state,
+        "--by",
+        who,
+        "--note",
+        note,
+        "--db",
+        history.db,
+        "--today",
+        day,
+    )
 
 
 @when(parsers.parse('于 "{day}" 复查 "{case}"，对比上一次审核的输出文件夹'))
@@ -114,8 +142,20 @@ def _reinspect_id(history: History, capsys: pytest.CaptureFixture[str], day: str
 
 def _reinspect(history: History, capsys: pytest.CaptureFixture[str], day: str, case: str, against: str) -> None:
     out = history.root / "out" / case
-    code = history.run(capsys, "reinspect", CASES / case, "--against", against, "--out", out, "--db", history.db,
-                       "--today", day, "--quiet")
+    code = history.run(
+        capsys,
+        "reinspect",
+        CASES / case,
+        "--against",
+        against,
+        "--out",
+        out,
+        "--db",
+        history.db,
+        "--today",
+        day,
+        "--quiet",
+    )
     assert code == 0, history.stderr
     history.outputs.append(out)
 
@@ -135,7 +175,12 @@ def _tamper(history: History, copy_name: str, statement: str, trigger: str) -> N
 
 @when(parsers.parse("有人绕过 inspector 直接改写第 {seq:d} 号事件的说明"))
 def _edit_event(history: History, seq: int) -> None:
-    _tamper(history, f"edited-{seq}.sqlite", f"UPDATE events SET note = '已整改' WHERE seq = {seq}", "events_append_only_update")
+    _tamper(
+        history,
+        f"edited-{seq}.sqlite",
+        f"UPDATE events SET note = '已整改' WHERE seq = {seq}",
+        "events_append_only_update",
+    )
 
 
 @when(parsers.parse("有人绕过 inspector 直接删除第 {seq:d} 号事件"))
@@ -165,7 +210,9 @@ def _states(history: History, capsys: pytest.CaptureFixture[str], datatable: lis
     assert history.code == 0, history.stderr
     for row in _table(datatable):
         finding = history.finding_id(row["规则"], row["对象"])
-        assert history.run(capsys, "ledger", "show", finding, "--db", history.db, "--format", "json") == 0, history.stderr
+        assert history.run(capsys, "ledger", "show", finding, "--db", history.db, "--format", "json") == 0, (
+            history.stderr
+        )
         item = json.loads(history.stdout)["item"]
         assert (item["state_label"], item["level_label"]) == (row["状态"], row["督办层级"]), (row, item)
 
@@ -225,7 +272,9 @@ def _trend(history: History, county: str, rule: str, values: str) -> None:
 
 
 @then(parsers.parse('规则 "{rule}" 对 "{entity}" 的事项有一条 "{title}" 事件，由 "{actor}" 记录'))
-def _event(history: History, capsys: pytest.CaptureFixture[str], rule: str, entity: str, title: str, actor: str) -> None:
+def _event(
+    history: History, capsys: pytest.CaptureFixture[str], rule: str, entity: str, title: str, actor: str
+) -> None:
     finding = history.finding_id(rule, entity)
     assert history.run(capsys, "ledger", "show", finding, "--db", history.db) == 0
     assert any(title in line and actor in line for line in history.stdout.splitlines()), history.stdout

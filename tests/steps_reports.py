@@ -108,7 +108,12 @@ def folder_texts(folder: Path) -> dict[str, str]:
             texts[name] = Page(path.read_text(encoding="utf-8")).everything() + "\n" + name
         elif path.suffix == ".xlsx":
             sheets = xlsx_cells(path.read_bytes())
-            texts[name] = "\n".join([*sheets, *("\t".join("" if v is None else str(v) for v in row) for rows in sheets.values() for row in rows)])
+            texts[name] = "\n".join(
+                [
+                    *sheets,
+                    *("\t".join("" if v is None else str(v) for v in row) for rows in sheets.values() for row in rows),
+                ]
+            )
         else:
             texts[name] = path.read_text(encoding="utf-8-sig") + "\n" + name
     return texts
@@ -119,7 +124,9 @@ def school_roster(audit_folder: Path) -> list[dict[str, str]]:
     import csv
 
     with (audit_folder / "schools.csv").open(encoding="utf-8-sig", newline="") as handle:
-        return [{"id": row["学校代码"], "name": row["学校名称"], "county": row["区县"]} for row in csv.DictReader(handle)]
+        return [
+            {"id": row["学校代码"], "name": row["学校名称"], "county": row["区县"]} for row in csv.DictReader(handle)
+        ]
 
 
 def leaks(texts: dict[str, str], schools: list[dict[str, str]], county: str) -> list[str]:
@@ -158,7 +165,9 @@ def _make_edition(workspace: Any, edition: Edition, capsys: pytest.CaptureFixtur
     assert workspace.exit_code == 0, workspace.stderr
     edition.county = county
     edition.folder = workspace.root / "edition"
-    edition.exit_code = main(["report", str(workspace.out), "--county", county, "--out", str(edition.folder), "--quiet"])
+    edition.exit_code = main(
+        ["report", str(workspace.out), "--county", county, "--out", str(edition.folder), "--quiet"]
+    )
     edition.stderr = capsys.readouterr().err
 
 
@@ -174,8 +183,20 @@ def _county_edition(workspace: Any, edition: Edition, capsys: pytest.CaptureFixt
     _make_edition(workspace, edition, capsys, county)
 
 
-@when(parsers.parse('学校 "{school}" 的班级 "{class_id}" 班额降为 {size:d} 人后重新督导，并重新生成 "{county}" 的区县版报告'))
-def _rerun(workspace: Any, edition: Edition, capsys: pytest.CaptureFixture[str], school: str, class_id: str, size: int, county: str) -> None:
+@when(
+    parsers.parse(
+        '学校 "{school}" 的班级 "{class_id}" 班额降为 {size:d} 人后重新督导，并重新生成 "{county}" 的区县版报告'
+    )
+)
+def _rerun(
+    workspace: Any,
+    edition: Edition,
+    capsys: pytest.CaptureFixture[str],
+    school: str,
+    class_id: str,
+    size: int,
+    county: str,
+) -> None:
     for row in workspace.builder.rows["classes"]:
         if row["class_id"] == class_id:
             assert row["school_id"] == school
@@ -246,7 +267,7 @@ def _data_quality_section(workspace: Any) -> str:
     """The text of report.html's 数据质量 section."""
     html = (workspace.out / "report.html").read_text(encoding="utf-8")
     start = html.index('<section id="data-quality">')
-    return Page(html[start:html.index("</section>", start)]).text
+    return Page(html[start : html.index("</section>", start)]).text
 
 
 def _data_quality_rows(workspace: Any) -> list[dict[str, str]]:
@@ -257,7 +278,11 @@ def _data_quality_rows(workspace: Any) -> list[dict[str, str]]:
         return [row for row in csv.DictReader(handle) if row["规则"].startswith("data.")]
 
 
-@given(parsers.parse('学校 "{school}" 的班级名单有一个 "{grade}" 年级 {size:d} 人的班级 "{class_id}"，学校名单在校生数改为 {pupils:d}'))
+@given(
+    parsers.parse(
+        '学校 "{school}" 的班级名单有一个 "{grade}" 年级 {size:d} 人的班级 "{class_id}"，学校名单在校生数改为 {pupils:d}'
+    )
+)
 def _class_and_enrolment(workspace: Any, school: str, grade: str, size: int, class_id: str, pupils: int) -> None:
     workspace.builder.klass(school, grade, size, class_id)
     _set_enrolment(workspace, school, pupils)
@@ -273,7 +298,9 @@ def _set_enrolment(workspace: Any, school: str, pupils: int) -> None:
 def _data_quality_lists(workspace: Any, items: str) -> None:
     section = _data_quality_section(workspace)
     wanted = sorted(item.strip() for item in items.split(","))
-    listed = sorted(f"{f['rule_id']} {f['entity_id']}" for f in workspace.document()["findings"] if f["family"] == "data")
+    listed = sorted(
+        f"{f['rule_id']} {f['entity_id']}" for f in workspace.document()["findings"] if f["family"] == "data"
+    )
     assert listed == wanted
     for item in wanted:
         rule_id, entity = item.split()

@@ -23,7 +23,9 @@ MEMBERS = st.lists(st.tuples(TRUTH, TRUTH, st.integers(1, 4)), min_size=0, max_s
 
 
 def _parts(members: list[tuple[bool | None, bool | None, int]]) -> dict[str, Fraction]:
-    parts = {name: Fraction(0) for name in ("certain_num", "certain_den", "open_num", "maybe_both", "maybe_den", "maybe_any")}
+    parts = {
+        name: Fraction(0) for name in ("certain_num", "certain_den", "open_num", "maybe_both", "maybe_den", "maybe_any")
+    }
     for where, numerator, amount in members:
         if where is False:
             continue
@@ -72,7 +74,8 @@ def test_share_bounds_are_the_extremes_of_every_filling(members: list[tuple[bool
 @settings(max_examples=300, deadline=None)
 @given(members=MEMBERS, threshold=st.fractions(0, 1, max_denominator=20))
 def test_a_verdict_on_the_bounds_is_the_verdict_of_every_filling(
-        members: list[tuple[bool | None, bool | None, int]], threshold: Fraction) -> None:
+    members: list[tuple[bool | None, bool | None, int]], threshold: Fraction
+) -> None:
     """`share < threshold` is decided on the bounds exactly when every filling agrees."""
     fillings = _fillings(members)
     value, _, _ = share_bounds(_parts(members))

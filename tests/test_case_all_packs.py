@@ -31,9 +31,16 @@ PACKS = ["core", "plan", "quality-balance", "preschool", "safety"]
 # 表一's columns (and the text's 2025-only targets) without a 十三五 baseline: rules using them are skipped in
 # 2022, nowhere else (t1-14 and t1-19 have a baseline and are read as progress in 2022).
 NO_TARGET_2022 = {
-    "plan.t1-12", "plan.inclusive-coverage", "plan.health-promoting",
-    "plan.health-promoting-county", "plan.backbone-share", "plan.backbone-share-county", "plan.migrant-public-share",
-    "plan.vocational-demo-schools", "plan.subject-base-coverage", "plan.practice-base",
+    "plan.t1-12",
+    "plan.inclusive-coverage",
+    "plan.health-promoting",
+    "plan.health-promoting-county",
+    "plan.backbone-share",
+    "plan.backbone-share-county",
+    "plan.migrant-public-share",
+    "plan.vocational-demo-schools",
+    "plan.subject-base-coverage",
+    "plan.practice-base",
 }
 # Rules whose one entity is the city and whose only target is 2025's: one verdict in the two cases (the 2025
 # one); the other is shown by the plan pack's own hand-built cases (rules/plan/cases).
@@ -41,23 +48,38 @@ CITY_2025_ONLY = {rule for rule in NO_TARGET_2022 if not rule.endswith(("-county
 # City rules the two cases show one way only: 序号19 职教 fails in both years; the city has not fallen below most
 # 十三五 levels (较基期下降), and its 普惠 coverage has (86.56% is above the 80% target). The other verdict of each
 # is shown by rules/plan/cases (progress-2023, regression-2024, final-2025).
-CITY_ONE_WAY = CITY_2025_ONLY | {"plan.t1-19b", "plan.inclusive-coverage-regression"} | {
-    f"plan.t1-{n}-regression" for n in ("02", "07", "08", "11", "14", "15", "16", "17", "18", "21", "22")} | {
-    # the city's kindergartens together are well within 1:15 in both years (about 1:12); rules/plan/cases fails it by one
-    "plan.kindergarten-teacher-child-ratio"}
+CITY_ONE_WAY = (
+    CITY_2025_ONLY
+    | {"plan.t1-19b", "plan.inclusive-coverage-regression"}
+    | {f"plan.t1-{n}-regression" for n in ("02", "07", "08", "11", "14", "15", "16", "17", "18", "21", "22")}
+    | {
+        # the city's kindergartens together are well within 1:15 in both years (about 1:12); rules/plan/cases fails it by one
+        "plan.kindergarten-teacher-child-ratio"
+    }
+)
 # Data-quality rules the city cases show one way or not at all: their schools all have classes that agree with
 # the rows (planting a disagreement would move every per-pupil verdict of the school). rules/core/cases/data-quality
 # shows each both ways.
 SHOWN_BY_CORE_CASES = {"data.enrolment-mismatch", "data.school-without-classes"}
 # 表一 by milestone, read from the plan (param → (2022, 2025)).
 TABLE_ONE = {
-    "preschool_gross_enrolment_min": (0.92, 0.95), "public_kg_share_min": (0.52, 0.52),
-    "preschool_pass_share_min": (0.10, 0.70), "compulsory_retention_min": (0.99, 0.99),
-    "balance_pass_share_min": (0.10, 0.30), "fitness_good_rate_min": (0.52, 0.55),
-    "senior_gross_enrolment_min": (0.97, 0.99), "subject_bases_min": (50, 70), "star_high_share_min": (0.30, 0.60),
-    "skill_awards_min": (216, 228), "disabled_enrolment_min": (0.95, 0.95), "kg_major_share_min": (0.64, 0.72),
-    "bachelor_share_min": (0.68, 0.75), "dual_share_min": (0.52, 0.62), "satisfaction_min": (0.85, 0.90),
-    "safety_education_rate_min": (0.95, 1.0), "fiscal_gdp_ratio_min": (0.042, 0.045),
+    "preschool_gross_enrolment_min": (0.92, 0.95),
+    "public_kg_share_min": (0.52, 0.52),
+    "preschool_pass_share_min": (0.10, 0.70),
+    "compulsory_retention_min": (0.99, 0.99),
+    "balance_pass_share_min": (0.10, 0.30),
+    "fitness_good_rate_min": (0.52, 0.55),
+    "senior_gross_enrolment_min": (0.97, 0.99),
+    "subject_bases_min": (50, 70),
+    "star_high_share_min": (0.30, 0.60),
+    "skill_awards_min": (216, 228),
+    "disabled_enrolment_min": (0.95, 0.95),
+    "kg_major_share_min": (0.64, 0.72),
+    "bachelor_share_min": (0.68, 0.75),
+    "dual_share_min": (0.52, 0.62),
+    "satisfaction_min": (0.85, 0.90),
+    "safety_education_rate_min": (0.95, 1.0),
+    "fiscal_gdp_ratio_min": (0.042, 0.045),
 }
 # 序号3 and 序号17 count schools' and teachers' heads: the case (an eighth of the city) compares an eighth.
 SCALED = {"demo_kg_min": (25, 38), "professors_min": (30, 50), "professors_baseline": (5, 5)}
@@ -91,7 +113,9 @@ class TestEveryRuleIsExercised:
             assert list(result.config.packs) == PACKS, case
             assert sorted(result.outcomes) == sorted(rule_ids), case
 
-    def test_rules_are_evaluated_unless_the_plan_sets_no_target_that_year(self, results: dict[str, AuditResult]) -> None:
+    def test_rules_are_evaluated_unless_the_plan_sets_no_target_that_year(
+        self, results: dict[str, AuditResult]
+    ) -> None:
         """2025: every rule evaluated; 2022: all but the rules whose target is 2025's only (listed above)."""
         for case, year in CASES.items():
             skipped = {rule_id for rule_id, outcome in results[case].outcomes.items() if not outcome.evaluated}
@@ -113,7 +137,8 @@ class TestEveryRuleIsExercised:
             assert expected[rule_id]["fail"] and expected[rule_id]["pass"], rule_id
 
     def test_the_one_way_city_rules_show_their_other_verdict_in_the_plan_packs_cases(
-            self, results: dict[str, AuditResult]) -> None:
+        self, results: dict[str, AuditResult]
+    ) -> None:
         """What the one city cannot show here, rules/plan/cases does (so every rule is seen both ways)."""
         shown: dict[str, set[str]] = {rule: set() for rule in CITY_ONE_WAY}
         for expected in sorted((DEFAULT_RULES_DIR / "plan" / "cases").glob("*/expected.yaml")):
@@ -148,8 +173,11 @@ class TestPlantedVerdicts:
                 assert entry is None, rule_id
             else:
                 assert entry[want] == ["柳州市"] and not entry["pass" if want == "fail" else "fail"], rule_id
-        both = [p for rule, p in document["city_rules"].items()
-                if "skipped" not in (p["2022"], p["2025"]) and rule not in CITY_ONE_WAY]
+        both = [
+            p
+            for rule, p in document["city_rules"].items()
+            if "skipped" not in (p["2022"], p["2025"]) and rule not in CITY_ONE_WAY
+        ]
         assert both and all(p["2022"] != p["2025"] for p in both)
 
     def test_a_wrong_plant_is_reported(self, results: dict[str, AuditResult], tmp_path: Path) -> None:
@@ -168,7 +196,8 @@ class TestPlantedVerdicts:
 class TestSnapshot:
     @pytest.mark.parametrize("case", list(CASES))
     def test_exact_sets_equal_expected_all(
-            self, results: dict[str, AuditResult], snapshots: dict[str, dict[str, Any]], case: str) -> None:
+        self, results: dict[str, AuditResult], snapshots: dict[str, dict[str, Any]], case: str
+    ) -> None:
         """Checkov style: per rule the engine's fail, pass and not-evaluated ids are exactly expected-all.yaml's."""
         snapshot = snapshots[case]
         assert snapshot["as_of"] == results[case].config.as_of and snapshot["packs"] == PACKS
@@ -183,14 +212,17 @@ class TestSnapshot:
             assert outcome.gaps == {str(i) for i in want["not_evaluated"]}, rule_id
 
     @pytest.mark.parametrize("case", list(CASES))
-    def test_core_rules_agree_with_the_independent_oracle(self, snapshots: dict[str, dict[str, Any]], case: str) -> None:
+    def test_core_rules_agree_with_the_independent_oracle(
+        self, snapshots: dict[str, dict[str, Any]], case: str
+    ) -> None:
         """expected-all.yaml's core fail and not-evaluated sets are the oracle's (expected.yaml)."""
         oracle = _yaml(CASES_DIR / case / "expected.yaml")["rules"]
         snapshot = snapshots[case]["rules"]
         for rule_id, entry in oracle.items():
             assert sorted(map(str, snapshot[rule_id]["fail"])) == sorted(map(str, entry.get("fail", []))), rule_id
             assert sorted(map(str, snapshot[rule_id]["not_evaluated"])) == sorted(
-                map(str, entry.get("not_evaluated", []))), rule_id
+                map(str, entry.get("not_evaluated", []))
+            ), rule_id
 
     @pytest.mark.parametrize("case", list(CASES))
     def test_every_finding_is_in_the_fail_sets(self, results: dict[str, AuditResult], case: str) -> None:
@@ -262,7 +294,9 @@ class TestEveryEntityIsAccountedFor:
             assert len(ids) == len(set(ids)), rule_id
             assert set(ids) <= every, rule_id
             assert outcome.entities == len(every), rule_id
-            assert len(outcome.passed) + len(outcome.failed) + len(outcome.gaps) + outcome.not_applicable == len(every), rule_id
+            assert len(outcome.passed) + len(outcome.failed) + len(outcome.gaps) + outcome.not_applicable == len(
+                every
+            ), rule_id
 
     def test_not_applicable_only_where_a_scope_says_so(self, whole: AuditResult) -> None:
         """An entity is left out of a rule only by the rule's scope, which is its stated reason."""

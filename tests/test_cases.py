@@ -60,13 +60,16 @@ class TestLiuzhouCase:
         rules it cannot show both ways (its schools' rows agree with their classes; the city has one verdict) are
         shown both ways by rules/core/cases/data-quality."""
         shown_elsewhere = {"data.school-without-classes", "data.enrolment-mismatch", "data.unused-city-stats-years"}
-        expected = yaml.safe_load((ROOT / "rules" / "core" / "cases" / "data-quality" / "expected.yaml")
-                                  .read_text(encoding="utf-8"))["rules"]
+        expected = yaml.safe_load(
+            (ROOT / "rules" / "core" / "cases" / "data-quality" / "expected.yaml").read_text(encoding="utf-8")
+        )["rules"]
         for rule_id, outcome in case_result.outcomes.items():
             if outcome.rule.pack.id == "core" and rule_id not in shown_elsewhere:
                 assert outcome.failed and outcome.passed, rule_id
-        assert all(expected[rule_id]["fail"] and (expected[rule_id]["pass"] or rule_id.endswith("city-stats-years"))
-                   for rule_id in shown_elsewhere)
+        assert all(
+            expected[rule_id]["fail"] and (expected[rule_id]["pass"] or rule_id.endswith("city-stats-years"))
+            for rule_id in shown_elsewhere
+        )
 
     def test_every_row_is_loaded(self, case_result: AuditResult) -> None:
         """The committed case is clean input: nothing rejected, counts add up."""
@@ -85,7 +88,6 @@ class TestLiuzhouCase:
             elif finding.entity_type == "school_stage":
                 assert finding.evidence[0].role == "school"
             assert finding.message and finding.rectification.action and finding.rectification.responsible
-
 
     def test_messages_read_as_chinese(self, case_result: AuditResult) -> None:
         """Folded template lines leave no space between two Chinese characters or punctuation marks."""
@@ -126,7 +128,8 @@ class TestParallelEvaluation:
         assert split.indicators == single.indicators
 
     def test_a_worker_killed_outright_fails_the_audit_instead_of_hanging(
-            self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """A worker that dies without raising (out of memory, a crash in the engine's C code) is an
         EngineError naming the way to see why, not a wait for ever."""
         from inspector.errors import EngineError

@@ -31,13 +31,17 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
 
 
 class TestAuditExitCodes:
-    def test_findings_are_results_not_errors(self, folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_findings_are_results_not_errors(
+        self, folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         """Exit 0 although there are findings; the summary names the output folder."""
         code, out, _ = _run(capsys, "audit", str(folder), "--out", str(tmp_path / "out"), "--quiet")
         assert code == 0 and "问题：共 1 项" in out and "findings.json" in out
 
     @pytest.mark.parametrize(("level", "expected"), [("critical", 0), ("major", 1), ("minor", 1)])
-    def test_fail_on_severity(self, folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], level: str, expected: int) -> None:
+    def test_fail_on_severity(
+        self, folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], level: str, expected: int
+    ) -> None:
         """--fail-on exits 1 only when a finding at or above that severity exists (here: one major)."""
         code, _, _ = _run(capsys, "audit", str(folder), "--out", str(tmp_path / "out"), "--quiet", "--fail-on", level)
         assert code == expected
@@ -48,25 +52,35 @@ class TestAuditExitCodes:
         assert code == 2 and "审计文件夹不存在" in err
 
     def test_an_output_path_through_a_file_is_a_located_error(
-            self, folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        self, folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         """A foreseeable file-system mistake gets exit 2 and the path, not 内部错误 and a traceback."""
         (tmp_path / "a-file").write_text("", encoding="utf-8")
         code, _out, err = _run(capsys, "audit", str(folder), "--out", str(tmp_path / "a-file" / "out"), "--quiet")
         assert code == 2 and "无法读写文件" in err and str(tmp_path / "a-file") in err
         assert "内部错误" not in err and "Traceback" not in err
 
-    def test_bad_rules_exit_2_with_located_errors(self, folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_bad_rules_exit_2_with_located_errors(
+        self, folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         """A broken pack stops the audit with file:line:column errors."""
         rules = tmp_path / "rules"
         shutil.copytree(ROOT / "rules", rules)
         path = rules / "core" / "class-size.yaml"
-        path.write_text(path.read_text(encoding="utf-8").replace("size >= params.super_large_min", "size >= params.super_lage_min"), encoding="utf-8")
-        code, _, err = _run(capsys, "audit", str(folder), "--rules", str(rules), "--out", str(tmp_path / "out"), "--quiet")
+        path.write_text(
+            path.read_text(encoding="utf-8").replace("size >= params.super_large_min", "size >= params.super_lage_min"),
+            encoding="utf-8",
+        )
+        code, _, err = _run(
+            capsys, "audit", str(folder), "--rules", str(rules), "--out", str(tmp_path / "out"), "--quiet"
+        )
         assert code == 2
         assert "rules/core/class-size.yaml:7:" in err and "params.super_lage_min" in err and "super_large_min" in err
         assert not (tmp_path / "out").exists()
 
-    def test_bad_param_override_is_located_in_audit_yaml(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_bad_param_override_is_located_in_audit_yaml(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         builder = AuditBuilder(params={"large_min": "五十六", "nonsense": 1})
         builder.school()
         folder = builder.write(tmp_path / "audit")
@@ -92,10 +106,21 @@ class TestExplain:
     def _finding_id(self, out: Path) -> str:
         return json.loads((out / "findings.json").read_text(encoding="utf-8"))["findings"][0]["id"]
 
-    def test_text_explains_rule_basis_values_threshold_and_rows(self, out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_text_explains_rule_basis_values_threshold_and_rows(
+        self, out: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         code, text, _ = _run(capsys, "explain", self._finding_id(out), "--in", str(out))
         assert code == 0
-        for part in ("class-size.large", "第 1 版", "原文：", "班额（size）= 60", "大班额下限（含）（large_min）= 56人", "classes.csv:2", "schools.csv:2", "整改"):
+        for part in (
+            "class-size.large",
+            "第 1 版",
+            "原文：",
+            "班额（size）= 60",
+            "大班额下限（含）（large_min）= 56人",
+            "classes.csv:2",
+            "schools.csv:2",
+            "整改",
+        ):
             assert part in text, part
 
     def test_prefix_and_json(self, out: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -160,13 +185,17 @@ class TestHelpAndMessages:
             (["ledger", "--today", "9999-12-31"], "不在允许范围内"),
         ],
     )
-    def test_command_line_errors_are_chinese(self, argv: list[str], phrase: str, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_command_line_errors_are_chinese(
+        self, argv: list[str], phrase: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         with pytest.raises(SystemExit) as raised:
             main(argv)
         err = capsys.readouterr().err
         assert raised.value.code == 2 and phrase in err and "用法：" in err and "error:" not in err
 
-    def test_an_unreadable_path_is_explained_in_chinese(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_an_unreadable_path_is_explained_in_chinese(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         blocker = tmp_path / "file"
         blocker.write_text("x", encoding="utf-8")
         code = main(["audit", str(BOUNDARIES_CASE), "--out", str(blocker / "out"), "--quiet"])

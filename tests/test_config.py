@@ -82,8 +82,12 @@ class TestParamValues:
         for pack in packs:
             for name, spec in pack.spec.params.items():
                 values = [spec.value] if spec.by_year is None else list(spec.by_year.values())
-                numbers = [v for value in values for v in (value.values() if isinstance(value, dict) else [value])
-                           if isinstance(v, (int, float)) and not isinstance(v, bool)]
+                numbers = [
+                    v
+                    for value in values
+                    for v in (value.values() if isinstance(value, dict) else [value])
+                    if isinstance(v, (int, float)) and not isinstance(v, bool)
+                ]
                 if not numbers:
                     continue
                 assert spec.minimum is not None, (pack.id, name)
@@ -104,6 +108,8 @@ class TestPackParams:
         assert located(problem)[:2] == ("rules/p/pack.yaml", 5) and "小于允许的最小值 60" in problem.message
 
     def test_a_range_upside_down(self, tmp_path: Path) -> None:
-        pack_yaml = PACK_YAML.format(pack="p").replace("    unit: 人\n", "    unit: 人\n    minimum: 9\n    maximum: 1\n", 1)
+        pack_yaml = PACK_YAML.format(pack="p").replace(
+            "    unit: 人\n", "    unit: 人\n    minimum: 9\n    maximum: 1\n", 1
+        )
         (problem,) = load_problems(tmp_path, one_rule(), pack_yaml=pack_yaml)
         assert located(problem)[:2] == ("rules/p/pack.yaml", 5) and "不能大于 maximum" in problem.message

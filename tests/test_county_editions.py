@@ -19,8 +19,14 @@ from inspector.report import county_document, county_names, load_findings, resol
 from inspector.testing import AuditBuilder
 
 
-def two_counties(folder: Path, *, region: str = "柳州市", divisions: list[dict[str, object]] | None = None,
-                 south: str = "城中区", north: str = "柳北区") -> Path:
+def two_counties(
+    folder: Path,
+    *,
+    region: str = "柳州市",
+    divisions: list[dict[str, object]] | None = None,
+    south: str = "城中区",
+    north: str = "柳北区",
+) -> Path:
     """城中区 with an oversized class (a finding), 柳北区 with a compliant school (no finding)."""
     builder = AuditBuilder()
     school = builder.school("S1", name="文惠小学", county=south)
@@ -78,7 +84,11 @@ class TestDocument:
         assert edition["summary"]["total"] == 0 and edition["findings"] == []
         assert edition["edition"]["records"]["rows"]["schools"] == 1
         checks = edition["edition"]["checks"]
-        assert checks["failed"] == 0 and checks["passed"] > 0 and checks["checked"] == checks["passed"] + checks["not_evaluated"]
+        assert (
+            checks["failed"] == 0
+            and checks["passed"] > 0
+            and checks["checked"] == checks["passed"] + checks["not_evaluated"]
+        )
         large = next(r for r in edition["rules"] if r["id"] == "class-size.large")
         assert (large["checked"], large["passed"], large["failed"]) == (1, 1, 0)
         comparison = edition["edition"]["comparison"]
@@ -122,7 +132,9 @@ class TestCommand:
         assert main(["report", str(work), "--county", "三江", "--quiet"]) == 0
         assert (work / "counties" / "三江侗族自治县" / "report.html").is_file()
 
-    def test_unknown_county_is_refused_with_the_list(self, audited: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_unknown_county_is_refused_with_the_list(
+        self, audited: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         """A name that is no county: exit 2, the counties listed, nothing written."""
         assert main(["report", str(audited), "--county", "南宁市", "--out", str(tmp_path / "x")]) == 2
         err = capsys.readouterr().err
@@ -146,8 +158,9 @@ class TestCommand:
         assert main(["report", str(work), "--quiet"]) == 0
         assert all((counties / name / "report.html").is_file() for name in LIUZHOU)
 
-    def test_all_counties_refuses_the_audit_folder_and_a_county_at_once(self, audited: Path,
-                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    def test_all_counties_refuses_the_audit_folder_and_a_county_at_once(
+        self, audited: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         """--all-counties may not write over the audit output, nor be combined with --county."""
         assert main(["report", str(audited), "--all-counties", "--out", str(audited)]) == 2
         assert "不能写入审核输出文件夹本身" in capsys.readouterr().err
@@ -159,12 +172,21 @@ class TestCommand:
 class TestOtherRegions:
     def test_declared_divisions_are_carried_and_used(self, tmp_path: Path) -> None:
         """audit.yaml's divisions travel in findings.json; editions follow them, aliases included."""
-        folder = two_counties(tmp_path / "audit", region="甲市", south="东区", north="北县",
-                              divisions=[{"name": "东区"}, {"name": "北县", "aliases": ["北"]}, {"name": "西县"}])
+        folder = two_counties(
+            tmp_path / "audit",
+            region="甲市",
+            south="东区",
+            north="北县",
+            divisions=[{"name": "东区"}, {"name": "北县", "aliases": ["北"]}, {"name": "西县"}],
+        )
         out = tmp_path / "out"
         assert main(["audit", str(folder), "--out", str(out), "--quiet"]) == 0
         document, _ = load_findings(out)
-        assert document["audit"]["divisions"] == [{"name": "东区"}, {"name": "北县", "aliases": ["北"]}, {"name": "西县"}]
+        assert document["audit"]["divisions"] == [
+            {"name": "东区"},
+            {"name": "北县", "aliases": ["北"]},
+            {"name": "西县"},
+        ]
         assert county_names(document) == ["东区", "北县", "西县"]
         assert county_document(document, "北")["edition"]["county"] == "北县"
 

@@ -27,15 +27,19 @@ def test_local_cluster_of_two_workers_writes_the_bytes_of_one_process(tmp_path: 
     """`--dask local --workers 2` starts a two-worker LocalCluster, evaluates the counties there and
     writes exactly what a single-process audit writes (`case_out`: the session's `run_audit(workers=1)`
     and `write_outputs`, which is what `inspector audit --workers 1` runs)."""
-    assert main(["audit", str(CASE), "--out", str(tmp_path / "dask"), "--dask", "local", "--workers", "2", "--quiet"]) == 0
+    assert (
+        main(["audit", str(CASE), "--out", str(tmp_path / "dask"), "--dask", "local", "--workers", "2", "--quiet"]) == 0
+    )
     for name in OUTPUTS:
         assert (case_out / name).read_bytes() == (tmp_path / "dask" / name).read_bytes(), name
     assert sorted(p.name for p in (case_out / "notices").iterdir()) == sorted(
-        p.name for p in (tmp_path / "dask" / "notices").iterdir())
+        p.name for p in (tmp_path / "dask" / "notices").iterdir()
+    )
 
 
 def test_a_lost_worker_fails_the_audit_and_keeps_the_previous_outputs(
-        tmp_path: Path, case_out: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, case_out: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A Dask worker that dies on its partition (tests/support/dying_worker) ends the audit with
     the engine's exit code and a Chinese message; the outputs of the audit before (a copy of the
     session's outputs of the case) are untouched."""

@@ -60,12 +60,12 @@ def comparisons(draw: st.DrawFn) -> str:
     if choice == 2:
         return f"{draw(numbers)} {draw(ops)} {field}"
     if choice == 3:
-        return f"s {draw(st.sampled_from(['==', '!=']))} \"{draw(st.sampled_from('pqr'))}\""
+        return f's {draw(st.sampled_from(["==", "!="]))} "{draw(st.sampled_from("pqr"))}"'
     if choice == 4:
         members = draw(st.sampled_from(LISTS))
         return f"s {draw(st.sampled_from(['in', 'not in']))} {members}"
     if choice == 5:
-        return f"t {draw(st.sampled_from(['==', '!=']))} \"{draw(st.sampled_from(['primary', '幼儿园', 'vocational']))}\""
+        return f't {draw(st.sampled_from(["==", "!="]))} "{draw(st.sampled_from(["primary", "幼儿园", "vocational"]))}"'
     if choice == 6:
         return draw(st.sampled_from(["flag", "not flag", "flag == false", "exists(a)", "not exists(s)", "exists(x.y)"]))
     if choice == 7:
@@ -83,7 +83,10 @@ conditions = st.recursive(
     ),
     max_leaves=6,
 )
-scopes = st.one_of(st.none(), st.sampled_from(['t != "vocational"', "n > 1", "exists(a) and n <= 3", 't in ["primary", "kindergarten"]']))
+scopes = st.one_of(
+    st.none(),
+    st.sampled_from(['t != "vocational"', "n > 1", "exists(a) and n <= 3", 't in ["primary", "kindergarten"]']),
+)
 
 values = {
     "a": st.sampled_from([0, 1, 2, 3, 4, Fraction(5, 2), Fraction(-3, 10), -1]),

@@ -54,7 +54,9 @@ class TestUnhandledFacts:
 
     def test_adapter_evaluates_a_batch_with_unmatched_facts(self, evaluator: DurableEvaluator) -> None:
         """Facts that no rule matches are absorbed by the sink; the others still fire."""
-        matches = evaluator.evaluate("p", [("class", "a", {"size": 60}), ("class", "b", {"size": 30}), ("school", "s", {})])
+        matches = evaluator.evaluate(
+            "p", [("class", "a", {"size": 60}), ("class", "b", {"size": 30}), ("school", "s", {})]
+        )
         assert matches == {("large|fail", "class:a")}
 
     def test_session_without_any_match_is_deleted_safely(self) -> None:
@@ -78,13 +80,20 @@ class TestDuplicateFacts:
         """The trap behind the ~46,000-fact limit: distinct ids, equal hashes, one is rejected."""
         fired: list[str] = []
         host = _raw_host({"large": {"all": [{"m": {"$gte": {"size": 56}}}], "run": lambda c: fired.append(c.m["id"])}})
-        batch = [{"id": f"class:{COLLIDING[0]}", "sid": "s", "size": 60}, {"id": f"class:{COLLIDING[1]}", "sid": "s", "size": 61}]
+        batch = [
+            {"id": f"class:{COLLIDING[0]}", "sid": "s", "size": 60},
+            {"id": f"class:{COLLIDING[1]}", "sid": "s", "size": 61},
+        ]
         with pytest.raises(durable_engine.MessageObservedException):
             host.assert_facts("raw", batch)
 
     def test_adapter_recovers_from_a_hash_collision(self, evaluator: DurableEvaluator) -> None:
         """A colliding batch is re-run one fact per session: nothing is lost."""
-        facts = [("class", COLLIDING[0], {"size": 60}), ("class", COLLIDING[1], {"size": 61}), ("class", "x", {"size": 70})]
+        facts = [
+            ("class", COLLIDING[0], {"size": 60}),
+            ("class", COLLIDING[1], {"size": 61}),
+            ("class", "x", {"size": 70}),
+        ]
         matches = evaluator.evaluate("p", facts)
         assert matches == {("large|fail", f"class:{i}") for i in (*COLLIDING, "x")}
 
@@ -98,7 +107,9 @@ class TestDuplicateFacts:
         with DurableEvaluator([rule]) as evaluator:
             assert evaluator.evaluate("p", [("class", "a", {"size": 70})]) == {("either|fail", "class:a")}
 
-    def test_many_distinct_facts_are_split_into_several_sessions(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    def test_many_distinct_facts_are_split_into_several_sessions(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
         """A session never holds more than MAX_SESSION_FACTS facts, and no fact is lost by splitting."""
         sizes: list[int] = []
         original = DurableEvaluator.evaluate

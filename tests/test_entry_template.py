@@ -75,7 +75,9 @@ class TestColumns:
     def test_rules_reading_a_column_through_an_indicator(self, plan_reads: PackReads) -> None:
         """班额 feeds the preschool class-size rate (an indicator over classes) and 毛入园率 its county rule."""
         assert "preschool.class-size-rate" in {r.id for r in plan_reads.rules_reading("classes", "size")}
-        assert "preschool.gross-enrolment" in {r.id for r in plan_reads.rules_reading("county_stats", "preschool_gross_enrolment")}
+        assert "preschool.gross-enrolment" in {
+            r.id for r in plan_reads.rules_reading("county_stats", "preschool_gross_enrolment")
+        }
 
     def test_related_record_fields(self, core_reads: PackReads) -> None:
         """A class rule's `school.type` is the schools table's 办学类型; a school's `safety.…` the safety table."""
@@ -118,7 +120,10 @@ class TestDataSheets:
         """Lists: 办学类型 words, 是/否, grades, and the region's ten divisions for 区县."""
         schools = validations(plan_book["学校"])
         assert schools["办学类型"].type == "list"
-        assert schools["办学类型"].formula1 == '"幼儿园,小学,初级中学,九年一贯制学校,完全中学,高级中学,十二年一贯制学校,中等职业学校,特殊教育学校"'
+        assert (
+            schools["办学类型"].formula1
+            == '"幼儿园,小学,初级中学,九年一贯制学校,完全中学,高级中学,十二年一贯制学校,中等职业学校,特殊教育学校"'
+        )
         assert schools["是否普惠"].formula1 == '"是,否"'
         assert schools["区县"].formula1 == '"' + ",".join(LIUZHOU) + '"'
         assert validations(plan_book["区县统计"])["区县"].formula1 == schools["区县"].formula1
@@ -148,7 +153,10 @@ class TestDataSheets:
 
     def test_number_formats(self, plan_book: openpyxl.Workbook) -> None:
         """Ids are text (leading zeros kept), counts whole, areas at their decimals, rates as percentages, dates ISO."""
-        formats = {name: sheet.column_dimensions for name, sheet in ((s, plan_book[s]) for s in ("学校", "班级", "办学条件", "区县统计"))}
+        formats = {
+            name: sheet.column_dimensions
+            for name, sheet in ((s, plan_book[s]) for s in ("学校", "班级", "办学条件", "区县统计"))
+        }
         assert formats["学校"]["A"].number_format == "@"
         assert formats["班级"]["D"].number_format == "0"
         assert formats["办学条件"]["C"].number_format == "0.00"
@@ -171,10 +179,25 @@ class TestNotesSheet:
         sheet = plan_book[NOTES_SHEET]
         rows = [[c.value for c in row] for row in sheet.iter_rows()]
         top = next(i for i, row in enumerate(rows) if row[0] == "表")
-        assert rows[top] == ["表", "表头", "字段名", "类型", "单位", "精度", "合理范围", "必填", "允许值", "示例", "读取该列的规则"]
-        body = {(row[0], row[2]): row for row in rows[top + 1:]}
-        expected = {(RECORD_KINDS[k].label, c.name) for k in ("schools", "classes", "teachers", "facilities", "county_stats",
-                                                            "city_stats") for c in RECORD_KINDS[k].columns}
+        assert rows[top] == [
+            "表",
+            "表头",
+            "字段名",
+            "类型",
+            "单位",
+            "精度",
+            "合理范围",
+            "必填",
+            "允许值",
+            "示例",
+            "读取该列的规则",
+        ]
+        body = {(row[0], row[2]): row for row in rows[top + 1 :]}
+        expected = {
+            (RECORD_KINDS[k].label, c.name)
+            for k in ("schools", "classes", "teachers", "facilities", "county_stats", "city_stats")
+            for c in RECORD_KINDS[k].columns
+        }
         assert set(body) == expected
         size = body[("班级", "size")]
         assert size[1:10] == ["班额（人）", "size", "整数", "人", "整数", "0–300", "是", "", "45"]
@@ -192,10 +215,12 @@ class TestRoundTrip:
         dataset = load_dataset(tmp_path, CONFIG)
         assert dataset.problems == []
         assert {i.source: i.rows_read for i in dataset.inputs} == {
-            f"填报模板.xlsx[{RECORD_KINDS[k].label}]": 0 for k in plan_reads.kinds}
+            f"填报模板.xlsx[{RECORD_KINDS[k].label}]": 0 for k in plan_reads.kinds
+        }
 
-    def test_examples_with_the_mark_removed_load_as_one_consistent_dataset(self, core_book: openpyxl.Workbook,
-                                                                           tmp_path: Path) -> None:
+    def test_examples_with_the_mark_removed_load_as_one_consistent_dataset(
+        self, core_book: openpyxl.Workbook, tmp_path: Path
+    ) -> None:
         """Every sheet's example, typed as data, loads: ids, references and ranges agree across sheets."""
         for name in core_book.sheetnames[:-1]:
             sheet = core_book[name]
@@ -204,11 +229,18 @@ class TestRoundTrip:
         core_book.save(tmp_path / "填报.xlsx")
         dataset = load_dataset(tmp_path, CONFIG)
         assert dataset.problems == []
-        assert {i.kind: i.rows_loaded for i in dataset.inputs} == {"schools": 1, "classes": 1, "teachers": 1, "safety": 1}
+        assert {i.kind: i.rows_loaded for i in dataset.inputs} == {
+            "schools": 1,
+            "classes": 1,
+            "teachers": 1,
+            "safety": 1,
+        }
 
 
 class TestCommand:
-    def test_writes_the_workbook_and_never_overwrites_without_force(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_writes_the_workbook_and_never_overwrites_without_force(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         """`inspector template` writes the workbook; a second run refuses the existing file (exit 2) unless --force."""
         out = tmp_path / "填报模板.xlsx"
         assert main(["template", "--packs", "core", "--out", str(out)]) == 0
@@ -223,7 +255,9 @@ class TestCommand:
         """--config takes the region, its declared divisions and the packs from an audit.yaml."""
         (tmp_path / "audit.yaml").write_text(
             "name: 甲市督导\nas_of: 2025-12-01\nregion: 甲市\npacks: [core]\n"
-            "divisions:\n  - {name: 东区}\n  - {name: 西县, aliases: [西]}\n", encoding="utf-8")
+            "divisions:\n  - {name: 东区}\n  - {name: 西县, aliases: [西]}\n",
+            encoding="utf-8",
+        )
         out = tmp_path / "甲市.xlsx"
         assert main(["template", "--config", str(tmp_path / "audit.yaml"), "--out", str(out)]) == 0
         book = openpyxl.load_workbook(out)

@@ -72,8 +72,13 @@ def _needed(book: RuleBook, rule: CompiledRule) -> list[CompiledIndicator]:
     """The indicators a rule reads (a metric's: the CV indicators), with those they read, in
     declaration order."""
     by_id = {i.spec.id: i for i in book.indicators}
-    pending = [f.info.indicator for cond in (rule.scope, rule.condition) if cond is not None
-               for f in fields_of(cond, include_presence=True) if f.info.indicator]
+    pending = [
+        f.info.indicator
+        for cond in (rule.scope, rule.condition)
+        if cond is not None
+        for f in fields_of(cond, include_presence=True)
+        if f.info.indicator
+    ]
     if rule.spec.applies_to == "county_metric":
         pending += [i.spec.id for i in book.indicators if i.spec.kind == "cv"]
     wanted: set[str] = set()
@@ -99,11 +104,19 @@ def verdict(book: RuleBook, rule_id: str, entity_id: str, dataset: Dataset) -> s
 
 
 def _school(school_id: str, type_: str, county: str = "城中区", **extra: Any) -> dict[str, Any]:
-    return {"school_id": school_id, "name": f"{school_id}学校", "county": county, "township": "城中街道", "type": type_,
-            "ownership": "public", **extra}
+    return {
+        "school_id": school_id,
+        "name": f"{school_id}学校",
+        "county": county,
+        "township": "城中街道",
+        "type": type_,
+        "ownership": "public",
+        **extra,
+    }
 
 
 # -- a share: new PE/art teachers of a county, ≥ 15% (3/20) ---------------------------------------
+
 
 @EXAMPLES
 @given(total=st.integers(1, 60), data=st.data())
@@ -112,8 +125,16 @@ def test_share_at_fifteen_percent(book: RuleBook, total: int, data: st.DataObjec
     3 is exactly 15% and passes)."""
     boundary = math.ceil(Fraction(3, 20) * total)
     pe_art = data.draw(st.integers(max(0, boundary - 2), min(total, boundary + 2)))
-    teachers = [{"teacher_id": f"T{i}", "school_id": "S1", "subject": "体育" if i < pe_art else "语文",
-                 "hire_year": AS_OF.year, "full_time": True} for i in range(total)]
+    teachers = [
+        {
+            "teacher_id": f"T{i}",
+            "school_id": "S1",
+            "subject": "体育" if i < pe_art else "语文",
+            "hire_year": AS_OF.year,
+            "full_time": True,
+        }
+        for i in range(total)
+    ]
     dataset = _dataset(schools=[_school("S1", "primary")], teachers=teachers)
     expected = "fail" if Fraction(pe_art, total) < Fraction(3, 20) else "pass"
     assert verdict(book, "teachers.new-pe-art-share", "城中区", dataset) == expected
@@ -121,13 +142,20 @@ def test_share_at_fifteen_percent(book: RuleBook, total: int, data: st.DataObjec
 
 # -- a ratio of two amounts: non-staff pay ≥ 75% of staff pay (money in 0.01 元) -----------------
 
+
 @EXAMPLES
 @given(staff_cents=st.integers(100_00, 20_000_000_00), offset=st.integers(-3, 3))
 def test_ratio_of_pay_at_seventy_five_percent(book: RuleBook, staff_cents: int, offset: int) -> None:
     """Non-staff pay fails when below exactly 3/4 of staff pay, to the cent."""
     nonstaff_cents = max(0, math.ceil(Fraction(3, 4) * staff_cents) + offset)
-    stats = [{"county": "城中区", "year": AS_OF.year, "preschool_staff_pay": Fraction(staff_cents, 100),
-              "preschool_nonstaff_pay": Fraction(nonstaff_cents, 100)}]
+    stats = [
+        {
+            "county": "城中区",
+            "year": AS_OF.year,
+            "preschool_staff_pay": Fraction(staff_cents, 100),
+            "preschool_nonstaff_pay": Fraction(nonstaff_cents, 100),
+        }
+    ]
     dataset = _dataset(schools=[_school("K1", "kindergarten")], county_stats=stats)
     expected = "fail" if Fraction(nonstaff_cents) < Fraction(3, 4) * staff_cents else "pass"
     assert verdict(book, "preschool.nonstaff-pay", "城中区", dataset) == expected
@@ -135,15 +163,21 @@ def test_ratio_of_pay_at_seventy_five_percent(book: RuleBook, staff_cents: int, 
 
 # -- a per-pupil quotient: teaching area per primary pupil ≥ 4.5 ㎡ (area in 0.01 ㎡) --------------
 
+
 @EXAMPLES
 @given(pupils=st.integers(50, 3000), offset=st.integers(-3, 3))
 def test_teaching_area_per_pupil_at_four_point_five(book: RuleBook, pupils: int, offset: int) -> None:
     """A primary school of n pupils fails when its teaching area is below exactly 4.5 ㎡ × n."""
     area_units = max(0, 450 * pupils + offset)  # in 0.01 ㎡
-    classes = [{"class_id": f"C{i}", "school_id": "P1", "grade": "3", "size": size}
-               for i, size in enumerate([pupils // 2, pupils - pupils // 2])]
-    dataset = _dataset(schools=[_school("P1", "primary")], classes=classes,
-                       facilities=[{"school_id": "P1", "teaching_area": Fraction(area_units, 100)}])
+    classes = [
+        {"class_id": f"C{i}", "school_id": "P1", "grade": "3", "size": size}
+        for i, size in enumerate([pupils // 2, pupils - pupils // 2])
+    ]
+    dataset = _dataset(
+        schools=[_school("P1", "primary")],
+        classes=classes,
+        facilities=[{"school_id": "P1", "teaching_area": Fraction(area_units, 100)}],
+    )
     expected = "fail" if Fraction(area_units, 100) / pupils < Fraction(9, 2) else "pass"
     assert verdict(book, "balance.teaching-area", "P1/primary", dataset) == expected
 
@@ -153,17 +187,23 @@ def test_nine_year_school_split_exactly_at_the_primary_standard(book: RuleBook) 
     area (a junior pupil weighs 1.1): 333.90 ㎡ is exactly 4.5 ㎡ per primary pupil — a pass, where
     floats give 4.499999999999999 — and 333.89 ㎡ a fail."""
     assert 333.9 * (50 / (50 + 1.1 * 22)) / 50 < 4.5  # the float reading of the same split
-    classes = [{"class_id": "P1", "school_id": "N1", "grade": "3", "size": 50},
-               {"class_id": "J1", "school_id": "N1", "grade": "8", "size": 22}]
+    classes = [
+        {"class_id": "P1", "school_id": "N1", "grade": "3", "size": 50},
+        {"class_id": "J1", "school_id": "N1", "grade": "8", "size": 22},
+    ]
     for area, expected in ((Fraction(3339, 10), "pass"), (Fraction(33389, 100), "fail")):
         exact = area * Fraction(500, 742) / 50
         assert (exact >= Fraction(9, 2)) == (expected == "pass")
-        dataset = _dataset(schools=[_school("N1", "nine_year")], classes=classes,
-                           facilities=[{"school_id": "N1", "teaching_area": area}])
+        dataset = _dataset(
+            schools=[_school("N1", "nine_year")],
+            classes=classes,
+            facilities=[{"school_id": "N1", "teaching_area": area}],
+        )
         assert verdict(book, "balance.teaching-area", "N1/primary", dataset) == expected
 
 
 # -- a coefficient of variation: primary schools of a county, CV ≤ 0.50 --------------------------
+
 
 def _cv(values: Sequence[tuple[Fraction, int]]) -> tuple[Fraction, Fraction]:
     """(S², X̄) of enrolment-weighted values, exactly (standards.md §4)."""
@@ -185,7 +225,7 @@ def test_coefficient_of_variation_at_one_half(book: RuleBook, pupils: list[int],
         classes.append({"class_id": f"{school_id}-1", "school_id": school_id, "grade": "3", "size": n})
         facilities.append({"school_id": school_id, "teaching_area": value * n})
     variance, mean = _cv(list(zip(per_pupil, pupils)))
-    expected = "fail" if variance > Fraction(1, 4) * mean ** 2 else "pass"
+    expected = "fail" if variance > Fraction(1, 4) * mean**2 else "pass"
     dataset = _dataset(schools=schools, classes=classes, facilities=facilities)
     assert verdict(book, "balance.cv", "城中区/primary/balance_cv_teaching_area", dataset) == expected
 
@@ -205,6 +245,7 @@ def test_coefficient_of_variation_of_exactly_one_half_passes(book: RuleBook) -> 
 
 # -- a count: the city's county-level-or-above demonstration kindergartens ≥ 300 ----------------
 
+
 @EXAMPLES
 @given(offset=st.integers(-2, 2))
 def test_count_at_the_target(book: RuleBook, offset: int) -> None:
@@ -218,6 +259,7 @@ def test_count_at_the_target(book: RuleBook, offset: int) -> None:
 
 
 # -- a sum: a senior high school's pupils summed over its classes ≤ 3,000 -----------------------
+
 
 @EXAMPLES
 @given(offset=st.integers(-3, 3), classes=st.integers(1, 70))

@@ -234,9 +234,21 @@ class TestParserErrors:
             ("a in [1 2]", 8, "此处应为“,”或“]”"),
             ("exists(1)", 7, "此处应为字段名"),
         ],
-        ids=["single-equals", "unterminated-string", "trailing-name", "trailing-operator", "empty", "blank",
-             "dangling-and", "unclosed-paren", "bad-character", "dot-without-name", "in-without-list",
-             "list-without-comma", "exists-of-number"],
+        ids=[
+            "single-equals",
+            "unterminated-string",
+            "trailing-name",
+            "trailing-operator",
+            "empty",
+            "blank",
+            "dangling-and",
+            "unclosed-paren",
+            "bad-character",
+            "dot-without-name",
+            "in-without-list",
+            "list-without-comma",
+            "exists-of-number",
+        ],
     )
     def test_error_offset_and_message(self, text: str, offset: int, phrase: str) -> None:
         """Each syntax error names the offending offset and says what is wrong."""
@@ -424,7 +436,8 @@ class TestNames:
         """`params.table[grade]` is a lookup keyed by the grade field."""
         cond = real("size > params.table[grade]")
         assert cond == Cmp(
-            ">", Field(REAL["class"].fields["size"]),
+            ">",
+            Field(REAL["class"].fields["size"]),
             Lookup("table", Field(REAL["class"].fields["grade"]), (("中班", 30), ("小班", 25))),
         )
 
@@ -492,10 +505,12 @@ class TestNormalize:
 
     def test_lookup_expands_per_key(self) -> None:
         """`n > params.table[k]` is one branch per key, each guarded by the key test."""
-        assert normalize(hand("n > params.table[k]")) == AnyOf((
-            All((FieldTest("k", "==", text("p")), FieldTest("n", ">", num(1)))),
-            All((FieldTest("k", "==", text("q")), FieldTest("n", ">", num(4)))),
-        ))
+        assert normalize(hand("n > params.table[k]")) == AnyOf(
+            (
+                All((FieldTest("k", "==", text("p")), FieldTest("n", ">", num(1)))),
+                All((FieldTest("k", "==", text("q")), FieldTest("n", ">", num(4)))),
+            )
+        )
 
     def test_bool_field(self) -> None:
         """`not flag` is `flag != true`."""
@@ -525,10 +540,13 @@ class TestDefined:
     def test_lookup_key_must_be_in_the_table(self) -> None:
         """A lookup is defined only for keys of its table."""
         cond = hand("a > params.table[k]")
-        assert defined(cond) == All((
-            Has("a", True), Has("k", True),
-            AnyOf((FieldTest("k", "==", text("p")), FieldTest("k", "==", text("q")))),
-        ))
+        assert defined(cond) == All(
+            (
+                Has("a", True),
+                Has("k", True),
+                AnyOf((FieldTest("k", "==", text("p")), FieldTest("k", "==", text("q")))),
+            )
+        )
 
 
 class TestVerdictFormulas:
@@ -748,7 +766,7 @@ def comparisons(draw: st.DrawFn) -> str:
     if choice == 4:
         return f"s {draw(st.sampled_from(['in', 'not in']))} {draw(LISTS)}"
     if choice == 5:
-        return f"t {draw(st.sampled_from(['==', '!=']))} \"{draw(WORDS)}\""
+        return f't {draw(st.sampled_from(["==", "!="]))} "{draw(WORDS)}"'
     if choice == 6:
         return draw(BOOLS)
     if choice == 7:
@@ -764,16 +782,18 @@ CONDITIONS = st.recursive(
     ),
     max_leaves=5,
 )
-FULL_FACTS = st.fixed_dictionaries({
-    "a": st.sampled_from([-1, 0, 1, 2, Fraction(5, 2), 3]),
-    "b": st.sampled_from([1, 2, 3]),
-    "n": st.sampled_from([0, 1, 2, 3]),
-    "s": st.sampled_from(["p", "q", "r"]),
-    "k": st.sampled_from(["p", "q"]),
-    "t": st.sampled_from(list(KINDS)),
-    "flag": st.booleans(),
-    "day": st.sampled_from([20250531, 20250601, 20251201, 20251202]),
-})
+FULL_FACTS = st.fixed_dictionaries(
+    {
+        "a": st.sampled_from([-1, 0, 1, 2, Fraction(5, 2), 3]),
+        "b": st.sampled_from([1, 2, 3]),
+        "n": st.sampled_from([0, 1, 2, 3]),
+        "s": st.sampled_from(["p", "q", "r"]),
+        "k": st.sampled_from(["p", "q"]),
+        "t": st.sampled_from(list(KINDS)),
+        "flag": st.booleans(),
+        "day": st.sampled_from([20250531, 20250601, 20251201, 20251202]),
+    }
+)
 
 
 class TestNormalFormProperty:
@@ -791,7 +811,6 @@ class TestNormalFormProperty:
         assert evaluate(fails, engine) is (expected is False)
 
 
-
 class TestLimits:
     """Expressions are bounded in length and nesting, so no pass over them can exhaust the stack."""
 
@@ -801,7 +820,9 @@ class TestLimits:
         assert (error.code, error.offset) == ("depth", EXPRESSION_DEPTH)
         assert "嵌套过深" in error.message
 
-    @pytest.mark.parametrize("text", ["not " * 100 + "flag", "-" * 100 + "a > 1", "min(" * 60 + "a" + ")" * 60 + " > 1"])
+    @pytest.mark.parametrize(
+        "text", ["not " * 100 + "flag", "-" * 100 + "a > 1", "min(" * 60 + "a" + ")" * 60 + " > 1"]
+    )
     def test_other_nesting_is_bounded_alike(self, text: str) -> None:
         assert syntax_error(text).code == "depth"
 

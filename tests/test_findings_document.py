@@ -58,7 +58,8 @@ def _first_id(case_out: Path) -> str:
 @pytest.mark.parametrize("breakage", list(BREAKAGES))
 @pytest.mark.parametrize("command", ["explain", "report", "history import"])
 def test_a_broken_findings_json_is_a_located_error_with_exit_2(
-        case_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], breakage: str, command: str) -> None:
+    case_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], breakage: str, command: str
+) -> None:
     """explain, report and history import each refuse a findings.json with a missing field, a wrong
     type, a newer format or no JSON at all: exit 2, the file and the place named, no traceback."""
     out, expected = _broken(case_out, tmp_path, breakage)
@@ -79,7 +80,7 @@ def test_the_exit_codes_say_a_findings_json_that_cannot_be_read_is_exit_2() -> N
     """`inspector --help` documents the exit code of an unreadable findings.json."""
     lines = EXIT_CODES.splitlines()
     start = next(i for i, line in enumerate(lines) if line.strip().startswith(f"{EXIT_USAGE} "))
-    entry = [lines[start], *(line for line in lines[start + 1:] if line.startswith("       "))]
+    entry = [lines[start], *(line for line in lines[start + 1 :] if line.startswith("       "))]
     assert "findings.json" in "".join(entry) and "格式版本" in "".join(entry)
 
 
@@ -94,11 +95,14 @@ def test_a_missing_field_names_every_problem_at_its_place() -> None:
     assert caught.value.exit_code == EXIT_USAGE
 
 
-@pytest.mark.parametrize(("stated", "words"), [
-    ("inspector.findings/3", "由更新版本的 inspector 写出"),
-    ("sarif/2.1", "不是 inspector 的 findings.json 格式"),
-    (None, "format: 缺少此项"),
-])
+@pytest.mark.parametrize(
+    ("stated", "words"),
+    [
+        ("inspector.findings/3", "由更新版本的 inspector 写出"),
+        ("sarif/2.1", "不是 inspector 的 findings.json 格式"),
+        (None, "format: 缺少此项"),
+    ],
+)
 def test_a_document_of_another_format_is_refused_before_its_fields(stated: str | None, words: str) -> None:
     """A newer, foreign or unlabelled document is refused for its format, not for hundreds of fields."""
     document: dict[str, Any] = {"findings": 5}
@@ -106,7 +110,10 @@ def test_a_document_of_another_format_is_refused_before_its_fields(stated: str |
         document["format"] = stated
     with pytest.raises(FindingsFileError) as caught:
         parse_document(json.dumps(document).encode(), "f.json")
-    assert caught.value.problems == tuple(p for p in caught.value.problems if words in p) and len(caught.value.problems) == 1
+    assert (
+        caught.value.problems == tuple(p for p in caught.value.problems if words in p)
+        and len(caught.value.problems) == 1
+    )
 
 
 def test_the_loader_keeps_the_document_typed_and_as_written(case_out: Path) -> None:
@@ -117,8 +124,16 @@ def test_the_loader_keeps_the_document_typed_and_as_written(case_out: Path) -> N
     raw = json.loads((case_out / "findings.json").read_bytes())
     assert loaded.data == raw and loaded.document.format == FORMAT == raw["format"]
     rules = {r["id"]: r for r in raw["rules"]}
-    levels = {"class": "school", "teacher": "school", "school": "school", "school_stage": "school",
-              "township": "county", "county": "county", "county_metric": "county", "city": "city"}
+    levels = {
+        "class": "school",
+        "teacher": "school",
+        "school": "school",
+        "school_stage": "school",
+        "township": "county",
+        "county": "county",
+        "county_metric": "county",
+        "city": "city",
+    }
     for finding, typed in zip(raw["findings"], loaded.document.findings, strict=True):
         assert finding["level"] == typed.level == levels[rules[finding["rule_id"]]["applies_to"]]
     assert {f.level for f in loaded.document.findings} >= {"school", "county"}
@@ -131,7 +146,9 @@ def test_a_version_1_document_is_read_with_levels_derived(case_out: Path) -> Non
     for finding in raw["findings"]:
         finding.pop("level")
     document = parse_document(json.dumps(raw, ensure_ascii=False).encode(), "v1.json")
-    assert [f.level for f in document.findings] == [f["level"] for f in json.loads((case_out / "findings.json").read_bytes())["findings"]]
+    assert [f.level for f in document.findings] == [
+        f["level"] for f in json.loads((case_out / "findings.json").read_bytes())["findings"]
+    ]
 
 
 def test_the_history_store_refuses_what_the_model_refuses(case_out: Path, tmp_path: Path) -> None:
@@ -144,7 +161,9 @@ def test_the_history_store_refuses_what_the_model_refuses(case_out: Path, tmp_pa
     assert "不是可导入的 findings.json" in str(caught.value) and "inspector.findings/7" in str(caught.value)
 
 
-def test_explain_reads_a_good_document_unchanged(case_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_explain_reads_a_good_document_unchanged(
+    case_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A good output folder copied elsewhere still explains (the model accepts what the audit writes)."""
     shutil.copytree(case_out, tmp_path / "copy")
     assert main(["explain", _first_id(case_out), "--in", str(tmp_path / "copy"), "--format", "json"]) == 0

@@ -29,7 +29,9 @@ def test_committed_rounds_are_what_the_script_writes() -> None:
     for name, data in rounds.outputs().items():
         assert (CASES / name).read_bytes() == data, name
     for folder in ("liuzhou-2024", "liuzhou-2025-recheck"):
-        assert {p.name for p in (CASES / folder).iterdir()} == {n.split("/", 1)[1] for n in rounds.outputs() if n.startswith(folder + "/")}
+        assert {p.name for p in (CASES / folder).iterdir()} == {
+            n.split("/", 1)[1] for n in rounds.outputs() if n.startswith(folder + "/")
+        }
 
 
 def test_changes_name_existing_rows() -> None:
@@ -74,7 +76,9 @@ def test_planted_classification(documents: dict[str, dict[str, Any]], case: str)
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", list(rounds.PLANTED))
-def test_every_finding_is_classified_and_nothing_resolved_still_fires(documents: dict[str, dict[str, Any]], case: str) -> None:
+def test_every_finding_is_classified_and_nothing_resolved_still_fires(
+    documents: dict[str, dict[str, Any]], case: str
+) -> None:
     document = documents[case]
     ids = {f["id"] for f in document["findings"]}
     assert all(f["change"] in ("new", "persisting", "regressed") for f in document["findings"])
@@ -97,20 +101,36 @@ def test_resolved_carries_the_evidence_that_it_now_passes(documents: dict[str, d
 
 @pytest.mark.slow
 def test_trend_towards_the_targets(documents: dict[str, dict[str, Any]]) -> None:
-    series = {t["entity_id"]: t for t in documents["liuzhou-2025"]["trends"] if t["rule_id"] == "teachers.new-pe-art-share"}
-    assert [(p["year"], p["value"], p["verdict"]) for p in series["鹿寨县"]["points"]] == [(2024, 0.1, "fail"), (2025, 0.15, "pass")]
-    assert series["鹿寨县"]["targets"][0] == {"param": "min_new_pe_art_share", "label": "新增教师中体育、艺术教师最低占比",
-                                           "unit": "比例", "year": 2022, "value": 0.15}
+    series = {
+        t["entity_id"]: t for t in documents["liuzhou-2025"]["trends"] if t["rule_id"] == "teachers.new-pe-art-share"
+    }
+    assert [(p["year"], p["value"], p["verdict"]) for p in series["鹿寨县"]["points"]] == [
+        (2024, 0.1, "fail"),
+        (2025, 0.15, "pass"),
+    ]
+    assert series["鹿寨县"]["targets"][0] == {
+        "param": "min_new_pe_art_share",
+        "label": "新增教师中体育、艺术教师最低占比",
+        "unit": "比例",
+        "year": 2022,
+        "value": 0.15,
+    }
 
 
 @pytest.mark.slow
 def test_other_packs_are_new_in_2025_and_persist_in_the_recheck(documents: dict[str, dict[str, Any]]) -> None:
     """2025 is the first audit of the plan, quality-balance, preschool and safety packs; the recheck finds them all again."""
-    first = {(f["rule_id"], f["entity_id"]): f["change"] for f in documents["liuzhou-2025"]["findings"]
-             if f["rule_id"] not in CORE}
+    first = {
+        (f["rule_id"], f["entity_id"]): f["change"]
+        for f in documents["liuzhou-2025"]["findings"]
+        if f["rule_id"] not in CORE
+    }
     assert first and set(first.values()) == {"new"}
     recheck = documents["liuzhou-2025-recheck"]
     again = {(f["rule_id"], f["entity_id"]): f["change"] for f in recheck["findings"] if f["rule_id"] not in CORE}
     assert {key: again.get(key) for key in first} == {key: "persisting" for key in first}
-    assert set(again.values()) <= {"persisting", "new"}  # new ones: a year on, more teachers in the 5-year training check
+    assert set(again.values()) <= {
+        "persisting",
+        "new",
+    }  # new ones: a year on, more teachers in the 5-year training check
     assert not [r for r in recheck["resolved"] + recheck["unverified"] if r["rule_id"] not in CORE]

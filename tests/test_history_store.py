@@ -69,11 +69,16 @@ def _schema_differences(url: str) -> list[Any]:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            differences = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), schema.metadata)
+            differences = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), schema.metadata
+            )
     finally:
         engine.dispose()
     # the sqlite3 code declared `INTEGER PRIMARY KEY` without NOT NULL: a rowid, never NULL all the same
-    rowids = {("modify_nullable", None, table, column) for table, column in (("audits", "seq"), ("events", "seq"), ("ledger_head", "id"))}
+    rowids = {
+        ("modify_nullable", None, table, column)
+        for table, column in (("audits", "seq"), ("events", "seq"), ("ledger_head", "id"))
+    }
     return [d for d in differences if not (isinstance(d, list) and len(d) == 1 and tuple(d[0][:4]) in rowids)]
 
 
@@ -82,7 +87,8 @@ def _schema_differences(url: str) -> list[Any]:
 
 class TestSchema:
     def test_a_new_store_is_built_by_the_revisions_to_the_declared_schema(
-            self, database: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        self, database: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         """The Alembic revisions, run on an empty database, give exactly the tables and columns of `schema`."""
         out = _output(tmp_path, _folder(tmp_path))
         assert _run(capsys, "history", "import", out, "--db", database, "--today", "2025-01-05")[0] == 0
@@ -130,7 +136,8 @@ class TestSchema:
         ],
     )
     def test_a_url_it_cannot_use_is_refused_without_its_password(
-            self, capsys: pytest.CaptureFixture[str], db: str, message: str) -> None:
+        self, capsys: pytest.CaptureFixture[str], db: str, message: str
+    ) -> None:
         """A database URL of another kind, or a server that does not answer: exit 2, the password not shown."""
         code, _, err = _run(capsys, "history", "list", "--db", db)
         assert code == 2 and message in err and "secret" not in err
@@ -138,14 +145,25 @@ class TestSchema:
 
 # -- stores written by the sqlite3 code ------------------------------------------------------------
 
-LEGACY_TABLES = ("audits", "audit_files", "findings", "resolutions", "indicator_values", "items", "events", "ledger_head")
+LEGACY_TABLES = (
+    "audits",
+    "audit_files",
+    "findings",
+    "resolutions",
+    "indicator_values",
+    "items",
+    "events",
+    "ledger_head",
+)
 
 
 def _legacy_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     conn = sqlite3.connect(path)
     try:
         tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in LEGACY_TABLES if t in tables}
+        return {
+            t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in LEGACY_TABLES if t in tables
+        }
     finally:
         conn.close()
 
@@ -153,7 +171,8 @@ def _legacy_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
 class TestLegacyStores:
     @pytest.mark.parametrize("version", [1, 2, 3])
     def test_a_store_of_the_sqlite3_code_is_adopted_with_all_its_data(
-            self, tmp_path: Path, capsys: pytest.CaptureFixture[str], version: int) -> None:
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], version: int
+    ) -> None:
         """A store at user_version 1, 2 or 3 opens: stamped, upgraded, every row kept, and verify passes."""
         db = tmp_path / "legacy.sqlite"
         shutil.copy(FIXTURES / f"legacy-v{version}.sqlite", db)
@@ -172,12 +191,19 @@ class TestLegacyStores:
             assert after.get(table, []) == before.get(table, []), table
         assert [row[:11] for row in after["findings"]] == [row[:11] for row in before["findings"]]
         if version == 3:
-            assert [row[:-1] for row in after["items"]] == before["items"] and {row[-1] for row in after["items"]} == {1}
-            assert after["resolutions"] == before["resolutions"] and after["indicator_values"] == before["indicator_values"]
+            assert [row[:-1] for row in after["items"]] == before["items"] and {row[-1] for row in after["items"]} == {
+                1
+            }
+            assert (
+                after["resolutions"] == before["resolutions"]
+                and after["indicator_values"] == before["indicator_values"]
+            )
         if version == 1:  # migration 2 of the sqlite3 code left these empty: filled from the stored documents
             assert len(after["resolutions"]) == 1 and len(after["indicator_values"]) == 2
 
-    def test_an_adopted_ledger_goes_on_from_its_last_event(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_an_adopted_ledger_goes_on_from_its_last_event(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         """The chain of an adopted store grows from its head, and its old head is found in it afterwards."""
         db = tmp_path / "legacy.sqlite"
         shutil.copy(FIXTURES / "legacy-v3.sqlite", db)
@@ -196,7 +222,9 @@ class TestLegacyStores:
         scripts = tmp_path / "alembic"
         shutil.copytree(migrations.SCRIPTS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
         (scripts / "versions" / "9999_broken.py").write_text(
-            'revision = "9999"\ndown_revision = "' + migrations.head() + '"\nbranch_labels = None\ndepends_on = None\n\n'
+            'revision = "9999"\ndown_revision = "'
+            + migrations.head()
+            + '"\nbranch_labels = None\ndepends_on = None\n\n'
             "from alembic import op\n\n\ndef upgrade() -> None:\n"
             '    op.execute("CREATE TABLE half_done (x INTEGER)")\n    op.execute("THIS IS NOT SQL")\n\n\n'
             "def downgrade() -> None:\n    pass\n",
@@ -244,8 +272,9 @@ def test_the_same_audit_gets_the_same_id_and_other_inputs_another(tmp_path: Path
     assert audit_id_of(audit_document(run_audit(waived))) != audit_id_of(first)
 
 
-def test_an_interrupted_import_leaves_the_store_as_it_was(database: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_interrupted_import_leaves_the_store_as_it_was(
+    database: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An import interrupted after its rows are written leaves every table as it was."""
     first = _output(tmp_path, _folder(tmp_path, "a"))
     assert _run(capsys, "history", "import", first, "--db", database, "--today", "2025-01-05")[0] == 0
@@ -266,21 +295,86 @@ def test_reinspect_refuses_itself_and_a_later_previous(tmp_path: Path, capsys: p
     db = tmp_path / "h.sqlite"
     folder = _folder(tmp_path, "a")
     out = _output(tmp_path, folder)
-    code, _, err = _run(capsys, "reinspect", folder, "--against", out, "--out", tmp_path / "o", "--db", db, "--today", "2025-01-05", "--quiet")
+    code, _, err = _run(
+        capsys,
+        "reinspect",
+        folder,
+        "--against",
+        out,
+        "--out",
+        tmp_path / "o",
+        "--db",
+        db,
+        "--today",
+        "2025-01-05",
+        "--quiet",
+    )
     assert code == 2 and "相同" in err
     earlier = _folder(tmp_path, "b", as_of=dt.date(2024, 12, 1))
-    code, _, err = _run(capsys, "reinspect", earlier, "--against", out, "--out", tmp_path / "o", "--db", db, "--today", "2025-01-05", "--quiet")
+    code, _, err = _run(
+        capsys,
+        "reinspect",
+        earlier,
+        "--against",
+        out,
+        "--out",
+        tmp_path / "o",
+        "--db",
+        db,
+        "--today",
+        "2025-01-05",
+        "--quiet",
+    )
     assert code == 2 and "晚于新审核" in err
-    code, _, err = _run(capsys, "reinspect", earlier, "--against", "A2099", "--out", tmp_path / "o", "--db", db, "--today", "2025-01-05", "--quiet")
+    code, _, err = _run(
+        capsys,
+        "reinspect",
+        earlier,
+        "--against",
+        "A2099",
+        "--out",
+        tmp_path / "o",
+        "--db",
+        db,
+        "--today",
+        "2025-01-05",
+        "--quiet",
+    )
     assert code == 2 and "没有审核“A2099”" in err
     later = _folder(tmp_path, "c", size=50, as_of=dt.date(2025, 6, 1))
-    code, _, err = _run(capsys, "reinspect", later, "--against", out, "--out", out, "--db", db, "--today", "2025-06-05", "--quiet")
+    code, _, err = _run(
+        capsys, "reinspect", later, "--against", out, "--out", out, "--db", db, "--today", "2025-06-05", "--quiet"
+    )
     assert code == 2 and "会覆盖它" in err
-    code, _, err = _run(capsys, "reinspect", later, "--against", tmp_path / "no-such-out", "--out", tmp_path / "o", "--db", db,
-                        "--today", "2025-06-05", "--quiet")
+    code, _, err = _run(
+        capsys,
+        "reinspect",
+        later,
+        "--against",
+        tmp_path / "no-such-out",
+        "--out",
+        tmp_path / "o",
+        "--db",
+        db,
+        "--today",
+        "2025-06-05",
+        "--quiet",
+    )
     assert code == 2 and "no-such-out 不存在" in err
-    code, _, err = _run(capsys, "reinspect", later, "--against", "A2025", "--out", tmp_path / "o", "--db", tmp_path / "new.sqlite",
-                        "--today", "2025-06-05", "--quiet")
+    code, _, err = _run(
+        capsys,
+        "reinspect",
+        later,
+        "--against",
+        "A2025",
+        "--out",
+        tmp_path / "o",
+        "--db",
+        tmp_path / "new.sqlite",
+        "--today",
+        "2025-06-05",
+        "--quiet",
+    )
     assert code == 2 and "new.sqlite 不存在" in err and not (tmp_path / "new.sqlite").exists()
 
 
@@ -290,17 +384,21 @@ def test_reinspect_refuses_itself_and_a_later_previous(tmp_path: Path, capsys: p
 def _doctor(out: Path, change: Any) -> None:
     document = json.loads((out / "findings.json").read_text(encoding="utf-8"))
     result = change(document)
-    (out / "findings.json").write_text(json.dumps(document if result is None else result, ensure_ascii=False), encoding="utf-8")
+    (out / "findings.json").write_text(
+        json.dumps(document if result is None else result, ensure_ascii=False), encoding="utf-8"
+    )
 
 
 def _set(path: str, value: Any) -> Any:
     """A change setting `path` (dot-separated, numbers index lists) of the document to `value`."""
+
     def change(document: dict[str, Any]) -> None:
         *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
         node: Any = document
         for part in parents:
             node = node[part]
         node[last] = value
+
     return change
 
 
@@ -311,6 +409,7 @@ def _delete(path: str) -> Any:
         for part in parents:
             node = node[part]
         del node[last]
+
     return change
 
 
@@ -318,7 +417,11 @@ def _delete(path: str) -> Any:
     ("change", "where", "message"),
     [
         (_set("findings.0.severity", "bogus"), "findings[0]（F-", "severity: 未知的值“bogus”；可用：critical（严重）"),
-        (_set("findings.0.id", "F-0000000000000000"), "findings[0].id: F-0000000000000000", "不是规则 class-size.large 对 class C1 的问题编号"),
+        (
+            _set("findings.0.id", "F-0000000000000000"),
+            "findings[0].id: F-0000000000000000",
+            "不是规则 class-size.large 对 class C1 的问题编号",
+        ),
         (_set("findings.0.entity_id", "C2"), ".id", "文件可能被修改"),
         (_delete("findings.0.rectification"), "findings[0]（F-", ".rectification: 应为对象"),
         (_set("findings.0.rectification.deadline", "下个月"), ".rectification.deadline", "“下个月”不是日期"),
@@ -336,7 +439,8 @@ def _delete(path: str) -> Any:
     ],
 )
 def test_a_doctored_findings_json_is_refused_at_its_place(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], change: Any, where: str, message: str) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: Any, where: str, message: str
+) -> None:
     """An output whose findings.json is invalid or doctored is refused with exit 2, located; nothing is stored."""
     out = _output(tmp_path, _folder(tmp_path))
     _doctor(out, change)
@@ -349,9 +453,15 @@ def test_a_doctored_findings_json_is_refused_at_its_place(
 
 @pytest.mark.parametrize(
     ("data", "message"),
-    [(b"not json", "第 1 行第 1 列：不是有效的 JSON"), (b"", "不是有效的 JSON"), ("{}".encode("utf-16"), "不是 UTF-8 文本")],
+    [
+        (b"not json", "第 1 行第 1 列：不是有效的 JSON"),
+        (b"", "不是有效的 JSON"),
+        ("{}".encode("utf-16"), "不是 UTF-8 文本"),
+    ],
 )
-def test_a_findings_json_that_is_no_json_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], data: bytes, message: str) -> None:
+def test_a_findings_json_that_is_no_json_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data: bytes, message: str
+) -> None:
     """Bytes that are not JSON (or not UTF-8) are refused with exit 2, not a traceback."""
     out = tmp_path / "out"
     out.mkdir()
@@ -360,11 +470,15 @@ def test_a_findings_json_that_is_no_json_is_refused(tmp_path: Path, capsys: pyte
     assert code == 2 and message in err
 
 
-def test_reports_made_from_another_findings_json_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_reports_made_from_another_findings_json_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A findings.json changed after its reports were written no longer matches the sha256 they quote: exit 2."""
     out = tmp_path / "out"
     assert main(["audit", str(_folder(tmp_path)), "--out", str(out), "--quiet"]) == 0
-    _doctor(out, _set("findings.0.message", "班额 50 人，已整改。"))  # a consistent document, only not the one reported on
+    _doctor(
+        out, _set("findings.0.message", "班额 50 人，已整改。")
+    )  # a consistent document, only not the one reported on
     code, _, err = _run(capsys, "history", "import", out, "--db", tmp_path / "h.sqlite", "--today", "2025-01-05")
     assert code == 2
     for name in ("report.html", "rectification.xlsx", "notices/"):
@@ -377,7 +491,9 @@ def test_a_source_folder_that_is_not_the_audits_is_refused(tmp_path: Path, capsy
     out = _output(tmp_path, folder)
     with (folder / "classes.csv").open("a", encoding="utf-8") as handle:
         handle.write("C9,P1,3,40,\n")
-    code, _, err = _run(capsys, "history", "import", out, "--db", tmp_path / "h.sqlite", "--today", "2025-01-05", "--source", folder)
+    code, _, err = _run(
+        capsys, "history", "import", out, "--db", tmp_path / "h.sqlite", "--today", "2025-01-05", "--source", folder
+    )
     assert code == 2 and "--source" in err and "classes.csv" in err and "不一致" in err
 
 
@@ -385,8 +501,11 @@ def test_import_document_refuses_a_bogus_severity_through_the_api(tmp_path: Path
     """`HistoryStore.import_document` checks the document too, not only the command line."""
     out = _output(tmp_path, _folder(tmp_path))
     _doctor(out, _set("findings.0.severity", "bogus"))
-    with (HistoryStore.open(tmp_path / "h.sqlite", create=True) as store, store.transaction(),
-          pytest.raises(UsageError, match="severity")):
+    with (
+        HistoryStore.open(tmp_path / "h.sqlite", create=True) as store,
+        store.transaction(),
+        pytest.raises(UsageError, match="severity"),
+    ):
         store.import_document((out / "findings.json").read_bytes(), today=dt.date(2025, 1, 5))
 
 
@@ -400,15 +519,24 @@ def test_verify_recomputes_inputs_packs_and_outputs(tmp_path: Path, capsys: pyte
     out = _output(tmp_path, folder)
     rules = tmp_path / "rules"
     shutil.copytree(Path(__file__).resolve().parents[1] / "rules" / "core", rules / "core")
-    assert _run(capsys, "history", "import", out, "--db", db, "--today", "2025-01-05", "--source", folder, "--rules", rules)[0] == 0
+    assert (
+        _run(
+            capsys, "history", "import", out, "--db", db, "--today", "2025-01-05", "--source", folder, "--rules", rules
+        )[0]
+        == 0
+    )
     code, text, _ = _run(capsys, "verify", "--db", db)
     assert code == 0 and "完整" in text
-    audit_id = json.loads(_run(capsys, "ledger", "--db", db, "--today", "2025-01-05", "--format", "json")[1])["items"][0]["opened_audit"]
+    audit_id = json.loads(_run(capsys, "ledger", "--db", db, "--today", "2025-01-05", "--format", "json")[1])["items"][
+        0
+    ]["opened_audit"]
 
     (out / "report.md").write_text("# 改过的报告\n", encoding="utf-8")
     with (folder / "classes.csv").open("a", encoding="utf-8") as handle:
         handle.write("C9,P1,3,40,\n")
-    (rules / "core" / "pack.yaml").write_text((rules / "core" / "pack.yaml").read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    (rules / "core" / "pack.yaml").write_text(
+        (rules / "core" / "pack.yaml").read_text(encoding="utf-8") + "\n", encoding="utf-8"
+    )
     (folder / "safety.csv").unlink()
     code, text, _ = _run(capsys, "verify", audit_id[:12], "--db", db)
     assert code == 1
@@ -453,7 +581,8 @@ def imported(database: Database, tmp_path: Path, capsys: pytest.CaptureFixture[s
     ],
 )
 def test_verify_recomputes_every_stored_column_from_the_document(
-        imported: tuple[Database, str, str], capsys: pytest.CaptureFixture[str], statement: str, column: str) -> None:
+    imported: tuple[Database, str, str], capsys: pytest.CaptureFixture[str], statement: str, column: str
+) -> None:
     """A column of a finding, indicator value or audit edited in the database is named with its audit and row: exit 1."""
     database, audit_id, finding = imported
     database.execute(statement)
@@ -471,13 +600,20 @@ def test_verify_recomputes_every_stored_column_from_the_document(
 @pytest.mark.parametrize(
     ("statement", "text"),
     [
-        ("DELETE FROM indicator_values", "[缺失] 库内记录 指标值 teachers.new-pe-art-share/county/城中区：库内缺少此记录"),
-        ("INSERT INTO audit_files VALUES ('{audit}', 'input', 'extra.csv', 'x')", "文件记录 input extra.csv：findings.json 中没有此文件"),
+        (
+            "DELETE FROM indicator_values",
+            "[缺失] 库内记录 指标值 teachers.new-pe-art-share/county/城中区：库内缺少此记录",
+        ),
+        (
+            "INSERT INTO audit_files VALUES ('{audit}', 'input', 'extra.csv', 'x')",
+            "文件记录 input extra.csv：findings.json 中没有此文件",
+        ),
         ("UPDATE audit_files SET sha256 = 'x' WHERE name = 'classes.csv'", "文件记录 input classes.csv：库内为 x…"),
     ],
 )
-def test_verify_finds_rows_deleted_or_added(imported: tuple[Database, str, str], capsys: pytest.CaptureFixture[str],
-                                            statement: str, text: str) -> None:
+def test_verify_finds_rows_deleted_or_added(
+    imported: tuple[Database, str, str], capsys: pytest.CaptureFixture[str], statement: str, text: str
+) -> None:
     """Rows missing from, or added to, what the document stands for are reported: exit 1."""
     database, audit_id, _ = imported
     database.execute(statement.format(audit=audit_id))
@@ -486,7 +622,8 @@ def test_verify_finds_rows_deleted_or_added(imported: tuple[Database, str, str],
 
 
 def test_an_edited_finding_stops_the_ledger_before_it_acts_on_it(
-        imported: tuple[Database, str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    imported: tuple[Database, str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
     """A waiver's expiry lengthened in the findings table would keep the item waived: the ledger refuses to run (exit 1)."""
     database, _, _finding = imported
     database.execute("UPDATE findings SET waiver_expires = '2099-12-31'")
@@ -522,7 +659,19 @@ COMMANDS = {
     "ledger head": ["ledger", "head"],
     "ledger": ["ledger", "--today", "2025-02-01"],
     "ledger show": ["ledger", "show", "F-"],
-    "ledger update": ["ledger", "update", "F-", "--to", "整改中", "--by", "校长", "--note", "方案", "--today", "2025-02-01"],
+    "ledger update": [
+        "ledger",
+        "update",
+        "F-",
+        "--to",
+        "整改中",
+        "--by",
+        "校长",
+        "--note",
+        "方案",
+        "--today",
+        "2025-02-01",
+    ],
     "history list": ["history", "list"],
     "history trends": ["history", "trends"],
     "history import": ["history", "import", "{out}", "--today", "2025-02-01"],
@@ -548,13 +697,17 @@ def good_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A store with one audit and its ledger item, and a second audit's output folder to import."""
     root = tmp_path_factory.mktemp("odd")
     db = root / "good.sqlite"
-    assert main(["history", "import", str(_output(root, _folder(root, "a"))), "--db", str(db), "--today", "2025-01-05"]) == 0
+    assert (
+        main(["history", "import", str(_output(root, _folder(root, "a"))), "--db", str(db), "--today", "2025-01-05"])
+        == 0
+    )
     return db, _output(root, _folder(root, "b", size=58, as_of=dt.date(2025, 1, 20)))
 
 
 @pytest.mark.parametrize("case", list(ODD_SQLITE))
-def test_an_odd_sqlite_file_ends_in_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str], good_store: tuple[Path, Path],
-                                              case: str) -> None:
+def test_an_odd_sqlite_file_ends_in_a_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], good_store: tuple[Path, Path], case: str
+) -> None:
     """Every history command on a damaged, foreign, empty or newer database exits 1 or 2 with a Chinese message."""
     how, verify_code = ODD_SQLITE[case]
     db = tmp_path / "odd.sqlite"
@@ -588,7 +741,9 @@ ODD_POSTGRESQL = {
 
 
 @pytest.mark.parametrize("case", list(ODD_POSTGRESQL))
-def test_an_odd_postgresql_database_ends_in_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str) -> None:
+def test_an_odd_postgresql_database_ends_in_a_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
     """verify and the ledger on a damaged or newer PostgreSQL store exit 1 or 2 with a Chinese message."""
     database = history_databases.new_database("postgresql", tmp_path)
     try:

@@ -32,7 +32,9 @@ def audit_folder(path: Path, issuer: dict[str, str] | None) -> Path:
     if issuer is not None:
         config = yaml.safe_load((folder / "audit.yaml").read_text(encoding="utf-8"))
         config["issuer"] = issuer
-        (folder / "audit.yaml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        (folder / "audit.yaml").write_text(
+            yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
     return folder
 
 
@@ -81,7 +83,10 @@ class TestCarried:
         """The issuer is in `audit.issuer` and the typed model reads it; without one the key is absent."""
         document = json.loads((issued / "findings.json").read_text(encoding="utf-8"))
         assert document["audit"]["issuer"] == ISSUER
-        assert parse_document((issued / "findings.json").read_bytes(), "findings.json").audit.issuer.office == ISSUER["office"]
+        assert (
+            parse_document((issued / "findings.json").read_bytes(), "findings.json").audit.issuer.office
+            == ISSUER["office"]
+        )
         assert "issuer" not in json.loads((default / "findings.json").read_text(encoding="utf-8"))["audit"]
 
     def test_notice_names_the_office_numbers_and_contact(self, issued: Path) -> None:
@@ -116,4 +121,9 @@ class TestCarried:
 def test_issuer_of_an_old_document() -> None:
     """A findings.json without `issuer` (any earlier version) gets the default wording."""
     view = issuer_of({"region": "柳州市", "as_of": "2025-12-01"})
-    assert (view.office, view.configured, view.number("2025", "S1"), view.number_label) == ("柳州市教育督导", False, "2025-S1", "编号")
+    assert (view.office, view.configured, view.number("2025", "S1"), view.number_label) == (
+        "柳州市教育督导",
+        False,
+        "2025-S1",
+        "编号",
+    )

@@ -13,8 +13,18 @@ PACKAGE = Path(__file__).resolve().parents[1] / "inspector"
 # subpackage of `inspector`.
 LAYERS: list[tuple[str, ...]] = [
     # base: no knowledge of the pipeline
-    ("errors", "limits", "text", "numbers", "validation_messages", "resources", "jinja_cache", "progress",
-     "workers", "yamlsrc"),
+    (
+        "errors",
+        "limits",
+        "text",
+        "numbers",
+        "validation_messages",
+        "resources",
+        "jinja_cache",
+        "progress",
+        "workers",
+        "yamlsrc",
+    ),
     ("records",),
     ("rules",),
     ("engine",),
@@ -73,7 +83,9 @@ def _upward() -> dict[tuple[str, str], list[str]]:
             assert source in LEVEL, f"{module} is in no layer of LAYERS: place `{source}` there"
             assert imported in LEVEL, f"{module}:{line} imports {target}, in no layer of LAYERS: place `{imported}`"
             if LEVEL[imported] > LEVEL[source]:
-                edges.setdefault((source, imported), []).append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {target}")
+                edges.setdefault((source, imported), []).append(
+                    f"{path.relative_to(PACKAGE.parent)}:{line} imports {target}"
+                )
     return edges
 
 
@@ -92,6 +104,5 @@ def test_known_upward_imports_are_still_there() -> None:
 
 def test_relative_imports_resolve_to_their_module() -> None:
     """`from ..records.params import ParamValue` in rules/spec.py is read as inspector.records.params."""
-    assert any(
-        target == "inspector.records.params" for _, target in _imports(PACKAGE / "rules" / "spec.py"))
+    assert any(target == "inspector.records.params" for _, target in _imports(PACKAGE / "rules" / "spec.py"))
     assert all(_unit(target) != "rules" for _, target in _imports(PACKAGE / "records" / "config.py"))

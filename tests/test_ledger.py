@@ -104,9 +104,19 @@ def opened(tmp_path: Path, cli: Cli) -> Cli:
 
 def _fact(state: str, **kw: Any) -> ItemFact:
     values: dict[str, Any] = {
-        "finding_id": "F", "state": state, "level": 0, "deadline": D(2025, 6, 30), "today": D(2025, 3, 1), "since": D(2025, 1, 5),
-        "reinspection": "fails", "reinspection_as_of": D(2025, 1, 1), "waived_until": NO_DATE, "severity": "major",
-        "rule_id": "class-size.large", "entity_type": "class", "county": "城中区",
+        "finding_id": "F",
+        "state": state,
+        "level": 0,
+        "deadline": D(2025, 6, 30),
+        "today": D(2025, 3, 1),
+        "since": D(2025, 1, 5),
+        "reinspection": "fails",
+        "reinspection_as_of": D(2025, 1, 1),
+        "waived_until": NO_DATE,
+        "severity": "major",
+        "rule_id": "class-size.large",
+        "entity_type": "class",
+        "county": "城中区",
     }
     values.update(kw)
     return ItemFact(**values)
@@ -118,12 +128,18 @@ def _fact(state: str, **kw: Any) -> ItemFact:
         (_fact("open"), {"file-plan", "report-done"}),
         (_fact("open", today=D(2025, 7, 1)), {"file-plan", "report-done", "overdue"}),
         (_fact("open", today=D(2025, 6, 30)), {"file-plan", "report-done"}),  # on the deadline: not yet overdue
-        (_fact("open", today=D(2025, 7, 1), reinspection="passes"), {"file-plan", "report-done"}),  # fixed: no escalation
+        (
+            _fact("open", today=D(2025, 7, 1), reinspection="passes"),
+            {"file-plan", "report-done"},
+        ),  # fixed: no escalation
         (_fact("overdue", level=1, today=D(2025, 7, 1)), {"file-plan", "report-done", "escalate"}),
         (_fact("overdue", level=2, today=D(2025, 7, 1)), {"file-plan", "report-done"}),  # the last level
         (_fact("awaiting_review"), {"send-back"}),
         (_fact("awaiting_review", reinspection="passes"), {"send-back", "close"}),
-        (_fact("awaiting_review", since=D(2025, 2, 1), reinspection_as_of=D(2025, 3, 1)), {"send-back", "reinspection-failed"}),
+        (
+            _fact("awaiting_review", since=D(2025, 2, 1), reinspection_as_of=D(2025, 3, 1)),
+            {"send-back", "reinspection-failed"},
+        ),
         (_fact("awaiting_review", reinspection="none", reinspection_as_of=None), {"send-back"}),
         (_fact("closed", reinspection="passes"), set()),
         (_fact("closed"), {"recurred"}),
@@ -148,13 +164,31 @@ def test_lifecycle_is_data_with_chinese_states() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "where", "text"),
     [
-        ("    from: [open, overdue]\n    to: in_progress", "    from: [open, overdu]\n    to: in_progress", "lifecycle.yaml:", "未定义的状态“overdu”"),
-        ('when: today > deadline and reinspection != "passes"', 'when: today > dedline and reinspection != "passes"',
-         "lifecycle.yaml:", "是否指“deadline”"),
-        ('when: waived_until < today', 'when: waived_until < as_of', "lifecycle.yaml:", "当日请用 today"),
-        ("effect: {deadline_days: after_waiver_days}", "effect: {deadline_days: after_waiver}", "lifecycle.yaml:", "after_waiver"),
-        ("    trigger: manual\n    from: [open, overdue]", "    trigger: by-hand\n    from: [open, overdue]", "lifecycle.yaml:",
-         "trigger"),
+        (
+            "    from: [open, overdue]\n    to: in_progress",
+            "    from: [open, overdu]\n    to: in_progress",
+            "lifecycle.yaml:",
+            "未定义的状态“overdu”",
+        ),
+        (
+            'when: today > deadline and reinspection != "passes"',
+            'when: today > dedline and reinspection != "passes"',
+            "lifecycle.yaml:",
+            "是否指“deadline”",
+        ),
+        ("when: waived_until < today", "when: waived_until < as_of", "lifecycle.yaml:", "当日请用 today"),
+        (
+            "effect: {deadline_days: after_waiver_days}",
+            "effect: {deadline_days: after_waiver}",
+            "lifecycle.yaml:",
+            "after_waiver",
+        ),
+        (
+            "    trigger: manual\n    from: [open, overdue]",
+            "    trigger: by-hand\n    from: [open, overdue]",
+            "lifecycle.yaml:",
+            "trigger",
+        ),
     ],
 )
 def test_lifecycle_errors_are_located(tmp_path: Path, cli: Cli, old: str, new: str, where: str, text: str) -> None:
@@ -164,7 +198,11 @@ def test_lifecycle_errors_are_located(tmp_path: Path, cli: Cli, old: str, new: s
     path.write_text(source.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(RulePackError) as caught:
         load_lifecycle(path)
-    line = next(i for i, row in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if new.splitlines()[0].strip() in row)
+    line = next(
+        i
+        for i, row in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if new.splitlines()[0].strip() in row
+    )
     assert any(p.line in (line, line + 1) and text in str(p) for p in caught.value.problems), caught.value.render()
     assert cli("ledger", "--lifecycle", path, "--today", "2025-01-01") == 2 and where in cli.err
 
@@ -188,7 +226,9 @@ def test_overdue_items_escalate_one_level_per_missed_deadline(opened: Cli) -> No
     assert item["holder"] == "城中区人民政府" and item["days_overdue"] == 92
     events = opened.item()["events"]
     assert [(e["transition"], e["to_state"], e["level"], e["day"]) for e in events] == [
-        ("open", "open", 0, "2025-01-05"), ("overdue", "overdue", 1, "2025-07-01"), ("escalate", "overdue", 2, "2025-08-01"),
+        ("open", "open", 0, "2025-01-05"),
+        ("overdue", "overdue", 1, "2025-07-01"),
+        ("escalate", "overdue", 2, "2025-08-01"),
     ]
     assert all(e["actor"] == "inspector（台账规则）" for e in events)
 
@@ -197,12 +237,26 @@ def test_refused_changes_name_the_allowed_ones(opened: Cli) -> None:
     update = ("ledger", "update", C1, "--by", "李督学", "--note", "核实", "--today", "2025-02-01")
     assert opened(*update, "--to", "已销号") == 2
     assert "不允许" in opened.err and "当前允许变更为：整改中（提交整改方案）、待复查（报告整改完成）" in opened.err
-    assert opened(*update, "--to", "完成") == 2 and "未知的台账状态“完成”" in opened.err and "待复查（awaiting_review）" in opened.err
-    assert opened("ledger", "update", "F-00000000", "--to", "整改中", "--by", "x", "--note", "y", "--today", "2025-02-01") == 2
+    assert (
+        opened(*update, "--to", "完成") == 2
+        and "未知的台账状态“完成”" in opened.err
+        and "待复查（awaiting_review）" in opened.err
+    )
+    assert (
+        opened("ledger", "update", "F-00000000", "--to", "整改中", "--by", "x", "--note", "y", "--today", "2025-02-01")
+        == 2
+    )
     assert "整改台账中没有问题编号“F-00000000”" in opened.err
-    assert opened("ledger", "update", C1[:6], "--to", "整改中", "--by", " ", "--note", "y", "--today", "2025-02-01") == 2
+    assert (
+        opened("ledger", "update", C1[:6], "--to", "整改中", "--by", " ", "--note", "y", "--today", "2025-02-01") == 2
+    )
     assert "--by 不能为空" in opened.err
-    assert opened("ledger", "update", C1[:6], "--to", "in_progress", "--by", "校长", "--note", "方案", "--today", "2025-02-01") == 0
+    assert (
+        opened(
+            "ledger", "update", C1[:6], "--to", "in_progress", "--by", "校长", "--note", "方案", "--today", "2025-02-01"
+        )
+        == 0
+    )
     assert opened.state()[0] == "整改中"
     assert opened(*update[:-1], "2025-01-31", "--to", "待复查") == 2 and "不能倒退" in opened.err
     assert len(opened.item()["events"]) == 2  # refusals record nothing
@@ -215,12 +269,28 @@ def test_closing_needs_a_reinspection_that_passes_and_recurrence_reopens(tmp_pat
     assert "须有一次复查审核确认" in opened.err and "最近一次复查结果：仍存在" in opened.err
     fixed = _folder(tmp_path, "b", D(2025, 3, 1), 50)
     out_a = tmp_path / "out-a"
-    assert opened("reinspect", fixed, "--against", out_a, "--out", tmp_path / "out-b", "--today", "2025-03-05", "--quiet") == 0, opened.err
+    assert (
+        opened("reinspect", fixed, "--against", out_a, "--out", tmp_path / "out-b", "--today", "2025-03-05", "--quiet")
+        == 0
+    ), opened.err
     assert opened.state()[0] == "待复查"  # passing is not closing: a person closes
     assert opened(*update, "--to", "已销号", "--today", "2025-03-06") == 0
     assert opened.state()[0] == "已销号"
     back = _folder(tmp_path, "c", D(2025, 6, 1), 61)
-    assert opened("reinspect", back, "--against", tmp_path / "out-b", "--out", tmp_path / "out-c", "--today", "2025-06-05", "--quiet") == 0
+    assert (
+        opened(
+            "reinspect",
+            back,
+            "--against",
+            tmp_path / "out-b",
+            "--out",
+            tmp_path / "out-c",
+            "--today",
+            "2025-06-05",
+            "--quiet",
+        )
+        == 0
+    )
     document = json.loads((tmp_path / "out-c" / "findings.json").read_text(encoding="utf-8"))
     assert [f["change"] for f in document["findings"] if f["id"] == C1] == ["regressed"]
     assert opened.state() == ("待整改", "学校", "2025-11-28")  # a new round: the new audit's deadline
@@ -228,9 +298,25 @@ def test_closing_needs_a_reinspection_that_passes_and_recurrence_reopens(tmp_pat
 
 
 def test_a_failed_reinspection_sends_the_item_back(tmp_path: Path, opened: Cli) -> None:
-    assert opened("ledger", "update", C1, "--to", "待复查", "--by", "校长", "--note", "已分班", "--today", "2025-02-01") == 0
+    assert (
+        opened("ledger", "update", C1, "--to", "待复查", "--by", "校长", "--note", "已分班", "--today", "2025-02-01")
+        == 0
+    )
     still = _folder(tmp_path, "b", D(2025, 3, 1), 59)
-    assert opened("reinspect", still, "--against", tmp_path / "out-a", "--out", tmp_path / "out-b", "--today", "2025-03-05", "--quiet") == 0
+    assert (
+        opened(
+            "reinspect",
+            still,
+            "--against",
+            tmp_path / "out-a",
+            "--out",
+            tmp_path / "out-b",
+            "--today",
+            "2025-03-05",
+            "--quiet",
+        )
+        == 0
+    )
     assert "复查未通过，退回整改 → 待整改：1 项" in opened.out
     assert opened.state() == ("待整改", "学校", "2025-06-30")
 
@@ -273,8 +359,15 @@ def _verify(cli: Cli, db: Database, *extra: str) -> str:
 @pytest.fixture
 def chained(opened: Cli) -> Cli:
     """The opened item through five events: open, 整改中, 待复查, back to 待整改, 待复查 again."""
-    for day, state in (("2025-02-01", "整改中"), ("2025-03-01", "待复查"), ("2025-03-02", "待整改"), ("2025-03-03", "待复查")):
-        assert opened("ledger", "update", C1, "--to", state, "--by", "校长", "--note", f"{state}说明", "--today", day) == 0, opened.err
+    for day, state in (
+        ("2025-02-01", "整改中"),
+        ("2025-03-01", "待复查"),
+        ("2025-03-02", "待整改"),
+        ("2025-03-03", "待复查"),
+    ):
+        assert (
+            opened("ledger", "update", C1, "--to", state, "--by", "校长", "--note", f"{state}说明", "--today", day) == 0
+        ), opened.err
     assert opened("verify") == 0 and "5 条事件，哈希链完整" in opened.out
     return opened
 
@@ -315,9 +408,18 @@ def test_items_edited_behind_the_ledgers_back_are_found(chained: Cli) -> None:
 @pytest.mark.parametrize(
     ("column", "value"),
     [
-        ("state", "'closed'"), ("severity", "'minor'"), ("message", "'已整改'"), ("level", "2"), ("deadline", "'2026-12-31'"),
-        ("since", "'2025-01-01'"), ("responsible", "'无'"), ("school_name", "'另一所学校'"), ("rule_title", "'小问题'"),
-        ("county", "'柳南区'"), ("opened_audit", "'A20990101-0000000000'"), ("last_audit", "'A20990101-0000000000'"),
+        ("state", "'closed'"),
+        ("severity", "'minor'"),
+        ("message", "'已整改'"),
+        ("level", "2"),
+        ("deadline", "'2026-12-31'"),
+        ("since", "'2025-01-01'"),
+        ("responsible", "'无'"),
+        ("school_name", "'另一所学校'"),
+        ("rule_title", "'小问题'"),
+        ("county", "'柳南区'"),
+        ("opened_audit", "'A20990101-0000000000'"),
+        ("last_audit", "'A20990101-0000000000'"),
     ],
 )
 def test_every_column_of_an_item_is_replayed_from_the_chain(chained: Cli, column: str, value: str) -> None:
@@ -345,7 +447,8 @@ def test_a_state_written_by_its_chinese_name_is_a_verify_failure(chained: Cli) -
     ],
 )
 def test_commands_that_change_the_ledger_refuse_a_store_that_does_not_verify(
-        tmp_path: Path, chained: Cli, statements: tuple[str, ...], first: str) -> None:
+    tmp_path: Path, chained: Cli, statements: tuple[str, ...], first: str
+) -> None:
     """ledger, ledger update, reinspect and history import exit 1 naming the first problem, and change nothing."""
     db = _tamper(chained, *statements)
     before = db.snapshot()
@@ -353,8 +456,24 @@ def test_commands_that_change_the_ledger_refuse_a_store_that_does_not_verify(
     commands = [
         ["ledger", "--today", "2025-08-01"],
         ["ledger", "update", C1, "--to", "已销号", "--by", "李督学", "--note", "核实", "--today", "2025-03-05"],
-        ["reinspect", str(fixed), "--against", str(tmp_path / "out-a"), "--out", str(tmp_path / "out-b"), "--today", "2025-03-12", "--quiet"],
-        ["history", "import", str(_output(tmp_path, _folder(tmp_path, "c", D(2025, 3, 20), 61))), "--today", "2025-03-21"],
+        [
+            "reinspect",
+            str(fixed),
+            "--against",
+            str(tmp_path / "out-a"),
+            "--out",
+            str(tmp_path / "out-b"),
+            "--today",
+            "2025-03-12",
+            "--quiet",
+        ],
+        [
+            "history",
+            "import",
+            str(_output(tmp_path, _folder(tmp_path, "c", D(2025, 3, 20), 61))),
+            "--today",
+            "2025-03-21",
+        ],
         ["ledger", "show", C1],
         ["ledger", "head"],
     ]
@@ -384,9 +503,12 @@ def test_a_chain_cut_back_consistently_is_found_by_the_head_kept_elsewhere(chain
     """Deleting the last event and rewinding the recorded head passes the chain walk, but not --head: exit 1."""
     assert chained("ledger", "head") == 0
     head = chained.out.strip()
-    cut = _tamper(chained, "DELETE FROM events WHERE seq = 5",
-                  "UPDATE ledger_head SET seq = 4, hash = (SELECT hash FROM events WHERE seq = 4)",
-                  "UPDATE items SET state = 'open', since = '2025-03-02'")
+    cut = _tamper(
+        chained,
+        "DELETE FROM events WHERE seq = 5",
+        "UPDATE ledger_head SET seq = 4, hash = (SELECT hash FROM events WHERE seq = 4)",
+        "UPDATE items SET state = 'open', since = '2025-03-02'",
+    )
     cut.restore_append_only_triggers()
     assert main(["verify", "--db", str(cut)]) == 0  # consistent in itself …
     chained.capsys.readouterr()
@@ -412,8 +534,10 @@ def test_two_reviewers_acting_on_one_item_cannot_both_win(opened: Cli) -> None:
         assert other.resolve(C1).version == seen == 1
         with first.transaction():
             one.request(C1, "整改中", "校长", "整改方案", D(2025, 2, 1), expected_version=seen)
-        with (pytest.raises(ItemChanged, match=f"台账事项 {C1} 已被他人修改（您查看时为第 1 版，现为第 2 版"),
-              second.transaction()):
+        with (
+            pytest.raises(ItemChanged, match=f"台账事项 {C1} 已被他人修改（您查看时为第 1 版，现为第 2 版"),
+            second.transaction(),
+        ):
             other.request(C1, "待复查", "李督学", "已核实", D(2025, 2, 1), expected_version=seen)
         now = other.resolve(C1)
         assert (now.state, now.version) == ("in_progress", 2)
@@ -421,7 +545,11 @@ def test_two_reviewers_acting_on_one_item_cannot_both_win(opened: Cli) -> None:
             other.request(C1, "待复查", "李督学", "已核实", D(2025, 2, 2), expected_version=now.version)
     assert opened("ledger", "show", C1, "--format", "json") == 0
     shown = json.loads(opened.out)
-    assert shown["item"]["version"] == 3 and [e["to_state"] for e in shown["events"]] == ["open", "in_progress", "awaiting_review"]
+    assert shown["item"]["version"] == 3 and [e["to_state"] for e in shown["events"]] == [
+        "open",
+        "in_progress",
+        "awaiting_review",
+    ]
     assert opened("verify") == 0
 
 

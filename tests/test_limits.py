@@ -47,6 +47,12 @@ def test_readme_states_the_fixed_limits_of_the_data_readers() -> None:
     text = README.read_text(encoding="utf-8")
     assert readers.MAX_FILE_BYTES == 1 << 30 and "| size of one CSV or XLSX file | 1 GiB |" in text
     assert readers.MAX_XLSX_UNCOMPRESSED == 2 << 30 and "| 2 GiB in all |" in text
-    for value in (readers.MAX_XLSX_RATIO, readers.MAX_XLSX_PARTS, readers.MAX_CSV_LINES, readers.MAX_SHARED_STRINGS, readers.MAX_COLUMNS,
-                  readers.MAX_CELL_CHARS):
+    for value in (
+        readers.MAX_XLSX_RATIO,
+        readers.MAX_XLSX_PARTS,
+        readers.MAX_CSV_LINES,
+        readers.MAX_SHARED_STRINGS,
+        readers.MAX_COLUMNS,
+        readers.MAX_CELL_CHARS,
+    ):
         assert f"| {value:,} |" in text, value

@@ -114,7 +114,9 @@ class TestBooleans:
 
     def test_invalid_spelling_is_located(self, tmp_path: Path) -> None:
         """`maybe` is rejected at its row and column with code bool_parsing."""
-        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "teachers.csv": teachers_csv("是否专任教师", ["是", "maybe"])})
+        dataset = load_files(
+            tmp_path, {"schools.csv": SCHOOLS, "teachers.csv": teachers_csv("是否专任教师", ["是", "maybe"])}
+        )
         assert where(dataset.problems) == [("teachers.csv", 3, "是否专任教师", "bool_parsing")]
         assert dataset.problems[0].message == "应为是/否（是、否、Y、N、1、0、true、false）：“maybe”"
         assert counts(dataset)["teachers.csv"] == (2, 1, 1)
@@ -156,17 +158,25 @@ class TestDates:
             ("schools.csv", 5, "许可证有效期至", "date_parsing"),
             ("schools.csv", 6, "许可证有效期至", "date_parsing"),
         ]
-        assert dataset.problems[0].message == "日期无法识别（应如 2025-12-31、2025/12/31 或 2025年12月31日）：“2025年2月30日”"
+        assert (
+            dataset.problems[0].message
+            == "日期无法识别（应如 2025-12-31、2025/12/31 或 2025年12月31日）：“2025年2月30日”"
+        )
 
     def test_native_excel_date_cells(self, tmp_path: Path) -> None:
         """A date cell of a workbook (a datetime to openpyxl) loads as a date."""
         folder = tmp_path / "audit"
         folder.mkdir()
-        workbook(folder / "schools.xlsx", {"Sheet1": [
-            SCHOOL_HEADER_ROW,
-            ["K1", "甲园", "城中区", "城中街道", "幼儿园", "民办", dt.datetime(2026, 3, 1)],
-            ["K2", "乙园", "城中区", "城中街道", "幼儿园", "民办", dt.date(2024, 8, 31)],
-        ]})
+        workbook(
+            folder / "schools.xlsx",
+            {
+                "Sheet1": [
+                    SCHOOL_HEADER_ROW,
+                    ["K1", "甲园", "城中区", "城中街道", "幼儿园", "民办", dt.datetime(2026, 3, 1)],
+                    ["K2", "乙园", "城中区", "城中街道", "幼儿园", "民办", dt.date(2024, 8, 31)],
+                ]
+            },
+        )
         dataset = load(folder)
         assert dataset.problems == []
         dates = [r.values["license_valid_until"] for r in dataset.rows("schools")]
@@ -175,7 +185,8 @@ class TestDates:
 
 class TestEnums:
     @pytest.mark.parametrize(
-        "spelling", ["primary", "PRIMARY", "Primary", "小学", " 小学 ", "\u3000小学\u3000", "ｐｒｉｍａｒｙ", "\tprimary"]
+        "spelling",
+        ["primary", "PRIMARY", "Primary", "小学", " 小学 ", "\u3000小学\u3000", "ｐｒｉｍａｒｙ", "\tprimary"],
     )
     def test_code_or_word(self, spelling: str) -> None:
         """The English code (any case), the Chinese word and their padded or full-width forms give the code."""
@@ -208,9 +219,21 @@ class TestGrades:
     @pytest.mark.parametrize(
         ("spelling", "grade"),
         [
-            ("1", "1"), ("12", "12"), ("３", "3"), ("三年级", "3"), ("3年级", "3"), ("十二年级", "12"),
-            ("初一", "7"), ("初三", "9"), ("高一", "10"), ("高三", "12"),
-            ("小班", "小班"), ("中班", "中班"), ("大班", "大班"), ("混合班", "混合班"), (" 大班 ", "大班"),
+            ("1", "1"),
+            ("12", "12"),
+            ("３", "3"),
+            ("三年级", "3"),
+            ("3年级", "3"),
+            ("十二年级", "12"),
+            ("初一", "7"),
+            ("初三", "9"),
+            ("高一", "10"),
+            ("高三", "12"),
+            ("小班", "小班"),
+            ("中班", "中班"),
+            ("大班", "大班"),
+            ("混合班", "混合班"),
+            (" 大班 ", "大班"),
             ("3.0", "3"),
         ],
     )
@@ -222,8 +245,7 @@ class TestGrades:
     def test_through_the_loader(self, tmp_path: Path) -> None:
         """Grades 0 and 13 and an unknown word are rejected; valid grades load as text."""
         text = (
-            CLASSES_HEADER + "\n"
-            "C1,S1,三年级,40\nC2,S1,初一,40\nC3,S1,小班,20\nC4,S1,0,40\nC5,S1,13,40\nC6,S1,高四,40\n"
+            CLASSES_HEADER + "\nC1,S1,三年级,40\nC2,S1,初一,40\nC3,S1,小班,20\nC4,S1,0,40\nC5,S1,13,40\nC6,S1,高四,40\n"
         )
         dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "classes.csv": text})
         assert [r.values["grade"] for r in dataset.rows("classes")] == ["3", "7", "小班"]
@@ -233,7 +255,9 @@ class TestGrades:
             ("classes.csv", 7, "年级", "grade"),
         ]
         assert [p.message for p in dataset.problems[:2]] == ["年级应在 1–12 之间：0", "年级应在 1–12 之间：13"]
-        assert dataset.problems[2].message.startswith("年级应为 1–12（或 一年级、初一、高一 等）或 小班、中班、大班、混合班")
+        assert dataset.problems[2].message.startswith(
+            "年级应为 1–12（或 一年级、初一、高一 等）或 小班、中班、大班、混合班"
+        )
 
 
 class TestIntegers:
@@ -271,15 +295,26 @@ class TestIntegers:
             ("classes.csv", 5, "班额", "int_parsing"),
             ("classes.csv", 6, "班额", "range"),
         ]
-        assert [p.message for p in dataset.problems] == ["应为整数：“45.5”", "应为整数：“四十”", "数值“-1”小于合理下限 0人"]
+        assert [p.message for p in dataset.problems] == [
+            "应为整数：“45.5”",
+            "应为整数：“四十”",
+            "数值“-1”小于合理下限 0人",
+        ]
 
     def test_float_cells_of_a_workbook(self, tmp_path: Path) -> None:
         """An xlsx cell holding 45.0 loads as 45; one holding 45.5 is rejected."""
         folder = tmp_path / "audit"
         write(folder, {"schools.csv": SCHOOLS})
-        path = workbook(folder / "classes.xlsx", {"班级": [
-            ["班级代码", "学校代码", "年级", "班额"], ["C1", "S1", 3, 45], ["C2", "S1", 3, 45.5],
-        ]})
+        path = workbook(
+            folder / "classes.xlsx",
+            {
+                "班级": [
+                    ["班级代码", "学校代码", "年级", "班额"],
+                    ["C1", "S1", 3, 45],
+                    ["C2", "S1", 3, 45.5],
+                ]
+            },
+        )
         force_float_cells(path, "45")
         dataset = load(folder)
         assert [r.values["size"] for r in dataset.rows("classes")] == [45]
@@ -288,7 +323,9 @@ class TestIntegers:
 
     def test_minimum_hire_year(self, tmp_path: Path) -> None:
         """A hire year before 1940 is rejected with the plausible minimum."""
-        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "teachers.csv": "教师编号,学校代码,入职年份\nT1,S1,1899\n"})
+        dataset = load_files(
+            tmp_path, {"schools.csv": SCHOOLS, "teachers.csv": "教师编号,学校代码,入职年份\nT1,S1,1899\n"}
+        )
         assert where(dataset.problems) == [("teachers.csv", 2, "入职年份", "range")]
         assert dataset.problems[0].message == "数值“1899”小于合理下限 1940年"
 
@@ -321,8 +358,12 @@ class TestHeaders:
         """Chinese labels map onto the canonical columns."""
         dataset = load_files(tmp_path, {"schools.csv": SCHOOLS})
         assert dataset.rows("schools")[0].values == {
-            "school_id": "S1", "name": "文惠小学", "county": "城中区", "township": "城中街道",
-            "type": "primary", "ownership": "public",
+            "school_id": "S1",
+            "name": "文惠小学",
+            "county": "城中区",
+            "township": "城中街道",
+            "type": "primary",
+            "ownership": "public",
         }
         assert dataset.inputs[0].headers["type"] == "办学类型"
 
@@ -368,13 +409,18 @@ class TestHeaders:
     def test_extra_columns_are_kept_with_their_header(self, tmp_path: Path) -> None:
         """Unknown columns are kept under their header in `.extra` (a column of numbers as numbers)
         and listed for the kind."""
-        text = SCHOOLS_HEADER + ",校长,在校生\nS1,甲,城中区,城中街道,小学,公办,张三,1200\nS2,乙,城中区,城中街道,小学,公办,,\n"
+        text = (
+            SCHOOLS_HEADER
+            + ",校长,在校生\nS1,甲,城中区,城中街道,小学,公办,张三,1200\nS2,乙,城中区,城中街道,小学,公办,,\n"
+        )
         dataset = load_files(tmp_path, {"schools.csv": text})
         assert dataset.problems == []
         assert [r.extra for r in dataset.rows("schools")] == [{"校长": "张三", "在校生": 1200}, {}]
         assert dataset.inputs[0].extra_columns == ("校长", "在校生")
         assert sorted(dataset.extra_columns["schools"]) == ["在校生", "校长"]
-        assert dataset.extra_columns["schools"]["在校生"].numeric and not dataset.extra_columns["schools"]["校长"].numeric
+        assert (
+            dataset.extra_columns["schools"]["在校生"].numeric and not dataset.extra_columns["schools"]["校长"].numeric
+        )
         assert "校长" not in dataset.rows("schools")[0].values
 
 
@@ -404,7 +450,10 @@ class TestTemplateSpellings:
 
     def test_example_row_under_the_header_is_not_data(self, tmp_path: Path) -> None:
         """A row 2 whose every filled cell starts with 示例： is skipped like the header: not read, not counted."""
-        text = SCHOOLS_HEADER + "\n示例：4502020001,示例：柳州市示例小学,示例：城中区,,示例：小学,示例:公办\nS1,甲,城中区,城中街道,小学,公办\n"
+        text = (
+            SCHOOLS_HEADER
+            + "\n示例：4502020001,示例：柳州市示例小学,示例：城中区,,示例：小学,示例:公办\nS1,甲,城中区,城中街道,小学,公办\n"
+        )
         dataset = load_files(tmp_path, {"schools.csv": text})
         assert dataset.problems == []
         assert counts(dataset)["schools.csv"] == (1, 1, 0)
@@ -413,20 +462,29 @@ class TestTemplateSpellings:
     def test_example_row_in_a_workbook(self, tmp_path: Path) -> None:
         """The same in a workbook sheet."""
         (tmp_path / "audit").mkdir()
-        path = workbook(tmp_path / "audit" / "填报.xlsx", {"学校": [
-            SCHOOL_HEADER_ROW[:6], ["示例：4502020001", "示例：某小学", "示例：城中区", "示例：城中街道", "示例：小学", "示例：公办"],
-            ["S1", "甲", "城中区", "城中街道", "小学", "公办"],
-        ]})
+        path = workbook(
+            tmp_path / "audit" / "填报.xlsx",
+            {
+                "学校": [
+                    SCHOOL_HEADER_ROW[:6],
+                    ["示例：4502020001", "示例：某小学", "示例：城中区", "示例：城中街道", "示例：小学", "示例：公办"],
+                    ["S1", "甲", "城中区", "城中街道", "小学", "公办"],
+                ]
+            },
+        )
         dataset = load(path.parent)
         assert dataset.problems == [] and counts(dataset)["填报.xlsx[学校]"] == (1, 1, 0)
 
     def test_example_cells_left_in_data_reject_their_row(self, tmp_path: Path) -> None:
         """An example row half overwritten, or an example cell further down, is a located error, never data."""
-        text = (SCHOOLS_HEADER + "\nS1,甲,城中区,城中街道,示例：小学,公办\nS2,乙,城中区,城中街道,小学,公办\n"
-                "S3,示例：柳州市示例小学,城中区,城中街道,小学,公办\n")
+        text = (
+            SCHOOLS_HEADER + "\nS1,甲,城中区,城中街道,示例：小学,公办\nS2,乙,城中区,城中街道,小学,公办\n"
+            "S3,示例：柳州市示例小学,城中区,城中街道,小学,公办\n"
+        )
         dataset = load_files(tmp_path, {"schools.csv": text})
         assert where(dataset.problems) == [
-            ("schools.csv", 2, "办学类型", "example_cell"), ("schools.csv", 4, "学校名称", "example_cell"),
+            ("schools.csv", 2, "办学类型", "example_cell"),
+            ("schools.csv", 4, "学校名称", "example_cell"),
         ]
         assert "示例" in dataset.problems[0].message
         assert counts(dataset)["schools.csv"] == (3, 1, 2)
@@ -435,7 +493,10 @@ class TestTemplateSpellings:
         """A wholly marked row further down is a leftover copy of the example: rejected."""
         text = SCHOOLS_HEADER + "\nS1,甲,城中区,城中街道,小学,公办\n示例：S9,示例：乙,,,,\n"
         dataset = load_files(tmp_path, {"schools.csv": text})
-        assert [(p.line, p.field) for p in dataset.problems if p.code == "example_cell"] == [(3, "学校代码"), (3, "学校名称")]
+        assert [(p.line, p.field) for p in dataset.problems if p.code == "example_cell"] == [
+            (3, "学校代码"),
+            (3, "学校名称"),
+        ]
 
 
 # -- row accounting --------------------------------------------------------------------------------
@@ -524,7 +585,10 @@ class TestCrossRowChecks:
 
     def test_duplicate_safety_rows_for_one_school(self, tmp_path: Path) -> None:
         """A second safety row for the same school is rejected, naming the first."""
-        files = {"schools.csv": SCHOOLS, "safety.csv": "school_id,closed_management,full_time_guards\nS1,是,2\nS1,否,0\n"}
+        files = {
+            "schools.csv": SCHOOLS,
+            "safety.csv": "school_id,closed_management,full_time_guards\nS1,是,2\nS1,否,0\n",
+        }
         dataset = load_files(tmp_path, files)
         assert where(dataset.problems) == [("safety.csv", 3, "school_id", "duplicate")]
         assert dataset.problems[0].message == "学校代码“S1”重复（首次出现在第 2 行）"
@@ -563,7 +627,9 @@ class TestCsvFiles:
         assert dataset.rows("schools")[0].values["name"] == "一中文惠小学"
         assert dataset.inputs[0].encoding == encoding
 
-    def test_lines_beyond_the_limit_are_refused_before_parsing(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_lines_beyond_the_limit_are_refused_before_parsing(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """Blank lines count: ten million of them made a 1.4 GB frame before they were dropped."""
         from inspector.records import readers
 
@@ -581,7 +647,9 @@ class TestCsvFiles:
 
     def test_quoted_cells_with_commas(self, tmp_path: Path) -> None:
         """A quoted cell may hold the delimiter."""
-        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS_HEADER + '\nS1,"文惠小学（东, 西校区）",城中区,城中街道,小学,公办\n'})
+        dataset = load_files(
+            tmp_path, {"schools.csv": SCHOOLS_HEADER + '\nS1,"文惠小学（东, 西校区）",城中区,城中街道,小学,公办\n'}
+        )
         assert dataset.rows("schools")[0].values["name"] == "文惠小学（东, 西校区）"
 
     def test_chinese_file_name(self, tmp_path: Path) -> None:
@@ -661,7 +729,10 @@ class TestWorkbooks:
     def test_one_workbook_with_a_sheet_per_kind(self, tmp_path: Path, schools: str, classes: str) -> None:
         """Sheets named by kind, in English or Chinese, each load as that kind; other sheets are skipped."""
         folder = write(tmp_path / "audit", {})
-        workbook(folder / "督导数据.xlsx", {schools: self.SCHOOL_ROWS, classes: self.CLASS_ROWS, "说明": [["填表说明"], ["……"]]})
+        workbook(
+            folder / "督导数据.xlsx",
+            {schools: self.SCHOOL_ROWS, classes: self.CLASS_ROWS, "说明": [["填表说明"], ["……"]]},
+        )
         dataset = load(folder)
         assert dataset.problems == []
         assert counts(dataset) == {f"督导数据.xlsx[{schools}]": (1, 1, 0), f"督导数据.xlsx[{classes}]": (1, 1, 0)}
@@ -704,10 +775,15 @@ class TestWorkbooks:
     def test_numbers_and_text_cells(self, tmp_path: Path) -> None:
         """Integer cells of text columns load as their digits; an extra column of numbers as numbers."""
         folder = write(tmp_path / "audit", {})
-        workbook(folder / "schools.xlsx", {"Sheet1": [
-            ["学校代码", "学校名称", "区县", "乡镇", "办学类型", "办学性质", "在校生"],
-            [4502000001, "甲", "城中区", "城中街道", "小学", "公办", 1200],
-        ]})
+        workbook(
+            folder / "schools.xlsx",
+            {
+                "Sheet1": [
+                    ["学校代码", "学校名称", "区县", "乡镇", "办学类型", "办学性质", "在校生"],
+                    [4502000001, "甲", "城中区", "城中街道", "小学", "公办", 1200],
+                ]
+            },
+        )
         (record,) = load(folder).rows("schools")
         assert (record.values["school_id"], record.extra) == ("4502000001", {"在校生": 1200})
 
@@ -821,7 +897,9 @@ class TestAuditConfig:
 
     def test_bad_param_value_is_one_problem(self, tmp_path: Path) -> None:
         """A param value of no allowed shape gives one problem, not one per alternative type."""
-        problems = config_problems(tmp_path, "name: 测试\nas_of: 2025-12-01\nregion: 柳州市\nparams:\n  large_min: {a: [1]}\n")
+        problems = config_problems(
+            tmp_path, "name: 测试\nas_of: 2025-12-01\nregion: 柳州市\nparams:\n  large_min: {a: [1]}\n"
+        )
         assert [(p.line, p.field) for p in problems] == [(5, "params.large_min")]
         assert problems[0].message == "参数值应为数值、文本、是/否、文本列表或“键: 数值”映射"
 

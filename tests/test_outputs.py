@@ -15,7 +15,7 @@ from inspector.cli import main
 from inspector.output.escape import spreadsheet_text
 from inspector.testing import AuditBuilder
 
-HOSTILE_NAME = '<script>alert(1)</script>'
+HOSTILE_NAME = "<script>alert(1)</script>"
 FORMULA_NAME = '=HYPERLINK("http://evil.example","点我")'
 
 
@@ -94,7 +94,9 @@ class TestTemplateCache:
         from inspector.jinja_cache import _BestEffortCache
 
         gone = str(tmp_path / "gone")
-        plain = jinja2.Environment(loader=jinja2.DictLoader({"t": "{{ x }}"}), bytecode_cache=jinja2.FileSystemBytecodeCache(gone))
+        plain = jinja2.Environment(
+            loader=jinja2.DictLoader({"t": "{{ x }}"}), bytecode_cache=jinja2.FileSystemBytecodeCache(gone)
+        )
         with pytest.raises(OSError):
             plain.get_template("t")
         ours = jinja2.Environment(loader=jinja2.DictLoader({"t": "{{ x }}"}), bytecode_cache=_BestEffortCache(gone))

@@ -40,17 +40,20 @@ class TestNoTestCode:
 
     def test_no_module_imports_test_code(self) -> None:
         """No module of the package imports synthetic, pytest, pytest-bdd or hypothesis."""
-        offenders = {path.relative_to(PACKAGE).as_posix(): sorted(_imported(path) & TEST_ONLY)
-                     for path in _modules()}
+        offenders = {path.relative_to(PACKAGE).as_posix(): sorted(_imported(path) & TEST_ONLY) for path in _modules()}
         assert {name: found for name, found in offenders.items() if found} == {}
 
     def test_testing_is_the_only_testing_helper(self) -> None:
         """inspector/testing.py is a single module, and nothing else in the package is named for tests."""
         assert not hasattr(inspector.testing, "__path__")  # a module, not the old inspector/testing/ package
         assert list((PACKAGE / "testing").glob("*.py")) == []
-        named_for_tests = [path.relative_to(PACKAGE).as_posix() for path in PACKAGE.rglob("*")
-                           if path.name != "testing.py" and "__pycache__" not in path.parts
-                           and (path.stem.startswith(("test", "conftest", "synthetic")) or path.stem.endswith("_test"))]
+        named_for_tests = [
+            path.relative_to(PACKAGE).as_posix()
+            for path in PACKAGE.rglob("*")
+            if path.name != "testing.py"
+            and "__pycache__" not in path.parts
+            and (path.stem.startswith(("test", "conftest", "synthetic")) or path.stem.endswith("_test"))
+        ]
         assert named_for_tests == []
 
     def test_the_builder_is_importable_from_inspector_testing(self) -> None:

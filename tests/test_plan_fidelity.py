@@ -69,10 +69,10 @@ class TestRangeUpperEnd:
 
 class TestAdditionsSince2021:
     @EXAMPLES
-    @given(years=st.lists(st.one_of(st.none(), st.integers(2015, 2027)), min_size=0, max_size=6),
-           levels=st.data())
-    def test_demo_schools_count_designations_from_2021_to_the_audit_year(self, book: RuleBook, years: list[int | None],
-                                                                         levels: st.DataObject) -> None:
+    @given(years=st.lists(st.one_of(st.none(), st.integers(2015, 2027)), min_size=0, max_size=6), levels=st.data())
+    def test_demo_schools_count_designations_from_2021_to_the_audit_year(
+        self, book: RuleBook, years: list[int | None], levels: st.DataObject
+    ) -> None:
         """建立自治区示范性中职 3 所: 自治区级+ 中职 designated 2021–2025 count; a blank year is either; the verdict
         is decided only when every filling of the blanks agrees; a city with no 中职 in the data is a data gap (a
         count over no rows), not a fail on 0."""
@@ -100,16 +100,24 @@ class TestAdditionsSince2021:
 class TestMigrantPlaces:
     @EXAMPLES
     @given(total=st.integers(1, 5000), data=st.data())
-    def test_eighty_five_percent_in_public_and_bought_places(self, book: RuleBook, total: int,
-                                                            data: st.DataObject) -> None:
+    def test_eighty_five_percent_in_public_and_bought_places(
+        self, book: RuleBook, total: int, data: st.DataObject
+    ) -> None:
         """(public + bought) / total ≥ 17/20 passes, exactly 85 % included; a blank bought count passes only a
         county whose public share alone reaches 85 % and leaves the rest undecided."""
         boundary = math.ceil(Fraction(17, 20) * total)
         placed = data.draw(st.integers(max(0, boundary - 2), min(total, boundary + 2)))
         bought = data.draw(st.one_of(st.none(), st.integers(0, placed)))
         public = placed - (bought or 0) if bought is not None else data.draw(st.integers(0, placed))
-        stats = [{"county": "城中区", "year": AS_OF.year, "migrant_children": total, "migrant_children_public": public,
-                  "migrant_children_purchased": bought}]
+        stats = [
+            {
+                "county": "城中区",
+                "year": AS_OF.year,
+                "migrant_children": total,
+                "migrant_children_public": public,
+                "migrant_children_purchased": bought,
+            }
+        ]
         dataset = _dataset(schools=[_school("P1", "primary")], county_stats=stats)
         if bought is not None:
             expected = "fail" if Fraction(public + bought, total) < Fraction(17, 20) else "pass"
@@ -118,41 +126,66 @@ class TestMigrantPlaces:
         assert verdict(book, "balance.migrant-public-share", "城中区", dataset) == expected
 
     def test_a_county_without_migrant_children_is_not_judged(self, book: RuleBook) -> None:
-        stats = [{"county": "城中区", "year": AS_OF.year, "migrant_children": 0, "migrant_children_public": 0,
-                  "migrant_children_purchased": 0}]
+        stats = [
+            {
+                "county": "城中区",
+                "year": AS_OF.year,
+                "migrant_children": 0,
+                "migrant_children_public": 0,
+                "migrant_children_purchased": 0,
+            }
+        ]
         dataset = _dataset(schools=[_school("P1", "primary")], county_stats=stats)
         assert verdict(book, "balance.migrant-public-share", "城中区", dataset) is None
 
 
 class TestFundingStandard:
     @EXAMPLES
-    @given(standard_fen=st.integers(1, 2_000_000), offset=st.integers(-3, 3), ownership=st.sampled_from(["public", "private"]))
+    @given(
+        standard_fen=st.integers(1, 2_000_000),
+        offset=st.integers(-3, 3),
+        ownership=st.sampled_from(["public", "private"]),
+    )
     def test_per_pupil_funding_to_the_fen(self, book: RuleBook, standard_fen: int, offset: int, ownership: str) -> None:
         """A public school's 生均财政拨款 below its standard fails, equal passes, to the fen; 民办 is out of scope."""
         actual_fen = max(0, standard_fen + offset)
-        dataset = _dataset(schools=[_school("P1", "primary", ownership=ownership)],
-                           facilities=[{"school_id": "P1", "funding_per_pupil": Fraction(actual_fen, 100),
-                                        "funding_standard": Fraction(standard_fen, 100)}])
+        dataset = _dataset(
+            schools=[_school("P1", "primary", ownership=ownership)],
+            facilities=[
+                {
+                    "school_id": "P1",
+                    "funding_per_pupil": Fraction(actual_fen, 100),
+                    "funding_standard": Fraction(standard_fen, 100),
+                }
+            ],
+        )
         expected = None if ownership == "private" else "fail" if actual_fen < standard_fen else "pass"
         assert verdict(book, "plan.funding-standard", "P1", dataset) == expected
 
 
 class TestGuardBands:
     @EXAMPLES
-    @given(pupils=st.sampled_from([1, 99, 100, 101, 998, 999, 1000, 1001, 1499, 1500, 1999, 2000, 2600]) | st.integers(1, 4000),
-           guards=st.integers(0, 8))
+    @given(
+        pupils=st.sampled_from([1, 99, 100, 101, 998, 999, 1000, 1001, 1499, 1500, 1999, 2000, 2600])
+        | st.integers(1, 4000),
+        guards=st.integers(0, 8),
+    )
     def test_guards_required_by_enrolment(self, book: RuleBook, pupils: int, guards: int) -> None:
         """GB/T 29315-2022 as restated: “100人以下” 1 (100 included), then 2 up to 999, 3 from 1000 and one more per
         full 500 above it."""
         required = 1 if pupils <= 100 else 2 if pupils < 1000 else 3 + (pupils - 1000) // 500
-        dataset = _dataset(schools=[_school("S1", "primary", enrolment=pupils)],
-                           safety=[{"school_id": "S1", "full_time_guards": guards}])
+        dataset = _dataset(
+            schools=[_school("S1", "primary", enrolment=pupils)],
+            safety=[{"school_id": "S1", "full_time_guards": guards}],
+        )
         assert verdict(book, "safety.guards-by-enrolment", "S1", dataset) == ("fail" if guards < required else "pass")
 
 
 class TestPsychTeachers:
     @EXAMPLES
-    @given(count=st.one_of(st.none(), st.integers(0, 4)), kind=st.sampled_from(["kindergarten", "primary", "vocational"]))
+    @given(
+        count=st.one_of(st.none(), st.integers(0, 4)), kind=st.sampled_from(["kindergarten", "primary", "vocational"])
+    )
     def test_at_least_one_in_every_school_but_kindergartens(self, book: RuleBook, count: int | None, kind: str) -> None:
         dataset = _dataset(schools=[_school("S1", kind)], facilities=[{"school_id": "S1", "psych_teachers": count}])
         expected = None if kind == "kindergarten" else "gap" if count is None else "fail" if count < 1 else "pass"

@@ -26,7 +26,8 @@ def tree(folder: Path) -> dict[str, bytes]:
     """Every file under `folder` (not following symlinks) with its bytes, the manifest left out."""
     return {
         p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink() and p.name != MANIFEST
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.is_symlink() and p.name != MANIFEST
     }
 
 
@@ -53,7 +54,9 @@ class TestSetPublishing:
         assert set(manifest["files"]) == {"a.txt", "notices/y.html"}
         assert siblings(out) == []  # no temporary or previous folder left beside it
 
-    def test_a_failure_while_writing_leaves_the_previous_set_whole(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_a_failure_while_writing_leaves_the_previous_set_whole(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """A full disk part-way: every old file as it was, and no temporary folder left."""
         out = tmp_path / "out"
         names = [f"notices/{i:03d}.html" for i in range(atomic.SYNC_ALL_FROM + 4)]
@@ -183,7 +186,9 @@ class TestWhereOutputsMayGo:
         with pytest.raises(UsageError, match="主文件夹"):
             check_out_dir(Path.home())
 
-    def test_the_working_folder_and_its_parents_are_refused(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_the_working_folder_and_its_parents_are_refused(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         work = tmp_path / "work"
         work.mkdir()
         monkeypatch.chdir(work)
@@ -192,8 +197,9 @@ class TestWhereOutputsMayGo:
                 check_out_dir(target)
 
     @pytest.mark.parametrize("relation", ["same", "parent"])
-    def test_the_input_folder_and_its_parents_are_refused(self, tmp_path: Path, relation: str,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    def test_the_input_folder_and_its_parents_are_refused(
+        self, tmp_path: Path, relation: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         folder = tmp_path / "cases" / "boundaries"
         folder.parent.mkdir()
         folder.mkdir()
@@ -252,8 +258,9 @@ class TestReportRebuild:
 
 
 class TestFailureLeavesNoOutputs:
-    def test_an_internal_error_while_rendering_writes_nothing(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    def test_an_internal_error_while_rendering_writes_nothing(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         """Exit 70 with a request to report it, and the previous set untouched."""
         out = tmp_path / "out"
         assert main(["audit", str(BOUNDARIES), "--out", str(out), "--quiet"]) == 0

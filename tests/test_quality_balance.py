@@ -201,7 +201,10 @@ class TestMissingFacilities:
     def test_cv_of_a_facilities_indicator_is_not_evaluated(self, without_b1_facilities: AuditResult) -> None:
         """Without B1's facilities row, 融水's primary CVs of the 4 facilities indicators are data gaps, not passes."""
         outcome = without_b1_facilities.outcomes["balance.cv"]
-        facilities = {f"融水苗族自治县/primary/balance_cv_{m}" for m in ("teaching_area", "sports_area", "equipment", "multimedia")}
+        facilities = {
+            f"融水苗族自治县/primary/balance_cv_{m}"
+            for m in ("teaching_area", "sports_area", "equipment", "multimedia")
+        }
         assert facilities <= outcome.gaps
         assert not facilities & (outcome.passed | outcome.failed)
         # the teacher-based CVs do not need the facilities row and are still evaluated (B1 = B2: CV 0)
@@ -226,7 +229,8 @@ class TestMissingFacilities:
     def test_the_data_gap_names_the_school(self, without_b1_facilities: AuditResult) -> None:
         """The data gap of the CV says which school lacks the value."""
         gap = next(
-            g for g in without_b1_facilities.gaps
+            g
+            for g in without_b1_facilities.gaps
             if g.rule_id == "balance.cv" and g.entity_id == "融水苗族自治县/primary/balance_cv_teaching_area"
         )
         assert any("融水县第一小学（B1）" in item for item in gap.missing)

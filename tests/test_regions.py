@@ -7,17 +7,30 @@ import pytest
 from inspector.records.regions import LIUZHOU, DivisionSpec, region_divisions
 
 
-@pytest.mark.parametrize(("written", "full"), [
-    ("融水县", "融水苗族自治县"), ("融水", "融水苗族自治县"), ("三江县", "三江侗族自治县"),
-    ("柳江县", "柳江区"), (" 柳北区 ", "柳北区"), ("融水苗族自治县", "融水苗族自治县"),
-])
+@pytest.mark.parametrize(
+    ("written", "full"),
+    [
+        ("融水县", "融水苗族自治县"),
+        ("融水", "融水苗族自治县"),
+        ("三江县", "三江侗族自治县"),
+        ("柳江县", "柳江区"),
+        (" 柳北区 ", "柳北区"),
+        ("融水苗族自治县", "融水苗族自治县"),
+    ],
+)
 def test_short_and_former_names_read_as_the_full_name(written: str, full: str) -> None:
     assert LIUZHOU.canonical(written) == full
 
 
-@pytest.mark.parametrize(("written", "meant"), [
-    ("融水苗族县", "融水苗族自治县"), ("三江自治县", "三江侗族自治县"), ("柳北", "柳北区"), ("鹿寨", "鹿寨县"),
-])
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        ("融水苗族县", "融水苗族自治县"),
+        ("三江自治县", "三江侗族自治县"),
+        ("柳北", "柳北区"),
+        ("鹿寨", "鹿寨县"),
+    ],
+)
 def test_an_unknown_name_gets_the_division_it_most_likely_means(written: str, meant: str) -> None:
     assert LIUZHOU.canonical(written) is None
     assert LIUZHOU.suggestion(written) == meant

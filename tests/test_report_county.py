@@ -24,7 +24,10 @@ def roster() -> list[dict[str, str]]:
     sheet = openpyxl.load_workbook(CASE / "schools.xlsx", read_only=True).worksheets[0]
     header, *rows = list(sheet.iter_rows(values_only=True))
     index = {name: header.index(name) for name in ("学校代码", "学校名称", "区县")}
-    return [{"id": str(r[index["学校代码"]]), "name": str(r[index["学校名称"]]), "county": str(r[index["区县"]])} for r in rows]
+    return [
+        {"id": str(r[index["学校代码"]]), "name": str(r[index["学校名称"]]), "county": str(r[index["区县"]])}
+        for r in rows
+    ]
 
 
 def _edition(case_out: Path, county: str, folder: Path) -> Path:
@@ -33,18 +36,35 @@ def _edition(case_out: Path, county: str, folder: Path) -> Path:
     return folder
 
 
-COUNTIES = ["三江侗族自治县", "城中区", "柳北区", "柳南区", "柳城县", "柳江区", "融安县", "融水苗族自治县", "鱼峰区", "鹿寨县"]
+COUNTIES = [
+    "三江侗族自治县",
+    "城中区",
+    "柳北区",
+    "柳南区",
+    "柳城县",
+    "柳江区",
+    "融安县",
+    "融水苗族自治县",
+    "鱼峰区",
+    "鹿寨县",
+]
 
 
 def test_the_leak_check_sees_other_counties_in_the_full_report(case_out: Path, roster: list[dict[str, str]]) -> None:
     """The check used below is not vacuous: the city-wide report does name other counties' schools."""
     texts = folder_texts(case_out)
     assert len(leaks(texts, roster, "融水苗族自治县")) > 100
-    assert sorted({school["county"] for school in roster}) == sorted(COUNTIES) == sorted(county_names(load_findings(case_out)[0]))
+    assert (
+        sorted({school["county"] for school in roster})
+        == sorted(COUNTIES)
+        == sorted(county_names(load_findings(case_out)[0]))
+    )
 
 
 @pytest.mark.parametrize("county", COUNTIES)
-def test_no_other_county_school_in_the_edition(case_out: Path, roster: list[dict[str, str]], tmp_path: Path, county: str) -> None:
+def test_no_other_county_school_in_the_edition(
+    case_out: Path, roster: list[dict[str, str]], tmp_path: Path, county: str
+) -> None:
     """Nothing of another county's schools, by code or name, in any file of the edition."""
     document = json.loads((case_out / "findings.json").read_text(encoding="utf-8"))
     assert county in county_names(document)
@@ -68,7 +88,9 @@ def test_edition_compares_with_the_city_without_names(case_out: Path) -> None:
     edition = county_document(document, "融水苗族自治县")
     comparison = edition["edition"]["comparison"]
     counts = {name: n for name, n in document["summary"]["by_county"].items() if name != "柳州市"}
-    assert len(counts) == 10 and document["summary"]["by_county"]["柳州市"] > 0  # city-level findings rank with no county
+    assert (
+        len(counts) == 10 and document["summary"]["by_county"]["柳州市"] > 0
+    )  # city-level findings rank with no county
     assert comparison["own"] == counts["融水苗族自治县"] == edition["summary"]["total"]
     assert comparison["rank"] == 1 + sum(1 for n in counts.values() if n > counts["融水苗族自治县"])
     assert sorted(comparison["counts"]) == sorted(counts.values()) and comparison["city_total"] == sum(counts.values())
@@ -87,35 +109,59 @@ def test_shared_licence_evidence_of_other_counties_keeps_rows_not_values(case_ou
     """A licence shared across counties: the edition keeps the trace (file, row) but not the other
     kindergartens' values."""
     document, _ = load_findings(case_out)
-    peers = {(e["file"], e["row"]) for f in document["findings"] if f["rule_id"] == "kindergarten.license-shared" for e in f["evidence"]}
+    peers = {
+        (e["file"], e["row"])
+        for f in document["findings"]
+        if f["rule_id"] == "kindergarten.license-shared"
+        for e in f["evidence"]
+    }
     for county in ("柳南区", "柳城县", "融安县"):
         edition = county_document(document, county)
         for finding in edition["findings"]:
             for evidence in finding["evidence"]:
                 values = evidence.get("values") or {}
                 assert values.get("county") in (None, county)
-        kept = {(e["file"], e["row"]) for f in edition["findings"] if f["rule_id"] == "kindergarten.license-shared" for e in f["evidence"]}
+        kept = {
+            (e["file"], e["row"])
+            for f in edition["findings"]
+            if f["rule_id"] == "kindergarten.license-shared"
+            for e in f["evidence"]
+        }
         assert kept and kept <= peers
 
 
 def test_evidence_values_naming_another_county_are_redacted(case_out: Path) -> None:
     """Were a peer row to carry its values, the other county's school would still not show."""
     document, _ = load_findings(case_out)
-    finding = next(f for f in document["findings"] if f["rule_id"] == "kindergarten.license-shared" and f["county"] == "融安县")
+    finding = next(
+        f for f in document["findings"] if f["rule_id"] == "kindergarten.license-shared" and f["county"] == "融安县"
+    )
     peer = next(e for e in finding["evidence"] if e["role"] == "peer")
     peer["values"] = {"school_id": "4502039999", "name": "柳城县某某幼儿园", "county": "柳城县"}
     edition = county_document(document, "融安县")
-    html = render_report(edition, "0" * 64) + "".join(page.decode("utf-8") for page in render_traces(edition, "0" * 64).values())
+    html = render_report(edition, "0" * 64) + "".join(
+        page.decode("utf-8") for page in render_traces(edition, "0" * 64).values()
+    )
     assert "其他区县的行，区县版不列其内容" in html and f"{peer['file']}</code> 第 {peer['row']} 行" in html
     assert "4502039999" not in html and "柳城县某某幼儿园" not in html
 
 
 class TestCommand:
-    def test_county_edition_from_the_command_line(self, case_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        assert main(["report", str(case_out), "--county", "融水苗族自治县", "--out", str(tmp_path / "rs"), "--quiet"]) == 0
+    def test_county_edition_from_the_command_line(
+        self, case_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert (
+            main(["report", str(case_out), "--county", "融水苗族自治县", "--out", str(tmp_path / "rs"), "--quiet"]) == 0
+        )
         assert "区县版（融水苗族自治县）" in capsys.readouterr().out
         assert {p.name for p in (tmp_path / "rs").iterdir()} == {
-            "report.html", "rectification.xlsx", "rectification.csv", "report.md", "notices", "traces", MANIFEST,
+            "report.html",
+            "rectification.xlsx",
+            "rectification.csv",
+            "report.md",
+            "notices",
+            "traces",
+            MANIFEST,
         }
         assert not (tmp_path / "rs" / "findings.json").exists()  # the city's data stays in the audit folder
 
@@ -126,7 +172,9 @@ class TestCommand:
         assert main(["report", str(out), "--county", "城中区", "--quiet"]) == 0
         assert (out / "counties" / "城中区" / "report.html").is_file()
 
-    def test_refuses_to_write_a_county_edition_over_the_audit(self, case_out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_refuses_to_write_a_county_edition_over_the_audit(
+        self, case_out: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         assert main(["report", str(case_out), "--county", "城中区", "--out", str(case_out)]) == 2
         assert "区县版不能写入审核输出文件夹本身" in capsys.readouterr().err
 

@@ -66,10 +66,13 @@ class TestHtml:
         assert re.fullmatch(r"S3_b_[0-9a-f]{12}", slug(HOSTILE_ID))
         report = Page((out / "report.html").read_text(encoding="utf-8"))
         assert f"notices/{slug(HOSTILE_ID)}.html" in report.links
-        assert all(re.fullmatch(r"[A-Za-z0-9_.#-]+|notices/[A-Za-z0-9_.-]+|traces/[\w-]+\.html(#[A-Za-z0-9_.-]+)?", link)
-                   for link in report.links), report.links
-        assert sorted((out / "traces").iterdir()) and all(".." not in p.name and "<" not in p.name
-                                                          for p in (out / "traces").iterdir())
+        assert all(
+            re.fullmatch(r"[A-Za-z0-9_.#-]+|notices/[A-Za-z0-9_.-]+|traces/[\w-]+\.html(#[A-Za-z0-9_.-]+)?", link)
+            for link in report.links
+        ), report.links
+        assert sorted((out / "traces").iterdir()) and all(
+            ".." not in p.name and "<" not in p.name for p in (out / "traces").iterdir()
+        )
 
     def test_page_titles_cannot_be_closed_by_data(self, out: Path) -> None:
         html = (out / "report.html").read_text(encoding="utf-8")

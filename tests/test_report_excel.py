@@ -38,7 +38,9 @@ class TestSheets:
         counties = sorted(name for name in document["summary"]["by_county"] if name != document["audit"]["region"])
         assert book.sheetnames == [ALL_SHEET, "全市", *counties, NOTES_SHEET]  # the city's findings first
 
-    def test_one_row_per_finding_with_the_required_columns(self, book: openpyxl.Workbook, document: dict[str, Any]) -> None:
+    def test_one_row_per_finding_with_the_required_columns(
+        self, book: openpyxl.Workbook, document: dict[str, Any]
+    ) -> None:
         rows = _records(book[ALL_SHEET])
         assert len(rows) == len(document["findings"])
         assert set(REQUIRED) <= rows[0].keys()
@@ -62,7 +64,10 @@ class TestSheets:
             ws = book[name]
             assert ws.freeze_panes == "A2"
             assert ws.auto_filter.ref == f"A1:{ws.cell(1, ws.max_column).column_letter}{ws.max_row}"
-            widths = {ws.cell(1, c).value: ws.column_dimensions[ws.cell(1, c).column_letter].width for c in range(1, ws.max_column + 1)}
+            widths = {
+                ws.cell(1, c).value: ws.column_dimensions[ws.cell(1, c).column_letter].width
+                for c in range(1, ws.max_column + 1)
+            }
             assert widths["问题"] >= 40 and widths["序号"] <= 8 and all(w >= 5 for w in widths.values())
             assert ws.cell(1, 1).font.b and ws.print_title_rows == "$1:$1"
             assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9  # A4

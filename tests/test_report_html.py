@@ -49,7 +49,13 @@ class TestStructure:
         auditor's appendix."""
         assert page.sections == SECTIONS
         assert [text for tag, text in page.headings if tag == "h2"] == [
-            "一、总览", "数据质量", "二、主要指标与目标", "三、各区县情况", "四、各学校问题与整改要求", "五、整改清单", "附录：审核追溯",
+            "一、总览",
+            "数据质量",
+            "二、主要指标与目标",
+            "三、各区县情况",
+            "四、各学校问题与整改要求",
+            "五、整改清单",
+            "附录：审核追溯",
         ]
 
     def test_one_list_row_per_finding_in_document_order(self, page: Page, document: dict[str, Any]) -> None:
@@ -58,13 +64,15 @@ class TestStructure:
         assert "全市" in {r["data-county"] for r in page.rect_rows} - {f["county"] for f in document["findings"]}
         assert [r["data-severity"] for r in page.rect_rows] == [f["severity"] for f in document["findings"]]
 
-    def test_city_level_findings_come_first_under_quan_shi_in_every_list(self, case_out: Path, document: dict[str, Any]) -> None:
+    def test_city_level_findings_come_first_under_quan_shi_in_every_list(
+        self, case_out: Path, document: dict[str, Any]
+    ) -> None:
         """The region (柳州市) is where the city's own findings sit in findings.json; every list a reader
         opens shows them first, under 全市, and never ranks the region among the counties."""
         city = [f for f in document["findings"] if f["entity_type"] == "city"]
         assert city and {f["county"] for f in city} == {"柳州市"}
         markdown = (case_out / "report.md").read_text(encoding="utf-8")
-        table = markdown[markdown.index("| 区县 | 问题数 |"):markdown.index("## 规则执行情况")]
+        table = markdown[markdown.index("| 区县 | 问题数 |") : markdown.index("## 规则执行情况")]
         assert table.splitlines()[2] == f"| 全市（市级层面） | {len(city)} |" and "柳州市" not in table
         assert "## 全市（市级层面）\n\n- **[" in markdown
         with (case_out / "rectification.csv").open(encoding="utf-8-sig", newline="") as handle:
@@ -74,7 +82,9 @@ class TestStructure:
         overview = "".join(_section(case_out, "overview").text.split())
         assert "10涉及区县" in overview and overview.index("全市") < overview.index("三江侗族自治县")
 
-    def test_every_school_with_findings_has_a_section_and_a_notice(self, page: Page, document: dict[str, Any], case_out: Path) -> None:
+    def test_every_school_with_findings_has_a_section_and_a_notice(
+        self, page: Page, document: dict[str, Any], case_out: Path
+    ) -> None:
         schools = {f["school_id"] for f in document["findings"] if f["school_id"]}
         assert {i.removeprefix("school-") for i in page.ids if i.startswith("school-")} == schools
         notices = {link for link in page.links if link.startswith("notices/")}
@@ -86,7 +96,10 @@ class TestStructure:
         overview = _section(case_out, "overview")
         text = "".join(overview.text.split())
         summary = document["summary"]
-        assert f"{summary['total']}问题总数" in text and f"{len({f['school_id'] for f in document['findings'] if f['school_id']})}涉及学校" in text
+        assert (
+            f"{summary['total']}问题总数" in text
+            and f"{len({f['school_id'] for f in document['findings'] if f['school_id']})}涉及学校" in text
+        )
         for severity, label in (("critical", "严重"), ("major", "较重")):
             assert f"{summary['by_severity'][severity]}{label}" in text
             for county in {county_of(f) for f in document["findings"]}:
@@ -103,8 +116,9 @@ def _section(case_out: Path, section_id: str) -> Page:
 
 
 class TestTraces:
-    def test_every_finding_links_to_exactly_one_trace_on_its_countys_page(self, page: Page, case_out: Path,
-                                                                           document: dict[str, Any]) -> None:
+    def test_every_finding_links_to_exactly_one_trace_on_its_countys_page(
+        self, page: Page, case_out: Path, document: dict[str, Any]
+    ) -> None:
         """Each finding's trace is on its county's traces page (the city's under 全市), linked from
         the school's table and the list; every link lands on exactly one element."""
         pages = {path.name: Page(path.read_text(encoding="utf-8")) for path in (case_out / "traces").iterdir()}
@@ -126,7 +140,9 @@ class TestTraces:
         html = (case_out / "report.html").read_text(encoding="utf-8")
         assert 'class="trace"' not in html and len(html) < 3_000_000
 
-    def test_a_trace_shows_rule_basis_condition_values_threshold_and_rows(self, case_out: Path, document: dict[str, Any]) -> None:
+    def test_a_trace_shows_rule_basis_condition_values_threshold_and_rows(
+        self, case_out: Path, document: dict[str, Any]
+    ) -> None:
         for finding in document["findings"]:
             html = (case_out / "traces" / f"{county_of(finding)}.html").read_text(encoding="utf-8")
             trace = _article(html, f"trace-{finding['id']}").text
@@ -138,21 +154,28 @@ class TestTraces:
                 assert evidence["file"] in trace and str(evidence["row"]) in trace
             assert finding["rectification"]["action"] in trace
 
-    def test_indicator_rows_show_value_target_gap_and_link_failures(self, case_out: Path, document: dict[str, Any]) -> None:
+    def test_indicator_rows_show_value_target_gap_and_link_failures(
+        self, case_out: Path, document: dict[str, Any]
+    ) -> None:
         indicators = _section(case_out, "indicators")
         text = "".join(indicators.text.split())
         # 3/36 = 8.33…% against 15%: 1/12 − 3/20 = −1/15 = −6.67 percentage points; 6/40 is exactly 15%
         assert "融水苗族自治县8.33%3/3615%−6.67个百分点未达标" in text
         assert "鹿寨县15%6/4015%0个百分点达标" in text
         failing = [r for r in document["indicators"] if r["verdict"] == "fail"]
-        assert failing and all(f"traces/{county_of(r)}.html#trace-{r['finding_id']}" in indicators.links for r in failing)
+        assert failing and all(
+            f"traces/{county_of(r)}.html#trace-{r['finding_id']}" in indicators.links for r in failing
+        )
         assert indicators.tags["svg"] == len(document["indicators"])  # one bullet chart per area
 
     def test_appendix_accounts_for_every_rule_input_and_pack(self, case_out: Path, document: dict[str, Any]) -> None:
         appendix = _section(case_out, "appendix")
         text = appendix.text
-        rows = re.findall(r'<tr>\s*<td><a href="#rule-([^"]+)"><code>[^<]+</code></a> v\d+</td>(.*?)</tr>',
-                          (case_out / "report.html").read_text(encoding="utf-8"), re.DOTALL)
+        rows = re.findall(
+            r'<tr>\s*<td><a href="#rule-([^"]+)"><code>[^<]+</code></a> v\d+</td>(.*?)</tr>',
+            (case_out / "report.html").read_text(encoding="utf-8"),
+            re.DOTALL,
+        )
         assert [r[0] for r in rows] == [rule["id"] for rule in document["rules"]]
         for (rule_id, cells), rule in zip(rows, document["rules"], strict=True):
             numbers = re.findall(r'<td class="num">(\d+|—)</td>', cells)
@@ -208,13 +231,20 @@ class TestRebuild:
         time.sleep(1.1)  # anything stamped with the time of writing would differ
         subprocess.run(
             [sys.executable, "-m", "inspector.cli", "report", str(rebuilt), "--quiet"],
-            env={**os.environ, "PYTHONHASHSEED": "12345"}, check=True, capture_output=True, timeout=300,
+            env={**os.environ, "PYTHONHASHSEED": "12345"},
+            check=True,
+            capture_output=True,
+            timeout=300,
         )
         # evidence.csv (every evidence row) is the audit's own: findings.json keeps only the first rows
-        names = sorted(p.relative_to(case_out).as_posix() for p in case_out.rglob("*") if p.is_file()
-                       and p.name not in ("evidence.csv", MANIFEST))
-        assert names == sorted(p.relative_to(rebuilt).as_posix() for p in rebuilt.rglob("*") if p.is_file()
-                               and p.name != MANIFEST)
+        names = sorted(
+            p.relative_to(case_out).as_posix()
+            for p in case_out.rglob("*")
+            if p.is_file() and p.name not in ("evidence.csv", MANIFEST)
+        )
+        assert names == sorted(
+            p.relative_to(rebuilt).as_posix() for p in rebuilt.rglob("*") if p.is_file() and p.name != MANIFEST
+        )
         for name in names:
             assert (case_out / name).read_bytes() == (rebuilt / name).read_bytes(), name
         audit_set = json.loads((case_out / MANIFEST).read_text(encoding="utf-8"))["files"]
@@ -222,8 +252,9 @@ class TestRebuild:
         assert rebuilt_set == {name: digest for name, digest in audit_set.items() if name != "evidence.csv"}
 
     @pytest.mark.parametrize("county", [None, "融水苗族自治县"])
-    def test_a_second_process_renders_the_same_bytes(self, case_out: Path, county: str | None,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_a_second_process_renders_the_same_bytes(
+        self, case_out: Path, county: str | None, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """A large audit's traces pages and workbook come from a second process: byte for byte
         what one process renders, for the city and for a county edition."""
         from inspector import report
@@ -249,7 +280,9 @@ class TestRebuild:
         document, sha = load_findings(case_out)
         files = render_reports(document, sha)
         write_reports(out, files)
-        assert sorted(p.name for p in (out / "notices").iterdir()) == sorted(n.split("/")[1] for n in files if n.startswith("notices/"))
+        assert sorted(p.name for p in (out / "notices").iterdir()) == sorted(
+            n.split("/")[1] for n in files if n.startswith("notices/")
+        )
 
     def test_no_findings_no_notices_folder(self, case_out: Path, tmp_path: Path) -> None:
         document, sha = load_findings(case_out)
@@ -275,54 +308,131 @@ class TestLaterKeys:
     def extended(self, document: dict[str, Any]) -> dict[str, Any]:
         doc = copy.deepcopy(document)
         findings = _marked(doc)
-        for finding, change, label in zip(findings[:3], ("new", "persisting", "regressed"), ("新发现", "仍存在", "复发"), strict=True):
+        for finding, change, label in zip(
+            findings[:3], ("new", "persisting", "regressed"), ("新发现", "仍存在", "复发"), strict=True
+        ):
             finding["change"], finding["change_label"] = change, label
-        waiver = {"rule": findings[3]["rule_id"], "entity": findings[3]["entity_id"], "reason": "校舍改造期间临时合班",
-                  "authority": "三江侗族自治县教育局", "document_no": "三教发〔2025〕9号", "expires": "2026-06-30"}
+        waiver = {
+            "rule": findings[3]["rule_id"],
+            "entity": findings[3]["entity_id"],
+            "reason": "校舍改造期间临时合班",
+            "authority": "三江侗族自治县教育局",
+            "document_no": "三教发〔2025〕9号",
+            "expires": "2026-06-30",
+        }
         findings[3].update(waived=True, waiver=waiver)
-        findings[4].update(waived=False, waiver=None, expired_waiver={**waiver, "entity": findings[4]["entity_id"], "expires": "2025-09-30"})
+        findings[4].update(
+            waived=False,
+            waiver=None,
+            expired_waiver={**waiver, "entity": findings[4]["entity_id"], "expires": "2025-09-30"},
+        )
         doc["reinspection"] = {
-            "audit_id": "A2", "previous": {"audit_id": "A1", "name": "上一次督导", "as_of": "2025-06-01"},
+            "audit_id": "A2",
+            "previous": {"audit_id": "A1", "name": "上一次督导", "as_of": "2025-06-01"},
             "counts": {"new": 99, "persisting": 99, "regressed": 99, "resolved": 99, "unverified": 99},
-            "labels": {"new": "新发现", "persisting": "仍存在", "regressed": "复发", "resolved": "已整改", "unverified": "无法核实"},
+            "labels": {
+                "new": "新发现",
+                "persisting": "仍存在",
+                "regressed": "复发",
+                "resolved": "已整改",
+                "unverified": "无法核实",
+            },
         }
         doc["resolved"] = [
-            {"id": "F-0000000000000001", "county": "融水苗族自治县", "school_name": "融水苗族自治县已整改小学",
-             "rule_id": "class-size.large", "message": "原大班额问题", "resolution": "本次复查已通过"},
-            {"id": "F-0000000000000002", "county": "柳北区", "school_name": "柳北区已整改小学",
-             "rule_id": "class-size.large", "message": "原大班额问题", "resolution": "本次复查已通过"},
+            {
+                "id": "F-0000000000000001",
+                "county": "融水苗族自治县",
+                "school_name": "融水苗族自治县已整改小学",
+                "rule_id": "class-size.large",
+                "message": "原大班额问题",
+                "resolution": "本次复查已通过",
+            },
+            {
+                "id": "F-0000000000000002",
+                "county": "柳北区",
+                "school_name": "柳北区已整改小学",
+                "rule_id": "class-size.large",
+                "message": "原大班额问题",
+                "resolution": "本次复查已通过",
+            },
         ]
         doc["unverified"] = [
-            {"id": "F-0000000000000003", "county": "柳北区", "school_name": "柳北区待核实小学", "rule_id": "safety.guards",
-             "message": "原问题", "reason": "缺少安防台账，无法核实"},
+            {
+                "id": "F-0000000000000003",
+                "county": "柳北区",
+                "school_name": "柳北区待核实小学",
+                "rule_id": "safety.guards",
+                "message": "原问题",
+                "reason": "缺少安防台账，无法核实",
+            },
         ]
-        doc["waivers"] = {"file": "waivers.yaml", "sha256": "a" * 64, "as_of": "2025-12-01", "entries": [
-            {**waiver, "line": 3, "status": "applied", "status_label": "已豁免", "finding_id": findings[3]["id"]},
-            {**waiver, "entity": "4502059999", "line": 9, "status": "unused", "status_label": "未匹配", "finding_id": None},
-        ]}
+        doc["waivers"] = {
+            "file": "waivers.yaml",
+            "sha256": "a" * 64,
+            "as_of": "2025-12-01",
+            "entries": [
+                {**waiver, "line": 3, "status": "applied", "status_label": "已豁免", "finding_id": findings[3]["id"]},
+                {
+                    **waiver,
+                    "entity": "4502059999",
+                    "line": 9,
+                    "status": "unused",
+                    "status_label": "未匹配",
+                    "finding_id": None,
+                },
+            ],
+        }
         template = doc["indicators"][0]
         doc["indicators"] += [
-            {**template, "rule_id": "plan.preschool-enrolment", "rule_title": "学前三年毛入园率", "binding": "预期性",
-             "entity_type": "city", "entity_id": "柳州市", "county": None, "verdict": "pass", "finding_id": None, "target_year": 2025,
-             "observed": [{"field": "preschool_enrolment", "label": "学前三年毛入园率", "value": 0.962, "text": "96.2%"}],
-             "threshold": [{"param": "min_preschool_enrolment", "label": "学前三年毛入园率目标", "value": 0.95, "unit": "比例"}]},
+            {
+                **template,
+                "rule_id": "plan.preschool-enrolment",
+                "rule_title": "学前三年毛入园率",
+                "binding": "预期性",
+                "entity_type": "city",
+                "entity_id": "柳州市",
+                "county": None,
+                "verdict": "pass",
+                "finding_id": None,
+                "target_year": 2025,
+                "observed": [
+                    {"field": "preschool_enrolment", "label": "学前三年毛入园率", "value": 0.962, "text": "96.2%"}
+                ],
+                "threshold": [
+                    {"param": "min_preschool_enrolment", "label": "学前三年毛入园率目标", "value": 0.95, "unit": "比例"}
+                ],
+            },
             {**template, "entity_type": "township", "entity_id": "柳北区沙塘镇", "county": "柳北区"},
         ]
-        doc["findings"].insert(0, {
-            **doc["findings"][-1], "id": "F-city000000000001", "entity_type": "city", "entity_id": "柳州市", "county": None,
-            "township": None, "school_id": None, "school_name": None, "message": "全市学前三年毛入园率未达到规划目标。",
-        })
+        doc["findings"].insert(
+            0,
+            {
+                **doc["findings"][-1],
+                "id": "F-city000000000001",
+                "entity_type": "city",
+                "entity_id": "柳州市",
+                "county": None,
+                "township": None,
+                "school_id": None,
+                "school_name": None,
+                "message": "全市学前三年毛入园率未达到规划目标。",
+            },
+        )
         doc["history"] = {"previous": "柳北区 the full list of another county"}
         return doc
 
     def test_reinspection_waivers_and_city_indicators(self, extended: dict[str, Any]) -> None:
         page = Page(render_report(extended, "0" * 64))
         text = "".join(page.text.split())
-        assert {"新发现", "仍存在", "复发", "已豁免", "豁免已过期"} <= set(re.findall(r"新发现|仍存在|复发|已豁免|豁免已过期", text))
+        assert {"新发现", "仍存在", "复发", "已豁免", "豁免已过期"} <= set(
+            re.findall(r"新发现|仍存在|复发|已豁免|豁免已过期", text)
+        )
         # the tally is counted from the document itself, not copied from the section
         assert "新发现1项、仍存在1项、复发1项；上次的问题已整改2项、无法核实1项" in text and "上一次督导" in text
         assert "校舍改造期间临时合班" in text and "三江侗族自治县教育局" in text
-        traces = "".join("".join(Page(html.decode("utf-8")).text.split()) for html in render_traces(extended, "0" * 64).values())
+        traces = "".join(
+            "".join(Page(html.decode("utf-8")).text.split()) for html in render_traces(extended, "0" * 64).values()
+        )
         assert "已豁免" in traces and "2026年6月30日" in traces  # the waiver in the finding's trace
         assert page.ids["resolved"] == 1 and "融水苗族自治县已整改小学" in text and "柳北区已整改小学" in text
         assert page.ids["unverified"] == 1 and "缺少安防台账，无法核实" in text

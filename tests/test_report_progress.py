@@ -46,8 +46,10 @@ def _drawn(calls: list[tuple[str, int, int]], *, enabled: bool = True, delay: fl
     """What a progress printer on a pseudo-terminal draws for these (stage, done, total) calls."""
     master, slave = os.openpty()
     try:
-        with (os.fdopen(slave, "w", encoding="utf-8") as stream,
-              progress_printer(enabled=enabled, stream=stream, delay=delay) as report):
+        with (
+            os.fdopen(slave, "w", encoding="utf-8") as stream,
+            progress_printer(enabled=enabled, stream=stream, delay=delay) as report,
+        ):
             for call in calls:
                 report(*call)
         return _drain(master)
@@ -97,7 +99,9 @@ def _audit_on_terminal(tmp_path: Path, *extra: str, case: Path = CASE) -> tuple[
     try:
         process = subprocess.Popen(
             [sys.executable, "-m", "inspector.cli", "audit", str(case), "--out", str(tmp_path / "out"), *extra],
-            stdout=subprocess.PIPE, stderr=slave, env=env,
+            stdout=subprocess.PIPE,
+            stderr=slave,
+            env=env,
         )
         os.close(slave)
         terminal = _drain(master, process)
@@ -129,6 +133,9 @@ class TestAuditProgress:
         env = {**os.environ, DELAY_ENV: "0"}
         done = subprocess.run(
             [sys.executable, "-m", "inspector.cli", "audit", str(SMALL_CASE), "--out", str(tmp_path / "out")],
-            capture_output=True, env=env, timeout=120, check=True,
+            capture_output=True,
+            env=env,
+            timeout=120,
+            check=True,
         )
         assert done.stderr == b""

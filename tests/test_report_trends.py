@@ -14,13 +14,29 @@ from inspector.report.html import render_report
 
 def _trend(county: str, values: list[float]) -> dict[str, Any]:
     return {
-        "rule_id": "teachers.new-pe-art-share", "rule_title": "新增体育、艺术教师占比不足", "binding": None,
-        "entity_type": "county", "entity_id": county, "county": county, "field": "new_pe_art_share",
-        "label": "当年新增义务教育专任教师中体育、艺术教师占比", "condition": "new_pe_art_share < params.min_new_pe_art_share",
-        "targets": [{"param": "min", "label": "最低占比", "unit": "比例", "year": year, "value": 0.15} for year in (2022, 2025)],
+        "rule_id": "teachers.new-pe-art-share",
+        "rule_title": "新增体育、艺术教师占比不足",
+        "binding": None,
+        "entity_type": "county",
+        "entity_id": county,
+        "county": county,
+        "field": "new_pe_art_share",
+        "label": "当年新增义务教育专任教师中体育、艺术教师占比",
+        "condition": "new_pe_art_share < params.min_new_pe_art_share",
+        "targets": [
+            {"param": "min", "label": "最低占比", "unit": "比例", "year": year, "value": 0.15} for year in (2022, 2025)
+        ],
         "points": [
-            {"audit_id": f"A{year}", "as_of": f"{year}-12-01", "year": year, "verdict": "fail" if v < 0.15 else "pass",
-             "value": v, "text": f"{v:.1%}", "threshold": 0.15, "finding_id": None}
+            {
+                "audit_id": f"A{year}",
+                "as_of": f"{year}-12-01",
+                "year": year,
+                "verdict": "fail" if v < 0.15 else "pass",
+                "value": v,
+                "text": f"{v:.1%}",
+                "threshold": 0.15,
+                "finding_id": None,
+            }
             for year, v in zip((2023, 2024, 2025), values)
         ],
     }

@@ -83,8 +83,14 @@ def table_one(plan: str) -> dict[str, dict[str, str]]:
         else:
             category, indicator, attribute = cat or category, name, attr
             key = previous = f"T1-{int(number):02d}"
-        table[key] = {"number": number or previous[3:], "category": category, "indicator": indicator,
-                      "attribute": attribute, "2022": y2022, "2025": y2025}
+        table[key] = {
+            "number": number or previous[3:],
+            "category": category,
+            "indicator": indicator,
+            "attribute": attribute,
+            "2022": y2022,
+            "2025": y2025,
+        }
     return table
 
 
@@ -131,7 +137,10 @@ def test_every_entry_has_the_required_keys_with_the_right_types(entries: list[di
         assert entry["level"] in LEVELS, where
         assert isinstance(entry.get("also_county", False), bool), where
         assert entry["status"] in {"checked", "todo", "not_checkable"}, where
-        assert (entry["status"] == "checked") == bool(entry["rules"]), (where, "checked entries, and only they, name rules")
+        assert (entry["status"] == "checked") == bool(entry["rules"]), (
+            where,
+            "checked entries, and only they, name rules",
+        )
         assert isinstance(entry["rules"], list) and all(isinstance(r, str) for r in entry["rules"]), where
         targets = entry["targets"]
         assert isinstance(targets, dict) and targets, where
@@ -248,17 +257,24 @@ def test_table_one_rows_match_the_plan(by_id: dict[str, Any], table_one: dict[st
         ("T1-22", "预期性", "4.2", "4.5"),
     ],
 )
-def test_table_one_spot_checks(by_id: dict[str, Any], plan: str, entry_id: str, attribute: str, y2022: str,
-                               y2025: str) -> None:
+def test_table_one_spot_checks(
+    by_id: dict[str, Any], plan: str, entry_id: str, attribute: str, y2022: str, y2025: str
+) -> None:
     """A handful written out by hand, each searched for in the plan's table as printed."""
     entry = by_id[entry_id]
     assert entry["attribute"] == attribute
     assert entry["targets"] == {2022: y2022, 2025: y2025}
-    table = plan[plan.index("表一："): plan.index("第二章")]
+    table = plan[plan.index("表一：") : plan.index("第二章")]
     indicator = entry["quote"].split(" ")[0]
-    row = table[table.index(indicator):]
-    assert re.match(rf"{re.escape(indicator)}\s*\n\t{attribute}\n\t[^\n]*\n\t{re.escape(y2022)}\s*\n\t"
-                    rf"(基教:|职教：)?{re.escape(y2025)}\s*\n", row) or entry_id == "T1-19b", entry_id
+    row = table[table.index(indicator) :]
+    assert (
+        re.match(
+            rf"{re.escape(indicator)}\s*\n\t{attribute}\n\t[^\n]*\n\t{re.escape(y2022)}\s*\n\t"
+            rf"(基教:|职教：)?{re.escape(y2025)}\s*\n",
+            row,
+        )
+        or entry_id == "T1-19b"
+    ), entry_id
     if entry_id == "T1-19b":
         assert "\t职教：32\n\t/\n\t职教：35" in table
 
@@ -353,7 +369,7 @@ def test_every_number_with_a_unit_is_inventoried_or_explained(entries: list[dict
         spans += [(m.start(), m.end()) for m in re.finditer(re.escape(_squash(phrase)), text)]
     pattern = re.compile(r"\d+(?:\.\d+)?(?:-\d+)?(?:%|％|所|个|万|人|年|门|项|平方米|岁|世纪)")
     missed = [
-        text[max(0, m.start() - 15): m.end() + 5]
+        text[max(0, m.start() - 15) : m.end() + 5]
         for m in pattern.finditer(text, start)
         if not table[0] <= m.start() < table[1] and not any(a <= m.start() < b for a, b in spans)
     ]
@@ -364,7 +380,9 @@ def test_coverage_words_are_inventoried(entries: list[dict[str, Any]], plan: str
     """Every 全覆盖 / 100% / 不低于 / 至少 of the plan's requirement part is in a quote, except the ones named here."""
     text = _squash(plan)
     start, table = text.index("第二节面临挑战"), (text.index("表一："), text.index("第二章建设"))
-    explained = ["形成落实党的领导纵到底、横到边、全覆盖的工作格局"]  # 第三章一: a description of the party's work pattern
+    explained = [
+        "形成落实党的领导纵到底、横到边、全覆盖的工作格局"
+    ]  # 第三章一: a description of the party's work pattern
     spans = [_span(text, e) for e in entries if not e["id"].startswith("T1-")]
     spans += [(text.index(p), text.index(p) + len(p)) for p in explained]
     for word in ("全覆盖", "100%", "不低于", "至少", "以上"):
@@ -373,11 +391,10 @@ def test_coverage_words_are_inventoried(entries: list[dict[str, Any]], plan: str
                 continue
             if word == "以上" and text[m.start() - 1] == "级":
                 continue  # 市级以上 / 自治区级以上 / 县区级以上 qualify a rank and set no number of their own
-            assert any(a <= m.start() < b for a, b in spans), text[m.start() - 20: m.end() + 10]
+            assert any(a <= m.start() < b for a, b in spans), text[m.start() - 20 : m.end() + 10]
 
 
-def test_restatements_of_table_one_carry_its_2025_number(entries: list[dict[str, Any]],
-                                                          by_id: dict[str, Any]) -> None:
+def test_restatements_of_table_one_carry_its_2025_number(entries: list[dict[str, Any]], by_id: dict[str, Any]) -> None:
     """Where the text restates a 表一 indicator ("同表一序号N"), its number is the row's 2025 number."""
     number = re.compile(r"\d+(?:\.\d+)?(?:-\d+)?")
     restated = set()

@@ -139,13 +139,18 @@ def test_every_rule_on_the_plan_quotes_it(specs: list[RuleSpec]) -> None:
 
 def test_plan_passages_occur_verbatim(specs: list[RuleSpec], plan: str, table_one_quotes: dict[str, str]) -> None:
     text = _squash(plan)
-    wrong = [f"{spec.id}: {passage}" for spec in specs for passage in plan_passages(spec)
-             if _table_row(passage, table_one_quotes) is None and _squash(passage) not in text]
+    wrong = [
+        f"{spec.id}: {passage}"
+        for spec in specs
+        for passage in plan_passages(spec)
+        if _table_row(passage, table_one_quotes) is None and _squash(passage) not in text
+    ]
     assert not wrong, wrong
 
 
-def test_sections_name_where_the_passages_stand(specs: list[RuleSpec], plan: str,
-                                                table_one_quotes: dict[str, str]) -> None:
+def test_sections_name_where_the_passages_stand(
+    specs: list[RuleSpec], plan: str, table_one_quotes: dict[str, str]
+) -> None:
     text, headings = _squash(plan), _headings(plan)
     wrong = []
     for spec in specs:
@@ -167,11 +172,21 @@ def test_sections_name_where_the_passages_stand(specs: list[RuleSpec], plan: str
 def test_the_check_finds_a_paraphrase() -> None:
     """Not vacuous: a quote reworded, or a 十三五 achievement dressed as a requirement, is caught."""
     rule: dict[str, Any] = {
-        "id": "x.y", "version": 1, "title": "t", "applies_to": "school", "condition": "enrolment > 0",
-        "severity": "minor", "message": "m", "rectification": {"action": "a", "responsible": "r", "deadline_days": 1},
-        "basis": {"document": f"{PLAN_DOCUMENT}；中小学、幼儿园安全防范要求（GB/T 29315-2022）", "section": "s",
-                  "quote": "规划：“按照校园安防“4+n”工作要求，加快安全防范新技术推广应用。……加强保卫机构建设。”标准：…",
-                  "reading": "r", "confidence": "V"},
+        "id": "x.y",
+        "version": 1,
+        "title": "t",
+        "applies_to": "school",
+        "condition": "enrolment > 0",
+        "severity": "minor",
+        "message": "m",
+        "rectification": {"action": "a", "responsible": "r", "deadline_days": 1},
+        "basis": {
+            "document": f"{PLAN_DOCUMENT}；中小学、幼儿园安全防范要求（GB/T 29315-2022）",
+            "section": "s",
+            "quote": "规划：“按照校园安防“4+n”工作要求，加快安全防范新技术推广应用。……加强保卫机构建设。”标准：…",
+            "reading": "r",
+            "confidence": "V",
+        },
     }
     spec = RuleSpec.model_validate(rule)
     assert plan_passages(spec) == ["按照校园安防“4+n”工作要求，加快安全防范新技术推广应用。", "加强保卫机构建设。"]

@@ -124,8 +124,13 @@ class TestCorePack:
         packs = load_packs(["core"], DEFAULT_RULES_DIR)
         book = compile_packs(packs, check_unused=True)
         ids = {r.id for r in book.rules}
-        assert {"class-size.large", "class-size.super-large", "kindergarten.unlicensed", "safety.record-missing",
-                "teachers.new-pe-art-share"} <= ids
+        assert {
+            "class-size.large",
+            "class-size.super-large",
+            "kindergarten.unlicensed",
+            "safety.record-missing",
+            "teachers.new-pe-art-share",
+        } <= ids
         assert {i.spec.id for i in book.indicators} >= {"license_holders", "new_pe_art_share"}
         assert all(r.where.startswith("rules/core/") for r in book.rules)
         assert [p.id for p in book.packs] == ["core"]
@@ -221,8 +226,10 @@ class TestPackFiles:
 
     def test_bad_pack_metadata(self, tmp_path: Path) -> None:
         """A pack version that is not x.y.z and a misspelt param key are both reported."""
-        pack_yaml = PACK_YAML.format(pack="p").replace("version: 1.0.0", "version: '1.0'").replace(
-            "    unit: 人", "    units: 人"
+        pack_yaml = (
+            PACK_YAML.format(pack="p")
+            .replace("version: 1.0.0", "version: '1.0'")
+            .replace("    unit: 人", "    units: 人")
         )
         problems = load_problems(tmp_path, one_rule(), pack_yaml=pack_yaml)
         assert [located(p) for p in problems] == [
@@ -254,7 +261,9 @@ class TestPackFiles:
 
     def test_duplicate_key_is_a_located_problem(self, tmp_path: Path) -> None:
         """A key written twice is refused at the second one (YAML would silently keep the last)."""
-        files = {"r.yaml": "rules:\n" + rule().replace("    severity: major\n", "    severity: major\n    severity: minor\n")}
+        files = {
+            "r.yaml": "rules:\n" + rule().replace("    severity: major\n", "    severity: major\n    severity: minor\n")
+        }
         problems = load_problems(tmp_path, files)
         assert [(p.file, p.code) for p in problems] == [("rules/p/r.yaml", "yaml")]
         assert "重复" in problems[0].message
@@ -320,14 +329,19 @@ class TestExpressionLocations:
 
     def test_flow_mapping(self, tmp_path: Path) -> None:
         """A rule written as a flow mapping is located inside its single line."""
-        text = ("rules:\n  - {id: t.x, version: 1, title: t, applies_to: class, condition: size = 1, severity: major,"
-                " basis: {document: d, section: s, quote: q}, message: m, rectification: {action: a, responsible: r,"
-                " deadline_days: 1}}\n")
+        text = (
+            "rules:\n  - {id: t.x, version: 1, title: t, applies_to: class, condition: size = 1, severity: major,"
+            " basis: {document: d, section: s, quote: q}, message: m, rectification: {action: a, responsible: r,"
+            " deadline_days: 1}}\n"
+        )
         (problem,) = compile_problems(tmp_path, {"r.yaml": text})
         assert (problem.line, problem.column, problem.code) == (2, 72, "expr_syntax")
 
-    @pytest.mark.parametrize("condition", ["size > 3 and\n      grade = 1", '"size > 3 and\n      grade = 1"'],
-                             ids=["plain", "double-quoted"])
+    @pytest.mark.parametrize(
+        "condition",
+        ["size > 3 and\n      grade = 1", '"size > 3 and\n      grade = 1"'],
+        ids=["plain", "double-quoted"],
+    )
     def test_multi_line_flow_scalar(self, tmp_path: Path, condition: str) -> None:
         """A plain or quoted scalar continued on the next line is located on that line."""
         (problem,) = compile_problems(tmp_path, one_rule(condition=condition))
@@ -403,10 +417,18 @@ class TestExpressionMeaning:
         compiled = book.rules[0]
         assert compiled.params == {"table": {"小班": 25, "中班": 30}}
         middle, small = FieldTest("grade", "==", Const("中班", "text")), FieldTest("grade", "==", Const("小班", "text"))
-        assert compiled.verdicts.fail == AnyOf((All((middle, FieldTest("size", ">", Const(30, "number")))),
-                                                 All((small, FieldTest("size", ">", Const(25, "number"))))))
-        assert compiled.verdicts.passes == AnyOf((All((middle, FieldTest("size", "<=", Const(30, "number")))),
-                                                   All((small, FieldTest("size", "<=", Const(25, "number"))))))
+        assert compiled.verdicts.fail == AnyOf(
+            (
+                All((middle, FieldTest("size", ">", Const(30, "number")))),
+                All((small, FieldTest("size", ">", Const(25, "number")))),
+            )
+        )
+        assert compiled.verdicts.passes == AnyOf(
+            (
+                All((middle, FieldTest("size", "<=", Const(30, "number")))),
+                All((small, FieldTest("size", "<=", Const(25, "number")))),
+            )
+        )
         assert compiled.verdicts.outside == FALSE
 
     def test_map_param_without_index(self, tmp_path: Path) -> None:
@@ -424,7 +446,7 @@ class TestExpressionMeaning:
             "    entity: county\n"
             "    share:\n"
             "      of: teacher\n"
-            "      numerator: subjet == \"体育\"\n"
+            '      numerator: subjet == "体育"\n'
         )
         (problem,) = compile_problems(tmp_path, {"i.yaml": indicators, **one_rule()})
         assert located(problem) == ("rules/p/i.yaml", 7, 18, "numerator", "expr_name")
@@ -453,7 +475,9 @@ class TestTemplates:
 
     def test_template_may_use_fields_params_and_filters(self, tmp_path: Path) -> None:
         """Fields, params, `as_of` and the `pct` filter are all known to templates."""
-        message = '"{{ school.name }}{{ grade_name }} {{ size }} 人，上限 {{ params.limit }}，{{ as_of }} {{ 0.5 | pct }}"'
+        message = (
+            '"{{ school.name }}{{ grade_name }} {{ size }} 人，上限 {{ params.limit }}，{{ as_of }} {{ 0.5 | pct }}"'
+        )
         assert [r.id for r in build(tmp_path, one_rule(message=message)).rules] == ["t.size"]
 
     def test_template_syntax_error_in_a_literal_block(self, tmp_path: Path) -> None:
@@ -529,7 +553,9 @@ class TestEffectiveParams:
         """An override of another type than the default is refused and the default kept."""
         params, bad = effective_params(packs, {name: value})
         assert bad == [(name, reason)]
-        assert params["p"][name] == {"limit": 50, "kinds": ["primary", "junior"], "table": {"小班": 25, "中班": 30}}[name]
+        assert (
+            params["p"][name] == {"limit": 50, "kinds": ["primary", "junior"], "table": {"小班": 25, "中班": 30}}[name]
+        )
 
     def test_number_override(self, packs: list[LoadedPack]) -> None:
         """A number replaces a number, int or float."""

@@ -13,8 +13,11 @@ from inspector.rules.packs import DEFAULT_RULES_DIR
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
 # the folders of published statistics alone (the synthetic cases' expected.yaml is the core oracle's, read elsewhere)
-STATISTICS_CASES = sorted(p.parent.name for p in CASES.glob("*/expected.yaml")
-                          if not any(p.parent.glob("schools.*")) and not any(p.parent.glob("学校*")))
+STATISTICS_CASES = sorted(
+    p.parent.name
+    for p in CASES.glob("*/expected.yaml")
+    if not any(p.parent.glob("schools.*")) and not any(p.parent.glob("学校*"))
+)
 
 
 def test_the_published_figures_cases_are_found() -> None:

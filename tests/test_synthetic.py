@@ -30,12 +30,23 @@ AS_OF = date(2025, 12, 1)
 CASE_DIR = Path(__file__).resolve().parents[1] / "cases" / "liuzhou-2025"
 CASE_2022 = CASE_DIR.parent / "liuzhou-2022"
 RULE_IDS = [
-    "class-size.super-large", "class-size.large", "class-size.kindergarten",
-    "kindergarten.unlicensed", "kindergarten.license-expired", "kindergarten.license-shared",
+    "class-size.super-large",
+    "class-size.large",
+    "class-size.kindergarten",
+    "kindergarten.unlicensed",
+    "kindergarten.license-expired",
+    "kindergarten.license-shared",
     "teachers.new-pe-art-share",
-    "safety.closed-management", "safety.guards", "safety.alarm-linked", "safety.video-linked",
-    "safety.escort-post", "safety.record-missing",
-    "data.school-without-classes", "data.enrolment-mismatch", "data.unused-stats-years", "data.unused-city-stats-years",
+    "safety.closed-management",
+    "safety.guards",
+    "safety.alarm-linked",
+    "safety.video-linked",
+    "safety.escort-post",
+    "safety.record-missing",
+    "data.school-without-classes",
+    "data.enrolment-mismatch",
+    "data.unused-stats-years",
+    "data.unused-city-stats-years",
 ]
 # The data-quality rules the case does not fail (its schools' rows agree with their classes): shown both ways
 # by rules/core/cases/data-quality.
@@ -43,45 +54,89 @@ NOT_PLANTED = {"data.school-without-classes", "data.enrolment-mismatch"}
 # The documented headers (English | Chinese); 班主任 / head_teacher is the extra column of classes. At case
 # scale the files also carry what the plan, quality-balance, preschool and safety packs read (PACK_HEADERS).
 HEADERS = {
-    "schools": ("school_id name county township type ownership license_no license_valid_until",
-                "学校代码 学校名称 区县 乡镇 办学类型 办学性质 办园许可证号 许可证有效期至"),
+    "schools": (
+        "school_id name county township type ownership license_no license_valid_until",
+        "学校代码 学校名称 区县 乡镇 办学类型 办学性质 办园许可证号 许可证有效期至",
+    ),
     "classes": ("class_id school_id grade size head_teacher", "班级代码 学校代码 年级 班额 班主任"),
-    "teachers": ("teacher_id school_id subject hire_year full_time has_certificate degree",
-                 "教师编号 学校代码 任教学科 入职年份 是否专任教师 是否持有教师资格证 最高学历"),
-    "safety": ("school_id closed_management full_time_guards one_key_alarm video_linked_police escort_post",
-               "学校代码 封闭化管理 专职保安人数 一键报警联网 视频监控联网 护学岗"),
+    "teachers": (
+        "teacher_id school_id subject hire_year full_time has_certificate degree",
+        "教师编号 学校代码 任教学科 入职年份 是否专任教师 是否持有教师资格证 最高学历",
+    ),
+    "safety": (
+        "school_id closed_management full_time_guards one_key_alarm video_linked_police escort_post",
+        "学校代码 封闭化管理 专职保安人数 一键报警联网 视频监控联网 护学岗",
+    ),
 }
 PACK_HEADERS = {
-    "schools": (("urban_rural inclusive township_center demo_level star_level health_promoting boarding enrolment "
-                "health_vice_principal subject_bases demo_year labour_course unified_textbooks new_curriculum"),
-                ("城乡类型 是否普惠 是否乡镇中心园 示范园级别 星级特色高中 健康促进学校 寄宿制 在校生数 配备卫生健康副校长 市级以上学科基地数 "
-                "示范认定年份 开设劳动教育课程 使用统编思政语文历史教材 实施普通高中新课程新教材")),
+    "schools": (
+        (
+            "urban_rural inclusive township_center demo_level star_level health_promoting boarding enrolment "
+            "health_vice_principal subject_bases demo_year labour_course unified_textbooks new_curriculum"
+        ),
+        (
+            "城乡类型 是否普惠 是否乡镇中心园 示范园级别 星级特色高中 健康促进学校 寄宿制 在校生数 配备卫生健康副校长 市级以上学科基地数 "
+            "示范认定年份 开设劳动教育课程 使用统编思政语文历史教材 实施普通高中新课程新教材"
+        ),
+    ),
     "classes": ("", ""),
-    "teachers": ("title backbone_level dual_qualified preschool_major training_hours_5y rotated_this_year is_principal",
-                 "职称 骨干教师级别 是否双师型 是否学前教育专业 五年培训学时 本年度交流轮岗 是否园长或校长"),
+    "teachers": (
+        "title backbone_level dual_qualified preschool_major training_hours_5y rotated_this_year is_principal",
+        "职称 骨干教师级别 是否双师型 是否学前教育专业 五年培训学时 本年度交流轮岗 是否园长或校长",
+    ),
     "safety": ("anti_ramming video_retention_days", "校门防冲撞设施 视频存储天数"),
-    "facilities": (("school_id teaching_area sports_area equipment_value multimedia_rooms music_rooms music_room_area "
-                   "art_rooms art_room_area counseling_room doctors daily_pe_minutes art_course_rate safety_education_rate "
-                   "psych_teachers funding_per_pupil funding_standard"),
-                   ("学校代码 教学及辅助用房面积 体育运动场馆面积 教学仪器设备值 网络多媒体教室数 音乐专用教室数 音乐专用教室最小面积 "
-                   "美术专用教室数 美术专用教室最小面积 心理辅导室 校医人数 每日体育活动分钟数 艺术课开课率 安全教育普及率 "
-                   "专兼职心理健康教师数 生均财政拨款 执行的生均拨款标准")),
+    "facilities": (
+        (
+            "school_id teaching_area sports_area equipment_value multimedia_rooms music_rooms music_room_area "
+            "art_rooms art_room_area counseling_room doctors daily_pe_minutes art_course_rate safety_education_rate "
+            "psych_teachers funding_per_pupil funding_standard"
+        ),
+        (
+            "学校代码 教学及辅助用房面积 体育运动场馆面积 教学仪器设备值 网络多媒体教室数 音乐专用教室数 音乐专用教室最小面积 "
+            "美术专用教室数 美术专用教室最小面积 心理辅导室 校医人数 每日体育活动分钟数 艺术课开课率 安全教育普及率 "
+            "专兼职心理健康教师数 生均财政拨款 执行的生均拨款标准"
+        ),
+    ),
 }
-ZH_TO_EN = {zh: en for table in (HEADERS, PACK_HEADERS) for en_line, zh_line in table.values()
-            for en, zh in zip(en_line.split(), zh_line.split())}
+ZH_TO_EN = {
+    zh: en
+    for table in (HEADERS, PACK_HEADERS)
+    for en_line, zh_line in table.values()
+    for en, zh in zip(en_line.split(), zh_line.split())
+}
 LEVELS = {"无": "none", "县级": "county", "市级": "city", "自治区级": "region", "国家级": "national"}
 TITLES = {"正高级": "professor", "副高级": "associate", "中级": "intermediate", "初级": "assistant", "未定级": "none"}
 URBAN = {"城区": "urban", "镇区": "town", "乡村": "rural"}
-CASE_FILES = ["audit.yaml", "city_stats.csv", "classes.csv", "expected.yaml", "facilities.xlsx", "planted.yaml",
-              "safety.xlsx", "schools.xlsx", "teachers.csv", "区县统计.csv"]
+CASE_FILES = [
+    "audit.yaml",
+    "city_stats.csv",
+    "classes.csv",
+    "expected.yaml",
+    "facilities.xlsx",
+    "planted.yaml",
+    "safety.xlsx",
+    "schools.xlsx",
+    "teachers.csv",
+    "区县统计.csv",
+]
 
 
 def header(kind: str, chinese: bool, extended: bool = True) -> list[str]:
     words = HEADERS[kind][1 if chinese else 0].split()
     return words + (PACK_HEADERS[kind][1 if chinese else 0].split() if extended else [])
-TYPES = {"幼儿园": "kindergarten", "小学": "primary", "初级中学": "junior", "九年一贯制学校": "nine_year",
-         "完全中学": "complete_secondary", "高级中学": "senior", "十二年一贯制学校": "twelve_year",
-         "中等职业学校": "vocational", "特殊教育学校": "special"}
+
+
+TYPES = {
+    "幼儿园": "kindergarten",
+    "小学": "primary",
+    "初级中学": "junior",
+    "九年一贯制学校": "nine_year",
+    "完全中学": "complete_secondary",
+    "高级中学": "senior",
+    "十二年一贯制学校": "twelve_year",
+    "中等职业学校": "vocational",
+    "特殊教育学校": "special",
+}
 OWNERSHIP = {"公办": "public", "民办": "private"}
 TRUE, FALSE = {"true", "1", "yes", "是", "y"}, {"false", "0", "no", "否", "n"}
 KG_STANDARD = {"小班": 25, "中班": 30, "大班": 35, "混合班": 30}
@@ -145,26 +200,69 @@ def to_code(value: Any, words: dict[str, str]) -> str | None:
 def load(folder: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of the folder as canonical tuples, in the field order of the generator's rows."""
     out: dict[str, list[tuple[Any, ...]]] = {}
-    out["schools"] = [(r["school_id"], r["name"], r["county"], r["township"], TYPES.get(r["type"], r["type"]),
-                       OWNERSHIP.get(r["ownership"], r["ownership"]), r["license_no"] or "",
-                       to_date(r["license_valid_until"]), to_code(r.get("urban_rural"), URBAN), to_bool(r.get("inclusive")),
-                       to_bool(r.get("township_center")), to_code(r.get("demo_level"), LEVELS), to_int(r.get("star_level")),
-                       to_bool(r.get("health_promoting")), to_bool(r.get("boarding")), to_int(r.get("enrolment")),
-                       to_bool(r.get("health_vice_principal")), to_int(r.get("subject_bases")), to_int(r.get("demo_year")),
-                       to_bool(r.get("labour_course")), to_bool(r.get("unified_textbooks")), to_bool(r.get("new_curriculum")))
-                      for r in records(folder, "schools")]
-    out["classes"] = [(r["class_id"], r["school_id"], r["grade"], int(r["size"]), r["head_teacher"])
-                      for r in records(folder, "classes")]
-    out["teachers"] = [(r["teacher_id"], r["school_id"], r["subject"], int(r["hire_year"]), to_bool(r["full_time"]),
-                        to_bool(r["has_certificate"]), r["degree"], to_code(r.get("title"), TITLES),
-                        to_code(r.get("backbone_level"), LEVELS), to_bool(r.get("dual_qualified")),
-                        to_bool(r.get("preschool_major")), to_int(r.get("training_hours_5y")),
-                        to_bool(r.get("rotated_this_year")), to_bool(r.get("is_principal")))
-                       for r in records(folder, "teachers")]
-    out["safety"] = [(r["school_id"], to_bool(r["closed_management"]), to_int(r["full_time_guards"]),
-                      to_bool(r["one_key_alarm"]), to_bool(r["video_linked_police"]), to_bool(r["escort_post"]),
-                      to_bool(r.get("anti_ramming")), to_int(r.get("video_retention_days")))
-                     for r in records(folder, "safety")]
+    out["schools"] = [
+        (
+            r["school_id"],
+            r["name"],
+            r["county"],
+            r["township"],
+            TYPES.get(r["type"], r["type"]),
+            OWNERSHIP.get(r["ownership"], r["ownership"]),
+            r["license_no"] or "",
+            to_date(r["license_valid_until"]),
+            to_code(r.get("urban_rural"), URBAN),
+            to_bool(r.get("inclusive")),
+            to_bool(r.get("township_center")),
+            to_code(r.get("demo_level"), LEVELS),
+            to_int(r.get("star_level")),
+            to_bool(r.get("health_promoting")),
+            to_bool(r.get("boarding")),
+            to_int(r.get("enrolment")),
+            to_bool(r.get("health_vice_principal")),
+            to_int(r.get("subject_bases")),
+            to_int(r.get("demo_year")),
+            to_bool(r.get("labour_course")),
+            to_bool(r.get("unified_textbooks")),
+            to_bool(r.get("new_curriculum")),
+        )
+        for r in records(folder, "schools")
+    ]
+    out["classes"] = [
+        (r["class_id"], r["school_id"], r["grade"], int(r["size"]), r["head_teacher"])
+        for r in records(folder, "classes")
+    ]
+    out["teachers"] = [
+        (
+            r["teacher_id"],
+            r["school_id"],
+            r["subject"],
+            int(r["hire_year"]),
+            to_bool(r["full_time"]),
+            to_bool(r["has_certificate"]),
+            r["degree"],
+            to_code(r.get("title"), TITLES),
+            to_code(r.get("backbone_level"), LEVELS),
+            to_bool(r.get("dual_qualified")),
+            to_bool(r.get("preschool_major")),
+            to_int(r.get("training_hours_5y")),
+            to_bool(r.get("rotated_this_year")),
+            to_bool(r.get("is_principal")),
+        )
+        for r in records(folder, "teachers")
+    ]
+    out["safety"] = [
+        (
+            r["school_id"],
+            to_bool(r["closed_management"]),
+            to_int(r["full_time_guards"]),
+            to_bool(r["one_key_alarm"]),
+            to_bool(r["video_linked_police"]),
+            to_bool(r["escort_post"]),
+            to_bool(r.get("anti_ramming")),
+            to_int(r.get("video_retention_days")),
+        )
+        for r in records(folder, "safety")
+    ]
     return out
 
 
@@ -224,16 +322,33 @@ class TestDeterminism:
         for run in ("a", "b"):
             synthetic.generate(tmp_path / run, scale="case", seed=11, fmt="csv")
         names = sorted(p.name for p in (tmp_path / "a").iterdir())
-        assert names == ["audit.yaml", "city_stats.csv", "classes.csv", "county_stats.csv", "expected.yaml",
-                         "facilities.csv", "planted.yaml", "safety.csv", "schools.csv", "teachers.csv"]
+        assert names == [
+            "audit.yaml",
+            "city_stats.csv",
+            "classes.csv",
+            "county_stats.csv",
+            "expected.yaml",
+            "facilities.csv",
+            "planted.yaml",
+            "safety.csv",
+            "schools.csv",
+            "teachers.csv",
+        ]
         for name in names:
             assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
     def test_mixed_format_is_stable_too(self, case_dir: Path, tmp_path: Path) -> None:
         """In the mixed format the text files are byte-identical and the workbooks hold the same cells."""
         synthetic.generate(tmp_path, scale="case")
-        for name in ("audit.yaml", "classes.csv", "teachers.csv", "expected.yaml", "planted.yaml", "区县统计.csv",
-                     "city_stats.csv"):
+        for name in (
+            "audit.yaml",
+            "classes.csv",
+            "teachers.csv",
+            "expected.yaml",
+            "planted.yaml",
+            "区县统计.csv",
+            "city_stats.csv",
+        ):
             assert (case_dir / name).read_bytes() == (tmp_path / name).read_bytes(), name
         for kind in ("schools", "safety", "facilities"):
             assert raw_rows(case_dir, kind) == raw_rows(tmp_path, kind)
@@ -249,8 +364,10 @@ class TestLayout:
         """The mixed format writes schools, safety and facilities as xlsx, the rest as csv (区县统计 by its Chinese name)."""
         assert sorted(p.name for p in case_dir.iterdir()) == CASE_FILES
 
-    @pytest.mark.parametrize(("kind", "chinese"), [("schools", True), ("classes", True), ("teachers", False),
-                                                   ("safety", True), ("facilities", True)])
+    @pytest.mark.parametrize(
+        ("kind", "chinese"),
+        [("schools", True), ("classes", True), ("teachers", False), ("safety", True), ("facilities", True)],
+    )
     def test_mixed_headers(self, case_dir: Path, kind: str, chinese: bool) -> None:
         """Each mixed file has the documented header, Chinese or English as documented, the packs' columns last."""
         if kind == "facilities":
@@ -266,8 +383,14 @@ class TestLayout:
     def test_core_only_folders_keep_the_core_columns(self, tmp_path: Path) -> None:
         """--packs core (the default above case scale) writes the four core files with their columns only."""
         synthetic.generate(tmp_path, scale="case", fmt="csv", extended=False)
-        assert sorted(p.name for p in tmp_path.iterdir()) == ["audit.yaml", "classes.csv", "expected.yaml",
-                                                             "safety.csv", "schools.csv", "teachers.csv"]
+        assert sorted(p.name for p in tmp_path.iterdir()) == [
+            "audit.yaml",
+            "classes.csv",
+            "expected.yaml",
+            "safety.csv",
+            "schools.csv",
+            "teachers.csv",
+        ]
         for kind in HEADERS:
             assert raw_rows(tmp_path, kind)[0] == header(kind, False, extended=False)
         assert yaml.safe_load((tmp_path / "audit.yaml").read_text(encoding="utf-8"))["packs"] == ["core"]
@@ -321,8 +444,9 @@ class TestLayout:
 
 
 class TestRoundTrip:
-    def test_files_read_back_to_the_generated_rows(self, case_rows: dict[str, list[tuple[Any, ...]]],
-                                                   case_ds: Dataset) -> None:
+    def test_files_read_back_to_the_generated_rows(
+        self, case_rows: dict[str, list[tuple[Any, ...]]], case_ds: Dataset
+    ) -> None:
         """Whatever the spelling, every cell on disk means what the generator's row says."""
         ds = case_ds
         assert case_rows["schools"] == [astuple(s) for s in ds.schools]
@@ -348,12 +472,19 @@ class TestPackKinds:
         """Every facilities cell means what the generator's row says (rates as workbook numbers)."""
         ds = case_ds
         rows = {r["school_id"]: r for r in records(case_dir, "facilities")}
-        assert set(rows) == set(ds.facilities) and len(rows) == len(ds.schools) - 2  # a kindergarten and a special school
+        assert (
+            set(rows) == set(ds.facilities) and len(rows) == len(ds.schools) - 2
+        )  # a kindergarten and a special school
         for school_id, f in ds.facilities.items():
             r = rows[school_id]
             assert _fraction(r["teaching_area"]) == _fraction(f.teaching_area)
-            assert to_int(r["multimedia_rooms"]) == f.multimedia_rooms and to_bool(r["counseling_room"]) == f.counseling_room
-            assert _fraction(r["music_room_area"]) == (None if f.music_room_area is None else _fraction(f.music_room_area))
+            assert (
+                to_int(r["multimedia_rooms"]) == f.multimedia_rooms
+                and to_bool(r["counseling_room"]) == f.counseling_room
+            )
+            assert _fraction(r["music_room_area"]) == (
+                None if f.music_room_area is None else _fraction(f.music_room_area)
+            )
             assert _fraction(r["safety_education_rate"]) == f.safety_education_rate
             assert to_int(r["psych_teachers"]) == f.psych_teachers
             for column in ("funding_per_pupil", "funding_standard"):  # to the fen, whatever the cell's form
@@ -369,7 +500,8 @@ class TestPackKinds:
             city = list(csv.DictReader(f))
         last = ds.counties[-1].name
         assert {(r["区县"], int(r["年份"])) for r in counties} == {
-            (c.name, y) for c in ds.counties for y in (2024, 2025)} | {(last, 2019)}
+            (c.name, y) for c in ds.counties for y in (2024, 2025)
+        } | {(last, 2019)}
         assert [int(r["year"]) for r in city] == [2025, 2024, 2019]
         assert all(r["学前三年毛入园率"].endswith("%") for r in counties if r["学前三年毛入园率"])
         for row, stats in zip(counties, ds.county_stats, strict=True):
@@ -378,7 +510,8 @@ class TestPackKinds:
             assert _fraction(row["地区生产总值"]) == stats.values["gdp"]
         for row, stats in zip(city, ds.city_stats, strict=True):
             assert _fraction(row["fiscal_edu_funds"]) / _fraction(row["gdp"]) == (
-                Fraction(stats.values["fiscal_edu_funds"], stats.values["gdp"]))
+                Fraction(stats.values["fiscal_edu_funds"], stats.values["gdp"])
+            )
             assert _fraction(row["compulsory_retention"]) == stats.values["compulsory_retention"]
         # GDP in 万元 is consistent: the counties' sum is below the city's (new districts report to the city)
         for year in (2024, 2025):
@@ -391,7 +524,9 @@ class TestPackKinds:
         doc = yaml.safe_load((case_dir / "planted.yaml").read_text(encoding="utf-8"))
         from inspector.rules.packs import load_packs
 
-        rule_ids = {rule.id for pack in load_packs(["plan", "quality-balance", "preschool", "safety"]) for rule, _ in pack.rules}
+        rule_ids = {
+            rule.id for pack in load_packs(["plan", "quality-balance", "preschool", "safety"]) for rule, _ in pack.rules
+        }
         rule_ids |= {"data.unused-stats-years", "data.unused-city-stats-years"}  # the core pack's, on the statistics
         assert set(doc["rules"]) == rule_ids
         city = {rule for rule, entry in doc["rules"].items() if entry["fail"] + entry["pass"] == ["柳州市"]}
@@ -469,7 +604,8 @@ class TestPlantedCases:
                 continue
             seen.add((grade, size))
             assert outcome(case_sets, "class-size.kindergarten", class_id) == (
-                "fail" if size > KG_STANDARD[grade] else "pass")
+                "fail" if size > KG_STANDARD[grade] else "pass"
+            )
             assert outcome(case_sets, "class-size.large", class_id) == "pass"
             assert outcome(case_sets, "class-size.super-large", class_id) == "pass"
         assert {(g, s) for g, s in KG_STANDARD.items()} <= seen
@@ -531,8 +667,13 @@ class TestPlantedCases:
             if school_type[school_id] != "vocational":
                 want = "not_evaluated" if g is None else "fail" if g < 1 else "pass"
                 assert outcome(case_sets, "safety.guards", school_id) == want
-        items = ("safety.closed-management", "safety.guards", "safety.alarm-linked", "safety.video-linked",
-                 "safety.escort-post")
+        items = (
+            "safety.closed-management",
+            "safety.guards",
+            "safety.alarm-linked",
+            "safety.video-linked",
+            "safety.escort-post",
+        )
         blanks = [(rule, r[0]) for r in case_rows["safety"] for rule, value in zip(items, r[1:]) if value is None]
         assert blanks and all(outcome(case_sets, rule, school_id) == "not_evaluated" for rule, school_id in blanks)
         missing = {s for s, kind in school_type.items() if s not in rows and kind != "vocational"}
@@ -578,7 +719,7 @@ class TestScales:
         case = yaml.safe_load((CASE_DIR / "expected.yaml").read_text(encoding="utf-8")) if CASE_DIR.exists() else None
         for rule, entry in doc["rules"].items():
             if rule.startswith("data."):  # data-quality problems are planted in the case's statistics only
-                continue                  # (rules/core/cases/data-quality shows each rule both ways)
+                continue  # (rules/core/cases/data-quality shows each rule both ways)
             assert entry["count"] > 0 and (case is None or entry["count"] >= case["rules"][rule]["count"])
 
 
@@ -586,8 +727,15 @@ class TestScales:
 def test_committed_case_is_what_the_generator_writes(tmp_path: Path) -> None:
     """cases/liuzhou-2025 is the current output of `--scale case --format mixed` with the default seed."""
     synthetic.generate(tmp_path / CASE_DIR.name, scale="case")
-    for name in ("audit.yaml", "classes.csv", "teachers.csv", "expected.yaml", "planted.yaml", "区县统计.csv",
-                 "city_stats.csv"):
+    for name in (
+        "audit.yaml",
+        "classes.csv",
+        "teachers.csv",
+        "expected.yaml",
+        "planted.yaml",
+        "区县统计.csv",
+        "city_stats.csv",
+    ):
         assert (CASE_DIR / name).read_bytes() == (tmp_path / CASE_DIR.name / name).read_bytes(), name
     for kind in ("schools", "safety", "facilities"):
         assert raw_rows(CASE_DIR, kind) == raw_rows(tmp_path / CASE_DIR.name, kind), kind

@@ -83,7 +83,8 @@ def progress_2023() -> AuditResult:
 
 class TestProgressFindings:
     def test_a_binding_rule_read_as_progress_is_minor_and_says_how_the_value_was_derived(
-            self, progress_2023: AuditResult) -> None:
+        self, progress_2023: AuditResult
+    ) -> None:
         """t1-16 is 约束性 (major) at a milestone; in 2023 it lags progress: minor, with the line."""
         finding = next(f for f in progress_2023.findings if f.rule_id == "plan.t1-16")
         assert finding.severity == "minor"

@@ -83,7 +83,12 @@ class TestAtRenderTime:
         with pytest.raises(RulePackError) as raised:
             render(template, {"size": 10**9})
         (problem,) = raised.value.problems
-        assert (problem.file, problem.line, problem.field, problem.code) == ("rules/p/r.yaml", 14, "message", "template_render")
+        assert (problem.file, problem.line, problem.field, problem.code) == (
+            "rules/p/r.yaml",
+            14,
+            "message",
+            "template_render",
+        )
 
     def test_a_long_value_from_the_data_is_cut_not_fatal(self) -> None:
         """A cell of any length ends in a message of at most TEMPLATE_OUTPUT_CHARS, marked as cut."""

@@ -65,7 +65,9 @@ def test_valid_waiver_marks_the_finding_expired_and_unused_are_reported(tmp_path
     assert waived["waived"] is True and waived["waiver"]["authority"] == "柳州市教育局"
     assert waived["waiver"]["document_no"] == "柳教督函〔2025〕18号" and waived["waiver"]["expires"] == "2026-06-30"
     expired = findings[("class-size.large", "C1")]  # an expired waiver waives nothing: still a finding, marked
-    assert expired["waived"] is False and "waiver" not in expired and expired["expired_waiver"]["expires"] == "2025-11-30"
+    assert (
+        expired["waived"] is False and "waiver" not in expired and expired["expired_waiver"]["expires"] == "2025-11-30"
+    )
     assert document["waivers"]["counts"] == {"applied": 1, "expired": 1, "unused": 1}
     assert document["waivers"]["entries"][2]["expires"] == "2026-12-31"  # 2026年12月31日, as in audit.yaml
     assert len(document["findings"]) == len(result.findings)  # a waived finding stays in the output
@@ -99,23 +101,52 @@ def test_numeric_entity_ids_written_without_quotes_are_text(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("entry", "where", "text"),
     [
-        ("{rule: class-size.large, entity: C1, authority: 局, expires: 2026-01-01}", "waivers.yaml:2", "reason: 缺少必填项"),
-        ("{rule: class-size.large, entity: C1, reason: 理由, expires: 2026-01-01}", "waivers.yaml:2", "authority: 缺少必填项"),
+        (
+            "{rule: class-size.large, entity: C1, authority: 局, expires: 2026-01-01}",
+            "waivers.yaml:2",
+            "reason: 缺少必填项",
+        ),
+        (
+            "{rule: class-size.large, entity: C1, reason: 理由, expires: 2026-01-01}",
+            "waivers.yaml:2",
+            "authority: 缺少必填项",
+        ),
         ("{rule: class-size.large, entity: C1, reason: 理由, authority: 局}", "waivers.yaml:2", "expires: 缺少必填项"),
-        ("{rule: class-size.large, entity: C1, reason: '', authority: 局, expires: 2026-01-01}", "waivers.yaml:2", "reason: 不能为空"),
-        ("{rule: class-size.large, entity: C1, reason: 理由, authority: 局, expires: 2026-13-01}", "waivers.yaml:2", "日期无法识别"),
-        ("{rule: class-size.larg, entity: C1, reason: 理由, authority: 局, document_no: 文1, expires: 2026-01-01}", "waivers.yaml:2",
-         "是否指“class-size.large”"),
-        ("{rule: class-size.large, entity: C1, reason: 理由, authority: 局, expires: 2026-01-01, approved: 是}", "waivers.yaml:2",
-         "approved: 未知字段"),
-        ("{rule: class-size.large, entity: C1, reason: 理由, authority: 局, expires: 2026-01-01}", "waivers.yaml:2",
-         "document_no: 缺少批准文号"),
-        ("{rule: class-size.large, entity: C1, reason: 理由, authority: 局, document_no: '  ', expires: 2026-01-01}",
-         "waivers.yaml:2", "document_no: 缺少批准文号"),
+        (
+            "{rule: class-size.large, entity: C1, reason: '', authority: 局, expires: 2026-01-01}",
+            "waivers.yaml:2",
+            "reason: 不能为空",
+        ),
+        (
+            "{rule: class-size.large, entity: C1, reason: 理由, authority: 局, expires: 2026-13-01}",
+            "waivers.yaml:2",
+            "日期无法识别",
+        ),
+        (
+            "{rule: class-size.larg, entity: C1, reason: 理由, authority: 局, document_no: 文1, expires: 2026-01-01}",
+            "waivers.yaml:2",
+            "是否指“class-size.large”",
+        ),
+        (
+            "{rule: class-size.large, entity: C1, reason: 理由, authority: 局, expires: 2026-01-01, approved: 是}",
+            "waivers.yaml:2",
+            "approved: 未知字段",
+        ),
+        (
+            "{rule: class-size.large, entity: C1, reason: 理由, authority: 局, expires: 2026-01-01}",
+            "waivers.yaml:2",
+            "document_no: 缺少批准文号",
+        ),
+        (
+            "{rule: class-size.large, entity: C1, reason: 理由, authority: 局, document_no: '  ', expires: 2026-01-01}",
+            "waivers.yaml:2",
+            "document_no: 缺少批准文号",
+        ),
     ],
 )
-def test_bad_waivers_are_rejected_at_their_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], entry: str, where: str,
-                                               text: str) -> None:
+def test_bad_waivers_are_rejected_at_their_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], entry: str, where: str, text: str
+) -> None:
     folder = _folder(tmp_path, f"waivers:\n  - {entry}\n")
     with pytest.raises(DataError) as caught:
         run_audit(folder)
@@ -127,7 +158,9 @@ def test_bad_waivers_are_rejected_at_their_line(tmp_path: Path, capsys: pytest.C
 
 
 def test_duplicate_waiver_names_the_first(tmp_path: Path) -> None:
-    entry = "  - {rule: class-size.large, entity: C1, reason: 理由, authority: 局, document_no: 文1, expires: 2026-01-01}\n"
+    entry = (
+        "  - {rule: class-size.large, entity: C1, reason: 理由, authority: 局, document_no: 文1, expires: 2026-01-01}\n"
+    )
     with pytest.raises(DataError) as caught:
         run_audit(_folder(tmp_path, "waivers:\n" + entry + entry))
     (problem,) = caught.value.problems

@@ -40,7 +40,11 @@ def test_findings_are_as_in_findings_json_with_their_ledger_state(web: Web, roun
     for item in found["items"]:
         wanted = {k: v for k, v in expected[item["id"]].items() if v is not None}
         assert item["finding"] == wanted
-        assert item["ledger"]["state"] == "open" and item["ledger"]["state_label"] == "待整改" and item["ledger"]["version"] == 1
+        assert (
+            item["ledger"]["state"] == "open"
+            and item["ledger"]["state_label"] == "待整改"
+            and item["ledger"]["version"] == 1
+        )
     one = client.get(f"/api/findings/{LB_LARGE}", headers=_headers(web, "auditor")).json()
     assert one["finding"]["rule_id"] == "class-size.large" and one["finding"]["basis"] == expected[LB_LARGE]["basis"]
     events = client.get(f"/api/findings/{LB_LARGE}/events", headers=_headers(web, "auditor")).json()
@@ -53,7 +57,10 @@ def test_filters_and_pagination(web: Web) -> None:
     headers = _headers(web, "inspector")
 
     def ids(**params: Any) -> set[str]:
-        return {i["id"] for i in client.get("/api/findings", params={**params, "per_page": 200}, headers=headers).json()["items"]}
+        return {
+            i["id"]
+            for i in client.get("/api/findings", params={**params, "per_page": 200}, headers=headers).json()["items"]
+        }
 
     assert ids(county="柳北区") == {LB_LARGE, LB_SUPER}
     assert ids(rule_id="class-size.large") == {LB_LARGE, CZ_LARGE}
@@ -61,7 +68,9 @@ def test_filters_and_pagination(web: Web) -> None:
     assert ids(state="open") == {LB_LARGE, LB_SUPER, CZ_LARGE}
     assert ids(state="closed") == set()
     assert ids(county="柳北区", rule_id="class-size.large") == {LB_LARGE}
-    pages = [client.get("/api/findings", params={"per_page": 1, "page": n}, headers=headers).json() for n in (1, 2, 3, 4)]
+    pages = [
+        client.get("/api/findings", params={"per_page": 1, "page": n}, headers=headers).json() for n in (1, 2, 3, 4)
+    ]
     assert [p["pages"] for p in pages] == [3, 3, 3, 3]
     assert {p["items"][0]["id"] for p in pages[:3]} == {LB_LARGE, LB_SUPER, CZ_LARGE}
     assert pages[3]["items"] == []

@@ -41,7 +41,9 @@ class Scene:
 
     def act(self, who: str, path: str, data: dict[str, Any], files: Any = None) -> Any:
         client = self.client(who)
-        self.last = post(client, f"/findings/{self.fid}/{path}", {"version": version_of(client, self.fid), **data}, files=files)
+        self.last = post(
+            client, f"/findings/{self.fid}/{path}", {"version": version_of(client, self.fid), **data}, files=files
+        )
         return self.last
 
 
@@ -90,7 +92,9 @@ def _send_back(scene: Scene, note: str) -> None:
 def _import(scene: Scene) -> None:
     scene.web.today = scene.web.today.replace(month=3, day=10)
     data = zipped(scene.rounds.recheck)
-    response = post(scene.client("督学"), "/runs/import", files={"file": ("recheck.zip", io.BytesIO(data), "application/zip")})
+    response = post(
+        scene.client("督学"), "/runs/import", files={"file": ("recheck.zip", io.BytesIO(data), "application/zip")}
+    )
     assert response.status_code == 303, response.text
 
 

@@ -26,8 +26,16 @@ KEPT = ("audits", "audit_files", "findings", "resolutions", "indicator_values", 
 
 
 def _rows(db: Database) -> dict[str, list[tuple[object, ...]]]:
-    return {t: sorted((tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in db.query(f"SELECT * FROM {t}")),
-                      key=repr) for t in KEPT}
+    return {
+        t: sorted(
+            (
+                tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
+                for row in db.query(f"SELECT * FROM {t}")
+            ),
+            key=repr,
+        )
+        for t in KEPT
+    }
 
 
 def test_a_store_of_the_previous_release_upgrades_with_every_row_and_verifies(web_db: Database, tmp_path: Path) -> None:
@@ -52,8 +60,9 @@ def test_a_store_of_the_previous_release_upgrades_with_every_row_and_verifies(we
         web.close()
 
 
-def test_a_legacy_sqlite3_store_is_served_and_stays_verifiable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_legacy_sqlite3_store_is_served_and_stays_verifiable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = tmp_path / "legacy.sqlite"
     shutil.copy(FIXTURES / "legacy-v3.sqlite", db)
     events = sqlite3.connect(db).execute("SELECT count(*) FROM events").fetchone()[0]
@@ -67,7 +76,12 @@ def test_a_legacy_sqlite3_store_is_served_and_stays_verifiable(tmp_path: Path, m
         page = client.get("/findings")
         assert page.status_code == 200
         fid = sqlite3.connect(db).execute("SELECT finding_id FROM items ORDER BY finding_id").fetchone()[0]
-        assert post(client, f"/findings/{fid}/comment", {"version": version_of(client, fid), "note": "升级后备注"}).status_code == 303
+        assert (
+            post(
+                client, f"/findings/{fid}/comment", {"version": version_of(client, fid), "note": "升级后备注"}
+            ).status_code
+            == 303
+        )
     finally:
         web.close()
     assert sqlite3.connect(db).execute("SELECT count(*) FROM events").fetchone()[0] > events
@@ -75,8 +89,9 @@ def test_a_legacy_sqlite3_store_is_served_and_stays_verifiable(tmp_path: Path, m
     assert ok, text
 
 
-def test_users_add_refuses_a_county_account_without_a_known_county(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_users_add_refuses_a_county_account_without_a_known_county(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password-1\n"))
     code = main(["users", "add", "x", "--role", "county", "--county", "柳北", "--db", str(tmp_path / "s.sqlite")])
     err = capsys.readouterr().err
@@ -86,9 +101,26 @@ def test_users_add_refuses_a_county_account_without_a_known_county(tmp_path: Pat
     assert "至少 10 个字符" in capsys.readouterr().err
 
 
-def test_runs_import_is_the_same_as_the_page(tmp_path: Path, capsys: pytest.CaptureFixture[str], rounds: Rounds) -> None:
+def test_runs_import_is_the_same_as_the_page(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rounds: Rounds
+) -> None:
     db = tmp_path / "s.sqlite"
-    assert main(["runs", "import", str(rounds.first), "--db", str(db), "--source", str(rounds.data), "--today", "2025-01-05"]) == 0
+    assert (
+        main(
+            [
+                "runs",
+                "import",
+                str(rounds.first),
+                "--db",
+                str(db),
+                "--source",
+                str(rounds.data),
+                "--today",
+                "2025-01-05",
+            ]
+        )
+        == 0
+    )
     assert "已导入审核" in capsys.readouterr().out
     assert main(["runs", "import", str(rounds.first), "--db", str(db), "--today", "2025-01-05"]) == 0
     assert "未重复导入" in capsys.readouterr().out

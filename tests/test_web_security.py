@@ -41,11 +41,14 @@ class TestCookies:
 
 
 class TestCsrf:
-    @pytest.mark.parametrize("path, data", [
-        (f"/findings/{LB_LARGE}/comment", {"version": 1, "note": "x"}),
-        (f"/findings/{LB_LARGE}/assign", {"version": 1, "assignee": "张三", "due": "2025-05-01"}),
-        ("/logout", {}),
-    ])
+    @pytest.mark.parametrize(
+        "path, data",
+        [
+            (f"/findings/{LB_LARGE}/comment", {"version": 1, "note": "x"}),
+            (f"/findings/{LB_LARGE}/assign", {"version": 1, "assignee": "张三", "due": "2025-05-01"}),
+            ("/logout", {}),
+        ],
+    )
     def test_a_form_without_or_with_a_wrong_token_is_refused(self, web: Web, path: str, data: dict[str, Any]) -> None:
         """A POST of a logged-in user without the token, or with another's, is 403 and changes nothing."""
         client = web.client("liubei")
@@ -59,8 +62,11 @@ class TestCsrf:
 
     def test_a_multipart_upload_without_the_token_is_refused(self, web: Web) -> None:
         client = web.client("liubei")
-        response = client.post(f"/findings/{LB_LARGE}/evidence", data={"version": "1"},
-                               files={"file": ("a.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 16, "image/png")})
+        response = client.post(
+            f"/findings/{LB_LARGE}/evidence",
+            data={"version": "1"},
+            files={"file": ("a.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 16, "image/png")},
+        )
         assert response.status_code == 403
         assert web.db.query("SELECT count(*) FROM evidence") == [(0,)]
 
@@ -76,7 +82,9 @@ class TestThrottling:
     def test_the_sixth_attempt_in_the_window_is_refused_even_with_the_right_password(self, web: Web) -> None:
         client = web.client()
         for _ in range(5):
-            response = client.post("/login", data={"username": "liubei", "password": "wrong-password", "csrftoken": csrf(client)})
+            response = client.post(
+                "/login", data={"username": "liubei", "password": "wrong-password", "csrftoken": csrf(client)}
+            )
             assert response.status_code == 401
         response = client.post("/login", data={"username": "liubei", "password": PASSWORD, "csrftoken": csrf(client)})
         assert response.status_code == 429
@@ -92,7 +100,12 @@ class TestThrottling:
             client.post("/login", data={"username": "liubei", "password": "wrong-password", "csrftoken": csrf(client)})
         login(client, "liubei")
         for _ in range(4):
-            assert client.post("/login", data={"username": "liubei", "password": "wrong", "csrftoken": csrf(client)}).status_code == 401
+            assert (
+                client.post(
+                    "/login", data={"username": "liubei", "password": "wrong", "csrftoken": csrf(client)}
+                ).status_code
+                == 401
+            )
 
 
 class TestSessions:
@@ -112,7 +125,9 @@ class TestSessions:
         user_id = web.db.query("SELECT id FROM users WHERE username = 'liubei'")[0][0]
         assert post(admin, f"/admin/users/{user_id}/active", {"active": 0}).status_code == 303
         assert client.get("/findings").status_code == 303
-        response = web.client().post("/login", data={"username": "liubei", "password": PASSWORD, "csrftoken": csrf(web.client())})
+        response = web.client().post(
+            "/login", data={"username": "liubei", "password": PASSWORD, "csrftoken": csrf(web.client())}
+        )
         assert response.status_code in (401, 403)
 
     def test_only_token_hashes_are_stored(self, web: Web) -> None:
@@ -126,7 +141,11 @@ class TestSessions:
         """An account made by the administrator gets a one-time password, shown once; its first
         login leads to the change-password form, and nothing else opens until it is changed."""
         admin = web.client("admin")
-        page = post(admin, "/admin/users", {"username": "newcounty", "display_name": "新区县", "role": "county", "county": "柳南区"})
+        page = post(
+            admin,
+            "/admin/users",
+            {"username": "newcounty", "display_name": "新区县", "role": "county", "county": "柳南区"},
+        )
         assert page.status_code == 200
         import re
 
@@ -137,15 +156,21 @@ class TestSessions:
         response = login(client, "newcounty", one_time.group(1))
         assert response.headers["location"] == "/account/password"
         assert client.get("/findings").headers["location"] == "/account/password"
-        changed = post(client, "/account/password", {"current": one_time.group(1), "new": "a-new-password-1", "repeat": "a-new-password-1"})
+        changed = post(
+            client,
+            "/account/password",
+            {"current": one_time.group(1), "new": "a-new-password-1", "repeat": "a-new-password-1"},
+        )
         assert changed.status_code == 303
         assert client.get("/findings").status_code == 200
 
     def test_no_open_redirect_after_login(self, web: Web) -> None:
         client = web.client()
         client.get("/login")
-        response = client.post("/login", data={"username": "liubei", "password": PASSWORD, "csrftoken": csrf(client),
-                                               "next": "//evil.example/"})
+        response = client.post(
+            "/login",
+            data={"username": "liubei", "password": PASSWORD, "csrftoken": csrf(client), "next": "//evil.example/"},
+        )
         assert response.status_code == 303 and response.headers["location"] == "/"
 
 
@@ -158,7 +183,9 @@ def test_passwords_are_never_logged_shown_or_stored(web: Web, caplog: pytest.Log
     client.post("/login", data={"username": "liubei", "password": secret_wrong, "csrftoken": csrf(client)})
     login(client, "liubei")
     client.post("/api/token", data={"username": "liubei", "password": PASSWORD})
-    changed = post(client, "/account/password", {"current": PASSWORD, "new": "brand-new-secret-9", "repeat": "brand-new-secret-9"})
+    changed = post(
+        client, "/account/password", {"current": PASSWORD, "new": "brand-new-secret-9", "repeat": "brand-new-secret-9"}
+    )
     assert changed.status_code == 303
     texts = [r.getMessage() for r in caplog.records]
     for secret in (PASSWORD, secret_wrong, "brand-new-secret-9"):

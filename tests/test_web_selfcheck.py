@@ -48,7 +48,9 @@ def test_unchanged_rows_give_the_audits_findings_for_the_school(warm: SelfCheck,
         assert failing == by_school.get(school, set()), school
 
 
-def test_submitting_the_rows_unchanged_closes_and_opens_nothing(warm: SelfCheck, tmp_path: Path, case_out: Path) -> None:
+def test_submitting_the_rows_unchanged_closes_and_opens_nothing(
+    warm: SelfCheck, tmp_path: Path, case_out: Path
+) -> None:
     by_school = _school_findings(case_out, {rule.id for rule in warm.rules})
     with (LIUZHOU_2025 / "classes.csv").open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))

@@ -27,8 +27,16 @@ ROLES = {"管理员": "admin", "督学": "inspector", "区县": "county", "学�
 
 
 def _cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "inspector.cli", *args], check=False, input=stdin, capture_output=True, text=True,
-                          cwd=ROOT, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return subprocess.run(
+        [sys.executable, "-m", "inspector.cli", *args],
+        check=False,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +47,28 @@ def served(tmp_path_factory: pytest.TempPathFactory, rounds: Rounds) -> Iterator
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "inspector.cli", "serve", "--db", str(db), "--port", str(port), "--demo", str(rounds.first),
-         "--source", str(rounds.data), "--today", "2025-01-05"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        [
+            sys.executable,
+            "-m",
+            "inspector.cli",
+            "serve",
+            "--db",
+            str(db),
+            "--port",
+            str(port),
+            "--demo",
+            str(rounds.first),
+            "--source",
+            str(rounds.data),
+            "--today",
+            "2025-01-05",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     lines: queue.Queue[str] = queue.Queue()
     assert process.stdout is not None
 
@@ -104,20 +131,28 @@ def test_health_and_openapi_need_no_login(served: tuple[str, Path, list[str]]) -
     assert httpx.get(f"{base}/api/health").json() == {"status": "ok"}
     paths = httpx.get(f"{base}/openapi.json").json()["paths"]
     assert {"/api/token", "/api/findings", "/api/findings/{finding_id}", "/api/health"} <= set(paths)
-    assert {"county", "rule_id", "severity", "state", "page", "per_page"} <= {p["name"] for p in paths["/api/findings"]["get"]["parameters"]}
+    assert {"county", "rule_id", "severity", "state", "page", "per_page"} <= {
+        p["name"] for p in paths["/api/findings"]["get"]["parameters"]
+    }
     assert httpx.get(f"{base}/api/findings").status_code == 401
 
 
-def test_users_add_reads_the_password_from_stdin_and_the_account_works_on_the_server(served: tuple[str, Path, list[str]]) -> None:
+def test_users_add_reads_the_password_from_stdin_and_the_account_works_on_the_server(
+    served: tuple[str, Path, list[str]],
+) -> None:
     base, db, _ = served
     password = "county-password-42"
-    added = _cli("users", "add", "liubei2", "--role", "county", "--county", "柳北区", "--db", str(db), stdin=password + "\n")
+    added = _cli(
+        "users", "add", "liubei2", "--role", "county", "--county", "柳北区", "--db", str(db), stdin=password + "\n"
+    )
     assert added.returncode == 0, added.stderr
     assert "已创建账号 liubei2" in added.stdout and password not in added.stdout + added.stderr
     token = httpx.post(f"{base}/api/token", data={"username": "liubei2", "password": password})
     assert token.status_code == 200 and token.json()["token_type"] == "bearer"
     auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
     listed = httpx.get(f"{base}/api/findings", params={"per_page": 200}, headers=auth).json()
-    assert LB_LARGE in {item["id"] for item in listed["items"]} and CZ_LARGE not in {item["id"] for item in listed["items"]}
+    assert LB_LARGE in {item["id"] for item in listed["items"]} and CZ_LARGE not in {
+        item["id"] for item in listed["items"]
+    }
     assert httpx.get(f"{base}/api/findings/{LB_LARGE}", headers=auth).json()["ledger"]["state"] == "open"
     assert httpx.get(f"{base}/api/findings/{CZ_LARGE}", headers=auth).status_code == 404

@@ -26,34 +26,70 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def _events(web: Web, fid: str) -> list[tuple[Any, ...]]:
-    return web.db.query("SELECT seq, transition, to_state, actor, note FROM events WHERE finding_id = :f ORDER BY seq", f=fid)
+    return web.db.query(
+        "SELECT seq, transition, to_state, actor, note FROM events WHERE finding_id = :f ORDER BY seq", f=fid
+    )
 
 
 def test_import_assign_evidence_submit_reinspect_close(web: Web, rounds: Rounds) -> None:
     """The whole workflow; each step a chain event with who, when and what; verify passes after it."""
     county, inspector = web.client("liubei"), web.client("inspector")
-    assert post(county, f"/findings/{LB_LARGE}/assign",
-                {"version": version_of(county, LB_LARGE), "assignee": "张校长", "due": "2025-05-31"}).status_code == 303
-    uploaded = post(county, f"/findings/{LB_LARGE}/evidence", {"version": version_of(county, LB_LARGE), "note": "分班后照片"},
-                    files={"file": ("分班照片.png", io.BytesIO(PNG), "image/png")})
+    assert (
+        post(
+            county,
+            f"/findings/{LB_LARGE}/assign",
+            {"version": version_of(county, LB_LARGE), "assignee": "张校长", "due": "2025-05-31"},
+        ).status_code
+        == 303
+    )
+    uploaded = post(
+        county,
+        f"/findings/{LB_LARGE}/evidence",
+        {"version": version_of(county, LB_LARGE), "note": "分班后照片"},
+        files={"file": ("分班照片.png", io.BytesIO(PNG), "image/png")},
+    )
     assert uploaded.status_code == 303, uploaded.text
-    assert post(county, f"/findings/{LB_LARGE}/submit", {"version": version_of(county, LB_LARGE), "note": "已分班，班额 40 人"}).status_code == 303
+    assert (
+        post(
+            county,
+            f"/findings/{LB_LARGE}/submit",
+            {"version": version_of(county, LB_LARGE), "note": "已分班，班额 40 人"},
+        ).status_code
+        == 303
+    )
     page = inspector.get(f"/findings/{LB_LARGE}").text
     assert "待复查" in page and 'id="accept" disabled' in page  # no re-inspection yet
-    refused = post(inspector, f"/findings/{LB_LARGE}/review", {"version": version_of(inspector, LB_LARGE), "decision": "accept", "note": "同意"})
+    refused = post(
+        inspector,
+        f"/findings/{LB_LARGE}/review",
+        {"version": version_of(inspector, LB_LARGE), "decision": "accept", "note": "同意"},
+    )
     assert refused.status_code == 400 and "复查" in refused.text
     # the re-inspection's output, imported through the page
     web.today = web.today.replace(month=3, day=10)
-    imported = post(inspector, "/runs/import", files={"file": ("recheck.zip", io.BytesIO(zipped(rounds.recheck)), "application/zip")})
+    imported = post(
+        inspector,
+        "/runs/import",
+        files={"file": ("recheck.zip", io.BytesIO(zipped(rounds.recheck)), "application/zip")},
+    )
     assert imported.status_code == 303, imported.text
     assert "已导入审核" in inspector.get("/runs").text
-    closed = post(inspector, f"/findings/{LB_LARGE}/review", {"version": version_of(inspector, LB_LARGE), "decision": "accept", "note": "复查通过，同意销号"})
+    closed = post(
+        inspector,
+        f"/findings/{LB_LARGE}/review",
+        {"version": version_of(inspector, LB_LARGE), "decision": "accept", "note": "复查通过，同意销号"},
+    )
     assert closed.status_code == 303, closed.text
     assert "已销号" in inspector.get(f"/findings/{LB_LARGE}").text
     events = _events(web, LB_LARGE)
     steps = [(t, s) for _, t, s, _, _ in events]
-    assert steps == [("open", "open"), ("file-plan", "in_progress"), ("evidence", "in_progress"),
-                     ("report-done", "awaiting_review"), ("close", "closed")]
+    assert steps == [
+        ("open", "open"),
+        ("file-plan", "in_progress"),
+        ("evidence", "in_progress"),
+        ("report-done", "awaiting_review"),
+        ("close", "closed"),
+    ]
     actors = [a for _, _, _, a, _ in events]
     assert "账号 liubei" in actors[1] and "账号 inspector" in actors[4]
     sha = web.db.query("SELECT sha256 FROM evidence")[0][0]
@@ -69,10 +105,23 @@ def test_import_assign_evidence_submit_reinspect_close(web: Web, rounds: Rounds)
 
 def test_an_inspector_sends_back_with_a_reason(web: Web) -> None:
     county, inspector = web.client("chengzhong"), web.client("inspector")
-    post(county, f"/findings/{CZ_LARGE}/evidence", {"version": version_of(county, CZ_LARGE)},
-         files={"file": ("方案.pdf", io.BytesIO(PDF), "application/pdf")})
-    assert post(county, f"/findings/{CZ_LARGE}/submit", {"version": version_of(county, CZ_LARGE), "note": "已整改"}).status_code == 303
-    back = post(inspector, f"/findings/{CZ_LARGE}/review", {"version": version_of(inspector, CZ_LARGE), "decision": "reject", "note": "材料不足"})
+    post(
+        county,
+        f"/findings/{CZ_LARGE}/evidence",
+        {"version": version_of(county, CZ_LARGE)},
+        files={"file": ("方案.pdf", io.BytesIO(PDF), "application/pdf")},
+    )
+    assert (
+        post(
+            county, f"/findings/{CZ_LARGE}/submit", {"version": version_of(county, CZ_LARGE), "note": "已整改"}
+        ).status_code
+        == 303
+    )
+    back = post(
+        inspector,
+        f"/findings/{CZ_LARGE}/review",
+        {"version": version_of(inspector, CZ_LARGE), "decision": "reject", "note": "材料不足"},
+    )
     assert back.status_code == 303
     assert _events(web, CZ_LARGE)[-1][1:3] == ("send-back", "open")
 
@@ -95,7 +144,11 @@ def test_two_reviewers_acting_on_one_item_at_once_exactly_one_wins(web: Web) -> 
 
     def act(client: Any, who: str) -> None:
         barrier.wait()
-        results.append(post(client, f"/findings/{LB_LARGE}/assign", {"version": version, "assignee": who, "due": "2025-05-01"}).status_code)
+        results.append(
+            post(
+                client, f"/findings/{LB_LARGE}/assign", {"version": version, "assignee": who, "due": "2025-05-01"}
+            ).status_code
+        )
 
     threads = [threading.Thread(target=act, args=(c, w)) for c, w in ((first, "甲"), (second, "乙"))]
     for thread in threads:
@@ -112,18 +165,33 @@ class TestEvidence:
         county = web.client("liubei")
         files = web.app.state.evidence
         files.max_bytes = 1000
-        too_big = post(county, f"/findings/{LB_LARGE}/evidence", {"version": 1},
-                       files={"file": ("big.png", io.BytesIO(PNG + b"\0" * 1000), "image/png")})
+        too_big = post(
+            county,
+            f"/findings/{LB_LARGE}/evidence",
+            {"version": 1},
+            files={"file": ("big.png", io.BytesIO(PNG + b"\0" * 1000), "image/png")},
+        )
         assert too_big.status_code == 413
-        disguised = post(county, f"/findings/{LB_LARGE}/evidence", {"version": 1},
-                         files={"file": ("report.pdf", io.BytesIO(b"<script>alert(1)</script>"), "application/pdf")})
+        disguised = post(
+            county,
+            f"/findings/{LB_LARGE}/evidence",
+            {"version": 1},
+            files={"file": ("report.pdf", io.BytesIO(b"<script>alert(1)</script>"), "application/pdf")},
+        )
         assert disguised.status_code == 415 and "文件类型不被接受" in disguised.text
-        empty = post(county, f"/findings/{LB_LARGE}/evidence", {"version": 1}, files={"file": ("a.png", io.BytesIO(b""), "image/png")})
+        empty = post(
+            county,
+            f"/findings/{LB_LARGE}/evidence",
+            {"version": 1},
+            files={"file": ("a.png", io.BytesIO(b""), "image/png")},
+        )
         assert empty.status_code == 400
         assert web.db.query("SELECT count(*) FROM evidence") == [(0,)]
         assert not any(files.tmp.iterdir()) and not any(files.objects.rglob("*.*"))
 
-    def test_a_spreadsheet_is_told_apart_by_its_parts_and_served_as_an_attachment(self, web: Web, tmp_path: Path) -> None:
+    def test_a_spreadsheet_is_told_apart_by_its_parts_and_served_as_an_attachment(
+        self, web: Web, tmp_path: Path
+    ) -> None:
         import xlsxwriter
 
         path = tmp_path / "名单.xlsx"
@@ -131,10 +199,14 @@ class TestEvidence:
         book.add_worksheet().write(0, 0, "班级")
         book.close()
         county = web.client("liubei")
-        response = post(county, f"/findings/{LB_LARGE}/evidence", {"version": 1},
-                        files={"file": ("../../etc/名单.xlsx", io.BytesIO(path.read_bytes()), "application/octet-stream")})
+        response = post(
+            county,
+            f"/findings/{LB_LARGE}/evidence",
+            {"version": 1},
+            files={"file": ("../../etc/名单.xlsx", io.BytesIO(path.read_bytes()), "application/octet-stream")},
+        )
         assert response.status_code == 303, response.text
-        (filename, content_type), = web.db.query("SELECT filename, content_type FROM evidence")
+        ((filename, content_type),) = web.db.query("SELECT filename, content_type FROM evidence")
         assert filename == "名单.xlsx" and content_type.endswith("spreadsheetml.sheet")
         download = county.get("/evidence/1")
         assert download.status_code == 200 and download.content == path.read_bytes()
@@ -156,7 +228,12 @@ class TestEvidence:
         monkeypatch.setattr(EvidenceStore, "place", place_then_crash)
         version = version_of(county, LB_LARGE)
         with pytest.raises(OSError, match="disk gone"):  # a server error (500) for the browser
-            post(county, f"/findings/{LB_LARGE}/evidence", {"version": version}, files={"file": ("a.png", io.BytesIO(PNG), "image/png")})
+            post(
+                county,
+                f"/findings/{LB_LARGE}/evidence",
+                {"version": version},
+                files={"file": ("a.png", io.BytesIO(PNG), "image/png")},
+            )
         files = web.app.state.evidence
         assert web.db.query("SELECT count(*) FROM events") == events
         assert web.db.query("SELECT count(*) FROM evidence") == [(0,)]
@@ -197,7 +274,9 @@ class TestSelfCheck:
         assert web.db.query("SELECT count(*) FROM events") == events
 
     def test_rows_are_validated_located_and_bound_to_the_school(self, web: Web) -> None:
-        response = self._upload(web, "classes.csv", "班级代码,学校代码,年级,班额\nC1,P1,3,abc\nC3,P2,5,40\nC9,PX,3,30\n")
+        response = self._upload(
+            web, "classes.csv", "班级代码,学校代码,年级,班额\nC1,P1,3,abc\nC3,P2,5,40\nC9,PX,3,30\n"
+        )
         assert response.status_code == 200
         problems = response.text.split('id="selfcheck-problems"')[1].split("</ul>")[0]
         assert "classes.csv:2" in problems and "班额" in problems  # a bad number, located
@@ -213,7 +292,11 @@ def test_an_uploaded_zip_that_escapes_its_folder_is_refused(web: Web) -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as book:
         book.writestr("../evil/findings.json", "{}")
-    response = post(web.client("inspector"), "/runs/import", files={"file": ("x.zip", io.BytesIO(buffer.getvalue()), "application/zip")})
+    response = post(
+        web.client("inspector"),
+        "/runs/import",
+        files={"file": ("x.zip", io.BytesIO(buffer.getvalue()), "application/zip")},
+    )
     assert response.status_code == 400 and "不安全" in response.text
     assert not (web.root / "evil").exists()
 
@@ -229,13 +312,33 @@ def test_the_overview_counts_follow_every_change_and_each_scope_has_its_own(web:
     a report of completion moves one item to 待复查 on the next page, for the inspector and the county;
     another county's overview is computed for its own scope, never the inspector's."""
     county, inspector, other = web.client("liubei"), web.client("inspector"), web.client("chengzhong")
-    before = {name: _tile(client.get("/").text, "awaiting_review") for name, client in
-              (("inspector", inspector), ("liubei", county), ("chengzhong", other))}
-    assert post(county, f"/findings/{LB_LARGE}/assign",
-                {"version": version_of(county, LB_LARGE), "assignee": "张校长", "due": "2025-05-31"}).status_code == 303
-    assert post(county, f"/findings/{LB_LARGE}/evidence", {"version": version_of(county, LB_LARGE)},
-                files={"file": ("照片.png", io.BytesIO(PNG), "image/png")}).status_code == 303
-    assert post(county, f"/findings/{LB_LARGE}/submit", {"version": version_of(county, LB_LARGE), "note": "已整改"}).status_code == 303
+    before = {
+        name: _tile(client.get("/").text, "awaiting_review")
+        for name, client in (("inspector", inspector), ("liubei", county), ("chengzhong", other))
+    }
+    assert (
+        post(
+            county,
+            f"/findings/{LB_LARGE}/assign",
+            {"version": version_of(county, LB_LARGE), "assignee": "张校长", "due": "2025-05-31"},
+        ).status_code
+        == 303
+    )
+    assert (
+        post(
+            county,
+            f"/findings/{LB_LARGE}/evidence",
+            {"version": version_of(county, LB_LARGE)},
+            files={"file": ("照片.png", io.BytesIO(PNG), "image/png")},
+        ).status_code
+        == 303
+    )
+    assert (
+        post(
+            county, f"/findings/{LB_LARGE}/submit", {"version": version_of(county, LB_LARGE), "note": "已整改"}
+        ).status_code
+        == 303
+    )
     assert _tile(inspector.get("/").text, "awaiting_review") == before["inspector"] + 1
     assert _tile(county.get("/").text, "awaiting_review") == before["liubei"] + 1
     assert _tile(other.get("/").text, "awaiting_review") == before["chengzhong"]

@@ -49,21 +49,25 @@ class TestResolve:
 
 
 class TestCommandLine:
-    def test_bad_environment_value_exits_2(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+    def test_bad_environment_value_exits_2(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         monkeypatch.setenv(ENV, "abc")
         assert main(["audit", str(BOUNDARIES), "--out", str(tmp_path / "out"), "--quiet"]) == 2
         err = capsys.readouterr().err
         assert ENV in err and "abc" in err and "Traceback" not in err
         assert not (tmp_path / "out").exists()
 
-    def test_a_non_integer_option_is_a_chinese_usage_error(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def test_a_non_integer_option_is_a_chinese_usage_error(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         with pytest.raises(SystemExit) as raised:
             main(["audit", str(BOUNDARIES), "--out", str(tmp_path / "out"), "--workers", "abc"])
         assert raised.value.code == 2 and "应为整数" in capsys.readouterr().err
 
-    def test_a_huge_count_reaches_the_engine_clamped(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    def test_a_huge_count_reaches_the_engine_clamped(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         seen: dict[str, Any] = {}
         real = inspector.audit.run_audit
 

@@ -145,7 +145,9 @@ class TestAuditFolderLimits:
     def folder(self, tmp_path: Path, extra: str = "", waivers: str | None = None) -> Path:
         folder = tmp_path / "audit"
         folder.mkdir()
-        (folder / "audit.yaml").write_text((BOUNDARIES / "audit.yaml").read_text(encoding="utf-8") + extra, encoding="utf-8")
+        (folder / "audit.yaml").write_text(
+            (BOUNDARIES / "audit.yaml").read_text(encoding="utf-8") + extra, encoding="utf-8"
+        )
         if waivers is not None:
             (folder / "waivers.yaml").write_text(waivers, encoding="utf-8")
         return folder
@@ -216,8 +218,13 @@ def test_worst_inputs_are_decided_within_ten_seconds_and_a_gigabyte(name: str, t
     """The hardest files built for the reader, each in a fresh process: refused or read in < 10 s, < 1 GB."""
     text, limits = WORST[name]
     probe = _PROBE % (text, limits)
-    result = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "worst.yaml")], capture_output=True, text=True,
-                            timeout=120, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path / "worst.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     measured = json.loads(result.stdout)
     assert measured["seconds"] < 10 and measured["peak_mb"] < 1024, (name, measured)
 
@@ -230,7 +237,17 @@ def test_without_libyaml_the_limits_are_capped(monkeypatch: pytest.MonkeyPatch) 
     from inspector.limits import PURE_PYTHON_YAML_CAPS
 
     monkeypatch.setattr(yamlsrc, "WITH_LIBYAML", False)
-    capped = yamlsrc.effective_limits(Limits(yaml_bytes=LIMITS["yaml_bytes"].maximum, yaml_nodes=LIMITS["yaml_nodes"].maximum))
-    assert (capped.yaml_bytes, capped.yaml_nodes) == (PURE_PYTHON_YAML_CAPS["yaml_bytes"], PURE_PYTHON_YAML_CAPS["yaml_nodes"])
+    capped = yamlsrc.effective_limits(
+        Limits(yaml_bytes=LIMITS["yaml_bytes"].maximum, yaml_nodes=LIMITS["yaml_nodes"].maximum)
+    )
+    assert (capped.yaml_bytes, capped.yaml_nodes) == (
+        PURE_PYTHON_YAML_CAPS["yaml_bytes"],
+        PURE_PYTHON_YAML_CAPS["yaml_nodes"],
+    )
     assert parse_yaml("a: [1, 'x']\n", "t.yaml").data == {"a": [1, "x"]}
-    assert refused("- 1\n" * (PURE_PYTHON_YAML_CAPS["yaml_nodes"] + 1), limits=Limits(yaml_nodes=LIMITS["yaml_nodes"].maximum))[0] == "yaml_nodes"
+    assert (
+        refused(
+            "- 1\n" * (PURE_PYTHON_YAML_CAPS["yaml_nodes"] + 1), limits=Limits(yaml_nodes=LIMITS["yaml_nodes"].maximum)
+        )[0]
+        == "yaml_nodes"
+    )

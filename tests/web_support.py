@@ -101,8 +101,13 @@ def rounds(tmp_path_factory: pytest.TempPathFactory) -> Rounds:
     first = root / "out-first"
     write_outputs(run_audit(_round(root, "first", dt.date(2025, 1, 1), 60)), first)
     recheck = root / "out-recheck"
-    reinspect(root / "scratch.sqlite", _round(root, "recheck", dt.date(2025, 3, 1), 40), str(first), recheck,
-              today=dt.date(2025, 3, 5))
+    reinspect(
+        root / "scratch.sqlite",
+        _round(root, "recheck", dt.date(2025, 3, 1), 40),
+        str(first),
+        recheck,
+        today=dt.date(2025, 3, 5),
+    )
     return Rounds(first, recheck, root / "first")
 
 
@@ -144,8 +149,14 @@ class Web:
         self.db = db
         self.root = root
         self.today = today
-        self.settings = Settings(db=db.ref, evidence_dir=root / "evidence", secret_key="test-secret-key-0123456789",
-                                 today=lambda: self.today, work_dir=root / "runs", **settings)
+        self.settings = Settings(
+            db=db.ref,
+            evidence_dir=root / "evidence",
+            secret_key="test-secret-key-0123456789",
+            today=lambda: self.today,
+            work_dir=root / "runs",
+            **settings,
+        )
         self.app = create_app(self.settings)
         self._clients: list[TestClient] = []
 
@@ -201,7 +212,9 @@ def token(client: TestClient, username: str, password: str = PASSWORD) -> str:
 def login(client: TestClient, username: str, password: str = PASSWORD) -> Any:
     page = client.get("/login")
     assert page.status_code == 200
-    response = client.post("/login", data={"username": username, "password": password, "csrftoken": csrf(client), "next": "/"})
+    response = client.post(
+        "/login", data={"username": username, "password": password, "csrftoken": csrf(client), "next": "/"}
+    )
     assert response.status_code == 303, response.text
     return response
 

@@ -97,7 +97,11 @@ class DurableEvaluator:
                 # holds without b): a test against another field requires that field too
                 present = [Has(a.rhs.path, True) for a in term if isinstance(a, Test) and isinstance(a.rhs, Ref)]
                 condition = {"$and": [{_KIND: rule.kind}, *(self._atom(atom) for atom in (*term, *present))]}
-                definition[f"{rule.name}#{index}"] = {"all": [{"m": condition}], "run": self._action(rule.name), "cap": CAP}
+                definition[f"{rule.name}#{index}"] = {
+                    "all": [{"m": condition}],
+                    "run": self._action(rule.name),
+                    "cap": CAP,
+                }
         definition[_SINK] = {"all": [{"m": {"$ex": {"id": 1}}}, {"n": {_SINK: 1}}], "run": self._action(_SINK)}
         definition[_MARKER] = {"all": [{"m": {_KIND: _MARKER}}], "run": self._action(_MARKER)}
         self._host = _Host()
@@ -199,7 +203,9 @@ class DurableEvaluator:
             raise EngineError("事实未被任何规则处理（不应发生：汇聚规则失效）", session=label)
         if "exception" in state_after:
             raise EngineError(
-                "规则动作执行时发生异常（durable_rules 将其静默存入会话状态）", session=label, detail=str(state_after["exception"])
+                "规则动作执行时发生异常（durable_rules 将其静默存入会话状态）",
+                session=label,
+                detail=str(state_after["exception"]),
             )
         if code == _OBSERVED:
             return False

@@ -33,7 +33,8 @@ class RuleOutcome:
     rule: CompiledRule
     # each entity in scope: __id, verdict (fail | pass | gap) and its __county
     verdicts: pl.DataFrame = field(
-        default_factory=lambda: pl.DataFrame(schema={ID: pl.String, "verdict": pl.String, COUNTY: pl.String}))
+        default_factory=lambda: pl.DataFrame(schema={ID: pl.String, "verdict": pl.String, COUNTY: pl.String})
+    )
     entities: int = 0
     facts: int = 0
     skipped_reason: str = ""
@@ -118,9 +119,16 @@ def skip_reason(rule: CompiledRule, missing_kinds: Sequence[str]) -> str:
     return ""
 
 
-def evaluate(book: RuleBook, tables: EntityTables, missing_kinds: Sequence[str] = (), *,
-             rules: Sequence[CompiledRule] | None = None, label: str = "audit",
-             progress: Progress | None = None, evaluator: DurableEvaluator | None = None) -> dict[str, RuleOutcome]:
+def evaluate(
+    book: RuleBook,
+    tables: EntityTables,
+    missing_kinds: Sequence[str] = (),
+    *,
+    rules: Sequence[CompiledRule] | None = None,
+    label: str = "audit",
+    progress: Progress | None = None,
+    evaluator: DurableEvaluator | None = None,
+) -> dict[str, RuleOutcome]:
     """Evaluate `rules` (all of the book's by default) on the engine; rules whose data files are
     absent are skipped, with why.
 
@@ -141,10 +149,12 @@ def evaluate(book: RuleBook, tables: EntityTables, missing_kinds: Sequence[str] 
             facts.append((f"r{index}", str(number), engine_fact(item.projection, row, exact, item.rule.atoms)))
     matched: dict[tuple[int, int], set[str]] = {}
     total = (len(facts) + MAX_SESSION_FACTS - 1) // MAX_SESSION_FACTS
-    engine = evaluator if evaluator is not None else DurableEvaluator(engine_rules(runnable), label=label[:16] or "audit")
+    engine = (
+        evaluator if evaluator is not None else DurableEvaluator(engine_rules(runnable), label=label[:16] or "audit")
+    )
     try:
         for done, start in enumerate(range(0, len(facts), MAX_SESSION_FACTS), start=1):
-            for name, fact_id in engine.evaluate(f"{label}-batch{done}", facts[start:start + MAX_SESSION_FACTS]):
+            for name, fact_id in engine.evaluate(f"{label}-batch{done}", facts[start : start + MAX_SESSION_FACTS]):
                 rule_index, engine_rule = name.split("|")
                 _kind, combo = fact_id.split(":", 1)
                 matched.setdefault((int(rule_index), int(combo)), set()).add(engine_rule)
@@ -156,8 +166,12 @@ def evaluate(book: RuleBook, tables: EntityTables, missing_kinds: Sequence[str] 
     for index, item in enumerate(prepared):
         outcome = outcomes[item.rule.id]
         combo_verdicts = item.combos.select("__combo").with_columns(
-            pl.Series("verdict", [decide(matched.get((index, c), set())) for c in item.combos["__combo"].to_list()],
-                      dtype=pl.String))
+            pl.Series(
+                "verdict",
+                [decide(matched.get((index, c), set())) for c in item.combos["__combo"].to_list()],
+                dtype=pl.String,
+            )
+        )
         rows = item.frame.select(ID, COUNTY).with_columns(combos_of(item.frame, item.projection, item.combos))
         joined = rows.join(combo_verdicts, on="__combo", how="left", maintain_order="left")
         outcome.verdicts = joined.filter(pl.col("verdict").is_not_null()).select(ID, "verdict", COUNTY)

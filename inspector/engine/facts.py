@@ -42,7 +42,9 @@ class Projection:
         return [f.path for f in self.valued] + [f.path for f in self.present]
 
     def columns(self) -> list[pl.Expr]:
-        return [pl.col(f.path) for f in self.valued] + [pl.col(f.path).is_not_null().alias(f.path) for f in self.present]
+        return [pl.col(f.path) for f in self.valued] + [
+            pl.col(f.path).is_not_null().alias(f.path) for f in self.present
+        ]
 
     @classmethod
     def of(cls, *conds: Cond | None, extra: Iterable[FieldInfo] = ()) -> Projection:
@@ -80,14 +82,15 @@ def exact_fact(projection: Projection, row: Sequence[object]) -> dict[str, objec
         value = exact_value(info, raw)
         if value is not None:
             fact[info.path] = value
-    for info, present in zip(projection.present, row[len(projection.valued):]):
+    for info, present in zip(projection.present, row[len(projection.valued) :]):
         if present:
             fact[info.path] = PRESENT
     return fact
 
 
-def engine_fact(projection: Projection, row: Sequence[object], exact: Mapping[str, object],
-                atoms: Sequence[Operands]) -> dict[str, object]:
+def engine_fact(
+    projection: Projection, row: Sequence[object], exact: Mapping[str, object], atoms: Sequence[Operands]
+) -> dict[str, object]:
     """What the engine compares: integers at each field's precision, text, booleans, dates as
     YYYYMMDD, presence markers, and each atom's two integers where its sides can be computed."""
     fact: dict[str, object] = {}
@@ -98,7 +101,7 @@ def engine_fact(projection: Projection, row: Sequence[object], exact: Mapping[st
             fact[info.path] = date_value(raw)
         else:
             fact[info.path] = raw
-    for info, present in zip(projection.present, row[len(projection.valued):]):
+    for info, present in zip(projection.present, row[len(projection.valued) :]):
         if present:
             fact[info.path] = True
     for atom in atoms:
@@ -143,20 +146,27 @@ def truth_column(frame: pl.DataFrame, cond: Cond | None, name: str = "__truth") 
         return pl.repeat(True, frame.height, dtype=pl.Boolean, eager=True).rename(name)
     projection = Projection.of(cond)
     combos = distinct(frame, projection)
-    verdicts = [truth(cond, exact_fact(projection, row)) for row in combos.drop("__combo").iter_rows()] \
-        if projection.paths else [truth(cond, {})]
+    verdicts = (
+        [truth(cond, exact_fact(projection, row)) for row in combos.drop("__combo").iter_rows()]
+        if projection.paths
+        else [truth(cond, {})]
+    )
     table = combos.select("__combo").with_columns(pl.Series(name, verdicts, dtype=pl.Boolean))
     index = combos_of(frame, projection, combos)
     return index.to_frame().join(table, on="__combo", how="left", maintain_order="left")[name]
 
 
-def values_column(frame: pl.DataFrame, infos: Sequence[FieldInfo], compute: Any, name: str,
-                  dtype: pl.DataType | type[pl.DataType]) -> pl.Series:
+def values_column(
+    frame: pl.DataFrame, infos: Sequence[FieldInfo], compute: Any, name: str, dtype: pl.DataType | type[pl.DataType]
+) -> pl.Series:
     """`compute(exact_fact)` for every row, each distinct combination of `infos` computed once."""
     projection = Projection(tuple(infos), ())
     combos = distinct(frame, projection)
-    results = [compute(exact_fact(projection, row)) for row in combos.drop("__combo").iter_rows()] \
-        if projection.paths else [compute({})]
+    results = (
+        [compute(exact_fact(projection, row)) for row in combos.drop("__combo").iter_rows()]
+        if projection.paths
+        else [compute({})]
+    )
     table = combos.select("__combo").with_columns(pl.Series(name, results, dtype=dtype))
     index = combos_of(frame, projection, combos)
     return index.to_frame().join(table, on="__combo", how="left", maintain_order="left")[name]

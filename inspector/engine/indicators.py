@@ -63,19 +63,27 @@ def _group_key(level: str, region: str) -> pl.Expr:
 
 def _absent_labels(frame: pl.DataFrame, infos: Iterable[FieldInfo]) -> pl.Expr:
     """For each row, the labels of the fields among `infos` it has no value for, joined by 、."""
-    parts = [pl.when(pl.col(info.path).is_null()).then(pl.lit(info.label)) for info in infos if info.path in frame.columns]
+    parts = [
+        pl.when(pl.col(info.path).is_null()).then(pl.lit(info.label)) for info in infos if info.path in frame.columns
+    ]
     if not parts:
         return pl.lit("所需数据")
     joined = pl.concat_str(parts, separator="、", ignore_nulls=True)
     return pl.when(joined == "").then(pl.lit("所需数据")).otherwise(joined)
 
 
-def _member_frame(indicator: CompiledIndicator, tables: EntityTables, of: str, amount: FieldInfo | None) -> pl.DataFrame:
+def _member_frame(
+    indicator: CompiledIndicator, tables: EntityTables, of: str, amount: FieldInfo | None
+) -> pl.DataFrame:
     """The `of` entities with their group, filter verdict (`__where`: true, false, or null when a
     blank decides it), numerator verdict (`__num`), amount, and a 'missing' message for each
     blank that leaves the entity's part open."""
-    infos = {f.path: f.info for cond in (indicator.where, indicator.numerator) if cond is not None
-             for f in fields_of(cond, include_presence=True)}
+    infos = {
+        f.path: f.info
+        for cond in (indicator.where, indicator.numerator)
+        if cond is not None
+        for f in fields_of(cond, include_presence=True)
+    }
     if amount is not None:
         infos[amount.path] = amount
     row_path = tables.row_path(of)
@@ -104,7 +112,9 @@ def _member_frame(indicator: CompiledIndicator, tables: EntityTables, of: str, a
 _PARTS = ("certain_num", "certain_den", "open_num", "maybe_both", "maybe_den", "maybe_any")
 
 
-def _aggregate(indicator: CompiledIndicator, tables: EntityTables, of: str, amount: FieldInfo | None) -> dict[str, dict[str, Any]]:
+def _aggregate(
+    indicator: CompiledIndicator, tables: EntityTables, of: str, amount: FieldInfo | None
+) -> dict[str, dict[str, Any]]:
     """Per group, the amounts of its members by what is known of them, exactly, and their rows:
 
     `certain_num` in numerator and denominator; `certain_den` in the denominator only; `open_num`
@@ -114,11 +124,16 @@ def _aggregate(indicator: CompiledIndicator, tables: EntityTables, of: str, amou
     frame = _member_frame(indicator, tables, of, amount)
     where, num = pl.col("__where"), pl.col("__num")
     part = (
-        pl.when(where & num).then(pl.lit("certain_num"))
-        .when(where & ~num).then(pl.lit("certain_den"))
-        .when(where).then(pl.lit("open_num"))
-        .when(num).then(pl.lit("maybe_both"))
-        .when(~num).then(pl.lit("maybe_den"))
+        pl.when(where & num)
+        .then(pl.lit("certain_num"))
+        .when(where & ~num)
+        .then(pl.lit("certain_den"))
+        .when(where)
+        .then(pl.lit("open_num"))
+        .when(num)
+        .then(pl.lit("maybe_both"))
+        .when(~num)
+        .then(pl.lit("maybe_den"))
         .otherwise(pl.lit("maybe_any"))
     )
     value = pl.col(amount.path) if amount is not None else pl.lit(1, dtype=pl.Int64)
@@ -145,7 +160,8 @@ def _aggregate(indicator: CompiledIndicator, tables: EntityTables, of: str, amou
         entry["unbounded"] = entry["unbounded"] or bool(blank)
     for row in rows.iter_rows(named=True):
         groups.setdefault(row["__group"], {name: Fraction(0) for name in _PARTS} | {"unbounded": False}).update(
-            rows=row["rows"], numerator_rows=row["numerator_rows"], open_rows=row["open_rows"], missing=row["missing"])
+            rows=row["rows"], numerator_rows=row["numerator_rows"], open_rows=row["open_rows"], missing=row["missing"]
+        )
     return groups
 
 
@@ -165,7 +181,11 @@ def _trace_frame(ids: list[str], groups: Mapping[str, Mapping[str, Any]], share:
         if share:
             data["numerator_rows"].append(entry.get("numerator_rows") or [])
     schema: dict[str, pl.DataType | type[pl.DataType]] = {
-        ID: pl.String, "rows": pl.List(pl.Int64), "missing": pl.List(pl.String), "open_rows": pl.List(pl.Int64)}
+        ID: pl.String,
+        "rows": pl.List(pl.Int64),
+        "missing": pl.List(pl.String),
+        "open_rows": pl.List(pl.Int64),
+    }
     if share:
         schema["numerator_rows"] = pl.List(pl.Int64)
     return pl.DataFrame(data, schema=schema)
@@ -177,9 +197,13 @@ def share_bounds(parts: Mapping[str, Fraction]) -> tuple[Value | None, Value, Va
     unbounded. The share is highest with every open member counted in the numerator, and lowest
     with every open member counted in the denominator only."""
     certain_num, certain_den = parts["certain_num"], parts["certain_num"] + parts["certain_den"]
-    open_num, maybe_both, maybe_den, maybe_any = (parts[k] for k in ("open_num", "maybe_both", "maybe_den", "maybe_any"))
+    open_num, maybe_both, maybe_den, maybe_any = (
+        parts[k] for k in ("open_num", "maybe_both", "maybe_den", "maybe_any")
+    )
     numerator = bounded(_int(certain_num), _int(certain_num + open_num + maybe_both + maybe_any))
-    denominator = bounded(_int(certain_den + open_num), _int(certain_den + open_num + maybe_both + maybe_den + maybe_any))
+    denominator = bounded(
+        _int(certain_den + open_num), _int(certain_den + open_num + maybe_both + maybe_den + maybe_any)
+    )
     if parts.get("unbounded"):
         return None, numerator, denominator
     low_den = certain_den + open_num + maybe_den + maybe_any
@@ -224,10 +248,18 @@ def _share(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
         numerators.append(encode(numerator))
         denominators.append(encode(denominator))
     sid = spec_id = indicator.spec.id
-    tables.add_indicator(level, pl.DataFrame({
-        ID: ids, sid: pl.Series(values, dtype=pl.String), f"{spec_id}.numerator": pl.Series(numerators, dtype=pl.String),
-        f"{spec_id}.denominator": pl.Series(denominators, dtype=pl.String),
-    }, schema={ID: pl.String, sid: pl.String, f"{sid}.numerator": pl.String, f"{sid}.denominator": pl.String}))
+    tables.add_indicator(
+        level,
+        pl.DataFrame(
+            {
+                ID: ids,
+                sid: pl.Series(values, dtype=pl.String),
+                f"{spec_id}.numerator": pl.Series(numerators, dtype=pl.String),
+                f"{spec_id}.denominator": pl.Series(denominators, dtype=pl.String),
+            },
+            schema={ID: pl.String, sid: pl.String, f"{sid}.numerator": pl.String, f"{sid}.denominator": pl.String},
+        ),
+    )
     return Trace(sid, "denominator", _trace_frame(ids, groups, share=True), parts=groups)
 
 
@@ -259,8 +291,13 @@ def _count(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
             continue
         total = count_bounds(groups.get(group, empty))
         totals.append(None if total is None else encode(total))
-    tables.add_indicator(level, pl.DataFrame({ID: ids, indicator.spec.id: pl.Series(totals, dtype=pl.String)},
-                                             schema={ID: pl.String, indicator.spec.id: pl.String}))
+    tables.add_indicator(
+        level,
+        pl.DataFrame(
+            {ID: ids, indicator.spec.id: pl.Series(totals, dtype=pl.String)},
+            schema={ID: pl.String, indicator.spec.id: pl.String},
+        ),
+    )
     return Trace(indicator.spec.id, "counted", _trace_frame(ids, groups, share=False), parts=groups)
 
 
@@ -269,18 +306,24 @@ def _peers(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
     kind = indicator.spec.entity
     infos = [f.info for f in fields_of(indicator.where, include_presence=True)] if indicator.where is not None else []
     row_path = tables.row_path(kind)
-    frame = tables.frame(kind, [indicator.key.path, *(i.path for i in infos),
-                                *([row_path] if row_path not in (None, REF) else [])])
-    frame = frame.with_columns(truth_column(frame, indicator.where, "__where"),
-                               (pl.col(row_path) if row_path else pl.lit(None, dtype=pl.Int64)).alias("__row_ref"))
+    frame = tables.frame(
+        kind, [indicator.key.path, *(i.path for i in infos), *([row_path] if row_path not in (None, REF) else [])]
+    )
+    frame = frame.with_columns(
+        truth_column(frame, indicator.where, "__where"),
+        (pl.col(row_path) if row_path else pl.lit(None, dtype=pl.Int64)).alias("__row_ref"),
+    )
     members = frame.filter(pl.col("__where").fill_null(False) & pl.col(indicator.key.path).is_not_null())
     keys = members[indicator.key.path].cast(pl.String)
     distinct_keys = keys.unique()
-    normalised = pl.DataFrame({"__k": distinct_keys, "__key": [text_key(k) for k in distinct_keys.to_list()]},
-                              schema={"__k": pl.String, "__key": pl.String})
+    normalised = pl.DataFrame(
+        {"__k": distinct_keys, "__key": [text_key(k) for k in distinct_keys.to_list()]},
+        schema={"__k": pl.String, "__key": pl.String},
+    )
     members = members.with_columns(keys.alias("__k")).join(normalised, on="__k", how="left", maintain_order="left")
-    groups = members.group_by("__key").agg(pl.len().cast(pl.Int64).alias("__n"),
-                                           pl.col("__row_ref").drop_nulls().sort().alias("rows"))
+    groups = members.group_by("__key").agg(
+        pl.len().cast(pl.Int64).alias("__n"), pl.col("__row_ref").drop_nulls().sort().alias("rows")
+    )
     members = members.join(groups, on="__key", how="left", maintain_order="left")
     tables.add_indicator(kind, members.select(ID, pl.col("__n").alias(indicator.spec.id)))
     return Trace(indicator.spec.id, "peer", members.select(ID, "rows"))
@@ -299,16 +342,25 @@ def _formula(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
 
     values = values_column(frame, inputs, compute, "__value", pl.String)
     frame = frame.with_columns(values)
-    missing = pl.when(pl.col("__value").is_null()).then(
-        pl.concat_list(_absent_labels(frame, inputs))).otherwise(pl.lit([], dtype=pl.List(pl.String)))
+    missing = (
+        pl.when(pl.col("__value").is_null())
+        .then(pl.concat_list(_absent_labels(frame, inputs)))
+        .otherwise(pl.lit([], dtype=pl.List(pl.String)))
+    )
     own_refs = [pl.col(REF)] if any(not info.relation and info.origin == "record" for info in inputs) else []
     row_columns = [*own_refs, *(pl.col(r) for r in refs)]
-    rows = pl.concat_list(row_columns).list.drop_nulls().list.unique().list.sort() if row_columns else \
-        pl.lit([], dtype=pl.List(pl.Int64))
+    rows = (
+        pl.concat_list(row_columns).list.drop_nulls().list.unique().list.sort()
+        if row_columns
+        else pl.lit([], dtype=pl.List(pl.Int64))
+    )
     trace = frame.select(ID, rows.alias("rows"), missing.alias("missing"))
     tables.add_indicator(kind, frame.select(ID, pl.col("__value").alias(indicator.spec.id)))
-    sources = tuple(dict.fromkeys((info.indicator, info.relation) for info in inputs
-                                  if info.indicator and info.relation in ("", "school")))
+    sources = tuple(
+        dict.fromkeys(
+            (info.indicator, info.relation) for info in inputs if info.indicator and info.relation in ("", "school")
+        )
+    )
     return Trace(indicator.spec.id, "input", trace, sources)
 
 
@@ -334,9 +386,19 @@ def _cv(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
     infos = [f.info for f in fields_of(indicator.where, include_presence=True)] if indicator.where is not None else []
     value_info, weight_info = indicator.value, indicator.weight
     names = tables.vocabulary[spec.of].fields
-    frame = tables.frame(spec.of, [value_info.path, weight_info.path, "stage", *(i.path for i in infos),
-                                   *(["school.name", "school.__ref"] if "school.name" in names else ["name"])])
-    frame = frame.with_columns(truth_column(frame, indicator.where, "__where")).filter(pl.col("__where").fill_null(False))
+    frame = tables.frame(
+        spec.of,
+        [
+            value_info.path,
+            weight_info.path,
+            "stage",
+            *(i.path for i in infos),
+            *(["school.name", "school.__ref"] if "school.name" in names else ["name"]),
+        ],
+    )
+    frame = frame.with_columns(truth_column(frame, indicator.where, "__where")).filter(
+        pl.col("__where").fill_null(False)
+    )
     name_column = "school.name" if "school.name" in frame.columns else "name"
     ref_column = "school.__ref" if "school.__ref" in frame.columns else REF
     rows: list[dict[str, object]] = []
@@ -359,27 +421,50 @@ def _cv(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
                 missing.append(f"{name}（{row[SCHOOL]}）的{value_info.label}因数据缺失只能确定在一个区间内")
                 continue
             pairs.append((Fraction(value), Fraction(weight)))  # type: ignore[call-overload]  # exact numbers here
-            contributions.append({"school_id": row[SCHOOL] or row[ID], "name": name, "value": encode(value),  # type: ignore[arg-type]
-                                  "weight": encode(weight)})  # type: ignore[arg-type]
+            contributions.append(
+                {
+                    "school_id": row[SCHOOL] or row[ID],
+                    "name": name,
+                    "value": encode(value),  # type: ignore[arg-type]
+                    "weight": encode(weight),
+                }
+            )  # type: ignore[arg-type]
             if row[ref_column] is not None:
                 refs.append(row[ref_column])
         result = None if missing else weighted_cv(pairs)
         if result is None and not missing:
             missing.append("加权平均值或在校生总数为 0")
-        rows.append({
-            ID: metric_id, COUNTY: county, TOWNSHIP: None, SCHOOL: None, REF: None, "county": county, "stage": stage,
-            "metric": indicator.spec.id, "metric_title": indicator.spec.title,
-            "cv": encode(result[0]) if result else None, "mean": encode(result[1]) if result else None,
-            "schools": group.height,
-        })
+        rows.append(
+            {
+                ID: metric_id,
+                COUNTY: county,
+                TOWNSHIP: None,
+                SCHOOL: None,
+                REF: None,
+                "county": county,
+                "stage": stage,
+                "metric": indicator.spec.id,
+                "metric_title": indicator.spec.title,
+                "cv": encode(result[0]) if result else None,
+                "mean": encode(result[1]) if result else None,
+                "schools": group.height,
+            }
+        )
         traces.append({ID: metric_id, "rows": refs, "missing": missing, "contributions": contributions})
     schema = tables.base("county_metric").schema
     metrics = pl.DataFrame(rows, schema=schema)
     tables.metrics = metrics if tables.metrics is None else pl.concat([tables.metrics, metrics])
     tables._bases.pop("county_metric", None)
     contribution = pl.Struct({"school_id": pl.String, "name": pl.String, "value": pl.String, "weight": pl.String})
-    trace = pl.DataFrame(traces, schema={ID: pl.String, "rows": pl.List(pl.Int64), "missing": pl.List(pl.String),
-                                         "contributions": pl.List(contribution)})
+    trace = pl.DataFrame(
+        traces,
+        schema={
+            ID: pl.String,
+            "rows": pl.List(pl.Int64),
+            "missing": pl.List(pl.String),
+            "contributions": pl.List(contribution),
+        },
+    )
     return Trace(indicator.spec.id, "contributing", trace)
 
 
@@ -405,21 +490,43 @@ def apply_entered(indicator: CompiledIndicator, tables: EntityTables, computed: 
     current = tables.indicators[kind]
     given = entered.select(ID, pl.col("__entered").alias(sid))
     parts = [c for c in current.columns if c.startswith(f"{sid}.")]
-    replaced = current.join(given, on=ID, how="left", suffix="__given").with_columns(
-        pl.coalesce(f"{sid}__given", sid).alias(sid),
-        *(pl.when(pl.col(ID).is_in(ids)).then(None).otherwise(pl.col(c)).alias(c) for c in parts),
-    ).drop(f"{sid}__given")
+    replaced = (
+        current.join(given, on=ID, how="left", suffix="__given")
+        .with_columns(
+            pl.coalesce(f"{sid}__given", sid).alias(sid),
+            *(pl.when(pl.col(ID).is_in(ids)).then(None).otherwise(pl.col(c)).alias(c) for c in parts),
+        )
+        .drop(f"{sid}__given")
+    )
     tables.indicators[kind] = replaced
     rows = pl.concat_list([pl.col(r) for r in refs]).list.drop_nulls() if refs else pl.lit([], dtype=pl.List(pl.Int64))
     given_rows = entered.select(ID, rows.alias("__given_rows"))
-    trace = computed.frame.join(given_rows, on=ID, how="left").with_columns(
-        *(pl.when(pl.col("__given_rows").is_not_null()).then(pl.col("__given_rows")).otherwise(pl.col(c)).alias(c)
-          for c in ("rows",)),
-        *(pl.when(pl.col("__given_rows").is_not_null()).then(pl.lit([], dtype=pl.List(pl.Int64))).otherwise(pl.col(c))
-          .alias(c) for c in ("numerator_rows", "open_rows") if c in computed.frame.columns),
-        *(pl.when(pl.col("__given_rows").is_not_null()).then(pl.lit([], dtype=pl.List(pl.String))).otherwise(pl.col(c))
-          .alias(c) for c in ("missing",) if c in computed.frame.columns),
-    ).drop("__given_rows")
+    trace = (
+        computed.frame.join(given_rows, on=ID, how="left")
+        .with_columns(
+            *(
+                pl.when(pl.col("__given_rows").is_not_null()).then(pl.col("__given_rows")).otherwise(pl.col(c)).alias(c)
+                for c in ("rows",)
+            ),
+            *(
+                pl.when(pl.col("__given_rows").is_not_null())
+                .then(pl.lit([], dtype=pl.List(pl.Int64)))
+                .otherwise(pl.col(c))
+                .alias(c)
+                for c in ("numerator_rows", "open_rows")
+                if c in computed.frame.columns
+            ),
+            *(
+                pl.when(pl.col("__given_rows").is_not_null())
+                .then(pl.lit([], dtype=pl.List(pl.String)))
+                .otherwise(pl.col(c))
+                .alias(c)
+                for c in ("missing",)
+                if c in computed.frame.columns
+            ),
+        )
+        .drop("__given_rows")
+    )
     return Trace(computed.indicator, computed.role, trace, computed.inputs, computed.parts, frozenset(ids))
 
 
@@ -429,8 +536,9 @@ _COMPUTE = {"share": _share, "count": _count, "peers": _peers, "formula": _formu
 Precomputed = Mapping[str, tuple[str, Trace, pl.DataFrame]]  # indicator id → (entity kind, trace, values)
 
 
-def compute_indicators(indicators: Iterable[CompiledIndicator], tables: EntityTables,
-                       precomputed: Precomputed | None = None) -> None:
+def compute_indicators(
+    indicators: Iterable[CompiledIndicator], tables: EntityTables, precomputed: Precomputed | None = None
+) -> None:
     """Compute every indicator into `tables`, in declaration order, keeping each one's trace; an
     indicator in `precomputed` (computed over the whole audit) is taken from there."""
     for indicator in indicators:
@@ -439,7 +547,9 @@ def compute_indicators(indicators: Iterable[CompiledIndicator], tables: EntityTa
             kind, trace, values = given
             ids = tables.base(kind).select(ID)
             tables.add_indicator(kind, values.join(ids, on=ID, how="semi"))
-            tables.traces[indicator.spec.id] = Trace(trace.indicator, trace.role, trace.frame.join(ids, on=ID, how="semi"))
+            tables.traces[indicator.spec.id] = Trace(
+                trace.indicator, trace.role, trace.frame.join(ids, on=ID, how="semi")
+            )
             continue
         trace = _COMPUTE[indicator.spec.kind](indicator, tables)
         if indicator.entered is not None:
@@ -447,7 +557,9 @@ def compute_indicators(indicators: Iterable[CompiledIndicator], tables: EntityTa
         tables.traces[indicator.spec.id] = trace
 
 
-def compute_peers(indicators: Iterable[CompiledIndicator], tables: EntityTables) -> dict[str, tuple[str, Trace, pl.DataFrame]]:
+def compute_peers(
+    indicators: Iterable[CompiledIndicator], tables: EntityTables
+) -> dict[str, tuple[str, Trace, pl.DataFrame]]:
     """The indicators that compare entities across counties (`peers`: one licence held by
     kindergartens of two counties), computed on the whole audit before it is partitioned."""
     found: dict[str, tuple[str, Trace, pl.DataFrame]] = {}
@@ -459,5 +571,13 @@ def compute_peers(indicators: Iterable[CompiledIndicator], tables: EntityTables)
     return found
 
 
-__all__ = ["GROUP_LEVELS", "KEYS", "Precomputed", "Trace", "apply_entered", "compute_indicators", "compute_peers",
-           "weighted_cv"]
+__all__ = [
+    "GROUP_LEVELS",
+    "KEYS",
+    "Precomputed",
+    "Trace",
+    "apply_entered",
+    "compute_indicators",
+    "compute_peers",
+    "weighted_cv",
+]

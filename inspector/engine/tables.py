@@ -46,9 +46,12 @@ def ref_of(packed: int, sources: Sequence[str]) -> RowRef:
 def _stage_of_grade() -> pl.Expr:
     number = pl.col("grade").cast(pl.Int64, strict=False)
     return (
-        pl.when(pl.col("grade").is_in(list(KINDERGARTEN_GRADES))).then(pl.lit("kindergarten"))
-        .when(number <= 6).then(pl.lit("primary"))
-        .when(number <= 9).then(pl.lit("junior"))
+        pl.when(pl.col("grade").is_in(list(KINDERGARTEN_GRADES)))
+        .then(pl.lit("kindergarten"))
+        .when(number <= 6)
+        .then(pl.lit("primary"))
+        .when(number <= 9)
+        .then(pl.lit("junior"))
         .otherwise(pl.lit("senior"))
     )
 
@@ -56,8 +59,9 @@ def _stage_of_grade() -> pl.Expr:
 class EntityTables:
     """Entity frames of one audit (or one partition of it), and the indicators computed on them."""
 
-    def __init__(self, dataset: Dataset, vocabulary: Mapping[str, EntityVocabulary], *, region: str,
-                 audit_year: int) -> None:
+    def __init__(
+        self, dataset: Dataset, vocabulary: Mapping[str, EntityVocabulary], *, region: str, audit_year: int
+    ) -> None:
         self.dataset = dataset
         self.vocabulary = vocabulary
         self.region = region
@@ -93,15 +97,22 @@ class EntityTables:
         self.traces[field] = Trace(field, role, frame)
 
     def _base_school(self) -> pl.DataFrame:
-        classes = self._table("classes").group_by("school_id").agg(
-            pl.col("size").sum().alias("__class_pupils"), pl.len().cast(pl.Int64).alias("class_count"))
-        class_rows = self._table("classes").with_columns(ref_expr()).group_by("school_id").agg(
-            pl.col(REF).sort().alias("rows"))
+        classes = (
+            self._table("classes")
+            .group_by("school_id")
+            .agg(pl.col("size").sum().alias("__class_pupils"), pl.len().cast(pl.Int64).alias("class_count"))
+        )
+        class_rows = (
+            self._table("classes").with_columns(ref_expr()).group_by("school_id").agg(pl.col(REF).sort().alias("rows"))
+        )
         self._row_trace("class_pupils", "counted", class_rows.select(pl.col("school_id").alias(ID), "rows"))
         schools = self._schools().join(classes, on="school_id", how="left", maintain_order="left")
         return schools.with_columns(
-            pl.col("school_id").alias(ID), pl.col("county").alias(COUNTY), pl.col("township").alias(TOWNSHIP),
-            pl.col("school_id").alias(SCHOOL), ref_expr(),
+            pl.col("school_id").alias(ID),
+            pl.col("county").alias(COUNTY),
+            pl.col("township").alias(TOWNSHIP),
+            pl.col("school_id").alias(SCHOOL),
+            ref_expr(),
             pl.col("enrolment").alias("__given_enrolment"),
             # the row's figure when given (per-pupil rules on the school read it), else its classes' sum;
             # the two side by side for the data-quality rules that compare them
@@ -112,7 +123,9 @@ class EntityTables:
         )
 
     def _member(self, table: pl.DataFrame, id_column: str) -> pl.DataFrame:
-        schools = self._schools().select("school_id", pl.col("county").alias(COUNTY), pl.col("township").alias(TOWNSHIP))
+        schools = self._schools().select(
+            "school_id", pl.col("county").alias(COUNTY), pl.col("township").alias(TOWNSHIP)
+        )
         joined = table.join(schools, on="school_id", how="left", maintain_order="left")
         return joined.with_columns(pl.col(id_column).alias(ID), pl.col("school_id").alias(SCHOOL), ref_expr())
 
@@ -130,18 +143,29 @@ class EntityTables:
 
     def _base_school_stage(self) -> pl.DataFrame:
         schools = self.base("school")
-        classes = self._table("classes").with_columns(_stage_of_grade().alias("stage")).filter(
-            pl.col("stage").is_in(["primary", "junior"]))
+        classes = (
+            self._table("classes")
+            .with_columns(_stage_of_grade().alias("stage"))
+            .filter(pl.col("stage").is_in(["primary", "junior"]))
+        )
         by_stage = classes.group_by("school_id", "stage").agg(
-            pl.col("size").sum().alias("enrolment"), pl.len().cast(pl.Int64).alias("class_count"))
+            pl.col("size").sum().alias("enrolment"), pl.len().cast(pl.Int64).alias("class_count")
+        )
         # a primary or junior school with an enrolment on its row and no class listed: one stage
         listed = by_stage.select("school_id").unique()
         single = (
-            schools.filter(pl.col("type").is_in(list(_SINGLE_STAGE)) & pl.col("__given_enrolment").is_not_null()
-                           & (pl.col("__given_enrolment") > 0))
+            schools.filter(
+                pl.col("type").is_in(list(_SINGLE_STAGE))
+                & pl.col("__given_enrolment").is_not_null()
+                & (pl.col("__given_enrolment") > 0)
+            )
             .join(listed, on="school_id", how="anti")
-            .select("school_id", pl.col("type").alias("stage"), pl.col("__given_enrolment").alias("enrolment"),
-                    pl.lit(0, dtype=pl.Int64).alias("class_count"))
+            .select(
+                "school_id",
+                pl.col("type").alias("stage"),
+                pl.col("__given_enrolment").alias("enrolment"),
+                pl.lit(0, dtype=pl.Int64).alias("class_count"),
+            )
         )
         stages = pl.concat([by_stage, single], how="vertical_relaxed").sort("school_id", "stage")
         rows = stages.rows(named=True)
@@ -158,31 +182,52 @@ class EntityTables:
         keys = schools.select("school_id", COUNTY, TOWNSHIP, pl.col(REF).alias("__school_ref"))
         stages = stages.join(keys, on="school_id", how="left", maintain_order="left")
         return stages.with_columns(
-            (pl.col("school_id") + "/" + pl.col("stage")).alias(ID), pl.col(COUNTY).alias("county"),
-            pl.col("school_id").alias(SCHOOL), pl.lit(None, dtype=pl.Int64).alias(REF),
+            (pl.col("school_id") + "/" + pl.col("stage")).alias(ID),
+            pl.col(COUNTY).alias("county"),
+            pl.col("school_id").alias(SCHOOL),
+            pl.lit(None, dtype=pl.Int64).alias(REF),
         )
 
     def _base_township(self) -> pl.DataFrame:
         townships = self._schools().select("county", "township").unique().sort("county", "township")
         return townships.with_columns(
-            (pl.col("county") + "/" + pl.col("township")).alias(ID), pl.col("county").alias(COUNTY),
-            pl.col("township").alias(TOWNSHIP), pl.lit(None, dtype=pl.String).alias(SCHOOL),
+            (pl.col("county") + "/" + pl.col("township")).alias(ID),
+            pl.col("county").alias(COUNTY),
+            pl.col("township").alias(TOWNSHIP),
+            pl.lit(None, dtype=pl.String).alias(SCHOOL),
             pl.lit(None, dtype=pl.Int64).alias(REF),
         ).with_columns(pl.col(ID).alias("name"))
 
     def _base_county(self) -> pl.DataFrame:
         counties = self._schools().select(pl.col("county").alias("name")).unique().sort("name")
         counties = counties.with_columns(
-            pl.col("name").alias(ID), pl.col("name").alias(COUNTY), pl.lit(None, dtype=pl.String).alias(TOWNSHIP),
-            pl.lit(None, dtype=pl.String).alias(SCHOOL), pl.lit(None, dtype=pl.Int64).alias(REF),
+            pl.col("name").alias(ID),
+            pl.col("name").alias(COUNTY),
+            pl.lit(None, dtype=pl.String).alias(TOWNSHIP),
+            pl.lit(None, dtype=pl.String).alias(SCHOOL),
+            pl.lit(None, dtype=pl.Int64).alias(REF),
         )
         return self._with_unused_stats(counties, "county_stats", pl.col("county"))
 
     def _base_city(self) -> pl.DataFrame:
-        city = pl.DataFrame({
-            ID: [self.region], COUNTY: [self.region], TOWNSHIP: [None], SCHOOL: [None], REF: [None], "name": [self.region],
-        }, schema={ID: pl.String, COUNTY: pl.String, TOWNSHIP: pl.String, SCHOOL: pl.String, REF: pl.Int64,
-                   "name": pl.String})
+        city = pl.DataFrame(
+            {
+                ID: [self.region],
+                COUNTY: [self.region],
+                TOWNSHIP: [None],
+                SCHOOL: [None],
+                REF: [None],
+                "name": [self.region],
+            },
+            schema={
+                ID: pl.String,
+                COUNTY: pl.String,
+                TOWNSHIP: pl.String,
+                SCHOOL: pl.String,
+                REF: pl.Int64,
+                "name": pl.String,
+            },
+        )
         return self._with_unused_stats(city, "city_stats", pl.lit(self.region))
 
     def _with_unused_stats(self, areas: pl.DataFrame, table: str, key: pl.Expr) -> pl.DataFrame:
@@ -191,16 +236,22 @@ class EntityTables:
         last year's (`prev`), reported rather than silently ignored."""
         used = [self.audit_year, self.audit_year - 1]
         rows = self.dataset.tables.get(table)
-        empty = areas.with_columns(pl.lit(0, dtype=pl.Int64).alias("unused_stats_rows"),
-                                   pl.lit(None, dtype=pl.String).alias("unused_stats_years"))
+        empty = areas.with_columns(
+            pl.lit(0, dtype=pl.Int64).alias("unused_stats_rows"),
+            pl.lit(None, dtype=pl.String).alias("unused_stats_years"),
+        )
         if rows is None or rows.is_empty():
             return empty
         unused = rows.filter(pl.col("year").is_not_null() & ~pl.col("year").is_in(used)).with_columns(
-            key.alias("__key"), ref_expr())
+            key.alias("__key"), ref_expr()
+        )
         if unused.is_empty():
             return empty
-        self._row_trace("unused_stats_rows", "unused", unused.group_by("__key").agg(pl.col(REF).sort().alias("rows"))
-                        .select(pl.col("__key").alias(ID), "rows"))
+        self._row_trace(
+            "unused_stats_rows",
+            "unused",
+            unused.group_by("__key").agg(pl.col(REF).sort().alias("rows")).select(pl.col("__key").alias(ID), "rows"),
+        )
         sources = self.dataset.sources
         texts: dict[str, tuple[int, str]] = {}
         for area, group in unused.sort("year", SRC, ROW).group_by("__key", maintain_order=True):
@@ -209,19 +260,36 @@ class EntityTables:
                 numbers = "、".join(str(n) for n in rows_of[ROW].to_list())
                 parts.append(f"{year} 年（{sources[src]} 第 {numbers} 行）")
             texts[str(area[0])] = (group.height, "；".join(parts))
-        found = pl.DataFrame({ID: list(texts), "unused_stats_rows": [n for n, _ in texts.values()],
-                              "unused_stats_years": [t for _, t in texts.values()]},
-                             schema={ID: pl.String, "unused_stats_rows": pl.Int64, "unused_stats_years": pl.String})
+        found = pl.DataFrame(
+            {
+                ID: list(texts),
+                "unused_stats_rows": [n for n, _ in texts.values()],
+                "unused_stats_years": [t for _, t in texts.values()],
+            },
+            schema={ID: pl.String, "unused_stats_rows": pl.Int64, "unused_stats_years": pl.String},
+        )
         return areas.join(found, on=ID, how="left", maintain_order="left").with_columns(
-            pl.col("unused_stats_rows").fill_null(0))
+            pl.col("unused_stats_rows").fill_null(0)
+        )
 
     def _base_county_metric(self) -> pl.DataFrame:
         if self.metrics is None:
-            return pl.DataFrame(schema={
-                ID: pl.String, COUNTY: pl.String, TOWNSHIP: pl.String, SCHOOL: pl.String, REF: pl.Int64,
-                "county": pl.String, "stage": pl.String, "metric": pl.String, "metric_title": pl.String,
-                "cv": pl.String, "mean": pl.String, "schools": pl.Int64,
-            })
+            return pl.DataFrame(
+                schema={
+                    ID: pl.String,
+                    COUNTY: pl.String,
+                    TOWNSHIP: pl.String,
+                    SCHOOL: pl.String,
+                    REF: pl.Int64,
+                    "county": pl.String,
+                    "stage": pl.String,
+                    "metric": pl.String,
+                    "metric_title": pl.String,
+                    "cv": pl.String,
+                    "mean": pl.String,
+                    "schools": pl.Int64,
+                }
+            )
         return self.metrics
 
     def _stats(self, table: str, year: int) -> pl.DataFrame:
@@ -240,8 +308,13 @@ class EntityTables:
     def row_path(kind: str) -> str | None:
         """The path of the row that stands for an entity of `kind` in evidence: its own record's,
         a school stage's school row, an area's statistics row; none for a township."""
-        return {"school_stage": "school.__ref", "county": "stats.__ref", "city": "stats.__ref",
-                "township": None, "county_metric": None}.get(kind, REF)
+        return {
+            "school_stage": "school.__ref",
+            "county": "stats.__ref",
+            "city": "stats.__ref",
+            "township": None,
+            "county_metric": None,
+        }.get(kind, REF)
 
     def frame(self, kind: str, paths: Iterable[str] = ()) -> pl.DataFrame:
         """One row per entity of `kind`: its keys and the requested field paths, in base order."""
@@ -261,16 +334,20 @@ class EntityTables:
                 own.append(path)
         columns = dict.fromkeys([*KEYS, *_join_keys(kind), *(c for c in own if c in base.columns)])
         result = base.select(*columns)
-        result = result.with_columns(pl.lit(None, dtype=_dtype(vocab.fields.get(c))).alias(c)
-                                     for c in own if c not in result.columns)
+        result = result.with_columns(
+            pl.lit(None, dtype=_dtype(vocab.fields.get(c))).alias(c) for c in own if c not in result.columns
+        )
         if indicator_paths:
             table = self.indicators.get(kind)
             computed = [p for p in indicator_paths if table is not None and p in table.columns]
             if computed:
                 assert table is not None
                 result = result.join(table.select(ID, *computed), on=ID, how="left", maintain_order="left")
-            result = result.with_columns(pl.lit(None, dtype=_dtype(vocab.fields.get(p))).alias(p)
-                                         for p in indicator_paths if p not in result.columns)
+            result = result.with_columns(
+                pl.lit(None, dtype=_dtype(vocab.fields.get(p))).alias(p)
+                for p in indicator_paths
+                if p not in result.columns
+            )
         for head, fields in related.items():
             result = self._join_relation(kind, vocab, result, head, fields)
         return result.select(*dict.fromkeys([*KEYS, *wanted]))
@@ -285,23 +362,33 @@ class EntityTables:
         info = vocab.fields.get(path)
         return info is not None and info.indicator is not None and not info.relation
 
-    def _join_relation(self, kind: str, vocab: EntityVocabulary, frame: pl.DataFrame, head: str,
-                       rest: list[str]) -> pl.DataFrame:
+    def _join_relation(
+        self, kind: str, vocab: EntityVocabulary, frame: pl.DataFrame, head: str, rest: list[str]
+    ) -> pl.DataFrame:
         relation = vocab.relations[head]
         if relation.entity is not None:
             sub = self.frame(relation.entity, [p for p in rest if p != "__ref"])
-            sub = sub.select(pl.col(ID).alias("__key"), pl.col(REF).alias(f"{head}.__ref"),
-                             *(pl.col(p).alias(f"{head}.{p}") for p in rest if p != "__ref"))
+            sub = sub.select(
+                pl.col(ID).alias("__key"),
+                pl.col(REF).alias(f"{head}.__ref"),
+                *(pl.col(p).alias(f"{head}.{p}") for p in rest if p != "__ref"),
+            )
             left = "school_id"
         else:
             assert relation.record is not None
             table = self._relation_table(kind, head, relation.record.name)
             key = relation.record.unique_groups[0][0] if kind not in ("county", "city") else "__key"
             columns = [p for p in rest if p != "__ref"]
-            sub = table.select(pl.col(key).alias("__key"), pl.col(REF).alias(f"{head}.__ref"),
-                               *(pl.col(p).alias(f"{head}.{p}") if p in table.columns else
-                                 pl.lit(None, dtype=_dtype(vocab.fields.get(f"{head}.{p}"))).alias(f"{head}.{p}")
-                                 for p in columns))
+            sub = table.select(
+                pl.col(key).alias("__key"),
+                pl.col(REF).alias(f"{head}.__ref"),
+                *(
+                    pl.col(p).alias(f"{head}.{p}")
+                    if p in table.columns
+                    else pl.lit(None, dtype=_dtype(vocab.fields.get(f"{head}.{p}"))).alias(f"{head}.{p}")
+                    for p in columns
+                ),
+            )
             left = ID
         return frame.join(sub, left_on=left, right_on="__key", how="left", maintain_order="left")
 

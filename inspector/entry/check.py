@@ -92,8 +92,10 @@ def check_path(path: Path) -> CheckReport:
     report = CheckReport(path, list(dataset.problems), dataset.inputs, dataset.ignored_files)
     if dataset.ignored_files:
         named = "工作表" if path.suffix.lower() == ".xlsx" else "文件"
-        report.notes.append(f"{path.name} 中没有可识别的数据表：{named}应以数据类别命名（学校、班级、教师、安全、办学条件、区县统计、全市统计，"
-                            "或 schools、classes 等）。")
+        report.notes.append(
+            f"{path.name} 中没有可识别的数据表：{named}应以数据类别命名（学校、班级、教师、安全、办学条件、区县统计、全市统计，"
+            "或 schools、classes 等）。"
+        )
     return report
 
 
@@ -101,7 +103,7 @@ def sheet_of(problem: Problem, workbook: str) -> str | None:
     """The sheet of `workbook` a problem is in (`book.xlsx[班级]` → 班级), or None."""
     prefix = f"{workbook}["
     if problem.file.startswith(prefix) and problem.file.endswith("]"):
-        return problem.file[len(prefix):-1]
+        return problem.file[len(prefix) : -1]
     return None
 
 

@@ -42,14 +42,29 @@ TEMPLATE_ROWS = 1_048_576  # validation and formats reach Excel's last row
 SCHOOL_LIST_ROWS = 20_000  # how far down the 学校 sheet the school-code dropdown of the other sheets looks
 _FONT = "宋体"
 _TYPES = {
-    "text": "文本", "int": "整数", "decimal": "数值", "rate": "比率", "bool": "是/否", "date": "日期",
-    "enum": "选项", "grade": "年级",
+    "text": "文本",
+    "int": "整数",
+    "decimal": "数值",
+    "rate": "比率",
+    "bool": "是/否",
+    "date": "日期",
+    "enum": "选项",
+    "grade": "年级",
 }
 _GRADES = (*KINDERGARTEN_GRADES, *(str(n) for n in range(1, 13)))
 _BOOLS = ("是", "否")
 _NOTES_COLUMNS = (
-    ("表", 11), ("表头", 26), ("字段名", 22), ("类型", 7), ("单位", 7), ("精度", 9), ("合理范围", 23),
-    ("必填", 6), ("允许值", 30), ("示例", 18), ("读取该列的规则", 60),
+    ("表", 11),
+    ("表头", 26),
+    ("字段名", 22),
+    ("类型", 7),
+    ("单位", 7),
+    ("精度", 9),
+    ("合理范围", 23),
+    ("必填", 6),
+    ("允许值", 30),
+    ("示例", 18),
+    ("读取该列的规则", 60),
 )
 
 
@@ -147,7 +162,10 @@ class _Entry:
     def note(self) -> str:
         """The header's comment: everything a person filling the column needs, in a few lines."""
         column = self.column
-        lines = [f"{column.label}（字段名 {column.name}）", f"类型：{self.type_text()}" + ("；必填" if column.required else "；可空")]
+        lines = [
+            f"{column.label}（字段名 {column.name}）",
+            f"类型：{self.type_text()}" + ("；必填" if column.required else "；可空"),
+        ]
         if column.unit:
             lines.append(f"单位：{column.unit}")
         if column.type == "decimal":
@@ -195,8 +213,9 @@ class _Formats:
         self.required = book.add_format({**header, "bg_color": "#1F4E79", "font_color": "#FFFFFF"})
         self.optional = book.add_format({**header, "bg_color": "#D9E7F5", "font_color": "#1F2933"})
         self.unread = book.add_format({**header, "bg_color": "#EEEEEE", "font_color": "#7B8794"})
-        self.example = book.add_format({**base, "italic": True, "font_color": "#8C6D1F", "bg_color": "#FFF7D6",
-                                        "num_format": "@"})
+        self.example = book.add_format(
+            {**base, "italic": True, "font_color": "#8C6D1F", "bg_color": "#FFF7D6", "num_format": "@"}
+        )
         self.cells = {
             "text": book.add_format({**base, "num_format": "@"}),
             "plain": book.add_format(base),
@@ -210,14 +229,18 @@ class _Formats:
         self.title = book.add_format({**base, "bold": True, "font_size": 14})
         self.line = book.add_format({**base, "text_wrap": True, "valign": "top"})
         self.notes_header = book.add_format({**header, "bg_color": "#1F4E79", "font_color": "#FFFFFF"})
-        self.notes_cell = book.add_format({**base, "text_wrap": True, "valign": "top", "border": 1, "border_color": "#CBD2D9"})
+        self.notes_cell = book.add_format(
+            {**base, "text_wrap": True, "valign": "top", "border": 1, "border_color": "#CBD2D9"}
+        )
 
     def cell(self, column: Column, is_id: bool) -> Format:
         if column.type in ("int", "rate", "date"):
             return self.cells[column.type]
         if column.type == "decimal":
             if column.places not in self.decimal:
-                self.decimal[column.places] = self.book.add_format({**self.base, "num_format": "0." + "0" * column.places})
+                self.decimal[column.places] = self.book.add_format(
+                    {**self.base, "num_format": "0." + "0" * column.places}
+                )
             return self.decimal[column.places]
         if column.type == "text" or is_id:
             return self.cells["text"]
@@ -233,55 +256,111 @@ def _validation(entry: _Entry, school_codes: str | None) -> dict[str, Any] | Non
         items = list(entry.allowed)
         if sum(len(i) + 1 for i in items) - 1 > 255:
             raise ValueError(f"dropdown of {column.name} is longer than Excel's 255 characters")
-        return {"validate": "list", "source": items, **prompt, **error,
-                "error_message": ("请从下拉列表中选择：" + "、".join(items))[:224]}
+        return {
+            "validate": "list",
+            "source": items,
+            **prompt,
+            **error,
+            "error_message": ("请从下拉列表中选择：" + "、".join(items))[:224],
+        }
     if column.references == "schools" and school_codes:
-        return {"validate": "list", "source": school_codes, "error_type": "warning", **prompt, **error,
-                "error_message": "该学校代码不在“学校”表中：请先在“学校”表填写该校，或检查代码。仍要输入吗？"}
+        return {
+            "validate": "list",
+            "source": school_codes,
+            "error_type": "warning",
+            **prompt,
+            **error,
+            "error_message": "该学校代码不在“学校”表中：请先在“学校”表填写该校，或检查代码。仍要输入吗？",
+        }
     low, high = column.bounds
     if column.type in ("int", "decimal", "rate") and low is not None and high is not None:
         kind = "integer" if column.type == "int" else "decimal"
-        return {"validate": kind, "criteria": "between", "minimum": float(low) if kind == "decimal" else int(low),
-                "maximum": float(high) if kind == "decimal" else int(high), **prompt, **error,
-                "error_message": f"应为{entry.type_text()}，合理范围 {range_text(column)}"
-                + ("（可直接输入 95% 这样的百分数）" if column.type == "rate" else "")}
+        return {
+            "validate": kind,
+            "criteria": "between",
+            "minimum": float(low) if kind == "decimal" else int(low),
+            "maximum": float(high) if kind == "decimal" else int(high),
+            **prompt,
+            **error,
+            "error_message": f"应为{entry.type_text()}，合理范围 {range_text(column)}"
+            + ("（可直接输入 95% 这样的百分数）" if column.type == "rate" else ""),
+        }
     if column.type == "date":
-        return {"validate": "date", "criteria": "between", "minimum": MIN_DATE,
-                "maximum": MAX_DATE, **prompt, **error, "error_message": "应为日期，如 2025-12-31"}
+        return {
+            "validate": "date",
+            "criteria": "between",
+            "minimum": MIN_DATE,
+            "maximum": MAX_DATE,
+            **prompt,
+            **error,
+            "error_message": "应为日期，如 2025-12-31",
+        }
     if column.unique:
         cell = f"{entry.letter}2"
-        return {"validate": "custom", "value": f"=COUNTIF(${entry.letter}:${entry.letter},{cell})=1", **prompt, **error,
-                "error_message": f"{column.label}重复：每个{column.label}只能出现一次"}
+        return {
+            "validate": "custom",
+            "value": f"=COUNTIF(${entry.letter}:${entry.letter},{cell})=1",
+            **prompt,
+            **error,
+            "error_message": f"{column.label}重复：每个{column.label}只能出现一次",
+        }
     return {"validate": "any", **prompt}
 
 
 def _entries(kind: RecordKind, reads: PackReads, divisions: Divisions | None) -> list[_Entry]:
     county = next(iter(divisions), None) if divisions is not None else None
     return [
-        _Entry(kind, column, index, _allowed(column, kind, divisions),
-               tuple(f"{r.id} {r.title}" for r in reads.rules_reading(kind.name, column.name)), example(column, county))
+        _Entry(
+            kind,
+            column,
+            index,
+            _allowed(column, kind, divisions),
+            tuple(f"{r.id} {r.title}" for r in reads.rules_reading(kind.name, column.name)),
+            example(column, county),
+        )
         for index, column in enumerate(kind.columns)
     ]
 
 
-def _data_sheet(book: Workbook, formats: _Formats, kind: RecordKind, entries: Sequence[_Entry], school_codes: str | None) -> Worksheet:
+def _data_sheet(
+    book: Workbook, formats: _Formats, kind: RecordKind, entries: Sequence[_Entry], school_codes: str | None
+) -> Worksheet:
     sheet = book.add_worksheet(kind.label)
     sheet.set_row(0, 36)
     sheet.set_row(1, 18)
     for entry in entries:
         column = entry.column
-        width = max(_width(entry.header) * 0.9, _width(EXAMPLE_MARK + entry.example) + 2, *(_width(a) + 3 for a in entry.allowed), 8.0)
+        width = max(
+            _width(entry.header) * 0.9,
+            _width(EXAMPLE_MARK + entry.example) + 2,
+            *(_width(a) + 3 for a in entry.allowed),
+            8.0,
+        )
         sheet.set_column(entry.index, entry.index, min(width, 36.0), formats.cell(column, entry.is_id))
-        header = formats.required if column.required else formats.optional if entry.rules or entry.role() != "所选规则包不读取，可不填" else formats.unread
+        header = (
+            formats.required
+            if column.required
+            else formats.optional
+            if entry.rules or entry.role() != "所选规则包不读取，可不填"
+            else formats.unread
+        )
         sheet.write_string(0, entry.index, entry.header, header)
-        sheet.write_comment(0, entry.index, entry.note(), {"author": "inspector", "x_scale": 2.6, "y_scale": 2.6,
-                                                           "font_name": _FONT, "font_size": 9})
+        sheet.write_comment(
+            0,
+            entry.index,
+            entry.note(),
+            {"author": "inspector", "x_scale": 2.6, "y_scale": 2.6, "font_name": _FONT, "font_size": 9},
+        )
         sheet.write_string(1, entry.index, f"{EXAMPLE_MARK}{entry.example}", formats.example)
         validation = _validation(entry, school_codes)
         if validation is not None:
             sheet.data_validation(1, entry.index, TEMPLATE_ROWS - 1, entry.index, validation)
-    sheet.write_comment(1, 0, "本行为示例：每个单元格以“示例：”开头，不会被读入，可保留或删除。\n请从第 3 行起填写，每行一条记录。",
-                        {"author": "inspector", "x_scale": 2.2, "y_scale": 1.2, "font_name": _FONT, "font_size": 9})
+    sheet.write_comment(
+        1,
+        0,
+        "本行为示例：每个单元格以“示例：”开头，不会被读入，可保留或删除。\n请从第 3 行起填写，每行一条记录。",
+        {"author": "inspector", "x_scale": 2.2, "y_scale": 1.2, "font_name": _FONT, "font_size": 9},
+    )
     sheet.freeze_panes(1, 1)
     sheet.set_landscape()
     sheet.set_paper(9)  # A4
@@ -291,8 +370,14 @@ def _data_sheet(book: Workbook, formats: _Formats, kind: RecordKind, entries: Se
     return sheet
 
 
-def _notes_sheet(book: Workbook, formats: _Formats, reads: PackReads, region: str | None, divisions: Divisions | None,
-                 tables: Sequence[tuple[RecordKind, Sequence[_Entry]]]) -> None:
+def _notes_sheet(
+    book: Workbook,
+    formats: _Formats,
+    reads: PackReads,
+    region: str | None,
+    divisions: Divisions | None,
+    tables: Sequence[tuple[RecordKind, Sequence[_Entry]]],
+) -> None:
     sheet = book.add_worksheet(NOTES_SHEET)
     for index, (_, width) in enumerate(_NOTES_COLUMNS):
         sheet.set_column(index, index, width)
@@ -302,10 +387,14 @@ def _notes_sheet(book: Workbook, formats: _Formats, reads: PackReads, region: st
         area += f"，区县下拉选项：{'、'.join(divisions)}"
     lines = [
         f"本工作簿由 inspector template 生成，规则包：{'、'.join(reads.packs)}；区域：{area}。",
-        (f"每个数据表一个工作表（{'、'.join(kind.label for kind, _ in tables)}）。第 1 行是表头，请勿修改；"
-         "第 2 行是示例（单元格以“示例：”开头，不会被读入，可保留或删除）；从第 3 行起每行填写一条记录。"),
-        ("表头颜色：深蓝为必填列；浅蓝为选填列；灰色为所选规则包不读取的选填列（可不填）。"
-         "把鼠标停在表头上可看到该列的类型、单位、范围、允许值、示例和读取它的规则。"),
+        (
+            f"每个数据表一个工作表（{'、'.join(kind.label for kind, _ in tables)}）。第 1 行是表头，请勿修改；"
+            "第 2 行是示例（单元格以“示例：”开头，不会被读入，可保留或删除）；从第 3 行起每行填写一条记录。"
+        ),
+        (
+            "表头颜色：深蓝为必填列；浅蓝为选填列；灰色为所选规则包不读取的选填列（可不填）。"
+            "把鼠标停在表头上可看到该列的类型、单位、范围、允许值、示例和读取它的规则。"
+        ),
         "比率填 95%、95 或 0.95 均表示 95%；日期填 2025-12-31；是/否列填“是”或“否”；代码按文本保存，前导 0 不会丢失。",
         "下拉列表和范围检查只在录入时提示，粘贴的内容不受检查。填好后请运行 inspector check 本文件：出错的单元格会标红并在批注中说明原因。",
     ]
@@ -321,9 +410,16 @@ def _notes_sheet(book: Workbook, formats: _Formats, reads: PackReads, region: st
             row += 1
             column = entry.column
             values = (
-                kind.label, entry.header, column.name, entry.type_text(), column.unit,
-                precision_text(column), range_text(column),
-                "是" if column.required else "否", "、".join(entry.allowed), entry.example,
+                kind.label,
+                entry.header,
+                column.name,
+                entry.type_text(),
+                column.unit,
+                precision_text(column),
+                range_text(column),
+                "是" if column.required else "否",
+                "、".join(entry.allowed),
+                entry.example,
                 "\n".join(entry.rules) if entry.rules else entry.role(),
             )
             for index, value in enumerate(values):
@@ -341,10 +437,17 @@ def _notes_sheet(book: Workbook, formats: _Formats, reads: PackReads, region: st
 def template_workbook(reads: PackReads, *, region: str | None = None, divisions: Divisions | None = None) -> bytes:
     """The entry workbook for what `reads` says the packs read, as xlsx bytes."""
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
-                                        "strings_to_urls": False})
-    book.set_properties({"title": "督导数据填报模板", "subject": "、".join(reads.packs), "author": "inspector",
-                         "comments": "由 inspector template 生成"})
+    book = xlsxwriter.Workbook(
+        buffer, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+    )
+    book.set_properties(
+        {
+            "title": "督导数据填报模板",
+            "subject": "、".join(reads.packs),
+            "author": "inspector",
+            "comments": "由 inspector template 生成",
+        }
+    )
     formats = _Formats(book)
     tables = [(RECORD_KINDS[name], _entries(RECORD_KINDS[name], reads, divisions)) for name in reads.kinds]
     schools = RECORD_KINDS["schools"]

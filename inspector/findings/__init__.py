@@ -7,6 +7,14 @@ from .build import FindingBuilder, finding_id, summarize
 from .model import FORMAT, DataGap, Finding, FindingsDocument, IndicatorResult, load_document, parse_document
 
 __all__ = [
-    "FORMAT", "DataGap", "Finding", "FindingBuilder", "FindingsDocument", "IndicatorResult", "finding_id",
-    "load_document", "parse_document", "summarize",
+    "FORMAT",
+    "DataGap",
+    "Finding",
+    "FindingBuilder",
+    "FindingsDocument",
+    "IndicatorResult",
+    "finding_id",
+    "load_document",
+    "parse_document",
+    "summarize",
 ]

@@ -57,7 +57,13 @@ def finding_id(rule_id: str, entity_type: str, entity_id: str) -> str:
 
 
 def sort_key(finding: Finding) -> tuple[Any, ...]:
-    return (finding.county, finding.school_id or "", SEVERITY_ORDER[finding.severity], finding.rule_id, finding.entity_id)
+    return (
+        finding.county,
+        finding.school_id or "",
+        SEVERITY_ORDER[finding.severity],
+        finding.rule_id,
+        finding.entity_id,
+    )
 
 
 class RowValues:
@@ -79,8 +85,9 @@ class RowValues:
                 continue
             table = self.dataset.tables[kind]
             keys = pl.DataFrame({"__ref": sorted(packed)}, schema={"__ref": pl.Int64})
-            rows = table.with_columns((pl.col("__src").cast(pl.Int64) * (1 << 32) + pl.col("__row")).alias("__ref")) \
-                .join(keys, on="__ref", how="semi")
+            rows = table.with_columns(
+                (pl.col("__src").cast(pl.Int64) * (1 << 32) + pl.col("__row")).alias("__ref")
+            ).join(keys, on="__ref", how="semi")
             columns = RECORD_KINDS[kind].by_name
             extras = self.dataset.extra_columns.get(kind, {})
             for row in rows.iter_rows(named=True):
@@ -147,10 +154,12 @@ class FindingBuilder:
         self.tables = tables
         self.dataset = dataset
         self.rows = RowValues(dataset)
-        self.school_names = dict(zip(dataset.tables["schools"]["school_id"].to_list(),
-                                     dataset.tables["schools"]["name"].to_list()))
-        self.school_townships = dict(zip(dataset.tables["schools"]["school_id"].to_list(),
-                                         dataset.tables["schools"]["township"].to_list()))
+        self.school_names = dict(
+            zip(dataset.tables["schools"]["school_id"].to_list(), dataset.tables["schools"]["name"].to_list())
+        )
+        self.school_townships = dict(
+            zip(dataset.tables["schools"]["school_id"].to_list(), dataset.tables["schools"]["township"].to_list())
+        )
         self._plans: dict[str, _Plan] = {}
 
     def _plan(self, rule: CompiledRule) -> _Plan:
@@ -163,8 +172,11 @@ class FindingBuilder:
             numeric = tuple(f.path for f in fields_of(rule.condition) if f.type == "number")
             lookups = tuple(lookups_of(rule.condition))
             keys = {}
-            for name, source in (("message", rule.spec.message), ("action", rule.spec.rectification.action),
-                                 ("responsible", rule.spec.rectification.responsible)):
+            for name, source in (
+                ("message", rule.spec.message),
+                ("action", rule.spec.rectification.action),
+                ("responsible", rule.spec.rectification.responsible),
+            ):
                 read = template_paths(source)
                 derived = any(p.split(".", 1)[0] in ("observed", "threshold") for p in read)
                 keys[name] = tuple(p for p in paths if derived or any(p == r or p.startswith(r + ".") for r in read))
@@ -227,20 +239,35 @@ class FindingBuilder:
                 key = values.get(lookup.key.path)
                 if key is not None and key in value:
                     shown = (lookup.key.info.enum or {}).get(key, key)
-                    result.append(Threshold(param=f"{name}[{key}]", label=f"{spec.title}（{shown}）",
-                                            value=json_number(value[key]), unit=spec.unit or "",
-                                            exact=exact_text(value[key])))
+                    result.append(
+                        Threshold(
+                            param=f"{name}[{key}]",
+                            label=f"{spec.title}（{shown}）",
+                            value=json_number(value[key]),
+                            unit=spec.unit or "",
+                            exact=exact_text(value[key]),
+                        )
+                    )
                     continue
             shown_value = None if value is NO_TARGET else value
-            result.append(Threshold(param=name, label=spec.title, value=_param_json(shown_value), unit=spec.unit or "",
-                                    exact=exact_text(shown_value)))
+            result.append(
+                Threshold(
+                    param=name,
+                    label=spec.title,
+                    value=_param_json(shown_value),
+                    unit=spec.unit or "",
+                    exact=exact_text(shown_value),
+                )
+            )
         return result
 
     def _threshold_values(self, rule: CompiledRule, values: Mapping[str, Any]) -> tuple[Exact, ...]:
         """The numbers an observed value is read against: the thresholds, and the values of the
         other numeric fields of the condition (`pay < prev.pay`): none may look equal when shown."""
         plan = self._plan(rule)
-        found: list[Exact] = [values[path] for path in plan.numeric if path in values and not isinstance(values[path], Interval)]
+        found: list[Exact] = [
+            values[path] for path in plan.numeric if path in values and not isinstance(values[path], Interval)
+        ]
         looked_up = {lookup.param: lookup for lookup in plan.lookups}
         for name, value in rule.params.items():
             if isinstance(value, dict) and name in looked_up:
@@ -249,19 +276,34 @@ class FindingBuilder:
                 found.append(value)
         return tuple(found)
 
-    def _observed(self, rule: CompiledRule, vocab: EntityVocabulary, values: Mapping[str, Any],
-                  thresholds: Sequence[Exact]) -> list[Observed]:
+    def _observed(
+        self, rule: CompiledRule, vocab: EntityVocabulary, values: Mapping[str, Any], thresholds: Sequence[Exact]
+    ) -> list[Observed]:
         result: list[Observed] = []
         for info in rule.observed:
             value = values.get(info.path)
-            result.append(Observed(field=info.path, label=info.label, value=json_value(info, value),
-                                   text=display(info, value, thresholds), exact=exact_text(value)))
+            result.append(
+                Observed(
+                    field=info.path,
+                    label=info.label,
+                    value=json_value(info, value),
+                    text=display(info, value, thresholds),
+                    exact=exact_text(value),
+                )
+            )
             for part in ("numerator", "denominator"):
                 part_info = vocab.fields.get(f"{info.path}.{part}")
                 if part_info is not None and part_info.origin == info.origin:
                     part_value = values.get(part_info.path)
-                    result.append(Observed(field=part_info.path, label=part_info.label, value=json_value(part_info, part_value),
-                                           text=display(part_info, part_value), exact=exact_text(part_value)))
+                    result.append(
+                        Observed(
+                            field=part_info.path,
+                            label=part_info.label,
+                            value=json_value(part_info, part_value),
+                            text=display(part_info, part_value),
+                            exact=exact_text(part_value),
+                        )
+                    )
         return result
 
     def _trace_rows(self, indicator: str, entity_id: str, school_id: str | None) -> list[tuple[int, str]]:
@@ -307,9 +349,18 @@ class FindingBuilder:
                 if trace_row is None:
                     continue
                 for ref, item in zip(trace_row.get("rows") or (), trace_row.get("contributions") or ()):
-                    items.append((ref, trace.role, {"school_id": item["school_id"], "name": item["name"],
-                                                    "value": json_number(_decode(item["value"])),
-                                                    "weight": json_number(_decode(item["weight"]))}))
+                    items.append(
+                        (
+                            ref,
+                            trace.role,
+                            {
+                                "school_id": item["school_id"],
+                                "name": item["name"],
+                                "value": json_number(_decode(item["value"])),
+                                "weight": json_number(_decode(item["weight"])),
+                            },
+                        )
+                    )
                 continue
             unique: dict[int, str] = {}
             for ref, role in self._trace_rows(indicator, row[ID], row.get(SCHOOL)):
@@ -319,7 +370,9 @@ class FindingBuilder:
             seen |= set(unique)
         return items
 
-    def _cut(self, items: list[tuple[int, str, dict[str, Any] | None]]) -> tuple[list[tuple[int, str, dict[str, Any] | None]], dict[str, int] | None]:
+    def _cut(
+        self, items: list[tuple[int, str, dict[str, Any] | None]]
+    ) -> tuple[list[tuple[int, str, dict[str, Any] | None]], dict[str, int] | None]:
         """The first rows of each role (all are kept for evidence.csv), and the counts when cut."""
         counts = Counter(role for _, role, _ in items)
         kept: list[tuple[int, str, dict[str, Any] | None]] = []
@@ -341,9 +394,15 @@ class FindingBuilder:
 
     # -- findings --------------------------------------------------------------------------------
 
-    def _context(self, rule: CompiledRule, vocab: EntityVocabulary, values: Mapping[str, Any],
-                 observed: Sequence[Observed], thresholds: Sequence[Threshold],
-                 threshold_values: Sequence[Exact]) -> dict[str, Any]:
+    def _context(
+        self,
+        rule: CompiledRule,
+        vocab: EntityVocabulary,
+        values: Mapping[str, Any],
+        observed: Sequence[Observed],
+        thresholds: Sequence[Threshold],
+        threshold_values: Sequence[Exact],
+    ) -> dict[str, Any]:
         shown: dict[str, Any] = {}
         for path, value in values.items():
             info = vocab.fields.get(path)
@@ -353,14 +412,22 @@ class FindingBuilder:
                 shown[path] = value
             else:
                 shown[path] = display(info, value)
-        threshold = [{"param": t.param, "label": t.label, "value": v, "unit": t.unit}
-                     for t, v in zip(thresholds, _threshold_raw(rule, values))]
+        threshold = [
+            {"param": t.param, "label": t.label, "value": v, "unit": t.unit}
+            for t, v in zip(thresholds, _threshold_raw(rule, values))
+        ]
 
-        context = template_context(shown, rule.pack_params, self.book.as_of, target_year=self.book.target_year,
-                                   target_label=rule.target_label(self.book.reading),
-                                observed=[{"field": o.field, "label": o.label, "value": values.get(o.field), "text": o.text}
-                                          for o in observed],
-                                threshold=threshold)
+        context = template_context(
+            shown,
+            rule.pack_params,
+            self.book.as_of,
+            target_year=self.book.target_year,
+            target_label=rule.target_label(self.book.reading),
+            observed=[
+                {"field": o.field, "label": o.label, "value": values.get(o.field), "text": o.text} for o in observed
+            ],
+            threshold=threshold,
+        )
         context[COMPARED] = threshold_values
         return context
 
@@ -368,8 +435,9 @@ class FindingBuilder:
         """Findings and data gaps of every rule; every evidence row is also kept in
         `evidence_index` (finding id, packed row, role) for evidence.csv."""
         self.evidence_index: list[tuple[str, int, str]] = []
-        pending: list[tuple[CompiledRule, dict[str, Any], list[tuple[int, str, dict[str, Any] | None]],
-                            dict[str, int] | None]] = []
+        pending: list[
+            tuple[CompiledRule, dict[str, Any], list[tuple[int, str, dict[str, Any] | None]], dict[str, int] | None]
+        ] = []
         gaps: list[DataGap] = []
         for rule in self.book.rules:
             outcome = outcomes.get(rule.id)
@@ -383,15 +451,24 @@ class FindingBuilder:
                 pending.append((rule, entity, kept, counts))
             if outcome.gaps:
                 gaps.extend(self._gaps(rule, sorted(outcome.gaps)))
-        self.rows.load(ref for _, _, kept, _ in pending for ref, role, values in kept
-                       if values is None and role not in _TRACE_ROLES)
+        self.rows.load(
+            ref
+            for _, _, kept, _ in pending
+            for ref, role, values in kept
+            if values is None and role not in _TRACE_ROLES
+        )
         findings = [self._finding(rule, entity, kept, counts) for rule, entity, kept, counts in pending]
         findings.sort(key=sort_key)
         gaps.sort(key=lambda g: (g.county, g.school_id or "", g.rule_id, g.entity_id))
         return findings, gaps
 
-    def _finding(self, rule: CompiledRule, entity: Mapping[str, Any],
-                 kept: Sequence[tuple[int, str, dict[str, Any] | None]], counts: dict[str, int] | None) -> Finding:
+    def _finding(
+        self,
+        rule: CompiledRule,
+        entity: Mapping[str, Any],
+        kept: Sequence[tuple[int, str, dict[str, Any] | None]],
+        counts: dict[str, int] | None,
+    ) -> Finding:
         vocab = self.book.vocabulary[rule.spec.applies_to]
         spec = rule.spec
         row, values = entity["row"], entity["values"]
@@ -414,17 +491,33 @@ class FindingBuilder:
         if reading is not None:
             rendered["message"] += f"（{reading.text}）"
         return Finding(
-            id=finding_id(rule.id, spec.applies_to, row[ID]), rule_id=rule.id, rule_version=spec.version,
-            rule_title=spec.title, pack=rule.pack.id, pack_version=rule.pack.version, family=spec.family,
-            severity=rule.severity, binding=spec.binding, level=LEVEL_OF_ENTITY[spec.applies_to],
-            entity_type=spec.applies_to, entity_id=row[ID], school_id=school_id,
-            school_name=self.school_names.get(school_id) if school_id else None, county=row["__county"],
+            id=finding_id(rule.id, spec.applies_to, row[ID]),
+            rule_id=rule.id,
+            rule_version=spec.version,
+            rule_title=spec.title,
+            pack=rule.pack.id,
+            pack_version=rule.pack.version,
+            family=spec.family,
+            severity=rule.severity,
+            binding=spec.binding,
+            level=LEVEL_OF_ENTITY[spec.applies_to],
+            entity_type=spec.applies_to,
+            entity_id=row[ID],
+            school_id=school_id,
+            school_name=self.school_names.get(school_id) if school_id else None,
+            county=row["__county"],
             township=self.school_townships.get(school_id) if school_id else None,
-            message=rendered["message"], observed=observed, threshold=thresholds,
-            scope=" ".join(spec.scope.split()) if spec.scope else None, condition=" ".join(spec.condition.split()),
-            basis=spec.basis.model_dump(exclude_none=True), evidence=self._objects(kept), evidence_count=counts,
+            message=rendered["message"],
+            observed=observed,
+            threshold=thresholds,
+            scope=" ".join(spec.scope.split()) if spec.scope else None,
+            condition=" ".join(spec.condition.split()),
+            basis=spec.basis.model_dump(exclude_none=True),
+            evidence=self._objects(kept),
+            evidence_count=counts,
             rectification=Rectification(
-                action=rendered["action"], responsible=rendered["responsible"],
+                action=rendered["action"],
+                responsible=rendered["responsible"],
                 deadline=(self.book.as_of + dt.timedelta(days=spec.rectification.deadline_days)).isoformat(),
             ),
             reading=reading,
@@ -438,7 +531,9 @@ class FindingBuilder:
         progress = rule.progress[0]
         return progress_reading(progress, rule.param_specs[progress.param].unit)
 
-    def trails(self, rule: CompiledRule, ids: Sequence[str]) -> dict[str, tuple[list[Observed], list[Threshold], list[Evidence]]]:
+    def trails(
+        self, rule: CompiledRule, ids: Sequence[str]
+    ) -> dict[str, tuple[list[Observed], list[Threshold], list[Evidence]]]:
         """What a re-inspection shows for entities that now pass: observed values, thresholds, rows."""
         vocab = self.book.vocabulary[rule.spec.applies_to]
         result = {}
@@ -447,8 +542,11 @@ class FindingBuilder:
             threshold_values = self._threshold_values(rule, values)
             kept, _counts = self._cut(self._evidence(rule, entity))
             self.rows.load(ref for ref, role, values in kept if values is None and role not in _TRACE_ROLES)
-            result[entity["row"][ID]] = (self._observed(rule, vocab, values, threshold_values),
-                                         self._thresholds(rule, values), self._objects(kept))
+            result[entity["row"][ID]] = (
+                self._observed(rule, vocab, values, threshold_values),
+                self._thresholds(rule, values),
+                self._objects(kept),
+            )
         return result
 
     def _gaps(self, rule: CompiledRule, ids: Sequence[str]) -> list[DataGap]:
@@ -469,7 +567,9 @@ class FindingBuilder:
                         trace = self.tables.traces.get(info.indicator or "") if not info.relation else None
                         trace_row = _trace_row(trace, row[ID]) if trace is not None else None
                         whys = "；".join(trace_row.get("missing") or ()) if trace_row else ""
-                        missing.append(f"{info.label}只能确定在 {display(info, value)} 之间" + (f"（{whys}）" if whys else ""))
+                        missing.append(
+                            f"{info.label}只能确定在 {display(info, value)} 之间" + (f"（{whys}）" if whys else "")
+                        )
                     continue
                 trace = self.tables.traces.get(info.indicator or "") if not info.relation else None
                 if rule.spec.applies_to == "county_metric" and trace is None:
@@ -489,9 +589,18 @@ class FindingBuilder:
             if own is not None:
                 where = ref_of(own, self.dataset.sources)
                 evidence.append(Evidence(file=where.file, row=where.row, role="record", values=self.rows.get(own)))
-            result.append(DataGap(rule_id=rule.id, level=LEVEL_OF_ENTITY[rule.spec.applies_to],
-                                  entity_type=rule.spec.applies_to, entity_id=row[ID], school_id=row.get(SCHOOL),
-                                  county=row["__county"], missing=missing, evidence=evidence))
+            result.append(
+                DataGap(
+                    rule_id=rule.id,
+                    level=LEVEL_OF_ENTITY[rule.spec.applies_to],
+                    entity_type=rule.spec.applies_to,
+                    entity_id=row[ID],
+                    school_id=row.get(SCHOOL),
+                    county=row["__county"],
+                    missing=missing,
+                    evidence=evidence,
+                )
+            )
         return result
 
     def indicators(self, outcomes: Mapping[str, RuleOutcome]) -> list[IndicatorResult]:
@@ -509,15 +618,23 @@ class FindingBuilder:
                 row, values = entity["row"], entity["values"]
                 verdict = verdicts[row[ID]]
                 threshold_values = self._threshold_values(rule, values)
-                results.append(IndicatorResult(
-                    rule_id=rule.id, rule_title=rule.spec.title, severity=rule.severity, binding=rule.spec.binding,
-                    level=LEVEL_OF_ENTITY[rule.spec.applies_to], entity_type=rule.spec.applies_to, entity_id=row[ID],
-                    county=row["__county"], verdict=verdict,
-                    finding_id=finding_id(rule.id, rule.spec.applies_to, row[ID]) if verdict == "fail" else None,
-                    observed=self._observed(rule, vocab, values, threshold_values),
-                    threshold=self._thresholds(rule, values),
-                    reading=self._reading(rule),
-                ))
+                results.append(
+                    IndicatorResult(
+                        rule_id=rule.id,
+                        rule_title=rule.spec.title,
+                        severity=rule.severity,
+                        binding=rule.spec.binding,
+                        level=LEVEL_OF_ENTITY[rule.spec.applies_to],
+                        entity_type=rule.spec.applies_to,
+                        entity_id=row[ID],
+                        county=row["__county"],
+                        verdict=verdict,
+                        finding_id=finding_id(rule.id, rule.spec.applies_to, row[ID]) if verdict == "fail" else None,
+                        observed=self._observed(rule, vocab, values, threshold_values),
+                        threshold=self._thresholds(rule, values),
+                        reading=self._reading(rule),
+                    )
+                )
         results.sort(key=lambda r: (r.rule_id, r.county, r.entity_id))
         return results
 

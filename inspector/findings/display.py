@@ -88,19 +88,27 @@ def json_value(info: FieldInfo | None, value: Any) -> Any:
 
 def progress_text(progress: Progress, unit: str | None) -> str:
     """How a progress reading's expected value was derived, for a message and a report."""
+
     def shown(value: Fraction) -> str:
         if unit == "比例":
             return trim(format_percent(value, exact_digits(value * 100)), value)
         return trim(format_decimal(value, exact_digits(value)), value) + (unit or "")
 
-    return (f"按进度判断：“十三五”末（{progress.baseline_year}年）{shown(progress.baseline)}，"
-            f"规划{progress.milestone}年目标 {shown(progress.target)}，"
-            f"按直线推算{progress.year}年应达到 {shown(progress.expected)}")
+    return (
+        f"按进度判断：“十三五”末（{progress.baseline_year}年）{shown(progress.baseline)}，"
+        f"规划{progress.milestone}年目标 {shown(progress.target)}，"
+        f"按直线推算{progress.year}年应达到 {shown(progress.expected)}"
+    )
 
 
 def progress_reading(progress: Progress, unit: str | None) -> ProgressReading:
     return ProgressReading(
-        param=progress.param, year=progress.year, milestone=progress.milestone, baseline_year=progress.baseline_year,
-        baseline=encode(progress.baseline), target=encode(progress.target), expected=encode(progress.expected),
+        param=progress.param,
+        year=progress.year,
+        milestone=progress.milestone,
+        baseline_year=progress.baseline_year,
+        baseline=encode(progress.baseline),
+        target=encode(progress.target),
+        expected=encode(progress.expected),
         text=progress_text(progress, unit),
     )

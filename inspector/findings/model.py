@@ -45,8 +45,14 @@ Level = Literal["school", "county", "city"]
 Severity = Literal["critical", "major", "minor"]
 Verdict = Literal["fail", "pass", "gap"]
 LEVEL_OF_ENTITY: dict[str, Level] = {
-    "class": "school", "teacher": "school", "school": "school", "school_stage": "school",
-    "township": "county", "county": "county", "county_metric": "county", "city": "city",
+    "class": "school",
+    "teacher": "school",
+    "school": "school",
+    "school_stage": "school",
+    "township": "county",
+    "county": "county",
+    "county_metric": "county",
+    "city": "city",
 }
 
 
@@ -382,8 +388,9 @@ def _format_problem(raw: dict[str, Any]) -> str | None:
     match = _FORMAT.fullmatch(stated) if isinstance(stated, str) else None
     supported = "、".join(FORMATS)
     if match is not None and int(match.group(1)) > int(FORMAT.rsplit("/", 1)[1]):
-        return (f"format: 格式“{stated}”由更新版本的 inspector 写出，本程序只能读取 {supported}："
-                "请升级 inspector 后再读取")
+        return (
+            f"format: 格式“{stated}”由更新版本的 inspector 写出，本程序只能读取 {supported}：请升级 inspector 后再读取"
+        )
     if "format" not in raw:
         return f"format: 缺少此项：不是 inspector 写出的 findings.json（应为 {supported} 之一）"
     return f"format: 格式“{stated}”不是 inspector 的 findings.json 格式（支持 {supported}）"

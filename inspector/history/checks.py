@@ -59,16 +59,20 @@ def structure_problems(conn: Connection) -> list[str]:
 def append_only_problems(conn: Connection) -> list[str]:
     """The append-only triggers on events: missing, disabled, or no longer refusing."""
     if conn.dialect.name == "postgresql":
-        rows = conn.execute(text(
-            "SELECT t.tgname, t.tgenabled, p.prosrc FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
-            " WHERE t.tgrelid = to_regclass('events') AND NOT t.tgisinternal"
-        )).all()
+        rows = conn.execute(
+            text(
+                "SELECT t.tgname, t.tgenabled, p.prosrc FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
+                " WHERE t.tgrelid = to_regclass('events') AND NOT t.tgisinternal"
+            )
+        ).all()
         found = {name: (enabled, source) for name, enabled, source in rows}
         names: tuple[str, ...] = schema.POSTGRESQL_APPEND_ONLY_TRIGGERS
         refuses: Callable[[Any], bool] = lambda source: "RAISE EXCEPTION" in str(source).upper()  # noqa: E731
         disabled = [n for n in names if n in found and found[n][0] == "D"]
     else:
-        rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'")).all()
+        rows = conn.execute(
+            text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'")
+        ).all()
         found = {name: (None, sql) for name, sql in rows}
         names = schema.APPEND_ONLY_TRIGGERS
         refuses = lambda sql: "RAISE(ABORT" in str(sql).upper().replace(" ", "")  # noqa: E731
@@ -98,14 +102,21 @@ def audit_checks(store: HistoryStore, record: AuditRecord) -> list[Check]:
     try:
         document = parse_document(data)  # through the findings.json model, as at import
     except DocumentError as exc:
-        return [Check("store", "findings.json", "mismatch", f"库内保存的 findings.json 不可接受：{p}") for p in exc.problems]
+        return [
+            Check("store", "findings.json", "mismatch", f"库内保存的 findings.json 不可接受：{p}") for p in exc.problems
+        ]
     checks: list[Check] = []
     computed = audit_id_of(document)
     if computed != record.id:
         checks.append(Check("store", "审核编号", "mismatch", f"由内容推算为 {computed}"))
     rows = derived_rows(document, record.id)
-    stored_audit = {"id": record.id, "name": record.name, "region": record.region, "as_of": record.as_of.isoformat(),
-                    "target_year": record.target_year}
+    stored_audit = {
+        "id": record.id,
+        "name": record.name,
+        "region": record.region,
+        "as_of": record.as_of.isoformat(),
+        "target_year": record.target_year,
+    }
     for column, value in rows.audit.items():
         if not same_value(stored_audit[column], value):
             checks.append(_mismatch("审核记录", column, stored_audit[column], value))
@@ -115,9 +126,15 @@ def audit_checks(store: HistoryStore, record: AuditRecord) -> list[Check]:
             detail = "库内缺少此记录" if got is None else f"库内为 {got[:12]}…，findings.json 中为 {item.sha256[:12]}…"
             checks.append(Check("store", f"文件记录 {item.role} {item.name}", "mismatch", detail))
     extra = sorted(key for key in recorded if key[0] != "output" and key not in {(f.role, f.name) for f in rows.files})
-    checks.extend(Check("store", f"文件记录 {role} {name}", "mismatch", "findings.json 中没有此文件：记录被添加") for role, name in extra)
-    for table, wanted in ((schema.findings, rows.findings), (schema.resolutions, rows.resolutions),
-                          (schema.indicator_values, rows.indicators)):
+    checks.extend(
+        Check("store", f"文件记录 {role} {name}", "mismatch", "findings.json 中没有此文件：记录被添加")
+        for role, name in extra
+    )
+    for table, wanted in (
+        (schema.findings, rows.findings),
+        (schema.resolutions, rows.resolutions),
+        (schema.indicator_values, rows.indicators),
+    ):
         checks.extend(_table_checks(store, table, record.id, wanted))
     return checks
 
@@ -125,8 +142,10 @@ def audit_checks(store: HistoryStore, record: AuditRecord) -> list[Check]:
 def _table_checks(store: HistoryStore, table: Table, audit_id: str, wanted: Sequence[Mapping[str, Any]]) -> list[Check]:
     title = schema.TABLE_TITLES[table.name]
     key_columns = [c.name for c in table.primary_key.columns if c.name != "audit_id"]
-    stored = {tuple(row._mapping[k] for k in key_columns): dict(row._mapping)
-              for row in store.conn.execute(select(table).where(table.c.audit_id == audit_id))}
+    stored = {
+        tuple(row._mapping[k] for k in key_columns): dict(row._mapping)
+        for row in store.conn.execute(select(table).where(table.c.audit_id == audit_id))
+    }
     checks: list[Check] = []
     for row in wanted:
         key = tuple(row[k] for k in key_columns)
@@ -138,8 +157,10 @@ def _table_checks(store: HistoryStore, table: Table, audit_id: str, wanted: Sequ
         for column, value in row.items():
             if not same_value(got.get(column), value):
                 checks.append(_mismatch(name, column, got.get(column), value))
-    checks.extend(Check("store", f"{title} {'/'.join(map(str, key))}", "mismatch", "findings.json 中没有此记录：记录被添加")
-                  for key in stored)
+    checks.extend(
+        Check("store", f"{title} {'/'.join(map(str, key))}", "mismatch", "findings.json 中没有此记录：记录被添加")
+        for key in stored
+    )
     if not checks:
         checks.append(Check("store", f"{title} {len(wanted)} 项", "ok"))
     return checks
@@ -148,7 +169,12 @@ def _table_checks(store: HistoryStore, table: Table, audit_id: str, wanted: Sequ
 def _mismatch(name: str, column: str, stored: Any, expected: Any) -> Check:
     if column == "data":
         return Check("store", f"{name} 的 {column}", "mismatch", "与 findings.json 不符")
-    return Check("store", f"{name} 的 {column}", "mismatch", f"库内为“{show_value(stored)}”，与 findings.json 不符（应为“{show_value(expected)}”）")
+    return Check(
+        "store",
+        f"{name} 的 {column}",
+        "mismatch",
+        f"库内为“{show_value(stored)}”，与 findings.json 不符（应为“{show_value(expected)}”）",
+    )
 
 
 # -- the ledger --------------------------------------------------------------------------------
@@ -193,7 +219,9 @@ def preflight(store: HistoryStore, lifecycle: Lifecycle, *, audits: bool = True)
     problems: list[str] = []
     try:
         for record in store.audits() if audits else ():
-            problems.extend(f"审核 {record.id}：{c.name}：{c.detail}".rstrip("：") for c in audit_checks(store, record) if not c.ok)
+            problems.extend(
+                f"审核 {record.id}：{c.name}：{c.detail}".rstrip("：") for c in audit_checks(store, record) if not c.ok
+            )
         ledger = ledger_check(store, lifecycle)
     except StoreDamaged as exc:
         problems.append(str(exc).split("：" + VERIFY_HINT)[0])

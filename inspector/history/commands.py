@@ -32,8 +32,17 @@ from .trends import build_trends
 from .verification import ledger_head, verify
 
 __all__ = [
-    "import_audit", "ledger_head", "ledger_list", "ledger_show", "ledger_update", "list_audits", "reinspect",
-    "render_import", "render_reinspect", "trends_text", "verify",
+    "import_audit",
+    "ledger_head",
+    "ledger_list",
+    "ledger_show",
+    "ledger_update",
+    "list_audits",
+    "reinspect",
+    "render_import",
+    "render_reinspect",
+    "trends_text",
+    "verify",
 ]
 
 if TYPE_CHECKING:
@@ -96,8 +105,15 @@ class ImportReport:
     events: list[Event] = field(default_factory=list)
 
 
-def import_audit(db: DbRef, out_dir: Path, *, today: dt.date, source: Path | None = None,
-                 rules_dir: Path = DEFAULT_RULES_DIR, lifecycle_path: Path = DEFAULT_LIFECYCLE) -> tuple[ImportReport, Lifecycle]:
+def import_audit(
+    db: DbRef,
+    out_dir: Path,
+    *,
+    today: dt.date,
+    source: Path | None = None,
+    rules_dir: Path = DEFAULT_RULES_DIR,
+    lifecycle_path: Path = DEFAULT_LIFECYCLE,
+) -> tuple[ImportReport, Lifecycle]:
     """Store an audit's output folder (findings.json and the digests of every output file) and
     open ledger items for its findings; an audit already stored is left as it is.
 
@@ -111,7 +127,12 @@ def import_audit(db: DbRef, out_dir: Path, *, today: dt.date, source: Path | Non
         with store.transaction():
             preflight(store, ledger.lifecycle)
             record, created = store.import_document(
-                data, today=today, outputs=output_files(folder), source_dir=source, out_dir=folder, rules_dir=rules_dir,
+                data,
+                today=today,
+                outputs=output_files(folder),
+                source_dir=source,
+                out_dir=folder,
+                rules_dir=rules_dir,
             )
             report = ImportReport(record, created)
             if created:
@@ -156,9 +177,18 @@ class ReinspectReport:
 
 
 def reinspect(
-    db: DbRef, folder: Path, against: str, out_dir: Path, *, today: dt.date, packs: Sequence[str] | None = None,
-    rules_dir: Path = DEFAULT_RULES_DIR, keep_going: bool = False, workers: int | None = None,
-    progress: Progress | None = None, lifecycle_path: Path = DEFAULT_LIFECYCLE,
+    db: DbRef,
+    folder: Path,
+    against: str,
+    out_dir: Path,
+    *,
+    today: dt.date,
+    packs: Sequence[str] | None = None,
+    rules_dir: Path = DEFAULT_RULES_DIR,
+    keep_going: bool = False,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    lifecycle_path: Path = DEFAULT_LIFECYCLE,
 ) -> tuple[ReinspectReport, Lifecycle]:
     from ..audit import run_audit
     from ..output import write_outputs
@@ -175,8 +205,15 @@ def reinspect(
             )
     elif (previous_path if previous_path.is_dir() else previous_path.parent).resolve() == out_dir.resolve():
         raise UsageError(f"输出文件夹 {out_dir} 就是对比审核的输出文件夹：复查的输出会覆盖它，请用 --out 另选文件夹")
-    result = run_audit(folder, packs=packs, keep_going=keep_going, rules_dir=rules_dir, progress=progress, workers=workers,
-                       keep_tables=True)
+    result = run_audit(
+        folder,
+        packs=packs,
+        keep_going=keep_going,
+        rules_dir=rules_dir,
+        progress=progress,
+        workers=workers,
+        keep_tables=True,
+    )
     audit_id = audit_id_of(audit_document(result, keep_going=keep_going))
     with _ledger(db, lifecycle_path, create=True) as (store, ledger):
         with store.transaction():
@@ -186,14 +223,20 @@ def reinspect(
             if previous_data is not None:
                 previous_dir = previous_path if previous_path.is_dir() else previous_path.parent
                 previous, created = store.import_document(
-                    previous_data, today=today, outputs=output_files(previous_dir), out_dir=previous_dir, rules_dir=rules_dir,
+                    previous_data,
+                    today=today,
+                    outputs=output_files(previous_dir),
+                    out_dir=previous_dir,
+                    rules_dir=rules_dir,
                 )
                 if created:
                     events += ledger.open_items(previous, today)
             else:
                 previous = store.audit(against)
             if previous.id == audit_id:
-                raise UsageError(f"新审核与对比审核 {previous.id} 相同（输入、规则包和参数都一样）：请用 --against 指向更早的一次审核")
+                raise UsageError(
+                    f"新审核与对比审核 {previous.id} 相同（输入、规则包和参数都一样）：请用 --against 指向更早的一次审核"
+                )
             if previous.as_of > result.config.as_of:
                 raise UsageError(f"对比审核 {previous.id} 的基准日 {previous.as_of} 晚于新审核的 {result.config.as_of}")
             document = store.document(previous.id)
@@ -204,8 +247,13 @@ def reinspect(
             written = write_outputs(result, out_dir, keep_going=keep_going, progress=progress)
             data = (out_dir / "findings.json").read_bytes()
             record, _ = store.import_document(
-                data, today=today, outputs=output_files(out_dir, written), source_dir=folder, out_dir=out_dir,
-                rules_dir=rules_dir, previous_id=previous.id,
+                data,
+                today=today,
+                outputs=output_files(out_dir, written),
+                source_dir=folder,
+                out_dir=out_dir,
+                rules_dir=rules_dir,
+                previous_id=previous.id,
             )
             events += ledger.open_items(record, today)
             events += ledger.advance(ledger.items(), today)
@@ -259,8 +307,16 @@ def _item_dict(item: Item, lifecycle: Lifecycle, today: dt.date) -> dict[str, An
     }
 
 
-def ledger_list(db: DbRef, *, today: dt.date, county: str | None = None, school: str | None = None,
-                states: Sequence[str] = (), fmt: str = "text", lifecycle_path: Path = DEFAULT_LIFECYCLE) -> str:
+def ledger_list(
+    db: DbRef,
+    *,
+    today: dt.date,
+    county: str | None = None,
+    school: str | None = None,
+    states: Sequence[str] = (),
+    fmt: str = "text",
+    lifecycle_path: Path = DEFAULT_LIFECYCLE,
+) -> str:
     with _ledger(db, lifecycle_path) as (store, ledger):
         wanted = _states(ledger.lifecycle, states)
         with store.transaction():
@@ -270,8 +326,11 @@ def ledger_list(db: DbRef, *, today: dt.date, county: str | None = None, school:
         items = ledger.items(county=county, school=school, states=wanted)
         rows = [_item_dict(item, ledger.lifecycle, today) for item in items]
         if fmt == "json":
-            return json.dumps({"today": today.isoformat(), "items": rows, "events": [e.as_dict() for e in events]},
-                              ensure_ascii=False, indent=2)
+            return json.dumps(
+                {"today": today.isoformat(), "items": rows, "events": [e.as_dict() for e in events]},
+                ensure_ascii=False,
+                indent=2,
+            )
         lines = []
         if events:
             lines.append(f"按 {today} 自动流转 {len(events)} 项：")
@@ -282,17 +341,31 @@ def ledger_list(db: DbRef, *, today: dt.date, county: str | None = None, school:
         lines.append("问题编号\t状态\t督办层级\t责任主体\t整改期限\t区县\t学校\t规则\t对象")
         for row in rows:
             deadline = row["deadline"] + (f"（逾期 {row['days_overdue']} 天）" if row["days_overdue"] else "")
-            lines.append("\t".join([
-                row["finding_id"], row["state_label"], row["level_label"], row["holder"], deadline, row["county"],
-                row["school_name"] or "", row["rule_title"], f"{ENTITY_LABELS.get(row['entity_type'], row['entity_type'])} {row['entity_id']}",
-            ]))
+            lines.append(
+                "\t".join(
+                    [
+                        row["finding_id"],
+                        row["state_label"],
+                        row["level_label"],
+                        row["holder"],
+                        deadline,
+                        row["county"],
+                        row["school_name"] or "",
+                        row["rule_title"],
+                        f"{ENTITY_LABELS.get(row['entity_type'], row['entity_type'])} {row['entity_id']}",
+                    ]
+                )
+            )
         by_state = Counter(row["state_label"] for row in rows)
-        lines.append("共 {} 项：{}".format(len(rows), "，".join(f"{state} {n}" for state, n in sorted(by_state.items()))))
+        lines.append(
+            "共 {} 项：{}".format(len(rows), "，".join(f"{state} {n}" for state, n in sorted(by_state.items())))
+        )
         return "\n".join(lines)
 
 
-def ledger_update(db: DbRef, finding: str, *, to: str, by: str, note: str, today: dt.date,
-                  lifecycle_path: Path = DEFAULT_LIFECYCLE) -> str:
+def ledger_update(
+    db: DbRef, finding: str, *, to: str, by: str, note: str, today: dt.date, lifecycle_path: Path = DEFAULT_LIFECYCLE
+) -> str:
     if not by.strip():
         raise UsageError("--by 不能为空：台账须记录由谁变更")
     if not note.strip():
@@ -322,15 +395,30 @@ def ledger_show(db: DbRef, finding: str, *, fmt: str = "text", lifecycle_path: P
         last = dt.date.fromisoformat(events[-1].day) if events else item.since
         data = _item_dict(item, lifecycle, last)
         if fmt == "json":
-            return json.dumps({"item": data, "events": [e.as_dict() for e in events],
-                               "audits": [{"audit_id": s.audit_id, "as_of": s.as_of.isoformat(), "status": s.status} for s in history]},
-                              ensure_ascii=False, indent=2)
+            return json.dumps(
+                {
+                    "item": data,
+                    "events": [e.as_dict() for e in events],
+                    "audits": [
+                        {"audit_id": s.audit_id, "as_of": s.as_of.isoformat(), "status": s.status} for s in history
+                    ],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
         lines = [
             f"{item.finding_id}  {item.rule_title}（{item.rule_id}，{SEVERITY_LABELS.get(item.severity, item.severity)}）",
             f"  对象：{item.county} {item.school_name or ''} {ENTITY_LABELS.get(item.entity_type, item.entity_type)} {item.entity_id}",
             f"  问题：{item.message}",
             f"  状态：{data['state_label']}（自 {item.since}），督办层级：{data['level_label']}（{data['holder']}），整改期限：{item.deadline}",
-            "  各次审核：" + ("；".join(f"{s.audit_id}（{s.as_of}）{ {'fails': '仍存在', 'passes': '已通过', 'unverified': '无法核实'}[s.status] }" for s in history) or "无"),
+            "  各次审核："
+            + (
+                "；".join(
+                    f"{s.audit_id}（{s.as_of}）{ {'fails': '仍存在', 'passes': '已通过', 'unverified': '无法核实'}[s.status] }"
+                    for s in history
+                )
+                or "无"
+            ),
             "  事件：",
         ]
         for event in events:

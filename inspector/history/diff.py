@@ -31,7 +31,17 @@ UNVERIFIED_REASONS = {
     "out_of_scope": "该对象本次不在规则的适用范围内",
     "entity_missing": "该对象已不在本次数据中（撤并、停办或编号变更）",
 }
-FINDING_KEYS = ("rule_id", "rule_title", "severity", "entity_type", "entity_id", "school_id", "school_name", "county", "township")
+FINDING_KEYS = (
+    "rule_id",
+    "rule_title",
+    "severity",
+    "entity_type",
+    "entity_id",
+    "school_id",
+    "school_name",
+    "county",
+    "township",
+)
 
 
 @dataclass
@@ -71,13 +81,16 @@ class Reinspection:
         if trends is not None:
             sections["trends"] = trends
         return {
-            "findings": {fid: {"change": change, "change_label": CHANGE_LABELS[change]} for fid, change in self.changes.items()},
+            "findings": {
+                fid: {"change": change, "change_label": CHANGE_LABELS[change]} for fid, change in self.changes.items()
+            },
             "sections": sections,
         }
 
 
-def classify(result: AuditResult, audit_id: str, previous: Mapping[str, Any], previous_id: str,
-             store: HistoryStore) -> Reinspection:
+def classify(
+    result: AuditResult, audit_id: str, previous: Mapping[str, Any], previous_id: str, store: HistoryStore
+) -> Reinspection:
     """Classify `result` (not yet stored as `audit_id`) against PREVIOUS and the store's history."""
     history = store.statuses(exclude=audit_id, until=result.config.as_of)
     prior = {fid: entries[-1] for fid, entries in history.items()}
@@ -105,8 +118,12 @@ def classify(result: AuditResult, audit_id: str, previous: Mapping[str, Any], pr
         if earlier is None:  # only ever unverified, in PREVIOUS's list
             earlier = previous_unverified[finding_id]
         seen = _last_seen(history.get(finding_id, []))
-        entry = {"id": finding_id, **{k: earlier.get(k) for k in FINDING_KEYS}, "message": earlier.get("message"),
-                 "last_seen": seen}
+        entry = {
+            "id": finding_id,
+            **{k: earlier.get(k) for k in FINDING_KEYS},
+            "message": earlier.get("message"),
+            "last_seen": seen,
+        }
         outcome = checker.check(entry)
         if "evidence" in outcome:
             report.resolved.append({**entry, **outcome})
@@ -150,7 +167,9 @@ class _Checker:
             observed, threshold, evidence = self._trail(rule_id, entity_id)
             shown = "，".join(f"{o.label} {o.text}" for o in observed)
             return {
-                "resolution": f"本次复查已通过：{entry['rule_title']}不再成立" + (f"（{shown}）" if shown else "") + "。",
+                "resolution": f"本次复查已通过：{entry['rule_title']}不再成立"
+                + (f"（{shown}）" if shown else "")
+                + "。",
                 "observed": [o.model_dump(mode="json", exclude_none=True) for o in observed],
                 "threshold": [t.model_dump(mode="json", exclude_none=True) for t in threshold],
                 "evidence": [e.model_dump(mode="json", exclude_none=True) for e in evidence],

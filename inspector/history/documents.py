@@ -84,15 +84,28 @@ class _Checker:
         if value is not None and not HEX64.match(value):
             self.add(_join(where, key), f"“{value[:20]}”不是 sha256（64 位十六进制数）")
 
-    def choice(self, parent: Mapping[str, Any], key: str, where: str, allowed: Mapping[str, str] | Iterable[str],
-               *, optional: bool = False) -> None:
+    def choice(
+        self,
+        parent: Mapping[str, Any],
+        key: str,
+        where: str,
+        allowed: Mapping[str, str] | Iterable[str],
+        *,
+        optional: bool = False,
+    ) -> None:
         value = parent.get(key)
         if value is None and optional:
             return
         names = dict(allowed) if isinstance(allowed, Mapping) else {a: "" for a in allowed}
         if not isinstance(value, str) or value not in names:
             shown = "、".join(f"{k}（{v}）" if v else k for k, v in names.items())
-            what = "缺少此项" if key not in parent else f"未知的值“{value}”" if isinstance(value, str) else f"应为文字，实为{_kind(value)}"
+            what = (
+                "缺少此项"
+                if key not in parent
+                else f"未知的值“{value}”"
+                if isinstance(value, str)
+                else f"应为文字，实为{_kind(value)}"
+            )
             self.add(_join(where, key), f"{what}；可用：{shown}")
 
 
@@ -135,10 +148,16 @@ def document_problems(document: Any) -> list[str]:
     _resolutions(check, document)
     _indicators(check, document)
     if not check.problems:
-        stated = (document.get("reinspection") or {}).get("audit_id") if isinstance(document.get("reinspection"), dict) else None
+        stated = (
+            (document.get("reinspection") or {}).get("audit_id")
+            if isinstance(document.get("reinspection"), dict)
+            else None
+        )
         computed = audit_id_of(document)
         if stated is not None and stated != computed:
-            check.add("reinspection.audit_id", f"记录的审核编号 {stated} 与其内容推算的 {computed} 不符：文件可能被修改")
+            check.add(
+                "reinspection.audit_id", f"记录的审核编号 {stated} 与其内容推算的 {computed} 不符：文件可能被修改"
+            )
     return check.problems
 
 
@@ -169,7 +188,9 @@ def _audit(check: _Checker, audit: dict[str, Any]) -> None:
             version = pack.get("version")
             if version is not None and not isinstance(version, (int, str)):
                 check.add(f"{where}.version", f"应为整数或文字，实为{_kind(version)}")
-    if len({str(p.get("id")) for p in audit.get("packs") or [] if isinstance(p, dict)}) != len(audit.get("packs") or []):
+    if len({str(p.get("id")) for p in audit.get("packs") or [] if isinstance(p, dict)}) != len(
+        audit.get("packs") or []
+    ):
         check.add("audit.packs", "规则包重复")
 
 
@@ -184,7 +205,10 @@ def _identity(check: _Checker, entry: dict[str, Any], where: str, seen: set[str]
         return stated
     expected = finding_id(rule_id, entity_type, entity_id)
     if stated != expected:
-        check.add(f"{where}.id", f"{stated} 不是规则 {rule_id} 对 {entity_type} {entity_id} 的问题编号（应为 {expected}）：文件可能被修改")
+        check.add(
+            f"{where}.id",
+            f"{stated} 不是规则 {rule_id} 对 {entity_type} {entity_id} 的问题编号（应为 {expected}）：文件可能被修改",
+        )
     if stated in seen:
         check.add(f"{where}.id", f"问题编号 {stated} 重复")
     seen.add(stated)
@@ -273,8 +297,10 @@ def report_claims(folder: Path, digest: str) -> list[str]:
 
 
 def _claim(folder: Path, path: Path, quoted: str, digest: str) -> str:
-    return (f"{path.relative_to(folder).as_posix()}: 该报告依据的 findings.json 为 sha256 {quoted[:16]}…，"
-            f"而此处的 findings.json 为 {digest[:16]}…：两者不是同一次审核的输出，或其一被修改")
+    return (
+        f"{path.relative_to(folder).as_posix()}: 该报告依据的 findings.json 为 sha256 {quoted[:16]}…，"
+        f"而此处的 findings.json 为 {digest[:16]}…：两者不是同一次审核的输出，或其一被修改"
+    )
 
 
 def _xlsx_claim(path: Path) -> str | None:
@@ -307,26 +333,56 @@ class DerivedRows:
 def derived_rows(document: Mapping[str, Any], audit_id: str) -> DerivedRows:
     audit = document["audit"]
     return DerivedRows(
-        audit={"id": audit_id, "name": audit["name"], "region": audit.get("region"), "as_of": audit["as_of"],
-               "target_year": audit.get("target_year")},
+        audit={
+            "id": audit_id,
+            "name": audit["name"],
+            "region": audit.get("region"),
+            "as_of": audit["as_of"],
+            "target_year": audit.get("target_year"),
+        },
         files=document_files(document),
         findings=[
             {
-                "audit_id": audit_id, "finding_id": f["id"], "rule_id": f["rule_id"], "entity_type": f["entity_type"],
-                "entity_id": f["entity_id"], "school_id": f.get("school_id"), "county": f["county"], "severity": f["severity"],
-                "deadline": f["rectification"]["deadline"], "change": f.get("change"),
-                "waiver_expires": (f.get("waiver") or {}).get("expires") if f.get("waived") else None, "data": canonical(f),
+                "audit_id": audit_id,
+                "finding_id": f["id"],
+                "rule_id": f["rule_id"],
+                "entity_type": f["entity_type"],
+                "entity_id": f["entity_id"],
+                "school_id": f.get("school_id"),
+                "county": f["county"],
+                "severity": f["severity"],
+                "deadline": f["rectification"]["deadline"],
+                "change": f.get("change"),
+                "waiver_expires": (f.get("waiver") or {}).get("expires") if f.get("waived") else None,
+                "data": canonical(f),
             }
             for f in document.get("findings", [])
         ],
         resolutions=[
-            {"audit_id": audit_id, "finding_id": r["id"], "status": status, "rule_id": r["rule_id"],
-             "entity_type": r["entity_type"], "entity_id": r["entity_id"], "county": r["county"], "data": canonical(r)}
-            for status in ("resolved", "unverified") for r in document.get(status) or []
+            {
+                "audit_id": audit_id,
+                "finding_id": r["id"],
+                "status": status,
+                "rule_id": r["rule_id"],
+                "entity_type": r["entity_type"],
+                "entity_id": r["entity_id"],
+                "county": r["county"],
+                "data": canonical(r),
+            }
+            for status in ("resolved", "unverified")
+            for r in document.get(status) or []
         ],
         indicators=[
-            {"audit_id": audit_id, "rule_id": i["rule_id"], "entity_type": i["entity_type"], "entity_id": i["entity_id"],
-             "county": i["county"], "verdict": i["verdict"], **dict(zip(("field", "value"), main_value(i))), "data": canonical(i)}
+            {
+                "audit_id": audit_id,
+                "rule_id": i["rule_id"],
+                "entity_type": i["entity_type"],
+                "entity_id": i["entity_id"],
+                "county": i["county"],
+                "verdict": i["verdict"],
+                **dict(zip(("field", "value"), main_value(i))),
+                "data": canonical(i),
+            }
             for i in document.get("indicators") or []
         ],
     )
@@ -338,7 +394,9 @@ def main_value(indicator: Mapping[str, Any]) -> tuple[str | None, float | None]:
     if not observed:
         return None, None
     value = observed[0].get("value")
-    return observed[0].get("field"), float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    return observed[0].get("field"), float(value) if isinstance(value, (int, float)) and not isinstance(
+        value, bool
+    ) else None
 
 
 def _join(where: str, key: str) -> str:

@@ -26,7 +26,17 @@ from . import schema
 
 GENESIS = "0" * 64
 EVENT_FIELDS = (
-    "seq", "finding_id", "transition", "from_state", "to_state", "level", "deadline", "actor", "day", "note", "audit_id",
+    "seq",
+    "finding_id",
+    "transition",
+    "from_state",
+    "to_state",
+    "level",
+    "deadline",
+    "actor",
+    "day",
+    "note",
+    "audit_id",
 )
 
 
@@ -101,7 +111,14 @@ def output_files(out_dir: Path, names: Iterable[str] | None = None) -> list[File
 
 # -- verification ------------------------------------------------------------------------------
 
-ROLE_LABELS = {"config": "配置", "input": "输入", "waivers": "豁免清单", "pack": "规则包", "output": "输出", "store": "库内记录"}
+ROLE_LABELS = {
+    "config": "配置",
+    "input": "输入",
+    "waivers": "豁免清单",
+    "pack": "规则包",
+    "output": "输出",
+    "store": "库内记录",
+}
 
 
 @dataclass(frozen=True)
@@ -132,7 +149,9 @@ def _compare(role: str, name: str, expected: str, path: Path | None) -> Check:
     return Check(role, name, "ok")
 
 
-def verify_files(files: Iterable[FileHash], source_dir: Path | None, out_dir: Path | None, rules_dir: Path | None) -> list[Check]:
+def verify_files(
+    files: Iterable[FileHash], source_dir: Path | None, out_dir: Path | None, rules_dir: Path | None
+) -> list[Check]:
     checks: list[Check] = []
     seen: set[tuple[str, str]] = set()
     for item in files:
@@ -145,7 +164,9 @@ def verify_files(files: Iterable[FileHash], source_dir: Path | None, out_dir: Pa
             else:
                 actual = pack_digest(folder)
                 status = "ok" if actual == item.sha256 else "mismatch"
-                detail = "" if status == "ok" else f"记录 {item.sha256[:12]}…，现为 {actual[:12]}…（规则包在审核后被修改）"
+                detail = (
+                    "" if status == "ok" else f"记录 {item.sha256[:12]}…，现为 {actual[:12]}…（规则包在审核后被修改）"
+                )
                 checks.append(Check("pack", item.name, status, detail))
             continue
         name = item.name.split("[", 1)[0]  # "schools.xlsx[schools]": a sheet of a workbook
@@ -174,7 +195,9 @@ def chain_rows(conn: Connection) -> Iterator[dict[str, Any]]:
 
 def chain_head(conn: Connection) -> tuple[int, str]:
     """The chain's end as recorded apart from the events: (0, GENESIS) before the first event."""
-    head = conn.execute(select(schema.ledger_head.c.seq, schema.ledger_head.c.hash).where(schema.ledger_head.c.id == 1)).first()
+    head = conn.execute(
+        select(schema.ledger_head.c.seq, schema.ledger_head.c.hash).where(schema.ledger_head.c.id == 1)
+    ).first()
     return (head[0], head[1]) if head else (0, GENESIS)
 
 
@@ -201,16 +224,26 @@ def verify_chain(conn: Connection) -> tuple[int, list[ChainProblem]]:
         except (TypeError, ValueError):
             actual = None  # a value JSON cannot hold (bytes written into a text column)
         if actual != event["hash"]:
-            problems.append(ChainProblem(seq, f"内容与其哈希不符：事件被修改（问题 {event['finding_id']}，{event['day']}，{event['actor']}）"))
+            problems.append(
+                ChainProblem(
+                    seq, f"内容与其哈希不符：事件被修改（问题 {event['finding_id']}，{event['day']}，{event['actor']}）"
+                )
+            )
         prev_hash = event["hash"]
         expected_seq = seq + 1
     head_seq, head_hash = chain_head(conn)
     if not isinstance(head_seq, int) or isinstance(head_seq, bool):
         problems.append(ChainProblem(expected_seq, f"台账末尾记录的序号“{head_seq}”不是整数：记录被修改"))
     elif head_seq >= expected_seq:
-        problems.append(ChainProblem(expected_seq, f"台账应记到第 {head_seq} 号事件，实际只到第 {expected_seq - 1} 号：末尾的事件被删除"))
+        problems.append(
+            ChainProblem(
+                expected_seq, f"台账应记到第 {head_seq} 号事件，实际只到第 {expected_seq - 1} 号：末尾的事件被删除"
+            )
+        )
     elif head_seq < expected_seq - 1:
-        problems.append(ChainProblem(head_seq + 1, f"台账记录的末尾为第 {head_seq} 号事件，其后的事件不是经由 inspector 追加的"))
+        problems.append(
+            ChainProblem(head_seq + 1, f"台账记录的末尾为第 {head_seq} 号事件，其后的事件不是经由 inspector 追加的")
+        )
     elif head_hash != prev_hash:
         problems.append(ChainProblem(head_seq, "与台账记录的末尾哈希不符：最后一条事件被修改"))
     problems.sort(key=lambda p: p.seq)

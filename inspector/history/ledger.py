@@ -31,16 +31,43 @@ SYSTEM = "inspector（台账规则）"
 MAX_ROUNDS = 10
 
 _ITEM_COLUMNS = (
-    "finding_id", "rule_id", "rule_title", "entity_type", "entity_id", "school_id", "school_name", "county",
-    "severity", "message", "responsible", "state", "level", "deadline", "since", "opened_audit", "last_audit", "version",
+    "finding_id",
+    "rule_id",
+    "rule_title",
+    "entity_type",
+    "entity_id",
+    "school_id",
+    "school_name",
+    "county",
+    "severity",
+    "message",
+    "responsible",
+    "state",
+    "level",
+    "deadline",
+    "since",
+    "opened_audit",
+    "last_audit",
+    "version",
 )
 # what an item says of its finding: copied from the audit that opened it …
 DESCRIPTION = ("rule_id", "rule_title", "entity_type", "entity_id", "school_id", "county", "severity")
 # … and refreshed from the most recent audit in which it fired
 REFRESHED = ("school_name", "message", "responsible")
 _EVENT_COLUMNS = (
-    "seq", "finding_id", "transition", "from_state", "to_state", "level", "deadline", "actor", "day", "note",
-    "audit_id", "prev_hash", "hash",
+    "seq",
+    "finding_id",
+    "transition",
+    "from_state",
+    "to_state",
+    "level",
+    "deadline",
+    "actor",
+    "day",
+    "note",
+    "audit_id",
+    "prev_hash",
+    "hash",
 )
 
 
@@ -85,16 +112,24 @@ class Item:
 def description(finding: dict[str, Any]) -> dict[str, Any]:
     """An item's columns taken from the finding that opens it."""
     return {
-        "rule_id": finding["rule_id"], "rule_title": finding["rule_title"], "entity_type": finding["entity_type"],
-        "entity_id": finding["entity_id"], "school_id": finding.get("school_id"), "county": finding["county"],
-        "severity": finding["severity"], **refreshed(finding),
+        "rule_id": finding["rule_id"],
+        "rule_title": finding["rule_title"],
+        "entity_type": finding["entity_type"],
+        "entity_id": finding["entity_id"],
+        "school_id": finding.get("school_id"),
+        "county": finding["county"],
+        "severity": finding["severity"],
+        **refreshed(finding),
     }
 
 
 def refreshed(finding: dict[str, Any]) -> dict[str, Any]:
     """An item's columns taken again from each later audit in which its finding fires."""
-    return {"school_name": finding.get("school_name"), "message": finding["message"],
-            "responsible": finding["rectification"]["responsible"]}
+    return {
+        "school_name": finding.get("school_name"),
+        "message": finding["message"],
+        "responsible": finding["rectification"]["responsible"],
+    }
 
 
 def _integer(value: Any) -> int:
@@ -155,7 +190,9 @@ class Ledger:
         if len(rows) == 1:
             return Item.from_row(rows[0])
         if not rows:
-            raise UsageError(f"整改台账中没有问题编号“{wanted}”（问题编号形如 F-1a2b3c4d5e6f7a8b，见 inspector ledger）")
+            raise UsageError(
+                f"整改台账中没有问题编号“{wanted}”（问题编号形如 F-1a2b3c4d5e6f7a8b，见 inspector ledger）"
+            )
         raise UsageError(f"问题编号“{wanted}”不唯一：{'、'.join(r[0] for r in rows[:5])}")
 
     def items(self, *, county: str | None = None, school: str | None = None, states: Iterable[str] = ()) -> list[Item]:
@@ -194,21 +231,42 @@ class Ledger:
 
     # -- writing (inside a transaction) -----------------------------------------------------------
 
-    def _append(self, item: Item, transition: str, from_state: str | None, actor: str, day: dt.date, note: str,
-                audit_id: str | None) -> Event:
+    def _append(
+        self,
+        item: Item,
+        transition: str,
+        from_state: str | None,
+        actor: str,
+        day: dt.date,
+        note: str,
+        audit_id: str | None,
+    ) -> Event:
         last, prev = chain_head(self.conn)
         seq = last + 1
         body: dict[str, Any] = {
-            "seq": seq, "finding_id": item.finding_id, "transition": transition, "from_state": from_state,
-            "to_state": item.state, "level": item.level, "deadline": item.deadline.isoformat(), "actor": actor,
-            "day": day.isoformat(), "note": note, "audit_id": audit_id,
+            "seq": seq,
+            "finding_id": item.finding_id,
+            "transition": transition,
+            "from_state": from_state,
+            "to_state": item.state,
+            "level": item.level,
+            "deadline": item.deadline.isoformat(),
+            "actor": actor,
+            "day": day.isoformat(),
+            "note": note,
+            "audit_id": audit_id,
         }
         digest = event_hash(prev, body)
         self.conn.execute(insert(schema.events).values(**body, prev_hash=prev, hash=digest))
         head = schema.ledger_head
         if last == 0:
             self.conn.execute(insert(head).values(id=1, seq=seq, hash=digest))
-        elif self.conn.execute(update(head).where(head.c.id == 1, head.c.seq == last).values(seq=seq, hash=digest)).rowcount != 1:
+        elif (
+            self.conn.execute(
+                update(head).where(head.c.id == 1, head.c.seq == last).values(seq=seq, hash=digest)
+            ).rowcount
+            != 1
+        ):
             raise ItemChanged("整改台账正被另一处同时修改，本次变更未记录：请稍后重试")
         return Event(**body, prev_hash=prev, hash=digest)
 
@@ -237,12 +295,27 @@ class Ledger:
             existing = self.item(finding["id"])
             if existing is None:
                 item = Item(
-                    finding_id=finding["id"], **description(finding), state=initial, level=0,
-                    deadline=dt.date.fromisoformat(finding["rectification"]["deadline"]), since=today,
-                    opened_audit=record.id, last_audit=record.id,
+                    finding_id=finding["id"],
+                    **description(finding),
+                    state=initial,
+                    level=0,
+                    deadline=dt.date.fromisoformat(finding["rectification"]["deadline"]),
+                    since=today,
+                    opened_audit=record.id,
+                    last_audit=record.id,
                 )
                 item = self._save(item, read_at=None)
-                events.append(self._append(item, "open", None, actor, today, f"督导发现问题（审核 {record.id}，基准日 {record.as_of}）", record.id))
+                events.append(
+                    self._append(
+                        item,
+                        "open",
+                        None,
+                        actor,
+                        today,
+                        f"督导发现问题（审核 {record.id}，基准日 {record.as_of}）",
+                        record.id,
+                    )
+                )
             elif record.order >= audits[existing.last_audit].order:
                 updated = replace(existing, **refreshed(finding), last_audit=record.id)
                 if updated != existing:  # the same audit again changes nothing, not even the version
@@ -261,10 +334,19 @@ class Ledger:
             if latest is not None and latest.status == "fails" and latest.waiver_expires is not None:
                 waived_until = latest.waiver_expires
             fact = ItemFact(
-                finding_id=item.finding_id, state=item.state, level=item.level, deadline=item.deadline, today=today,
-                since=item.since, reinspection=latest.status if latest else "none",
-                reinspection_as_of=latest.as_of if latest else None, waived_until=waived_until,
-                severity=item.severity, rule_id=item.rule_id, entity_type=item.entity_type, county=item.county,
+                finding_id=item.finding_id,
+                state=item.state,
+                level=item.level,
+                deadline=item.deadline,
+                today=today,
+                since=item.since,
+                reinspection=latest.status if latest else "none",
+                reinspection_as_of=latest.as_of if latest else None,
+                waived_until=waived_until,
+                severity=item.severity,
+                rule_id=item.rule_id,
+                entity_type=item.entity_type,
+                county=item.county,
             )
             result[item.finding_id] = (fact, latest)
         return result
@@ -281,7 +363,9 @@ class Ledger:
             enabled = self.engine.enabled(fact for fact, _ in facts.values())
             changed: dict[str, Item] = {}
             for finding_id, item in pending.items():
-                automatic = sorted((t for t in enabled[finding_id] if not self.lifecycle.by_id(t).manual), key=order.__getitem__)
+                automatic = sorted(
+                    (t for t in enabled[finding_id] if not self.lifecycle.by_id(t).manual), key=order.__getitem__
+                )
                 if not automatic:
                     continue
                 transition = self.lifecycle.by_id(automatic[0])
@@ -323,8 +407,9 @@ class Ledger:
         note = transition.spec.title + ("：" + "；".join(details) if details else "")
         return replace(item, state=transition.spec.to, level=level, deadline=deadline, since=today), note
 
-    def request(self, ref: str, to: str, actor: str, note: str, today: dt.date, *,
-                expected_version: int | None = None) -> list[Event]:
+    def request(
+        self, ref: str, to: str, actor: str, note: str, today: dt.date, *, expected_version: int | None = None
+    ) -> list[Event]:
         """A person's request to move an item to state `to`; refused unless the lifecycle allows it now.
 
         With `expected_version` (the item's version when the person looked at it), refused as well
@@ -348,11 +433,15 @@ class Ledger:
         title = self.lifecycle.title
         chosen = next((t for t in allowed if t.spec.to == target), None)
         if chosen is None:
-            names = "、".join(f"{title(t.spec.to)}（{t.spec.title}）" for t in allowed) or "（无：须等待复查或自动流转）"
+            names = (
+                "、".join(f"{title(t.spec.to)}（{t.spec.title}）" for t in allowed) or "（无：须等待复查或自动流转）"
+            )
             blocked = [t for t in possible if t.spec.to == target]
             if blocked:
                 why = blocked[0].spec.requires or f"条件 {blocked[0].spec.when}"
-                seen = REINSPECTION[fact.reinspection] + (f"（审核 {latest.audit_id}，基准日 {latest.as_of}）" if latest else "")
+                seen = REINSPECTION[fact.reinspection] + (
+                    f"（审核 {latest.audit_id}，基准日 {latest.as_of}）" if latest else ""
+                )
                 raise TransitionRefused(
                     f"不能将 {item.finding_id} 从“{title(item.state)}”变更为“{title(target)}”：{why}；"
                     f"最近一次复查结果：{seen}。当前允许变更为：{names}"
@@ -367,9 +456,9 @@ class Ledger:
         events.extend(self.advance([updated], today))
         return events
 
-
-    def record(self, ref: str, action: str, actor: str, note: str, today: dt.date, *,
-               expected_version: int | None = None) -> Event:
+    def record(
+        self, ref: str, action: str, actor: str, note: str, today: dt.date, *, expected_version: int | None = None
+    ) -> Event:
         """Record an action of the lifecycle's `actions` (an assignment, evidence, a comment) on an
         item without changing its state: an event of the chain, and +1 on the item's version, so
         that of two people acting on what they both saw, one wins here too."""

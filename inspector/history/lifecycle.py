@@ -144,10 +144,17 @@ class ItemFact:
 
     def values(self) -> dict[str, Any]:
         values: dict[str, Any] = {
-            "state": self.state, "level": self.level, "deadline": date_value(self.deadline),
-            "today": date_value(self.today), "since": date_value(self.since), "reinspection": self.reinspection,
-            "waived_until": date_value(self.waived_until), "severity": self.severity, "rule_id": self.rule_id,
-            "entity_type": self.entity_type, "county": self.county,
+            "state": self.state,
+            "level": self.level,
+            "deadline": date_value(self.deadline),
+            "today": date_value(self.today),
+            "since": date_value(self.since),
+            "reinspection": self.reinspection,
+            "waived_until": date_value(self.waived_until),
+            "severity": self.severity,
+            "rule_id": self.rule_id,
+            "entity_type": self.entity_type,
+            "county": self.county,
         }
         if self.reinspection_as_of is not None:
             values["reinspection_as_of"] = date_value(self.reinspection_as_of)
@@ -261,11 +268,17 @@ def compile_lifecycle(doc: YamlDoc) -> Lifecycle:
     transition_ids = {t.id for t in spec.transitions}
     for index, action in enumerate(spec.actions):
         if action.id in transition_ids or action.id == "open" or [a.id for a in spec.actions].index(action.id) != index:
-            problems.append(doc.problem(("actions", index, "id"), "duplicate_action", f"记录项 id“{action.id}”与状态变更或其他记录项重复"))
+            problems.append(
+                doc.problem(
+                    ("actions", index, "id"), "duplicate_action", f"记录项 id“{action.id}”与状态变更或其他记录项重复"
+                )
+            )
     if len(states) != len(spec.states):
         problems.append(doc.problem(("states",), "duplicate_state", "状态 id 重复"))
     if spec.initial not in states:
-        problems.append(doc.problem(("initial",), "unknown_state", f"未定义的状态“{spec.initial}”；已定义：{'、'.join(states)}"))
+        problems.append(
+            doc.problem(("initial",), "unknown_state", f"未定义的状态“{spec.initial}”；已定义：{'、'.join(states)}")
+        )
     params = {name: p.for_year(2025) for name, p in spec.params.items()}
     vocabulary = item_vocabulary(states)
     transitions: list[Transition] = []
@@ -277,11 +290,23 @@ def compile_lifecycle(doc: YamlDoc) -> Lifecycle:
         seen.add(t.id)
         for position, state in enumerate(t.from_):
             if state not in states:
-                problems.append(doc.problem(loc + ("from", position), "unknown_state", f"未定义的状态“{state}”；已定义：{'、'.join(states)}"))
+                problems.append(
+                    doc.problem(
+                        loc + ("from", position), "unknown_state", f"未定义的状态“{state}”；已定义：{'、'.join(states)}"
+                    )
+                )
         if t.to not in states:
-            problems.append(doc.problem(loc + ("to",), "unknown_state", f"未定义的状态“{t.to}”；已定义：{'、'.join(states)}"))
+            problems.append(
+                doc.problem(loc + ("to",), "unknown_state", f"未定义的状态“{t.to}”；已定义：{'、'.join(states)}")
+            )
         if t.effect.deadline_days is not None and not isinstance(params.get(t.effect.deadline_days), int):
-            problems.append(doc.problem(loc + ("effect", "deadline_days"), "param", f"deadline_days 应为整数参数名，params 中没有“{t.effect.deadline_days}”"))
+            problems.append(
+                doc.problem(
+                    loc + ("effect", "deadline_days"),
+                    "param",
+                    f"deadline_days 应为整数参数名，params 中没有“{t.effect.deadline_days}”",
+                )
+            )
         condition = _condition(doc, loc, t.when, vocabulary, params, problems) if t.when else None
         from_states = any_of(*(Test("state", "==", Const(s, "enum")) for s in t.from_))
         try:
@@ -300,23 +325,34 @@ def _loc(loc: Sequence[Any]) -> tuple[Any, ...]:
     return tuple("from" if part == "from_" else part for part in loc)
 
 
-def _condition(doc: YamlDoc, loc: tuple[Any, ...], text: str, vocabulary: EntityVocabulary,
-               params: Mapping[str, Any], problems: list[Problem]) -> Cond | None:
+def _condition(
+    doc: YamlDoc,
+    loc: tuple[Any, ...],
+    text: str,
+    vocabulary: EntityVocabulary,
+    params: Mapping[str, Any],
+    problems: list[Problem],
+) -> Cond | None:
     scalar = doc.scalar(loc + ("when",))
     source = scalar.text if scalar is not None else text
     try:
         tree = syntax.parse(source)
         for name in _names(tree):
             if name.path in ("as_of", "audit_year", "target_year"):
-                raise ExprError(f"台账条件中没有 {name.path}（审核的基准日）：当日请用 today，复查审核的基准日请用 reinspection_as_of",
-                                name.offset, "name")
+                raise ExprError(
+                    f"台账条件中没有 {name.path}（审核的基准日）：当日请用 today，复查审核的基准日请用 reinspection_as_of",
+                    name.offset,
+                    "name",
+                )
         return check(tree, Context(vocabulary, params, NO_DATE))
     except (ExprError, syntax.ExprSyntaxError) as exc:
         if scalar is not None:
             line, column = scalar.locate(min(exc.offset, len(source)))
         else:
             line, column = doc.line_of(loc + ("when",))
-        problems.append(Problem(doc.path, line, "when", f"expr_{exc.code}", exc.message, column=column, excerpt=doc.line_text(line)))
+        problems.append(
+            Problem(doc.path, line, "when", f"expr_{exc.code}", exc.message, column=column, excerpt=doc.line_text(line))
+        )
         return None
 
 

@@ -97,18 +97,26 @@ def _state(conn: Connection, label: str) -> str | None:
     revision = current(conn)
     if revision is not None:
         if revision not in REVISIONS:
-            raise UsageError(f"历史库 {label} 的结构版本（{revision}）高于本程序支持的版本（{head()}）：请升级 inspector")
+            raise UsageError(
+                f"历史库 {label} 的结构版本（{revision}）高于本程序支持的版本（{head()}）：请升级 inspector"
+            )
         return revision
     tables = set(inspect(conn).get_table_names()) - {"alembic_version"}
     user_version = int(conn.execute(text("PRAGMA user_version")).scalar_one()) if conn.dialect.name == "sqlite" else 0
     if user_version == ALEMBIC_USER_VERSION and "audits" in tables:
         raise StoreDamaged(f"历史库 {label} 缺少版本记录（alembic_version 表）：{VERIFY_HINT}")
     if user_version > LEGACY_LATEST:
-        raise UsageError(f"历史库 {label} 的版本（{user_version}）高于本程序支持的版本（{LEGACY_LATEST}）：请升级 inspector")
+        raise UsageError(
+            f"历史库 {label} 的版本（{user_version}）高于本程序支持的版本（{LEGACY_LATEST}）：请升级 inspector"
+        )
     if user_version:
         return f"legacy:{user_version}"
     if tables:
         ours = sorted(tables & set(metadata.tables))
-        detail = f"其中已有表 {'、'.join(ours)}，但没有版本记录" if ours else f"其中有其他程序的表（{'、'.join(sorted(tables)[:5])}）"
+        detail = (
+            f"其中已有表 {'、'.join(ours)}，但没有版本记录"
+            if ours
+            else f"其中有其他程序的表（{'、'.join(sorted(tables)[:5])}）"
+        )
         raise UsageError(f"{label} 不是 inspector 的历史库：{detail}")
     return None

@@ -34,7 +34,9 @@ class _Replayed:
     last_order: tuple[Any, ...] | None = None
 
 
-def replay(store: HistoryStore, lifecycle: Lifecycle, events: Iterable[Mapping[str, Any]]) -> tuple[dict[str, dict[str, Any]], list[str]]:
+def replay(
+    store: HistoryStore, lifecycle: Lifecycle, events: Iterable[Mapping[str, Any]]
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Every item as the chain and the stored audits make it, and what does not add up."""
     problems: list[str] = []
     items: dict[str, _Replayed] = {}
@@ -44,26 +46,38 @@ def replay(store: HistoryStore, lifecycle: Lifecycle, events: Iterable[Mapping[s
     for event in events:
         seq, fid = event["seq"], event["finding_id"]
         if event["to_state"] not in states:
-            problems.append(f"第 {seq} 号事件的状态“{event['to_state']}”不是生命周期 {lifecycle.spec.id} 中的状态（可用：{lifecycle.state_names()}）")
+            problems.append(
+                f"第 {seq} 号事件的状态“{event['to_state']}”不是生命周期 {lifecycle.spec.id} 中的状态（可用：{lifecycle.state_names()}）"
+            )
         if event["transition"] not in transitions:
             problems.append(f"第 {seq} 号事件的状态变更“{event['transition']}”不在生命周期 {lifecycle.spec.id} 中")
         item = items.get(fid)
         if event["transition"] == "open":
             if item is not None:
-                problems.append(f"第 {seq} 号事件再次建立台账事项 {fid}（已于第 {item.values['opened_seq']} 号事件建立）")
+                problems.append(
+                    f"第 {seq} 号事件再次建立台账事项 {fid}（已于第 {item.values['opened_seq']} 号事件建立）"
+                )
                 continue
             item = items[fid] = _Replayed(fid, {"opened_audit": event["audit_id"], "opened_seq": seq, "state": None})
         elif item is None:
             problems.append(f"第 {seq} 号事件变更了尚未建立的台账事项 {fid}")
             continue
         if event["from_state"] != item.values["state"]:
-            problems.append(f"第 {seq} 号事件记录的原状态“{event['from_state']}”与台账事项 {fid} 此前的状态“{item.values['state']}”不符")
+            problems.append(
+                f"第 {seq} 号事件记录的原状态“{event['from_state']}”与台账事项 {fid} 此前的状态“{item.values['state']}”不符"
+            )
         if event["transition"] in actions:
             # recorded without a change: the item stays as it was, `since` included
-            if (event["to_state"], event["level"], event["deadline"]) != tuple(item.values.get(k) for k in ("state", "level", "deadline")):
-                problems.append(f"第 {seq} 号事件（{lifecycle.transition_title(event['transition'])}）改变了台账事项 {fid} 的状态、层级或期限")
+            if (event["to_state"], event["level"], event["deadline"]) != tuple(
+                item.values.get(k) for k in ("state", "level", "deadline")
+            ):
+                problems.append(
+                    f"第 {seq} 号事件（{lifecycle.transition_title(event['transition'])}）改变了台账事项 {fid} 的状态、层级或期限"
+                )
             continue
-        item.values.update(state=event["to_state"], level=event["level"], deadline=event["deadline"], since=event["day"])
+        item.values.update(
+            state=event["to_state"], level=event["level"], deadline=event["deadline"], since=event["day"]
+        )
     _describe(store, items)
     for item in items.values():
         if "rule_id" not in item.values:
@@ -110,7 +124,10 @@ def item_problems(store: HistoryStore, lifecycle: Lifecycle) -> list[str]:
                     f"台账事项 {fid} 的 {column} 为“{show_value(stored[column])}”，按事件与审核记录应为“{show_value(wanted[column])}”{hint}："
                     "台账被直接修改"
                 )
-    problems.extend(f"第 {values['opened_seq']} 号事件建立的台账事项 {fid} 不在台账中：台账事项被删除" for fid, values in expected.items())
+    problems.extend(
+        f"第 {values['opened_seq']} 号事件建立的台账事项 {fid} 不在台账中：台账事项被删除"
+        for fid, values in expected.items()
+    )
     return problems
 
 

@@ -17,7 +17,8 @@ DOUBLE = Float().with_variant(REAL(), "sqlite")
 metadata = MetaData()
 
 audits = Table(
-    "audits", metadata,
+    "audits",
+    metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
     Column("id", Text, nullable=False, unique=True),  # derived from the audit's inputs, packs and params
     Column("name", Text, nullable=False),
@@ -35,7 +36,8 @@ audits = Table(
 )
 
 audit_files = Table(
-    "audit_files", metadata,
+    "audit_files",
+    metadata,
     Column("audit_id", Text, ForeignKey("audits.id"), primary_key=True),
     Column("role", Text, primary_key=True),  # config | input | waivers | pack | output
     Column("name", Text, primary_key=True),
@@ -43,7 +45,8 @@ audit_files = Table(
 )
 
 findings = Table(
-    "findings", metadata,
+    "findings",
+    metadata,
     Column("audit_id", Text, ForeignKey("audits.id"), primary_key=True),
     Column("finding_id", Text, primary_key=True),
     Column("rule_id", Text, nullable=False),
@@ -60,7 +63,8 @@ findings = Table(
 )
 
 resolutions = Table(
-    "resolutions", metadata,
+    "resolutions",
+    metadata,
     Column("audit_id", Text, ForeignKey("audits.id"), primary_key=True),
     Column("finding_id", Text, primary_key=True),
     Column("status", Text, nullable=False),
@@ -74,7 +78,8 @@ resolutions = Table(
 )
 
 indicator_values = Table(
-    "indicator_values", metadata,
+    "indicator_values",
+    metadata,
     Column("audit_id", Text, ForeignKey("audits.id"), primary_key=True),
     Column("rule_id", Text, primary_key=True),
     Column("entity_type", Text, primary_key=True),
@@ -87,7 +92,8 @@ indicator_values = Table(
 )
 
 items = Table(
-    "items", metadata,
+    "items",
+    metadata,
     Column("finding_id", Text, primary_key=True),
     Column("rule_id", Text, nullable=False),
     Column("rule_title", Text, nullable=False),
@@ -111,7 +117,8 @@ items = Table(
 )
 
 events = Table(
-    "events", metadata,
+    "events",
+    metadata,
     Column("seq", Integer, primary_key=True, autoincrement=False),  # 1, 2, 3 … without gaps
     Column("finding_id", Text, nullable=False),
     Column("transition", Text, nullable=False),  # a lifecycle transition id, or `open`
@@ -129,7 +136,8 @@ events = Table(
 )
 
 ledger_head = Table(
-    "ledger_head", metadata,
+    "ledger_head",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", Integer, nullable=False),
     Column("hash", Text, nullable=False),
@@ -141,7 +149,8 @@ ledger_head = Table(
 ROLES = ("admin", "inspector", "county", "school", "auditor")
 
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("username", Text, nullable=False, unique=True),
     Column("display_name", Text, nullable=False),
@@ -158,7 +167,8 @@ users = Table(
 
 # Sessions and API tokens: only the sha256 of the token is kept, so a copy of the table logs no one in.
 web_tokens = Table(
-    "web_tokens", metadata,
+    "web_tokens",
+    metadata,
     Column("token_hash", Text, primary_key=True),
     Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
     Column("kind", Text, nullable=False),  # session | api
@@ -171,7 +181,8 @@ web_tokens = Table(
 # An evidence file's metadata; the file itself is kept outside the database and outside any served
 # folder, named by its sha256, and its sha256 is in the note of the ledger event `event_seq`.
 evidence = Table(
-    "evidence", metadata,
+    "evidence",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("finding_id", Text, nullable=False),
     Column("event_seq", Integer, ForeignKey("events.seq"), nullable=False, unique=True),
@@ -188,7 +199,8 @@ evidence = Table(
 # The person a county made responsible for an item and the date they promised, as of the ledger
 # event `event_seq` (whose note says the same, under the chain's hash).
 assignments = Table(
-    "assignments", metadata,
+    "assignments",
+    metadata,
     Column("finding_id", Text, primary_key=True),
     Column("assignee", Text, nullable=False),
     Column("due", Text, nullable=False),
@@ -201,7 +213,16 @@ APPEND_ONLY_TRIGGERS = ("events_append_only_update", "events_append_only_delete"
 POSTGRESQL_APPEND_ONLY_TRIGGERS = (*APPEND_ONLY_TRIGGERS, "events_append_only_truncate")
 
 TABLE_TITLES = {
-    "audits": "审核", "audit_files": "审核文件", "findings": "问题记录", "resolutions": "复查结果",
-    "indicator_values": "指标值", "items": "台账事项", "events": "台账事件", "ledger_head": "台账末尾",
-    "users": "用户", "web_tokens": "登录凭据", "evidence": "整改材料", "assignments": "整改责任人",
+    "audits": "审核",
+    "audit_files": "审核文件",
+    "findings": "问题记录",
+    "resolutions": "复查结果",
+    "indicator_values": "指标值",
+    "items": "台账事项",
+    "events": "台账事件",
+    "ledger_head": "台账末尾",
+    "users": "用户",
+    "web_tokens": "登录凭据",
+    "evidence": "整改材料",
+    "assignments": "整改责任人",
 }

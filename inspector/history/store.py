@@ -70,9 +70,20 @@ class Status:
 
 
 _AUDIT_COLUMNS = tuple(
-    schema.audits.c[name] for name in (
-        "seq", "id", "name", "region", "as_of", "target_year", "source_dir", "out_dir", "rules_dir", "previous_id",
-        "imported_on", "document_sha256",
+    schema.audits.c[name]
+    for name in (
+        "seq",
+        "id",
+        "name",
+        "region",
+        "as_of",
+        "target_year",
+        "source_dir",
+        "out_dir",
+        "rules_dir",
+        "previous_id",
+        "imported_on",
+        "document_sha256",
     )
 )
 
@@ -185,7 +196,9 @@ class HistoryStore:
         """The database's error in the user's words: a busy store, or a damaged one."""
         reason = _reason(exc)
         lowered = reason.lower()
-        if isinstance(exc, OperationalError) and ("locked" in lowered or "lock timeout" in lowered or "busy" in lowered):
+        if isinstance(exc, OperationalError) and (
+            "locked" in lowered or "lock timeout" in lowered or "busy" in lowered
+        ):
             return UsageError(f"历史库 {self.path} 正由另一个 inspector 命令写入，请稍后重试（{reason}）")
         if "not a database" in lowered or "malformed" in lowered:
             return UsageError(f"{self.path} 不是可用的历史库（SQLite）：{reason}")
@@ -209,11 +222,18 @@ class HistoryStore:
             return read_value("audits", column, key, convert, value)
 
         return AuditRecord(
-            read("seq", _optional_int, seq) or 0, read("id", _text, id_), read("name", _text, name),
-            read("region", _optional_text, region), read("as_of", to_date, as_of), read("target_year", _optional_int, target),
-            read("source_dir", _optional_path, source), read("out_dir", _optional_path, out),
-            read("rules_dir", _optional_path, rules), read("previous_id", _optional_text, previous),
-            read("imported_on", to_date, imported), read("document_sha256", _text, sha),
+            read("seq", _optional_int, seq) or 0,
+            read("id", _text, id_),
+            read("name", _text, name),
+            read("region", _optional_text, region),
+            read("as_of", to_date, as_of),
+            read("target_year", _optional_int, target),
+            read("source_dir", _optional_path, source),
+            read("out_dir", _optional_path, out),
+            read("rules_dir", _optional_path, rules),
+            read("previous_id", _optional_text, previous),
+            read("imported_on", to_date, imported),
+            read("document_sha256", _text, sha),
         )
 
     def audits(self) -> list[AuditRecord]:
@@ -234,7 +254,9 @@ class HistoryStore:
             return exact
         column = schema.audits.c.id
         rows = self.conn.execute(
-            select(*_AUDIT_COLUMNS).where(func.substr(column, 1, len(wanted)) == wanted).order_by(schema.audits.c.as_of, schema.audits.c.seq)
+            select(*_AUDIT_COLUMNS)
+            .where(func.substr(column, 1, len(wanted)) == wanted)
+            .order_by(schema.audits.c.as_of, schema.audits.c.seq)
         ).all()
         if len(rows) == 1:
             return self._record(rows[0])
@@ -263,11 +285,20 @@ class HistoryStore:
         rows = self.conn.execute(
             select(t.c.role, t.c.name, t.c.sha256).where(t.c.audit_id == audit_id).order_by(t.c.role, t.c.name)
         ).all()
-        return [FileHash(*(read_value("audit_files", "role/name/sha256", audit_id, _text, v) for v in row)) for row in rows]
+        return [
+            FileHash(*(read_value("audit_files", "role/name/sha256", audit_id, _text, v) for v in row)) for row in rows
+        ]
 
     def import_document(
-        self, data: bytes, *, today: dt.date, outputs: Iterable[FileHash] = (), source_dir: Path | None = None,
-        out_dir: Path | None = None, rules_dir: Path | None = None, previous_id: str | None = None,
+        self,
+        data: bytes,
+        *,
+        today: dt.date,
+        outputs: Iterable[FileHash] = (),
+        source_dir: Path | None = None,
+        out_dir: Path | None = None,
+        rules_dir: Path | None = None,
+        previous_id: str | None = None,
     ) -> tuple[AuditRecord, bool]:
         """Store one findings.json (inside the caller's transaction); (record, False) if already stored.
 
@@ -281,16 +312,28 @@ class HistoryStore:
             return existing, False
         rows = derived_rows(document, audit_id)
         conn = self.conn
-        conn.execute(insert(schema.audits).values(
-            **rows.audit, source_dir=_path_text(source_dir), out_dir=_path_text(out_dir), rules_dir=_path_text(rules_dir),
-            previous_id=previous_id, imported_on=today.isoformat(), document=data, document_sha256=sha256_text(data),
-        ))
+        conn.execute(
+            insert(schema.audits).values(
+                **rows.audit,
+                source_dir=_path_text(source_dir),
+                out_dir=_path_text(out_dir),
+                rules_dir=_path_text(rules_dir),
+                previous_id=previous_id,
+                imported_on=today.isoformat(),
+                document=data,
+                document_sha256=sha256_text(data),
+            )
+        )
         files = {(f.role, f.name): f for f in [*rows.files, *outputs]}
-        conn.execute(insert(schema.audit_files), [
-            {"audit_id": audit_id, "role": f.role, "name": f.name, "sha256": f.sha256} for f in files.values()
-        ])
-        for table, values in ((schema.findings, rows.findings), (schema.resolutions, rows.resolutions),
-                              (schema.indicator_values, rows.indicators)):
+        conn.execute(
+            insert(schema.audit_files),
+            [{"audit_id": audit_id, "role": f.role, "name": f.name, "sha256": f.sha256} for f in files.values()],
+        )
+        for table, values in (
+            (schema.findings, rows.findings),
+            (schema.resolutions, rows.resolutions),
+            (schema.indicator_values, rows.indicators),
+        ):
             if values:
                 conn.execute(insert(table), values)
         record = self.find_audit(audit_id)
@@ -299,20 +342,32 @@ class HistoryStore:
 
     # -- what the history says about findings ----------------------------------------------------
 
-    def statuses(self, finding_ids: Iterable[str] | None = None, *, exclude: str | None = None,
-                 until: dt.date | None = None) -> dict[str, list[Status]]:
+    def statuses(
+        self, finding_ids: Iterable[str] | None = None, *, exclude: str | None = None, until: dt.date | None = None
+    ) -> dict[str, list[Status]]:
         """Per finding id, every stored audit's verdict on it, oldest first (optionally leaving out
         one audit and audits dated after `until`)."""
         ids = None if finding_ids is None else sorted(set(finding_ids))
         a, f, r = schema.audits, schema.findings, schema.resolutions
         result: dict[str, list[Status]] = {}
         for chunk in _chunks(ids):
-            fails = select(f.c.finding_id, a.c.id, a.c.as_of, a.c.seq, literal("fails").label("status"), f.c.deadline,
-                           f.c.waiver_expires).join_from(f, a, a.c.id == f.c.audit_id)
+            fails = select(
+                f.c.finding_id,
+                a.c.id,
+                a.c.as_of,
+                a.c.seq,
+                literal("fails").label("status"),
+                f.c.deadline,
+                f.c.waiver_expires,
+            ).join_from(f, a, a.c.id == f.c.audit_id)
             passes = select(
-                r.c.finding_id, a.c.id, a.c.as_of, a.c.seq,
+                r.c.finding_id,
+                a.c.id,
+                a.c.as_of,
+                a.c.seq,
                 case((r.c.status == "resolved", literal("passes")), else_=literal("unverified")).label("status"),
-                literal(None).label("deadline"), literal(None).label("waiver_expires"),
+                literal(None).label("deadline"),
+                literal(None).label("waiver_expires"),
             ).join_from(r, a, a.c.id == r.c.audit_id)
             if chunk is not None:
                 fails = fails.where(f.c.finding_id.in_(chunk))
@@ -322,10 +377,16 @@ class HistoryStore:
                 day = read_value("audits", "as_of", audit_id, to_date, as_of)
                 if audit_id == exclude or (until is not None and day > until):
                     continue
-                result.setdefault(fid, []).append(Status(
-                    audit_id, day, seq, status, read_value("findings", "deadline", key, _optional_date, deadline),
-                    read_value("findings", "waiver_expires", key, _optional_date, waiver),
-                ))
+                result.setdefault(fid, []).append(
+                    Status(
+                        audit_id,
+                        day,
+                        seq,
+                        status,
+                        read_value("findings", "deadline", key, _optional_date, deadline),
+                        read_value("findings", "waiver_expires", key, _optional_date, waiver),
+                    )
+                )
         for entries in result.values():
             entries.sort(key=lambda s: s.order)
         return result
@@ -334,7 +395,9 @@ class HistoryStore:
         """The finding as in the most recent stored audit where it fired."""
         f, a = schema.findings, schema.audits
         rows = self.conn.execute(
-            select(f.c.data, f.c.audit_id).join_from(f, a, a.c.id == f.c.audit_id).where(f.c.finding_id == finding_id)
+            select(f.c.data, f.c.audit_id)
+            .join_from(f, a, a.c.id == f.c.audit_id)
+            .where(f.c.finding_id == finding_id)
             .order_by(a.c.as_of.desc(), a.c.seq.desc())
         ).all()
         for data, audit_id in rows:
@@ -344,7 +407,9 @@ class HistoryStore:
 
     def findings_of(self, audit_id: str) -> list[dict[str, Any]]:
         f = schema.findings
-        rows = self.conn.execute(select(f.c.finding_id, f.c.data).where(f.c.audit_id == audit_id).order_by(f.c.finding_id))
+        rows = self.conn.execute(
+            select(f.c.finding_id, f.c.data).where(f.c.audit_id == audit_id).order_by(f.c.finding_id)
+        )
         return [read_value("findings", "data", f"{audit_id}/{fid}", _json_object, data) for fid, data in rows]
 
     def indicator_series(self) -> list[tuple[AuditRecord, dict[str, Any]]]:
@@ -356,7 +421,9 @@ class HistoryStore:
         for audit_id, rule_id, data in rows:
             if audit_id not in audits:
                 raise StoreDamaged(f"历史库中指标值 {rule_id} 属于不存在的审核 {audit_id}：{VERIFY_HINT}")
-            result.append((audits[audit_id], read_value("indicator_values", "data", f"{audit_id}/{rule_id}", _json_object, data)))
+            result.append(
+                (audits[audit_id], read_value("indicator_values", "data", f"{audit_id}/{rule_id}", _json_object, data))
+            )
         result.sort(key=lambda pair: (pair[0].order, str(pair[1].get("rule_id")), str(pair[1].get("entity_id"))))
         return result
 
@@ -389,4 +456,3 @@ def _chunks(ids: list[str] | None, size: int = 500) -> Iterator[list[str] | None
         return
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
-

@@ -21,11 +21,20 @@ def targets(rule: CompiledRule | None) -> list[dict[str, Any]]:
     result: list[dict[str, Any]] = []
     for name, spec in sorted(rule.param_specs.items()):
         values = {year: spec.for_year(year) for year in TARGET_YEARS}
-        if not all(v is NO_TARGET or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in values.values()):
+        if not all(
+            v is NO_TARGET or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in values.values()
+        ):
             continue
         for year, value in values.items():
-            result.append({"param": name, "label": spec.title, "unit": spec.unit or "", "year": year,
-                           "value": None if value is NO_TARGET else value})
+            result.append(
+                {
+                    "param": name,
+                    "label": spec.title,
+                    "unit": spec.unit or "",
+                    "year": year,
+                    "value": None if value is NO_TARGET else value,
+                }
+            )
     return result
 
 
@@ -44,8 +53,13 @@ def _point(audit_id: str, as_of: dt.date, row: Mapping[str, Any]) -> dict[str, A
     }
 
 
-def build_trends(store: HistoryStore, current: Sequence[Mapping[str, Any]], audit_id: str, as_of: dt.date,
-                 rules: Iterable[CompiledRule]) -> list[dict[str, Any]]:
+def build_trends(
+    store: HistoryStore,
+    current: Sequence[Mapping[str, Any]],
+    audit_id: str,
+    as_of: dt.date,
+    rules: Iterable[CompiledRule],
+) -> list[dict[str, Any]]:
     """Series per (rule, area): the stored audits up to `as_of` (not `audit_id` itself) and the current values."""
     by_rule = {rule.id: rule for rule in rules}
     series: dict[tuple[str, str, str], dict[str, Any]] = {}

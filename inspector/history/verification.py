@@ -37,8 +37,14 @@ def head_argument(value: str) -> str:
     return wanted
 
 
-def verify(db: DbRef, audit_ref: str | None = None, *, ledger_only: bool = False,
-           lifecycle_path: Path = DEFAULT_LIFECYCLE, head: str | None = None) -> tuple[str, bool]:
+def verify(
+    db: DbRef,
+    audit_ref: str | None = None,
+    *,
+    ledger_only: bool = False,
+    lifecycle_path: Path = DEFAULT_LIFECYCLE,
+    head: str | None = None,
+) -> tuple[str, bool]:
     """Recompute the stored rows and digests and walk the ledger's chain; (text, everything intact)."""
     expected_head = head_argument(head) if head is not None else None
     lifecycle = load_lifecycle(lifecycle_path)
@@ -58,8 +64,14 @@ def verify(db: DbRef, audit_ref: str | None = None, *, ledger_only: bool = False
     return "\n".join(lines), ok
 
 
-def _verify(store: HistoryStore, lifecycle: Lifecycle, lines: list[str], audit_ref: str | None, ledger_only: bool,
-            expected_head: str | None) -> bool:
+def _verify(
+    store: HistoryStore,
+    lifecycle: Lifecycle,
+    lines: list[str],
+    audit_ref: str | None,
+    ledger_only: bool,
+    expected_head: str | None,
+) -> bool:
     structure = structure_problems(store.conn)
     if structure:
         lines.append(f"历史库 {store.path} 的结构已被改动：")
@@ -80,7 +92,10 @@ def _verify(store: HistoryStore, lifecycle: Lifecycle, lines: list[str], audit_r
             lines.extend(str(c) for c in checks if c.status != "ok")
             unknown = [c for c in checks if c.status == "unknown"]
             if not bad:
-                lines.append(f"  已复核 {len(checks) - len(unknown)} 个文件与记录" + (f"，{len(unknown)} 个无法复核" if unknown else ""))
+                lines.append(
+                    f"  已复核 {len(checks) - len(unknown)} 个文件与记录"
+                    + (f"，{len(unknown)} 个无法复核" if unknown else "")
+                )
     ledger = ledger_check(store, lifecycle)
     _render_ledger(ledger, lines)
     ok = ok and ledger.ok
@@ -92,7 +107,9 @@ def _verify(store: HistoryStore, lifecycle: Lifecycle, lines: list[str], audit_r
 def _render_ledger(ledger: LedgerCheck, lines: list[str]) -> None:
     if ledger.ok:
         _, digest = ledger.head
-        lines.append(f"整改台账：{ledger.count} 条事件，哈希链完整" + (f"（末尾哈希 {digest}）" if ledger.count else ""))
+        lines.append(
+            f"整改台账：{ledger.count} 条事件，哈希链完整" + (f"（末尾哈希 {digest}）" if ledger.count else "")
+        )
         return
     lines.append(f"整改台账：{ledger.count} 条事件，发现问题：")
     lines.extend(f"  {p}" for p in ledger.chain)
@@ -111,7 +128,9 @@ def _check_head(store: HistoryStore, ledger: LedgerCheck, expected: str, lines: 
         return True
     earlier = next((e["seq"] for e in chain_rows(store.conn) if str(e["hash"]).startswith(expected)), None)
     if earlier is not None:
-        why = f"所给的是第 {earlier} 号事件的哈希：其后又记录了 {seq - earlier} 条事件，请核对这些事件后使用新的末尾哈希"
+        why = (
+            f"所给的是第 {earlier} 号事件的哈希：其后又记录了 {seq - earlier} 条事件，请核对这些事件后使用新的末尾哈希"
+        )
     elif expected == GENESIS[: len(expected)]:
         why = "所给的是空台账的哈希：此后记录的事件都不在所给的记录中"
     else:

@@ -18,7 +18,11 @@ __all__ = ["write_outputs"]
 
 
 def write_outputs(
-    result: AuditResult, out_dir: Path, *, keep_going: bool = False, progress: Callable[[str, int, int], None] | None = None,
+    result: AuditResult,
+    out_dir: Path,
+    *,
+    keep_going: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Path]:
     """Render every output in memory, then publish them as one set replacing `out_dir`'s content
     (nothing is written if anything fails first); returns them by name (the notices as one folder)."""

@@ -41,7 +41,9 @@ TEMP_MARK = ".inspector-"
 # at province scale writes 5,000 notices: 2.2 s of fsync calls against a few ms).
 SYNC_ALL_FROM = 16
 # the names an older version wrote, without a manifest
-_LEGACY_FILES = frozenset({"findings.json", "rectification.csv", "rectification.xlsx", "report.md", "report.html", "rejected.csv"})
+_LEGACY_FILES = frozenset(
+    {"findings.json", "rectification.csv", "rectification.xlsx", "report.md", "report.html", "rejected.csv"}
+)
 
 Progress = Callable[[int, int], None]
 
@@ -144,7 +146,13 @@ def _refuse_foreign(folder: Path, found: list[Path]) -> UsageError:
 def _check_names(files: Mapping[str, bytes]) -> None:
     for name in files:
         parts = PurePosixPath(name).parts
-        if not parts or name.startswith("/") or any(p in ("", ".", "..") for p in parts) or name == MANIFEST or "\\" in name:
+        if (
+            not parts
+            or name.startswith("/")
+            or any(p in ("", ".", "..") for p in parts)
+            or name == MANIFEST
+            or "\\" in name
+        ):
             raise ValueError(f"unsafe output name {name!r}")  # names are built by the tool: a bug, not input
 
 
@@ -200,8 +208,13 @@ def _stale_siblings(target: Path) -> list[Path]:
     prefix = f".{target.name}{TEMP_MARK}"
     stale = []
     for entry in target.parent.iterdir() if target.parent.is_dir() else ():
-        if (entry.name.startswith(prefix) and entry.is_dir() and not entry.is_symlink()
-                and _read_manifest(entry) is not None and not foreign_entries(entry)):
+        if (
+            entry.name.startswith(prefix)
+            and entry.is_dir()
+            and not entry.is_symlink()
+            and _read_manifest(entry) is not None
+            and not foreign_entries(entry)
+        ):
             stale.append(entry)
     return stale
 
@@ -293,7 +306,11 @@ def _manifest_bytes(manifest: Mapping[str, str]) -> bytes:
 
 
 def _carry(
-    source: Path, destination: Path, previous: Mapping[str, str], files: Mapping[str, bytes], keep: Callable[[str], bool],
+    source: Path,
+    destination: Path,
+    previous: Mapping[str, str],
+    files: Mapping[str, bytes],
+    keep: Callable[[str], bool],
 ) -> dict[str, str]:
     """Hard-link (or copy) the previous set's kept files into the new folder; their manifest entries."""
     carried: dict[str, str] = {}

@@ -63,8 +63,12 @@ def _rules(result: AuditResult) -> list[dict[str, Any]]:
                 "scope": " ".join(spec.scope.split()) if spec.scope else None,
                 "condition": " ".join(spec.condition.split()),
                 "params": [
-                    {"param": name, "label": rule.param_specs[name].title, "unit": rule.param_specs[name].unit or "",
-                     "value": _param_value(value)}
+                    {
+                        "param": name,
+                        "label": rule.param_specs[name].title,
+                        "unit": rule.param_specs[name].unit or "",
+                        "value": _param_value(value),
+                    }
                     for name, value in rule.params.items()
                 ],
                 "basis": spec.basis.model_dump(exclude_none=True),
@@ -114,8 +118,10 @@ def audit_document(result: AuditResult, *, keep_going: bool = False) -> dict[str
     if config.issuer is not None:  # left out otherwise: the same audit keeps the same bytes as before
         audit["issuer"] = config.issuer.model_dump(exclude_none=True)
     if config.divisions:  # a built-in region's divisions are known to every reader: not repeated
-        audit["divisions"] = [division.model_dump(exclude_none=True, exclude_defaults=True) | {"name": division.name}
-                              for division in config.divisions]
+        audit["divisions"] = [
+            division.model_dump(exclude_none=True, exclude_defaults=True) | {"name": division.name}
+            for division in config.divisions
+        ]
     document = {
         "format": FORMAT,
         "audit": audit,
@@ -166,8 +172,10 @@ def county_rows(result: AuditResult) -> list[dict[str, Any]]:
             tally[kind] += n
     known = list(divisions) if divisions is not None else []
     names = known + sorted(set(counts) - set(known))
-    return [{"name": name, "division": name in known, "rows": counts.get(name, dict.fromkeys(_COUNTY_KINDS, 0))}
-            for name in names]
+    return [
+        {"name": name, "division": name in known, "rows": counts.get(name, dict.fromkeys(_COUNTY_KINDS, 0))}
+        for name in names
+    ]
 
 
 _OPTIONAL = ("evidence_count", "waived", "waiver", "expired_waiver", "change", "change_label", "reading")

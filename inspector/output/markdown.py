@@ -90,7 +90,14 @@ def render_markdown(document: dict[str, Any]) -> str:
     gaps: dict[str, int] = defaultdict(int)
     for gap in document["data_gaps"]:
         gaps[gap["rule_id"]] += 1
-    return environment().get_template("report.md.j2").render(
-        doc=document, audit=document["audit"], counties=_by_county(document), gaps=dict(gaps),
-        data_quality=[f for f in document["findings"] if f.get("family") == "data"],  # see report.view.data_quality
+    return (
+        environment()
+        .get_template("report.md.j2")
+        .render(
+            doc=document,
+            audit=document["audit"],
+            counties=_by_county(document),
+            gaps=dict(gaps),
+            data_quality=[f for f in document["findings"] if f.get("family") == "data"],  # see report.view.data_quality
+        )
     )

@@ -23,8 +23,24 @@ from pathlib import Path
 from ..errors import UsageError
 
 # system trees: neither they nor anything inside them is an output folder
-SYSTEM_TREES = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run", "/sbin",
-                "/sys", "/usr", "/var/lib", "/var/log", "/var/spool")
+SYSTEM_TREES = (
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/proc",
+    "/run",
+    "/sbin",
+    "/sys",
+    "/usr",
+    "/var/lib",
+    "/var/log",
+    "/var/spool",
+)
 # scratch space inside those trees, where outputs may go (below it, not it)
 SCRATCH_TREES = ("/dev/shm", "/run/user")
 # folders that must not be replaced themselves (things below them are fine: /tmp/out, /home/me/out)
@@ -41,7 +57,9 @@ def check_out_dir(out: Path, *, inputs: Iterable[Path] = (), option: str = "--ou
     shown = f"{option} {out}" + (f"（即 {resolved}）" if str(resolved) != str(out) else "")
 
     def refuse(why: str) -> UsageError:
-        return UsageError(f"不能把输出写入 {shown}：{why}。inspector 会用新结果整体替换输出文件夹，请另选一个专用的文件夹。")
+        return UsageError(
+            f"不能把输出写入 {shown}：{why}。inspector 会用新结果整体替换输出文件夹，请另选一个专用的文件夹。"
+        )
 
     home = Path.home().resolve()
     if str(resolved) in SYSTEM_FOLDERS or resolved == home:
@@ -82,6 +100,11 @@ def child(folder: Path, name: str) -> Path:
     """`folder / path_component(name)`, checked to be a direct child of `folder`."""
     component = path_component(name)
     path = folder / component
-    if path.parent != folder or component in ("", ".", "..") or os.sep in component or (os.altsep and os.altsep in component):
+    if (
+        path.parent != folder
+        or component in ("", ".", "..")
+        or os.sep in component
+        or (os.altsep and os.altsep in component)
+    ):
         raise UsageError(f"名称“{name}”不能用作文件夹名")  # pragma: no cover - path_component never yields these
     return path

@@ -17,8 +17,23 @@ from ..rules.vocabulary import ENTITY_LABELS
 from .escape import spreadsheet_text
 
 HEADERS = (
-    "序号", "问题编号", "区县", "乡镇", "学校代码", "学校名称", "对象类型", "对象编号", "问题",
-    "严重程度", "规则", "依据", "整改要求", "责任主体", "整改期限", "证据", "复查与豁免",
+    "序号",
+    "问题编号",
+    "区县",
+    "乡镇",
+    "学校代码",
+    "学校名称",
+    "对象类型",
+    "对象编号",
+    "问题",
+    "严重程度",
+    "规则",
+    "依据",
+    "整改要求",
+    "责任主体",
+    "整改期限",
+    "证据",
+    "复查与豁免",
 )
 CHANGE_LABELS = {"new": "新发现", "persisting": "仍存在", "regressed": "复发"}
 
@@ -30,7 +45,9 @@ def status_text(finding: Mapping[str, Any]) -> str:
         parts.append(str(finding.get("change_label") or CHANGE_LABELS.get(finding["change"], finding["change"])))
     waiver = finding.get("waiver")
     if waiver:
-        parts.append(f"已豁免（{waiver.get('authority', '')} {waiver.get('document_no') or ''}，至 {waiver.get('expires', '')}）")
+        parts.append(
+            f"已豁免（{waiver.get('authority', '')} {waiver.get('document_no') or ''}，至 {waiver.get('expires', '')}）"
+        )
     elif finding.get("expired_waiver"):
         parts.append(f"豁免已于 {finding['expired_waiver'].get('expires', '')} 过期")
     return "；".join(" ".join(p.split()) for p in parts)
@@ -81,7 +98,9 @@ def rectification_csv(findings: Sequence[Mapping[str, Any]]) -> bytes:
 
 def rejected_csv(problems: Sequence[Problem]) -> bytes:
     """The rows a `--keep-going` audit left out, for the data's owner to correct."""
-    return csv_bytes(("文件", "行", "列", "原因", "错误代码"), [[p.file, str(p.line), p.field, p.message, p.code] for p in problems])
+    return csv_bytes(
+        ("文件", "行", "列", "原因", "错误代码"), [[p.file, str(p.line), p.field, p.message, p.code] for p in problems]
+    )
 
 
 def evidence_csv(result: Any) -> bytes:

@@ -179,7 +179,9 @@ def find_sources(folder: Path) -> tuple[dict[str, list[_Source]], list[Problem],
     return found, problems, ignored
 
 
-def _add_workbook(path: Path, kind: RecordKind | None, found: dict[str, list[_Source]], problems: list[Problem]) -> bool:
+def _add_workbook(
+    path: Path, kind: RecordKind | None, found: dict[str, list[_Source]], problems: list[Problem]
+) -> bool:
     """Add a workbook's sheets by the kind they hold; False when none holds a kind."""
     try:
         sheets = read_xlsx_sheets(path, path.name)
@@ -204,6 +206,7 @@ def _add_workbook(path: Path, kind: RecordKind | None, found: dict[str, list[_So
 
 
 # -- one table ------------------------------------------------------------------------------
+
 
 def _map_headers(kind: RecordKind, table: Table) -> tuple[dict[int, Column], dict[int, str], list[Problem]]:
     """Column index → column, index → extra header; problems for duplicate or missing columns."""
@@ -238,7 +241,10 @@ def _map_headers(kind: RecordKind, table: Table) -> tuple[dict[int, Column], dic
         if column.required and column.name not in present:
             problems.append(
                 Problem(
-                    table.source, 1, column.label, "column_missing",
+                    table.source,
+                    1,
+                    column.label,
+                    "column_missing",
                     f"缺少必填列“{column.label}”（{column.name}），本表 {table.height} 行均未载入",
                 )
             )
@@ -280,8 +286,13 @@ def _parser(column: Column) -> Callable[[str], object]:
 
 
 _DTYPES: dict[str, pl.DataType] = {
-    "int": pl.Int64(), "decimal": pl.Int64(), "rate": pl.Int64(), "bool": pl.Boolean(), "date": pl.Date(),
-    "enum": pl.String(), "grade": pl.String(),
+    "int": pl.Int64(),
+    "decimal": pl.Int64(),
+    "rate": pl.Int64(),
+    "bool": pl.Boolean(),
+    "date": pl.Date(),
+    "enum": pl.String(),
+    "grade": pl.String(),
 }
 
 
@@ -307,7 +318,9 @@ def _parse_column(raw: pl.Series, column: Column) -> tuple[pl.Series, pl.DataFra
         schema={"raw": pl.String, "value": _DTYPES[column.type], "code": pl.String, "message": pl.String},
     )
     joined = raw.rename("raw").to_frame().with_row_index("i").join(mapping, on="raw", how="left", maintain_order="left")
-    return joined["value"].rename(column.name), joined.filter(pl.col("code").is_not_null()).select("i", "code", "message")
+    return joined["value"].rename(column.name), joined.filter(pl.col("code").is_not_null()).select(
+        "i", "code", "message"
+    )
 
 
 def _nfkc(raw: pl.Series) -> pl.Series:
@@ -356,18 +369,24 @@ class _KindLoad:
 
     def _aligned(self, schema: Mapping[str, pl.DataType]) -> Iterable[pl.DataFrame]:
         for frame in self.frames:
-            missing = [pl.lit(None, dtype=dtype).alias(name) for name, dtype in schema.items() if name not in frame.columns]
+            missing = [
+                pl.lit(None, dtype=dtype).alias(name) for name, dtype in schema.items() if name not in frame.columns
+            ]
             yield frame.with_columns(missing) if missing else frame
 
 
 def _problems(source: str, rows: pl.Series, errors: pl.DataFrame, label: str, into: list[Problem]) -> set[int]:
     numbers = rows.gather(errors["i"]).to_list()
-    into.extend(Problem(source, int(r), label, code, message)
-                for r, code, message in zip(numbers, errors["code"].to_list(), errors["message"].to_list()))
+    into.extend(
+        Problem(source, int(r), label, code, message)
+        for r, code, message in zip(numbers, errors["code"].to_list(), errors["message"].to_list())
+    )
     return {int(r) for r in numbers}
 
 
-def _load_table(source: _Source, src: int, problems: list[Problem], into: _KindLoad) -> tuple[dict[str, str], tuple[str, ...]]:
+def _load_table(
+    source: _Source, src: int, problems: list[Problem], into: _KindLoad
+) -> tuple[dict[str, str], tuple[str, ...]]:
     kind, table = source.kind, source.table
     frame = table.frame
     into.read[table.source] = frame.height
@@ -379,9 +398,15 @@ def _load_table(source: _Source, src: int, problems: list[Problem], into: _KindL
     headers = {c.name: table.header[i] for i, c in mapped.items()}
     key_index = next((i for i, c in mapped.items() if c.unique), None)
     if key_index is not None:
-        into.raw_keys.append(pl.DataFrame({
-            "key": _nfkc(frame[f"c{key_index}"]), SRC: pl.repeat(src, frame.height, dtype=pl.Int32, eager=True),
-            ROW: frame[ROW]}))
+        into.raw_keys.append(
+            pl.DataFrame(
+                {
+                    "key": _nfkc(frame[f"c{key_index}"]),
+                    SRC: pl.repeat(src, frame.height, dtype=pl.Int32, eager=True),
+                    ROW: frame[ROW],
+                }
+            )
+        )
     if any(p.code in ("column_missing", "header_duplicate") for p in header_problems):
         rejected.update(frame[ROW].to_list())
         return headers, tuple(extras.values())
@@ -392,7 +417,9 @@ def _load_table(source: _Source, src: int, problems: list[Problem], into: _KindL
         first = pl.coalesce(pl.when(pl.col(c).is_not_null()).then(pl.lit(int(c[1:]) + 1)) for c in stray)
         marked = frame.select(ROW, first.alias("column")).filter(pl.col("column").is_not_null())
         for row, column in marked.iter_rows():
-            problems.append(Problem(table.source, int(row), f"第 {column} 列", "cell_without_header", "该列有数据但没有表头"))
+            problems.append(
+                Problem(table.source, int(row), f"第 {column} 列", "cell_without_header", "该列有数据但没有表头")
+            )
             rejected.add(int(row))
     typed: dict[str, pl.Series] = {}
     id_columns = {c.name for c in kind.columns if c.unique or c.references}
@@ -406,14 +433,19 @@ def _load_table(source: _Source, src: int, problems: list[Problem], into: _KindL
         rejected |= _problems(table.source, rows, errors, label, problems)
         if column.required:  # noqa: SIM102
             if raw.null_count():
-                missing = pl.DataFrame({"i": pl.arange(0, raw.len(), eager=True, dtype=pl.UInt32), "null": raw.is_null()})
+                missing = pl.DataFrame(
+                    {"i": pl.arange(0, raw.len(), eager=True, dtype=pl.UInt32), "null": raw.is_null()}
+                )
                 missing = missing.filter(pl.col("null")).select(
-                    "i", pl.lit("missing").alias("code"), pl.lit("缺少必填项").alias("message"))
+                    "i", pl.lit("missing").alias("code"), pl.lit("缺少必填项").alias("message")
+                )
                 rejected |= _problems(table.source, rows, missing, label, problems)
         typed[column.name] = series
     for column in kind.columns:
         if column.name not in typed:
-            typed[column.name] = pl.repeat(None, frame.height, dtype=_DTYPES.get(column.type, pl.String()), eager=True).rename(column.name)
+            typed[column.name] = pl.repeat(
+                None, frame.height, dtype=_DTYPES.get(column.type, pl.String()), eager=True
+            ).rename(column.name)
         if column.default is not None:
             typed[column.name] = typed[column.name].fill_null(column.default)
     for index, header in extras.items():
@@ -429,13 +461,20 @@ def _load_table(source: _Source, src: int, problems: list[Problem], into: _KindL
 
 # -- across rows ------------------------------------------------------------------------------
 
+
 def _label(headers: Mapping[str, Mapping[str, str]], source: str, column: Column) -> str:
     """The column's header as this record's file wrote it."""
     return headers.get(source, {}).get(column.name, column.label)
 
 
-def _check_unique(kind: RecordKind, frame: pl.DataFrame, load: _KindLoad, sources: tuple[str, ...],
-                  headers: Mapping[str, Mapping[str, str]], problems: list[Problem]) -> pl.DataFrame:
+def _check_unique(
+    kind: RecordKind,
+    frame: pl.DataFrame,
+    load: _KindLoad,
+    sources: tuple[str, ...],
+    headers: Mapping[str, Mapping[str, str]],
+    problems: list[Problem],
+) -> pl.DataFrame:
     for group in kind.unique_groups:
         columns = [kind.by_name[name] for name in group]
         key = pl.col(group[0]) if len(group) == 1 else pl.struct(list(group))
@@ -451,10 +490,19 @@ def _check_unique(kind: RecordKind, frame: pl.DataFrame, load: _KindLoad, source
         for row in duplicates.iter_rows(named=True):
             source = sources[row[SRC]]
             origin_source = sources[row["__first_src"]]
-            where = f"第 {row['__first_row']} 行" if origin_source == source else f"{origin_source}:{row['__first_row']}"
+            where = (
+                f"第 {row['__first_row']} 行" if origin_source == source else f"{origin_source}:{row['__first_row']}"
+            )
             shown = "、".join(_shown(row[name]) for name in group)
-            problems.append(Problem(source, row[ROW], _label(headers, source, columns[0]), "duplicate",
-                                    f"{names}“{shown}”重复（首次出现在{where}）"))
+            problems.append(
+                Problem(
+                    source,
+                    row[ROW],
+                    _label(headers, source, columns[0]),
+                    "duplicate",
+                    f"{names}“{shown}”重复（首次出现在{where}）",
+                )
+            )
             load.rejected[source].add(row[ROW])
         frame = marked.filter(pl.col("__first")).drop("__first", "__first_src", "__first_row")
     return frame
@@ -464,23 +512,34 @@ def _shown(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _check_references(kind: RecordKind, frame: pl.DataFrame, load: _KindLoad, loaded: Mapping[str, pl.DataFrame],
-                      rejected_keys: Mapping[str, pl.DataFrame], sources: tuple[str, ...],
-                      headers: Mapping[str, Mapping[str, str]], problems: list[Problem]) -> pl.DataFrame:
+def _check_references(
+    kind: RecordKind,
+    frame: pl.DataFrame,
+    load: _KindLoad,
+    loaded: Mapping[str, pl.DataFrame],
+    rejected_keys: Mapping[str, pl.DataFrame],
+    sources: tuple[str, ...],
+    headers: Mapping[str, Mapping[str, str]],
+    problems: list[Problem],
+) -> pl.DataFrame:
     for column in (c for c in kind.columns if c.references):
         target_name, _, target_column = column.references.partition(".")  # type: ignore[union-attr]
         target = RECORD_KINDS[target_name]
         known = loaded.get(target_name)
         key = target_column or target.key.name
-        known_values = known.select(pl.col(key).alias(column.name)).unique() if known is not None else pl.DataFrame(
-            schema={column.name: pl.String})
+        known_values = (
+            known.select(pl.col(key).alias(column.name)).unique()
+            if known is not None
+            else pl.DataFrame(schema={column.name: pl.String})
+        )
         orphans = frame.join(known_values, on=column.name, how="anti")
         if orphans.height == 0:
             continue
         dropped = rejected_keys.get(target_name) if not target_column else None
         if dropped is not None and dropped.height:
-            orphans = orphans.join(dropped.rename({"key": column.name, SRC: "__t_src", ROW: "__t_row"}),
-                                   on=column.name, how="left")
+            orphans = orphans.join(
+                dropped.rename({"key": column.name, SRC: "__t_src", ROW: "__t_row"}), on=column.name, how="left"
+            )
         for row in orphans.iter_rows(named=True):
             value = row[column.name]
             source = sources[row[SRC]]
@@ -536,7 +595,13 @@ def load_dataset(folder: Path, config: AuditConfig, config_sha256: str = "") -> 
             names = "、".join(s.table.source for s in kind_sources)
             for source in kind_sources:
                 problems.append(
-                    Problem(source.table.source, 1, "", "ambiguous_source", f"{RECORD_KINDS[name].label}数据出现在多处：{names}；请只保留一处")
+                    Problem(
+                        source.table.source,
+                        1,
+                        "",
+                        "ambiguous_source",
+                        f"{RECORD_KINDS[name].label}数据出现在多处：{names}；请只保留一处",
+                    )
                 )
     order = sorted(found, key=lambda n: (RECORD_KINDS[n].name != "schools", list(RECORD_KINDS).index(n)))
     sources: list[str] = []
@@ -565,12 +630,19 @@ def load_dataset(folder: Path, config: AuditConfig, config_sha256: str = "") -> 
         for source in found[name]:
             table = source.table
             rejected = len(load.rejected.get(table.source, ()))
-            inputs.append(InputFile(
-                kind=name, source=table.source, sha256=source.sha256, rows_read=load.read[table.source],
-                rows_loaded=load.read[table.source] - rejected, rows_rejected=rejected,
-                headers=headers_by_source[table.source], extra_columns=extras_by_source[table.source],
-                encoding=table.encoding,
-            ))
+            inputs.append(
+                InputFile(
+                    kind=name,
+                    source=table.source,
+                    sha256=source.sha256,
+                    rows_read=load.read[table.source],
+                    rows_loaded=load.read[table.source] - rejected,
+                    rows_rejected=rejected,
+                    headers=headers_by_source[table.source],
+                    extra_columns=extras_by_source[table.source],
+                    encoding=table.encoding,
+                )
+            )
     missing = tuple(n for n in RECORD_KINDS if n not in found)
     statistics = {"city_stats", "county_stats"}
     # an audit of published figures alone: statistics and no school-level table at all
@@ -580,11 +652,16 @@ def load_dataset(folder: Path, config: AuditConfig, config_sha256: str = "") -> 
         tables[name] = _KindLoad().frame(kind, ())
         extra_columns[name] = {}
         if kind.required_file and not statistics_only:
-            problems.append(Problem(
-                name, 0, "", "missing_file",
-                f"缺少{kind.label}数据：应有 {name}.csv、{name}.xlsx 或名为 {name} 的工作表"
-                "（只用公开统计数据督导时，应有全市统计 city_stats 或区县统计 county_stats）",
-            ))
+            problems.append(
+                Problem(
+                    name,
+                    0,
+                    "",
+                    "missing_file",
+                    f"缺少{kind.label}数据：应有 {name}.csv、{name}.xlsx 或名为 {name} 的工作表"
+                    "（只用公开统计数据督导时，应有全市统计 city_stats 或区县统计 county_stats）",
+                )
+            )
     return Dataset(
         folder=folder,
         config=config,
@@ -599,8 +676,9 @@ def load_dataset(folder: Path, config: AuditConfig, config_sha256: str = "") -> 
     )
 
 
-
-def load_table(path: Path, loaded: Mapping[str, pl.DataFrame], src: int) -> tuple[str, pl.DataFrame, list[Problem], int]:
+def load_table(
+    path: Path, loaded: Mapping[str, pl.DataFrame], src: int
+) -> tuple[str, pl.DataFrame, list[Problem], int]:
     """One table of one record kind (a CSV or an xlsx named after its kind, alone in its folder),
     validated as `load_dataset` validates a folder's tables, its references checked against the
     tables `loaded` (an audit's): for a school's corrected rows (自查). Rows are numbered as in
@@ -608,7 +686,15 @@ def load_table(path: Path, loaded: Mapping[str, pl.DataFrame], src: int) -> tupl
     found, problems, _ignored = find_sources(path.parent)
     if not found:
         if not problems:
-            problems.append(Problem(path.name, 0, "", "unknown_kind", "无法从文件名判断数据类型：文件名应为 classes.csv、班级.csv、teachers.xlsx 等"))
+            problems.append(
+                Problem(
+                    path.name,
+                    0,
+                    "",
+                    "unknown_kind",
+                    "无法从文件名判断数据类型：文件名应为 classes.csv、班级.csv、teachers.xlsx 等",
+                )
+            )
         return "", pl.DataFrame(), problems, 0
     name, sources = next(iter(found.items()))
     kind = RECORD_KINDS[name]

@@ -79,11 +79,14 @@ def sha256_file(path: Path) -> str:
 def _check_size(path: Path, source: str) -> int:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise ReadError(Problem(source, 0, "", "file_too_large", f"文件过大（{size} 字节，上限 {MAX_FILE_BYTES} 字节）"))
+        raise ReadError(
+            Problem(source, 0, "", "file_too_large", f"文件过大（{size} 字节，上限 {MAX_FILE_BYTES} 字节）")
+        )
     return size
 
 
 # -- CSV ----------------------------------------------------------------------------------------
+
 
 def _decode(raw: bytes, source: str) -> tuple[str, str]:
     if raw.startswith(codecs.BOM_UTF8):
@@ -126,7 +129,9 @@ def read_csv(path: Path, source: str) -> Table:
     if "\x00" in text:
         raise ReadError(Problem(source, 1, "", "binary", "文件含有空字符（NUL），不是文本 CSV：请另存为 UTF-8 CSV"))
     if text.count("\n", 0, len(text) - 1) >= MAX_CSV_LINES:  # counted before parsing: blank lines too
-        raise ReadError(Problem(source, MAX_CSV_LINES + 1, "", "too_many_rows", f"行数过多（超过 {MAX_CSV_LINES:,} 行，含空行）"))
+        raise ReadError(
+            Problem(source, MAX_CSV_LINES + 1, "", "too_many_rows", f"行数过多（超过 {MAX_CSV_LINES:,} 行，含空行）")
+        )
     try:
         dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
         delimiter = dialect.delimiter
@@ -143,8 +148,12 @@ def _fast_csv(text: str, delimiter: str) -> pl.DataFrame | None:
     well formed); None where only the exact reader can say what is wrong, and where."""
     try:
         frame = pl.read_csv(
-            io.BytesIO(text.encode("utf-8")), has_header=False, infer_schema=False, separator=delimiter,
-            quote_char='"' if '"' in text else None, raise_if_empty=False,
+            io.BytesIO(text.encode("utf-8")),
+            has_header=False,
+            infer_schema=False,
+            separator=delimiter,
+            quote_char='"' if '"' in text else None,
+            raise_if_empty=False,
         )
     except Exception:  # polars raises several error types for irregular files; the exact reader explains
         return None
@@ -159,11 +168,25 @@ def _exact_csv(text: str, delimiter: str, source: str) -> pl.DataFrame:
     try:
         for row in reader:
             if len(row) > MAX_COLUMNS:
-                raise ReadError(Problem(source, reader.line_num, "", "too_many_columns", f"列数过多（{len(row)} 列，上限 {MAX_COLUMNS}）"))
+                raise ReadError(
+                    Problem(
+                        source,
+                        reader.line_num,
+                        "",
+                        "too_many_columns",
+                        f"列数过多（{len(row)} 列，上限 {MAX_COLUMNS}）",
+                    )
+                )
             rows.append(row)
     except csv.Error as exc:
-        reason = "引号不成对或位置不对" if "quote" in str(exc) or "end of data" in str(exc) or "expected" in str(exc) else str(exc)
-        raise ReadError(Problem(source, reader.line_num, "", "csv", f"CSV 格式错误（从第 {len(rows) + 1} 条记录起）：{reason}")) from None
+        reason = (
+            "引号不成对或位置不对"
+            if "quote" in str(exc) or "end of data" in str(exc) or "expected" in str(exc)
+            else str(exc)
+        )
+        raise ReadError(
+            Problem(source, reader.line_num, "", "csv", f"CSV 格式错误（从第 {len(rows) + 1} 条记录起）：{reason}")
+        ) from None
     width = max((len(r) for r in rows), default=0)
     columns = {f"c{i}": [r[i] if i < len(r) and r[i] != "" else None for r in rows] for i in range(width)}
     frame = pl.DataFrame(columns, schema={name: pl.String for name in columns})
@@ -198,7 +221,11 @@ def _check_workbook(path: Path, display: str) -> None:
         total = 0
         for info in infos:
             total += info.file_size
-            if info.compress_size and info.file_size / max(info.compress_size, 1) > MAX_XLSX_RATIO and info.file_size > 1 << 20:
+            if (
+                info.compress_size
+                and info.file_size / max(info.compress_size, 1) > MAX_XLSX_RATIO
+                and info.file_size > 1 << 20
+            ):
                 raise _broken(display, f"部件 {info.filename} 的压缩比异常（疑似压缩炸弹）")
         if total > MAX_XLSX_UNCOMPRESSED:
             raise _broken(display, f"解压后过大（{total} 字节，上限 {MAX_XLSX_UNCOMPRESSED} 字节）")
@@ -229,7 +256,9 @@ def _check_workbook(path: Path, display: str) -> None:
             for match in _SHARED_CELL.finditer(archive.read(part)):
                 index = match.group(1).strip()
                 if not index.isdigit() or int(index) >= count:
-                    raise _broken(display, f"{part} 中有单元格引用了不存在的共享字符串（{index.decode('utf-8', 'replace')!s}）")
+                    raise _broken(
+                        display, f"{part} 中有单元格引用了不存在的共享字符串（{index.decode('utf-8', 'replace')!s}）"
+                    )
 
 
 def _cell_text(value: object) -> str | None:
@@ -271,7 +300,9 @@ def read_xlsx_sheets(path: Path, display: str) -> dict[str, Table | Problem]:
         try:
             width = max((len(r) for r in rows), default=0)
             if width > MAX_COLUMNS:
-                raise ReadError(Problem(source, 1, "", "too_many_columns", f"列数过多（{width} 列，上限 {MAX_COLUMNS}）"))
+                raise ReadError(
+                    Problem(source, 1, "", "too_many_columns", f"列数过多（{width} 列，上限 {MAX_COLUMNS}）")
+                )
             columns = {f"c{i}": [_cell_text(r[i]) if i < len(r) else None for r in rows] for i in range(width)}
             frame = pl.DataFrame(columns, schema={name: pl.String for name in columns}).with_row_index(ROW, offset=1)
             tables[title] = _table(source, frame, "xlsx")
@@ -284,13 +315,12 @@ def read_xlsx_sheets(path: Path, display: str) -> dict[str, Table | Problem]:
 
 # -- shaping ------------------------------------------------------------------------------------
 
+
 def _table(source: str, frame: pl.DataFrame, encoding: str) -> Table:
     """Header from the first row (which must be row 1), blank cells and rows dropped to null."""
     cells = [c for c in frame.columns if c != ROW]
     if cells:
-        frame = frame.with_columns(
-            pl.col(c).str.strip_chars().replace("", None) for c in cells
-        )
+        frame = frame.with_columns(pl.col(c).str.strip_chars().replace("", None) for c in cells)
         blank = pl.all_horizontal(pl.col(c).is_null() for c in cells)
         frame = frame.filter(~blank)
     if frame.height == 0:
@@ -305,13 +335,18 @@ def _table(source: str, frame: pl.DataFrame, encoding: str) -> Table:
         longest = frame[name].str.len_chars().max()
         if isinstance(longest, int) and longest > MAX_CELL_CHARS:
             row = frame.filter(pl.col(name).str.len_chars() > MAX_CELL_CHARS)[ROW][0]
-            raise ReadError(Problem(source, int(row), "", "cell_too_long", f"单元格过长（超过 {MAX_CELL_CHARS} 个字符）"))
+            raise ReadError(
+                Problem(source, int(row), "", "cell_too_long", f"单元格过长（超过 {MAX_CELL_CHARS} 个字符）")
+            )
     data, problems = _without_example(source, tuple(header), cells, frame.slice(1))
     return Table(source, tuple(header), data, encoding, problems)
 
 
 def _without_example(
-    source: str, header: tuple[str, ...], cells: Sequence[str], data: pl.DataFrame,
+    source: str,
+    header: tuple[str, ...],
+    cells: Sequence[str],
+    data: pl.DataFrame,
 ) -> tuple[pl.DataFrame, tuple[Problem, ...]]:
     """The data rows without the template's example row (the first row under the header, when
     every filled cell of it is marked `示例：`), and a problem for each marked cell left elsewhere:
@@ -330,9 +365,17 @@ def _without_example(
         rows = data.filter(marked[name])[ROW].to_list()
         label = header[index] if index < len(header) and header[index] else f"第 {index + 1} 列"
         problems.extend(
-            Problem(source, int(row), label, "example_cell", "仍是模板中的示例内容（以“示例：”开头）：请填写实际数据，或删除该行")
+            Problem(
+                source,
+                int(row),
+                label,
+                "example_cell",
+                "仍是模板中的示例内容（以“示例：”开头）：请填写实际数据，或删除该行",
+            )
             for row in rows
         )
     # the mark is dropped, so the cell is reported once, as an example, not again as a bad value
-    unmarked = data.with_columns(pl.col(c).str.replace(_EXAMPLE_CELL, "").str.strip_chars().replace("", None) for c in cells)
+    unmarked = data.with_columns(
+        pl.col(c).str.replace(_EXAMPLE_CELL, "").str.strip_chars().replace("", None) for c in cells
+    )
     return unmarked, tuple(sorted(problems))

@@ -75,18 +75,21 @@ def divisions(region: str, specs: Iterable[DivisionSpec]) -> Divisions:
 
 
 # 柳州市辖 5 区 3 县 2 自治县（《中华人民共和国行政区划代码》GB/T 2260，2024 年版）
-LIUZHOU = divisions("柳州市", (
-    DivisionSpec(name="城中区", code="450202"),
-    DivisionSpec(name="鱼峰区", code="450203"),
-    DivisionSpec(name="柳南区", code="450204"),
-    DivisionSpec(name="柳北区", code="450205"),
-    DivisionSpec(name="柳江区", aliases=("柳江县",), code="450206"),  # 柳江县 until 2016
-    DivisionSpec(name="柳城县", code="450222"),
-    DivisionSpec(name="鹿寨县", code="450223"),
-    DivisionSpec(name="融安县", code="450224"),
-    DivisionSpec(name="融水苗族自治县", aliases=("融水县", "融水"), code="450225"),
-    DivisionSpec(name="三江侗族自治县", aliases=("三江县", "三江"), code="450226"),
-))
+LIUZHOU = divisions(
+    "柳州市",
+    (
+        DivisionSpec(name="城中区", code="450202"),
+        DivisionSpec(name="鱼峰区", code="450203"),
+        DivisionSpec(name="柳南区", code="450204"),
+        DivisionSpec(name="柳北区", code="450205"),
+        DivisionSpec(name="柳江区", aliases=("柳江县",), code="450206"),  # 柳江县 until 2016
+        DivisionSpec(name="柳城县", code="450222"),
+        DivisionSpec(name="鹿寨县", code="450223"),
+        DivisionSpec(name="融安县", code="450224"),
+        DivisionSpec(name="融水苗族自治县", aliases=("融水县", "融水"), code="450225"),
+        DivisionSpec(name="三江侗族自治县", aliases=("三江县", "三江"), code="450226"),
+    ),
+)
 
 BUILT_IN: Mapping[str, Divisions] = {"柳州市": LIUZHOU, "柳州": LIUZHOU}
 

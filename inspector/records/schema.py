@@ -310,11 +310,24 @@ CITY_STATS = RecordKind(
         Column("year", "年份", "int", minimum=2000, maximum=2100, unit="年"),
         *_STAT_COLUMNS,
         _count("subject_bases", "市级以上学科基地数", 100_000, unit="个"),
-        _count("skill_awards", "自治区级以上技能比赛获奖数", 100_000, unit="项",
-               aliases=("自治区级以上技能比赛获奖数（个）",)),  # as 表一 prints it
+        _count(
+            "skill_awards",
+            "自治区级以上技能比赛获奖数",
+            100_000,
+            unit="项",
+            aliases=("自治区级以上技能比赛获奖数（个）",),
+        ),  # as 表一 prints it
         _count("new_universities", "筹建高等院校数", 100, unit="所"),
-        Column("avg_schooling_years", "劳动年龄人口平均受教育年限", "decimal", required=False, minimum=0, maximum=25,
-               decimals=2, unit="年"),
+        Column(
+            "avg_schooling_years",
+            "劳动年龄人口平均受教育年限",
+            "decimal",
+            required=False,
+            minimum=0,
+            maximum=25,
+            decimals=2,
+            unit="年",
+        ),
         _count("research_awards_basic", "基础教育自治区级以上教学科研成果数", 100_000, unit="项"),
         _count("research_awards_vocational", "职业教育自治区级以上教学科研成果数", 100_000, unit="项"),
         _count("practice_bases_new", "新建中小学生示范性综合实践基地数", 100, unit="个"),

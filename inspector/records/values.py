@@ -96,10 +96,28 @@ def enum_parser(codes: Mapping[str, str]) -> Callable[[str], str]:
 
 
 KINDERGARTEN_GRADES = ("小班", "中班", "大班", "混合班")
-_CN_NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "十一": 11, "十二": 12}
+_CN_NUMERALS = {
+    "一": 1,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+    "十一": 11,
+    "十二": 12,
+}
 _GRADE_WORDS = {
     **{f"{word}年级": n for word, n in _CN_NUMERALS.items()},
-    "初一": 7, "初二": 8, "初三": 9, "高一": 10, "高二": 11, "高三": 12,
+    "初一": 7,
+    "初二": 8,
+    "初三": 9,
+    "高一": 10,
+    "高二": 11,
+    "高三": 12,
 }
 
 
@@ -122,6 +140,7 @@ def parse_grade(text: str) -> str:
 
 
 # -- numbers ------------------------------------------------------------------------------------
+
 
 def _number(text: str, integer: bool = False) -> Fraction:
     try:
@@ -170,7 +189,9 @@ def parse_rate(text: str, places: int, low: Fraction, high: Fraction) -> int:
     if not plausible:
         readings = "或".join(f"{format_decimal(c * 100, 4).rstrip('0').rstrip('.')}%" for c in candidates)
         span = f"{_pct(low)}–{_pct(high)}"
-        raise CellError("rate_range", f"比率“{text}”无论读作{readings}都不在合理范围（{span}）内；百分比请写作如 95% 或 0.95")
+        raise CellError(
+            "rate_range", f"比率“{text}”无论读作{readings}都不在合理范围（{span}）内；百分比请写作如 95% 或 0.95"
+        )
     value = plausible[0]
     try:
         return scaled(value, places, text=f"{_pct(value, 6)}")

@@ -48,7 +48,11 @@ PARALLEL_FROM = 2_000
 
 
 def render_reports(
-    document: Mapping[str, Any], source_sha256: str, *, county: str | None = None, rebuild: bool = False,
+    document: Mapping[str, Any],
+    source_sha256: str,
+    *,
+    county: str | None = None,
+    rebuild: bool = False,
     source: bytes | None = None,
 ) -> dict[str, bytes]:
     """Every report file by its path relative to the output folder.
@@ -107,6 +111,8 @@ def write_reports(out_dir: Path, files: Mapping[str, bytes], progress: Progress 
     (findings.json, rejected.csv, county editions) is carried over, except notices and traces, so
     the folder holds exactly this run's pages (see `atomic.publish_set`)."""
     return publish_set(
-        out_dir, files, None if progress is None else lambda done, total: progress("生成报告", done, total),
+        out_dir,
+        files,
+        None if progress is None else lambda done, total: progress("生成报告", done, total),
         keep=lambda name: not name.startswith((NOTICES_DIR + "/", TRACES_DIR + "/")),
     )

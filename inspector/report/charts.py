@@ -30,7 +30,9 @@ def _svg(width: float, height: float, label: str, body: str) -> Markup:
     )
 
 
-def stacked_bars(rows: Sequence[tuple[str, Mapping[str, int]]], *, title: str, width: int = 620, label_width: int = 120) -> Markup:
+def stacked_bars(
+    rows: Sequence[tuple[str, Mapping[str, int]]], *, title: str, width: int = 620, label_width: int = 120
+) -> Markup:
     """One horizontal bar per row (a county), split by severity, with the total at its end."""
     bar_h, gap = 18, 9
     peak = max((sum(c.values()) for _, c in rows), default=0) or 1
@@ -58,8 +60,9 @@ def stacked_bars(rows: Sequence[tuple[str, Mapping[str, int]]], *, title: str, w
     return _svg(width, height, title, "".join(parts))
 
 
-def labelled_bars(rows: Sequence[tuple[str, int]], *, title: str, width: int = 620, label_width: int = 120,
-                  colour: str = "#1f4e79") -> Markup:
+def labelled_bars(
+    rows: Sequence[tuple[str, int]], *, title: str, width: int = 620, label_width: int = 120, colour: str = "#1f4e79"
+) -> Markup:
     """Plain horizontal bars with their values (findings by rule family)."""
     bar_h, gap = 16, 8
     peak = max((n for _, n in rows), default=0) or 1
@@ -98,8 +101,9 @@ def severity_strip(counts: Mapping[str, int], *, title: str, width: int = 620) -
     return _svg(width, 40, title, "".join(parts))
 
 
-def bullet(value: float | None, target: float | None, scale: float, verdict: str, *, title: str,
-           width: int = 220) -> Markup:
+def bullet(
+    value: float | None, target: float | None, scale: float, verdict: str, *, title: str, width: int = 220
+) -> Markup:
     """A bullet chart: the value as a bar, the target as a tick, red when the area misses it."""
     height = 22
     parts = [f'<rect x="0" y="5" width="{width}" height="12" fill="{TRACK}"/>']
@@ -132,7 +136,9 @@ def dot_strip(values: Sequence[float], own: float | None, *, title: str, width: 
     for v in values:
         parts.append(f'<circle cx="{_f(at(v))}" cy="14" r="4" fill="{MUTED}" fill-opacity="0.7"/>')
     if own is not None:
-        parts.append(f'<circle cx="{_f(at(own))}" cy="14" r="6.5" fill="{FAIL_COLOUR}" stroke="#fff" stroke-width="1.5"/>')
+        parts.append(
+            f'<circle cx="{_f(at(own))}" cy="14" r="6.5" fill="{FAIL_COLOUR}" stroke="#fff" stroke-width="1.5"/>'
+        )
     parts.append(
         f'<text x="{pad}" y="34" font-size="11" fill="{INK}">{escape(fmt.format(low))}</text>'
         f'<text x="{width - pad}" y="34" font-size="11" text-anchor="end" fill="{INK}">{escape(fmt.format(high))}</text>'
@@ -140,8 +146,14 @@ def dot_strip(values: Sequence[float], own: float | None, *, title: str, width: 
     return _svg(width, 38, title, "".join(parts))
 
 
-def trend(points: Sequence[tuple[str, float | None, str]], targets: Sequence[tuple[str, float]], *, title: str,
-          width: int = 330, percent: bool = False) -> Markup:
+def trend(
+    points: Sequence[tuple[str, float | None, str]],
+    targets: Sequence[tuple[str, float]],
+    *,
+    title: str,
+    width: int = 330,
+    percent: bool = False,
+) -> Markup:
     """An indicator over the audits: a dot per audit (red when it missed its threshold), joined by
     a line, with the plan's 2022 and 2025 targets as dashed lines."""
     height, top, bottom, left, right = 86, 10, 20, 6, 104
@@ -169,7 +181,9 @@ def trend(points: Sequence[tuple[str, float | None, str]], targets: Sequence[tup
         path = " ".join(f"{'M' if i == 0 else 'L'}{_f(x)},{_f(y(v))}" for i, (x, v) in enumerate(line))
         parts.append(f'<path d="{path}" fill="none" stroke="{MUTED}" stroke-width="1.5"/>')
     for x, (label, point, verdict) in zip(xs, points):
-        parts.append(f'<text x="{_f(x)}" y="{height - 5}" font-size="10" text-anchor="middle" fill="{INK}">{escape(label)}</text>')
+        parts.append(
+            f'<text x="{_f(x)}" y="{height - 5}" font-size="10" text-anchor="middle" fill="{INK}">{escape(label)}</text>'
+        )
         if isinstance(point, (int, float)):
             colour = FAIL_COLOUR if verdict == "fail" else PASS_COLOUR if verdict == "pass" else MUTED
             parts.append(f'<circle cx="{_f(x)}" cy="{_f(y(point))}" r="4" fill="{colour}"/>')

@@ -81,7 +81,9 @@ def resolve_county(document: Mapping[str, Any], name: str) -> str:
         return full
     divisions = divisions_of(document)
     suggestion = divisions.suggestion(name) if divisions is not None else None
-    close = [suggestion] if suggestion in known else [k for k in known if name.strip() and (name.strip() in k or k in name)]
+    close = (
+        [suggestion] if suggestion in known else [k for k in known if name.strip() and (name.strip() in k or k in name)]
+    )
     hint = f"；是否指 {'、'.join(close)}？" if close else ""
     raise UsageError(f"本次督导中没有区县 {name}{hint}（区县：{'、'.join(known) or '无'}）")
 
@@ -172,7 +174,9 @@ def _comparison(document: Mapping[str, Any], county: str) -> dict[str, Any]:
 _ZERO = {"checked": 0, "passed": 0, "failed": 0, "not_evaluated": 0}
 
 
-def _county_counts(rule: Mapping[str, Any], county: str, canonical: Callable[[str | None], str | None]) -> dict[str, Any]:
+def _county_counts(
+    rule: Mapping[str, Any], county: str, canonical: Callable[[str | None], str | None]
+) -> dict[str, Any]:
     """A rule's row with this county's counts (a city-level rule keeps the city's: it is the comparison)."""
     if rule.get("applies_to") == "city" or "by_county" not in rule:
         return {k: v for k, v in rule.items() if k != "by_county"}
@@ -219,7 +223,9 @@ def county_document(document: Mapping[str, Any], county: str) -> dict[str, Any]:
         if row.get("entity_type") == "city":
             indicators.append({**row, "context": CITY_CONTEXT})
         elif canonical(row.get("county")) == county:
-            indicators.append({**row, "peers": peers.get(row["rule_id"])} if row.get("entity_type") == "county" else dict(row))
+            indicators.append(
+                {**row, "peers": peers.get(row["rule_id"])} if row.get("entity_type") == "county" else dict(row)
+            )
     rules = [_county_counts(rule, county, canonical) for rule in document["rules"]]
     records = _records(document, county)
     result: dict[str, Any] = {
@@ -230,7 +236,9 @@ def county_document(document: Mapping[str, Any], county: str) -> dict[str, Any]:
         "summary": _summary(findings, document["rules"], county),
         "findings": findings,
         "indicators": indicators,
-        "data_gaps": [{**g, "evidence": _own_evidence(g.get("evidence", []), county)} for g in document["data_gaps"] if own(g)],
+        "data_gaps": [
+            {**g, "evidence": _own_evidence(g.get("evidence", []), county)} for g in document["data_gaps"] if own(g)
+        ],
         "edition": {
             "county": county,
             "comparison": _comparison(document, county),
@@ -243,18 +251,25 @@ def county_document(document: Mapping[str, Any], county: str) -> dict[str, Any]:
         result["counties"] = [records]  # this county's entry only: the others' are named figures
     for key in ("resolved", "unverified"):
         if key in document:
-            result[key] = [r for r in document[key] or [] if isinstance(r, Mapping) and canonical(r.get("county")) == county]
+            result[key] = [
+                r for r in document[key] or [] if isinstance(r, Mapping) and canonical(r.get("county")) == county
+            ]
     if "trends" in document:
         result["trends"] = [
-            t for t in document["trends"] or []
+            t
+            for t in document["trends"] or []
             if isinstance(t, Mapping) and (canonical(t.get("county")) == county or t.get("entity_type") == "city")
         ]
     if isinstance(document.get("reinspection"), Mapping):
         # the previous audit's name and date; the city's tallies are left out (the report counts its own)
-        result["reinspection"] = {k: v for k, v in document["reinspection"].items() if k in ("audit_id", "previous", "labels")}
+        result["reinspection"] = {
+            k: v for k, v in document["reinspection"].items() if k in ("audit_id", "previous", "labels")
+        }
     if isinstance(document.get("waivers"), Mapping):
         mine = {f["id"] for f in findings}
-        entries = [e for e in document["waivers"].get("entries", []) if isinstance(e, Mapping) and e.get("finding_id") in mine]
+        entries = [
+            e for e in document["waivers"].get("entries", []) if isinstance(e, Mapping) and e.get("finding_id") in mine
+        ]
         result["waivers"] = {k: document["waivers"][k] for k in ("file", "sha256", "as_of") if k in document["waivers"]}
         result["waivers"]["entries"] = entries
     return result

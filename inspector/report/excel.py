@@ -55,8 +55,11 @@ PRINTED = "整改落实情况"  # the last printed column
 LINE_HEIGHT = 14.0  # points, for 10.5 pt text
 
 _FONT = "宋体"
-_SEVERITY_COLOURS = {"critical": ("#FDE3E1", "#B42318", True), "major": ("#FEEBD6", "#B54708", True),
-                     "minor": ("#FEF7C3", "#7A5B00", False)}
+_SEVERITY_COLOURS = {
+    "critical": ("#FDE3E1", "#B42318", True),
+    "major": ("#FEEBD6", "#B54708", True),
+    "minor": ("#FEF7C3", "#7A5B00", False),
+}
 _CENTRED = {"number", "severity_label", "deadline", "status"}
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML 1.0
 
@@ -86,9 +89,19 @@ class _Formats:
     def __init__(self, book: xlsxwriter.Workbook) -> None:
         border = {"border": 1, "border_color": "#BFC5CD"}
         body = {"font_name": _FONT, "font_size": 10.5, "valign": "top", "text_wrap": True, **border}
-        self.header = book.add_format({"font_name": "黑体", "font_size": 11, "bold": True, "font_color": "#FFFFFF",
-                                       "bg_color": "#1F3A5F", "align": "center", "valign": "top", "text_wrap": True,
-                                       **border})
+        self.header = book.add_format(
+            {
+                "font_name": "黑体",
+                "font_size": 11,
+                "bold": True,
+                "font_color": "#FFFFFF",
+                "bg_color": "#1F3A5F",
+                "align": "center",
+                "valign": "top",
+                "text_wrap": True,
+                **border,
+            }
+        )
         self.body = book.add_format(body)
         self.centred = book.add_format({**body, "align": "center"})
         self.date = book.add_format({**body, "align": "center", "num_format": "yyyy-mm-dd"})
@@ -96,10 +109,13 @@ class _Formats:
             key: book.add_format({**body, "align": "center", "bg_color": fill, "font_color": colour, "bold": bold})
             for key, (fill, colour, bold) in _SEVERITY_COLOURS.items()
         }
-        self.label = book.add_format({"font_name": "黑体", "font_size": 10.5, "bold": True, "valign": "top", "text_wrap": True})
+        self.label = book.add_format(
+            {"font_name": "黑体", "font_size": 10.5, "bold": True, "valign": "top", "text_wrap": True}
+        )
         self.note = book.add_format({"font_name": _FONT, "font_size": 10.5, "valign": "top", "text_wrap": True})
-        self.note_date = book.add_format({"font_name": _FONT, "font_size": 10.5, "valign": "top", "align": "left",
-                                          "num_format": "yyyy-mm-dd"})
+        self.note_date = book.add_format(
+            {"font_name": _FONT, "font_size": 10.5, "valign": "top", "align": "left", "num_format": "yyyy-mm-dd"}
+        )
         self.note_number = book.add_format({"font_name": _FONT, "font_size": 10.5, "valign": "top", "align": "left"})
         for body_format in (self.body, self.centred, self.date, *self.severity.values()):
             # the body rows are written outside xlsxwriter: their formats must reach styles.xml
@@ -117,8 +133,14 @@ _EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 (as the 1900 date system counts 
 _LETTERS = tuple(chr(ord("A") + index) for index in range(len(COLUMNS)))
 
 
-def _sheet(ws: Worksheet, rows: Sequence[Mapping[str, Any]], title: str, with_status: bool, formats: _Formats,
-           cells: dict[str, tuple[list[str], float]]) -> str:
+def _sheet(
+    ws: Worksheet,
+    rows: Sequence[Mapping[str, Any]],
+    title: str,
+    with_status: bool,
+    formats: _Formats,
+    cells: dict[str, tuple[list[str], float]],
+) -> str:
     """Write the sheet's frame with xlsxwriter; return its body rows as SpreadsheetML. `cells`
     keeps each finding's rendered cells for the other sheet it appears on."""
     columns = [c for c in COLUMNS if with_status or c[2] != "status"]
@@ -146,15 +168,18 @@ def _sheet(ws: Worksheet, rows: Sequence[Mapping[str, Any]], title: str, with_st
         if rendered is None:
             rendered = cells[row["id"]] = _cells(row, columns[1:], formats)
         tails, height = rendered
-        body.append(f'<row r="{number}" spans="1:{len(columns)}" ht="{height:.16g}" customHeight="1">'
-                    f'<c r="A{number}" s="{number_style}"><v>{number - 1}</v></c>')
+        body.append(
+            f'<row r="{number}" spans="1:{len(columns)}" ht="{height:.16g}" customHeight="1">'
+            f'<c r="A{number}" s="{number_style}"><v>{number - 1}</v></c>'
+        )
         body.extend(f'<c r="{letter}{number}"{tail}' for letter, tail in zip(_LETTERS[1:], tails))
         body.append("</row>")
     return "".join(body)
 
 
-def _cells(row: Mapping[str, Any], columns: Sequence[tuple[str, float, str | None]],
-           formats: _Formats) -> tuple[list[str], float]:
+def _cells(
+    row: Mapping[str, Any], columns: Sequence[tuple[str, float, str | None]], formats: _Formats
+) -> tuple[list[str], float]:
     """One finding's cells after the row number, as SpreadsheetML without their references, and
     the row's height in points (whole pixels, as xlsxwriter rounds them)."""
     tails: list[str] = []
@@ -188,7 +213,10 @@ def _notes(ws: Worksheet, document: Mapping[str, Any], source_sha256: str, editi
         ("生成依据", f"findings.json sha256 {source_sha256}"),
     ]
     lines += [("规则包", f"{p['id']} {p['version']} sha256 {p['sha256']}") for p in audit["packs"]]
-    lines += [("输入文件", f"{i['file']}：读取 {i['rows_read']} 行，载入 {i['rows_loaded']} 行，sha256 {i['sha256']}") for i in audit["inputs"]]
+    lines += [
+        ("输入文件", f"{i['file']}：读取 {i['rows_read']} 行，载入 {i['rows_loaded']} 行，sha256 {i['sha256']}")
+        for i in audit["inputs"]
+    ]
     lines += [
         ("工具版本", "；".join(f"{k} {v}" for k, v in audit["tool"].items())),
         ("单引号", "以 ' 开头的单元格：原文以 = + - @ 等开头，为防止被当作公式执行而加了单引号，内容未作其他改动。"),
@@ -228,8 +256,12 @@ def _with_body(sheet: bytes, body: str) -> bytes:
     """The sheet's XML with `body` before `</sheetData>` and its dimension widened to match."""
     rows = body.count("<row ")
     head, tail = sheet.split(b"</sheetData>", 1)
-    head = re.sub(rb'<dimension ref="A1:([A-Z]+)1"/>',
-                  lambda m: b'<dimension ref="A1:' + m.group(1) + str(rows + 1).encode() + b'"/>', head, count=1)
+    head = re.sub(
+        rb'<dimension ref="A1:([A-Z]+)1"/>',
+        lambda m: b'<dimension ref="A1:' + m.group(1) + str(rows + 1).encode() + b'"/>',
+        head,
+        count=1,
+    )
     return head + body.encode("utf-8") + b"</sheetData>" + tail
 
 
@@ -251,17 +283,33 @@ def rectification_xlsx(document: Mapping[str, Any], source_sha256: str) -> bytes
         rows = list_rows(findings)
         cells: dict[str, tuple[list[str], float]] = {}
         if county:
-            bodies.append(_sheet(book.add_worksheet(sheet_title(county, taken)), rows, title, with_status, formats, cells))
+            bodies.append(
+                _sheet(book.add_worksheet(sheet_title(county, taken)), rows, title, with_status, formats, cells)
+            )
         else:
-            bodies.append(_sheet(book.add_worksheet(sheet_title(ALL_SHEET, taken)), rows, title, with_status, formats,
-                                 cells))
+            bodies.append(
+                _sheet(book.add_worksheet(sheet_title(ALL_SHEET, taken)), rows, title, with_status, formats, cells)
+            )
             by_county: dict[str, list[Mapping[str, Any]]] = {}
             for finding in findings:
                 by_county.setdefault(county_of(finding), []).append(finding)
             for name in sorted(by_county, key=lambda n: (n != CITY, n)):
-                bodies.append(_sheet(book.add_worksheet(sheet_title(name, taken)), list_rows(by_county[name]),
-                                     f"{document['audit']['name']} 整改清单（{name}）", with_status, formats, cells))
-        _notes(book.add_worksheet(NOTES_SHEET), document, source_sha256, f"区县版（{county}）" if county else "全市",
-               formats)
+                bodies.append(
+                    _sheet(
+                        book.add_worksheet(sheet_title(name, taken)),
+                        list_rows(by_county[name]),
+                        f"{document['audit']['name']} 整改清单（{name}）",
+                        with_status,
+                        formats,
+                        cells,
+                    )
+                )
+        _notes(
+            book.add_worksheet(NOTES_SHEET),
+            document,
+            source_sha256,
+            f"区县版（{county}）" if county else "全市",
+            formats,
+        )
         book.close()
     return _stamped(buffer.getvalue(), stamp.timetuple()[:6], bodies)

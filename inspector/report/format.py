@@ -17,13 +17,35 @@ AREA_LABELS = {**ENTITY_LABELS, "city": "全市", "township": "乡镇"}
 CHANGE_LABELS = {"new": "新发现", "persisting": "仍存在", "regressed": "复发"}
 VERDICT_LABELS = {"pass": "达标", "fail": "未达标", "gap": "未评估"}
 PROGRESS_LABELS = {"pass": "进度正常", "fail": "进度滞后", "gap": "未评估"}  # a target read as progress
-CONFIDENCE_LABELS = {"V": "已核对公开原文", "V2": "仅见于二手转述，待核对原文", "M": "广泛引用但未见原文，待核对",
-                     "督导惯例": "无成文依据，为督导惯例（说明中写明是谁的做法）"}
+CONFIDENCE_LABELS = {
+    "V": "已核对公开原文",
+    "V2": "仅见于二手转述，待核对原文",
+    "M": "广泛引用但未见原文，待核对",
+    "督导惯例": "无成文依据，为督导惯例（说明中写明是谁的做法）",
+}
 
 __all__ = [
-    "AREA_LABELS", "CHANGE_LABELS", "CONFIDENCE_LABELS", "PROGRESS_LABELS", "RATIO_UNIT", "SEVERITY_LABELS", "SEVERITY_ORDER", "VERDICT_LABELS",
-    "area_label", "change_text", "date_cn", "evidence_groups", "family_label", "gap_text", "kind_label", "number", "role_label", "severity_rank",
-    "threshold_text", "value_text", "waiver_items",
+    "AREA_LABELS",
+    "CHANGE_LABELS",
+    "CONFIDENCE_LABELS",
+    "PROGRESS_LABELS",
+    "RATIO_UNIT",
+    "SEVERITY_LABELS",
+    "SEVERITY_ORDER",
+    "VERDICT_LABELS",
+    "area_label",
+    "change_text",
+    "date_cn",
+    "evidence_groups",
+    "family_label",
+    "gap_text",
+    "kind_label",
+    "number",
+    "role_label",
+    "severity_rank",
+    "threshold_text",
+    "value_text",
+    "waiver_items",
 ]
 
 
@@ -69,7 +91,9 @@ def threshold_text(threshold: Mapping[str, Any]) -> str:
     return value_text(threshold.get("value"), threshold.get("unit") or "", threshold.get("exact"))
 
 
-def gap_text(value: Any, target: Any, unit: str, value_exact: str | None = None, target_exact: str | None = None) -> str:
+def gap_text(
+    value: Any, target: Any, unit: str, value_exact: str | None = None, target_exact: str | None = None
+) -> str:
     """Value minus target, signed: percentage points for ratios."""
     left, right = exact_of(value, value_exact), exact_of(target, target_exact)
     if left is None or right is None or isinstance(left, Surd) or isinstance(right, Surd):
@@ -104,7 +128,9 @@ def evidence_groups(evidence: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
     for item in evidence:
         role = item.get("role", "")
         if item.get("values"):
-            groups.append({"file": item["file"], "role": role_label(role), "rows": [item["row"]], "values": item["values"]})
+            groups.append(
+                {"file": item["file"], "role": role_label(role), "rows": [item["row"]], "values": item["values"]}
+            )
             continue
         key = (item["file"], role + ("/redacted" if item.get("redacted") else ""))
         if key not in bare:
@@ -116,8 +142,15 @@ def evidence_groups(evidence: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
 
 
 _WAIVER_LABELS = {
-    "reason": "理由", "authority": "批准机关", "document_no": "批准文号", "expires": "有效期至",
-    "by": "批准人", "approved_by": "批准人", "until": "有效期至", "valid_until": "有效期至", "approved_on": "批准日期",
+    "reason": "理由",
+    "authority": "批准机关",
+    "document_no": "批准文号",
+    "expires": "有效期至",
+    "by": "批准人",
+    "approved_by": "批准人",
+    "until": "有效期至",
+    "valid_until": "有效期至",
+    "approved_on": "批准日期",
 }
 _WAIVER_HIDDEN = {"rule", "entity", "line", "status", "status_label", "finding_id"}  # shown elsewhere, or bookkeeping
 
@@ -127,7 +160,10 @@ def waiver_items(waiver: Any) -> list[tuple[str, str]]:
     if not isinstance(waiver, Mapping):
         return [("说明", str(waiver))] if waiver else []
     return [
-        (_WAIVER_LABELS.get(str(k), str(k)), date_cn(v) if str(k) in ("expires", "until", "valid_until") else value_text(v))
+        (
+            _WAIVER_LABELS.get(str(k), str(k)),
+            date_cn(v) if str(k) in ("expires", "until", "valid_until") else value_text(v),
+        )
         for k, v in waiver.items()
         if v not in (None, "") and str(k) not in _WAIVER_HIDDEN
     ]

@@ -57,7 +57,10 @@ def environment() -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(TEMPLATES),
         bytecode_cache=bytecode_cache("html"),
         autoescape=jinja2.select_autoescape(
-            enabled_extensions=("html", "html.j2"), disabled_extensions=("css", "js"), default=True, default_for_string=True
+            enabled_extensions=("html", "html.j2"),
+            disabled_extensions=("css", "js"),
+            default=True,
+            default_for_string=True,
         ),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -65,13 +68,26 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        trace_href=trace_href, slug=slug, date_cn=date_cn, value_text=value_text, threshold_text=threshold_text, evidence_groups=evidence_groups,
-        waiver_items=waiver_items, school_label=school_label, family_label=family_label,
-        kind_label=kind_label, change_text=change_text,
+        trace_href=trace_href,
+        slug=slug,
+        date_cn=date_cn,
+        value_text=value_text,
+        threshold_text=threshold_text,
+        evidence_groups=evidence_groups,
+        waiver_items=waiver_items,
+        school_label=school_label,
+        family_label=family_label,
+        kind_label=kind_label,
+        change_text=change_text,
     )
     env.globals.update(
-        severity_label=SEVERITY_LABELS, severities=SEVERITIES, area_label=AREA_LABELS,
-        verdict_label=VERDICT_LABELS, confidence_label=CONFIDENCE_LABELS, charts=charts, kind_name=kind_name,
+        severity_label=SEVERITY_LABELS,
+        severities=SEVERITIES,
+        area_label=AREA_LABELS,
+        verdict_label=VERDICT_LABELS,
+        confidence_label=CONFIDENCE_LABELS,
+        charts=charts,
+        kind_name=kind_name,
     )
     return env
 
@@ -152,11 +168,15 @@ def trace_pages(findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     for finding in findings:
         name = county_of(finding)
         counts[name] = counts.get(name, 0) + 1
-    return [{"name": name, "href": f"{TRACES_DIR}/{page_name(name)}.html", "count": counts[name]}
-            for name in sorted(counts, key=lambda n: (n != CITY, n))]
+    return [
+        {"name": name, "href": f"{TRACES_DIR}/{page_name(name)}.html", "count": counts[name]}
+        for name in sorted(counts, key=lambda n: (n != CITY, n))
+    ]
 
 
-def render_traces(document: Mapping[str, Any], source_sha256: str, env: jinja2.Environment | None = None) -> dict[str, bytes]:
+def render_traces(
+    document: Mapping[str, Any], source_sha256: str, env: jinja2.Environment | None = None
+) -> dict[str, bytes]:
     """Each county's traces page by its path, the findings in document order."""
     env = env or environment()
     template = env.get_template("traces.html.j2")
@@ -167,7 +187,8 @@ def render_traces(document: Mapping[str, Any], source_sha256: str, env: jinja2.E
         by_page.setdefault(page, []).append(finding)
         names[page] = county_of(finding)
     return {
-        page: template.render(audit=document["audit"], area=names[page], findings=findings,
-                              source_sha256=source_sha256).encode("utf-8")
+        page: template.render(
+            audit=document["audit"], area=names[page], findings=findings, source_sha256=source_sha256
+        ).encode("utf-8")
         for page, findings in by_page.items()
     }

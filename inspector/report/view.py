@@ -19,6 +19,7 @@ def county_of(item: Mapping[str, Any]) -> str:
         return CITY
     return item.get("county") or CITY
 
+
 __all__ = [
     "CITY",
     "DATA_FAMILY",
@@ -105,7 +106,9 @@ class County:
         townships: dict[str, list[dict[str, Any]]] = {}
         for school in self.schools:
             townships.setdefault(school.township or "（未填乡镇）", []).extend(school.findings)
-        return sorted(((name, _counts(items)) for name, items in townships.items()), key=lambda t: (-sum(t[1].values()), t[0]))
+        return sorted(
+            ((name, _counts(items)) for name, items in townships.items()), key=lambda t: (-sum(t[1].values()), t[0])
+        )
 
 
 def schools_of(findings: Sequence[Mapping[str, Any]]) -> list[School]:
@@ -117,7 +120,9 @@ def schools_of(findings: Sequence[Mapping[str, Any]]) -> list[School]:
         school = schools.get(finding["school_id"])
         if school is None:
             school = schools[finding["school_id"]] = School(
-                finding["school_id"], finding.get("school_name") or finding["school_id"], county_of(finding),
+                finding["school_id"],
+                finding.get("school_name") or finding["school_id"],
+                county_of(finding),
                 finding.get("township") or "",
             )
         school.findings.append(dict(finding))
@@ -205,20 +210,29 @@ _AREA_ORDER = {"city": 0, "county": 1, "township": 2}
 def indicator_groups(rows: Sequence[Mapping[str, Any]]) -> list[IndicatorGroup]:
     """Indicator rows grouped by rule: city figures first (表一), then counties, then townships."""
     groups: dict[str, IndicatorGroup] = {}
-    for row in sorted(rows, key=lambda r: (_AREA_ORDER.get(r.get("entity_type", ""), 9), r.get("county") or "", r["entity_id"])):
+    for row in sorted(
+        rows, key=lambda r: (_AREA_ORDER.get(r.get("entity_type", ""), 9), r.get("county") or "", r["entity_id"])
+    ):
         observed = main_observed(row)
         threshold = (row.get("threshold") or [None])[0]
         unit = (threshold or {}).get("unit") or ""
         value = observed.get("value") if observed else None
         target = threshold.get("value") if threshold else None
         parts = {o["field"].rsplit(".", 1)[-1]: o["text"] for o in row.get("observed", []) if "." in o["field"]}
-        detail = f"{parts['numerator']} / {parts['denominator']}" if {"numerator", "denominator"} <= parts.keys() else ""
+        detail = (
+            f"{parts['numerator']} / {parts['denominator']}" if {"numerator", "denominator"} <= parts.keys() else ""
+        )
         group = groups.get(row["rule_id"])
         if group is None:
             rule_title = row.get("rule_title") or row["rule_id"]
             group = groups[row["rule_id"]] = IndicatorGroup(
-                row["rule_id"], (observed or {}).get("label") or rule_title, rule_title, row.get("binding"), unit,
-                (threshold or {}).get("label") or "目标", [],
+                row["rule_id"],
+                (observed or {}).get("label") or rule_title,
+                rule_title,
+                row.get("binding"),
+                unit,
+                (threshold or {}).get("label") or "目标",
+                [],
             )
         group.rows.append(
             IndicatorRow(
@@ -294,7 +308,9 @@ def trend_groups(trends: Any) -> list[dict[str, Any]]:
             {
                 "area": row.get("entity_id"),
                 "entity_type": row.get("entity_type"),
-                "points": [(str(p.get("year")), p.get("value"), p.get("verdict"), p.get("text")) for p in row["points"]],
+                "points": [
+                    (str(p.get("year")), p.get("value"), p.get("verdict"), p.get("text")) for p in row["points"]
+                ],
                 "chart_points": [(f"{p.get('year')}年", p.get("value"), p.get("verdict")) for p in row["points"]],
                 "targets": _merged_targets(targets),
                 "percent": percent,

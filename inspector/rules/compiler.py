@@ -156,8 +156,10 @@ def effective_params(
             accepted[name] = value
     result: dict[str, dict[str, object]] = {}
     for pack in packs:
-        specs = {name: _overridden(spec, accepted[name]) if name in accepted else spec
-                 for name, spec in pack.spec.params.items()}
+        specs = {
+            name: _overridden(spec, accepted[name]) if name in accepted else spec
+            for name, spec in pack.spec.params.items()
+        }
         result[pack.id] = {
             name: exact_param(reading.target(name, spec, specs.get(spec.baseline) if spec.baseline else None)[0])
             for name, spec in specs.items()
@@ -204,8 +206,14 @@ def _override_problem(default: object, value: object) -> str:
 
 
 class _Compiler:
-    def __init__(self, packs: Sequence[LoadedPack], params: Mapping[str, Mapping[str, object]], as_of: dt.date,
-                 reading: Reading, vocabulary: Mapping[str, EntityVocabulary]) -> None:
+    def __init__(
+        self,
+        packs: Sequence[LoadedPack],
+        params: Mapping[str, Mapping[str, object]],
+        as_of: dt.date,
+        reading: Reading,
+        vocabulary: Mapping[str, EntityVocabulary],
+    ) -> None:
         self.packs = packs
         self.params = params
         self.as_of = as_of
@@ -232,12 +240,21 @@ class _Compiler:
             else:
                 line, column = located.doc.line_of(located.loc + (key,))
             self.problems.append(
-                Problem(located.doc.path, line, key, f"expr_{exc.code}", exc.message, column=column,
-                        excerpt=located.doc.line_text(line))
+                Problem(
+                    located.doc.path,
+                    line,
+                    key,
+                    f"expr_{exc.code}",
+                    exc.message,
+                    column=column,
+                    excerpt=located.doc.line_text(line),
+                )
             )
             return None
 
-    def template(self, located: Located, loc: tuple[str, ...], source: str, sample: Mapping[str, Any]) -> jinja2.Template | None:
+    def template(
+        self, located: Located, loc: tuple[str, ...], source: str, sample: Mapping[str, Any]
+    ) -> jinja2.Template | None:
         try:
             template = compile_template(source)
             check_template(source, sample)
@@ -261,19 +278,33 @@ class _Compiler:
             scope = None
             if spec.scope is not None:
                 scope = self.expression(located, "scope", spec.scope, self.context(spec.applies_to, params, used))
-            condition = self.expression(located, "condition", spec.condition, self.context(spec.applies_to, params, used))
+            condition = self.expression(
+                located, "condition", spec.condition, self.context(spec.applies_to, params, used)
+            )
         except NoTarget as missing:
             self.used[pack.id] |= used | {missing.param}
-            return self._skipped(pack, info, spec, f"{located.doc.path}:{line}", params,
-                                 self.reading.no_target_reason(missing.param, pack.spec.params.get(missing.param)))
+            return self._skipped(
+                pack,
+                info,
+                spec,
+                f"{located.doc.path}:{line}",
+                params,
+                self.reading.no_target_reason(missing.param, pack.spec.params.get(missing.param)),
+            )
         self.used[pack.id] |= used
         if condition is None or (spec.scope is not None and scope is None):
             return None
         for name in sorted(used):  # a fall below a baseline is only a fall after the baseline's year
             baseline = pack.spec.params[name]
             if baseline.year is not None and self.as_of.year < baseline.year:
-                return self._skipped(pack, info, spec, f"{located.doc.path}:{line}", params,
-                                     f"督导基准日（{self.as_of.year} 年）早于基期（{baseline.year} 年，{name}），不判断较基期下降")
+                return self._skipped(
+                    pack,
+                    info,
+                    spec,
+                    f"{located.doc.path}:{line}",
+                    params,
+                    f"督导基准日（{self.as_of.year} 年）早于基期（{baseline.year} 年，{name}），不判断较基期下降",
+                )
         lowering = Lowering(f"@{spec.id}#")
         try:
             verdicts = verdict_formulas(scope, condition, lowering)
@@ -302,8 +333,11 @@ class _Compiler:
         reads = fields_of(condition, include_presence=True) + (fields_of(scope, include_presence=True) if scope else [])
         valued = {f.path: f.info for cond in (scope, condition) if cond is not None for f in fields_of(cond)}
         present_only = {f.path: f.info for f in reads if f.path not in valued}
-        names = template_paths(spec.message) | template_paths(spec.rectification.action) | template_paths(
-            spec.rectification.responsible)
+        names = (
+            template_paths(spec.message)
+            | template_paths(spec.rectification.action)
+            | template_paths(spec.rectification.responsible)
+        )
         thresholds = {name: (params[name], pack.spec.params[name]) for name in sorted(used)}
         indicators = {ind.spec.id: ind for ind in self.indicators}
         for read in fields_of(condition):  # a threshold inside an indicator's formula is the rule's too
@@ -332,13 +366,26 @@ class _Compiler:
             template_paths=names,
         )
 
-    def _skipped(self, pack: LoadedPack, info: PackInfo, spec: RuleSpec, where: str, params: Mapping[str, object],
-                 reason: str) -> CompiledRule:
+    def _skipped(
+        self, pack: LoadedPack, info: PackInfo, spec: RuleSpec, where: str, params: Mapping[str, object], reason: str
+    ) -> CompiledRule:
         never = Const(False, "bool")
         return CompiledRule(
-            spec=spec, pack=info, where=where, scope=None, condition=never,
-            verdicts=Verdicts(FALSE, FALSE, FALSE), observed=(), params={}, param_specs={}, pack_params=params,
-            requires=(), message=None, action=None, responsible=None, skip=reason,
+            spec=spec,
+            pack=info,
+            where=where,
+            scope=None,
+            condition=never,
+            verdicts=Verdicts(FALSE, FALSE, FALSE),
+            observed=(),
+            params={},
+            param_specs={},
+            pack_params=params,
+            requires=(),
+            message=None,
+            action=None,
+            responsible=None,
+            skip=reason,
         )
 
     def requires(self, entity: str, reads: Sequence[FieldInfo]) -> tuple[str, ...]:
@@ -353,7 +400,9 @@ class _Compiler:
                 kinds.update(indicator.requires)
         return tuple(k for k in RECORD_KINDS if k in kinds)
 
-    def indicator(self, pack: LoadedPack, info: PackInfo, spec: IndicatorSpec, located: Located) -> CompiledIndicator | None:
+    def indicator(
+        self, pack: LoadedPack, info: PackInfo, spec: IndicatorSpec, located: Located
+    ) -> CompiledIndicator | None:
         params = self.params[pack.id]
         used: set[str] = set()
         kind = spec.kind
@@ -384,7 +433,11 @@ class _Compiler:
         if spec.share is not None or spec.count is not None:
             body = spec.share or spec.count
             if spec.entity not in ("school", "township", "county", "city"):
-                self.problems.append(located.problem(("entity",), "indicator_level", "汇总指标的对象应为 school、township、county 或 city"))
+                self.problems.append(
+                    located.problem(
+                        ("entity",), "indicator_level", "汇总指标的对象应为 school、township、county 或 city"
+                    )
+                )
             parts["where"] = cond(body.of, "where", body.where)  # type: ignore[union-attr]
             if spec.share is not None:
                 parts["numerator"] = cond(body.of, "numerator", spec.share.numerator)  # type: ignore[union-attr]
@@ -399,15 +452,22 @@ class _Compiler:
             parts["where"] = cond(spec.entity, "where", spec.peers.where)
             parts["key"] = self.vocabulary[spec.entity].fields.get(spec.peers.key)
             if parts["key"] is None:
-                self.problems.append(at.problem(("key",), "expr_name", f"{self.vocabulary[spec.entity].label}没有字段“{spec.peers.key}”"))
+                self.problems.append(
+                    at.problem(("key",), "expr_name", f"{self.vocabulary[spec.entity].label}没有字段“{spec.peers.key}”")
+                )
             else:
                 reads.append(parts["key"])
         elif spec.formula is not None:
             try:
-                parts["formula"] = self.expression(located, "formula", spec.formula,
-                                                   self.context(spec.entity, params, used), formula=True)
+                parts["formula"] = self.expression(
+                    located, "formula", spec.formula, self.context(spec.entity, params, used), formula=True
+                )
             except NoTarget as missing:
-                self.problems.append(located.problem(("formula",), "param", f"指标公式使用的参数 {missing.param} 在 {self.reading.year} 年无值"))
+                self.problems.append(
+                    located.problem(
+                        ("formula",), "param", f"指标公式使用的参数 {missing.param} 在 {self.reading.year} 年无值"
+                    )
+                )
             if parts.get("formula") is not None:
                 reads.extend(f.info for f in fields_of(parts["formula"]))
         elif spec.cv is not None:
@@ -416,12 +476,15 @@ class _Compiler:
             parts["weight"] = number_field(spec.cv.of, "weight", spec.cv.weight)
         requires = self.requires(spec.entity, reads)
         if spec.entered is not None:
-            entered = self.expression(located, "entered", spec.entered, self.context(spec.entity, params, used), formula=True)
+            entered = self.expression(
+                located, "entered", spec.entered, self.context(spec.entity, params, used), formula=True
+            )
             if entered is not None:
                 parts["entered"] = entered
                 # either source will do: only a file both would need can be missing for the indicator to fail
-                requires = tuple(k for k in self.requires(spec.entity, [f.info for f in fields_of(entered)])
-                                 if k in requires)
+                requires = tuple(
+                    k for k in self.requires(spec.entity, [f.info for f in fields_of(entered)]) if k in requires
+                )
         self.used[pack.id] |= used
         if len(self.problems) > before:
             return None
@@ -476,13 +539,20 @@ def compile_rulebook(
     if check_unused:
         for pack in packs:
             for name in sorted(set(pack.spec.params) - compiler.used[pack.id]):
-                compiler.problems.append(pack.located.problem(("params", name), "unused_param", f"参数“{name}”未被任何规则或指标使用"))
+                compiler.problems.append(
+                    pack.located.problem(("params", name), "unused_param", f"参数“{name}”未被任何规则或指标使用")
+                )
     if compiler.problems:
         raise RulePackError(compiler.problems)
     fingerprint = hashlib.sha256(
         json.dumps(
-            {"packs": [infos[p.id].as_dict() for p in packs], "params": params, "as_of": as_of.isoformat(),
-             "target_year": target_year, "reading": [reading.year, reading.explicit]},
+            {
+                "packs": [infos[p.id].as_dict() for p in packs],
+                "params": params,
+                "as_of": as_of.isoformat(),
+                "target_year": target_year,
+                "reading": [reading.year, reading.explicit],
+            },
             sort_keys=True,
             ensure_ascii=False,
             default=str,

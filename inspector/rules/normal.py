@@ -144,8 +144,12 @@ class Lowering:
         if isinstance(left, Field) and left.info.form == "scaled" and not left.info.bounded:
             if isinstance(right, Const):
                 return _scaled_constant(left, op, Fraction(right.value) * left.info.scale)
-            if (isinstance(right, Field) and right.info.form == "scaled" and right.info.scale == left.info.scale
-                    and not right.info.bounded):
+            if (
+                isinstance(right, Field)
+                and right.info.form == "scaled"
+                and right.info.scale == left.info.scale
+                and not right.info.bounded
+            ):
                 return Test(left.path, op, Ref(right.path))
         if not (_may_be_bounded(left) or _may_be_bounded(right)):
             atom = self.operands(left, right)
@@ -155,6 +159,7 @@ class Lowering:
     def _definitely(self, op: str, left: Expr, right: Expr) -> Formula:
         """`left op right` for every value bounded sides can take: `<` on the left's highest and
         the right's lowest, `>` the other way round, `==` on both pairs, `!=` as `<` or `>`."""
+
         def test(sides: tuple[str, str], test_op: str) -> Test:
             atom = self.operands(left, right, sides)
             return Test(atom.left_path, test_op, Ref(atom.right_path))
@@ -176,7 +181,9 @@ def _may_be_bounded(expr: Expr) -> bool:
     if isinstance(expr, Calc):
         return _may_be_bounded(expr.left) or _may_be_bounded(expr.right)
     if isinstance(expr, Fn):
-        return any(_may_be_bounded(arg) for arg in expr.args if not isinstance(arg, (Cmp, Logic, Member, Negation, Present)))
+        return any(
+            _may_be_bounded(arg) for arg in expr.args if not isinstance(arg, (Cmp, Logic, Member, Negation, Present))
+        )
     return False
 
 
@@ -227,7 +234,9 @@ def all_of(*items: Formula) -> Formula:
         flat.extend(item.items if isinstance(item, All) else (item,))
     # a test on a field already requires it to be present: drop the separate presence check
     tested = {item.path for item in flat if isinstance(item, Test)}
-    flat = [item for item in dict.fromkeys(flat) if not (isinstance(item, Has) and item.present and item.path in tested)]
+    flat = [
+        item for item in dict.fromkeys(flat) if not (isinstance(item, Has) and item.present and item.path in tested)
+    ]
     if not flat:
         return TRUE
     return flat[0] if len(flat) == 1 else All(tuple(flat))
@@ -276,8 +285,9 @@ def _compare(op: str, left: Expr, right: Expr, lowering: Lowering) -> Formula:
             constant = Const(value, "number")
             new_left = constant if left is lookup else left
             new_right = constant if right is lookup else right
-            branches.append(all_of(Test(lookup.key.path, "==", Const(key, "text")),
-                                   _compare(op, new_left, new_right, lowering)))
+            branches.append(
+                all_of(Test(lookup.key.path, "==", Const(key, "text")), _compare(op, new_left, new_right, lowering))
+            )
         return any_of(*branches)
     if any(isinstance(node, Lookup) for side in (left, right) for node in _parts(side)):
         raise NormalFormError("查表参数不能参与算术运算，请先定义指标")

@@ -122,7 +122,9 @@ def _check_duplicates(packs: Iterable[LoadedPack], problems: list[Problem]) -> N
         for rule, located in pack.rules:
             if rule.id in seen_rules:
                 problems.append(
-                    located.problem(("id",), "duplicate_rule", f"规则 id“{rule.id}”重复（首次定义于 {seen_rules[rule.id].where}）")
+                    located.problem(
+                        ("id",), "duplicate_rule", f"规则 id“{rule.id}”重复（首次定义于 {seen_rules[rule.id].where}）"
+                    )
                 )
             else:
                 seen_rules[rule.id] = located
@@ -131,7 +133,9 @@ def _check_duplicates(packs: Iterable[LoadedPack], problems: list[Problem]) -> N
             if first is not None and first[0] != indicator:
                 problems.append(
                     located.problem(
-                        ("id",), "duplicate_indicator", f"指标 id“{indicator.id}”重复且定义不同（首次定义于 {first[1].where}）"
+                        ("id",),
+                        "duplicate_indicator",
+                        f"指标 id“{indicator.id}”重复且定义不同（首次定义于 {first[1].where}）",
                     )
                 )
             seen_indicators.setdefault(indicator.id, (indicator, located))
@@ -146,7 +150,9 @@ def load_packs(ids: Sequence[str], rules_dir: Path = DEFAULT_RULES_DIR) -> list[
         folder = rules_dir / pack_id
         if pack_id not in known:
             choices = "、".join(known) or "（无）"
-            problems.append(Problem(str(rules_dir), 0, "packs", "unknown_pack", f"找不到规则包“{pack_id}”；可用：{choices}"))
+            problems.append(
+                Problem(str(rules_dir), 0, "packs", "unknown_pack", f"找不到规则包“{pack_id}”；可用：{choices}")
+            )
             continue
         pack = _read_pack(folder, rules_dir, problems)
         if pack is not None:

@@ -56,7 +56,13 @@ def _function(expr: Fn, fact: Fact) -> object:
     return _FUNCTIONS[expr.name](*args)
 
 
-_FUNCTIONS: dict[str, Callable[..., object]] = {"min": min, "max": max, "floor": math.floor, "ceil": math.ceil, "abs": abs}
+_FUNCTIONS: dict[str, Callable[..., object]] = {
+    "min": min,
+    "max": max,
+    "floor": math.floor,
+    "ceil": math.ceil,
+    "abs": abs,
+}
 
 
 def _bounded_function(name: str, args: list[object]) -> object:

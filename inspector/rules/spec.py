@@ -23,8 +23,14 @@ Level = Literal["school", "county", "city"]
 # the level an entity's verdict speaks for: a school's own classes, teachers and stages are the
 # school's; a township's and a county's figures the county's; the city's the city's
 LEVEL_OF_ENTITY: dict[str, Level] = {
-    "class": "school", "teacher": "school", "school": "school", "school_stage": "school",
-    "township": "county", "county": "county", "county_metric": "county", "city": "city",
+    "class": "school",
+    "teacher": "school",
+    "school": "school",
+    "school_stage": "school",
+    "township": "county",
+    "county": "county",
+    "county_metric": "county",
+    "city": "city",
 }
 LEVEL_LABELS: dict[str, str] = {"school": "学校层面", "county": "区县层面", "city": "全市层面"}
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$", max_length=80)]
@@ -98,7 +104,8 @@ class RuleSpec(_Spec):
         if self.level is not None and self.level != own:
             raise ValueError(
                 f"level 为 {self.level}（{LEVEL_LABELS[self.level]}）的目标应按该层面的总量判断，"
-                f"而 applies_to {self.applies_to} 是{LEVEL_LABELS[own]}的对象：请改 applies_to 或 level")
+                f"而 applies_to {self.applies_to} 是{LEVEL_LABELS[own]}的对象：请改 applies_to 或 level"
+            )
         return self
 
     @model_validator(mode="after")

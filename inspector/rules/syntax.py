@@ -168,7 +168,9 @@ class _Parser:
         """One level deeper (a parenthesis, a call, `not`, a minus sign); refused past the limit."""
         self.depth += 1
         if self.depth > EXPRESSION_DEPTH:
-            raise ExprSyntaxError(f"表达式嵌套过深：超过 {EXPRESSION_DEPTH} 层（括号、函数、not 或负号）", offset, "depth")
+            raise ExprSyntaxError(
+                f"表达式嵌套过深：超过 {EXPRESSION_DEPTH} 层（括号、函数、not 或负号）", offset, "depth"
+            )
 
     def leave(self) -> None:
         self.depth -= 1
@@ -269,8 +271,10 @@ class _Parser:
             self.enter(token.offset)
             operand = self.parse_unary()
             self.leave()
-            if isinstance(operand, Literal) and isinstance(operand.value, (int, Fraction)) and not isinstance(
-                operand.value, bool
+            if (
+                isinstance(operand, Literal)
+                and isinstance(operand.value, (int, Fraction))
+                and not isinstance(operand.value, bool)
             ):
                 return Literal(token.offset, -operand.value)
             return Negate(token.offset, operand)
@@ -292,7 +296,7 @@ class _Parser:
         if token.kind == "date":
             self.advance()
             self.expect("(", "“(”")
-            text = self.expect("string", "日期字符串，如 date(\"2025-12-31\")")
+            text = self.expect("string", '日期字符串，如 date("2025-12-31")')
             self.expect(")", "“)”")
             try:
                 return Literal(token.offset, dt.date.fromisoformat(text.text[1:-1]))
@@ -348,13 +352,16 @@ def parse(text: str) -> Node:
     if not text.strip():
         raise ExprSyntaxError("表达式为空", 0)
     if len(text) > EXPRESSION_CHARS:
-        raise ExprSyntaxError(f"表达式过长：{len(text)} 个字符，超过上限 {EXPRESSION_CHARS}", EXPRESSION_CHARS, "length")
+        raise ExprSyntaxError(
+            f"表达式过长：{len(text)} 个字符，超过上限 {EXPRESSION_CHARS}", EXPRESSION_CHARS, "length"
+        )
     tree = _Parser(text).parse()
     deepest = _too_deep(tree)
     if deepest is not None:
         raise ExprSyntaxError(
             f"表达式嵌套过深：语法树超过 {EXPRESSION_DEPTH} 层（如过长的 a + b + … 运算链，请拆分或定义指标）",
-            deepest.offset, "depth",
+            deepest.offset,
+            "depth",
         )
     return tree
 

@@ -82,7 +82,9 @@ class Reading:
             return self.year
         return MID_TERM if self.year <= MID_TERM else FINAL
 
-    def target(self, name: str, spec: ParamSpec, baseline: ParamSpec | None) -> tuple[object, int | None, Progress | None]:
+    def target(
+        self, name: str, spec: ParamSpec, baseline: ParamSpec | None
+    ) -> tuple[object, int | None, Progress | None]:
         """The value a param takes for this audit, the milestone it belongs to (None for a
         single-valued param or no target) and, for a progress reading, how it was derived."""
         if spec.by_year is None:
@@ -100,8 +102,14 @@ class Reading:
         target = years[milestone]
         if self.year < PLAN_FIRST_YEAR:  # before the plan: the first milestone, as an early warning
             return target, milestone, None
-        if (baseline is None or baseline.value is None or baseline.year is None or baseline.year >= self.year
-                or not _number(target) or not _number(baseline.value)):
+        if (
+            baseline is None
+            or baseline.value is None
+            or baseline.year is None
+            or baseline.year >= self.year
+            or not _number(target)
+            or not _number(baseline.value)
+        ):
             return NO_TARGET, None, None
         start, end = exact(baseline.value), exact(target)
         expected = start + (end - start) * Fraction(self.year - baseline.year, milestone - baseline.year)
@@ -113,18 +121,28 @@ class Reading:
         if spec is None or spec.by_year is None or self.explicit or self.year in spec.by_year:
             return f"规划未设定 {self.year} 年的目标值（{name}）"
         later = [year for year in spec.by_year if year > self.year]
-        return f"规划未设定 {self.year} 年的目标值，也未给出“十三五”末基期值，无法按进度对照 {min(later)} 年目标（{name}）"
+        return (
+            f"规划未设定 {self.year} 年的目标值，也未给出“十三五”末基期值，无法按进度对照 {min(later)} 年目标（{name}）"
+        )
 
     def warnings(self) -> list[str]:
         """What the comparison means when the audit's year lies outside the plan period."""
         if self.explicit:
             return []
         if self.year > PLAN_LAST_YEAR:
-            return [(f"督导基准日在规划期（{PLAN_FIRST_YEAR}—{PLAN_LAST_YEAR} 年）之后：各项指标对照规划 {FINAL} 年目标，"
-                    "检查的是规划期末目标是否保持。")]
+            return [
+                (
+                    f"督导基准日在规划期（{PLAN_FIRST_YEAR}—{PLAN_LAST_YEAR} 年）之后：各项指标对照规划 {FINAL} 年目标，"
+                    "检查的是规划期末目标是否保持。"
+                )
+            ]
         if self.year < PLAN_FIRST_YEAR:
-            return [(f"督导基准日在规划期（{PLAN_FIRST_YEAR}—{PLAN_LAST_YEAR} 年）之前：各项指标对照规划 {MID_TERM} 年目标，"
-                    "仅作预警，不表示目标已到期。")]
+            return [
+                (
+                    f"督导基准日在规划期（{PLAN_FIRST_YEAR}—{PLAN_LAST_YEAR} 年）之前：各项指标对照规划 {MID_TERM} 年目标，"
+                    "仅作预警，不表示目标已到期。"
+                )
+            ]
         return []
 
 

@@ -65,14 +65,21 @@ from ..text import one_line, without_control_characters
 TRUNCATED = "…（内容过长，已截断）"
 _POWER_BITS = 4096
 
+
 class Num:
     """An exact number as templates see it; `decimals` is its field's precision (of the percentage
     for a `percent` field), when it comes from a field."""
 
     __slots__ = ("decimals", "parts", "percent", "value")
 
-    def __init__(self, value: Value, parts: Mapping[str, Any] | None = None, *, decimals: int | None = None,
-                 percent: bool = False) -> None:
+    def __init__(
+        self,
+        value: Value,
+        parts: Mapping[str, Any] | None = None,
+        *,
+        decimals: int | None = None,
+        percent: bool = False,
+    ) -> None:
         self.value = value
         self.parts = dict(parts or {})
         self.decimals = decimals
@@ -86,7 +93,9 @@ class Num:
 
     def __str__(self) -> str:
         if isinstance(self.value, Interval):
-            return "–".join(str(Num(v, decimals=self.decimals, percent=self.percent)) for v in (self.value.lo, self.value.hi))
+            return "–".join(
+                str(Num(v, decimals=self.decimals, percent=self.percent)) for v in (self.value.lo, self.value.hi)
+            )
         if self.decimals is None:
             return shortest(self.value, 4)
         return trim(format_decimal(self.value, self.decimals + (2 if self.percent else 0)), self.value)
@@ -124,7 +133,11 @@ class Num:
             if result is None:
                 raise ZeroDivisionError("除数可能为 0")
             return Num(result)
-        left, right = (Fraction(other_value), Fraction(self.value)) if reflected else (Fraction(self.value), Fraction(other_value))
+        left, right = (
+            (Fraction(other_value), Fraction(self.value))
+            if reflected
+            else (Fraction(self.value), Fraction(other_value))
+        )
         if op == "+":
             return Num(exact(left + right))
         if op == "-":
@@ -277,24 +290,92 @@ def _bounded_join(value: Iterable[Any], separator: str = "", attribute: Any = No
 
 
 # filters a message may use: none of them builds more than its input, except join (checked)
-SAFE_FILTERS = frozenset({
-    "pct", "num", "abs", "round", "int", "float", "string", "default", "d", "length", "count", "first", "last",
-    "min", "max", "sum", "upper", "lower", "capitalize", "title", "trim", "join",
-})
+SAFE_FILTERS = frozenset(
+    {
+        "pct",
+        "num",
+        "abs",
+        "round",
+        "int",
+        "float",
+        "string",
+        "default",
+        "d",
+        "length",
+        "count",
+        "first",
+        "last",
+        "min",
+        "max",
+        "sum",
+        "upper",
+        "lower",
+        "capitalize",
+        "title",
+        "trim",
+        "join",
+    }
+)
 
 # methods a message may call (`{'小学': 'primary'}.get(type, …)`): none builds more than its input
-SAFE_METHODS = frozenset({
-    "get", "keys", "values", "items", "startswith", "endswith", "strip", "lstrip", "rstrip", "lower", "upper",
-    "title", "capitalize", "split", "count", "find", "index", "isdigit",
-})
+SAFE_METHODS = frozenset(
+    {
+        "get",
+        "keys",
+        "values",
+        "items",
+        "startswith",
+        "endswith",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "lower",
+        "upper",
+        "title",
+        "capitalize",
+        "split",
+        "count",
+        "find",
+        "index",
+        "isdigit",
+    }
+)
 
 # the template nodes a message may contain (expressions, output, if, a flat for)
 _ALLOWED_NODES: tuple[type[nodes.Node], ...] = (
-    nodes.Template, nodes.Output, nodes.TemplateData, nodes.If, nodes.For,
-    nodes.Name, nodes.Getattr, nodes.Getitem, nodes.Slice, nodes.Const, nodes.List, nodes.Tuple, nodes.Dict,
-    nodes.Pair, nodes.Keyword, nodes.Filter, nodes.Test, nodes.CondExpr, nodes.Compare, nodes.Operand,
-    nodes.And, nodes.Or, nodes.Not, nodes.Neg, nodes.Pos, nodes.Add, nodes.Sub, nodes.Mul, nodes.Div,
-    nodes.FloorDiv, nodes.Mod, nodes.Pow, nodes.Concat,
+    nodes.Template,
+    nodes.Output,
+    nodes.TemplateData,
+    nodes.If,
+    nodes.For,
+    nodes.Name,
+    nodes.Getattr,
+    nodes.Getitem,
+    nodes.Slice,
+    nodes.Const,
+    nodes.List,
+    nodes.Tuple,
+    nodes.Dict,
+    nodes.Pair,
+    nodes.Keyword,
+    nodes.Filter,
+    nodes.Test,
+    nodes.CondExpr,
+    nodes.Compare,
+    nodes.Operand,
+    nodes.And,
+    nodes.Or,
+    nodes.Not,
+    nodes.Neg,
+    nodes.Pos,
+    nodes.Add,
+    nodes.Sub,
+    nodes.Mul,
+    nodes.Div,
+    nodes.FloorDiv,
+    nodes.Mod,
+    nodes.Pow,
+    nodes.Concat,
 )
 
 
@@ -314,11 +395,20 @@ class BoundedSandbox(SandboxedEnvironment):
     def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and len(seq) * times > TEMPLATE_SEQUENCE:
+                if (
+                    isinstance(seq, (str, list, tuple))
+                    and isinstance(times, int)
+                    and len(seq) * times > TEMPLATE_SEQUENCE
+                ):
                     raise TemplateLimit(f"重复后的文本或列表超过 {TEMPLATE_SEQUENCE:,} 项（{len(seq)} × {times}）")
         elif operator == "**":
-            if (isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > 0
-                    and right * math.log2(abs(left)) > _POWER_BITS):
+            if (
+                isinstance(left, int)
+                and isinstance(right, int)
+                and abs(left) > 1
+                and right > 0
+                and right * math.log2(abs(left)) > _POWER_BITS
+            ):
                 raise TemplateLimit(f"乘方结果过大（{left} ** {right}）")
         elif operator == "%" and isinstance(left, str):
             raise TemplateLimit("模板中不能用 % 格式化文本")
@@ -340,8 +430,10 @@ _STRICT = _environment(jinja2.StrictUndefined)
 
 # jinja2's syntax errors, in the user's words (matched in order; jinja's words are kept in brackets)
 _JINJA_MESSAGES: tuple[tuple[str, str], ...] = (
-    (r"Unexpected end of template.*looking for the following tags: (.*?)\. The innermost block that needs to be closed is '(\w+)'",
-     r"模板在 \2 块结束前就结束了：缺少以下之一：\1"),
+    (
+        r"Unexpected end of template.*looking for the following tags: (.*?)\. The innermost block that needs to be closed is '(\w+)'",
+        r"模板在 \2 块结束前就结束了：缺少以下之一：\1",
+    ),
     (r"Unexpected end of template", "模板意外结束：块或输出没有闭合"),
     (r"Encountered unknown tag '(\w+)'", r"未知或多余的标签“\1”（如没有对应 if 的 endif）"),
     (r"expected token 'end of print statement', got '(.*)'", r"“{{ … }}”中此处应结束，实为“\1”"),
@@ -391,17 +483,29 @@ def _check_nodes(tree: nodes.Template) -> None:
         line = getattr(node, "lineno", 1) or 1
         if depth > EXPRESSION_DEPTH:
             raise TemplateProblem(f"模板嵌套过深：超过 {EXPRESSION_DEPTH} 层", line)
-        method = isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and node.node.attr in SAFE_METHODS
+        method = (
+            isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr) and node.node.attr in SAFE_METHODS
+        )
         if not isinstance(node, _ALLOWED_NODES) and not method:
             what = {
-                nodes.Call: f"函数调用或这些方法以外的调用（{'、'.join(sorted(SAFE_METHODS))}）", nodes.Assign: "{% set %}", nodes.AssignBlock: "{% set %}",
-                nodes.Macro: "{% macro %}", nodes.CallBlock: "{% call %}", nodes.With: "{% with %}",
-                nodes.Include: "{% include %}", nodes.Import: "{% import %}", nodes.FromImport: "{% from %}",
-                nodes.Extends: "{% extends %}", nodes.Block: "{% block %}", nodes.FilterBlock: "{% filter %}",
+                nodes.Call: f"函数调用或这些方法以外的调用（{'、'.join(sorted(SAFE_METHODS))}）",
+                nodes.Assign: "{% set %}",
+                nodes.AssignBlock: "{% set %}",
+                nodes.Macro: "{% macro %}",
+                nodes.CallBlock: "{% call %}",
+                nodes.With: "{% with %}",
+                nodes.Include: "{% include %}",
+                nodes.Import: "{% import %}",
+                nodes.FromImport: "{% from %}",
+                nodes.Extends: "{% extends %}",
+                nodes.Block: "{% block %}",
+                nodes.FilterBlock: "{% filter %}",
             }.get(type(node), type(node).__name__)
             raise TemplateProblem(f"消息模板中不能使用{what}：只允许输出、if 与对上下文取值的 for", line)
         if isinstance(node, nodes.Filter) and node.name not in SAFE_FILTERS:
-            raise TemplateProblem(f"消息模板中不能使用过滤器“{node.name}”；可用：{'、'.join(sorted(SAFE_FILTERS))}", line)
+            raise TemplateProblem(
+                f"消息模板中不能使用过滤器“{node.name}”；可用：{'、'.join(sorted(SAFE_FILTERS))}", line
+            )
         if isinstance(node, nodes.For):
             if node.recursive:
                 raise TemplateProblem("消息模板中的 for 不能是 recursive", line)
@@ -495,7 +599,8 @@ def template_paths(source: str) -> frozenset[str]:
     covered = {path.split(".", 1)[0] for path in found}
     # a name used without an attribute (`{{ size }}`, `{{ school }}`) is read whole
     whole = {name for name in named if name not in covered} | {
-        name.name for name in tree.find_all(nodes.Name) if name.name in covered and _used_bare(tree, name.name)}
+        name.name for name in tree.find_all(nodes.Name) if name.name in covered and _used_bare(tree, name.name)
+    }
     return frozenset(found | whole)
 
 
@@ -529,13 +634,29 @@ def render(template: jinja2.Template, context: Mapping[str, Any]) -> str:
     try:
         # a control character from the data (a name typed with one) has no place in a message
         return without_control_characters(one_line(_bounded_text(template.generate(context), cut=True)))
-    except (TemplateLimit, TypeError, ValueError, ArithmeticError, LookupError, RecursionError,
-            jinja2.TemplateError) as exc:
+    except (
+        TemplateLimit,
+        TypeError,
+        ValueError,
+        ArithmeticError,
+        LookupError,
+        RecursionError,
+        jinja2.TemplateError,
+    ) as exc:
         file, line, column, key = getattr(template, "origin", ("", 0, 0, ""))
         reason = str(exc) if isinstance(exc, TemplateLimit) else f"{type(exc).__name__}：{exc}"
-        raise RulePackError([
-            Problem(file or "（规则包）", line, key, "template_render", f"模板用本次审核的数据渲染失败：{reason}", column=column)
-        ]) from None
+        raise RulePackError(
+            [
+                Problem(
+                    file or "（规则包）",
+                    line,
+                    key,
+                    "template_render",
+                    f"模板用本次审核的数据渲染失败：{reason}",
+                    column=column,
+                )
+            ]
+        ) from None
 
 
 def nest(values: Mapping[str, object]) -> dict[str, Any]:
@@ -550,7 +671,11 @@ def nest(values: Mapping[str, object]) -> dict[str, Any]:
             if child is None:
                 child = {}
             elif not isinstance(child, (dict, Num)):
-                child = Num(exact(child)) if isinstance(child, (int, float, Fraction)) and not isinstance(child, bool) else {}
+                child = (
+                    Num(exact(child))
+                    if isinstance(child, (int, float, Fraction)) and not isinstance(child, bool)
+                    else {}
+                )
             if isinstance(node, dict):
                 node[part] = child
             else:
@@ -584,8 +709,14 @@ def template_context(
     context = nest(values)
     context.update(
         params=nest({name: value for name, value in params.items() if not isinstance(value, Mapping)})
-        | {name: {k: as_num(v) for k, v in value.items()} for name, value in params.items() if isinstance(value, Mapping)},
-        as_of=as_of.isoformat(), target_year=target_year, target_label=target_label or f"规划{target_year}年目标",
+        | {
+            name: {k: as_num(v) for k, v in value.items()}
+            for name, value in params.items()
+            if isinstance(value, Mapping)
+        },
+        as_of=as_of.isoformat(),
+        target_year=target_year,
+        target_label=target_label or f"规划{target_year}年目标",
         observed=[{**item, "value": as_num(item.get("value"))} for item in observed],
         threshold=[{**item, "value": as_num(item.get("value"))} for item in threshold],
     )

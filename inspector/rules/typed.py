@@ -280,7 +280,9 @@ def _call(node: s.Call, ctx: Context) -> Fn:
         cond = _cond(node.args[0], ctx)
         then, other = _expr(node.args[1], ctx), _expr(node.args[2], ctx)
         if _family(then) != _family(other):
-            raise ExprError(f"if() 两个分支类型不一致：{_describe(then)} 与 {_describe(other)}", node.args[2].offset, "type")
+            raise ExprError(
+                f"if() 两个分支类型不一致：{_describe(then)} 与 {_describe(other)}", node.args[2].offset, "type"
+            )
         return Fn("if", (cond, then, other), then.type)
     args = tuple(_expr(arg, ctx) for arg in node.args)
     for arg, raw in zip(args, node.args):

@@ -111,7 +111,10 @@ _UNUSED_STATS = (
 ENTITY_KINDS: Mapping[str, EntityKind] = MappingProxyType(
     {
         "class": EntityKind(
-            "class", "班级", CLASSES, (_SCHOOL,),
+            "class",
+            "班级",
+            CLASSES,
+            (_SCHOOL,),
             (
                 _derived("stage", "学段", "enum", enum=STAGES),
                 _derived("grade_no", "年级（数字）", "number", False, integer=True),
@@ -121,7 +124,9 @@ ENTITY_KINDS: Mapping[str, EntityKind] = MappingProxyType(
         ),
         "teacher": EntityKind("teacher", "教师", TEACHERS, (_SCHOOL,), (), "teacher_id"),
         "school": EntityKind(
-            "school", "学校", SCHOOLS,
+            "school",
+            "学校",
+            SCHOOLS,
             (Relation("safety", "安防·", record=SAFETY), Relation("facilities", "办学条件·", record=FACILITIES)),
             (
                 _derived("enrolment", "在校生数", "number", integer=True),
@@ -132,7 +137,10 @@ ENTITY_KINDS: Mapping[str, EntityKind] = MappingProxyType(
             "school_id",
         ),
         "school_stage": EntityKind(
-            "school_stage", "学校学段", None, (_SCHOOL,),
+            "school_stage",
+            "学校学段",
+            None,
+            (_SCHOOL,),
             (
                 _derived("school_id", "学校代码", "text"),
                 _derived("county", "区县", "text"),
@@ -144,18 +152,30 @@ ENTITY_KINDS: Mapping[str, EntityKind] = MappingProxyType(
             "school_id",
         ),
         "township": EntityKind(
-            "township", "乡镇", None, (),
-            (_derived("county", "区县", "text"), _derived("township", "乡镇", "text"), _derived("name", "名称", "text")),
+            "township",
+            "乡镇",
+            None,
+            (),
+            (
+                _derived("county", "区县", "text"),
+                _derived("township", "乡镇", "text"),
+                _derived("name", "名称", "text"),
+            ),
             "name",
         ),
         "county": EntityKind(
-            "county", "区县", None,
+            "county",
+            "区县",
+            None,
             (Relation("stats", "本年统计·", record=COUNTY_STATS), Relation("prev", "上年统计·", record=COUNTY_STATS)),
             (_derived("name", "区县名称", "text"), *_UNUSED_STATS),
             "name",
         ),
         "county_metric": EntityKind(
-            "county_metric", "区县指标", None, (),
+            "county_metric",
+            "区县指标",
+            None,
+            (),
             (
                 _derived("county", "区县", "text"),
                 _derived("stage", "学段", "enum", enum=COMPULSORY_STAGES),
@@ -168,7 +188,9 @@ ENTITY_KINDS: Mapping[str, EntityKind] = MappingProxyType(
             "metric",
         ),
         "city": EntityKind(
-            "city", "全市", None,
+            "city",
+            "全市",
+            None,
             (Relation("stats", "本年统计·", record=CITY_STATS), Relation("prev", "上年统计·", record=CITY_STATS)),
             (_derived("name", "名称", "text"), *_UNUSED_STATS),
             "name",
@@ -204,9 +226,18 @@ def _column_field(column: Column, kind: RecordKind) -> FieldInfo:
         type_ = column.type  # type: ignore[assignment]
     rate = column.type == "rate"
     return FieldInfo(
-        column.name, column.label, type_, column.always_present, "record", requires=(kind.name,),
-        enum=column.enum, integer=column.type == "int", percent=rate, scale=column.scale,
-        decimals=max(column.places - 2, 0) if rate else column.places, unit="" if rate else column.unit,
+        column.name,
+        column.label,
+        type_,
+        column.always_present,
+        "record",
+        requires=(kind.name,),
+        enum=column.enum,
+        integer=column.type == "int",
+        percent=rate,
+        scale=column.scale,
+        decimals=max(column.places - 2, 0) if rate else column.places,
+        unit="" if rate else column.unit,
     )
 
 
@@ -214,8 +245,16 @@ def _record_fields(kind: RecordKind, extras: Mapping[str, tuple[bool, int]]) -> 
     for column in kind.columns:
         yield _column_field(column, kind)
     for header, (numeric, places) in extras.items():
-        yield FieldInfo(header, header, "number" if numeric else "text", False, "record", requires=(kind.name,),
-                        scale=10**places, decimals=places)
+        yield FieldInfo(
+            header,
+            header,
+            "number" if numeric else "text",
+            False,
+            "record",
+            requires=(kind.name,),
+            scale=10**places,
+            decimals=places,
+        )
 
 
 def indicator_fields(spec: IndicatorSpec, amount: FieldInfo | None = None) -> tuple[FieldInfo, ...]:
@@ -230,31 +269,91 @@ def indicator_fields(spec: IndicatorSpec, amount: FieldInfo | None = None) -> tu
         assert spec.share is not None
         counted = spec.share.weight is None
         return (
-            FieldInfo(spec.id, spec.title, "number", False, origin, percent=True, form="exact",
-                      decimals=2 if spec.decimals is None else spec.decimals, bounded=True),
-            FieldInfo(f"{spec.id}.numerator", f"{spec.title}（分子）", "number", True, origin, integer=counted,
-                      form="exact", decimals=places, bounded=True),
-            FieldInfo(f"{spec.id}.denominator", f"{spec.title}（分母）", "number", True, origin, integer=counted,
-                      form="exact", decimals=places, bounded=True),
+            FieldInfo(
+                spec.id,
+                spec.title,
+                "number",
+                False,
+                origin,
+                percent=True,
+                form="exact",
+                decimals=2 if spec.decimals is None else spec.decimals,
+                bounded=True,
+            ),
+            FieldInfo(
+                f"{spec.id}.numerator",
+                f"{spec.title}（分子）",
+                "number",
+                True,
+                origin,
+                integer=counted,
+                form="exact",
+                decimals=places,
+                bounded=True,
+            ),
+            FieldInfo(
+                f"{spec.id}.denominator",
+                f"{spec.title}（分母）",
+                "number",
+                True,
+                origin,
+                integer=counted,
+                form="exact",
+                decimals=places,
+                bounded=True,
+            ),
         )
     if spec.kind == "count":
         assert spec.count is not None
-        return (FieldInfo(spec.id, spec.title, "number", True, origin, integer=spec.count.sum is None, form="exact",
-                          decimals=places, bounded=True),)
+        return (
+            FieldInfo(
+                spec.id,
+                spec.title,
+                "number",
+                True,
+                origin,
+                integer=spec.count.sum is None,
+                form="exact",
+                decimals=places,
+                bounded=True,
+            ),
+        )
     if spec.kind == "peers":
         return (FieldInfo(spec.id, spec.title, "number", False, origin, integer=True),)
     if spec.kind == "cv":
         return ()
-    return (FieldInfo(spec.id, spec.title, "number", False, origin, percent=spec.percent, form="exact",
-                      decimals=2 if spec.decimals is None else spec.decimals, bounded=True),)
+    return (
+        FieldInfo(
+            spec.id,
+            spec.title,
+            "number",
+            False,
+            origin,
+            percent=spec.percent,
+            form="exact",
+            decimals=2 if spec.decimals is None else spec.decimals,
+            bounded=True,
+        ),
+    )
 
 
 def _prefixed(info: FieldInfo, label: str, path: str, present: bool, requires: tuple[str, ...]) -> FieldInfo:
     return FieldInfo(
-        f"{path}.{info.path}", f"{label}{info.label}", info.type, present and info.always_present,
-        info.origin, path,
-        tuple(dict.fromkeys(requires + info.requires)), info.enum, info.integer, info.percent,
-        info.form, info.scale, info.decimals, info.unit, info.bounded,
+        f"{path}.{info.path}",
+        f"{label}{info.label}",
+        info.type,
+        present and info.always_present,
+        info.origin,
+        path,
+        tuple(dict.fromkeys(requires + info.requires)),
+        info.enum,
+        info.integer,
+        info.percent,
+        info.form,
+        info.scale,
+        info.decimals,
+        info.unit,
+        info.bounded,
     )
 
 
@@ -284,15 +383,25 @@ def build_vocabulary(
     return {name: _vocabulary(name, own, extras) for name in ENTITY_KINDS}
 
 
-def _expanded(own: Mapping[str, Mapping[str, FieldInfo]], extras: Mapping[str, Mapping[str, tuple[bool, int]]],
-              name: str) -> Mapping[str, FieldInfo]:
+def _expanded(
+    own: Mapping[str, Mapping[str, FieldInfo]], extras: Mapping[str, Mapping[str, tuple[bool, int]]], name: str
+) -> Mapping[str, FieldInfo]:
     return _vocabulary(name, own, extras).fields
 
 
-def _vocabulary(name: str, own: Mapping[str, Mapping[str, FieldInfo]],
-                extras: Mapping[str, Mapping[str, tuple[bool, int]]]) -> EntityVocabulary:
-    def expand(kind_name: str, prefix: str, labels: str, present: bool, requires: tuple[str, ...], depth: int,
-               fields: dict[str, FieldInfo], relations: dict[str, Relation]) -> None:
+def _vocabulary(
+    name: str, own: Mapping[str, Mapping[str, FieldInfo]], extras: Mapping[str, Mapping[str, tuple[bool, int]]]
+) -> EntityVocabulary:
+    def expand(
+        kind_name: str,
+        prefix: str,
+        labels: str,
+        present: bool,
+        requires: tuple[str, ...],
+        depth: int,
+        fields: dict[str, FieldInfo],
+        relations: dict[str, Relation],
+    ) -> None:
         for relation in ENTITY_KINDS[kind_name].relations:
             path = f"{prefix}{relation.prefix}"
             label = labels + relation.label

@@ -71,8 +71,13 @@ class _TooLarge(Exception):
 
 async def _too_large(send: Send) -> None:
     body = "请求过大".encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -80,9 +85,16 @@ class SecurityHeaders:
     """Headers every response carries: no framing, no sniffing, scripts and styles from this site only."""
 
     HEADERS: ClassVar[list[tuple[bytes, bytes]]] = [
-        (b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin"),
-        (b"content-security-policy", (b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                                      b"frame-ancestors 'none'; form-action 'self'; base-uri 'none'")),
+        (b"x-frame-options", b"DENY"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"same-origin"),
+        (
+            b"content-security-policy",
+            (
+                b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                b"frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+            ),
+        ),
     ]
 
     def __init__(self, app: ASGIApp) -> None:
@@ -118,24 +130,36 @@ def create_app(settings: Settings) -> FastAPI:
             backend.close()
 
     app = FastAPI(
-        title="inspector 督导整改平台 API", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
+        title="inspector 督导整改平台 API",
+        version="1",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
         dependencies=[Depends(csrf.guard)],
         description="督导问题、整改台账与追溯的 JSON 接口。POST /api/token 以用户名和密码换取令牌（OAuth2 password），"
-                    "其余接口以 Authorization: Bearer 令牌调用；区县、学校账号只能看到本区县、本校的问题。",
+        "其余接口以 Authorization: Bearer 令牌调用；区县、学校账号只能看到本区县、本校的问题。",
     )
     app.state.backend = backend
     app.state.pages = Pages(backend.lifecycle)
     app.state.evidence = files
     app.state.throttle = LoginThrottle(settings.login_attempts, settings.login_attempts_per_address)
     app.state.settings = settings
-    app.state.csrf = csrf.Csrf(settings.secret_key, secure=settings.secure_cookies, max_age=settings.session_hours * 3600)
+    app.state.csrf = csrf.Csrf(
+        settings.secret_key, secure=settings.secure_cookies, max_age=settings.session_hours * 3600
+    )
     for router in (auth.router, findings.router, workflow.router, runs.router, admin.router, selfcheck.router):
         app.include_router(router, include_in_schema=False)  # pages: the OpenAPI document is the API's
     app.include_router(api.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _handlers(app)
-    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="inspector_session",
-                       max_age=settings.session_hours * 3600, same_site="lax", https_only=settings.secure_cookies)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="inspector_session",
+        max_age=settings.session_hours * 3600,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, limit=max(settings.upload_max_bytes, settings.evidence_max_bytes) + 1024 * 1024)
     return app
@@ -143,6 +167,7 @@ def create_app(settings: Settings) -> FastAPI:
 
 def _advance(backend: Backend, today: dt.date) -> None:
     """The automatic transitions due today (overdue escalation, ended waivers), as every CLI command applies them."""
+
     def run(ledger: Any) -> None:
         last = ledger.last_day()
         if last is None or today >= last:
@@ -176,7 +201,9 @@ def _handlers(app: FastAPI) -> None:
         if _wants_json(request):
             return JSONResponse({"detail": jsonable(exc.errors())}, status_code=422)
         pages: Pages = request.app.state.pages
-        return pages.render(request, "error.html.j2", 400, status=400, message="提交的内容不完整或格式不正确，请检查后重试")
+        return pages.render(
+            request, "error.html.j2", 400, status=400, message="提交的内容不完整或格式不正确，请检查后重试"
+        )
 
     @app.exception_handler(UsageError)
     async def usage(request: Request, exc: UsageError) -> Response:
@@ -187,8 +214,11 @@ def _handlers(app: FastAPI) -> None:
 
 
 def _message(exc: HTTPException) -> str:
-    return {404: "未找到：该页面或记录不存在，或不在您的查看范围内", 403: "您的角色无权进行此操作",
-            405: "不支持此请求方法"}.get(exc.status_code, str(exc.detail))
+    return {
+        404: "未找到：该页面或记录不存在，或不在您的查看范围内",
+        403: "您的角色无权进行此操作",
+        405: "不支持此请求方法",
+    }.get(exc.status_code, str(exc.detail))
 
 
 def jsonable(errors: Any) -> Any:

@@ -38,10 +38,15 @@ def issue_token(conn: Connection, user: User, kind: str, hours: int) -> str:
     """A new random token for `user` (inside the caller's write transaction); only its hash is kept."""
     token = secrets.token_urlsafe(32)
     now = _now()
-    conn.execute(insert(schema.web_tokens).values(
-        token_hash=_digest(token), user_id=user.id, kind=kind, created_at=now.isoformat(timespec="seconds"),
-        expires_at=(now + dt.timedelta(hours=hours)).isoformat(timespec="seconds"),
-    ))
+    conn.execute(
+        insert(schema.web_tokens).values(
+            token_hash=_digest(token),
+            user_id=user.id,
+            kind=kind,
+            created_at=now.isoformat(timespec="seconds"),
+            expires_at=(now + dt.timedelta(hours=hours)).isoformat(timespec="seconds"),
+        )
+    )
     return token
 
 
@@ -50,7 +55,9 @@ def user_for_token(conn: Connection, token: str, kind: str) -> User | None:
     if not token or len(token) > 200:
         return None
     t = schema.web_tokens
-    row = conn.execute(select(t.c.user_id, t.c.expires_at).where(t.c.token_hash == _digest(token), t.c.kind == kind)).first()
+    row = conn.execute(
+        select(t.c.user_id, t.c.expires_at).where(t.c.token_hash == _digest(token), t.c.kind == kind)
+    ).first()
     if row is None or dt.datetime.fromisoformat(row.expires_at) <= _now():
         return None
     user = get_user(conn, int(row.user_id))

@@ -61,8 +61,9 @@ class Backend:
         import adds an audit, so the last event's seq and the number of audits mark what was read;
         they are read afresh on each call, so a change made by another process (the CLI) is seen."""
         e, a = schema.events, schema.audits
-        mark = conn.execute(select(select(func.max(e.c.seq)).scalar_subquery(),
-                                   select(func.count()).select_from(a).scalar_subquery())).one()
+        mark = conn.execute(
+            select(select(func.max(e.c.seq)).scalar_subquery(), select(func.count()).select_from(a).scalar_subquery())
+        ).one()
         with self._summary_lock:
             if self._summary_mark != tuple(mark):
                 self._summary_mark, self._summaries = tuple(mark), {}

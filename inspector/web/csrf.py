@@ -28,10 +28,18 @@ class Csrf:
         class _Protect(CsrfProtect):
             pass
 
-        _Protect.load_config(lambda: [
-            ("secret_key", secret), ("cookie_key", COOKIE), ("token_location", "body"), ("token_key", FIELD),
-            ("cookie_samesite", "strict"), ("cookie_secure", secure), ("httponly", True), ("max_age", max_age),
-        ])
+        _Protect.load_config(
+            lambda: [
+                ("secret_key", secret),
+                ("cookie_key", COOKIE),
+                ("token_location", "body"),
+                ("token_key", FIELD),
+                ("cookie_samesite", "strict"),
+                ("cookie_secure", secure),
+                ("httponly", True),
+                ("max_age", max_age),
+            ]
+        )
         self._protect = _Protect()
         self._serializer = URLSafeTimedSerializer(secret, salt="fastapi-csrf-token")  # the library's own scheme
         self._max_age = max_age
@@ -55,7 +63,9 @@ class Csrf:
         try:
             await self._protect.validate_csrf(request)
         except CsrfProtectError:
-            raise HTTPException(status_code=403, detail="表单已失效或来源不明（CSRF 校验未通过）：请刷新页面后重试") from None
+            raise HTTPException(
+                status_code=403, detail="表单已失效或来源不明（CSRF 校验未通过）：请刷新页面后重试"
+            ) from None
 
 
 async def guard(request: Request) -> None:

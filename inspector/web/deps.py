@@ -79,8 +79,11 @@ ApiUser = Annotated[User, Depends(api_user)]
 
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True,
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     env.globals.update(SEVERITY_LABELS=SEVERITY_LABELS, ROLE_LABELS=ROLE_LABELS, may=may, PERMISSIONS=PERMISSIONS)
     return env
@@ -93,8 +96,10 @@ class Pages:
         self.templates = Jinja2Templates(env=environment())
         self.lifecycle = lifecycle
         self.templates.env.globals.update(
-            state_title=lifecycle.title, STATES=[(s.id, s.title) for s in lifecycle.spec.states],
-            transition_title=lifecycle.transition_title, level_title=lifecycle.level_title,
+            state_title=lifecycle.title,
+            STATES=[(s.id, s.title) for s in lifecycle.spec.states],
+            transition_title=lifecycle.transition_title,
+            level_title=lifecycle.level_title,
         )
 
     def render(self, request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
@@ -124,6 +129,7 @@ def flash(request: Request, text: str, kind: str = "ok") -> None:
 
 def role(action: str) -> Callable[..., User]:
     """A dependency: the page's user, refused (403) before anything else is read unless their role may do `action`."""
+
     def dependency(user: PageUser) -> User:
         require(user, action)
         return user

@@ -52,7 +52,7 @@ def unpack(data: bytes, runs_dir: Path, max_bytes: int) -> Path:
                     continue
                 if top.parts and path.parts[: len(top.parts)] != top.parts:
                     continue
-                dest = target.joinpath(*path.parts[len(top.parts):])
+                dest = target.joinpath(*path.parts[len(top.parts) :])
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 with book.open(info) as source, dest.open("wb") as sink:
                     shutil.copyfileobj(source, sink)

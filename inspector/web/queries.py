@@ -78,10 +78,29 @@ class ItemRow:
         return (today - deadline).days if self.state not in ("closed", "waived") and today > deadline else 0
 
 
-_ITEM = tuple(schema.items.c[name] for name in (
-    "finding_id", "rule_id", "rule_title", "entity_type", "entity_id", "school_id", "school_name", "county", "severity",
-    "message", "responsible", "state", "level", "deadline", "since", "opened_audit", "last_audit", "version",
-))
+_ITEM = tuple(
+    schema.items.c[name]
+    for name in (
+        "finding_id",
+        "rule_id",
+        "rule_title",
+        "entity_type",
+        "entity_id",
+        "school_id",
+        "school_name",
+        "county",
+        "severity",
+        "message",
+        "responsible",
+        "state",
+        "level",
+        "deadline",
+        "since",
+        "opened_audit",
+        "last_audit",
+        "version",
+    )
+)
 
 
 def scope_key(user: User) -> tuple[str, str | None, str | None]:
@@ -91,9 +110,11 @@ def scope_key(user: User) -> tuple[str, str | None, str | None]:
 
 def _items(user: User) -> Select[Any]:
     a = schema.assignments
-    return (select(*_ITEM, a.c.assignee, a.c.due)
-            .join_from(schema.items, a, a.c.finding_id == schema.items.c.finding_id, isouter=True)
-            .where(item_scope(user)))
+    return (
+        select(*_ITEM, a.c.assignee, a.c.due)
+        .join_from(schema.items, a, a.c.finding_id == schema.items.c.finding_id, isouter=True)
+        .where(item_scope(user))
+    )
 
 
 def _order(query: Select[Any]) -> Select[Any]:
@@ -140,8 +161,11 @@ def counts(conn: Connection, user: User, filters: Filters | None = None) -> dict
 def school_counts(conn: Connection, user: User, county: str | None) -> list[tuple[str, str, str, int]]:
     """(school id, name, state, count) of the items in scope, for a county's overview."""
     t = schema.items
-    query = (select(t.c.school_id, func.max(t.c.school_name), t.c.state, func.count())
-             .where(item_scope(user), t.c.school_id.is_not(None)).group_by(t.c.school_id, t.c.state))
+    query = (
+        select(t.c.school_id, func.max(t.c.school_name), t.c.state, func.count())
+        .where(item_scope(user), t.c.school_id.is_not(None))
+        .group_by(t.c.school_id, t.c.state)
+    )
     if county:
         query = query.where(t.c.county == county)
     return [(str(a), str(b or a), str(c), int(n)) for a, b, c, n in conn.execute(query)]
@@ -149,7 +173,12 @@ def school_counts(conn: Connection, user: User, county: str | None) -> list[tupl
 
 def rule_ids(conn: Connection, user: User) -> list[tuple[str, str]]:
     t = schema.items
-    rows = conn.execute(select(t.c.rule_id, func.max(t.c.rule_title)).where(item_scope(user)).group_by(t.c.rule_id).order_by(t.c.rule_id))
+    rows = conn.execute(
+        select(t.c.rule_id, func.max(t.c.rule_title))
+        .where(item_scope(user))
+        .group_by(t.c.rule_id)
+        .order_by(t.c.rule_id)
+    )
     return [(str(a), str(b)) for a, b in rows]
 
 
@@ -164,7 +193,9 @@ def item(conn: Connection, user: User, finding_id: str) -> ItemRow:
 def finding(conn: Connection, audit_id: str, finding_id: str) -> Finding:
     """A finding as the audit reported it (read through the findings.json model)."""
     f = schema.findings
-    data = conn.execute(select(f.c.data).where(and_(f.c.audit_id == audit_id, f.c.finding_id == finding_id))).scalar_one()
+    data = conn.execute(
+        select(f.c.data).where(and_(f.c.audit_id == audit_id, f.c.finding_id == finding_id))
+    ).scalar_one()
     return Finding.model_validate_json(data)
 
 
@@ -206,33 +237,49 @@ def evidence_item(conn: Connection, user: User, evidence_id: int) -> dict[str, A
 
 def audit_row(conn: Connection, audit_id: str) -> dict[str, Any] | None:
     a = schema.audits
-    row = conn.execute(select(a.c.seq, a.c.id, a.c.name, a.c.region, a.c.as_of, a.c.imported_on, a.c.document_sha256,
-                              a.c.previous_id).where(a.c.id == audit_id)).first()
+    row = conn.execute(
+        select(
+            a.c.seq, a.c.id, a.c.name, a.c.region, a.c.as_of, a.c.imported_on, a.c.document_sha256, a.c.previous_id
+        ).where(a.c.id == audit_id)
+    ).first()
     return dict(row._mapping) if row else None
 
 
 def audits(conn: Connection) -> list[dict[str, Any]]:
     a, f = schema.audits, schema.findings
     count = select(func.count()).where(f.c.audit_id == a.c.id).scalar_subquery()
-    rows = conn.execute(select(a.c.seq, a.c.id, a.c.name, a.c.as_of, a.c.imported_on, a.c.previous_id, count.label("findings"))
-                        .order_by(a.c.as_of, a.c.seq))
+    rows = conn.execute(
+        select(
+            a.c.seq, a.c.id, a.c.name, a.c.as_of, a.c.imported_on, a.c.previous_id, count.label("findings")
+        ).order_by(a.c.as_of, a.c.seq)
+    )
     return [dict(row._mapping) for row in rows]
 
 
 def input_files(conn: Connection, audit_id: str) -> dict[str, str]:
     """The audit's input files and their sha256, by file name (a workbook's sheets by `file[sheet]`)."""
     t = schema.audit_files
-    rows = conn.execute(select(t.c.name, t.c.sha256).where(t.c.audit_id == audit_id, t.c.role.in_(("input", "config")))).all()
+    rows = conn.execute(
+        select(t.c.name, t.c.sha256).where(t.c.audit_id == audit_id, t.c.role.in_(("input", "config")))
+    ).all()
     return {str(name): str(sha) for name, sha in rows}
 
 
 def statuses(conn: Connection, finding_id: str) -> list[dict[str, Any]]:
     """Every stored audit's verdict on the finding, oldest first (fails / passes / unverified)."""
     a, f, r = schema.audits, schema.findings, schema.resolutions
-    fails = conn.execute(select(a.c.id, a.c.as_of, a.c.seq).join_from(f, a, a.c.id == f.c.audit_id).where(f.c.finding_id == finding_id)).all()
-    others = conn.execute(select(a.c.id, a.c.as_of, a.c.seq, r.c.status).join_from(r, a, a.c.id == r.c.audit_id)
-                          .where(r.c.finding_id == finding_id)).all()
+    fails = conn.execute(
+        select(a.c.id, a.c.as_of, a.c.seq).join_from(f, a, a.c.id == f.c.audit_id).where(f.c.finding_id == finding_id)
+    ).all()
+    others = conn.execute(
+        select(a.c.id, a.c.as_of, a.c.seq, r.c.status)
+        .join_from(r, a, a.c.id == r.c.audit_id)
+        .where(r.c.finding_id == finding_id)
+    ).all()
     result = [{"audit_id": i, "as_of": d, "seq": s, "status": "fails"} for i, d, s in fails]
-    result += [{"audit_id": i, "as_of": d, "seq": s, "status": "passes" if st == "resolved" else "unverified"} for i, d, s, st in others]
+    result += [
+        {"audit_id": i, "as_of": d, "seq": s, "status": "passes" if st == "resolved" else "unverified"}
+        for i, d, s, st in others
+    ]
     result.sort(key=lambda x: (x["as_of"], x["seq"]))
     return result

@@ -80,20 +80,23 @@ class SelfCheck:
         params, bad = effective_params(loaded, config.params, reading)
         if bad:
             raise DataError(doc.problem(("params", name), "param", reason) for name, reason in bad)
-        self.book = compile_rulebook(loaded, as_of=config.as_of, params=params, reading=reading,
-                                     extra_columns=extra_fields(dataset))
+        self.book = compile_rulebook(
+            loaded, as_of=config.as_of, params=params, reading=reading, extra_columns=extra_fields(dataset)
+        )
         self.dataset = dataset
         self.missing = unusable_kinds(dataset)
         whole = EntityTables(dataset, self.book.vocabulary, region=config.region, audit_year=config.as_of.year)
         self.peers = compute_peers(self.book.indicators, whole)
         self.context = self._context(whole)
-        self.rules: list[CompiledRule] = [r for r in self.book.rules
-                                          if r.spec.applies_to in SCHOOL_LEVEL and not skip_reason(r, self.missing)]
+        self.rules: list[CompiledRule] = [
+            r for r in self.book.rules if r.spec.applies_to in SCHOOL_LEVEL and not skip_reason(r, self.missing)
+        ]
         self.indicators = self._needed()
         self.evaluator = DurableEvaluator(engine_rules(self.rules), label="selfcheck")
         self._by_school: dict[str, dict[str, pl.DataFrame]] = {
             kind: {str(key[0]): frame for key, frame in table.partition_by("school_id", as_dict=True).items()}
-            for kind, table in dataset.tables.items() if "school_id" in table.columns and table.height
+            for kind, table in dataset.tables.items()
+            if "school_id" in table.columns and table.height
         }
         self._before: dict[str, dict[str, Verdict]] = {}
         self._round = 0
@@ -114,12 +117,15 @@ class SelfCheck:
 
     def _needed(self) -> list[CompiledIndicator]:
         """The indicators the school-level rules read, and those these read in turn (declaration order)."""
+
         def indicators_in(*parts: Any) -> set[str]:
             found: set[str] = set()
             for part in parts:
                 if part is None:
                     continue
-                infos = [part] if isinstance(part, FieldInfo) else [f.info for f in fields_of(part, include_presence=True)]
+                infos = (
+                    [part] if isinstance(part, FieldInfo) else [f.info for f in fields_of(part, include_presence=True)]
+                )
                 found.update(info.indicator for info in infos if info.indicator)
             return found
 
@@ -132,8 +138,17 @@ class SelfCheck:
             indicator = by_id.get(todo.pop())
             if indicator is None:
                 continue
-            for name in indicators_in(indicator.where, indicator.numerator, indicator.formula, indicator.key,
-                                      indicator.value, indicator.weight) - wanted:
+            for name in (
+                indicators_in(
+                    indicator.where,
+                    indicator.numerator,
+                    indicator.formula,
+                    indicator.key,
+                    indicator.value,
+                    indicator.weight,
+                )
+                - wanted
+            ):
                 wanted.add(name)
                 todo.append(name)
         return [i for i in self.book.indicators if i.spec.id in wanted]
@@ -144,7 +159,9 @@ class SelfCheck:
     def schools(self) -> set[str]:
         return set(self._by_school.get("schools", {}))
 
-    def _slice(self, school_id: str, replaced: tuple[str, pl.DataFrame] | None = None, source: str | None = None) -> Dataset:
+    def _slice(
+        self, school_id: str, replaced: tuple[str, pl.DataFrame] | None = None, source: str | None = None
+    ) -> Dataset:
         data = self.dataset
         tables: dict[str, pl.DataFrame] = {}
         county = self._by_school["schools"][school_id]["county"][0]
@@ -159,7 +176,9 @@ class SelfCheck:
         sources = data.sources
         if replaced is not None:
             kind, frame = replaced
-            tables[kind] = frame.select(tables[kind].columns) if set(tables[kind].columns) <= set(frame.columns) else frame
+            tables[kind] = (
+                frame.select(tables[kind].columns) if set(tables[kind].columns) <= set(frame.columns) else frame
+            )
             sources = (*data.sources, source or "自查")
         return replace(data, tables=tables, sources=sources)
 
@@ -168,7 +187,9 @@ class SelfCheck:
         config = dataset.config
         tables = EntityTables(dataset, self.book.vocabulary, region=config.region, audit_year=config.as_of.year)
         compute_indicators(self.indicators, tables, precomputed=self.context)
-        outcomes = evaluate(self.book, tables, self.missing, rules=self.rules, evaluator=self.evaluator, label=f"sc{self._round}")
+        outcomes = evaluate(
+            self.book, tables, self.missing, rules=self.rules, evaluator=self.evaluator, label=f"sc{self._round}"
+        )
         result: dict[str, Verdict] = {}
         for rule in self.rules:
             frame = outcomes[rule.id].verdicts
@@ -193,7 +214,15 @@ class SelfCheck:
         if "school_id" in frame.columns and frame.height:
             others = frame.filter(pl.col("school_id") != school_id)
             for row, other in zip(others["__row"].to_list(), others["school_id"].to_list()):
-                problems.append(Problem(path.name, int(row), "学校代码", "other_school", f"学校代码“{other}”不是本校（{school_id}）：自查只能提交本校的数据"))
+                problems.append(
+                    Problem(
+                        path.name,
+                        int(row),
+                        "学校代码",
+                        "other_school",
+                        f"学校代码“{other}”不是本校（{school_id}）：自查只能提交本校的数据",
+                    )
+                )
             frame = frame.filter(pl.col("school_id") == school_id)
         if kind == "schools" and frame.height != 1:
             problems.append(Problem(path.name, 0, "", "school_row", "学校表应只有本校一行"))

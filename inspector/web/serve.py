@@ -27,10 +27,20 @@ def run_server(settings: Settings, host: str, port: int) -> None:
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, server_header=False)
 
 
-def add_user(db: DbRef, username: str, password: str, role: str, *, county: str | None, school: str | None,
-             display_name: str | None = None) -> str:
+def add_user(
+    db: DbRef,
+    username: str,
+    password: str,
+    role: str,
+    *,
+    county: str | None,
+    school: str | None,
+    display_name: str | None = None,
+) -> str:
     with HistoryStore.open(db, create=True) as store, write_transaction(store.conn) as conn:
-        user = users.add_user(conn, username, password, role, county=county, school_id=school, display_name=display_name)
+        user = users.add_user(
+            conn, username, password, role, county=county, school_id=school, display_name=display_name
+        )
     return f"已创建账号 {user.username}（{user.role_label}{'，' + (user.county or user.school_id or '') if user.county or user.school_id else ''}）"
 
 
@@ -55,8 +65,11 @@ def demo(db: DbRef, out_dir: Path, today: dt.date, source: Path | None = None) -
         from sqlalchemy import select
 
         t = schema.items
-        school = conn.execute(select(t.c.school_id, t.c.school_name).where(t.c.county == "柳北区", t.c.school_id.is_not(None))
-                              .order_by(t.c.school_id)).first()
+        school = conn.execute(
+            select(t.c.school_id, t.c.school_name)
+            .where(t.c.county == "柳北区", t.c.school_id.is_not(None))
+            .order_by(t.c.school_id)
+        ).first()
         if school is None:
             raise UsageError("演示审核中没有柳北区学校的问题")
         lines.append("演示账号（一次性密码，首次登录后须修改）：")
@@ -66,9 +79,21 @@ def demo(db: DbRef, out_dir: Path, today: dt.date, source: Path | None = None) -
             display = name or f"{school.school_name}"
             existing = users.find_user(conn, username)
             if existing is None:
-                users.add_user(conn, username, password, role, county=county, school_id=school_id, display_name=display, must_change=True)
+                users.add_user(
+                    conn,
+                    username,
+                    password,
+                    role,
+                    county=county,
+                    school_id=school_id,
+                    display_name=display,
+                    must_change=True,
+                )
             else:
                 users.set_password(conn, existing.id, password, must_change=True)
-            lines.append(f"  {users.ROLE_LABELS[role]}\t{username}\t{password}" + (f"\t{county}" if county else "")
-                         + (f"\t{school.school_name}（{school_id}）" if school_id else ""))
+            lines.append(
+                f"  {users.ROLE_LABELS[role]}\t{username}\t{password}"
+                + (f"\t{county}" if county else "")
+                + (f"\t{school.school_name}（{school_id}）" if school_id else "")
+            )
     return lines

@@ -38,7 +38,11 @@ class Settings:
     def for_db(cls, db: DbRef, **overrides: object) -> Settings:
         """Defaults for a store: evidence beside a SQLite file, else `./inspector-evidence`."""
         where = target(db)
-        evidence = where.path.with_name(where.path.name + ".evidence") if where.path is not None else Path("inspector-evidence")
+        evidence = (
+            where.path.with_name(where.path.name + ".evidence")
+            if where.path is not None
+            else Path("inspector-evidence")
+        )
         values: dict[str, object] = {"evidence_dir": evidence}
         values.update(overrides)
         return cls(db=db, **values)  # type: ignore[arg-type]

@@ -76,7 +76,9 @@ def check_role(role: str, county: str | None, school_id: str | None) -> tuple[st
         canonical = LIUZHOU.canonical(county)
         if canonical is None:
             hint = LIUZHOU.suggestion(county)
-            raise UsageError(f"“{county}”不是柳州市的区县" + (f"；是否指 {hint}？" if hint else f"；可用：{'、'.join(LIUZHOU)}"))
+            raise UsageError(
+                f"“{county}”不是柳州市的区县" + (f"；是否指 {hint}？" if hint else f"；可用：{'、'.join(LIUZHOU)}")
+            )
         return canonical, None
     if role == "school":
         if not school_id:
@@ -87,9 +89,18 @@ def check_role(role: str, county: str | None, school_id: str | None) -> tuple[st
     return None, None
 
 
-def add_user(conn: Connection, username: str, password: str, role: str, *, county: str | None = None,
-             school_id: str | None = None, display_name: str | None = None, must_change: bool = False,
-             now: dt.datetime | None = None) -> User:
+def add_user(
+    conn: Connection,
+    username: str,
+    password: str,
+    role: str,
+    *,
+    county: str | None = None,
+    school_id: str | None = None,
+    display_name: str | None = None,
+    must_change: bool = False,
+    now: dt.datetime | None = None,
+) -> User:
     """Create an account (inside the caller's transaction)."""
     name = username.strip()
     if not name or len(name) > 64 or any(ch.isspace() for ch in name):
@@ -98,11 +109,19 @@ def add_user(conn: Connection, username: str, password: str, role: str, *, count
     county, school_id = check_role(role, county, school_id)
     if conn.execute(select(func.count()).select_from(schema.users).where(schema.users.c.username == name)).scalar_one():
         raise UsageError(f"用户名“{name}”已存在")
-    conn.execute(insert(schema.users).values(
-        username=name, display_name=(display_name or name).strip(), password_hash=_hasher.hash(password), role=role,
-        county=county, school_id=school_id, active=1, must_change_password=int(must_change),
-        created_at=(now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
-    ))
+    conn.execute(
+        insert(schema.users).values(
+            username=name,
+            display_name=(display_name or name).strip(),
+            password_hash=_hasher.hash(password),
+            role=role,
+            county=county,
+            school_id=school_id,
+            active=1,
+            must_change_password=int(must_change),
+            created_at=(now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"),
+        )
+    )
     user = find_user(conn, name)
     assert user is not None
     return user
@@ -126,7 +145,9 @@ def authenticate(conn: Connection, username: str, password: str) -> User | None:
     """The active user with this name and password, or None (as slow either way: a missing user
     costs one hash verification too)."""
     row = conn.execute(
-        select(schema.users.c.id, schema.users.c.password_hash, schema.users.c.active).where(schema.users.c.username == username.strip())
+        select(schema.users.c.id, schema.users.c.password_hash, schema.users.c.active).where(
+            schema.users.c.username == username.strip()
+        )
     ).first()
     if row is None:
         _hasher.verify(password, _DUMMY)
@@ -138,8 +159,11 @@ def authenticate(conn: Connection, username: str, password: str) -> User | None:
 
 def set_password(conn: Connection, user_id: int, password: str, *, must_change: bool = False) -> None:
     check_password(password)
-    conn.execute(update(schema.users).where(schema.users.c.id == user_id).values(
-        password_hash=_hasher.hash(password), must_change_password=int(must_change)))
+    conn.execute(
+        update(schema.users)
+        .where(schema.users.c.id == user_id)
+        .values(password_hash=_hasher.hash(password), must_change_password=int(must_change))
+    )
 
 
 def set_active(conn: Connection, user_id: int, active: bool) -> None:

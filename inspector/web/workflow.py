@@ -32,7 +32,9 @@ def _item_for(ledger: Ledger, user: User, finding_id: str, action: str) -> None:
     """The item must be in the caller's scope (404) and theirs to act on (403); checked in the transaction."""
     require(user, action)
     t = schema.items
-    row = ledger.conn.execute(select(t.c.county, t.c.entity_type).where(t.c.finding_id == finding_id, item_scope(user))).first()
+    row = ledger.conn.execute(
+        select(t.c.county, t.c.entity_type).where(t.c.finding_id == finding_id, item_scope(user))
+    ).first()
     if row is None:
         raise not_found()
     if not may_act_on(user, row.county, row.entity_type):
@@ -50,8 +52,9 @@ def _note(text: str, *, required: bool = True) -> str:
     return note
 
 
-def assign(user: User, finding_id: str, version: int, assignee: str, due: dt.date, note: str,
-           today: dt.date) -> Callable[[Ledger], list[Event]]:
+def assign(
+    user: User, finding_id: str, version: int, assignee: str, due: dt.date, note: str, today: dt.date
+) -> Callable[[Ledger], list[Event]]:
     def run(ledger: Ledger) -> list[Event]:
         _item_for(ledger, user, finding_id, "assign")
         who = _note(assignee)
@@ -62,7 +65,9 @@ def assign(user: User, finding_id: str, version: int, assignee: str, due: dt.dat
             raise UsageError(f"计划完成日期 {due} 早于今天 {today}")
         if due > item.deadline:
             raise UsageError(f"计划完成日期 {due} 晚于整改期限 {item.deadline}")
-        text = f"指定整改责任人：{who}；计划完成日期：{due.isoformat()}" + (f"；{_note(note, required=False)}" if note.strip() else "")
+        text = f"指定整改责任人：{who}；计划完成日期：{due.isoformat()}" + (
+            f"；{_note(note, required=False)}" if note.strip() else ""
+        )
         ledger.check_today(today)
         if "file-plan" in {t.id for t in ledger.lifecycle.manual_from(item.state)}:
             events = ledger.request(finding_id, "in_progress", user.actor, text, today, expected_version=version)
@@ -79,18 +84,35 @@ def assign(user: User, finding_id: str, version: int, assignee: str, due: dt.dat
     return run
 
 
-def add_evidence(user: User, finding_id: str, version: int, staged: Staged, filename: str, note: str, today: dt.date,
-                 files: EvidenceStore) -> Callable[[Ledger], list[Event]]:
+def add_evidence(
+    user: User,
+    finding_id: str,
+    version: int,
+    staged: Staged,
+    filename: str,
+    note: str,
+    today: dt.date,
+    files: EvidenceStore,
+) -> Callable[[Ledger], list[Event]]:
     def run(ledger: Ledger) -> list[Event]:
         _item_for(ledger, user, finding_id, "evidence")
         ledger.check_today(today)
-        text = (f"上传整改材料《{filename}》（{staged.content_type}，{staged.size} 字节，sha256 {staged.sha256}）"
-                + (f"：{_note(note, required=False)}" if note.strip() else ""))
+        text = f"上传整改材料《{filename}》（{staged.content_type}，{staged.size} 字节，sha256 {staged.sha256}）" + (
+            f"：{_note(note, required=False)}" if note.strip() else ""
+        )
         event = ledger.record(finding_id, "evidence", user.actor, text, today, expected_version=version)
-        ledger.conn.execute(insert(schema.evidence).values(
-            finding_id=finding_id, event_seq=event.seq, filename=filename, content_type=staged.content_type,
-            size=staged.size, sha256=staged.sha256, uploaded_by=user.actor, uploaded_at=today.isoformat(),
-        ))
+        ledger.conn.execute(
+            insert(schema.evidence).values(
+                finding_id=finding_id,
+                event_seq=event.seq,
+                filename=filename,
+                content_type=staged.content_type,
+                size=staged.size,
+                sha256=staged.sha256,
+                uploaded_by=user.actor,
+                uploaded_at=today.isoformat(),
+            )
+        )
         files.place(staged)  # before the commit; if the commit fails, `discard_unrecorded` removes it
         return [event]
 
@@ -116,7 +138,9 @@ def submit(user: User, finding_id: str, version: int, note: str, today: dt.date)
     return run
 
 
-def review(user: User, finding_id: str, version: int, decision: str, note: str, today: dt.date) -> Callable[[Ledger], list[Event]]:
+def review(
+    user: User, finding_id: str, version: int, decision: str, note: str, today: dt.date
+) -> Callable[[Ledger], list[Event]]:
     if decision not in ("accept", "reject"):
         raise UsageError("复查结论应为“销号”或“退回”")
 

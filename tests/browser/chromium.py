@@ -18,9 +18,17 @@ CHROMEDRIVER = os.environ.get("INSPECTOR_CHROMEDRIVER", "/usr/bin/chromedriver")
 # without the background-networking flags Chromium tries to reach Google's services, and on a
 # closed network those connections are refused (and logged)
 FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--hide-scrollbars", "--force-device-scale-factor=1",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--force-device-scale-factor=1",
 )
 
 
@@ -33,7 +41,11 @@ def missing() -> str | None:
         import selenium  # noqa: F401
     except ImportError:
         return "未安装 selenium（pip install -e '.[test]'）"
-    fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False) if shutil.which("fc-list") else None
+    fonts = (
+        subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False)
+        if shutil.which("fc-list")
+        else None
+    )
     if fonts is None or not fonts.stdout.strip():
         return "没有中文字体，页面会显示为方框（apt-get install fonts-noto-cjk）"
     return None
@@ -63,10 +75,17 @@ def chromium(width: int = 1280, height: int = 900) -> Iterator[Any]:
 
 def screenshot(driver: Any, path: Path, width: int, height: int) -> None:
     """A PNG of the page's top `height` CSS pixels at `width`, beyond the window if need be."""
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
     shot = driver.execute_cdp_cmd(
         "Page.captureScreenshot",
-        {"format": "png", "captureBeyondViewport": True, "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}},
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
+        },
     )
     driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -132,7 +132,10 @@ class TestReportPage:
 
         box = driver.find_element(By.ID, "rect-q")
         box.send_keys("融水")
-        shown = [[f["county"], f.get("school_name") or "", f["message"], f["rectification"]["responsible"]] for f in document["findings"]]
+        shown = [
+            [f["county"], f.get("school_name") or "", f["message"], f["rectification"]["responsible"]]
+            for f in document["findings"]
+        ]
         expected = sum(1 for cells in shown if "融水" in " ".join(cells))
         assert 0 < _visible_rows(driver) == expected < total
         assert driver.find_element(By.ID, "rect-count").text == f"显示 {expected} / {total} 项"
@@ -205,7 +208,9 @@ class TestReportPage:
 
 
 class TestNotice:
-    def test_notice_prints_to_pdf_with_the_school_and_its_findings(self, driver: Any, case_out: Path, shots: Path) -> None:
+    def test_notice_prints_to_pdf_with_the_school_and_its_findings(
+        self, driver: Any, case_out: Path, shots: Path
+    ) -> None:
         from pypdf import PdfReader
 
         document = json.loads((case_out / "findings.json").read_text(encoding="utf-8"))

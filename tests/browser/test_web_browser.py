@@ -127,8 +127,9 @@ def test_county_sees_only_its_county_and_gets_404_for_another(server: tuple[str,
     assert _errors(driver) == []
 
 
-def test_workflow_from_import_to_closure_with_evidence(server: tuple[str, Web], driver: Any, shots: Path, tmp_path: Path,
-                                                       rounds: Rounds) -> None:
+def test_workflow_from_import_to_closure_with_evidence(
+    server: tuple[str, Web], driver: Any, shots: Path, tmp_path: Path, rounds: Rounds
+) -> None:
     from selenium.webdriver.common.by import By
 
     base, web = server
@@ -166,7 +167,9 @@ def test_auditor_traces_a_finding_and_verifies_the_chain(server: tuple[str, Web]
     base, _ = server
     _login(driver, base, "auditor")
     driver.get(f"{base}/findings/{LB_LARGE}")
-    assert not driver.find_elements(By.ID, "assign-form") and not driver.find_elements(By.ID, "review-form")  # read-only
+    assert not driver.find_elements(By.ID, "assign-form") and not driver.find_elements(
+        By.ID, "review-form"
+    )  # read-only
     link = driver.find_element(By.ID, "trace-link")
     link.click()
     _left(driver, link)

@@ -69,16 +69,55 @@ def chinese(text: str) -> bool:
 # -- YAML -------------------------------------------------------------------------------------
 
 ODD_SCALARS = [
-    "~", "null", "Null", ".nan", ".NaN", ".inf", "-.inf", "0x1F", "0o17", "0b101", "1_000", "1:20:30", "2025-13-01",
-    "2025-12-01", "1979-12-31", "9999-12-31", "yes", "no", "on", "off", "y", "n", "=", "<<", "1e400", "-0", "+12",
-    "0.1e-5", "'", '"', "\\", "\u3000", "\ufeff", "\u2028", "柳州市", "4502060038", "",
+    "~",
+    "null",
+    "Null",
+    ".nan",
+    ".NaN",
+    ".inf",
+    "-.inf",
+    "0x1F",
+    "0o17",
+    "0b101",
+    "1_000",
+    "1:20:30",
+    "2025-13-01",
+    "2025-12-01",
+    "1979-12-31",
+    "9999-12-31",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "y",
+    "n",
+    "=",
+    "<<",
+    "1e400",
+    "-0",
+    "+12",
+    "0.1e-5",
+    "'",
+    '"',
+    "\\",
+    "\u3000",
+    "\ufeff",
+    "\u2028",
+    "柳州市",
+    "4502060038",
+    "",
 ]
 # an integer of more digits than int() converts (4,300), drawn so its repr stays short in reports
 odd_scalars = st.sampled_from(ODD_SCALARS) | st.integers(4_000, 6_000).map(lambda n: "9" * n)
 texts = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20)
 scalars = st.one_of(
-    texts, odd_scalars, st.integers(min_value=-(10**40), max_value=10**40), st.booleans(), st.none(),
-    st.floats(allow_nan=True, allow_infinity=True), st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31)).map(str),
+    texts,
+    odd_scalars,
+    st.integers(min_value=-(10**40), max_value=10**40),
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31)).map(str),
 )
 values = st.recursive(
     scalars,
@@ -88,8 +127,10 @@ values = st.recursive(
 
 HOSTILE_YAML = [
     # a billion laughs, and a recursive alias
-    ("a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
-    "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e]\n"),
+    (
+        "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+        "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e]\n"
+    ),
     "a: &a [x, *a]\n",
     "&a a: *a\n",
     "a: &x {b: *x}\n",
@@ -114,8 +155,27 @@ HOSTILE_YAML = [
 ]
 hostile_yaml = st.sampled_from(HOSTILE_YAML)
 YAML_TOKENS = list("[]{}:,-?&*!|>'\"#%@`") + [
-    " ", "  ", "\n", "\n  ", "\t", "a", "键", "1", "- ", ": ", "&x ", "*x ", "!!str ", "!!python/name:os.system ",
-    "<<: ", "--- ", "...", "|\n  ", ">-\n  ", ".nan", "2025-12-01",
+    " ",
+    "  ",
+    "\n",
+    "\n  ",
+    "\t",
+    "a",
+    "键",
+    "1",
+    "- ",
+    ": ",
+    "&x ",
+    "*x ",
+    "!!str ",
+    "!!python/name:os.system ",
+    "<<: ",
+    "--- ",
+    "...",
+    "|\n  ",
+    ">-\n  ",
+    ".nan",
+    "2025-12-01",
 ]
 yaml_soups = st.lists(st.sampled_from(YAML_TOKENS), max_size=60).map("".join)
 
@@ -124,7 +184,9 @@ _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter: ge
 
 
 def _dump(value: object, flow: bool, width: int, unicode: bool) -> str:
-    return yaml.dump(value, Dumper=_DUMPER, default_flow_style=flow, width=width, allow_unicode=unicode, sort_keys=False)
+    return yaml.dump(
+        value, Dumper=_DUMPER, default_flow_style=flow, width=width, allow_unicode=unicode, sort_keys=False
+    )
 
 
 def dumped(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[str]:
@@ -151,7 +213,14 @@ any_yaml = st.one_of(dumped(values), hostile_yaml, yaml_soups, mutated(dumped(va
 
 # -- audit.yaml and waivers.yaml ----------------------------------------------------------------
 
-CORE_PARAMS = ["large_min", "super_large_min", "kindergarten_max", "min_new_pe_art_share", "min_guards", "compulsory_types"]
+CORE_PARAMS = [
+    "large_min",
+    "super_large_min",
+    "kindergarten_max",
+    "min_new_pe_art_share",
+    "min_guards",
+    "compulsory_types",
+]
 LIMIT_NAMES = ["yaml_bytes", "yaml_nodes", "yaml_depth", "rows", "cell_chars", "bogus"]
 
 
@@ -161,16 +230,21 @@ def weighted(usual: st.SearchStrategy[Any], other: st.SearchStrategy[Any], weigh
     return st.integers(0, weight).flatmap(lambda pick: other if pick == 0 else usual)
 
 
-def _mostly(valid: st.SearchStrategy[Any], weight: int = 3, other: st.SearchStrategy[Any] | None = None) -> st.SearchStrategy[Any]:
+def _mostly(
+    valid: st.SearchStrategy[Any], weight: int = 3, other: st.SearchStrategy[Any] | None = None
+) -> st.SearchStrategy[Any]:
     """`valid` mostly, else any value: most documents stay close to valid, so the later stages
     (the engine, the outputs) are reached too."""
     return weighted(valid, values if other is None else other, weight)
 
 
 param_values = st.one_of(
-    st.integers(-5, 200), st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.15, 0.5, 1.5, -0.1]),
+    st.integers(-5, 200),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0.15, 0.5, 1.5, -0.1]),
     st.dictionaries(st.sampled_from(["小班", "中班", "大班", "混合班", "x"]), st.integers(-1, 99) | st.floats()),
-    st.lists(st.sampled_from(["primary", "junior", "x"]), max_size=3), values,
+    st.lists(st.sampled_from(["primary", "junior", "x"]), max_size=3),
+    values,
 )
 _required = {
     "name": _mostly(st.sampled_from(["督导", "核心规则包边界用例"]), 8),
@@ -179,26 +253,38 @@ _required = {
 }
 audit_documents = st.one_of(
     # close to valid: what reaches the engine and the outputs
-    st.fixed_dictionaries(_required, optional={
-        "packs": _mostly(st.just(["core"]), 8),
-        "params": st.dictionaries(st.sampled_from(["large_min", "min_guards"]), st.integers(1, 99), max_size=1),
-        "target_year": st.sampled_from([2022, 2025, 2030]),
-    }),
+    st.fixed_dictionaries(
+        _required,
+        optional={
+            "packs": _mostly(st.just(["core"]), 8),
+            "params": st.dictionaries(st.sampled_from(["large_min", "min_guards"]), st.integers(1, 99), max_size=1),
+            "target_year": st.sampled_from([2022, 2025, 2030]),
+        },
+    ),
     # anything
-    st.fixed_dictionaries(_required, optional={
-        "packs": _mostly(st.just(["core"]), 4),
-        "params": st.dictionaries(st.sampled_from(CORE_PARAMS) | texts, param_values, max_size=3),
-        "target_year": st.integers(1900, 2200) | values,
-        "limits": st.dictionaries(st.sampled_from(LIMIT_NAMES), st.integers(-1, 10**10) | values, max_size=3),
-        "description": values,
-    }),
+    st.fixed_dictionaries(
+        _required,
+        optional={
+            "packs": _mostly(st.just(["core"]), 4),
+            "params": st.dictionaries(st.sampled_from(CORE_PARAMS) | texts, param_values, max_size=3),
+            "target_year": st.integers(1900, 2200) | values,
+            "limits": st.dictionaries(st.sampled_from(LIMIT_NAMES), st.integers(-1, 10**10) | values, max_size=3),
+            "description": values,
+        },
+    ),
 )
 audit_yaml = weighted(dumped(audit_documents), st.one_of(mutated(dumped(audit_documents)), any_yaml), 4)
 # for whole audits: a third close to valid (each complete run renders every report), the rest
 # every way of failing
 audit_yaml_for_cli = weighted(st.one_of(mutated(dumped(audit_documents)), any_yaml), dumped(audit_documents), 2)
 
-CORE_RULES = ["class-size.large", "class-size.super-large", "kindergarten.unlicensed", "safety.guards", "safety.escort-post"]
+CORE_RULES = [
+    "class-size.large",
+    "class-size.super-large",
+    "kindergarten.unlicensed",
+    "safety.guards",
+    "safety.escort-post",
+]
 WAIVABLE = CORE_RULES  # rule ids the waiver targets offer the loader
 ENTITIES = ["C56", "C66", "P1", "P2", "K1", "K2", "S9", "城中区", "x"]
 waiver = st.fixed_dictionaries(
@@ -212,32 +298,103 @@ waiver = st.fixed_dictionaries(
     },
     optional={"approved": scalars},
 )
-_waiver_lists = st.fixed_dictionaries({"waivers": st.lists(waiver, max_size=4, unique_by=lambda w: (str(w["rule"]), str(w["entity"])))})
+_waiver_lists = st.fixed_dictionaries(
+    {"waivers": st.lists(waiver, max_size=4, unique_by=lambda w: (str(w["rule"]), str(w["entity"])))}
+)
 waivers_yaml = weighted(dumped(_waiver_lists), st.one_of(mutated(dumped(_waiver_lists)), any_yaml), 4)
 
 # -- rule expressions ---------------------------------------------------------------------------
 
-FIELDS = ["size", "grade_no", "stage", "school.type", "school.name", "school.county", "grade_name", "class_id", "nothing"]
-ATOMS = [*FIELDS, "1", "56", "2.5", "-3", '"kindergarten"', '"小学"', "'x'", "“中文”", "true", "false", "as_of", "audit_year",
-         "params.large_min", "params.kindergarten_max[grade_name]", "params.compulsory_types", 'date("2025-12-31")',
-         'date("2025-13-01")', "exists(size)", "exists(school)", "9" * 30]
-EXPR_TOKENS = [*ATOMS, "and", "or", "not", "in", "not in", "==", "!=", "<", "<=", ">", ">=", "=", "+", "-", "*", "/", "(", ")",
-               "[", "]", ",", ".", "exists(", "date(", "min(", "if(", '"', "$", "\n", " "]
+FIELDS = [
+    "size",
+    "grade_no",
+    "stage",
+    "school.type",
+    "school.name",
+    "school.county",
+    "grade_name",
+    "class_id",
+    "nothing",
+]
+ATOMS = [
+    *FIELDS,
+    "1",
+    "56",
+    "2.5",
+    "-3",
+    '"kindergarten"',
+    '"小学"',
+    "'x'",
+    "“中文”",
+    "true",
+    "false",
+    "as_of",
+    "audit_year",
+    "params.large_min",
+    "params.kindergarten_max[grade_name]",
+    "params.compulsory_types",
+    'date("2025-12-31")',
+    'date("2025-13-01")',
+    "exists(size)",
+    "exists(school)",
+    "9" * 30,
+]
+EXPR_TOKENS = [
+    *ATOMS,
+    "and",
+    "or",
+    "not",
+    "in",
+    "not in",
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "=",
+    "+",
+    "-",
+    "*",
+    "/",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    ".",
+    "exists(",
+    "date(",
+    "min(",
+    "if(",
+    '"',
+    "$",
+    "\n",
+    " ",
+]
 expression_soups = st.lists(st.sampled_from(EXPR_TOKENS), max_size=40).map(" ".join)
 
 numbers = st.sampled_from(["size", "grade_no", "1", "56", "2.5", "params.large_min", "-size"])
-comparisons = st.builds(lambda a, op, b: f"{a} {op} {b}", numbers, st.sampled_from(["==", "!=", "<", "<=", ">", ">="]), numbers)
+comparisons = st.builds(
+    lambda a, op, b: f"{a} {op} {b}", numbers, st.sampled_from(["==", "!=", "<", "<=", ">", ">="]), numbers
+)
 leaves = st.one_of(
-    comparisons, st.just('stage != "kindergarten"'), st.just('school.type in ["primary", "junior"]'),
-    st.just("exists(size)"), st.just("size > params.kindergarten_max[grade_name]"), st.just("true"),
+    comparisons,
+    st.just('stage != "kindergarten"'),
+    st.just('school.type in ["primary", "junior"]'),
+    st.just("exists(size)"),
+    st.just("size > params.kindergarten_max[grade_name]"),
+    st.just("true"),
     st.builds(lambda n: " + ".join(["size"] * n) + " > 1", st.integers(1, 60)),
 )
 
 
 def _combine(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return st.one_of(
-        st.builds(lambda a, b: f"{a} and {b}", inner, inner), st.builds(lambda a, b: f"({a}) or ({b})", inner, inner),
-        st.builds(lambda a: f"not ({a})", inner), st.builds(lambda a, n: "(" * n + a + ")" * n, inner, st.integers(1, 30)),
+        st.builds(lambda a, b: f"{a} and {b}", inner, inner),
+        st.builds(lambda a, b: f"({a}) or ({b})", inner, inner),
+        st.builds(lambda a: f"not ({a})", inner),
+        st.builds(lambda a, n: "(" * n + a + ")" * n, inner, st.integers(1, 30)),
     )
 
 
@@ -247,15 +404,63 @@ conditions = st.one_of(expression_soups, well_formed, well_formed.map(lambda tex
 # -- templates ----------------------------------------------------------------------------------
 
 TEMPLATE_TOKENS = [
-    "{{", "}}", "{%", "%}", " if ", " else ", " endif ", " for ", " in ", " endfor ", " set ", " macro ", " include ",
-    "school.name", "size", "observed", "params.large_min", "loop.index", "x", "'a'", "1000000000", "9", "2.5", "|", " pct",
-    " num", " join('、')", " center(99)", " replace('a', 'b')", "*", "**", "~", "%", "+", "(", ")", "[", "]", ".get(", ".ljust(",
-    "range(", "lipsum(", "文字", " ", "\n", "{#", "#}", "'", '"',
+    "{{",
+    "}}",
+    "{%",
+    "%}",
+    " if ",
+    " else ",
+    " endif ",
+    " for ",
+    " in ",
+    " endfor ",
+    " set ",
+    " macro ",
+    " include ",
+    "school.name",
+    "size",
+    "observed",
+    "params.large_min",
+    "loop.index",
+    "x",
+    "'a'",
+    "1000000000",
+    "9",
+    "2.5",
+    "|",
+    " pct",
+    " num",
+    " join('、')",
+    " center(99)",
+    " replace('a', 'b')",
+    "*",
+    "**",
+    "~",
+    "%",
+    "+",
+    "(",
+    ")",
+    "[",
+    "]",
+    ".get(",
+    ".ljust(",
+    "range(",
+    "lipsum(",
+    "文字",
+    " ",
+    "\n",
+    "{#",
+    "#}",
+    "'",
+    '"',
 ]
 template_soups = st.lists(st.sampled_from(TEMPLATE_TOKENS), max_size=30).map("".join)
 template_parts = st.one_of(
-    st.just("{{ school.name }}"), st.just("{{ size | num }}"), st.just("{% if size > 1 %}大{% else %}小{% endif %}"),
-    st.just("{% for o in observed %}{{ o.label }}{% endfor %}"), st.just("班额 "),
+    st.just("{{ school.name }}"),
+    st.just("{{ size | num }}"),
+    st.just("{% if size > 1 %}大{% else %}小{% endif %}"),
+    st.just("{% for o in observed %}{{ o.label }}{% endfor %}"),
+    st.just("班额 "),
     st.builds(lambda n: f"{{{{ 'a' * {n} }}}}", st.integers(0, 10**12)),
     st.builds(lambda n: f"{{{{ 2 ** {n} }}}}", st.integers(0, 10**6)),
     st.builds(lambda n: "{{ " + "(" * n + "size" + ")" * n + " }}", st.integers(0, 80)),
@@ -270,8 +475,14 @@ PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 OFFICE_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
-def classes_workbook(path: Path, rows: list[list[str | int]], *, dimension: str = "A1:D1", sheet: str | None = None,
-                     cell: str | None = None) -> None:
+def classes_workbook(
+    path: Path,
+    rows: list[list[str | int]],
+    *,
+    dimension: str = "A1:D1",
+    sheet: str | None = None,
+    cell: str | None = None,
+) -> None:
     """The classes table as an .xlsx written part by part, text in a shared-string table (as Excel
     writes it): `sheet` replaces the sheet part (None: generated), `cell` replaces cell B2's XML."""
     strings = sorted({v for row in rows for v in row if isinstance(v, str)})
@@ -281,9 +492,15 @@ def classes_workbook(path: Path, rows: list[list[str | int]], *, dimension: str 
         ref = f"{'ABCD'[col]}{row}"
         if cell is not None and ref == "B2":
             return cell
-        return f'<c r="{ref}" t="s"><v>{index[value]}</v></c>' if isinstance(value, str) else f'<c r="{ref}"><v>{value}</v></c>'
+        return (
+            f'<c r="{ref}" t="s"><v>{index[value]}</v></c>'
+            if isinstance(value, str)
+            else f'<c r="{ref}"><v>{value}</v></c>'
+        )
 
-    data = "".join(f'<row r="{r}">' + "".join(xml(c, r, v) for c, v in enumerate(row)) + "</row>" for r, row in enumerate(rows, 1))
+    data = "".join(
+        f'<row r="{r}">' + "".join(xml(c, r, v) for c, v in enumerate(row)) + "</row>" for r, row in enumerate(rows, 1)
+    )
     parts = {
         "[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
@@ -295,7 +512,9 @@ def classes_workbook(path: Path, rows: list[list[str | int]], *, dimension: str 
         "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{PACKAGE_RELS}">'
         f'<Relationship Id="rId1" Type="{OFFICE_RELS}/worksheet" Target="worksheets/sheet1.xml"/>'
         f'<Relationship Id="rId2" Type="{OFFICE_RELS}/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
-        "xl/sharedStrings.xml": f'<sst {SHEET_NS}>' + "".join(f"<si><t>{escape(s)}</t></si>" for s in strings) + "</sst>",
+        "xl/sharedStrings.xml": f"<sst {SHEET_NS}>"
+        + "".join(f"<si><t>{escape(s)}</t></si>" for s in strings)
+        + "</sst>",
         "xl/worksheets/sheet1.xml": f'<worksheet {SHEET_NS}><dimension ref="{dimension}"/><sheetData>{data}</sheetData></worksheet>',
     }
     if sheet is not None:

@@ -22,13 +22,20 @@ from inspector.rules.vocabulary import build_vocabulary
 AS_OF = dt.date(2025, 12, 1)
 VOCABULARY = build_vocabulary()
 PARAMS: dict[str, object] = {
-    "large_min": 56, "kindergarten_max": {"小班": 25, "中班": 30, "大班": 35, "混合班": 30},
+    "large_min": 56,
+    "kindergarten_max": {"小班": 25, "中班": 30, "大班": 35, "混合班": 30},
     "compulsory_types": ["primary", "junior", "nine_year"],
 }
-FACTS = st.fixed_dictionaries({}, optional={
-    "size": st.integers(0, 120), "grade_no": st.integers(1, 12), "stage": st.sampled_from(["primary", "kindergarten"]),
-    "school.type": st.sampled_from(["primary", "junior", "vocational"]), "grade_name": st.sampled_from(["小班", "3", "x"]),
-})
+FACTS = st.fixed_dictionaries(
+    {},
+    optional={
+        "size": st.integers(0, 120),
+        "grade_no": st.integers(1, 12),
+        "stage": st.sampled_from(["primary", "kindergarten"]),
+        "school.type": st.sampled_from(["primary", "junior", "vocational"]),
+        "grade_name": st.sampled_from(["小班", "3", "x"]),
+    },
+)
 
 
 @FUZZ
@@ -93,18 +100,26 @@ def test_a_scope_is_checked_like_a_condition(text: str) -> None:
 
 
 SAMPLE = sample_context(VOCABULARY["class"], PARAMS, AS_OF, ["large_min"], 2025)
-CONTEXTS = st.fixed_dictionaries({
-    "size": st.one_of(st.integers(-(10**12), 10**12), st.floats(allow_nan=True), st.text(max_size=5)),
-    "school": st.fixed_dictionaries({"name": st.text(max_size=50_000)}),
-    "observed": st.lists(st.fixed_dictionaries({"label": st.text(max_size=5)}), max_size=5),
-    "params": st.just(PARAMS), "x": st.integers(0, 10**9),
-})
+CONTEXTS = st.fixed_dictionaries(
+    {
+        "size": st.one_of(st.integers(-(10**12), 10**12), st.floats(allow_nan=True), st.text(max_size=5)),
+        "school": st.fixed_dictionaries({"name": st.text(max_size=50_000)}),
+        "observed": st.lists(st.fixed_dictionaries({"label": st.text(max_size=5)}), max_size=5),
+        "params": st.just(PARAMS),
+        "x": st.integers(0, 10**9),
+    }
+)
 
 
 @FUZZ
 @given(source=templates, context=CONTEXTS)
-@example(source="{{ 'a' * 1000000000 }}", context={"size": 1, "school": {"name": ""}, "observed": [], "params": PARAMS, "x": 1})
-@example(source="{{ 'x' * x }}", context={"size": 1, "school": {"name": ""}, "observed": [], "params": PARAMS, "x": 10**9})
+@example(
+    source="{{ 'a' * 1000000000 }}",
+    context={"size": 1, "school": {"name": ""}, "observed": [], "params": PARAMS, "x": 1},
+)
+@example(
+    source="{{ 'x' * x }}", context={"size": 1, "school": {"name": ""}, "observed": [], "params": PARAMS, "x": 10**9}
+)
 def test_a_template_is_refused_or_renders_bounded(source: str, context: dict[str, object]) -> None:
     """Checked templates render to at most TEMPLATE_OUTPUT_CHARS (plus the cut mark) or fail as a
     located RulePackError; unchecked ones are refused with a TemplateProblem in Chinese."""

@@ -23,9 +23,48 @@ HEADER = ["班级代码", "学校代码", "年级", "班额"]
 # percentages, thousands separators, full-width digits, control characters, quotes, the template's
 # example mark, numbers beyond int64
 ODD_CELLS = [
-    "45", "45.0", "４５", "1,234", "1e16", "1e-5", "4.5e1", "1e308", "-1e308", "nan", "NaN", "inf", "-Infinity", "150%",
-    "95%", "0.95", "-0", "+3", "0x1F", "三年级", "初一", "小班", "示例：45", "P1", "P2", "p1", "Ｐ1", " P1 ", "\x07", "\x1b[31m",
-    '"', '""', "'", "=1+1", "@SUM(A1)", "\t", "\u3000", "\ufeff", "\u2028", "9" * 40, "-" + "9" * 25, "1.000000000000000001",
+    "45",
+    "45.0",
+    "４５",
+    "1,234",
+    "1e16",
+    "1e-5",
+    "4.5e1",
+    "1e308",
+    "-1e308",
+    "nan",
+    "NaN",
+    "inf",
+    "-Infinity",
+    "150%",
+    "95%",
+    "0.95",
+    "-0",
+    "+3",
+    "0x1F",
+    "三年级",
+    "初一",
+    "小班",
+    "示例：45",
+    "P1",
+    "P2",
+    "p1",
+    "Ｐ1",
+    " P1 ",
+    "\x07",
+    "\x1b[31m",
+    '"',
+    '""',
+    "'",
+    "=1+1",
+    "@SUM(A1)",
+    "\t",
+    "\u3000",
+    "\ufeff",
+    "\u2028",
+    "9" * 40,
+    "-" + "9" * 25,
+    "1.000000000000000001",
     *ODD_SCALARS,
 ]
 cells = st.sampled_from(ODD_CELLS) | texts
@@ -51,13 +90,16 @@ def _csv_cell(cell: str, delimiter: str) -> str:
 @FUZZ
 @given(
     body=rows,
-    header=st.sampled_from([HEADER, ["class_id", "school_id", "grade", "size"], HEADER[:3], [*HEADER, "班主任"], HEADER + [""]]),
+    header=st.sampled_from(
+        [HEADER, ["class_id", "school_id", "grade", "size"], HEADER[:3], [*HEADER, "班主任"], HEADER + [""]]
+    ),
     delimiter=st.sampled_from([",", "\t", ";"]),
     encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16", "utf-16-le", "utf-16-be"]),
     newline=st.sampled_from(["\n", "\r\n", "\r"]),
 )
-def test_a_csv_table_is_loaded_or_rejected_row_by_row(body: list[list[str]], header: list[str], delimiter: str,
-                                                      encoding: str, newline: str) -> None:
+def test_a_csv_table_is_loaded_or_rejected_row_by_row(
+    body: list[list[str]], header: list[str], delimiter: str, encoding: str, newline: str
+) -> None:
     text = newline.join(delimiter.join(_csv_cell(c, delimiter) for c in row) for row in [header, *body]) + newline
     try:
         data = text.encode(encoding)
@@ -87,14 +129,20 @@ def cell_xml(draw: st.DrawFn) -> str:
 
 @FUZZ
 @given(
-    body=st.lists(st.lists(st.sampled_from(["C1", "C2", "P1", "P2", "3", "45"]) | st.integers(-5, 400), min_size=4, max_size=4),
-                  min_size=1, max_size=5),
+    body=st.lists(
+        st.lists(st.sampled_from(["C1", "C2", "P1", "P2", "3", "45"]) | st.integers(-5, 400), min_size=4, max_size=4),
+        min_size=1,
+        max_size=5,
+    ),
     cell=st.none() | cell_xml(),
     dimension=st.sampled_from(["A1:D1", "A1:D1000", "A1", "Z9:A1", "", "A1:XFD1048576"]),
-    sheet=st.none() | st.just("") | st.sampled_from(["<worksheet/>", "<worksheet", "not xml", "<worksheet><sheetData><row>"]),
+    sheet=st.none()
+    | st.just("")
+    | st.sampled_from(["<worksheet/>", "<worksheet", "not xml", "<worksheet><sheetData><row>"]),
 )
-def test_an_xlsx_table_is_loaded_or_rejected_row_by_row(body: list[list[str | int]], cell: str | None, dimension: str,
-                                                        sheet: str | None) -> None:
+def test_an_xlsx_table_is_loaded_or_rejected_row_by_row(
+    body: list[list[str | int]], cell: str | None, dimension: str, sheet: str | None
+) -> None:
     with tempfile.TemporaryDirectory(dir=SCRATCH) as temp:
         folder = Path(temp)
         (folder / "schools.csv").write_text(SCHOOLS, encoding="utf-8")

@@ -59,8 +59,9 @@ def test_any_text_is_read_or_refused_at_a_line(text: str, data_file: bool) -> No
 def _folder(root: Path, audit: str | None = None, waivers: str | None = None) -> Path:
     folder = root / "audit"
     folder.mkdir()
-    (folder / "audit.yaml").write_text(audit if audit is not None else "name: x\nas_of: 2025-12-01\nregion: 柳州市\n",
-                                       encoding="utf-8")
+    (folder / "audit.yaml").write_text(
+        audit if audit is not None else "name: x\nas_of: 2025-12-01\nregion: 柳州市\n", encoding="utf-8"
+    )
     if waivers is not None:
         (folder / "waivers.yaml").write_text(waivers, encoding="utf-8")
     return folder
@@ -123,10 +124,13 @@ pack_params = st.dictionaries(
     weighted(st.sampled_from(["limit", "share", "x"]), st.just("Bad-Name"), 6),
     st.fixed_dictionaries(
         {"title": st.just("参数")},
-        optional={"value": st.one_of(st.integers(-10, 100), st.floats(allow_nan=True, allow_infinity=True), values),
-                  "by_year": st.dictionaries(st.sampled_from([2022, 2025]), st.floats(-1, 2) | values, max_size=2),
-                  "minimum": st.floats(allow_nan=True) | st.integers(-1, 1), "maximum": st.floats() | st.integers(0, 100),
-                  "unit": st.just("人")},
+        optional={
+            "value": st.one_of(st.integers(-10, 100), st.floats(allow_nan=True, allow_infinity=True), values),
+            "by_year": st.dictionaries(st.sampled_from([2022, 2025]), st.floats(-1, 2) | values, max_size=2),
+            "minimum": st.floats(allow_nan=True) | st.integers(-1, 1),
+            "maximum": st.floats() | st.integers(0, 100),
+            "unit": st.just("人"),
+        },
     ),
     max_size=3,
 )
@@ -141,8 +145,11 @@ rules = st.fixed_dictionaries(
         "basis": st.just({"document": "文件", "section": "一", "quote": "原文"}),
         "message": weighted(st.just("{{ school.name }}班额 {{ size }} 人"), templates, 2),
         "rectification": st.fixed_dictionaries(
-            {"action": weighted(st.just("整改"), templates, 3), "responsible": st.just("{{ school.name }}"),
-             "deadline_days": weighted(st.just(30), st.integers(-1, 4000))}
+            {
+                "action": weighted(st.just("整改"), templates, 3),
+                "responsible": st.just("{{ school.name }}"),
+                "deadline_days": weighted(st.just(30), st.integers(-1, 4000)),
+            }
         ),
     },
     optional={"scope": weighted(st.just('stage != "kindergarten"'), conditions, 2)},
@@ -150,9 +157,24 @@ rules = st.fixed_dictionaries(
 
 
 @FUZZ
-@given(pack=weighted(st.just(PACK), dumped(st.fixed_dictionaries(
-    {"id": st.just("p"), "version": st.just("1.0.0"), "title": st.just("包")}, optional={"params": pack_params}))),
-    rule_file=weighted(dumped(st.fixed_dictionaries({"rules": st.lists(rules, min_size=1, max_size=3, unique_by=lambda rule: rule["id"])})), any_yaml, 4))
+@given(
+    pack=weighted(
+        st.just(PACK),
+        dumped(
+            st.fixed_dictionaries(
+                {"id": st.just("p"), "version": st.just("1.0.0"), "title": st.just("包")},
+                optional={"params": pack_params},
+            )
+        ),
+    ),
+    rule_file=weighted(
+        dumped(
+            st.fixed_dictionaries({"rules": st.lists(rules, min_size=1, max_size=3, unique_by=lambda rule: rule["id"])})
+        ),
+        any_yaml,
+        4,
+    ),
+)
 def test_pack_files_compile_or_are_a_rule_pack_error(pack: str, rule_file: str) -> None:
     """Random pack files and rules (random conditions and templates) load and compile, or are
     refused with located problems: no RecursionError, MemoryError or bare exception."""

@@ -74,7 +74,9 @@ def test_a_ten_megabyte_waivers_yaml_is_refused_at_once(case: Path, capsys: pyte
 
 
 @pytest.mark.slow  # a timing bound: under load on a shared machine it measures the machine
-def test_the_largest_waivers_yaml_the_limits_allow_is_decided_in_seconds(case: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_largest_waivers_yaml_the_limits_allow_is_decided_in_seconds(
+    case: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """At the hard maxima of yaml_bytes and yaml_nodes, an 8 MiB waivers.yaml is read and refused
     (its waivers name no real rule) well within 10 s."""
     maxima = {name: LIMITS[name].maximum for name in ("yaml_bytes", "yaml_nodes", "yaml_depth")}
@@ -86,7 +88,9 @@ def test_the_largest_waivers_yaml_the_limits_allow_is_decided_in_seconds(case: P
     assert code == 2 and "waivers.yaml" in err and seconds < 10, seconds
 
 
-def test_a_condition_nested_a_hundred_parentheses_deep(case: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_condition_nested_a_hundred_parentheses_deep(
+    case: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """RecursionError (exit 70) before; located at the 41st parenthesis now."""
     rules = tmp_path / "rules"
     shutil.copytree(BOUNDARIES.parents[2], rules)
@@ -104,7 +108,9 @@ def test_a_message_template_of_a_gigabyte(case: Path, tmp_path: Path, capsys: py
     shutil.copytree(BOUNDARIES.parents[2], rules)
     path = rules / "core" / "class-size.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(re.sub(r"message: >-\n(      .*\n)+", "message: \"{{ 'a' * 1000000000 }}\"\n", text, count=1), encoding="utf-8")
+    path.write_text(
+        re.sub(r"message: >-\n(      .*\n)+", "message: \"{{ 'a' * 1000000000 }}\"\n", text, count=1), encoding="utf-8"
+    )
     code, err, seconds = audit(case, capsys, "--rules", str(rules))
     assert code == 2 and "class-size.yaml" in err and "message" in err and seconds < 10
 
@@ -120,8 +126,9 @@ def test_a_message_template_of_a_gigabyte(case: Path, tmp_path: Path, capsys: py
         ("{kindergarten_max: {小班: .nan}}", "NaN"),
     ],
 )
-def test_params_that_are_not_finite_or_out_of_range(case: Path, capsys: pytest.CaptureFixture[str], params: str,
-                                                    phrase: str) -> None:
+def test_params_that_are_not_finite_or_out_of_range(
+    case: Path, capsys: pytest.CaptureFixture[str], params: str, phrase: str
+) -> None:
     (case / "audit.yaml").write_text(AUDIT_YAML + f"params: {params}\n", encoding="utf-8")
     assert phrase in refused(case, capsys, "audit.yaml:5:")
 
@@ -135,7 +142,8 @@ def test_an_implausible_as_of(case: Path, capsys: pytest.CaptureFixture[str], as
 
 def test_a_waiver_without_document_number(case: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (case / "waivers.yaml").write_text(
-        "waivers:\n  - {rule: class-size.large, entity: C56, reason: 临时, authority: 局, expires: 2026-06-30}\n", encoding="utf-8"
+        "waivers:\n  - {rule: class-size.large, entity: C56, reason: 临时, authority: 局, expires: 2026-06-30}\n",
+        encoding="utf-8",
     )
     assert "document_no" in refused(case, capsys, "waivers.yaml:2:")
 
@@ -147,7 +155,9 @@ def test_worker_counts_are_clamped(case: Path, capsys: pytest.CaptureFixture[str
     assert code == 0 and "超出允许范围" in err
 
 
-def test_a_non_integer_worker_variable(case: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_non_integer_worker_variable(
+    case: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(ENV, "abc")
     assert ENV in refused(case, capsys, ENV)
 
@@ -156,17 +166,25 @@ def test_a_non_integer_worker_variable(case: Path, capsys: pytest.CaptureFixture
     "file, text",
     [
         ("audit.yaml", 'name: 督导\nas_of: 2000-01-01\nregion: "\\b"\n'),  # found by make fuzz: exit 70 in the workbook
-        ("waivers.yaml", ('waivers:\n  - {rule: class-size.large, entity: C56, reason: "\\x07", authority: 局, document_no: 1, '
-                         'expires: 2026-01-01}\n')),
+        (
+            "waivers.yaml",
+            (
+                'waivers:\n  - {rule: class-size.large, entity: C56, reason: "\\x07", authority: 局, document_no: 1, '
+                "expires: 2026-01-01}\n"
+            ),
+        ),
     ],
 )
-def test_control_characters_in_text_fields(case: Path, capsys: pytest.CaptureFixture[str], file: str, text: str) -> None:
+def test_control_characters_in_text_fields(
+    case: Path, capsys: pytest.CaptureFixture[str], file: str, text: str
+) -> None:
     """A control character in a name reached the Excel writer, which cannot store it (exit 70)."""
     (case / file).write_text(text, encoding="utf-8")
     assert "控制字符" in refused(case, capsys, f"{file}:")
 
 
 # -- data tables: numbers, workbooks and CSV files ----------------------------------------------
+
 
 def classes_rows(case: Path) -> list[list[str | int]]:
     """The boundary case's classes.csv as workbook rows (counts as numbers), the file removed."""
@@ -195,17 +213,32 @@ def test_a_stale_dimension_loses_no_rows(case: Path, capsys: pytest.CaptureFixtu
 @pytest.mark.parametrize(
     "change, reason",
     [
-        pytest.param({"cell": '<c r="B2" t="s"><v>-1</v></c>'}, "共享字符串（-1）", id="shared-string-minus-1"),  # read the last string: another school's class
-        pytest.param({"cell": '<c r="B2" t="s"><v>9999</v></c>'}, "共享字符串（9999）", id="shared-string-past-the-end"),
-        pytest.param({"cell": '<c r="B2" t="n"><v>abc</v></c>'}, "无法读取 Excel 文件", id="text-in-a-number-cell"),  # a number cell holding text
-        pytest.param({"cell": '<c r="B2" t="b"><v>7</v></c>'}, "无法读取 Excel 文件", id="boolean-cell-holding-7"),  # a boolean cell holding 7
-        pytest.param({"cell": '<c r="B2" t="zz"><v>1</v></c>'}, "无法读取 Excel 文件", id="unknown-cell-type"),  # an unknown cell type
-        pytest.param({"cell": '<c r="B2" t="s"><v>0</v>'}, "无法读取 Excel 文件", id="broken-xml"),  # broken XML: an element never closed
-        pytest.param({"sheet": ""}, "xl/worksheets/sheet1.xml 不存在", id="missing-sheet-part"),  # item 16: a listed sheet part that is missing
+        pytest.param(
+            {"cell": '<c r="B2" t="s"><v>-1</v></c>'}, "共享字符串（-1）", id="shared-string-minus-1"
+        ),  # read the last string: another school's class
+        pytest.param(
+            {"cell": '<c r="B2" t="s"><v>9999</v></c>'}, "共享字符串（9999）", id="shared-string-past-the-end"
+        ),
+        pytest.param(
+            {"cell": '<c r="B2" t="n"><v>abc</v></c>'}, "无法读取 Excel 文件", id="text-in-a-number-cell"
+        ),  # a number cell holding text
+        pytest.param(
+            {"cell": '<c r="B2" t="b"><v>7</v></c>'}, "无法读取 Excel 文件", id="boolean-cell-holding-7"
+        ),  # a boolean cell holding 7
+        pytest.param(
+            {"cell": '<c r="B2" t="zz"><v>1</v></c>'}, "无法读取 Excel 文件", id="unknown-cell-type"
+        ),  # an unknown cell type
+        pytest.param(
+            {"cell": '<c r="B2" t="s"><v>0</v>'}, "无法读取 Excel 文件", id="broken-xml"
+        ),  # broken XML: an element never closed
+        pytest.param(
+            {"sheet": ""}, "xl/worksheets/sheet1.xml 不存在", id="missing-sheet-part"
+        ),  # item 16: a listed sheet part that is missing
     ],
 )
-def test_a_malformed_workbook_is_a_located_error(case: Path, capsys: pytest.CaptureFixture[str], change: dict[str, str],
-                                                  reason: str) -> None:
+def test_a_malformed_workbook_is_a_located_error(
+    case: Path, capsys: pytest.CaptureFixture[str], change: dict[str, str], reason: str
+) -> None:
     """Items 8 and 16: exit 70 (or an absent table, or a class silently given to another school)
     before; now the workbook is named, with the reason in Chinese, exit 2 and nothing written."""
     classes_workbook(case / "classes.xlsx", classes_rows(case), **change)
@@ -222,19 +255,34 @@ def test_a_malformed_workbook_is_a_located_error(case: Path, capsys: pytest.Capt
         ("classes.csv", "班级代码,学校代码,年级,班额\nC1,P1,3,-inf\n", "classes.csv:2: 班额: 不是有限数值"),
         # item 11: a rate beyond 100 % where the column does not allow it; a finite 1e308 (CV overflow, exit 70)
         ("facilities.csv", "学校代码,艺术课开课率\nP1,150%\n", "facilities.csv:2: 艺术课开课率: 比率“150%”"),
-        ("facilities.csv", "学校代码,教学及辅助用房面积\nP1,1e308\n", "facilities.csv:2: 教学及辅助用房面积: 数值数量级不合理"),
-        ("facilities.csv", "学校代码,教学及辅助用房面积\nP1,1e-5\n", "facilities.csv:2: 教学及辅助用房面积: 最多保留 2 位小数"),
+        (
+            "facilities.csv",
+            "学校代码,教学及辅助用房面积\nP1,1e308\n",
+            "facilities.csv:2: 教学及辅助用房面积: 数值数量级不合理",
+        ),
+        (
+            "facilities.csv",
+            "学校代码,教学及辅助用房面积\nP1,1e-5\n",
+            "facilities.csv:2: 教学及辅助用房面积: 最多保留 2 位小数",
+        ),
         # one `1e-5` in one county's statistics emptied all 12 county rules for every county
-        ("county_stats.csv", "区县,年份,九年义务教育巩固率\n城中区,2024,1e-5\n", "county_stats.csv:2: 九年义务教育巩固率:"),
+        (
+            "county_stats.csv",
+            "区县,年份,九年义务教育巩固率\n城中区,2024,1e-5\n",
+            "county_stats.csv:2: 九年义务教育巩固率:",
+        ),
     ],
 )
-def test_numbers_beyond_a_columns_precision_or_range(case: Path, capsys: pytest.CaptureFixture[str], file: str, text: str,
-                                                      where: str) -> None:
+def test_numbers_beyond_a_columns_precision_or_range(
+    case: Path, capsys: pytest.CaptureFixture[str], file: str, text: str, where: str
+) -> None:
     (case / file).write_text(text, encoding="utf-8")
     refused(case, capsys, where)
 
 
-def test_a_tiny_computed_value_keeps_its_school_in_the_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_tiny_computed_value_keeps_its_school_in_the_rules(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """0.01 ㎡ of teaching area over 300 pupils is 3.3e-05 ㎡ each: as JSON in exponent notation
     durable_rules dropped the fact and the school left the balance rules; now it fails them."""
     source = BOUNDARIES.parents[2] / "quality-balance" / "cases" / "two-counties"
@@ -244,8 +292,10 @@ def test_a_tiny_computed_value_keeps_its_school_in_the_rules(tmp_path: Path, cap
         shutil.copytree(source, folder)
         (folder / "expected.yaml").unlink()
         facilities = folder / "facilities.csv"
-        facilities.write_text(re.sub(r"^A1,1350,", f"A1,{area},", facilities.read_text(encoding="utf-8"), flags=re.MULTILINE),
-                              encoding="utf-8")
+        facilities.write_text(
+            re.sub(r"^A1,1350,", f"A1,{area},", facilities.read_text(encoding="utf-8"), flags=re.MULTILINE),
+            encoding="utf-8",
+        )
         assert main(["audit", str(folder), "--out", str(tmp_path / f"out-{area}"), "--quiet"]) == 0
         document = json.loads((tmp_path / f"out-{area}" / "findings.json").read_text(encoding="utf-8"))
         return {(f["rule_id"], f["entity_id"]) for f in document["findings"]}
@@ -284,7 +334,9 @@ def test_control_characters_in_a_school_name_from_the_data(case: Path, capsys: p
     (exit 2, nothing written); with --keep-going the row is rejected and every output, the
     Excel workbook included, is written (exit 0, not 70)."""
     schools = case / "schools.csv"
-    schools.write_text(schools.read_text(encoding="utf-8").replace("城中区文惠小学", "城中区文\x07惠\x1b小学"), encoding="utf-8")
+    schools.write_text(
+        schools.read_text(encoding="utf-8").replace("城中区文惠小学", "城中区文\x07惠\x1b小学"), encoding="utf-8"
+    )
     assert "schools.csv:2: 学校名称: 文本中含有控制字符" in refused(case, capsys, "schools.csv:2:")
     code, err, _ = audit(case, capsys, "--keep-going")
     assert code == 0, err
@@ -326,14 +378,23 @@ print(json.dumps({"seconds": time.perf_counter() - start, "inputs": inputs,
 @pytest.mark.parametrize("name", list(WORST_TABLES))
 def test_a_ten_megabyte_table_is_decided_within_ten_seconds_and_a_gigabyte(name: str, tmp_path: Path) -> None:
     probe = _TABLE_PROBE % (WORST_TABLES[name], TEN_MB + 64)
-    result = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "audit"), str(BOUNDARIES)], capture_output=True,
-                            text=True, timeout=120, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path / "audit"), str(BOUNDARIES)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     measured = json.loads(result.stdout)
     assert measured["seconds"] < 10 and measured["peak_mb"] < 1024, (name, measured)
     for read, loaded, rejected in measured["inputs"]:
         assert read == loaded + rejected, measured  # rows in = loaded + rejected
     if not measured["inputs"]:  # the file was refused as a whole: located, in Chinese
-        assert measured["problems"] and measured["problems"][0].startswith("classes.csv:") and chinese(measured["problems"][0])
+        assert (
+            measured["problems"]
+            and measured["problems"][0].startswith("classes.csv:")
+            and chinese(measured["problems"][0])
+        )
 
 
 @pytest.mark.parametrize(
@@ -344,9 +405,9 @@ def test_a_ten_megabyte_table_is_decided_within_ten_seconds_and_a_gigabyte(name:
         ("MAX_XLSX_PARTS", 3, "包含的部件过多"),
     ],
 )
-def test_workbook_limits_are_checked_before_parsing(case: Path, capsys: pytest.CaptureFixture[str],
-                                                    monkeypatch: pytest.MonkeyPatch, limit: str, value: int,
-                                                    reason: str) -> None:
+def test_workbook_limits_are_checked_before_parsing(
+    case: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, limit: str, value: int, reason: str
+) -> None:
     """Item 14: no limit on decompressed size or on the shared-string table before; each is a
     located refusal now (the limit lowered for the test; README lists the real values)."""
     from inspector.records import readers

@@ -69,8 +69,24 @@ def _reinspection(root: Path, first: Path, name: str) -> Path:
     """A re-inspection's output, as `inspector reinspect` wrote it then: classified against `first`."""
     second = _folder(root, name, dt.date(2025, 3, 1), {"C1": 50, "C2": 58})
     out = root / f"out-{name}"
-    assert main(["reinspect", str(second), "--against", str(first), "--out", str(out), "--db", str(root / "scratch.sqlite"),
-                 "--today", "2025-03-05", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "reinspect",
+                str(second),
+                "--against",
+                str(first),
+                "--out",
+                str(out),
+                "--db",
+                str(root / "scratch.sqlite"),
+                "--today",
+                "2025-03-05",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     return out
 
 
@@ -90,16 +106,41 @@ def v1(root: Path, db: Path) -> None:
         conn.execute(
             "INSERT INTO audits (id, name, region, as_of, target_year, source_dir, out_dir, rules_dir, previous_id,"
             " imported_on, document, document_sha256) VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?, ?)",
-            (audit_id, audit["name"], audit.get("region"), audit["as_of"], audit.get("target_year"), previous, day, data,
-             sha256_text(data)),
+            (
+                audit_id,
+                audit["name"],
+                audit.get("region"),
+                audit["as_of"],
+                audit.get("target_year"),
+                previous,
+                day,
+                data,
+                sha256_text(data),
+            ),
         )
         files = [*document_files(document), *output_files(out)]
-        conn.executemany("INSERT INTO audit_files VALUES (?, ?, ?, ?)", [(audit_id, f.role, f.name, f.sha256) for f in files])
+        conn.executemany(
+            "INSERT INTO audit_files VALUES (?, ?, ?, ?)", [(audit_id, f.role, f.name, f.sha256) for f in files]
+        )
         conn.executemany(
             "INSERT INTO findings (audit_id, finding_id, rule_id, entity_type, entity_id, school_id, county, severity, deadline,"
             " change, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(audit_id, f["id"], f["rule_id"], f["entity_type"], f["entity_id"], f.get("school_id"), f["county"], f["severity"],
-              f["rectification"]["deadline"], f.get("change"), canonical(f)) for f in document["findings"]],
+            [
+                (
+                    audit_id,
+                    f["id"],
+                    f["rule_id"],
+                    f["entity_type"],
+                    f["entity_id"],
+                    f.get("school_id"),
+                    f["county"],
+                    f["severity"],
+                    f["rectification"]["deadline"],
+                    f.get("change"),
+                    canonical(f),
+                )
+                for f in document["findings"]
+            ],
         )
         conn.execute("COMMIT")
         previous = audit_id
@@ -112,12 +153,17 @@ def v2(root: Path, db: Path) -> None:
     migrations.migrate(conn, target=2)
     store = HistoryStore(db, conn)
     with store.transaction():
-        record, _ = store.import_document((first / "findings.json").read_bytes(), today=dt.date(2024, 12, 5),
-                                          outputs=output_files(first))
+        record, _ = store.import_document(
+            (first / "findings.json").read_bytes(), today=dt.date(2024, 12, 5), outputs=output_files(first)
+        )
     out = _reinspection(root, first, "v2b")
     with store.transaction():
-        store.import_document((out / "findings.json").read_bytes(), today=dt.date(2025, 3, 5), outputs=output_files(out),
-                              previous_id=record.id)
+        store.import_document(
+            (out / "findings.json").read_bytes(),
+            today=dt.date(2025, 3, 5),
+            outputs=output_files(out),
+            previous_id=record.id,
+        )
     conn.close()
 
 
@@ -127,13 +173,58 @@ def v3(root: Path, db: Path) -> None:
     assert run("history", "import", first, "--today", "2025-01-05") == 0
     assert run("ledger", "--today", "2025-01-06") == 0
     fid = sqlite3.connect(db).execute("SELECT finding_id FROM items WHERE entity_id = 'C1'").fetchone()[0]
-    assert run("ledger", "update", fid, "--to", "整改中", "--by", "城中区测试小学 王校长", "--note", "分班方案已报教育局",
-               "--today", "2025-02-01") == 0
-    assert run("ledger", "update", fid, "--to", "待复查", "--by", "城中区测试小学 王校长", "--note", "已拆分为两个班",
-               "--today", "2025-02-20") == 0
+    assert (
+        run(
+            "ledger",
+            "update",
+            fid,
+            "--to",
+            "整改中",
+            "--by",
+            "城中区测试小学 王校长",
+            "--note",
+            "分班方案已报教育局",
+            "--today",
+            "2025-02-01",
+        )
+        == 0
+    )
+    assert (
+        run(
+            "ledger",
+            "update",
+            fid,
+            "--to",
+            "待复查",
+            "--by",
+            "城中区测试小学 王校长",
+            "--note",
+            "已拆分为两个班",
+            "--today",
+            "2025-02-20",
+        )
+        == 0
+    )
     second = _folder(root, "v3b", dt.date(2025, 3, 1), {"C1": 50, "C2": 58, "C3": 57}, WAIVERS)
-    assert run("reinspect", second, "--against", first, "--out", root / "out-v3b", "--today", "2025-03-05", "--quiet") == 0
-    assert run("ledger", "update", fid, "--to", "已销号", "--by", "李督学", "--note", "复查通过，予以销号", "--today", "2025-03-06") == 0
+    assert (
+        run("reinspect", second, "--against", first, "--out", root / "out-v3b", "--today", "2025-03-05", "--quiet") == 0
+    )
+    assert (
+        run(
+            "ledger",
+            "update",
+            fid,
+            "--to",
+            "已销号",
+            "--by",
+            "李督学",
+            "--note",
+            "复查通过，予以销号",
+            "--today",
+            "2025-03-06",
+        )
+        == 0
+    )
     assert run("ledger", "--today", "2025-09-01") == 0  # overdue, escalated; the waiver of C3 has ended
     assert run("verify") == 0
 

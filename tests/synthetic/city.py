@@ -52,20 +52,73 @@ from .packs import extend
 
 __all__ = ["SCALES", "ScaleSpec", "build_dataset", "generate", "main"]
 
-TYPE_SHARE = {"kindergarten": 35, "primary": 40, "junior": 10, "nine_year": 5, "complete_secondary": 2,
-              "senior": 2, "twelve_year": 1, "vocational": 3, "special": 2}
-PRIVATE_SHARE = {"kindergarten": 0.55, "primary": 0.05, "junior": 0.08, "nine_year": 0.15, "complete_secondary": 0.1,
-                 "senior": 0.15, "twelve_year": 0.6, "vocational": 0.15, "special": 0.0}
-MEAN_CLASSES = {"kindergarten": 6, "primary": 16, "junior": 18, "nine_year": 22, "complete_secondary": 36,
-                "senior": 40, "twelve_year": 48, "vocational": 30, "special": 6}
-MIN_CLASSES = {"kindergarten": 1, "primary": 1, "junior": 3, "nine_year": 9, "complete_secondary": 6,
-               "senior": 3, "twelve_year": 12, "vocational": 3, "special": 1}
-TEACHERS_PER_CLASS = {"kindergarten": 2.0, "primary": 1.8, "junior": 2.2, "nine_year": 2.0,
-                      "complete_secondary": 2.4, "senior": 2.4, "twelve_year": 2.3, "vocational": 2.5, "special": 2.6}
+TYPE_SHARE = {
+    "kindergarten": 35,
+    "primary": 40,
+    "junior": 10,
+    "nine_year": 5,
+    "complete_secondary": 2,
+    "senior": 2,
+    "twelve_year": 1,
+    "vocational": 3,
+    "special": 2,
+}
+PRIVATE_SHARE = {
+    "kindergarten": 0.55,
+    "primary": 0.05,
+    "junior": 0.08,
+    "nine_year": 0.15,
+    "complete_secondary": 0.1,
+    "senior": 0.15,
+    "twelve_year": 0.6,
+    "vocational": 0.15,
+    "special": 0.0,
+}
+MEAN_CLASSES = {
+    "kindergarten": 6,
+    "primary": 16,
+    "junior": 18,
+    "nine_year": 22,
+    "complete_secondary": 36,
+    "senior": 40,
+    "twelve_year": 48,
+    "vocational": 30,
+    "special": 6,
+}
+MIN_CLASSES = {
+    "kindergarten": 1,
+    "primary": 1,
+    "junior": 3,
+    "nine_year": 9,
+    "complete_secondary": 6,
+    "senior": 3,
+    "twelve_year": 12,
+    "vocational": 3,
+    "special": 1,
+}
+TEACHERS_PER_CLASS = {
+    "kindergarten": 2.0,
+    "primary": 1.8,
+    "junior": 2.2,
+    "nine_year": 2.0,
+    "complete_secondary": 2.4,
+    "senior": 2.4,
+    "twelve_year": 2.3,
+    "vocational": 2.5,
+    "special": 2.6,
+}
 GUARDS = {"kindergarten": (1, 2), "primary": (1, 4), "special": (1, 3)}  # other types: (2, 8)
 KINDERGARTEN_GRADES = ("小班", "中班", "大班", "混合班")
-NUMBERED_GRADES = {"primary": (1, 6), "junior": (7, 9), "nine_year": (1, 9), "complete_secondary": (7, 12),
-                   "senior": (10, 12), "twelve_year": (1, 12), "vocational": (10, 12), "special": (1, 9)}
+NUMBERED_GRADES = {
+    "primary": (1, 6),
+    "junior": (7, 9),
+    "nine_year": (1, 9),
+    "complete_secondary": (7, 12),
+    "senior": (10, 12),
+    "twelve_year": (1, 12),
+    "vocational": (10, 12),
+    "special": (1, 9),
+}
 
 
 # Role of each county in teachers.new-pe-art-share; every other county is comfortably above 15%.
@@ -148,13 +201,18 @@ def _role(county: County) -> str:
     return COUNTY_ROLES.get(base, "above")
 
 
-def _make_schools(rng: random.Random, spec: ScaleSpec, counties: list[County], as_of: date,
-                  licences: _LicenceBook) -> list[School]:
+def _make_schools(
+    rng: random.Random, spec: ScaleSpec, counties: list[County], as_of: date, licences: _LicenceBook
+) -> list[School]:
     """Schools with a realistic type mix over the counties; a few kindergartens unlicensed or expired."""
-    types = [t for t, n in zip(TYPE_SHARE, _allocate(list(TYPE_SHARE.values()), [0] * 9, spec.schools))
-             for _ in range(n)]
-    where = [c for c, n in zip(counties, _allocate([c.weight for c in counties], [1] * len(counties),
-                                                   spec.schools)) for _ in range(n)]
+    types = [
+        t for t, n in zip(TYPE_SHARE, _allocate(list(TYPE_SHARE.values()), [0] * 9, spec.schools)) for _ in range(n)
+    ]
+    where = [
+        c
+        for c, n in zip(counties, _allocate([c.weight for c in counties], [1] * len(counties), spec.schools))
+        for _ in range(n)
+    ]
     rng.shuffle(types)
     rng.shuffle(where)
     for county in counties:  # the 'below' county needs a high school for its senior-PE trap
@@ -168,9 +226,14 @@ def _make_schools(rng: random.Random, spec: ScaleSpec, counties: list[County], a
         seat_only = stype in HIGH_SCHOOLS or stype in ("vocational", "special")
         township = county.seat if seat_only and not county.is_district else rng.choice(county.townships)
         ownership = "private" if rng.random() < PRIVATE_SHARE[stype] else "public"
-        school = School(f"{county.code}{serial[county.code]:04d}",
-                        namer.name(county, township, stype, ownership == "private"),
-                        county.name, township, stype, ownership)
+        school = School(
+            f"{county.code}{serial[county.code]:04d}",
+            namer.name(county, township, stype, ownership == "private"),
+            county.name,
+            township,
+            stype,
+            ownership,
+        )
         if stype == "kindergarten" and rng.random() >= 0.01:
             school.license_no = licences.issue(rng, county.licence_prefix, as_of.year)
             days = -rng.randint(2, 900) if rng.random() < 0.02 else rng.randint(30, 5 * 365)
@@ -217,13 +280,21 @@ def _make_classes(rng: random.Random, spec: ScaleSpec, schools: list[School]) ->
     people, classes = PersonNamer(rng), []
     for school, n in zip(schools, counts):
         for i, grade in enumerate(_grades(rng, school.type, n), start=1):
-            classes.append(SchoolClass(f"{school.school_id}-{i:03d}", school.school_id, grade,
-                                       _class_size(rng, school.type, grade, n), people.name()))
+            classes.append(
+                SchoolClass(
+                    f"{school.school_id}-{i:03d}",
+                    school.school_id,
+                    grade,
+                    _class_size(rng, school.type, grade, n),
+                    people.name(),
+                )
+            )
     return classes
 
 
-def _make_teachers(rng: random.Random, spec: ScaleSpec, schools: list[School], classes: list[SchoolClass],
-                   as_of: date) -> list[Teacher]:
+def _make_teachers(
+    rng: random.Random, spec: ScaleSpec, schools: list[School], classes: list[SchoolClass], as_of: date
+) -> list[Teacher]:
     """Teachers proportional to classes; compulsory schools get no as_of-year hires yet (see _control_new_hires)."""
     per_school: dict[str, int] = defaultdict(int)
     for c in classes:
@@ -239,11 +310,17 @@ def _make_teachers(rng: random.Random, spec: ScaleSpec, schools: list[School], c
             serial += 1
             new = not compulsory and rng.random() < 0.05
             r = rng.random()
-            teachers.append(Teacher(
-                f"T{serial:07d}", school.school_id, rng.choice(subjects),
-                as_of.year if new else rng.choice(years),
-                r >= 0.04,  # 专任 written out: a blank would be unknown (r stays drawn: the same data as before)
-                rng.random() < 0.97, rng.choice(NEW_HIRE_DEGREES if new else degrees)))
+            teachers.append(
+                Teacher(
+                    f"T{serial:07d}",
+                    school.school_id,
+                    rng.choice(subjects),
+                    as_of.year if new else rng.choice(years),
+                    r >= 0.04,  # 专任 written out: a blank would be unknown (r stays drawn: the same data as before)
+                    rng.random() < 0.97,
+                    rng.choice(NEW_HIRE_DEGREES if new else degrees),
+                )
+            )
     return teachers
 
 
@@ -255,8 +332,9 @@ def _make_safety(rng: random.Random, schools: list[School]) -> dict[str, Safety]
             continue
         low, high = GUARDS.get(s.type, (2, 8))
         guards = 0 if rng.random() < 0.01 else rng.randint(low, high)
-        rows[s.school_id] = Safety(s.school_id, rng.random() >= 0.01, guards, rng.random() >= 0.02,
-                                   rng.random() >= 0.02, rng.random() >= 0.03)
+        rows[s.school_id] = Safety(
+            s.school_id, rng.random() >= 0.01, guards, rng.random() >= 0.02, rng.random() >= 0.02, rng.random() >= 0.03
+        )
     return rows
 
 
@@ -318,9 +396,15 @@ def _control_new_hires(rng: random.Random, ds: Dataset) -> None:
         ds.plants.append(Plant("teachers.new-pe-art-share", county.name, outcome, f"{role}: {k} of {n}"))
 
 
-def _plant_classes(rng: random.Random, ds: Dataset, regular: _Picker[SchoolClass],
-                   kindergarten: _Picker[SchoolClass], special: _Picker[SchoolClass],
-                   vocational: _Picker[School], by_school: dict[str, list[SchoolClass]]) -> None:
+def _plant_classes(
+    rng: random.Random,
+    ds: Dataset,
+    regular: _Picker[SchoolClass],
+    kindergarten: _Picker[SchoolClass],
+    special: _Picker[SchoolClass],
+    vocational: _Picker[School],
+    by_school: dict[str, list[SchoolClass]],
+) -> None:
     large, huge, kg = "class-size.large", "class-size.super-large", "class-size.kindergarten"
 
     def expect(c: SchoolClass, rule: str, outcome: str, note: str) -> None:
@@ -374,18 +458,23 @@ def _plant_licences(rng: random.Random, ds: Dataset, kindergartens: _Picker[Scho
     take("private", None, None, {"kindergarten.license-expired": "not_evaluated"}, "licence without a date")
     shared = {"kindergarten.license-shared": "fail"}
     issued, seq = rng.randint(2015, year - 1), book.next_seq("柳")
-    for ownership, licence in (("private", f"柳教幼证字（{issued}）第{seq:03d}号"),
-                               ("private", f"柳教幼证字({issued})第{seq:03d}号 ")):
+    for ownership, licence in (
+        ("private", f"柳教幼证字（{issued}）第{seq:03d}号"),
+        ("private", f"柳教幼证字({issued})第{seq:03d}号 "),
+    ):
         take(ownership, licence, future, shared, "licence shared by two")
     issued, seq = rng.randint(2015, year - 1), book.next_seq("柳")
-    for ownership, licence in (("private", f"柳教幼证字（{issued}）第A{seq:02d}号"),
-                               ("public", f"柳教幼证字 ({issued}) 第a{seq:02d}号"),
-                               ("private", f"柳教幼证字（{_to_fullwidth(str(issued))}）第{_to_fullwidth(f'A{seq:02d}')}号")):
+    for ownership, licence in (
+        ("private", f"柳教幼证字（{issued}）第A{seq:02d}号"),
+        ("public", f"柳教幼证字 ({issued}) 第a{seq:02d}号"),
+        ("private", f"柳教幼证字（{_to_fullwidth(str(issued))}）第{_to_fullwidth(f'A{seq:02d}')}号"),
+    ):
         take(ownership, licence, future, shared, "licence shared by three")
 
 
-def _plant_safety(rng: random.Random, ds: Dataset, rows: _Picker[Safety], vocational: _Picker[School],
-                  round_no: int) -> None:
+def _plant_safety(
+    rng: random.Random, ds: Dataset, rows: _Picker[Safety], vocational: _Picker[School], round_no: int
+) -> None:
     types = {s.school_id: s.type for s in ds.schools}
 
     def planted(row: Safety, note: str, **values: Any) -> None:
@@ -399,8 +488,9 @@ def _plant_safety(rng: random.Random, ds: Dataset, rows: _Picker[Safety], vocati
             ds.plants.append(Plant(rule, row.school_id, outcome, note))
         ds.plants.append(Plant("safety.record-missing", row.school_id, "pass", note))
 
-    planted(rows.take(), "several items missing", closed_management=False, one_key_alarm=False,
-            video_linked_police=False)
+    planted(
+        rows.take(), "several items missing", closed_management=False, one_key_alarm=False, video_linked_police=False
+    )
     planted(rows.take(), "no guard", full_time_guards=0)
     planted(rows.take(), "exactly one guard", full_time_guards=1)
     for _, item in SAFETY_ITEMS:
@@ -442,8 +532,9 @@ def _plant(rng: random.Random, ds: Dataset, rounds: int, book: _LicenceBook) -> 
         _plant_safety(rng, ds, rows, vocational, round_no)
 
 
-def build_dataset(scale: str = "case", seed: int = 2025, as_of: date = date(2025, 12, 1),
-                  extended: bool | None = None) -> Dataset:
+def build_dataset(
+    scale: str = "case", seed: int = 2025, as_of: date = date(2025, 12, 1), extended: bool | None = None
+) -> Dataset:
     """Generate every row of a synthetic audit in memory, boundary cases planted. `extended` (default: at
     case scale only) adds what the plan, quality-balance, preschool and safety packs read, with their
     planted cases (:mod:`synthetic.packs`), from a random stream of its own."""
@@ -461,15 +552,23 @@ def build_dataset(scale: str = "case", seed: int = 2025, as_of: date = date(2025
     return ds
 
 
-def generate(out_dir: Path, scale: str = "case", seed: int = 2025, fmt: str = "mixed",
-             as_of: date = date(2025, 12, 1), with_sets: bool = True, extended: bool | None = None) -> dict[str, Any]:
+def generate(
+    out_dir: Path,
+    scale: str = "case",
+    seed: int = 2025,
+    fmt: str = "mixed",
+    as_of: date = date(2025, 12, 1),
+    with_sets: bool = True,
+    extended: bool | None = None,
+) -> dict[str, Any]:
     """Write a synthetic audit folder and its expected.yaml (and, extended, planted.yaml); return the
     expected-findings document of the core pack."""
     return _generate(Path(out_dir), scale, seed, fmt, as_of, with_sets, extended)[0]
 
 
-def _generate(out_dir: Path, scale: str, seed: int, fmt: str, as_of: date,
-              with_sets: bool, extended: bool | None = None) -> tuple[dict[str, Any], dict[str, int]]:
+def _generate(
+    out_dir: Path, scale: str, seed: int, fmt: str, as_of: date, with_sets: bool, extended: bool | None = None
+) -> tuple[dict[str, Any], dict[str, int]]:
     if scale not in SCALES or fmt not in LAYOUTS:
         raise ValueError(f"unknown scale {scale!r} or format {fmt!r}")
     ds = build_dataset(scale, seed, as_of, extended)
@@ -479,14 +578,21 @@ def _generate(out_dir: Path, scale: str, seed: int, fmt: str, as_of: date,
     write_yaml(out_dir / "audit.yaml", audit_document(ds, scale))
     write_records(ds, out_dir, fmt)
     document = expected_document(results, as_of, scale, with_sets)
-    command = (f"PYTHONPATH=tests python -m synthetic.city OUT_DIR --scale {scale} --seed {seed} --format {fmt}"
-               f" --as-of {as_of.isoformat()}{'' if with_sets else ' --no-sets'}")
-    comment = ("# Expected findings of the core rule pack, computed by synthetic.oracle"
-               f" (independent oracle).\n# {command}\n")
+    command = (
+        f"PYTHONPATH=tests python -m synthetic.city OUT_DIR --scale {scale} --seed {seed} --format {fmt}"
+        f" --as-of {as_of.isoformat()}{'' if with_sets else ' --no-sets'}"
+    )
+    comment = (
+        f"# Expected findings of the core rule pack, computed by synthetic.oracle (independent oracle).\n# {command}\n"
+    )
     write_yaml(out_dir / "expected.yaml", document, comment, flow=False)
     (out_dir / "planted.yaml").unlink(missing_ok=True)
-    rows = {"schools": len(ds.schools), "classes": len(ds.classes), "teachers": len(ds.teachers),
-            "safety": len(ds.safety)}
+    rows = {
+        "schools": len(ds.schools),
+        "classes": len(ds.classes),
+        "teachers": len(ds.teachers),
+        "safety": len(ds.safety),
+    }
     if ds.extended:
         comment = (
             "# Planted verdicts of the plan, quality-balance, preschool and safety packs on this case, built by\n"
@@ -494,27 +600,34 @@ def _generate(out_dir: Path, scale: str, seed: int, fmt: str, as_of: date,
             "# arithmetic before anything was written (never taken from the engine). `absent`: outside the rule's\n"
             "# scope (in none of its sets). `city_rules`: the verdict each case (2022, 2025) is built to show on\n"
             "# the rules whose one entity is the city; `skipped`: no target for this case's year.\n"
-            f"# {command}\n")
-        (out_dir / "planted.yaml").write_text(comment + planted_yaml(planted_document(ds)),
-                                              encoding="utf-8")
-        rows.update({"facilities": len(ds.facilities), "county_stats": len(ds.county_stats),
-                     "city_stats": len(ds.city_stats)})
+            f"# {command}\n"
+        )
+        (out_dir / "planted.yaml").write_text(comment + planted_yaml(planted_document(ds)), encoding="utf-8")
+        rows.update(
+            {"facilities": len(ds.facilities), "county_stats": len(ds.county_stats), "city_stats": len(ds.city_stats)}
+        )
     return document, rows
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; prints rows per file, seconds taken and counts per rule."""
-    parser = argparse.ArgumentParser(prog="PYTHONPATH=tests python -m synthetic.city",
-                                     description="Write a synthetic Liuzhou audit folder and its expected findings.")
+    parser = argparse.ArgumentParser(
+        prog="PYTHONPATH=tests python -m synthetic.city",
+        description="Write a synthetic Liuzhou audit folder and its expected findings.",
+    )
     parser.add_argument("out_dir", type=Path, metavar="OUT_DIR")
     parser.add_argument("--scale", choices=list(SCALES), default="case")
     parser.add_argument("--seed", type=int, default=2025)
     parser.add_argument("--format", dest="fmt", choices=list(LAYOUTS), default="mixed")
     parser.add_argument("--as-of", type=date.fromisoformat, default=date(2025, 12, 1))
     parser.add_argument("--no-sets", dest="with_sets", action="store_false", help="write counts without id lists")
-    parser.add_argument("--packs", choices=("core", "all"), default=None,
-                        help="core: the core pack's data only; all: also what the other four packs read, with their "
-                             "planted cases (default: all at case scale, core otherwise)")
+    parser.add_argument(
+        "--packs",
+        choices=("core", "all"),
+        default=None,
+        help="core: the core pack's data only; all: also what the other four packs read, with their "
+        "planted cases (default: all at case scale, core otherwise)",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     extended = None if args.packs is None else args.packs == "all"

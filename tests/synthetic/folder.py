@@ -23,69 +23,146 @@ from .model import RATE_COLUMNS, Dataset
 from .names import OWNERSHIP_ZH, TYPE_ZH, weighted
 from .packs import ALL_PACKS, CITY_PLAN, SKIPPED_2022, TARGETS, decimal_text, params_override, pct_text, target_year
 
-__all__ = ["KINDS", "LAYOUTS", "PACK_KINDS", "audit_document", "columns", "planted_document", "planted_yaml",
-           "write_records", "write_yaml"]
+__all__ = [
+    "KINDS",
+    "LAYOUTS",
+    "PACK_KINDS",
+    "audit_document",
+    "columns",
+    "planted_document",
+    "planted_yaml",
+    "write_records",
+    "write_yaml",
+]
 
 KINDS: tuple[str, ...] = ("schools", "classes", "teachers", "safety")
 PACK_KINDS: tuple[str, ...] = ("facilities", "county_stats", "city_stats")  # written for the other packs only
 
 # Canonical English header and Chinese header of each column; 班主任 is the extra column of classes.
 COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
-    "schools": (("school_id", "学校代码"), ("name", "学校名称"), ("county", "区县"), ("township", "乡镇"),
-                ("type", "办学类型"), ("ownership", "办学性质"), ("license_no", "办园许可证号"),
-                ("license_valid_until", "许可证有效期至")),
-    "classes": (("class_id", "班级代码"), ("school_id", "学校代码"), ("grade", "年级"), ("size", "班额"),
-                ("head_teacher", "班主任")),
-    "teachers": (("teacher_id", "教师编号"), ("school_id", "学校代码"), ("subject", "任教学科"),
-                 ("hire_year", "入职年份"), ("full_time", "是否专任教师"), ("has_certificate", "是否持有教师资格证"),
-                 ("degree", "最高学历")),
-    "safety": (("school_id", "学校代码"), ("closed_management", "封闭化管理"), ("full_time_guards", "专职保安人数"),
-               ("one_key_alarm", "一键报警联网"), ("video_linked_police", "视频监控联网"), ("escort_post", "护学岗")),
+    "schools": (
+        ("school_id", "学校代码"),
+        ("name", "学校名称"),
+        ("county", "区县"),
+        ("township", "乡镇"),
+        ("type", "办学类型"),
+        ("ownership", "办学性质"),
+        ("license_no", "办园许可证号"),
+        ("license_valid_until", "许可证有效期至"),
+    ),
+    "classes": (
+        ("class_id", "班级代码"),
+        ("school_id", "学校代码"),
+        ("grade", "年级"),
+        ("size", "班额"),
+        ("head_teacher", "班主任"),
+    ),
+    "teachers": (
+        ("teacher_id", "教师编号"),
+        ("school_id", "学校代码"),
+        ("subject", "任教学科"),
+        ("hire_year", "入职年份"),
+        ("full_time", "是否专任教师"),
+        ("has_certificate", "是否持有教师资格证"),
+        ("degree", "最高学历"),
+    ),
+    "safety": (
+        ("school_id", "学校代码"),
+        ("closed_management", "封闭化管理"),
+        ("full_time_guards", "专职保安人数"),
+        ("one_key_alarm", "一键报警联网"),
+        ("video_linked_police", "视频监控联网"),
+        ("escort_post", "护学岗"),
+    ),
 }
 
 # The columns the plan, quality-balance, preschool and safety packs read (an extended folder only).
 PACK_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
-    "schools": (("urban_rural", "城乡类型"), ("inclusive", "是否普惠"), ("township_center", "是否乡镇中心园"),
-                ("demo_level", "示范园级别"), ("star_level", "星级特色高中"), ("health_promoting", "健康促进学校"),
-                ("boarding", "寄宿制"), ("enrolment", "在校生数"), ("health_vice_principal", "配备卫生健康副校长"),
-                ("subject_bases", "市级以上学科基地数"), ("demo_year", "示范认定年份"),
-                ("labour_course", "开设劳动教育课程"), ("unified_textbooks", "使用统编思政语文历史教材"),
-                ("new_curriculum", "实施普通高中新课程新教材")),
+    "schools": (
+        ("urban_rural", "城乡类型"),
+        ("inclusive", "是否普惠"),
+        ("township_center", "是否乡镇中心园"),
+        ("demo_level", "示范园级别"),
+        ("star_level", "星级特色高中"),
+        ("health_promoting", "健康促进学校"),
+        ("boarding", "寄宿制"),
+        ("enrolment", "在校生数"),
+        ("health_vice_principal", "配备卫生健康副校长"),
+        ("subject_bases", "市级以上学科基地数"),
+        ("demo_year", "示范认定年份"),
+        ("labour_course", "开设劳动教育课程"),
+        ("unified_textbooks", "使用统编思政语文历史教材"),
+        ("new_curriculum", "实施普通高中新课程新教材"),
+    ),
     "classes": (),
-    "teachers": (("title", "职称"), ("backbone_level", "骨干教师级别"), ("dual_qualified", "是否双师型"),
-                 ("preschool_major", "是否学前教育专业"), ("training_hours_5y", "五年培训学时"),
-                 ("rotated_this_year", "本年度交流轮岗"), ("is_principal", "是否园长或校长")),
+    "teachers": (
+        ("title", "职称"),
+        ("backbone_level", "骨干教师级别"),
+        ("dual_qualified", "是否双师型"),
+        ("preschool_major", "是否学前教育专业"),
+        ("training_hours_5y", "五年培训学时"),
+        ("rotated_this_year", "本年度交流轮岗"),
+        ("is_principal", "是否园长或校长"),
+    ),
     "safety": (("anti_ramming", "校门防冲撞设施"), ("video_retention_days", "视频存储天数")),
-    "facilities": (("school_id", "学校代码"), ("teaching_area", "教学及辅助用房面积"), ("sports_area", "体育运动场馆面积"),
-                   ("equipment_value", "教学仪器设备值"), ("multimedia_rooms", "网络多媒体教室数"),
-                   ("music_rooms", "音乐专用教室数"), ("music_room_area", "音乐专用教室最小面积"),
-                   ("art_rooms", "美术专用教室数"), ("art_room_area", "美术专用教室最小面积"),
-                   ("counseling_room", "心理辅导室"), ("doctors", "校医人数"), ("daily_pe_minutes", "每日体育活动分钟数"),
-                   ("art_course_rate", "艺术课开课率"), ("safety_education_rate", "安全教育普及率"),
-                   ("psych_teachers", "专兼职心理健康教师数"), ("funding_per_pupil", "生均财政拨款"),
-                   ("funding_standard", "执行的生均拨款标准")),
+    "facilities": (
+        ("school_id", "学校代码"),
+        ("teaching_area", "教学及辅助用房面积"),
+        ("sports_area", "体育运动场馆面积"),
+        ("equipment_value", "教学仪器设备值"),
+        ("multimedia_rooms", "网络多媒体教室数"),
+        ("music_rooms", "音乐专用教室数"),
+        ("music_room_area", "音乐专用教室最小面积"),
+        ("art_rooms", "美术专用教室数"),
+        ("art_room_area", "美术专用教室最小面积"),
+        ("counseling_room", "心理辅导室"),
+        ("doctors", "校医人数"),
+        ("daily_pe_minutes", "每日体育活动分钟数"),
+        ("art_course_rate", "艺术课开课率"),
+        ("safety_education_rate", "安全教育普及率"),
+        ("psych_teachers", "专兼职心理健康教师数"),
+        ("funding_per_pupil", "生均财政拨款"),
+        ("funding_standard", "执行的生均拨款标准"),
+    ),
 }
 STAT_HEADERS: tuple[tuple[str, str], ...] = (
-    ("preschool_gross_enrolment", "学前三年毛入园率"), ("compulsory_retention", "九年义务教育巩固率"),
-    ("senior_gross_enrolment", "高中阶段毛入学率"), ("disabled_enrolment", "适龄残疾儿童少年义务教育入学率"),
-    ("fitness_good_rate", "中小学体质健康优良率"), ("satisfaction", "教师学生家长满意度"),
-    ("safety_education_rate", "安全教育普及率"), ("teacher_avg_pay", "义务教育教师平均工资"),
-    ("civil_servant_avg_pay", "当地公务员平均工资"), ("edu_budget", "一般公共预算教育支出"),
-    ("edu_budget_per_student", "生均一般公共预算教育支出"), ("gdp", "地区生产总值"), ("fiscal_edu_funds", "财政性教育经费"),
-    ("migrant_children", "随迁子女在校生数"), ("migrant_children_public", "在公办学校就读的随迁子女数"),
-    ("preschool_assessment_passed", "通过学前教育普及普惠督导评估"), ("balance_assessment_passed", "通过义务教育优质均衡督导评估"),
-    ("preschool_inspected", "开展学前教育普及普惠督导"), ("migrant_eligible_applicants", "符合条件申请入学的随迁子女数"),
-    ("migrant_eligible_admitted", "符合条件并已入学的随迁子女数"), ("preschool_nonstaff_pay", "公办园非在编教师平均工资"),
-    ("preschool_staff_pay", "公办园在编教师平均工资"), ("dropouts", "义务教育辍学学生数"),
+    ("preschool_gross_enrolment", "学前三年毛入园率"),
+    ("compulsory_retention", "九年义务教育巩固率"),
+    ("senior_gross_enrolment", "高中阶段毛入学率"),
+    ("disabled_enrolment", "适龄残疾儿童少年义务教育入学率"),
+    ("fitness_good_rate", "中小学体质健康优良率"),
+    ("satisfaction", "教师学生家长满意度"),
+    ("safety_education_rate", "安全教育普及率"),
+    ("teacher_avg_pay", "义务教育教师平均工资"),
+    ("civil_servant_avg_pay", "当地公务员平均工资"),
+    ("edu_budget", "一般公共预算教育支出"),
+    ("edu_budget_per_student", "生均一般公共预算教育支出"),
+    ("gdp", "地区生产总值"),
+    ("fiscal_edu_funds", "财政性教育经费"),
+    ("migrant_children", "随迁子女在校生数"),
+    ("migrant_children_public", "在公办学校就读的随迁子女数"),
+    ("preschool_assessment_passed", "通过学前教育普及普惠督导评估"),
+    ("balance_assessment_passed", "通过义务教育优质均衡督导评估"),
+    ("preschool_inspected", "开展学前教育普及普惠督导"),
+    ("migrant_eligible_applicants", "符合条件申请入学的随迁子女数"),
+    ("migrant_eligible_admitted", "符合条件并已入学的随迁子女数"),
+    ("preschool_nonstaff_pay", "公办园非在编教师平均工资"),
+    ("preschool_staff_pay", "公办园在编教师平均工资"),
+    ("dropouts", "义务教育辍学学生数"),
     ("migrant_children_purchased", "在政府购买服务的民办学校就读的随迁子女数"),
 )
 PACK_COLUMNS["county_stats"] = (("county", "区县"), ("year", "年份"), *STAT_HEADERS)
-PACK_COLUMNS["city_stats"] = (("year", "年份"), *STAT_HEADERS, ("subject_bases", "市级以上学科基地数"),
-                              ("skill_awards", "自治区级以上技能比赛获奖数"), ("new_universities", "筹建高等院校数"),
-                              ("avg_schooling_years", "劳动年龄人口平均受教育年限"),
-                              ("research_awards_basic", "基础教育自治区级以上教学科研成果数"),
-                              ("research_awards_vocational", "职业教育自治区级以上教学科研成果数"),
-                              ("practice_bases_new", "新建中小学生示范性综合实践基地数"))
+PACK_COLUMNS["city_stats"] = (
+    ("year", "年份"),
+    *STAT_HEADERS,
+    ("subject_bases", "市级以上学科基地数"),
+    ("skill_awards", "自治区级以上技能比赛获奖数"),
+    ("new_universities", "筹建高等院校数"),
+    ("avg_schooling_years", "劳动年龄人口平均受教育年限"),
+    ("research_awards_basic", "基础教育自治区级以上教学科研成果数"),
+    ("research_awards_vocational", "职业教育自治区级以上教学科研成果数"),
+    ("practice_bases_new", "新建中小学生示范性综合实践基地数"),
+)
 URBAN_ZH = {"urban": "城区", "town": "镇区", "rural": "乡村"}
 LEVEL_ZH = {"none": "无", "county": "县级", "city": "市级", "region": "自治区级", "national": "国家级"}
 TITLE_ZH = {"professor": "正高级", "associate": "副高级", "intermediate": "中级", "assistant": "初级", "none": "未定级"}
@@ -107,14 +184,24 @@ class FileSpec(NamedTuple):
 
 
 LAYOUTS: dict[str, tuple[FileSpec, ...]] = {
-    "mixed": (FileSpec("schools", "xlsx", True, False), FileSpec("classes", "csv", True, True),
-              FileSpec("teachers", "csv", False, False), FileSpec("safety", "xlsx", True, False),
-              FileSpec("facilities", "xlsx", True, False), FileSpec("county_stats", "csv", True, True, "区县统计"),
-              FileSpec("city_stats", "csv", False, False)),
+    "mixed": (
+        FileSpec("schools", "xlsx", True, False),
+        FileSpec("classes", "csv", True, True),
+        FileSpec("teachers", "csv", False, False),
+        FileSpec("safety", "xlsx", True, False),
+        FileSpec("facilities", "xlsx", True, False),
+        FileSpec("county_stats", "csv", True, True, "区县统计"),
+        FileSpec("city_stats", "csv", False, False),
+    ),
     "csv": tuple(FileSpec(kind, "csv", False, False) for kind in (*KINDS, *PACK_KINDS)),
 }
-BOOL_SPELLINGS = {"zh": ("是", "否"), "yn": ("Y", "N"), "digit": ("1", "0"), "tf": ("true", "false"),
-                  "yes": ("yes", "no")}
+BOOL_SPELLINGS = {
+    "zh": ("是", "否"),
+    "yn": ("Y", "N"),
+    "digit": ("1", "0"),
+    "tf": ("true", "false"),
+    "yes": ("yes", "no"),
+}
 BOOL_WEIGHTS = {"zh": 70, "yn": 10, "digit": 8, "tf": 7, "yes": 5}
 DATE_WEIGHTS = {"native": 55, "iso": 15, "slash": 15, "zh": 15}
 
@@ -140,8 +227,9 @@ class _Speller:
         self._blank = None if xlsx else ""
         if rng is not None:
             self._bools = _Variants(rng, BOOL_WEIGHTS)
-            self._dates = _Variants(rng, DATE_WEIGHTS if xlsx else {k: w for k, w in DATE_WEIGHTS.items()
-                                                                      if k != "native"})
+            self._dates = _Variants(
+                rng, DATE_WEIGHTS if xlsx else {k: w for k, w in DATE_WEIGHTS.items() if k != "native"}
+            )
             self._enums = _Variants(rng, {"zh": 85, "code": 15})
 
     def enum(self, code: str, chinese: str) -> str:
@@ -200,51 +288,101 @@ def _rows(ds: Dataset, kind: str, sp: _Speller, more: _Speller, chinese: bool) -
     ext = ds.extended
     if kind == "schools":
         for s in ds.schools:
-            row = [s.school_id, s.name, s.county, s.township, sp.enum(s.type, TYPE_ZH[s.type]),
-                   sp.enum(s.ownership, OWNERSHIP_ZH[s.ownership]), sp.text(s.license_no),
-                   sp.day(s.license_valid_until)]
+            row = [
+                s.school_id,
+                s.name,
+                s.county,
+                s.township,
+                sp.enum(s.type, TYPE_ZH[s.type]),
+                sp.enum(s.ownership, OWNERSHIP_ZH[s.ownership]),
+                sp.text(s.license_no),
+                sp.day(s.license_valid_until),
+            ]
             if ext:
-                row += [more.choice(s.urban_rural, URBAN_ZH), more.flag(s.inclusive), more.flag(s.township_center),
-                        more.choice(s.demo_level, LEVEL_ZH), more.number(s.star_level), more.flag(s.health_promoting),
-                        more.flag(s.boarding), more.number(s.enrolment), more.flag(s.health_vice_principal),
-                        more.number(s.subject_bases), more.number(s.demo_year), more.flag(s.labour_course),
-                        more.flag(s.unified_textbooks), more.flag(s.new_curriculum)]
+                row += [
+                    more.choice(s.urban_rural, URBAN_ZH),
+                    more.flag(s.inclusive),
+                    more.flag(s.township_center),
+                    more.choice(s.demo_level, LEVEL_ZH),
+                    more.number(s.star_level),
+                    more.flag(s.health_promoting),
+                    more.flag(s.boarding),
+                    more.number(s.enrolment),
+                    more.flag(s.health_vice_principal),
+                    more.number(s.subject_bases),
+                    more.number(s.demo_year),
+                    more.flag(s.labour_course),
+                    more.flag(s.unified_textbooks),
+                    more.flag(s.new_curriculum),
+                ]
             yield row
     elif kind == "classes":
         for c in ds.classes:
             yield [c.class_id, c.school_id, c.grade, sp.number(c.size), c.head_teacher]
     elif kind == "teachers":
         for t in ds.teachers:
-            row = [t.teacher_id, t.school_id, t.subject, sp.number(t.hire_year), sp.flag(t.full_time),
-                   sp.flag(t.has_certificate), t.degree]
+            row = [
+                t.teacher_id,
+                t.school_id,
+                t.subject,
+                sp.number(t.hire_year),
+                sp.flag(t.full_time),
+                sp.flag(t.has_certificate),
+                t.degree,
+            ]
             if ext:
-                row += [more.choice(t.title, TITLE_ZH), more.choice(t.backbone_level, LEVEL_ZH),
-                        more.flag(t.dual_qualified), more.flag(t.preschool_major), more.number(t.training_hours_5y),
-                        more.flag(t.rotated_this_year), more.flag(t.is_principal)]
+                row += [
+                    more.choice(t.title, TITLE_ZH),
+                    more.choice(t.backbone_level, LEVEL_ZH),
+                    more.flag(t.dual_qualified),
+                    more.flag(t.preschool_major),
+                    more.number(t.training_hours_5y),
+                    more.flag(t.rotated_this_year),
+                    more.flag(t.is_principal),
+                ]
             yield row
     elif kind == "safety":
         for school_id in sorted(ds.safety):
             r = ds.safety[school_id]
-            row = [r.school_id, sp.flag(r.closed_management), sp.number(r.full_time_guards),
-                   sp.flag(r.one_key_alarm), sp.flag(r.video_linked_police), sp.flag(r.escort_post)]
+            row = [
+                r.school_id,
+                sp.flag(r.closed_management),
+                sp.number(r.full_time_guards),
+                sp.flag(r.one_key_alarm),
+                sp.flag(r.video_linked_police),
+                sp.flag(r.escort_post),
+            ]
             if ext:
                 row += [more.flag(r.anti_ramming), more.number(r.video_retention_days)]
             yield row
     elif kind == "facilities":
         for school_id in sorted(ds.facilities):
             f = ds.facilities[school_id]
-            yield [f.school_id, sp.amount(f.teaching_area), sp.amount(f.sports_area), sp.amount(f.equipment_value),
-                   sp.number(f.multimedia_rooms), sp.number(f.music_rooms), sp.amount(f.music_room_area),
-                   sp.number(f.art_rooms), sp.amount(f.art_room_area), sp.flag(f.counseling_room),
-                   sp.number(f.doctors), sp.number(f.daily_pe_minutes), sp.rate(f.art_course_rate, chinese),
-                   sp.rate(f.safety_education_rate, chinese), sp.number(f.psych_teachers), _money(sp, f.funding_per_pupil),
-                   _money(sp, f.funding_standard)]
+            yield [
+                f.school_id,
+                sp.amount(f.teaching_area),
+                sp.amount(f.sports_area),
+                sp.amount(f.equipment_value),
+                sp.number(f.multimedia_rooms),
+                sp.number(f.music_rooms),
+                sp.amount(f.music_room_area),
+                sp.number(f.art_rooms),
+                sp.amount(f.art_room_area),
+                sp.flag(f.counseling_room),
+                sp.number(f.doctors),
+                sp.number(f.daily_pe_minutes),
+                sp.rate(f.art_course_rate, chinese),
+                sp.rate(f.safety_education_rate, chinese),
+                sp.number(f.psych_teachers),
+                _money(sp, f.funding_per_pupil),
+                _money(sp, f.funding_standard),
+            ]
     else:
         rows = ds.county_stats if kind == "county_stats" else ds.city_stats
         for stats in rows:
             row: list[Any] = [stats.county] if kind == "county_stats" else []
             row.append(sp.number(stats.year))
-            for name, _ in PACK_COLUMNS[kind][len(row):]:
+            for name, _ in PACK_COLUMNS[kind][len(row) :]:
                 value = stats.values.get(name)
                 if name in RATE_COLUMNS:
                     row.append(sp.rate(value, chinese))
@@ -310,7 +448,8 @@ def audit_document(ds: Dataset, scale: str) -> dict[str, Any]:
         f"全部五个规则包，对照规划{year}年目标（target_year 按 as_of 默认）。案例约为全市学校的八分之一，"
         f"表一中随学校数增减的两项（序号3 县级以上示范园 {TARGETS[year]['demo_kg']} 所、序号17 正高级教师 "
         f"{TARGETS[year]['professors']} 人）按八分之一比较（{overrides['demo_kg_min']} 所、{overrides['professors_min']} 人），"
-        "其余目标均为规划原值。")
+        "其余目标均为规划原值。"
+    )
     return {**audit, "as_of": as_of, "region": "柳州市", "packs": list(ALL_PACKS), "params": overrides}
 
 
@@ -326,10 +465,18 @@ def planted_document(ds: Dataset) -> dict[str, Any]:
     for entry in rules.values():  # fail, pass, then the rest, then how
         how = entry.pop("how")
         entry["how"] = how
-    city = {rule: {"2022": plan.y2022 or "skipped", "2025": plan.y2025 or "skipped", "how": plan.how}
-            for rule, plan in CITY_PLAN.items()}
-    return {"as_of": ds.as_of, "target_year": year, "params": params_override(year),
-            "skipped": list(SKIPPED_2022) if year == 2022 else [], "city_rules": city, "rules": rules}
+    city = {
+        rule: {"2022": plan.y2022 or "skipped", "2025": plan.y2025 or "skipped", "how": plan.how}
+        for rule, plan in CITY_PLAN.items()
+    }
+    return {
+        "as_of": ds.as_of,
+        "target_year": year,
+        "params": params_override(year),
+        "skipped": list(SKIPPED_2022) if year == 2022 else [],
+        "city_rules": city,
+        "rules": rules,
+    }
 
 
 def _scalar(value: Any) -> str:

@@ -15,9 +15,25 @@ from typing import Any, NamedTuple
 
 from .names import County
 
-__all__ = ["COMPULSORY", "HIGH_SCHOOLS", "KINDERGARTEN_STANDARD", "PE_ART", "RATE_COLUMNS", "SAFETY_ITEMS",
-           "STAT_COLUMNS", "Dataset", "Facilities", "PackPlant", "Plant", "PlantError", "Safety", "School",
-           "SchoolClass", "Stats", "Teacher"]
+__all__ = [
+    "COMPULSORY",
+    "HIGH_SCHOOLS",
+    "KINDERGARTEN_STANDARD",
+    "PE_ART",
+    "RATE_COLUMNS",
+    "SAFETY_ITEMS",
+    "STAT_COLUMNS",
+    "Dataset",
+    "Facilities",
+    "PackPlant",
+    "Plant",
+    "PlantError",
+    "Safety",
+    "School",
+    "SchoolClass",
+    "Stats",
+    "Teacher",
+]
 
 COMPULSORY = frozenset({"primary", "junior", "nine_year"})
 HIGH_SCHOOLS = frozenset({"complete_secondary", "senior", "twelve_year"})
@@ -25,8 +41,10 @@ PE_ART = frozenset({"体育", "体育与健康", "音乐", "美术", "艺术"})
 KINDERGARTEN_STANDARD = {"小班": 25, "中班": 30, "大班": 35, "混合班": 30}
 # the core pack's safety rules and the column each reads
 SAFETY_ITEMS: tuple[tuple[str, str], ...] = (
-    ("safety.closed-management", "closed_management"), ("safety.guards", "full_time_guards"),
-    ("safety.alarm-linked", "one_key_alarm"), ("safety.video-linked", "video_linked_police"),
+    ("safety.closed-management", "closed_management"),
+    ("safety.guards", "full_time_guards"),
+    ("safety.alarm-linked", "one_key_alarm"),
+    ("safety.video-linked", "video_linked_police"),
     ("safety.escort-post", "escort_post"),
 )
 
@@ -125,15 +143,40 @@ class Facilities:
 
 
 STAT_COLUMNS: tuple[str, ...] = (
-    "preschool_gross_enrolment", "compulsory_retention", "senior_gross_enrolment", "disabled_enrolment",
-    "fitness_good_rate", "satisfaction", "safety_education_rate", "teacher_avg_pay", "civil_servant_avg_pay",
-    "edu_budget", "edu_budget_per_student", "gdp", "fiscal_edu_funds", "migrant_children", "migrant_children_public",
-    "preschool_assessment_passed", "balance_assessment_passed", "preschool_inspected", "migrant_eligible_applicants",
-    "migrant_eligible_admitted", "preschool_nonstaff_pay", "preschool_staff_pay", "dropouts",
+    "preschool_gross_enrolment",
+    "compulsory_retention",
+    "senior_gross_enrolment",
+    "disabled_enrolment",
+    "fitness_good_rate",
+    "satisfaction",
+    "safety_education_rate",
+    "teacher_avg_pay",
+    "civil_servant_avg_pay",
+    "edu_budget",
+    "edu_budget_per_student",
+    "gdp",
+    "fiscal_edu_funds",
+    "migrant_children",
+    "migrant_children_public",
+    "preschool_assessment_passed",
+    "balance_assessment_passed",
+    "preschool_inspected",
+    "migrant_eligible_applicants",
+    "migrant_eligible_admitted",
+    "preschool_nonstaff_pay",
+    "preschool_staff_pay",
+    "dropouts",
     "migrant_children_purchased",
 )
-CITY_ONLY_COLUMNS: tuple[str, ...] = ("subject_bases", "skill_awards", "new_universities", "avg_schooling_years",
-                                      "research_awards_basic", "research_awards_vocational", "practice_bases_new")
+CITY_ONLY_COLUMNS: tuple[str, ...] = (
+    "subject_bases",
+    "skill_awards",
+    "new_universities",
+    "avg_schooling_years",
+    "research_awards_basic",
+    "research_awards_vocational",
+    "practice_bases_new",
+)
 RATE_COLUMNS = frozenset(STAT_COLUMNS[:7])
 
 

@@ -18,12 +18,23 @@ from .model import COMPULSORY, KINDERGARTEN_STANDARD, PE_ART, SAFETY_ITEMS, Data
 __all__ = ["RULE_IDS", "RuleResult", "check_plants", "compute_expected", "expected_document", "licence_key"]
 
 RULE_IDS: tuple[str, ...] = (
-    "class-size.super-large", "class-size.large", "class-size.kindergarten",
-    "kindergarten.unlicensed", "kindergarten.license-expired", "kindergarten.license-shared",
+    "class-size.super-large",
+    "class-size.large",
+    "class-size.kindergarten",
+    "kindergarten.unlicensed",
+    "kindergarten.license-expired",
+    "kindergarten.license-shared",
     "teachers.new-pe-art-share",
-    "safety.closed-management", "safety.guards", "safety.alarm-linked", "safety.video-linked",
-    "safety.escort-post", "safety.record-missing",
-    "data.school-without-classes", "data.enrolment-mismatch", "data.unused-stats-years", "data.unused-city-stats-years",
+    "safety.closed-management",
+    "safety.guards",
+    "safety.alarm-linked",
+    "safety.video-linked",
+    "safety.escort-post",
+    "safety.record-missing",
+    "data.school-without-classes",
+    "data.enrolment-mismatch",
+    "data.unused-stats-years",
+    "data.unused-city-stats-years",
 )
 REGION = "柳州市"
 
@@ -141,8 +152,13 @@ def check_plants(plants: list[Plant], results: dict[str, RuleResult]) -> None:
     wrong = []
     for plant in plants:
         result = results[plant.rule]
-        got = ("fail" if plant.entity in result.fail
-               else "not_evaluated" if plant.entity in result.not_evaluated else "pass")
+        got = (
+            "fail"
+            if plant.entity in result.fail
+            else "not_evaluated"
+            if plant.entity in result.not_evaluated
+            else "pass"
+        )
         if got != plant.outcome:
             wrong.append(f"{plant.rule} {plant.entity} ({plant.note}): expected {plant.outcome}, got {got}")
     if wrong:

@@ -55,8 +55,18 @@ from .model import (
 )
 from .names import COUNTIES, SECONDARY_DEGREES, SUBJECTS, PersonNamer, weighted
 
-__all__ = ["ALL_PACKS", "CITY_PLAN", "SKIPPED_2022", "TARGETS", "CityPlan", "decimal_text", "extend", "params_override",
-           "pct_text", "target_year"]
+__all__ = [
+    "ALL_PACKS",
+    "CITY_PLAN",
+    "SKIPPED_2022",
+    "TARGETS",
+    "CityPlan",
+    "decimal_text",
+    "extend",
+    "params_override",
+    "pct_text",
+    "target_year",
+]
 
 ALL_PACKS: tuple[str, ...] = ("core", "plan", "quality-balance", "preschool", "safety")
 REGION = "柳州市"
@@ -66,13 +76,28 @@ PRIMARY_SECONDARY = frozenset({"primary", "junior", "nine_year", "complete_secon
 CERTIFIED_BY_PLAN = frozenset({"senior", "vocational", "special"})
 COLLEGE_PLUS = frozenset({"专科", "本科", "硕士", "博士"})
 BACHELOR_PLUS = frozenset({"本科", "硕士", "博士"})
-VOCATIONAL_GENERAL = frozenset({"思想政治", "语文", "历史", "数学", "英语", "信息技术", "体育与健康", "艺术", "物理", "化学"})
-VOCATIONAL_MAJORS = ("汽车运用与维修", "机电技术应用", "数控技术应用", "工业机器人技术应用", "电子商务", "计算机应用",
-                     "会计事务", "物流服务与管理", "汽车车身修复", "城市轨道交通运营服务", "护理", "智能设备运行与维护")
+VOCATIONAL_GENERAL = frozenset(
+    {"思想政治", "语文", "历史", "数学", "英语", "信息技术", "体育与健康", "艺术", "物理", "化学"}
+)
+VOCATIONAL_MAJORS = (
+    "汽车运用与维修",
+    "机电技术应用",
+    "数控技术应用",
+    "工业机器人技术应用",
+    "电子商务",
+    "计算机应用",
+    "会计事务",
+    "物流服务与管理",
+    "汽车车身修复",
+    "城市轨道交通运营服务",
+    "护理",
+    "智能设备运行与维护",
+)
 COUNTY_UP = frozenset({"county", "city", "region", "national"})
 REGION_UP = frozenset({"region", "national"})
 
 # -- the targets, read from the plan (表一 and its text) and the national standards --------------------------
+
 
 def _r(text: str) -> Fraction:
     """Rates are exact fractions: "0.95" is Fraction(19, 20), compared with no rounding."""
@@ -81,20 +106,68 @@ def _r(text: str) -> Fraction:
 
 # 表一 by milestone; None where the plan leaves the year empty ("/") or sets the figure for 2025 only.
 TARGETS: dict[int, dict[str, Any]] = {
-    2022: {"gross_kg": _r("0.92"), "public_kg": _r("0.52"), "demo_kg": 200, "preschool_pass": _r("0.10"),
-           "retention": _r("0.99"), "balance_pass": _r("0.10"), "fitness": _r("0.52"), "senior_gross": _r("0.97"),
-           "subject_bases": 50, "star": _r("0.30"), "skill": 216, "universities": None, "disabled": _r("0.95"),
-           "schooling": None, "kg_major": _r("0.64"), "bachelor": _r("0.68"), "professors": 240, "dual": _r("0.52"),
-           "research_basic": None, "research_voc": None, "satisfaction": _r("0.85"), "safety_edu": _r("0.95"),
-           "fiscal": _r("0.042"), "health_promoting": None, "inclusive": None, "backbone": None,
-           "migrant_public": None, "voc_demo": None, "bases_each": None},
-    2025: {"gross_kg": _r("0.95"), "public_kg": _r("0.52"), "demo_kg": 300, "preschool_pass": _r("0.70"),
-           "retention": _r("0.99"), "balance_pass": _r("0.30"), "fitness": _r("0.55"), "senior_gross": _r("0.99"),
-           "subject_bases": 70, "star": _r("0.60"), "skill": 228, "universities": (2, 3), "disabled": _r("0.95"),
-           "schooling": _r("10.7"), "kg_major": _r("0.72"), "bachelor": _r("0.75"), "professors": 400,
-           "dual": _r("0.62"), "research_basic": 86, "research_voc": 35, "satisfaction": _r("0.90"),
-           "safety_edu": _r("1"), "fiscal": _r("0.045"), "health_promoting": _r("0.70"), "inclusive": _r("0.80"),
-           "backbone": _r("0.30"), "migrant_public": _r("0.96"), "voc_demo": 3, "bases_each": 1},
+    2022: {
+        "gross_kg": _r("0.92"),
+        "public_kg": _r("0.52"),
+        "demo_kg": 200,
+        "preschool_pass": _r("0.10"),
+        "retention": _r("0.99"),
+        "balance_pass": _r("0.10"),
+        "fitness": _r("0.52"),
+        "senior_gross": _r("0.97"),
+        "subject_bases": 50,
+        "star": _r("0.30"),
+        "skill": 216,
+        "universities": None,
+        "disabled": _r("0.95"),
+        "schooling": None,
+        "kg_major": _r("0.64"),
+        "bachelor": _r("0.68"),
+        "professors": 240,
+        "dual": _r("0.52"),
+        "research_basic": None,
+        "research_voc": None,
+        "satisfaction": _r("0.85"),
+        "safety_edu": _r("0.95"),
+        "fiscal": _r("0.042"),
+        "health_promoting": None,
+        "inclusive": None,
+        "backbone": None,
+        "migrant_public": None,
+        "voc_demo": None,
+        "bases_each": None,
+    },
+    2025: {
+        "gross_kg": _r("0.95"),
+        "public_kg": _r("0.52"),
+        "demo_kg": 300,
+        "preschool_pass": _r("0.70"),
+        "retention": _r("0.99"),
+        "balance_pass": _r("0.30"),
+        "fitness": _r("0.55"),
+        "senior_gross": _r("0.99"),
+        "subject_bases": 70,
+        "star": _r("0.60"),
+        "skill": 228,
+        "universities": (2, 3),
+        "disabled": _r("0.95"),
+        "schooling": _r("10.7"),
+        "kg_major": _r("0.72"),
+        "bachelor": _r("0.75"),
+        "professors": 400,
+        "dual": _r("0.62"),
+        "research_basic": 86,
+        "research_voc": 35,
+        "satisfaction": _r("0.90"),
+        "safety_edu": _r("1"),
+        "fiscal": _r("0.045"),
+        "health_promoting": _r("0.70"),
+        "inclusive": _r("0.80"),
+        "backbone": _r("0.30"),
+        "migrant_public": _r("0.96"),
+        "voc_demo": 3,
+        "bases_each": 1,
+    },
 }
 # The case holds 320 of Liuzhou's schools, about an eighth of the city: the two 表一 counts that grow with the
 # number of schools (序号3 示范园 200 / 300, 序号17 正高级教师 240 / 400) are compared at an eighth (rounded up),
@@ -111,10 +184,24 @@ CHILDREN_PER_TEACHER = 15
 TEACHERS_PER_CLASS = 2
 NONSTAFF_RATIO = _r("0.75")
 STANDARD = {  # per stage: qualified, backbone, PE/art, multimedia per 100 pupils; areas ㎡ and equipment 元 per pupil
-    "primary": {"qualified": _r("4.2"), "backbone": _r("1.0"), "pe_art": _r("0.9"), "teaching": _r("4.5"),
-                "sports": _r("7.5"), "equipment": _r("2000"), "multimedia": _r("2.3")},
-    "junior": {"qualified": _r("5.3"), "backbone": _r("1.0"), "pe_art": _r("0.9"), "teaching": _r("5.8"),
-               "sports": _r("10.2"), "equipment": _r("2500"), "multimedia": _r("2.4")},
+    "primary": {
+        "qualified": _r("4.2"),
+        "backbone": _r("1.0"),
+        "pe_art": _r("0.9"),
+        "teaching": _r("4.5"),
+        "sports": _r("7.5"),
+        "equipment": _r("2000"),
+        "multimedia": _r("2.3"),
+    },
+    "junior": {
+        "qualified": _r("5.3"),
+        "backbone": _r("1.0"),
+        "pe_art": _r("0.9"),
+        "teaching": _r("5.8"),
+        "sports": _r("10.2"),
+        "equipment": _r("2500"),
+        "multimedia": _r("2.4"),
+    },
 }
 MAX_CV = {"primary": 0.50, "junior": 0.45}
 MAX_CLASS = {"primary": 45, "junior": 50}
@@ -136,9 +223,11 @@ def target_year(as_of: date) -> int:
 def params_override(year: int) -> dict[str, int]:
     """audit.yaml overrides: the two school-count targets of 表一 and the professors' 2020 baseline (39) scaled
     to the case (an eighth, rounded up)."""
-    return {"demo_kg_min": math.ceil(TARGETS[year]["demo_kg"] * SAMPLE),
-            "professors_min": math.ceil(TARGETS[year]["professors"] * SAMPLE),
-            "professors_baseline": math.ceil(PROFESSORS_BASELINE * SAMPLE)}
+    return {
+        "demo_kg_min": math.ceil(TARGETS[year]["demo_kg"] * SAMPLE),
+        "professors_min": math.ceil(TARGETS[year]["professors"] * SAMPLE),
+        "professors_baseline": math.ceil(PROFESSORS_BASELINE * SAMPLE),
+    }
 
 
 class CityPlan(NamedTuple):
@@ -179,10 +268,16 @@ CITY_PLAN: dict[str, CityPlan] = {
     "plan.backbone-share": CityPlan(None, "pass", "骨干教师占比恰够 30%"),
     "plan.migrant-public-share": CityPlan(None, "fail", "随迁子女在公办学校就读比 96% 少一人"),
     "plan.practice-base": CityPlan(None, "pass", "“十四五”以来新建实践基地 1 = 1"),
-    "plan.vocational-demo-schools": CityPlan(None, "pass", "2021 年以来认定的自治区级以上示范中职 3 = 3（另有 2019 年认定的 1 所为存量，不计）"),
+    "plan.vocational-demo-schools": CityPlan(
+        None, "pass", "2021 年以来认定的自治区级以上示范中职 3 = 3（另有 2019 年认定的 1 所为存量，不计）"
+    ),
     "data.unused-city-stats-years": CityPlan("pass", "fail", f"只填本年和上年 | 另填了 {2019} 年的一行"),
-    "plan.kindergarten-teacher-child-ratio": CityPlan("pass", "pass", "全市幼儿园在园幼儿约为专任教师的 12 倍，不超过 15 倍"),
-    "plan.new-pe-art-share-city": CityPlan("fail", "pass", "新增体艺教师少一人不到 15%（各区县仍不低于 15%） | 各区县照常"),
+    "plan.kindergarten-teacher-child-ratio": CityPlan(
+        "pass", "pass", "全市幼儿园在园幼儿约为专任教师的 12 倍，不超过 15 倍"
+    ),
+    "plan.new-pe-art-share-city": CityPlan(
+        "fail", "pass", "新增体艺教师少一人不到 15%（各区县仍不低于 15%） | 各区县照常"
+    ),
     "plan.teacher-pay-city": CityPlan("fail", "pass", "教师平均工资比公务员少 1 元 | 两者相等"),
     "plan.edu-budget-growth-city": CityPlan("fail", "pass", "教育支出比上年少 1 万元 | 与上年持平"),
     "plan.edu-budget-per-student-growth-city": CityPlan("pass", "fail", "生均支出与上年持平 | 比上年少 1 元"),
@@ -205,18 +300,38 @@ CITY_PLAN: dict[str, CityPlan] = {
 }
 # the plan's 2020 column for each *-regression rule (rules/plan/pack.yaml), professors scaled as params_override
 REGRESSION_BASELINES: dict[str, Fraction] = {
-    "plan.t1-02": Fraction("0.5044"), "plan.t1-07": Fraction("0.40"), "plan.t1-08": Fraction("0.9654"),
-    "plan.t1-11": Fraction(206), "plan.t1-13": Fraction("0.95"), "plan.t1-14": Fraction(10),
-    "plan.t1-15": Fraction("0.595"), "plan.t1-16": Fraction("0.643"),
-    "plan.t1-17": Fraction(math.ceil(PROFESSORS_BASELINE * SAMPLE)), "plan.t1-18": Fraction("0.46"),
-    "plan.t1-19a": Fraction(64), "plan.t1-19b": Fraction(32), "plan.t1-21": Fraction("0.92"),
-    "plan.t1-22": Fraction("0.04"), "plan.inclusive-coverage": Fraction("0.8656"),
+    "plan.t1-02": Fraction("0.5044"),
+    "plan.t1-07": Fraction("0.40"),
+    "plan.t1-08": Fraction("0.9654"),
+    "plan.t1-11": Fraction(206),
+    "plan.t1-13": Fraction("0.95"),
+    "plan.t1-14": Fraction(10),
+    "plan.t1-15": Fraction("0.595"),
+    "plan.t1-16": Fraction("0.643"),
+    "plan.t1-17": Fraction(math.ceil(PROFESSORS_BASELINE * SAMPLE)),
+    "plan.t1-18": Fraction("0.46"),
+    "plan.t1-19a": Fraction(64),
+    "plan.t1-19b": Fraction(32),
+    "plan.t1-21": Fraction("0.92"),
+    "plan.t1-22": Fraction("0.04"),
+    "plan.inclusive-coverage": Fraction("0.8656"),
 }
 SKIPPED_2022: tuple[str, ...] = (
-    "plan.t1-12", "plan.t1-14", "plan.t1-19a", "plan.t1-19b", "plan.inclusive-coverage", "plan.health-promoting",
-    "plan.health-promoting-county", "plan.backbone-share", "plan.backbone-share-county", "plan.migrant-public-share",
-    "plan.vocational-demo-schools", "plan.subject-base-coverage", "plan.practice-base",
+    "plan.t1-12",
+    "plan.t1-14",
+    "plan.t1-19a",
+    "plan.t1-19b",
+    "plan.inclusive-coverage",
+    "plan.health-promoting",
+    "plan.health-promoting-county",
+    "plan.backbone-share",
+    "plan.backbone-share-county",
+    "plan.migrant-public-share",
+    "plan.vocational-demo-schools",
+    "plan.subject-base-coverage",
+    "plan.practice-base",
 )
+
 
 def pct_text(rate: Fraction) -> str:
     """95% → "95%", 0.949 → "94.9%": the exact decimal, as a statistics office types it."""
@@ -259,10 +374,10 @@ class _Builder:
         core_entities = {p.entity for p in ds.plants}
         self.locked_classes = {c.class_id for c in ds.classes if c.class_id in core_entities or self._core_fails(c)}
         self.locked_classes |= _rounds_keys()
-        self.locked_schools: set[str] = set()       # sizes fixed by a plant
-        self.fixed_teachers: set[str] = set()       # attributes fixed by a plant
-        self.fixed_ft: set[str] = set()             # 专任 fixed by a kindergarten plant (other attributes free)
-        self.fixed_facilities: set[str] = set()     # facilities fixed by a plant
+        self.locked_schools: set[str] = set()  # sizes fixed by a plant
+        self.fixed_teachers: set[str] = set()  # attributes fixed by a plant
+        self.fixed_ft: set[str] = set()  # 专任 fixed by a kindergarten plant (other attributes free)
+        self.fixed_facilities: set[str] = set()  # facilities fixed by a plant
         self.core_safety = {p.entity for p in ds.plants if p.rule.startswith("safety.")}
         self.stats: dict[tuple[str | None, int], Stats] = {}
         self.people = PersonNamer(random.Random(f"{ds.seed}:packs:names"))
@@ -336,8 +451,11 @@ class _Builder:
         if school_id in self.locked_schools and delta:
             self.fail(f"resizing locked school {school_id}")
         wanted = set(grades) if grades is not None else None
-        classes = [c for c in self.classes_of[school_id] if c.class_id not in self.locked_classes
-                   and (wanted is None or c.grade in wanted)]
+        classes = [
+            c
+            for c in self.classes_of[school_id]
+            if c.class_id not in self.locked_classes and (wanted is None or c.grade in wanted)
+        ]
         step, remaining = (1 if delta > 0 else -1), abs(delta)
         while remaining:
             if step > 0:
@@ -392,9 +510,11 @@ class _Builder:
         n, share = self.stages(school)[stage]
         teachers = [t for t in self.teachers_of[school.school_id] if self.ft(t)]
         qualified = COLLEGE_PLUS if stage == "primary" else BACHELOR_PLUS
-        counts = {"qualified": sum(t.degree in qualified for t in teachers),
-                  "backbone": sum(t.backbone_level in COUNTY_UP for t in teachers),
-                  "pe_art": sum(t.subject in PE_ART for t in teachers)}
+        counts = {
+            "qualified": sum(t.degree in qualified for t in teachers),
+            "backbone": sum(t.backbone_level in COUNTY_UP for t in teachers),
+            "pe_art": sum(t.subject in PE_ART for t in teachers),
+        }
         out = {k: v * share * 100 / n for k, v in counts.items()}
         f = self.ds.facilities.get(school.school_id)
         if f is not None:
@@ -440,9 +560,16 @@ class _Builder:
         schools = self.ds.schools if county is None else self.schools_in[county]
         return [t for s in schools for t in self.teachers_of[s.school_id] if keep(t, s)]
 
-    def set_count(self, members: Sequence[Teacher], count: int, is_in: Callable[[Teacher], bool],
-                  put_in: Callable[[Teacher], None], take_out: Callable[[Teacher], None], what: str,
-                  movable: Callable[[Teacher], bool] = lambda t: True) -> None:
+    def set_count(
+        self,
+        members: Sequence[Teacher],
+        count: int,
+        is_in: Callable[[Teacher], bool],
+        put_in: Callable[[Teacher], None],
+        take_out: Callable[[Teacher], None],
+        what: str,
+        movable: Callable[[Teacher], bool] = lambda t: True,
+    ) -> None:
         """Flip members (not fixed by another plant, and `movable`) in or out until exactly `count` are in."""
         inside = [t for t in members if is_in(t)]
         free = [t for t in members if t.teacher_id not in self.fixed_teachers and movable(t)]
@@ -453,9 +580,9 @@ class _Builder:
         delta = count - len(inside)
         if delta > len(free_out) or -delta > len(free_in):
             self.fail(f"{what}: cannot bring {len(inside)} of {len(members)} to {count}")
-        for t in free_out[:max(delta, 0)]:
+        for t in free_out[: max(delta, 0)]:
             put_in(t)
-        for t in free_in[:max(-delta, 0)]:
+        for t in free_in[: max(-delta, 0)]:
             take_out(t)
         if sum(is_in(t) for t in members) != count:
             self.fail(f"{what}: missed {count}")
@@ -571,7 +698,9 @@ def _base_staffing(b: _Builder) -> None:
         movable = [t for t in staff if t.subject not in PE_ART and not b.core_fixed(t) and not t.is_principal]
         if 0 < short <= len(movable) // 4 and rng.random() < 0.7:
             for t in rng.sample(movable, short):
-                t.subject = rng.choice(("体育", "音乐", "美术") if stage == "primary" else ("体育与健康", "音乐", "美术"))
+                t.subject = rng.choice(
+                    ("体育", "音乐", "美术") if stage == "primary" else ("体育与健康", "音乐", "美术")
+                )
     for school in b.of_type("kindergarten"):  # 2 专任 a class where the kindergarten has the teachers
         staff = b.teachers_of[school.school_id]
         part_time = [t for t in staff if not b.ft(t) and not t.is_principal]
@@ -602,20 +731,30 @@ def _shuffled(b: _Builder, items: Iterable[Any]) -> list[Any]:
 
 def _clean(b: _Builder, school: School) -> bool:
     """A school no plant has fixed and with no class a core plant or rounds.py needs as it is."""
-    return (school.school_id not in b.locked_schools
-            and not any(c.class_id in b.locked_classes for c in b.classes_of[school.school_id]))
+    return school.school_id not in b.locked_schools and not any(
+        c.class_id in b.locked_classes for c in b.classes_of[school.school_id]
+    )
 
 
 def _reachable(b: _Builder, school: School, target: int, hard: bool = False) -> bool:
     now = b.pupils(school.school_id)
-    return (now - b.capacity(school.school_id, False, hard)) <= target <= (now + b.capacity(school.school_id, True, hard))
+    return (
+        (now - b.capacity(school.school_id, False, hard)) <= target <= (now + b.capacity(school.school_id, True, hard))
+    )
 
 
 def _new_teacher(b: _Builder, school: School, serial: int) -> Teacher:
     rng = b.rng
     hired = rng.randint(b.year - 30, b.year - 1)
-    t = Teacher(f"T{serial:07d}", school.school_id, rng.choice(SUBJECTS[school.type]), hired, True, True,
-                rng.choice(SECONDARY_DEGREES))
+    t = Teacher(
+        f"T{serial:07d}",
+        school.school_id,
+        rng.choice(SUBJECTS[school.type]),
+        hired,
+        True,
+        True,
+        rng.choice(SECONDARY_DEGREES),
+    )
     t.title = _title(rng, b.year - hired, False)
     t.backbone_level = rng.choice(LEVEL_DRAW) if b.year - hired >= 5 and rng.random() < 0.36 else "none"
     t.training_hours_5y = min(b.year - hired, 5) * rng.randint(74, 104)
@@ -633,8 +772,9 @@ def _grow(b: _Builder, school: School, target: int, grades: Sequence[str], measu
     while measure(school) + 52 <= target:
         index += 1
         grade = grades[added % len(grades)]
-        c = SchoolClass(f"{sid}-{index:03d}", sid, grade, b.rng.randint(*sizes[b.stage_of(grade) or "senior"]),
-                        b.people.name())
+        c = SchoolClass(
+            f"{sid}-{index:03d}", sid, grade, b.rng.randint(*sizes[b.stage_of(grade) or "senior"]), b.people.name()
+        )
         b.ds.classes.append(c)
         b.classes_of[sid].append(c)
         added += 1
@@ -657,45 +797,92 @@ def _plant_senior_size(b: _Builder) -> None:
     teachers) to 3000 pupils (passes: "超过 3000" excludes 3000) and 3001 (fails)."""
     candidates = sorted((s for s in b.of_type("senior") if _clean(b, s)), key=lambda s: -b.pupils(s.school_id))
     if len(candidates) < 2:
-        candidates += sorted((s for s in b.of_type("complete_secondary", "twelve_year") if _clean(b, s)),
-                             key=lambda s: -b.senior_pupils(s))
+        candidates += sorted(
+            (s for s in b.of_type("complete_secondary", "twelve_year") if _clean(b, s)),
+            key=lambda s: -b.senior_pupils(s),
+        )
     for school, target in zip(candidates[:2], (SENIOR_MAX, SENIOR_MAX + 1)):
         added = _grow(b, school, target, ("10", "11", "12"), b.senior_pupils)
         b.lock(school.school_id)
-        b.plant("plan.senior-school-size", school.school_id, _verdict(target > SENIOR_MAX),
-                f"高中学段 {target} 人（其中 {added} 个班为扩招新增）",
-                lambda s=school: _verdict(b.senior_pupils(s) > SENIOR_MAX))
+        b.plant(
+            "plan.senior-school-size",
+            school.school_id,
+            _verdict(target > SENIOR_MAX),
+            f"高中学段 {target} 人（其中 {added} 个班为扩招新增）",
+            lambda s=school: _verdict(b.senior_pupils(s) > SENIOR_MAX),
+        )
 
 
 # name, stage, pupils, teacher counts to set, facility totals, the verdicts built (qualified, backbone, pe_art,
 # teaching, sports, equipment, multimedia, resources); None: whatever the school's teachers give.
 STAGE_PLANS: tuple[tuple[str, str, int, dict[str, int], dict[str, int], str], ...] = (
-    ("P1", "primary", 1000, {"qualified": 42, "backbone": 10, "pe_art": 9},
-     {"teaching": 4500, "sports": 7500, "equipment": 2_000_000, "multimedia": 23},
-     "每项恰为标准；高学历教师以学校实有专任教师为限"),
-    ("P2", "primary", 1000, {"qualified": 41, "backbone": 9, "pe_art": 8},
-     {"teaching": 4499, "sports": 7499, "equipment": 1_999_000, "multimedia": 22},
-     "每项差一步"),
-    ("P3", "primary", 500, {"qualified": 21, "backbone": 5, "pe_art": 5},
-     {"teaching": 2250, "sports": 3750, "equipment": 850_000, "multimedia": 12},
-     "6 项达标，设备值恰为标准的 85%"),
-    ("P4", "primary", 500, {"qualified": 20, "backbone": 5, "pe_art": 5},
-     {"teaching": 2300, "sports": 3800, "equipment": 1_000_000, "multimedia": 12},
-     "只差高学历教师一人（为标准的 95%），其余 6 项达标"),
-    ("P5", "primary", 500, {"qualified": 21, "backbone": 5, "pe_art": 5},
-     {"teaching": 2250, "sports": 3750, "equipment": 849_500, "multimedia": 12},
-     "6 项达标，设备值为标准的 84.95%"),
-    ("J1", "junior", 1000, {"qualified": 53, "backbone": 10, "pe_art": 9},
-     {"teaching": 5800, "sports": 10200, "equipment": 2_500_000, "multimedia": 24},
-     "每项恰为标准；高学历教师以学校实有专任教师为限"),
-    ("J2", "junior", 1000, {"qualified": 52, "backbone": 9, "pe_art": 8},
-     {"teaching": 5799, "sports": 10199, "equipment": 2_499_000, "multimedia": 23},
-     "每项差一步"),
+    (
+        "P1",
+        "primary",
+        1000,
+        {"qualified": 42, "backbone": 10, "pe_art": 9},
+        {"teaching": 4500, "sports": 7500, "equipment": 2_000_000, "multimedia": 23},
+        "每项恰为标准；高学历教师以学校实有专任教师为限",
+    ),
+    (
+        "P2",
+        "primary",
+        1000,
+        {"qualified": 41, "backbone": 9, "pe_art": 8},
+        {"teaching": 4499, "sports": 7499, "equipment": 1_999_000, "multimedia": 22},
+        "每项差一步",
+    ),
+    (
+        "P3",
+        "primary",
+        500,
+        {"qualified": 21, "backbone": 5, "pe_art": 5},
+        {"teaching": 2250, "sports": 3750, "equipment": 850_000, "multimedia": 12},
+        "6 项达标，设备值恰为标准的 85%",
+    ),
+    (
+        "P4",
+        "primary",
+        500,
+        {"qualified": 20, "backbone": 5, "pe_art": 5},
+        {"teaching": 2300, "sports": 3800, "equipment": 1_000_000, "multimedia": 12},
+        "只差高学历教师一人（为标准的 95%），其余 6 项达标",
+    ),
+    (
+        "P5",
+        "primary",
+        500,
+        {"qualified": 21, "backbone": 5, "pe_art": 5},
+        {"teaching": 2250, "sports": 3750, "equipment": 849_500, "multimedia": 12},
+        "6 项达标，设备值为标准的 84.95%",
+    ),
+    (
+        "J1",
+        "junior",
+        1000,
+        {"qualified": 53, "backbone": 10, "pe_art": 9},
+        {"teaching": 5800, "sports": 10200, "equipment": 2_500_000, "multimedia": 24},
+        "每项恰为标准；高学历教师以学校实有专任教师为限",
+    ),
+    (
+        "J2",
+        "junior",
+        1000,
+        {"qualified": 52, "backbone": 9, "pe_art": 8},
+        {"teaching": 5799, "sports": 10199, "equipment": 2_499_000, "multimedia": 23},
+        "每项差一步",
+    ),
 )
-INDICATOR_RULES = {"qualified": "balance.qualified-teachers", "backbone": "balance.backbone-teachers",
-                   "pe_art": "balance.pe-art-teachers", "teaching": "balance.teaching-area",
-                   "sports": "balance.sports-area", "equipment": "balance.equipment",
-                   "multimedia": "balance.multimedia-rooms", "resources": "balance.school-resources"}
+INDICATOR_RULES = {
+    "qualified": "balance.qualified-teachers",
+    "backbone": "balance.backbone-teachers",
+    "pe_art": "balance.pe-art-teachers",
+    "teaching": "balance.teaching-area",
+    "sports": "balance.sports-area",
+    "equipment": "balance.equipment",
+    "multimedia": "balance.multimedia-rooms",
+    "resources": "balance.school-resources",
+}
 
 
 def _set_stage_teachers(b: _Builder, school: School, stage: str, counts: dict[str, int]) -> None:
@@ -705,18 +892,37 @@ def _set_stage_teachers(b: _Builder, school: School, stage: str, counts: dict[st
     above = "本科"
     what = f"{school.school_id}/{stage}"
     if "qualified" in counts:
-        b.set_count(staff, counts["qualified"], lambda t: t.degree in qualified,
-                    lambda t: setattr(t, "degree", above), lambda t: setattr(t, "degree", below), f"{what} degrees")
-    b.set_count(staff, counts["backbone"], lambda t: t.backbone_level in COUNTY_UP,
-                lambda t: setattr(t, "backbone_level", b.rng.choice(LEVEL_DRAW)),
-                lambda t: setattr(t, "backbone_level", "none"), f"{what} backbone")
+        b.set_count(
+            staff,
+            counts["qualified"],
+            lambda t: t.degree in qualified,
+            lambda t: setattr(t, "degree", above),
+            lambda t: setattr(t, "degree", below),
+            f"{what} degrees",
+        )
+    b.set_count(
+        staff,
+        counts["backbone"],
+        lambda t: t.backbone_level in COUNTY_UP,
+        lambda t: setattr(t, "backbone_level", b.rng.choice(LEVEL_DRAW)),
+        lambda t: setattr(t, "backbone_level", "none"),
+        f"{what} backbone",
+    )
     others = [x for x in SUBJECTS[school.type] if x not in PE_ART]
     movable = [t for t in staff if not b.core_fixed(t)]
     fixed_pe = sum(t.subject in PE_ART for t in staff if b.core_fixed(t))
-    b.set_count(movable, counts["pe_art"] - fixed_pe, lambda t: t.subject in PE_ART,
-                lambda t: setattr(t, "subject", b.rng.choice(("体育", "音乐", "美术") if stage == "primary"
-                                                             else ("体育与健康", "音乐", "美术"))),
-                lambda t: setattr(t, "subject", b.rng.choice(others)), f"{what} PE/art")
+    b.set_count(
+        movable,
+        counts["pe_art"] - fixed_pe,
+        lambda t: t.subject in PE_ART,
+        lambda t: setattr(
+            t,
+            "subject",
+            b.rng.choice(("体育", "音乐", "美术") if stage == "primary" else ("体育与健康", "音乐", "美术")),
+        ),
+        lambda t: setattr(t, "subject", b.rng.choice(others)),
+        f"{what} PE/art",
+    )
     b.fixed_teachers.update(t.teacher_id for t in b.teachers_of[school.school_id])
 
 
@@ -731,8 +937,11 @@ def _plant_stages(b: _Builder) -> None:
         staffed = [s for s in pool if sum(b.ft(t) for t in b.teachers_of[s.school_id]) >= need]
         # the nearest in size among those with the teachers the design needs (else the best staffed: as
         # many qualified teachers as it has, and the design's verdict follows from that number)
-        school = (min(staffed, key=lambda s: abs(b.pupils(s.school_id) - pupils)) if staffed
-                  else max(pool, key=lambda s: sum(b.ft(t) for t in b.teachers_of[s.school_id])))
+        school = (
+            min(staffed, key=lambda s: abs(b.pupils(s.school_id) - pupils))
+            if staffed
+            else max(pool, key=lambda s: sum(b.ft(t) for t in b.teachers_of[s.school_id]))
+        )
         ft = sum(b.ft(t) for t in b.teachers_of[school.school_id])
         counts = dict(counts)
         counts["qualified"] = min(counts["qualified"], ft)
@@ -742,12 +951,19 @@ def _plant_stages(b: _Builder) -> None:
         b.stage_totals[school.school_id] = totals
         entity = f"{school.school_id}/{stage}"
         built = _stage_design(stage, pupils, counts, totals)
-        figures = (f"{pupils} 名学生；高学历 {counts['qualified']}、骨干 {counts['backbone']}、体艺 {counts['pe_art']} 名专任教师；"
-                   f"教学用房 {totals['teaching']} ㎡、运动场馆 {totals['sports']} ㎡、设备 {totals['equipment']} 元、"
-                   f"多媒体教室 {totals['multimedia']} 间")
+        figures = (
+            f"{pupils} 名学生；高学历 {counts['qualified']}、骨干 {counts['backbone']}、体艺 {counts['pe_art']} 名专任教师；"
+            f"教学用房 {totals['teaching']} ㎡、运动场馆 {totals['sports']} ㎡、设备 {totals['equipment']} 元、"
+            f"多媒体教室 {totals['multimedia']} 间"
+        )
         for key, outcome in built.items():
-            b.plant(INDICATOR_RULES[key], entity, outcome, f"{name}（{note}）：{figures}",
-                    lambda s=school, st=stage, k=key: b.stage_verdicts(s, st).get(k, "not_evaluated"))
+            b.plant(
+                INDICATOR_RULES[key],
+                entity,
+                outcome,
+                f"{name}（{note}）：{figures}",
+                lambda s=school, st=stage, k=key: b.stage_verdicts(s, st).get(k, "not_evaluated"),
+            )
     # the junior stage's qualified teachers at the least count that reaches 5.3 per 100 pupils, and one fewer
     for name, outcome in (("J3", "pass"), ("J4", "fail")):
         pool = [s for s in _shuffled(b, b.of_type("junior")) if _clean(b, s)]
@@ -763,12 +979,22 @@ def _plant_stages(b: _Builder) -> None:
         b.lock(school.school_id)
         count = needed(STANDARD["junior"]["qualified"] / 100, pupils, outcome)
         staff = [t for t in b.teachers_of[school.school_id] if b.ft(t)]
-        b.set_count(staff, count, lambda t: t.degree in BACHELOR_PLUS, lambda t: setattr(t, "degree", "本科"),
-                    lambda t: setattr(t, "degree", "专科"), f"{name} degrees")
+        b.set_count(
+            staff,
+            count,
+            lambda t: t.degree in BACHELOR_PLUS,
+            lambda t: setattr(t, "degree", "本科"),
+            lambda t: setattr(t, "degree", "专科"),
+            f"{name} degrees",
+        )
         b.fixed_teachers.update(t.teacher_id for t in b.teachers_of[school.school_id])
-        b.plant("balance.qualified-teachers", f"{school.school_id}/junior", outcome,
-                f"{name}：{pupils} 名学生、本科以上专任教师 {count} 人（达到 5.3 所需最少人数{'' if outcome == 'pass' else '少一人'}）",
-                lambda s=school: b.stage_verdicts(s, "junior")["qualified"])
+        b.plant(
+            "balance.qualified-teachers",
+            f"{school.school_id}/junior",
+            outcome,
+            f"{name}：{pupils} 名学生、本科以上专任教师 {count} 人（达到 5.3 所需最少人数{'' if outcome == 'pass' else '少一人'}）",
+            lambda s=school: b.stage_verdicts(s, "junior")["qualified"],
+        )
 
 
 def _stage_design(stage: str, pupils: int, counts: dict[str, int], totals: dict[str, int]) -> dict[str, str]:
@@ -795,16 +1021,23 @@ def _plant_school_size(b: _Builder) -> None:
         limit = SCHOOL_SIZE_MAX[school.type] + done
         grades = None if school.type in COMPULSORY else tuple(str(g) for g in range(1, 10))
         now = b.compulsory_size(school)
-        room = sum(b.bounds(c, False)[1] - c.size for c in b.classes_of[school.school_id]
-                   if c.class_id not in b.locked_classes and (grades is None or c.grade in grades))
+        room = sum(
+            b.bounds(c, False)[1] - c.size
+            for c in b.classes_of[school.school_id]
+            if c.class_id not in b.locked_classes and (grades is None or c.grade in grades)
+        )
         if now > limit or now + room < limit:
             continue  # (a school that needs more than full classes takes more classes, below)
         b.resize(school.school_id, limit - now, grades=grades)  # within 45 / 50 a class first
         b.lock(school.school_id)
         outcome = _verdict(done == 1)
-        b.plant("balance.school-size", school.school_id, outcome,
-                f"义务教育学段 {limit} 人（上限 {SCHOOL_SIZE_MAX[school.type]}）",
-                lambda s=school: _verdict(b.compulsory_size(s) > SCHOOL_SIZE_MAX[s.type]))
+        b.plant(
+            "balance.school-size",
+            school.school_id,
+            outcome,
+            f"义务教育学段 {limit} 人（上限 {SCHOOL_SIZE_MAX[school.type]}）",
+            lambda s=school: _verdict(b.compulsory_size(s) > SCHOOL_SIZE_MAX[s.type]),
+        )
         done += 1
     # no school that full classes would bring there: the largest 一贯制 schools open more classes
     growing = [s for s in b.of_type("twelve_year", "nine_year") if s.school_id not in b.locked_schools]
@@ -815,9 +1048,13 @@ def _plant_school_size(b: _Builder) -> None:
         grades = tuple(str(g) for g in range(1, 10))
         added = _grow(b, school, limit, grades, b.compulsory_size)
         b.lock(school.school_id)
-        b.plant("balance.school-size", school.school_id, _verdict(done == 1),
-                f"义务教育学段 {limit} 人（上限 {SCHOOL_SIZE_MAX[school.type]}，其中 {added} 个班为新增）",
-                lambda s=school: _verdict(b.compulsory_size(s) > SCHOOL_SIZE_MAX[s.type]))
+        b.plant(
+            "balance.school-size",
+            school.school_id,
+            _verdict(done == 1),
+            f"义务教育学段 {limit} 人（上限 {SCHOOL_SIZE_MAX[school.type]}，其中 {added} 个班为新增）",
+            lambda s=school: _verdict(b.compulsory_size(s) > SCHOOL_SIZE_MAX[s.type]),
+        )
         done += 1
     if done < 2:
         b.fail("no school to grow to its size limit")
@@ -827,9 +1064,16 @@ def _plant_guards(b: _Builder) -> None:
     """safety.guards-by-enrolment at GB/T 29315's bands: 99 and 100 pupils / 1 guard pass (“100人以下” includes
     100); 1499 / 3 passes, 1500 / 3 fails (4 needed). 101 / 1 (fails) is planted last (:func:`_plant_guards_101`)."""
     for pupils, guards, outcome in ((99, 1, "pass"), (100, 1, "pass"), (1499, 3, "pass"), (1500, 3, "fail")):
-        pool = [s for s in _shuffled(b, b.ds.schools) if s.type != "vocational" and _clean(b, s)
-                and s.school_id in b.ds.safety and s.school_id not in b.core_safety
-                and (b.ds.safety[s.school_id].full_time_guards or 0) >= 1 and _reachable(b, s, pupils)]
+        pool = [
+            s
+            for s in _shuffled(b, b.ds.schools)
+            if s.type != "vocational"
+            and _clean(b, s)
+            and s.school_id in b.ds.safety
+            and s.school_id not in b.core_safety
+            and (b.ds.safety[s.school_id].full_time_guards or 0) >= 1
+            and _reachable(b, s, pupils)
+        ]
         if not pool:
             b.fail(f"no school to hold {pupils} pupils")
         school = min(pool, key=lambda s: abs(b.pupils(s.school_id) - pupils))
@@ -837,8 +1081,13 @@ def _plant_guards(b: _Builder) -> None:
         b.lock(school.school_id)
         b.ds.safety[school.school_id].full_time_guards = guards
         b.core_safety.add(school.school_id)
-        b.plant("safety.guards-by-enrolment", school.school_id, outcome, f"在校生 {pupils} 人，专职保安 {guards} 名",
-                lambda s=school: _verdict(b.ds.safety[s.school_id].full_time_guards < guards_required(b.enrolment(s))))
+        b.plant(
+            "safety.guards-by-enrolment",
+            school.school_id,
+            outcome,
+            f"在校生 {pupils} 人，专职保安 {guards} 名",
+            lambda s=school: _verdict(b.ds.safety[s.school_id].full_time_guards < guards_required(b.enrolment(s))),
+        )
 
 
 def _plant_guards_101(b: _Builder) -> None:
@@ -847,16 +1096,26 @@ def _plant_guards_101(b: _Builder) -> None:
     its pupils), so that no earlier plant and no random draw moves."""
     for school in b.of_type("special"):
         row = b.ds.safety.get(school.school_id)
-        if (row is None or school.school_id in b.core_safety or not row.full_time_guards or not _clean(b, school)
-                or not _reachable(b, school, 101)):
+        if (
+            row is None
+            or school.school_id in b.core_safety
+            or not row.full_time_guards
+            or not _clean(b, school)
+            or not _reachable(b, school, 101)
+        ):
             continue
         b.set_pupils(school.school_id, 101, hard=False)
         b.lock(school.school_id)
         school.enrolment = 101
         row.full_time_guards = 1
         b.core_safety.add(school.school_id)
-        b.plant("safety.guards-by-enrolment", school.school_id, "fail", "在校生 101 人，专职保安 1 名（应配 2 名）",
-                lambda s=school: _verdict(b.ds.safety[s.school_id].full_time_guards < guards_required(b.enrolment(s))))
+        b.plant(
+            "safety.guards-by-enrolment",
+            school.school_id,
+            "fail",
+            "在校生 101 人，专职保安 1 名（应配 2 名）",
+            lambda s=school: _verdict(b.ds.safety[s.school_id].full_time_guards < guards_required(b.enrolment(s))),
+        )
         return
     b.fail("no special school to hold 101 pupils")
 
@@ -872,19 +1131,34 @@ def guards_required(pupils: int) -> int:
 
 def _plant_class_size(b: _Builder) -> None:
     """balance.class-size: 45 in a primary grade and 50 in a junior grade pass; 46 and 51 fail."""
-    for grades, size, outcome in ((range(1, 7), 45, "pass"), (range(1, 7), 46, "fail"),
-                                  (range(7, 10), 50, "pass"), (range(7, 10), 51, "fail")):
+    for grades, size, outcome in (
+        (range(1, 7), 45, "pass"),
+        (range(1, 7), 46, "fail"),
+        (range(7, 10), 50, "pass"),
+        (range(7, 10), 51, "fail"),
+    ):
         wanted = {str(g) for g in grades}
-        pool = [c for c in _shuffled(b, b.ds.classes) if c.grade in wanted and c.class_id not in b.locked_classes
-                and b.school[c.school_id].type in ASSESSED and c.school_id not in b.locked_schools
-                and abs(c.size - size) <= 8]
+        pool = [
+            c
+            for c in _shuffled(b, b.ds.classes)
+            if c.grade in wanted
+            and c.class_id not in b.locked_classes
+            and b.school[c.school_id].type in ASSESSED
+            and c.school_id not in b.locked_schools
+            and abs(c.size - size) <= 8
+        ]
         if not pool:
             b.fail(f"no class to hold {size}")
         c = pool[0]
         c.size = size
         b.locked_classes.add(c.class_id)
-        b.plant("balance.class-size", c.class_id, outcome, f"{c.grade} 年级 {size} 人",
-                lambda c=c: _verdict(c.size > MAX_CLASS[b.stage_of(c.grade)]))
+        b.plant(
+            "balance.class-size",
+            c.class_id,
+            outcome,
+            f"{c.grade} 年级 {size} 人",
+            lambda c=c: _verdict(c.size > MAX_CLASS[b.stage_of(c.grade)]),
+        )
 
 
 # -- kindergartens ----------------------------------------------------------------------------------------------
@@ -929,18 +1203,28 @@ def _transfer(b: _Builder, into: Sequence[School], out_of: Sequence[School], k: 
     _spread(b, _shuffled(b, out_of), -k)
 
 
-def _tune_public(b: _Builder, area: Sequence[School], target: Fraction, outcome: str,
-                 adjustable: Callable[[School], bool] = lambda s: True, dry: bool = False) -> tuple[int, int] | None:
+def _tune_public(
+    b: _Builder,
+    area: Sequence[School],
+    target: Fraction,
+    outcome: str,
+    adjustable: Callable[[School], bool] = lambda s: True,
+    dry: bool = False,
+) -> tuple[int, int] | None:
     """Put the public share of these kindergartens' children exactly on the target (pass) or one child
     short of it (fail): the nearest (public, private) totals the `adjustable` ones have room for."""
     public = [s for s in area if s.ownership == "public" and s.school_id not in b.locked_schools and adjustable(s)]
     private = [s for s in area if s.ownership == "private" and s.school_id not in b.locked_schools and adjustable(s)]
     p_now = sum(b.pupils(s.school_id) for s in area if s.ownership == "public")
     q_now = sum(b.pupils(s.school_id) for s in area if s.ownership == "private")
-    p_range = (p_now - sum(b.capacity(s.school_id, False) for s in public),
-               p_now + sum(b.capacity(s.school_id, True) for s in public))
-    q_range = (q_now - sum(b.capacity(s.school_id, False) for s in private),
-               q_now + sum(b.capacity(s.school_id, True) for s in private))
+    p_range = (
+        p_now - sum(b.capacity(s.school_id, False) for s in public),
+        p_now + sum(b.capacity(s.school_id, True) for s in public),
+    )
+    q_range = (
+        q_now - sum(b.capacity(s.school_id, False) for s in private),
+        q_now + sum(b.capacity(s.school_id, True) for s in private),
+    )
     best: tuple[int, int, int] | None = None
     for total in range(p_range[0] + q_range[0], p_range[1] + q_range[1] + 1):
         p = needed(target, total, outcome)
@@ -962,15 +1246,23 @@ def _tune_public(b: _Builder, area: Sequence[School], target: Fraction, outcome:
     return p - p_now, q - q_now
 
 
-def _tune_inclusive(b: _Builder, area: Sequence[School], target: Fraction, outcome: str,
-                    adjustable: Callable[[School], bool] = lambda s: True, keep_total: bool = False,
-                    dry: bool = False) -> tuple[int, int] | None:
+def _tune_inclusive(
+    b: _Builder,
+    area: Sequence[School],
+    target: Fraction,
+    outcome: str,
+    adjustable: Callable[[School], bool] = lambda s: True,
+    keep_total: bool = False,
+    dry: bool = False,
+) -> tuple[int, int] | None:
     """Put the 普惠 share of these kindergartens on the target (or one child short): which `adjustable`
     private kindergartens are 普惠, then the nearest totals of 普惠 and other private children within their
     room (with `keep_total`, children only move between the two, so every other share stays)."""
     private = [s for s in area if s.ownership == "private" and s.school_id not in b.locked_schools and adjustable(s)]
     fixed = sum(b.pupils(s.school_id) for s in area if s.ownership == "public" or s not in private and s.inclusive)
-    fixed_other = sum(b.pupils(s.school_id) for s in area if s.ownership == "private" and s not in private and not s.inclusive)
+    fixed_other = sum(
+        b.pupils(s.school_id) for s in area if s.ownership == "private" and s not in private and not s.inclusive
+    )
     if len(private) < 2:
         if dry:
             return None
@@ -1001,8 +1293,10 @@ def _tune_inclusive(b: _Builder, area: Sequence[School], target: Fraction, outco
                 continue
         groups = [[s for s, f in zip(private, flags) if f], [s for s, f in zip(private, flags) if not f]]
         now = [sum(b.pupils(s.school_id) for s in g) for g in groups]
-        ranges = [(n - sum(b.capacity(s.school_id, False) for s in g), n + sum(b.capacity(s.school_id, True) for s in g))
-                  for n, g in zip(now, groups)]
+        ranges = [
+            (n - sum(b.capacity(s.school_id, False) for s in g), n + sum(b.capacity(s.school_id, True) for s in g))
+            for n, g in zip(now, groups)
+        ]
         best = None
         for inc in range(ranges[0][0], ranges[0][1] + 1):
             numerator = fixed + inc
@@ -1035,14 +1329,19 @@ def _tune_inclusive(b: _Builder, area: Sequence[School], target: Fraction, outco
     return None
 
 
-def _city_public(b: _Builder, free: Sequence[str], movers: dict[str, Callable[[School], bool]], target: Fraction,
-                 outcome: str) -> None:
+def _city_public(
+    b: _Builder, free: Sequence[str], movers: dict[str, Callable[[School], bool]], target: Fraction, outcome: str
+) -> None:
     """The city's public share exactly on the target (or one child short): the free counties' kindergartens
     grow or shrink (a: public, d: private children); in the `movers` counties children move from private
     kindergartens (those the county's filter allows) to public ones or back (c), their totals unchanged."""
+
     def free_kgs(public: bool) -> list[School]:
-        return [s for s in _kgs(b) if s.county in free and (s.ownership == "public") == public
-                and s.school_id not in b.locked_schools]
+        return [
+            s
+            for s in _kgs(b)
+            if s.county in free and (s.ownership == "public") == public and s.school_id not in b.locked_schools
+        ]
 
     def room(schools: Iterable[School], up: bool) -> int:
         return sum(b.capacity(s.school_id, up) for s in schools)
@@ -1091,11 +1390,16 @@ def _city_inclusive(b: _Builder, free: Sequence[str], movers: Sequence[str], tar
     other private kindergartens."""
     _public, total, inclusive = _kg_totals(b, None)
     goal = needed(target, total, outcome)
-    fixed = inclusive - sum(b.pupils(s.school_id) for s in _kgs(b) if s.county in free and s.ownership == "private"
-                            and s.inclusive and s.school_id not in b.locked_schools)
+    fixed = inclusive - sum(
+        b.pupils(s.school_id)
+        for s in _kgs(b)
+        if s.county in free and s.ownership == "private" and s.inclusive and s.school_id not in b.locked_schools
+    )
     have = fixed
-    for s in sorted((s for s in _kgs(b) if s.county in free and s.ownership == "private"
-                     and s.school_id not in b.locked_schools), key=lambda s: -b.pupils(s.school_id)):
+    for s in sorted(
+        (s for s in _kgs(b) if s.county in free and s.ownership == "private" and s.school_id not in b.locked_schools),
+        key=lambda s: -b.pupils(s.school_id),
+    ):
         s.inclusive = have + b.pupils(s.school_id) <= goal
         have += b.pupils(s.school_id) if s.inclusive else 0
     gap = goal - have
@@ -1105,9 +1409,15 @@ def _city_inclusive(b: _Builder, free: Sequence[str], movers: Sequence[str], tar
         private = [s for s in _kgs(b, county) if s.ownership == "private" and s.school_id not in b.locked_schools]
         inc, other = [s for s in private if s.inclusive], [s for s in private if not s.inclusive]
         if gap > 0:
-            step = min(gap, sum(b.capacity(s.school_id, True) for s in inc), sum(b.capacity(s.school_id, False) for s in other))
+            step = min(
+                gap, sum(b.capacity(s.school_id, True) for s in inc), sum(b.capacity(s.school_id, False) for s in other)
+            )
         else:
-            step = -min(-gap, sum(b.capacity(s.school_id, False) for s in inc), sum(b.capacity(s.school_id, True) for s in other))
+            step = -min(
+                -gap,
+                sum(b.capacity(s.school_id, False) for s in inc),
+                sum(b.capacity(s.school_id, True) for s in other),
+            )
         _transfer(b, inc, other, step)
         gap -= step
     if gap:
@@ -1135,19 +1445,22 @@ def _plant_kindergartens(b: _Builder) -> None:
     # public and 普惠 shares per county (national 50 % / 80 %; the plan's 52 % for the county view): one
     # county each, the assignment that can bring every county onto its target with the least moved; the two
     # counties left over (the bigger the better) carry the city's adjustments
-    roles = (("preschool.inclusive-share", INCLUSIVE_COUNTY, "pass", _tune_inclusive, 2),
-             ("preschool.inclusive-share", INCLUSIVE_COUNTY, "fail", _tune_inclusive, 2),
-             ("plan.t1-02-county", b.t["public_kg"], "pass", _tune_public, 0),
-             ("plan.t1-02-county", b.t["public_kg"], "fail", _tune_public, 0),
-             ("preschool.public-share", PUBLIC_COUNTY, "pass", _tune_public, 0),
-             ("preschool.public-share", PUBLIC_COUNTY, "fail", _tune_public, 0))
+    roles = (
+        ("preschool.inclusive-share", INCLUSIVE_COUNTY, "pass", _tune_inclusive, 2),
+        ("preschool.inclusive-share", INCLUSIVE_COUNTY, "fail", _tune_inclusive, 2),
+        ("plan.t1-02-county", b.t["public_kg"], "pass", _tune_public, 0),
+        ("plan.t1-02-county", b.t["public_kg"], "fail", _tune_public, 0),
+        ("preschool.public-share", PUBLIC_COUNTY, "pass", _tune_public, 0),
+        ("preschool.public-share", PUBLIC_COUNTY, "fail", _tune_public, 0),
+    )
 
     def gap(county: str, index: int, target: Fraction) -> Fraction:
         totals = _kg_totals(b, county)
         return abs(Fraction(totals[index], totals[1]) - target)
 
-    moves = {(i, c): role[3](b, _kgs(b, c), role[1], role[2], dry=True)
-             for i, role in enumerate(roles) for c in candidates}
+    moves = {
+        (i, c): role[3](b, _kgs(b, c), role[1], role[2], dry=True) for i, role in enumerate(roles) for c in candidates
+    }
     size = {c: len(_kgs(b, c)) for c in candidates}
     public, total, _ = _kg_totals(b, None)
 
@@ -1165,8 +1478,12 @@ def _plant_kindergartens(b: _Builder) -> None:
         kgs = [s for s in _kgs(b, county) if s.school_id not in b.locked_schools]
         pub = [s.school_id for s in kgs if s.ownership == "public"]
         pri = [s.school_id for s in kgs if s.ownership == "private"]
-        return (sum(b.capacity(x, True) for x in pub), sum(b.capacity(x, False) for x in pub),
-                sum(b.capacity(x, True) for x in pri), sum(b.capacity(x, False) for x in pri))
+        return (
+            sum(b.capacity(x, True) for x in pub),
+            sum(b.capacity(x, False) for x in pub),
+            sum(b.capacity(x, True) for x in pri),
+            sum(b.capacity(x, False) for x in pri),
+        )
 
     room = {c: rooms(c) for c in [*candidates, ratio_exact, ratio_over]}
     t_up = sum(min(room[c][0], room[c][3]) for c in (ratio_exact, ratio_over))
@@ -1185,7 +1502,9 @@ def _plant_kindergartens(b: _Builder) -> None:
         least = Fraction(max(0, p_now - pd - t_down), t_now - pd + qu)
         return least + Fraction(1, 200) <= b.t["public_kg"] <= most - Fraction(1, 200)
 
-    assignment = min((p for p in itertools.permutations(candidates, len(roles)) if reachable(p)), key=cost, default=None)
+    assignment = min(
+        (p for p in itertools.permutations(candidates, len(roles)) if reachable(p)), key=cost, default=None
+    )
     if assignment is None:
         b.fail("no assignment of counties to the kindergarten share plants")
     free = sorted((c for c in candidates if c not in assignment), key=lambda c: (-size[c], c))
@@ -1197,17 +1516,26 @@ def _plant_kindergartens(b: _Builder) -> None:
             classes = [c for s in _kgs(b, county) for c in b.classes_of[s.school_id]]
             allowed = math.floor((1 - CLASS_OK_RATE) * len(classes)) + extra
             crowded = [c for c in classes if c.size > KINDERGARTEN_STANDARD[c.grade]]
-            for c in _shuffled(b, [c for c in classes if c.class_id not in b.locked_classes])[:allowed - len(crowded)]:
+            for c in _shuffled(b, [c for c in classes if c.class_id not in b.locked_classes])[: allowed - len(crowded)]:
                 c.size = KINDERGARTEN_STANDARD[c.grade] + rng.randint(1, 3)
                 b.locked_classes.add(c.class_id)
             outcome = _verdict(bool(extra))
-            b.plant("preschool.class-size-rate", county, outcome,
-                    f"{len(classes)} 个班中超标 {allowed} 个（{'比 85% 允许的多一个' if extra else '85% 允许的最多个数'}）",
-                    lambda c=county: _verdict(_class_ok_share(b, c) < CLASS_OK_RATE))
+            b.plant(
+                "preschool.class-size-rate",
+                county,
+                outcome,
+                f"{len(classes)} 个班中超标 {allowed} 个（{'比 85% 允许的多一个' if extra else '85% 允许的最多个数'}）",
+                lambda c=county: _verdict(_class_ok_share(b, c) < CLASS_OK_RATE),
+            )
     else:
         county = free[0]
-        b.plant("preschool.class-size-rate", county, "pass", "超标班额少于 15%",
-                lambda c=county: _verdict(_class_ok_share(b, c) < CLASS_OK_RATE))
+        b.plant(
+            "preschool.class-size-rate",
+            county,
+            "pass",
+            "超标班额少于 15%",
+            lambda c=county: _verdict(_class_ok_share(b, c) < CLASS_OK_RATE),
+        )
 
     # one kindergarten each: 2 专任 a class exactly / one short (preschool.teachers-per-class), children
     # exactly 15 per 专任 teacher / one more (K3, K4: kept as data; the plan's ratio is judged for the city since
@@ -1231,18 +1559,35 @@ def _plant_kindergartens(b: _Builder) -> None:
         if name in ("K3", "K4"):
             b.set_pupils(s.school_id, want * CHILDREN_PER_TEACHER + (name == "K4"))
         b.lock(s.school_id)
-        b.set_count(staff, want, b.ft, lambda t: setattr(t, "full_time", True),
-                    lambda t: setattr(t, "full_time", False), f"{name} 专任", lambda t: t.teacher_id not in b.fixed_ft)
+        b.set_count(
+            staff,
+            want,
+            b.ft,
+            lambda t: setattr(t, "full_time", True),
+            lambda t: setattr(t, "full_time", False),
+            f"{name} 专任",
+            lambda t: t.teacher_id not in b.fixed_ft,
+        )
         b.fixed_ft.update(t.teacher_id for t in staff)
         classes = len(b.classes_of[s.school_id])
         if name in ("K1", "K2"):
-            b.plant("preschool.teachers-per-class", s.school_id, _verdict(name == "K2"),
-                    f"{classes} 个班、专任教师 {want} 人",
-                    lambda s=s: _verdict(sum(map(b.ft, b.teachers_of[s.school_id])) < 2 * len(b.classes_of[s.school_id])))
+            b.plant(
+                "preschool.teachers-per-class",
+                s.school_id,
+                _verdict(name == "K2"),
+                f"{classes} 个班、专任教师 {want} 人",
+                lambda s=s: _verdict(sum(map(b.ft, b.teachers_of[s.school_id])) < 2 * len(b.classes_of[s.school_id])),
+            )
     plan = CITY_PLAN["plan.kindergarten-teacher-child-ratio"]
-    b.plant("plan.kindergarten-teacher-child-ratio", REGION, plan.y2022 if b.target_year == 2022 else plan.y2025,
-            plan.how, lambda: _verdict(sum(b.enrolment(s) for s in _kgs(b))
-                                       > CHILDREN_PER_TEACHER * sum(map(b.ft, _kg_teachers(b, None)))))
+    b.plant(
+        "plan.kindergarten-teacher-child-ratio",
+        REGION,
+        plan.y2022 if b.target_year == 2022 else plan.y2025,
+        plan.how,
+        lambda: _verdict(
+            sum(b.enrolment(s) for s in _kgs(b)) > CHILDREN_PER_TEACHER * sum(map(b.ft, _kg_teachers(b, None)))
+        ),
+    )
 
     # preschool.teacher-child-ratio per county: children exactly 15 per 专任 teacher / one more
     for county, extra in ((ratio_exact, 0), (ratio_over, 1)):
@@ -1250,21 +1595,37 @@ def _plant_kindergartens(b: _Builder) -> None:
         children = sum(b.pupils(s.school_id) for s in _kgs(b, county))
         fixed = sum(b.ft(t) for t in _kg_teachers(b, county) if t.school_id in b.locked_schools)
         want = round(children / CHILDREN_PER_TEACHER) - fixed
-        b.set_count(staff, want, b.ft, lambda t: setattr(t, "full_time", True),
-                    lambda t: setattr(t, "full_time", False), f"{county} 专任", lambda t: t.teacher_id not in b.fixed_ft)
+        b.set_count(
+            staff,
+            want,
+            b.ft,
+            lambda t: setattr(t, "full_time", True),
+            lambda t: setattr(t, "full_time", False),
+            f"{county} 专任",
+            lambda t: t.teacher_id not in b.fixed_ft,
+        )
         b.fixed_ft.update(t.teacher_id for t in staff)
         teachers = want + fixed
         _spread(b, _shuffled(b, _kgs(b, county)), teachers * CHILDREN_PER_TEACHER + extra - children)
-        b.plant("preschool.teacher-child-ratio", county, _verdict(bool(extra)),
-                f"幼儿园专任教师 {teachers} 人、在园幼儿 {teachers * CHILDREN_PER_TEACHER + extra} 人",
-                lambda c=county: _verdict(_kg_totals(b, c)[1] > CHILDREN_PER_TEACHER * sum(map(b.ft, _kg_teachers(b, c)))))
+        b.plant(
+            "preschool.teacher-child-ratio",
+            county,
+            _verdict(bool(extra)),
+            f"幼儿园专任教师 {teachers} 人、在园幼儿 {teachers * CHILDREN_PER_TEACHER + extra} 人",
+            lambda c=county: _verdict(_kg_totals(b, c)[1] > CHILDREN_PER_TEACHER * sum(map(b.ft, _kg_teachers(b, c)))),
+        )
 
     for (rule, target, outcome, tune, index), county in zip(roles, assignment):
         tune(b, _kgs(b, county), target, outcome)
         public, total, inclusive = _kg_totals(b, county)
-        b.plant(rule, county, outcome, f"{(public, total, inclusive)[index]} / {total} 名幼儿"
-                f"（{'恰为' if outcome == 'pass' else '差一名幼儿达到'} {pct_text(target)}）",
-                lambda c=county, i=index, t=target: _verdict(Fraction(_kg_totals(b, c)[i], _kg_totals(b, c)[1]) < t))
+        b.plant(
+            rule,
+            county,
+            outcome,
+            f"{(public, total, inclusive)[index]} / {total} 名幼儿"
+            f"（{'恰为' if outcome == 'pass' else '差一名幼儿达到'} {pct_text(target)}）",
+            lambda c=county, i=index, t=target: _verdict(Fraction(_kg_totals(b, c)[i], _kg_totals(b, c)[1]) < t),
+        )
 
     # the city: 公办占比 (表一 序号2, both years) and 普惠覆盖率 (2025): the free counties' kindergartens may
     # grow or shrink; elsewhere children only move between a county's public and (普惠) private kindergartens,
@@ -1274,13 +1635,23 @@ def _plant_kindergartens(b: _Builder) -> None:
     movers = {c: (lambda s: True) for c in (ratio_exact, ratio_over)}
     movers.update({c: (lambda s: s.ownership == "public" or bool(s.inclusive)) for c in assignment[:2]})
     _city_public(b, free, movers, b.t["public_kg"], outcome)
-    b.plant("plan.t1-02", REGION, outcome, plan.how,
-            lambda: _verdict(Fraction(_kg_totals(b, None)[0], _kg_totals(b, None)[1]) < b.t["public_kg"]))
+    b.plant(
+        "plan.t1-02",
+        REGION,
+        outcome,
+        plan.how,
+        lambda: _verdict(Fraction(_kg_totals(b, None)[0], _kg_totals(b, None)[1]) < b.t["public_kg"]),
+    )
     if b.t["inclusive"] is not None:
         plan = CITY_PLAN["plan.inclusive-coverage"]
         _city_inclusive(b, free, [ratio_exact, ratio_over, *assignment[2:]], b.t["inclusive"], plan.y2025)
-        b.plant("plan.inclusive-coverage", REGION, plan.y2025, plan.how,
-                lambda: _verdict(Fraction(_kg_totals(b, None)[2], _kg_totals(b, None)[1]) < b.t["inclusive"]))
+        b.plant(
+            "plan.inclusive-coverage",
+            REGION,
+            plan.y2025,
+            plan.how,
+            lambda: _verdict(Fraction(_kg_totals(b, None)[2], _kg_totals(b, None)[1]) < b.t["inclusive"]),
+        )
     for s in _kgs(b):
         b.lock(s.school_id)
 
@@ -1293,8 +1664,11 @@ def _base_kg_sizes(b: _Builder) -> None:
             if c.class_id in b.locked_classes:
                 continue
             standard = KINDERGARTEN_STANDARD[c.grade]
-            c.size = (b.rng.randint(standard - 3, standard) if s.ownership == "public"
-                      else b.rng.randint(max(12, standard - 16), standard - 8))
+            c.size = (
+                b.rng.randint(standard - 3, standard)
+                if s.ownership == "public"
+                else b.rng.randint(max(12, standard - 16), standard - 8)
+            )
 
 
 def _calibrate_kgs(b: _Builder) -> None:
@@ -1411,49 +1785,91 @@ def _plant_facilities(b: _Builder) -> None:
     def classes_near(wanted: Sequence[int]) -> School:
         """A school with the first of these numbers of compulsory classes that some free school has."""
         for n in wanted:
-            if any(s.school_id in ds.facilities and s.school_id not in b.fixed_facilities
-                   and b.compulsory_classes(s.school_id) == n for s in b.of_type(*ASSESSED)):
+            if any(
+                s.school_id in ds.facilities
+                and s.school_id not in b.fixed_facilities
+                and b.compulsory_classes(s.school_id) == n
+                for s in b.of_type(*ASSESSED)
+            ):
                 return free(ASSESSED, lambda s, n=n: b.compulsory_classes(s.school_id) == n)
         b.fail("no school for the special-rooms plant")
         raise AssertionError  # unreachable
 
-    twelve = classes_near((12, 24, 36, 11, 10, 9, 8, 7, 6))            # 1 room a 12 classes, at the boundary first
+    twelve = classes_near((12, 24, 36, 11, 10, 9, 8, 7, 6))  # 1 room a 12 classes, at the boundary first
     thirteen = [classes_near((13, 25, 37, 14, 15, 16, 17, 18)) for _ in range(2)]
-    for school, music, art, music_area, art_area in ((twelve, 1, 1, 96.0, 90.0), (thirteen[0], 2, 1, 95.9, 100.0),
-                                                     (thirteen[1], 1, 2, 110.0, 89.9)):
+    for school, music, art, music_area, art_area in (
+        (twelve, 1, 1, 96.0, 90.0),
+        (thirteen[0], 2, 1, 95.9, 100.0),
+        (thirteen[1], 1, 2, 110.0, 89.9),
+    ):
         f = ds.facilities[school.school_id]
         f.music_rooms, f.art_rooms, f.music_room_area, f.art_room_area = music, art, music_area, art_area
         n = b.compulsory_classes(school.school_id)
         required = max(1, math.ceil(n / 12))
         for rule, rooms in (("balance.music-rooms", "music_rooms"), ("balance.art-rooms", "art_rooms")):
-            b.plant(rule, school.school_id, _verdict(getattr(f, rooms) < required),
-                    f"义务教育 {n} 个班（应配 {required} 间），实有 {getattr(f, rooms)} 间",
-                    lambda s=school, r=rooms: _verdict(getattr(ds.facilities[s.school_id], r)
-                                                       < max(1, math.ceil(b.compulsory_classes(s.school_id) / 12))))
-        for rule, area, limit in (("balance.music-room-area", "music_room_area", MUSIC_AREA),
-                                  ("balance.art-room-area", "art_room_area", ART_AREA)):
+            b.plant(
+                rule,
+                school.school_id,
+                _verdict(getattr(f, rooms) < required),
+                f"义务教育 {n} 个班（应配 {required} 间），实有 {getattr(f, rooms)} 间",
+                lambda s=school, r=rooms: _verdict(
+                    getattr(ds.facilities[s.school_id], r) < max(1, math.ceil(b.compulsory_classes(s.school_id) / 12))
+                ),
+            )
+        for rule, area, limit in (
+            ("balance.music-room-area", "music_room_area", MUSIC_AREA),
+            ("balance.art-room-area", "art_room_area", ART_AREA),
+        ):
             if getattr(f, area) in (96.0, 95.9, 90.0, 89.9):
-                b.plant(rule, school.school_id, _verdict(Fraction(str(getattr(f, area))) < limit),
-                        f"最小一间 {getattr(f, area)} ㎡（标准 {limit} ㎡）",
-                        lambda s=school, a=area, lim=limit: _verdict(Fraction(str(getattr(ds.facilities[s.school_id], a))) < lim))
+                b.plant(
+                    rule,
+                    school.school_id,
+                    _verdict(Fraction(str(getattr(f, area))) < limit),
+                    f"最小一间 {getattr(f, area)} ㎡（标准 {limit} ㎡）",
+                    lambda s=school, a=area, lim=limit: _verdict(
+                        Fraction(str(getattr(ds.facilities[s.school_id], a))) < lim
+                    ),
+                )
 
     # a school at every school-level target of the plan, and one just short of each
     target = b.t["safety_edu"]
     at, short = free(PRIMARY_SECONDARY), free(PRIMARY_SECONDARY)
-    for school, minutes, doctors, rate, vice in ((at, DAILY_PE, 1, target, True),
-                                                 (short, DAILY_PE - 1, 0, target - Fraction(1, 1000), False)):
+    for school, minutes, doctors, rate, vice in (
+        (at, DAILY_PE, 1, target, True),
+        (short, DAILY_PE - 1, 0, target - Fraction(1, 1000), False),
+    ):
         f = ds.facilities[school.school_id]
         f.daily_pe_minutes, f.doctors, f.safety_education_rate = minutes, doctors, rate
         school.health_vice_principal = vice
         sid = school.school_id
-        b.plant("plan.daily-pe", sid, _verdict(minutes < DAILY_PE), f"每天体育活动 {minutes} 分钟",
-                lambda s=sid: _verdict(ds.facilities[s].daily_pe_minutes < DAILY_PE))
-        b.plant("plan.school-doctor", sid, _verdict(doctors < 1), f"校医 {doctors} 人",
-                lambda s=sid: _verdict(ds.facilities[s].doctors < 1))
-        b.plant("plan.t1-21-school", sid, _verdict(rate < target), f"安全教育普及率 {pct_text(rate)}",
-                lambda s=sid: _verdict(ds.facilities[s].safety_education_rate < target))
-        b.plant("plan.health-vice-principal", sid, _verdict(not vice), "已聘卫生健康副校长" if vice else "未聘",
-                lambda s=school: _verdict(s.health_vice_principal is False))
+        b.plant(
+            "plan.daily-pe",
+            sid,
+            _verdict(minutes < DAILY_PE),
+            f"每天体育活动 {minutes} 分钟",
+            lambda s=sid: _verdict(ds.facilities[s].daily_pe_minutes < DAILY_PE),
+        )
+        b.plant(
+            "plan.school-doctor",
+            sid,
+            _verdict(doctors < 1),
+            f"校医 {doctors} 人",
+            lambda s=sid: _verdict(ds.facilities[s].doctors < 1),
+        )
+        b.plant(
+            "plan.t1-21-school",
+            sid,
+            _verdict(rate < target),
+            f"安全教育普及率 {pct_text(rate)}",
+            lambda s=sid: _verdict(ds.facilities[s].safety_education_rate < target),
+        )
+        b.plant(
+            "plan.health-vice-principal",
+            sid,
+            _verdict(not vice),
+            "已聘卫生健康副校长" if vice else "未聘",
+            lambda s=school: _verdict(s.health_vice_principal is False),
+        )
 
     # data gaps: no facilities row for a kindergarten and a special school (no rule of the packs checks
     # theirs); a junior school whose music room was not measured (music-room-area not evaluated there only)
@@ -1464,8 +1880,13 @@ def _plant_facilities(b: _Builder) -> None:
             b.fixed_facilities.add(pool[0].school_id)
     unmeasured = free(("junior",), lambda s: bool(ds.facilities[s.school_id].music_rooms))
     ds.facilities[unmeasured.school_id].music_room_area = None
-    b.plant("balance.music-room-area", unmeasured.school_id, "not_evaluated", "音乐专用教室面积未填",
-            lambda s=unmeasured: "not_evaluated" if ds.facilities[s.school_id].music_room_area is None else "pass")
+    b.plant(
+        "balance.music-room-area",
+        unmeasured.school_id,
+        "not_evaluated",
+        "音乐专用教室面积未填",
+        lambda s=unmeasured: "not_evaluated" if ds.facilities[s.school_id].music_room_area is None else "pass",
+    )
 
 
 # == 4. teachers ================================================================================================
@@ -1484,32 +1905,65 @@ def _plant_teachers(b: _Builder) -> None:
     year = b.year
 
     # certificates: the plan's (高中、中职、特教), 优质均衡's (义务教育学校) and 普及普惠's (幼儿园园长和专任教师)
-    def certificate(rule: str, types: frozenset[str], value: bool | None, outcome: str, note: str,
-                    full_time: bool = True, principal: bool | None = None) -> None:
-        t = _pick_teacher(b, lambda t, s: s.type in types and b.ft(t) == full_time
-                          and (principal is None or bool(t.is_principal) == principal), rule)
+    def certificate(
+        rule: str,
+        types: frozenset[str],
+        value: bool | None,
+        outcome: str,
+        note: str,
+        full_time: bool = True,
+        principal: bool | None = None,
+    ) -> None:
+        t = _pick_teacher(
+            b,
+            lambda t, s: (
+                s.type in types and b.ft(t) == full_time and (principal is None or bool(t.is_principal) == principal)
+            ),
+            rule,
+        )
         t.has_certificate = value
         b.plant(rule, t.teacher_id, outcome, note, lambda t=t: _certificate_verdict(b, rule, t))
 
     certificate("plan.teacher-certificate", CERTIFIED_BY_PLAN, False, "fail", "专任教师，未持证")
     certificate("plan.teacher-certificate", CERTIFIED_BY_PLAN, True, "pass", "专任教师，持证")
-    certificate("plan.teacher-certificate", CERTIFIED_BY_PLAN, False, "absent", "非专任教师，不在检查范围", full_time=False)
+    certificate(
+        "plan.teacher-certificate", CERTIFIED_BY_PLAN, False, "absent", "非专任教师，不在检查范围", full_time=False
+    )
     certificate("balance.teacher-certificate", ASSESSED, False, "fail", "专任教师，未持证")
     certificate("balance.teacher-certificate", ASSESSED, True, "pass", "专任教师，持证")
     certificate("balance.teacher-certificate", ASSESSED, None, "not_evaluated", "专任教师，持证一栏空白")
-    certificate("preschool.certified", frozenset({"kindergarten"}), False, "fail", "非专任的园长，未持证",
-                full_time=False, principal=True)
+    certificate(
+        "preschool.certified",
+        frozenset({"kindergarten"}),
+        False,
+        "fail",
+        "非专任的园长，未持证",
+        full_time=False,
+        principal=True,
+    )
     certificate("preschool.certified", frozenset({"kindergarten"}), False, "fail", "专任教师，未持证", principal=False)
     certificate("preschool.certified", frozenset({"kindergarten"}), True, "pass", "专任教师，持证", principal=False)
-    certificate("preschool.certified", frozenset({"kindergarten"}), False, "absent", "非专任、非园长（保育员），不在检查范围",
-                full_time=False, principal=False)
+    certificate(
+        "preschool.certified",
+        frozenset({"kindergarten"}),
+        False,
+        "absent",
+        "非专任、非园长（保育员），不在检查范围",
+        full_time=False,
+        principal=False,
+    )
 
     # 5 年 360 学时: a full cycle served (hired audit year − 5) with 360 passes, 359 fails; 4 years served: not checked
-    for hired, hours, outcome, note in ((year - 5, 360, "pass", "入职满 5 年，360 学时"),
-                                        (year - 5, 359, "fail", "入职满 5 年，359 学时"),
-                                        (year - 4, 100, "absent", "入职 4 年，尚未满一个周期")):
-        t = _pick_teacher(b, lambda t, s: s.type in ASSESSED and b.ft(t) and not t.rotated_this_year
-                          and not t.is_principal, "training")
+    for hired, hours, outcome, note in (
+        (year - 5, 360, "pass", "入职满 5 年，360 学时"),
+        (year - 5, 359, "fail", "入职满 5 年，359 学时"),
+        (year - 4, 100, "absent", "入职 4 年，尚未满一个周期"),
+    ):
+        t = _pick_teacher(
+            b,
+            lambda t, s: s.type in ASSESSED and b.ft(t) and not t.rotated_this_year and not t.is_principal,
+            "training",
+        )
         t.hire_year, t.training_hours_5y = hired, hours
         b.plant("balance.teacher-training", t.teacher_id, outcome, note, lambda t=t: _training_verdict(b, t))
 
@@ -1520,8 +1974,13 @@ def _plant_teachers(b: _Builder) -> None:
         _plant_new_hires_2022(b)
     else:
         plan = CITY_PLAN["plan.new-pe-art-share-city"]
-        b.plant("plan.new-pe-art-share-city", REGION, plan.y2025, plan.how,
-                lambda: _verdict(_new_pe_art(b, None)[0] * 100 < 15 * _new_pe_art(b, None)[1]))
+        b.plant(
+            "plan.new-pe-art-share-city",
+            REGION,
+            plan.y2025,
+            plan.how,
+            lambda: _verdict(_new_pe_art(b, None)[0] * 100 < 15 * _new_pe_art(b, None)[1]),
+        )
 
 
 def _certificate_verdict(b: _Builder, rule: str, t: Teacher) -> str:
@@ -1550,8 +2009,16 @@ def _new_pe_art(b: _Builder, county: str | None) -> tuple[int, int]:
 
 
 # (county rule, city rule, who is counted, who is in the numerator, put in, take out, who may be flipped, target)
-ShareSpec = tuple[str, str, Callable[..., bool], Callable[..., bool], Callable[..., None], Callable[..., None],
-                  Callable[..., bool], "Fraction | None"]
+ShareSpec = tuple[
+    str,
+    str,
+    Callable[..., bool],
+    Callable[..., bool],
+    Callable[..., None],
+    Callable[..., None],
+    Callable[..., bool],
+    "Fraction | None",
+]
 
 
 def _share_counts(b: _Builder, spec: ShareSpec, county: str | None) -> tuple[int, int]:
@@ -1563,19 +2030,46 @@ def _share_counts(b: _Builder, spec: ShareSpec, county: str | None) -> tuple[int
 def _share_specs(b: _Builder) -> list[ShareSpec]:
     rng = b.rng
     return [
-        ("plan.t1-15-county", "plan.t1-15", lambda t, s: b.ft(t) and s.type == "kindergarten",
-         lambda t: bool(t.preschool_major), lambda t: setattr(t, "preschool_major", True),
-         lambda t: setattr(t, "preschool_major", False), lambda t: True, b.t["kg_major"]),
-        ("plan.t1-16-county", "plan.t1-16", lambda t, s: b.ft(t) and s.type in COMPULSORY,
-         lambda t: t.degree in BACHELOR_PLUS, lambda t: setattr(t, "degree", "本科"),
-         lambda t: setattr(t, "degree", "专科"),
-         lambda t: b.school[t.school_id].type == "primary" and t.degree in ("本科", "专科"), b.t["bachelor"]),
-        ("plan.backbone-share-county", "plan.backbone-share", lambda t, s: b.ft(t) and s.type in COMPULSORY,
-         lambda t: t.backbone_level in COUNTY_UP, lambda t: setattr(t, "backbone_level", rng.choice(LEVEL_DRAW)),
-         lambda t: setattr(t, "backbone_level", "none"), lambda t: b.year - t.hire_year >= 5, b.t["backbone"]),
-        ("", "plan.t1-18", lambda t, s: b.ft(t) and s.type == "vocational" and t.subject not in VOCATIONAL_GENERAL,
-         lambda t: bool(t.dual_qualified), lambda t: setattr(t, "dual_qualified", True),
-         lambda t: setattr(t, "dual_qualified", False), lambda t: True, b.t["dual"]),
+        (
+            "plan.t1-15-county",
+            "plan.t1-15",
+            lambda t, s: b.ft(t) and s.type == "kindergarten",
+            lambda t: bool(t.preschool_major),
+            lambda t: setattr(t, "preschool_major", True),
+            lambda t: setattr(t, "preschool_major", False),
+            lambda t: True,
+            b.t["kg_major"],
+        ),
+        (
+            "plan.t1-16-county",
+            "plan.t1-16",
+            lambda t, s: b.ft(t) and s.type in COMPULSORY,
+            lambda t: t.degree in BACHELOR_PLUS,
+            lambda t: setattr(t, "degree", "本科"),
+            lambda t: setattr(t, "degree", "专科"),
+            lambda t: b.school[t.school_id].type == "primary" and t.degree in ("本科", "专科"),
+            b.t["bachelor"],
+        ),
+        (
+            "plan.backbone-share-county",
+            "plan.backbone-share",
+            lambda t, s: b.ft(t) and s.type in COMPULSORY,
+            lambda t: t.backbone_level in COUNTY_UP,
+            lambda t: setattr(t, "backbone_level", rng.choice(LEVEL_DRAW)),
+            lambda t: setattr(t, "backbone_level", "none"),
+            lambda t: b.year - t.hire_year >= 5,
+            b.t["backbone"],
+        ),
+        (
+            "",
+            "plan.t1-18",
+            lambda t, s: b.ft(t) and s.type == "vocational" and t.subject not in VOCATIONAL_GENERAL,
+            lambda t: bool(t.dual_qualified),
+            lambda t: setattr(t, "dual_qualified", True),
+            lambda t: setattr(t, "dual_qualified", False),
+            lambda t: True,
+            b.t["dual"],
+        ),
     ]
 
 
@@ -1603,9 +2097,15 @@ def _plant_shares(b: _Builder) -> None:
                 else:
                     b.fail(f"no county for {county_rule} {outcome}")
                 planted.append(county)
-                b.plant(county_rule, county, outcome, f"{count} / {len(members)} 名专任教师",
-                        lambda c=county, sp=spec, tg=target: _verdict(
-                            Fraction(*_share_counts(b, sp, c)) < tg if _share_counts(b, sp, c)[1] else False))
+                b.plant(
+                    county_rule,
+                    county,
+                    outcome,
+                    f"{count} / {len(members)} 名专任教师",
+                    lambda c=county, sp=spec, tg=target: _verdict(
+                        Fraction(*_share_counts(b, sp, c)) < tg if _share_counts(b, sp, c)[1] else False
+                    ),
+                )
         plan = CITY_PLAN[city_rule]
         outcome = plan.y2022 if b.target_year == 2022 else plan.y2025
         if outcome is None:
@@ -1624,8 +2124,13 @@ def _plant_shares(b: _Builder) -> None:
             gap -= step
         if gap:
             b.fail(f"{city_rule}: {gap} teachers short of the city's planted share")
-        b.plant(city_rule, REGION, outcome, plan.how,
-                lambda sp=spec, tg=target: _verdict(Fraction(*_share_counts(b, sp, None)) < tg))
+        b.plant(
+            city_rule,
+            REGION,
+            outcome,
+            plan.how,
+            lambda sp=spec, tg=target: _verdict(Fraction(*_share_counts(b, sp, None)) < tg),
+        )
 
 
 def _rotation_members(b: _Builder, county: str, rotated: bool) -> list[Teacher]:
@@ -1633,6 +2138,7 @@ def _rotation_members(b: _Builder, county: str, rotated: bool) -> list[Teacher]:
         if not (b.ft(t) and s.ownership == "public" and s.type in ASSESSED):
             return False
         return bool(t.rotated_this_year) if rotated else t.hire_year <= b.year - ROTATION_YEARS
+
     return b.teachers_where(keep, county)
 
 
@@ -1643,11 +2149,27 @@ def _plant_rotation(b: _Builder) -> None:
     for county, outcome in zip(counties[:2], ("pass", "fail")):
         eligible = _rotation_members(b, county, False)
         count = needed(ROTATION, len(eligible), outcome)
-        b.set_count(eligible, count, lambda t: bool(t.rotated_this_year), lambda t: setattr(t, "rotated_this_year", True),
-                    lambda t: setattr(t, "rotated_this_year", False), f"rotation {county}")
-        b.plant("balance.rotation", county, outcome, f"符合条件 {len(eligible)} 人，交流 {count} 人",
-                lambda c=county: _verdict(Fraction(len([t for t in _rotation_members(b, c, False) if t.rotated_this_year]),
-                                                   len(_rotation_members(b, c, False))) < ROTATION))
+        b.set_count(
+            eligible,
+            count,
+            lambda t: bool(t.rotated_this_year),
+            lambda t: setattr(t, "rotated_this_year", True),
+            lambda t: setattr(t, "rotated_this_year", False),
+            f"rotation {county}",
+        )
+        b.plant(
+            "balance.rotation",
+            county,
+            outcome,
+            f"符合条件 {len(eligible)} 人，交流 {count} 人",
+            lambda c=county: _verdict(
+                Fraction(
+                    len([t for t in _rotation_members(b, c, False) if t.rotated_this_year]),
+                    len(_rotation_members(b, c, False)),
+                )
+                < ROTATION
+            ),
+        )
     for county, outcome in zip(counties[2:4], ("pass", "fail")):
         eligible = [t for t in _rotation_members(b, county, False) if t.teacher_id not in b.fixed_teachers]
         rotated = sum(bool(t.rotated_this_year) for t in _rotation_members(b, county, True))
@@ -1663,9 +2185,19 @@ def _plant_rotation(b: _Builder) -> None:
             t.rotated_this_year = False
         for t in pool_in[:need_in] + pool_out[:need_out]:
             t.rotated_this_year = True
-        b.plant("balance.rotation-backbone", county, outcome, f"交流 {rotated} 人，其中骨干 {backbone} 人",
-                lambda c=county: _verdict(Fraction(sum(t.backbone_level in COUNTY_UP for t in _rotation_members(b, c, True)),
-                                                   len(_rotation_members(b, c, True))) < ROTATION_BACKBONE))
+        b.plant(
+            "balance.rotation-backbone",
+            county,
+            outcome,
+            f"交流 {rotated} 人，其中骨干 {backbone} 人",
+            lambda c=county: _verdict(
+                Fraction(
+                    sum(t.backbone_level in COUNTY_UP for t in _rotation_members(b, c, True)),
+                    len(_rotation_members(b, c, True)),
+                )
+                < ROTATION_BACKBONE
+            ),
+        )
     for county in counties[:4]:
         b.fixed_teachers.update(t.teacher_id for t in _rotation_members(b, county, False))
         b.fixed_teachers.update(t.teacher_id for t in _rotation_members(b, county, True))
@@ -1679,11 +2211,18 @@ def _plant_professors(b: _Builder) -> None:
     members = b.teachers_where(lambda t, s: s.type in PRIMARY_SECONDARY)
     target = params_override(b.target_year)["professors_min"]
     count = target if outcome == "pass" else target - 1
-    b.set_count(members, count, lambda t: t.title == "professor", lambda t: setattr(t, "title", "professor"),
-                lambda t: setattr(t, "title", "associate"), "professors",
-                lambda t: b.year - t.hire_year >= 20 or t.title == "professor")
-    b.plant("plan.t1-17", REGION, outcome, plan.how,
-            lambda: _verdict(sum(t.title == "professor" for t in members) < target))
+    b.set_count(
+        members,
+        count,
+        lambda t: t.title == "professor",
+        lambda t: setattr(t, "title", "professor"),
+        lambda t: setattr(t, "title", "associate"),
+        "professors",
+        lambda t: b.year - t.hire_year >= 20 or t.title == "professor",
+    )
+    b.plant(
+        "plan.t1-17", REGION, outcome, plan.how, lambda: _verdict(sum(t.title == "professor" for t in members) < target)
+    )
 
 
 def _plant_new_hires_2022(b: _Builder) -> None:
@@ -1695,21 +2234,36 @@ def _plant_new_hires_2022(b: _Builder) -> None:
     for county in _shuffled(b, b.county_names):
         c_pe, c_total = _new_pe_art(b, county)
         spare = c_pe - math.ceil(NEW_PE_ART * c_total) if c_total and c_pe * 100 >= 15 * c_total else 0
-        for t in b.teachers_where(lambda t, s: b.ft(t) and t.hire_year == b.year and s.type in COMPULSORY
-                                  and t.subject in PE_ART and t.teacher_id not in b.fixed_teachers,
-                                  county)[:max(0, min(spare, surplus))]:
+        for t in b.teachers_where(
+            lambda t, s: (
+                b.ft(t)
+                and t.hire_year == b.year
+                and s.type in COMPULSORY
+                and t.subject in PE_ART
+                and t.teacher_id not in b.fixed_teachers
+            ),
+            county,
+        )[: max(0, min(spare, surplus))]:
             t.subject = b.rng.choice([x for x in SUBJECTS[b.school[t.school_id].type] if x not in PE_ART])
             surplus -= 1
     # not enough to give up: the counties already below 15 % take on more new teachers of other subjects
     low = [c for c in b.county_names if _new_pe_art(b, c)[1] and _new_pe_art(b, c)[0] * 100 < 15 * _new_pe_art(b, c)[1]]
-    pool = [t for t in _shuffled(b, b.teachers_where(lambda t, s: b.ft(t) and s.type in COMPULSORY and s.county in low))
-            if t.hire_year < b.year - 1 and t.subject not in PE_ART and t.teacher_id not in b.fixed_teachers]
+    pool = [
+        t
+        for t in _shuffled(b, b.teachers_where(lambda t, s: b.ft(t) and s.type in COMPULSORY and s.county in low))
+        if t.hire_year < b.year - 1 and t.subject not in PE_ART and t.teacher_id not in b.fixed_teachers
+    ]
     while surplus > 0 and _new_pe_art(b, None)[0] * 100 >= 15 * _new_pe_art(b, None)[1]:
         if not pool:
             b.fail("not enough new teachers to put the city below 15 %")
         pool.pop().hire_year = b.year
-    b.plant("plan.new-pe-art-share-city", REGION, plan.y2022, plan.how,
-            lambda: _verdict(_new_pe_art(b, None)[0] * 100 < 15 * _new_pe_art(b, None)[1]))
+    b.plant(
+        "plan.new-pe-art-share-city",
+        REGION,
+        plan.y2022,
+        plan.how,
+        lambda: _verdict(_new_pe_art(b, None)[0] * 100 < 15 * _new_pe_art(b, None)[1]),
+    )
 
 
 # == 5. schools' own columns ====================================================================================
@@ -1734,8 +2288,13 @@ def _plant_schools(b: _Builder) -> None:
         for i, s in enumerate(_shuffled(b, pool)):
             star(s, i < count)
         planted.append(county)
-        b.plant("plan.t1-10-county", county, outcome, f"{count} / {len(pool)} 所普通高中为星级",
-                lambda c=county, tg=target: _verdict(Fraction(*stars(c)) < tg))
+        b.plant(
+            "plan.t1-10-county",
+            county,
+            outcome,
+            f"{count} / {len(pool)} 所普通高中为星级",
+            lambda c=county, tg=target: _verdict(Fraction(*stars(c)) < tg),
+        )
     plan = CITY_PLAN["plan.t1-10"]
     outcome = plan.y2022 if not late else plan.y2025
     rest = _shuffled(b, [s for s in b.of_type(*HIGH_SCHOOLS) if s.county not in planted])
@@ -1755,17 +2314,34 @@ def _plant_schools(b: _Builder) -> None:
         s.demo_level = rng.choice(LEVEL_DRAW) if i < want else "none"
     if want > len(kgs):
         b.fail("too few kindergartens for the 示范园 count")
-    b.plant("plan.t1-03", REGION, outcome, plan.how,
-            lambda: _verdict(sum(s.demo_level in COUNTY_UP for s in _kgs(b)) < params_override(b.target_year)["demo_kg_min"]))
+    b.plant(
+        "plan.t1-03",
+        REGION,
+        outcome,
+        plan.how,
+        lambda: _verdict(
+            sum(s.demo_level in COUNTY_UP for s in _kgs(b)) < params_override(b.target_year)["demo_kg_min"]
+        ),
+    )
     vocational = _shuffled(b, b.of_type("vocational"))
     demo = 3 if late else 2
     for i, s in enumerate(vocational):
         s.demo_level = rng.choice(("region", "region", "national")) if i < demo else rng.choice(("none", "city"))
     if late:
         plan = CITY_PLAN["plan.vocational-demo-schools"]
-        b.plant("plan.vocational-demo-schools", REGION, plan.y2025, plan.how,  # the years: _plant_fidelity
-                lambda: _verdict(sum(s.demo_level in REGION_UP and s.demo_year is not None
-                                     and PLAN_FIRST_YEAR <= s.demo_year <= b.year for s in b.of_type("vocational")) < 3))
+        b.plant(
+            "plan.vocational-demo-schools",
+            REGION,
+            plan.y2025,
+            plan.how,  # the years: _plant_fidelity
+            lambda: _verdict(
+                sum(
+                    s.demo_level in REGION_UP and s.demo_year is not None and PLAN_FIRST_YEAR <= s.demo_year <= b.year
+                    for s in b.of_type("vocational")
+                )
+                < 3
+            ),
+        )
 
     # 健康促进学校 (2025): a county exactly at 70 % (or the least count reaching it), one a school short; the
     # city a school short of 70 %
@@ -1783,8 +2359,13 @@ def _plant_schools(b: _Builder) -> None:
             for i, s in enumerate(pool):
                 s.health_promoting = i < count
             planted.append(county)
-            b.plant("plan.health-promoting-county", county, outcome, f"{count} / {len(pool)} 所中小学",
-                    lambda c=county, tg=target: _verdict(Fraction(*promoting(c)) < tg))
+            b.plant(
+                "plan.health-promoting-county",
+                county,
+                outcome,
+                f"{count} / {len(pool)} 所中小学",
+                lambda c=county, tg=target: _verdict(Fraction(*promoting(c)) < tg),
+            )
         plan = CITY_PLAN["plan.health-promoting"]
         rest = _shuffled(b, [s for s in b.of_type(*PRIMARY_SECONDARY) if s.county not in planted])
         gap = needed(target, promoting(None)[1], plan.y2025) - promoting(None)[0]
@@ -1795,14 +2376,24 @@ def _plant_schools(b: _Builder) -> None:
                 s.health_promoting, gap = False, gap + 1
         if gap:
             b.fail("health-promoting share")
-        b.plant("plan.health-promoting", REGION, plan.y2025, plan.how,
-                lambda tg=target: _verdict(Fraction(*promoting(None)) < tg))
+        b.plant(
+            "plan.health-promoting",
+            REGION,
+            plan.y2025,
+            plan.how,
+            lambda tg=target: _verdict(Fraction(*promoting(None)) < tg),
+        )
 
         # every 普通高中 a 学科基地 (2025): 1 passes, 0 fails
         for s, bases in zip(_shuffled(b, b.of_type(*HIGH_SCHOOLS)), (1, 0)):
             s.subject_bases = bases
-            b.plant("plan.subject-base-coverage", s.school_id, _verdict(bases < 1), f"学科基地 {bases} 个",
-                    lambda s=s: _verdict(s.subject_bases < 1))
+            b.plant(
+                "plan.subject-base-coverage",
+                s.school_id,
+                _verdict(bases < 1),
+                f"学科基地 {bases} 个",
+                lambda s=s: _verdict(s.subject_bases < 1),
+            )
 
 
 # == 6. safety ===================================================================================================
@@ -1818,20 +2409,39 @@ def _plant_safety(b: _Builder) -> None:
     rows = [r for r in _shuffled(b, b.ds.safety.values()) if b.school[r.school_id].type != "vocational"]
     for row, value, outcome in zip(rows, (False, True, None), ("fail", "pass", "not_evaluated")):
         row.anti_ramming = value
-        b.plant("safety.anti-ramming", row.school_id, outcome, {False: "未设", True: "已设", None: "未填"}[value],
-                lambda r=row: "not_evaluated" if r.anti_ramming is None else _verdict(r.anti_ramming is False))
+        b.plant(
+            "safety.anti-ramming",
+            row.school_id,
+            outcome,
+            {False: "未设", True: "已设", None: "未填"}[value],
+            lambda r=row: "not_evaluated" if r.anti_ramming is None else _verdict(r.anti_ramming is False),
+        )
     for row, days in zip(rows[3:], (VIDEO_DAYS, VIDEO_DAYS - 1)):
         row.video_retention_days = days
-        b.plant("safety.video-retention", row.school_id, _verdict(days < VIDEO_DAYS), f"保存 {days} 天",
-                lambda r=row: _verdict(r.video_retention_days < VIDEO_DAYS))
+        b.plant(
+            "safety.video-retention",
+            row.school_id,
+            _verdict(days < VIDEO_DAYS),
+            f"保存 {days} 天",
+            lambda r=row: _verdict(r.video_retention_days < VIDEO_DAYS),
+        )
 
 
 # == 7. statistics ==============================================================================================
 
 # 地区生产总值 2025, 万元 (the ten divisions' sum is below the city's: 柳东新区 and 北部生态新区 report to the city)
-COUNTY_GDP_2025 = {"城中区": 2_300_000, "鱼峰区": 5_400_000, "柳南区": 4_600_000, "柳北区": 5_800_000,
-                   "柳江区": 4_300_000, "柳城县": 2_100_000, "鹿寨县": 2_200_000, "融安县": 1_150_000,
-                   "融水苗族自治县": 1_300_000, "三江侗族自治县": 950_000}
+COUNTY_GDP_2025 = {
+    "城中区": 2_300_000,
+    "鱼峰区": 5_400_000,
+    "柳南区": 4_600_000,
+    "柳北区": 5_800_000,
+    "柳江区": 4_300_000,
+    "柳城县": 2_100_000,
+    "鹿寨县": 2_200_000,
+    "融安县": 1_150_000,
+    "融水苗族自治县": 1_300_000,
+    "三江侗族自治县": 950_000,
+}
 CITY_GDP_2025 = 32_500_000
 STEP = Fraction(1, 1000)  # one step in a rate given to 0.1 %: "94.9%" is one step short of 95 %
 
@@ -1854,8 +2464,8 @@ def _county_row(b: _Builder, county: str, year: int) -> Stats:
     urban = b.base_county[county].is_district
     lag = 2025 - year  # how far before the plan's end: rates lower, money smaller
     gdp = _gdp(COUNTY_GDP_2025[b.base_county[county].name], year)
-    teacher = _money(rng.uniform(102_000, 118_000) * 0.97 ** lag)
-    staff = 4 * round(rng.uniform(80_000, 92_000) * 0.97 ** lag / 4)
+    teacher = _money(rng.uniform(102_000, 118_000) * 0.97**lag)
+    staff = 4 * round(rng.uniform(80_000, 92_000) * 0.97**lag / 4)
     budget = _money(gdp * rng.uniform(0.030, 0.040))
     migrants = rng.randint(9_000, 16_000) if urban else rng.randint(1_500, 4_000)
     applicants = round(migrants * rng.uniform(0.10, 0.15))
@@ -1870,7 +2480,7 @@ def _county_row(b: _Builder, county: str, year: int) -> Stats:
         "teacher_avg_pay": teacher,
         "civil_servant_avg_pay": teacher - _money(rng.uniform(0, 5_000)),
         "edu_budget": budget,
-        "edu_budget_per_student": round(rng.uniform(14_000, 19_000) * 0.97 ** lag),
+        "edu_budget_per_student": round(rng.uniform(14_000, 19_000) * 0.97**lag),
         "gdp": gdp,
         "fiscal_edu_funds": _money(gdp * rng.uniform(0.040, 0.060)),
         "migrant_children": migrants,
@@ -1885,8 +2495,12 @@ def _county_row(b: _Builder, county: str, year: int) -> Stats:
         "dropouts": 0,
     }
     if lag >= 3:  # the mid-term: rates a little lower
-        for name, drop in (("preschool_gross_enrolment", 0.03), ("senior_gross_enrolment", 0.02),
-                           ("fitness_good_rate", 0.03), ("satisfaction", 0.05)):
+        for name, drop in (
+            ("preschool_gross_enrolment", 0.03),
+            ("senior_gross_enrolment", 0.02),
+            ("fitness_good_rate", 0.03),
+            ("satisfaction", 0.05),
+        ):
             values[name] -= Fraction(round(drop * 1000), 1000)
         values["safety_education_rate"] = _rate(rng, 0.952, 1.0)
     return Stats(county, year, values)
@@ -1896,13 +2510,13 @@ def _city_row(b: _Builder, year: int) -> Stats:
     rng = b.rng
     gdp = _gdp(CITY_GDP_2025, year)
     lag = 2025 - year
-    teacher = _money(rng.uniform(106_000, 112_000) * 0.97 ** lag)
-    migrants = _money(64_000 * 0.98 ** lag, -3)
+    teacher = _money(rng.uniform(106_000, 112_000) * 0.97**lag)
+    migrants = _money(64_000 * 0.98**lag, -3)
     values = _county_row(b, b.county_names[0], year).values | {
         "teacher_avg_pay": teacher,
         "civil_servant_avg_pay": teacher - 1_200,
         "edu_budget": _money(gdp * 0.034),
-        "edu_budget_per_student": round(16_800 * 0.97 ** lag),
+        "edu_budget_per_student": round(16_800 * 0.97**lag),
         "gdp": gdp,
         "fiscal_edu_funds": _money(gdp * 0.044),
         "migrant_children": migrants,
@@ -1940,69 +2554,120 @@ def _plant_stats(b: _Builder) -> None:
         return lambda: _verdict(rule(rows[(county, year)].values, rows[(county, year - 1)].values))
 
     # rates against a target: exactly the target passes, 0.1 % below fails
-    for rule, column, target in (("plan.t1-01-county", "preschool_gross_enrolment", t["gross_kg"]),
-                                 ("preschool.gross-enrolment", "preschool_gross_enrolment", GROSS_KG_COUNTY),
-                                 ("plan.t1-05-county", "compulsory_retention", t["retention"]),
-                                 ("plan.t1-07-county", "fitness_good_rate", t["fitness"]),
-                                 ("plan.t1-08-county", "senior_gross_enrolment", t["senior_gross"]),
-                                 ("plan.t1-13-county", "disabled_enrolment", t["disabled"]),
-                                 ("plan.t1-20-county", "satisfaction", t["satisfaction"]),
-                                 ("plan.t1-21-county", "safety_education_rate", t["safety_edu"])):
+    for rule, column, target in (
+        ("plan.t1-01-county", "preschool_gross_enrolment", t["gross_kg"]),
+        ("preschool.gross-enrolment", "preschool_gross_enrolment", GROSS_KG_COUNTY),
+        ("plan.t1-05-county", "compulsory_retention", t["retention"]),
+        ("plan.t1-07-county", "fitness_good_rate", t["fitness"]),
+        ("plan.t1-08-county", "senior_gross_enrolment", t["senior_gross"]),
+        ("plan.t1-13-county", "disabled_enrolment", t["disabled"]),
+        ("plan.t1-20-county", "satisfaction", t["satisfaction"]),
+        ("plan.t1-21-county", "safety_education_rate", t["safety_edu"]),
+    ):
         for county, outcome in zip(two(column), ("pass", "fail")):
             value = target if outcome == "pass" else target - STEP
             now[county][column] = value
-            b.plant(rule, county, outcome, f"{year} 年 {pct_text(value)}（目标 {pct_text(target)}）",
-                    stat_check(county, lambda v, p, c=column, tg=target: v[c] < tg))
+            b.plant(
+                rule,
+                county,
+                outcome,
+                f"{year} 年 {pct_text(value)}（目标 {pct_text(target)}）",
+                stat_check(county, lambda v, p, c=column, tg=target: v[c] < tg),
+            )
     # a blank: 满意度 not surveyed in one county this year (t1-20-county not evaluated there)
     (county,) = two("satisfaction")[:1]
     now[county]["satisfaction"] = None
-    b.plant("plan.t1-20-county", county, "not_evaluated", f"{year} 年满意度未测评",
-            lambda c=county: "not_evaluated" if rows[(c, year)].values["satisfaction"] is None else "pass")
+    b.plant(
+        "plan.t1-20-county",
+        county,
+        "not_evaluated",
+        f"{year} 年满意度未测评",
+        lambda c=county: "not_evaluated" if rows[(c, year)].values["satisfaction"] is None else "pass",
+    )
 
     # 两个只增不减: level with the year before passes, 1 (万元 / 元) less fails; a county without last year's figure
-    for rule, column, unit in (("plan.edu-budget-growth", "edu_budget", "万元"),
-                               ("plan.edu-budget-per-student-growth", "edu_budget_per_student", "元")):
+    for rule, column, unit in (
+        ("plan.edu-budget-growth", "edu_budget", "万元"),
+        ("plan.edu-budget-per-student-growth", "edu_budget_per_student", "元"),
+    ):
         for county, outcome in zip(two(column), ("pass", "fail")):
             now[county][column] = before[county][column] - (outcome == "fail")
-            b.plant(rule, county, outcome, f"{year} 年 {now[county][column]} {unit}，上年 {before[county][column]} {unit}",
-                    stat_check(county, lambda v, p, c=column: v[c] < p[c]))
+            b.plant(
+                rule,
+                county,
+                outcome,
+                f"{year} 年 {now[county][column]} {unit}，上年 {before[county][column]} {unit}",
+                stat_check(county, lambda v, p, c=column: v[c] < p[c]),
+            )
     (county,) = two("edu_budget")[:1]
     before[county]["edu_budget"] = None
-    b.plant("plan.edu-budget-growth", county, "not_evaluated", f"{year - 1} 年教育支出未填报",
-            lambda c=county: "not_evaluated" if rows[(c, year - 1)].values["edu_budget"] is None else "pass")
+    b.plant(
+        "plan.edu-budget-growth",
+        county,
+        "not_evaluated",
+        f"{year - 1} 年教育支出未填报",
+        lambda c=county: "not_evaluated" if rows[(c, year - 1)].values["edu_budget"] is None else "pass",
+    )
 
     # pay: 义务教育教师 vs 公务员 (equal passes); 公办园非在编 vs 在编 (75 % exactly passes); the ratio's trend
     for county, outcome in zip(two("teacher_avg_pay"), ("pass", "fail")):
         now[county]["teacher_avg_pay"] = now[county]["civil_servant_avg_pay"] - (outcome == "fail")
-        b.plant("balance.teacher-pay", county, outcome,
-                f"教师 {now[county]['teacher_avg_pay']} 元，公务员 {now[county]['civil_servant_avg_pay']} 元",
-                stat_check(county, lambda v, p: v["teacher_avg_pay"] < v["civil_servant_avg_pay"]))
+        b.plant(
+            "balance.teacher-pay",
+            county,
+            outcome,
+            f"教师 {now[county]['teacher_avg_pay']} 元，公务员 {now[county]['civil_servant_avg_pay']} 元",
+            stat_check(county, lambda v, p: v["teacher_avg_pay"] < v["civil_servant_avg_pay"]),
+        )
     for county, outcome in zip(two("preschool_nonstaff_pay"), ("pass", "fail")):
         staff = now[county]["preschool_staff_pay"]
         now[county]["preschool_nonstaff_pay"] = staff * 3 // 4 - (outcome == "fail")
-        b.plant("preschool.nonstaff-pay", county, outcome,
-                f"非在编 {now[county]['preschool_nonstaff_pay']} 元，在编 {staff} 元（75% 为 {staff * 3 // 4} 元）",
-                stat_check(county, lambda v, p: v["preschool_nonstaff_pay"] < v["preschool_staff_pay"] * NONSTAFF_RATIO))
+        b.plant(
+            "preschool.nonstaff-pay",
+            county,
+            outcome,
+            f"非在编 {now[county]['preschool_nonstaff_pay']} 元，在编 {staff} 元（75% 为 {staff * 3 // 4} 元）",
+            stat_check(county, lambda v, p: v["preschool_nonstaff_pay"] < v["preschool_staff_pay"] * NONSTAFF_RATIO),
+        )
     for county, outcome in zip(two("preschool_nonstaff_pay"), ("pass", "fail")):
         staff_before, staff_now = 85_000, 88_000 + 40 * rng.randint(0, 50)
         before[county].update(preschool_staff_pay=staff_before, preschool_nonstaff_pay=staff_before * 4 // 5)
-        now[county].update(preschool_staff_pay=staff_now,
-                           preschool_nonstaff_pay=staff_now * 4 // 5 - (outcome == "fail"))
-        b.plant("preschool.nonstaff-pay-falling", county, outcome,
-                "非在编与在编工资之比与上年同为 80%" if outcome == "pass" else "比值比上年的 80% 略低（少 1 元）",
-                stat_check(county, lambda v, p: Fraction(v["preschool_nonstaff_pay"], v["preschool_staff_pay"])
-                           < Fraction(p["preschool_nonstaff_pay"], p["preschool_staff_pay"])))
+        now[county].update(
+            preschool_staff_pay=staff_now, preschool_nonstaff_pay=staff_now * 4 // 5 - (outcome == "fail")
+        )
+        b.plant(
+            "preschool.nonstaff-pay-falling",
+            county,
+            outcome,
+            "非在编与在编工资之比与上年同为 80%" if outcome == "pass" else "比值比上年的 80% 略低（少 1 元）",
+            stat_check(
+                county,
+                lambda v, p: (
+                    Fraction(v["preschool_nonstaff_pay"], v["preschool_staff_pay"])
+                    < Fraction(p["preschool_nonstaff_pay"], p["preschool_staff_pay"])
+                ),
+            ),
+        )
 
     # 随迁子女应入尽入 (admitted = applicants passes), 控辍保学 (0 passes)
     for county, outcome in zip(two("migrant_eligible_admitted"), ("pass", "fail")):
         now[county]["migrant_eligible_admitted"] = now[county]["migrant_eligible_applicants"] - (outcome == "fail")
-        b.plant("plan.migrant-admission", county, outcome,
-                f"申请 {now[county]['migrant_eligible_applicants']} 人，入学 {now[county]['migrant_eligible_admitted']} 人",
-                stat_check(county, lambda v, p: v["migrant_eligible_admitted"] < v["migrant_eligible_applicants"]))
+        b.plant(
+            "plan.migrant-admission",
+            county,
+            outcome,
+            f"申请 {now[county]['migrant_eligible_applicants']} 人，入学 {now[county]['migrant_eligible_admitted']} 人",
+            stat_check(county, lambda v, p: v["migrant_eligible_admitted"] < v["migrant_eligible_applicants"]),
+        )
     for county, outcome in zip(two("dropouts"), ("pass", "fail")):
         now[county]["dropouts"] = 0 if outcome == "pass" else (1 if b.target_year == 2025 else 3)
-        b.plant("plan.dropouts", county, outcome, f"辍学未劝返 {now[county]['dropouts']} 人",
-                stat_check(county, lambda v, p: v["dropouts"] > 0))
+        b.plant(
+            "plan.dropouts",
+            county,
+            outcome,
+            f"辍学未劝返 {now[county]['dropouts']} 人",
+            stat_check(county, lambda v, p: v["dropouts"] > 0),
+        )
 
     # 县域评估: 普及普惠 passed (表一 序号4: 1 of 10 in 2022, 6 in 2025), 优质均衡 (序号6: 0, then 3); 督导全覆盖:
     # a county neither inspected this year nor passed fails, one not inspected but already passed is covered
@@ -2013,26 +2678,43 @@ def _plant_stats(b: _Builder) -> None:
     passes = {2022: (1, 0), 2025: (6, 3)}[b.target_year]
     others = [c for c in _shuffled(b, b.county_names) if c not in (not_inspected, passed_before)]
     for c in b.county_names:
-        now[c]["preschool_assessment_passed"] = c == passed_before or c in others[:passes[0] - 1]
-        now[c]["balance_assessment_passed"] = c in others[:passes[1]]
-        before[c]["preschool_assessment_passed"] = c in others[:max(passes[0] - 2, 0)]
-        before[c]["balance_assessment_passed"] = c in others[:max(passes[1] - 1, 0)]
-    for county, outcome, note in ((not_inspected, "fail", "当年未督导，也未通过评估"),
-                                  (passed_before, "pass", "当年未督导，但已通过评估")):
-        b.plant("plan.preschool-inspection", county, outcome, note,
-                stat_check(county, lambda v, p: not v["preschool_inspected"] and not v["preschool_assessment_passed"]))
-    for rule, column, plan, target in (("plan.t1-04", "preschool_assessment_passed", plan4, t["preschool_pass"]),
-                                       ("plan.t1-06", "balance_assessment_passed", plan6, t["balance_pass"])):
+        now[c]["preschool_assessment_passed"] = c == passed_before or c in others[: passes[0] - 1]
+        now[c]["balance_assessment_passed"] = c in others[: passes[1]]
+        before[c]["preschool_assessment_passed"] = c in others[: max(passes[0] - 2, 0)]
+        before[c]["balance_assessment_passed"] = c in others[: max(passes[1] - 1, 0)]
+    for county, outcome, note in (
+        (not_inspected, "fail", "当年未督导，也未通过评估"),
+        (passed_before, "pass", "当年未督导，但已通过评估"),
+    ):
+        b.plant(
+            "plan.preschool-inspection",
+            county,
+            outcome,
+            note,
+            stat_check(county, lambda v, p: not v["preschool_inspected"] and not v["preschool_assessment_passed"]),
+        )
+    for rule, column, plan, target in (
+        ("plan.t1-04", "preschool_assessment_passed", plan4, t["preschool_pass"]),
+        ("plan.t1-06", "balance_assessment_passed", plan6, t["balance_pass"]),
+    ):
         outcome = plan.y2022 if b.target_year == 2022 else plan.y2025
-        b.plant(rule, REGION, outcome, plan.how,
-                lambda c=column, tg=target: _verdict(Fraction(sum(bool(rows[(x, year)].values[c]) for x in b.county_names),
-                                                              len(b.county_names)) < tg))
+        b.plant(
+            rule,
+            REGION,
+            outcome,
+            plan.how,
+            lambda c=column, tg=target: _verdict(
+                Fraction(sum(bool(rows[(x, year)].values[c]) for x in b.county_names), len(b.county_names)) < tg
+            ),
+        )
 
     # the city's own figures (全市统计), as CITY_PLAN says
     c_now, c_before = city[year].values, city[year - 1].values
     late = b.target_year == 2025
 
-    def city_plant(rule: str, column: str, value: Any, failing: Callable[[dict[str, Any], dict[str, Any]], bool]) -> None:
+    def city_plant(
+        rule: str, column: str, value: Any, failing: Callable[[dict[str, Any], dict[str, Any]], bool]
+    ) -> None:
         c_now[column] = value
         plan = CITY_PLAN[rule]
         outcome = plan.y2025 if late else plan.y2022
@@ -2047,38 +2729,66 @@ def _plant_stats(b: _Builder) -> None:
         value = target if outcome == "pass" else target - STEP
         city_plant(rule, column, value, lambda v, p: v[column] < target)
 
-    for rule, column, key in (("plan.t1-01", "preschool_gross_enrolment", "gross_kg"),
-                              ("plan.t1-05", "compulsory_retention", "retention"),
-                              ("plan.t1-07", "fitness_good_rate", "fitness"),
-                              ("plan.t1-08", "senior_gross_enrolment", "senior_gross"),
-                              ("plan.t1-13", "disabled_enrolment", "disabled"),
-                              ("plan.t1-20", "satisfaction", "satisfaction"),
-                              ("plan.t1-21", "safety_education_rate", "safety_edu")):
+    for rule, column, key in (
+        ("plan.t1-01", "preschool_gross_enrolment", "gross_kg"),
+        ("plan.t1-05", "compulsory_retention", "retention"),
+        ("plan.t1-07", "fitness_good_rate", "fitness"),
+        ("plan.t1-08", "senior_gross_enrolment", "senior_gross"),
+        ("plan.t1-13", "disabled_enrolment", "disabled"),
+        ("plan.t1-20", "satisfaction", "satisfaction"),
+        ("plan.t1-21", "safety_education_rate", "safety_edu"),
+    ):
         rate_plant(rule, column, key)
-    for rule, column, key in (("plan.t1-09", "subject_bases", "subject_bases"), ("plan.t1-11", "skill_awards", "skill")):
+    for rule, column, key in (
+        ("plan.t1-09", "subject_bases", "subject_bases"),
+        ("plan.t1-11", "skill_awards", "skill"),
+    ):
         plan = CITY_PLAN[rule]
         outcome = plan.y2025 if late else plan.y2022
         city_plant(rule, column, t[key] - (outcome == "fail"), lambda v, p, c=column, k=key: v[c] < t[k])
     if late:
         city_plant("plan.t1-12", "new_universities", 2, lambda v, p: v["new_universities"] < 2)  # 预期性: 3 is no cap
-        city_plant("plan.t1-14", "avg_schooling_years", t["schooling"] - Fraction(1, 10),
-                   lambda v, p: v["avg_schooling_years"] < t["schooling"])
+        city_plant(
+            "plan.t1-14",
+            "avg_schooling_years",
+            t["schooling"] - Fraction(1, 10),
+            lambda v, p: v["avg_schooling_years"] < t["schooling"],
+        )
         city_plant("plan.t1-19a", "research_awards_basic", 86, lambda v, p: v["research_awards_basic"] < 86)
         city_plant("plan.t1-19b", "research_awards_vocational", 34, lambda v, p: v["research_awards_vocational"] < 35)
         children = c_now["migrant_children"]
-        city_plant("plan.migrant-public-share", "migrant_children_public", needed(t["migrant_public"], children, "fail"),
-                   lambda v, p: Fraction(v["migrant_children_public"], v["migrant_children"]) < t["migrant_public"])
+        city_plant(
+            "plan.migrant-public-share",
+            "migrant_children_public",
+            needed(t["migrant_public"], children, "fail"),
+            lambda v, p: Fraction(v["migrant_children_public"], v["migrant_children"]) < t["migrant_public"],
+        )
     # 财政性教育经费 / GDP: 4.19 % in 2022, exactly 4.5 % in 2025
     ratio = t["fiscal"] if late else Fraction(419, 10_000)
-    city_plant("plan.t1-22", "fiscal_edu_funds", int(c_now["gdp"] * ratio),
-               lambda v, p: Fraction(v["fiscal_edu_funds"], v["gdp"]) < t["fiscal"])
-    city_plant("plan.teacher-pay-city", "teacher_avg_pay", c_now["civil_servant_avg_pay"] - (not late),
-               lambda v, p: v["teacher_avg_pay"] < v["civil_servant_avg_pay"])
-    city_plant("plan.edu-budget-growth-city", "edu_budget", c_before["edu_budget"] - (not late),
-               lambda v, p: v["edu_budget"] < p["edu_budget"])
-    city_plant("plan.edu-budget-per-student-growth-city", "edu_budget_per_student",
-               c_before["edu_budget_per_student"] - late,
-               lambda v, p: v["edu_budget_per_student"] < p["edu_budget_per_student"])
+    city_plant(
+        "plan.t1-22",
+        "fiscal_edu_funds",
+        int(c_now["gdp"] * ratio),
+        lambda v, p: Fraction(v["fiscal_edu_funds"], v["gdp"]) < t["fiscal"],
+    )
+    city_plant(
+        "plan.teacher-pay-city",
+        "teacher_avg_pay",
+        c_now["civil_servant_avg_pay"] - (not late),
+        lambda v, p: v["teacher_avg_pay"] < v["civil_servant_avg_pay"],
+    )
+    city_plant(
+        "plan.edu-budget-growth-city",
+        "edu_budget",
+        c_before["edu_budget"] - (not late),
+        lambda v, p: v["edu_budget"] < p["edu_budget"],
+    )
+    city_plant(
+        "plan.edu-budget-per-student-growth-city",
+        "edu_budget_per_student",
+        c_before["edu_budget_per_student"] - late,
+        lambda v, p: v["edu_budget_per_student"] < p["edu_budget_per_student"],
+    )
 
     b.ds.county_stats = [rows[(c, y)] for c in b.county_names for y in (year, year - 1)]
     b.ds.city_stats = [city[year], city[year - 1]]
@@ -2099,15 +2809,19 @@ def _plant_unused_years(b: _Builder, rows: Mapping[tuple[str, int], Stats], city
     def county_verdict(county: str) -> str:
         return _verdict(any(s.county == county and s.year not in used for s in b.ds.county_stats))
 
-    b.plant("data.unused-stats-years", extra, "fail", f"另填了 {UNUSED_YEAR} 年的一行",
-            lambda: county_verdict(extra))
+    b.plant("data.unused-stats-years", extra, "fail", f"另填了 {UNUSED_YEAR} 年的一行", lambda: county_verdict(extra))
     b.plant("data.unused-stats-years", plain, "pass", "只填本年和上年", lambda: county_verdict(plain))
     plan = CITY_PLAN["data.unused-city-stats-years"]
     outcome = plan.y2022 if b.target_year == 2022 else plan.y2025
     if outcome == "fail":
         b.ds.city_stats.append(Stats(None, UNUSED_YEAR, dict(city[year - 1].values)))
-    b.plant("data.unused-city-stats-years", REGION, outcome or "pass", plan.how,
-            lambda: _verdict(any(s.year not in used for s in b.ds.city_stats)))
+    b.plant(
+        "data.unused-city-stats-years",
+        REGION,
+        outcome or "pass",
+        plan.how,
+        lambda: _verdict(any(s.year not in used for s in b.ds.city_stats)),
+    )
 
 
 # == 8. 校际差异系数 ============================================================================================
@@ -2163,9 +2877,13 @@ def _plant_cv(b: _Builder) -> None:
             f.sports_area = before  # this county cannot be spread that far by one school: try another
             continue
         b.fixed_facilities.add(school.school_id)
-        b.plant("balance.cv", f"{county}/primary/balance_cv_sports_area", _verdict(done == 1),
-                f"小学生均体育场馆面积差异系数 {cv:.3f}（上限 0.50）",
-                lambda c=county: _verdict((_cv(b, c, "primary", "sports_area") or 0) > MAX_CV["primary"]))
+        b.plant(
+            "balance.cv",
+            f"{county}/primary/balance_cv_sports_area",
+            _verdict(done == 1),
+            f"小学生均体育场馆面积差异系数 {cv:.3f}（上限 0.50）",
+            lambda c=county: _verdict((_cv(b, c, "primary", "sports_area") or 0) > MAX_CV["primary"]),
+        )
         done += 1
     if done < 2:
         b.fail("no county to plant the CV cases in")
@@ -2214,13 +2932,29 @@ def _plant_fidelity(b: _Builder) -> None:
 SENIOR_STAGE = HIGH_SCHOOLS | {"vocational"}
 # 生均拨款标准 by school type, 元 a pupil a year (made up for the synthetic city: the real figures are each
 # level's, set by the region's documents, and the rule reads whatever standard the row states)
-FUNDING_STANDARD = {"kindergarten": 600, "primary": 720, "junior": 940, "nine_year": 820, "complete_secondary": 1200,
-                    "senior": 1200, "twelve_year": 1100, "vocational": 3000, "special": 6000}
+FUNDING_STANDARD = {
+    "kindergarten": 600,
+    "primary": 720,
+    "junior": 940,
+    "nine_year": 820,
+    "complete_secondary": 1200,
+    "senior": 1200,
+    "twelve_year": 1100,
+    "vocational": 3000,
+    "special": 6000,
+}
 PLACED = _r("0.85")  # 随迁子女 in public and government-bought private places (教督〔2017〕6号)
 
 
-def _attested(b: _Builder, rng: random.Random, scope: Callable[[School], bool], column: str, rule: str,
-              notes: tuple[str, str, str], outside: str) -> None:
+def _attested(
+    b: _Builder,
+    rng: random.Random,
+    scope: Callable[[School], bool],
+    column: str,
+    rule: str,
+    notes: tuple[str, str, str],
+    outside: str,
+) -> None:
     """A yes/no column: 是 in most schools of the rule's scope (否 in a few), blank outside it; planted: a 否
     (fails), a 是 (passes), a blank (not evaluated) and a 否 outside the scope (absent)."""
     inside = sorted((s for s in b.ds.schools if scope(s)), key=lambda s: s.school_id)
@@ -2229,8 +2963,13 @@ def _attested(b: _Builder, rng: random.Random, scope: Callable[[School], bool], 
     picked = rng.sample(inside, 3)
     for s, value, outcome, note in zip(picked, (False, True, None), ("fail", "pass", "not_evaluated"), notes):
         setattr(s, column, value)
-        b.plant(rule, s.school_id, outcome, note,
-                lambda s=s: "not_evaluated" if getattr(s, column) is None else _verdict(getattr(s, column) is False))
+        b.plant(
+            rule,
+            s.school_id,
+            outcome,
+            note,
+            lambda s=s: "not_evaluated" if getattr(s, column) is None else _verdict(getattr(s, column) is False),
+        )
     other = rng.choice(sorted((s for s in b.ds.schools if not scope(s)), key=lambda s: s.school_id))
     setattr(other, column, False)
     b.plant(rule, other.school_id, "absent", outside, lambda s=other: "absent" if not scope(s) else "in scope")
@@ -2238,12 +2977,33 @@ def _attested(b: _Builder, rng: random.Random, scope: Callable[[School], bool], 
 
 def _plant_attestations(b: _Builder, rng: random.Random) -> None:
     """劳动教育课程 (every school but kindergartens), 统编教材 (高中阶段), 新课程新教材 (普通高中)."""
-    _attested(b, rng, lambda s: s.type != "kindergarten", "labour_course", "plan.labour-course",
-              ("未开设劳动教育课程", "开设劳动教育课程", "未填"), "幼儿园（不在“大中小学”之列）填“否”")
-    _attested(b, rng, lambda s: s.type in SENIOR_STAGE, "unified_textbooks", "plan.unified-textbooks",
-              ("未全部使用统编教材", "使用统编教材", "未填"), "义务教育学校不属高中阶段")
-    _attested(b, rng, lambda s: s.type in HIGH_SCHOOLS, "new_curriculum", "plan.new-curriculum",
-              ("未全面实施新课程新教材", "实施新课程新教材", "未填"), "中等职业学校不属普通高中")
+    _attested(
+        b,
+        rng,
+        lambda s: s.type != "kindergarten",
+        "labour_course",
+        "plan.labour-course",
+        ("未开设劳动教育课程", "开设劳动教育课程", "未填"),
+        "幼儿园（不在“大中小学”之列）填“否”",
+    )
+    _attested(
+        b,
+        rng,
+        lambda s: s.type in SENIOR_STAGE,
+        "unified_textbooks",
+        "plan.unified-textbooks",
+        ("未全部使用统编教材", "使用统编教材", "未填"),
+        "义务教育学校不属高中阶段",
+    )
+    _attested(
+        b,
+        rng,
+        lambda s: s.type in HIGH_SCHOOLS,
+        "new_curriculum",
+        "plan.new-curriculum",
+        ("未全面实施新课程新教材", "实施新课程新教材", "未填"),
+        "中等职业学校不属普通高中",
+    )
 
 
 def _plant_psych_and_funding(b: _Builder, rng: random.Random) -> None:
@@ -2260,14 +3020,23 @@ def _plant_psych_and_funding(b: _Builder, rng: random.Random) -> None:
     schools = [f for f in rows if b.school[f.school_id].type != "kindergarten"]
     for f, count in zip(rng.sample(schools, 2), (1, 0)):
         f.psych_teachers = count
-        b.plant("plan.psych-teachers", f.school_id, _verdict(count < 1), f"专兼职心理健康教师 {count} 人",
-                lambda f=f: _verdict(f.psych_teachers < 1))
+        b.plant(
+            "plan.psych-teachers",
+            f.school_id,
+            _verdict(count < 1),
+            f"专兼职心理健康教师 {count} 人",
+            lambda f=f: _verdict(f.psych_teachers < 1),
+        )
     public = [f for f in rows if b.school[f.school_id].ownership == "public"]
     for f, short in zip(rng.sample(public, 2), (0, 1)):
         f.funding_per_pupil = f.funding_standard - Fraction(short, 100)
-        b.plant("plan.funding-standard", f.school_id, _verdict(short > 0),
-                f"生均财政拨款 {decimal_text(f.funding_per_pupil)} 元，标准 {decimal_text(f.funding_standard)} 元",
-                lambda f=f: _verdict(f.funding_per_pupil < f.funding_standard))
+        b.plant(
+            "plan.funding-standard",
+            f.school_id,
+            _verdict(short > 0),
+            f"生均财政拨款 {decimal_text(f.funding_per_pupil)} 元，标准 {decimal_text(f.funding_standard)} 元",
+            lambda f=f: _verdict(f.funding_per_pupil < f.funding_standard),
+        )
 
 
 def _plant_migrant_places(b: _Builder, rng: random.Random) -> None:
@@ -2285,13 +3054,23 @@ def _plant_migrant_places(b: _Builder, rng: random.Random) -> None:
         placed = int(PLACED * total) - (outcome == "fail")
         purchased = round(total * _r("0.04"))
         stats.values.update(migrant_children_public=placed - purchased, migrant_children_purchased=purchased)
-        b.plant("balance.migrant-public-share", stats.county or "", outcome,
-                f"公办 {placed - purchased} 人 + 政府购买服务 {purchased} 人，共 {placed} / {total} 人（85% 为 {int(PLACED * total)} 人）",
-                lambda v=stats.values: _verdict(Fraction(v["migrant_children_public"] + v["migrant_children_purchased"],
-                                                         v["migrant_children"]) < PLACED))
+        b.plant(
+            "balance.migrant-public-share",
+            stats.county or "",
+            outcome,
+            f"公办 {placed - purchased} 人 + 政府购买服务 {purchased} 人，共 {placed} / {total} 人（85% 为 {int(PLACED * total)} 人）",
+            lambda v=stats.values: _verdict(
+                Fraction(v["migrant_children_public"] + v["migrant_children_purchased"], v["migrant_children"]) < PLACED
+            ),
+        )
     blank.values["migrant_children_purchased"] = None
-    b.plant("balance.migrant-public-share", blank.county or "", "pass", "政府购买服务人数未填，公办学校就读比例已不低于 85%",
-            lambda v=blank.values: _verdict(Fraction(v["migrant_children_public"], v["migrant_children"]) < PLACED))
+    b.plant(
+        "balance.migrant-public-share",
+        blank.county or "",
+        "pass",
+        "政府购买服务人数未填，公办学校就读比例已不低于 85%",
+        lambda v=blank.values: _verdict(Fraction(v["migrant_children_public"], v["migrant_children"]) < PLACED),
+    )
     for stats in b.ds.city_stats:
         total, public = stats.values["migrant_children"], stats.values["migrant_children_public"]
         stats.values["migrant_children_purchased"] = min(total - public, round(total * _r("0.015")))
@@ -2303,8 +3082,13 @@ def _plant_practice_base(b: _Builder) -> None:
         stats.values["practice_bases_new"] = 1 if stats.year >= 2024 else 0
     if b.target_year == 2025:
         plan = CITY_PLAN["plan.practice-base"]
-        b.plant("plan.practice-base", REGION, plan.y2025, plan.how,
-                lambda: _verdict(next(s for s in b.ds.city_stats if s.year == b.year).values["practice_bases_new"] < 1))
+        b.plant(
+            "plan.practice-base",
+            REGION,
+            plan.y2025,
+            plan.how,
+            lambda: _verdict(next(s for s in b.ds.city_stats if s.year == b.year).values["practice_bases_new"] < 1),
+        )
 
 
 def _plant_regressions(b: _Builder) -> None:
@@ -2322,17 +3106,26 @@ def _plant_regressions(b: _Builder) -> None:
         return Fraction(totals[index], totals[1])
 
     observed: dict[str, Callable[[], Fraction]] = {
-        "plan.t1-02": lambda: kg(0), "plan.inclusive-coverage": lambda: kg(2),
-        "plan.t1-15": lambda: share("plan.t1-15"), "plan.t1-16": lambda: share("plan.t1-16"),
+        "plan.t1-02": lambda: kg(0),
+        "plan.inclusive-coverage": lambda: kg(2),
+        "plan.t1-15": lambda: share("plan.t1-15"),
+        "plan.t1-16": lambda: share("plan.t1-16"),
         "plan.t1-18": lambda: share("plan.t1-18"),
-        "plan.t1-17": lambda: Fraction(sum(t.title == "professor" for t in b.teachers_where(
-            lambda t, s: s.type in PRIMARY_SECONDARY))),
+        "plan.t1-17": lambda: Fraction(
+            sum(t.title == "professor" for t in b.teachers_where(lambda t, s: s.type in PRIMARY_SECONDARY))
+        ),
         "plan.t1-22": lambda: Fraction(stats["fiscal_edu_funds"], stats["gdp"]),
     }
-    columns = {"plan.t1-07": "fitness_good_rate", "plan.t1-08": "senior_gross_enrolment", "plan.t1-11": "skill_awards",
-               "plan.t1-13": "disabled_enrolment", "plan.t1-14": "avg_schooling_years",
-               "plan.t1-19a": "research_awards_basic", "plan.t1-19b": "research_awards_vocational",
-               "plan.t1-21": "safety_education_rate"}
+    columns = {
+        "plan.t1-07": "fitness_good_rate",
+        "plan.t1-08": "senior_gross_enrolment",
+        "plan.t1-11": "skill_awards",
+        "plan.t1-13": "disabled_enrolment",
+        "plan.t1-14": "avg_schooling_years",
+        "plan.t1-19a": "research_awards_basic",
+        "plan.t1-19b": "research_awards_vocational",
+        "plan.t1-21": "safety_education_rate",
+    }
     for target, column in columns.items():
         observed[target] = lambda c=column: Fraction(stats[c])
     for target, baseline in REGRESSION_BASELINES.items():
@@ -2369,8 +3162,11 @@ def extend(ds: Dataset) -> list[PackPlant]:
     _plant_guards_101(b)
     _plant_fidelity(b)
     _plant_regressions(b)
-    wrong = [f"{p.rule} {p.entity} ({p.note}): planted {p.outcome}, the rows give {got}"
-             for p in b.plants if (got := p.check()) != p.outcome]
+    wrong = [
+        f"{p.rule} {p.entity} ({p.note}): planted {p.outcome}, the rows give {got}"
+        for p in b.plants
+        if (got := p.check()) != p.outcome
+    ]
     if wrong:
         b.fail("planted cases did not land:\n" + "\n".join(wrong))
     return b.plants

@@ -45,12 +45,27 @@ STEMS = {"county_stats": ("county_stats", "区县统计")}
 ALL_PACKS = ["core", "plan", "quality-balance", "preschool", "safety"]
 # canonical column → Chinese header (the source files use either)
 HEADERS = {
-    "school_id": "学校代码", "name": "学校名称", "county": "区县", "township": "乡镇", "type": "办学类型",
-    "ownership": "办学性质", "license_no": "办园许可证号", "license_valid_until": "许可证有效期至",
-    "class_id": "班级代码", "grade": "年级", "size": "班额", "teacher_id": "教师编号", "subject": "任教学科",
-    "hire_year": "入职年份", "full_time": "是否专任教师", "closed_management": "封闭化管理",
-    "full_time_guards": "专职保安人数", "one_key_alarm": "一键报警联网", "video_linked_police": "视频监控联网",
-    "escort_post": "护学岗", "year": "年份",
+    "school_id": "学校代码",
+    "name": "学校名称",
+    "county": "区县",
+    "township": "乡镇",
+    "type": "办学类型",
+    "ownership": "办学性质",
+    "license_no": "办园许可证号",
+    "license_valid_until": "许可证有效期至",
+    "class_id": "班级代码",
+    "grade": "年级",
+    "size": "班额",
+    "teacher_id": "教师编号",
+    "subject": "任教学科",
+    "hire_year": "入职年份",
+    "full_time": "是否专任教师",
+    "closed_management": "封闭化管理",
+    "full_time_guards": "专职保安人数",
+    "one_key_alarm": "一键报警联网",
+    "video_linked_police": "视频监控联网",
+    "escort_post": "护学岗",
+    "year": "年份",
 }
 
 Table = tuple[list[str], list[list[str]]]
@@ -89,19 +104,28 @@ class Round:
 
 WAIVERS: list[dict[str, object]] = [
     {
-        "rule": "kindergarten.unlicensed", "entity": "4502060038",
+        "rule": "kindergarten.unlicensed",
+        "entity": "4502060038",
         "reason": "新园舍已建成，办园许可证正在审批中，审批期间暂缓整改",
-        "authority": "柳州市教育局", "document_no": "柳教督函〔2025〕18号", "expires": "2026-06-30",
+        "authority": "柳州市教育局",
+        "document_no": "柳教督函〔2025〕18号",
+        "expires": "2026-06-30",
     },
     {
-        "rule": "class-size.large", "entity": "4502220001-050",
+        "rule": "class-size.large",
+        "entity": "4502220001-050",
         "reason": "新校区建成前临时大班额",
-        "authority": "柳城县教育局", "document_no": "柳城教发〔2025〕7号", "expires": "2025-09-30",
+        "authority": "柳城县教育局",
+        "document_no": "柳城教发〔2025〕7号",
+        "expires": "2025-09-30",
     },
     {
-        "rule": "class-size.super-large", "entity": "4502040015-012",
+        "rule": "class-size.super-large",
+        "entity": "4502040015-012",
         "reason": "教室改造期间临时合班",
-        "authority": "柳南区教育局", "document_no": "柳南教发〔2025〕21号", "expires": "2026-12-31",
+        "authority": "柳南区教育局",
+        "document_no": "柳南教发〔2025〕21号",
+        "expires": "2026-12-31",
     },
 ]
 
@@ -126,23 +150,48 @@ def _statistics_a_year_on(tables: dict[str, Table]) -> None:
 
 ROUND_2024 = Round(
     folder="liuzhou-2024",
-    audit={"name": "柳州市2024年教育督导检查（合成数据，案例规模）", "as_of": "2024-12-01", "region": "柳州市", "packs": ["core"]},
+    audit={
+        "name": "柳州市2024年教育督导检查（合成数据，案例规模）",
+        "as_of": "2024-12-01",
+        "region": "柳州市",
+        "packs": ["core"],
+    },
     transform=_shift_hire_years,
     changes=[
         # 2025 violations that did not exist yet (→ `new` in 2025)
-        SetCell("classes", "4502030014-016", "size", "52"),         # class-size.super-large in 2025 (76)
-        SetCell("safety", "4502030005", "full_time_guards", "1"),   # safety.guards in 2025 (0)
+        SetCell("classes", "4502030014-016", "size", "52"),  # class-size.super-large in 2025 (76)
+        SetCell("safety", "4502030005", "full_time_guards", "1"),  # safety.guards in 2025 (0)
         # 2024 violations fixed by 2025 (→ `resolved` in 2025)
-        SetCell("classes", "4502020004-013", "size", "58"),         # class-size.large
-        SetCell("safety", "4502030026", "escort_post", "否"),       # safety.escort-post
-        SetCell("safety", "4502030039", "one_key_alarm", "否"),     # safety.alarm-linked: fixed in 2025, back in the recheck
-        SetCell("teachers", "T0005384", "subject", "语文"),         # 鹿寨县: 4 of 40 new teachers PE/art (10 %)
+        SetCell("classes", "4502020004-013", "size", "58"),  # class-size.large
+        SetCell("safety", "4502030026", "escort_post", "否"),  # safety.escort-post
+        SetCell(
+            "safety", "4502030039", "one_key_alarm", "否"
+        ),  # safety.alarm-linked: fixed in 2025, back in the recheck
+        SetCell("teachers", "T0005384", "subject", "语文"),  # 鹿寨县: 4 of 40 new teachers PE/art (10 %)
         SetCell("teachers", "T0005511", "subject", "语文"),
         # a school closed before 2025 (→ `unverified` in 2025: the entity is gone)
-        AddRow("schools", {"school_id": "4502230099", "name": "鹿寨县平山镇大村小学", "county": "鹿寨县", "township": "平山镇",
-                        "type": "小学", "ownership": "公办"}),
-        AddRow("safety", {"school_id": "4502230099", "closed_management": "是", "full_time_guards": "1", "one_key_alarm": "是",
-                       "video_linked_police": "是", "escort_post": "否"}),
+        AddRow(
+            "schools",
+            {
+                "school_id": "4502230099",
+                "name": "鹿寨县平山镇大村小学",
+                "county": "鹿寨县",
+                "township": "平山镇",
+                "type": "小学",
+                "ownership": "公办",
+            },
+        ),
+        AddRow(
+            "safety",
+            {
+                "school_id": "4502230099",
+                "closed_management": "是",
+                "full_time_guards": "1",
+                "one_key_alarm": "是",
+                "video_linked_police": "是",
+                "escort_post": "否",
+            },
+        ),
     ],
     readme="""# liuzhou-2024: the year before `liuzhou-2025` (synthetic)
 
@@ -167,25 +216,39 @@ Every other 2025 finding already existed in 2024 (`persisting`).
 
 RECHECK = Round(
     folder="liuzhou-2025-recheck",
-    audit={"name": "柳州市2025年教育督导复查（2026年4月，合成数据，案例规模）", "as_of": "2026-04-01", "region": "柳州市",
-           "packs": ALL_PACKS, "params": {"demo_kg_min": 38, "professors_min": 50}},
+    audit={
+        "name": "柳州市2025年教育督导复查（2026年4月，合成数据，案例规模）",
+        "as_of": "2026-04-01",
+        "region": "柳州市",
+        "packs": ALL_PACKS,
+        "params": {"demo_kg_min": 38, "professors_min": 50},
+    },
     waivers=WAIVERS,
     kinds=KINDS + PACK_KINDS,
     transform=_statistics_a_year_on,
     changes=[
         # fixed since 2025 (→ `resolved`)
-        SetCell("classes", "4502050038-003", "size", "51"),         # class-size.large (57): 6 pupils to -001
-        SetCell("classes", "4502050038-001", "size", "45"),         # (39): the school keeps its pupils
+        SetCell("classes", "4502050038-003", "size", "51"),  # class-size.large (57): 6 pupils to -001
+        SetCell("classes", "4502050038-001", "size", "45"),  # (39): the school keeps its pupils
         SetCell("safety", "4502060014", "video_linked_police", "是"),  # safety.video-linked
-        SetCell("safety", "4502060005", "full_time_guards", "1"),   # safety.guards (0); 2 wanted by GB/T 29315
+        SetCell("safety", "4502060005", "full_time_guards", "1"),  # safety.guards (0); 2 wanted by GB/T 29315
         SetCell("schools", "4502030012", "license_no", "柳鱼教幼证字（2026）第003号"),  # kindergarten.unlicensed
         SetCell("schools", "4502030012", "license_valid_until", "2029-03-31"),
-        AddRow("safety", {"school_id": "4502020010", "closed_management": "是", "full_time_guards": "2", "one_key_alarm": "是",
-                       "video_linked_police": "是", "escort_post": "是"}),  # safety.record-missing
+        AddRow(
+            "safety",
+            {
+                "school_id": "4502020010",
+                "closed_management": "是",
+                "full_time_guards": "2",
+                "one_key_alarm": "是",
+                "video_linked_police": "是",
+                "escort_post": "是",
+            },
+        ),  # safety.record-missing
         # back again (→ `regressed`: fixed in 2025)
-        SetCell("safety", "4502030039", "one_key_alarm", "否"),     # safety.alarm-linked
+        SetCell("safety", "4502030039", "one_key_alarm", "否"),  # safety.alarm-linked
         # new since 2025 (→ `new`)
-        SetCell("classes", "4502020001-005", "size", "66"),         # class-size.super-large
+        SetCell("classes", "4502020001-005", "size", "66"),  # class-size.super-large
     ],
     readme="""# liuzhou-2025-recheck: a re-inspection (复查) of `liuzhou-2025` four months later (synthetic)
 
@@ -219,24 +282,42 @@ none of 2025's goes away.
 # How the re-inspections must classify the findings the changes touch: (rule, entity) per class.
 PLANTED: dict[str, dict[str, list[tuple[str, str]]]] = {
     "liuzhou-2025": {
-        "new": [("class-size.super-large", "4502030014-016"), ("safety.guards", "4502030005"),
-                ("kindergarten.license-expired", "4502020002")],
-        "resolved": [("class-size.large", "4502020004-013"), ("safety.escort-post", "4502030026"),
-                     ("safety.alarm-linked", "4502030039"), ("teachers.new-pe-art-share", "鹿寨县")],
+        "new": [
+            ("class-size.super-large", "4502030014-016"),
+            ("safety.guards", "4502030005"),
+            ("kindergarten.license-expired", "4502020002"),
+        ],
+        "resolved": [
+            ("class-size.large", "4502020004-013"),
+            ("safety.escort-post", "4502030026"),
+            ("safety.alarm-linked", "4502030039"),
+            ("teachers.new-pe-art-share", "鹿寨县"),
+        ],
         "unverified": [("safety.escort-post", "4502230099")],
-        "persisting": [("class-size.large", "4502040015-013"), ("kindergarten.unlicensed", "4502060038"),
-                       ("class-size.large", "4502220001-050"), ("teachers.new-pe-art-share", "融安县")],
+        "persisting": [
+            ("class-size.large", "4502040015-013"),
+            ("kindergarten.unlicensed", "4502060038"),
+            ("class-size.large", "4502220001-050"),
+            ("teachers.new-pe-art-share", "融安县"),
+        ],
         "waived": [("kindergarten.unlicensed", "4502060038")],
         "expired_waiver": [("class-size.large", "4502220001-050")],
     },
     "liuzhou-2025-recheck": {
         "new": [("class-size.super-large", "4502020001-005")],
-        "resolved": [("class-size.large", "4502050038-003"), ("safety.video-linked", "4502060014"),
-                     ("safety.guards", "4502060005"), ("kindergarten.unlicensed", "4502030012"),
-                     ("safety.record-missing", "4502020010")],
+        "resolved": [
+            ("class-size.large", "4502050038-003"),
+            ("safety.video-linked", "4502060014"),
+            ("safety.guards", "4502060005"),
+            ("kindergarten.unlicensed", "4502030012"),
+            ("safety.record-missing", "4502020010"),
+        ],
         "regressed": [("safety.alarm-linked", "4502030039")],
-        "unverified": [("teachers.new-pe-art-share", "融安县"), ("teachers.new-pe-art-share", "融水苗族自治县"),
-                       ("safety.escort-post", "4502230099")],
+        "unverified": [
+            ("teachers.new-pe-art-share", "融安县"),
+            ("teachers.new-pe-art-share", "融水苗族自治县"),
+            ("safety.escort-post", "4502230099"),
+        ],
         "persisting": [("class-size.large", "4502040015-013"), ("class-size.super-large", "4502030014-016")],
         "waived": [("kindergarten.unlicensed", "4502060038")],
         "expired_waiver": [("class-size.large", "4502220001-050")],
@@ -260,8 +341,10 @@ def _cell(value: object) -> str:
 
 
 def read_table(folder: Path, kind: str) -> Table:
-    stem = next((s for s in STEMS.get(kind, (kind,)) if (folder / f"{s}.csv").is_file() or (folder / f"{s}.xlsx").is_file()),
-                kind)
+    stem = next(
+        (s for s in STEMS.get(kind, (kind,)) if (folder / f"{s}.csv").is_file() or (folder / f"{s}.xlsx").is_file()),
+        kind,
+    )
     csv_path, xlsx_path = folder / f"{stem}.csv", folder / f"{stem}.xlsx"
     if csv_path.is_file():
         with csv_path.open(encoding="utf-8-sig", newline="") as handle:
@@ -351,7 +434,9 @@ def write(cases: Path, source: Path = SOURCE) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Derive cases/liuzhou-2024 and cases/liuzhou-2025-recheck from liuzhou-2025.")
+    parser = argparse.ArgumentParser(
+        description="Derive cases/liuzhou-2024 and cases/liuzhou-2025-recheck from liuzhou-2025."
+    )
     parser.add_argument("--source", type=Path, default=SOURCE)
     parser.add_argument("--cases", type=Path, default=ROOT / "cases")
     args = parser.parse_args(argv)

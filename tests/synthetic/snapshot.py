@@ -44,16 +44,23 @@ def verdict_sets(result: AuditResult) -> dict[str, dict[str, Any]]:
         if not outcome.evaluated:
             out[rule_id] = {"skipped": outcome.skipped_reason}
             continue
-        out[rule_id] = {"fail": sorted(outcome.failed), "pass": sorted(outcome.passed),
-                        "not_evaluated": sorted(outcome.gaps)}
+        out[rule_id] = {
+            "fail": sorted(outcome.failed),
+            "pass": sorted(outcome.passed),
+            "not_evaluated": sorted(outcome.gaps),
+        }
     return out
 
 
 def snapshot(result: AuditResult) -> dict[str, Any]:
     """The document of expected-all.yaml for one audit."""
     config = result.config
-    return {"as_of": config.as_of, "target_year": result.book.target_year, "packs": list(config.packs),
-            "rules": verdict_sets(result)}
+    return {
+        "as_of": config.as_of,
+        "target_year": result.book.target_year,
+        "packs": list(config.packs),
+        "rules": verdict_sets(result),
+    }
 
 
 def load(folder: Path) -> dict[str, Any]:
@@ -95,15 +102,19 @@ def disagreements(folder: Path, rules: Mapping[str, Mapping[str, Any]]) -> list[
             for verdict, key in (("fail", "fail"), ("not_evaluated", "not_evaluated")):
                 want, got = {str(x) for x in entry.get(key, [])}, set(sets.get(verdict, []))
                 if want != got:
-                    problems.append(f"{rule_id}: the core oracle's {verdict} set differs from the engine's: "
-                                    f"only the oracle {sorted(want - got)}, only the engine {sorted(got - want)}")
+                    problems.append(
+                        f"{rule_id}: the core oracle's {verdict} set differs from the engine's: "
+                        f"only the oracle {sorted(want - got)}, only the engine {sorted(got - want)}"
+                    )
     return problems
 
 
 def _dump(document: Mapping[str, Any], command: str) -> str:
-    header = (f"# The engine's verdicts on this folder, every rule of its packs: a regression snapshot, not a\n"
-              f"# specification (planted.yaml and expected.yaml are). Written by `{command}`\n"
-              "# after checking it against both; tests/test_case_all_packs.py compares the engine with it.\n")
+    header = (
+        f"# The engine's verdicts on this folder, every rule of its packs: a regression snapshot, not a\n"
+        f"# specification (planted.yaml and expected.yaml are). Written by `{command}`\n"
+        "# after checking it against both; tests/test_case_all_packs.py compares the engine with it.\n"
+    )
     head = {k: v for k, v in document.items() if k != "rules"}
     text = yaml.safe_dump(head, allow_unicode=True, sort_keys=False, default_flow_style=None, width=110)
     rules = {"rules": {rule_id: {k: v for k, v in sets.items()} for rule_id, sets in document["rules"].items()}}
@@ -113,12 +124,16 @@ def _dump(document: Mapping[str, Any], command: str) -> str:
 
 def write(folder: Path, document: Mapping[str, Any]) -> Path:
     path = folder / SNAPSHOT_FILE
-    path.write_text(_dump(document, f"PYTHONPATH=tests python -m synthetic.snapshot {folder.as_posix()}"), encoding="utf-8")
+    path.write_text(
+        _dump(document, f"PYTHONPATH=tests python -m synthetic.snapshot {folder.as_posix()}"), encoding="utf-8"
+    )
     return path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="PYTHONPATH=tests python -m synthetic.snapshot", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="PYTHONPATH=tests python -m synthetic.snapshot", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("folders", nargs="+", type=Path, metavar="FOLDER")
     parser.add_argument("--check", action="store_true", help="compare with the checked-in file; write nothing")
     args = parser.parse_args(argv)
@@ -135,7 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             status = 1
         if args.check:
             if not (folder / SNAPSHOT_FILE).is_file() or load(folder) != yaml.safe_load(
-                    _dump(document, "")):  # compare as data, not as text
+                _dump(document, "")
+            ):  # compare as data, not as text
                 print(f"{folder}: {SNAPSHOT_FILE} is not what the engine gives", file=sys.stderr)
                 status = 1
             continue

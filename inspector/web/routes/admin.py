@@ -19,21 +19,39 @@ Field = Annotated[str, Form(max_length=100)]
 
 
 @router.get("/admin/users")
-def users_page(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("users"))]) -> Response:
+def users_page(
+    request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("users"))]
+) -> Response:
     with backend.read() as conn:
         accounts = users.all_users(conn)
     return pages.render(request, "users.html.j2", accounts=accounts, password=None)
 
 
 @router.post("/admin/users")
-def add_user(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("users"))], username: Field,
-             account_role: Annotated[str, Form(alias="role", max_length=20)], display_name: Field = "", county: Field = "",
-             school_id: Field = "") -> Response:
+def add_user(
+    request: Request,
+    backend: BackendDep,
+    pages: PagesDep,
+    user: Annotated[User, Depends(role("users"))],
+    username: Field,
+    account_role: Annotated[str, Form(alias="role", max_length=20)],
+    display_name: Field = "",
+    county: Field = "",
+    school_id: Field = "",
+) -> Response:
     password = users.one_time_password()
     try:
         with backend.engine.connect() as conn, write_transaction(conn):
-            created = users.add_user(conn, username, password, account_role, county=county or None, school_id=school_id or None,
-                                     display_name=display_name or None, must_change=True)
+            created = users.add_user(
+                conn,
+                username,
+                password,
+                account_role,
+                county=county or None,
+                school_id=school_id or None,
+                display_name=display_name or None,
+                must_change=True,
+            )
     except InspectorError as exc:
         flash(request, str(exc), "error")
         return RedirectResponse("/admin/users", status_code=303)
@@ -41,7 +59,9 @@ def add_user(request: Request, backend: BackendDep, pages: PagesDep, user: Annot
 
 
 @router.post("/admin/users/{user_id}/reset")
-def reset_password(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("users"))], user_id: int) -> Response:
+def reset_password(
+    request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("users"))], user_id: int
+) -> Response:
     password = users.one_time_password()
     with backend.engine.connect() as conn, write_transaction(conn):
         target = users.get_user(conn, user_id)
@@ -60,8 +80,13 @@ def _shown_once(request: Request, backend: BackendDep, pages: PagesDep, username
 
 
 @router.post("/admin/users/{user_id}/active")
-def set_active(request: Request, backend: BackendDep, user: Annotated[User, Depends(role("users"))], user_id: int,
-               active: Annotated[int, Form(ge=0, le=1)]) -> Response:
+def set_active(
+    request: Request,
+    backend: BackendDep,
+    user: Annotated[User, Depends(role("users"))],
+    user_id: int,
+    active: Annotated[int, Form(ge=0, le=1)],
+) -> Response:
     if user_id == user.id and not active:
         flash(request, "不能停用自己的账号", "error")
         return RedirectResponse("/admin/users", status_code=303)

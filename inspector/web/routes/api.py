@@ -78,7 +78,11 @@ def health() -> Health:
     return Health()
 
 
-@router.post("/token", response_model=Token, responses={401: {"description": "用户名或密码不正确"}, 429: {"description": "尝试过于频繁"}})
+@router.post(
+    "/token",
+    response_model=Token,
+    responses={401: {"description": "用户名或密码不正确"}, 429: {"description": "尝试过于频繁"}},
+)
 def token(request: Request, backend: BackendDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
     """The OAuth2 password flow: form fields `username` and `password` give a bearer token."""
     throttle: auth.LoginThrottle = request.app.state.throttle
@@ -98,32 +102,61 @@ def token(request: Request, backend: BackendDep, form: Annotated[OAuth2PasswordR
 
 def _out(backend: BackendDep, row: ItemRow, finding: Any) -> FindingOut:
     lifecycle = backend.lifecycle
-    return FindingOut(id=row.finding_id, finding=finding.model_dump(mode="json", exclude_none=True), ledger=LedgerState(
-        state=row.state, state_label=lifecycle.title(row.state), level=row.level, level_label=lifecycle.level_title(row.level),
-        deadline=row.deadline, since=row.since, version=row.version, assignee=row.assignee, due=row.due,
-        opened_audit=row.opened_audit, last_audit=row.last_audit,
-    ))
+    return FindingOut(
+        id=row.finding_id,
+        finding=finding.model_dump(mode="json", exclude_none=True),
+        ledger=LedgerState(
+            state=row.state,
+            state_label=lifecycle.title(row.state),
+            level=row.level,
+            level_label=lifecycle.level_title(row.level),
+            deadline=row.deadline,
+            since=row.since,
+            version=row.version,
+            assignee=row.assignee,
+            due=row.due,
+            opened_audit=row.opened_audit,
+            last_audit=row.last_audit,
+        ),
+    )
 
 
 Text = Annotated[str | None, Query(max_length=200)]
 
 
 @router.get("/findings", response_model=FindingPage)
-def findings(backend: BackendDep, user: ApiUser, county: Text = None, rule_id: Text = None,
-             severity: Annotated[str | None, Query(pattern="^(critical|major|minor)$")] = None, state: Text = None,
-             school: Text = None, audit: Text = None, page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-             per_page: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50) -> FindingPage:
+def findings(
+    backend: BackendDep,
+    user: ApiUser,
+    county: Text = None,
+    rule_id: Text = None,
+    severity: Annotated[str | None, Query(pattern="^(critical|major|minor)$")] = None,
+    state: Text = None,
+    school: Text = None,
+    audit: Text = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
+) -> FindingPage:
     """Findings in the caller's scope with their ledger state; filters combine with AND."""
     require(user, "read")
     filters = filters_from(county, rule_id, severity, state, school, audit)
     with backend.read() as conn:
         result = queries.list_items(conn, user, filters, page=page, per_page=per_page)
         found = queries.findings_of(conn, result.rows)
-    return FindingPage(items=[_out(backend, row, found[row.finding_id]) for row in result.rows], total=result.total,
-                       page=result.page, per_page=result.per_page, pages=result.pages)
+    return FindingPage(
+        items=[_out(backend, row, found[row.finding_id]) for row in result.rows],
+        total=result.total,
+        page=result.page,
+        per_page=result.per_page,
+        pages=result.pages,
+    )
 
 
-@router.get("/findings/{finding_id}", response_model=FindingOut, responses={404: {"description": "不存在，或不在调用者的范围内"}})
+@router.get(
+    "/findings/{finding_id}",
+    response_model=FindingOut,
+    responses={404: {"description": "不存在，或不在调用者的范围内"}},
+)
 def finding(backend: BackendDep, user: ApiUser, finding_id: Annotated[str, Path(max_length=100)]) -> FindingOut:
     require(user, "read")
     with backend.read() as conn:
@@ -132,7 +165,11 @@ def finding(backend: BackendDep, user: ApiUser, finding_id: Annotated[str, Path(
     return _out(backend, row, data)
 
 
-@router.get("/findings/{finding_id}/events", response_model=list[Event], responses={404: {"description": "不存在，或不在调用者的范围内"}})
+@router.get(
+    "/findings/{finding_id}/events",
+    response_model=list[Event],
+    responses={404: {"description": "不存在，或不在调用者的范围内"}},
+)
 def events(backend: BackendDep, user: ApiUser, finding_id: str) -> list[Event]:
     """The item's ledger events, oldest first, with their hashes."""
     require(user, "read")
@@ -140,4 +177,9 @@ def events(backend: BackendDep, user: ApiUser, finding_id: str) -> list[Event]:
         queries.item(conn, user, finding_id)
         rows = queries.events(conn, finding_id)
     title = backend.lifecycle.transition_title
-    return [Event(transition_label=title(r["transition"]), **{k: r[k] for k in Event.model_fields if k != "transition_label"}) for r in rows]
+    return [
+        Event(
+            transition_label=title(r["transition"]), **{k: r[k] for k in Event.model_fields if k != "transition_label"}
+        )
+        for r in rows
+    ]

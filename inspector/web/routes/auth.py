@@ -28,13 +28,20 @@ def login_form(request: Request, pages: PagesDep, next: str = "/") -> Response:
 
 
 @router.post("/login")
-def login(request: Request, backend: BackendDep, pages: PagesDep, username: Annotated[str, Form(max_length=64)],
-          password: Annotated[str, Form(max_length=256)], next: Annotated[str, Form(max_length=500)] = "/") -> Response:
+def login(
+    request: Request,
+    backend: BackendDep,
+    pages: PagesDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:
     throttle: auth.LoginThrottle = request.app.state.throttle
     address = request.client.host if request.client else "unknown"
     if not throttle.allow(username, address):
-        return pages.render(request, "login.html.j2", 429, user=None, next=_local(next),
-                            error="登录尝试过于频繁，请 15 分钟后再试")
+        return pages.render(
+            request, "login.html.j2", 429, user=None, next=_local(next), error="登录尝试过于频繁，请 15 分钟后再试"
+        )
     with backend.read() as conn:
         user = users.authenticate(conn, username, password)
     if user is None:
@@ -63,9 +70,15 @@ def password_form(request: Request, pages: PagesDep, user: PageUser) -> Response
 
 
 @router.post("/account/password")
-def change_password(request: Request, backend: BackendDep, pages: PagesDep, user: PageUser,
-                    current: Annotated[str, Form(max_length=256)], new: Annotated[str, Form(max_length=256)],
-                    repeat: Annotated[str, Form(max_length=256)]) -> Response:
+def change_password(
+    request: Request,
+    backend: BackendDep,
+    pages: PagesDep,
+    user: PageUser,
+    current: Annotated[str, Form(max_length=256)],
+    new: Annotated[str, Form(max_length=256)],
+    repeat: Annotated[str, Form(max_length=256)],
+) -> Response:
     error = None
     with backend.read() as conn:
         if users.authenticate(conn, user.username, current) is None:

@@ -39,8 +39,15 @@ def overview(request: Request, backend: BackendDep, pages: PagesDep, user: PageU
         for county, state, n in backend.summary(conn, ("county-states", scope), lambda: _county_states(conn, user)):
             by_county[county][state] += n
         runs = queries.audits(conn) if may(user, "runs") else []
-    return pages.render(request, "overview.html.j2", counts=counts, by_county=dict(sorted(by_county.items())),
-                        schools=sorted(schools.items()), runs=runs, today=backend.settings.today())
+    return pages.render(
+        request,
+        "overview.html.j2",
+        counts=counts,
+        by_county=dict(sorted(by_county.items())),
+        schools=sorted(schools.items()),
+        runs=runs,
+        today=backend.settings.today(),
+    )
 
 
 def _county_states(conn: Any, user: User) -> list[tuple[str, str, int]]:
@@ -50,12 +57,20 @@ def _county_states(conn: Any, user: User) -> list[tuple[str, str, int]]:
     from ..access import item_scope
 
     t = schema.items
-    rows = conn.execute(select(t.c.county, t.c.state, func.count()).where(item_scope(user)).group_by(t.c.county, t.c.state))
+    rows = conn.execute(
+        select(t.c.county, t.c.state, func.count()).where(item_scope(user)).group_by(t.c.county, t.c.state)
+    )
     return [(str(c), str(s), int(n)) for c, s, n in rows]
 
 
-def filters_from(county: str | None, rule_id: str | None, severity: str | None, state: str | None, school: str | None,
-                 audit: str | None) -> queries.Filters:
+def filters_from(
+    county: str | None,
+    rule_id: str | None,
+    severity: str | None,
+    state: str | None,
+    school: str | None,
+    audit: str | None,
+) -> queries.Filters:
     def clean(value: str | None) -> str | None:
         return value.strip() or None if value else None
 
@@ -66,9 +81,19 @@ Text = Annotated[str | None, Query(max_length=200)]
 
 
 @router.get("/findings")
-def findings_page(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("read"))], county: Text = None,
-                  rule_id: Text = None, severity: Text = None, state: Text = None, school: Text = None, audit: Text = None,
-                  page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
+def findings_page(
+    request: Request,
+    backend: BackendDep,
+    pages: PagesDep,
+    user: Annotated[User, Depends(role("read"))],
+    county: Text = None,
+    rule_id: Text = None,
+    severity: Text = None,
+    state: Text = None,
+    school: Text = None,
+    audit: Text = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
     filters = filters_from(county, rule_id, severity, state, school, audit)
     with backend.read() as conn:
         result = queries.list_items(conn, user, filters, page=page, per_page=50)
@@ -76,8 +101,17 @@ def findings_page(request: Request, backend: BackendDep, pages: PagesDep, user: 
         rules = backend.summary(conn, ("rules", scope), lambda: queries.rule_ids(conn, user))
         counties = sorted(backend.summary(conn, ("counts", scope), lambda: queries.counts(conn, user))["county"])
     query = filters.query()
-    return pages.render(request, "findings.html.j2", page=result, filters=filters, rules=rules, counties=counties,
-                        query=urlencode(query), today=backend.settings.today(), ENTITY_LABELS=ENTITY_LABELS)
+    return pages.render(
+        request,
+        "findings.html.j2",
+        page=result,
+        filters=filters,
+        rules=rules,
+        counties=counties,
+        query=urlencode(query),
+        today=backend.settings.today(),
+        ENTITY_LABELS=ENTITY_LABELS,
+    )
 
 
 def _detail(conn: Any, user: User, finding_id: str) -> tuple[queries.ItemRow, Finding, dict[str, Any] | None]:
@@ -87,7 +121,13 @@ def _detail(conn: Any, user: User, finding_id: str) -> tuple[queries.ItemRow, Fi
 
 
 @router.get("/findings/{finding_id}")
-def finding_page(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("read"))], finding_id: str) -> Response:
+def finding_page(
+    request: Request,
+    backend: BackendDep,
+    pages: PagesDep,
+    user: Annotated[User, Depends(role("read"))],
+    finding_id: str,
+) -> Response:
     with backend.read() as conn:
         item, finding, audit = _detail(conn, user, finding_id)
         events = queries.events(conn, finding_id)
@@ -104,18 +144,38 @@ def finding_page(request: Request, backend: BackendDep, pages: PagesDep, user: A
         "review": may(user, "review") and "close" in manual,
         "comment": acts and may(user, "comment"),
     }
-    return pages.render(request, "finding.html.j2", item=item, finding=finding, audit=audit, events=events, evidence=evidence,
-                        statuses=statuses, latest=latest, actions=actions, today=backend.settings.today(),
-                        close_requires=lifecycle.by_id("close").spec.requires, ENTITY_LABELS=ENTITY_LABELS)
+    return pages.render(
+        request,
+        "finding.html.j2",
+        item=item,
+        finding=finding,
+        audit=audit,
+        events=events,
+        evidence=evidence,
+        statuses=statuses,
+        latest=latest,
+        actions=actions,
+        today=backend.settings.today(),
+        close_requires=lifecycle.by_id("close").spec.requires,
+        ENTITY_LABELS=ENTITY_LABELS,
+    )
 
 
 @router.get("/findings/{finding_id}/trace")
-def trace_page(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("read"))], finding_id: str) -> Response:
+def trace_page(
+    request: Request,
+    backend: BackendDep,
+    pages: PagesDep,
+    user: Annotated[User, Depends(role("read"))],
+    finding_id: str,
+) -> Response:
     with backend.read() as conn:
         item, finding, audit = _detail(conn, user, finding_id)
         inputs = queries.input_files(conn, item.last_audit)
     files = _evidence_files(finding, inputs)
-    return pages.render(request, "trace.html.j2", item=item, finding=finding, audit=audit, files=files, ENTITY_LABELS=ENTITY_LABELS)
+    return pages.render(
+        request, "trace.html.j2", item=item, finding=finding, audit=audit, files=files, ENTITY_LABELS=ENTITY_LABELS
+    )
 
 
 def _evidence_files(finding: Finding, inputs: dict[str, str]) -> list[tuple[str, str | None, int]]:
@@ -125,7 +185,9 @@ def _evidence_files(finding: Finding, inputs: dict[str, str]) -> list[tuple[str,
         seen[row.file] = seen.get(row.file, 0) + 1
     result = []
     for name, n in seen.items():
-        sha = inputs.get(name) or next((s for f, s in inputs.items() if f.split("[", 1)[0] == name.split("[", 1)[0]), None)
+        sha = inputs.get(name) or next(
+            (s for f, s in inputs.items() if f.split("[", 1)[0] == name.split("[", 1)[0]), None
+        )
         result.append((name, sha, n))
     return result
 
@@ -138,8 +200,11 @@ def trail(backend: BackendDep, user: Annotated[User, Depends(role("read"))], fin
         document = trail_document(conn, user, finding_id, backend.settings.today())
     body = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True)
     name = f"trail-{finding_id}.json"
-    return Response(body, media_type="application/json; charset=utf-8",
-                    headers={"Content-Disposition": f"attachment; filename=\"{name}\"", "Cache-Control": "no-store"})
+    return Response(
+        body,
+        media_type="application/json; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
 
 
 def trail_document(conn: Any, user: User, finding_id: str, today: dt.date) -> dict[str, Any]:
@@ -159,13 +224,20 @@ def trail_document(conn: Any, user: User, finding_id: str, today: dt.date) -> di
 
 
 @router.get("/evidence/{evidence_id}")
-def evidence_file(request: Request, backend: BackendDep, user: Annotated[User, Depends(role("read"))], evidence_id: int) -> Response:
+def evidence_file(
+    request: Request, backend: BackendDep, user: Annotated[User, Depends(role("read"))], evidence_id: int
+) -> Response:
     with backend.read() as conn:
         record = queries.evidence_item(conn, user, evidence_id)
     files = request.app.state.evidence
     path = files.path_of(record["sha256"])
     name = quote(record["filename"])
-    return FileResponse(path, media_type=record["content_type"], headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{name}", "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "no-store",
-    })
+    return FileResponse(
+        path,
+        media_type=record["content_type"],
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{name}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )

@@ -20,20 +20,32 @@ router = APIRouter()
 
 
 @router.get("/runs")
-def runs_page(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("runs"))]) -> Response:
+def runs_page(
+    request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("runs"))]
+) -> Response:
     with backend.read() as conn:
         runs = queries.audits(conn)
     return pages.render(request, "runs.html.j2", runs=runs)
 
 
 @router.post("/runs/import")
-async def import_page(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("import"))],
-                      file: Annotated[UploadFile, File()]) -> Response:
+async def import_page(
+    request: Request,
+    backend: BackendDep,
+    pages: PagesDep,
+    user: Annotated[User, Depends(role("import"))],
+    file: Annotated[UploadFile, File()],
+) -> Response:
     settings = backend.settings
     data = await file.read(settings.upload_max_bytes + 1)
     if len(data) > settings.upload_max_bytes:
-        return pages.render(request, "refused.html.j2", 413, finding_id=None,
-                            message=f"上传的文件过大（上限 {settings.upload_max_bytes:,} 字节）")
+        return pages.render(
+            request,
+            "refused.html.j2",
+            413,
+            finding_id=None,
+            message=f"上传的文件过大（上限 {settings.upload_max_bytes:,} 字节）",
+        )
     try:
         folder = unpack(data, settings.runs_dir, settings.upload_max_bytes * 4)
     except InspectorError as exc:
@@ -51,7 +63,9 @@ async def import_page(request: Request, backend: BackendDep, pages: PagesDep, us
 
 
 @router.get("/ledger/verify")
-async def verify_page(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("verify"))]) -> Response:
+async def verify_page(
+    request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("verify"))]
+) -> Response:
     db = backend.settings.db
     text, ok = await backend.acall(lambda: verify(db))
     return pages.render(request, "verify.html.j2", text=text, ok=ok)

@@ -26,7 +26,9 @@ def data_folder(backend: Backend) -> Path | None:
     """The data folder of the latest audit imported with its inputs (`runs import --source`)."""
     a = schema.audits
     with backend.read() as conn:
-        rows = conn.execute(select(a.c.source_dir).where(a.c.source_dir.is_not(None)).order_by(a.c.as_of.desc(), a.c.seq.desc())).all()
+        rows = conn.execute(
+            select(a.c.source_dir).where(a.c.source_dir.is_not(None)).order_by(a.c.as_of.desc(), a.c.seq.desc())
+        ).all()
     for (folder,) in rows:
         if Path(folder).is_dir():
             return Path(folder)
@@ -51,21 +53,38 @@ def run_check(backend: Backend, folder: Path, school_id: str, path: Path) -> Che
 
 
 @router.get("/selfcheck")
-def selfcheck_page(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("selfcheck"))]) -> Response:
-    return pages.render(request, "selfcheck.html.j2", result=None, error=None, available=data_folder(backend) is not None)
+def selfcheck_page(
+    request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("selfcheck"))]
+) -> Response:
+    return pages.render(
+        request, "selfcheck.html.j2", result=None, error=None, available=data_folder(backend) is not None
+    )
 
 
 @router.post("/selfcheck")
-async def selfcheck(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("selfcheck"))],
-                    file: Annotated[UploadFile, File()]) -> Response:
+async def selfcheck(
+    request: Request,
+    backend: BackendDep,
+    pages: PagesDep,
+    user: Annotated[User, Depends(role("selfcheck"))],
+    file: Annotated[UploadFile, File()],
+) -> Response:
     folder = data_folder(backend)
     if folder is None:
-        return pages.render(request, "selfcheck.html.j2", 400, result=None, available=False,
-                            error="服务器上没有可用于自查的审核数据（导入审核时须附数据文件夹：inspector runs import OUT --source FOLDER）")
+        return pages.render(
+            request,
+            "selfcheck.html.j2",
+            400,
+            result=None,
+            available=False,
+            error="服务器上没有可用于自查的审核数据（导入审核时须附数据文件夹：inspector runs import OUT --source FOLDER）",
+        )
     limit = backend.settings.evidence_max_bytes
     data = await file.read(limit + 1)
     if len(data) > limit:
-        return pages.render(request, "selfcheck.html.j2", 413, result=None, available=True, error=f"文件过大（上限 {limit:,} 字节）")
+        return pages.render(
+            request, "selfcheck.html.j2", 413, result=None, available=True, error=f"文件过大（上限 {limit:,} 字节）"
+        )
     school_id = user.school_id or ""
     with tempfile.TemporaryDirectory(prefix="selfcheck-") as tmp:
         path = Path(tmp) / clean_name(file.filename)

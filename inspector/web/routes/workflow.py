@@ -24,8 +24,14 @@ Note = Annotated[str, Form(max_length=workflow.MAX_NOTE)]
 Version = Annotated[int, Form(ge=1)]
 
 
-def _apply(request: Request, backend: BackendDep, pages: PagesDep, finding_id: str,
-           change: Callable[[Ledger], list[Event]], done: str) -> Response:
+def _apply(
+    request: Request,
+    backend: BackendDep,
+    pages: PagesDep,
+    finding_id: str,
+    change: Callable[[Ledger], list[Event]],
+    done: str,
+) -> Response:
     try:
         events = backend.change(change)
     except ItemChanged as exc:
@@ -39,16 +45,39 @@ def _apply(request: Request, backend: BackendDep, pages: PagesDep, finding_id: s
 
 
 @router.post("/findings/{finding_id}/assign")
-def assign(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("assign"))], finding_id: str, version: Version,
-           assignee: Annotated[str, Form(max_length=100)], due: Annotated[dt.date, Form()], note: Note = "") -> Response:
+def assign(
+    request: Request,
+    backend: BackendDep,
+    pages: PagesDep,
+    user: Annotated[User, Depends(role("assign"))],
+    finding_id: str,
+    version: Version,
+    assignee: Annotated[str, Form(max_length=100)],
+    due: Annotated[dt.date, Form()],
+    note: Note = "",
+) -> Response:
     today = backend.settings.today()
-    return _apply(request, backend, pages, finding_id, workflow.assign(user, finding_id, version, assignee, due, note, today),
-                  "已指定整改责任人")
+    return _apply(
+        request,
+        backend,
+        pages,
+        finding_id,
+        workflow.assign(user, finding_id, version, assignee, due, note, today),
+        "已指定整改责任人",
+    )
 
 
 @router.post("/findings/{finding_id}/evidence")
-async def evidence(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("evidence"))], finding_id: str, version: Version,
-                   file: Annotated[UploadFile, File()], note: Note = "") -> Response:
+async def evidence(
+    request: Request,
+    backend: BackendDep,
+    pages: PagesDep,
+    user: Annotated[User, Depends(role("evidence"))],
+    finding_id: str,
+    version: Version,
+    file: Annotated[UploadFile, File()],
+    note: Note = "",
+) -> Response:
     files: EvidenceStore = request.app.state.evidence
     data = await file.read(files.max_bytes + 1)
     try:
@@ -78,15 +107,32 @@ async def evidence(request: Request, backend: BackendDep, pages: PagesDep, user:
 
 
 @router.post("/findings/{finding_id}/submit")
-def submit(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("submit"))], finding_id: str, version: Version,
-           note: Note) -> Response:
+def submit(
+    request: Request,
+    backend: BackendDep,
+    pages: PagesDep,
+    user: Annotated[User, Depends(role("submit"))],
+    finding_id: str,
+    version: Version,
+    note: Note,
+) -> Response:
     today = backend.settings.today()
-    return _apply(request, backend, pages, finding_id, workflow.submit(user, finding_id, version, note, today), "已报告整改完成")
+    return _apply(
+        request, backend, pages, finding_id, workflow.submit(user, finding_id, version, note, today), "已报告整改完成"
+    )
 
 
 @router.post("/findings/{finding_id}/review")
-def review(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("review"))], finding_id: str, version: Version,
-           decision: Annotated[str, Form(max_length=10)], note: Note) -> Response:
+def review(
+    request: Request,
+    backend: BackendDep,
+    pages: PagesDep,
+    user: Annotated[User, Depends(role("review"))],
+    finding_id: str,
+    version: Version,
+    decision: Annotated[str, Form(max_length=10)],
+    note: Note,
+) -> Response:
     today = backend.settings.today()
     try:
         change = workflow.review(user, finding_id, version, decision, note, today)
@@ -96,7 +142,16 @@ def review(request: Request, backend: BackendDep, pages: PagesDep, user: Annotat
 
 
 @router.post("/findings/{finding_id}/comment")
-def comment(request: Request, backend: BackendDep, pages: PagesDep, user: Annotated[User, Depends(role("comment"))], finding_id: str, version: Version,
-            note: Note) -> Response:
+def comment(
+    request: Request,
+    backend: BackendDep,
+    pages: PagesDep,
+    user: Annotated[User, Depends(role("comment"))],
+    finding_id: str,
+    version: Version,
+    note: Note,
+) -> Response:
     today = backend.settings.today()
-    return _apply(request, backend, pages, finding_id, workflow.comment(user, finding_id, version, note, today), "已记录备注")
+    return _apply(
+        request, backend, pages, finding_id, workflow.comment(user, finding_id, version, note, today), "已记录备注"
+    )

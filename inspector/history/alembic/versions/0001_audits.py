@@ -67,6 +67,7 @@ def upgrade() -> None:
 
     _user_version(1)
 
+
 def downgrade() -> None:
     op.drop_index("findings_by_finding", table_name="findings")
     op.drop_table("findings")

@@ -55,6 +55,7 @@ def upgrade() -> None:
 
     _user_version(2)
 
+
 def downgrade() -> None:
     op.drop_table("indicator_values")
     op.drop_index("resolutions_by_finding", table_name="resolutions")

@@ -79,7 +79,11 @@ def upgrade() -> None:
             "CREATE FUNCTION inspector_events_append_only() RETURNS trigger LANGUAGE plpgsql AS"
             f" $$ BEGIN RAISE EXCEPTION '{MESSAGE}'; END $$"
         )
-        for name, when, each in (("update", "UPDATE", "ROW"), ("delete", "DELETE", "ROW"), ("truncate", "TRUNCATE", "STATEMENT")):
+        for name, when, each in (
+            ("update", "UPDATE", "ROW"),
+            ("delete", "DELETE", "ROW"),
+            ("truncate", "TRUNCATE", "STATEMENT"),
+        ):
             op.execute(
                 f"CREATE TRIGGER events_append_only_{name} BEFORE {when} ON events"
                 f" FOR EACH {each} EXECUTE FUNCTION inspector_events_append_only()"
@@ -92,6 +96,7 @@ def upgrade() -> None:
             )
 
     _user_version(3)
+
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":

@@ -29,11 +29,18 @@ depends_on = None
 audits = sa.table("audits", sa.column("id"), sa.column("document"))
 findings = sa.table("findings", sa.column("audit_id"), sa.column("finding_id"), sa.column("waiver_expires"))
 resolutions = sa.table(
-    "resolutions", *(sa.column(c) for c in ("audit_id", "finding_id", "status", "rule_id", "entity_type", "entity_id", "county", "data"))
+    "resolutions",
+    *(
+        sa.column(c)
+        for c in ("audit_id", "finding_id", "status", "rule_id", "entity_type", "entity_id", "county", "data")
+    ),
 )
 indicator_values = sa.table(
     "indicator_values",
-    *(sa.column(c) for c in ("audit_id", "rule_id", "entity_type", "entity_id", "county", "verdict", "field", "value", "data")),
+    *(
+        sa.column(c)
+        for c in ("audit_id", "rule_id", "entity_type", "entity_id", "county", "verdict", "field", "value", "data")
+    ),
 )
 
 
@@ -46,26 +53,54 @@ def _main_value(indicator: dict[str, Any]) -> tuple[Any, Any]:
     if not observed:
         return None, None
     value = observed[0].get("value")
-    return observed[0].get("field"), float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    return observed[0].get("field"), float(value) if isinstance(value, (int, float)) and not isinstance(
+        value, bool
+    ) else None
 
 
-def _rows(audit_id: str, document: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[tuple[str, str]]]:
+def _rows(
+    audit_id: str, document: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[tuple[str, str]]]:
     resolved = [
-        {"audit_id": audit_id, "finding_id": r["id"], "status": status, "rule_id": r["rule_id"], "entity_type": r["entity_type"],
-         "entity_id": r["entity_id"], "county": r["county"], "data": _canonical(r)}
-        for status in ("resolved", "unverified") for r in document.get(status) or []
+        {
+            "audit_id": audit_id,
+            "finding_id": r["id"],
+            "status": status,
+            "rule_id": r["rule_id"],
+            "entity_type": r["entity_type"],
+            "entity_id": r["entity_id"],
+            "county": r["county"],
+            "data": _canonical(r),
+        }
+        for status in ("resolved", "unverified")
+        for r in document.get(status) or []
     ]
     indicators = []
     for i in document.get("indicators") or []:
         field, value = _main_value(i)
-        indicators.append({"audit_id": audit_id, "rule_id": i["rule_id"], "entity_type": i["entity_type"], "entity_id": i["entity_id"],
-                           "county": i["county"], "verdict": i["verdict"], "field": field, "value": value, "data": _canonical(i)})
-    waived = [(f["id"], (f.get("waiver") or {}).get("expires")) for f in document.get("findings") or [] if f.get("waived")]
+        indicators.append(
+            {
+                "audit_id": audit_id,
+                "rule_id": i["rule_id"],
+                "entity_type": i["entity_type"],
+                "entity_id": i["entity_id"],
+                "county": i["county"],
+                "verdict": i["verdict"],
+                "field": field,
+                "value": value,
+                "data": _canonical(i),
+            }
+        )
+    waived = [
+        (f["id"], (f.get("waiver") or {}).get("expires")) for f in document.get("findings") or [] if f.get("waived")
+    ]
     return resolved, indicators, [(fid, expires) for fid, expires in waived if expires]
 
 
 def _count(conn: sa.Connection, table: sa.TableClause, audit_id: str) -> int:
-    return int(conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.audit_id == audit_id)).scalar_one())
+    return int(
+        conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.audit_id == audit_id)).scalar_one()
+    )
 
 
 def upgrade() -> None:
@@ -83,7 +118,11 @@ def upgrade() -> None:
         for finding_id, expires in waived:
             conn.execute(
                 findings.update()
-                .where(findings.c.audit_id == audit_id, findings.c.finding_id == finding_id, findings.c.waiver_expires.is_(None))
+                .where(
+                    findings.c.audit_id == audit_id,
+                    findings.c.finding_id == finding_id,
+                    findings.c.waiver_expires.is_(None),
+                )
                 .values(waiver_expires=expires)
             )
 
