@@ -425,10 +425,10 @@ def _cv(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
                 {
                     "school_id": row[SCHOOL] or row[ID],
                     "name": name,
-                    "value": encode(value),  # type: ignore[arg-type]
-                    "weight": encode(weight),
+                    "value": encode(value),  # type: ignore[arg-type]  # exact numbers here
+                    "weight": encode(weight),  # type: ignore[arg-type]
                 }
-            )  # type: ignore[arg-type]
+            )
             if row[ref_column] is not None:
                 refs.append(row[ref_column])
         result = None if missing else weighted_cv(pairs)
