@@ -690,6 +690,8 @@ def _print_summary(result: object, out_dir: Path, written: dict[str, Path]) -> N
         print(f"  未评估：{outcome.rule.id}（{outcome.skipped_reason}）")
     if result.gaps:
         print(f"  数据缺失：{len(result.gaps)} 个对象未能评估，见 findings.json 的 data_gaps")
+    for warning in result.dataset.warnings:
+        print(f"  提示：{warning}")
     if result.waivers is not None:
         from .waivers import summary_lines
 

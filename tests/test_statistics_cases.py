@@ -53,3 +53,23 @@ def test_regression_is_not_judged_before_the_baseline_year() -> None:
     result = run_audit(CASES / "liuzhou-2019-preschool", workers=1)
     outcome = result.outcomes["plan.inclusive-coverage-regression"]
     assert not outcome.evaluated and "早于基期（2020 年" in outcome.skipped_reason
+
+
+def test_county_names_are_read_against_the_divisions(tmp_path: Path) -> None:
+    """A short name (融水县) counts under the division's full name; a name that is none of the divisions is kept,
+    and said once at its row with the division it most likely means; a county's statistics need no school list."""
+    import shutil
+
+    folder = tmp_path / "case"
+    shutil.copytree(CASES / "liuzhou-2019-preschool", folder)
+    (folder / "county_stats.csv").write_text(
+        "区县,年份,学前三年毛入园率\n融水县,2019,90\n融水苗县,2019,91\n城中区,2019,95\n", encoding="utf-8"
+    )
+    result = run_audit(folder, workers=1)
+    assert result.dataset.problems == []
+    counties = result.dataset.tables["county_stats"]["county"].to_list()
+    assert counties == ["融水苗族自治县", "融水苗县", "城中区"]
+    assert result.dataset.warnings == (
+        "county_stats.csv:2: 区县: “融水县”按 融水苗族自治县 统计",
+        "county_stats.csv:3: 区县: “融水苗县”不在柳州市的区县名单中（是否为 融水苗族自治县？），按原样作为一个区县统计",
+    )

@@ -112,7 +112,7 @@ def audit_document(result: AuditResult, *, keep_going: bool = False) -> dict[str
         "tool": tool_versions(),
         "families": dict(sorted(book.families.items())),
     }
-    warnings = book.reading.warnings()
+    warnings = [*book.reading.warnings(), *result.dataset.warnings]
     if warnings:
         audit["warnings"] = warnings
     if config.issuer is not None:  # left out otherwise: the same audit keeps the same bytes as before

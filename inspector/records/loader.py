@@ -27,6 +27,7 @@ import polars as pl
 from ..errors import Problem
 from . import values
 from .config import AUDIT_FILE, AuditConfig
+from .regions import Divisions
 from .readers import ROW, ReadError, Table, read_csv, read_xlsx_sheets, sha256_file
 from .schema import RECORD_KINDS, Column, RecordKind, kind_for_source
 
@@ -106,6 +107,8 @@ class Dataset:
     ignored_files: tuple[str, ...] = ()
     config_sha256: str = ""
     extra_columns: dict[str, dict[str, ExtraColumn]] = field(default_factory=dict)
+    # what the report says about the data without rejecting it (a county name not among the region's)
+    warnings: tuple[str, ...] = ()
 
     def table(self, kind: str) -> pl.DataFrame:
         return self.tables[kind]
@@ -526,6 +529,8 @@ def _check_references(
         target_name, _, target_column = column.references.partition(".")  # type: ignore[union-attr]
         target = RECORD_KINDS[target_name]
         known = loaded.get(target_name)
+        if known is None and target_column:
+            continue  # a county's statistics need no school list when there is none (published figures alone)
         key = target_column or target.key.name
         known_values = (
             known.select(pl.col(key).alias(column.name)).unique()
@@ -612,6 +617,7 @@ def load_dataset(folder: Path, config: AuditConfig, config_sha256: str = "") -> 
     rejected_keys: dict[str, pl.DataFrame] = {}
     extra_columns: dict[str, dict[str, ExtraColumn]] = {}
     inputs: list[InputFile] = []
+    warnings: list[str] = []
     for name in order:
         kind = RECORD_KINDS[name]
         load = loads[name] = _KindLoad()
@@ -622,6 +628,7 @@ def load_dataset(folder: Path, config: AuditConfig, config_sha256: str = "") -> 
             extras_by_source[source.table.source] = extras
         extra_names = sorted({e for s in found[name] for e in extras_by_source[s.table.source]})
         frame = load.frame(kind, extra_names)
+        frame = _canonical_counties(kind, frame, config.region_divisions, tuple(sources), headers_by_source, warnings)
         frame = _check_unique(kind, frame, load, tuple(sources), headers_by_source, problems)
         frame = _check_references(kind, frame, load, tables, rejected_keys, tuple(sources), headers_by_source, problems)
         frame, extra_columns[name] = _numeric_extras(frame, extra_names)
@@ -673,7 +680,42 @@ def load_dataset(folder: Path, config: AuditConfig, config_sha256: str = "") -> 
         ignored_files=tuple(ignored),
         config_sha256=config_sha256,
         extra_columns=extra_columns,
+        warnings=tuple(warnings),
     )
+
+
+def _canonical_counties(
+    kind: RecordKind,
+    frame: pl.DataFrame,
+    divisions: Divisions | None,
+    sources: tuple[str, ...],
+    headers: Mapping[str, Mapping[str, str]],
+    warnings: list[str],
+) -> pl.DataFrame:
+    """County names read against the region's divisions: a short or former name (融水县, 柳江县)
+    becomes the division's full name, so every table counts it under one name; a name that is none
+    of them is kept as written and reported once, at its first row, with the division it most
+    likely means."""
+    if divisions is None or "county" not in frame.columns or frame.is_empty():
+        return frame
+    column = kind.by_name["county"]
+    firsts = frame.filter(pl.col("county").is_not_null()).group_by("county", maintain_order=True).first()
+    renamed: dict[str, str] = {}
+    for row in firsts.iter_rows(named=True):
+        name = row["county"]
+        full = divisions.canonical(name)
+        source = sources[row[SRC]]
+        where = f"{source}:{row[ROW]}: {headers.get(source, {}).get('county', column.label)}"
+        if full is None:
+            guess = divisions.suggestion(name)
+            hint = f"（是否为 {guess}？）" if guess else ""
+            warnings.append(f"{where}: “{name}”不在{divisions.region}的区县名单中{hint}，按原样作为一个区县统计")
+        elif full != name:
+            renamed[name] = full
+            warnings.append(f"{where}: “{name}”按 {full} 统计")
+    if not renamed:
+        return frame
+    return frame.with_columns(pl.col("county").replace(renamed))
 
 
 def load_table(
