@@ -27,8 +27,8 @@ import polars as pl
 from ..errors import Problem
 from . import values
 from .config import AUDIT_FILE, AuditConfig
-from .regions import Divisions
 from .readers import ROW, ReadError, Table, read_csv, read_xlsx_sheets, sha256_file
+from .regions import Divisions
 from .schema import RECORD_KINDS, Column, RecordKind, kind_for_source
 
 SRC = "__src"
