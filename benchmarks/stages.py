@@ -1,6 +1,6 @@
 """Seconds per stage of one audit: `python benchmarks/stages.py FOLDER [--workers N] [--packs core,plan]`.
 
-Times `inspector.audit.run_audit` and `inspector.output.write_outputs` by the stages they report
+Times `inspector.audit.run_audit` and `inspector.publish.write_outputs` by the stages they report
 to their progress callback (the names the command line shows), so the split always follows the
 pipeline as it is. `run.py` times whole commands; this says where an audit's time goes. Outputs
 go to a temporary folder.
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from inspector.audit import run_audit
-from inspector.output import write_outputs
+from inspector.publish import write_outputs
 
 
 class Laps:

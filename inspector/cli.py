@@ -634,8 +634,8 @@ def _history_trends(args: argparse.Namespace) -> int:
 
 def _audit(args: argparse.Namespace) -> int:
     from .audit import run_audit
-    from .output import write_outputs
     from .progress import progress_printer
+    from .publish import write_outputs
     from .workers import requested_workers
 
     out_dir = args.out or Path("out") / args.folder.resolve().name

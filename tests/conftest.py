@@ -15,7 +15,7 @@ from pytest_bdd import given, parsers, then, when
 from inspector.audit import AuditResult, run_audit
 from inspector.cli import main
 from inspector.findings import Finding
-from inspector.output import write_outputs
+from inspector.publish import write_outputs
 from inspector.records.schema import RECORD_KINDS
 from inspector.testing import AuditBuilder, AuditRun
 

@@ -29,7 +29,7 @@ from inspector.findings import finding_id
 from inspector.history.commands import reinspect
 from inspector.history.database import write_transaction
 from inspector.history.store import HistoryStore
-from inspector.output import write_outputs
+from inspector.publish import write_outputs
 from inspector.testing import AuditBuilder
 from inspector.web import users as users_module
 from inspector.web.app import create_app

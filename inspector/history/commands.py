@@ -191,8 +191,8 @@ def reinspect(
     lifecycle_path: Path = DEFAULT_LIFECYCLE,
 ) -> tuple[ReinspectReport, Lifecycle]:
     from ..audit import run_audit
-    from ..output import write_outputs
     from ..output.document import audit_document
+    from ..publish import write_outputs
 
     previous_path = Path(against)
     previous_data = _read_findings(previous_path) if previous_path.exists() else None

@@ -38,7 +38,7 @@ def case_out(browser_ok: None, case_out: Path) -> Path:
 def small_out(browser_ok: None, audited_case: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """cases/liuzhou-2020-baseline (14 findings) with every output written: a report of a dozen pages
     to print, where the city case's traces make hundreds (seconds of Chromium and pypdf each)."""
-    from inspector.output import write_outputs
+    from inspector.publish import write_outputs
 
     out = tmp_path_factory.mktemp("liuzhou-2020-baseline") / "out"
     write_outputs(audited_case("liuzhou-2020-baseline"), out)
