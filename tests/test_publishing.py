@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import inspector.report
+import inspector.publish
 from inspector.cli import main
 from inspector.errors import UsageError
 from inspector.output import atomic
@@ -269,14 +269,14 @@ class TestFailureLeavesNoOutputs:
         def broken(*_args: object, **_kwargs: object) -> dict[str, bytes]:
             raise KeyError("a bug")
 
-        monkeypatch.setattr(inspector.report, "render_reports", broken)
+        monkeypatch.setattr(inspector.publish, "render_reports", broken)
         assert main(["audit", str(BOUNDARIES), "--out", str(out), "--quiet"]) == 70
         err = capsys.readouterr().err
         assert "内部错误" in err and "--debug" in err and "Traceback" not in err
         assert tree(out) == before and siblings(out) == []
 
     def test_a_first_run_that_fails_leaves_no_folder(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(inspector.report, "render_reports", lambda *a, **k: {}["x"])
+        monkeypatch.setattr(inspector.publish, "render_reports", lambda *a, **k: {}["x"])
         assert main(["audit", str(BOUNDARIES), "--out", str(tmp_path / "out"), "--quiet"]) == 70
         assert list(tmp_path.iterdir()) == []
 
