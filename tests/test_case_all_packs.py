@@ -320,3 +320,18 @@ class TestEveryEntityIsAccountedFor:
         unused = [f for f in whole.findings if f.rule_id in ("data.unused-stats-years", "data.unused-city-stats-years")]
         assert {f.entity_id for f in unused} == {"三江侗族自治县", "柳州市"}
         assert all("2019 年（" in f.message and "第 " in f.message for f in unused)
+
+
+def test_planted_yaml_has_a_schema_a_misspelt_key_is_refused(tmp_path: Path) -> None:
+    """planted.yaml is read against a schema: `failed:` for `fail:` would leave the planted case unchecked."""
+    from pydantic import ValidationError
+
+    from synthetic.snapshot import load_planted
+
+    for case in CASES:
+        assert load_planted(CASES_DIR / case / "planted.yaml").rules
+    text = (CASES_DIR / "liuzhou-2025" / "planted.yaml").read_text(encoding="utf-8")
+    broken = tmp_path / "planted.yaml"
+    broken.write_text(text.replace("    fail:", "    failed:", 1), encoding="utf-8")
+    with pytest.raises(ValidationError, match="failed"):
+        load_planted(broken)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field
 
 from inspector.audit import AuditResult, run_audit
 
@@ -35,6 +36,46 @@ __all__ = ["SNAPSHOT_FILE", "disagreements", "load", "snapshot", "verdict_sets",
 
 SNAPSHOT_FILE = "expected-all.yaml"
 VERDICTS = ("fail", "pass", "not_evaluated")
+
+
+class PlantedRule(BaseModel):
+    """One rule's planted entities in planted.yaml, by the verdict each is built to get, and how."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    fail: list[str] = []
+    pass_: list[str] = Field(default=[], alias="pass")
+    not_evaluated: list[str] = []
+    absent: list[str] = []
+    how: dict[str, str] = {}
+
+    def entities(self, verdict: str) -> list[str]:
+        return self.pass_ if verdict == "pass" else list(getattr(self, verdict))
+
+
+class CityPlanned(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    y2022: str = Field(alias="2022")
+    y2025: str = Field(alias="2025")
+    how: str
+
+
+class Planted(BaseModel):
+    """planted.yaml: a misspelt key (`failed:`) is an error, never a planted case silently unchecked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: Any
+    target_year: int
+    params: dict[str, int]
+    skipped: list[str]
+    city_rules: dict[str, CityPlanned]
+    rules: dict[str, PlantedRule]
+
+
+def load_planted(path: Path) -> Planted:
+    return Planted.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
 def verdict_sets(result: AuditResult) -> dict[str, dict[str, Any]]:
@@ -79,8 +120,8 @@ def disagreements(folder: Path, rules: Mapping[str, Mapping[str, Any]]) -> list[
     problems: list[str] = []
     planted_path = folder / "planted.yaml"
     if planted_path.is_file():
-        planted = yaml.safe_load(planted_path.read_text(encoding="utf-8"))
-        for rule_id, entry in planted["rules"].items():
+        planted = load_planted(planted_path)
+        for rule_id, entry in planted.rules.items():
             sets = rules.get(rule_id)
             if sets is None:
                 problems.append(f"{rule_id}: planted, but the audit has no such rule")
@@ -89,10 +130,10 @@ def disagreements(folder: Path, rules: Mapping[str, Mapping[str, Any]]) -> list[
                 problems.append(f"{rule_id}: planted, but skipped ({sets['skipped']})")
                 continue
             for verdict in (*VERDICTS, "absent"):
-                for entity in entry.get(verdict, []):
+                for entity in entry.entities(verdict):
                     got = _where(sets, str(entity))
                     if got != verdict:
-                        how = entry.get("how", {}).get(entity, "")
+                        how = entry.how.get(entity, "")
                         problems.append(f"{rule_id} {entity}: planted {verdict}, the engine says {got} ({how})")
     oracle_path = folder / "expected.yaml"
     if oracle_path.is_file():
