@@ -105,11 +105,22 @@ def _submit(driver: Any, form_id: str, **fields: str) -> None:
 
 
 def _left(driver: Any, element: Any) -> None:
-    """Wait until the page holding `element` has been replaced (a click returns before the navigation it starts)."""
-    from selenium.webdriver.support import expected_conditions
+    """Wait until the page holding `element` has been replaced (a click returns before the navigation it starts).
+
+    selenium's `staleness_of` waits for a StaleElementReferenceException only; mid-navigation Chromium may
+    answer "Node with given id does not belong to the document" instead, a plain WebDriverException that
+    means the same: the element's page is gone."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(element))
+    def gone(_: Any) -> bool:
+        try:
+            element.is_enabled()
+        except WebDriverException:
+            return True
+        return False
+
+    WebDriverWait(driver, 30).until(gone)
 
 
 def test_county_sees_only_its_county_and_gets_404_for_another(server: tuple[str, Web], driver: Any) -> None:
