@@ -30,7 +30,7 @@ from .store import AuditRecord, HistoryStore, Status, read_value, to_date
 SYSTEM = "inspector（台账规则）"
 MAX_ROUNDS = 10
 
-_ITEM_COLUMNS = (
+ITEM_COLUMNS = (  # an item's columns, in the order `Item` and the web's rows read them
     "finding_id",
     "rule_id",
     "rule_title",
@@ -94,7 +94,7 @@ class Item:
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> Item:
-        values = dict(zip(_ITEM_COLUMNS, row))
+        values = dict(zip(ITEM_COLUMNS, row))
         key = values["finding_id"]
         for name in ("deadline", "since"):
             values[name] = read_value("items", name, key, to_date, values[name])
@@ -475,7 +475,7 @@ class Ledger:
 
 
 def _item_columns() -> list[Any]:
-    return [schema.items.c[name] for name in _ITEM_COLUMNS]
+    return [schema.items.c[name] for name in ITEM_COLUMNS]
 
 
 def _fields(transition: Transition) -> set[str]:

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Select, and_, exists, func, select
 
 from ..findings.model import Finding
 from ..history import schema
+from ..history.ledger import ITEM_COLUMNS
 from .access import item_scope, not_found
 from .users import User
 
@@ -78,29 +79,7 @@ class ItemRow:
         return (today - deadline).days if self.state not in ("closed", "waived") and today > deadline else 0
 
 
-_ITEM = tuple(
-    schema.items.c[name]
-    for name in (
-        "finding_id",
-        "rule_id",
-        "rule_title",
-        "entity_type",
-        "entity_id",
-        "school_id",
-        "school_name",
-        "county",
-        "severity",
-        "message",
-        "responsible",
-        "state",
-        "level",
-        "deadline",
-        "since",
-        "opened_audit",
-        "last_audit",
-        "version",
-    )
-)
+_ITEM = tuple(schema.items.c[name] for name in ITEM_COLUMNS)
 
 
 def scope_key(user: User) -> tuple[str, str | None, str | None]:
