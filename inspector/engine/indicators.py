@@ -22,7 +22,7 @@ from ..numbers import Exact, Interval, Surd, Value, bounded, decode, encode, sqr
 from ..records.values import text_key
 from ..rules.compiler import CompiledIndicator
 from ..rules.reference import evaluate as evaluate_formula
-from ..rules.typed import fields_of
+from ..rules.typed import Expr, fields_of
 from ..rules.vocabulary import FieldInfo
 from .facts import exact_value, truth_column, values_column
 from .tables import COUNTY, ID, KEYS, REF, SCHOOL, TOWNSHIP, EntityTables
@@ -45,8 +45,6 @@ class Trace:
     # a share's or count's amounts per group by what is known of its members (see `_aggregate`),
     # which partitions sum to make the city's value
     parts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    # the entities whose value is a published figure entered in the statistics (`entered`), not computed
-    entered: frozenset[str] = frozenset()
 
 
 def _group_key(level: str, region: str) -> pl.Expr:
@@ -329,19 +327,26 @@ def _peers(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
     return Trace(indicator.spec.id, "peer", members.select(ID, "rows"))
 
 
-def _formula(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
-    assert indicator.formula is not None
-    kind = indicator.spec.entity
-    inputs = [f.info for f in fields_of(indicator.formula)]
+def _expression_values(
+    expr: Expr, tables: EntityTables, kind: str, name: str
+) -> tuple[pl.DataFrame, list[FieldInfo], list[str]]:
+    """Each entity of `kind` with the exact value of `expr` (encoded) in column `name`, the fields it
+    read and the row-reference columns of the records they came from."""
+    inputs = [f.info for f in fields_of(expr)]
     refs = sorted({f"{info.relation}.__ref" for info in inputs if info.relation and info.origin == "record"})
     frame = tables.frame(kind, [*(i.path for i in inputs), *refs])
 
     def compute(fact: Mapping[str, object]) -> str | None:
-        value = evaluate_formula(indicator.formula, fact)  # type: ignore[arg-type]
+        value = evaluate_formula(expr, fact)
         return None if value is None else encode(value)  # type: ignore[arg-type]
 
-    values = values_column(frame, inputs, compute, "__value", pl.String)
-    frame = frame.with_columns(values)
+    return frame.with_columns(values_column(frame, inputs, compute, name, pl.String)), inputs, refs
+
+
+def _formula(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
+    assert indicator.formula is not None
+    kind = indicator.spec.entity
+    frame, inputs, refs = _expression_values(indicator.formula, tables, kind, "__value")
     missing = (
         pl.when(pl.col("__value").is_null())
         .then(pl.concat_list(_absent_labels(frame, inputs)))
@@ -470,19 +475,11 @@ def _cv(indicator: CompiledIndicator, tables: EntityTables) -> Trace:
 
 def apply_entered(indicator: CompiledIndicator, tables: EntityTables, computed: Trace) -> Trace:
     """A published figure entered for an entity replaces the computed value (a share's numerator and
-    denominator become unknown); its evidence is the statistics row it was read from, and `entered`
-    in the trace says which entities' values were entered rather than computed."""
+    denominator become unknown); its evidence is the statistics row it was read from, and nothing
+    is missing from it."""
     assert indicator.entered is not None
     kind, sid = indicator.spec.entity, indicator.spec.id
-    inputs = [f.info for f in fields_of(indicator.entered)]
-    refs = sorted({f"{info.relation}.__ref" for info in inputs if info.relation and info.origin == "record"})
-    frame = tables.frame(kind, [*(i.path for i in inputs), *refs])
-
-    def compute(fact: Mapping[str, object]) -> str | None:
-        value = evaluate_formula(indicator.entered, fact)  # type: ignore[arg-type]
-        return None if value is None else encode(value)  # type: ignore[arg-type]
-
-    frame = frame.with_columns(values_column(frame, inputs, compute, "__entered", pl.String))
+    frame, _, refs = _expression_values(indicator.entered, tables, kind, "__entered")
     entered = frame.filter(pl.col("__entered").is_not_null())
     if entered.is_empty():
         return computed
@@ -501,33 +498,24 @@ def apply_entered(indicator: CompiledIndicator, tables: EntityTables, computed: 
     tables.indicators[kind] = replaced
     rows = pl.concat_list([pl.col(r) for r in refs]).list.drop_nulls() if refs else pl.lit([], dtype=pl.List(pl.Int64))
     given_rows = entered.select(ID, rows.alias("__given_rows"))
+    # an entered entity's rows are the statistics row; it has no numerator rows, open rows or missing inputs
+    replacement = {
+        "rows": pl.col("__given_rows"),
+        "numerator_rows": pl.lit([], dtype=pl.List(pl.Int64)),
+        "open_rows": pl.lit([], dtype=pl.List(pl.Int64)),
+        "missing": pl.lit([], dtype=pl.List(pl.String)),
+    }
+    is_given = pl.col("__given_rows").is_not_null()
     trace = (
         computed.frame.join(given_rows, on=ID, how="left")
         .with_columns(
-            *(
-                pl.when(pl.col("__given_rows").is_not_null()).then(pl.col("__given_rows")).otherwise(pl.col(c)).alias(c)
-                for c in ("rows",)
-            ),
-            *(
-                pl.when(pl.col("__given_rows").is_not_null())
-                .then(pl.lit([], dtype=pl.List(pl.Int64)))
-                .otherwise(pl.col(c))
-                .alias(c)
-                for c in ("numerator_rows", "open_rows")
-                if c in computed.frame.columns
-            ),
-            *(
-                pl.when(pl.col("__given_rows").is_not_null())
-                .then(pl.lit([], dtype=pl.List(pl.String)))
-                .otherwise(pl.col(c))
-                .alias(c)
-                for c in ("missing",)
-                if c in computed.frame.columns
-            ),
+            pl.when(is_given).then(value).otherwise(pl.col(column)).alias(column)
+            for column, value in replacement.items()
+            if column in computed.frame.columns
         )
         .drop("__given_rows")
     )
-    return Trace(computed.indicator, computed.role, trace, computed.inputs, computed.parts, frozenset(ids))
+    return Trace(computed.indicator, computed.role, trace, computed.inputs, computed.parts)
 
 
 _COMPUTE = {"share": _share, "count": _count, "peers": _peers, "formula": _formula, "cv": _cv}
