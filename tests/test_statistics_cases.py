@@ -73,3 +73,14 @@ def test_county_names_are_read_against_the_divisions(tmp_path: Path) -> None:
         "county_stats.csv:2: 区县: “融水县”按 融水苗族自治县 统计",
         "county_stats.csv:3: 区县: “融水苗县”不在柳州市的区县名单中（是否为 融水苗族自治县？），按原样作为一个区县统计",
     )
+
+
+def test_messages_name_the_milestone_and_say_a_figure_was_entered() -> None:
+    """Before the plan period a target is its first milestone: 2022 where 表一 sets one, 2025 where 2022 is “/”;
+    a share entered in 全市统计 is said to be entered, not computed from counts the audit does not have."""
+    result = run_audit(CASES / "liuzhou-2020-baseline", workers=1)
+    messages = {f.rule_id: f.message for f in result.findings}
+    assert messages["plan.t1-02"] == "柳州市全市统计填报的公办幼儿园在园幼儿占比为 50.44%，低于规划2022年目标 52%。"
+    assert "低于规划2025年约束性目标 10.7 年" in messages["plan.t1-14"]
+    assert "少于规划2025年目标 86 个" in messages["plan.t1-19a"]
+    assert "财政性教育经费占GDP比例（统计填报）为 4%" in messages["plan.t1-22"]
