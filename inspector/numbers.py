@@ -282,6 +282,7 @@ def scaled(value: Fraction, decimals: int, *, text: str = "") -> int:
 # -- showing ------------------------------------------------------------------------------------
 
 Number = int | Fraction | Surd | float
+_TENS = tuple(10**d for d in range(20))
 
 
 def _decimal(value: Number, digits: int) -> Decimal:
@@ -302,10 +303,17 @@ def _decimal(value: Number, digits: int) -> Decimal:
             return Decimal(n).scaleb(-digits)
     if isinstance(value, float):
         value = Fraction(Decimal(repr(value))) if math.isfinite(value) else Fraction(0)
-    fraction = Fraction(value)
-    scale = 10**digits
-    units = fraction * scale
-    n = math.floor(units + Fraction(1, 2)) if units >= 0 else -math.floor(-units + Fraction(1, 2))
+    # half up on integers: n = ⌊p·10ᵈ/q + ½⌋ = (2·p·10ᵈ + q) // 2q for p ≥ 0 (mirrored below 0);
+    # the same numbers as Fraction arithmetic at a fraction of its cost (this runs per shown number)
+    if isinstance(value, int):
+        n = value * _TENS[digits] if digits < len(_TENS) else value * 10**digits
+    else:
+        fraction = value if isinstance(value, Fraction) else Fraction(value)
+        p, q = fraction.numerator, fraction.denominator
+        scaled_p = abs(p) * (_TENS[digits] if digits < len(_TENS) else 10**digits)
+        n = (2 * scaled_p + q) // (2 * q)
+        if p < 0:
+            n = -n
     return Decimal(n).scaleb(-digits)
 
 
