@@ -577,3 +577,24 @@ class TestEffectiveParams:
         book = compile_packs(packs, overrides={"limit": 40})
         assert book.rules[0].verdicts.fail == FieldTest("size", ">", Const(40, "number"))
         assert book.rules[0].params == {"limit": 40}
+
+
+class TestCompiledOnce:
+    def test_same_packs_and_params_give_the_same_book(self, tmp_path: Path) -> None:
+        """A second compile of unchanged packs with the same params is the book already compiled."""
+        rules_dir = write_pack(tmp_path / "rules", {"rules.yaml": "rules:\n" + rule()})
+        first = compile_packs(load_packs(["p"], rules_dir))
+        assert compile_packs(load_packs(["p"], rules_dir)) is first
+
+    def test_other_params_or_changed_bytes_compile_again(self, tmp_path: Path) -> None:
+        """An override, or a pack file whose bytes changed, gives a book of its own."""
+        rules_dir = write_pack(tmp_path / "rules", {"rules.yaml": "rules:\n" + rule()})
+        first = compile_packs(load_packs(["p"], rules_dir))
+        overridden = compile_packs(load_packs(["p"], rules_dir), overrides={"limit": 45})
+        assert overridden is not first
+        assert overridden.rules[0].params["limit"] == 45
+        write_pack(rules_dir, {"rules.yaml": "rules:\n" + rule(condition="size >= params.limit")})
+        changed = compile_packs(load_packs(["p"], rules_dir))
+        assert changed is not first
+        assert changed.rules[0].spec.condition == "size >= params.limit"
+        assert first.rules[0].spec.condition == "size > params.limit"

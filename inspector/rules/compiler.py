@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -503,6 +505,34 @@ def sample_context(
     return template_context(values, params, as_of, observed=observed, threshold=threshold, target_year=target_year)
 
 
+_BOOKS: OrderedDict[str, RuleBook] = OrderedDict()  # compiled books of this process, by `_book_key`
+_BOOKS_KEPT = 16
+_BOOKS_LOCK = threading.Lock()
+
+
+def _book_key(
+    packs: Sequence[LoadedPack],
+    params: Mapping[str, Mapping[str, object]],
+    as_of: dt.date,
+    reading: Reading,
+    extra_columns: Mapping[str, Mapping[str, tuple[bool, int]]] | None,
+    check_unused: bool,
+) -> str:
+    """Everything a compiled book depends on: the packs' bytes (their digests) and the names their
+    files are shown by (rules and template origins cite them), the params, date, reading and extra
+    columns. `repr` keeps types apart (1 and Fraction(1) give different keys), so equal keys
+    compile to equal books."""
+    parts = (
+        [(p.id, p.sha256, str(p.located.doc.path)) for p in packs],
+        repr(params),
+        as_of.isoformat(),
+        repr(reading),
+        repr(extra_columns),
+        check_unused,
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
 def compile_rulebook(
     packs: Sequence[LoadedPack],
     *,
@@ -514,8 +544,34 @@ def compile_rulebook(
     check_unused: bool = False,
 ) -> RuleBook:
     """Compile packs for one audit; raises `RulePackError` with every problem found. `params` are
-    those `effective_params` gave for `reading` (default: `target_year` as an explicit milestone)."""
+    those `effective_params` gave for `reading` (default: `target_year` as an explicit milestone).
+
+    Compiling is pure, so a process keeps the books it compiled (the last few) and gives the same
+    book again for the same packs and arguments: tests and the web server compile a pack set once.
+    A book is immutable in use (frozen rules, read-only templates); nothing of an audit is kept in it."""
     reading = reading or Reading(target_year, True)
+    key = _book_key(packs, params, as_of, reading, extra_columns, check_unused)
+    with _BOOKS_LOCK:
+        book = _BOOKS.get(key)
+        if book is not None:
+            _BOOKS.move_to_end(key)
+            return book
+    book = _compile_rulebook(packs, as_of, params, reading, extra_columns, check_unused)
+    with _BOOKS_LOCK:
+        _BOOKS[key] = book
+        while len(_BOOKS) > _BOOKS_KEPT:
+            _BOOKS.popitem(last=False)
+    return book
+
+
+def _compile_rulebook(
+    packs: Sequence[LoadedPack],
+    as_of: dt.date,
+    params: Mapping[str, Mapping[str, object]],
+    reading: Reading,
+    extra_columns: Mapping[str, Mapping[str, tuple[bool, int]]] | None,
+    check_unused: bool,
+) -> RuleBook:
     target_year = reading.milestone
     indicator_specs = {spec.id: spec for pack in packs for spec, _ in pack.indicators}
     vocabulary = build_vocabulary(indicator_specs.values(), extra_columns)
