@@ -283,6 +283,7 @@ def scaled(value: Fraction, decimals: int, *, text: str = "") -> int:
 
 Number = int | Fraction | Surd | float
 _TENS = tuple(10**d for d in range(20))
+_RATIONAL = frozenset({int, Fraction})
 
 
 def _decimal(value: Number, digits: int) -> Decimal:
@@ -365,11 +366,14 @@ def distinct_digits(
 ) -> int:
     """The digits to show `value` with: `digits`, or more where the rounded text would equal a value
     of `others` (the thresholds it is read against) that `value` is not equal to."""
+    rivals = [other for other in others if not _exact_equal(value, other)]  # equal ones may look equal
+    if not rivals:
+        return digits
     scale = 100 if percent else 1
+    scaled_value = _times(value, scale)
     for extra in range(limit + 1):
-        shown = Fraction(_decimal(_times(value, scale), digits + extra)) / scale
-        clash = any(_exact_equal(shown, other) and not _exact_equal(value, other) for other in others)
-        if not clash:
+        shown = Fraction(_decimal(scaled_value, digits + extra)) / scale
+        if not any(_exact_equal(shown, other) for other in rivals):
             return digits + extra
     return digits + limit
 
@@ -383,6 +387,8 @@ def _times(value: Number, factor: int) -> Number:
 
 
 def _exact_equal(left: Number, right: Number) -> bool:
+    if type(left) in _RATIONAL and type(right) in _RATIONAL:  # the common case, without `compare`'s dispatch
+        return left == right
     try:
         left_e = Fraction(Decimal(repr(left))) if isinstance(left, float) else left
         right_e = Fraction(Decimal(repr(right))) if isinstance(right, float) else right

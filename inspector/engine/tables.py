@@ -69,6 +69,7 @@ class EntityTables:
         self.indicators: dict[str, pl.DataFrame] = {}  # per entity kind: __id + indicator field columns
         self.traces: dict[str, Any] = {}  # per indicator id: its `indicators.Trace`
         self._bases: dict[str, pl.DataFrame] = {}
+        self._relations: dict[tuple[str, str, str], pl.DataFrame] = {}
         self.metrics: pl.DataFrame | None = None  # county_metric rows, from the CV indicators
 
     # -- bases ----------------------------------------------------------------------------------
@@ -393,12 +394,20 @@ class EntityTables:
         return frame.join(sub, left_on=left, right_on="__key", how="left", maintain_order="left")
 
     def _relation_table(self, kind: str, head: str, record: str) -> pl.DataFrame:
+        """The rows a relation reads, with their row references: made once per audit, as the loaded
+        tables do not change (every rule reading `stats.gdp` joins the same frame)."""
+        cached = self._relations.get((kind, head, record))
+        if cached is not None:
+            return cached
         if kind in ("county", "city"):
             year = self.audit_year if head == "stats" else self.audit_year - 1
             table = self._stats(record, year)
             key = pl.col("county") if kind == "county" else pl.lit(self.region)
-            return table.with_columns(key.alias("__key"))
-        return self._table(record).with_columns(ref_expr())
+            table = table.with_columns(key.alias("__key"))
+        else:
+            table = self._table(record).with_columns(ref_expr())
+        self._relations[(kind, head, record)] = table
+        return table
 
     # -- indicators -----------------------------------------------------------------------------
 
