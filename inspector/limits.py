@@ -11,7 +11,8 @@ within `LIMITS[name].maximum`:
 
 `audit.yaml` itself, rule packs and `rules/lifecycle.yaml` are always read under the defaults
 (the file that declares the limits cannot be bound by them; the shipped packs are far below).
-The limits on data tables (`file_bytes` … `cell_chars`) are declared here for the data loader.
+The loader passes the folder's limits to the data-table readers (`file_bytes` … `cell_chars`);
+a folder read without an audit.yaml (`inspector check` of a lone workbook) gets the defaults.
 
 The limits on the rule language (expression length and nesting, template output) are constants:
 they bound what a rule author can write, not what an audit folder holds.
@@ -20,10 +21,11 @@ they bound what a rule author can write, not what an audit folder holds.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 __all__ = [
     "AS_OF_EARLIEST",
@@ -62,24 +64,43 @@ LIMITS: dict[str, LimitSpec] = {
     "yaml_bytes": LimitSpec(2 * MIB, 8 * MIB, "YAML 文件大小", "字节"),
     "yaml_nodes": LimitSpec(100_000, 250_000, "YAML 文件中值的个数，别名按展开计", "个"),
     "yaml_depth": LimitSpec(32, 64, "YAML 嵌套层数", "层"),
-    # data tables (CSV, XLSX), for the data loader
-    "file_bytes": LimitSpec(256 * MIB, 2 * GIB, "数据文件大小", "字节"),
-    "xlsx_unzipped_bytes": LimitSpec(1 * GIB, 4 * GIB, "XLSX 工作簿解压后大小", "字节"),
-    "xlsx_ratio": LimitSpec(100, 1000, "XLSX 工作簿解压后与压缩前大小之比", "倍"),
-    "xlsx_shared_strings": LimitSpec(1_000_000, 10_000_000, "XLSX 共享字符串个数", "个"),
-    "rows": LimitSpec(2_000_000, 20_000_000, "一个数据表的行数", "行"),
-    "columns": LimitSpec(256, 16_384, "一个数据表的列数", "列"),
+    # data tables (CSV, XLSX), passed by the loader to every reader (inspector.records.readers);
+    # the defaults are the values the readers enforced before they were configurable, so that no
+    # table loaded then is refused now
+    "file_bytes": LimitSpec(1 * GIB, 2 * GIB, "一个数据文件（CSV、XLSX）的大小", "字节"),
+    "xlsx_unzipped_bytes": LimitSpec(2 * GIB, 4 * GIB, "XLSX 工作簿各部件解压后的总大小", "字节"),
+    "xlsx_ratio": LimitSpec(200, 1_000, "XLSX 部件（大于 1 MiB 者）解压后与压缩后大小之比", "倍"),
+    "xlsx_parts": LimitSpec(10_000, 65_535, "XLSX 工作簿的部件个数（工作表、样式等）", "个"),
+    "xlsx_shared_strings": LimitSpec(10_000_000, 20_000_000, "XLSX 共享字符串个数", "个"),
+    "rows": LimitSpec(2_000_000, 20_000_000, "一个数据表的行数，CSV 含空行", "行"),
+    "columns": LimitSpec(500, 16_384, "一个数据表的列数", "列"),
     "cell_chars": LimitSpec(32_767, 1_000_000, "一个单元格的字符数", "字符"),
 }
 
 
-def _limit(name: str) -> object:
+def _within(name: str) -> Callable[[int], int]:
     spec = LIMITS[name]
-    return Field(ge=1, le=spec.maximum, description=spec.title)
+
+    def check(value: int) -> int:
+        if value < 1:
+            raise ValueError(f"取值 {value:,} 过小：应至少为 1")
+        if value > spec.maximum:
+            raise ValueError(f"取值 {value:,} 超过硬上限 {spec.maximum:,}（{spec.title}，单位：{spec.unit}）")
+        return value
+
+    return check
+
+
+def _limit(name: str) -> AfterValidator:
+    return AfterValidator(_within(name))
 
 
 class Limits(BaseModel):
-    """The `limits:` block of `audit.yaml`: every key optional, each within [1, its maximum]."""
+    """The input limits of one audit: the `limits:` block of `audit.yaml`, every key optional and
+    each within [1, its hard maximum]; `DEFAULT_LIMITS` where there is no audit.yaml (yet).
+
+    Built once per audit folder (`AuditConfig.limits`) and passed to every reader: the YAML reader
+    (`yaml_*`, waivers.yaml) and the data-table readers (`file_bytes` … `cell_chars`)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -89,6 +110,7 @@ class Limits(BaseModel):
     file_bytes: Annotated[int, _limit("file_bytes")] = LIMITS["file_bytes"].default
     xlsx_unzipped_bytes: Annotated[int, _limit("xlsx_unzipped_bytes")] = LIMITS["xlsx_unzipped_bytes"].default
     xlsx_ratio: Annotated[int, _limit("xlsx_ratio")] = LIMITS["xlsx_ratio"].default
+    xlsx_parts: Annotated[int, _limit("xlsx_parts")] = LIMITS["xlsx_parts"].default
     xlsx_shared_strings: Annotated[int, _limit("xlsx_shared_strings")] = LIMITS["xlsx_shared_strings"].default
     rows: Annotated[int, _limit("rows")] = LIMITS["rows"].default
     columns: Annotated[int, _limit("columns")] = LIMITS["columns"].default

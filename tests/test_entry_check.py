@@ -15,7 +15,6 @@ from inspector.cli import main
 from inspector.entry.check import RESULT_SHEET
 from inspector.entry.columns import pack_reads
 from inspector.entry.template import template_workbook
-from inspector.records import readers
 from inspector.records.regions import LIUZHOU
 from inspector.rules.packs import DEFAULT_RULES_DIR
 
@@ -262,16 +261,15 @@ class TestHostileInput:
         code, out, err = run(capsys, str(bad))
         assert code == 2 and "疑似压缩炸弹" in out and "Traceback" not in out + err
 
-    def test_oversized_file(
-        self, template: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        """The readers' size limit applies to `check` as to `audit` (the limit lowered for the test)."""
-        monkeypatch.setattr(readers, "MAX_FILE_BYTES", 10_000)
-        book = tmp_path / "填报.xlsx"
-        book.write_bytes(template)
-        code, out, err = run(capsys, str(book))
+    def test_oversized_file(self, template: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """The folder's size limit applies to `check` as to `audit` (lowered in its audit.yaml)."""
+        (tmp_path / "audit.yaml").write_text(
+            "name: 测试\nas_of: 2025-12-01\nregion: 柳州市\nlimits:\n  file_bytes: 10000\n", encoding="utf-8"
+        )
+        (tmp_path / "填报.xlsx").write_bytes(template)
+        code, out, err = run(capsys, str(tmp_path))
         assert code == 2 and f"填报.xlsx: 文件过大（{len(template)} 字节，上限 10000 字节）" in out
-        assert "Traceback" not in out + err
+        assert "limits.file_bytes" in out and "Traceback" not in out + err
 
     def test_neither_folder_nor_data_file(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """A path that does not exist, or a file of another kind, is a usage error (exit 2)."""

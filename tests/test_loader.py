@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 
 from inspector.errors import DataError, Problem
+from inspector.limits import Limits
 from inspector.records import values
 from inspector.records.config import AuditConfig, load_config
 from inspector.records.loader import Dataset, RowRef, load_dataset
@@ -627,16 +628,13 @@ class TestCsvFiles:
         assert dataset.rows("schools")[0].values["name"] == "一中文惠小学"
         assert dataset.inputs[0].encoding == encoding
 
-    def test_lines_beyond_the_limit_are_refused_before_parsing(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        """Blank lines count: ten million of them made a 1.4 GB frame before they were dropped."""
-        from inspector.records import readers
-
-        monkeypatch.setattr(readers, "MAX_CSV_LINES", 5)
-        at_limit = load_files(tmp_path / "a", {"schools.csv": SCHOOLS + "\n" * 3})
+    def test_lines_beyond_the_limit_are_refused_before_parsing(self, tmp_path: Path) -> None:
+        """Blank lines count: ten million of them made a 1.4 GB frame before they were dropped
+        (the limit lowered through the config, as audit.yaml's `limits: {rows: 5}` does)."""
+        config = CONFIG.model_copy(update={"limits": Limits(rows=5)})
+        at_limit = load_dataset(write(tmp_path / "a", {"schools.csv": SCHOOLS + "\n" * 3}), config)
         assert at_limit.problems == [] and len(at_limit.rows("schools")) == 1
-        over = load_files(tmp_path / "b", {"schools.csv": SCHOOLS + "\n" * 4})
+        over = load_dataset(write(tmp_path / "b", {"schools.csv": SCHOOLS + "\n" * 4}), config)
         assert ("schools.csv", 6, "", "too_many_rows") in where(over.problems)
 
     def test_tab_separated(self, tmp_path: Path) -> None:

@@ -160,8 +160,10 @@ class TestAuditFolderLimits:
         with pytest.raises(DataError) as raised:
             load_config(self.folder(tmp_path, "limits:\n  yaml_bytes: 1000000000\n  speed: 3\n"))
         found = {(p.line, p.field, p.code) for p in raised.value.problems}
-        assert found == {(6, "limits.yaml_bytes", "less_than_equal"), (7, "limits.speed", "extra_forbidden")}
-        assert "8388608" in str(raised.value)
+        assert found == {(6, "limits.yaml_bytes", "value_error"), (7, "limits.speed", "extra_forbidden")}
+        (problem,) = [p for p in raised.value.problems if p.field == "limits.yaml_bytes"]
+        assert problem.message.startswith("取值 1,000,000,000 超过硬上限 8,388,608（")
+        assert "8,388,608" in str(raised.value)
 
     def test_a_lowered_limit_binds_waivers_yaml(self, tmp_path: Path) -> None:
         waivers = "waivers:\n" + "".join(
@@ -201,13 +203,14 @@ from inspector.yamlsrc import YamlSyntax, load_yaml
 MAXIMA = {k: LIMITS[k].maximum for k in ("yaml_bytes", "yaml_nodes", "yaml_depth")}
 path = Path(sys.argv[1])
 path.write_text(%s, encoding="utf-8")
-start = time.perf_counter()
+start, wall = time.process_time(), time.perf_counter()
 try:
     load_yaml(path, limits=Limits(**%s))
     outcome = "read"
 except YamlSyntax as exc:
     outcome = exc.problem.code
-print(json.dumps({"seconds": time.perf_counter() - start, "outcome": outcome,
+print(json.dumps({"cpu_seconds": time.process_time() - start, "wall_seconds": time.perf_counter() - wall,
+                  "outcome": outcome,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -215,7 +218,9 @@ print(json.dumps({"seconds": time.perf_counter() - start, "outcome": outcome,
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(WORST))
 def test_worst_inputs_are_decided_within_ten_seconds_and_a_gigabyte(name: str, tmp_path: Path) -> None:
-    """The hardest files built for the reader, each in a fresh process: refused or read in < 10 s, < 1 GB."""
+    """The hardest files built for the reader, each in a fresh process: refused or read in < 10 s
+    of CPU time (user + sys of every thread: on an idle machine wall time is no longer, and on a
+    loaded one it measures the machine, not the reader), < 1 GB."""
     text, limits = WORST[name]
     probe = _PROBE % (text, limits)
     result = subprocess.run(
@@ -226,7 +231,7 @@ def test_worst_inputs_are_decided_within_ten_seconds_and_a_gigabyte(name: str, t
         check=True,
     )
     measured = json.loads(result.stdout)
-    assert measured["seconds"] < 10 and measured["peak_mb"] < 1024, (name, measured)
+    assert measured["cpu_seconds"] < 10 and measured["peak_mb"] < 1024, (name, measured)
 
 
 @pytest.mark.slow

@@ -25,6 +25,7 @@ from typing import Any
 import polars as pl
 
 from ..errors import Problem
+from ..limits import DEFAULT_LIMITS, Limits
 from . import values
 from .config import AUDIT_FILE, AuditConfig
 from .readers import ROW, ReadError, Table, read_csv, read_xlsx_sheets, sha256_file
@@ -155,8 +156,9 @@ _UNSUPPORTED = {
 }
 
 
-def find_sources(folder: Path) -> tuple[dict[str, list[_Source]], list[Problem], list[str]]:
-    """Tables per record kind found in `folder`, read-problems, and files that hold no kind."""
+def find_sources(folder: Path, limits: Limits) -> tuple[dict[str, list[_Source]], list[Problem], list[str]]:
+    """Tables per record kind found in `folder` (each read within `limits`), read-problems, and
+    files that hold no kind."""
     found: dict[str, list[_Source]] = {}
     problems: list[Problem] = []
     ignored: list[str] = []
@@ -169,13 +171,13 @@ def find_sources(folder: Path) -> tuple[dict[str, list[_Source]], list[Problem],
             problems.append(Problem(path.name, 0, "", "unsupported_format", _UNSUPPORTED[suffix]))
         elif suffix == ".csv" and kind is not None:
             try:
-                table = read_csv(path, path.name)
+                table = read_csv(path, path.name, limits)
             except ReadError as exc:
                 problems.append(exc.problem)
                 continue
             found.setdefault(kind.name, []).append(_Source(kind, table, sha256_file(path)))
         elif suffix == ".xlsx":
-            if not _add_workbook(path, kind, found, problems):
+            if not _add_workbook(path, kind, found, problems, limits):
                 ignored.append(path.name)
         elif suffix in (".csv", *_UNSUPPORTED):
             ignored.append(path.name)
@@ -183,11 +185,11 @@ def find_sources(folder: Path) -> tuple[dict[str, list[_Source]], list[Problem],
 
 
 def _add_workbook(
-    path: Path, kind: RecordKind | None, found: dict[str, list[_Source]], problems: list[Problem]
+    path: Path, kind: RecordKind | None, found: dict[str, list[_Source]], problems: list[Problem], limits: Limits
 ) -> bool:
     """Add a workbook's sheets by the kind they hold; False when none holds a kind."""
     try:
-        sheets = read_xlsx_sheets(path, path.name)
+        sheets = read_xlsx_sheets(path, path.name, limits)
     except ReadError as exc:
         problems.append(exc.problem)
         return True
@@ -593,8 +595,9 @@ def _numeric_extras(frame: pl.DataFrame, extras: Iterable[str]) -> tuple[pl.Data
 
 
 def load_dataset(folder: Path, config: AuditConfig, config_sha256: str = "") -> Dataset:
-    """Load every record kind of an audit folder; problems are collected, never raised."""
-    found, problems, ignored = find_sources(folder)
+    """Load every record kind of an audit folder, its tables read within `config.limits`;
+    problems are collected, never raised."""
+    found, problems, ignored = find_sources(folder, config.limits)
     for name, kind_sources in found.items():
         if len(kind_sources) > 1:
             names = "、".join(s.table.source for s in kind_sources)
@@ -719,13 +722,14 @@ def _canonical_counties(
 
 
 def load_table(
-    path: Path, loaded: Mapping[str, pl.DataFrame], src: int
+    path: Path, loaded: Mapping[str, pl.DataFrame], src: int, limits: Limits = DEFAULT_LIMITS
 ) -> tuple[str, pl.DataFrame, list[Problem], int]:
     """One table of one record kind (a CSV or an xlsx named after its kind, alone in its folder),
     validated as `load_dataset` validates a folder's tables, its references checked against the
     tables `loaded` (an audit's): for a school's corrected rows (自查). Rows are numbered as in
-    the file and tagged with source index `src`. Returns (kind, loaded rows, problems, rows read)."""
-    found, problems, _ignored = find_sources(path.parent)
+    the file and tagged with source index `src`; the file is read within `limits` (the audit's).
+    Returns (kind, loaded rows, problems, rows read)."""
+    found, problems, _ignored = find_sources(path.parent, limits)
     if not found:
         if not problems:
             problems.append(

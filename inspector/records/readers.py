@@ -4,8 +4,9 @@ A table is every cell as stripped text (blank cells are null) in columns `c0`, `
 `__row`, the row number a spreadsheet shows (the header is row 1). Wholly blank rows are
 dropped but never renumber the others. The row under the header may be an example row (every
 filled cell starting with `示例：`, as `inspector template` writes it): it is skipped like the
-header, never read as data; a `示例：` cell anywhere else rejects its row. Files are checked against size and shape limits
-before they are parsed; a workbook's zip, its parts and its shared-string references are
+header, never read as data; a `示例：` cell anywhere else rejects its row. Files are checked against
+the audit folder's size and shape limits (`inspector.limits.Limits`, passed by the loader) before
+they are parsed; a workbook's zip, its parts and its shared-string references are
 checked before the Rust reader (python-calamine) reads the cells, which, unlike a reader in
 read-only mode, does not trust a sheet's stated dimension.
 """
@@ -27,21 +28,14 @@ from typing import Any
 import polars as pl
 
 from ..errors import Problem
+from ..limits import LIMITS, Limits
 from ..numbers import NumberError, float_text
 
 ROW = "__row"
 
-# Hard limits on what is parsed at all (the loader's limits; see README "Limits").
-MAX_FILE_BYTES = 1 << 30  # 1 GiB per CSV or workbook file
-MAX_XLSX_UNCOMPRESSED = 2 << 30  # all parts of a workbook, decompressed
-MAX_XLSX_RATIO = 200  # decompressed / compressed, per part (zip bombs compress far better)
-MAX_XLSX_PARTS = 10_000
-MAX_SHARED_STRINGS = 10_000_000
-MAX_COLUMNS = 500
-# lines of one CSV file: ten million blank lines (10 MB) made a frame of 1.4 GB before they
-# were dropped; the configurable `rows` limit's default (inspector/limits.py)
-MAX_CSV_LINES = 2_000_000
-MAX_CELL_CHARS = 32_767  # Excel's own limit per cell
+# Parts larger than this are checked for their compression ratio (`Limits.xlsx_ratio`): small
+# parts of a real workbook (styles, an empty sheet) compress far better than a table does.
+RATIO_CHECKED_FROM = 1 << 20
 # the mark of a template's example cell (`示例：45`); NFKC makes the full-width colon `:`
 EXAMPLE_MARK = "示例："
 _EXAMPLE_CELL = r"^示例\s*[:：]"
@@ -76,11 +70,22 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _check_size(path: Path, source: str) -> int:
+def hint(key: str) -> str:
+    """Where a data-table limit is set, and how far it can be raised (for a refusal's message)."""
+    return f"（可在 audit.yaml 的 limits.{key} 中调整，最大 {LIMITS[key].maximum:,}）"
+
+
+def _check_size(path: Path, source: str, limits: Limits) -> int:
     size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
+    if size > limits.file_bytes:
         raise ReadError(
-            Problem(source, 0, "", "file_too_large", f"文件过大（{size} 字节，上限 {MAX_FILE_BYTES} 字节）")
+            Problem(
+                source,
+                0,
+                "",
+                "file_too_large",
+                f"文件过大（{size} 字节，上限 {limits.file_bytes} 字节）{hint('file_bytes')}",
+            )
         )
     return size
 
@@ -122,28 +127,37 @@ def _utf16_without_bom(raw: bytes) -> str | None:
     return None
 
 
-def read_csv(path: Path, source: str) -> Table:
-    """Read a CSV file: UTF-8 (BOM or not), UTF-16, or GB18030 as Excel on Chinese Windows saves it."""
-    _check_size(path, source)
+def read_csv(path: Path, source: str, limits: Limits) -> Table:
+    """Read a CSV file: UTF-8 (BOM or not), UTF-16, or GB18030 as Excel on Chinese Windows saves it,
+    within `limits` (the audit folder's: `file_bytes`, `rows`, `columns`, `cell_chars`)."""
+    _check_size(path, source, limits)
     text, encoding = _decode(path.read_bytes(), source)
     if "\x00" in text:
         raise ReadError(Problem(source, 1, "", "binary", "文件含有空字符（NUL），不是文本 CSV：请另存为 UTF-8 CSV"))
-    if text.count("\n", 0, len(text) - 1) >= MAX_CSV_LINES:  # counted before parsing: blank lines too
+    # counted before parsing, blank lines too: ten million blank lines (10 MB) made a frame of
+    # 1.4 GB before they were dropped
+    if text.count("\n", 0, len(text) - 1) >= limits.rows:
         raise ReadError(
-            Problem(source, MAX_CSV_LINES + 1, "", "too_many_rows", f"行数过多（超过 {MAX_CSV_LINES:,} 行，含空行）")
+            Problem(
+                source,
+                limits.rows + 1,
+                "",
+                "too_many_rows",
+                f"行数过多（超过 {limits.rows:,} 行，含空行）{hint('rows')}",
+            )
         )
     try:
         dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    frame = _fast_csv(text, delimiter)
+    frame = _fast_csv(text, delimiter, limits)
     if frame is None:
-        frame = _exact_csv(text, delimiter, source)
-    return _table(source, frame, encoding)
+        frame = _exact_csv(text, delimiter, source, limits)
+    return _table(source, frame, encoding, limits)
 
 
-def _fast_csv(text: str, delimiter: str) -> pl.DataFrame | None:
+def _fast_csv(text: str, delimiter: str, limits: Limits) -> pl.DataFrame | None:
     """The file parsed by polars when it is regular (every row at most as wide as the first, quotes
     well formed); None where only the exact reader can say what is wrong, and where."""
     try:
@@ -157,26 +171,18 @@ def _fast_csv(text: str, delimiter: str) -> pl.DataFrame | None:
         )
     except Exception:  # polars raises several error types for irregular files; the exact reader explains
         return None
-    if frame.width > MAX_COLUMNS:
-        return None
+    if frame.width > limits.columns:
+        return None  # the exact reader says at which line
     return frame.rename({name: f"c{i}" for i, name in enumerate(frame.columns)}).with_row_index(ROW, offset=1)
 
 
-def _exact_csv(text: str, delimiter: str, source: str) -> pl.DataFrame:
+def _exact_csv(text: str, delimiter: str, source: str, limits: Limits) -> pl.DataFrame:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[list[str]] = []
     try:
         for row in reader:
-            if len(row) > MAX_COLUMNS:
-                raise ReadError(
-                    Problem(
-                        source,
-                        reader.line_num,
-                        "",
-                        "too_many_columns",
-                        f"列数过多（{len(row)} 列，上限 {MAX_COLUMNS}）",
-                    )
-                )
+            if len(row) > limits.columns:
+                raise ReadError(_too_many_columns(source, reader.line_num, len(row), limits))
             rows.append(row)
     except csv.Error as exc:
         reason = (
@@ -193,6 +199,12 @@ def _exact_csv(text: str, delimiter: str, source: str) -> pl.DataFrame:
     return frame.with_row_index(ROW, offset=1)
 
 
+def _too_many_columns(source: str, line: int, width: int, limits: Limits) -> Problem:
+    return Problem(
+        source, line, "", "too_many_columns", f"列数过多（{width} 列，上限 {limits.columns}）{hint('columns')}"
+    )
+
+
 # -- xlsx ---------------------------------------------------------------------------------------
 
 _SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]+)"')
@@ -207,7 +219,7 @@ def _broken(display: str, reason: str) -> ReadError:
     return ReadError(Problem(display, 1, "", "xlsx", f"无法读取 Excel 文件：{reason}"))
 
 
-def _check_workbook(path: Path, display: str) -> None:
+def _check_workbook(path: Path, display: str, limits: Limits) -> None:
     """Refuse a workbook whose zip is a bomb, whose listed sheets are missing, or whose cells point
     outside the shared-string table (a reader would silently take another string)."""
     try:
@@ -216,19 +228,25 @@ def _check_workbook(path: Path, display: str) -> None:
         raise _broken(display, f"不是有效的 xlsx（zip）文件（{exc}）") from None
     with archive:
         infos = archive.infolist()
-        if len(infos) > MAX_XLSX_PARTS:
-            raise _broken(display, f"包含的部件过多（{len(infos)} 个）")
+        if len(infos) > limits.xlsx_parts:
+            raise _broken(display, f"包含的部件过多（{len(infos)} 个，上限 {limits.xlsx_parts:,}）{hint('xlsx_parts')}")
         total = 0
         for info in infos:
             total += info.file_size
             if (
                 info.compress_size
-                and info.file_size / max(info.compress_size, 1) > MAX_XLSX_RATIO
-                and info.file_size > 1 << 20
+                and info.file_size / max(info.compress_size, 1) > limits.xlsx_ratio
+                and info.file_size > RATIO_CHECKED_FROM
             ):
-                raise _broken(display, f"部件 {info.filename} 的压缩比异常（疑似压缩炸弹）")
-        if total > MAX_XLSX_UNCOMPRESSED:
-            raise _broken(display, f"解压后过大（{total} 字节，上限 {MAX_XLSX_UNCOMPRESSED} 字节）")
+                raise _broken(
+                    display,
+                    f"部件 {info.filename} 的压缩比异常（超过 {limits.xlsx_ratio} 倍，疑似压缩炸弹）{hint('xlsx_ratio')}",
+                )
+        if total > limits.xlsx_unzipped_bytes:
+            raise _broken(
+                display,
+                f"解压后过大（{total} 字节，上限 {limits.xlsx_unzipped_bytes} 字节）{hint('xlsx_unzipped_bytes')}",
+            )
         names = {info.filename for info in infos}
         try:
             workbook = archive.read("xl/workbook.xml")
@@ -250,8 +268,11 @@ def _check_workbook(path: Path, display: str) -> None:
             parts.append(part)
         shared = archive.read("xl/sharedStrings.xml") if "xl/sharedStrings.xml" in names else b""
         count = len(_SHARED_ITEM.findall(shared))
-        if count > MAX_SHARED_STRINGS:
-            raise _broken(display, f"共享字符串过多（{count} 个）")
+        if count > limits.xlsx_shared_strings:
+            raise _broken(
+                display,
+                f"共享字符串过多（{count} 个，上限 {limits.xlsx_shared_strings:,}）{hint('xlsx_shared_strings')}",
+            )
         for part in parts:
             for match in _SHARED_CELL.finditer(archive.read(part)):
                 index = match.group(1).strip()
@@ -279,12 +300,13 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
-def read_xlsx_sheets(path: Path, display: str) -> dict[str, Table | Problem]:
-    """Read every sheet of a workbook: its table, or the problem that kept it from being read."""
+def read_xlsx_sheets(path: Path, display: str, limits: Limits) -> dict[str, Table | Problem]:
+    """Read every sheet of a workbook: its table, or the problem that kept it from being read;
+    within `limits` (the audit folder's: `file_bytes`, `xlsx_*`, `rows`, `columns`, `cell_chars`)."""
     import python_calamine  # deferred: only audits with workbooks pay its import time
 
-    _check_size(path, display)
-    _check_workbook(path, display)
+    _check_size(path, display, limits)
+    _check_workbook(path, display, limits)
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
         names = list(workbook.sheet_names)
@@ -298,14 +320,22 @@ def read_xlsx_sheets(path: Path, display: str) -> dict[str, Table | Problem]:
         except Exception as exc:
             raise _broken(display, f"工作表“{title}”：{exc}") from None
         try:
-            width = max((len(r) for r in rows), default=0)
-            if width > MAX_COLUMNS:
+            if len(rows) > limits.rows:  # blank rows too, as in a CSV file
                 raise ReadError(
-                    Problem(source, 1, "", "too_many_columns", f"列数过多（{width} 列，上限 {MAX_COLUMNS}）")
+                    Problem(
+                        source,
+                        limits.rows + 1,
+                        "",
+                        "too_many_rows",
+                        f"行数过多（超过 {limits.rows:,} 行）{hint('rows')}",
+                    )
                 )
+            width = max((len(r) for r in rows), default=0)
+            if width > limits.columns:
+                raise ReadError(_too_many_columns(source, 1, width, limits))
             columns = {f"c{i}": [_cell_text(r[i]) if i < len(r) else None for r in rows] for i in range(width)}
             frame = pl.DataFrame(columns, schema={name: pl.String for name in columns}).with_row_index(ROW, offset=1)
-            tables[title] = _table(source, frame, "xlsx")
+            tables[title] = _table(source, frame, "xlsx", limits)
         except NumberError as exc:
             tables[title] = Problem(source, 0, "", exc.code, exc.message)
         except ReadError as exc:
@@ -316,7 +346,7 @@ def read_xlsx_sheets(path: Path, display: str) -> dict[str, Table | Problem]:
 # -- shaping ------------------------------------------------------------------------------------
 
 
-def _table(source: str, frame: pl.DataFrame, encoding: str) -> Table:
+def _table(source: str, frame: pl.DataFrame, encoding: str, limits: Limits) -> Table:
     """Header from the first row (which must be row 1), blank cells and rows dropped to null."""
     cells = [c for c in frame.columns if c != ROW]
     if cells:
@@ -333,10 +363,16 @@ def _table(source: str, frame: pl.DataFrame, encoding: str) -> Table:
         header.pop()
     for name in cells:
         longest = frame[name].str.len_chars().max()
-        if isinstance(longest, int) and longest > MAX_CELL_CHARS:
-            row = frame.filter(pl.col(name).str.len_chars() > MAX_CELL_CHARS)[ROW][0]
+        if isinstance(longest, int) and longest > limits.cell_chars:
+            row = frame.filter(pl.col(name).str.len_chars() > limits.cell_chars)[ROW][0]
             raise ReadError(
-                Problem(source, int(row), "", "cell_too_long", f"单元格过长（超过 {MAX_CELL_CHARS} 个字符）")
+                Problem(
+                    source,
+                    int(row),
+                    "",
+                    "cell_too_long",
+                    f"单元格过长（超过 {limits.cell_chars} 个字符）{hint('cell_chars')}",
+                )
             )
     data, problems = _without_example(source, tuple(header), cells, frame.slice(1))
     return Table(source, tuple(header), data, encoding, problems)

@@ -4,8 +4,15 @@ an audit reads and for rule expressions and templates, and the checks every targ
 Profiles (`INSPECTOR_FUZZ=…`):
 
 * `short` (default, `make test`): 100 examples per target, the whole folder in well under 30 s;
-* `long` (`make fuzz`): 2,000 per target, every target within 3 minutes on two cores (`-n 2`);
+* `long` (`make fuzz`): 2,000 per target, the whole folder within 3 minutes on two cores (`-n 2`);
 * `nightly`: 50,000 per target, for a scheduled job (about an hour on two cores).
+
+Every target drives its code in-process and at the profile's size, except the two whole-CLI
+targets (`test_fuzz_cli_*.py`): a whole audit costs about 0.3 s of CPU, so they run a tenth of
+the profile (`WHOLE_CLI`: 200 under `long`) for what only the CLI shows (exit code, no traceback,
+nothing written outside OUT), while the same audit.yaml and waivers.yaml strategies run at full
+size against the parser, the config, and the waivers applied to a real audit's findings
+(`test_fuzz_yaml.py`). `test_profiles.py` checks every target's size.
 """
 
 from __future__ import annotations
@@ -32,7 +39,11 @@ SCRATCH = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W
 BOUNDARIES = ROOT / "rules" / "core" / "cases" / "boundaries"
 
 _COMMON: dict[str, Any] = {
+    # timing is bounded by the regression tests in CPU time; a deadline would measure the machine
     "deadline": None,
+    # no example database: each run explores afresh (failures are printed with their blob), and
+    # workers write nothing to .hypothesis/
+    "database": None,
     "print_blob": True,
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 }
@@ -44,6 +55,10 @@ PROFILE = os.environ.get("INSPECTOR_FUZZ", "short").strip() or "short"
 if PROFILE not in ("short", "long", "nightly"):
     raise RuntimeError(f"INSPECTOR_FUZZ={PROFILE!r}: use short, long or nightly")
 FUZZ = settings.get_profile(f"fuzz-{PROFILE}")
+# the examples each target must run at least, per profile (test_profiles.py checks the targets)
+MIN_EXAMPLES = {"short": 100, "long": 2_000, "nightly": 50_000}
+# whole audits through the CLI: a tenth of the profile (see the module's docstring)
+WHOLE_CLI = settings(FUZZ, max_examples=max(20, FUZZ.max_examples // 10))
 
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
 

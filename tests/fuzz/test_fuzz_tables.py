@@ -4,7 +4,9 @@ wrong in Chinese, and nothing escapes as an exception."""
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -71,6 +73,23 @@ cells = st.sampled_from(ODD_CELLS) | texts
 rows = st.lists(st.lists(cells, min_size=0, max_size=6), max_size=8)
 
 
+def _folder(name: str) -> Path:
+    """A folder of this worker's holding the schools table, made once: an example writes its
+    classes table over the last one's (a folder and the schools file per example cost a third of
+    an example's time)."""
+    folder = _FOLDERS.get(name)
+    if folder is None:
+        folder = Path(tempfile.mkdtemp(prefix=f"fuzz-{name}-", dir=SCRATCH))
+        atexit.register(shutil.rmtree, folder, True)
+        (folder / "schools.csv").write_text(SCHOOLS, encoding="utf-8")
+        _FOLDERS[name] = folder
+    assert sorted(p.name for p in folder.iterdir()) in (["schools.csv"], ["classes." + name, "schools.csv"])
+    return folder
+
+
+_FOLDERS: dict[str, Path] = {}
+
+
 def _check(folder: Path) -> Dataset:
     dataset = load_dataset(folder, CONFIG)
     for table in dataset.inputs:
@@ -105,11 +124,9 @@ def test_a_csv_table_is_loaded_or_rejected_row_by_row(
         data = text.encode(encoding)
     except UnicodeEncodeError:
         data = text.encode("utf-8")
-    with tempfile.TemporaryDirectory(dir=SCRATCH) as temp:
-        folder = Path(temp)
-        (folder / "schools.csv").write_text(SCHOOLS, encoding="utf-8")
-        (folder / "classes.csv").write_bytes(data)
-        _check(folder)
+    folder = _folder("csv")
+    (folder / "classes.csv").write_bytes(data)
+    _check(folder)
 
 
 TYPES = ["s", "n", "b", "str", "inlineStr", "e", "d", "zz", None]
@@ -143,17 +160,15 @@ def cell_xml(draw: st.DrawFn) -> str:
 def test_an_xlsx_table_is_loaded_or_rejected_row_by_row(
     body: list[list[str | int]], cell: str | None, dimension: str, sheet: str | None
 ) -> None:
-    with tempfile.TemporaryDirectory(dir=SCRATCH) as temp:
-        folder = Path(temp)
-        (folder / "schools.csv").write_text(SCHOOLS, encoding="utf-8")
-        classes_workbook(folder / "classes.xlsx", [list(HEADER), *body], dimension=dimension, sheet=sheet, cell=cell)
-        dataset = _check(folder)
-        if cell is None and sheet is None:
-            # a well-formed workbook, whatever range its dimension states, has every row read; a
-            # dimension that is no range at all (`ref=""`) is refused as a broken file, never
-            # read as an empty table
-            tables = [t for t in dataset.inputs if t.source.startswith("classes.xlsx")]
-            if dimension:
-                assert [t.rows_read for t in tables] == [len(body)], dataset.problems
-            else:
-                assert not tables and any(p.file == "classes.xlsx" for p in dataset.problems)
+    folder = _folder("xlsx")
+    classes_workbook(folder / "classes.xlsx", [list(HEADER), *body], dimension=dimension, sheet=sheet, cell=cell)
+    dataset = _check(folder)
+    if cell is None and sheet is None:
+        # a well-formed workbook, whatever range its dimension states, has every row read; a
+        # dimension that is no range at all (`ref=""`) is refused as a broken file, never
+        # read as an empty table
+        tables = [t for t in dataset.inputs if t.source.startswith("classes.xlsx")]
+        if dimension:
+            assert [t.rows_read for t in tables] == [len(body)], dataset.problems
+        else:
+            assert not tables and any(p.file == "classes.xlsx" for p in dataset.problems)

@@ -5,11 +5,14 @@ rejected with `DataError`/`RulePackError` listing located problems, never anythi
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 import math
 import tempfile
 from pathlib import Path
 
 from fuzzing import (
+    BOUNDARIES,
     FUZZ,
     HOSTILE_YAML,
     WAIVABLE,
@@ -27,12 +30,14 @@ from fuzzing import (
 from hypothesis import event, example, given
 from hypothesis import strategies as st
 
+from inspector.audit import run_audit
 from inspector.errors import DataError, RulePackError
+from inspector.findings import Finding
 from inspector.limits import AS_OF_EARLIEST, AS_OF_LATEST, DATA_YAML_ALIASES, Limits
 from inspector.records.config import load_config
 from inspector.rules.compiler import compile_rulebook, effective_params
 from inspector.rules.packs import load_packs
-from inspector.waivers import load_waivers
+from inspector.waivers import apply_waivers, load_waivers, summary_lines
 from inspector.yamlsrc import YamlSyntax, parse_yaml
 
 SMALL = Limits(yaml_nodes=2_000, yaml_depth=16, yaml_bytes=200_000)
@@ -107,6 +112,26 @@ def test_waivers_yaml_is_valid_or_a_data_error(text: str) -> None:
     for entry in waivers.entries if waivers is not None else ():
         waiver = entry.waiver
         assert waiver.reason and waiver.authority and waiver.document_no and isinstance(waiver.expires, dt.date)
+    if waivers is None:
+        return
+    # applied to the boundary case's real findings (audited once per worker), as the audit applies
+    # them: what the whole-CLI target checks at a tenth of the examples, short of the outputs
+    as_of, findings = _boundary_findings()
+    report = apply_waivers(waivers, findings, as_of)
+    ids = {finding.id for finding in findings}
+    assert len(report.statuses) == len(waivers.entries)
+    assert set(report.applied) <= ids and set(report.expired) <= ids and not set(report.applied) & set(report.expired)
+    event(f"{len(report.applied)} applied")
+    for finding_id in report.applied:
+        assert report.finding_fields(finding_id)["waived"] is True
+    assert all(isinstance(line, str) and line for line in summary_lines(report))
+    json.dumps(report.as_dict(), ensure_ascii=False)  # what findings.json holds
+
+
+@functools.cache
+def _boundary_findings() -> tuple[dt.date, tuple[Finding, ...]]:
+    result = run_audit(BOUNDARIES)
+    return result.config.as_of, tuple(result.findings)
 
 
 PACK = """\
