@@ -25,7 +25,9 @@ can be reported as `file:line:column`.
 
 from __future__ import annotations
 
+import bisect
 import gc
+import re
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -448,6 +450,29 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+class _Places:
+    """0-based (line, column) of a parser mark as an editor counts them: YAML 1.1 also breaks lines
+    at U+0085, U+2028 and U+2029 (and a lone CR), which editors show inside a line, so where the
+    text holds one, the place is recounted from the mark's character index with LF as the only
+    line break."""
+
+    _ODD_BREAKS = re.compile("[\u0085\u2028\u2029]|\r(?!\n)")
+
+    def __init__(self, text: str) -> None:
+        self.lines = [line.removesuffix("\r") for line in text.split("\n")]
+        if text.endswith("\n"):
+            self.lines.pop()
+        self._starts: list[int] | None = None
+        if self._ODD_BREAKS.search(text):
+            self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def __call__(self, mark: Any) -> tuple[int, int]:
+        if self._starts is None:
+            return mark.line, mark.column
+        line = bisect.bisect_right(self._starts, mark.index) - 1
+        return line, mark.index - self._starts[line]
+
+
 def _parse(
     text: str,
     name: str,
@@ -462,24 +487,25 @@ def _parse(
         source = parser(text) if parser is not None else _parser(text)
         node = _Composer(source, limits, aliases, configurable=configurable).compose()
         data = constructor.construct_document(node) if node is not None else None
-        lines = text.splitlines()
-        doc = YamlDoc(name, data, lines)
+        place = _Places(text)
+        doc = YamlDoc(name, data, place.lines)
         if node is not None:
             for loc, item in _walk(constructor, node, ()):
-                mark = item.start_mark
+                line, column = place(item.start_mark)
                 # the key's position wins over its value's: errors name the key's line
-                doc._positions.setdefault(loc, (mark.line + 1, mark.column + 1))
+                doc._positions.setdefault(loc, (line + 1, column + 1))
                 if isinstance(item, ScalarNode) and isinstance(item.value, str):
-                    end = item.end_mark
-                    doc._scalars[loc] = (item.value, mark.line, mark.column, end.line, end.column, item.style)
+                    end_line, end_column = place(item.end_mark)
+                    doc._scalars[loc] = (item.value, line, column, end_line, end_column, item.style)
         return doc
     except _Refused as exc:
-        raise YamlSyntax(
-            Problem(name, exc.mark.line + 1, "", exc.code, exc.message, column=exc.mark.column + 1)
-        ) from None
+        line, column = _Places(text)(exc.mark)
+        raise YamlSyntax(Problem(name, line + 1, "", exc.code, exc.message, column=column + 1)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 0)
+        line, column = (1, 0)
+        if mark:
+            line, column = (n + 1 for n in _Places(text)(mark))
         raise YamlSyntax(Problem(name, line, "", "yaml", yaml_message(exc), column=column)) from None
     except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:
         # PyYAML's constructor on a construct it does not expect (its own code, hostile input)

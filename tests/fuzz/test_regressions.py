@@ -428,7 +428,6 @@ def test_workbook_limits_are_checked_before_parsing(
     assert reason in err and f"limits.{limit}" in err
 
 
-@pytest.mark.xfail(strict=True, reason="yamlsrc counts U+2028 as a line break (YAML 1.1); editors do not")
 def test_a_line_separator_does_not_shift_the_reported_line(tmp_path: Path) -> None:
     """Found by `make fuzz` (test_audit_yaml_is_valid_or_a_data_error): U+2028 inside a value makes
     the reader report a line past the last line an editor shows (line 4 of a 3-line file here)."""
