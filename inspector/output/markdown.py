@@ -8,7 +8,7 @@ from typing import Any
 
 import jinja2
 
-from ..jinja_cache import bytecode_cache
+from ..jinja_cache import DataEnvironment, bytecode_cache
 from ..resources import TEMPLATES_DIR
 from ..rules.spec import SEVERITY_LABELS
 from ..rules.vocabulary import ENTITY_LABELS
@@ -47,7 +47,7 @@ def code(value: object) -> str:
 
 
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
+    env = DataEnvironment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         bytecode_cache=bytecode_cache("markdown"),
         autoescape=False,

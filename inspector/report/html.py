@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from ..jinja_cache import bytecode_cache
+from ..jinja_cache import DataEnvironment, bytecode_cache
 from ..resources import TEMPLATES_DIR
-from . import charts
+from . import charts, fragments
 from .format import (
     AREA_LABELS,
     CONFIDENCE_LABELS,
@@ -53,7 +54,7 @@ TRACES_DIR = "traces"  # one page of traces per county (and one for the city's f
 
 
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
+    env = DataEnvironment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         bytecode_cache=bytecode_cache("html"),
         autoescape=jinja2.select_autoescape(
@@ -68,6 +69,15 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
+        sev=fragments.sev,
+        tags=fragments.tags,
+        trace_link=trace_link,
+        finding_table=lambda findings: fragments.finding_table(findings, trace_link),
+        observed_html=fragments.observed_html,
+        thresholds_html=fragments.thresholds_html,
+        evidence_items=fragments.evidence_items,
+        waiver_html=fragments.waiver_html,
+        finding_ids=fragments.finding_ids,
         trace_href=trace_href,
         slug=slug,
         date_cn=date_cn,
@@ -88,8 +98,15 @@ def environment() -> jinja2.Environment:
         confidence_label=CONFIDENCE_LABELS,
         charts=charts,
         kind_name=kind_name,
+        stylesheet=stylesheet,
     )
     return env
+
+
+@functools.cache
+def stylesheet(name: str) -> Markup:
+    """A stylesheet's text for a <style> element (read once: every notice carries it)."""
+    return Markup((TEMPLATES / name).read_text(encoding="utf-8"))
 
 
 def inline_script(name: str) -> tuple[Markup, str]:
@@ -160,6 +177,14 @@ def trace_page(finding: Mapping[str, Any]) -> str:
 def trace_href(finding: Mapping[str, Any]) -> str:
     """The link from report.html to a finding's trace."""
     return f"{trace_page(finding)}#trace-{slug(finding['id'])}"
+
+
+def trace_link(finding: Mapping[str, Any]) -> Markup:
+    """The link from report.html to a finding's trace, as markup."""
+    return Markup(
+        f'<a class="trace-link" href="{escape(trace_href(finding))}" title="问题编号 {escape(finding["id"])}：'
+        '规则依据、条件、观测值、阈值和输入行">追溯</a>'
+    )
 
 
 def trace_pages(findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
