@@ -256,10 +256,10 @@ def publish_set(
         # the manifest first: a crash part-way leaves a folder recognisably the tool's
         _write_file(temp / MANIFEST, _manifest_bytes(manifest), sync=False)
         sync_all = len(files) >= SYNC_ALL_FROM and sys.platform == "linux"  # sync(2) waits for the writes on Linux only
+        for folder in sorted({str(PurePosixPath(name).parent) for name in files} - {"."}):
+            os.makedirs(temp / folder, exist_ok=True)  # once per folder, not once per file
         for done, (name, data) in enumerate(sorted(files.items()), start=1):
-            path = temp / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _write_file(path, data, sync=not sync_all)
+            _write_file(temp / name, data, sync=not sync_all)
             if progress is not None:
                 progress(done, len(files))
         if sync_all:

@@ -9,12 +9,13 @@ bytes either way.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from ..findings.model import load_findings as read_document
 from ..output.atomic import publish_set
@@ -102,7 +103,7 @@ def _pages(document: Mapping[str, Any], source_sha256: str) -> dict[str, bytes]:
 
 def _render_pages(source: bytes, source_sha256: str, county: str | None) -> dict[str, bytes]:
     """`_pages` in the second process, from findings.json's bytes."""
-    document = json.loads(source.decode("utf-8"))
+    document = orjson.loads(source)
     return _pages(county_document(document, county) if county is not None else document, source_sha256)
 
 
