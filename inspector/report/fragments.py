@@ -20,6 +20,7 @@ __all__ = [
     "evidence_items",
     "finding_ids",
     "finding_table",
+    "list_row",
     "observed_html",
     "sev",
     "tags",
@@ -100,6 +101,25 @@ def finding_table(findings: Iterable[Mapping[str, Any]], trace_link: Callable[[M
         )
     parts.append("  </tbody>\n</table>")
     return Markup("".join(parts))
+
+
+def list_row(row: Mapping[str, Any], trace_link: Callable[[Mapping[str, Any]], str]) -> Markup:
+    """A row of the 整改清单 table (`rectification.list_rows`), filterable by county and severity."""
+    finding = row["finding"]
+    return Markup(
+        f'<tr data-county="{_e(row["county"])}" data-severity="{_e(row["severity"])}">\n'
+        f'        <td class="num">{_e(row["number"])}</td>\n'
+        f"        <td>{_e(row['county'])}</td>\n"
+        f"        <td>{_e(row['school'])}</td>\n"
+        f"        <td>{_e(row['message'])} {tags(finding)}</td>\n"
+        f'        <td class="c-sev" data-sort="{_e(row["severity_rank"])}">{sev(row["severity"])}</td>\n'
+        f"        <td>{_e(row['basis'])}</td>\n"
+        f"        <td>{_e(row['action'])}</td>\n"
+        f"        <td>{_e(row['responsible'])}</td>\n"
+        f'        <td class="c-date">{_e(row["deadline"].isoformat())}</td>\n'
+        f'        <td class="c-id">{trace_link(finding)}</td>\n'
+        "      </tr>"
+    )
 
 
 def observed_html(observed: Sequence[Mapping[str, Any]]) -> Markup:

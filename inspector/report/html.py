@@ -73,6 +73,7 @@ def environment() -> jinja2.Environment:
         tags=fragments.tags,
         trace_link=trace_link,
         finding_table=lambda findings: fragments.finding_table(findings, trace_link),
+        list_row=lambda row: fragments.list_row(row, trace_link),
         observed_html=fragments.observed_html,
         thresholds_html=fragments.thresholds_html,
         evidence_items=fragments.evidence_items,
@@ -160,6 +161,7 @@ def render_report(document: Mapping[str, Any], source_sha256: str, env: jinja2.E
 _PAGE_UNSAFE = re.compile(r"[^0-9A-Za-z_\-\u3400-\u9fff]")
 
 
+@functools.lru_cache(maxsize=1024)  # a few dozen areas, each named for thousands of findings
 def page_name(area: str) -> str:
     """A file name for an area's page that stays inside its folder: the name itself when it is
     made of letters, digits and Chinese characters (柳北区), else a cleaned name and a digest."""
