@@ -14,7 +14,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from .format import SEVERITY_LABELS, change_text, evidence_groups, threshold_text, waiver_items
+from .format import AREA_LABELS, SEVERITY_LABELS, change_text, date_cn, evidence_groups, threshold_text, waiver_items
+from .names import slug
 
 __all__ = [
     "evidence_items",
@@ -25,6 +26,7 @@ __all__ = [
     "sev",
     "tags",
     "thresholds_html",
+    "trace_article",
     "waiver_html",
 ]
 
@@ -157,3 +159,50 @@ def evidence_items(evidence: Sequence[Mapping[str, Any]]) -> list[Markup]:
 def waiver_html(waiver: Any) -> Markup:
     """A waiver's labelled fields (理由：…；批准文号：…)."""
     return Markup("；".join(f"{_e(k)}：{_e(v)}" for k, v in waiver_items(waiver)))
+
+
+def trace_article(f: Mapping[str, Any]) -> Markup:
+    """A finding's trace on its county's traces page: the object, the rule and its basis, scope
+    and condition, observed values, thresholds, the input rows, the rectification, and any
+    waiver or re-inspection change."""
+    basis, rectification = f["basis"], f["rectification"]
+    entity = f"{_e(AREA_LABELS.get(f['entity_type'], f['entity_type']))} {_e(f['entity_id'])}"
+    if f["school_id"]:
+        entity += f"（{_e(f['school_name'])}，学校代码 {_e(f['school_id'])}）"
+    entity += f"，{_e(f['county'] or '全市')}"
+    if f["township"]:
+        entity += f" {_e(f['township'])}"
+    scope = f"<dt>适用范围</dt><dd><code>{_e(f['scope'])}</code></dd>" if f["scope"] else ""
+    evidence = "".join(f"          {item}\n" for item in evidence_items(f["evidence"]))
+    notes = ""
+    if f.get("waiver"):
+        notes += f"<dt>豁免</dt><dd>已豁免：{waiver_html(f['waiver'])}</dd>"
+    if f.get("expired_waiver"):
+        notes += f"<dt>豁免</dt><dd>豁免已过期：{waiver_html(f['expired_waiver'])}</dd>"
+    change = change_text(f)
+    if change:
+        notes += f"<dt>复查</dt><dd>{_e(change)}</dd>"
+    back = f' · <a href="../report.html#school-{_e(slug(f["school_id"]))}">返回学校</a>' if f["school_id"] else ""
+    return Markup(
+        f'<article class="trace" id="trace-{_e(slug(f["id"]))}">\n'
+        f"    <h4>{sev(f['severity'])} <code>{_e(f['id'])}</code> {_e(f['message'])} {tags(f)}</h4>\n"
+        '    <dl class="kv">\n'
+        f"      <dt>对象</dt><dd>{entity}</dd>\n"
+        f'      <dt>规则</dt><dd><a href="../report.html#rule-{_e(slug(f["rule_id"]))}"><code>{_e(f["rule_id"])}</code></a>'
+        f" v{_e(f['rule_version'])} {_e(f['rule_title'])}（规则包 {_e(f['pack'])} {_e(f['pack_version'])}）</dd>\n"
+        f"      <dt>依据</dt><dd>{_e(basis['document'])} {_e(basis['section'])}：<q>{_e(basis['quote'])}</q></dd>\n"
+        f"{scope}      <dt>问题条件</dt><dd><code>{_e(f['condition'])}</code></dd>\n"
+        f"      <dt>观测值</dt><dd>{observed_html(f['observed'])}</dd>\n"
+        f"      <dt>阈值</dt><dd>{thresholds_html(f['threshold'])}</dd>\n"
+        "      <dt>输入行</dt>\n"
+        "      <dd>\n"
+        '        <ul class="evidence">\n'
+        f"{evidence}"
+        "        </ul>\n"
+        "      </dd>\n"
+        f"      <dt>整改</dt><dd>{_e(rectification['action'])}（责任主体：{_e(rectification['responsible'])}；"
+        f"期限：{_e(date_cn(rectification['deadline']))}）</dd>\n"
+        f"{notes}    </dl>\n"
+        f'    <p class="back"><a href="../report.html#rectification">返回整改清单</a>{back}</p>\n'
+        "  </article>"
+    )
