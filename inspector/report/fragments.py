@@ -16,14 +16,17 @@ from markupsafe import Markup
 
 from .format import AREA_LABELS, SEVERITY_LABELS, change_text, date_cn, evidence_groups, threshold_text, waiver_items
 from .names import slug
+from .view import SEVERITIES
 
 __all__ = [
     "evidence_items",
     "finding_ids",
     "finding_table",
     "list_row",
+    "notice_item",
     "observed_html",
     "sev",
+    "severity_counts",
     "tags",
     "thresholds_html",
     "trace_article",
@@ -205,4 +208,37 @@ def trace_article(f: Mapping[str, Any]) -> Markup:
         f"{notes}    </dl>\n"
         f'    <p class="back"><a href="../report.html#rectification">返回整改清单</a>{back}</p>\n'
         "  </article>"
+    )
+
+
+def severity_counts(counts: Mapping[str, int]) -> Markup:
+    """严重 1 项，一般 2 项: the severities that occur, most serious first."""
+    return Markup("，".join(f"{_e(SEVERITY_LABELS[s])} {_e(counts[s])} 项" for s in SEVERITIES if counts[s]))
+
+
+def notice_item(f: Mapping[str, Any], number: int) -> Markup:
+    """A problem on a school's notice: what, why, what to do, who, by when (and a lapsed waiver)."""
+    basis, rectification = f["basis"], f["rectification"]
+    change = change_text(f)
+    tag = f'<span class="tag">{_e(change)}</span>' if change else ""
+    lapsed = ""
+    expired = f.get("expired_waiver")
+    if expired:
+        document_no = f"（{_e(expired['document_no'])}）" if expired.get("document_no") else ""
+        lapsed = (
+            f"      <tr><th>说明</th><td>原经{_e(expired.get('authority') or '有关部门')}批准暂缓整改{document_no}，"
+            f"已于{_e(date_cn(expired.get('expires')))}到期，须按上述期限整改。</td></tr>\n"
+        )
+    return Markup(
+        '<table class="item">\n'
+        f'    <caption><span class="no">{number}</span>{_e(f["message"])}'
+        f'<span class="sev sev-{_e(f["severity"])}">{_e(SEVERITY_LABELS[f["severity"]])}</span>{tag}</caption>\n'
+        "    <tbody>\n"
+        f"      <tr><th>依据</th><td>{_e(basis['document'])} {_e(basis['section'])}：<q>{_e(basis['quote'])}</q></td></tr>\n"
+        f"      <tr><th>整改要求</th><td>{_e(rectification['action'])}</td></tr>\n"
+        f"      <tr><th>责任主体</th><td>{_e(rectification['responsible'])}</td></tr>\n"
+        f'      <tr><th>整改期限</th><td class="deadline">{_e(date_cn(rectification["deadline"]))}前</td></tr>\n'
+        f"{lapsed}"
+        "    </tbody>\n"
+        "  </table>"
     )

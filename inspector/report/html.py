@@ -75,6 +75,8 @@ def environment() -> jinja2.Environment:
         finding_table=lambda findings: fragments.finding_table(findings, trace_link),
         list_row=lambda row: fragments.list_row(row, trace_link),
         trace_article=fragments.trace_article,
+        notice_item=fragments.notice_item,
+        severity_counts=fragments.severity_counts,
         waiver_html=fragments.waiver_html,
         finding_ids=fragments.finding_ids,
         trace_href=trace_href,
