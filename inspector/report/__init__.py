@@ -27,6 +27,7 @@ from .excel import rectification_xlsx
 from .html import TRACES_DIR, environment, render_report, render_traces
 from .notices import NOTICES_DIR, render_notices
 from .rectification import rectification_csv
+from .view import schools_of
 
 __all__ = ["county_document", "county_names", "load_findings", "render_reports", "resolve_county", "write_reports"]
 
@@ -86,11 +87,12 @@ def _second_process() -> bool:
 def _render_documents(document: Mapping[str, Any], source_sha256: str, *, rebuild: bool) -> dict[str, bytes]:
     """The report, the notices and (for a rebuild or an edition) the CSV list and report.md."""
     env = environment()
-    files = {"report.html": render_report(document, source_sha256, env).encode("utf-8")}
+    schools = schools_of(document["findings"])  # the report's and the notices'
+    files = {"report.html": render_report(document, source_sha256, env, schools=schools).encode("utf-8")}
     if rebuild:
         files["rectification.csv"] = rectification_csv(document["findings"])
         files["report.md"] = render_markdown(dict(document)).encode("utf-8")
-    files.update(render_notices(document, source_sha256, env))
+    files.update(render_notices(document, source_sha256, env, schools=schools))
     return files
 
 

@@ -36,6 +36,7 @@ from .rectification import list_rows, school_label
 from .view import (
     CITY,
     SEVERITIES,
+    School,
     counties,
     county_of,
     data_quality,
@@ -119,12 +120,21 @@ def inline_script(name: str) -> tuple[Markup, str]:
     return Markup(text), f"'sha256-{digest}'"
 
 
-def render_report(document: Mapping[str, Any], source_sha256: str, env: jinja2.Environment | None = None) -> str:
+def render_report(
+    document: Mapping[str, Any],
+    source_sha256: str,
+    env: jinja2.Environment | None = None,
+    *,
+    schools: Sequence[School] | None = None,
+) -> str:
+    """report.html; `schools` is `schools_of(document["findings"])` where the caller has it already."""
     env = env or environment()
+    if schools is None:
+        schools = schools_of(document["findings"])
     edition = document.get("edition")
     script, script_hash = inline_script("report.js")
     findings = document["findings"]
-    county_views = counties(document)
+    county_views = counties(document, schools)
     families = document["audit"].get("families") or {}
     return env.get_template("report.html.j2").render(
         doc=document,
@@ -133,7 +143,7 @@ def render_report(document: Mapping[str, Any], source_sha256: str, env: jinja2.E
         edition=edition,
         source_sha256=source_sha256,
         counties=county_views,
-        schools=schools_of(findings),
+        schools=schools,
         groups=indicator_groups(document["indicators"]),
         rows=list_rows(findings),
         data_quality=data_quality(document),
