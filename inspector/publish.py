@@ -4,9 +4,10 @@ the reports built from them, published together as one set (see `output.atomic.p
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from pathlib import Path
+
+import orjson
 
 from .audit import AuditResult
 from .output.atomic import publish_set
@@ -38,7 +39,7 @@ def write_outputs(
     if result.rejected:
         files["rejected.csv"] = rejected_csv(result.rejected)
     # the reports read findings.json as written, exactly as `inspector report` reads it later
-    files.update(render_reports(json.loads(data), hashlib.sha256(data).hexdigest(), source=data))
+    files.update(render_reports(orjson.loads(data), hashlib.sha256(data).hexdigest(), source=data))
     publish_set(out_dir, files, None if progress is None else lambda done, total: progress("生成报告", done, total))
     written: dict[str, Path] = {}
     for name in files:

@@ -8,7 +8,7 @@ from typing import Any
 
 import jinja2
 
-from ..jinja_cache import bytecode_cache
+from ..jinja_cache import DataEnvironment, bytecode_cache
 from ..resources import TEMPLATES_DIR
 from ..rules.spec import SEVERITY_LABELS
 from ..rules.vocabulary import ENTITY_LABELS
@@ -19,6 +19,7 @@ TEMPLATES = TEMPLATES_DIR
 # characters with a meaning anywhere in a line of CommonMark/GFM (emphasis, code, links and
 # images, raw HTML and autolinks, entities, table cells, strikethrough, closing `#`s of a heading)
 _MARKUP = frozenset("\\`*_[]<>|&~#")
+_ESCAPED = str.maketrans({char: "\\" + char for char in _MARKUP})
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
@@ -31,7 +32,7 @@ def md(value: object) -> str:
     """Text from the data made inert inside a line of Markdown (a table cell, a heading, a list
     item): on one line, every character with a Markdown meaning backslash-escaped. No value is
     ever placed at the start of a line, where `-`, `+`, `1.` or `#` would start a block."""
-    return "".join("\\" + char if char in _MARKUP else char for char in _flat(value))
+    return _flat(value).translate(_ESCAPED)
 
 
 def code(value: object) -> str:
@@ -47,7 +48,7 @@ def code(value: object) -> str:
 
 
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
+    env = DataEnvironment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         bytecode_cache=bytecode_cache("markdown"),
         autoescape=False,

@@ -9,12 +9,13 @@ bytes either way.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from ..findings.model import load_findings as read_document
 from ..output.atomic import publish_set
@@ -26,6 +27,7 @@ from .excel import rectification_xlsx
 from .html import TRACES_DIR, environment, render_report, render_traces
 from .notices import NOTICES_DIR, render_notices
 from .rectification import rectification_csv
+from .view import schools_of
 
 __all__ = ["county_document", "county_names", "load_findings", "render_reports", "resolve_county", "write_reports"]
 
@@ -85,11 +87,12 @@ def _second_process() -> bool:
 def _render_documents(document: Mapping[str, Any], source_sha256: str, *, rebuild: bool) -> dict[str, bytes]:
     """The report, the notices and (for a rebuild or an edition) the CSV list and report.md."""
     env = environment()
-    files = {"report.html": render_report(document, source_sha256, env).encode("utf-8")}
+    schools = schools_of(document["findings"])  # the report's and the notices'
+    files = {"report.html": render_report(document, source_sha256, env, schools=schools).encode("utf-8")}
     if rebuild:
         files["rectification.csv"] = rectification_csv(document["findings"])
         files["report.md"] = render_markdown(dict(document)).encode("utf-8")
-    files.update(render_notices(document, source_sha256, env))
+    files.update(render_notices(document, source_sha256, env, schools=schools))
     return files
 
 
@@ -102,7 +105,7 @@ def _pages(document: Mapping[str, Any], source_sha256: str) -> dict[str, bytes]:
 
 def _render_pages(source: bytes, source_sha256: str, county: str | None) -> dict[str, bytes]:
     """`_pages` in the second process, from findings.json's bytes."""
-    document = json.loads(source.decode("utf-8"))
+    document = orjson.loads(source)
     return _pages(county_document(document, county) if county is not None else document, source_sha256)
 
 

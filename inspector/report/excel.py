@@ -69,17 +69,19 @@ def _text(value: Any) -> str:
     return _ILLEGAL.sub(" ", spreadsheet_text(value))
 
 
-# characters of East Asian width W or F (two width units): CJK, Hangul, full-width forms
+# runs of characters of East Asian width W or F (two width units): CJK, Hangul, full-width
+# forms; matched as runs, since Chinese text is mostly such characters (one match per run, not
+# one string object per character)
 _WIDE = re.compile(
     "[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3"
-    "\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\U00020000-\U0003fffd]"
+    "\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\U00020000-\U0003fffd]+"
 )
 
 
 def _lines(text: str, width: float) -> int:
     """Lines a wrapped cell takes: CJK characters are two width units, others one. Rows are given
     explicit heights because LibreOffice does not grow rows for wrapped text on opening a file."""
-    units = len(text) + len(_WIDE.findall(text))
+    units = len(text) + sum(map(len, _WIDE.findall(text)))
     return max(1, -(-units // max(1, int(width) - 1)))
 
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from ..jinja_cache import bytecode_cache
+from ..jinja_cache import DataEnvironment, bytecode_cache
 from ..resources import TEMPLATES_DIR
-from . import charts
+from . import charts, fragments
 from .format import (
     AREA_LABELS,
     CONFIDENCE_LABELS,
@@ -35,6 +36,7 @@ from .rectification import list_rows, school_label
 from .view import (
     CITY,
     SEVERITIES,
+    School,
     counties,
     county_of,
     data_quality,
@@ -53,7 +55,7 @@ TRACES_DIR = "traces"  # one page of traces per county (and one for the city's f
 
 
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
+    env = DataEnvironment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         bytecode_cache=bytecode_cache("html"),
         autoescape=jinja2.select_autoescape(
@@ -68,6 +70,16 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
+        sev=fragments.sev,
+        tags=fragments.tags,
+        trace_link=trace_link,
+        finding_table=lambda findings: fragments.finding_table(findings, trace_link),
+        list_row=lambda row: fragments.list_row(row, trace_link),
+        trace_article=fragments.trace_article,
+        notice_item=fragments.notice_item,
+        severity_counts=fragments.severity_counts,
+        waiver_html=fragments.waiver_html,
+        finding_ids=fragments.finding_ids,
         trace_href=trace_href,
         slug=slug,
         date_cn=date_cn,
@@ -88,8 +100,15 @@ def environment() -> jinja2.Environment:
         confidence_label=CONFIDENCE_LABELS,
         charts=charts,
         kind_name=kind_name,
+        stylesheet=stylesheet,
     )
     return env
+
+
+@functools.cache
+def stylesheet(name: str) -> Markup:
+    """A stylesheet's text for a <style> element (read once: every notice carries it)."""
+    return Markup((TEMPLATES / name).read_text(encoding="utf-8"))
 
 
 def inline_script(name: str) -> tuple[Markup, str]:
@@ -101,12 +120,21 @@ def inline_script(name: str) -> tuple[Markup, str]:
     return Markup(text), f"'sha256-{digest}'"
 
 
-def render_report(document: Mapping[str, Any], source_sha256: str, env: jinja2.Environment | None = None) -> str:
+def render_report(
+    document: Mapping[str, Any],
+    source_sha256: str,
+    env: jinja2.Environment | None = None,
+    *,
+    schools: Sequence[School] | None = None,
+) -> str:
+    """report.html; `schools` is `schools_of(document["findings"])` where the caller has it already."""
     env = env or environment()
+    if schools is None:
+        schools = schools_of(document["findings"])
     edition = document.get("edition")
     script, script_hash = inline_script("report.js")
     findings = document["findings"]
-    county_views = counties(document)
+    county_views = counties(document, schools)
     families = document["audit"].get("families") or {}
     return env.get_template("report.html.j2").render(
         doc=document,
@@ -115,7 +143,7 @@ def render_report(document: Mapping[str, Any], source_sha256: str, env: jinja2.E
         edition=edition,
         source_sha256=source_sha256,
         counties=county_views,
-        schools=schools_of(findings),
+        schools=schools,
         groups=indicator_groups(document["indicators"]),
         rows=list_rows(findings),
         data_quality=data_quality(document),
@@ -143,6 +171,7 @@ def render_report(document: Mapping[str, Any], source_sha256: str, env: jinja2.E
 _PAGE_UNSAFE = re.compile(r"[^0-9A-Za-z_\-\u3400-\u9fff]")
 
 
+@functools.lru_cache(maxsize=1024)  # a few dozen areas, each named for thousands of findings
 def page_name(area: str) -> str:
     """A file name for an area's page that stays inside its folder: the name itself when it is
     made of letters, digits and Chinese characters (柳北区), else a cleaned name and a digest."""
@@ -160,6 +189,14 @@ def trace_page(finding: Mapping[str, Any]) -> str:
 def trace_href(finding: Mapping[str, Any]) -> str:
     """The link from report.html to a finding's trace."""
     return f"{trace_page(finding)}#trace-{slug(finding['id'])}"
+
+
+def trace_link(finding: Mapping[str, Any]) -> Markup:
+    """The link from report.html to a finding's trace, as markup."""
+    return Markup(
+        f'<a class="trace-link" href="{escape(trace_href(finding))}" title="问题编号 {escape(finding["id"])}：'
+        '规则依据、条件、观测值、阈值和输入行">追溯</a>'
+    )
 
 
 def trace_pages(findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -131,15 +131,16 @@ def schools_of(findings: Sequence[Mapping[str, Any]]) -> list[School]:
     return [schools[k] for k in sorted(schools)]
 
 
-def counties(document: Mapping[str, Any]) -> list[County]:
-    """Counties with findings or indicators, by name (city-level findings first, under 全市)."""
+def counties(document: Mapping[str, Any], schools: Sequence[School] | None = None) -> list[County]:
+    """Counties with findings or indicators, by name (city-level findings first, under 全市);
+    `schools` is `schools_of(document["findings"])` where the caller has it already."""
     result: dict[str, County] = {}
     for finding in document["findings"]:
         name = county_of(finding)
         county = result.setdefault(name, County(name))
         if finding.get("school_id") is None:
             county.own.append(dict(finding))
-    for school in schools_of(document["findings"]):
+    for school in schools if schools is not None else schools_of(document["findings"]):
         result[school.county].schools.append(school)
     for row in document["indicators"]:
         if row.get("entity_type") in ("county", "township") and row.get("county"):
