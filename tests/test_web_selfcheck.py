@@ -88,9 +88,7 @@ def test_re_evaluating_only_the_rules_that_read_the_kind_gives_the_full_verdicts
     by_school = _school_findings(case_out, {rule.id for rule in warm.rules})
     counts = Counter({school: len(ids) for school, ids in by_school.items()})
     chosen = [school for school, _ in counts.most_common(4)] + sorted(warm.schools() - set(by_school))[:2]
-    kinds = sorted(
-        kind for kind, table in warm.dataset.tables.items() if "school_id" in table.columns and table.height
-    )
+    kinds = sorted(kind for kind, table in warm.dataset.tables.items() if "school_id" in table.columns and table.height)
     assert {"classes", "teachers", "schools"} <= set(kinds)
     # the saving is real: a class list is read by some school-level rules, not by all of them
     assert 0 < sum("classes" in warm.reads[rule.id] for rule in warm.rules) < len(warm.rules)
