@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the checkout this script is in, not whichever inspector the venv installed
 RESULTS = ROOT / "benchmarks" / "results" / "selfcheck.json"
 
 

@@ -566,6 +566,31 @@ def test_a_row_changed_since_it_was_read_is_not_overwritten(opened: Cli) -> None
     assert opened("verify") == 0
 
 
+def test_an_escalation_on_a_stale_item_writes_nothing(opened: Cli) -> None:
+    """`advance` saves each item on the version it read: an item changed since leaves no event, no
+    change and the chain's head where it was (the round's writes are one transaction)."""
+    lifecycle = load_lifecycle()
+    with HistoryStore.open(opened.db) as first, HistoryStore.open(opened.db) as second, lifecycle.engine() as engine:
+        one, other = Ledger(first, lifecycle, engine), Ledger(second, lifecycle, engine)
+        stale = other.items()
+        with first.transaction():
+            one.request(C1, "整改中", "校长", "整改方案", D(2025, 2, 1))
+        with pytest.raises(ItemChanged, match="刚被他人修改"), second.transaction():
+            other.advance(stale, D(2025, 7, 1))
+    assert opened("ledger", "show", C1, "--format", "json") == 0
+    shown = json.loads(opened.out)
+    assert shown["item"]["state"] == "in_progress" and [e["transition"] for e in shown["events"]] == [
+        "open",
+        "file-plan",
+    ]
+    assert opened("verify") == 0
+    # the same escalation on what is there now is written, event and head together
+    assert opened("ledger", "--today", "2025-07-01") == 0
+    assert opened("ledger", "show", C1, "--format", "json") == 0
+    assert [e["transition"] for e in json.loads(opened.out)["events"]][-1] == "overdue"
+    assert opened("verify") == 0
+
+
 def test_history_commands_need_an_existing_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Reading commands on a SQLite file that does not exist say so (exit 2) and create nothing."""
     for command in (["ledger"], ["verify"], ["ledger", "show", "F-1"], ["history", "list"], ["ledger", "head"]):

@@ -125,3 +125,71 @@ def test_runs_import_is_the_same_as_the_page(
     assert main(["runs", "import", str(rounds.first), "--db", str(db), "--today", "2025-01-05"]) == 0
     assert "未重复导入" in capsys.readouterr().out
     assert LB_LARGE in {r[0] for r in sqlite3.connect(db).execute("SELECT finding_id FROM items")}
+
+
+LIST_INDEXES = {
+    "items_in_order",
+    "items_by_state",
+    "items_by_severity",
+    "items_by_rule",
+    "items_by_school",
+    "items_by_entity_type",
+}
+
+
+def _item_indexes(db: Database) -> set[str]:
+    engine = engine_for(db.ref)
+    try:
+        from sqlalchemy import inspect
+
+        return {index["name"] for index in inspect(engine).get_indexes("items") if index["name"]}
+    finally:
+        engine.dispose()
+
+
+def test_the_list_indexes_revision_keeps_every_row_and_the_chain(web_db: Database, tmp_path: Path) -> None:
+    """A store at 0006 (the first web release) gains the list's indexes on start, loses no row, and verifies."""
+    engine = engine_for(web_db.ref)
+    try:
+        with engine.connect() as conn, write_transaction(conn):
+            command.downgrade(migrations.alembic_config(connection=conn), "0006")
+    finally:
+        engine.dispose()
+    assert web_db.query("SELECT version_num FROM alembic_version") == [("0006",)]
+    assert not LIST_INDEXES & _item_indexes(web_db) and "items_by_place" in _item_indexes(web_db)
+    before = _rows(web_db)
+    assert before["items"] and before["events"]
+    web = Web(web_db, tmp_path)
+    try:
+        assert web_db.query("SELECT version_num FROM alembic_version") == [("0007",)]
+        assert LIST_INDEXES <= _item_indexes(web_db) and "items_by_place" not in _item_indexes(web_db)
+        assert _rows(web_db) == before
+        text, ok = verify(web_db.ref)
+        assert ok, text
+    finally:
+        web.close()
+
+
+def test_the_findings_list_reads_its_order_from_an_index(tmp_path: Path, rounds: Rounds) -> None:
+    """On SQLite the list's page query (unfiltered, or filtered by state, severity or rule) sorts nothing."""
+    from inspector.web import queries
+    from inspector.web.users import User
+
+    db = tmp_path / "s.sqlite"
+    assert main(["runs", "import", str(rounds.first), "--db", str(db), "--today", "2025-01-05"]) == 0
+    inspector = User(1, "i", "i", "inspector", None, None, True, False)
+    engine = engine_for(Database("sqlite", db).ref)
+    try:
+        with engine.connect() as conn:
+            for filters in (
+                queries.Filters(),
+                queries.Filters(state="open"),
+                queries.Filters(severity="major"),
+                queries.Filters(rule_id="x"),
+            ):
+                query = queries._order(queries._items(inspector).where(*filters.clauses())).limit(50).offset(50)
+                sql = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
+                plan = " | ".join(row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+                assert "TEMP B-TREE" not in plan and "USING INDEX items_" in plan, (filters, plan)
+    finally:
+        engine.dispose()

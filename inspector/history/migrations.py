@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 SCRIPTS = Path(__file__).resolve().parent / "alembic"
 # The revisions under alembic/versions, oldest first (a test checks them against the scripts): known
 # here so that opening a store that is up to date does not load Alembic at all.
-REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
 BASELINES = {1: "0001", 2: "0002", 3: "0003"}  # PRAGMA user_version of the sqlite3 store → its revision
 LEGACY_LATEST = max(BASELINES)
 ALEMBIC_USER_VERSION = 4  # set by revision 0004 on SQLite: older inspectors refuse the store

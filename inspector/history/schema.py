@@ -113,7 +113,13 @@ items = Table(
     Column("last_audit", Text, nullable=False),
     # +1 on every change of the row: a writer names the version it read (optimistic locking)
     Column("version", Integer, nullable=False, server_default="1"),
-    Index("items_by_place", "county", "school_id"),
+    # the findings list's order, and each of its filters followed by that order (revision 0007)
+    Index("items_in_order", "county", "school_id", "rule_id", "entity_id", "finding_id"),
+    Index("items_by_state", "state", "county", "school_id", "rule_id", "entity_id", "finding_id"),
+    Index("items_by_severity", "severity", "county", "school_id", "rule_id", "entity_id", "finding_id"),
+    Index("items_by_rule", "rule_id", "county", "school_id", "entity_id", "finding_id"),
+    Index("items_by_school", "school_id", "rule_id", "entity_id", "finding_id"),
+    Index("items_by_entity_type", "entity_type"),
 )
 
 events = Table(

@@ -9,11 +9,20 @@ A check slices the audit's rows to the school, replaces the kind of rows uploade
 the rules about classes, teachers, schools and school stages on that slice, before (once per
 school, cached) and after the correction, so both sides are judged alike. County- and city-level
 rules need every school of the county and are not re-evaluated here.
+
+After the correction only the rules that read the uploaded kind of rows are re-evaluated; the
+others keep their verdicts from before, which the same rows would give again. What each rule
+reads is observed, not declared: when the engine is built, each rule's fact frame is prepared
+alone on one school's slice whose tables record every table asked for (`_Recording`), the same
+way `evaluate` prepares it (its indicators, then `EntityTables.frame` of its reads), and the
+rules reading a kind get an evaluator of their own. Which tables a rule's frame is built from
+follows from the rule and its indicators, not from the rows' values.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -23,6 +32,7 @@ import polars as pl
 from ..audit import extra_fields, unusable_kinds
 from ..engine.durable_adapter import DurableEvaluator
 from ..engine.evaluate import engine_rules, evaluate, skip_reason
+from ..engine.facts import Projection
 from ..engine.indicators import Precomputed, compute_indicators, compute_peers
 from ..engine.tables import ID, EntityTables
 from ..errors import DataError, Problem
@@ -37,6 +47,23 @@ from ..rules.typed import fields_of
 from ..rules.vocabulary import FieldInfo
 
 SCHOOL_LEVEL = ("class", "teacher", "school", "school_stage")
+
+
+class _Recording(dict[str, pl.DataFrame]):
+    """A dataset's tables that note the name of every table read (`EntityTables` reads them by
+    `[name]` and `.get(name)` only)."""
+
+    def __init__(self, tables: dict[str, pl.DataFrame]) -> None:
+        super().__init__(tables)
+        self.read: set[str] = set()
+
+    def __getitem__(self, name: str) -> pl.DataFrame:
+        self.read.add(name)
+        return super().__getitem__(name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        self.read.add(name)
+        return super().get(name, default)
 
 
 @dataclass(frozen=True)
@@ -91,7 +118,7 @@ class SelfCheck:
         self.rules: list[CompiledRule] = [
             r for r in self.book.rules if r.spec.applies_to in SCHOOL_LEVEL and not skip_reason(r, self.missing)
         ]
-        self.indicators = self._needed()
+        self.indicators = self._needed(self.rules)
         self.evaluator = DurableEvaluator(engine_rules(self.rules), label="selfcheck")
         self._by_school: dict[str, dict[str, pl.DataFrame]] = {
             kind: {str(key[0]): frame for key, frame in table.partition_by("school_id", as_dict=True).items()}
@@ -100,6 +127,14 @@ class SelfCheck:
         }
         self._before: dict[str, dict[str, Verdict]] = {}
         self._round = 0
+        self.reads = self._trace_reads()
+        # per uploadable kind: the rules that read it, their indicators and an evaluator of their own
+        self._partial: dict[str, tuple[list[CompiledRule], list[CompiledIndicator], DurableEvaluator | None]] = {}
+        for kind in self._by_school:
+            rules = [r for r in self.rules if kind in self.reads[r.id]]
+            if len(rules) < len(self.rules):
+                evaluator = DurableEvaluator(engine_rules(rules), label=f"sc-{kind}"[:16]) if rules else None
+                self._partial[kind] = (rules, self._needed(rules), evaluator)
 
     def _context(self, whole: EntityTables) -> Precomputed:
         """Every indicator above the school (county, city, county metrics) computed once on the whole
@@ -115,8 +150,33 @@ class SelfCheck:
                 result[name] = (kind, whole.traces[name], whole.indicators[kind].select(ID, name))
         return result
 
-    def _needed(self) -> list[CompiledIndicator]:
-        """The indicators the school-level rules read, and those these read in turn (declaration order)."""
+    def _trace_reads(self) -> dict[str, frozenset[str]]:
+        """Per rule, the tables its fact frame is built from: prepared alone, as `evaluate` prepares
+        it, on the slice of the school with the most rows (so that no table it reads is empty)."""
+        if "schools" not in self._by_school:
+            return {rule.id: frozenset(self.dataset.tables) for rule in self.rules}
+        probe = max(
+            self._by_school["schools"],
+            key=lambda s: (sum(frames[s].height for frames in self._by_school.values() if s in frames), s),
+        )
+        sliced = self._slice(probe)
+        config = sliced.config
+        result: dict[str, frozenset[str]] = {}
+        for rule in self.rules:
+            recording = _Recording(sliced.tables)
+            tables = EntityTables(
+                replace(sliced, tables=recording),
+                self.book.vocabulary,
+                region=config.region,
+                audit_year=config.as_of.year,
+            )
+            compute_indicators(self._needed([rule]), tables, precomputed=self.context)
+            tables.frame(rule.spec.applies_to, Projection(rule.reads, rule.presence).paths)
+            result[rule.id] = frozenset(recording.read)
+        return result
+
+    def _needed(self, rules: Sequence[CompiledRule]) -> list[CompiledIndicator]:
+        """The indicators `rules` read, and those these read in turn (declaration order)."""
 
         def indicators_in(*parts: Any) -> set[str]:
             found: set[str] = set()
@@ -131,7 +191,7 @@ class SelfCheck:
 
         by_id = {i.spec.id: i for i in self.book.indicators}
         wanted: set[str] = set()
-        for rule in self.rules:
+        for rule in rules:
             wanted |= indicators_in(rule.scope, rule.condition, *rule.reads, *rule.presence, *rule.observed)
         todo = list(wanted)
         while todo:
@@ -155,6 +215,9 @@ class SelfCheck:
 
     def close(self) -> None:
         self.evaluator.close()
+        for _rules, _indicators, evaluator in self._partial.values():
+            if evaluator is not None:
+                evaluator.close()
 
     def schools(self) -> set[str]:
         return set(self._by_school.get("schools", {}))
@@ -182,16 +245,26 @@ class SelfCheck:
             sources = (*data.sources, source or "自查")
         return replace(data, tables=tables, sources=sources)
 
-    def _verdicts(self, dataset: Dataset) -> dict[str, Verdict]:
+    def _verdicts(
+        self,
+        dataset: Dataset,
+        rules: list[CompiledRule] | None = None,
+        indicators: list[CompiledIndicator] | None = None,
+        evaluator: DurableEvaluator | None = None,
+    ) -> dict[str, Verdict]:
+        """The verdicts of `rules` (all school-level rules by default, with their indicators and the
+        evaluator registered with exactly those rules) on `dataset`."""
+        if rules is None:
+            rules, indicators, evaluator = self.rules, self.indicators, self.evaluator
+        if not rules:
+            return {}
         self._round += 1
         config = dataset.config
         tables = EntityTables(dataset, self.book.vocabulary, region=config.region, audit_year=config.as_of.year)
-        compute_indicators(self.indicators, tables, precomputed=self.context)
-        outcomes = evaluate(
-            self.book, tables, self.missing, rules=self.rules, evaluator=self.evaluator, label=f"sc{self._round}"
-        )
+        compute_indicators(indicators or [], tables, precomputed=self.context)
+        outcomes = evaluate(self.book, tables, self.missing, rules=rules, evaluator=evaluator, label=f"sc{self._round}")
         result: dict[str, Verdict] = {}
-        for rule in self.rules:
+        for rule in rules:
             frame = outcomes[rule.id].verdicts
             for entity_id, verdict in zip(frame[ID].to_list(), frame["verdict"].to_list()):
                 fid = finding_id(rule.id, rule.spec.applies_to, entity_id)
@@ -202,6 +275,21 @@ class SelfCheck:
         if school_id not in self._before:
             self._before[school_id] = self._verdicts(self._slice(school_id))
         return self._before[school_id]
+
+    def after(
+        self, school_id: str, kind: str, frame: pl.DataFrame, source: str, *, full: bool = False
+    ) -> dict[str, Verdict]:
+        """The school's verdicts with its rows of `kind` replaced by `frame`: the rules that read
+        `kind` re-evaluated, the others' verdicts as before (every rule re-evaluated with `full`,
+        or when `kind` is one the engine did not trace)."""
+        dataset = self._slice(school_id, (kind, frame), source)
+        partial = None if full else self._partial.get(kind)
+        if partial is None:
+            return self._verdicts(dataset)
+        rules, indicators, evaluator = partial
+        changed = {rule.id for rule in rules}
+        kept = {fid: v for fid, v in self.before(school_id).items() if v.rule_id not in changed}
+        return kept | self._verdicts(dataset, rules, indicators, evaluator)
 
     def check(self, school_id: str, path: Path) -> CheckResult:
         """Validate the corrected table at `path` (alone in its folder) and re-evaluate the school with it."""
@@ -228,7 +316,7 @@ class SelfCheck:
             problems.append(Problem(path.name, 0, "", "school_row", "学校表应只有本校一行"))
             return result
         result.rows_loaded = frame.height
-        after = self._verdicts(self._slice(school_id, (kind, frame), path.name))
+        after = self.after(school_id, kind, frame, path.name)
         result.seconds = time.perf_counter() - started
         for fid in sorted(set(before) | set(after)):
             was, now = before.get(fid), after.get(fid)

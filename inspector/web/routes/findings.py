@@ -16,6 +16,7 @@ from ...findings.model import Finding
 from ...rules.vocabulary import ENTITY_LABELS
 from .. import queries
 from ..access import may, may_act_on, require
+from ..backend import Backend
 from ..deps import BackendDep, PagesDep, PageUser, role
 from ..users import User
 
@@ -114,10 +115,12 @@ def findings_page(
     )
 
 
-def _detail(conn: Any, user: User, finding_id: str) -> tuple[queries.ItemRow, Finding, dict[str, Any] | None]:
+def _detail(
+    backend: Backend, conn: Any, user: User, finding_id: str
+) -> tuple[queries.ItemRow, Finding, dict[str, Any] | None]:
     item = queries.item(conn, user, finding_id)
     finding = queries.finding(conn, item.last_audit, finding_id)
-    return item, finding, queries.audit_row(conn, item.last_audit)
+    return item, finding, backend.audit_row(conn, item.last_audit)
 
 
 @router.get("/findings/{finding_id}")
@@ -129,7 +132,7 @@ def finding_page(
     finding_id: str,
 ) -> Response:
     with backend.read() as conn:
-        item, finding, audit = _detail(conn, user, finding_id)
+        item, finding, audit = _detail(backend, conn, user, finding_id)
         events = queries.events(conn, finding_id)
         evidence = queries.evidence_of(conn, finding_id)
         statuses = queries.statuses(conn, finding_id)
@@ -170,7 +173,7 @@ def trace_page(
     finding_id: str,
 ) -> Response:
     with backend.read() as conn:
-        item, finding, audit = _detail(conn, user, finding_id)
+        item, finding, audit = _detail(backend, conn, user, finding_id)
         inputs = queries.input_files(conn, item.last_audit)
     files = _evidence_files(finding, inputs)
     return pages.render(
@@ -197,7 +200,7 @@ def trail(backend: BackendDep, user: Annotated[User, Depends(role("read"))], fin
     """One item's full trail as a JSON file: the finding, its trace, every audit's verdict, every
     ledger event with its hashes, and the evidence files' sha256."""
     with backend.read() as conn:
-        document = trail_document(conn, user, finding_id, backend.settings.today())
+        document = trail_document(backend, conn, user, finding_id, backend.settings.today())
     body = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True)
     name = f"trail-{finding_id}.json"
     return Response(
@@ -207,8 +210,8 @@ def trail(backend: BackendDep, user: Annotated[User, Depends(role("read"))], fin
     )
 
 
-def trail_document(conn: Any, user: User, finding_id: str, today: dt.date) -> dict[str, Any]:
-    item, finding, audit = _detail(conn, user, finding_id)
+def trail_document(backend: Backend, conn: Any, user: User, finding_id: str, today: dt.date) -> dict[str, Any]:
+    item, finding, audit = _detail(backend, conn, user, finding_id)
     return {
         "format": "inspector.trail/1",
         "exported_on": today.isoformat(),
