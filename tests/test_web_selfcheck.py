@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -103,3 +104,28 @@ def test_re_evaluating_only_the_rules_that_read_the_kind_gives_the_full_verdicts
                 assert partial == full, (school, kind, frame.height)
                 changed += partial != before
     assert changed >= 5  # the corrections do change verdicts: the comparison is not between two copies of before
+
+
+def test_corrected_rows_are_read_within_the_audits_own_limits(tmp_path: Path) -> None:
+    """A correction is read under the limits the audit's audit.yaml sets, not the defaults: a
+    class name longer than the case's `limits.cell_chars` is refused with the key named, while the
+    same row within the limit is loaded."""
+    case = tmp_path / "case"
+    shutil.copytree(LIUZHOU_2025, case)
+    with (case / "audit.yaml").open("a", encoding="utf-8") as handle:
+        handle.write("limits:\n  cell_chars: 60\n")
+    with (LIUZHOU_2025 / "classes.csv").open(encoding="utf-8-sig", newline="") as handle:
+        header, first, *_ = list(csv.reader(handle))
+    check = SelfCheck(case)
+    try:
+        for teacher, refused in (("周" * 60, False), ("周" * 61, True)):
+            folder = tmp_path / f"upload-{len(teacher)}"
+            folder.mkdir()
+            with (folder / "classes.csv").open("w", encoding="utf-8", newline="") as handle:
+                csv.writer(handle).writerows([header, [*first[:4], teacher]])
+            result = check.check(first[1], folder / "classes.csv")
+            reasons = " ".join(problem.message for problem in result.problems)
+            assert ("limits.cell_chars" in reasons) is refused, reasons
+            assert result.rows_loaded == (0 if refused else 1), reasons
+    finally:
+        check.close()

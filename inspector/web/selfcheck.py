@@ -295,7 +295,9 @@ class SelfCheck:
         """Validate the corrected table at `path` (alone in its folder) and re-evaluate the school with it."""
         before = self.before(school_id)
         started = time.perf_counter()
-        kind, frame, problems, read = load_table(path, self.dataset.tables, len(self.dataset.sources))
+        kind, frame, problems, read = load_table(
+            path, self.dataset.tables, len(self.dataset.sources), self.dataset.config.limits
+        )
         result = CheckResult(school_id, kind, read, 0, problems)
         if not kind:
             return result
