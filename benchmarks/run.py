@@ -236,17 +236,20 @@ def _process_tree(root: int) -> list[int]:
 
 
 def _rss_bytes(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        pass
+    """The process's proportional set size (its share of pages it shares with others, so that a
+    tree's sum counts a shared page once), else its RSS; 0 once it has ended."""
+    for name, key in ((f"/proc/{pid}/smaps_rollup", "Pss:"), (f"/proc/{pid}/status", "VmRSS:")):
+        try:
+            for line in Path(name).read_text(encoding="utf-8").splitlines():
+                if line.startswith(key):
+                    return int(line.split()[1]) * 1024
+        except (OSError, ValueError):
+            continue
     return 0
 
 
 def _sample_tree(root: int, stop: threading.Event, peak: list[int]) -> None:
-    """Every TREE_SAMPLE_S until `stop`: the summed RSS of `root`'s process tree, its maximum kept in
+    """Every TREE_SAMPLE_S until `stop`: the summed memory (`_rss_bytes`) of `root`'s process tree, its maximum kept in
     `peak[0]`."""
     while not stop.is_set():
         peak[0] = max(peak[0], sum(_rss_bytes(pid) for pid in _process_tree(root)))
@@ -262,8 +265,8 @@ def measure(command: list[str], log: Path) -> tuple[float, float, float]:
     getrusage(RUSAGE_CHILDREN) is not used: its ru_maxrss is the maximum over *all* children ever
     reaped (the generator, earlier repetitions, the other contender). The audit's worker processes
     (spawned pool, Dask LocalCluster) run at the same time as the main one, so the memory the machine
-    needs is their sum: sampled from /proc every TREE_SAMPLE_S on Linux (0 elsewhere), a lower bound
-    of the true peak by what falls between two samples.
+    needs is their sum: proportional set sizes sampled from /proc every TREE_SAMPLE_S on Linux (0
+    elsewhere), a lower bound of the true peak by what falls between two samples.
     """
     with log.open("wb") as out:
         started = time.perf_counter()
