@@ -59,6 +59,8 @@ from synthetic.oracle import RULE_IDS, check_plants, compute_expected  # noqa: E
 BLOCK = SCALES["city"]  # 1,500 schools, 25,000 classes, 50,000 teachers, 5 rounds of boundary cases
 NATIONAL_SCHOOLS = 500_000
 AS_OF = date(2025, 12, 1)
+LIMIT_ROWS = 20_000_000  # the hard maxima of audit.yaml's `limits:` (inspector/limits.py)
+LIMIT_FILE_BYTES = 2 * 1024**3
 
 
 def blocks_for(schools: int) -> int:
@@ -120,6 +122,10 @@ def generate(out_dir: Path, schools: int = NATIONAL_SCHOOLS, seed: int = 2025, p
     assert first is not None
     audit = audit_document(first, "city")
     audit["name"] = f"全国规模教育督导检查（合成数据，{blocks * BLOCK.schools:,} 所学校）"
+    # a national teachers.csv passes the data tables' default limits (2,000,000 rows, 256 MiB) from
+    # about 60,000 schools: the folder declares their hard maxima (inspector/limits.py), as a real
+    # national audit would; 20,000,000 rows hold about 598,000 schools' teachers
+    audit["limits"] = {"rows": LIMIT_ROWS, "file_bytes": LIMIT_FILE_BYTES}
     write_yaml(out_dir / "audit.yaml", audit)
     rules: dict[str, Any] = {}
     for rule in RULE_IDS:

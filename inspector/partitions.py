@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -38,6 +38,10 @@ from .rules.targets import Reading
 from .workers import available_cpus, requested_workers, spawned_pool
 
 PARALLEL_FROM = 500_000  # rows from which starting worker processes pays for itself
+# rows one partition holds at most (whole counties, so about): a worker's memory is that of one
+# partition, not of the audit divided by the workers, and the main process keeps only the
+# partitions in flight (one per worker) sliced at a time
+PARTITION_ROWS = 1_000_000
 CITY = "city"
 Progress = Callable[[int, int], None]
 
@@ -400,37 +404,68 @@ def run_partitions(
     progress: Progress | None,
     dask: str | None = None,
 ) -> list[PartitionResult]:
-    """Every partition's result: on a Dask cluster when `dask` names one, in this process for one
-    worker, else in spawned worker processes (polars' thread pool makes `fork` unsafe), each
-    compiling the book once from `spec`."""
+    """Every partition's result, in partition order: on a Dask cluster when `dask` names one, in
+    this process for one worker (one partition after another when the audit has more than
+    `PARTITION_ROWS` rows), else in spawned worker processes (polars' thread pool makes `fork`
+    unsafe), each compiling the book once from `spec`, one partition per worker in flight."""
     if dask is not None and spec is not None:
         return _run_on_dask(
             dask, spec, dataset, missing_kinds, workers=workers, peers=peers, label=label, progress=progress
         )
-    if workers <= 1 or spec is None:
+    rows = sum(table.height for table in dataset.tables.values())
+    if keep or (workers <= 1 and rows <= PARTITION_ROWS):
         return [audit_partition(book, dataset, missing_kinds, peers=peers, label=label, keep=keep, progress=progress)]
-    parts = plan(dataset, workers)
+    parts = plan(dataset, partition_count(rows, workers))
+    if workers <= 1 or spec is None:
+        results = []
+        for i, counties in enumerate(parts):
+            part = slice_dataset(dataset, counties)
+            results.append(audit_partition(book, part, missing_kinds, peers=peers, label=f"{label}p{i}"))
+            if progress is not None:
+                progress(i + 1, len(parts))
+        return results
     try:
         # an executor, not a Pool: a worker killed outright (out of memory, a crash in the engine's
         # C code) breaks it with an error where a Pool would wait for ever
         with spawned_pool(min(workers, len(parts))) as pool:
-            futures: list[Future[PartitionResult]] = [
-                pool.submit(
-                    partition_task, spec, slice_dataset(dataset, counties), missing_kinds, peers, f"{label}p{i}"
-                )
-                for i, counties in enumerate(parts)
-            ]
-            pending = set(futures)
-            while pending:
-                _done, pending = wait(pending, timeout=0.1)
-                if progress is not None:
-                    progress(len(futures) - len(pending), len(futures))
-            return [future.result() for future in futures]
+
+            def submit(i: int) -> Future[PartitionResult]:
+                part = slice_dataset(dataset, parts[i])
+                return pool.submit(partition_task, spec, part, missing_kinds, peers, f"{label}p{i}")
+
+            return _bounded(submit, len(parts), min(workers, len(parts)), progress)
     except BrokenProcessPool as exc:
         raise EngineError(
             "规则评估的工作进程意外退出（可能是内存不足或引擎崩溃）",
             detail="可加 --workers 1 在单个进程中重新运行，以查看原因。",
         ) from exc
+
+
+def partition_count(rows: int, workers: int) -> int:
+    """Partitions for an audit of `rows` rows on `workers` workers: one per worker, more when a
+    partition would exceed `PARTITION_ROWS`."""
+    return max(workers, 1, -(-rows // PARTITION_ROWS))
+
+
+def _bounded(
+    submit: Callable[[int], Future[PartitionResult]], count: int, in_flight: int, progress: Progress | None
+) -> list[PartitionResult]:
+    """Results of tasks 0 … count-1 in task order, with at most `in_flight` submitted and not yet
+    done: a partition's tables are sliced when its task is submitted and dropped once it is done,
+    so the main process never holds every partition's copy at once."""
+    results: dict[int, PartitionResult] = {}
+    running: dict[Future[PartitionResult], int] = {}
+    following = 0
+    while following < count or running:
+        while following < count and len(running) < in_flight:
+            running[submit(following)] = following
+            following += 1
+        done, _pending = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
+        for future in done:
+            results[running.pop(future)] = future.result()
+        if progress is not None and done:
+            progress(len(results), count)
+    return [results[i] for i in range(count)]
 
 
 def _run_on_dask(
@@ -464,27 +499,39 @@ def _run_on_dask(
     except (OSError, TimeoutError) as exc:
         raise UsageError(f"无法连接 Dask 集群“{address}”：{exc}") from None
     try:
-        parts = plan(dataset, max(workers, len(client.scheduler_info().get("workers", {})) or 1))
-        futures = [
-            client.submit(
+        slots = max(workers, len(client.scheduler_info().get("workers", {})) or 1)
+        parts = plan(dataset, partition_count(sum(t.height for t in dataset.tables.values()), slots))
+        from distributed import as_completed
+
+        def submit(i: int) -> Any:
+            return client.submit(
                 partition_task,
                 spec,
-                slice_dataset(dataset, counties),
+                slice_dataset(dataset, parts[i]),
                 missing_kinds,
                 peers,
                 f"{label}p{i}",
                 pure=False,
                 key=f"inspector-{label}-{i}",
             )
-            for i, counties in enumerate(parts)
-        ]
-        from distributed import as_completed
 
-        for done, _future in enumerate(as_completed(futures), 1):
+        # as in `_bounded`: one partition per worker in flight, the next sliced when one is done
+        first = [submit(i) for i in range(min(slots, len(parts)))]
+        index = {future.key: i for i, future in enumerate(first)}
+        following = len(first)
+        results: dict[int, PartitionResult] = {}
+        queue = as_completed(first)
+        for future in queue:
+            results[index.pop(future.key)] = future.result()
+            future.release()
+            if following < len(parts):
+                task = submit(following)
+                index[task.key] = following
+                queue.add(task)
+                following += 1
             if progress is not None:
-                progress(done, len(futures))
-        gathered: list[PartitionResult] = client.gather(futures)
-        return gathered
+                progress(len(results), len(parts))
+        return [results[i] for i in range(len(parts))]
     except EngineError:
         raise
     except Exception as exc:  # a lost worker (KilledWorker), a broken connection: the cluster's, not the data's

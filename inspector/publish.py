@@ -38,6 +38,9 @@ def write_outputs(
     }
     if result.rejected:
         files["rejected.csv"] = rejected_csv(result.rejected)
+    # the reports read their own parse of findings.json below: drop this copy first, so that two
+    # parsed copies of every finding are not held at once (a national-scale audit's outputs peak)
+    del document
     # the reports read findings.json as written, exactly as `inspector report` reads it later
     files.update(render_reports(orjson.loads(data), hashlib.sha256(data).hexdigest(), source=data))
     publish_set(out_dir, files, None if progress is None else lambda done, total: progress("生成报告", done, total))

@@ -127,6 +127,29 @@ class TestParallelEvaluation:
         assert split.gaps == single.gaps
         assert split.indicators == single.indicators
 
+    @pytest.mark.parametrize("workers", [1, 2])
+    def test_many_small_partitions_write_the_bytes_of_one(
+        self, workers: int, case_out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An audit of more rows than one partition holds runs as many partitions, one after another
+        in this process or a few at a time on the workers, and writes every output byte for byte as
+        the single-partition audit does (`case_out`)."""
+        from inspector import partitions
+        from inspector.publish import write_outputs
+
+        monkeypatch.setattr(partitions, "PARTITION_ROWS", 1)  # one county per partition
+        seen: list[int] = []
+        real = partitions.plan
+        monkeypatch.setattr(partitions, "plan", lambda dataset, count: seen.append(count) or real(dataset, count))
+        result = run_audit(CASE, workers=workers)
+        out = tmp_path / "out"
+        write_outputs(result, out)
+        assert len(real(result.dataset, seen[0])) > 2
+        written = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+        assert written == sorted(p.relative_to(case_out) for p in case_out.rglob("*") if p.is_file())
+        for name in written:
+            assert (out / name).read_bytes() == (case_out / name).read_bytes(), name
+
     def test_a_worker_killed_outright_fails_the_audit_instead_of_hanging(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
