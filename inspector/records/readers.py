@@ -23,7 +23,7 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import polars as pl
 
@@ -93,7 +93,8 @@ def _check_size(path: Path, source: str, limits: Limits) -> int:
 # -- CSV ----------------------------------------------------------------------------------------
 
 
-def _decode(raw: bytes, source: str) -> tuple[str, str]:
+def _encoding(raw: bytes, source: str) -> str:
+    """The file's encoding, checked: UTF-8 (BOM or not), UTF-16, or GB18030."""
     if raw.startswith(codecs.BOM_UTF8):
         encodings: Sequence[str] = ("utf-8-sig",)
     elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -103,11 +104,23 @@ def _decode(raw: bytes, source: str) -> tuple[str, str]:
     else:
         encodings = ("utf-8", "gb18030")
     for encoding in encodings:
-        try:
-            return raw.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
+        if _decodes(raw, encoding):
+            return encoding
     raise ReadError(Problem(source, 1, "", "encoding", "无法识别文件编码：请另存为 UTF-8 CSV"))
+
+
+def _decodes(raw: bytes, encoding: str, chunk: int = 1 << 24) -> bool:
+    """Whether `raw` is text in `encoding`, checked a chunk at a time (no whole-file str)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    view = memoryview(raw)
+    try:
+        for start in range(0, len(raw), chunk):
+            decoder.decode(view[start : start + chunk], final=start + chunk >= len(raw))
+        if not raw:
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _utf16_without_bom(raw: bytes) -> str | None:
@@ -131,12 +144,23 @@ def read_csv(path: Path, source: str, limits: Limits) -> Table:
     """Read a CSV file: UTF-8 (BOM or not), UTF-16, or GB18030 as Excel on Chinese Windows saves it,
     within `limits` (the audit folder's: `file_bytes`, `rows`, `columns`, `cell_chars`)."""
     _check_size(path, source, limits)
-    text, encoding = _decode(path.read_bytes(), source)
-    if "\x00" in text:
-        raise ReadError(Problem(source, 1, "", "binary", "文件含有空字符（NUL），不是文本 CSV：请另存为 UTF-8 CSV"))
+    raw = path.read_bytes()
+    encoding = _encoding(raw, source)
+    if encoding in _UTF8:
+        # read as bytes: a national teachers.csv (about 1 GB) decoded to one str and encoded back
+        # for polars took seven times its size at once
+        data, text = raw, None
+        if b"\x00" in data:
+            _refuse_binary(source)
+    else:
+        text = raw.decode(encoding)
+        del raw
+        if "\x00" in text:
+            _refuse_binary(source)
+        data = text.encode("utf-8")
     # counted before parsing, blank lines too: ten million blank lines (10 MB) made a frame of
     # 1.4 GB before they were dropped
-    if text.count("\n", 0, len(text) - 1) >= limits.rows:
+    if data.count(b"\n", 0, len(data) - 1) >= limits.rows:
         raise ReadError(
             Problem(
                 source,
@@ -146,27 +170,36 @@ def read_csv(path: Path, source: str, limits: Limits) -> Table:
                 f"行数过多（超过 {limits.rows:,} 行，含空行）{hint('rows')}",
             )
         )
+    head = text[:4096] if text is not None else data[:16384].decode("utf-8", errors="ignore")[:4096]
     try:
-        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+        dialect: Any = csv.Sniffer().sniff(head.removeprefix("\ufeff"), delimiters=",\t;")
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    frame = _fast_csv(text, delimiter, limits)
+    frame = _fast_csv(data, delimiter, limits)
     if frame is None:
-        frame = _exact_csv(text, delimiter, source, limits)
+        frame = _exact_csv(text if text is not None else data.decode(encoding), delimiter, source, limits)
     return _table(source, frame, encoding, limits)
 
 
-def _fast_csv(text: str, delimiter: str, limits: Limits) -> pl.DataFrame | None:
-    """The file parsed by polars when it is regular (every row at most as wide as the first, quotes
-    well formed); None where only the exact reader can say what is wrong, and where."""
+_UTF8 = ("utf-8", "utf-8-sig")
+
+
+def _refuse_binary(source: str) -> NoReturn:
+    raise ReadError(Problem(source, 1, "", "binary", "文件含有空字符（NUL），不是文本 CSV：请另存为 UTF-8 CSV"))
+
+
+def _fast_csv(data: bytes, delimiter: str, limits: Limits) -> pl.DataFrame | None:
+    """The file (UTF-8 bytes, a BOM allowed) parsed by polars when it is regular (every row at most
+    as wide as the first, quotes well formed); None where only the exact reader can say what is
+    wrong, and where."""
     try:
         frame = pl.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            data,  # polars skips a UTF-8 BOM itself; removing it here would copy the file
             has_header=False,
             infer_schema=False,
             separator=delimiter,
-            quote_char='"' if '"' in text else None,
+            quote_char='"' if b'"' in data else None,
             raise_if_empty=False,
         )
     except Exception:  # polars raises several error types for irregular files; the exact reader explains
