@@ -3,6 +3,8 @@ an audit reads and for rule expressions and templates, and the checks every targ
 
 Profiles (`INSPECTOR_FUZZ=…`):
 
+* `dev` (`make test-fast`, the developer loop): 20 examples per target, a smoke run; `make test` still
+  runs every target at `short` before anything is pushed;
 * `short` (default, `make test`): 100 examples per target, the whole folder in well under 30 s;
 * `long` (`make fuzz`): 2,000 per target, every target within 3 minutes on two cores (`-n 2`);
 * `nightly`: 50,000 per target, for a scheduled job (about an hour on two cores).
@@ -36,13 +38,14 @@ _COMMON: dict[str, Any] = {
     "print_blob": True,
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 }
+settings.register_profile("fuzz-dev", max_examples=20, **_COMMON)
 settings.register_profile("fuzz-short", max_examples=100, **_COMMON)
 settings.register_profile("fuzz-long", max_examples=2_000, **_COMMON)
 settings.register_profile("fuzz-nightly", max_examples=50_000, **_COMMON)
 
 PROFILE = os.environ.get("INSPECTOR_FUZZ", "short").strip() or "short"
-if PROFILE not in ("short", "long", "nightly"):
-    raise RuntimeError(f"INSPECTOR_FUZZ={PROFILE!r}: use short, long or nightly")
+if PROFILE not in ("dev", "short", "long", "nightly"):
+    raise RuntimeError(f"INSPECTOR_FUZZ={PROFILE!r}: use dev, short, long or nightly")
 FUZZ = settings.get_profile(f"fuzz-{PROFILE}")
 
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")

@@ -1,12 +1,15 @@
 """The fuzz profiles are the sizes issue 12 asks for, and the commands that run them are wired:
-`make test` the short one, `make fuzz` the long one, `.ci/run` both, in that order."""
+`make test` the short one, `make fuzz` the long one, `.ci/run` both, in that order; `make test-fast`
+the dev one, which also cuts the other property tests' examples (tests/budget.py)."""
 
 from __future__ import annotations
 
 import re
 
-from fuzzing import ROOT
+from fuzzing import PROFILE, ROOT
 from hypothesis import settings
+
+import budget
 
 
 def test_the_profiles_have_the_asked_sizes() -> None:
@@ -22,3 +25,15 @@ def test_make_fuzz_runs_the_long_profile_and_ci_runs_it_after_make_test() -> Non
     assert test_recipe and "INSPECTOR_FUZZ" not in test_recipe.group(1)  # the default profile: short
     steps = [line.strip() for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()]
     assert steps.index("make fuzz") > steps.index("make test")
+
+
+def test_make_test_fast_runs_the_dev_profile_with_fewer_examples_than_make_test() -> None:
+    """The developer loop draws fewer examples (fuzz targets and property tests), never none, and
+    only when INSPECTOR_FUZZ=dev says so."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = re.search(r"^test-fast:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
+    assert recipe and "INSPECTOR_FUZZ=dev" in recipe.group(1)
+    dev, short = (settings.get_profile(f"fuzz-{name}").max_examples for name in ("dev", "short"))
+    assert 0 < dev < short, (dev, short)
+    assert budget.DEV == (PROFILE == "dev")
+    assert budget.examples(300) == (60 if budget.DEV else 300) and budget.examples(40) == (10 if budget.DEV else 40)
