@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from pytest_bdd import given, parsers, then, when
 
+import budget
 from inspector.audit import AuditResult, run_audit
 from inspector.cli import main
 from inspector.findings import Finding
@@ -28,6 +30,13 @@ CASES = LIUZHOU_2025.parent
 
 
 SHARED_CASE_FIXTURES = {"audited_case", "case_out"}
+
+# hypothesis' defaults for tests that name no settings of their own: no deadline (a draw that takes
+# over 200 ms on a busy shared machine is not a failure of the code: test_targets failed so under
+# load), and under INSPECTOR_FUZZ=dev (make test-fast) 20 examples instead of 100 (tests/budget.py)
+settings.register_profile("inspector", deadline=None)
+settings.register_profile("inspector-dev", settings.get_profile("inspector"), max_examples=20)
+settings.load_profile("inspector-dev" if budget.DEV else "inspector")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -37,3 +37,5 @@ def test_make_test_fast_runs_the_dev_profile_with_fewer_examples_than_make_test(
     assert 0 < dev < short, (dev, short)
     assert budget.DEV == (PROFILE == "dev")
     assert budget.examples(300) == (60 if budget.DEV else 300) and budget.examples(40) == (10 if budget.DEV else 40)
+    # tests that name no settings: tests/conftest.py's profile (100 examples is hypothesis' own default)
+    assert settings.default.max_examples == (20 if budget.DEV else 100) and settings.default.deadline is None
