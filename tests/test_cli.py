@@ -104,7 +104,8 @@ class TestAuditExitCodes:
 
 class TestExplain:
     @pytest.fixture(scope="class")
-    def out(self, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    @classmethod
+    def out(cls, tmp_path_factory: pytest.TempPathFactory) -> Path:
         """The folder's outputs, audited once for the class: `explain` only reads them."""
         root = tmp_path_factory.mktemp("explain")
         assert main(["audit", str(_write_folder(root)), "--out", str(root / "out"), "--quiet"]) == 0
