@@ -30,10 +30,11 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -n auto --dist worksteal --durations=25
 
 # the developer loop: no browser, no database server, no tests marked slow (city-case audits,
-# subprocess round trips, the CLI fuzz targets): `make test` before pushing
+# subprocess round trips, the CLI fuzz targets), and fewer hypothesis examples (INSPECTOR_FUZZ=dev:
+# tests/fuzz/fuzzing.py, tests/budget.py): `make test` before pushing
 FAST := not slow and not browser and not postgresql
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -n auto --dist worksteal -m "$(FAST)" --durations=10
+	INSPECTOR_FUZZ=dev $(BIN)/python -m pytest -q -n auto --dist worksteal -m "$(FAST)" --durations=10
 
 # the gates CI runs before the tests: ruff's lint and format check, mypy --strict on the package
 lint: $(STAMP)

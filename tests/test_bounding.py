@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from inspector.engine.indicators import count_bounds, share_bounds
 from inspector.numbers import Interval, bounds, compare_bounded
 
@@ -54,7 +55,7 @@ def _fillings(members: list[tuple[bool | None, bool | None, int]]) -> list[tuple
     return results
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(members=MEMBERS)
 def test_share_bounds_are_the_extremes_of_every_filling(members: list[tuple[bool | None, bool | None, int]]) -> None:
     """The share's bounds are the lowest and highest share over every filling of the blanks; where
@@ -71,7 +72,7 @@ def test_share_bounds_are_the_extremes_of_every_filling(members: list[tuple[bool
 
 
 @pytest.mark.slow
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(members=MEMBERS, threshold=st.fractions(0, 1, max_denominator=20))
 def test_a_verdict_on_the_bounds_is_the_verdict_of_every_filling(
     members: list[tuple[bool | None, bool | None, int]], threshold: Fraction
@@ -86,7 +87,7 @@ def test_a_verdict_on_the_bounds_is_the_verdict_of_every_filling(
     assert decided == (verdicts.pop() if len(verdicts) == 1 else None)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(members=MEMBERS)
 def test_count_bounds_are_the_extremes_of_every_filling(members: list[tuple[bool | None, bool | None, int]]) -> None:
     """A count (or sum) of the members whose filter may hold: from the certain ones to all of them."""

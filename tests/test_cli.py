@@ -15,12 +15,17 @@ ROOT = Path(__file__).resolve().parents[1]
 BOUNDARIES_CASE = ROOT / "rules" / "core" / "cases" / "boundaries"
 
 
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
+def _write_folder(root: Path) -> Path:
     builder = AuditBuilder()
     school = builder.school("S1", name="文惠小学")
     builder.klass(school, "3", 60, "C1")
-    return builder.write(tmp_path / "audit")
+    return builder.write(root / "audit")
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """One school with a class of 60 (a large class): the test's own copy."""
+    return _write_folder(tmp_path)
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -98,10 +103,13 @@ class TestAuditExitCodes:
 
 
 class TestExplain:
-    @pytest.fixture
-    def out(self, folder: Path, tmp_path: Path) -> Path:
-        assert main(["audit", str(folder), "--out", str(tmp_path / "out"), "--quiet"]) == 0
-        return tmp_path / "out"
+    @pytest.fixture(scope="class")
+    @classmethod
+    def out(cls, tmp_path_factory: pytest.TempPathFactory) -> Path:
+        """The folder's outputs, audited once for the class: `explain` only reads them."""
+        root = tmp_path_factory.mktemp("explain")
+        assert main(["audit", str(_write_folder(root)), "--out", str(root / "out"), "--quiet"]) == 0
+        return root / "out"
 
     def _finding_id(self, out: Path) -> str:
         return json.loads((out / "findings.json").read_text(encoding="utf-8"))["findings"][0]["id"]

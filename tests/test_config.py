@@ -108,6 +108,8 @@ class TestPackParams:
         assert located(problem)[:2] == ("rules/p/pack.yaml", 5) and "小于允许的最小值 60" in problem.message
 
     def test_a_range_upside_down(self, tmp_path: Path) -> None:
+        """A param whose minimum is above its maximum is refused at its line of pack.yaml (minimum may not
+        exceed maximum)."""
         pack_yaml = PACK_YAML.format(pack="p").replace(
             "    unit: 人\n", "    unit: 人\n    minimum: 9\n    maximum: 1\n", 1
         )

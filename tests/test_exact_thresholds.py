@@ -22,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from inspector.engine.evaluate import evaluate
 from inspector.engine.indicators import compute_indicators
 from inspector.engine.tables import EntityTables
@@ -35,7 +36,7 @@ from inspector.rules.typed import fields_of
 
 AS_OF = dt.date(2025, 12, 1)
 CONFIG = AuditConfig(name="边界", as_of=AS_OF, region="柳州市", packs=("core", "plan", "quality-balance", "preschool"))
-EXAMPLES = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+EXAMPLES = settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.fixture(scope="module")

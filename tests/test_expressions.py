@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budget import examples
 from inspector.limits import EXPRESSION_CHARS, EXPRESSION_DEPTH
 from inspector.numbers import operands
 from inspector.rules import reference
@@ -797,7 +798,7 @@ FULL_FACTS = st.fixed_dictionaries(
 
 
 class TestNormalFormProperty:
-    @settings(max_examples=300, deadline=None)
+    @settings(max_examples=examples(300), deadline=None)
     @given(text=CONDITIONS, fact=FULL_FACTS)
     def test_normal_form_agrees_with_reference_on_complete_facts(self, text: str, fact: dict[str, object]) -> None:
         """With every field present, the normal form and its negation agree with `reference.truth`

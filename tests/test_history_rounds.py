@@ -101,6 +101,8 @@ def test_resolved_carries_the_evidence_that_it_now_passes(documents: dict[str, d
 
 @pytest.mark.slow
 def test_trend_towards_the_targets(documents: dict[str, dict[str, Any]]) -> None:
+    """A county's trend lists each round's value and verdict (鹿寨县: 10% failing in 2024, 15% passing in
+    2025) beside the plan's target for the rule, with its label, unit and milestone year."""
     series = {
         t["entity_id"]: t for t in documents["liuzhou-2025"]["trends"] if t["rule_id"] == "teachers.new-pe-art-share"
     }

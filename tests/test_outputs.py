@@ -19,17 +19,19 @@ HOSTILE_NAME = "<script>alert(1)</script>"
 FORMULA_NAME = '=HYPERLINK("http://evil.example","点我")'
 
 
-@pytest.fixture
-def audited(tmp_path: Path) -> Path:
-    """An audit with a hostile school name and a formula-like one, both with findings."""
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An audit with a hostile school name and a formula-like one, both with findings: its output
+    folder, with the data beside it in ../audit. Audited once for the module; the tests only read it."""
+    root = tmp_path_factory.mktemp("outputs")
     builder = AuditBuilder()
     hostile = builder.school("S1", name=HOSTILE_NAME)
     formula = builder.school("S2", name=FORMULA_NAME)
     builder.klass(hostile, "3", 60, "C1")
     builder.klass(formula, "3", 70, "C2")
-    folder = builder.write(tmp_path / "audit")
-    assert main(["audit", str(folder), "--out", str(tmp_path / "out"), "--quiet"]) == 0
-    return tmp_path / "out"
+    folder = builder.write(root / "audit")
+    assert main(["audit", str(folder), "--out", str(root / "out"), "--quiet"]) == 0
+    return root / "out"
 
 
 class TestSpreadsheetText:
@@ -67,15 +69,18 @@ class TestMarkdownReport:
 
 
 class TestFindingsJson:
-    def test_provenance_matches_the_inputs(self, audited: Path, tmp_path: Path) -> None:
+    def test_provenance_matches_the_inputs(self, audited: Path) -> None:
         """Inputs are listed with their sha256 and row counts, packs with theirs, tools with versions."""
         document = json.loads((audited / "findings.json").read_text(encoding="utf-8"))
         audit = document["audit"]
         for item in audit["inputs"]:
-            data = (tmp_path / "audit" / item["file"]).read_bytes()
+            data = (audited.parent / "audit" / item["file"]).read_bytes()
             assert item["sha256"] == hashlib.sha256(data).hexdigest()
             assert item["rows_read"] == item["rows_loaded"] + item["rows_rejected"]
-        assert audit["config"]["sha256"] == hashlib.sha256((tmp_path / "audit" / "audit.yaml").read_bytes()).hexdigest()
+        assert (
+            audit["config"]["sha256"]
+            == hashlib.sha256((audited.parent / "audit" / "audit.yaml").read_bytes()).hexdigest()
+        )
         assert [p["id"] for p in audit["packs"]] == ["core"] and len(audit["packs"][0]["sha256"]) == 64
         assert set(audit["tool"]) == {"inspector", "durable-rules", "python"}
         assert document["summary"]["total"] == len(document["findings"]) == 2

@@ -285,6 +285,7 @@ class TestRebuild:
         )
 
     def test_no_findings_no_notices_folder(self, case_out: Path, tmp_path: Path) -> None:
+        """A run without findings removes a stale notices folder and its report lists no rectification rows."""
         document, sha = load_findings(case_out)
         empty = {**document, "findings": [], "summary": {**document["summary"], "total": 0, "by_county": {}}}
         out = tmp_path / "out"
@@ -422,6 +423,9 @@ class TestLaterKeys:
         return doc
 
     def test_reinspection_waivers_and_city_indicators(self, extended: dict[str, Any]) -> None:
+        """A re-inspection's report labels each finding (新发现, 仍存在, 复发, 已豁免,
+        豁免已过期), tallies them from the document, shows the waiver and the city indicators, and
+        the finding's trace shows the waiver."""
         page = Page(render_report(extended, "0" * 64))
         text = "".join(page.text.split())
         assert {"新发现", "仍存在", "复发", "已豁免", "豁免已过期"} <= set(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.audit import run_audit
+from inspector.audit import AuditResult, run_audit
 from inspector.catalog import compare_case
 from inspector.rules.packs import DEFAULT_RULES_DIR
 
@@ -20,6 +20,12 @@ STATISTICS_CASES = sorted(
 )
 
 
+@pytest.fixture(scope="module")
+def baseline() -> AuditResult:
+    """cases/liuzhou-2020-baseline audited once for the module's tests, which only read it."""
+    return run_audit(CASES / "liuzhou-2020-baseline", workers=1)
+
+
 def test_the_published_figures_cases_are_found() -> None:
     assert STATISTICS_CASES == ["liuzhou-2019-preschool", "liuzhou-2020-baseline"]
 
@@ -30,20 +36,20 @@ def test_verdicts_are_the_hand_computed_ones(case: str) -> None:
     assert ok, "\n".join(line for line in lines if line.startswith("✗"))
 
 
-def test_table_one_names_are_read_as_the_statistics_columns() -> None:
+def test_table_one_names_are_read_as_the_statistics_columns(baseline: AuditResult) -> None:
     """表一's indicator names with their units (公办幼儿园在园幼儿占比（%）, …(个）) name the columns: nothing is
     left over as an unknown column, and a percentage written without its sign is read as a percentage."""
-    result = run_audit(CASES / "liuzhou-2020-baseline", workers=1)
+    result = baseline
     (source,) = [i for i in result.dataset.inputs if i.kind == "city_stats"]
     assert source.extra_columns == () or not source.extra_columns
     row = result.dataset.tables["city_stats"].row(0, named=True)
     assert row["year"] == 2020 and row["professors"] == 39
 
 
-def test_an_entered_figure_is_used_and_cited() -> None:
+def test_an_entered_figure_is_used_and_cited(baseline: AuditResult) -> None:
     """The entered 公办幼儿园在园幼儿占比 decides t1-02 (no schools to compute it from), and the finding's evidence
     is the statistics row it was read from."""
-    result = run_audit(CASES / "liuzhou-2020-baseline", workers=1)
+    result = baseline
     (finding,) = [f for f in result.findings if f.rule_id == "plan.t1-02"]
     assert "50.44%" in finding.message
     assert [(e.file, e.row) for e in finding.evidence] == [("全市统计.csv", 2)]
@@ -75,10 +81,10 @@ def test_county_names_are_read_against_the_divisions(tmp_path: Path) -> None:
     )
 
 
-def test_messages_name_the_milestone_and_say_a_figure_was_entered() -> None:
+def test_messages_name_the_milestone_and_say_a_figure_was_entered(baseline: AuditResult) -> None:
     """Before the plan period a target is its first milestone: 2022 where 表一 sets one, 2025 where 2022 is “/”;
     a share entered in 全市统计 is said to be entered, not computed from counts the audit does not have."""
-    result = run_audit(CASES / "liuzhou-2020-baseline", workers=1)
+    result = baseline
     messages = {f.rule_id: f.message for f in result.findings}
     assert messages["plan.t1-02"] == "柳州市全市统计填报的公办幼儿园在园幼儿占比为 50.44%，低于规划2022年目标 52%。"
     assert "低于规划2025年约束性目标 10.7 年" in messages["plan.t1-14"]

@@ -70,6 +70,7 @@ class TestAllowed:
         ],
     )
     def test_what_messages_need_still_works(self, source: str) -> None:
+        """The template features the packs' messages use compile and pass the check with sample data."""
         compile_template(source)
         check_template(source, SAMPLE)
 

@@ -16,6 +16,8 @@ def _headers(web: Web, username: str) -> dict[str, str]:
 
 
 def test_token_flow_and_401(web: Web) -> None:
+    """The password flow gives a bearer token that opens /api/findings; a wrong password, no token, a bad
+    token or a session cookie instead of a token get 401."""
     client = web.client()
     response = client.post("/api/token", data={"username": "inspector", "password": "correct-horse-battery"})
     assert response.status_code == 200

@@ -2,7 +2,11 @@
 start, the demo audit imported and one account per role printed with a one-time password (what
 `make serve` runs); `inspector users add` (password from stdin) beside the running server; then the
 API's contract over real HTTP: /api/health without authentication, /openapi.json, the token flow
-and a county's scope."""
+and a county's scope.
+
+Marked slow (a child process and its start-up, seconds of CPU): make test-fast covers the same in
+process, tests/test_web_demo.py what `--demo` does, tests/test_web_api.py the API and
+tests/test_web_migration.py `users add` with its password from stdin."""
 
 from __future__ import annotations
 
@@ -21,6 +25,8 @@ import pytest
 
 from web_support import *
 from web_support import CZ_LARGE, LB_LARGE, Rounds
+
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 ROLES = {"管理员": "admin", "督学": "inspector", "区县": "county", "学校": "school", "审计": "auditor"}

@@ -95,8 +95,23 @@ class Rounds:
     data: Path  # the first audit's data folder
 
 
+# What the session fixtures below build, once per process (once per xdist worker). Each test module
+# that star-imports them holds its own copy of the fixture definitions, and pytest keeps a session
+# fixture's value per definition: without this, every web test module audited the two rounds and
+# built the template again. Tests only read these (the store is copied per test).
+_BUILT: dict[str, Any] = {}
+
+
 @pytest.fixture(scope="session")
 def rounds(tmp_path_factory: pytest.TempPathFactory) -> Rounds:
+    """The two rounds' outputs, built once per process and read by every web test module."""
+    if "rounds" not in _BUILT:
+        _BUILT["rounds"] = _build_rounds(tmp_path_factory)
+    built: Rounds = _BUILT["rounds"]
+    return built
+
+
+def _build_rounds(tmp_path_factory: pytest.TempPathFactory) -> Rounds:
     root = tmp_path_factory.mktemp("web-rounds")
     first = root / "out-first"
     write_outputs(run_audit(_round(root, "first", dt.date(2025, 1, 1), 60)), first)
@@ -120,10 +135,14 @@ def _populate(db: Any, rounds: Rounds) -> None:
 
 @pytest.fixture(scope="session")
 def web_template(tmp_path_factory: pytest.TempPathFactory, rounds: Rounds) -> Path:
-    """A SQLite store with the first round imported and the accounts of USERS, copied by each test."""
-    db = tmp_path_factory.mktemp("web-template") / "store.sqlite"
-    _populate(db, rounds)
-    return db
+    """A SQLite store with the first round imported and the accounts of USERS, copied by each test
+    (built once per process, as `rounds` is)."""
+    if "web_template" not in _BUILT:
+        db = tmp_path_factory.mktemp("web-template") / "store.sqlite"
+        _populate(db, rounds)
+        _BUILT["web_template"] = db
+    built: Path = _BUILT["web_template"]
+    return built
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -3,6 +3,8 @@ an audit reads and for rule expressions and templates, and the checks every targ
 
 Profiles (`INSPECTOR_FUZZ=…`):
 
+* `dev` (`make test-fast`, the developer loop): 20 examples per target, a smoke run; `make test` still
+  runs every target at `short` before anything is pushed;
 * `short` (default, `make test`): 100 examples per target, the whole folder in well under 30 s;
 * `long` (`make fuzz`): 2,000 per target, the whole folder within 3 minutes on two cores (`-n 2`);
 * `nightly`: 50,000 per target, for a scheduled job (about an hour on two cores).
@@ -47,16 +49,17 @@ _COMMON: dict[str, Any] = {
     "print_blob": True,
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 }
+settings.register_profile("fuzz-dev", max_examples=20, **_COMMON)
 settings.register_profile("fuzz-short", max_examples=100, **_COMMON)
 settings.register_profile("fuzz-long", max_examples=2_000, **_COMMON)
 settings.register_profile("fuzz-nightly", max_examples=50_000, **_COMMON)
 
 PROFILE = os.environ.get("INSPECTOR_FUZZ", "short").strip() or "short"
-if PROFILE not in ("short", "long", "nightly"):
-    raise RuntimeError(f"INSPECTOR_FUZZ={PROFILE!r}: use short, long or nightly")
+if PROFILE not in ("dev", "short", "long", "nightly"):
+    raise RuntimeError(f"INSPECTOR_FUZZ={PROFILE!r}: use dev, short, long or nightly")
 FUZZ = settings.get_profile(f"fuzz-{PROFILE}")
 # the examples each target must run at least, per profile (test_profiles.py checks the targets)
-MIN_EXAMPLES = {"short": 100, "long": 2_000, "nightly": 50_000}
+MIN_EXAMPLES = {"dev": 20, "short": 100, "long": 2_000, "nightly": 50_000}
 # whole audits through the CLI: a tenth of the profile (see the module's docstring)
 WHOLE_CLI = settings(FUZZ, max_examples=max(20, FUZZ.max_examples // 10))
 

@@ -1,5 +1,6 @@
 """The fuzz profiles are the sizes issue 12 asks for, and the commands that run them are wired:
-`make test` the short one, `make fuzz` the long one, `.ci/run` both, in that order."""
+`make test` the short one, `make fuzz` the long one, `.ci/run` both, in that order; `make test-fast`
+the dev one, which also cuts the other property tests' examples (tests/budget.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 
 from fuzzing import MIN_EXAMPLES, PROFILE, ROOT, WHOLE_CLI
 from hypothesis import settings
+
+import budget
 
 # the targets that run whole audits through the CLI, at a tenth of the profile (fuzzing.py)
 WHOLE_CLI_TARGETS = {"test_audit_with_a_fuzzed_audit_yaml", "test_audit_with_a_fuzzed_waivers_yaml"}
@@ -45,3 +48,17 @@ def test_every_target_runs_the_examples_of_its_profile() -> None:
         else:
             assert examples >= MIN_EXAMPLES[PROFILE], (name, examples)
     assert settings.get_profile(f"fuzz-{PROFILE}").max_examples == MIN_EXAMPLES[PROFILE]
+
+
+def test_make_test_fast_runs_the_dev_profile_with_fewer_examples_than_make_test() -> None:
+    """The developer loop draws fewer examples (fuzz targets and property tests), never none, and
+    only when INSPECTOR_FUZZ=dev says so."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = re.search(r"^test-fast:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
+    assert recipe and "INSPECTOR_FUZZ=dev" in recipe.group(1)
+    dev, short = (settings.get_profile(f"fuzz-{name}").max_examples for name in ("dev", "short"))
+    assert 0 < dev < short, (dev, short)
+    assert budget.DEV == (PROFILE == "dev")
+    assert budget.examples(300) == (60 if budget.DEV else 300) and budget.examples(40) == (10 if budget.DEV else 40)
+    # tests that name no settings: tests/conftest.py's profile (100 examples is hypothesis' own default)
+    assert settings.default.max_examples == (20 if budget.DEV else 100) and settings.default.deadline is None

@@ -71,6 +71,7 @@ def refused(case: Path, capsys: pytest.CaptureFixture[str], where: str, *extra: 
     ],
 )
 def test_yaml_bombs_in_audit_yaml(case: Path, capsys: pytest.CaptureFixture[str], text: str, where: str) -> None:
+    """An audit.yaml built to explode when parsed (aliases, deep nesting) is refused at its place, not expanded."""
     (case / "audit.yaml").write_text(text, encoding="utf-8")
     refused(case, capsys, where)
 
@@ -150,6 +151,7 @@ def test_an_implausible_as_of(case: Path, capsys: pytest.CaptureFixture[str], as
 
 
 def test_a_waiver_without_document_number(case: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A waiver without its document_no is refused at its line of waivers.yaml, naming the missing key."""
     (case / "waivers.yaml").write_text(
         "waivers:\n  - {rule: class-size.large, entity: C56, reason: 临时, authority: 局, expires: 2026-06-30}\n",
         encoding="utf-8",
@@ -167,6 +169,7 @@ def test_worker_counts_are_clamped(case: Path, capsys: pytest.CaptureFixture[str
 def test_a_non_integer_worker_variable(
     case: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A worker-count environment variable that is not a number refuses the audit and names the variable."""
     monkeypatch.setenv(ENV, "abc")
     assert ENV in refused(case, capsys, ENV)
 
