@@ -105,10 +105,21 @@ def build_store(run: Path, store: Path) -> tuple[dict[str, str], dict[str, Any]]
     passwords = {name: secrets.token_urlsafe(16) for name in ("inspector", "auditor", "county", "school")}
     with HistoryStore.open(db) as opened, write_transaction(opened.conn) as conn:
         t = schema.items
+        # the county user's county: 柳北区, or in a run without it (a national folder's 柳北区017)
+        # the county with the most items
+        county = conn.execute(select(t.c.county).where(t.c.county == COUNTY).limit(1)).scalar() or (
+            conn.execute(
+                select(t.c.county)
+                .where(t.c.county.is_not(None))
+                .group_by(t.c.county)
+                .order_by(func.count().desc(), t.c.county)
+                .limit(1)
+            ).scalar_one()
+        )
         school = (
             conn.execute(
                 select(t.c.school_id)
-                .where(t.c.county == COUNTY, t.c.school_id.is_not(None))
+                .where(t.c.county == county, t.c.school_id.is_not(None))
                 .group_by(t.c.school_id)
                 .order_by(func.count().desc(), t.c.school_id)
             )
@@ -126,7 +137,7 @@ def build_store(run: Path, store: Path) -> tuple[dict[str, str], dict[str, Any]]
                 name,
                 passwords[name],
                 role,
-                county=COUNTY if role == "county" else None,
+                county=county if role == "county" else None,
                 school_id=school if role == "school" else None,
             )
         items = conn.execute(select(func.count()).select_from(t)).scalar_one()
@@ -135,12 +146,13 @@ def build_store(run: Path, store: Path) -> tuple[dict[str, str], dict[str, Any]]
             "items": int(items),
             "findings": int(findings),
             "import_s": round(imported, 2),
-            "county_items": int(conn.execute(select(func.count()).where(t.c.county == COUNTY)).scalar_one()),
+            "county": county,
+            "county_items": int(conn.execute(select(func.count()).where(t.c.county == county)).scalar_one()),
             "ids": {
                 scope: conn.execute(select(t.c.finding_id).where(*clause)).scalars().all()
                 for scope, clause in (
                     ("all", ()),
-                    ("county", (t.c.county == COUNTY,)),
+                    ("county", (t.c.county == county,)),
                     ("school", (t.c.school_id == school,)),
                 )
             },
@@ -182,7 +194,7 @@ class User:
         scope = {"county": "county", "school": "school"}.get(username, "all")
         self.ids: list[str] = facts["ids"][scope]
         self.rules: list[str] = facts["rules"]
-        self.counties: list[str] = facts["counties"] if scope == "all" else [COUNTY]
+        self.counties: list[str] = facts["counties"] if scope == "all" else [facts["county"]]
         self.total = len(self.ids)
         self.token = ""
 
@@ -297,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         store = (args.store or Path(tmp) / "store.sqlite").resolve()
         passwords, facts = build_store(run, store)
         print(
-            f"store: {facts['items']:,} items, {facts['findings']:,} findings ({facts['county_items']:,} of {COUNTY}); "
+            f"store: {facts['items']:,} items, {facts['findings']:,} findings ({facts['county_items']:,} of {facts['county']}); "
             f"imported in {facts['import_s']} s"
         )
         port = free_port()

@@ -18,6 +18,7 @@ from inspector.cli import main
 from inspector.history import migrations
 from inspector.history.commands import verify
 from inspector.history.database import engine_for, write_transaction
+from inspector.testing import AuditBuilder
 from web_support import *
 from web_support import LB_LARGE, Rounds, Web, login, post, version_of
 
@@ -193,3 +194,26 @@ def test_the_findings_list_reads_its_order_from_an_index(tmp_path: Path, rounds:
                 assert "TEMP B-TREE" not in plan and "USING INDEX items_" in plan, (filters, plan)
     finally:
         engine.dispose()
+
+
+def test_a_county_account_may_name_a_county_of_an_imported_run_outside_liuzhou(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A store holding a run whose counties are its own (audit.yaml `divisions:`, as a national
+    folder declares 柳北区017) takes county accounts for those counties as the run spells them; a
+    county neither imported nor Liuzhou's is still refused."""
+    builder = AuditBuilder(as_of=dt.date(2025, 12, 1))
+    school = builder.school(type="primary", county="柳北区017")
+    builder.klass(school, grade="3", size=66)
+    folder = builder.write(tmp_path / "data")
+    with (folder / "audit.yaml").open("a", encoding="utf-8") as handle:
+        handle.write("divisions:\n  - name: 柳北区017\n")
+    db = str(tmp_path / "s.sqlite")
+    assert main(["audit", str(folder), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    assert main(["runs", "import", str(tmp_path / "out"), "--db", db, "--today", "2025-12-05"]) == 0
+    capsys.readouterr()
+    for name, county, code in (("a", "柳北区017", 0), ("b", "柳北区018", 2), ("c", "柳北区", 0)):
+        monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password-1\n"))
+        assert main(["users", "add", name, "--role", "county", "--county", county, "--db", db]) == code, county
+    err = capsys.readouterr().err
+    assert "“柳北区018”既不是已导入的督导结果中的区县" in err

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,18 +66,25 @@ def check_password(password: str) -> None:
         raise UsageError("密码首尾不能有空白")
 
 
-def check_role(role: str, county: str | None, school_id: str | None) -> tuple[str | None, str | None]:
-    """The county and school an account of `role` is bound to, checked."""
+def check_role(
+    role: str, county: str | None, school_id: str | None, imported: Collection[str] = ()
+) -> tuple[str | None, str | None]:
+    """The county and school an account of `role` is bound to, checked: a county is one of the
+    store's imported runs (`imported`, as the runs spell it: another region's, or a national
+    folder's), else one of Liuzhou's built-in divisions in any of its spellings."""
     if role not in ROLE_LABELS:
         raise UsageError(f"未知的角色“{role}”；可用：{'、'.join(ROLE_LABELS)}")
     if role == "county":
         if not county:
             raise UsageError("区县账号须指定 --county（如 柳北区）")
+        if county.strip() in imported:
+            return county.strip(), None
         canonical = LIUZHOU.canonical(county)
         if canonical is None:
             hint = LIUZHOU.suggestion(county)
             raise UsageError(
-                f"“{county}”不是柳州市的区县" + (f"；是否指 {hint}？" if hint else f"；可用：{'、'.join(LIUZHOU)}")
+                f"“{county}”既不是已导入的督导结果中的区县，也不是柳州市的区县"
+                + (f"；是否指 {hint}？" if hint else f"；柳州市的区县：{'、'.join(LIUZHOU)}")
             )
         return canonical, None
     if role == "school":
@@ -106,7 +113,12 @@ def add_user(
     if not name or len(name) > 64 or any(ch.isspace() for ch in name):
         raise UsageError("用户名不能为空、不能含空白，最长 64 个字符")
     check_password(password)
-    county, school_id = check_role(role, county, school_id)
+    imported: set[str] = set()
+    if role == "county" and county:
+        imported = set(
+            conn.execute(select(schema.items.c.county).where(schema.items.c.county == county.strip())).scalars()
+        )
+    county, school_id = check_role(role, county, school_id, imported)
     if conn.execute(select(func.count()).select_from(schema.users).where(schema.users.c.username == name)).scalar_one():
         raise UsageError(f"用户名“{name}”已存在")
     conn.execute(
