@@ -51,6 +51,17 @@ class RuleOutcome:
             groups.setdefault(verdict, []).append(entity_id)
         return {verdict: frozenset(ids) for verdict, ids in groups.items()}
 
+    @cached_property
+    def _counts(self) -> dict[str, int]:
+        """Entities per verdict, counted in the frame: a summary needs no id sets (330,000 classes
+        of a province made a dict and a set of ids per rule only to be counted)."""
+        counts = self.verdicts.group_by("verdict").len()
+        return dict(zip(counts["verdict"].to_list(), counts["len"].to_list()))
+
+    def count(self, verdict: str) -> int:
+        """How many entities in scope have `verdict` (fail, pass or gap)."""
+        return self._counts.get(verdict, 0)
+
     def _ids(self, verdict: str) -> frozenset[str]:
         return self._by_verdict.get(verdict, frozenset())
 

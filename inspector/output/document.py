@@ -75,9 +75,9 @@ def _rules(result: AuditResult) -> list[dict[str, Any]]:
                 "status": "evaluated" if outcome.evaluated else "not_evaluated",
                 "reason": outcome.skipped_reason or None,
                 "checked": outcome.checked,
-                "passed": len(outcome.passed),
-                "failed": len(outcome.failed),
-                "not_evaluated": len(outcome.gaps),
+                "passed": outcome.count("pass"),
+                "failed": outcome.count("fail"),
+                "not_evaluated": outcome.count("gap"),
                 "not_applicable": outcome.not_applicable,
                 "by_county": _by_county(outcome),
             }
