@@ -10,14 +10,18 @@ from fractions import Fraction
 from pathlib import Path
 
 import openpyxl
+import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from budget import examples
 from inspector.errors import DataError, Problem
 from inspector.limits import Limits
-from inspector.records import values
+from inspector.records import loader, values
 from inspector.records.config import AuditConfig, load_config
 from inspector.records.loader import Dataset, RowRef, load_dataset
-from inspector.records.schema import SCHOOL_TYPES
+from inspector.records.schema import RECORD_KINDS, SCHOOL_TYPES
 
 CONFIG = AuditConfig(name="测试督导", as_of=dt.date(2025, 12, 1), region="柳州市")
 SCHOOLS_HEADER = "学校代码,学校名称,区县,乡镇,办学类型,办学性质"
@@ -915,3 +919,41 @@ class TestAuditConfig:
         """Several bad keys are reported together, in line order."""
         problems = config_problems(tmp_path, "name: ''\nas_of: 昨天\nregion: 柳州市\ntarget_year: 明年\n")
         assert [(p.line, p.field) for p in problems] == [(1, "name"), (2, "as_of"), (4, "target_year")]
+
+
+class TestShortColumns:
+    """A short column (≤ `_SMALL_TABLE` rows) is parsed cell by cell, a long one by distinct
+    spellings and a join: both give the same typed values and the same located errors."""
+
+    CELLS = st.one_of(
+        st.none(),
+        st.sampled_from(
+            ["56", "0", "-3", "1e5", "nan", "4.50", "12.345", "95%", "是", "否", "2025-12-01", "小学", "x"]
+        ),
+        st.text(alphabet="0123456789.-%e 是否", max_size=6),
+    )
+
+    # one column of each parser (type, precision, range, enumeration)
+    COLUMNS = tuple(
+        {
+            (c.type, c.places, c.bounds, c.unit, tuple(c.enum or ())): c
+            for kind in RECORD_KINDS.values()
+            for c in kind.columns
+            if c.type != "text"
+        }.values()
+    )
+
+    @given(cells=st.lists(CELLS, max_size=40))
+    @settings(max_examples=examples(60), deadline=None)
+    def test_the_short_path_equals_the_columnar_one(self, cells: list[str | None]) -> None:
+        raw = pl.Series("raw", cells, dtype=pl.String)
+        for column in self.COLUMNS:
+            short = loader._parse_column(raw, column)
+            saved = loader._SMALL_TABLE
+            loader._SMALL_TABLE = -1
+            try:
+                long = loader._parse_column(raw, column)
+            finally:
+                loader._SMALL_TABLE = saved
+            assert short[0].equals(long[0], check_names=True), column.name
+            assert short[1].equals(long[1]), column.name

@@ -106,6 +106,7 @@ def test_re_evaluating_only_the_rules_that_read_the_kind_gives_the_full_verdicts
     assert changed >= 5  # the corrections do change verdicts: the comparison is not between two copies of before
 
 
+@pytest.mark.slow
 def test_corrected_rows_are_read_within_the_audits_own_limits(tmp_path: Path) -> None:
     """A correction is read under the limits the audit's audit.yaml sets, not the defaults: a
     class name longer than the case's `limits.cell_chars` is refused with the key named, while the
