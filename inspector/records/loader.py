@@ -417,6 +417,8 @@ class _KindLoad:
 
 
 def _problems(source: str, rows: pl.Series, errors: pl.DataFrame, label: str, into: list[Problem]) -> set[int]:
+    if errors.height == 0:
+        return set()
     numbers = rows.gather(errors["i"]).to_list()
     into.extend(
         Problem(source, int(r), label, code, message)

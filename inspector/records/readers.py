@@ -394,8 +394,8 @@ def _table(source: str, frame: pl.DataFrame, encoding: str, limits: Limits) -> T
     header = [first[c] or "" for c in cells]
     while header and not header[-1]:
         header.pop()
-    for name in cells:
-        longest = frame[name].str.len_chars().max()
+    longest_of = frame.select(pl.col(c).str.len_chars().max() for c in cells).row(0) if cells else ()
+    for name, longest in zip(cells, longest_of):
         if isinstance(longest, int) and longest > limits.cell_chars:
             row = frame.filter(pl.col(name).str.len_chars() > limits.cell_chars)[ROW][0]
             raise ReadError(
