@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
@@ -136,20 +136,23 @@ def findings(
     audit: Text = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
-) -> FindingPage:
+) -> Response:
     """Findings in the caller's scope with their ledger state; filters combine with AND."""
     require(user, "read")
     filters = filters_from(county, rule_id, severity, state, school, audit)
     with backend.read() as conn:
         result = queries.list_items(conn, user, filters, page=page, per_page=per_page)
         found = queries.findings_of(conn, result.rows)
-    return FindingPage(
+    page_of = FindingPage(
         items=[_out(backend, row, found[row.finding_id]) for row in result.rows],
         total=result.total,
         page=result.page,
         per_page=result.per_page,
         pages=result.pages,
     )
+    # serialised here: returned as a model, FastAPI would validate the page of 50 findings once more
+    # against `response_model` before writing it (a fifth of the API's time); the schema still documents it
+    return Response(page_of.model_dump_json(), media_type="application/json")
 
 
 @router.get(
