@@ -241,34 +241,44 @@ class Ledger:
         note: str,
         audit_id: str | None,
     ) -> Event:
-        last, prev = chain_head(self.conn)
-        seq = last + 1
-        body: dict[str, Any] = {
-            "seq": seq,
-            "finding_id": item.finding_id,
-            "transition": transition,
-            "from_state": from_state,
-            "to_state": item.state,
-            "level": item.level,
-            "deadline": item.deadline.isoformat(),
-            "actor": actor,
-            "day": day.isoformat(),
-            "note": note,
-            "audit_id": audit_id,
-        }
-        digest = event_hash(prev, body)
-        self.conn.execute(insert(schema.events).values(**body, prev_hash=prev, hash=digest))
-        head = schema.ledger_head
-        if last == 0:
-            self.conn.execute(insert(head).values(id=1, seq=seq, hash=digest))
+        (event,) = self._chain([(item, transition, from_state, actor, day, note, audit_id)])
+        return event
+
+    def _chain(self, entries: Sequence[tuple[Item, str, str | None, str, dt.date, str, str | None]]) -> list[Event]:
+        """Append an event for each (item, transition, from state, actor, day, note, audit id), in order:
+        chained in memory from the recorded head, inserted in one statement, the head moved once from
+        the seq it was read at (a writer that moved it meanwhile makes this one fail, not fork the chain)."""
+        first, prev = chain_head(self.conn)
+        events: list[Event] = []
+        for seq, (item, transition, from_state, actor, day, note, audit_id) in enumerate(entries, start=first + 1):
+            body: dict[str, Any] = {
+                "seq": seq,
+                "finding_id": item.finding_id,
+                "transition": transition,
+                "from_state": from_state,
+                "to_state": item.state,
+                "level": item.level,
+                "deadline": item.deadline.isoformat(),
+                "actor": actor,
+                "day": day.isoformat(),
+                "note": note,
+                "audit_id": audit_id,
+            }
+            digest = event_hash(prev, body)
+            events.append(Event(**body, prev_hash=prev, hash=digest))
+            prev = digest
+        self.conn.execute(insert(schema.events), [event.as_dict() for event in events])
+        head, last = schema.ledger_head, events[-1]
+        if first == 0:
+            self.conn.execute(insert(head).values(id=1, seq=last.seq, hash=last.hash))
         elif (
             self.conn.execute(
-                update(head).where(head.c.id == 1, head.c.seq == last).values(seq=seq, hash=digest)
+                update(head).where(head.c.id == 1, head.c.seq == first).values(seq=last.seq, hash=last.hash)
             ).rowcount
             != 1
         ):
             raise ItemChanged("整改台账正被另一处同时修改，本次变更未记录：请稍后重试")
-        return Event(**body, prev_hash=prev, hash=digest)
+        return events
 
     def _save(self, item: Item, *, read_at: int | None) -> Item:
         """Insert a new item (`read_at` None) or update the one read at version `read_at`; the item as saved."""
@@ -408,37 +418,12 @@ class Ledger:
                 != 1
             ):
                 raise ItemChanged(f"台账事项 {item.finding_id} 刚被他人修改，本次变更未记录：请重新查看后再操作")
-        first, prev = chain_head(self.conn)
-        events: list[Event] = []
-        for seq, (item, _read_at, transition, from_state, note, audit_id) in enumerate(entries, start=first + 1):
-            body: dict[str, Any] = {
-                "seq": seq,
-                "finding_id": item.finding_id,
-                "transition": transition,
-                "from_state": from_state,
-                "to_state": item.state,
-                "level": item.level,
-                "deadline": item.deadline.isoformat(),
-                "actor": SYSTEM,
-                "day": today.isoformat(),
-                "note": note,
-                "audit_id": audit_id,
-            }
-            digest = event_hash(prev, body)
-            events.append(Event(**body, prev_hash=prev, hash=digest))
-            prev = digest
-        self.conn.execute(insert(schema.events), [event.as_dict() for event in events])
-        head, last = schema.ledger_head, events[-1]
-        if first == 0:
-            self.conn.execute(insert(head).values(id=1, seq=last.seq, hash=last.hash))
-        elif (
-            self.conn.execute(
-                update(head).where(head.c.id == 1, head.c.seq == first).values(seq=last.seq, hash=last.hash)
-            ).rowcount
-            != 1
-        ):
-            raise ItemChanged("整改台账正被另一处同时修改，本次变更未记录：请稍后重试")
-        return events
+        return self._chain(
+            [
+                (item, transition, from_state, SYSTEM, today, note, audit_id)
+                for item, _, transition, from_state, note, audit_id in entries
+            ]
+        )
 
     def _effect(self, item: Item, transition: Transition, today: dt.date, latest: Status | None) -> tuple[Item, str]:
         effect = transition.spec.effect
