@@ -23,7 +23,7 @@ from ..errors import UsageError
 from ..rules.typed import fields_of
 from . import schema
 from .errors import ItemChanged
-from .integrity import chain_head, event_hash
+from .integrity import EVENT_FIELDS, chain_head, event_hash
 from .lifecycle import NO_DATE, REINSPECTION, ItemFact, Lifecycle, LifecycleEngine, Transition
 from .store import AuditRecord, HistoryStore, Status, read_value, to_date
 
@@ -54,21 +54,7 @@ ITEM_COLUMNS = (  # an item's columns, in the order `Item` and the web's rows re
 DESCRIPTION = ("rule_id", "rule_title", "entity_type", "entity_id", "school_id", "county", "severity")
 # … and refreshed from the most recent audit in which it fired
 REFRESHED = ("school_name", "message", "responsible")
-_EVENT_COLUMNS = (
-    "seq",
-    "finding_id",
-    "transition",
-    "from_state",
-    "to_state",
-    "level",
-    "deadline",
-    "actor",
-    "day",
-    "note",
-    "audit_id",
-    "prev_hash",
-    "hash",
-)
+_EVENT_COLUMNS = (*EVENT_FIELDS, "prev_hash", "hash")
 
 
 @dataclass(frozen=True)

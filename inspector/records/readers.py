@@ -161,15 +161,7 @@ def read_csv(path: Path, source: str, limits: Limits) -> Table:
     # counted before parsing, blank lines too: ten million blank lines (10 MB) made a frame of
     # 1.4 GB before they were dropped
     if data.count(b"\n", 0, len(data) - 1) >= limits.rows:
-        raise ReadError(
-            Problem(
-                source,
-                limits.rows + 1,
-                "",
-                "too_many_rows",
-                f"行数过多（超过 {limits.rows:,} 行，含空行）{hint('rows')}",
-            )
-        )
+        raise ReadError(_too_many_rows(source, limits, "，含空行"))
     head = text[:4096] if text is not None else data[:16384].decode("utf-8", errors="ignore")[:4096]
     try:
         dialect: Any = csv.Sniffer().sniff(head.removeprefix("\ufeff"), delimiters=",\t;")
@@ -230,6 +222,12 @@ def _exact_csv(text: str, delimiter: str, source: str, limits: Limits) -> pl.Dat
     columns = {f"c{i}": [r[i] if i < len(r) and r[i] != "" else None for r in rows] for i in range(width)}
     frame = pl.DataFrame(columns, schema={name: pl.String for name in columns})
     return frame.with_row_index(ROW, offset=1)
+
+
+def _too_many_rows(source: str, limits: Limits, counted: str = "") -> Problem:
+    return Problem(
+        source, limits.rows + 1, "", "too_many_rows", f"行数过多（超过 {limits.rows:,} 行{counted}）{hint('rows')}"
+    )
 
 
 def _too_many_columns(source: str, line: int, width: int, limits: Limits) -> Problem:
@@ -354,15 +352,7 @@ def read_xlsx_sheets(path: Path, display: str, limits: Limits) -> dict[str, Tabl
             raise _broken(display, f"工作表“{title}”：{exc}") from None
         try:
             if len(rows) > limits.rows:  # blank rows too, as in a CSV file
-                raise ReadError(
-                    Problem(
-                        source,
-                        limits.rows + 1,
-                        "",
-                        "too_many_rows",
-                        f"行数过多（超过 {limits.rows:,} 行）{hint('rows')}",
-                    )
-                )
+                raise ReadError(_too_many_rows(source, limits))
             width = max((len(r) for r in rows), default=0)
             if width > limits.columns:
                 raise ReadError(_too_many_columns(source, 1, width, limits))
