@@ -28,22 +28,12 @@ from ..numbers import Exact, Interval, Surd, decode
 from ..records.loader import Dataset
 from ..records.schema import RECORD_KINDS
 from ..rules.compiler import CompiledRule, RuleBook
-from ..rules.spec import NO_TARGET, SEVERITY_ORDER
+from ..rules.spec import LEVEL_OF_ENTITY, NO_TARGET, SEVERITY_ORDER
 from ..rules.templates import COMPARED, Num, render, template_context, template_paths
 from ..rules.typed import Lookup, Present, fields_of, lookups_of, nodes
 from ..rules.vocabulary import AREA_KINDS, EntityVocabulary, FieldInfo
 from .display import display, exact_text, json_number, json_value, progress_reading
-from .model import (
-    LEVEL_OF_ENTITY,
-    DataGap,
-    Evidence,
-    Finding,
-    IndicatorResult,
-    Observed,
-    ProgressReading,
-    Rectification,
-    Threshold,
-)
+from .model import DataGap, Evidence, Finding, IndicatorResult, Observed, ProgressReading, Rectification, Threshold
 
 _CONTEXT_NAMES = frozenset({"params", "as_of", "target_year", "observed", "threshold"})  # not entity fields
 _TRACE_ROLES = frozenset({"denominator", "numerator", "counted", "peer", "input"})  # rows cited without their values

@@ -37,23 +37,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ..errors import UsageError
 from ..records.config import Issuer
 from ..records.regions import DivisionSpec
+from ..rules.spec import LEVEL_OF_ENTITY, Level
 from ..validation_messages import message_for
 
 FORMAT = "inspector.findings/2"
 FORMATS = ("inspector.findings/1", FORMAT)
-Level = Literal["school", "county", "city"]
 Severity = Literal["critical", "major", "minor"]
 Verdict = Literal["fail", "pass", "gap"]
-LEVEL_OF_ENTITY: dict[str, Level] = {
-    "class": "school",
-    "teacher": "school",
-    "school": "school",
-    "school_stage": "school",
-    "township": "county",
-    "county": "county",
-    "county_metric": "county",
-    "city": "city",
-}
 
 
 class _Model(BaseModel):

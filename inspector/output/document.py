@@ -11,9 +11,8 @@ from ..engine.evaluate import RuleOutcome
 from ..engine.tables import COUNTY
 from ..findings import FORMAT, Finding, IndicatorResult, summarize
 from ..findings.display import json_number
-from ..findings.model import LEVEL_OF_ENTITY
 from ..records.config import AUDIT_FILE
-from ..rules.spec import NO_TARGET
+from ..rules.spec import LEVEL_OF_ENTITY, NO_TARGET
 from ..rules.vocabulary import ENTITY_LABELS
 
 _TALLIES = (("passed", "pass"), ("failed", "fail"), ("not_evaluated", "gap"))
