@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from inspector.history.commands import verify
+from inspector.history.lifecycle import load_lifecycle
 from inspector.web.evidence import EvidenceStore
 from web_support import *
 from web_support import CZ_LARGE, LB_LARGE, LB_SUPER, PNG, Rounds, Web, post, version_of, zipped
@@ -307,14 +308,32 @@ def _tile(page: str, state: str) -> int:
     return int(found.group(1))
 
 
+def _cell(page: str, table: str, row: str | None, state: str) -> int:
+    """The count in `table` (counties or schools) in the column of `state`: of the row whose link
+    names `row`, or summed over all rows (row None)."""
+    body = page[page.index(f'<table class="grid" id="{table}">') :]
+    body = body[: body.index("</table>")]
+    column = re.findall(r"<th>([^<]+)</th>", body)[1:].index(load_lifecycle().title(state))
+    rows = re.findall(r"<tr><td><a [^>]*>([^<]+)</a>.*?</td>\n((?:<td class=\"num\">\d+</td>)+)", body)
+    assert rows, f"no rows in {table}"
+    counts = {name: [int(n) for n in re.findall(r"<td class=\"num\">(\d+)</td>", cells)] for name, cells in rows}
+    return sum(c[column] for c in counts.values()) if row is None else counts[row][column]
+
+
 def test_the_overview_counts_follow_every_change_and_each_scope_has_its_own(web: Web) -> None:
-    """The overview's counts are kept between requests until the ledger changes (web.backend.summary):
-    a report of completion moves one item to 待复查 on the next page, for the inspector and the county;
-    another county's overview is computed for its own scope, never the inspector's."""
+    """The overview's counts and tables are kept between requests until the ledger changes
+    (web.backend.summary): a report of completion moves one item to 待复查 on the next page, in the
+    tiles and in the county's row of the counties' table for the inspector and the county, and in the
+    school's row for the county; another county's overview is computed for its own scope, never the
+    inspector's."""
     county, inspector, other = web.client("liubei"), web.client("inspector"), web.client("chengzhong")
     before = {
         name: _tile(client.get("/").text, "awaiting_review")
         for name, client in (("inspector", inspector), ("liubei", county), ("chengzhong", other))
+    }
+    rows_before = {
+        "inspector": _cell(inspector.get("/").text, "counties", "柳北区", "awaiting_review"),
+        "schools": _cell(county.get("/").text, "schools", None, "awaiting_review"),
     }
     assert (
         post(
@@ -342,3 +361,5 @@ def test_the_overview_counts_follow_every_change_and_each_scope_has_its_own(web:
     assert _tile(inspector.get("/").text, "awaiting_review") == before["inspector"] + 1
     assert _tile(county.get("/").text, "awaiting_review") == before["liubei"] + 1
     assert _tile(other.get("/").text, "awaiting_review") == before["chengzhong"]
+    assert _cell(inspector.get("/").text, "counties", "柳北区", "awaiting_review") == rows_before["inspector"] + 1
+    assert _cell(county.get("/").text, "schools", None, "awaiting_review") == rows_before["schools"] + 1

@@ -11,6 +11,7 @@ import jinja2
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from starlette.responses import Response
 
 from ..history.lifecycle import Lifecycle
@@ -101,6 +102,10 @@ class Pages:
             transition_title=lifecycle.transition_title,
             level_title=lifecycle.level_title,
         )
+
+    def fragment(self, name: str, **context: Any) -> Markup:
+        """A part of a page rendered on its own (autoescaped like the pages), to be kept and placed in one."""
+        return Markup(self.templates.env.get_template(name).render(**context))
 
     def render(self, request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
         csrf = request.app.state.csrf
