@@ -363,3 +363,25 @@ def test_the_overview_counts_follow_every_change_and_each_scope_has_its_own(web:
     assert _tile(other.get("/").text, "awaiting_review") == before["chengzhong"]
     assert _cell(inspector.get("/").text, "counties", "柳北区", "awaiting_review") == rows_before["inspector"] + 1
     assert _cell(county.get("/").text, "schools", None, "awaiting_review") == rows_before["schools"] + 1
+
+
+def _selected(page: str, name: str) -> list[str]:
+    select = re.search(rf'<select name="{name}">(.*?)</select>', page, re.DOTALL)
+    assert select, f"no select {name}"
+    return re.findall(r'<option value="([^"]*)" selected>', select.group(1))
+
+
+def test_the_findings_filter_keeps_what_was_chosen(web: Web) -> None:
+    """The filter form lists every county and rule in scope and marks the chosen ones (the lists are
+    kept between pages, the choice is each page's own); a value that is not listed marks nothing."""
+    inspector = web.client("inspector")
+    plain = inspector.get("/findings").text
+    assert _selected(plain, "county") == [] and _selected(plain, "rule_id") == []
+    assert '<option value="柳北区">柳北区</option>' in plain and '<option value="城中区">城中区</option>' in plain
+    chosen = inspector.get("/findings", params={"county": "柳北区", "rule_id": "class-size.large"}).text
+    assert _selected(chosen, "county") == ["柳北区"] and _selected(chosen, "rule_id") == ["class-size.large"]
+    assert LB_LARGE in chosen and CZ_LARGE not in chosen
+    other = inspector.get("/findings", params={"county": "城中区"}).text
+    assert _selected(other, "county") == ["城中区"] and _selected(other, "rule_id") == []
+    unknown = inspector.get("/findings", params={"county": '柳北"区'}).text
+    assert _selected(unknown, "county") == [] and "没有符合条件的问题" in unknown

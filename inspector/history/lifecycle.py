@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, Self
@@ -187,9 +188,10 @@ class Lifecycle:
     transitions: tuple[Transition, ...]
     params: Mapping[str, Any]
 
-    @property
-    def states(self) -> dict[str, StateSpec]:
-        return {state.id: state for state in self.spec.states}
+    @cached_property
+    def states(self) -> Mapping[str, StateSpec]:
+        """The states by id (read for every item a page or a ledger run shows: built once)."""
+        return MappingProxyType({state.id: state for state in self.spec.states})
 
     def title(self, state: str | None) -> str:
         if state is None:

@@ -3,7 +3,7 @@ the page renderer with the CSRF token and flash messages."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +11,7 @@ import jinja2
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from starlette.responses import Response
 
 from ..history.lifecycle import Lifecycle
@@ -78,6 +78,20 @@ def api_user(backend: BackendDep, token: Annotated[str | None, Depends(oauth2_sc
 ApiUser = Annotated[User, Depends(api_user)]
 
 
+def options(choices: Iterable[tuple[str, str]]) -> Markup:
+    """A select's <option> elements, (value, label) each, none selected: kept by the caller with the
+    data it lists (the findings filter lists 440 counties: ~4 ms a page in a jinja2 loop)."""
+    return Markup("".join(f'<option value="{escape(value)}">{escape(label)}</option>' for value, label in choices))
+
+
+def selected(listing: Markup, value: str | None) -> Markup:
+    """`listing` (from `options`) with the option of `value` selected, if it lists one."""
+    if not value:
+        return listing
+    option = f'<option value="{escape(value)}"'
+    return Markup(str(listing).replace(option + ">", option + " selected>", 1))
+
+
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
@@ -86,7 +100,9 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(SEVERITY_LABELS=SEVERITY_LABELS, ROLE_LABELS=ROLE_LABELS, may=may, PERMISSIONS=PERMISSIONS)
+    env.globals.update(
+        SEVERITY_LABELS=SEVERITY_LABELS, ROLE_LABELS=ROLE_LABELS, may=may, PERMISSIONS=PERMISSIONS, selected=selected
+    )
     return env
 
 

@@ -18,7 +18,7 @@ from ...rules.vocabulary import ENTITY_LABELS
 from .. import queries
 from ..access import may, may_act_on, require
 from ..backend import Backend
-from ..deps import BackendDep, Pages, PagesDep, PageUser, role
+from ..deps import BackendDep, Pages, PagesDep, PageUser, options, role
 from ..users import User
 
 router = APIRouter()
@@ -105,8 +105,9 @@ def findings_page(
     with backend.read() as conn:
         result = queries.list_items(conn, user, filters, page=page, per_page=50)
         scope = queries.scope_key(user)
-        rules = backend.summary(conn, ("rules", scope), lambda: queries.rule_ids(conn, user))
-        counties = sorted(backend.summary(conn, ("counts", scope), lambda: queries.counts(conn, user))["county"])
+        # the filter's choices, kept as HTML with the counts they come from (selected per page)
+        rules = backend.summary(conn, ("rule-options", scope), lambda: _rule_options(conn, user))
+        counties = backend.summary(conn, ("county-options", scope), lambda: _county_options(conn, user))
     query = filters.query()
     return pages.render(
         request,
@@ -119,6 +120,14 @@ def findings_page(
         today=backend.settings.today(),
         ENTITY_LABELS=ENTITY_LABELS,
     )
+
+
+def _rule_options(conn: Any, user: User) -> Markup:
+    return options((rid, f"{title}（{rid}）") for rid, title in queries.rule_ids(conn, user))
+
+
+def _county_options(conn: Any, user: User) -> Markup:
+    return options((county, county) for county in sorted(queries.counts(conn, user)["county"]))
 
 
 def _detail(
