@@ -31,8 +31,8 @@ import polars as pl
 
 from ..audit import extra_fields, unusable_kinds
 from ..engine.durable_adapter import DurableEvaluator
-from ..engine.evaluate import engine_rules, evaluate, skip_reason
-from ..engine.facts import Projection
+from ..engine.evaluate import MAX_SESSION_FACTS, decide, engine_rules, skip_reason
+from ..engine.facts import Projection, engine_fact, exact_fact
 from ..engine.indicators import Precomputed, compute_indicators, compute_peers
 from ..engine.tables import ID, EntityTables
 from ..errors import DataError, Problem
@@ -258,17 +258,15 @@ class SelfCheck:
             rules, indicators, evaluator = self.rules, self.indicators, self.evaluator
         if not rules:
             return {}
+        assert evaluator is not None  # registered with `rules` whenever there are any
         self._round += 1
         config = dataset.config
         tables = EntityTables(dataset, self.book.vocabulary, region=config.region, audit_year=config.as_of.year)
         compute_indicators(indicators or [], tables, precomputed=self.context)
-        outcomes = evaluate(self.book, tables, self.missing, rules=rules, evaluator=evaluator, label=f"sc{self._round}")
         result: dict[str, Verdict] = {}
-        for rule in rules:
-            frame = outcomes[rule.id].verdicts
-            for entity_id, verdict in zip(frame[ID].to_list(), frame["verdict"].to_list()):
-                fid = finding_id(rule.id, rule.spec.applies_to, entity_id)
-                result[fid] = Verdict(fid, rule.id, rule.spec.title, rule.spec.applies_to, entity_id, verdict)
+        for rule, entity_id, verdict in _judge(rules, tables, evaluator, f"sc{self._round}"):
+            fid = finding_id(rule.id, rule.spec.applies_to, entity_id)
+            result[fid] = Verdict(fid, rule.id, rule.spec.title, rule.spec.applies_to, entity_id, verdict)
         return result
 
     def before(self, school_id: str) -> dict[str, Verdict]:
@@ -328,3 +326,65 @@ class SelfCheck:
                 (result.remains if was is not None and was.verdict == "fail" else result.opens).append(now)
         result.problems = sorted(problems)
         return result
+
+
+def _entity_rows(
+    tables: EntityTables, kind: str, paths: list[str]
+) -> tuple[list[str], dict[str, int], list[tuple[Any, ...]]]:
+    """The entities of `kind` (ids, in base order) with the values of `paths`, as Python rows:
+    the frame `evaluate` builds per rule, built once for all of a kind's rules."""
+    frame = tables.frame(kind, paths)
+    return frame[ID].to_list(), {name: n for n, name in enumerate(frame.columns)}, frame.rows()
+
+
+def _judge(
+    rules: Sequence[CompiledRule], tables: EntityTables, evaluator: DurableEvaluator, label: str
+) -> list[tuple[CompiledRule, str, str]]:
+    """(rule, entity id, verdict) of every entity in scope of `rules` on `tables`, as
+    `engine.evaluate` decides them (the same facts, one per distinct combination of what a rule
+    reads, on `evaluator`, registered with `engine_rules(rules)`), for a school's few rows: each
+    kind's entities are read once with every path its rules read, and combinations are found in
+    Python rather than by a polars projection, deduplication and join per rule (each costs more
+    on a one-school frame than the engine does).
+
+    A kind whose frame of every path would not have one row per entity (a relation with a
+    repeated key) is read rule by rule, as `evaluate` reads it."""
+    paths_of: dict[str, list[str]] = {}
+    projections = [Projection(rule.reads, rule.presence) for rule in rules]
+    for rule, projection in zip(rules, projections):
+        paths_of.setdefault(rule.spec.applies_to, []).extend(projection.paths)
+    read: dict[str, tuple[list[str], dict[str, int], list[tuple[Any, ...]]]] = {}
+    for kind, paths in paths_of.items():
+        ids, columns, rows = _entity_rows(tables, kind, paths)
+        if len(ids) == tables.base(kind).height:
+            read[kind] = ids, columns, rows
+    facts: list[tuple[str, str, dict[str, object]]] = []
+    entity_combos: list[tuple[list[str], list[int]]] = []
+    for index, (rule, projection) in enumerate(zip(rules, projections)):
+        kind = rule.spec.applies_to
+        ids, columns, rows = read.get(kind) or _entity_rows(tables, kind, projection.paths)
+        valued = [columns[info.path] for info in projection.valued]
+        present = [columns[info.path] for info in projection.present]
+        combos: dict[tuple[Any, ...], int] = {}
+        numbers: list[int] = []
+        for row in rows:
+            key = (*(row[n] for n in valued), *(row[n] is not None for n in present))
+            numbers.append(combos.setdefault(key, len(combos)))
+        entity_combos.append((ids, numbers))
+        for number, combo in enumerate(combos):
+            exact = exact_fact(projection, combo)
+            facts.append((f"r{index}", str(number), engine_fact(projection, combo, exact, rule.atoms)))
+    matched: dict[tuple[int, int], set[str]] = {}
+    for batch, start in enumerate(range(0, len(facts), MAX_SESSION_FACTS), start=1):
+        for name, fact_id in evaluator.evaluate(f"{label}-batch{batch}", facts[start : start + MAX_SESSION_FACTS]):
+            rule_index, engine_rule = name.split("|")
+            fact = fact_id.split(":", 1)[1]
+            matched.setdefault((int(rule_index), int(fact)), set()).add(engine_rule)
+    result: list[tuple[CompiledRule, str, str]] = []
+    for index, (rule, (ids, numbers)) in enumerate(zip(rules, entity_combos)):
+        verdicts = {number: decide(matched.get((index, number), set())) for number in set(numbers)}
+        for entity_id, number in zip(ids, numbers):
+            verdict = verdicts[number]
+            if verdict is not None:
+                result.append((rule, entity_id, verdict))
+    return result
