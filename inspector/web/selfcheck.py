@@ -17,6 +17,18 @@ alone on one school's slice whose tables record every table asked for (`_Recordi
 way `evaluate` prepares it (its indicators, then `EntityTables.frame` of its reads), and the
 rules reading a kind get an evaluator of their own. Which tables a rule's frame is built from
 follows from the rule and its indicators, not from the rows' values.
+
+A check costs what polars costs per operation on a one-school frame (a tenth of a millisecond or
+more, whatever the rows), so it makes few: the school's own indicators computed before the
+correction are kept with the frames each one read (`_Computed`), and after it an indicator whose
+reads give the same frames again takes its columns from there instead of being computed (the
+uploaded rows carry a source of their own in every frame that holds them, so an indicator over
+them is always computed again); and the verdicts are decided by `_judge`, on the same facts and
+engine as `evaluate`, from one frame per entity kind.
+
+Peers indicators (a licence number or a teacher held in more than one school) are computed over
+the whole audit; one whose computation reads the uploaded kind is computed again for the check,
+on the school's corrected rows and the rows of the schools that hold one of its keys.
 """
 
 from __future__ import annotations
