@@ -393,7 +393,11 @@ class SelfCheck:
                 own = dataset.tables[_RECORD_OF[indicator.spec.entity]]
                 held = _peer_key(own.select("school_id", pl.col(indicator.key.path).alias("__k")))["__k"]
                 also = sorted(
-                    set(keys.filter((pl.col("school_id") != school_id) & pl.col("__k").is_in(held.to_list()))["school_id"])
+                    set(
+                        keys.filter((pl.col("school_id") != school_id) & pl.col("__k").is_in(held.to_list()))[
+                            "school_id"
+                        ]
+                    )
                 )
             if not also:
                 del context[name]  # computed on the check's own tables, as any of the school's indicators
