@@ -489,19 +489,22 @@ class SelfCheck:
         self, school_id: str, kind: str, frame: pl.DataFrame, source: str, *, full: bool = False
     ) -> dict[str, Verdict]:
         """The school's verdicts with its rows of `kind` replaced by `frame`: the rules that read
-        `kind` re-evaluated, the others' verdicts as before (every rule re-evaluated with `full`,
-        or when `kind` is one the engine did not trace)."""
+        `kind` re-evaluated (all of them when `kind` is one the engine did not trace), the others'
+        verdicts as before, and the indicators not computed again whose reads are as before; with
+        `full`, every rule re-evaluated and every indicator computed."""
         dataset = self._slice(school_id, (kind, frame), source)
         context = self._context_of(school_id, dataset, kind, frame)
-        partial = None if full else self._partial.get(kind)
-        if partial is None:
+        if full:
             return self._verdicts(dataset, context=context)
+        before = self.before(school_id)
+        known = self._memo[school_id]
+        partial = self._partial.get(kind)
+        if partial is None:
+            return self._verdicts(dataset, known=known, context=context)
         rules, indicators, evaluator = partial
         changed = {rule.id for rule in rules}
-        kept = {fid: v for fid, v in self.before(school_id).items() if v.rule_id not in changed}
-        return kept | self._verdicts(
-            dataset, rules, indicators, evaluator, known=self._memo[school_id], context=context
-        )
+        kept = {fid: v for fid, v in before.items() if v.rule_id not in changed}
+        return kept | self._verdicts(dataset, rules, indicators, evaluator, known=known, context=context)
 
     def check(self, school_id: str, path: Path) -> CheckResult:
         """Validate the corrected table at `path` (alone in its folder) and re-evaluate the school with it."""
