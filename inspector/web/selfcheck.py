@@ -203,6 +203,7 @@ class SelfCheck:
         }
         self._before: dict[str, dict[str, Verdict]] = {}
         self._memo: dict[str, dict[str, _Computed]] = {}  # per school: its indicators as computed before
+        self._judged: Judged = {}  # per rule (and column types): the verdict of each combination judged
         self._round = 0
         self.reads = self._trace_reads()
         self._peer_reads, self._peer_keys = self._trace_peers()
@@ -433,7 +434,7 @@ class SelfCheck:
         tables = _Tables(dataset, self.book.vocabulary, region=config.region, audit_year=config.as_of.year)
         self._compute(indicators or [], tables, known, record, context)
         result: dict[str, Verdict] = {}
-        for rule, entity_id, verdict in _judge(rules, tables, evaluator, f"sc{self._round}"):
+        for rule, entity_id, verdict in _judge(rules, tables, evaluator, f"sc{self._round}", self._judged):
             fid = finding_id(rule.id, rule.spec.applies_to, entity_id)
             result[fid] = Verdict(fid, rule.id, rule.spec.title, rule.spec.applies_to, entity_id, verdict)
         return result
@@ -545,17 +546,22 @@ class SelfCheck:
         return result
 
 
-def _entity_rows(
-    tables: EntityTables, kind: str, paths: list[str]
-) -> tuple[list[str], dict[str, int], list[tuple[Any, ...]]]:
-    """The entities of `kind` (ids, in base order) with the values of `paths`, as Python rows:
-    the frame `evaluate` builds per rule, built once for all of a kind's rules."""
+Rows = tuple[list[str], dict[str, tuple[int, pl.DataType]], list[tuple[Any, ...]]]
+Judged = dict[tuple[str, tuple[pl.DataType, ...]], dict[tuple[Any, ...], str | None]]
+_JUDGED_PER_RULE = 100_000  # combinations remembered per rule (and column types)
+
+
+def _entity_rows(tables: EntityTables, kind: str, paths: list[str]) -> Rows:
+    """The entities of `kind` (ids, in base order) with the values of `paths`, as Python rows,
+    and each column's position and type: the frame `evaluate` builds per rule, built once for
+    all of a kind's rules."""
     frame = tables.frame(kind, paths)
-    return frame[ID].to_list(), {name: n for n, name in enumerate(frame.columns)}, frame.rows()
+    columns = {name: (n, dtype) for n, (name, dtype) in enumerate(frame.schema.items())}
+    return frame[ID].to_list(), columns, frame.rows()
 
 
 def _judge(
-    rules: Sequence[CompiledRule], tables: EntityTables, evaluator: DurableEvaluator, label: str
+    rules: Sequence[CompiledRule], tables: EntityTables, evaluator: DurableEvaluator, label: str, judged: Judged
 ) -> list[tuple[CompiledRule, str, str]]:
     """(rule, entity id, verdict) of every entity in scope of `rules` on `tables`, as
     `engine.evaluate` decides them (the same facts, one per distinct combination of what a rule
@@ -565,30 +571,34 @@ def _judge(
     on a one-school frame than the engine does).
 
     A kind whose frame of every path would not have one row per entity (a relation with a
-    repeated key) is read rule by rule, as `evaluate` reads it."""
+    repeated key) is read rule by rule, as `evaluate` reads it.
+
+    A fact's verdict depends on nothing but the fact: `judged` keeps the verdict of each
+    combination a rule has been judged on (with the types of its columns), and only the
+    combinations not found there go to the engine (a correction changes a few rows)."""
     paths_of: dict[str, list[str]] = {}
     projections = [Projection(rule.reads, rule.presence) for rule in rules]
     for rule, projection in zip(rules, projections):
         paths_of.setdefault(rule.spec.applies_to, []).extend(projection.paths)
-    read: dict[str, tuple[list[str], dict[str, int], list[tuple[Any, ...]]]] = {}
+    read: dict[str, Rows] = {}
     for kind, paths in paths_of.items():
         ids, columns, rows = _entity_rows(tables, kind, paths)
         if len(ids) == tables.base(kind).height:
             read[kind] = ids, columns, rows
     facts: list[tuple[str, str, dict[str, object]]] = []
-    entity_combos: list[tuple[list[str], list[int]]] = []
+    entity_combos: list[
+        tuple[list[str], list[tuple[Any, ...]], list[tuple[Any, ...]], dict[tuple[Any, ...], str | None]]
+    ] = []
     for index, (rule, projection) in enumerate(zip(rules, projections)):
         kind = rule.spec.applies_to
         ids, columns, rows = read.get(kind) or _entity_rows(tables, kind, projection.paths)
-        valued = [columns[info.path] for info in projection.valued]
-        present = [columns[info.path] for info in projection.present]
-        combos: dict[tuple[Any, ...], int] = {}
-        numbers: list[int] = []
-        for row in rows:
-            key = (*(row[n] for n in valued), *(row[n] is not None for n in present))
-            numbers.append(combos.setdefault(key, len(combos)))
-        entity_combos.append((ids, numbers))
-        for number, combo in enumerate(combos):
+        valued = [columns[info.path][0] for info in projection.valued]
+        present = [columns[info.path][0] for info in projection.present]
+        known = judged.setdefault((rule.id, tuple(columns[path][1] for path in projection.paths)), {})
+        keys = [(*(row[n] for n in valued), *(row[n] is not None for n in present)) for row in rows]
+        new = [key for key in dict.fromkeys(keys) if key not in known]
+        entity_combos.append((ids, keys, new, known))
+        for number, combo in enumerate(new):
             exact = exact_fact(projection, combo)
             facts.append((f"r{index}", str(number), engine_fact(projection, combo, exact, rule.atoms)))
     matched: dict[tuple[int, int], set[str]] = {}
@@ -598,10 +608,12 @@ def _judge(
             fact = fact_id.split(":", 1)[1]
             matched.setdefault((int(rule_index), int(fact)), set()).add(engine_rule)
     result: list[tuple[CompiledRule, str, str]] = []
-    for index, (rule, (ids, numbers)) in enumerate(zip(rules, entity_combos)):
-        verdicts = {number: decide(matched.get((index, number), set())) for number in set(numbers)}
-        for entity_id, number in zip(ids, numbers):
-            verdict = verdicts[number]
+    for index, (rule, (ids, keys, new, known)) in enumerate(zip(rules, entity_combos)):
+        verdicts = {key: decide(matched.get((index, number), set())) for number, key in enumerate(new)}
+        if len(known) < _JUDGED_PER_RULE:
+            known.update(verdicts)
+        for entity_id, key in zip(ids, keys):
+            verdict = verdicts[key] if key in verdicts else known[key]
             if verdict is not None:
                 result.append((rule, entity_id, verdict))
     return result
