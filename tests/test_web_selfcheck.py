@@ -11,10 +11,15 @@ import shutil
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
 
+from inspector.audit import run_audit
+from inspector.engine.tables import ID, SCHOOL
+from inspector.findings import finding_id
+from inspector.records.loader import load_table
 from inspector.web.selfcheck import SCHOOL_LEVEL, SelfCheck
 
 LIUZHOU_2025 = Path(__file__).resolve().parents[1] / "cases" / "liuzhou-2025"
@@ -130,3 +135,100 @@ def test_corrected_rows_are_read_within_the_audits_own_limits(tmp_path: Path) ->
             assert result.rows_loaded == (0 if refused else 1), reasons
     finally:
         check.close()
+
+
+def _corrected(kind: str, header: list[str], rows: list[list[str]]) -> list[list[str]]:
+    """A school's rows as a school might correct them: every third row dropped; for classes, every
+    class over 45 pupils cut to 45; for teachers, every fourth one's full-time flag turned over and
+    every fifth one's degree lowered to 专科 (what the teacher-count and preschool rules read)."""
+    kept = [list(row) for n, row in enumerate(rows) if n % 3 != 2]
+    if kind == "classes":
+        size = header.index("班额")
+        for row in kept:
+            if row[size].isdigit() and int(row[size]) > 45:
+                row[size] = "45"
+    else:
+        full_time, degree = header.index("full_time"), header.index("degree")
+        for n, row in enumerate(kept):
+            if n % 4 == 0:
+                row[full_time] = "否" if row[full_time] in ("是", "Y", "1", "true", "yes") else "是"
+            if n % 5 == 1:
+                row[degree] = "专科"
+    return kept
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("kind", "school_column"), [("classes", "学校代码"), ("teachers", "school_id")])
+def test_a_check_says_what_a_whole_audit_of_the_corrected_folder_says(
+    warm: SelfCheck, audited_case: Any, tmp_path: Path, kind: str, school_column: str
+) -> None:
+    """For several schools (those with the most school-level findings, a kindergarten, one with
+    none), a correction of their classes or teachers is checked, and the case folder with those
+    schools' rows replaced is audited whole: the check's verdicts for each school's entities are
+    the audit's, and so are the findings the page lists as closing, opening, remaining and
+    becoming gaps. The schools are corrected in one folder: a school-level rule reads one
+    school's rows (and, as context, the peers indicators over the whole audit, which these
+    corrections leave alone for the other schools)."""
+    original = audited_case("liuzhou-2025")
+    rules = {rule.id: rule for rule in warm.rules}
+    counts = Counter(
+        f.school_id for f in original.findings if f.rule_id in rules and f.school_id and f.entity_type in SCHOOL_LEVEL
+    )
+    with (LIUZHOU_2025 / f"{kind}.csv").open(encoding="utf-8-sig", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    column = header.index(school_column)
+    by_school: dict[str, list[list[str]]] = {}
+    for row in rows:
+        by_school.setdefault(row[column], []).append(row)
+    schools_table = warm.dataset.tables["schools"]
+    kindergartens = set(schools_table.filter(pl.col("type") == "kindergarten")["school_id"].to_list())
+    with_rows = [s for s, _ in counts.most_common() if len(by_school.get(s, [])) >= 3]
+    chosen = with_rows[:3]
+    chosen += [
+        max((s for s in kindergartens if s in by_school and s not in chosen), key=lambda s: (len(by_school[s]), s))
+    ]
+    chosen += [min(s for s in by_school if s not in counts and len(by_school[s]) >= 3)]
+    corrected = {school: _corrected(kind, header, by_school[school]) for school in chosen}
+
+    case = tmp_path / "case"
+    shutil.copytree(LIUZHOU_2025, case)
+    with (case / f"{kind}.csv").open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(
+            [header, *(row for row in rows if row[column] not in corrected), *(r for s in chosen for r in corrected[s])]
+        )
+    audit = run_audit(case, workers=1, keep_tables=True)
+    assert audit.tables is not None
+
+    changed = 0
+    for school in chosen:
+        upload = tmp_path / school / f"{kind}.csv"
+        upload.parent.mkdir()
+        with upload.open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle).writerows([header, *corrected[school]])
+        result = warm.check(school, upload)
+        assert not result.problems and result.rows_loaded == len(corrected[school]), result.problems[:3]
+
+        expected: dict[str, str] = {}
+        for rule in rules.values():
+            base = audit.tables.base(rule.spec.applies_to)
+            members = set(base.filter(pl.col(SCHOOL) == school)[ID].to_list())
+            outcome = audit.outcomes[rule.id].verdicts
+            for entity_id, verdict in zip(outcome[ID].to_list(), outcome["verdict"].to_list()):
+                if entity_id in members:
+                    expected[finding_id(rule.id, rule.spec.applies_to, entity_id)] = verdict
+        frame = load_table(upload, warm.dataset.tables, len(warm.dataset.sources), warm.dataset.config.limits)[1]
+        after = warm.after(school, kind, frame, upload.name)
+        extra = {(v.rule_id, v.entity_id, v.verdict) for fid, v in after.items() if expected.get(fid) != v.verdict}
+        assert {fid: v.verdict for fid, v in after.items()} == expected, (school, sorted(extra)[:5])
+
+        failing = {f.id for f in audit.findings if f.school_id == school and f.rule_id in rules}
+        assert failing == {fid for fid, verdict in expected.items() if verdict == "fail"}
+        was = {fid for fid, v in warm.before(school).items() if v.verdict == "fail"}
+        now = {fid for fid, verdict in expected.items() if verdict == "fail"}
+        gaps = {fid for fid, verdict in expected.items() if verdict == "gap"}
+        assert {v.finding_id for v in result.closes} == was - now - gaps, school
+        assert {v.finding_id for v in result.gaps} == was & gaps, school
+        assert {v.finding_id for v in result.opens} == now - was, school
+        assert {v.finding_id for v in result.remains} == now & was, school
+        changed += len(result.closes) + len(result.opens) + len(result.gaps)
+    assert changed >= 3  # the corrections change findings: the comparison is not of the unchanged audit

@@ -17,12 +17,24 @@ alone on one school's slice whose tables record every table asked for (`_Recordi
 way `evaluate` prepares it (its indicators, then `EntityTables.frame` of its reads), and the
 rules reading a kind get an evaluator of their own. Which tables a rule's frame is built from
 follows from the rule and its indicators, not from the rows' values.
+
+A check costs what polars costs per operation on a one-school frame (a tenth of a millisecond or
+more, whatever the rows), so it makes few: the school's own indicators computed before the
+correction are kept with the frames each one read (`_Computed`), and after it an indicator whose
+reads give the same frames again takes its columns from there instead of being computed (the
+uploaded rows carry a source of their own in every frame that holds them, so an indicator over
+them is always computed again); and the verdicts are decided by `_judge`, on the same facts and
+engine as `evaluate`, from one frame per entity kind.
+
+Peers indicators (a licence number or a teacher held in more than one school) are computed over
+the whole audit; one whose computation reads the uploaded kind is computed again for the check,
+on the school's corrected rows and the rows of the schools that hold one of its keys.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -31,8 +43,8 @@ import polars as pl
 
 from ..audit import extra_fields, unusable_kinds
 from ..engine.durable_adapter import DurableEvaluator
-from ..engine.evaluate import engine_rules, evaluate, skip_reason
-from ..engine.facts import Projection
+from ..engine.evaluate import MAX_SESSION_FACTS, decide, engine_rules, skip_reason
+from ..engine.facts import Projection, engine_fact, exact_fact
 from ..engine.indicators import Precomputed, compute_indicators, compute_peers
 from ..engine.tables import ID, EntityTables
 from ..errors import DataError, Problem
@@ -40,6 +52,7 @@ from ..findings import finding_id
 from ..records.config import AUDIT_FILE, load_config_doc
 from ..records.loader import Dataset, load_dataset, load_table
 from ..records.readers import sha256_file
+from ..records.values import text_key
 from ..rules.compiler import CompiledIndicator, CompiledRule, compile_rulebook, effective_params
 from ..rules.packs import DEFAULT_RULES_DIR, load_packs
 from ..rules.targets import Reading
@@ -47,6 +60,8 @@ from ..rules.typed import fields_of
 from ..rules.vocabulary import FieldInfo
 
 SCHOOL_LEVEL = ("class", "teacher", "school", "school_stage")
+# the table of each entity kind that is one row per entity (as `EntityTables` builds its bases)
+_RECORD_OF = {"school": "schools", "class": "classes", "teacher": "teachers"}
 
 
 class _Recording(dict[str, pl.DataFrame]):
@@ -64,6 +79,67 @@ class _Recording(dict[str, pl.DataFrame]):
     def get(self, name: str, default: Any = None) -> Any:
         self.read.add(name)
         return super().get(name, default)
+
+
+Read = tuple[str, str, tuple[str, ...]]  # ("frame" | "base", entity kind, paths)
+
+
+class _Tables(EntityTables):
+    """Entity tables that note, while `reads` is a list, each outermost `frame` and `base` read
+    with its result, and each `add_indicator` call in `added`; `preset` answers reads already made
+    (the tables do not change between a replay's reads and the computation that follows it)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reads: list[tuple[Read, pl.DataFrame]] | None = None
+        self.added: list[tuple[str, pl.DataFrame]] = []
+        self.preset: dict[Read, pl.DataFrame] = {}
+        self._depth = 0
+
+    def read(self, what: Read) -> pl.DataFrame:
+        return self.frame(what[1], what[2]) if what[0] == "frame" else self.base(what[1])
+
+    def _outer(self, what: Read, make: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        if self._depth:
+            return make()
+        result = self.preset.get(what)
+        if result is None:
+            self._depth += 1
+            try:
+                result = make()
+            finally:
+                self._depth -= 1
+        if self.reads is not None:
+            self.reads.append((what, result))
+        return result
+
+    def frame(self, kind: str, paths: Iterable[str] = ()) -> pl.DataFrame:
+        wanted = tuple(paths)
+        return self._outer(("frame", kind, wanted), lambda: super(_Tables, self).frame(kind, wanted))
+
+    def base(self, kind: str) -> pl.DataFrame:
+        return self._outer(("base", kind, ()), lambda: super(_Tables, self).base(kind))
+
+    def add_indicator(self, kind: str, columns: pl.DataFrame) -> None:
+        self.preset = {}
+        self.added.append((kind, columns))
+        super().add_indicator(kind, columns)
+
+
+@dataclass(frozen=True)
+class _Computed:
+    """One indicator as computed on a school's rows: the tables it read (in order, with what they
+    gave), the columns it added and its trace."""
+
+    reads: tuple[tuple[Read, pl.DataFrame], ...]
+    added: tuple[tuple[str, pl.DataFrame], ...]
+    trace: Any
+
+
+# the indicators whose computation reads the tables only through `frame` and `base` (so equal reads
+# give equal results): not an entered figure (`apply_entered` reads the indicator columns), nor a
+# coefficient of variation (it reads and writes the county metrics), nor peers (from the whole audit)
+_REPLAYABLE = ("count", "share", "formula")
 
 
 @dataclass(frozen=True)
@@ -126,8 +202,11 @@ class SelfCheck:
             if "school_id" in table.columns and table.height
         }
         self._before: dict[str, dict[str, Verdict]] = {}
+        self._memo: dict[str, dict[str, _Computed]] = {}  # per school: its indicators as computed before
+        self._judged: Judged = {}  # per rule (and column types): the verdict of each combination judged
         self._round = 0
         self.reads = self._trace_reads()
+        self._peer_reads, self._peer_keys = self._trace_peers()
         # per uploadable kind: the rules that read it, their indicators and an evaluator of their own
         self._partial: dict[str, tuple[list[CompiledRule], list[CompiledIndicator], DurableEvaluator | None]] = {}
         for kind in self._by_school:
@@ -153,12 +232,9 @@ class SelfCheck:
     def _trace_reads(self) -> dict[str, frozenset[str]]:
         """Per rule, the tables its fact frame is built from: prepared alone, as `evaluate` prepares
         it, on the slice of the school with the most rows (so that no table it reads is empty)."""
-        if "schools" not in self._by_school:
+        probe = self._probe()
+        if probe is None:
             return {rule.id: frozenset(self.dataset.tables) for rule in self.rules}
-        probe = max(
-            self._by_school["schools"],
-            key=lambda s: (sum(frames[s].height for frames in self._by_school.values() if s in frames), s),
-        )
         sliced = self._slice(probe)
         config = sliced.config
         result: dict[str, frozenset[str]] = {}
@@ -174,6 +250,14 @@ class SelfCheck:
             tables.frame(rule.spec.applies_to, Projection(rule.reads, rule.presence).paths)
             result[rule.id] = frozenset(recording.read)
         return result
+
+    def _probe(self) -> str | None:
+        """The school with the most rows (so that no table its computations read is empty)."""
+        return max(
+            self._by_school.get("schools", {}),
+            key=lambda s: (sum(frames[s].height for frames in self._by_school.values() if s in frames), s),
+            default=None,
+        )
 
     def _needed(self, rules: Sequence[CompiledRule]) -> list[CompiledIndicator]:
         """The indicators `rules` read, and those these read in turn (declaration order)."""
@@ -223,27 +307,108 @@ class SelfCheck:
         return set(self._by_school.get("schools", {}))
 
     def _slice(
-        self, school_id: str, replaced: tuple[str, pl.DataFrame] | None = None, source: str | None = None
+        self,
+        school_id: str,
+        replaced: tuple[str, pl.DataFrame] | None = None,
+        source: str | None = None,
+        also: Sequence[str] = (),
     ) -> Dataset:
+        """The audit's rows of the school (with its rows of one kind `replaced`), and of the schools
+        `also`, their counties' statistics and the tables of no school."""
         data = self.dataset
         tables: dict[str, pl.DataFrame] = {}
-        county = self._by_school["schools"][school_id]["county"][0]
+        schools = [school_id, *also]
+        counties = [self._by_school["schools"][s]["county"][0] for s in schools if s in self._by_school["schools"]]
         for kind, table in data.tables.items():
             if kind in self._by_school or "school_id" in table.columns:
-                part = self._by_school.get(kind, {}).get(school_id)
-                tables[kind] = part if part is not None else table.clear()
+                by_school = self._by_school.get(kind, {})
+                parts = [by_school[s] for s in schools if s in by_school]
+                if replaced is not None and replaced[0] == kind:
+                    frame = replaced[1]
+                    own = frame.select(table.columns) if set(table.columns) <= set(frame.columns) else frame
+                    parts = [own, *(by_school[s] for s in also if s in by_school)]
+                tables[kind] = (
+                    parts[0]
+                    if len(parts) == 1
+                    else pl.concat(parts, how="diagonal_relaxed")
+                    if parts
+                    else table.clear()
+                )
             elif kind == "county_stats":
-                tables[kind] = table.filter(pl.col("county") == county)
+                tables[kind] = table.filter(pl.col("county").is_in(counties))
             else:
                 tables[kind] = table
-        sources = data.sources
-        if replaced is not None:
-            kind, frame = replaced
-            tables[kind] = (
-                frame.select(tables[kind].columns) if set(tables[kind].columns) <= set(frame.columns) else frame
-            )
-            sources = (*data.sources, source or "自查")
+        sources = data.sources if replaced is None else (*data.sources, source or "自查")
         return replace(data, tables=tables, sources=sources)
+
+    def _trace_peers(self) -> tuple[dict[str, frozenset[str]], dict[str, pl.DataFrame | None]]:
+        """Per peers indicator (entities of every county sharing a key: a licence number held by
+        two kindergartens): the tables its computation reads, traced as `_trace_reads` traces a
+        rule's, and its key per row of the whole audit (`school_id`, `__k`: the key as `_peers`
+        compares it), or None when the key is not a column of the entity's own table."""
+        reads: dict[str, frozenset[str]] = {}
+        keys: dict[str, pl.DataFrame | None] = {}
+        probe = self._probe()
+        for indicator in self.book.indicators:
+            name = indicator.spec.id
+            if name not in self.peers or indicator.key is None:
+                continue
+            if probe is None:
+                reads[name] = frozenset(self.dataset.tables)
+            else:
+                sliced = self._slice(probe)
+                recording = _Recording(sliced.tables)
+                config = sliced.config
+                tables = EntityTables(
+                    replace(sliced, tables=recording),
+                    self.book.vocabulary,
+                    region=config.region,
+                    audit_year=config.as_of.year,
+                )
+                compute_peers([indicator], tables)
+                reads[name] = frozenset(recording.read)
+            table = self.dataset.tables.get(_RECORD_OF.get(indicator.spec.entity, ""))
+            path = indicator.key.path
+            keys[name] = (
+                _peer_key(table.select("school_id", pl.col(path).alias("__k")))
+                if table is not None and path in table.columns and "school_id" in table.columns
+                else None
+            )
+        return reads, keys
+
+    def _context_of(self, school_id: str, dataset: Dataset, kind: str, frame: pl.DataFrame) -> Precomputed:
+        """The context of the school's check with its rows of `kind` replaced by `frame`: a peers
+        indicator whose computation reads `kind` is computed again, on the school's corrected rows
+        and the rows of every school holding one of the keys its own table now holds (the whole
+        audit when its key is not a column of that table); the rest as the audit computed them."""
+        context = dict(self.context)
+        for name, reads in self._peer_reads.items():
+            if kind not in reads:
+                continue
+            indicator = next(i for i in self.book.indicators if i.spec.id == name)
+            keys = self._peer_keys[name]
+            if keys is None:
+                also = sorted(self.schools() - {school_id})
+            else:
+                assert indicator.key is not None
+                own = dataset.tables[_RECORD_OF[indicator.spec.entity]]
+                held = _peer_key(own.select("school_id", pl.col(indicator.key.path).alias("__k")))["__k"]
+                also = sorted(
+                    set(
+                        keys.filter((pl.col("school_id") != school_id) & pl.col("__k").is_in(held.to_list()))[
+                            "school_id"
+                        ]
+                    )
+                )
+            if not also:
+                del context[name]  # computed on the check's own tables, as any of the school's indicators
+                continue
+            source = dataset.sources[-1] if len(dataset.sources) > len(self.dataset.sources) else None
+            wider = self._slice(school_id, (kind, frame), source, also)
+            config = wider.config
+            tables = EntityTables(wider, self.book.vocabulary, region=config.region, audit_year=config.as_of.year)
+            context.update(compute_peers([indicator], tables))
+        return context
 
     def _verdicts(
         self,
@@ -251,45 +416,96 @@ class SelfCheck:
         rules: list[CompiledRule] | None = None,
         indicators: list[CompiledIndicator] | None = None,
         evaluator: DurableEvaluator | None = None,
+        *,
+        known: Mapping[str, _Computed] | None = None,
+        record: dict[str, _Computed] | None = None,
+        context: Precomputed | None = None,
     ) -> dict[str, Verdict]:
         """The verdicts of `rules` (all school-level rules by default, with their indicators and the
-        evaluator registered with exactly those rules) on `dataset`."""
+        evaluator registered with exactly those rules) on `dataset`, the indicators computed by
+        `_compute` (with `known` and `record`), in `context` (the audit's by default)."""
         if rules is None:
             rules, indicators, evaluator = self.rules, self.indicators, self.evaluator
         if not rules:
             return {}
+        assert evaluator is not None  # registered with `rules` whenever there are any
         self._round += 1
         config = dataset.config
-        tables = EntityTables(dataset, self.book.vocabulary, region=config.region, audit_year=config.as_of.year)
-        compute_indicators(indicators or [], tables, precomputed=self.context)
-        outcomes = evaluate(self.book, tables, self.missing, rules=rules, evaluator=evaluator, label=f"sc{self._round}")
+        tables = _Tables(dataset, self.book.vocabulary, region=config.region, audit_year=config.as_of.year)
+        self._compute(indicators or [], tables, known, record, context)
         result: dict[str, Verdict] = {}
-        for rule in rules:
-            frame = outcomes[rule.id].verdicts
-            for entity_id, verdict in zip(frame[ID].to_list(), frame["verdict"].to_list()):
-                fid = finding_id(rule.id, rule.spec.applies_to, entity_id)
-                result[fid] = Verdict(fid, rule.id, rule.spec.title, rule.spec.applies_to, entity_id, verdict)
+        for rule, entity_id, verdict in _judge(rules, tables, evaluator, f"sc{self._round}", self._judged):
+            fid = finding_id(rule.id, rule.spec.applies_to, entity_id)
+            result[fid] = Verdict(fid, rule.id, rule.spec.title, rule.spec.applies_to, entity_id, verdict)
         return result
+
+    def _compute(
+        self,
+        indicators: Sequence[CompiledIndicator],
+        tables: _Tables,
+        known: Mapping[str, _Computed] | None = None,
+        record: dict[str, _Computed] | None = None,
+        context: Precomputed | None = None,
+    ) -> None:
+        """`compute_indicators` on `tables`, one indicator at a time. An indicator in `known` (the
+        school's, as computed before the correction) whose reads give now what they gave then (the
+        same frames, to the dtype) is not computed again: its columns and trace are taken from
+        there, as its computation would make them again from the same reads. Into `record` go what
+        each indicator that can be so replayed read and made."""
+        for indicator in indicators:
+            name = indicator.spec.id
+            computed = known.get(name) if known is not None else None
+            if computed is not None:
+                made: dict[Read, pl.DataFrame] = {}
+                for what, then in computed.reads:
+                    now = made[what] = tables.read(what)
+                    if now.schema != then.schema or not now.equals(then):
+                        break
+                else:
+                    for kind, columns in computed.added:
+                        tables.add_indicator(kind, columns)
+                    tables.traces[name] = computed.trace
+                    continue
+                tables.preset = made  # the reads up to the first that differs are not made twice
+            replayable = (
+                record is not None
+                and name not in self.context
+                and indicator.spec.kind in _REPLAYABLE
+                and indicator.entered is None
+            )
+            tables.reads, tables.added = ([] if replayable else None), []
+            compute_indicators([indicator], tables, precomputed=self.context if context is None else context)
+            if record is not None and tables.reads is not None:
+                record[name] = _Computed(tuple(tables.reads), tuple(tables.added), tables.traces[name])
+            tables.reads, tables.preset = None, {}
 
     def before(self, school_id: str) -> dict[str, Verdict]:
         if school_id not in self._before:
-            self._before[school_id] = self._verdicts(self._slice(school_id))
+            memo: dict[str, _Computed] = {}
+            self._before[school_id] = self._verdicts(self._slice(school_id), record=memo)
+            self._memo[school_id] = memo
         return self._before[school_id]
 
     def after(
         self, school_id: str, kind: str, frame: pl.DataFrame, source: str, *, full: bool = False
     ) -> dict[str, Verdict]:
         """The school's verdicts with its rows of `kind` replaced by `frame`: the rules that read
-        `kind` re-evaluated, the others' verdicts as before (every rule re-evaluated with `full`,
-        or when `kind` is one the engine did not trace)."""
+        `kind` re-evaluated (all of them when `kind` is one the engine did not trace), the others'
+        verdicts as before, and the indicators not computed again whose reads are as before; with
+        `full`, every rule re-evaluated and every indicator computed."""
         dataset = self._slice(school_id, (kind, frame), source)
-        partial = None if full else self._partial.get(kind)
+        context = self._context_of(school_id, dataset, kind, frame)
+        if full:
+            return self._verdicts(dataset, context=context)
+        before = self.before(school_id)
+        known = self._memo[school_id]
+        partial = self._partial.get(kind)
         if partial is None:
-            return self._verdicts(dataset)
+            return self._verdicts(dataset, known=known, context=context)
         rules, indicators, evaluator = partial
         changed = {rule.id for rule in rules}
-        kept = {fid: v for fid, v in self.before(school_id).items() if v.rule_id not in changed}
-        return kept | self._verdicts(dataset, rules, indicators, evaluator)
+        kept = {fid: v for fid, v in before.items() if v.rule_id not in changed}
+        return kept | self._verdicts(dataset, rules, indicators, evaluator, known=known, context=context)
 
     def check(self, school_id: str, path: Path) -> CheckResult:
         """Validate the corrected table at `path` (alone in its folder) and re-evaluate the school with it."""
@@ -328,3 +544,86 @@ class SelfCheck:
                 (result.remains if was is not None and was.verdict == "fail" else result.opens).append(now)
         result.problems = sorted(problems)
         return result
+
+
+Rows = tuple[list[str], dict[str, tuple[int, pl.DataType]], list[tuple[Any, ...]]]
+Judged = dict[tuple[str, tuple[pl.DataType, ...]], dict[tuple[Any, ...], str | None]]
+_JUDGED_PER_RULE = 100_000  # combinations remembered per rule (and column types)
+
+
+def _entity_rows(tables: EntityTables, kind: str, paths: list[str]) -> Rows:
+    """The entities of `kind` (ids, in base order) with the values of `paths`, as Python rows,
+    and each column's position and type: the frame `evaluate` builds per rule, built once for
+    all of a kind's rules."""
+    frame = tables.frame(kind, paths)
+    columns = {name: (n, dtype) for n, (name, dtype) in enumerate(frame.schema.items())}
+    return frame[ID].to_list(), columns, frame.rows()
+
+
+def _judge(
+    rules: Sequence[CompiledRule], tables: EntityTables, evaluator: DurableEvaluator, label: str, judged: Judged
+) -> list[tuple[CompiledRule, str, str]]:
+    """(rule, entity id, verdict) of every entity in scope of `rules` on `tables`, as
+    `engine.evaluate` decides them (the same facts, one per distinct combination of what a rule
+    reads, on `evaluator`, registered with `engine_rules(rules)`), for a school's few rows: each
+    kind's entities are read once with every path its rules read, and combinations are found in
+    Python rather than by a polars projection, deduplication and join per rule (each costs more
+    on a one-school frame than the engine does).
+
+    A kind whose frame of every path would not have one row per entity (a relation with a
+    repeated key) is read rule by rule, as `evaluate` reads it.
+
+    A fact's verdict depends on nothing but the fact: `judged` keeps the verdict of each
+    combination a rule has been judged on (with the types of its columns), and only the
+    combinations not found there go to the engine (a correction changes a few rows)."""
+    paths_of: dict[str, list[str]] = {}
+    projections = [Projection(rule.reads, rule.presence) for rule in rules]
+    for rule, projection in zip(rules, projections):
+        paths_of.setdefault(rule.spec.applies_to, []).extend(projection.paths)
+    read: dict[str, Rows] = {}
+    for kind, paths in paths_of.items():
+        ids, columns, rows = _entity_rows(tables, kind, paths)
+        if len(ids) == tables.base(kind).height:
+            read[kind] = ids, columns, rows
+    facts: list[tuple[str, str, dict[str, object]]] = []
+    entity_combos: list[
+        tuple[list[str], list[tuple[Any, ...]], list[tuple[Any, ...]], dict[tuple[Any, ...], str | None]]
+    ] = []
+    for index, (rule, projection) in enumerate(zip(rules, projections)):
+        kind = rule.spec.applies_to
+        ids, columns, rows = read.get(kind) or _entity_rows(tables, kind, projection.paths)
+        valued = [columns[info.path][0] for info in projection.valued]
+        present = [columns[info.path][0] for info in projection.present]
+        known = judged.setdefault((rule.id, tuple(columns[path][1] for path in projection.paths)), {})
+        keys = [(*(row[n] for n in valued), *(row[n] is not None for n in present)) for row in rows]
+        new = [key for key in dict.fromkeys(keys) if key not in known]
+        entity_combos.append((ids, keys, new, known))
+        for number, combo in enumerate(new):
+            exact = exact_fact(projection, combo)
+            facts.append((f"r{index}", str(number), engine_fact(projection, combo, exact, rule.atoms)))
+    matched: dict[tuple[int, int], set[str]] = {}
+    for batch, start in enumerate(range(0, len(facts), MAX_SESSION_FACTS), start=1):
+        for name, fact_id in evaluator.evaluate(f"{label}-batch{batch}", facts[start : start + MAX_SESSION_FACTS]):
+            rule_index, engine_rule = name.split("|")
+            fact = fact_id.split(":", 1)[1]
+            matched.setdefault((int(rule_index), int(fact)), set()).add(engine_rule)
+    result: list[tuple[CompiledRule, str, str]] = []
+    for index, (rule, (ids, keys, new, known)) in enumerate(zip(rules, entity_combos)):
+        verdicts = {key: decide(matched.get((index, number), set())) for number, key in enumerate(new)}
+        if len(known) < _JUDGED_PER_RULE:
+            known.update(verdicts)
+        for entity_id, key in zip(ids, keys):
+            verdict = verdicts[key] if key in verdicts else known[key]
+            if verdict is not None:
+                result.append((rule, entity_id, verdict))
+    return result
+
+
+def _peer_key(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` (`school_id`, `__k`) without the rows that have no key, each key as `_peers` compares
+    it: as text, through `text_key`."""
+    keys = frame.filter(pl.col("__k").is_not_null()).with_columns(pl.col("__k").cast(pl.String))
+    if keys.is_empty():
+        return keys
+    mapping = {key: text_key(key) for key in keys["__k"].unique().to_list()}
+    return keys.with_columns(pl.col("__k").replace_strict(mapping, return_dtype=pl.String))
