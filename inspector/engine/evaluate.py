@@ -120,12 +120,25 @@ class _Prepared:
     frame: pl.DataFrame
     projection: Projection
     combos: pl.DataFrame
+    index: pl.Series  # each row's number in `combos`
 
 
-def _prepare(rule: CompiledRule, tables: EntityTables) -> _Prepared:
-    projection = Projection(rule.reads, rule.presence)
-    frame = tables.frame(rule.spec.applies_to, projection.paths)
-    return _Prepared(rule, frame, projection, distinct(frame, projection))
+def _prepare(rules: Sequence[CompiledRule], tables: EntityTables) -> list[_Prepared]:
+    """Each rule's entities, their distinct combinations and each entity's combination; the
+    entity frames of one kind are joined once for all its rules (`EntityTables.frames`)."""
+    projections = [Projection(rule.reads, rule.presence) for rule in rules]
+    by_kind: dict[str, list[int]] = {}
+    for number, rule in enumerate(rules):
+        by_kind.setdefault(rule.spec.applies_to, []).append(number)
+    frames: dict[int, pl.DataFrame] = {}
+    for kind, numbers in by_kind.items():
+        frames.update(zip(numbers, tables.frames(kind, [projections[n].paths for n in numbers])))
+    prepared = []
+    for number, (rule, projection) in enumerate(zip(rules, projections)):
+        frame = frames[number]
+        combos = distinct(frame, projection)
+        prepared.append(_Prepared(rule, frame, projection, combos, combos_of(frame, projection, combos)))
+    return prepared
 
 
 def skip_reason(rule: CompiledRule, missing_kinds: Sequence[str]) -> str:
@@ -159,7 +172,7 @@ def evaluate(
     runnable = [rule for rule in chosen if not outcomes[rule.id].skipped_reason]
     if not runnable:
         return outcomes
-    prepared = [_prepare(rule, tables) for rule in runnable]
+    prepared = _prepare(runnable, tables)
     facts: list[tuple[str, str, dict[str, object]]] = []
     for index, item in enumerate(prepared):
         distinct_rows = item.combos.drop("__combo").iter_rows() if item.projection.paths else iter([()])
@@ -184,16 +197,14 @@ def evaluate(
             engine.close()
     for index, item in enumerate(prepared):
         outcome = outcomes[item.rule.id]
-        combo_verdicts = item.combos.select("__combo").with_columns(
-            pl.Series(
-                "verdict",
-                [decide(matched.get((index, c), set())) for c in item.combos["__combo"].to_list()],
-                dtype=pl.String,
-            )
+        # combinations are numbered 0, 1, … in `combos`: each entity's verdict is its combination's
+        combo_verdicts = pl.Series(
+            "verdict",
+            [decide(matched.get((index, c), set())) for c in item.combos["__combo"].to_list()],
+            dtype=pl.String,
         )
-        rows = item.frame.select(ID, COUNTY).with_columns(combos_of(item.frame, item.projection, item.combos))
-        joined = rows.join(combo_verdicts, on="__combo", how="left", maintain_order="left")
-        outcome.verdicts = joined.filter(pl.col("verdict").is_not_null()).select(ID, "verdict", COUNTY)
+        rows = pl.DataFrame([item.frame[ID], combo_verdicts.gather(item.index), item.frame[COUNTY]])
+        outcome.verdicts = rows.filter(pl.col("verdict").is_not_null())
         outcome.entities = item.frame.height
         outcome.facts = item.combos.height
     return outcomes

@@ -353,6 +353,19 @@ class EntityTables:
             result = self._join_relation(kind, vocab, result, head, fields)
         return result.select(*dict.fromkeys([*KEYS, *wanted]))
 
+    def frames(self, kind: str, path_lists: Sequence[Iterable[str]]) -> list[pl.DataFrame]:
+        """`frame(kind, paths)` for each of `path_lists`, their joins made once: each is a selection
+        of one frame of every path the lists read. A relation's key is unique in its table (the
+        loader rejects duplicates), so no join repeats a row and every frame keeps the base's rows
+        in its order; were one repeated, each frame is joined on its own, as before."""
+        wanted = [list(dict.fromkeys(paths)) for paths in path_lists]
+        if len(wanted) < 2:
+            return [self.frame(kind, paths) for paths in wanted]
+        whole = self.frame(kind, [path for paths in wanted for path in paths])
+        if whole.height != self.base(kind).height:
+            return [self.frame(kind, paths) for paths in wanted]
+        return [whole.select(*dict.fromkeys([*KEYS, *paths])) for paths in wanted]
+
     @staticmethod
     def _is_own(vocab: EntityVocabulary, path: str) -> bool:
         info = vocab.fields.get(path)
