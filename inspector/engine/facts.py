@@ -135,7 +135,7 @@ def distinct(frame: pl.DataFrame, projection: Projection) -> pl.DataFrame:
 def combos_of(frame: pl.DataFrame, projection: Projection, combos: pl.DataFrame) -> pl.Series:
     """For each row of `frame`, the number of its combination in `combos`."""
     if not projection.paths:
-        return pl.repeat(0, frame.height, dtype=pl.UInt32, eager=True).rename("__combo")
+        return pl.Series("__combo", [0], dtype=pl.UInt32).new_from_index(0, frame.height)
     projected = frame.select(projection.columns())
     return projected.join(combos, on=projection.paths, how="left", nulls_equal=True, maintain_order="left")["__combo"]
 
@@ -143,7 +143,7 @@ def combos_of(frame: pl.DataFrame, projection: Projection, combos: pl.DataFrame)
 def truth_column(frame: pl.DataFrame, cond: Cond | None, name: str = "__truth") -> pl.Series:
     """`cond` decided for every row: true, false, or null where a value it needs is missing."""
     if cond is None:
-        return pl.repeat(True, frame.height, dtype=pl.Boolean, eager=True).rename(name)
+        return pl.Series(name, [True], dtype=pl.Boolean).new_from_index(0, frame.height)
     projection = Projection.of(cond)
     combos = distinct(frame, projection)
     verdicts = (
