@@ -19,7 +19,7 @@ import polars as pl
 from ..rules.compiler import CompiledRule, RuleBook
 from .durable_adapter import DurableEvaluator, EngineRule
 from .facts import Projection, combos_of, distinct, engine_fact, exact_fact
-from .tables import COUNTY, ID, EntityTables
+from .tables import COUNTY, ID, EntityTables, group_counts
 
 MAX_SESSION_FACTS = 5000
 ENGINE_RULES = ("fail", "pass", "outside")
@@ -55,8 +55,7 @@ class RuleOutcome:
     def _counts(self) -> dict[str, int]:
         """Entities per verdict, counted in the frame: a summary needs no id sets (330,000 classes
         of a province made a dict and a set of ids per rule only to be counted)."""
-        counts = self.verdicts.group_by("verdict").len()
-        return dict(zip(counts["verdict"].to_list(), counts["len"].to_list()))
+        return {verdict: n for verdict, n in group_counts(self.verdicts, "verdict")}
 
     def count(self, verdict: str) -> int:
         """How many entities in scope have `verdict` (fail, pass or gap)."""

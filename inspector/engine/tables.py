@@ -434,6 +434,21 @@ class EntityTables:
             self.indicators[kind] = current.join(columns, on=ID, how="full", coalesce=True, maintain_order="left")
 
 
+# up to this many rows, groups are counted in Python: a polars query costs more than the rows
+SMALL_FRAME = 256
+
+
+def group_counts(frame: pl.DataFrame, *columns: str) -> list[tuple[Any, ...]]:
+    """(key values..., rows) for each distinct combination of `columns` in `frame`, in no given
+    order: `frame.group_by(*columns).len()`, counted in Python for a small frame."""
+    if frame.height > SMALL_FRAME:
+        return list(frame.group_by(*columns).len().iter_rows())
+    counted: dict[tuple[Any, ...], int] = {}
+    for key in zip(*(frame[c].to_list() for c in columns)):
+        counted[key] = counted.get(key, 0) + 1
+    return [(*key, n) for key, n in counted.items()]
+
+
 def _join_keys(kind: str) -> tuple[str, ...]:
     return ("school_id",) if kind in ("class", "teacher", "school_stage") else ()
 
