@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import polars as pl
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from budget import examples
 from inspector.audit import extra_fields
-from inspector.engine.facts import Projection
+from inspector.engine.facts import Projection, combos_of, distinct, numbered
 from inspector.engine.indicators import compute_indicators
 from inspector.engine.tables import SMALL_FRAME, EntityTables, group_counts
 from inspector.records.config import load_config
@@ -19,6 +20,7 @@ from inspector.records.loader import load_dataset
 from inspector.rules.compiler import compile_rulebook, effective_params
 from inspector.rules.packs import load_packs
 from inspector.rules.targets import Reading
+from inspector.rules.vocabulary import FieldInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = [ROOT / "rules" / "core" / "cases" / "boundaries", ROOT / "cases" / "liuzhou-2025"]
@@ -61,3 +63,37 @@ def test_group_counts_are_group_by_lengths(drawn: list[tuple[str | None, str | N
     expected = sorted(frame.group_by("x", "y").len().iter_rows(), key=repr)
     assert sorted(group_counts(frame, "x", "y"), key=repr) == expected
     assert sorted(group_counts(frame, "x"), key=repr) == sorted(frame.group_by("x").len().iter_rows(), key=repr)
+
+
+SIZES = st.one_of(st.none(), st.integers(-2, 2))
+DAYS = st.one_of(st.none(), st.dates(dt.date(2024, 1, 1), dt.date(2024, 1, 3)))
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(st.lists(st.tuples(KEYS, SIZES, DAYS), max_size=20), st.integers(1, 2 * SMALL_FRAME // 10))
+def test_numbered_is_distinct_and_combos_of(
+    drawn: list[tuple[str | None, int | None, dt.date | None]], times: int
+) -> None:
+    """Numbered in Python (a small frame) or by polars (a larger one): the same combinations, in
+    order of first appearance, and the same number for each row; a field read for its presence
+    only is projected onto a boolean."""
+    rows = drawn * times
+    frame = pl.DataFrame(
+        {"t": [r[0] for r in rows], "n": [r[1] for r in rows], "d": [r[2] for r in rows]},
+        schema={"t": pl.String, "n": pl.Int64, "d": pl.Date},
+    )
+    infos = {
+        "t": FieldInfo("t", "t", "text", False, "record"),
+        "n": FieldInfo("n", "n", "number", False, "record"),
+        "d": FieldInfo("d", "d", "date", False, "record"),
+    }
+    for projection in (
+        Projection((infos["t"], infos["n"], infos["d"]), ()),
+        Projection((infos["n"],), (infos["t"],)),
+        Projection((), ()),
+    ):
+        combos, index = numbered(frame, projection)
+        expected = distinct(frame, projection)
+        assert combos.equals(expected)
+        assert combos.schema == expected.schema
+        assert index.equals(combos_of(frame, projection, expected), check_names=True, check_dtypes=True)

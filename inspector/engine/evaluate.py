@@ -18,7 +18,7 @@ import polars as pl
 
 from ..rules.compiler import CompiledRule, RuleBook
 from .durable_adapter import DurableEvaluator, EngineRule
-from .facts import Projection, combos_of, distinct, engine_fact, exact_fact
+from .facts import Projection, engine_fact, exact_fact, numbered
 from .tables import COUNTY, ID, EntityTables, group_counts
 
 MAX_SESSION_FACTS = 5000
@@ -135,8 +135,7 @@ def _prepare(rules: Sequence[CompiledRule], tables: EntityTables) -> list[_Prepa
     prepared = []
     for number, (rule, projection) in enumerate(zip(rules, projections)):
         frame = frames[number]
-        combos = distinct(frame, projection)
-        prepared.append(_Prepared(rule, frame, projection, combos, combos_of(frame, projection, combos)))
+        prepared.append(_Prepared(rule, frame, projection, *numbered(frame, projection)))
     return prepared
 
 

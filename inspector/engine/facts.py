@@ -25,6 +25,7 @@ from ..rules.reference import evaluate as evaluate_expr
 from ..rules.reference import truth
 from ..rules.typed import Cond, date_value, fields_of
 from ..rules.vocabulary import FieldInfo
+from .tables import SMALL_FRAME
 
 PRESENT = "\x00present"
 
@@ -140,20 +141,33 @@ def combos_of(frame: pl.DataFrame, projection: Projection, combos: pl.DataFrame)
     return projected.join(combos, on=projection.paths, how="left", nulls_equal=True, maintain_order="left")["__combo"]
 
 
+def numbered(frame: pl.DataFrame, projection: Projection) -> tuple[pl.DataFrame, pl.Series]:
+    """`distinct(frame, projection)` and each row's number in it (`combos_of`). A small frame is
+    numbered in Python, from one projection of it: four polars queries per rule and indicator
+    cost a small audit more than its rows."""
+    if not projection.paths or frame.height > SMALL_FRAME:
+        combos = distinct(frame, projection)
+        return combos, combos_of(frame, projection, combos)
+    projected = frame.select(projection.columns())
+    first: dict[tuple[Any, ...], int] = {}
+    index = [first.setdefault(row, len(first)) for row in projected.iter_rows()]
+    combos = pl.DataFrame(list(first), schema=projected.schema, orient="row")
+    return combos.with_row_index("__combo"), pl.Series("__combo", index, dtype=pl.UInt32)
+
+
 def truth_column(frame: pl.DataFrame, cond: Cond | None, name: str = "__truth") -> pl.Series:
     """`cond` decided for every row: true, false, or null where a value it needs is missing."""
     if cond is None:
         return pl.Series(name, [True], dtype=pl.Boolean).new_from_index(0, frame.height)
     projection = Projection.of(cond)
-    combos = distinct(frame, projection)
+    combos, index = numbered(frame, projection)
     verdicts = (
         [truth(cond, exact_fact(projection, row)) for row in combos.drop("__combo").iter_rows()]
         if projection.paths
         else [truth(cond, {})]
     )
-    table = combos.select("__combo").with_columns(pl.Series(name, verdicts, dtype=pl.Boolean))
-    index = combos_of(frame, projection, combos)
-    return index.to_frame().join(table, on="__combo", how="left", maintain_order="left")[name]
+    # combinations are numbered 0, 1, …: each row's value is its combination's
+    return pl.Series(name, verdicts, dtype=pl.Boolean).gather(index)
 
 
 def values_column(
@@ -161,12 +175,10 @@ def values_column(
 ) -> pl.Series:
     """`compute(exact_fact)` for every row, each distinct combination of `infos` computed once."""
     projection = Projection(tuple(infos), ())
-    combos = distinct(frame, projection)
+    combos, index = numbered(frame, projection)
     results = (
         [compute(exact_fact(projection, row)) for row in combos.drop("__combo").iter_rows()]
         if projection.paths
         else [compute({})]
     )
-    table = combos.select("__combo").with_columns(pl.Series(name, results, dtype=dtype))
-    index = combos_of(frame, projection, combos)
-    return index.to_frame().join(table, on="__combo", how="left", maintain_order="left")[name]
+    return pl.Series(name, results, dtype=dtype).gather(index)
