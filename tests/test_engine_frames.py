@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from budget import examples
 from inspector.audit import extra_fields
+from inspector.engine import evaluate as evaluate_module
 from inspector.engine.facts import Projection, combos_of, distinct, numbered
 from inspector.engine.indicators import compute_indicators
 from inspector.engine.tables import SMALL_FRAME, EntityTables, group_counts
@@ -97,3 +98,24 @@ def test_numbered_is_distinct_and_combos_of(
         assert combos.equals(expected)
         assert combos.schema == expected.schema
         assert index.equals(combos_of(frame, projection, expected), check_names=True, check_dtypes=True)
+
+
+VERDICTS = st.sampled_from(["fail", "pass", "gap", None])
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(st.lists(st.tuples(KEYS, st.integers(0, 3)), max_size=30), st.lists(VERDICTS, min_size=4, max_size=4))
+def test_verdicts_picked_in_python_are_polars(entities: list[tuple[str | None, int]], combos: list[str | None]) -> None:
+    """Each entity in scope with its combination's verdict: the same frame picked in Python or by polars."""
+    frame = pl.DataFrame(
+        {"__id": [f"e{i}" for i in range(len(entities))], "__county": [county for county, _ in entities]},
+        schema={"__id": pl.String, "__county": pl.String},
+    )
+    index = pl.Series("__combo", [combo for _, combo in entities], dtype=pl.UInt32)
+    verdicts = pl.Series("verdict", combos, dtype=pl.String)
+    small = evaluate_module._verdicts(frame, verdicts, index)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(evaluate_module, "SMALL_FRAME", -1)
+        large = evaluate_module._verdicts(frame, verdicts, index)
+    assert small.equals(large)
+    assert small.schema == large.schema == {"__id": pl.String, "verdict": pl.String, "__county": pl.String}

@@ -19,7 +19,7 @@ import polars as pl
 from ..rules.compiler import CompiledRule, RuleBook
 from .durable_adapter import DurableEvaluator, EngineRule
 from .facts import Projection, engine_fact, exact_fact, numbered
-from .tables import COUNTY, ID, EntityTables, group_counts
+from .tables import COUNTY, ID, SMALL_FRAME, EntityTables, group_counts
 
 MAX_SESSION_FACTS = 5000
 ENGINE_RULES = ("fail", "pass", "outside")
@@ -139,6 +139,24 @@ def _prepare(rules: Sequence[CompiledRule], tables: EntityTables) -> list[_Prepa
     return prepared
 
 
+def _verdicts(frame: pl.DataFrame, combo_verdicts: pl.Series, index: pl.Series) -> pl.DataFrame:
+    """Each entity of `frame` in scope (its combination's verdict not null): id, verdict, county;
+    a small frame's picked in Python rather than by a gather and a filter."""
+    if frame.height > SMALL_FRAME:
+        rows = pl.DataFrame([frame[ID], combo_verdicts.gather(index), frame[COUNTY]])
+        return rows.filter(pl.col("verdict").is_not_null())
+    verdicts = combo_verdicts.to_list()
+    kept = [
+        (entity, verdicts[combo], county)
+        for entity, combo, county in zip(frame[ID].to_list(), index.to_list(), frame[COUNTY].to_list())
+        if verdicts[combo] is not None
+    ]
+    return pl.DataFrame(
+        {ID: [k[0] for k in kept], "verdict": [k[1] for k in kept], COUNTY: [k[2] for k in kept]},
+        schema={ID: frame.schema[ID], "verdict": pl.String, COUNTY: frame.schema[COUNTY]},
+    )
+
+
 def skip_reason(rule: CompiledRule, missing_kinds: Sequence[str]) -> str:
     """Why a rule is not evaluated at all (no target for the year, a data file absent), or ""."""
     absent = [kind for kind in rule.requires if kind in missing_kinds]
@@ -201,8 +219,7 @@ def evaluate(
             [decide(matched.get((index, c), set())) for c in item.combos["__combo"].to_list()],
             dtype=pl.String,
         )
-        rows = pl.DataFrame([item.frame[ID], combo_verdicts.gather(item.index), item.frame[COUNTY]])
-        outcome.verdicts = rows.filter(pl.col("verdict").is_not_null())
+        outcome.verdicts = _verdicts(item.frame, combo_verdicts, item.index)
         outcome.entities = item.frame.height
         outcome.facts = item.combos.height
     return outcomes

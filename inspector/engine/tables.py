@@ -364,7 +364,8 @@ class EntityTables:
         whole = self.frame(kind, [path for paths in wanted for path in paths])
         if whole.height != self.base(kind).height:
             return [self.frame(kind, paths) for paths in wanted]
-        return [whole.select(*dict.fromkeys([*KEYS, *paths])) for paths in wanted]
+        # the columns taken as they are: a frame of them, not a query
+        return [pl.DataFrame([whole.get_column(c) for c in dict.fromkeys([*KEYS, *paths])]) for paths in wanted]
 
     @staticmethod
     def _is_own(vocab: EntityVocabulary, path: str) -> bool:

@@ -23,7 +23,7 @@ import polars as pl
 from ..engine.evaluate import RuleOutcome
 from ..engine.facts import exact_value
 from ..engine.indicators import Trace
-from ..engine.tables import ID, REF, SCHOOL, EntityTables, ref_of
+from ..engine.tables import ID, REF, SCHOOL, SMALL_FRAME, EntityTables, ref_of
 from ..numbers import Exact, Interval, Surd, decode
 from ..records.loader import Dataset
 from ..records.schema import RECORD_KINDS
@@ -211,9 +211,13 @@ class FindingBuilder:
         vocab, paths = plan.vocab, plan.paths
         if frame is None:
             frame = self.tables.frame(rule.spec.applies_to, paths)
-        frame = frame.filter(pl.col(ID).is_in(pl.Series(ids, dtype=pl.String)))
+        wanted = set(ids)
+        if frame.height > SMALL_FRAME:  # else picked in Python, not by a query
+            frame = frame.filter(pl.col(ID).is_in(pl.Series(ids, dtype=pl.String)))
         entities = []
         for row in frame.iter_rows(named=True):
+            if row[ID] not in wanted:
+                continue
             values = {}
             for path in paths:
                 info = vocab.fields.get(path)
