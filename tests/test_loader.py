@@ -974,3 +974,17 @@ def _sniffed(head: str) -> str:
 def test_delimiter_is_the_sniffers(head: str) -> None:
     """A head with no tab and no semicolon skips the sniffer and still gets its answer."""
     assert _delimiter(head) == _sniffed(head)
+
+
+CELLS = st.lists(
+    st.one_of(st.none(), st.text(alphabet=st.sampled_from(list("a1 \t\r\n\x00\x0b\x1f\x7f\x80é甲")))), max_size=6
+)
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(CELLS)
+def test_short_columns_are_searched_as_polars_searches(cells: list[str | None]) -> None:
+    """A short column searched in Python finds a non-ASCII, folded or control character exactly where polars does."""
+    raw = pl.Series("c", cells, dtype=pl.String)
+    for pattern in (r"[^\x00-\x7f]", loader._FOLDED, loader._ID_CONTROL, loader._CONTROL):
+        assert loader._any_match(raw, pattern) == bool(raw.str.contains(pattern).any()), pattern

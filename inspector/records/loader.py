@@ -366,19 +366,35 @@ def _parse_few(raw: pl.Series, column: Column, parse: Callable[[str], object]) -
 
 def _nfkc(raw: pl.Series) -> pl.Series:
     """NFKC only where a value has non-ASCII characters (normalising every id costs seconds)."""
-    if raw.str.contains(r"[^\x00-\x7f]").any():
+    if _any_match(raw, r"[^\x00-\x7f]"):
         return raw.str.normalize("NFKC").str.strip_chars()
     return raw
+
+
+_ID_CONTROL = r"[\x00-\x1f\x7f]"
+_FOLDED = r"[\t\r\n]+"
+
+
+def _any_match(raw: pl.Series, pattern: str) -> bool:
+    """Whether a value of `raw` holds a match of `pattern` (a character class); a short column's
+    values are searched in Python, where two polars queries would cost more than its cells."""
+    if raw.len() > _SMALL_TABLE:
+        return bool(raw.str.contains(pattern).any())
+    found = re.compile(pattern).search
+    return any(found(text) for text in raw.to_list() if text is not None)
 
 
 def _text_column(raw: pl.Series, column: Column, is_id: bool) -> tuple[pl.Series, pl.DataFrame]:
     """Text: ids NFKC-normalised and free of control characters and line breaks; other text with
     line breaks and tabs folded to spaces, other control characters refused."""
-    text = _nfkc(raw) if is_id else raw.str.replace_all(r"[\t\r\n]+", " ")
-    pattern = r"[\x00-\x1f\x7f]" if is_id else _CONTROL
-    bad = text.str.contains(pattern).fill_null(False)
-    if not bad.any():
+    if is_id:
+        text = _nfkc(raw)
+    else:
+        text = raw.str.replace_all(_FOLDED, " ") if _any_match(raw, _FOLDED) else raw
+    pattern = _ID_CONTROL if is_id else _CONTROL
+    if not _any_match(text, pattern):
         return text.rename(column.name), _NO_ERRORS
+    bad = text.str.contains(pattern).fill_null(False)
     message = "代码中含有换行或控制字符" if is_id else "文本中含有控制字符"
     errors = (
         pl.DataFrame({"i": pl.arange(0, raw.len(), eager=True, dtype=pl.UInt32), "bad": bad})
