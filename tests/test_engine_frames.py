@@ -119,3 +119,21 @@ def test_verdicts_picked_in_python_are_polars(entities: list[tuple[str | None, i
         large = evaluate_module._verdicts(frame, verdicts, index)
     assert small.equals(large)
     assert small.schema == large.schema == {"__id": pl.String, "verdict": pl.String, "__county": pl.String}
+
+
+@settings(max_examples=examples(100), deadline=None)
+@given(
+    st.lists(st.tuples(st.text(alphabet="aZ9甲é-/ ", max_size=4), VERDICTS), max_size=12, unique_by=lambda r: r[0]),
+    st.integers(1, 3),
+)
+def test_verdicts_sorted_in_python_are_polars_sorted(rows: list[tuple[str, str | None]], parts: int) -> None:
+    """A rule's verdicts from its partitions, sorted by id in Python, are polars' concatenation sorted by id."""
+    from inspector.partitions import _by_id
+
+    schema = {"__id": pl.String, "verdict": pl.String, "__county": pl.String}
+    frame = pl.DataFrame(
+        {"__id": [r[0] for r in rows], "verdict": [r[1] for r in rows], "__county": ["甲"] * len(rows)}, schema=schema
+    )
+    frames = [frame[i::parts] for i in range(parts)]
+    assert _by_id(frames).equals(pl.concat(frames).sort("__id"))
+    assert _by_id(frames).schema == schema
