@@ -18,7 +18,7 @@ import polars as pl
 
 from ..rules.compiler import CompiledRule, RuleBook
 from .durable_adapter import DurableEvaluator, EngineRule
-from .facts import Projection, engine_fact, exact_fact, numbered
+from .facts import Projection, combo_values, engine_fact, exact_fact, numbered
 from .tables import COUNTY, ID, SMALL_FRAME, EntityTables, group_counts
 
 MAX_SESSION_FACTS = 5000
@@ -191,7 +191,7 @@ def evaluate(
     prepared = _prepare(runnable, tables)
     facts: list[tuple[str, str, dict[str, object]]] = []
     for index, item in enumerate(prepared):
-        distinct_rows = item.combos.drop("__combo").iter_rows() if item.projection.paths else iter([()])
+        distinct_rows = combo_values(item.combos) if item.projection.paths else iter([()])
         for number, row in enumerate(distinct_rows):
             exact = exact_fact(item.projection, row)
             facts.append((f"r{index}", str(number), engine_fact(item.projection, row, exact, item.rule.atoms)))

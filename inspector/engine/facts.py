@@ -12,7 +12,7 @@ and each `Operands` atom's two integers).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -155,6 +155,11 @@ def numbered(frame: pl.DataFrame, projection: Projection) -> tuple[pl.DataFrame,
     return combos.with_row_index("__combo"), pl.Series("__combo", index, dtype=pl.UInt32)
 
 
+def combo_values(combos: pl.DataFrame) -> Iterator[tuple[Any, ...]]:
+    """Each combination's values: its row after its number (`__combo`, the first column)."""
+    return (row[1:] for row in combos.iter_rows())
+
+
 def truth_column(frame: pl.DataFrame, cond: Cond | None, name: str = "__truth") -> pl.Series:
     """`cond` decided for every row: true, false, or null where a value it needs is missing."""
     if cond is None:
@@ -162,7 +167,7 @@ def truth_column(frame: pl.DataFrame, cond: Cond | None, name: str = "__truth") 
     projection = Projection.of(cond)
     combos, index = numbered(frame, projection)
     verdicts = (
-        [truth(cond, exact_fact(projection, row)) for row in combos.drop("__combo").iter_rows()]
+        [truth(cond, exact_fact(projection, row)) for row in combo_values(combos)]
         if projection.paths
         else [truth(cond, {})]
     )
@@ -177,8 +182,6 @@ def values_column(
     projection = Projection(tuple(infos), ())
     combos, index = numbered(frame, projection)
     results = (
-        [compute(exact_fact(projection, row)) for row in combos.drop("__combo").iter_rows()]
-        if projection.paths
-        else [compute({})]
+        [compute(exact_fact(projection, row)) for row in combo_values(combos)] if projection.paths else [compute({})]
     )
     return pl.Series(name, results, dtype=dtype).gather(index)
