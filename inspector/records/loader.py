@@ -580,7 +580,7 @@ def _check_references(
     frame: pl.DataFrame,
     load: _KindLoad,
     loaded: Mapping[str, pl.DataFrame],
-    rejected_keys: Mapping[str, pl.DataFrame],
+    rejected_keys: Mapping[str, pl.LazyFrame],
     sources: tuple[str, ...],
     headers: Mapping[str, Mapping[str, str]],
     problems: list[Problem],
@@ -600,7 +600,8 @@ def _check_references(
         orphans = frame.join(known_values, on=column.name, how="anti")
         if orphans.height == 0:
             continue
-        dropped = rejected_keys.get(target_name) if not target_column else None
+        lazy = rejected_keys.get(target_name) if not target_column else None
+        dropped = lazy.collect() if lazy is not None else None
         if dropped is not None and dropped.height:
             orphans = orphans.join(
                 dropped.rename({"key": column.name, SRC: "__t_src", ROW: "__t_row"}), on=column.name, how="left"
@@ -620,12 +621,13 @@ def _check_references(
     return frame
 
 
-def _rejected_keys(load: _KindLoad, frame: pl.DataFrame, kind: RecordKind) -> pl.DataFrame:
-    """Ids found only on rejected rows, so that rows referencing them say why they fail too."""
+def _rejected_keys(load: _KindLoad, frame: pl.DataFrame, kind: RecordKind) -> pl.LazyFrame:
+    """Ids found only on rejected rows, so that rows referencing them say why they fail too: a
+    query run only where a reference is not found (clean data never needs it)."""
     if not load.raw_keys or not any(c.unique for c in kind.columns):
-        return pl.DataFrame(schema={"key": pl.String, SRC: pl.Int32, ROW: pl.Int64})
-    keys = pl.concat(load.raw_keys).filter(pl.col("key").is_not_null())
-    loaded = frame.select(pl.col(kind.key.name).alias("key"))
+        return pl.LazyFrame(schema={"key": pl.String, SRC: pl.Int32, ROW: pl.Int64})
+    keys = pl.concat([k.lazy() for k in load.raw_keys]).filter(pl.col("key").is_not_null())
+    loaded = frame.lazy().select(pl.col(kind.key.name).alias("key"))
     return keys.join(loaded, on="key", how="anti").unique(subset="key", keep="first", maintain_order=True)
 
 
@@ -675,7 +677,7 @@ def load_dataset(folder: Path, config: AuditConfig, config_sha256: str = "") -> 
     headers_by_source: dict[str, dict[str, str]] = {}
     extras_by_source: dict[str, tuple[str, ...]] = {}
     tables: dict[str, pl.DataFrame] = {}
-    rejected_keys: dict[str, pl.DataFrame] = {}
+    rejected_keys: dict[str, pl.LazyFrame] = {}
     extra_columns: dict[str, dict[str, ExtraColumn]] = {}
     inputs: list[InputFile] = []
     warnings: list[str] = []
