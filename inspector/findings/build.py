@@ -213,7 +213,7 @@ class FindingBuilder:
             frame = self.tables.frame(rule.spec.applies_to, paths)
         wanted = set(ids)
         if frame.height > SMALL_FRAME:  # else picked in Python, not by a query
-            frame = frame.filter(pl.col(ID).is_in(pl.Series(ids, dtype=pl.String)))
+            frame = frame.filter(pl.col(ID).is_in(pl.Series(ids, dtype=pl.String).implode()))
         entities = []
         for row in frame.iter_rows(named=True):
             if row[ID] not in wanted:
@@ -579,7 +579,7 @@ class FindingBuilder:
     def _gaps(self, rule: CompiledRule, ids: Sequence[str], frame: pl.DataFrame) -> list[DataGap]:
         """The data gaps of entities `ids` of `frame` (every entity of the rule's kind, with `_gap_paths`)."""
         condition_fields = [f.info for f in fields_of(rule.condition)]
-        frame = frame.filter(pl.col(ID).is_in(pl.Series(ids, dtype=pl.String))).sort(ID)
+        frame = frame.filter(pl.col(ID).is_in(pl.Series(ids, dtype=pl.String).implode())).sort(ID)
         own_refs = [r for r in frame[REF].to_list() if r is not None]
         self.rows.load(own_refs)
         result = []
