@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import platform
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,17 +53,25 @@ class AuditResult:
 
 
 def tool_versions() -> dict[str, str]:
+    """The versions findings.json records: a fresh dict of what this process runs."""
+    return dict(_tool_versions())
+
+
+@functools.cache
+def _tool_versions() -> tuple[tuple[str, str], ...]:
+    """Looked up once per process: reading the installed packages' metadata took a few ms per audit."""
+
     def version(name: str) -> str:
         try:
             return metadata.version(name)
         except metadata.PackageNotFoundError:
             return "unknown"
 
-    return {
-        "inspector": version("inspector"),
-        "durable-rules": version("durable-rules"),
-        "python": platform.python_version(),
-    }
+    return (
+        ("inspector", version("inspector")),
+        ("durable-rules", version("durable-rules")),
+        ("python", platform.python_version()),
+    )
 
 
 def unusable_kinds(dataset: Dataset) -> tuple[str, ...]:

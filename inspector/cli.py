@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import errno
+import functools
 import os
 import re
 import sys
@@ -134,8 +135,10 @@ def _integer(value: str) -> int:
         raise argparse.ArgumentTypeError(f"应为整数：{value}") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command line; `inspector --help` ends with the exit codes."""
+def build_parser(today: dt.date | None = None) -> argparse.ArgumentParser:
+    """The command line; `inspector --help` ends with the exit codes. `--today` options default
+    to `today` (the day it is built, by default)."""
+    today = today or dt.date.today()
     parser = _Parser(
         prog="inspector",
         description="教育督导规则引擎：按规则包审核学校数据，输出问题与整改清单。",
@@ -236,8 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(handler=_check)
 
-    _history_parsers(commands)
-    _web_parsers(commands)
+    _history_parsers(commands, today)
+    _web_parsers(commands, today)
 
     rules = commands.add_parser("rules", help="查看和检查规则包")
     rules.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR, help="规则包所在目录")
@@ -275,7 +278,7 @@ def _day(value: str) -> dt.date:
     return day
 
 
-def _history_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _history_parsers(commands: argparse._SubParsersAction, today: dt.date) -> None:  # type: ignore[type-arg]
     """reinspect, ledger, verify and history: the audit history and the rectification ledger."""
     from .history.database import DEFAULT_DB, parse_db
     from .history.lifecycle import DEFAULT_LIFECYCLE
@@ -295,7 +298,7 @@ def _history_parsers(commands: argparse._SubParsersAction) -> None:  # type: ign
         parser.add_argument(
             "--today",
             type=_day,
-            default=argparse.SUPPRESS if sub else dt.date.today(),
+            default=argparse.SUPPRESS if sub else today,
             help="按哪一天处理（YYYY-MM-DD，默认今天）",
         )
 
@@ -414,7 +417,7 @@ def _history_parsers(commands: argparse._SubParsersAction) -> None:  # type: ign
     trends.set_defaults(handler=_history_trends)
 
 
-def _web_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _web_parsers(commands: argparse._SubParsersAction, today: dt.date) -> None:  # type: ignore[type-arg]
     """serve, users and runs: the review and rectification web application."""
     from .history.database import DEFAULT_DB, parse_db
 
@@ -468,7 +471,7 @@ def _web_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[
     imp.add_argument("out_dir", type=Path, help="inspector audit 的输出文件夹（含 findings.json）")
     db_option(imp)
     imp.add_argument("--source", type=Path, help="该审核的数据文件夹（核对其 sha256 后记录；学校自查以它为基础）")
-    imp.add_argument("--today", type=_day, default=dt.date.today(), help="按哪一天记录（YYYY-MM-DD，默认今天）")
+    imp.add_argument("--today", type=_day, default=today, help="按哪一天记录（YYYY-MM-DD，默认今天）")
     imp.set_defaults(handler=_runs_import)
 
 
@@ -907,8 +910,15 @@ def _rules_test(args: argparse.Namespace) -> int:
     return 0 if ok else EXIT_FINDINGS
 
 
+@functools.lru_cache(maxsize=1)
+def _parser_of(today: dt.date) -> argparse.ArgumentParser:
+    """The command line built once per process and day: `--today` options default to the day it
+    was built (parsing leaves a parser as it was, so one serves every `main` call of that day)."""
+    return build_parser(today)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = _parser_of(dt.date.today())
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))

@@ -26,7 +26,7 @@ import polars as pl
 
 from .engine.evaluate import RuleOutcome, evaluate, skip_reason
 from .engine.indicators import Precomputed, Trace, apply_entered, compute_indicators, count_bounds, share_bounds
-from .engine.tables import ID, EntityTables
+from .engine.tables import ID, SMALL_FRAME, EntityTables
 from .errors import EngineError, UsageError
 from .findings import DataGap, Finding, FindingBuilder, IndicatorResult
 from .findings.build import sort_key
@@ -257,6 +257,20 @@ class Merged:
     builder: FindingBuilder | None
 
 
+def _by_id(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
+    """The partitions' verdicts of a rule as one frame sorted by entity id; a small one sorted in
+    Python (ids are distinct strings: polars' byte order is Python's code point order)."""
+    whole = pl.concat(frames) if len(frames) > 1 else frames[0]
+    ids = whole[ID].to_list() if whole.height <= SMALL_FRAME else None
+    if ids is None or None in ids or len(set(ids)) < len(ids):
+        return whole.sort(ID)
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    columns = [whole.get_column(c).to_list() for c in whole.columns]
+    return pl.DataFrame(
+        {name: [values[i] for i in order] for name, values in zip(whole.columns, columns)}, schema=whole.schema
+    )
+
+
 def merge(
     book: RuleBook,
     dataset: Dataset,
@@ -285,7 +299,7 @@ def merge(
         outcome = RuleOutcome(rule, skipped_reason=skip_reason(rule, missing_kinds))
         frames = [r.verdicts[rule.id] for r in results if rule.id in r.verdicts]
         if frames:
-            outcome.verdicts = pl.concat(frames).sort(ID)
+            outcome.verdicts = _by_id(frames)
         outcome.entities = sum(r.entities.get(rule.id, 0) for r in results)
         outcome.facts = sum(r.facts.get(rule.id, 0) for r in results)
         outcomes[rule.id] = outcome

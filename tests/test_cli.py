@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -209,3 +210,23 @@ class TestHelpAndMessages:
         code = main(["audit", str(BOUNDARIES_CASE), "--out", str(blocker / "out"), "--quiet"])
         err = capsys.readouterr().err
         assert code == 2 and "无法读写文件" in err and "已有同名的文件或文件夹" in err and "File exists" not in err
+
+
+class TestParserOnce:
+    def test_one_parser_a_day(self) -> None:
+        """The command line is built once for a day and again for another day, whose date `--today` defaults to."""
+        from inspector.cli import _parser_of
+
+        day, next_day = dt.date(2030, 1, 2), dt.date(2030, 1, 3)
+        parser = _parser_of(day)
+        assert _parser_of(day) is parser
+        assert parser.parse_args(["ledger"]).today == day
+        assert _parser_of(next_day).parse_args(["ledger"]).today == next_day
+
+    def test_parsing_leaves_the_parser_as_it_was(self) -> None:
+        """Options given in one call (a repeated `--state`) are not the defaults of the next."""
+        from inspector.cli import _parser_of
+
+        parser = _parser_of(dt.date(2030, 1, 2))
+        assert parser.parse_args(["ledger", "--state", "逾期", "--state", "暂缓"]).state == ["逾期", "暂缓"]
+        assert parser.parse_args(["ledger"]).state == []

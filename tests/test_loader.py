@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import re
 import zipfile
@@ -21,6 +22,7 @@ from inspector.limits import Limits
 from inspector.records import loader, values
 from inspector.records.config import AuditConfig, load_config
 from inspector.records.loader import Dataset, RowRef, load_dataset
+from inspector.records.readers import _delimiter
 from inspector.records.schema import RECORD_KINDS, SCHOOL_TYPES
 
 CONFIG = AuditConfig(name="测试督导", as_of=dt.date(2025, 12, 1), region="柳州市")
@@ -957,3 +959,32 @@ class TestShortColumns:
                 loader._SMALL_TABLE = saved
             assert short[0].equals(long[0], check_names=True), column.name
             assert short[1].equals(long[1]), column.name
+
+
+def _sniffed(head: str) -> str:
+    """The delimiter as found before `_delimiter`'s shortcut: the sniffer, "," where it fails."""
+    try:
+        return str(csv.Sniffer().sniff(head, delimiters=",\t;").delimiter)
+    except csv.Error:
+        return ","
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab1 ,;\t\"'\n甲")), max_size=80))
+def test_delimiter_is_the_sniffers(head: str) -> None:
+    """A head with no tab and no semicolon skips the sniffer and still gets its answer."""
+    assert _delimiter(head) == _sniffed(head)
+
+
+CELLS = st.lists(
+    st.one_of(st.none(), st.text(alphabet=st.sampled_from(list("a1 \t\r\n\x00\x0b\x1f\x7f\x80é甲")))), max_size=6
+)
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(CELLS)
+def test_short_columns_are_searched_as_polars_searches(cells: list[str | None]) -> None:
+    """A short column searched in Python finds a non-ASCII, folded or control character exactly where polars does."""
+    raw = pl.Series("c", cells, dtype=pl.String)
+    for pattern in (r"[^\x00-\x7f]", loader._FOLDED, loader._ID_CONTROL, loader._CONTROL):
+        assert loader._any_match(raw, pattern) == bool(raw.str.contains(pattern).any()), pattern

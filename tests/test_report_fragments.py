@@ -73,3 +73,14 @@ class TestDataEnvironment:
         template = environment().from_string("{{ d.nmae }}")
         with pytest.raises(jinja2.UndefinedError, match="nmae"):
             template.render(d={"name": "x"})
+
+
+class TestOneEnvironment:
+    def test_the_report_environment_is_made_once(self) -> None:
+        """Every report of a process renders in one environment, which keeps its loaded templates."""
+        from inspector.output.markdown import environment as markdown_environment
+
+        assert environment() is environment()
+        assert markdown_environment() is markdown_environment()
+        assert environment() is not markdown_environment()
+        assert environment().auto_reload  # a template whose file changed is loaded again

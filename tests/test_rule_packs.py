@@ -598,3 +598,45 @@ class TestCompiledOnce:
         assert changed is not first
         assert changed.rules[0].spec.condition == "size >= params.limit"
         assert first.rules[0].spec.condition == "size > params.limit"
+
+
+class TestReadOnce:
+    def test_unchanged_pack_is_the_pack_already_read(self, tmp_path: Path) -> None:
+        """A second load of a pack whose bytes did not change gives the pack already read."""
+        rules_dir = write_pack(tmp_path / "rules", {"rules.yaml": "rules:\n" + rule()})
+        first = load_packs(["p"], rules_dir)[0]
+        assert load_packs(["p"], rules_dir)[0] is first
+
+    def test_changed_bytes_are_read_again(self, tmp_path: Path) -> None:
+        """A pack file whose bytes changed, even keeping its size, is read again, never taken from before."""
+        rules_dir = write_pack(tmp_path / "rules", {"rules.yaml": "rules:\n" + rule()})
+        first = load_packs(["p"], rules_dir)[0]
+        write_pack(rules_dir, {"rules.yaml": "rules:\n" + rule(condition="size < params.limit")})
+        changed = load_packs(["p"], rules_dir)[0]
+        assert changed is not first
+        assert changed.sha256 != first.sha256
+        assert changed.rules[0][0].condition == "size < params.limit"
+        assert first.rules[0][0].condition == "size > params.limit"
+
+    def test_added_file_is_read_again(self, tmp_path: Path) -> None:
+        """A file added to the pack gives its rules, not the pack read before it was there."""
+        rules_dir = write_pack(tmp_path / "rules", {"rules.yaml": "rules:\n" + rule()})
+        load_packs(["p"], rules_dir)
+        write_pack(rules_dir, {"more.yaml": "rules:\n" + rule("t.other")})
+        assert [r.id for r, _ in load_packs(["p"], rules_dir)[0].rules] == ["t.other", "t.size"]
+
+    def test_same_bytes_elsewhere_are_located_there(self, tmp_path: Path) -> None:
+        """The same pack in another rules folder is its own read: its problems and rules cite its own files."""
+        files = {"rules.yaml": "rules:\n" + rule()}
+        one = load_packs(["p"], write_pack(tmp_path / "one", files))[0]
+        two = load_packs(["p"], write_pack(tmp_path / "two", files))[0]
+        assert one.sha256 == two.sha256
+        assert (one.folder, two.folder) == (tmp_path / "one" / "p", tmp_path / "two" / "p")
+
+    def test_a_broken_pack_reports_its_problems_every_time(self, tmp_path: Path) -> None:
+        """A pack with problems is never kept: every load reports them again."""
+        rules_dir = write_pack(tmp_path / "rules", {"rules.yaml": "rules:\n" + rule(severity="huge")})
+        for _ in range(2):
+            with pytest.raises(RulePackError) as caught:
+                load_packs(["p"], rules_dir)
+            assert [p.field for p in caught.value.problems] == ["rules.severity"]

@@ -42,7 +42,7 @@ import durable_rules_engine as _native
 from durable import engine as _durable
 
 from ..errors import EngineError
-from ..rules.normal import All, AnyOf, Formula, Has, Ref, Test, disjuncts
+from ..rules.normal import All, AnyOf, Atom, Formula, Has, Ref, Test, disjuncts
 from ..rules.typed import Const
 
 CAP = 1000
@@ -92,7 +92,7 @@ class DurableEvaluator:
         definition: dict[str, Any] = {}
         for rule in rules:
             # one engine rule per conjunction: flat alpha chains, no nested $or (capped in the engine)
-            for index, term in enumerate(disjuncts(rule.formula)):
+            for index, term in enumerate(_terms(rule.formula)):
                 # durable_rules compares a present field with a missing one as unequal (`n != b`
                 # holds without b): a test against another field requires that field too
                 present = [Has(a.rhs.path, True) for a in term if isinstance(a, Test) and isinstance(a.rhs, Ref)]
@@ -238,6 +238,26 @@ class DurableEvaluator:
     def definition(self) -> str:
         """The ruleset as durable_rules sees it (for `inspector rules show --engine`)."""
         return json.dumps(self._ruleset.get_definition(), ensure_ascii=False, sort_keys=True, default=str)
+
+
+# normal forms of the formulas this process registered, by the formula's repr: it tells constants
+# of other types apart (1, True and Fraction(1) are equal and hash alike as dataclass fields, but
+# the engine is given what is written)
+_TERMS: dict[str, tuple[tuple[Atom, ...], ...]] = {}
+_TERMS_KEPT = 4096
+
+
+def _terms(formula: Formula) -> tuple[tuple[Atom, ...], ...]:
+    """`disjuncts(formula)`, worked out once per process for each formula: every audit registers
+    its rules anew, and their normal forms were most of the cost."""
+    key = repr(formula)
+    terms = _TERMS.get(key)
+    if terms is None:
+        terms = tuple(disjuncts(formula))
+        if len(_TERMS) >= _TERMS_KEPT:
+            _TERMS.clear()
+        _TERMS[key] = terms
+    return terms
 
 
 def _paths(formula: Formula) -> set[str]:

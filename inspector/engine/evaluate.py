@@ -18,8 +18,8 @@ import polars as pl
 
 from ..rules.compiler import CompiledRule, RuleBook
 from .durable_adapter import DurableEvaluator, EngineRule
-from .facts import Projection, combos_of, distinct, engine_fact, exact_fact
-from .tables import COUNTY, ID, EntityTables
+from .facts import Projection, combo_values, engine_fact, exact_fact, numbered
+from .tables import COUNTY, ID, SMALL_FRAME, EntityTables, group_counts
 
 MAX_SESSION_FACTS = 5000
 ENGINE_RULES = ("fail", "pass", "outside")
@@ -55,8 +55,7 @@ class RuleOutcome:
     def _counts(self) -> dict[str, int]:
         """Entities per verdict, counted in the frame: a summary needs no id sets (330,000 classes
         of a province made a dict and a set of ids per rule only to be counted)."""
-        counts = self.verdicts.group_by("verdict").len()
-        return dict(zip(counts["verdict"].to_list(), counts["len"].to_list()))
+        return {verdict: n for verdict, n in group_counts(self.verdicts, "verdict")}
 
     def count(self, verdict: str) -> int:
         """How many entities in scope have `verdict` (fail, pass or gap)."""
@@ -120,12 +119,42 @@ class _Prepared:
     frame: pl.DataFrame
     projection: Projection
     combos: pl.DataFrame
+    index: pl.Series  # each row's number in `combos`
 
 
-def _prepare(rule: CompiledRule, tables: EntityTables) -> _Prepared:
-    projection = Projection(rule.reads, rule.presence)
-    frame = tables.frame(rule.spec.applies_to, projection.paths)
-    return _Prepared(rule, frame, projection, distinct(frame, projection))
+def _prepare(rules: Sequence[CompiledRule], tables: EntityTables) -> list[_Prepared]:
+    """Each rule's entities, their distinct combinations and each entity's combination; the
+    entity frames of one kind are joined once for all its rules (`EntityTables.frames`)."""
+    projections = [Projection(rule.reads, rule.presence) for rule in rules]
+    by_kind: dict[str, list[int]] = {}
+    for number, rule in enumerate(rules):
+        by_kind.setdefault(rule.spec.applies_to, []).append(number)
+    frames: dict[int, pl.DataFrame] = {}
+    for kind, numbers in by_kind.items():
+        frames.update(zip(numbers, tables.frames(kind, [projections[n].paths for n in numbers])))
+    prepared = []
+    for number, (rule, projection) in enumerate(zip(rules, projections)):
+        frame = frames[number]
+        prepared.append(_Prepared(rule, frame, projection, *numbered(frame, projection)))
+    return prepared
+
+
+def _verdicts(frame: pl.DataFrame, combo_verdicts: pl.Series, index: pl.Series) -> pl.DataFrame:
+    """Each entity of `frame` in scope (its combination's verdict not null): id, verdict, county;
+    a small frame's picked in Python rather than by a gather and a filter."""
+    if frame.height > SMALL_FRAME:
+        rows = pl.DataFrame([frame[ID], combo_verdicts.gather(index), frame[COUNTY]])
+        return rows.filter(pl.col("verdict").is_not_null())
+    verdicts = combo_verdicts.to_list()
+    kept = [
+        (entity, verdicts[combo], county)
+        for entity, combo, county in zip(frame[ID].to_list(), index.to_list(), frame[COUNTY].to_list())
+        if verdicts[combo] is not None
+    ]
+    return pl.DataFrame(
+        {ID: [k[0] for k in kept], "verdict": [k[1] for k in kept], COUNTY: [k[2] for k in kept]},
+        schema={ID: frame.schema[ID], "verdict": pl.String, COUNTY: frame.schema[COUNTY]},
+    )
 
 
 def skip_reason(rule: CompiledRule, missing_kinds: Sequence[str]) -> str:
@@ -159,10 +188,10 @@ def evaluate(
     runnable = [rule for rule in chosen if not outcomes[rule.id].skipped_reason]
     if not runnable:
         return outcomes
-    prepared = [_prepare(rule, tables) for rule in runnable]
+    prepared = _prepare(runnable, tables)
     facts: list[tuple[str, str, dict[str, object]]] = []
     for index, item in enumerate(prepared):
-        distinct_rows = item.combos.drop("__combo").iter_rows() if item.projection.paths else iter([()])
+        distinct_rows = combo_values(item.combos) if item.projection.paths else iter([()])
         for number, row in enumerate(distinct_rows):
             exact = exact_fact(item.projection, row)
             facts.append((f"r{index}", str(number), engine_fact(item.projection, row, exact, item.rule.atoms)))
@@ -184,16 +213,13 @@ def evaluate(
             engine.close()
     for index, item in enumerate(prepared):
         outcome = outcomes[item.rule.id]
-        combo_verdicts = item.combos.select("__combo").with_columns(
-            pl.Series(
-                "verdict",
-                [decide(matched.get((index, c), set())) for c in item.combos["__combo"].to_list()],
-                dtype=pl.String,
-            )
+        # combinations are numbered 0, 1, … in `combos`: each entity's verdict is its combination's
+        combo_verdicts = pl.Series(
+            "verdict",
+            [decide(matched.get((index, c), set())) for c in item.combos["__combo"].to_list()],
+            dtype=pl.String,
         )
-        rows = item.frame.select(ID, COUNTY).with_columns(combos_of(item.frame, item.projection, item.combos))
-        joined = rows.join(combo_verdicts, on="__combo", how="left", maintain_order="left")
-        outcome.verdicts = joined.filter(pl.col("verdict").is_not_null()).select(ID, "verdict", COUNTY)
+        outcome.verdicts = _verdicts(item.frame, combo_verdicts, item.index)
         outcome.entities = item.frame.height
         outcome.facts = item.combos.height
     return outcomes

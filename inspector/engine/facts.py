@@ -12,7 +12,7 @@ and each `Operands` atom's two integers).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -25,6 +25,7 @@ from ..rules.reference import evaluate as evaluate_expr
 from ..rules.reference import truth
 from ..rules.typed import Cond, date_value, fields_of
 from ..rules.vocabulary import FieldInfo
+from .tables import SMALL_FRAME
 
 PRESENT = "\x00present"
 
@@ -135,25 +136,43 @@ def distinct(frame: pl.DataFrame, projection: Projection) -> pl.DataFrame:
 def combos_of(frame: pl.DataFrame, projection: Projection, combos: pl.DataFrame) -> pl.Series:
     """For each row of `frame`, the number of its combination in `combos`."""
     if not projection.paths:
-        return pl.repeat(0, frame.height, dtype=pl.UInt32, eager=True).rename("__combo")
+        return pl.Series("__combo", [0], dtype=pl.UInt32).new_from_index(0, frame.height)
     projected = frame.select(projection.columns())
     return projected.join(combos, on=projection.paths, how="left", nulls_equal=True, maintain_order="left")["__combo"]
+
+
+def numbered(frame: pl.DataFrame, projection: Projection) -> tuple[pl.DataFrame, pl.Series]:
+    """`distinct(frame, projection)` and each row's number in it (`combos_of`). A small frame is
+    numbered in Python, from one projection of it: four polars queries per rule and indicator
+    cost a small audit more than its rows."""
+    if not projection.paths or frame.height > SMALL_FRAME:
+        combos = distinct(frame, projection)
+        return combos, combos_of(frame, projection, combos)
+    projected = frame.select(projection.columns())
+    first: dict[tuple[Any, ...], int] = {}
+    index = [first.setdefault(row, len(first)) for row in projected.iter_rows()]
+    combos = pl.DataFrame(list(first), schema=projected.schema, orient="row")
+    return combos.with_row_index("__combo"), pl.Series("__combo", index, dtype=pl.UInt32)
+
+
+def combo_values(combos: pl.DataFrame) -> Iterator[tuple[Any, ...]]:
+    """Each combination's values: its row after its number (`__combo`, the first column)."""
+    return (row[1:] for row in combos.iter_rows())
 
 
 def truth_column(frame: pl.DataFrame, cond: Cond | None, name: str = "__truth") -> pl.Series:
     """`cond` decided for every row: true, false, or null where a value it needs is missing."""
     if cond is None:
-        return pl.repeat(True, frame.height, dtype=pl.Boolean, eager=True).rename(name)
+        return pl.Series(name, [True], dtype=pl.Boolean).new_from_index(0, frame.height)
     projection = Projection.of(cond)
-    combos = distinct(frame, projection)
+    combos, index = numbered(frame, projection)
     verdicts = (
-        [truth(cond, exact_fact(projection, row)) for row in combos.drop("__combo").iter_rows()]
+        [truth(cond, exact_fact(projection, row)) for row in combo_values(combos)]
         if projection.paths
         else [truth(cond, {})]
     )
-    table = combos.select("__combo").with_columns(pl.Series(name, verdicts, dtype=pl.Boolean))
-    index = combos_of(frame, projection, combos)
-    return index.to_frame().join(table, on="__combo", how="left", maintain_order="left")[name]
+    # combinations are numbered 0, 1, …: each row's value is its combination's
+    return pl.Series(name, verdicts, dtype=pl.Boolean).gather(index)
 
 
 def values_column(
@@ -161,12 +180,8 @@ def values_column(
 ) -> pl.Series:
     """`compute(exact_fact)` for every row, each distinct combination of `infos` computed once."""
     projection = Projection(tuple(infos), ())
-    combos = distinct(frame, projection)
+    combos, index = numbered(frame, projection)
     results = (
-        [compute(exact_fact(projection, row)) for row in combos.drop("__combo").iter_rows()]
-        if projection.paths
-        else [compute({})]
+        [compute(exact_fact(projection, row)) for row in combo_values(combos)] if projection.paths else [compute({})]
     )
-    table = combos.select("__combo").with_columns(pl.Series(name, results, dtype=dtype))
-    index = combos_of(frame, projection, combos)
-    return index.to_frame().join(table, on="__combo", how="left", maintain_order="left")[name]
+    return pl.Series(name, results, dtype=dtype).gather(index)

@@ -333,25 +333,34 @@ class EntityTables:
                 indicator_paths.append(path)
             else:
                 own.append(path)
+        # columns are taken and added as Series (a frame of them), not by queries: only joins are
         columns = dict.fromkeys([*KEYS, *_join_keys(kind), *(c for c in own if c in base.columns)])
-        result = base.select(*columns)
-        result = result.with_columns(
-            pl.lit(None, dtype=_dtype(vocab.fields.get(c))).alias(c) for c in own if c not in result.columns
-        )
+        result = _picked(base, columns)
+        result = _with_nulls(result, ((c, vocab.fields.get(c)) for c in own if c not in result.columns))
         if indicator_paths:
             table = self.indicators.get(kind)
             computed = [p for p in indicator_paths if table is not None and p in table.columns]
             if computed:
                 assert table is not None
-                result = result.join(table.select(ID, *computed), on=ID, how="left", maintain_order="left")
-            result = result.with_columns(
-                pl.lit(None, dtype=_dtype(vocab.fields.get(p))).alias(p)
-                for p in indicator_paths
-                if p not in result.columns
-            )
+                result = result.join(_picked(table, [ID, *computed]), on=ID, how="left", maintain_order="left")
+            result = _with_nulls(result, ((p, vocab.fields.get(p)) for p in indicator_paths if p not in result.columns))
         for head, fields in related.items():
             result = self._join_relation(kind, vocab, result, head, fields)
-        return result.select(*dict.fromkeys([*KEYS, *wanted]))
+        return _picked(result, dict.fromkeys([*KEYS, *wanted]))
+
+    def frames(self, kind: str, path_lists: Sequence[Iterable[str]]) -> list[pl.DataFrame]:
+        """`frame(kind, paths)` for each of `path_lists`, their joins made once: each is a selection
+        of one frame of every path the lists read. A relation's key is unique in its table (the
+        loader rejects duplicates), so no join repeats a row and every frame keeps the base's rows
+        in its order; were one repeated, each frame is joined on its own, as before."""
+        wanted = [list(dict.fromkeys(paths)) for paths in path_lists]
+        if len(wanted) < 2:
+            return [self.frame(kind, paths) for paths in wanted]
+        whole = self.frame(kind, [path for paths in wanted for path in paths])
+        if whole.height != self.base(kind).height:
+            return [self.frame(kind, paths) for paths in wanted]
+        # the columns taken as they are: a frame of them, not a query
+        return [pl.DataFrame([whole.get_column(c) for c in dict.fromkeys([*KEYS, *paths])]) for paths in wanted]
 
     @staticmethod
     def _is_own(vocab: EntityVocabulary, path: str) -> bool:
@@ -369,26 +378,30 @@ class EntityTables:
         relation = vocab.relations[head]
         if relation.entity is not None:
             sub = self.frame(relation.entity, [p for p in rest if p != "__ref"])
-            sub = sub.select(
-                pl.col(ID).alias("__key"),
-                pl.col(REF).alias(f"{head}.__ref"),
-                *(pl.col(p).alias(f"{head}.{p}") for p in rest if p != "__ref"),
+            sub = pl.DataFrame(
+                [
+                    sub.get_column(ID).alias("__key"),
+                    sub.get_column(REF).alias(f"{head}.__ref"),
+                    *(sub.get_column(p).alias(f"{head}.{p}") for p in dict.fromkeys(rest) if p != "__ref"),
+                ]
             )
             left = "school_id"
         else:
             assert relation.record is not None
             table = self._relation_table(kind, head, relation.record.name)
             key = relation.record.unique_groups[0][0] if kind not in ("county", "city") else "__key"
-            columns = [p for p in rest if p != "__ref"]
-            sub = table.select(
-                pl.col(key).alias("__key"),
-                pl.col(REF).alias(f"{head}.__ref"),
-                *(
-                    pl.col(p).alias(f"{head}.{p}")
-                    if p in table.columns
-                    else pl.lit(None, dtype=_dtype(vocab.fields.get(f"{head}.{p}"))).alias(f"{head}.{p}")
-                    for p in columns
-                ),
+            columns = [p for p in dict.fromkeys(rest) if p != "__ref"]
+            sub = pl.DataFrame(
+                [
+                    table.get_column(key).alias("__key"),
+                    table.get_column(REF).alias(f"{head}.__ref"),
+                    *(
+                        table.get_column(p).alias(f"{head}.{p}")
+                        if p in table.columns
+                        else _nulls(f"{head}.{p}", vocab.fields.get(f"{head}.{p}"), table.height)
+                        for p in columns
+                    ),
+                ]
             )
             left = ID
         return frame.join(sub, left_on=left, right_on="__key", how="left", maintain_order="left")
@@ -419,6 +432,37 @@ class EntityTables:
         else:
             current = current.drop([c for c in columns.columns if c != ID and c in current.columns])
             self.indicators[kind] = current.join(columns, on=ID, how="full", coalesce=True, maintain_order="left")
+
+
+# up to this many rows, groups are counted in Python: a polars query costs more than the rows
+SMALL_FRAME = 256
+
+
+def group_counts(frame: pl.DataFrame, *columns: str) -> list[tuple[Any, ...]]:
+    """(key values..., rows) for each distinct combination of `columns` in `frame`, in no given
+    order: `frame.group_by(*columns).len()`, counted in Python for a small frame."""
+    if frame.height > SMALL_FRAME:
+        return list(frame.group_by(*columns).len().iter_rows())
+    counted: dict[tuple[Any, ...], int] = {}
+    for key in zip(*(frame[c].to_list() for c in columns)):
+        counted[key] = counted.get(key, 0) + 1
+    return [(*key, n) for key, n in counted.items()]
+
+
+def _picked(frame: pl.DataFrame, columns: Iterable[str]) -> pl.DataFrame:
+    """`frame.select(*columns)` of plain columns, without a query."""
+    return pl.DataFrame([frame.get_column(c) for c in columns])
+
+
+def _nulls(name: str, info: FieldInfo | None, height: int) -> pl.Series:
+    """A column of nulls of the field's type."""
+    return pl.Series(name, [None], dtype=_dtype(info)).new_from_index(0, height)
+
+
+def _with_nulls(frame: pl.DataFrame, fields: Iterable[tuple[str, FieldInfo | None]]) -> pl.DataFrame:
+    """`frame` with a null column of each field's type added (each name once), without a query."""
+    added = {name: _nulls(name, info, frame.height) for name, info in fields}
+    return pl.DataFrame([*frame.get_columns(), *added.values()]) if added else frame
 
 
 def _join_keys(kind: str) -> tuple[str, ...]:

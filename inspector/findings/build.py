@@ -23,7 +23,7 @@ import polars as pl
 from ..engine.evaluate import RuleOutcome
 from ..engine.facts import exact_value
 from ..engine.indicators import Trace
-from ..engine.tables import ID, REF, SCHOOL, EntityTables, ref_of
+from ..engine.tables import ID, REF, SCHOOL, SMALL_FRAME, EntityTables, ref_of
 from ..numbers import Exact, Interval, Surd, decode
 from ..records.loader import Dataset
 from ..records.schema import RECORD_KINDS
@@ -202,13 +202,22 @@ class FindingBuilder:
             paths[row_path] = None
         return list(paths)
 
-    def _entities(self, rule: CompiledRule, ids: Sequence[str]) -> list[dict[str, Any]]:
+    def _entities(
+        self, rule: CompiledRule, ids: Sequence[str], frame: pl.DataFrame | None = None
+    ) -> list[dict[str, Any]]:
+        """The entities `ids` of the rule's kind with the plan's paths, read from `frame` when given
+        (every entity of the kind, with those paths)."""
         plan = self._plan(rule)
         vocab, paths = plan.vocab, plan.paths
-        frame = self.tables.frame(rule.spec.applies_to, paths)
-        frame = frame.join(pl.DataFrame({ID: list(ids)}, schema={ID: pl.String}), on=ID, how="semi")
+        if frame is None:
+            frame = self.tables.frame(rule.spec.applies_to, paths)
+        wanted = set(ids)
+        if frame.height > SMALL_FRAME:  # else picked in Python, not by a query
+            frame = frame.filter(pl.col(ID).is_in(pl.Series(ids, dtype=pl.String).implode()))
         entities = []
         for row in frame.iter_rows(named=True):
+            if row[ID] not in wanted:
+                continue
             values = {}
             for path in paths:
                 info = vocab.fields.get(path)
@@ -429,18 +438,28 @@ class FindingBuilder:
             tuple[CompiledRule, dict[str, Any], list[tuple[int, str, dict[str, Any] | None]], dict[str, int] | None]
         ] = []
         gaps: list[DataGap] = []
+        frames = self._frames(
+            (
+                rule,
+                ((("failed", self._plan(rule).paths),) if outcome.failed else ())
+                + ((("gaps", self._gap_paths(rule)),) if outcome.gaps else ()),
+            )
+            for rule in self.book.rules
+            if (outcome := outcomes.get(rule.id)) is not None
+        )
         for rule in self.book.rules:
             outcome = outcomes.get(rule.id)
             if outcome is None:
                 continue
-            for entity in self._entities(rule, sorted(outcome.failed)) if outcome.failed else ():
+            failed = sorted(outcome.failed)
+            for entity in self._entities(rule, failed, frames[rule.id, "failed"]) if failed else ():
                 items = self._evidence(rule, entity)
                 fid = finding_id(rule.id, rule.spec.applies_to, entity["row"][ID])
                 self.evidence_index.extend((fid, ref, role) for ref, role, _ in items)
                 kept, counts = self._cut(items)
                 pending.append((rule, entity, kept, counts))
             if outcome.gaps:
-                gaps.extend(self._gaps(rule, sorted(outcome.gaps)))
+                gaps.extend(self._gaps(rule, sorted(outcome.gaps), frames[rule.id, "gaps"]))
         self.rows.load(
             ref
             for _, _, kept, _ in pending
@@ -451,6 +470,20 @@ class FindingBuilder:
         findings.sort(key=sort_key)
         gaps.sort(key=lambda g: (g.county, g.school_id or "", g.rule_id, g.entity_id))
         return findings, gaps
+
+    def _frames(
+        self, wanted: Iterable[tuple[CompiledRule, Iterable[tuple[str, list[str]]]]]
+    ) -> dict[tuple[str, str], pl.DataFrame]:
+        """The entity frames read for each rule (by rule id and purpose, with their paths): those
+        of one kind joined once (`EntityTables.frames`)."""
+        by_kind: dict[str, list[tuple[tuple[str, str], list[str]]]] = {}
+        for rule, purposes in wanted:
+            for purpose, paths in purposes:
+                by_kind.setdefault(rule.spec.applies_to, []).append(((rule.id, purpose), paths))
+        frames: dict[tuple[str, str], pl.DataFrame] = {}
+        for kind, items in by_kind.items():
+            frames.update(zip((key for key, _ in items), self.tables.frames(kind, [paths for _, paths in items])))
+        return frames
 
     def _finding(
         self,
@@ -539,11 +572,14 @@ class FindingBuilder:
             )
         return result
 
-    def _gaps(self, rule: CompiledRule, ids: Sequence[str]) -> list[DataGap]:
+    @staticmethod
+    def _gap_paths(rule: CompiledRule) -> list[str]:
+        return [f.path for f in fields_of(rule.condition)] + [lookup.key.path for lookup in lookups_of(rule.condition)]
+
+    def _gaps(self, rule: CompiledRule, ids: Sequence[str], frame: pl.DataFrame) -> list[DataGap]:
+        """The data gaps of entities `ids` of `frame` (every entity of the rule's kind, with `_gap_paths`)."""
         condition_fields = [f.info for f in fields_of(rule.condition)]
-        paths = [f.path for f in condition_fields] + [lookup.key.path for lookup in lookups_of(rule.condition)]
-        frame = self.tables.frame(rule.spec.applies_to, paths)
-        frame = frame.join(pl.DataFrame({ID: list(ids)}, schema={ID: pl.String}), on=ID, how="semi").sort(ID)
+        frame = frame.filter(pl.col(ID).is_in(pl.Series(ids, dtype=pl.String).implode())).sort(ID)
         own_refs = [r for r in frame[REF].to_list() if r is not None]
         self.rows.load(own_refs)
         result = []
@@ -596,6 +632,13 @@ class FindingBuilder:
     def indicators(self, outcomes: Mapping[str, RuleOutcome]) -> list[IndicatorResult]:
         """Every area a county-level (or wider) rule evaluated, with its values and threshold."""
         results: list[IndicatorResult] = []
+        frames = self._frames(
+            (rule, (("indicators", self._plan(rule).paths),))
+            for rule in self.book.rules
+            if rule.spec.applies_to in AREA_KINDS
+            and (outcome := outcomes.get(rule.id)) is not None
+            and outcome.verdicts.height
+        )
         for rule in self.book.rules:
             outcome = outcomes.get(rule.id)
             if rule.spec.applies_to not in AREA_KINDS or outcome is None:
@@ -604,7 +647,7 @@ class FindingBuilder:
                 continue
             verdicts = dict(zip(outcome.verdicts[ID].to_list(), outcome.verdicts["verdict"].to_list()))
             vocab = self.book.vocabulary[rule.spec.applies_to]
-            for entity in self._entities(rule, sorted(verdicts)):
+            for entity in self._entities(rule, sorted(verdicts), frames[rule.id, "indicators"]):
                 row, values = entity["row"], entity["values"]
                 verdict = verdicts[row[ID]]
                 threshold_values = self._threshold_values(rule, values)

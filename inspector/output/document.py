@@ -8,7 +8,7 @@ import orjson
 
 from ..audit import AuditResult, tool_versions
 from ..engine.evaluate import RuleOutcome
-from ..engine.tables import COUNTY
+from ..engine.tables import COUNTY, group_counts
 from ..findings import FORMAT, Finding, IndicatorResult, summarize
 from ..findings.display import json_number
 from ..records.config import AUDIT_FILE
@@ -22,9 +22,8 @@ def _by_county(outcome: RuleOutcome) -> dict[str, dict[str, int]]:
     """A rule's entities checked, passed, failed and not evaluated in each county."""
     if outcome.verdicts.height == 0:
         return {}
-    counts = outcome.verdicts.group_by(COUNTY, "verdict").len()
     table: dict[str, dict[str, int]] = {}
-    for county, verdict, n in counts.iter_rows():
+    for county, verdict, n in group_counts(outcome.verdicts, COUNTY, "verdict"):
         tally = table.setdefault(county, {"checked": 0, "passed": 0, "failed": 0, "not_evaluated": 0})
         tally["checked"] += n
         tally[next(key for key, code in _TALLIES if code == verdict)] += n
@@ -163,7 +162,7 @@ def county_rows(result: AuditResult) -> list[dict[str, Any]]:
         frames[kind] = tables[kind].select("school_id").join(schools, on="school_id", how="inner").select("county")
     counts: dict[str, dict[str, int]] = {}
     for kind, frame in frames.items():
-        for name, n in frame.group_by("county").len().iter_rows():
+        for name, n in group_counts(frame, "county"):
             if name is None:
                 continue
             full = (divisions.canonical(name) if divisions is not None else None) or name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from typing import Any
@@ -48,6 +49,13 @@ def code(value: object) -> str:
 
 
 def environment() -> jinja2.Environment:
+    """The Markdown templates' environment, one per process: it keeps the templates it loaded (jinja2
+    reloads one whose file changed), where a new environment loaded each again on every audit."""
+    return _environment()
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
     env = DataEnvironment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         bytecode_cache=bytecode_cache("markdown"),

@@ -366,19 +366,35 @@ def _parse_few(raw: pl.Series, column: Column, parse: Callable[[str], object]) -
 
 def _nfkc(raw: pl.Series) -> pl.Series:
     """NFKC only where a value has non-ASCII characters (normalising every id costs seconds)."""
-    if raw.str.contains(r"[^\x00-\x7f]").any():
+    if _any_match(raw, r"[^\x00-\x7f]"):
         return raw.str.normalize("NFKC").str.strip_chars()
     return raw
+
+
+_ID_CONTROL = r"[\x00-\x1f\x7f]"
+_FOLDED = r"[\t\r\n]+"
+
+
+def _any_match(raw: pl.Series, pattern: str) -> bool:
+    """Whether a value of `raw` holds a match of `pattern` (a character class); a short column's
+    values are searched in Python, where two polars queries would cost more than its cells."""
+    if raw.len() > _SMALL_TABLE:
+        return bool(raw.str.contains(pattern).any())
+    found = re.compile(pattern).search
+    return any(found(text) for text in raw.to_list() if text is not None)
 
 
 def _text_column(raw: pl.Series, column: Column, is_id: bool) -> tuple[pl.Series, pl.DataFrame]:
     """Text: ids NFKC-normalised and free of control characters and line breaks; other text with
     line breaks and tabs folded to spaces, other control characters refused."""
-    text = _nfkc(raw) if is_id else raw.str.replace_all(r"[\t\r\n]+", " ")
-    pattern = r"[\x00-\x1f\x7f]" if is_id else _CONTROL
-    bad = text.str.contains(pattern).fill_null(False)
-    if not bad.any():
+    if is_id:
+        text = _nfkc(raw)
+    else:
+        text = raw.str.replace_all(_FOLDED, " ") if _any_match(raw, _FOLDED) else raw
+    pattern = _ID_CONTROL if is_id else _CONTROL
+    if not _any_match(text, pattern):
         return text.rename(column.name), _NO_ERRORS
+    bad = text.str.contains(pattern).fill_null(False)
     message = "代码中含有换行或控制字符" if is_id else "文本中含有控制字符"
     errors = (
         pl.DataFrame({"i": pl.arange(0, raw.len(), eager=True, dtype=pl.UInt32), "bad": bad})
@@ -386,6 +402,12 @@ def _text_column(raw: pl.Series, column: Column, is_id: bool) -> tuple[pl.Series
         .select("i", pl.lit("control_char").alias("code"), pl.lit(message).alias("message"))
     )
     return text.rename(column.name), errors
+
+
+def _constant(name: str, value: object, dtype: pl.DataType, height: int) -> pl.Series:
+    """`value` repeated `height` times: one value repeated in place, not a query (`pl.repeat`
+    took a twentieth of a small audit, run for every absent optional column)."""
+    return pl.Series(name, [value], dtype=dtype).new_from_index(0, height)
 
 
 _NO_ERRORS = pl.DataFrame(schema={"i": pl.UInt32, "code": pl.String, "message": pl.String})
@@ -445,7 +467,7 @@ def _load_table(
             pl.DataFrame(
                 {
                     "key": _nfkc(frame[f"c{key_index}"]),
-                    SRC: pl.repeat(src, frame.height, dtype=pl.Int32, eager=True),
+                    SRC: _constant(SRC, src, pl.Int32(), frame.height),
                     ROW: frame[ROW],
                 }
             )
@@ -486,14 +508,12 @@ def _load_table(
         typed[column.name] = series
     for column in kind.columns:
         if column.name not in typed:
-            typed[column.name] = pl.repeat(
-                None, frame.height, dtype=_DTYPES.get(column.type, pl.String()), eager=True
-            ).rename(column.name)
+            typed[column.name] = _constant(column.name, None, _DTYPES.get(column.type, pl.String()), frame.height)
         if column.default is not None:
             typed[column.name] = typed[column.name].fill_null(column.default)
     for index, header in extras.items():
         typed[header] = frame[f"c{index}"].str.replace_all(r"[\t\r\n]+", " ").rename(header)
-    typed[SRC] = pl.repeat(src, frame.height, dtype=pl.Int32, eager=True).rename(SRC)
+    typed[SRC] = _constant(SRC, src, pl.Int32(), frame.height)
     typed[ROW] = rows
     loaded = pl.DataFrame(typed)
     if rejected:
@@ -560,7 +580,7 @@ def _check_references(
     frame: pl.DataFrame,
     load: _KindLoad,
     loaded: Mapping[str, pl.DataFrame],
-    rejected_keys: Mapping[str, pl.DataFrame],
+    rejected_keys: Mapping[str, pl.LazyFrame],
     sources: tuple[str, ...],
     headers: Mapping[str, Mapping[str, str]],
     problems: list[Problem],
@@ -580,7 +600,8 @@ def _check_references(
         orphans = frame.join(known_values, on=column.name, how="anti")
         if orphans.height == 0:
             continue
-        dropped = rejected_keys.get(target_name) if not target_column else None
+        lazy = rejected_keys.get(target_name) if not target_column else None
+        dropped = lazy.collect() if lazy is not None else None
         if dropped is not None and dropped.height:
             orphans = orphans.join(
                 dropped.rename({"key": column.name, SRC: "__t_src", ROW: "__t_row"}), on=column.name, how="left"
@@ -600,12 +621,13 @@ def _check_references(
     return frame
 
 
-def _rejected_keys(load: _KindLoad, frame: pl.DataFrame, kind: RecordKind) -> pl.DataFrame:
-    """Ids found only on rejected rows, so that rows referencing them say why they fail too."""
+def _rejected_keys(load: _KindLoad, frame: pl.DataFrame, kind: RecordKind) -> pl.LazyFrame:
+    """Ids found only on rejected rows, so that rows referencing them say why they fail too: a
+    query run only where a reference is not found (clean data never needs it)."""
     if not load.raw_keys or not any(c.unique for c in kind.columns):
-        return pl.DataFrame(schema={"key": pl.String, SRC: pl.Int32, ROW: pl.Int64})
-    keys = pl.concat(load.raw_keys).filter(pl.col("key").is_not_null())
-    loaded = frame.select(pl.col(kind.key.name).alias("key"))
+        return pl.LazyFrame(schema={"key": pl.String, SRC: pl.Int32, ROW: pl.Int64})
+    keys = pl.concat([k.lazy() for k in load.raw_keys]).filter(pl.col("key").is_not_null())
+    loaded = frame.lazy().select(pl.col(kind.key.name).alias("key"))
     return keys.join(loaded, on="key", how="anti").unique(subset="key", keep="first", maintain_order=True)
 
 
@@ -655,7 +677,7 @@ def load_dataset(folder: Path, config: AuditConfig, config_sha256: str = "") -> 
     headers_by_source: dict[str, dict[str, str]] = {}
     extras_by_source: dict[str, tuple[str, ...]] = {}
     tables: dict[str, pl.DataFrame] = {}
-    rejected_keys: dict[str, pl.DataFrame] = {}
+    rejected_keys: dict[str, pl.LazyFrame] = {}
     extra_columns: dict[str, dict[str, ExtraColumn]] = {}
     inputs: list[InputFile] = []
     warnings: list[str] = []

@@ -163,11 +163,7 @@ def read_csv(path: Path, source: str, limits: Limits) -> Table:
     if data.count(b"\n", 0, len(data) - 1) >= limits.rows:
         raise ReadError(_too_many_rows(source, limits, "，含空行"))
     head = text[:4096] if text is not None else data[:16384].decode("utf-8", errors="ignore")[:4096]
-    try:
-        dialect: Any = csv.Sniffer().sniff(head.removeprefix("\ufeff"), delimiters=",\t;")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
+    delimiter = _delimiter(head.removeprefix("\ufeff"))
     frame = _fast_csv(data, delimiter, limits)
     if frame is None:
         frame = _exact_csv(text if text is not None else data.decode(encoding), delimiter, source, limits)
@@ -175,6 +171,20 @@ def read_csv(path: Path, source: str, limits: Limits) -> Table:
 
 
 _UTF8 = ("utf-8", "utf-8-sig")
+_DELIMITERS = ",\t;"
+
+
+def _delimiter(head: str) -> str:
+    """The delimiter the sniffer finds in the file's head, "," where it finds none. It only ever
+    picks one of `_DELIMITERS`, so a head holding neither a tab nor a semicolon is "," without
+    running it (pure Python, it was a millisecond a file)."""
+    if "\t" not in head and ";" not in head:
+        return ","
+    try:
+        dialect: Any = csv.Sniffer().sniff(head, delimiters=_DELIMITERS)
+    except csv.Error:
+        return ","
+    return str(dialect.delimiter)
 
 
 def _refuse_binary(source: str) -> NoReturn:
@@ -373,9 +383,13 @@ def _table(source: str, frame: pl.DataFrame, encoding: str, limits: Limits) -> T
     """Header from the first row (which must be row 1), blank cells and rows dropped to null."""
     cells = [c for c in frame.columns if c != ROW]
     if cells:
-        frame = frame.with_columns(pl.col(c).str.strip_chars().replace("", None) for c in cells)
         blank = pl.all_horizontal(pl.col(c).is_null() for c in cells)
-        frame = frame.filter(~blank)
+        frame = (
+            frame.lazy()
+            .with_columns(pl.col(c).str.strip_chars().replace("", None) for c in cells)
+            .filter(~blank)
+            .collect()
+        )
     if frame.height == 0:
         raise ReadError(Problem(source, 1, "", "empty", "文件为空：缺少表头"))
     first = frame.row(0, named=True)
@@ -384,7 +398,16 @@ def _table(source: str, frame: pl.DataFrame, encoding: str, limits: Limits) -> T
     header = [first[c] or "" for c in cells]
     while header and not header[-1]:
         header.pop()
-    longest_of = frame.select(pl.col(c).str.len_chars().max() for c in cells).row(0) if cells else ()
+    # each column's longest cell, and whether a data row may be a template's example (one query)
+    measured = (
+        frame.select(
+            *(pl.col(c).str.len_chars().max() for c in cells),
+            pl.any_horizontal(pl.col(c).slice(1).str.starts_with("示例").any() for c in cells).alias("__marked"),
+        ).row(0)
+        if cells
+        else (False,)
+    )
+    longest_of, marked = measured[:-1], bool(measured[-1])
     for name, longest in zip(cells, longest_of):
         if isinstance(longest, int) and longest > limits.cell_chars:
             row = frame.filter(pl.col(name).str.len_chars() > limits.cell_chars)[ROW][0]
@@ -397,7 +420,7 @@ def _table(source: str, frame: pl.DataFrame, encoding: str, limits: Limits) -> T
                     f"单元格过长（超过 {limits.cell_chars} 个字符）{hint('cell_chars')}",
                 )
             )
-    data, problems = _without_example(source, tuple(header), cells, frame.slice(1))
+    data, problems = _without_example(source, tuple(header), cells, frame.slice(1), marked)
     return Table(source, tuple(header), data, encoding, problems)
 
 
@@ -406,14 +429,14 @@ def _without_example(
     header: tuple[str, ...],
     cells: Sequence[str],
     data: pl.DataFrame,
+    marked_somewhere: bool,
 ) -> tuple[pl.DataFrame, tuple[Problem, ...]]:
     """The data rows without the template's example row (the first row under the header, when
     every filled cell of it is marked `示例：`), and a problem for each marked cell left elsewhere:
-    an example half overwritten, or copied down, is never read as data."""
-    if data.height == 0 or not cells:
-        return data, ()
-    if not data.select(pl.any_horizontal(pl.col(c).str.starts_with("示例").any() for c in cells)).item():
-        return data, ()  # the common case, decided by a prefix test alone
+    an example half overwritten, or copied down, is never read as data. `marked_somewhere` says
+    whether any cell of `data` starts with `示例` (the caller found it with the table's other checks)."""
+    if data.height == 0 or not cells or not marked_somewhere:
+        return data, ()  # the common case, decided by a prefix test alone (`marked_somewhere`)
     marked = data.select(pl.col(c).str.contains(_EXAMPLE_CELL).fill_null(False) for c in cells)
     first = data.row(0, named=True)
     filled = [c for c in cells if first[c] is not None]

@@ -55,6 +55,13 @@ TRACES_DIR = "traces"  # one page of traces per county (and one for the city's f
 
 
 def environment() -> jinja2.Environment:
+    """The report templates' environment, one per process: it keeps the templates it loaded (jinja2
+    reloads one whose file changed), where a new environment loaded each again on every audit."""
+    return _environment()
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
     env = DataEnvironment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         bytecode_cache=bytecode_cache("html"),

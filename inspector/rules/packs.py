@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,6 +117,43 @@ def _read_pack(folder: Path, rules_dir: Path, problems: list[Problem]) -> Loaded
     return LoadedPack(spec, folder, pack_digest(folder), Located(pack_doc, ()), tuple(rules), tuple(indicators))
 
 
+# packs read by this process, by `_pack_key`: a pack's files are parsed and validated once, not
+# on every audit (tests and the web server's re-inspections load the same packs again and again)
+_PACKS: OrderedDict[tuple[str, str, str], LoadedPack] = OrderedDict()
+_PACKS_KEPT = 32
+_PACKS_LOCK = threading.Lock()
+
+
+def _pack_key(folder: Path, rules_dir: Path, digest: str) -> tuple[str, str, str]:
+    """What a read pack depends on: its files' names and bytes (`pack_digest`), the folder it is
+    read from and the rules folder its files are shown relative to (problems and rules cite them)."""
+    return (str(folder), str(rules_dir), digest)
+
+
+def _read_pack_once(folder: Path, rules_dir: Path, problems: list[Problem]) -> LoadedPack | None:
+    """`_read_pack`, or the pack this process already read from the same bytes at the same place.
+
+    Only a pack read without problems is kept, and only when its digest taken before the read
+    equals the one taken after (no file changed meanwhile): a changed byte gives another key, so
+    an edited pack is always read again. A `LoadedPack` is frozen (frozen specs, tuples); its
+    documents are not changed after the read, as compiled books already share them."""
+    before = pack_digest(folder)
+    key = _pack_key(folder, rules_dir, before)
+    with _PACKS_LOCK:
+        pack = _PACKS.get(key)
+        if pack is not None:
+            _PACKS.move_to_end(key)
+            return pack
+    found = len(problems)
+    pack = _read_pack(folder, rules_dir, problems)
+    if pack is not None and len(problems) == found and pack.sha256 == before:
+        with _PACKS_LOCK:
+            _PACKS[key] = pack
+            while len(_PACKS) > _PACKS_KEPT:
+                _PACKS.popitem(last=False)
+    return pack
+
+
 def _check_duplicates(packs: Iterable[LoadedPack], problems: list[Problem]) -> None:
     seen_rules: dict[str, Located] = {}
     seen_indicators: dict[str, tuple[IndicatorSpec, Located]] = {}
@@ -154,7 +193,7 @@ def load_packs(ids: Sequence[str], rules_dir: Path = DEFAULT_RULES_DIR) -> list[
                 Problem(str(rules_dir), 0, "packs", "unknown_pack", f"找不到规则包“{pack_id}”；可用：{choices}")
             )
             continue
-        pack = _read_pack(folder, rules_dir, problems)
+        pack = _read_pack_once(folder, rules_dir, problems)
         if pack is not None:
             packs.append(pack)
     _check_duplicates(packs, problems)
