@@ -20,6 +20,7 @@ from inspector.audit import run_audit
 from inspector.engine.tables import ID, SCHOOL
 from inspector.findings import finding_id
 from inspector.records.loader import load_table
+from inspector.web import selfcheck
 from inspector.web.selfcheck import SCHOOL_LEVEL, SelfCheck
 
 LIUZHOU_2025 = Path(__file__).resolve().parents[1] / "cases" / "liuzhou-2025"
@@ -109,6 +110,22 @@ def test_re_evaluating_only_the_rules_that_read_the_kind_gives_the_full_verdicts
                 assert partial == full, (school, kind, frame.height)
                 changed += partial != before
     assert changed >= 5  # the corrections do change verdicts: the comparison is not between two copies of before
+
+
+def test_only_the_last_schools_checked_are_kept_and_a_school_dropped_is_worked_out_again(
+    warm: SelfCheck, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a check keeps per school (its verdicts and indicators before a correction) is held for the
+    last SCHOOLS_KEPT schools only; a school checked again after it was dropped gets the same answers."""
+    monkeypatch.setattr(selfcheck, "SCHOOLS_KEPT", 2)
+    schools = sorted(warm.schools())[:4]
+    corrected = {s: warm.dataset.tables["classes"].filter(pl.col("school_id") == s).gather_every(2) for s in schools}
+    first = {s: (warm.before(s), warm.after(s, "classes", corrected[s], "classes.csv")) for s in schools}
+    assert len(warm._kept) == 2 and list(warm._kept) == schools[2:]
+    for school in reversed(schools):
+        assert (warm.before(school), warm.after(school, "classes", corrected[school], "classes.csv")) == first[school]
+        assert len(warm._kept) <= 2
+    assert list(warm._kept) == [schools[1], schools[0]]
 
 
 @pytest.mark.slow

@@ -34,6 +34,7 @@ on the school's corrected rows and the rows of the schools that hold one of its 
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -201,8 +202,9 @@ class SelfCheck:
             for kind, table in dataset.tables.items()
             if "school_id" in table.columns and table.height
         }
-        self._before: dict[str, dict[str, Verdict]] = {}
-        self._memo: dict[str, dict[str, _Computed]] = {}  # per school: its indicators as computed before
+        # per school: its verdicts and its indicators as computed before a correction, for the schools
+        # checked last (~0.25 MB a school: a province's 20,000 schools would hold gigabytes)
+        self._kept: OrderedDict[str, tuple[dict[str, Verdict], dict[str, _Computed]]] = OrderedDict()
         self._judged: Judged = {}  # per rule (and column types): the verdict of each combination judged
         self._round = 0
         self.reads = self._trace_reads()
@@ -479,12 +481,20 @@ class SelfCheck:
                 record[name] = _Computed(tuple(tables.reads), tuple(tables.added), tables.traces[name])
             tables.reads, tables.preset = None, {}
 
-    def before(self, school_id: str) -> dict[str, Verdict]:
-        if school_id not in self._before:
+    def _school(self, school_id: str) -> tuple[dict[str, Verdict], dict[str, _Computed]]:
+        """The school's verdicts and recorded indicators before a correction, kept for the last
+        SCHOOLS_KEPT schools checked."""
+        kept = self._kept.get(school_id)
+        if kept is None:
             memo: dict[str, _Computed] = {}
-            self._before[school_id] = self._verdicts(self._slice(school_id), record=memo)
-            self._memo[school_id] = memo
-        return self._before[school_id]
+            kept = self._kept[school_id] = (self._verdicts(self._slice(school_id), record=memo), memo)
+            while len(self._kept) > SCHOOLS_KEPT:
+                self._kept.popitem(last=False)
+        self._kept.move_to_end(school_id)
+        return kept
+
+    def before(self, school_id: str) -> dict[str, Verdict]:
+        return self._school(school_id)[0]
 
     def after(
         self, school_id: str, kind: str, frame: pl.DataFrame, source: str, *, full: bool = False
@@ -497,8 +507,7 @@ class SelfCheck:
         context = self._context_of(school_id, dataset, kind, frame)
         if full:
             return self._verdicts(dataset, context=context)
-        before = self.before(school_id)
-        known = self._memo[school_id]
+        before, known = self._school(school_id)
         partial = self._partial.get(kind)
         if partial is None:
             return self._verdicts(dataset, known=known, context=context)
@@ -548,6 +557,7 @@ class SelfCheck:
 
 Rows = tuple[list[str], dict[str, tuple[int, pl.DataType]], list[tuple[Any, ...]]]
 Judged = dict[tuple[str, tuple[pl.DataType, ...]], dict[tuple[Any, ...], str | None]]
+SCHOOLS_KEPT = 256
 _JUDGED_PER_RULE = 100_000  # combinations remembered per rule (and column types)
 
 
