@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import openpyxl
 import pytest
 
 from inspector.report import load_findings
-from inspector.report.excel import ALL_SHEET, NOTES_SHEET, rectification_xlsx
+from inspector.report.excel import ALL_SHEET, HEADER_LIMIT, NOTES_SHEET, print_header, rectification_xlsx
 
 REQUIRED = ("学校", "问题", "依据", "整改要求", "责任主体", "整改期限")
 
@@ -101,3 +102,33 @@ class TestDeterminism:
 
         text = "\n".join(str(c.value) for row in book[NOTES_SHEET].iter_rows() for c in row)
         assert hashlib.sha256((case_out / "findings.json").read_bytes()).hexdigest() in text
+
+
+class TestPrintHeader:
+    """The printed header names the audit; Excel allows 255 UTF-16 code units, and xlsxwriter leaves
+    out a longer header with only a warning (found by the whole-CLI fuzz target with a long name)."""
+
+    @pytest.mark.parametrize(
+        "title",
+        ["柳州市教育督导 整改清单", "督" * 300, "A&B " * 100, "&" * 200, "😀" * 200, "x" * 235 + "&" * 10],
+    )
+    def test_the_header_fits_and_keeps_as_much_of_the_title_as_fits(self, title: str) -> None:
+        header = print_header(title)
+        units = len(header.encode("utf-16-le")) // 2
+        assert units <= HEADER_LIMIT
+        text = header.removeprefix('&C&"黑体,Bold"&12')
+        assert text.replace("&&", "").count("&") == 0  # no lone & left to start a header code
+        shown = text.replace("&&", "&")
+        if shown == title:
+            return
+        assert shown.endswith("…") and title.startswith(shown[:-1])
+        longer = title[: len(shown)]  # one character more does not fit
+        assert len(('&C&"黑体,Bold"&12' + (longer + "…").replace("&", "&&")).encode("utf-16-le")) // 2 > HEADER_LIMIT
+
+    def test_a_long_audit_name_is_printed_cut_short_without_a_warning(self, document: dict[str, Any]) -> None:
+        long = {**document, "audit": {**document["audit"], "name": "柳州市" * 120}}
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            data = rectification_xlsx(long, "0" * 64)
+        ws = openpyxl.load_workbook(io.BytesIO(data))[ALL_SHEET]
+        assert ws.oddHeader.center.text.startswith("柳州市柳州市") and ws.oddHeader.center.text.endswith("…")

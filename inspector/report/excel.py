@@ -135,6 +135,33 @@ _EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 (as the 1900 date system counts 
 _LETTERS = tuple(chr(ord("A") + index) for index in range(len(COLUMNS)))
 
 
+_HEADER_CODES = '&C&"黑体,Bold"&12'  # centred, bold, 12 pt
+HEADER_LIMIT = 255  # Excel's, in UTF-16 code units: xlsxwriter drops a longer header with only a warning
+
+
+def _utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def print_header(title: str) -> str:
+    """The printed page header showing `title` (& doubled: it starts a header code), the title cut
+    short with "…" where the whole would pass Excel's limit."""
+
+    def header(text: str) -> str:
+        return _HEADER_CODES + text.replace("&", "&&")
+
+    if _utf16_units(header(title)) <= HEADER_LIMIT:
+        return header(title)
+    low, high = 0, len(title)  # the longest prefix that fits, by bisection (a name may be long)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _utf16_units(header(title[:middle] + "…")) <= HEADER_LIMIT:
+            low = middle
+        else:
+            high = middle - 1
+    return header(title[:low] + "…")
+
+
 def _sheet(
     ws: Worksheet,
     rows: Sequence[Mapping[str, Any]],
@@ -161,7 +188,7 @@ def _sheet(
     ws.fit_to_pages(1, 0)
     ws.center_horizontally()
     ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
-    ws.set_header('&C&"黑体,Bold"&12' + title.replace("&", "&&"))  # & starts a header code
+    ws.set_header(print_header(title))
     ws.set_footer("&C第 &P 页，共 &N 页")
     number_style = formats.of("number").xf_index
     body: list[str] = []
