@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from budget import examples
 from inspector.errors import DataError, Problem
 from inspector.limits import Limits
-from inspector.records import loader, values
+from inspector.records import loader, readers, values
 from inspector.records.config import AuditConfig, load_config
 from inspector.records.loader import Dataset, RowRef, load_dataset
 from inspector.records.readers import _delimiter
@@ -988,3 +988,48 @@ def test_short_columns_are_searched_as_polars_searches(cells: list[str | None]) 
     raw = pl.Series("c", cells, dtype=pl.String)
     for pattern in (r"[^\x00-\x7f]", loader._FOLDED, loader._ID_CONTROL, loader._CONTROL):
         assert loader._any_match(raw, pattern) == bool(raw.str.contains(pattern).any()), pattern
+
+
+# every Unicode White_Space character, the four separators Python counts as space and polars does
+# not, a zero-width space (neither), the example mark and a cell over a small limit
+_SHAPE_CELLS = st.one_of(
+    st.none(),
+    st.text(
+        alphabet=st.sampled_from(
+            [
+                *"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000",
+                *"\x1c\x1d\x1e\x1f\u200b",
+                *"a1甲",
+            ]
+        ),
+        max_size=5,
+    ),
+    st.sampled_from(["示例：45", " 示例", "示例", "x示例", "abcdefgh"]),
+)
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(rows=st.lists(st.lists(_SHAPE_CELLS, min_size=3, max_size=3), max_size=8), cell_chars=st.sampled_from([4, 100]))
+def test_a_short_table_is_shaped_as_polars_shapes_a_long_one(rows: list[list[str | None]], cell_chars: int) -> None:
+    """Below `readers.SMALL_TABLE` rows a table is stripped, blanked, measured and searched for the
+    template's example in Python: the same header, rows, values and errors as the polars queries."""
+    frame = pl.DataFrame(
+        {f"c{i}": [row[i] for row in rows] for i in range(3)}, schema={f"c{i}": pl.String for i in range(3)}
+    ).with_row_index(readers.ROW, offset=1)
+    limits = Limits(cell_chars=cell_chars)
+
+    def shaped() -> object:
+        try:
+            table = readers._table("t.csv", frame, "utf-8", limits)
+        except readers.ReadError as error:
+            return error.problem
+        return table.header, table.frame.to_dicts(), table.frame.schema, table.problems
+
+    short = shaped()
+    saved = readers.SMALL_TABLE
+    readers.SMALL_TABLE = -1
+    try:
+        long = shaped()
+    finally:
+        readers.SMALL_TABLE = saved
+    assert short == long

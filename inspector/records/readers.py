@@ -382,7 +382,9 @@ def read_xlsx_sheets(path: Path, display: str, limits: Limits) -> dict[str, Tabl
 def _table(source: str, frame: pl.DataFrame, encoding: str, limits: Limits) -> Table:
     """Header from the first row (which must be row 1), blank cells and rows dropped to null."""
     cells = [c for c in frame.columns if c != ROW]
-    if cells:
+    if cells and frame.height <= SMALL_TABLE:
+        frame, measured = _shape_few(frame, cells)
+    elif cells:
         blank = pl.all_horizontal(pl.col(c).is_null() for c in cells)
         frame = (
             frame.lazy()
@@ -390,6 +392,9 @@ def _table(source: str, frame: pl.DataFrame, encoding: str, limits: Limits) -> T
             .filter(~blank)
             .collect()
         )
+        measured = None
+    else:
+        measured = (False,)
     if frame.height == 0:
         raise ReadError(Problem(source, 1, "", "empty", "文件为空：缺少表头"))
     first = frame.row(0, named=True)
@@ -398,15 +403,12 @@ def _table(source: str, frame: pl.DataFrame, encoding: str, limits: Limits) -> T
     header = [first[c] or "" for c in cells]
     while header and not header[-1]:
         header.pop()
-    # each column's longest cell, and whether a data row may be a template's example (one query)
-    measured = (
-        frame.select(
+    if measured is None:
+        # each column's longest cell, and whether a data row may be a template's example (one query)
+        measured = frame.select(
             *(pl.col(c).str.len_chars().max() for c in cells),
             pl.any_horizontal(pl.col(c).slice(1).str.starts_with("示例").any() for c in cells).alias("__marked"),
         ).row(0)
-        if cells
-        else (False,)
-    )
     longest_of, marked = measured[:-1], bool(measured[-1])
     for name, longest in zip(cells, longest_of):
         if isinstance(longest, int) and longest > limits.cell_chars:
@@ -422,6 +424,32 @@ def _table(source: str, frame: pl.DataFrame, encoding: str, limits: Limits) -> T
             )
     data, problems = _without_example(source, tuple(header), cells, frame.slice(1), marked)
     return Table(source, tuple(header), data, encoding, problems)
+
+
+# up to this many rows a table is shaped, and a column parsed (loader.py), cell by cell in Python:
+# polars queries cost ~1 ms each on a short table of many columns, more than its cells
+SMALL_TABLE = 256
+# what polars' `str.strip_chars()` strips: Unicode White_Space (Rust's `char::is_whitespace`), which
+# is Python's `str.isspace` without the four information separators U+001C–U+001F
+_WHITE_SPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace() and c not in "\x1c\x1d\x1e\x1f")
+
+
+def _shape_few(frame: pl.DataFrame, cells: Sequence[str]) -> tuple[pl.DataFrame, tuple[object, ...]]:
+    """`_table`'s two queries for a short table, in Python: cells stripped (blank ones null), blank
+    rows dropped; and each column's longest cell and whether a row after the first starts with 示例."""
+    columns = [[None if v is None else (v.strip(_WHITE_SPACE) or None) for v in frame[c].to_list()] for c in cells]
+    keep = [i for i in range(frame.height) if any(column[i] is not None for column in columns)]
+    rows = frame[ROW].to_list()
+    shaped = pl.DataFrame(
+        [
+            pl.Series(ROW, [rows[i] for i in keep], dtype=frame.schema[ROW]),
+            *(pl.Series(c, [column[i] for i in keep], dtype=pl.String) for c, column in zip(cells, columns)),
+        ]
+    )
+    kept = [[column[i] for i in keep] for column in columns]
+    longest = [max((len(v) for v in column if v is not None), default=None) for column in kept]
+    marked = any(v is not None and v.startswith("示例") for column in kept for v in column[1:])
+    return shaped, (*longest, marked)
 
 
 def _without_example(
