@@ -48,8 +48,8 @@ serve: $(STAMP)
 	test -f reports/out/liuzhou-2025/findings.json || $(BIN)/inspector audit cases/liuzhou-2025 --out reports/out/liuzhou-2025 --quiet
 	$(BIN)/inspector serve --db reports/out/demo.sqlite --demo reports/out/liuzhou-2025 --source cases/liuzhou-2025
 
-# tests/fuzz with 2,000 examples per target (make test runs them with 100: INSPECTOR_FUZZ=short),
-# the two whole-CLI targets a tenth of that (a whole audit per example; tests/fuzz/fuzzing.py);
+# tests/fuzz with 2,000 examples per target, the two whole-CLI targets too (make test runs them
+# with 100: INSPECTOR_FUZZ=short; tests/fuzz/fuzzing.py);
 # INSPECTOR_FUZZ=nightly gives 50,000, for a scheduled job
 fuzz: $(STAMP)
 	INSPECTOR_FUZZ=long $(BIN)/python -m pytest -q -n 2 --dist worksteal tests/fuzz --durations=12

@@ -115,7 +115,7 @@ def test_waivers_yaml_is_valid_or_a_data_error(text: str) -> None:
     if waivers is None:
         return
     # applied to the boundary case's real findings (audited once per worker), as the audit applies
-    # them: what the whole-CLI target checks at a tenth of the examples, short of the outputs
+    # them: what the whole-CLI target also checks, short of the outputs
     as_of, findings = _boundary_findings()
     report = apply_waivers(waivers, findings, as_of)
     ids = {finding.id for finding in findings}
