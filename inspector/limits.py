@@ -72,6 +72,10 @@ LIMITS: dict[str, LimitSpec] = {
     "xlsx_ratio": LimitSpec(200, 1_000, "XLSX 部件（大于 1 MiB 者）解压后与压缩后大小之比", "倍"),
     "xlsx_parts": LimitSpec(10_000, 65_535, "XLSX 工作簿的部件个数（工作表、样式等）", "个"),
     "xlsx_shared_strings": LimitSpec(10_000_000, 20_000_000, "XLSX 共享字符串个数", "个"),
+    # a sheet is read whole, as rows × columns up to its farthest cell (about 130 bytes a cell held
+    # in memory): a 3 MB workbook of 40 million short cells took 3.4 GB, and two cells at A1 and
+    # XFD1048576 asked for 17 billion. Excel's own largest sheet is 1,048,576 × 16,384.
+    "xlsx_cells": LimitSpec(5_000_000, 50_000_000, "XLSX 一个工作表的单元格数（行数 × 列数，算到最远的单元格）", "个"),
     "rows": LimitSpec(2_000_000, 20_000_000, "一个数据表的行数，CSV 含空行", "行"),
     "columns": LimitSpec(500, 16_384, "一个数据表的列数", "列"),
     "cell_chars": LimitSpec(32_767, 1_000_000, "一个单元格的字符数", "字符"),
@@ -112,6 +116,7 @@ class Limits(BaseModel):
     xlsx_ratio: Annotated[int, _limit("xlsx_ratio")] = LIMITS["xlsx_ratio"].default
     xlsx_parts: Annotated[int, _limit("xlsx_parts")] = LIMITS["xlsx_parts"].default
     xlsx_shared_strings: Annotated[int, _limit("xlsx_shared_strings")] = LIMITS["xlsx_shared_strings"].default
+    xlsx_cells: Annotated[int, _limit("xlsx_cells")] = LIMITS["xlsx_cells"].default
     rows: Annotated[int, _limit("rows")] = LIMITS["rows"].default
     columns: Annotated[int, _limit("columns")] = LIMITS["columns"].default
     cell_chars: Annotated[int, _limit("cell_chars")] = LIMITS["cell_chars"].default

@@ -22,8 +22,9 @@ import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import IO, Any, NoReturn
 
 import polars as pl
 
@@ -252,12 +253,86 @@ _SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"
 _SHEET_ALT = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\br:id="([^"]+)"[^>]*?\bname="([^"]*)"')
 _REL = re.compile(rb'<(?:\w+:)?Relationship\b[^>]*?\bId="([^"]+)"[^>]*?\bTarget="([^"]+)"')
 _REL_ALT = re.compile(rb'<(?:\w+:)?Relationship\b[^>]*?\bTarget="([^"]+)"[^>]*?\bId="([^"]+)"')
-_SHARED_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\bt="s"[^>]*>\s*<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>')
 _SHARED_ITEM = re.compile(rb"<(?:\w+:)?si[\s>/]")
 
 
 def _broken(display: str, reason: str) -> ReadError:
     return ReadError(Problem(display, 1, "", "xlsx", f"无法读取 Excel 文件：{reason}"))
+
+
+_ROW_START = re.compile(rb"<(?:\w+:)?row(?=[\s>/])")
+_CELL_START = re.compile(rb"<(?:\w+:)?c(?=[\s>/])")
+# a row's or a cell's reference (r="12", r="AB12"), found from its literal r=" (other attributes
+# ending in r, or the same text inside a cell, can only raise the estimate, never lower it)
+_REF = re.compile(rb'r="([A-Za-z]{0,4})(\d{1,10})"')
+_SHARED_INDEX = re.compile(rb't="s"[^>]*>\s*<(?:\w+:)?v>([^<]*)</')
+_SHEET_CHUNK = 8 << 20
+_LONGEST_ROW = 64 << 20  # 500 columns of 32,767 characters would be 64 MiB of UTF-8 at most
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + letter - 64
+    return number
+
+
+def _cell_count(row: bytes) -> int:
+    return len(_CELL_START.findall(row))
+
+
+def _most_cells(rows: list[bytes]) -> int:
+    """At least the most cells in one of `rows` (unprefixed XML), counted in C: the largest number of
+    each spelling of a cell's start tag, added (a row holds one spelling where Excel wrote it)."""
+    return sum(max(map(bytes.count, rows, repeat(tag, len(rows))), default=0) for tag in (b"<c ", b"<c>", b"<c/>"))
+
+
+def _check_sheet(stream: IO[bytes], part: str, display: str, strings: int, limits: Limits) -> None:
+    """Read a sheet part as a stream, whole rows at a time, before any reader holds it: refuse it
+    when the rows × columns a reader would build up to its farthest cell (by position or by the
+    cells' `r` references; a sheet's <dimension> is not trusted) pass `limits`, or when a cell
+    points outside the shared-string table."""
+    rows = widest = last_row = last_column = 0
+    carry = b""
+    while True:
+        chunk = stream.read(_SHEET_CHUNK)
+        data = carry + chunk
+        cut = len(data)
+        if chunk:  # whole rows only: keep what follows the last row's start for the next chunk
+            plain, prefixed = data.rfind(b"<row"), data.rfind(b":row")
+            cut = data.rfind(b"<", 0, prefixed) if prefixed > plain else plain
+            if cut <= 0:
+                if len(data) > _LONGEST_ROW:
+                    raise _broken(display, f"{part} 中有一行超过 {_LONGEST_ROW >> 20} MiB")
+                carry = data
+                continue
+        whole, carry = data[:cut], data[cut:]
+        prefixed = b":row" in whole or b":c" in whole
+        pieces = _ROW_START.split(whole)[1:] if prefixed else whole.split(b"<row")[1:]
+        rows += len(pieces)
+        widest = max(widest, max(map(_cell_count, pieces), default=0) if prefixed else _most_cells(pieces))
+        for letters, number in set(_REF.findall(whole)):
+            last_row = max(last_row, int(number))
+            if letters:
+                last_column = max(last_column, _column_number(letters))
+        for index in set(_SHARED_INDEX.findall(whole)):
+            index = index.strip()
+            if not index.isdigit() or int(index) >= strings:
+                raise _broken(
+                    display, f"{part} 中有单元格引用了不存在的共享字符串（{index.decode('utf-8', 'replace')!s}）"
+                )
+        height, width = max(rows, last_row), max(widest, last_column)
+        if height > limits.rows:
+            raise ReadError(_too_many_rows(display, limits))
+        if width > limits.columns:
+            raise ReadError(_too_many_columns(display, 1, width, limits))
+        if height * width > limits.xlsx_cells:
+            raise _broken(
+                display,
+                f"{part} 的单元格过多（{height:,} 行 × {width:,} 列，上限 {limits.xlsx_cells:,} 个）{hint('xlsx_cells')}",
+            )
+        if not chunk:
+            break
 
 
 def _check_workbook(path: Path, display: str, limits: Limits) -> None:
@@ -315,12 +390,8 @@ def _check_workbook(path: Path, display: str, limits: Limits) -> None:
                 f"共享字符串过多（{count} 个，上限 {limits.xlsx_shared_strings:,}）{hint('xlsx_shared_strings')}",
             )
         for part in parts:
-            for match in _SHARED_CELL.finditer(archive.read(part)):
-                index = match.group(1).strip()
-                if not index.isdigit() or int(index) >= count:
-                    raise _broken(
-                        display, f"{part} 中有单元格引用了不存在的共享字符串（{index.decode('utf-8', 'replace')!s}）"
-                    )
+            with archive.open(part) as stream:
+                _check_sheet(stream, part, display, count, limits)
 
 
 def _cell_text(value: object) -> str | None:

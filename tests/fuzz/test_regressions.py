@@ -410,6 +410,90 @@ def test_a_ten_megabyte_table_is_decided_within_ten_seconds_and_a_gigabyte(name:
         )
 
 
+_SHEET_OPEN = '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+_HEADER_ROW = '<row r="1">' + "".join(
+    f'<c r="{c}1" t="inlineStr"><is><t>{name}</t></is></c>'
+    for c, name in zip("ABCD", ("班级代码", "学校代码", "年级", "班额"))
+)
+
+
+def _short_cells_workbook(path: Path) -> None:
+    """About 5.6 million short cells (280,000 rows of 20, no references, so that a reader places
+    them) in a sheet part compressed just under the ratio limit: a few hundred kilobytes of file."""
+    import random
+    import zipfile
+
+    classes_workbook(path, [["x"]], sheet="<placeholder/>")
+    generator = random.Random(1)
+    rows = "".join(
+        "<row>"
+        + "".join(f"<c><v>{generator.randint(0, 99) if generator.random() < 0.006 else 1}</v></c>" for _ in range(20))
+        + "</row>"
+        for _ in range(1000)
+    ).encode()
+    with zipfile.ZipFile(path) as old:
+        parts = {name: old.read(name) for name in old.namelist() if name != "xl/worksheets/sheet1.xml"}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
+        for name, data in parts.items():
+            new.writestr(name, data)
+        with new.open("xl/worksheets/sheet1.xml", "w") as sheet:
+            sheet.write((_SHEET_OPEN + _HEADER_ROW + "</row>").encode())
+            for _ in range(280):
+                sheet.write(rows)
+            sheet.write(b"</sheetData></worksheet>")
+
+
+WORST_WORKBOOKS = {
+    # a reader builds rows × columns up to the farthest cell: 17 billion cells asked for, an abort
+    "two cells, at A1 and XFD1048576": lambda path: classes_workbook(
+        path,
+        [["x"]],
+        sheet=_SHEET_OPEN
+        + _HEADER_ROW
+        + '</row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData></worksheet>',
+    ),
+    "two cells, at A1 and Z1999999": lambda path: classes_workbook(
+        path,
+        [["x"]],
+        sheet=_SHEET_OPEN
+        + _HEADER_ROW
+        + '</row><row r="1999999"><c r="Z1999999"><v>1</v></c></row></sheetData></worksheet>',
+    ),
+    # 40 million such cells in 3.4 MB took 3.4 GB and over two minutes before the refusal
+    "5.6 million short cells": _short_cells_workbook,
+}
+_WORKBOOK_PROBE = _TABLE_PROBE.replace(
+    '(folder / "classes.csv").write_text(%s, encoding="utf-8")\nassert (folder / "classes.csv").stat().st_size <= %d',
+    'shutil.copy(sys.argv[3], folder / "classes.xlsx")',
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(WORST_WORKBOOKS))
+def test_a_workbook_that_would_unfold_into_millions_of_cells_is_refused_before_it_is_read(
+    name: str, tmp_path: Path
+) -> None:
+    """A small .xlsx whose cells a reader would lay out as a huge grid is refused from a stream of
+    its sheet part (rows × columns up to the farthest cell against `limits.xlsx_cells`, `rows`,
+    `columns`), within the ten seconds and the gigabyte, with a located Chinese message."""
+    workbook = tmp_path / "classes.xlsx"
+    WORST_WORKBOOKS[name](workbook)
+    assert workbook.stat().st_size <= TEN_MB
+    result = subprocess.run(
+        [sys.executable, "-c", _WORKBOOK_PROBE, str(tmp_path / "audit"), str(BOUNDARIES), str(workbook)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    measured = json.loads(result.stdout)
+    assert measured["cpu_seconds"] < 10 and measured["peak_mb"] < 1024, (name, measured)
+    assert not measured["inputs"], measured  # refused as a whole
+    problem = measured["problems"][0]
+    assert problem.startswith("classes.xlsx:1: ") and chinese(problem), problem
+    assert any(word in problem for word in ("单元格过多", "列数过多", "行数过多")), problem
+
+
 @pytest.mark.parametrize(
     "limit, value, reason",
     [
