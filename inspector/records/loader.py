@@ -230,6 +230,12 @@ def _map_headers(kind: RecordKind, table: Table) -> tuple[dict[int, Column], dic
             continue  # an unnamed column: harmless while empty, its cells are reported where they hold data
         key = values.normalize_text(header)
         named = lookup.get(key) or lookup.get(header.lower()) or _with_unit(key, lookup)
+        if named is None and (header == "*" or (header.startswith("^") and header.endswith("$"))):
+            # polars reads such a column name as "every column" or a pattern, not as a name
+            problems.append(
+                Problem(table.source, 1, header, "header_unusable", "列名不能是“*”或以 ^ 开头、以 $ 结尾：请改名")
+            )
+            continue  # its cells are reported as cells without a header
         name = named.name if named else header
         if name in seen:
             problems.append(

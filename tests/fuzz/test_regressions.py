@@ -525,3 +525,19 @@ def test_a_line_separator_does_not_shift_the_reported_line(tmp_path: Path) -> No
     with pytest.raises(DataError) as raised:
         load_config(tmp_path)
     assert [p.line for p in raised.value.problems if p.field == "as_of"] == [3]
+
+
+@pytest.mark.parametrize("header", ["*", "^.*$", "^班级$"])
+def test_a_header_that_polars_would_read_as_a_pattern_is_a_located_error(
+    case: Path, capsys: pytest.CaptureFixture[str], header: str
+) -> None:
+    """Found by `make fuzz` (a CSV with lone CR line endings put `*` in the header): an unknown
+    column named `*` (every column, to polars) or `^…$` (a pattern) ended in exit 70 with a
+    DuplicateError; now the header is refused at line 1 and the column's cells are reported."""
+    classes = case / "classes.csv"
+    lines = classes.read_text(encoding="utf-8").splitlines()
+    classes.write_text(
+        "\n".join([f"{lines[0]},{header}", *(f"{line},x" for line in lines[1:])]) + "\n", encoding="utf-8"
+    )
+    err = refused(case, capsys, f"classes.csv:1: {header}: ")
+    assert "列名不能是" in err and "classes.csv:2: 第 " in err
