@@ -49,10 +49,11 @@ serve: $(STAMP)
 	$(BIN)/inspector serve --db reports/out/demo.sqlite --demo reports/out/liuzhou-2025 --source cases/liuzhou-2025
 
 # tests/fuzz with 2,000 examples per target, the two whole-CLI targets too (make test runs them
-# with 100: INSPECTOR_FUZZ=short; tests/fuzz/fuzzing.py);
+# with 100: INSPECTOR_FUZZ=short; tests/fuzz/fuzzing.py); the hostile-input regressions
+# (test_regressions.py: no examples drawn) run in make test, which .ci/run runs just before;
 # INSPECTOR_FUZZ=nightly gives 50,000, for a scheduled job
 fuzz: $(STAMP)
-	INSPECTOR_FUZZ=long $(BIN)/python -m pytest -q -n 2 --dist worksteal tests/fuzz --durations=12
+	INSPECTOR_FUZZ=long $(BIN)/python -m pytest -q -n 2 --dist worksteal tests/fuzz --ignore=tests/fuzz/test_regressions.py --durations=12
 
 # docs/*.png from cases/liuzhou-2025 and `inspector template` (chromium, chromium-driver, fonts-noto-cjk,
 # libreoffice-calc-nogui, poppler-utils); `python docs/screenshots.py template-workbook.png` makes that one alone
