@@ -924,7 +924,7 @@ class TestAuditConfig:
 
 
 class TestShortColumns:
-    """A short column (≤ `_SMALL_TABLE` rows) is parsed cell by cell, a long one by distinct
+    """A short column (≤ `SMALL_TABLE` rows) is parsed cell by cell, a long one by distinct
     spellings and a join: both give the same typed values and the same located errors."""
 
     CELLS = st.one_of(
@@ -951,12 +951,12 @@ class TestShortColumns:
         raw = pl.Series("raw", cells, dtype=pl.String)
         for column in self.COLUMNS:
             short = loader._parse_column(raw, column)
-            saved = loader._SMALL_TABLE
-            loader._SMALL_TABLE = -1
+            saved = loader.SMALL_TABLE
+            loader.SMALL_TABLE = -1
             try:
                 long = loader._parse_column(raw, column)
             finally:
-                loader._SMALL_TABLE = saved
+                loader.SMALL_TABLE = saved
             assert short[0].equals(long[0], check_names=True), column.name
             assert short[1].equals(long[1]), column.name
 

@@ -28,7 +28,7 @@ from ..errors import Problem
 from ..limits import DEFAULT_LIMITS, Limits
 from . import values
 from .config import AUDIT_FILE, AuditConfig
-from .readers import ROW, ReadError, Table, read_csv, read_xlsx_sheets, sha256_file
+from .readers import ROW, SMALL_TABLE, ReadError, Table, read_csv, read_xlsx_sheets, sha256_file
 from .regions import Divisions
 from .schema import RECORD_KINDS, Column, RecordKind, kind_for_source
 
@@ -311,7 +311,7 @@ def _parse_column(raw: pl.Series, column: Column) -> tuple[pl.Series, pl.DataFra
     """The typed column, and (row index, code, message) of the cells that are not valid: each
     distinct spelling is parsed once."""
     parse = _parser(column)
-    if raw.len() <= _SMALL_TABLE:
+    if raw.len() <= SMALL_TABLE:
         return _parse_few(raw, column, parse)
     distinct = raw.drop_nulls().unique()
     parsed: list[object] = []
@@ -334,11 +334,6 @@ def _parse_column(raw: pl.Series, column: Column) -> tuple[pl.Series, pl.DataFra
     return joined["value"].rename(column.name), joined.filter(pl.col("code").is_not_null()).select(
         "i", "code", "message"
     )
-
-
-# up to this many rows a column is parsed cell by cell in Python: a frame, a join and a filter per
-# column cost more than the cells themselves (a one-school audit ran some 200 joins)
-_SMALL_TABLE = 256
 
 
 def _parse_few(raw: pl.Series, column: Column, parse: Callable[[str], object]) -> tuple[pl.Series, pl.DataFrame]:
@@ -384,7 +379,7 @@ _FOLDED = r"[\t\r\n]+"
 def _any_match(raw: pl.Series, pattern: str) -> bool:
     """Whether a value of `raw` holds a match of `pattern` (a character class); a short column's
     values are searched in Python, where two polars queries would cost more than its cells."""
-    if raw.len() > _SMALL_TABLE:
+    if raw.len() > SMALL_TABLE:
         return bool(raw.str.contains(pattern).any())
     found = re.compile(pattern).search
     return any(found(text) for text in raw.to_list() if text is not None)
@@ -518,7 +513,7 @@ def _load_table(
         if column.default is not None:
             typed[column.name] = typed[column.name].fill_null(column.default)
     for index, header in extras.items():
-        typed[header] = frame[f"c{index}"].str.replace_all(r"[\t\r\n]+", " ").rename(header)
+        typed[header] = frame[f"c{index}"].str.replace_all(_FOLDED, " ").rename(header)
     typed[SRC] = _constant(SRC, src, pl.Int32(), frame.height)
     typed[ROW] = rows
     loaded = pl.DataFrame(typed)

@@ -299,8 +299,8 @@ def _check_sheet(stream: IO[bytes], part: str, display: str, strings: int, limit
         data = carry + chunk
         cut = len(data)
         if chunk:  # whole rows only: keep what follows the last row's start for the next chunk
-            plain, prefixed = data.rfind(b"<row"), data.rfind(b":row")
-            cut = data.rfind(b"<", 0, prefixed) if prefixed > plain else plain
+            plain, prefixed_at = data.rfind(b"<row"), data.rfind(b":row")
+            cut = data.rfind(b"<", 0, prefixed_at) if prefixed_at > plain else plain
             if cut <= 0:
                 if len(data) > _LONGEST_ROW:
                     raise _broken(display, f"{part} 中有一行超过 {_LONGEST_ROW >> 20} MiB")
@@ -497,8 +497,8 @@ def _table(source: str, frame: pl.DataFrame, encoding: str, limits: Limits) -> T
     return Table(source, tuple(header), data, encoding, problems)
 
 
-# up to this many rows a table is shaped, and a column parsed (loader.py), cell by cell in Python:
-# polars queries cost ~1 ms each on a short table of many columns, more than its cells
+# up to this many rows a table is shaped here, and a column parsed in loader.py, cell by cell in
+# Python: polars queries cost ~1 ms each on a short table (a one-school audit ran some 200 joins)
 SMALL_TABLE = 256
 # what polars' `str.strip_chars()` strips: Unicode White_Space (Rust's `char::is_whitespace`), which
 # is Python's `str.isspace` without the four information separators U+001C–U+001F
@@ -511,13 +511,13 @@ def _shape_few(frame: pl.DataFrame, cells: Sequence[str]) -> tuple[pl.DataFrame,
     columns = [[None if v is None else (v.strip(_WHITE_SPACE) or None) for v in frame[c].to_list()] for c in cells]
     keep = [i for i in range(frame.height) if any(column[i] is not None for column in columns)]
     rows = frame[ROW].to_list()
+    kept = [[column[i] for i in keep] for column in columns]
     shaped = pl.DataFrame(
         [
             pl.Series(ROW, [rows[i] for i in keep], dtype=frame.schema[ROW]),
-            *(pl.Series(c, [column[i] for i in keep], dtype=pl.String) for c, column in zip(cells, columns)),
+            *(pl.Series(c, column, dtype=pl.String) for c, column in zip(cells, kept)),
         ]
     )
-    kept = [[column[i] for i in keep] for column in columns]
     longest = [max((len(v) for v in column if v is not None), default=None) for column in kept]
     marked = any(v is not None and v.startswith("示例") for column in kept for v in column[1:])
     return shaped, (*longest, marked)
