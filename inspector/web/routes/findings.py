@@ -107,7 +107,10 @@ def findings_page(
         scope = queries.scope_key(user)
         # the filter's choices, kept as HTML with the counts they come from (selected per page)
         rules = backend.summary(conn, ("rule-options", scope), lambda: _rule_options(conn, user))
-        counties = backend.summary(conn, ("county-options", scope), lambda: _county_options(conn, user))
+        counts = backend.summary(conn, ("counts", scope), lambda: queries.counts(conn, user))
+        counties = backend.summary(
+            conn, ("county-options", scope), lambda: options((c, c) for c in sorted(counts["county"]))
+        )
     query = filters.query()
     return pages.render(
         request,
@@ -124,10 +127,6 @@ def findings_page(
 
 def _rule_options(conn: Any, user: User) -> Markup:
     return options((rid, f"{title}（{rid}）") for rid, title in queries.rule_ids(conn, user))
-
-
-def _county_options(conn: Any, user: User) -> Markup:
-    return options((county, county) for county in sorted(queries.counts(conn, user)["county"]))
 
 
 def _detail(
