@@ -167,6 +167,26 @@ def skip_reason(rule: CompiledRule, missing_kinds: Sequence[str]) -> str:
     return ""
 
 
+Fact = tuple[str, str, dict[str, object]]  # (kind r<rule index>, fact number, fields)
+
+
+def match_facts(
+    engine: DurableEvaluator, label: str, facts: Sequence[Fact], progress: Progress | None = None
+) -> dict[tuple[int, int], set[str]]:
+    """The engine rules (fail, pass, outside) each fact matched, by (rule index, fact number): the
+    facts asserted in sessions of at most MAX_SESSION_FACTS, far from the engine's hash limits."""
+    matched: dict[tuple[int, int], set[str]] = {}
+    total = (len(facts) + MAX_SESSION_FACTS - 1) // MAX_SESSION_FACTS
+    for done, start in enumerate(range(0, len(facts), MAX_SESSION_FACTS), start=1):
+        for name, fact_id in engine.evaluate(f"{label}-batch{done}", facts[start : start + MAX_SESSION_FACTS]):
+            rule_index, engine_rule = name.split("|")
+            _kind, number = fact_id.split(":", 1)
+            matched.setdefault((int(rule_index), int(number)), set()).add(engine_rule)
+        if progress is not None:
+            progress(done, total)
+    return matched
+
+
 def evaluate(
     book: RuleBook,
     tables: EntityTables,
@@ -189,25 +209,17 @@ def evaluate(
     if not runnable:
         return outcomes
     prepared = _prepare(runnable, tables)
-    facts: list[tuple[str, str, dict[str, object]]] = []
+    facts: list[Fact] = []
     for index, item in enumerate(prepared):
         distinct_rows = combo_values(item.combos) if item.projection.paths else iter([()])
         for number, row in enumerate(distinct_rows):
             exact = exact_fact(item.projection, row)
             facts.append((f"r{index}", str(number), engine_fact(item.projection, row, exact, item.rule.atoms)))
-    matched: dict[tuple[int, int], set[str]] = {}
-    total = (len(facts) + MAX_SESSION_FACTS - 1) // MAX_SESSION_FACTS
     engine = (
         evaluator if evaluator is not None else DurableEvaluator(engine_rules(runnable), label=label[:16] or "audit")
     )
     try:
-        for done, start in enumerate(range(0, len(facts), MAX_SESSION_FACTS), start=1):
-            for name, fact_id in engine.evaluate(f"{label}-batch{done}", facts[start : start + MAX_SESSION_FACTS]):
-                rule_index, engine_rule = name.split("|")
-                _kind, combo = fact_id.split(":", 1)
-                matched.setdefault((int(rule_index), int(combo)), set()).add(engine_rule)
-            if progress is not None:
-                progress(done, total)
+        matched = match_facts(engine, label, facts, progress)
     finally:
         if evaluator is None:
             engine.close()

@@ -44,7 +44,7 @@ import polars as pl
 
 from ..audit import extra_fields, unusable_kinds
 from ..engine.durable_adapter import DurableEvaluator
-from ..engine.evaluate import MAX_SESSION_FACTS, decide, engine_rules, skip_reason
+from ..engine.evaluate import Fact, decide, engine_rules, match_facts, skip_reason
 from ..engine.facts import Projection, engine_fact, exact_fact
 from ..engine.indicators import Precomputed, compute_indicators, compute_peers
 from ..engine.tables import ID, EntityTables
@@ -595,7 +595,7 @@ def _judge(
         ids, columns, rows = _entity_rows(tables, kind, paths)
         if len(ids) == tables.base(kind).height:
             read[kind] = ids, columns, rows
-    facts: list[tuple[str, str, dict[str, object]]] = []
+    facts: list[Fact] = []
     entity_combos: list[
         tuple[list[str], list[tuple[Any, ...]], list[tuple[Any, ...]], dict[tuple[Any, ...], str | None]]
     ] = []
@@ -611,12 +611,7 @@ def _judge(
         for number, combo in enumerate(new):
             exact = exact_fact(projection, combo)
             facts.append((f"r{index}", str(number), engine_fact(projection, combo, exact, rule.atoms)))
-    matched: dict[tuple[int, int], set[str]] = {}
-    for batch, start in enumerate(range(0, len(facts), MAX_SESSION_FACTS), start=1):
-        for name, fact_id in evaluator.evaluate(f"{label}-batch{batch}", facts[start : start + MAX_SESSION_FACTS]):
-            rule_index, engine_rule = name.split("|")
-            fact = fact_id.split(":", 1)[1]
-            matched.setdefault((int(rule_index), int(fact)), set()).add(engine_rule)
+    matched = match_facts(evaluator, label, facts)
     result: list[tuple[CompiledRule, str, str]] = []
     for index, (rule, (ids, keys, new, known)) in enumerate(zip(rules, entity_combos)):
         verdicts = {key: decide(matched.get((index, number), set())) for number, key in enumerate(new)}
