@@ -54,7 +54,7 @@ COUNTY = "柳北区"
 
 SERVER = """
 import sys, uvicorn
-from inspector.history.database import parse_db
+from inspector.history.location import parse_db
 from inspector.web.app import create_app
 from inspector.web.settings import Settings
 # plain http on loopback: cookies without the Secure flag, so that the client sends them back
@@ -91,7 +91,8 @@ def build_store(run: Path, store: Path) -> tuple[dict[str, str], dict[str, Any]]
     from sqlalchemy import func, select
 
     from inspector.history import schema
-    from inspector.history.database import parse_db, write_transaction
+    from inspector.history.database import write_transaction
+    from inspector.history.location import parse_db
     from inspector.history.store import HistoryStore
     from inspector.web import users
     from inspector.web.importing import import_run

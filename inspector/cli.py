@@ -280,8 +280,8 @@ def _day(value: str) -> dt.date:
 
 def _history_parsers(commands: argparse._SubParsersAction, today: dt.date) -> None:  # type: ignore[type-arg]
     """reinspect, ledger, verify and history: the audit history and the rectification ledger."""
-    from .history.database import DEFAULT_DB, parse_db
     from .history.lifecycle import DEFAULT_LIFECYCLE
+    from .history.location import DEFAULT_DB, parse_db
 
     # `ledger`'s subcommands repeat its options with no default of their own, so that
     # `inspector ledger --db X update …` and `inspector ledger update … --db X` mean the same
@@ -419,7 +419,7 @@ def _history_parsers(commands: argparse._SubParsersAction, today: dt.date) -> No
 
 def _web_parsers(commands: argparse._SubParsersAction, today: dt.date) -> None:  # type: ignore[type-arg]
     """serve, users and runs: the review and rectification web application."""
-    from .history.database import DEFAULT_DB, parse_db
+    from .history.location import DEFAULT_DB, parse_db
 
     def db_option(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(

@@ -2,7 +2,10 @@
 `INSPECTOR_TEST_DATABASE_URL` names a server (`.ci/run` starts a throw-away one).
 
 `database` is parametrised over both. Each test gets a database of its own, created before and
-dropped after it, so tests do not see each other's rows. Without the variable the PostgreSQL
+dropped after it, so tests do not see each other's rows. `database` is empty (the tests of creating
+and migrating a store need that); `migrated` is a copy of a store already at the head revision,
+made once per process (a file copy, or PostgreSQL's `CREATE DATABASE … TEMPLATE`), for the tests
+of what a store does once it exists. Without the variable the PostgreSQL
 case skips, except under CI (`CI` set), where it fails: a CI run that silently tested SQLite
 only would prove nothing about PostgreSQL.
 
@@ -15,7 +18,7 @@ import os
 import shutil
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +28,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 
 from inspector.history import schema
-from inspector.history.database import DbRef
+from inspector.history.location import DbRef
+from inspector.history.store import HistoryStore
 
 URL_VARIABLE = "INSPECTOR_TEST_DATABASE_URL"
 
@@ -169,10 +173,64 @@ def new_database(backend: str, tmp_path: Path, name: str = "history") -> Databas
     return Database("postgresql", server.set(database=database_name).render_as_string(hide_password=False), server)
 
 
+def from_template(template: Database, tmp_path: Path, name: str = "history") -> Database:
+    """A database of the test's own holding what `template` holds (a SQLite file copied, or a
+    PostgreSQL database created from it as a template: nobody may be connected to it)."""
+    if template.backend == "sqlite":
+        assert isinstance(template.ref, Path)
+        target = tmp_path / f"{name}.sqlite"
+        shutil.copy(template.ref, target)
+        return Database("sqlite", target)
+    assert template.server is not None
+    database_name = f"inspector_test_{uuid.uuid4().hex[:12]}"
+    _admin(template.server, f'CREATE DATABASE "{database_name}" TEMPLATE "{make_url(str(template.ref)).database}"')
+    return Database(
+        "postgresql",
+        template.server.set(database=database_name).render_as_string(hide_password=False),
+        template.server,
+    )
+
+
+_TEMPLATES: dict[str, Database] = {}  # per process: "<backend>/<what it holds>" → a database kept to the end
+
+
+def template(backend: str, what: str, root: Path, fill: Callable[[DbRef], None]) -> Database:
+    """A database filled once per process by `fill` and copied by the tests (`from_template`); a
+    PostgreSQL template is dropped when the process's session ends (`drop_templates`)."""
+    key = f"{backend}/{what}"
+    if key not in _TEMPLATES:
+        db = new_database(backend, root, what)
+        fill(db.ref)
+        _TEMPLATES[key] = db
+    return _TEMPLATES[key]
+
+
+def drop_templates() -> None:
+    while _TEMPLATES:
+        _TEMPLATES.popitem()[1].drop()
+
+
+def _migrate(db: DbRef) -> None:
+    HistoryStore.open(db, create=True).close()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """A database of its own for the test: a SQLite file, then a PostgreSQL database."""
+    """An empty database of its own for the test: a SQLite file, then a PostgreSQL database."""
     db = new_database(request.param, tmp_path)
+    try:
+        yield db
+    finally:
+        db.drop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def migrated(
+    request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
+    """A store of its own at the head revision, with nothing in it: SQLite, then PostgreSQL."""
+    root = tmp_path_factory.getbasetemp()
+    db = from_template(template(request.param, "migrated", root, _migrate), tmp_path)
     try:
         yield db
     finally:

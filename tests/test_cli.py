@@ -230,3 +230,22 @@ class TestParserOnce:
         parser = _parser_of(dt.date(2030, 1, 2))
         assert parser.parse_args(["ledger", "--state", "逾期", "--state", "暂缓"]).state == ["逾期", "暂缓"]
         assert parser.parse_args(["ledger"]).state == []
+
+
+def test_an_audit_loads_no_database_or_web_library(tmp_path: Path) -> None:
+    """`inspector audit` never opens the history store: building the command line must not import
+    SQLAlchemy, FastAPI or Alembic (a fifth of a small audit's start-up went to SQLAlchemy)."""
+    import subprocess
+    import sys
+
+    builder = AuditBuilder()
+    builder.school("P1")
+    builder.klass("P1", "3", 60, "C1")
+    folder = builder.write(tmp_path / "audit")
+    script = (
+        "import sys; from inspector.cli import main; "
+        f"code = main(['audit', {str(folder)!r}, '--out', {str(tmp_path / 'out')!r}, '--quiet']); "
+        "print(code, sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'fastapi', 'alembic', 'starlette'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout + done.stderr

@@ -23,20 +23,13 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from ..errors import UsageError
+from .location import DbRef
 
-DbRef = str | Path
-DEFAULT_DB = Path("inspector.sqlite")
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
 WRITE_LOCK = 0x1A5_7EC7  # the advisory lock id of the store's writers on PostgreSQL
 _WRITE = "inspector.write"
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 SUPPORTED = "SQLite 文件路径、sqlite:///路径 或 postgresql+psycopg://用户:密码@主机:端口/数据库"
-
-
-def parse_db(value: str) -> DbRef:
-    """The `--db` option's value: a URL stays text, anything else is a path."""
-    return value if _URL.match(value) else Path(value)
 
 
 @dataclass(frozen=True)

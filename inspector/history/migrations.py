@@ -26,8 +26,9 @@ from sqlalchemy import Connection, inspect, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..errors import UsageError
-from .database import DbRef, write_transaction
+from .database import write_transaction
 from .errors import VERIFY_HINT, StoreDamaged
+from .location import DbRef
 from .schema import metadata
 
 if TYPE_CHECKING:

@@ -20,10 +20,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..errors import UsageError
 from . import database, migrations, schema
-from .database import DEFAULT_DB, DbRef
 from .documents import derived_rows, parse_document
 from .errors import VERIFY_HINT, StoreDamaged
 from .integrity import FileHash, audit_id_of, sha256_text
+from .location import DEFAULT_DB, DbRef
 
 __all__ = ["DEFAULT_DB", "AuditRecord", "HistoryStore", "Status"]
 

@@ -17,10 +17,10 @@ from sqlalchemy.exc import DBAPIError
 
 from ..errors import UsageError
 from .checks import LedgerCheck, audit_checks, ledger_check, preflight, structure_problems
-from .database import DbRef
 from .errors import VERIFY_HINT, StoreDamaged
 from .integrity import GENESIS, Check, chain_head, chain_rows, verify_files
 from .lifecycle import DEFAULT_LIFECYCLE, Lifecycle, load_lifecycle
+from .location import DbRef
 from .store import HistoryStore
 
 MIN_HEAD = 12

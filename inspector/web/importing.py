@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import UsageError
 from ..history.commands import ImportReport, import_audit
-from ..history.database import DbRef
+from ..history.location import DbRef
 
 MAX_FILES = 20_000
 

@@ -9,8 +9,9 @@ from pathlib import Path
 from ..errors import UsageError
 from ..history import schema
 from ..history.commands import ImportReport, render_import
-from ..history.database import DbRef, write_transaction
+from ..history.database import write_transaction
 from ..history.lifecycle import load_lifecycle
+from ..history.location import DbRef
 from ..history.store import HistoryStore
 from . import users
 from .importing import import_run

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..history.database import DbRef, target
+from ..history.database import target
+from ..history.location import DbRef
 
 MiB = 1024 * 1024
 

@@ -33,7 +33,8 @@ def run_migrations() -> None:
     if connection is not None:
         _run(connection)
         return
-    from inspector.history.database import engine_for, parse_db
+    from inspector.history.database import engine_for
+    from inspector.history.location import parse_db
 
     engine = engine_for(parse_db(context.config.get_main_option("sqlalchemy.url") or ""), create=True)
     try:
