@@ -375,6 +375,12 @@ def load_yaml(
     the file may use (0: none); `configurable` says the limits come from audit.yaml's `limits:`
     block, so the message can say where to raise them."""
     name = display or str(path)
+    raw = read_yaml_bytes(path, name, limits=limits, configurable=configurable)
+    return decode_yaml(raw, name, limits=limits, aliases=aliases, configurable=configurable)
+
+
+def read_yaml_bytes(path: Path, name: str, *, limits: Limits | None = None, configurable: bool = False) -> bytes:
+    """A YAML file's bytes, never more than `limits.yaml_bytes` of them (see `load_yaml`)."""
     limits = effective_limits(limits)
     try:
         with path.open("rb") as handle:
@@ -388,6 +394,18 @@ def load_yaml(
             else ""
         )
         raise YamlSyntax(Problem(name, 0, "", "yaml_bytes", f"文件过大：超过 {limits.yaml_bytes:,} 字节{hint}"))
+    return raw
+
+
+def decode_yaml(
+    raw: bytes,
+    name: str,
+    *,
+    limits: Limits | None = None,
+    aliases: int = RULE_YAML_ALIASES,
+    configurable: bool = False,
+) -> YamlDoc:
+    """Parse a YAML file's bytes, read by `read_yaml_bytes` (see `load_yaml`)."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -14,6 +14,7 @@ from hypothesis import settings
 from pytest_bdd import given, parsers, then, when
 
 import budget
+import history_databases
 import inspector.audit
 from inspector.audit import AuditResult, run_audit
 from inspector.cli import main
@@ -55,6 +56,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         params = callspec.params.values() if callspec is not None else ()
         if "postgresql" in params or "postgresql" in getattr(item, "originalname", item.name):
             item.add_marker(pytest.mark.postgresql)
+
+
+def pytest_sessionfinish() -> None:
+    """The PostgreSQL databases the tests copied from are dropped with the session (history_databases)."""
+    history_databases.drop_templates()
 
 
 def _fingerprint(result: AuditResult) -> tuple[object, ...]:

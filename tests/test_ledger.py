@@ -25,7 +25,7 @@ from inspector.history.store import HistoryStore
 from inspector.output.document import audit_document, dumps
 from inspector.testing import AuditBuilder
 
-database = history_databases.database  # the fixture (SQLite, then PostgreSQL) as a name of this module
+migrated = history_databases.migrated  # the fixture (SQLite, then PostgreSQL) as a name of this module
 
 D = dt.date
 C1 = finding_id("class-size.large", "class", "C1")
@@ -87,8 +87,8 @@ class Cli:
 
 
 @pytest.fixture
-def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], database: Database) -> Cli:
-    return Cli(tmp_path, capsys, database)
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], migrated: Database) -> Cli:
+    return Cli(tmp_path, capsys, migrated)
 
 
 @pytest.fixture
@@ -205,6 +205,21 @@ def test_lifecycle_errors_are_located(tmp_path: Path, cli: Cli, old: str, new: s
     )
     assert any(p.line in (line, line + 1) and text in str(p) for p in caught.value.problems), caught.value.render()
     assert cli("ledger", "--lifecycle", path, "--today", "2025-01-01") == 2 and where in cli.err
+
+
+def test_the_lifecycle_is_compiled_once_per_content(tmp_path: Path) -> None:
+    """Every ledger command reads the lifecycle: the same bytes give the same compiled lifecycle,
+    changed bytes (an edited file at the same path) a new one."""
+    path = tmp_path / "lifecycle.yaml"
+    source = DEFAULT_LIFECYCLE.read_text(encoding="utf-8")
+    path.write_text(source, encoding="utf-8")
+    first = load_lifecycle(path)
+    assert load_lifecycle(path) is first
+    old = "title: 待整改"
+    assert old in source
+    path.write_text(source.replace(old, "title: 待整改（已改）", 1), encoding="utf-8")
+    changed = load_lifecycle(path)
+    assert changed is not first and "待整改（已改）" in {s.title for s in changed.spec.states}
 
 
 # -- through the command line ----------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, Self
@@ -31,7 +31,7 @@ from ..rules.spec import SEVERITY_LABELS, ParamSpec, Text
 from ..rules.typed import Cond, Const, Context, ExprError, check, date_value
 from ..rules.vocabulary import EntityVocabulary, FieldInfo
 from ..validation_messages import message_for
-from ..yamlsrc import YamlDoc, YamlSyntax, load_yaml
+from ..yamlsrc import YamlDoc, YamlSyntax, decode_yaml, read_yaml_bytes
 
 LIFECYCLE_FILE = "lifecycle.yaml"
 DEFAULT_LIFECYCLE = DEFAULT_RULES_DIR / LIFECYCLE_FILE
@@ -252,10 +252,16 @@ def load_lifecycle(path: Path = DEFAULT_LIFECYCLE) -> Lifecycle:
     if not path.is_file():
         raise RulePackError([Problem(display, 0, "", "missing_file", "找不到整改台账生命周期文件")])
     try:
-        doc = load_yaml(path, display)
+        return _compiled(display, read_yaml_bytes(path, display))
     except YamlSyntax as exc:
         raise RulePackError([exc.problem]) from None
-    return compile_lifecycle(doc)
+
+
+@lru_cache(maxsize=8)
+def _compiled(display: str, raw: bytes) -> Lifecycle:
+    """The lifecycle of these bytes, compiled once per process: every ledger command and page
+    reads the same file (a Lifecycle is never changed once built)."""
+    return compile_lifecycle(decode_yaml(raw, display))
 
 
 def compile_lifecycle(doc: YamlDoc) -> Lifecycle:
