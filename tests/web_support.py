@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
-from history_databases import Database, new_database
+from history_databases import Database, from_template, template
 from inspector.audit import run_audit
 from inspector.findings import finding_id
 from inspector.history.commands import reinspect
@@ -146,16 +146,23 @@ def web_template(tmp_path_factory: pytest.TempPathFactory, rounds: Rounds) -> Pa
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def web_db(request: pytest.FixtureRequest, tmp_path: Path, web_template: Path, rounds: Rounds) -> Iterator[Database]:
-    """The store of one test: a copy of the template, then the same on PostgreSQL."""
+def web_db(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    web_template: Path,
+    rounds: Rounds,
+) -> Iterator[Database]:
+    """The store of one test: a copy of the template, then the same on PostgreSQL (a database
+    created from one filled once per process)."""
     if request.param == "sqlite":
         target = tmp_path / "store.sqlite"
         shutil.copy(web_template, target)
         yield Database("sqlite", target)
         return
-    db = new_database("postgresql", tmp_path)
+    filled = template("postgresql", "web", tmp_path_factory.getbasetemp(), lambda ref: _populate(ref, rounds))
+    db = from_template(filled, tmp_path)
     try:
-        _populate(db.ref, rounds)
         yield db
     finally:
         db.drop()
