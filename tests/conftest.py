@@ -41,14 +41,40 @@ settings.register_profile("inspector-dev", settings.get_profile("inspector"), ma
 settings.load_profile("inspector-dev" if budget.DEV else "inspector")
 
 
+# What each test's call took in the last `make durations` (its set-up is left out: a module's shared
+# fixture is paid by whichever of its tests runs first on a worker, so counting it would mark a
+# different test slow on each refresh). A test whose call took SLOW_SECONDS or more is `slow`, so the
+# developer loop (`make test-fast`) is the quick majority and `make test` runs everything. A test not
+# in the file yet counts as quick until the next refresh.
+DURATIONS = Path(__file__).with_name("durations.json")
+SLOW_SECONDS = 0.15
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--record-durations",
+        action="store_true",
+        help=f"write what each test that ran took into {DURATIONS.name} (make durations)",
+    )
+
+
+def _measured() -> dict[str, float]:
+    return json.loads(DURATIONS.read_text(encoding="utf-8")) if DURATIONS.is_file() else {}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark what needs more than this checkout: `browser` (tests/browser, headless Chromium) and
     `postgresql` (the PostgreSQL half of the `database`/`web_db` fixtures, and tests named for it);
-    and `slow` on every test that reads a shared city-case audit (seconds per worker to make). So
-    `make test-fast` leaves them out by marker: `-m "not slow and not browser and not postgresql"`."""
+    and `slow` on every test that reads a shared city-case audit (seconds per worker to make) or took
+    SLOW_SECONDS or more when last measured (tests/durations.json). So `make test-fast` leaves them
+    out by marker: `-m "not slow and not browser and not postgresql"`."""
     browser = Path(__file__).parent / "browser"
+    measured = _measured()
     for item in items:
-        if SHARED_CASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if (
+            SHARED_CASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+            or measured.get(item.nodeid, 0.0) >= SLOW_SECONDS
+        ):
             item.add_marker(pytest.mark.slow)
         if browser in Path(str(item.path)).parents:
             item.add_marker(pytest.mark.browser)
@@ -58,9 +84,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.postgresql)
 
 
-def pytest_sessionfinish() -> None:
-    """The PostgreSQL databases the tests copied from are dropped with the session (history_databases)."""
+_TOOK: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call":
+        _TOOK[report.nodeid] = report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The PostgreSQL databases the tests copied from are dropped with the session (history_databases);
+    under --record-durations the main process (not an xdist worker) merges what the calls of the
+    tests that ran took into tests/durations.json."""
     history_databases.drop_templates()
+    config = session.config
+    if config.getoption("--record-durations") and not hasattr(config, "workerinput") and _TOOK:
+        measured = _measured() | {nodeid: round(took, 3) for nodeid, took in _TOOK.items()}
+        text = json.dumps(dict(sorted(measured.items())), ensure_ascii=False, indent=0)
+        DURATIONS.write_text(text + "\n", encoding="utf-8")
 
 
 def _fingerprint(result: AuditResult) -> tuple[object, ...]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from inspector.findings import finding_id
 from inspector.history.errors import ItemChanged
 from inspector.history.ledger import Ledger
 from inspector.history.lifecycle import DEFAULT_LIFECYCLE, NO_DATE, ItemFact, load_lifecycle
+from inspector.history.location import DbRef
 from inspector.history.store import HistoryStore
 from inspector.output.document import audit_document, dumps
 from inspector.testing import AuditBuilder
@@ -91,12 +93,40 @@ def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], migrated: Database) 
     return Cli(tmp_path, capsys, migrated)
 
 
+def _filled(
+    name: str,
+    fill: Callable[[Cli], None],
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    capsys: pytest.CaptureFixture[str],
+    migrated: Database,
+) -> Iterator[Cli]:
+    """The command line on a copy of a store `fill` brought to a state through the command line, once
+    per process and backend (what dozens of tests start from: an import and a chain of events)."""
+
+    def run(ref: DbRef) -> None:
+        fill(Cli(tmp_path, capsys, Database(migrated.backend, ref)))
+
+    made = history_databases.template(migrated.backend, f"ledger-{name}", tmp_path_factory.getbasetemp(), run)
+    db = history_databases.from_template(made, tmp_path, name)
+    try:
+        yield Cli(tmp_path, capsys, db)
+    finally:
+        db.drop()
+
+
 @pytest.fixture
-def opened(tmp_path: Path, cli: Cli) -> Cli:
-    """An audit of 2025-01-01 with one large class (deadline 2025-06-30), imported on 2025-01-05."""
+def opened(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str], migrated: Database
+) -> Iterator[Cli]:
+    """An audit of 2025-01-01 with one large class (deadline 2025-06-30), imported on 2025-01-05;
+    the audit's folder and outputs in the test's `a` and `out-a`."""
     out = _output(tmp_path, _folder(tmp_path, "a", D(2025, 1, 1), 60))
-    assert cli("history", "import", out, "--today", "2025-01-05") == 0, cli.err
-    return cli
+
+    def open_(cli: Cli) -> None:
+        assert cli("history", "import", out, "--today", "2025-01-05") == 0, cli.err
+
+    yield from _filled("opened", open_, tmp_path, tmp_path_factory, capsys, migrated)
 
 
 # -- the lifecycle on the engine -------------------------------------------------------------------
@@ -372,19 +402,27 @@ def _verify(cli: Cli, db: Database, *extra: str) -> str:
 
 
 @pytest.fixture
-def chained(opened: Cli) -> Cli:
+def chained(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str], migrated: Database
+) -> Iterator[Cli]:
     """The opened item through five events: open, 整改中, 待复查, back to 待整改, 待复查 again."""
-    for day, state in (
-        ("2025-02-01", "整改中"),
-        ("2025-03-01", "待复查"),
-        ("2025-03-02", "待整改"),
-        ("2025-03-03", "待复查"),
-    ):
-        assert (
-            opened("ledger", "update", C1, "--to", state, "--by", "校长", "--note", f"{state}说明", "--today", day) == 0
-        ), opened.err
-    assert opened("verify") == 0 and "5 条事件，哈希链完整" in opened.out
-    return opened
+    out = _output(tmp_path, _folder(tmp_path, "a", D(2025, 1, 1), 60))
+
+    def chain(cli: Cli) -> None:
+        assert cli("history", "import", out, "--today", "2025-01-05") == 0, cli.err
+        for day, state in (
+            ("2025-02-01", "整改中"),
+            ("2025-03-01", "待复查"),
+            ("2025-03-02", "待整改"),
+            ("2025-03-03", "待复查"),
+        ):
+            assert (
+                cli("ledger", "update", C1, "--to", state, "--by", "校长", "--note", f"{state}说明", "--today", day)
+                == 0
+            ), cli.err
+        assert cli("verify") == 0 and "5 条事件，哈希链完整" in cli.out
+
+    yield from _filled("chained", chain, tmp_path, tmp_path_factory, capsys, migrated)
 
 
 def test_events_are_append_only(chained: Cli) -> None:
