@@ -41,25 +41,16 @@ settings.register_profile("inspector-dev", settings.get_profile("inspector"), ma
 settings.load_profile("inspector-dev" if budget.DEV else "inspector")
 
 
-# What each test's call took in the last `make durations` (its set-up is left out: a module's shared
-# fixture is paid by whichever of its tests runs first on a worker, so counting it would mark a
-# different test slow on each refresh). A test whose call took SLOW_SECONDS or more is `slow`, so the
-# developer loop (`make test-fast`) is the quick majority and `make test` runs everything. A test not
-# in the file yet counts as quick until the next refresh.
-DURATIONS = Path(__file__).with_name("durations.json")
-SLOW_SECONDS = 0.15
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--record-durations",
         action="store_true",
-        help=f"write what each test that ran took into {DURATIONS.name} (make durations)",
+        help=f"write what each test that ran took into {budget.DURATIONS.name} (make durations)",
     )
 
 
 def _measured() -> dict[str, float]:
-    return json.loads(DURATIONS.read_text(encoding="utf-8")) if DURATIONS.is_file() else {}
+    return json.loads(budget.DURATIONS.read_text(encoding="utf-8")) if budget.DURATIONS.is_file() else {}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -73,7 +64,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if (
             SHARED_CASE_FIXTURES & set(getattr(item, "fixturenames", ()))
-            or measured.get(item.nodeid, 0.0) >= SLOW_SECONDS
+            or measured.get(item.nodeid, 0.0) >= budget.SLOW_SECONDS
         ):
             item.add_marker(pytest.mark.slow)
         if browser in Path(str(item.path)).parents:
@@ -101,7 +92,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if config.getoption("--record-durations") and not hasattr(config, "workerinput") and _TOOK:
         measured = _measured() | {nodeid: round(took, 3) for nodeid, took in _TOOK.items()}
         text = json.dumps(dict(sorted(measured.items())), ensure_ascii=False, indent=0)
-        DURATIONS.write_text(text + "\n", encoding="utf-8")
+        budget.DURATIONS.write_text(text + "\n", encoding="utf-8")
 
 
 def _fingerprint(result: AuditResult) -> tuple[object, ...]:

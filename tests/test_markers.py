@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import DURATIONS, SLOW_SECONDS
+from budget import DURATIONS, SLOW_SECONDS
 
 
 def test_the_recorded_durations_are_seconds_by_test_id() -> None:
