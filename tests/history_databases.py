@@ -9,7 +9,8 @@ of what a store does once it exists. Without the variable the PostgreSQL
 case skips, except under CI (`CI` set), where it fails: a CI run that silently tested SQLite
 only would prove nothing about PostgreSQL.
 
-A test module makes the fixture one of its names: `database = history_databases.database`.
+A test module makes the fixtures its names: `database = history_databases.database` and
+`backend = history_databases.backend` (the parameter they share).
 """
 
 from __future__ import annotations
@@ -118,24 +119,24 @@ class Database:
             )
 
     def copy(self, name: str) -> Database:
-        """Another database holding what this one holds now."""
-        if self.backend == "sqlite":
-            assert isinstance(self.ref, Path)
-            target = self.ref.with_name(f"{name}.sqlite")
-            shutil.copy(self.ref, target)
-            copy = Database("sqlite", target)
-        else:
-            assert self.server is not None
-            source = make_url(str(self.ref)).database
-            target_name = f"{source}_{name}".replace("-", "_")
-            _admin(self.server, f'CREATE DATABASE "{target_name}" TEMPLATE "{source}"')
-            copy = Database(
-                "postgresql",
-                make_url(str(self.ref)).set(database=target_name).render_as_string(hide_password=False),
-                self.server,
-            )
+        """Another database holding what this one holds now (a SQLite file `name` beside this one),
+        dropped with this one."""
+        copy = self.duplicate(self.ref.with_name(f"{name}.sqlite") if isinstance(self.ref, Path) else None)
         self.copies.append(copy)
         return copy
+
+    def duplicate(self, file: Path | None) -> Database:
+        """A database holding what this one holds now: the SQLite file copied to `file`, or a new
+        PostgreSQL database created with this one as its template (nobody may be connected to
+        this one meanwhile)."""
+        if self.backend == "sqlite":
+            assert isinstance(self.ref, Path) and file is not None
+            shutil.copy(self.ref, file)
+            return Database("sqlite", file)
+        assert self.server is not None
+        name = _fresh_name()
+        _admin(self.server, f'CREATE DATABASE "{name}" TEMPLATE "{make_url(str(self.ref)).database}"')
+        return Database("postgresql", self.server.set(database=name).render_as_string(hide_password=False), self.server)
 
     def drop(self) -> None:
         for copy in self.copies:
@@ -163,32 +164,23 @@ def server_url() -> URL | None:
     pytest.skip(f"未设置 {URL_VARIABLE}：跳过 PostgreSQL 上的测试")
 
 
+def _fresh_name() -> str:
+    return f"inspector_test_{uuid.uuid4().hex[:12]}"
+
+
 def new_database(backend: str, tmp_path: Path, name: str = "history") -> Database:
     if backend == "sqlite":
         return Database("sqlite", tmp_path / f"{name}.sqlite")
     server = server_url()
     assert server is not None
-    database_name = f"inspector_test_{uuid.uuid4().hex[:12]}"
+    database_name = _fresh_name()
     _admin(server, f'CREATE DATABASE "{database_name}"')
     return Database("postgresql", server.set(database=database_name).render_as_string(hide_password=False), server)
 
 
 def from_template(template: Database, tmp_path: Path, name: str = "history") -> Database:
-    """A database of the test's own holding what `template` holds (a SQLite file copied, or a
-    PostgreSQL database created from it as a template: nobody may be connected to it)."""
-    if template.backend == "sqlite":
-        assert isinstance(template.ref, Path)
-        target = tmp_path / f"{name}.sqlite"
-        shutil.copy(template.ref, target)
-        return Database("sqlite", target)
-    assert template.server is not None
-    database_name = f"inspector_test_{uuid.uuid4().hex[:12]}"
-    _admin(template.server, f'CREATE DATABASE "{database_name}" TEMPLATE "{make_url(str(template.ref)).database}"')
-    return Database(
-        "postgresql",
-        template.server.set(database=database_name).render_as_string(hide_password=False),
-        template.server,
-    )
+    """A database of the test's own holding what `template` holds (`Database.duplicate`)."""
+    return template.duplicate(tmp_path / f"{name}.sqlite")
 
 
 _TEMPLATES: dict[str, Database] = {}  # per process: "<backend>/<what it holds>" → a database kept to the end
@@ -215,22 +207,25 @@ def _migrate(db: DbRef) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+def backend(request: pytest.FixtureRequest) -> str:
+    """The backend of the test's database: SQLite, then PostgreSQL."""
+    return str(request.param)
+
+
+@pytest.fixture
+def database(backend: str, tmp_path: Path) -> Iterator[Database]:
     """An empty database of its own for the test: a SQLite file, then a PostgreSQL database."""
-    db = new_database(request.param, tmp_path)
+    db = new_database(backend, tmp_path)
     try:
         yield db
     finally:
         db.drop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def migrated(
-    request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Database]:
+@pytest.fixture
+def migrated(backend: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     """A store of its own at the head revision, with nothing in it: SQLite, then PostgreSQL."""
-    root = tmp_path_factory.getbasetemp()
-    db = from_template(template(request.param, "migrated", root, _migrate), tmp_path)
+    db = from_template(template(backend, "migrated", tmp_path_factory.getbasetemp(), _migrate), tmp_path)
     try:
         yield db
     finally:

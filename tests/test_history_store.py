@@ -29,7 +29,8 @@ from inspector.history.store import HistoryStore
 from inspector.output.document import audit_document, dumps
 from inspector.testing import AuditBuilder
 
-database = history_databases.database  # the fixture (SQLite, then PostgreSQL) as a name of this module
+database = history_databases.database  # the fixtures as names of this module
+backend = history_databases.backend  # their parameter: SQLite, then PostgreSQL
 
 FIXTURES = Path(__file__).resolve().parent / "history_fixtures"
 

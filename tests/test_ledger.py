@@ -27,7 +27,8 @@ from inspector.history.store import HistoryStore
 from inspector.output.document import audit_document, dumps
 from inspector.testing import AuditBuilder
 
-migrated = history_databases.migrated  # the fixture (SQLite, then PostgreSQL) as a name of this module
+migrated = history_databases.migrated  # the fixtures as names of this module
+backend = history_databases.backend  # their parameter: SQLite, then PostgreSQL
 
 D = dt.date
 C1 = finding_id("class-size.large", "class", "C1")
@@ -93,40 +94,62 @@ def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], migrated: Database) 
     return Cli(tmp_path, capsys, migrated)
 
 
-def _filled(
-    name: str,
+def _after(
     fill: Callable[[Cli], None],
+    backend: str,
     tmp_path: Path,
     tmp_path_factory: pytest.TempPathFactory,
     capsys: pytest.CaptureFixture[str],
-    migrated: Database,
 ) -> Iterator[Cli]:
-    """The command line on a copy of a store `fill` brought to a state through the command line, once
-    per process and backend (what dozens of tests start from: an import and a chain of events)."""
+    """The command line on a copy of a store `fill` brought to a state through the command line once
+    per process and backend (what dozens of tests start from); the test's `a` and `out-a` hold the
+    audit of 2025-01-01 with one large class (C1, deadline 2025-06-30) that `fill` imports."""
+    _output(tmp_path, _folder(tmp_path, "a", D(2025, 1, 1), 60))
 
     def run(ref: DbRef) -> None:
-        fill(Cli(tmp_path, capsys, Database(migrated.backend, ref)))
+        fill(Cli(tmp_path, capsys, Database(backend, ref)))
 
-    made = history_databases.template(migrated.backend, f"ledger-{name}", tmp_path_factory.getbasetemp(), run)
-    db = history_databases.from_template(made, tmp_path, name)
+    made = history_databases.template(backend, f"ledger-{fill.__name__}", tmp_path_factory.getbasetemp(), run)
+    db = history_databases.from_template(made, tmp_path, fill.__name__)
     try:
         yield Cli(tmp_path, capsys, db)
     finally:
         db.drop()
 
 
+def _open(cli: Cli) -> None:
+    assert cli("history", "import", cli.root / "out-a", "--today", "2025-01-05") == 0, cli.err
+
+
+def _chain(cli: Cli) -> None:
+    _open(cli)
+    for day, state in (
+        ("2025-02-01", "整改中"),
+        ("2025-03-01", "待复查"),
+        ("2025-03-02", "待整改"),
+        ("2025-03-03", "待复查"),
+    ):
+        assert (
+            cli("ledger", "update", C1, "--to", state, "--by", "校长", "--note", f"{state}说明", "--today", day) == 0
+        ), cli.err
+    assert cli("verify") == 0 and "5 条事件，哈希链完整" in cli.out
+
+
 @pytest.fixture
 def opened(
-    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str], migrated: Database
+    backend: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
 ) -> Iterator[Cli]:
     """An audit of 2025-01-01 with one large class (deadline 2025-06-30), imported on 2025-01-05;
     the audit's folder and outputs in the test's `a` and `out-a`."""
-    out = _output(tmp_path, _folder(tmp_path, "a", D(2025, 1, 1), 60))
+    yield from _after(_open, backend, tmp_path, tmp_path_factory, capsys)
 
-    def open_(cli: Cli) -> None:
-        assert cli("history", "import", out, "--today", "2025-01-05") == 0, cli.err
 
-    yield from _filled("opened", open_, tmp_path, tmp_path_factory, capsys, migrated)
+@pytest.fixture
+def chained(
+    backend: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> Iterator[Cli]:
+    """The opened item through five events: open, 整改中, 待复查, back to 待整改, 待复查 again."""
+    yield from _after(_chain, backend, tmp_path, tmp_path_factory, capsys)
 
 
 # -- the lifecycle on the engine -------------------------------------------------------------------
@@ -399,30 +422,6 @@ def _verify(cli: Cli, db: Database, *extra: str) -> str:
     out = cli.capsys.readouterr().out
     assert code == 1, out
     return out
-
-
-@pytest.fixture
-def chained(
-    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str], migrated: Database
-) -> Iterator[Cli]:
-    """The opened item through five events: open, 整改中, 待复查, back to 待整改, 待复查 again."""
-    out = _output(tmp_path, _folder(tmp_path, "a", D(2025, 1, 1), 60))
-
-    def chain(cli: Cli) -> None:
-        assert cli("history", "import", out, "--today", "2025-01-05") == 0, cli.err
-        for day, state in (
-            ("2025-02-01", "整改中"),
-            ("2025-03-01", "待复查"),
-            ("2025-03-02", "待整改"),
-            ("2025-03-03", "待复查"),
-        ):
-            assert (
-                cli("ledger", "update", C1, "--to", state, "--by", "校长", "--note", f"{state}说明", "--today", day)
-                == 0
-            ), cli.err
-        assert cli("verify") == 0 and "5 条事件，哈希链完整" in cli.out
-
-    yield from _filled("chained", chain, tmp_path, tmp_path_factory, capsys, migrated)
 
 
 def test_events_are_append_only(chained: Cli) -> None:

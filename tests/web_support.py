@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import shutil
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -95,10 +94,10 @@ class Rounds:
     data: Path  # the first audit's data folder
 
 
-# What the session fixtures below build, once per process (once per xdist worker). Each test module
-# that star-imports them holds its own copy of the fixture definitions, and pytest keeps a session
-# fixture's value per definition: without this, every web test module audited the two rounds and
-# built the template again. Tests only read these (the store is copied per test).
+# The rounds, built once per process (once per xdist worker). Each test module that star-imports the
+# fixtures holds its own copy of their definitions, and pytest keeps a session fixture's value per
+# definition: without this, every web test module audited the two rounds again (the stores made from
+# them are kept per process by history_databases.template). Tests only read these.
 _BUILT: dict[str, Any] = {}
 
 
@@ -133,35 +132,26 @@ def _populate(db: Any, rounds: Rounds) -> None:
             add_user(conn, name, PASSWORD, role, county=county, school_id=school, display_name=f"测试{name}")
 
 
+def _filled(backend: str, root: Path, rounds: Rounds) -> Database:
+    """A store with the first round imported and the accounts of USERS, made once per process and
+    backend (`history_databases.template`) and copied by each test."""
+    return template(backend, "web", root, lambda ref: _populate(ref, rounds))
+
+
 @pytest.fixture(scope="session")
 def web_template(tmp_path_factory: pytest.TempPathFactory, rounds: Rounds) -> Path:
-    """A SQLite store with the first round imported and the accounts of USERS, copied by each test
-    (built once per process, as `rounds` is)."""
-    if "web_template" not in _BUILT:
-        db = tmp_path_factory.mktemp("web-template") / "store.sqlite"
-        _populate(db, rounds)
-        _BUILT["web_template"] = db
-    built: Path = _BUILT["web_template"]
-    return built
+    """The SQLite file of that store, for tests that copy it themselves."""
+    ref = _filled("sqlite", tmp_path_factory.getbasetemp(), rounds).ref
+    assert isinstance(ref, Path)
+    return ref
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def web_db(
-    request: pytest.FixtureRequest,
-    tmp_path: Path,
-    tmp_path_factory: pytest.TempPathFactory,
-    web_template: Path,
-    rounds: Rounds,
+    request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, rounds: Rounds
 ) -> Iterator[Database]:
-    """The store of one test: a copy of the template, then the same on PostgreSQL (a database
-    created from one filled once per process)."""
-    if request.param == "sqlite":
-        target = tmp_path / "store.sqlite"
-        shutil.copy(web_template, target)
-        yield Database("sqlite", target)
-        return
-    filled = template("postgresql", "web", tmp_path_factory.getbasetemp(), lambda ref: _populate(ref, rounds))
-    db = from_template(filled, tmp_path)
+    """The store of one test: a copy of that store on SQLite, then on PostgreSQL."""
+    db = from_template(_filled(request.param, tmp_path_factory.getbasetemp(), rounds), tmp_path, "store")
     try:
         yield db
     finally:
