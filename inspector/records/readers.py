@@ -336,8 +336,9 @@ def _check_sheet(stream: IO[bytes], part: str, display: str, strings: int, limit
 
 
 def _check_workbook(path: Path, display: str, limits: Limits) -> None:
-    """Refuse a workbook whose zip is a bomb, whose listed sheets are missing, or whose cells point
-    outside the shared-string table (a reader would silently take another string)."""
+    """Refuse a workbook whose zip is a bomb, whose listed sheets are missing, whose sheets would
+    unfold into more rows, columns or cells than `limits` allow, or whose cells point outside the
+    shared-string table (a reader would silently take another string)."""
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
