@@ -97,7 +97,7 @@ def snapshots() -> dict[str, dict[str, Any]]:
 
 @pytest.fixture
 def results(audited_case: Any) -> dict[str, AuditResult]:
-    """Both cases' shared session audits (tests/conftest.py): read them, do not change them."""
+    """Both cases' shared session audits (tests/shared_cases.py): read them, do not change them."""
     return {case: audited_case(case) for case in CASES}
 
 

@@ -1,5 +1,5 @@
 """Behaviour of every rule family, bad input, isolation and the entry workbook, as Chinese Gherkin
-(tests/features). The entry workbook's steps are in steps_entry.py, the others in conftest.py."""
+(tests/features). The entry workbook's steps are in steps_entry.py, the others in steps_audit.py."""
 
 from pytest_bdd import scenarios
 

@@ -2,7 +2,7 @@
 (tests/history_features/reinspection.feature), through the CLI on a temporary SQLite file.
 
 The feature lives outside tests/features/ because tests/test_features.py collects every feature
-under that folder with the steps of conftest.py; these steps are defined in steps_history.py.
+under that folder with the steps of steps_audit.py; these steps are defined in steps_history.py.
 """
 
 from __future__ import annotations

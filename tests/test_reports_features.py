@@ -1,7 +1,7 @@
 """The county edition's isolation and the report's 数据质量 section as Chinese Gherkin (tests/report_features/).
 
 The feature lives outside tests/features/ because tests/test_features.py collects every feature
-under that folder, and these steps are defined in steps_reports.py, not in conftest.py.
+under that folder, and these steps are defined in steps_reports.py, not in steps_audit.py.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ the application on a copy of the session's store (SQLite; the PostgreSQL runs ar
 tests/test_web_workflow.py).
 
 The feature lives outside tests/features/ because tests/test_features.py collects every feature
-under that folder with the rule steps of conftest.py."""
+under that folder with the rule steps of steps_audit.py."""
 
 from __future__ import annotations
 

@@ -1,0 +1,60 @@
+"""The committed cases under cases/ audited once per test process and shared: the `audited_case`
+and `case_out` fixtures (a plugin of tests/conftest.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from inspector.audit import AuditResult, run_audit
+from inspector.publish import write_outputs
+
+CASES = Path(__file__).resolve().parents[1] / "cases"
+
+
+def _fingerprint(result: AuditResult) -> tuple[object, ...]:
+    return (
+        tuple(f.id for f in result.findings),
+        len(result.gaps),
+        len(result.rejected),
+        tuple((rule_id, len(o.failed), len(o.passed), len(o.gaps)) for rule_id, o in sorted(result.outcomes.items())),
+    )
+
+
+class SharedCases:
+    """Committed cases under cases/, each audited at most once per test process (once per xdist
+    worker) with `run_audit(folder, workers=1)`. The results are shared between tests: read them,
+    never change them (teardown checks that findings and verdict sets are as the audit left them).
+    A test that needs to change a case copies the folder and audits the copy."""
+
+    def __init__(self) -> None:
+        self._results: dict[str, tuple[AuditResult, tuple[object, ...]]] = {}
+
+    def __call__(self, name: str) -> AuditResult:
+        if name not in self._results:
+            result = run_audit(CASES / name, workers=1)
+            self._results[name] = (result, _fingerprint(result))
+        return self._results[name][0]
+
+    def check_unchanged(self) -> None:
+        for name, (result, fingerprint) in self._results.items():
+            assert _fingerprint(result) == fingerprint, f"a test changed the shared audit of cases/{name}"
+
+
+@pytest.fixture(scope="session")
+def audited_case() -> Iterator[SharedCases]:
+    """`audited_case("liuzhou-2025")`: the case's AuditResult, audited once per session and shared."""
+    shared = SharedCases()
+    yield shared
+    shared.check_unchanged()
+
+
+@pytest.fixture(scope="session")
+def case_out(tmp_path_factory: pytest.TempPathFactory, audited_case: SharedCases) -> Path:
+    """cases/liuzhou-2025's shared audit with every output written, as `inspector audit` writes them
+    (run_audit then write_outputs); tests only read the folder, or copy it to change it."""
+    out = tmp_path_factory.mktemp("liuzhou-2025") / "out"
+    write_outputs(audited_case("liuzhou-2025"), out)
+    return out
