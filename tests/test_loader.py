@@ -649,6 +649,27 @@ class TestCsvFiles:
         assert dataset.problems == []
         assert dataset.rows("schools")[0].values["township"] == "城中街道"
 
+    @pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+    def test_lines_ended_by_a_lone_cr_are_lines(self, tmp_path: Path, encoding: str) -> None:
+        """Excel for Mac's "CSV (Macintosh)" ends lines with CR alone: read as the same file with LF
+        (it was read as one line, and the header then missed every column after the first line's)."""
+        text = SCHOOLS + "S2,柳南小学,柳南区,南站街道,小学,公办\n"
+        dataset = load_files(tmp_path, {"schools.csv": text.replace("\n", "\r").encode(encoding)})
+        assert dataset.problems == []
+        assert [(r.ref.row, r.values["name"]) for r in dataset.rows("schools")] == [(2, "文惠小学"), (3, "柳南小学")]
+
+    def test_a_bad_cell_after_lone_cr_lines_is_reported_at_its_line(self, tmp_path: Path) -> None:
+        """Line numbers count CR-ended lines as an editor shows them."""
+        text = SCHOOLS + "S2,柳南小学,柳南区,南站街道,大学,公办\n"
+        dataset = load_files(tmp_path, {"schools.csv": text.replace("\n", "\r")})
+        assert where(dataset.problems) == [("schools.csv", 3, "办学类型", "enum")]
+
+    def test_lone_cr_lines_count_towards_the_row_limit(self, tmp_path: Path) -> None:
+        """The limit is checked before parsing for CR-ended lines too."""
+        config = CONFIG.model_copy(update={"limits": Limits(rows=5)})
+        over = load_dataset(write(tmp_path / "b", {"schools.csv": (SCHOOLS + "\n" * 4).replace("\n", "\r")}), config)
+        assert ("schools.csv", 6, "", "too_many_rows") in where(over.problems)
+
     def test_quoted_cells_with_commas(self, tmp_path: Path) -> None:
         """A quoted cell may hold the delimiter."""
         dataset = load_files(

@@ -159,6 +159,10 @@ def read_csv(path: Path, source: str, limits: Limits) -> Table:
         if "\x00" in text:
             _refuse_binary(source)
         data = text.encode("utf-8")
+    if b"\n" not in data and b"\r" in data:
+        # lines ended by a lone CR (Excel for Mac's "CSV (Macintosh)"): polars reads them as one line
+        data = data.replace(b"\r", b"\n")
+        text = None if text is None else text.replace("\r", "\n")
     # counted before parsing, blank lines too: ten million blank lines (10 MB) made a frame of
     # 1.4 GB before they were dropped
     if data.count(b"\n", 0, len(data) - 1) >= limits.rows:
