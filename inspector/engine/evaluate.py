@@ -44,14 +44,6 @@ class RuleOutcome:
         return not self.skipped_reason
 
     @cached_property
-    def _by_verdict(self) -> dict[str | None, frozenset[str]]:
-        """The ids of each verdict, read from the frame in one pass (not one filter per verdict)."""
-        groups: dict[str | None, list[str]] = {}
-        for entity_id, verdict in self._verdict_map.items():
-            groups.setdefault(verdict, []).append(entity_id)
-        return {verdict: frozenset(ids) for verdict, ids in groups.items()}
-
-    @cached_property
     def _counts(self) -> dict[str, int]:
         """Entities per verdict, counted in the frame: a summary needs no id sets (330,000 classes
         of a province made a dict and a set of ids per rule only to be counted)."""
@@ -62,7 +54,11 @@ class RuleOutcome:
         return self._counts.get(verdict, 0)
 
     def _ids(self, verdict: str) -> frozenset[str]:
-        return self._by_verdict.get(verdict, frozenset())
+        """The ids of one verdict, filtered in the frame: an audit reads only the failed and the
+        gaps, and a province's 330,000 classes made a Python dict of every verdict to find them."""
+        if not self.count(verdict):
+            return frozenset()
+        return frozenset(self.verdicts.filter(pl.col("verdict") == verdict)[ID].to_list())
 
     @cached_property
     def failed(self) -> frozenset[str]:
