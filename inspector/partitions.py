@@ -37,7 +37,11 @@ from .rules.compiler import CompiledRule, RuleBook
 from .rules.targets import Reading
 from .workers import available_cpus, requested_workers, spawned_pool
 
-PARALLEL_FROM = 500_000  # rows from which starting worker processes pays for itself
+PARALLEL_FROM = 500_000  # rows from which starting worker processes can pay for itself
+# CPUs from which they can: below, polars' own threads already keep the CPUs busy, and on 2 CPUs
+# two workers took 1.2-1.9 s longer than one process for a province (1.03M rows) and were no
+# quicker at 2.65M rows, with more memory (README, Performance)
+PARALLEL_CPUS = 3
 # rows one partition holds at most (whole counties, so about): a worker's memory is that of one
 # partition, not of the audit divided by the workers, and the main process keeps only the
 # partitions in flight (one per worker) sliced at a time
@@ -394,15 +398,17 @@ def partition_task(
     return audit_partition(book, dataset, missing_kinds, peers=peers, label=label)
 
 
-def resolve_workers(requested: int | None, rows: int) -> int:
+def resolve_workers(requested: int | None, rows: int, *, cpus: int | None = None) -> int:
     """Processes worth starting: as asked (`--workers`, else `INSPECTOR_WORKERS`, see
-    `inspector.workers`), else one per core (at most 8) for large audits, else one."""
+    `inspector.workers`), else one per CPU (at most 8) for a large audit on `PARALLEL_CPUS` or
+    more CPUs (`cpus`, by default those available), else one."""
     count = requested_workers(requested, os.environ)
     if count is not None:
         return count
-    if rows < PARALLEL_FROM:
+    cpus = available_cpus() if cpus is None else cpus
+    if rows < PARALLEL_FROM or cpus < PARALLEL_CPUS:
         return 1
-    return max(1, min(available_cpus(), 8))
+    return min(cpus, 8)
 
 
 def run_partitions(

@@ -10,6 +10,7 @@ import pytest
 import inspector.audit
 from inspector.cli import main
 from inspector.errors import UsageError
+from inspector.partitions import resolve_workers
 from inspector.workers import ENV, available_cpus, requested_workers
 
 BOUNDARIES = Path(__file__).resolve().parents[1] / "rules" / "core" / "cases" / "boundaries"
@@ -42,6 +43,23 @@ class TestResolve:
         """INSPECTOR_WORKERS=abc crashed (exit 70); it is a usage error now."""
         with pytest.raises(UsageError, match=ENV):
             requested_workers(None, {ENV: raw})
+
+    @pytest.mark.parametrize(
+        "rows, cpus, used",
+        [(499_999, 4, 1), (500_000, 4, 4), (1_030_000, 2, 1), (26_000_000, 2, 1), (1_030_000, 3, 3), (10**7, 16, 8)],
+    )
+    def test_worker_processes_are_started_for_large_audits_on_three_cpus_or_more(
+        self, monkeypatch: pytest.MonkeyPatch, rows: int, cpus: int, used: int
+    ) -> None:
+        """On 2 CPUs polars' threads already use both: two workers made a province slower (README)."""
+        monkeypatch.delenv(ENV, raising=False)
+        assert resolve_workers(None, rows, cpus=cpus) == used
+
+    def test_workers_asked_for_are_started_whatever_the_cpus(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.delenv(ENV, raising=False)
+        assert resolve_workers(2, 1_000, cpus=2) == 2
+        monkeypatch.setenv(ENV, "2")
+        assert resolve_workers(None, 1_000, cpus=1) == 2
 
     def test_cpus_are_counted(self) -> None:
         """available_cpus() counts at least one CPU, whatever the platform reports."""
