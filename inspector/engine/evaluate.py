@@ -54,8 +54,11 @@ class RuleOutcome:
         return self._counts.get(verdict, 0)
 
     def _ids(self, verdict: str) -> frozenset[str]:
-        """The ids of one verdict, filtered in the frame: an audit reads only the failed and the
-        gaps, and a province's 330,000 classes made a Python dict of every verdict to find them."""
+        """The ids of one verdict: an audit reads only the failed and the gaps, so a large frame is
+        filtered (a province's 330,000 classes made a Python dict of every verdict to find them);
+        a small one is read in Python, as a query costs more than its rows."""
+        if self.verdicts.height <= SMALL_FRAME:
+            return frozenset(i for i, v in self._verdict_map.items() if v == verdict)
         if not self.count(verdict):
             return frozenset()
         return frozenset(self.verdicts.filter(pl.col("verdict") == verdict)[ID].to_list())
