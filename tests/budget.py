@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 DEV = os.environ.get("INSPECTOR_FUZZ", "").strip() == "dev"
 
 
@@ -27,3 +29,7 @@ def examples(full: int) -> int:
 # runs everything. A test not in the file yet counts as quick until the next refresh.
 DURATIONS = Path(__file__).with_name("durations.json")
 SLOW_SECONDS = 0.15
+
+# The same measurements order a run: modules by what their tests took, longest first
+# (tests/conftest.py), the totals kept here for tests/test_markers.py.
+MODULE_TIMES = pytest.StashKey[dict[str, float]]()

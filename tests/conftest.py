@@ -45,7 +45,7 @@ def _measured() -> dict[str, float]:
     return json.loads(budget.DURATIONS.read_text(encoding="utf-8")) if budget.DURATIONS.is_file() else {}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark what needs more than this checkout: `browser` (tests/browser, headless Chromium) and
     `postgresql` (the PostgreSQL half of the `database`/`web_db` fixtures, and tests named for it);
     and `slow` on every test that reads a shared city-case audit (seconds per worker to make) or took
@@ -65,6 +65,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         params = callspec.params.values() if callspec is not None else ()
         if "postgresql" in params or "postgresql" in getattr(item, "originalname", item.name):
             item.add_marker(pytest.mark.postgresql)
+    _longest_modules_first(items, measured, config)
+
+
+def _longest_modules_first(items: list[pytest.Item], measured: dict[str, float], config: pytest.Config) -> None:
+    """Modules in order of what their tests took when last measured, longest first, each module's
+    tests together and in the order pytest chose: a long module collected last kept one xdist
+    worker busy alone at the end of the run."""
+    took: dict[str, float] = {}
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        took[module] = took.get(module, 0.0) + measured.get(item.nodeid, 0.0)
+    config.stash[budget.MODULE_TIMES] = took
+    first = {module: index for index, module in enumerate(took)}
+    items.sort(key=lambda item: (-took[item.nodeid.split("::", 1)[0]], first[item.nodeid.split("::", 1)[0]]))
 
 
 _TOOK: dict[str, float] = {}

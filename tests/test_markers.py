@@ -1,4 +1,5 @@
-"""The `slow` marker follows tests/durations.json (tests/conftest.py), so `make test-fast` stays the quick majority."""
+"""The `slow` marker follows tests/durations.json (tests/conftest.py), so `make test-fast` stays the quick majority;
+the same measurements order the run longest module first."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 
 import pytest
 
-from budget import DURATIONS, SLOW_SECONDS
+from budget import DURATIONS, MODULE_TIMES, SLOW_SECONDS
 
 
 def test_the_recorded_durations_are_seconds_by_test_id() -> None:
@@ -26,3 +27,18 @@ def test_every_test_recorded_as_slow_is_marked_slow(request: pytest.FixtureReque
         if measured.get(item.nodeid, 0.0) >= SLOW_SECONDS and item.get_closest_marker("slow") is None
     ]
     assert not unmarked, unmarked[:5]
+
+
+def test_modules_run_longest_first_each_in_one_piece(request: pytest.FixtureRequest) -> None:
+    """The collected tests come module by module, each module once, in order of the time its tests
+    took when last measured (all of them, before -m or -k chose), longest first, so no long module is
+    left for the end of a run."""
+    took = request.config.stash[MODULE_TIMES]
+    modules: list[str] = []
+    for item in request.session.items:
+        module = item.nodeid.split("::", 1)[0]
+        if not modules or modules[-1] != module:
+            modules.append(module)
+    assert len(modules) == len(set(modules)), "a module's tests are split"
+    totals = [took[module] for module in modules]
+    assert totals == sorted(totals, reverse=True)
