@@ -21,7 +21,7 @@ from history_databases import Database
 from inspector.audit import run_audit
 from inspector.cli import main
 from inspector.errors import UsageError
-from inspector.history import migrations, schema
+from inspector.history import checks, migrations, schema
 from inspector.history.errors import StoreDamaged
 from inspector.history.integrity import audit_id_of
 from inspector.history.ledger import Ledger
@@ -596,6 +596,31 @@ def test_verify_recomputes_every_stored_column_from_the_document(
     assert "与 findings.json 不符" in problem
     if statement.startswith("UPDATE findings"):
         assert finding in problem
+
+
+def test_a_stored_document_is_parsed_once_per_process_and_its_rows_still_checked(
+    imported: tuple[Database, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every command that changes the ledger checks every stored audit against its findings.json; a
+    server or a session of commands parses each document once, and a row edited afterwards is still
+    found (the rows are read from the store each time; an edited document changes its sha256)."""
+    database, audit_id, _ = imported
+    parsed: list[bytes] = []
+    real = checks.parse_document
+    monkeypatch.setattr(checks, "_DERIVED", type(checks._DERIVED)())
+    monkeypatch.setattr(checks, "parse_document", lambda data: parsed.append(data) or real(data))
+    with HistoryStore.open(database.ref) as store:
+        (record,) = store.audits()
+        for _ in range(3):
+            assert all(c.ok for c in checks.audit_checks(store, record))
+    assert len(parsed) == 1
+    database.execute("UPDATE findings SET severity = 'minor'")
+    with HistoryStore.open(database.ref) as store:
+        (record,) = store.audits()
+        failed = [c for c in checks.audit_checks(store, record) if not c.ok]
+    assert len(parsed) == 1
+    assert failed and all("severity" in c.name for c in failed), failed
+    assert record.id == audit_id
 
 
 @pytest.mark.parametrize(

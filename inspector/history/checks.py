@@ -15,6 +15,8 @@ may move without the store being wrong, so only `verify` looks at them.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +25,7 @@ from sqlalchemy import Connection, Table, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from . import schema
-from .documents import DocumentError, derived_rows, parse_document
+from .documents import DerivedRows, DocumentError, derived_rows, parse_document
 from .errors import VERIFY_HINT, StoreDamaged
 from .integrity import ChainProblem, Check, audit_id_of, chain_head, sha256_text, verify_chain
 from .lifecycle import Lifecycle
@@ -92,6 +94,32 @@ def append_only_problems(conn: Connection) -> list[str]:
 # -- an audit's rows against its stored document ---------------------------------------------
 
 
+# (findings.json's sha256, audit id) → (the id its content gives, the rows an import derives from
+# it): what a document implies does not change, so a process parses each stored document once, not
+# once per audit per command (every command that changes the ledger checks every stored audit, and
+# a server or a test session runs many); the rows themselves are read from the store each time
+_DERIVED: OrderedDict[tuple[str, str], tuple[str, DerivedRows]] = OrderedDict()
+_DERIVED_KEPT = 16
+_DERIVED_LOCK = threading.Lock()  # the web server checks from several threads
+
+
+def _derived(data: bytes, digest: str, audit_id: str) -> tuple[str, DerivedRows]:
+    """`data`'s audit id and derived rows (DocumentError when the store cannot take it)."""
+    key = (digest, audit_id)
+    with _DERIVED_LOCK:
+        found = _DERIVED.get(key)
+        if found is not None:
+            _DERIVED.move_to_end(key)
+            return found
+    document = parse_document(data)  # through the findings.json model, as at import
+    found = (audit_id_of(document), derived_rows(document, audit_id))
+    with _DERIVED_LOCK:
+        _DERIVED[key] = found
+        while len(_DERIVED) > _DERIVED_KEPT:
+            _DERIVED.popitem(last=False)
+    return found
+
+
 def audit_checks(store: HistoryStore, record: AuditRecord) -> list[Check]:
     """The audit's stored rows against its findings.json (failed checks, and one ok per table)."""
     data = store.document_bytes(record.id)
@@ -100,16 +128,14 @@ def audit_checks(store: HistoryStore, record: AuditRecord) -> list[Check]:
     if digest != record.document_sha256 or recorded.get(("output", "findings.json"), digest) != digest:
         return [Check("store", "findings.json", "mismatch", "库内保存的 findings.json 与导入时的 sha256 不符")]
     try:
-        document = parse_document(data)  # through the findings.json model, as at import
+        computed, rows = _derived(data, digest, record.id)
     except DocumentError as exc:
         return [
             Check("store", "findings.json", "mismatch", f"库内保存的 findings.json 不可接受：{p}") for p in exc.problems
         ]
     checks: list[Check] = []
-    computed = audit_id_of(document)
     if computed != record.id:
         checks.append(Check("store", "审核编号", "mismatch", f"由内容推算为 {computed}"))
-    rows = derived_rows(document, record.id)
     stored_audit = {
         "id": record.id,
         "name": record.name,
