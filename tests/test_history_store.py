@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import shutil
 import sqlite3
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from inspector.history import checks, migrations, schema
 from inspector.history.errors import StoreDamaged
 from inspector.history.integrity import audit_id_of
 from inspector.history.ledger import Ledger
+from inspector.history.location import DbRef
 from inspector.history.store import HistoryStore
 from inspector.output.document import audit_document, dumps
 from inspector.testing import AuditBuilder
@@ -546,24 +548,44 @@ def test_verify_recomputes_inputs_packs_and_outputs(tmp_path: Path, capsys: pyte
     assert "findings.json" not in text  # untouched files are not listed
 
 
+def _import_one(root: Path) -> Callable[[DbRef], None]:
+    """Fill a store with one audit with one finding (C1, a large class) and a waiver, its folders under `root`."""
+
+    def fill(ref: DbRef) -> None:
+        builder = AuditBuilder(as_of=dt.date(2025, 1, 1))
+        builder.school("P1")
+        builder.klass("P1", "3", 60, "C1")
+        builder.teacher("P1", subject="体育", hire_year=2025)
+        builder.teacher("P1", subject="语文", hire_year=2025)
+        folder = builder.write(root / "a")
+        (folder / "waivers.yaml").write_text(
+            "waivers:\n  - {rule: class-size.large, entity: C1, reason: 临时合班, authority: 城中区教育局, document_no: 城教函〔2025〕7号, expires: 2025-03-31}\n",
+            encoding="utf-8",
+        )
+        out = _output(root, folder)
+        assert main(["history", "import", str(out), "--db", str(ref), "--today", "2025-01-05"]) == 0
+
+    return fill
+
+
 @pytest.fixture
-def imported(database: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Database, str, str]:
-    """A store holding one audit with one finding (C1, a large class) and a waiver; (database, audit id, finding id)."""
-    builder = AuditBuilder(as_of=dt.date(2025, 1, 1))
-    builder.school("P1")
-    builder.klass("P1", "3", 60, "C1")
-    builder.teacher("P1", subject="体育", hire_year=2025)
-    builder.teacher("P1", subject="语文", hire_year=2025)
-    folder = builder.write(tmp_path / "a")
-    (folder / "waivers.yaml").write_text(
-        "waivers:\n  - {rule: class-size.large, entity: C1, reason: 临时合班, authority: 城中区教育局, document_no: 城教函〔2025〕7号, expires: 2025-03-31}\n",
-        encoding="utf-8",
+def imported(
+    backend: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Database, str, str]]:
+    """A store of its own holding one audit with one finding (C1, a large class) and a waiver, copied
+    from one imported once per process (its folders are shared: change only the store);
+    (database, audit id, finding id)."""
+    root = tmp_path_factory.getbasetemp() / f"imported-{backend}"
+    root.mkdir(exist_ok=True)
+    db = history_databases.from_template(
+        history_databases.template(backend, "imported", root, _import_one(root)), tmp_path
     )
-    out = _output(tmp_path, folder)
-    assert _run(capsys, "history", "import", out, "--db", database, "--today", "2025-01-05")[0] == 0
-    document = json.loads((out / "findings.json").read_text(encoding="utf-8"))
-    assert document["indicators"] and document["findings"][0]["waived"]
-    return database, audit_id_of(document), document["findings"][0]["id"]
+    try:
+        document = json.loads((root / "out-a" / "findings.json").read_text(encoding="utf-8"))
+        assert document["indicators"] and document["findings"][0]["waived"]
+        yield db, audit_id_of(document), document["findings"][0]["id"]
+    finally:
+        db.drop()
 
 
 @pytest.mark.parametrize(
