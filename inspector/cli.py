@@ -25,6 +25,7 @@ EXIT_USAGE = 2  # InspectorError.exit_code: bad input, bad rules, a bad command 
 EXIT_ENGINE = 3  # EngineError.exit_code
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
+SUMMARY_LINES = 20  # input errors and hints the summary lists; the others are counted and left to findings.json
 
 EXIT_CODES = f"""\
 退出码：
@@ -679,10 +680,10 @@ def _print_summary(result: object, out_dir: Path, written: dict[str, Path]) -> N
     )
     if result.rejected:
         print(f"  注意：{len(result.rejected)} 处输入错误，相关行未参与审核：")
-        for problem in result.rejected[:20]:
+        for problem in result.rejected[:SUMMARY_LINES]:
             print(f"    {problem}")
-        if len(result.rejected) > 20:
-            print(f"    …… 其余 {len(result.rejected) - 20} 处见 findings.json 的 rejected_rows")
+        if len(result.rejected) > SUMMARY_LINES:
+            print(f"    …… 其余 {len(result.rejected) - SUMMARY_LINES} 处见 findings.json 的 rejected_rows")
     print(
         f"  问题：共 {len(result.findings)} 项（"
         + "，".join(f"{SEVERITY_LABELS[s]} {n}" for s, n in counts.items())
@@ -693,8 +694,11 @@ def _print_summary(result: object, out_dir: Path, written: dict[str, Path]) -> N
         print(f"  未评估：{outcome.rule.id}（{outcome.skipped_reason}）")
     if result.gaps:
         print(f"  数据缺失：{len(result.gaps)} 个对象未能评估，见 findings.json 的 data_gaps")
-    for warning in result.dataset.warnings:
+    warnings = result.dataset.warnings
+    for warning in warnings[:SUMMARY_LINES]:
         print(f"  提示：{warning}")
+    if len(warnings) > SUMMARY_LINES:
+        print(f"    …… 其余 {len(warnings) - SUMMARY_LINES} 条提示见 findings.json 的 audit.warnings")
     if result.waivers is not None:
         from .waivers import summary_lines
 

@@ -103,6 +103,21 @@ class TestAuditExitCodes:
         assert document["findings"] == [] and document["audit"]["params"]["core"]["large_min"] == 61
 
 
+def test_the_summary_lists_twenty_hints_and_counts_the_rest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A province's folder named 90 counties outside the region's list, and the summary printed a line
+    for each; like the rejected rows, it shows the first 20 and says where the others are."""
+    builder = AuditBuilder(as_of=dt.date(2025, 1, 1))
+    for n in range(1, 26):
+        builder.school(f"S{n}", county=f"城中区{n}")
+    folder = builder.write(tmp_path / "a")
+    code, out, _ = _run(capsys, "audit", str(folder), "--out", str(tmp_path / "out"), "--quiet")
+    hints = [line for line in out.splitlines() if line.startswith("  提示：")]
+    assert code == 0 and len(hints) == 20, out
+    assert "“城中区1”不在" in hints[0] and "    …… 其余 5 条提示见 findings.json 的 audit.warnings" in out.splitlines()
+    document = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    assert len([w for w in document["audit"]["warnings"] if "不在" in w]) == 25
+
+
 class TestExplain:
     @pytest.fixture(scope="class")
     @classmethod
