@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -46,6 +46,12 @@ class Database:
 
     def __str__(self) -> str:
         return str(self.ref)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.drop()  # a test's own database (and its copies) ends with the test
 
     @property
     def url(self) -> str:
@@ -215,18 +221,12 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def database(backend: str, tmp_path: Path) -> Iterator[Database]:
     """An empty database of its own for the test: a SQLite file, then a PostgreSQL database."""
-    db = new_database(backend, tmp_path)
-    try:
+    with new_database(backend, tmp_path) as db:
         yield db
-    finally:
-        db.drop()
 
 
 @pytest.fixture
 def migrated(backend: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     """A store of its own at the head revision, with nothing in it: SQLite, then PostgreSQL."""
-    db = from_template(template(backend, "migrated", tmp_path_factory.getbasetemp(), _migrate), tmp_path)
-    try:
+    with from_template(template(backend, "migrated", tmp_path_factory.getbasetemp(), _migrate), tmp_path) as db:
         yield db
-    finally:
-        db.drop()

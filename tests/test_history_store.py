@@ -577,15 +577,11 @@ def imported(
     (database, audit id, finding id)."""
     root = tmp_path_factory.getbasetemp() / f"imported-{backend}"
     root.mkdir(exist_ok=True)
-    db = history_databases.from_template(
-        history_databases.template(backend, "imported", root, _import_one(root)), tmp_path
-    )
-    try:
+    made = history_databases.template(backend, "imported", root, _import_one(root))
+    with history_databases.from_template(made, tmp_path) as db:
         document = json.loads((root / "out-a" / "findings.json").read_text(encoding="utf-8"))
         assert document["indicators"] and document["findings"][0]["waived"]
         yield db, audit_id_of(document), document["findings"][0]["id"]
-    finally:
-        db.drop()
 
 
 @pytest.mark.parametrize(
@@ -793,8 +789,7 @@ def test_an_odd_postgresql_database_ends_in_a_message(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
 ) -> None:
     """verify and the ledger on a damaged or newer PostgreSQL store exit 1 or 2 with a Chinese message."""
-    database = history_databases.new_database("postgresql", tmp_path)
-    try:
+    with history_databases.new_database("postgresql", tmp_path) as database:
         out = _output(tmp_path, _folder(tmp_path))
         assert _run(capsys, "history", "import", out, "--db", database, "--today", "2025-01-05")[0] == 0
         database.execute(*ODD_POSTGRESQL[case])
@@ -803,8 +798,6 @@ def test_an_odd_postgresql_database_ends_in_a_message(
             assert code in ((1, 2) if command[0] != "history" else (0, 1, 2)), (command, text, err)
             if code:
                 assert any("\u4e00" <= ch <= "\u9fff" for ch in text + err)
-    finally:
-        database.drop()
 
 
 def test_an_open_store_refuses_a_newer_or_foreign_database_through_the_api(tmp_path: Path) -> None:

@@ -110,11 +110,8 @@ def _after(
         fill(Cli(tmp_path, capsys, Database(backend, ref)))
 
     made = history_databases.template(backend, f"ledger-{fill.__name__}", tmp_path_factory.getbasetemp(), run)
-    db = history_databases.from_template(made, tmp_path, fill.__name__)
-    try:
+    with history_databases.from_template(made, tmp_path, fill.__name__) as db:
         yield Cli(tmp_path, capsys, db)
-    finally:
-        db.drop()
 
 
 def _open(cli: Cli) -> None:

@@ -151,11 +151,8 @@ def web_db(
     request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, rounds: Rounds
 ) -> Iterator[Database]:
     """The store of one test: a copy of that store on SQLite, then on PostgreSQL."""
-    db = from_template(_filled(request.param, tmp_path_factory.getbasetemp(), rounds), tmp_path, "store")
-    try:
+    with from_template(_filled(request.param, tmp_path_factory.getbasetemp(), rounds), tmp_path, "store") as db:
         yield db
-    finally:
-        db.drop()
 
 
 class Web:
