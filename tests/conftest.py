@@ -77,8 +77,8 @@ def _longest_modules_first(items: list[pytest.Item], measured: dict[str, float],
         module = item.nodeid.split("::", 1)[0]
         took[module] = took.get(module, 0.0) + measured.get(item.nodeid, 0.0)
     config.stash[budget.MODULE_TIMES] = took
-    first = {module: index for index, module in enumerate(took)}
-    items.sort(key=lambda item: (-took[item.nodeid.split("::", 1)[0]], first[item.nodeid.split("::", 1)[0]]))
+    rank = {module: (-seconds, index) for index, (module, seconds) in enumerate(took.items())}
+    items.sort(key=lambda item: rank[item.nodeid.split("::", 1)[0]])
 
 
 _TOOK: dict[str, float] = {}
