@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from web_support import *
-from web_support import LB_LARGE, PASSWORD, Web, client_for, csrf, login, post
+from web_support import LB_LARGE, PASSWORD, Web, client_for, csrf, login, post, users_module
 
 
 def _cookie_header(response: Any, name: str) -> str:
@@ -106,6 +106,28 @@ class TestThrottling:
                 ).status_code
                 == 401
             )
+
+    def test_an_unknown_name_costs_one_password_verification_like_a_known_one(
+        self, web: Web, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A login as nobody is refused after verifying against a dummy hash, so its time does not tell
+        which names exist."""
+        hasher = users_module._hasher
+        verified: list[str] = []
+        real_verify = hasher.verify
+
+        def counting(password: str, hash: str) -> bool:
+            verified.append(hash)
+            return bool(real_verify(password, hash))
+
+        monkeypatch.setattr(hasher, "verify", counting)
+        client = web.client()
+        for name in ("nobody-here", "liubei"):
+            response = client.post(
+                "/login", data={"username": name, "password": "wrong-password", "csrftoken": csrf(client)}
+            )
+            assert response.status_code == 401
+        assert len(verified) == 2 and verified[0].startswith("$argon2id$") and verified[0] != verified[1]
 
 
 class TestSessions:

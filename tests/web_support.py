@@ -58,7 +58,6 @@ PASSWORD = "correct-horse-battery"
 # argon2id at the library's parameters takes a fifth of a second a hash, on purpose; the tests log in
 # hundreds of times and are about access, not the cost of guessing: the same scheme, minimal cost
 users_module._hasher = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
-users_module._DUMMY = users_module._hasher.hash("not a password")
 IMPORTED = dt.date(2025, 1, 5)
 TODAY = dt.date(2025, 2, 1)
 # username → (role, county, school)

@@ -5,6 +5,7 @@ a one-time password printed once to whoever created the account."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,13 @@ from ..records.regions import LIUZHOU
 ROLE_LABELS = {"admin": "管理员", "inspector": "督学", "county": "区县", "school": "学校", "auditor": "审计"}
 MIN_PASSWORD = 10
 _hasher = PasswordHash.recommended()  # argon2id with the library's current parameters
-_DUMMY = _hasher.hash(secrets.token_urlsafe(16))  # verified against when the user does not exist
+
+
+@functools.lru_cache(maxsize=1)
+def _dummy_hash(hasher: PasswordHash) -> str:
+    """A hash to verify against when the user does not exist (made on first use, not at import:
+    a fifth of a second that every process importing the module paid)."""
+    return hasher.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -162,7 +169,7 @@ def authenticate(conn: Connection, username: str, password: str) -> User | None:
         )
     ).first()
     if row is None:
-        _hasher.verify(password, _DUMMY)
+        _hasher.verify(password, _dummy_hash(_hasher))
         return None
     if not _hasher.verify(password, row.password_hash) or not row.active:
         return None
