@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .errors import InspectorError, Problem, UsageError
+from .output.atomic import check_publishable
 from .output.paths import check_out_dir, child
 from .rules.packs import DEFAULT_RULES_DIR
 from .rules.spec import SEVERITY_LABELS, SEVERITY_ORDER
@@ -528,7 +529,7 @@ def _reinspect(args: argparse.Namespace) -> int:
     from .workers import requested_workers
 
     out_dir = args.out or Path("out") / args.folder.resolve().name
-    check_out_dir(out_dir, inputs=[args.folder])  # before the audit's work, not after it
+    check_publishable(out_dir, inputs=[args.folder])  # before the audit's work, not after it
     workers = requested_workers(args.workers, os.environ)
     with progress_printer(enabled=not args.quiet) as progress:
         report, lifecycle = reinspect(
@@ -643,7 +644,7 @@ def _audit(args: argparse.Namespace) -> int:
     from .workers import requested_workers
 
     out_dir = args.out or Path("out") / args.folder.resolve().name
-    check_out_dir(out_dir, inputs=[args.folder])  # before the audit's work, not after it
+    check_publishable(out_dir, inputs=[args.folder])  # before the audit's work, not after it
     workers = requested_workers(args.workers, os.environ)
     with progress_printer(enabled=not args.quiet) as progress:
         result = run_audit(
@@ -727,7 +728,7 @@ def _report(args: argparse.Namespace) -> int:
         raise UsageError(
             "区县版不能写入审核输出文件夹本身（那里的 findings.json 含全市数据）：请用 --out 指定另一个文件夹"
         )
-    check_out_dir(out)
+    check_publishable(out)
     with progress_printer(enabled=not args.quiet) as progress:
         files = render_reports(document, sha256, county=county, rebuild=True)
         write_reports(out, files, progress)
@@ -755,6 +756,7 @@ def _all_counties(args: argparse.Namespace, document: dict[str, Any], sha256: st
     names = county_names(document)
     if not names:
         raise UsageError("findings.json 中没有任何区县：无法生成区县版")
+    check_publishable(out)
     with progress_printer(enabled=not args.quiet) as progress:
         editions: dict[str, dict[str, bytes]] = {}
         clean: list[str] = []

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+import inspector.audit
 import inspector.publish
+import inspector.report
 from inspector.cli import main
 from inspector.errors import UsageError
 from inspector.output import atomic
@@ -140,6 +142,33 @@ class TestOnlyWhatTheToolWrote:
         with pytest.raises(UsageError, match="thesis.docx"):
             publish_set(out, {"a.txt": b"a"})
         assert tree(out) == {"thesis.docx": b"years of work"}
+
+    @pytest.mark.parametrize("command", ["audit", "report", "report --county 城中区", "report --all-counties"])
+    def test_a_command_refuses_a_folder_with_foreign_content_before_its_work(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: str
+    ) -> None:
+        """A long audit (or a report rebuild) is not run only to be refused at the end: exit 2 at once,
+        naming the file, with nothing audited or rendered and the folder untouched."""
+        out = tmp_path / "out"
+        assert main(["audit", str(BOUNDARIES), "--out", str(out), "--quiet"]) == 0
+        target = out
+        if command != "report":
+            target = tmp_path / "editions"
+            target.mkdir()
+        (target / "我的批注.txt").write_text("备忘", encoding="utf-8")
+        before = tree(out)
+
+        def not_now(*_args: object, **_kwargs: object) -> None:
+            raise AssertionError("the work started before the output folder was checked")
+
+        monkeypatch.setattr(inspector.audit, "run_audit", not_now)
+        monkeypatch.setattr(inspector.report, "render_reports", not_now)
+        capsys.readouterr()
+        name, *options = command.split()
+        args = [str(BOUNDARIES)] if name == "audit" else [str(out), *options]
+        assert main([name, *args, "--out", str(target), "--quiet"] if target != out else [name, *args, "--quiet"]) == 2
+        assert "我的批注.txt" in capsys.readouterr().err
+        assert tree(out) == before and (target / "我的批注.txt").read_text(encoding="utf-8") == "备忘"
 
 
 class TestSymlinks:

@@ -29,7 +29,7 @@ import secrets
 import shutil
 import stat
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePosixPath
 
 from ..errors import UsageError
@@ -226,6 +226,18 @@ def _stale_siblings(target: Path) -> list[Path]:
     return stale
 
 
+def check_publishable(out_dir: Path, *, inputs: Iterable[Path] = ()) -> Path:
+    """`out_dir` resolved, or the `UsageError` that `publish_set` would raise there now (a folder
+    the tool must not replace, or content it did not write): a command checks this before its
+    work, so that a long audit is not refused only at its end. `publish_set` checks again."""
+    target = check_out_dir(out_dir, inputs=inputs)
+    if target.exists():
+        found = foreign_entries(target)
+        if found:
+            raise _refuse_foreign(target, found)
+    return target
+
+
 def publish_set(
     out_dir: Path,
     files: Mapping[str, bytes],
@@ -241,14 +253,9 @@ def publish_set(
     are written.
     """
     _check_names(files)
-    target = check_out_dir(out_dir)
+    target = check_publishable(out_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
-    previous: dict[str, str] = {}
-    if target.exists():
-        found = foreign_entries(target)
-        if found:
-            raise _refuse_foreign(target, found)
-        previous = _read_manifest(target) or _legacy_files(target)
+    previous = (_read_manifest(target) or _legacy_files(target)) if target.exists() else {}
     for stale in _stale_siblings(target):
         _remove_tree(stale)
 
