@@ -26,7 +26,7 @@ from .normal import FALSE, Lowering, NormalFormError, Operands, Verdicts, disjun
 from .packs import LoadedPack, Located
 from .spec import IndicatorSpec, ParamSpec, RuleSpec, Severity
 from .targets import FINAL, Progress, Progressed, Reading
-from .templates import TemplateProblem, check_template, compile_template, template_context, template_paths
+from .templates import TemplateProblem, as_num, check_template, compile_template, template_context, template_paths
 from .typed import Cond, Const, Context, Expr, ExprError, NoTarget, check, check_formula, fields_of
 from .vocabulary import EntityVocabulary, FieldInfo, build_vocabulary
 
@@ -225,6 +225,16 @@ class _Compiler:
         self.problems: list[Problem] = []
         self.used: dict[str, set[str]] = {pack.id: set() for pack in packs}
         self.indicators: list[CompiledIndicator] = []
+        self._samples: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def sample(self, pack_id: str, kind: str, used: Sequence[str]) -> dict[str, Any]:
+        """`sample_context` for a rule of `pack_id` on `kind`: the values' part made once per kind
+        and pack (most of the cost), the rule's thresholds added to a shallow copy."""
+        base = self._samples.get((pack_id, kind))
+        if base is None:
+            base = sample_context(self.vocabulary[kind], self.params[pack_id], self.as_of, (), self.target_year)
+            self._samples[pack_id, kind] = base
+        return {**base, "threshold": sample_thresholds(used)}
 
     def context(self, entity: str, params: Mapping[str, object], used: set[str]) -> Context:
         return Context(self.vocabulary[entity], params, self.as_of, used_params=used, target_year=self.target_year)
@@ -323,7 +333,7 @@ class _Compiler:
                 self.problems.append(located.problem(("observe", index), "expr_name", f"{vocab.label}没有字段“{path}”"))
             elif extra not in observed:
                 observed.append(extra)
-        sample = sample_context(vocab, params, self.as_of, sorted(used), self.target_year)
+        sample = self.sample(pack.id, spec.applies_to, sorted(used))
         templates = [
             self.template(located, ("message",), spec.message, sample),
             self.template(located, ("rectification", "action"), spec.rectification.action, sample),
@@ -500,9 +510,15 @@ def sample_context(
     """A template context with a value for every field, so template typos are caught at compile time."""
     samples: dict[str, object] = {"number": 1, "text": "示例", "bool": True, "date": "2025-01-01", "enum": "示例"}
     values = {info.path: samples[info.type] for info in vocab.fields.values()}
-    threshold = [{"param": name, "label": name, "value": 1, "unit": ""} for name in used]
     observed = [{"field": path, "label": path, "value": 1, "text": "1"} for path in values]
-    return template_context(values, params, as_of, observed=observed, threshold=threshold, target_year=target_year)
+    context = template_context(values, params, as_of, observed=observed, threshold=[], target_year=target_year)
+    context["threshold"] = sample_thresholds(used)
+    return context
+
+
+def sample_thresholds(used: Sequence[str]) -> list[dict[str, Any]]:
+    """The sample context's `threshold`: one of value 1 for each param the rule reads."""
+    return [{"param": name, "label": name, "value": as_num(1), "unit": ""} for name in used]
 
 
 _BOOKS: OrderedDict[str, RuleBook] = OrderedDict()  # compiled books of this process, by `_book_key`

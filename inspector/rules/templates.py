@@ -516,21 +516,34 @@ def _check_nodes(tree: nodes.Template) -> None:
 
 
 @functools.lru_cache(maxsize=4096)
-def _code(source: str) -> CodeType:
-    """The template checked against the limits and compiled once per source (a pack repeats
-    `{{ school.name }}` often; the check and the strict sample render reuse the same code).
-    Compiled code is kept between runs in jinja2's bytecode cache, keyed by the source."""
+def _parsed(source: str) -> nodes.Template:
+    """The template's syntax tree, checked against the limits once per source (the checks come
+    before any compiling: compiling a hostile template is itself the risk). Read, never changed."""
     if _nesting(source) > EXPRESSION_DEPTH:
         raise TemplateProblem(f"模板嵌套过深：括号超过 {EXPRESSION_DEPTH} 层")
-    try:  # the checks first: compiling a hostile template is itself the risk
+    try:
         tree = _RUNTIME.parse(source)
-        _check_nodes(tree)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateProblem(_syntax_message(exc.message), exc.lineno or 1) from None
+    except RecursionError:  # jinja's parser on deep nesting
+        raise TemplateProblem(f"模板嵌套过深（超过 {EXPRESSION_DEPTH} 层）") from None
+    _check_nodes(tree)
+    return tree
+
+
+@functools.lru_cache(maxsize=4096)
+def _code(source: str) -> CodeType:
+    """The template checked (`_parsed`) and compiled once per source (a pack repeats
+    `{{ school.name }}` often; the check and the strict sample render reuse the same code).
+    Compiled code is kept between runs in jinja2's bytecode cache, keyed by the source."""
+    _parsed(source)
+    try:  # compiled from a tree of its own: jinja's optimiser may rewrite the tree it compiles
         cache = bytecode_cache("rules")
         if cache is None:
-            return _RUNTIME.compile(tree)
+            return _RUNTIME.compile(_RUNTIME.parse(source))
         bucket = cache.get_bucket(_RUNTIME, hashlib.sha256(source.encode()).hexdigest(), None, source)
         if bucket.code is None:
-            bucket.code = _RUNTIME.compile(tree)
+            bucket.code = _RUNTIME.compile(_RUNTIME.parse(source))
             cache.set_bucket(bucket)
         return bucket.code
     except jinja2.TemplateSyntaxError as exc:
@@ -564,12 +577,6 @@ def _bounded_text(parts: Iterable[str], *, cut: bool) -> str:
     return "".join(chunks)
 
 
-@functools.lru_cache(maxsize=4096)
-def _parsed(source: str) -> nodes.Template:
-    _code(source)  # checked against the limits first
-    return _RUNTIME.parse(source)
-
-
 def template_names(source: str) -> frozenset[str]:
     """The top-level names a template reads (`school` for `{{ school.name }}`)."""
     from jinja2 import meta
@@ -582,9 +589,10 @@ def template_paths(source: str) -> frozenset[str]:
     """The dotted names a template reads (`school.name`, `size`): a finding fetches only these
     fields (and, for a name used whole, every field under it)."""
     tree = _parsed(source)
+    getattrs = list(tree.find_all(nodes.Getattr))
     found: set[str] = set()
     inner: set[int] = set()
-    for node in tree.find_all(nodes.Getattr):
+    for node in getattrs:
         if id(node) in inner:
             continue
         parts: list[str] = []
@@ -595,18 +603,13 @@ def template_paths(source: str) -> frozenset[str]:
             current = current.node
         if isinstance(current, nodes.Name):
             found.add(".".join([current.name, *reversed(parts)]))
-    named = {name.name for name in tree.find_all(nodes.Name)}
+    attribute_heads = {id(node.node) for node in getattrs}
     covered = {path.split(".", 1)[0] for path in found}
     # a name used without an attribute (`{{ size }}`, `{{ school }}`) is read whole
-    whole = {name for name in named if name not in covered} | {
-        name.name for name in tree.find_all(nodes.Name) if name.name in covered and _used_bare(tree, name.name)
+    whole = {
+        name.name for name in tree.find_all(nodes.Name) if name.name not in covered or id(name) not in attribute_heads
     }
     return frozenset(found | whole)
-
-
-def _used_bare(tree: Any, name: str) -> bool:
-    attribute_heads = {id(node.node) for node in tree.find_all(nodes.Getattr)}
-    return any(node.name == name and id(node) not in attribute_heads for node in tree.find_all(nodes.Name))
 
 
 def check_template(source: str, sample: Mapping[str, Any]) -> None:
