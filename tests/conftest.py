@@ -4,8 +4,13 @@ hold the shared fixtures and steps (shared_cases.py, steps_audit.py)."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
+
+# before hypothesis is imported: its plugins are other packages' entry points, and the only one
+# installed is trio's (pulled in by selenium), which cost every test process 0.18 s to import
+os.environ.setdefault("HYPOTHESIS_NO_PLUGINS", "1")
 
 import pytest
 from hypothesis import settings
