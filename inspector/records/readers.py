@@ -20,11 +20,12 @@ import hashlib
 import io
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
 from typing import IO, Any, NoReturn
+from xml.sax.saxutils import unescape as xml_unescape
 
 import polars as pl
 
@@ -253,11 +254,29 @@ def _too_many_columns(source: str, line: int, width: int, limits: Limits) -> Pro
 
 # -- xlsx ---------------------------------------------------------------------------------------
 
-_SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]+)"')
-_SHEET_ALT = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\br:id="([^"]+)"[^>]*?\bname="([^"]*)"')
-_REL = re.compile(rb'<(?:\w+:)?Relationship\b[^>]*?\bId="([^"]+)"[^>]*?\bTarget="([^"]+)"')
-_REL_ALT = re.compile(rb'<(?:\w+:)?Relationship\b[^>]*?\bTarget="([^"]+)"[^>]*?\bId="([^"]+)"')
+# XML allows either quote around an attribute's value and spaces around its "=": every pattern
+# that reads attributes takes both (a sheet listed as name='x' was not checked at all, and a cell
+# at r='XFD1048576' was not counted: a reader then tried to allocate 512 GiB)
+_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet(?=[\s/>])[^>]*>")
+_RELATIONSHIP_TAG = re.compile(rb"<(?:\w+:)?Relationship(?=[\s/>])[^>]*>")
+_ATTRIBUTE = re.compile(rb"""([\w.:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _SHARED_ITEM = re.compile(rb"<(?:\w+:)?si[\s>/]")
+
+
+def _attributes(tag: bytes) -> dict[bytes, bytes]:
+    """A start tag's attributes by name (prefix kept), values with XML's five entities resolved."""
+    return {name: _unescape(double or single) for name, double, single in _ATTRIBUTE.findall(tag)}
+
+
+def _unescape(value: bytes) -> bytes:
+    if b"&" not in value:
+        return value
+    return xml_unescape(value.decode("utf-8", "replace"), {"&quot;": '"', "&apos;": "'"}).encode("utf-8")
+
+
+def _relationship_id(attributes: Mapping[bytes, bytes]) -> bytes | None:
+    """A sheet's relationship id: its `id` attribute in a namespace (`r:id`, whatever the prefix)."""
+    return next((value for name, value in attributes.items() if name.endswith(b":id")), None)
 
 
 def _broken(display: str, reason: str) -> ReadError:
@@ -266,10 +285,11 @@ def _broken(display: str, reason: str) -> ReadError:
 
 _ROW_START = re.compile(rb"<(?:\w+:)?row(?=[\s>/])")
 _CELL_START = re.compile(rb"<(?:\w+:)?c(?=[\s>/])")
-# a row's or a cell's reference (r="12", r="AB12"), found from its literal r=" (other attributes
-# ending in r, or the same text inside a cell, can only raise the estimate, never lower it)
-_REF = re.compile(rb'r="([A-Za-z]{0,4})(\d{1,10})"')
-_SHARED_INDEX = re.compile(rb't="s"[^>]*>\s*<(?:\w+:)?v>([^<]*)</')
+# a row's or a cell's reference (r="12", r='AB12', r = "7") in its start tag; one written with a
+# character reference (r="&#88;FD1") is refused, not guessed
+_REF = re.compile(rb"""<(?:\w+:)?(?:c|row)\s[^>]*?\br\s*=\s*["']([A-Za-z]*)(\d+)["']""")
+_ESCAPED_REF = re.compile(rb"""<(?:\w+:)?(?:c|row)\s[^>]*?\br\s*=\s*["'][^"'<>]*&""")
+_SHARED_INDEX = re.compile(rb"""\st\s*=\s*["']s["'][^>]*>\s*<(?:\w+:)?v>([^<]*)</""")
 _SHEET_CHUNK = 8 << 20
 _LONGEST_ROW = 64 << 20  # 500 columns of 32,767 characters would be 64 MiB of UTF-8 at most
 
@@ -315,6 +335,8 @@ def _check_sheet(stream: IO[bytes], part: str, display: str, strings: int, limit
         pieces = _ROW_START.split(whole)[1:] if prefixed else whole.split(b"<row")[1:]
         rows += len(pieces)
         widest = max(widest, max(map(_cell_count, pieces), default=0) if prefixed else _most_cells(pieces))
+        if _ESCAPED_REF.search(whole):
+            raise _broken(display, f"{part} 中有单元格位置以字符引用写出，无法核对其大小")
         for letters, number in set(_REF.findall(whole)):
             last_row = max(last_row, int(number))
             if letters:
@@ -374,11 +396,17 @@ def _check_workbook(path: Path, display: str, limits: Limits) -> None:
             rels = archive.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
         except KeyError:
             raise _broken(display, "缺少 xl/workbook.xml") from None
-        targets = {rid: target for rid, target in _REL.findall(rels)}
-        targets.update({rid: target for target, rid in _REL_ALT.findall(rels)})
-        sheets = _SHEET.findall(workbook) or [(name, rid) for rid, name in _SHEET_ALT.findall(workbook)]
+        targets = {}
+        for tag in _RELATIONSHIP_TAG.findall(rels):
+            attributes = _attributes(tag)
+            if b"Id" in attributes and b"Target" in attributes:
+                targets[attributes[b"Id"]] = attributes[b"Target"]
         parts = []
-        for name, rid in sheets:
+        for tag in _SHEET_TAG.findall(workbook):
+            attributes = _attributes(tag)
+            name, rid = attributes.get(b"name", b""), _relationship_id(attributes)
+            if rid is None:  # every listed sheet is checked, or the workbook is not read
+                raise _broken(display, f"工作表“{name.decode('utf-8', 'replace')}”没有关系编号，无法核对")
             target = targets.get(rid)
             if target is None:
                 raise _broken(display, f"工作表“{name.decode('utf-8', 'replace')}”在工作簿关系中找不到")

@@ -467,7 +467,51 @@ WORST_WORKBOOKS = {
     ),
     # 40 million such cells in 3.4 MB took 3.4 GB and over two minutes before the refusal
     "5.6 million short cells": _short_cells_workbook,
+    # XML lets an attribute take either quote and spaces around "=": the check read only r="…", so
+    # these went to the reader unchecked (a red-team pass; the process aborted allocating 512 GiB)
+    "the far cell written r='XFD1048576'": lambda path: classes_workbook(
+        path,
+        [["x"]],
+        sheet=_SHEET_OPEN
+        + _HEADER_ROW
+        + "</row><row r='1048576'><c r='XFD1048576'><v>1</v></c></row></sheetData></worksheet>",
+    ),
+    'the far cell written r = "XFD1048576"': lambda path: classes_workbook(
+        path,
+        [["x"]],
+        sheet=_SHEET_OPEN
+        + _HEADER_ROW
+        + '</row><row r = "1048576"><c r = "XFD1048576"><v>1</v></c></row></sheetData></worksheet>',
+    ),
+    "the far cell's reference written with a character reference": lambda path: classes_workbook(
+        path,
+        [["x"]],
+        sheet=_SHEET_OPEN
+        + _HEADER_ROW
+        + '</row><row r="1048576"><c r="&#88;FD1048576"><v>1</v></c></row></sheetData></worksheet>',
+    ),
+    "a sheet listed with single quotes (name='…' r:id='…')": lambda path: _single_quoted_sheet_list(
+        path, '</row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData></worksheet>'
+    ),
 }
+
+
+def _single_quoted_sheet_list(path: Path, tail: str) -> None:
+    """A workbook whose xl/workbook.xml lists its sheet with single-quoted attributes."""
+    import zipfile
+
+    classes_workbook(path, [["x"]], sheet=_SHEET_OPEN + _HEADER_ROW + tail)
+    with zipfile.ZipFile(path) as old:
+        parts = {name: old.read(name) for name in old.namelist()}
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(
+        '<sheet name="班级" sheetId="1" r:id="rId1"/>'.encode(), "<sheet name='班级' sheetId='1' r:id='rId1'/>".encode()
+    )
+    assert b"name='" in parts["xl/workbook.xml"]
+    with zipfile.ZipFile(path, "w") as new:
+        for name, content in parts.items():
+            new.writestr(name, content)
+
+
 _WORKBOOK_PROBE = _TABLE_PROBE.replace(
     '(folder / "classes.csv").write_text(%s, encoding="utf-8")\nassert (folder / "classes.csv").stat().st_size <= %d',
     'shutil.copy(sys.argv[3], folder / "classes.xlsx")',
@@ -490,7 +534,7 @@ def test_a_workbook_that_would_unfold_into_millions_of_cells_is_refused_before_i
     assert not measured["inputs"], measured  # refused as a whole
     problem = measured["problems"][0]
     assert problem.startswith("classes.xlsx:1: ") and chinese(problem), problem
-    assert any(word in problem for word in ("单元格过多", "列数过多", "行数过多")), problem
+    assert any(word in problem for word in ("单元格过多", "列数过多", "行数过多", "以字符引用写出")), problem
 
 
 @pytest.mark.parametrize(
