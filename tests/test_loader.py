@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 import re
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -735,6 +736,21 @@ class TestUnsupportedFiles:
     def test_unrelated_old_excel_file_is_listed_as_ignored(self, tmp_path: Path) -> None:
         dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "备注.xls": b"\xd0\xcf"})
         assert dataset.problems == [] and dataset.ignored_files == ("备注.xls",)
+
+    @pytest.mark.parametrize("name", ["班级.csv".encode("gbk"), b"bad\xff\xfe.csv", b"\xff\xfe.xlsx"])
+    def test_a_file_name_that_is_not_utf8_is_a_located_problem(self, tmp_path: Path, name: bytes) -> None:
+        """A zip made on Chinese Windows unpacks with GBK file names: such a file was neither read nor
+        reported (check passed; audit failed writing its outputs, exit 70). Now a problem that names
+        it, with its GBK reading where there is one, and no other file is affected."""
+        folder = write(tmp_path, {"schools.csv": SCHOOLS})
+        with open(os.fsencode(folder) + b"/" + name, "wb"):
+            pass
+        dataset = load(folder)
+        problems = [p for p in dataset.problems if p.code == "file_name"]
+        assert len(problems) == 1 and "不是 UTF-8" in problems[0].message
+        problems[0].file.encode("utf-8")  # shown without surrogates: it can be printed and written
+        assert ("按 GBK 读作“班级.csv”" in problems[0].message) == (name == "班级.csv".encode("gbk"))
+        assert dataset.rows("schools")[0].values["school_id"] == "S1"
 
 
 class TestWorkbooks:

@@ -165,6 +165,10 @@ def find_sources(folder: Path, limits: Limits) -> tuple[dict[str, list[_Source]]
     for path in sorted(folder.iterdir()):
         if not path.is_file() or path.name.startswith((".", "~$")) or path.name == AUDIT_FILE:
             continue
+        unreadable = _name_problem(path.name)
+        if unreadable is not None:
+            problems.append(unreadable)
+            continue
         suffix = path.suffix.lower()
         kind = kind_for_source(path.stem)
         if suffix in _UNSUPPORTED and kind is not None:
@@ -182,6 +186,28 @@ def find_sources(folder: Path, limits: Limits) -> tuple[dict[str, list[_Source]]
         elif suffix in (".csv", *_UNSUPPORTED):
             ignored.append(path.name)
     return found, problems, ignored
+
+
+def _name_problem(name: str) -> Problem | None:
+    """A file name that is not UTF-8 (a zip made on Chinese Windows, unpacked here, names its files
+    in GBK): refused, since it can be neither read by its kind nor written into any output."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = name.encode("utf-8", "surrogateescape")
+        shown = raw.decode("utf-8", "backslashreplace")
+        try:
+            guess = f"（按 GBK 读作“{raw.decode('gbk')}”）"
+        except UnicodeDecodeError:
+            guess = ""
+        return Problem(
+            shown,
+            0,
+            "",
+            "file_name",
+            f"文件名不是 UTF-8 编码{guess}，常见于在中文 Windows 上压缩、在此解压的文件：请把文件改名后再审核",
+        )
+    return None
 
 
 def _add_workbook(
