@@ -238,7 +238,14 @@ def parse_decimal(text: str) -> Fraction:
         whole, dot, frac = raw.partition(".")
         sign = whole[:1] if whole[:1] in "+-" else ""
         groups = whole[len(sign) :].split(",")
-        if not (groups[0].isdigit() and len(groups[0]) <= 3 and all(len(g) == 3 and g.isdigit() for g in groups[1:])):
+        # a first group of 0 is never a thousands group: 0,056 is a decimal comma, not 56
+        first = groups[0]
+        if not (
+            first.isdigit()
+            and len(first) <= 3
+            and not first.startswith("0")
+            and all(len(g) == 3 and g.isdigit() for g in groups[1:])
+        ):
             raise NumberError("number", f"数值格式有误：“{text}”")
         raw = sign + "".join(groups) + dot + frac
     if not _DECIMAL.match(raw):

@@ -250,6 +250,14 @@ class TestGrades:
         class levels are accepted."""
         assert values.parse_grade(spelling) == grade
 
+    @pytest.mark.parametrize("spelling", ["፫", "𐩀", "٣"])
+    def test_digits_of_other_scripts_are_an_error_not_a_crash(self, spelling: str) -> None:
+        """Ethiopic ፫ and Kharosthi 𐩀 are digits to `str.isdigit` but not to `int`: a grade written so
+        ended the audit in exit 70. Only 0–9 (full-width ones as well) are read as a grade number."""
+        with pytest.raises(values.CellError) as raised:
+            values.parse_grade(spelling)
+        assert raised.value.code == "grade"
+
     def test_through_the_loader(self, tmp_path: Path) -> None:
         """Grades 0 and 13 and an unknown word are rejected; valid grades load as text."""
         text = (
@@ -283,6 +291,14 @@ class TestIntegers:
         with pytest.raises(values.CellError) as raised:
             values.parse_scaled(cell, 0, None, None)
         assert raised.value.code == "not_finite"
+
+    @pytest.mark.parametrize("cell", ["0,056", "0,5", "00,123", "1,23", "12,3456"])
+    def test_a_comma_that_cannot_group_thousands_is_refused(self, cell: str) -> None:
+        """A decimal comma (0,056) was read as thousands and became 56: a first group of 0 or a group
+        of other than three digits is an error, never a number a thousand times too large."""
+        with pytest.raises(values.CellError) as raised:
+            values.parse_scaled(cell, 3, None, None)
+        assert raised.value.code == "number" and cell in raised.value.message
 
     def test_decimals_beyond_the_precision_are_refused(self) -> None:
         """An area of 12.345 ㎡ has more places than the column keeps (0.01 ㎡)."""
@@ -354,6 +370,17 @@ class TestIntegers:
 
 
 class TestHeaders:
+    @pytest.mark.parametrize("header", ["__row", "__src", "__first", "__anything"])
+    def test_a_header_named_like_the_loaders_own_columns_is_refused(self, tmp_path: Path, header: str) -> None:
+        """An extra column named `__row` (or `__src`, `__first`, …) took the place of the loader's own
+        column and ended the audit in exit 70; now the header is a located problem at row 1."""
+        text = CLASSES_HEADER + f",{header}\nC1,S1,3,40,5\n"
+        dataset = load_files(
+            tmp_path, {"schools.csv": SCHOOLS + "S1,重复,城中区,城中街道,小学,公办\n", "classes.csv": text}
+        )
+        assert ("classes.csv", 1, header, "header_unusable") in where(dataset.problems)
+        assert "两个下划线" in next(p.message for p in dataset.problems if p.code == "header_unusable")
+
     def test_canonical_english_headers_ignore_case(self, tmp_path: Path) -> None:
         """`SCHOOL_ID`, `Name` … map onto the columns and are kept as written."""
         text = "SCHOOL_ID,Name,County,township,TYPE,Ownership\nS1,甲,城中区,城中街道,primary,public\n"

@@ -262,6 +262,13 @@ def _map_headers(kind: RecordKind, table: Table) -> tuple[dict[int, Column], dic
                 Problem(table.source, 1, header, "header_unusable", "列名不能是“*”或以 ^ 开头、以 $ 结尾：请改名")
             )
             continue  # its cells are reported as cells without a header
+        if named is None and header.startswith("__"):
+            # the loader's own columns (`__row`, `__src`, …) are named so: an extra column of that
+            # name would take their place
+            problems.append(
+                Problem(table.source, 1, header, "header_unusable", "列名不能以两个下划线“__”开头（供程序内部使用）：请改名")
+            )
+            continue
         name = named.name if named else header
         if name in seen:
             problems.append(

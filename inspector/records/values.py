@@ -121,16 +121,21 @@ _GRADE_WORDS = {
 }
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only: `str.isdigit` also takes ³ or ፫, which `int` refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def parse_grade(text: str) -> str:
     """A grade as `"1"`…`"12"` or a kindergarten class level (小班, 中班, 大班, 混合班)."""
     value = normalize_text(text)
     if value in KINDERGARTEN_GRADES:
         return value
-    value = value.removesuffix("年级") if value[:-2].isdigit() else value
+    value = value.removesuffix("年级") if _digits(value[:-2]) else value
     value = value.removesuffix(".0")
     if value in _GRADE_WORDS:
         number = _GRADE_WORDS[value]
-    elif value.isdigit():
+    elif _digits(value):
         number = int(value)
     else:
         raise CellError("grade", f"年级应为 1–12（或 一年级、初一、高一 等）或 小班、中班、大班、混合班：“{text}”")
