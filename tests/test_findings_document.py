@@ -169,3 +169,35 @@ def test_explain_reads_a_good_document_unchanged(
     assert main(["explain", _first_id(case_out), "--in", str(tmp_path / "copy"), "--format", "json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown == json.loads((case_out / "findings.json").read_bytes())["findings"][3]
+
+
+BOUNDARIES = Path(__file__).resolve().parents[1] / "rules" / "core" / "cases" / "boundaries"
+
+
+@pytest.mark.parametrize(
+    ("path", "shown"),
+    [
+        (("findings", 0, "rectification", "deadline"), "rectification.deadline"),
+        (("audit", "as_of"), "audit.as_of"),
+    ],
+)
+def test_a_date_not_written_as_iso_is_a_located_problem_for_every_reader(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], path: tuple[str | int, ...], shown: str
+) -> None:
+    """A hand-edited date (2026/06/30) passed the model as text and ended `inspector report` in exit 70
+    where the workbook read it as a date; now the document is refused, naming the field (exit 2)."""
+    out = tmp_path / "out"
+    assert main(["audit", str(BOUNDARIES), "--out", str(out), "--quiet"]) == 0
+    document = json.loads((out / "findings.json").read_bytes())
+    target: Any = document
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = "2026/06/30"
+    data = json.dumps(document, ensure_ascii=False).encode()
+    with pytest.raises(FindingsFileError) as caught:
+        parse_document(data, "findings.json")
+    assert any(shown in p and "YYYY-MM-DD" in p for p in caught.value.problems), caught.value.problems
+    (out / "findings.json").write_bytes(data)
+    capsys.readouterr()
+    assert main(["report", str(out), "--out", str(tmp_path / "edition"), "--quiet"]) == EXIT_USAGE
+    assert "2026/06/30" in capsys.readouterr().err

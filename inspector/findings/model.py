@@ -24,15 +24,16 @@ read silently. Sections written by a re-inspection (`reinspection`, `resolved`, 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import UsageError
 from ..records.config import Issuer
@@ -44,6 +45,18 @@ FORMAT = "inspector.findings/2"
 FORMATS = ("inspector.findings/1", FORMAT)
 Severity = Literal["critical", "major", "minor"]
 Verdict = Literal["fail", "pass", "gap"]
+
+
+def _iso_date(value: str) -> str:
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"应为 YYYY-MM-DD 格式的日期：“{value[:40]}”") from None
+    return value
+
+
+# a date as findings.json writes it (ISO text, kept as written): the reports read it as a date
+IsoDate = Annotated[str, AfterValidator(_iso_date)]
 
 
 class _Model(BaseModel):
@@ -76,7 +89,7 @@ class Evidence(_Model):
 class Rectification(_Model):
     action: str
     responsible: str
-    deadline: str
+    deadline: IsoDate
 
 
 class WaiverEntry(_Model):
@@ -85,7 +98,7 @@ class WaiverEntry(_Model):
     reason: str
     authority: str
     document_no: str | None = None
-    expires: str
+    expires: IsoDate
 
 
 class ProgressReading(_Model):
@@ -254,7 +267,7 @@ class RowCounts(_Model):
 
 class AuditInfo(_Model):
     name: str
-    as_of: str
+    as_of: IsoDate
     region: str
     description: str | None = None
     config: FileRef
@@ -296,7 +309,7 @@ class WaiverStatusEntry(_Model):
     reason: str
     authority: str
     document_no: str | None = None
-    expires: str
+    expires: IsoDate
     line: int
     status: Literal["applied", "expired", "unused"]
     status_label: str
@@ -306,7 +319,7 @@ class WaiverStatusEntry(_Model):
 class WaiverSection(_Model):
     file: str
     sha256: str
-    as_of: str
+    as_of: IsoDate
     counts: dict[str, int]
     entries: list[WaiverStatusEntry]
 
