@@ -634,6 +634,28 @@ class TestCrossRowChecks:
 # -- files -----------------------------------------------------------------------------------------
 
 
+class TestExtraColumns:
+    @pytest.mark.parametrize(
+        ("cells", "expected"),
+        [
+            (["12", "7", "0.5"], [Fraction(12), Fraction(7), Fraction(1, 2)]),
+            (["１２", "7"], ["１２", "7"]),  # a digit other than 0-9: the column stays text
+            (["٥٦", "7"], ["٥٦", "7"]),
+            (["99999999999999999999", "7"], ["99999999999999999999", "7"]),  # past 64 bits
+            (["9300000000000000", "0.001"], ["9300000000000000", "0.001"]),  # past 64 bits at 3 places
+        ],
+    )
+    def test_every_value_is_kept_exactly_as_a_number_or_as_its_text(
+        self, tmp_path: Path, cells: list[str], expected: list[object]
+    ) -> None:
+        """An extra column is numeric only where every value is exact so; a red-team pass found ٥٦ and
+        99999999999999999999 loaded as empty and 9300000000000000 beside 0.001 wrapped round."""
+        rows = "".join(f"C{i},S1,3,40,{cell}\n" for i, cell in enumerate(cells))
+        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "classes.csv": CLASSES_HEADER + ",在编人数\n" + rows})
+        assert dataset.problems == []
+        assert [r.extra["在编人数"] for r in dataset.rows("classes")] == expected
+
+
 class TestCsvFiles:
     def test_utf8_with_and_without_bom(self, tmp_path: Path) -> None:
         """A BOM before the first header does not hide the header."""

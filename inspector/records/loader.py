@@ -35,6 +35,7 @@ from .schema import RECORD_KINDS, Column, RecordKind, kind_for_source
 SRC = "__src"
 _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 MAX_EXTRA_PLACES = 6
+EXTRA_DIGITS = 18  # digits of a numeric extra column, decimals included: any such integer fits in Int64
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -673,21 +674,24 @@ def _rejected_keys(load: _KindLoad, frame: pl.DataFrame, kind: RecordKind) -> pl
 
 
 def _numeric_extras(frame: pl.DataFrame, extras: Iterable[str]) -> tuple[pl.DataFrame, dict[str, ExtraColumn]]:
-    """Extra columns whose every value is a plain decimal become integers at their widest decimals."""
+    """Extra columns whose every value is a plain decimal of ASCII digits become integers at their
+    widest decimals, when every value fits in 64 bits so; any other column stays text (a digit of
+    another script, ٥٦, was read as empty, and 9300000000000000 at three places wrapped round)."""
     info: dict[str, ExtraColumn] = {}
     updates = []
     for header in extras:
         column = frame[header].drop_nulls()
-        if column.len() == 0 or not column.str.contains(r"^[+-]?\d+(\.\d+)?$").all():
+        if column.len() == 0 or not column.str.contains(r"^[+-]?[0-9]+(\.[0-9]+)?$").all():
             info[header] = ExtraColumn(header, False)
             continue
-        widest = column.str.extract(r"\.(\d+)$").str.len_chars().max()
+        widest = column.str.extract(r"\.([0-9]+)$").str.len_chars().max()
         places = int(widest) if isinstance(widest, int) else 0
-        if places > MAX_EXTRA_PLACES:
+        longest = column.str.extract(r"^[+-]?([0-9]+)").str.len_chars().max()
+        if places > MAX_EXTRA_PLACES or (int(longest) if isinstance(longest, int) else 0) + places > EXTRA_DIGITS:
             info[header] = ExtraColumn(header, False)
             continue
-        whole = pl.col(header).str.extract(r"^([+-]?\d+)").cast(pl.Int64, strict=False)
-        fraction = pl.col(header).str.extract(r"\.(\d+)$").fill_null("").str.pad_end(places, "0")
+        whole = pl.col(header).str.extract(r"^([+-]?[0-9]+)").cast(pl.Int64, strict=False)
+        fraction = pl.col(header).str.extract(r"\.([0-9]+)$").fill_null("").str.pad_end(places, "0")
         digits = fraction.cast(pl.Int64, strict=False).fill_null(0) if places else pl.lit(0)
         sign = pl.when(pl.col(header).str.starts_with("-")).then(-1).otherwise(1)
         updates.append((whole * 10**places + sign * digits).alias(header))
