@@ -164,7 +164,12 @@ def find_sources(folder: Path, limits: Limits) -> tuple[dict[str, list[_Source]]
     problems: list[Problem] = []
     ignored: list[str] = []
     for path in sorted(folder.iterdir()):
-        if not path.is_file() or path.name.startswith((".", "~$")) or path.name == AUDIT_FILE:
+        if path.name.startswith((".", "~$")) or path.name == AUDIT_FILE:
+            continue
+        if not path.is_file():
+            odd = _not_a_file(path)
+            if odd is not None:
+                problems.append(odd)
             continue
         unreadable = _name_problem(path.name)
         if unreadable is not None:
@@ -187,6 +192,20 @@ def find_sources(folder: Path, limits: Limits) -> tuple[dict[str, list[_Source]]
         elif suffix in (".csv", *_UNSUPPORTED):
             ignored.append(path.name)
     return found, problems, ignored
+
+
+def _not_a_file(path: Path) -> Problem | None:
+    """A data file's name on something that is not a readable file (a dangling link, a folder, a
+    device or a pipe): a problem, not the table's absence. Other names are left alone."""
+    if path.suffix.lower() not in (".csv", ".xlsx") or kind_for_source(path.stem) is None:
+        return None
+    if path.is_symlink() and not path.exists():
+        why = "是无法解析的链接（指向的文件不存在，或链接成环）"
+    elif path.is_dir():
+        why = "是一个文件夹"
+    else:
+        why = "不是普通文件（是设备或管道）"
+    return Problem(path.name, 0, "", "unreadable_file", f"无法作为数据文件读取：{why}")
 
 
 def _name_problem(name: str) -> Problem | None:
@@ -267,7 +286,9 @@ def _map_headers(kind: RecordKind, table: Table) -> tuple[dict[int, Column], dic
             # the loader's own columns (`__row`, `__src`, …) are named so: an extra column of that
             # name would take their place
             problems.append(
-                Problem(table.source, 1, header, "header_unusable", "列名不能以两个下划线“__”开头（供程序内部使用）：请改名")
+                Problem(
+                    table.source, 1, header, "header_unusable", "列名不能以两个下划线“__”开头（供程序内部使用）：请改名"
+                )
             )
             continue
         name = named.name if named else header
