@@ -705,6 +705,17 @@ class TestCsvFiles:
         assert dataset.rows("schools")[0].values["name"] == "一中文惠小学"
         assert dataset.inputs[0].encoding == encoding
 
+    @pytest.mark.parametrize("parity", [0, 1])
+    def test_a_stray_nul_in_utf8_is_binary_whatever_the_files_length(self, tmp_path: Path, parity: int) -> None:
+        """One NUL in a UTF-8 file of even length was taken for UTF-16 (every row then lost to a
+        "missing column" message); of odd length it was refused as binary. Both are refused so now."""
+        text = CLASSES_HEADER + "\n" + "".join(f"C{i},S1,3,40\n" for i in range(8))
+        data = text.encode("utf-8").replace(b"C3", b"C\x00")
+        if len(data) % 2 != parity:
+            data += b"\n"
+        dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "classes.csv": data})
+        assert [(p.file, p.code) for p in dataset.problems] == [("classes.csv", "binary")]
+
     def test_lines_beyond_the_limit_are_refused_before_parsing(self, tmp_path: Path) -> None:
         """Blank lines count: ten million of them made a 1.4 GB frame before they were dropped
         (the limit lowered through the config, as audit.yaml's `limits: {rows: 5}` does)."""

@@ -135,9 +135,12 @@ def _utf16_without_bom(raw: bytes) -> str | None:
     if len(raw) < 4 or len(raw) % 2:
         return None
     even, odd = raw[0::2].count(0), raw[1::2].count(0)
-    if odd > 4 * even:
+    # every line break of UTF-16 text has its zero byte: a UTF-8 file of many lines with a stray NUL
+    # or two is not UTF-16 (it is refused as binary later)
+    enough = max(2, raw.count(b"\n"))
+    if odd > 4 * even and odd >= enough:
         return "utf-16-le"
-    if even > 4 * odd:
+    if even > 4 * odd and even >= enough:
         return "utf-16-be"
     return None
 
