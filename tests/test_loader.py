@@ -146,6 +146,35 @@ class TestDates:
         """ISO, slashes, dots, Chinese and full-width spellings are the same date."""
         assert values.parse_date(spelling) == dt.date(2025, 12, 31)
 
+    @pytest.mark.parametrize("spelling", ["2025-12-31 12:00:00", "2025-12-31 23:59:59.991000", "2025-12-31T08:30"])
+    def test_a_date_with_a_time_of_day_is_its_day(self, spelling: str) -> None:
+        """An Excel date cell that carries a time (12:00, or 23:59:59.991 from a fractional serial)
+        was refused as an unrecognised date; it is the day it falls on."""
+        assert values.parse_date(spelling) == dt.date(2025, 12, 31)
+
+    @pytest.mark.parametrize(
+        "spelling", ["2025-12-31 25:00", "2025-12-31 12:60", "2025-02-30 08:00", "2025-12-31 noon"]
+    )
+    def test_an_impossible_time_or_day_is_still_refused(self, spelling: str) -> None:
+        with pytest.raises(values.CellError) as raised:
+            values.parse_date(spelling)
+        assert raised.value.code == "date_parsing"
+
+    def test_a_workbook_date_cell_with_a_time_loads_as_its_day(self, tmp_path: Path) -> None:
+        folder = write(tmp_path / "audit", {})
+        workbook(
+            folder / "schools.xlsx",
+            {
+                "Sheet1": [
+                    SCHOOL_HEADER_ROW,
+                    ["K1", "甲园", "城中区", "城中街道", "幼儿园", "民办", dt.datetime(2027, 8, 31, 12)],
+                ]
+            },
+        )
+        dataset = load(folder)
+        assert dataset.problems == []
+        assert dataset.rows("schools")[0].values["license_valid_until"] == dt.date(2027, 8, 31)
+
     def test_single_digit_month_and_day(self) -> None:
         """`2025/3/1` and `2025年3月1日` are accepted."""
         assert values.parse_date("2025/3/1") == values.parse_date("2025年3月1日") == dt.date(2025, 3, 1)

@@ -35,6 +35,8 @@ _DATE_PATTERNS = (
     re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
     re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
+    # a date with a time of day (an Excel date cell that carries one, a CSV export of such): its day
+    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T](?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?$"),
 )
 # dates a school record can plausibly hold (licence validity, hire dates)
 MIN_DATE, MAX_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
