@@ -239,6 +239,9 @@ def build_parser(today: dt.date | None = None) -> argparse.ArgumentParser:
         help="标注副本：对工作簿为输出文件（默认与输入同一文件夹的 <文件名>-校验结果.xlsx）；"
         "对文件夹为存放各工作簿标注副本的文件夹（不给则只列出错误）",
     )
+    check.add_argument(
+        "--rules", type=Path, default=DEFAULT_RULES_DIR, help="规则包所在目录（核对 audit.yaml 的 packs 与 params）"
+    )
     check.set_defaults(handler=_check)
 
     _history_parsers(commands, today)
@@ -809,7 +812,7 @@ def _template(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from .entry.check import check_path
 
-    report = check_path(args.path)
+    report = check_path(args.path, args.rules)
     for note in report.notes:
         print(f"注意：{note}")
     if report.ignored:

@@ -234,6 +234,30 @@ class TestOutputs:
         code, out, _ = run(capsys, str(tmp_path))
         assert code == 2 and "audit.yaml:4:1: pack: 未知字段" in out
 
+    @pytest.mark.parametrize(
+        ("lines", "said"),
+        [
+            ('packs: [core]\nparams:\n  large_min: "56"\n', "audit.yaml:6:3: params.large_min: 类型应为数值"),
+            ("packs: [core]\nparams:\n  nosuch: 1\n", "audit.yaml:6:3: params.nosuch: 所选规则包没有参数“nosuch”"),
+            ("packs: [core, nosuch]\n", "找不到规则包“nosuch”"),
+        ],
+    )
+    def test_audit_yaml_is_read_against_its_packs_as_an_audit_reads_it(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], lines: str, said: str
+    ) -> None:
+        """check said 校验通过 for a folder that audit then refused for its params or packs (a red-team
+        pass); both now give the same located error, exit 2."""
+        (tmp_path / "schools.csv").write_text(
+            "学校代码,学校名称,区县,乡镇,办学类型,办学性质\nS1,甲,城中区,城中街道,小学,公办\n", encoding="utf-8"
+        )
+        (tmp_path / "audit.yaml").write_text(
+            "name: 测试\nas_of: 2025-12-01\nregion: 柳州市\n" + lines, encoding="utf-8"
+        )
+        code, out, _ = run(capsys, str(tmp_path))
+        assert code == 2 and said in out
+        assert main(["audit", str(tmp_path), "--out", str(tmp_path.parent / "out"), "--quiet"]) == 2
+        assert said in capsys.readouterr().err
+
 
 class TestHostileInput:
     def test_not_a_workbook(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

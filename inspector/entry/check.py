@@ -20,9 +20,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import DataError, Problem, UsageError
-from ..records.config import AUDIT_FILE, AuditConfig, load_config
+from ..errors import DataError, Problem, RulePackError, UsageError
+from ..records.config import AUDIT_FILE, AuditConfig, load_config_doc
 from ..records.loader import InputFile, load_dataset
+from ..rules.compiler import effective_params
+from ..rules.packs import DEFAULT_RULES_DIR, load_packs
+from ..rules.targets import Reading
+from ..yamlsrc import YamlDoc
 
 __all__ = ["MAX_MARKED_BYTES", "RESULT_SHEET", "CheckReport", "check_path", "mark_workbook", "sheet_of"]
 
@@ -62,22 +66,35 @@ def _folder_of(path: Path) -> Iterator[Path]:
         yield Path(temp)
 
 
+def _against_packs(config: AuditConfig, doc: YamlDoc, rules_dir: Path) -> list[Problem]:
+    """What `run_audit` would refuse in audit.yaml once its packs are read (located in audit.yaml)."""
+    try:
+        loaded = load_packs(config.packs, rules_dir)
+    except (RulePackError, DataError) as exc:
+        return list(exc.problems)
+    _params, bad = effective_params(loaded, config.params, Reading.of(config.as_of, config.target_year))
+    return [doc.problem(("params", name), "param", reason) for name, reason in bad]
+
+
 def _placeholder_config() -> AuditConfig:
     return AuditConfig(name="数据校验", as_of=dt.date.today(), region="（未指定）")
 
 
-def check_path(path: Path) -> CheckReport:
+def check_path(path: Path, rules_dir: Path = DEFAULT_RULES_DIR) -> CheckReport:
     """Load a folder (with its audit.yaml, if it has one) or one workbook or CSV file, and collect
-    every problem; `UsageError` if the path is neither."""
+    every problem; `UsageError` if the path is neither. A folder's audit.yaml is also read against
+    its packs (in `rules_dir`), as an audit reads it: unknown packs, params it cannot take."""
     if path.is_dir():
         notes: list[str] = []
         problems: list[Problem] = []
         if (path / AUDIT_FILE).is_file():
             try:
-                config = load_config(path)
+                config, doc = load_config_doc(path)
             except DataError as exc:
                 problems.extend(exc.problems)
                 config = _placeholder_config()
+            else:
+                problems.extend(_against_packs(config, doc, rules_dir))
         else:
             notes.append(f"文件夹中没有 {AUDIT_FILE}：只校验数据表（审核前需补上 {AUDIT_FILE}）。")
             config = _placeholder_config()
