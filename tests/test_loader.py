@@ -923,6 +923,33 @@ class TestWorkbooks:
         dataset = load_files(tmp_path, {"schools.xlsx": b"not a zip"})
         assert ("schools.xlsx", 1, "", "xlsx") in where(dataset.problems)
 
+    def test_a_cell_holding_an_excel_error_value_is_a_problem_at_its_cell(self, tmp_path: Path) -> None:
+        """The reader hands #DIV/0! over as blank: in an optional column it silently became an empty
+        value. Each such cell is now a problem at its row and column, and its row is rejected."""
+        folder = write(tmp_path / "audit", {"schools.csv": SCHOOLS})
+        path = workbook(
+            folder / "classes.xlsx",
+            {
+                "classes": [
+                    ["班级代码", "学校代码", "年级", "班额", "备注"],
+                    ["C1", "S1", 3, 40, "a"],
+                    ["C2", "S1", 3, 41, "b"],
+                ]
+            },
+        )
+        with zipfile.ZipFile(path) as archive:
+            parts = {name: archive.read(name) for name in archive.namelist()}
+        sheet = parts["xl/worksheets/sheet1.xml"].decode()
+        sheet, found = re.subn(r'<c r="E3"[^>]*>.*?</c>', "<c r='E3' t='e'><f>1/0</f><v>#DIV/0!</v></c>", sheet)
+        assert found == 1
+        parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+        with zipfile.ZipFile(path, "w") as archive:
+            for name, data in parts.items():
+                archive.writestr(name, data)
+        dataset = load(folder)
+        assert where(dataset.problems) == [("classes.xlsx[classes]", 3, "备注", "xlsx_error_value")]
+        assert [r.values["class_id"] for r in dataset.rows("classes")] == ["C1"]
+
     def test_numbers_and_text_cells(self, tmp_path: Path) -> None:
         """Integer cells of text columns load as their digits; an extra column of numbers as numbers."""
         folder = write(tmp_path / "audit", {})

@@ -20,8 +20,8 @@ import hashlib
 import io
 import re
 import zipfile
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from itertools import repeat
 from pathlib import Path
 from typing import IO, Any, NoReturn
@@ -288,10 +288,13 @@ def _broken(display: str, reason: str) -> ReadError:
 
 _ROW_START = re.compile(rb"<(?:\w+:)?row(?=[\s>/])")
 _CELL_START = re.compile(rb"<(?:\w+:)?c(?=[\s>/])")
-# a row's or a cell's reference (r="12", r='AB12', r = "7") in its start tag; one written with a
-# character reference (r="&#88;FD1") is refused, not guessed
-_REF = re.compile(rb"""<(?:\w+:)?(?:c|row)\s[^>]*?\br\s*=\s*["']([A-Za-z]*)(\d+)["']""")
+# a row's or a cell's reference (r="12", r='AB12', r = "7"), found from its literal r= (other
+# attributes ending in r, or the same text inside a cell, can only raise the estimate, never lower
+# it); one written with a character reference (r="&#88;FD1") is refused, not guessed
+_REF = re.compile(rb"""r\s*=\s*["']([A-Za-z]*)(\d+)["']""")
 _ESCAPED_REF = re.compile(rb"""<(?:\w+:)?(?:c|row)\s[^>]*?\br\s*=\s*["'][^"'<>]*&""")
+_ERROR_CELL = re.compile(rb"""<(?:\w+:)?c\s[^>]*?\bt\s*=\s*["']e["'][^>]*>""")
+_CELL_REF = re.compile(rb"([A-Za-z]{1,3})([0-9]{1,7})")
 _SHARED_INDEX = re.compile(rb"""\st\s*=\s*["']s["'][^>]*>\s*<(?:\w+:)?v>([^<]*)</""")
 _SHEET_CHUNK = 8 << 20
 _LONGEST_ROW = 64 << 20  # 500 columns of 32,767 characters would be 64 MiB of UTF-8 at most
@@ -314,12 +317,14 @@ def _most_cells(rows: list[bytes]) -> int:
     return sum(max(map(bytes.count, rows, repeat(tag, len(rows))), default=0) for tag in (b"<c ", b"<c>", b"<c/>"))
 
 
-def _check_sheet(stream: IO[bytes], part: str, display: str, strings: int, limits: Limits) -> None:
+def _check_sheet(stream: IO[bytes], part: str, display: str, strings: int, limits: Limits) -> list[tuple[int, int]]:
     """Read a sheet part as a stream, whole rows at a time, before any reader holds it: refuse it
     when the rows × columns a reader would build up to its farthest cell (by position or by the
     cells' `r` references; a sheet's <dimension> is not trusted) pass `limits`, or when a cell
-    points outside the shared-string table."""
+    points outside the shared-string table. Returns the (row, column) of each cell holding an
+    Excel error value (#DIV/0!, #N/A, …), 1-based, which a reader would hand over as blank."""
     rows = widest = last_row = last_column = 0
+    errors: list[tuple[int, int]] = []
     carry = b""
     while True:
         chunk = stream.read(_SHEET_CHUNK)
@@ -338,12 +343,17 @@ def _check_sheet(stream: IO[bytes], part: str, display: str, strings: int, limit
         pieces = _ROW_START.split(whole)[1:] if prefixed else whole.split(b"<row")[1:]
         rows += len(pieces)
         widest = max(widest, max(map(_cell_count, pieces), default=0) if prefixed else _most_cells(pieces))
-        if _ESCAPED_REF.search(whole):
+        if b"&#" in whole and _ESCAPED_REF.search(whole):
             raise _broken(display, f"{part} 中有单元格位置以字符引用写出，无法核对其大小")
         for letters, number in set(_REF.findall(whole)):
             last_row = max(last_row, int(number))
             if letters:
                 last_column = max(last_column, _column_number(letters))
+        for tag in _ERROR_CELL.findall(whole) if b'"e"' in whole or b"'e'" in whole else ():
+            match = _CELL_REF.fullmatch(_attributes(tag).get(b"r", b""))
+            if match is None:  # an error value whose place a reader decides: refused, not guessed
+                raise _broken(display, f"{part} 中有未标明位置的 Excel 错误值单元格")
+            errors.append((int(match.group(2)), _column_number(match.group(1))))
         for index in set(_SHARED_INDEX.findall(whole)):
             index = index.strip()
             if not index.isdigit() or int(index) >= strings:
@@ -362,12 +372,14 @@ def _check_sheet(stream: IO[bytes], part: str, display: str, strings: int, limit
             )
         if not chunk:
             break
+    return errors
 
 
-def _check_workbook(path: Path, display: str, limits: Limits) -> None:
+def _check_workbook(path: Path, display: str, limits: Limits) -> dict[str, list[tuple[int, int]]]:
     """Refuse a workbook whose zip is a bomb, whose listed sheets are missing, whose sheets would
     unfold into more rows, columns or cells than `limits` allow, or whose cells point outside the
-    shared-string table (a reader would silently take another string)."""
+    shared-string table (a reader would silently take another string). Returns each sheet's cells
+    holding an Excel error value, by the sheet's name."""
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -417,7 +429,7 @@ def _check_workbook(path: Path, display: str, limits: Limits) -> None:
             part = part if part.startswith("xl/") else f"xl/{part}"
             if part not in names:
                 raise _broken(display, f"工作表“{name.decode('utf-8', 'replace')}”的部件 {part} 不存在（文件不完整）")
-            parts.append(part)
+            parts.append((name.decode("utf-8", "replace"), part))
         shared = archive.read("xl/sharedStrings.xml") if "xl/sharedStrings.xml" in names else b""
         count = len(_SHARED_ITEM.findall(shared))
         if count > limits.xlsx_shared_strings:
@@ -425,9 +437,11 @@ def _check_workbook(path: Path, display: str, limits: Limits) -> None:
                 display,
                 f"共享字符串过多（{count} 个，上限 {limits.xlsx_shared_strings:,}）{hint('xlsx_shared_strings')}",
             )
-        for part in parts:
+        errors: dict[str, list[tuple[int, int]]] = {}
+        for title, part in parts:
             with archive.open(part) as stream:
-                _check_sheet(stream, part, display, count, limits)
+                errors[title] = _check_sheet(stream, part, display, count, limits)
+        return errors
 
 
 def _cell_text(value: object) -> str | None:
@@ -454,7 +468,7 @@ def read_xlsx_sheets(path: Path, display: str, limits: Limits) -> dict[str, Tabl
     import python_calamine  # deferred: only audits with workbooks pay its import time
 
     _check_size(path, display, limits)
-    _check_workbook(path, display, limits)
+    error_cells = _check_workbook(path, display, limits)
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
         names = list(workbook.sheet_names)
@@ -475,12 +489,30 @@ def read_xlsx_sheets(path: Path, display: str, limits: Limits) -> dict[str, Tabl
                 raise ReadError(_too_many_columns(source, 1, width, limits))
             columns = {f"c{i}": [_cell_text(r[i]) if i < len(r) else None for r in rows] for i in range(width)}
             frame = pl.DataFrame(columns, schema={name: pl.String for name in columns}).with_row_index(ROW, offset=1)
-            tables[title] = _table(source, frame, "xlsx", limits)
+            tables[title] = _with_error_cells(_table(source, frame, "xlsx", limits), error_cells.get(title, ()))
         except NumberError as exc:
             tables[title] = Problem(source, 0, "", exc.code, exc.message)
         except ReadError as exc:
             tables[title] = exc.problem
     return tables
+
+
+def _with_error_cells(table: Table, cells: Iterable[tuple[int, int]]) -> Table:
+    """`table` with a problem for each data cell holding an Excel error value: a reader gives it as
+    blank, which would pass for a missing value (or an optional one left empty)."""
+    rows = set(table.frame[ROW].to_list()) if cells else set()
+    found = [
+        Problem(
+            table.source,
+            row,
+            (table.header[column - 1] if column <= len(table.header) else "") or f"第 {column} 列",
+            "xlsx_error_value",
+            "单元格是 Excel 的错误值（如 #DIV/0!、#N/A、#VALUE!）：请改为正确的值，或删去公式后留空",
+        )
+        for row, column in sorted(set(cells))
+        if row in rows
+    ]
+    return replace(table, problems=table.problems + tuple(found)) if found else table
 
 
 # -- shaping ------------------------------------------------------------------------------------
