@@ -40,7 +40,7 @@ from .errors import DataError, Problem
 from .findings import Finding
 from .limits import DATA_YAML_ALIASES, DEFAULT_LIMITS, Limits
 from .records.readers import sha256_file
-from .records.values import date_field
+from .records.values import date_field, normalize_text
 from .text import no_control_characters
 from .validation_messages import message_for
 from .yamlsrc import YamlDoc, YamlSyntax, load_yaml
@@ -247,7 +247,7 @@ def parse_waivers(doc: YamlDoc, sha256: str, rule_ids: Iterable[str]) -> Waivers
                     ("waivers", index, "rule"), "unknown_rule", f"本次审核的规则包中没有规则“{waiver.rule}”{suggestion}"
                 )
             )
-        key = (waiver.rule, waiver.entity)
+        key = (waiver.rule, normalize_text(waiver.entity))
         if key in seen:
             problems.append(
                 doc.problem(
@@ -271,7 +271,7 @@ def apply_waivers(waivers: Waivers, findings: Sequence[Finding], as_of: dt.date)
     expired: dict[str, Waiver] = {}
     for entry in waivers.entries:
         waiver = entry.waiver
-        finding_id = by_key.get((waiver.rule, waiver.entity))
+        finding_id = by_key.get((waiver.rule, normalize_text(waiver.entity)))  # as the data's ids are read
         if waiver.expires < as_of:
             status = "expired"
             if finding_id is not None:

@@ -641,6 +641,18 @@ class TestCrossRowChecks:
         ]
         assert dataset.problems[0].message == "学校代码“S1”对应的学校记录有误、未载入（schools.csv:2）"
 
+    def test_an_id_with_a_zero_width_character_is_the_same_id(self, tmp_path: Path) -> None:
+        """`S1` followed by a zero-width space (invisible when typed or pasted) was a second school
+        beside S1; ids are read without zero-width characters, so it is a duplicate, and a class's
+        `C56` + U+200B is C56."""
+        schools = SCHOOLS + "S1\u200b,乙校,城中区,城中街道,小学,公办\n"
+        dataset = load_files(
+            tmp_path, {"schools.csv": schools, "classes.csv": CLASSES_HEADER + "\nC56\u2060,S1,3,40\n"}
+        )
+        assert where(dataset.problems) == [("schools.csv", 3, "学校代码", "duplicate")]
+        assert [r.values["class_id"] for r in dataset.rows("classes")] == ["C56"]
+        assert values.normalize_text("乙\u200b校\ufeff") == "乙校"
+
     def test_reference_ignores_full_width_spelling(self, tmp_path: Path) -> None:
         """`Ｓ１` in a classes table refers to school `S1` (ids are NFKC-normalised)."""
         dataset = load_files(tmp_path, {"schools.csv": SCHOOLS, "classes.csv": CLASSES_HEADER + "\nC1,Ｓ１,3,40\n"})

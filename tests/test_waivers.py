@@ -80,6 +80,15 @@ def test_a_waiver_valid_on_the_audit_date_still_waives(tmp_path: Path) -> None:
     assert {s.entry.waiver.entity: s.status for s in result.waivers.statuses}["C1"] == "applied"
 
 
+def test_an_entity_is_matched_as_the_datas_ids_are_read(tmp_path: Path) -> None:
+    """Data ids are read NFKC-normalised (Ｃ１ is C1); a waiver's entity was compared as written, so a
+    waiver for Ｃ１ or "C1" with a zero-width space stayed unused. It is read the same way now."""
+    text = VALID.replace("entity: K1", "entity: Ｋ１").replace("entity: C1", 'entity: "C1\u200b"')
+    result = run_audit(_folder(tmp_path, text))
+    assert result.waivers is not None
+    assert [s.status for s in result.waivers.statuses] == ["applied", "expired", "unused"]
+
+
 def test_no_waivers_file_changes_nothing(tmp_path: Path) -> None:
     document = audit_document(run_audit(_folder(tmp_path, None)))
     assert "waivers" not in document

@@ -428,9 +428,10 @@ def _parse_few(raw: pl.Series, column: Column, parse: Callable[[str], object]) -
 
 
 def _nfkc(raw: pl.Series) -> pl.Series:
-    """NFKC only where a value has non-ASCII characters (normalising every id costs seconds)."""
+    """NFKC and without zero-width characters (`values.normalize_text`), only where a value has
+    non-ASCII characters (normalising every id costs seconds)."""
     if _any_match(raw, r"[^\x00-\x7f]"):
-        return raw.str.normalize("NFKC").str.strip_chars()
+        return raw.str.normalize("NFKC").str.replace_all(f"[{values.INVISIBLE}]", "").str.strip_chars()
     return raw
 
 

@@ -42,11 +42,18 @@ _DATE_PATTERNS = (
 MIN_DATE, MAX_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
 
 
+# zero-width space, non-joiner, joiner, word joiner, BOM: invisible, so a typed id holding one looks
+# like another (P1 and P1\u200b were two schools)
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+_INVISIBLE = dict.fromkeys(map(ord, INVISIBLE))
+
+
 def normalize_text(value: str) -> str:
-    """NFKC-normalised, stripped text: full-width digits and brackets become ASCII."""
+    """NFKC-normalised, stripped text without zero-width characters: full-width digits and brackets
+    become ASCII."""
     if value.isascii():
         return value.strip()
-    return unicodedata.normalize("NFKC", value).strip()
+    return unicodedata.normalize("NFKC", value).translate(_INVISIBLE).strip()
 
 
 def text_key(value: str) -> str:
