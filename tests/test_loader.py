@@ -673,28 +673,6 @@ class TestCrossRowChecks:
 
     # -- files -----------------------------------------------------------------------------------------
 
-    @pytest.mark.parametrize(
-        ("make", "why"),
-        [
-            (lambda p: p.symlink_to(p.parent / "nowhere.csv"), "无法解析的链接"),
-            (lambda p: p.symlink_to(p), "无法解析的链接"),
-            (lambda p: p.mkdir(), "文件夹"),
-            (lambda p: os.mkfifo(p), "设备或管道"),
-            (lambda p: p.symlink_to("/dev/null"), "设备或管道"),
-        ],
-    )
-    def test_a_data_files_name_on_something_unreadable_is_a_problem_not_an_absence(
-        self, tmp_path: Path, make: Callable[[Path], object], why: str
-    ) -> None:
-        """classes.csv as a dangling link, a folder or a pipe made the class rules "not evaluated
-        (no data file)" with exit 0; it is a located problem now. Other names are left alone."""
-        folder = write(tmp_path, {"schools.csv": SCHOOLS})
-        make(folder / "classes.csv")
-        (folder / "notes").mkdir()
-        dataset = load(folder)
-        assert [(p.file, p.code) for p in dataset.problems] == [("classes.csv", "unreadable_file")]
-        assert why in dataset.problems[0].message
-
 
 class TestExtraColumns:
     @pytest.mark.parametrize(
@@ -873,6 +851,28 @@ class TestUnsupportedFiles:
         problems[0].file.encode("utf-8")  # shown without surrogates: it can be printed and written
         assert ("按 GBK 读作“班级.csv”" in problems[0].message) == (name == "班级.csv".encode("gbk"))
         assert dataset.rows("schools")[0].values["school_id"] == "S1"
+
+    @pytest.mark.parametrize(
+        ("make", "why"),
+        [
+            (lambda p: p.symlink_to(p.parent / "nowhere.csv"), "无法解析的链接"),
+            (lambda p: p.symlink_to(p), "无法解析的链接"),
+            (lambda p: p.mkdir(), "文件夹"),
+            (lambda p: os.mkfifo(p), "设备或管道"),
+            (lambda p: p.symlink_to("/dev/null"), "设备或管道"),
+        ],
+    )
+    def test_a_data_files_name_on_something_unreadable_is_a_problem_not_an_absence(
+        self, tmp_path: Path, make: Callable[[Path], object], why: str
+    ) -> None:
+        """classes.csv as a dangling link, a folder or a pipe made the class rules "not evaluated
+        (no data file)" with exit 0; it is a located problem now. Other names are left alone."""
+        folder = write(tmp_path, {"schools.csv": SCHOOLS})
+        make(folder / "classes.csv")
+        (folder / "notes").mkdir()
+        dataset = load(folder)
+        assert [(p.file, p.code) for p in dataset.problems] == [("classes.csv", "unreadable_file")]
+        assert why in dataset.problems[0].message
 
 
 class TestWorkbooks:
