@@ -935,10 +935,9 @@ class TestWorkbooks:
         dataset = load_files(tmp_path, {"schools.xlsx": b"not a zip"})
         assert ("schools.xlsx", 1, "", "xlsx") in where(dataset.problems)
 
-    def test_a_cell_holding_an_excel_error_value_is_a_problem_at_its_cell(self, tmp_path: Path) -> None:
-        """The reader hands #DIV/0! over as blank: in an optional column it silently became an empty
-        value. Each such cell is now a problem at its row and column, and its row is rejected."""
-        folder = write(tmp_path / "audit", {"schools.csv": SCHOOLS})
+    @staticmethod
+    def _classes_with_cell(folder: Path, ref: str, xml: str) -> None:
+        """classes.xlsx of two classes (with a 备注 column) whose cell `ref` is written as `xml`."""
         path = workbook(
             folder / "classes.xlsx",
             {
@@ -951,13 +950,38 @@ class TestWorkbooks:
         )
         with zipfile.ZipFile(path) as archive:
             parts = {name: archive.read(name) for name in archive.namelist()}
-        sheet = parts["xl/worksheets/sheet1.xml"].decode()
-        sheet, found = re.subn(r'<c r="E3"[^>]*>.*?</c>', "<c r='E3' t='e'><f>1/0</f><v>#DIV/0!</v></c>", sheet)
+        sheet, found = re.subn(rf'<c r="{ref}"[^>]*>.*?</c>', xml, parts["xl/worksheets/sheet1.xml"].decode())
         assert found == 1
         parts["xl/worksheets/sheet1.xml"] = sheet.encode()
         with zipfile.ZipFile(path, "w") as archive:
             for name, data in parts.items():
                 archive.writestr(name, data)
+
+    @pytest.mark.parametrize(
+        ("xml", "stored"),
+        [
+            ('<c r="D3" t="n"><v>abc</v></c>', "数值，存的却是“abc”"),
+            ('<c r="D3" t="n"><v>NaN</v></c>', "数值，存的却是“NaN”"),
+            ('<c r="D3"><f>1/0</f><v>inf</v></c>', "数值，存的却是“inf”"),
+            ('<c r="D3" t="b"><v>2</v></c>', "是/否（0 或 1），存的却是“2”"),
+        ],
+    )
+    def test_a_cell_whose_value_is_not_of_its_type_is_located(self, tmp_path: Path, xml: str, stored: str) -> None:
+        """A number cell storing `abc` or NaN, a boolean storing 2: the reader refused the whole sheet
+        with an English reason (Parse float error …) or a message without row or column. The sheet is
+        still refused, now at the cell, in Chinese."""
+        folder = write(tmp_path / "audit", {"schools.csv": SCHOOLS})
+        self._classes_with_cell(folder, "D3", xml)
+        dataset = load(folder)
+        problems = [p for p in dataset.problems if p.code == "xlsx_value"]
+        assert [(p.file, p.line, p.field) for p in problems] == [("classes.xlsx[classes]", 3, "第 4 列")]
+        assert stored in problems[0].message and "Parse" not in problems[0].message
+
+    def test_a_cell_holding_an_excel_error_value_is_a_problem_at_its_cell(self, tmp_path: Path) -> None:
+        """The reader hands #DIV/0! over as blank: in an optional column it silently became an empty
+        value. Each such cell is now a problem at its row and column, and its row is rejected."""
+        folder = write(tmp_path / "audit", {"schools.csv": SCHOOLS})
+        self._classes_with_cell(folder, "E3", "<c r='E3' t='e'><f>1/0</f><v>#DIV/0!</v></c>")
         dataset = load(folder)
         assert where(dataset.problems) == [("classes.xlsx[classes]", 3, "备注", "xlsx_error_value")]
         assert [r.values["class_id"] for r in dataset.rows("classes")] == ["C1"]

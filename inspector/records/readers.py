@@ -18,6 +18,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import math
 import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -375,11 +376,11 @@ def _check_sheet(stream: IO[bytes], part: str, display: str, strings: int, limit
     return errors
 
 
-def _check_workbook(path: Path, display: str, limits: Limits) -> dict[str, list[tuple[int, int]]]:
+def _check_workbook(path: Path, display: str, limits: Limits) -> dict[str, tuple[str, list[tuple[int, int]]]]:
     """Refuse a workbook whose zip is a bomb, whose listed sheets are missing, whose sheets would
     unfold into more rows, columns or cells than `limits` allow, or whose cells point outside the
-    shared-string table (a reader would silently take another string). Returns each sheet's cells
-    holding an Excel error value, by the sheet's name."""
+    shared-string table (a reader would silently take another string). Returns each sheet's part
+    and the cells holding an Excel error value, by the sheet's name."""
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -437,11 +438,11 @@ def _check_workbook(path: Path, display: str, limits: Limits) -> dict[str, list[
                 display,
                 f"共享字符串过多（{count} 个，上限 {limits.xlsx_shared_strings:,}）{hint('xlsx_shared_strings')}",
             )
-        errors: dict[str, list[tuple[int, int]]] = {}
+        checked: dict[str, tuple[str, list[tuple[int, int]]]] = {}
         for title, part in parts:
             with archive.open(part) as stream:
-                errors[title] = _check_sheet(stream, part, display, count, limits)
-        return errors
+                checked[title] = (part, _check_sheet(stream, part, display, count, limits))
+        return checked
 
 
 def _cell_text(value: object) -> str | None:
@@ -468,7 +469,7 @@ def read_xlsx_sheets(path: Path, display: str, limits: Limits) -> dict[str, Tabl
     import python_calamine  # deferred: only audits with workbooks pay its import time
 
     _check_size(path, display, limits)
-    error_cells = _check_workbook(path, display, limits)
+    checked = _check_workbook(path, display, limits)
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
         names = list(workbook.sheet_names)
@@ -477,10 +478,15 @@ def read_xlsx_sheets(path: Path, display: str, limits: Limits) -> dict[str, Tabl
     tables: dict[str, Table | Problem] = {}
     for title in names:
         source = f"{display}[{title}]"
+        part, error_cells = checked.get(title, ("", []))
         try:
             rows = workbook.get_sheet_by_name(title).to_python(skip_empty_area=False)
         except Exception as exc:
-            raise _broken(display, f"工作表“{title}”：{exc}") from None
+            misread = _misread_cell(path, part, source)
+            if misread is None:
+                raise _broken(display, f"工作表“{title}”有无法读取的内容（{exc}）") from None
+            tables[title] = misread
+            continue
         try:
             if len(rows) > limits.rows:  # blank rows too, as in a CSV file
                 raise ReadError(_too_many_rows(source, limits))
@@ -489,12 +495,53 @@ def read_xlsx_sheets(path: Path, display: str, limits: Limits) -> dict[str, Tabl
                 raise ReadError(_too_many_columns(source, 1, width, limits))
             columns = {f"c{i}": [_cell_text(r[i]) if i < len(r) else None for r in rows] for i in range(width)}
             frame = pl.DataFrame(columns, schema={name: pl.String for name in columns}).with_row_index(ROW, offset=1)
-            tables[title] = _with_error_cells(_table(source, frame, "xlsx", limits), error_cells.get(title, ()))
+            tables[title] = _with_error_cells(_table(source, frame, "xlsx", limits), error_cells)
         except NumberError as exc:
-            tables[title] = Problem(source, 0, "", exc.code, exc.message)
+            tables[title] = _misread_cell(path, part, source) or Problem(source, 0, "", exc.code, exc.message)
         except ReadError as exc:
             tables[title] = exc.problem
     return tables
+
+
+# a cell with its stored value: `<c r="B2" t="n"><f>…</f><v>12</v></c>`
+_VALUE_CELL = re.compile(
+    rb"<(?:\w+:)?c(\s[^>]*)?>\s*(?:<(?:\w+:)?f\b[^>]*/>|<(?:\w+:)?f\b[^>]*>[^<]*</(?:\w+:)?f>)?"
+    rb"\s*<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>"
+)
+
+
+def _misread_cell(path: Path, part: str, source: str) -> Problem | None:
+    """Where a sheet the reader refused (or read as a number that is not finite) has its first cell
+    whose stored value is not of its type: a number cell holding `abc` or NaN, a boolean holding 2.
+    Read only after the reader failed, so it costs nothing otherwise."""
+    if not part:
+        return None
+    try:
+        with zipfile.ZipFile(path) as archive:
+            data = archive.read(part)
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return None
+    for match in _VALUE_CELL.finditer(data):
+        attributes = _attributes(b"<c" + (match.group(1) or b"") + b">")
+        kind, value = attributes.get(b"t", b"n"), match.group(2).strip()
+        if kind == b"n":
+            try:
+                wrong = not math.isfinite(float(value))
+            except ValueError:
+                wrong = True
+            what = "数值"
+        elif kind == b"b":
+            wrong, what = value not in (b"0", b"1"), "是/否（0 或 1）"
+        else:
+            continue
+        if wrong:
+            ref = _CELL_REF.fullmatch(attributes.get(b"r", b""))
+            row, column = (int(ref.group(2)), f"第 {_column_number(ref.group(1))} 列") if ref else (0, "")
+            shown = value.decode("utf-8", "replace")[:40]
+            return Problem(
+                source, row, column, "xlsx_value", f"单元格标为{what}，存的却是“{shown}”：请重新输入该单元格"
+            )
+    return None
 
 
 def _with_error_cells(table: Table, cells: Iterable[tuple[int, int]]) -> Table:
