@@ -247,7 +247,7 @@ def parse_waivers(doc: YamlDoc, sha256: str, rule_ids: Iterable[str]) -> Waivers
                     ("waivers", index, "rule"), "unknown_rule", f"本次审核的规则包中没有规则“{waiver.rule}”{suggestion}"
                 )
             )
-        key = (waiver.rule, normalize_text(waiver.entity))
+        key = (waiver.rule, waiver.entity)
         if key in seen:
             problems.append(
                 doc.problem(
@@ -271,7 +271,10 @@ def apply_waivers(waivers: Waivers, findings: Sequence[Finding], as_of: dt.date)
     expired: dict[str, Waiver] = {}
     for entry in waivers.entries:
         waiver = entry.waiver
-        finding_id = by_key.get((waiver.rule, normalize_text(waiver.entity)))  # as the data's ids are read
+        # as written (a county's name is text, kept as written), or as the data's ids are read (Ｃ１ is C1)
+        finding_id = by_key.get((waiver.rule, waiver.entity)) or by_key.get(
+            (waiver.rule, normalize_text(waiver.entity))
+        )
         if waiver.expires < as_of:
             status = "expired"
             if finding_id is not None:

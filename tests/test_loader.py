@@ -852,6 +852,14 @@ class TestUnsupportedFiles:
         assert ("按 GBK 读作“班级.csv”" in problems[0].message) == (name == "班级.csv".encode("gbk"))
         assert dataset.rows("schools")[0].values["school_id"] == "S1"
 
+    def test_a_file_that_is_no_data_file_may_be_named_in_any_encoding(self, tmp_path: Path) -> None:
+        """A PDF or a note beside the data, named in GBK, is none of the audit's business."""
+        folder = write(tmp_path, {"schools.csv": SCHOOLS})
+        for suffix in (b".pdf", b".txt", b""):
+            with open(os.fsencode(folder) + b"/" + "说明".encode("gbk") + suffix, "wb"):
+                pass
+        assert load(folder).problems == []
+
     @pytest.mark.parametrize(
         ("make", "why"),
         [
@@ -936,6 +944,18 @@ class TestWorkbooks:
         assert ("schools.xlsx", 1, "", "xlsx") in where(dataset.problems)
 
     @staticmethod
+    def _rewrite(folder: Path, pattern: str, xml: str) -> None:
+        path = folder / "classes.xlsx"
+        with zipfile.ZipFile(path) as archive:
+            parts = {name: archive.read(name) for name in archive.namelist()}
+        sheet, found = re.subn(pattern, xml, parts["xl/worksheets/sheet1.xml"].decode())
+        assert found == 1, pattern
+        parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+        with zipfile.ZipFile(path, "w") as archive:
+            for name, data in parts.items():
+                archive.writestr(name, data)
+
+    @staticmethod
     def _classes_with_cell(folder: Path, ref: str, xml: str) -> None:
         """classes.xlsx of two classes (with a 备注 column) whose cell `ref` is written as `xml`."""
         path = workbook(
@@ -985,6 +1005,19 @@ class TestWorkbooks:
         dataset = load(folder)
         assert where(dataset.problems) == [("classes.xlsx[classes]", 3, "备注", "xlsx_error_value")]
         assert [r.values["class_id"] for r in dataset.rows("classes")] == ["C1"]
+
+    def test_a_row_of_nothing_but_error_values_is_a_refused_row_not_a_blank_one(self, tmp_path: Path) -> None:
+        """The reader gives such a row as blank, which was dropped as a blank row with its errors."""
+        folder = write(tmp_path / "audit", {"schools.csv": SCHOOLS})
+        errors = "".join(f"<c r='{c}3' t='e'><v>#N/A</v></c>" for c in "ABCDE")
+        self._classes_with_cell(folder, "A3", errors)
+        for column in "BCDE":  # the rest of row 3 is replaced by the error cells above
+            self._rewrite(folder, rf'<c r="{column}3"[^>]*>.*?</c>', "")
+        dataset = load(folder)
+        assert {p.line for p in dataset.problems if p.code == "xlsx_error_value"} == {3}
+        assert len([p for p in dataset.problems if p.code == "xlsx_error_value"]) == 5
+        read, loaded, rejected = counts(dataset)["classes.xlsx[classes]"]
+        assert (read, loaded, rejected) == (2, 1, 1)
 
     def test_numbers_and_text_cells(self, tmp_path: Path) -> None:
         """Integer cells of text columns load as their digits; an extra column of numbers as numbers."""

@@ -89,6 +89,21 @@ def test_an_entity_is_matched_as_the_datas_ids_are_read(tmp_path: Path) -> None:
     assert [s.status for s in result.waivers.statuses] == ["applied", "expired", "unused"]
 
 
+def test_a_countys_name_is_matched_as_written_too(tmp_path: Path) -> None:
+    """A county's name is text, kept as written (full-width brackets included): a waiver naming it
+    so still applies (normalising every waiver's entity broke this, found in review)."""
+    from inspector.records.values import normalize_text
+    from inspector.waivers import Waiver, WaiverEntry, Waivers, apply_waivers
+
+    finding = type("F", (), {"rule_id": "r", "entity_id": "鱼峰区（新区）", "id": "F-1"})()
+    waiver = Waiver(
+        rule="r", entity="鱼峰区（新区）", reason="x", authority="y", document_no="z", expires=dt.date(2026, 1, 1)
+    )
+    assert normalize_text(waiver.entity) != waiver.entity  # the case that broke
+    report = apply_waivers(Waivers("waivers.yaml", "", (WaiverEntry(waiver, 2),)), [finding], dt.date(2025, 12, 1))  # type: ignore[list-item]
+    assert [s.status for s in report.statuses] == ["applied"]
+
+
 def test_no_waivers_file_changes_nothing(tmp_path: Path) -> None:
     document = audit_document(run_audit(_folder(tmp_path, None)))
     assert "waivers" not in document

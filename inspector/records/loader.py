@@ -171,11 +171,11 @@ def find_sources(folder: Path, limits: Limits) -> tuple[dict[str, list[_Source]]
             if odd is not None:
                 problems.append(odd)
             continue
-        unreadable = _name_problem(path.name)
-        if unreadable is not None:
+        suffix = path.suffix.lower()
+        unreadable = _name_problem(path.name) if suffix in (".csv", ".xlsx", *_UNSUPPORTED) else None
+        if unreadable is not None:  # a data file's name; a PDF beside the data may be named as it likes
             problems.append(unreadable)
             continue
-        suffix = path.suffix.lower()
         kind = kind_for_source(path.stem)
         if suffix in _UNSUPPORTED and kind is not None:
             problems.append(Problem(path.name, 0, "", "unsupported_format", _UNSUPPORTED[suffix]))

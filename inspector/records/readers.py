@@ -17,6 +17,7 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
+import html
 import io
 import math
 import re
@@ -26,7 +27,6 @@ from dataclasses import dataclass, field, replace
 from itertools import repeat
 from pathlib import Path
 from typing import IO, Any, NoReturn
-from xml.sax.saxutils import unescape as xml_unescape
 
 import polars as pl
 
@@ -261,8 +261,8 @@ def _too_many_columns(source: str, line: int, width: int, limits: Limits) -> Pro
 # XML allows either quote around an attribute's value and spaces around its "=": every pattern
 # that reads attributes takes both (a sheet listed as name='x' was not checked at all, and a cell
 # at r='XFD1048576' was not counted: a reader then tried to allocate 512 GiB)
-_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet(?=[\s/>])[^>]*>")
-_RELATIONSHIP_TAG = re.compile(rb"<(?:\w+:)?Relationship(?=[\s/>])[^>]*>")
+_SHEET_TAG = re.compile(rb"<(?:[\w.-]+:)?sheet(?=[\s/>])[^>]*>")
+_RELATIONSHIP_TAG = re.compile(rb"<(?:[\w.-]+:)?Relationship(?=[\s/>])[^>]*>")
 _ATTRIBUTE = re.compile(rb"""([\w.:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _SHARED_ITEM = re.compile(rb"<(?:\w+:)?si[\s>/]")
 
@@ -273,14 +273,17 @@ def _attributes(tag: bytes) -> dict[bytes, bytes]:
 
 
 def _unescape(value: bytes) -> bytes:
+    """Entities and character references resolved (&amp; &#x73ED; …), as a reader resolves them."""
     if b"&" not in value:
         return value
-    return xml_unescape(value.decode("utf-8", "replace"), {"&quot;": '"', "&apos;": "'"}).encode("utf-8")
+    return html.unescape(value.decode("utf-8", "replace")).encode("utf-8")
 
 
 def _relationship_id(attributes: Mapping[bytes, bytes]) -> bytes | None:
-    """A sheet's relationship id: its `id` attribute in a namespace (`r:id`, whatever the prefix)."""
-    return next((value for name, value in attributes.items() if name.endswith(b":id")), None)
+    """A sheet's relationship id: its attribute whose local name is `id` (`r:id`, whatever the
+    prefix); None when there is none, or more than one."""
+    ids = [value for name, value in attributes.items() if name.rpartition(b":")[2] == b"id"]
+    return ids[0] if len(ids) == 1 else None
 
 
 def _broken(display: str, reason: str) -> ReadError:
@@ -289,14 +292,22 @@ def _broken(display: str, reason: str) -> ReadError:
 
 _ROW_START = re.compile(rb"<(?:\w+:)?row(?=[\s>/])")
 _CELL_START = re.compile(rb"<(?:\w+:)?c(?=[\s>/])")
-# a row's or a cell's reference (r="12", r='AB12', r = "7"), found from its literal r= (other
-# attributes ending in r, or the same text inside a cell, can only raise the estimate, never lower
-# it); one written with a character reference (r="&#88;FD1") is refused, not guessed
-_REF = re.compile(rb"""r\s*=\s*["']([A-Za-z]*)(\d+)["']""")
-_ESCAPED_REF = re.compile(rb"""<(?:\w+:)?(?:c|row)\s[^>]*?\br\s*=\s*["'][^"'<>]*&""")
+# a row's or a cell's reference (r="12", r='AB12', r = "7"): an attribute named r (the same text
+# inside a cell can only raise the estimate, never lower it); one past Excel's grid (XFD1048576) or
+# written with a character reference (r="&#88;FD1") is refused, not guessed
+_REF = re.compile(rb"""(?<![\w:.-])r\s*=\s*["']([^"'<>]*)["']""")
+# as writers write a reference: found three times faster; a chunk with any other spelling of an r or
+# t attribute (another quote, spaces, a line break before it), or an r="…" of another shape, is read
+# by the patterns above instead
+_REF_PLAIN = re.compile(rb' r="([A-Za-z]{0,3})([0-9]{1,7})"')
+_REF_PLAIN_OTHER = re.compile(rb' r="(?![A-Za-z]{0,3}[0-9]{1,7}")([^"<>]*)"')  # the values it does not take
+_ODD_SPELLINGS = (b"r='", b"t='", b"r =", b"t =", b"r= ", b"t= ", b"\tr=", b"\nr=", b"\rr=", b"=\n", b"=\t", b"=\r")
+_REF_PARTS = re.compile(rb"([A-Za-z]{0,3})([0-9]{0,7})")
+_REF_LIKE = re.compile(rb"[A-Za-z]*[0-9]*")
 _ERROR_CELL = re.compile(rb"""<(?:\w+:)?c\s[^>]*?\bt\s*=\s*["']e["'][^>]*>""")
 _CELL_REF = re.compile(rb"([A-Za-z]{1,3})([0-9]{1,7})")
-_SHARED_INDEX = re.compile(rb"""\st\s*=\s*["']s["'][^>]*>\s*<(?:\w+:)?v>([^<]*)</""")
+_SHARED_INDEX = re.compile(rb"""t\s*=\s*["']s["'][^>]*>\s*<(?:\w+:)?v>([^<]*)</""")
+_SHARED_INDEX_PLAIN = re.compile(rb't="s"[^>]*>\s*<(?:\w+:)?v>([^<]*)</')
 _SHEET_CHUNK = 8 << 20
 _LONGEST_ROW = 64 << 20  # 500 columns of 32,767 characters would be 64 MiB of UTF-8 at most
 
@@ -344,10 +355,26 @@ def _check_sheet(stream: IO[bytes], part: str, display: str, strings: int, limit
         pieces = _ROW_START.split(whole)[1:] if prefixed else whole.split(b"<row")[1:]
         rows += len(pieces)
         widest = max(widest, max(map(_cell_count, pieces), default=0) if prefixed else _most_cells(pieces))
-        if b"&#" in whole and _ESCAPED_REF.search(whole):
-            raise _broken(display, f"{part} 中有单元格位置以字符引用写出，无法核对其大小")
-        for letters, number in set(_REF.findall(whole)):
+        odd = any(spelling in whole for spelling in _ODD_SPELLINGS)
+        simple = set() if odd else set(_REF_PLAIN.findall(whole))
+        for letters, number in simple:
             last_row = max(last_row, int(number))
+            if letters:
+                last_column = max(last_column, _column_number(letters))
+        for reference in set(_REF.findall(whole) if odd else _REF_PLAIN_OTHER.findall(whole)):
+            parts = _REF_PARTS.fullmatch(reference)
+            if parts is None:
+                # past XFD1048576's shape, or written with a character reference: refused; other text
+                # (r="…" inside a cell's text) is no reference
+                if b"&" in reference or _REF_LIKE.fullmatch(reference):
+                    shown = reference[:20].decode("utf-8", "replace")
+                    raise _broken(
+                        display, f"{part} 中有无法核对的单元格位置（“{shown}”：超出 Excel 的范围或以字符引用写出）"
+                    )
+                continue
+            letters, number = parts.groups()
+            if number:
+                last_row = max(last_row, int(number))
             if letters:
                 last_column = max(last_column, _column_number(letters))
         for tag in _ERROR_CELL.findall(whole) if b'"e"' in whole or b"'e'" in whole else ():
@@ -355,7 +382,7 @@ def _check_sheet(stream: IO[bytes], part: str, display: str, strings: int, limit
             if match is None:  # an error value whose place a reader decides: refused, not guessed
                 raise _broken(display, f"{part} 中有未标明位置的 Excel 错误值单元格")
             errors.append((int(match.group(2)), _column_number(match.group(1))))
-        for index in set(_SHARED_INDEX.findall(whole)):
+        for index in set((_SHARED_INDEX if odd else _SHARED_INDEX_PLAIN).findall(whole)):
             index = index.strip()
             if not index.isdigit() or int(index) >= strings:
                 raise _broken(
@@ -422,7 +449,7 @@ def _check_workbook(path: Path, display: str, limits: Limits) -> dict[str, tuple
             attributes = _attributes(tag)
             name, rid = attributes.get(b"name", b""), _relationship_id(attributes)
             if rid is None:  # every listed sheet is checked, or the workbook is not read
-                raise _broken(display, f"工作表“{name.decode('utf-8', 'replace')}”没有关系编号，无法核对")
+                raise _broken(display, f"工作表“{name.decode('utf-8', 'replace')}”没有唯一的关系编号，无法核对")
             target = targets.get(rid)
             if target is None:
                 raise _broken(display, f"工作表“{name.decode('utf-8', 'replace')}”在工作簿关系中找不到")
@@ -442,7 +469,25 @@ def _check_workbook(path: Path, display: str, limits: Limits) -> dict[str, tuple
         for title, part in parts:
             with archive.open(part) as stream:
                 checked[title] = (part, _check_sheet(stream, part, display, count, limits))
+        # every other part is measured too: which part a reader takes for a sheet (ids, escaped or
+        # duplicated attributes, letter case, another workbook path) can never let one through unmeasured
+        listed = {part for _, part in parts}
+        for info in infos:
+            if info.filename not in listed and not info.is_dir() and _holds_sheet_data(archive, info):
+                with archive.open(info) as stream:
+                    _check_sheet(stream, info.filename, display, count, limits)
         return checked
+
+
+def _holds_sheet_data(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether a part holds `sheetData` (where a reader finds cells), searched a chunk at a time in C."""
+    tail = b""
+    with archive.open(info) as stream:
+        while chunk := stream.read(_SHEET_CHUNK):
+            if b"sheetData" in tail + chunk[:16] or b"sheetData" in chunk:
+                return True
+            tail = chunk[-16:]
+    return False
 
 
 def _cell_text(value: object) -> str | None:
@@ -547,7 +592,11 @@ def _misread_cell(path: Path, part: str, source: str) -> Problem | None:
 def _with_error_cells(table: Table, cells: Iterable[tuple[int, int]]) -> Table:
     """`table` with a problem for each data cell holding an Excel error value: a reader gives it as
     blank, which would pass for a missing value (or an optional one left empty)."""
-    rows = set(table.frame[ROW].to_list()) if cells else set()
+    cells = sorted({(row, column) for row, column in cells if row > 1})  # below the header
+    if not cells:
+        return table
+    rows = set(table.frame[ROW].to_list())
+    taken = {problem.line for problem in table.problems}  # rows already refused (an example row)
     found = [
         Problem(
             table.source,
@@ -556,10 +605,16 @@ def _with_error_cells(table: Table, cells: Iterable[tuple[int, int]]) -> Table:
             "xlsx_error_value",
             "单元格是 Excel 的错误值（如 #DIV/0!、#N/A、#VALUE!）：请改为正确的值，或删去公式后留空",
         )
-        for row, column in sorted(set(cells))
-        if row in rows
+        for row, column in cells
+        if row not in taken
     ]
-    return replace(table, problems=table.problems + tuple(found)) if found else table
+    # a row of nothing but error values reads as blank and was dropped as such: it is a row, refused
+    dropped = sorted({problem.line for problem in found} - rows)
+    frame = table.frame
+    if dropped:
+        added = pl.DataFrame({ROW: dropped}, schema={ROW: frame.schema[ROW]})
+        frame = pl.concat([frame, added], how="diagonal").sort(ROW)
+    return replace(table, frame=frame, problems=table.problems + tuple(found)) if found else table
 
 
 # -- shaping ------------------------------------------------------------------------------------

@@ -588,3 +588,126 @@ def test_a_header_that_polars_would_read_as_a_pattern_is_a_located_error(
     )
     err = refused(case, capsys, f"classes.csv:1: {header}: ")
     assert "列名不能是" in err and "classes.csv:2: 第 " in err
+
+
+# -- which part a reader takes for a sheet (a review of stop 21) ------------------------------------
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_WORKSHEET = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
+
+
+def _sheet_part(rows: str) -> str:
+    return f'<worksheet xmlns="{_MAIN}"><sheetData>{rows}</sheetData></worksheet>'
+
+
+_BENIGN = _sheet_part('<row r="1"><c r="A1" t="inlineStr"><is><t>h</t></is></c></row>')
+# 10 × 1,000 cells by its far cell: past a limit of 5,000 cells, harmless at that size
+_BIG = _sheet_part(
+    '<row r="1"><c r="A1" t="inlineStr"><is><t>h</t></is></c></row><row r="1000"><c r="J1000"><v>1</v></c></row>'
+)
+
+
+def _relationship(rid: str, target: str) -> str:
+    return f'<Relationship Id="{rid}" Type="{_WORKSHEET}" Target="{target}"/>'
+
+
+def _workbook_of(path: Path, sheets: str, relationships: str, parts: dict[str, str]) -> None:
+    import zipfile
+
+    package = "http://schemas.openxmlformats.org/package/2006/relationships"
+    office = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="xml" ContentType="application/xml"/></Types>',
+        )
+        archive.writestr(
+            "_rels/.rels",
+            f'<Relationships xmlns="{package}"><Relationship Id="rId1" Type="{office}/officeDocument" '
+            'Target="xl/workbook.xml"/></Relationships>',
+        )
+        archive.writestr(
+            "xl/workbook.xml", f'<workbook xmlns="{_MAIN}" xmlns:r="{office}"><sheets>{sheets}</sheets></workbook>'
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels", f'<Relationships xmlns="{package}">{relationships}</Relationships>'
+        )
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+_PARTS = {"xl/worksheets/a.xml": _BENIGN, "xl/worksheets/big.xml": _BIG}
+PICKED_PARTS = {
+    # the check took the first *:id, the reader the last attribute named id
+    "two ids on one sheet": (
+        '<sheet name="S" sheetId="1" x:id="rId1" r:id="rId2"/>',
+        _relationship("rId1", "worksheets/a.xml") + _relationship("rId2", "worksheets/big.xml"),
+        _PARTS,
+    ),
+    # the check resolved &amp; in the target, the reader takes it as written
+    "an escaped target": (
+        '<sheet name="S" sheetId="1" r:id="rId1"/>',
+        _relationship("rId1", "worksheets/a&amp;b.xml"),
+        {"xl/worksheets/a&b.xml": _BENIGN, "xl/worksheets/a&amp;b.xml": _BIG},
+    ),
+    # XML forbids a repeated attribute; the check kept the last, the reader the first
+    "a repeated target": (
+        '<sheet name="S" sheetId="1" r:id="rId1"/>',
+        f'<Relationship Id="rId1" Type="{_WORKSHEET}" Target="worksheets/big.xml" Target="worksheets/a.xml"/>',
+        _PARTS,
+    ),
+    # a namespace prefix with a hyphen: the sheet was not seen as listed at all
+    "a prefix with a hyphen": (
+        f'<my-ns:sheet xmlns:my-ns="{_MAIN}" name="S" sheetId="1" r:id="rId2"/>',
+        _relationship("rId2", "worksheets/big.xml"),
+        _PARTS,
+    ),
+    # the reader finds zip entries whatever their letter case
+    "a part name in other letter case": (
+        '<sheet name="S" sheetId="1" r:id="rId1"/>',
+        _relationship("rId1", "worksheets/A.xml"),
+        {"xl/worksheets/A.xml": _BENIGN, "XL/worksheets/a.xml": _BIG},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(PICKED_PARTS))
+def test_a_part_a_reader_could_take_for_a_sheet_is_measured_whatever_the_listing_says(
+    tmp_path: Path, name: str
+) -> None:
+    """A review of stop 21 found five ways for the workbook check and the reader to disagree on which
+    part is a sheet (the check measuring a small one, the reader reading a large one: with a far cell,
+    an abort). Every part of the workbook is measured now, and a sheet's id must be unique."""
+    from inspector.limits import Limits
+    from inspector.records.readers import ReadError, read_xlsx_sheets
+
+    sheets, relationships, parts = PICKED_PARTS[name]
+    path = tmp_path / "classes.xlsx"
+    _workbook_of(path, sheets, relationships, parts)
+    with pytest.raises(ReadError) as refused:
+        read_xlsx_sheets(path, path.name, Limits(xlsx_cells=5000))
+    message = refused.value.problem.message
+    assert "单元格过多" in message or "唯一的关系编号" in message, message
+
+
+@pytest.mark.parametrize("reference", ["A" * 5000 + "1", "A" + "9" * 5000, "XFDA1", "A12345678"])
+def test_a_cell_reference_past_excels_grid_is_refused_at_once(tmp_path: Path, reference: str) -> None:
+    """r="AAAA…1" (200,000 letters) took 14 s of big-integer work and then ended in exit 70; now any
+    reference past XFD1048576's shape is refused before it is converted."""
+    from inspector.limits import Limits
+    from inspector.records.readers import ReadError, read_xlsx_sheets
+
+    path = tmp_path / "classes.xlsx"
+    part = _sheet_part(f'<row r="1"><c r="{reference}"><v>1</v></c></row>')
+    _workbook_of(
+        path,
+        '<sheet name="S" sheetId="1" r:id="rId1"/>',
+        _relationship("rId1", "worksheets/a.xml"),
+        {"xl/worksheets/a.xml": part},
+    )
+    started = time.process_time()
+    with pytest.raises(ReadError) as refused:
+        read_xlsx_sheets(path, path.name, Limits())
+    assert time.process_time() - started < 1
+    assert "超出 Excel 的范围" in refused.value.problem.message
