@@ -201,3 +201,15 @@ def test_a_date_not_written_as_iso_is_a_located_problem_for_every_reader(
     capsys.readouterr()
     assert main(["report", str(out), "--out", str(tmp_path / "edition"), "--quiet"]) == EXIT_USAGE
     assert "2026/06/30" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("written", ["20260630", "2026-W27-1", "2026-6-30", "2026-06-31"])
+def test_a_deadline_in_another_iso_form_or_impossible_is_refused(tmp_path: Path, written: str) -> None:
+    """The message says YYYY-MM-DD: `date.fromisoformat` alone also took 20260630 and week dates."""
+    out = tmp_path / "out"
+    assert main(["audit", str(BOUNDARIES), "--out", str(out), "--quiet"]) == 0
+    document = json.loads((out / "findings.json").read_bytes())
+    document["findings"][0]["rectification"]["deadline"] = written
+    with pytest.raises(FindingsFileError) as caught:
+        parse_document(json.dumps(document, ensure_ascii=False).encode(), "findings.json")
+    assert any("rectification.deadline" in p and written in p for p in caught.value.problems)

@@ -870,16 +870,19 @@ class TestUnsupportedFiles:
             (lambda p: p.symlink_to("/dev/null"), "设备或管道"),
         ],
     )
+    @pytest.mark.parametrize("name", ["classes.csv", "填报.xlsx"])
     def test_a_data_files_name_on_something_unreadable_is_a_problem_not_an_absence(
-        self, tmp_path: Path, make: Callable[[Path], object], why: str
+        self, tmp_path: Path, make: Callable[[Path], object], why: str, name: str
     ) -> None:
         """classes.csv as a dangling link, a folder or a pipe made the class rules "not evaluated
-        (no data file)" with exit 0; it is a located problem now. Other names are left alone."""
+        (no data file)" with exit 0; it is a located problem now, as is any workbook's name (a
+        workbook of any name is read). Other names are left alone."""
         folder = write(tmp_path, {"schools.csv": SCHOOLS})
-        make(folder / "classes.csv")
+        make(folder / name)
         (folder / "notes").mkdir()
+        (folder / "说明.pdf").symlink_to(folder / "nowhere.pdf")
         dataset = load(folder)
-        assert [(p.file, p.code) for p in dataset.problems] == [("classes.csv", "unreadable_file")]
+        assert [(p.file, p.code) for p in dataset.problems] == [(name, "unreadable_file")]
         assert why in dataset.problems[0].message
 
 

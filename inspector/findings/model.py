@@ -47,8 +47,14 @@ Severity = Literal["critical", "major", "minor"]
 Verdict = Literal["fail", "pass", "gap"]
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _iso_date(value: str) -> str:
+    """The date as the writer writes it, YYYY-MM-DD (`date.fromisoformat` alone also takes 20260630)."""
     try:
+        if not _ISO_DATE.fullmatch(value):
+            raise ValueError(value)
         dt.date.fromisoformat(value)
     except ValueError:
         raise ValueError(f"应为 YYYY-MM-DD 格式的日期：“{value[:40]}”") from None

@@ -197,7 +197,9 @@ def find_sources(folder: Path, limits: Limits) -> tuple[dict[str, list[_Source]]
 def _not_a_file(path: Path) -> Problem | None:
     """A data file's name on something that is not a readable file (a dangling link, a folder, a
     device or a pipe): a problem, not the table's absence. Other names are left alone."""
-    if path.suffix.lower() not in (".csv", ".xlsx") or kind_for_source(path.stem) is None:
+    suffix = path.suffix.lower()
+    # a workbook of any name is read (its sheets name their kinds), a CSV file only by its kind's name
+    if suffix != ".xlsx" and (suffix != ".csv" or kind_for_source(path.stem) is None):
         return None
     if path.is_symlink() and not path.exists():
         why = "是无法解析的链接（指向的文件不存在，或链接成环）"
