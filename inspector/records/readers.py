@@ -329,6 +329,21 @@ def _most_cells(rows: list[bytes]) -> int:
     return sum(max(map(bytes.count, rows, repeat(tag, len(rows))), default=0) for tag in (b"<c ", b"<c>", b"<c/>"))
 
 
+def _references(whole: bytes, odd: bool, part: str, display: str) -> set[tuple[bytes, bytes]]:
+    """Every distinct (letters, digits) of a row's or a cell's reference in `whole`; `odd` when the
+    chunk spells an attribute otherwise than ` r="…"`. A reference past XFD1048576's shape, or
+    written with a character reference, is refused; other text (r="…" in a cell's text) is none."""
+    found: set[tuple[bytes, bytes]] = set() if odd else set(_REF_PLAIN.findall(whole))
+    for reference in set(_REF.findall(whole) if odd else _REF_PLAIN_OTHER.findall(whole)):
+        parts = _REF_PARTS.fullmatch(reference)
+        if parts is not None:
+            found.add((parts.group(1), parts.group(2)))
+        elif b"&" in reference or _REF_LIKE.fullmatch(reference):
+            shown = reference[:20].decode("utf-8", "replace")
+            raise _broken(display, f"{part} 中有无法核对的单元格位置（“{shown}”：超出 Excel 的范围或以字符引用写出）")
+    return found
+
+
 def _check_sheet(stream: IO[bytes], part: str, display: str, strings: int, limits: Limits) -> list[tuple[int, int]]:
     """Read a sheet part as a stream, whole rows at a time, before any reader holds it: refuse it
     when the rows × columns a reader would build up to its farthest cell (by position or by the
@@ -356,23 +371,7 @@ def _check_sheet(stream: IO[bytes], part: str, display: str, strings: int, limit
         rows += len(pieces)
         widest = max(widest, max(map(_cell_count, pieces), default=0) if prefixed else _most_cells(pieces))
         odd = any(spelling in whole for spelling in _ODD_SPELLINGS)
-        simple = set() if odd else set(_REF_PLAIN.findall(whole))
-        for letters, number in simple:
-            last_row = max(last_row, int(number))
-            if letters:
-                last_column = max(last_column, _column_number(letters))
-        for reference in set(_REF.findall(whole) if odd else _REF_PLAIN_OTHER.findall(whole)):
-            parts = _REF_PARTS.fullmatch(reference)
-            if parts is None:
-                # past XFD1048576's shape, or written with a character reference: refused; other text
-                # (r="…" inside a cell's text) is no reference
-                if b"&" in reference or _REF_LIKE.fullmatch(reference):
-                    shown = reference[:20].decode("utf-8", "replace")
-                    raise _broken(
-                        display, f"{part} 中有无法核对的单元格位置（“{shown}”：超出 Excel 的范围或以字符引用写出）"
-                    )
-                continue
-            letters, number = parts.groups()
+        for letters, number in _references(whole, odd, part, display):
             if number:
                 last_row = max(last_row, int(number))
             if letters:
