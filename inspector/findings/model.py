@@ -50,14 +50,21 @@ Verdict = Literal["fail", "pass", "gap"]
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def _iso_date(value: str) -> str:
-    """The date as the writer writes it, YYYY-MM-DD (`date.fromisoformat` alone also takes 20260630)."""
+def is_iso_date(value: str) -> bool:
+    """Whether `value` is a date as findings.json writes it, YYYY-MM-DD (`date.fromisoformat`
+    alone also takes 20260630 and week dates)."""
+    if not _ISO_DATE.fullmatch(value):
+        return False
     try:
-        if not _ISO_DATE.fullmatch(value):
-            raise ValueError(value)
         dt.date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"应为 YYYY-MM-DD 格式的日期：“{value[:40]}”") from None
+        return False
+    return True
+
+
+def _iso_date(value: str) -> str:
+    if not is_iso_date(value):
+        raise ValueError(f"应为 YYYY-MM-DD 格式的日期：“{value[:40]}”")
     return value
 
 

@@ -13,7 +13,6 @@ recomputes them from the stored document, column by column.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..findings import finding_id
-from ..findings.model import FindingsFileError, decode_json, validate_document
+from ..findings.model import FindingsFileError, decode_json, is_iso_date, validate_document
 from ..rules.spec import SEVERITY_LABELS, SEVERITY_ORDER
 from .integrity import FileHash, audit_id_of, canonical, document_files
 
@@ -73,11 +72,8 @@ class _Checker:
 
     def day(self, parent: Mapping[str, Any], key: str, where: str, *, optional: bool = False) -> None:
         value = self.text(parent, key, where, optional=optional)
-        if value is not None:
-            try:
-                dt.date.fromisoformat(value)
-            except ValueError:
-                self.add(_join(where, key), f"“{value}”不是日期（应写作 YYYY-MM-DD）")
+        if value is not None and not is_iso_date(value):  # as the findings.json model reads it
+            self.add(_join(where, key), f"“{value}”不是日期（应写作 YYYY-MM-DD）")
 
     def digest(self, parent: Mapping[str, Any], key: str, where: str) -> None:
         value = self.text(parent, key, where)
