@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import partial
 from pathlib import Path
@@ -313,7 +313,8 @@ def _map_headers(kind: RecordKind, table: Table) -> tuple[dict[int, Column], dic
                     1,
                     column.label,
                     "column_missing",
-                    f"缺少必填列“{column.label}”（{column.name}），本表 {table.height} 行均未载入",
+                    # {rows} is filled in once every part of the table is read
+                    f"缺少必填列“{column.label}”（{column.name}），本表 {{rows}} 行均未载入",
                 )
             )
     return mapped, extras, problems
@@ -518,15 +519,41 @@ def _problems(source: str, rows: pl.Series, errors: pl.DataFrame, label: str, in
 def _load_table(
     source: _Source, src: int, problems: list[Problem], into: _KindLoad
 ) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Validate one table into `into`, part by part for a file read in parts (`Table.rest`: a
+    ReadError from a later part is raised here, the caller drops the table's rows)."""
     kind, table = source.kind, source.table
-    frame = table.frame
-    into.read[table.source] = frame.height
+    into.read[table.source] = 0
     rejected = into.rejected.setdefault(table.source, set())
-    rejected.update(int(p.line) for p in table.problems)
-    problems.extend(table.problems)
     mapped, extras, header_problems = _map_headers(kind, table)
-    problems.extend(header_problems)
     headers = {c.name: table.header[i] for i, c in mapped.items()}
+    unusable = any(p.code in ("column_missing", "header_duplicate") for p in header_problems)
+    for part in table.parts():
+        into.read[table.source] += part.frame.height
+        rejected.update(int(p.line) for p in part.problems)
+        problems.extend(part.problems)
+        _load_part(kind, part, src, mapped, extras, headers, unusable, problems, into)
+    problems.extend(
+        replace(p, message=p.message.replace("{rows}", str(into.read[table.source])))
+        if p.code == "column_missing"
+        else p
+        for p in header_problems
+    )
+    return headers, tuple(extras.values())
+
+
+def _load_part(
+    kind: RecordKind,
+    table: Table,
+    src: int,
+    mapped: Mapping[int, Column],
+    extras: Mapping[int, str],
+    headers: Mapping[str, str],
+    unusable: bool,
+    problems: list[Problem],
+    into: _KindLoad,
+) -> None:
+    frame = table.frame
+    rejected = into.rejected[table.source]
     key_index = next((i for i, c in mapped.items() if c.unique), None)
     if key_index is not None:
         into.raw_keys.append(
@@ -538,9 +565,9 @@ def _load_table(
                 }
             )
         )
-    if any(p.code in ("column_missing", "header_duplicate") for p in header_problems):
+    if unusable:
         rejected.update(frame[ROW].to_list())
-        return headers, tuple(extras.values())
+        return
     rows = frame[ROW]
     # cells under no header (beyond the header's width or under an empty header cell)
     stray = [c for c in frame.columns if c != ROW and int(c[1:]) not in mapped and int(c[1:]) not in extras]
@@ -585,7 +612,25 @@ def _load_table(
     if rejected:
         loaded = loaded.filter(~pl.col(ROW).is_in(sorted(rejected)))
     into.frames.append(loaded)
-    return headers, tuple(extras.values())
+
+
+def _load_or_refuse(
+    source: _Source, src: int, problems: list[Problem], into: _KindLoad
+) -> tuple[dict[str, str], tuple[str, ...]] | None:
+    """`_load_table`, or None when a part of the table read late is refused (a cell too long, a
+    broken quote): the whole table is then refused, as a file refused at once is, and what its
+    earlier parts added is taken back. The table's text is released either way."""
+    marks = len(problems), len(into.frames), len(into.raw_keys)
+    try:
+        return _load_table(source, src, problems, into)
+    except ReadError as exc:
+        del problems[marks[0] :], into.frames[marks[1] :], into.raw_keys[marks[2] :]
+        into.read.pop(source.table.source, None)
+        into.rejected.pop(source.table.source, None)
+        problems.append(exc.problem)
+        return None
+    finally:
+        source.table = replace(source.table, frame=source.table.frame.clear(), rest=None)
 
 
 # -- across rows ------------------------------------------------------------------------------
@@ -753,11 +798,17 @@ def load_dataset(folder: Path, config: AuditConfig, config_sha256: str = "") -> 
     for name in order:
         kind = RECORD_KINDS[name]
         load = loads[name] = _KindLoad()
-        for source in found[name]:
+        for source in list(found[name]):
             sources.append(source.table.source)
-            headers, extras = _load_table(source, len(sources) - 1, problems, load)
-            headers_by_source[source.table.source] = headers
-            extras_by_source[source.table.source] = extras
+            loaded_table = _load_or_refuse(source, len(sources) - 1, problems, load)
+            if loaded_table is None:
+                found[name].remove(source)
+                sources.pop()  # no row of it is kept: the next file takes its index, as if never found
+                continue
+            headers_by_source[source.table.source], extras_by_source[source.table.source] = loaded_table
+        if not found[name]:
+            del found[name]  # every file of the kind refused while read: the kind is missing
+            continue
         extra_names = sorted({e for s in found[name] for e in extras_by_source[s.table.source]})
         frame = load.frame(kind, extra_names)
         frame = _canonical_counties(kind, frame, config.region_divisions, tuple(sources), headers_by_source, warnings)
@@ -875,7 +926,10 @@ def load_table(
     kind = RECORD_KINDS[name]
     load = _KindLoad()
     source = sources[0]
-    headers, extras = _load_table(source, src, problems, load)
+    loaded_table = _load_or_refuse(source, src, problems, load)
+    if loaded_table is None:
+        return "", pl.DataFrame(), problems, 0
+    headers, extras = loaded_table
     names = tuple("" for _ in range(src)) + (source.table.source,)
     frame = load.frame(kind, extras)
     frame = _check_unique(kind, frame, load, names, {source.table.source: headers}, problems)

@@ -22,7 +22,7 @@ import io
 import math
 import re
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import repeat
 from pathlib import Path
@@ -53,10 +53,15 @@ class Table:
     frame: pl.DataFrame  # c0…cN (String, null when blank) and __row (Int64); data rows only
     encoding: str = ""
     problems: tuple[Problem, ...] = field(default=())  # rows already rejected while reading
+    # a large CSV file is read in parts: `frame` holds the first part's data rows, `rest` reads the
+    # others (tables with this header), one at a time, when the loader asks for them
+    rest: Callable[[], Iterator[Table]] | None = field(default=None, compare=False)
 
-    @property
-    def height(self) -> int:
-        return self.frame.height
+    def parts(self) -> Iterator[Table]:
+        """This table part by part: itself, then the parts `rest` reads (may raise ReadError)."""
+        yield self
+        if self.rest is not None:
+            yield from self.rest()
 
 
 class ReadError(Exception):
@@ -148,8 +153,12 @@ def _utf16_without_bom(raw: bytes) -> str | None:
 
 def read_csv(path: Path, source: str, limits: Limits) -> Table:
     """Read a CSV file: UTF-8 (BOM or not), UTF-16, or GB18030 as Excel on Chinese Windows saves it,
-    within `limits` (the audit folder's: `file_bytes`, `rows`, `columns`, `cell_chars`)."""
-    _check_size(path, source, limits)
+    within `limits` (the audit folder's: `file_bytes`, `rows`, `columns`, `cell_chars`). A UTF-8
+    file larger than `PART_BYTES` is read in parts (`Table.rest`)."""
+    if _check_size(path, source, limits) > PART_BYTES:
+        table = _read_in_parts(path, source, limits)
+        if table is not None:
+            return table
     raw = path.read_bytes()
     encoding = _encoding(raw, source)
     if encoding in _UTF8:
@@ -201,10 +210,179 @@ def _refuse_binary(source: str) -> NoReturn:
     raise ReadError(Problem(source, 1, "", "binary", "文件含有空字符（NUL），不是文本 CSV：请另存为 UTF-8 CSV"))
 
 
-def _fast_csv(data: bytes, delimiter: str, limits: Limits) -> pl.DataFrame | None:
+# a CSV file larger than this is read, shaped and typed a part of about this size at a time: read
+# whole, a national teachers.csv (16.7M rows, 0.8 GB) held its bytes, its text cells and their
+# stripped copies at once, some 5 GB
+PART_BYTES = 64 << 20
+# each quote of a file read in parts is looked at in Python to find where records end: a file of
+# more quotes than this is read whole
+QUOTES_FOR_PARTS = 1 << 22
+
+
+def _read_in_parts(path: Path, source: str, limits: Limits) -> Table | None:
+    """A large UTF-8 CSV file as its first part, the rest read by `Table.rest`; None for any other
+    file (another encoding, a NUL, lines ended by CR alone), which the whole-file reader reads or
+    refuses as it does a small one. The file is scanned once first, in blocks: its encoding, its
+    line count against `limits.rows`, and whether it quotes at all."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    breaks, quotes, lone_crs, last = 0, 0, 0, b""
+    with path.open("rb") as f:
+        while block := f.read(PART_BYTES):
+            if b"\x00" in block:
+                return None
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError:
+                return None
+            breaks += block.count(b"\n")
+            quotes += block.count(b'"')
+            # polars ends a line at a CR alone too: such a file's lines are found by the whole reader
+            lone_crs += block.count(b"\r") - block.count(b"\r\n") - (last == b"\r" and block[:1] == b"\n")
+            last = block[-1:]
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return None
+    if breaks == 0 or lone_crs or quotes > QUOTES_FOR_PARTS:
+        return None
+    if breaks - (last == b"\n") >= limits.rows:
+        raise ReadError(_too_many_rows(source, limits, "，含空行"))
+    with path.open("rb") as f:
+        opening = f.read(16384)
+    encoding = "utf-8-sig" if opening.startswith(codecs.BOM_UTF8) else "utf-8"
+    delimiter = _delimiter(opening.decode("utf-8", errors="ignore")[:4096].removeprefix("\ufeff"))
+    parts = _record_parts(path, delimiter, 0)
+    head = next(parts)
+    parts.close()
+    first = _parse_part(head, delimiter, source, limits, 1, 1)
+    table = _table(source, first, encoding, limits)
+    # whether a data row is still to come, which may be the template's example
+    waiting = (
+        first.height < 2
+        or not first.slice(1)
+        .select(
+            pl.any_horizontal(pl.col(c).str.strip_chars().str.len_bytes() > 0 for c in first.columns if c != ROW).any()
+        )
+        .item()
+    )
+    width, start = first.width - 1, len(head)
+    next_row, next_line = 1 + first.height, 1 + head.count(b"\n")
+    del head, first
+
+    def rest() -> Iterator[Table]:
+        row, line = next_row, next_line
+        first = waiting
+        for data in _record_parts(path, delimiter, start):
+            frame = _parse_part(data, delimiter, source, limits, row, line, width)
+            row, line = row + frame.height, line + data.count(b"\n")
+            del data
+            part, filled = _part(source, table.header, frame, width, encoding, limits, first)
+            first = first and not filled
+            yield part
+
+    return replace(table, rest=rest)
+
+
+def _record_parts(path: Path, delimiter: str, start: int) -> Generator[bytes, None, None]:
+    """The file from byte `start` (a record's first) in parts of about `PART_BYTES`, each cut after
+    a line break that ends a record (`_record_end`)."""
+    with path.open("rb") as f:
+        f.seek(start)
+        pending = b""
+        while True:
+            block = f.read(PART_BYTES)
+            buffer = pending + block if pending else block
+            if not block:
+                if buffer:
+                    yield buffer
+                return
+            end = _record_end(buffer, delimiter.encode())
+            if end < 0:
+                pending = buffer  # one record longer than a part: read on
+                continue
+            yield buffer[: end + 1]
+            pending = buffer[end + 1 :]
+
+
+def _record_end(buffer: bytes, delimiter: bytes) -> int:
+    """The last line break of `buffer` (which starts at a record's start) outside a quoted cell, -1
+    if none, as polars reads quotes: a cell is quoted when it starts with a quote (after the
+    delimiter or a line break); within it every quote toggles quoting (`""` is two toggles), and
+    it ends at the first delimiter or line break met unquoted. A quote elsewhere is a character
+    like any other, so quotes cannot simply be counted."""
+    end = buffer.rfind(b"\n")
+    if end < 0 or b'"' not in buffer:
+        return end
+    openers = (delimiter[0], ord("\n"))
+    safe, outside = -1, 0  # the last line break known to end a record; where the last quoted cell ended
+    at = buffer.find(b'"')
+    while at >= 0:
+        if at > 0 and buffer[at - 1] not in openers:
+            at = buffer.find(b'"', at + 1)  # a quote inside an unquoted cell
+            continue
+        found = buffer.rfind(b"\n", outside, at)
+        safe = found if found >= 0 else safe
+        cell_end = _quoted_cell_end(buffer, at, delimiter)
+        if cell_end < 0:
+            return safe  # the cell may go on past this buffer
+        outside = cell_end
+        at = buffer.find(b'"', outside)
+    found = buffer.rfind(b"\n", outside)
+    return found if found >= 0 else safe
+
+
+def _quoted_cell_end(buffer: bytes, opening: int, delimiter: bytes) -> int:
+    """Where the quoted cell opened at `opening` ends (its delimiter or line break), -1 if not in
+    `buffer`."""
+    closing = opening
+    while True:
+        closing = buffer.find(b'"', closing + 1)
+        if closing < 0:
+            return -1
+        line_end = buffer.find(b"\n", closing + 1)
+        limit = line_end if line_end >= 0 else len(buffer)
+        cell_end = buffer.find(delimiter, closing + 1, limit)
+        cell_end = cell_end if cell_end >= 0 else line_end
+        reopened = buffer.find(b'"', closing + 1, cell_end if cell_end >= 0 else len(buffer))
+        if reopened < 0:
+            return cell_end
+        closing = reopened
+
+
+def _parse_part(
+    data: bytes, delimiter: str, source: str, limits: Limits, first_row: int, first_line: int, width: int | None = None
+) -> pl.DataFrame:
+    """A part's records, numbered from `first_row`, as wide as the header's `width` at least; read by
+    the exact reader where polars cannot read them (a row wider than the header among them, as
+    when the whole file is read)."""
+    frame = _fast_csv(data, delimiter, limits, first_row, width)
+    if frame is None:
+        frame = _exact_csv(data.decode("utf-8-sig"), delimiter, source, limits, first_row, first_line)
+    return frame
+
+
+def _part(
+    source: str, header: tuple[str, ...], frame: pl.DataFrame, width: int, encoding: str, limits: Limits, first: bool
+) -> tuple[Table, bool]:
+    """A part after the first, shaped as the first: at least `width` cell columns, cells stripped,
+    blank rows dropped, example cells reported; its first row may be the template's example when
+    it is the file's `first` data row. And whether it held a row that is not blank."""
+    have = frame.width - 1
+    if have < width:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(f"c{i}") for i in range(have, width))
+    cells = [c for c in frame.columns if c != ROW]
+    frame, marked = _shape(source, frame, cells, limits, headed=False)
+    data, problems = _without_example(source, header, cells, frame, marked, under_header=first)
+    return Table(source, header, data, encoding, problems), frame.height > 0
+
+
+def _fast_csv(
+    data: bytes, delimiter: str, limits: Limits, first_row: int = 1, width: int | None = None
+) -> pl.DataFrame | None:
     """The file (UTF-8 bytes, a BOM allowed) parsed by polars when it is regular (every row at most
-    as wide as the first, quotes well formed); None where only the exact reader can say what is
-    wrong, and where."""
+    as wide as the first, or as `width` for a part after the header's, quotes well formed), its
+    records numbered from `first_row`; None where only the exact reader can say what is wrong, and
+    where."""
     try:
         frame = pl.read_csv(
             data,  # polars skips a UTF-8 BOM itself; removing it here would copy the file
@@ -213,21 +391,34 @@ def _fast_csv(data: bytes, delimiter: str, limits: Limits) -> pl.DataFrame | Non
             separator=delimiter,
             quote_char='"' if b'"' in data else None,
             raise_if_empty=False,
+            **_widths(width),
         )
     except Exception:  # polars raises several error types for irregular files; the exact reader explains
         return None
     if frame.width > limits.columns:
         return None  # the exact reader says at which line
-    return frame.rename({name: f"c{i}" for i, name in enumerate(frame.columns)}).with_row_index(ROW, offset=1)
+    return frame.rename({name: f"c{i}" for i, name in enumerate(frame.columns)}).with_row_index(ROW, offset=first_row)
 
 
-def _exact_csv(text: str, delimiter: str, source: str, limits: Limits) -> pl.DataFrame:
+def _widths(width: int | None) -> dict[str, Any]:
+    """polars' options reading a part as `width` columns at least (rows shorter are padded)."""
+    if width is None:
+        return {}
+    return {"schema": {f"c{i}": pl.String for i in range(width)}, "missing_columns": "insert"}
+
+
+def _exact_csv(
+    text: str, delimiter: str, source: str, limits: Limits, first_row: int = 1, first_line: int = 1
+) -> pl.DataFrame:
+    """`text` read record by record, numbered from `first_row` (its first line is the file's
+    `first_line`): what `_fast_csv` cannot read, located."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    lines = first_line - 1
     rows: list[list[str]] = []
     try:
         for row in reader:
             if len(row) > limits.columns:
-                raise ReadError(_too_many_columns(source, reader.line_num, len(row), limits))
+                raise ReadError(_too_many_columns(source, lines + reader.line_num, len(row), limits))
             rows.append(row)
     except csv.Error as exc:
         reason = (
@@ -236,12 +427,18 @@ def _exact_csv(text: str, delimiter: str, source: str, limits: Limits) -> pl.Dat
             else str(exc)
         )
         raise ReadError(
-            Problem(source, reader.line_num, "", "csv", f"CSV 格式错误（从第 {len(rows) + 1} 条记录起）：{reason}")
+            Problem(
+                source,
+                lines + reader.line_num,
+                "",
+                "csv",
+                f"CSV 格式错误（从第 {first_row + len(rows)} 条记录起）：{reason}",
+            )
         ) from None
     width = max((len(r) for r in rows), default=0)
     columns = {f"c{i}": [r[i] if i < len(r) and r[i] != "" else None for r in rows] for i in range(width)}
     frame = pl.DataFrame(columns, schema={name: pl.String for name in columns})
-    return frame.with_row_index(ROW, offset=1)
+    return frame.with_row_index(ROW, offset=first_row)
 
 
 def _too_many_rows(source: str, limits: Limits, counted: str = "") -> Problem:
@@ -622,19 +819,7 @@ def _with_error_cells(table: Table, cells: Iterable[tuple[int, int]]) -> Table:
 def _table(source: str, frame: pl.DataFrame, encoding: str, limits: Limits) -> Table:
     """Header from the first row (which must be row 1), blank cells and rows dropped to null."""
     cells = [c for c in frame.columns if c != ROW]
-    if cells and frame.height <= SMALL_TABLE:
-        frame, measured = _shape_few(frame, cells)
-    elif cells:
-        blank = pl.all_horizontal(pl.col(c).is_null() for c in cells)
-        frame = (
-            frame.lazy()
-            .with_columns(pl.col(c).str.strip_chars().replace("", None) for c in cells)
-            .filter(~blank)
-            .collect()
-        )
-        measured = None
-    else:
-        measured = (False,)
+    frame, marked = _shape(source, frame, cells, limits, headed=True)
     if frame.height == 0:
         raise ReadError(Problem(source, 1, "", "empty", "文件为空：缺少表头"))
     first = frame.row(0, named=True)
@@ -643,27 +828,50 @@ def _table(source: str, frame: pl.DataFrame, encoding: str, limits: Limits) -> T
     header = [first[c] or "" for c in cells]
     while header and not header[-1]:
         header.pop()
-    if measured is None:
+    data, problems = _without_example(source, tuple(header), cells, frame.slice(1), marked, under_header=True)
+    return Table(source, tuple(header), data, encoding, problems)
+
+
+def _shape(
+    source: str, frame: pl.DataFrame, cells: Sequence[str], limits: Limits, headed: bool
+) -> tuple[pl.DataFrame, bool]:
+    """Cells stripped (blank ones null) and blank rows dropped, every cell within `limits.cell_chars`;
+    and whether a data row (after the first row when it is the header, `headed`) holds a cell
+    starting with 示例."""
+    skip = int(headed)
+    if cells and frame.height <= SMALL_TABLE:
+        frame, measured = _shape_few(frame, cells, skip)
+    elif cells:
+        blank = pl.all_horizontal(pl.col(c).is_null() for c in cells)
+        frame = (
+            frame.lazy()
+            .with_columns(pl.col(c).str.strip_chars().replace("", None) for c in cells)
+            .filter(~blank)
+            .collect()
+        )
         # each column's longest cell, and whether a data row may be a template's example (one query)
         measured = frame.select(
             *(pl.col(c).str.len_chars().max() for c in cells),
-            pl.any_horizontal(pl.col(c).slice(1).str.starts_with("示例").any() for c in cells).alias("__marked"),
+            pl.any_horizontal(pl.col(c).slice(skip).str.starts_with("示例").any() for c in cells).alias("__marked"),
         ).row(0)
+    else:
+        measured = (False,)
     longest_of, marked = measured[:-1], bool(measured[-1])
-    for name, longest in zip(cells, longest_of):
-        if isinstance(longest, int) and longest > limits.cell_chars:
-            row = frame.filter(pl.col(name).str.len_chars() > limits.cell_chars)[ROW][0]
-            raise ReadError(
-                Problem(
-                    source,
-                    int(row),
-                    "",
-                    "cell_too_long",
-                    f"单元格过长（超过 {limits.cell_chars} 个字符）{hint('cell_chars')}",
-                )
+    too_long = [
+        name for name, longest in zip(cells, longest_of) if isinstance(longest, int) and longest > limits.cell_chars
+    ]
+    if too_long:  # the first row holding one, whichever its column (as a file read in parts finds it)
+        row = frame.filter(pl.any_horizontal(pl.col(c).str.len_chars() > limits.cell_chars for c in too_long))[ROW][0]
+        raise ReadError(
+            Problem(
+                source,
+                int(row),
+                "",
+                "cell_too_long",
+                f"单元格过长（超过 {limits.cell_chars} 个字符）{hint('cell_chars')}",
             )
-    data, problems = _without_example(source, tuple(header), cells, frame.slice(1), marked)
-    return Table(source, tuple(header), data, encoding, problems)
+        )
+    return frame, marked
 
 
 # up to this many rows a table is shaped here, and a column parsed in loader.py, cell by cell in
@@ -674,9 +882,10 @@ SMALL_TABLE = 256
 _WHITE_SPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace() and c not in "\x1c\x1d\x1e\x1f")
 
 
-def _shape_few(frame: pl.DataFrame, cells: Sequence[str]) -> tuple[pl.DataFrame, tuple[object, ...]]:
+def _shape_few(frame: pl.DataFrame, cells: Sequence[str], skip: int) -> tuple[pl.DataFrame, tuple[object, ...]]:
     """`_table`'s two queries for a short table, in Python: cells stripped (blank ones null), blank
-    rows dropped; and each column's longest cell and whether a row after the first starts with 示例."""
+    rows dropped; and each column's longest cell and whether a row after the first `skip` starts
+    with 示例."""
     columns = [[None if v is None else (v.strip(_WHITE_SPACE) or None) for v in frame[c].to_list()] for c in cells]
     keep = [i for i in range(frame.height) if any(column[i] is not None for column in columns)]
     rows = frame[ROW].to_list()
@@ -688,7 +897,7 @@ def _shape_few(frame: pl.DataFrame, cells: Sequence[str]) -> tuple[pl.DataFrame,
         ]
     )
     longest = [max((len(v) for v in column if v is not None), default=None) for column in kept]
-    marked = any(v is not None and v.startswith("示例") for column in kept for v in column[1:])
+    marked = any(v is not None and v.startswith("示例") for column in kept for v in column[skip:])
     return shaped, (*longest, marked)
 
 
@@ -698,17 +907,19 @@ def _without_example(
     cells: Sequence[str],
     data: pl.DataFrame,
     marked_somewhere: bool,
+    under_header: bool,
 ) -> tuple[pl.DataFrame, tuple[Problem, ...]]:
     """The data rows without the template's example row (the first row under the header, when
-    every filled cell of it is marked `示例：`), and a problem for each marked cell left elsewhere:
-    an example half overwritten, or copied down, is never read as data. `marked_somewhere` says
-    whether any cell of `data` starts with `示例` (the caller found it with the table's other checks)."""
+    every filled cell of it is marked `示例：`; `under_header` says whether `data` starts there),
+    and a problem for each marked cell left elsewhere: an example half overwritten, or copied down,
+    is never read as data. `marked_somewhere` says whether any cell of `data` starts with `示例`
+    (the caller found it with the table's other checks)."""
     if data.height == 0 or not cells or not marked_somewhere:
         return data, ()  # the common case, decided by a prefix test alone (`marked_somewhere`)
     marked = data.select(pl.col(c).str.contains(_EXAMPLE_CELL).fill_null(False) for c in cells)
     first = data.row(0, named=True)
     filled = [c for c in cells if first[c] is not None]
-    if filled and all(marked[c][0] for c in filled):
+    if under_header and filled and all(marked[c][0] for c in filled):
         data, marked = data.slice(1), marked.slice(1)
     problems: list[Problem] = []
     for index, name in enumerate(cells):
