@@ -1,4 +1,6 @@
-"""Seconds per stage of one audit: `python benchmarks/stages.py FOLDER [--workers N] [--packs core,plan]`.
+"""Seconds per stage of one audit: `python benchmarks/stages.py FOLDER [--workers N] [--packs core,plan] [--memory]`.
+
+`--memory` also prints, as each stage starts, the process's peak and resident memory so far.
 
 Times `inspector.audit.run_audit` and `inspector.publish.write_outputs` by the stages they report
 to their progress callback (the names the command line shows), so the split always follows the
@@ -17,10 +19,20 @@ from inspector.audit import run_audit
 from inspector.publish import write_outputs
 
 
+def _memory() -> str:
+    found = {}
+    with open("/proc/self/status", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith(("VmHWM", "VmRSS")):
+                found[line.split(":")[0]] = int(line.split()[1]) // 1024
+    return f"peak {found['VmHWM']:,} MB, resident {found['VmRSS']:,} MB"
+
+
 class Laps:
     """Wall time from each stage's first report to the next stage's."""
 
-    def __init__(self) -> None:
+    def __init__(self, memory: bool = False) -> None:
+        self.memory = memory
         self.start = self.last = time.perf_counter()
         self.current = "启动"
         self.times: dict[str, float] = {}
@@ -29,6 +41,8 @@ class Laps:
         if stage != self.current:
             self.close()
             self.current = stage
+            if self.memory:
+                print(f"{time.perf_counter() - self.start:8.1f} s  {stage:<10} {_memory()}", flush=True)
 
     def close(self) -> None:
         now = time.perf_counter()
@@ -41,8 +55,9 @@ def main() -> None:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--workers", type=int)
     parser.add_argument("--packs", help="comma-separated packs (default: the folder's audit.yaml)")
+    parser.add_argument("--memory", action="store_true", help="print peak and resident memory as each stage starts")
     args = parser.parse_args()
-    laps = Laps()
+    laps = Laps(args.memory)
     packs = args.packs.split(",") if args.packs else None
     result = run_audit(args.folder, packs=packs, workers=args.workers, progress=laps)
     laps("输出")

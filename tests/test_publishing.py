@@ -17,7 +17,7 @@ import inspector.report
 from inspector.cli import main
 from inspector.errors import UsageError
 from inspector.output import atomic
-from inspector.output.atomic import MANIFEST, foreign_entries, publish_set
+from inspector.output.atomic import MANIFEST, SetWriter, foreign_entries, publish_set
 from inspector.output.paths import check_out_dir, child, path_component
 from inspector.report import load_findings, render_reports, write_reports
 
@@ -88,6 +88,37 @@ class TestSetPublishing:
         publish_set(tmp_path / ".out.inspector-dead", {"a.txt": b"half"})  # as a crash would leave it
         publish_set(out, {"a.txt": b"1"})
         assert siblings(out) == []
+
+    def test_a_set_killed_while_written_is_cleared_by_the_next_run(self, tmp_path: Path) -> None:
+        """A run killed outright (out of memory) while streaming its files leaves a temporary folder
+        whose manifest still says `writing`, listing none of them: the next run removes it."""
+        out = tmp_path / "out"
+        writer = SetWriter(out)
+        writer.add("findings.json", b"{}")
+        writer.add("notices/a.html", b"a")  # and then the process is killed: no publish, no __exit__
+        assert siblings(out) and not out.exists()
+        publish_set(out, {"a.txt": b"1"})
+        assert siblings(out) == [] and tree(out) == {"a.txt": b"1"}
+
+    def test_a_stranger_folder_named_like_a_temporary_one_is_left_alone(self, tmp_path: Path) -> None:
+        """Only a folder the tool marked as its own is removed, whatever its name."""
+        stranger = tmp_path / ".out.inspector-mine"
+        stranger.mkdir()
+        (stranger / "notes.txt").write_text("mine", encoding="utf-8")
+        publish_set(tmp_path / "out", {"a.txt": b"1"})
+        assert (stranger / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+    def test_a_streamed_set_is_published_whole_or_not_at_all(self, tmp_path: Path) -> None:
+        out = tmp_path / "out"
+        publish_set(out, {"old.txt": b"0"})
+        with pytest.raises(RuntimeError), SetWriter(out) as writer:
+            writer.add("new.txt", b"1")
+            raise RuntimeError("rendering failed")
+        assert tree(out) == {"old.txt": b"0"} and siblings(out) == []
+        with SetWriter(out) as writer:
+            writer.add("new.txt", b"1")
+            writer.publish()
+        assert tree(out) == {"new.txt": b"1"} and siblings(out) == []
 
     def test_files_and_folders_follow_the_umask(self, tmp_path: Path, umask_022: None) -> None:
         """Outputs were written 0600; they are 0644 under umask 022, like any program's files."""
@@ -290,22 +321,24 @@ class TestFailureLeavesNoOutputs:
     def test_an_internal_error_while_rendering_writes_nothing(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        """Exit 70 with a request to report it, and the previous set untouched."""
+        """Exit 70 with a request to report it, and the previous set untouched, though the outputs
+        before the error were already written into the new set's temporary folder."""
         out = tmp_path / "out"
         assert main(["audit", str(BOUNDARIES), "--out", str(out), "--quiet"]) == 0
         before = tree(out)
 
-        def broken(*_args: object, **_kwargs: object) -> dict[str, bytes]:
+        def broken(*_args: object, **_kwargs: object) -> Iterator[tuple[str, bytes]]:
+            yield "report.html", b"half"
             raise KeyError("a bug")
 
-        monkeypatch.setattr(inspector.publish, "render_reports", broken)
+        monkeypatch.setattr(inspector.publish, "iter_reports", broken)
         assert main(["audit", str(BOUNDARIES), "--out", str(out), "--quiet"]) == 70
         err = capsys.readouterr().err
         assert "内部错误" in err and "--debug" in err and "Traceback" not in err
         assert tree(out) == before and siblings(out) == []
 
     def test_a_first_run_that_fails_leaves_no_folder(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(inspector.publish, "render_reports", lambda *a, **k: {}["x"])
+        monkeypatch.setattr(inspector.publish, "iter_reports", lambda *a, **k: {}["x"])
         assert main(["audit", str(BOUNDARIES), "--out", str(tmp_path / "out"), "--quiet"]) == 70
         assert list(tmp_path.iterdir()) == []
 

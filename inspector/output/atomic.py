@@ -29,8 +29,9 @@ import secrets
 import shutil
 import stat
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path, PurePosixPath
+from typing import Self
 
 from ..errors import UsageError
 from .paths import check_out_dir
@@ -220,7 +221,7 @@ def _stale_siblings(target: Path) -> list[Path]:
             and entry.is_dir()
             and not entry.is_symlink()
             and _read_manifest(entry) is not None
-            and not foreign_entries(entry)
+            and (_being_written(entry) or not foreign_entries(entry))
         ):
             stale.append(entry)
     return stale
@@ -253,52 +254,103 @@ def publish_set(
     are written.
     """
     _check_names(files)
-    target = check_publishable(out_dir)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    previous = (_read_manifest(target) or _legacy_files(target)) if target.exists() else {}
-    for stale in _stale_siblings(target):
-        _remove_tree(stale)
-
-    temp = target.parent / f".{target.name}{TEMP_MARK}{secrets.token_hex(4)}"
-    os.mkdir(temp, 0o777)
-    try:
-        if target.exists():
-            os.chmod(temp, stat.S_IMODE(target.stat().st_mode))
-        manifest: dict[str, str] = {name: _digest(data) for name, data in files.items()}
-        carried = _carry(target, temp, previous, files, keep) if keep is not None and target.exists() else {}
-        manifest.update(carried)
-        # the manifest first: a crash part-way leaves a folder recognisably the tool's
-        _write_file(temp / MANIFEST, _manifest_bytes(manifest), sync=False)
-        sync_all = len(files) >= SYNC_ALL_FROM and sys.platform == "linux"  # sync(2) waits for the writes on Linux only
-        for folder in sorted({str(PurePosixPath(name).parent) for name in files} - {"."}):
-            os.makedirs(temp / folder, exist_ok=True)  # once per folder, not once per file
+    with SetWriter(out_dir, keep=keep) as writer:
         for done, (name, data) in enumerate(sorted(files.items()), start=1):
-            _write_file(temp / name, data, sync=not sync_all)
+            writer.add(name, data)
             if progress is not None:
                 progress(done, len(files))
-        if sync_all:
-            os.sync()
-        _fsync_dir(temp)
-        if target.exists():
-            if not _exchange(temp, target):
-                old = target.parent / f".{target.name}{TEMP_MARK}old-{secrets.token_hex(4)}"
-                os.rename(target, old)
-                try:
-                    os.rename(temp, target)
-                except BaseException:
-                    os.rename(old, target)
-                    raise
-                temp = old
-            _fsync_dir(target.parent)
-            _remove_tree(temp)  # the previous set, now under the temporary name
-        else:
-            os.rename(temp, target)
-            _fsync_dir(target.parent)
-    except BaseException:
-        if temp.exists() and temp != target:
-            _remove_tree(temp)
-        raise
+        writer.publish()
     return {name: out_dir / name for name in files}
+
+
+class SetWriter:
+    """A set written file by file into its temporary folder, then published whole: for a set too
+    large to hold in memory (a national audit's notices and pages). As a context manager, leaving
+    without `publish` (an error, Ctrl-C) removes what was written and leaves the previous set.
+
+    Until `publish` writes the real manifest, the temporary folder's manifest says `writing`: a
+    run killed part-way leaves a folder the next run recognises as the tool's and removes."""
+
+    def __init__(self, out_dir: Path, *, keep: Callable[[str], bool] | None = None) -> None:
+        target = check_publishable(out_dir)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.target, self.keep = target, keep
+        self.previous = (_read_manifest(target) or _legacy_files(target)) if target.exists() else {}
+        for stale in _stale_siblings(target):
+            _remove_tree(stale)
+        self.temp = target.parent / f".{target.name}{TEMP_MARK}{secrets.token_hex(4)}"
+        os.mkdir(self.temp, 0o777)
+        if target.exists():
+            os.chmod(self.temp, stat.S_IMODE(target.stat().st_mode))
+        _write_file(self.temp / MANIFEST, _manifest_bytes({}, writing=True), sync=False)
+        self.digests: dict[str, str] = {}
+        self._folders: set[str] = set()
+        self._published = False
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._published:
+            _remove_tree(self.temp)
+
+    def add(self, name: str, data: bytes) -> None:
+        """Write one file of the set (each name once)."""
+        _check_names({name: data})
+        if name in self.digests:
+            raise ValueError(f"output {name!r} written twice")  # names are built by the tool: a bug
+        folder = str(PurePosixPath(name).parent)
+        if folder != "." and folder not in self._folders:
+            os.makedirs(self.temp / folder, exist_ok=True)  # once per folder, not once per file
+            self._folders.add(folder)
+        _write_file(self.temp / name, data, sync=False)
+        self.digests[name] = _digest(data)
+
+    def publish(self) -> None:
+        """Make the written files `out_dir`'s content, with what `keep` carries of the previous set."""
+        temp, target = self.temp, self.target
+        try:
+            manifest = dict(self.digests)
+            if self.keep is not None and target.exists():
+                manifest.update(_carry(target, temp, self.previous, self.digests, self.keep))
+            os.unlink(temp / MANIFEST)
+            _write_file(temp / MANIFEST, _manifest_bytes(manifest), sync=False)
+            if len(self.digests) >= SYNC_ALL_FROM and sys.platform == "linux":
+                os.sync()  # sync(2) waits for the writes on Linux only
+            else:
+                for name in self.digests:
+                    _fsync_file(temp / name)
+            _fsync_dir(temp)
+            if target.exists():
+                if not _exchange(temp, target):
+                    old = target.parent / f".{target.name}{TEMP_MARK}old-{secrets.token_hex(4)}"
+                    os.rename(target, old)
+                    try:
+                        os.rename(temp, target)
+                    except BaseException:
+                        os.rename(old, target)
+                        raise
+                    temp = old
+                _fsync_dir(target.parent)
+                self._published = True
+                _remove_tree(temp)  # the previous set, now under the temporary name
+            else:
+                os.rename(temp, target)
+                self._published = True
+                _fsync_dir(target.parent)
+        except BaseException:
+            if temp.exists() and temp != target:
+                _remove_tree(temp)
+            self._published = True  # nothing left for __exit__ to remove
+            raise
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def nested_sets(sets: Mapping[str, Mapping[str, bytes]]) -> dict[str, bytes]:
@@ -314,19 +366,32 @@ def nested_sets(sets: Mapping[str, Mapping[str, bytes]]) -> dict[str, bytes]:
     return files
 
 
-def _manifest_bytes(manifest: Mapping[str, str]) -> bytes:
-    text = json.dumps({"tool": "inspector", "files": dict(sorted(manifest.items()))}, ensure_ascii=False, indent=1)
+def _manifest_bytes(manifest: Mapping[str, str], *, writing: bool = False) -> bytes:
+    data: dict[str, object] = {"tool": "inspector", "files": dict(sorted(manifest.items()))}
+    if writing:
+        data["writing"] = True
+    text = json.dumps(data, ensure_ascii=False, indent=1)
     return (text + "\n").encode("utf-8")
+
+
+def _being_written(folder: Path) -> bool:
+    """A temporary folder whose set was still being written (its manifest says so)."""
+    path = folder / MANIFEST
+    try:
+        return not path.is_symlink() and json.loads(path.read_text(encoding="utf-8")).get("writing") is True
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _carry(
     source: Path,
     destination: Path,
     previous: Mapping[str, str],
-    files: Mapping[str, bytes],
+    files: Collection[str],
     keep: Callable[[str], bool],
 ) -> dict[str, str]:
-    """Hard-link (or copy) the previous set's kept files into the new folder; their manifest entries."""
+    """Hard-link (or copy) the previous set's kept files (those not among the new set's `files`)
+    into the new folder; their manifest entries."""
     carried: dict[str, str] = {}
     new_dirs = {str(parent) for name in files for parent in PurePosixPath(name).parents}
 

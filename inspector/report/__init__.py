@@ -10,7 +10,7 @@ bytes either way.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
@@ -24,12 +24,20 @@ from ..progress import Progress
 from ..workers import available_cpus, requested_workers, spawned_pool
 from .county import county_document, county_names, resolve_county
 from .excel import rectification_xlsx
-from .html import TRACES_DIR, environment, render_report, render_traces
-from .notices import NOTICES_DIR, render_notices
+from .html import TRACES_DIR, environment, iter_traces, render_report
+from .notices import NOTICES_DIR, iter_notices
 from .rectification import rectification_csv
 from .view import schools_of
 
-__all__ = ["county_document", "county_names", "load_findings", "render_reports", "resolve_county", "write_reports"]
+__all__ = [
+    "county_document",
+    "county_names",
+    "iter_reports",
+    "load_findings",
+    "render_reports",
+    "resolve_county",
+    "write_reports",
+]
 
 
 def load_findings(out_dir: Path) -> tuple[dict[str, Any], str]:
@@ -47,6 +55,10 @@ def load_findings(out_dir: Path) -> tuple[dict[str, Any], str]:
 # from this many findings a second process renders part of the reports (below it, starting the
 # process costs more than it saves)
 PARALLEL_FROM = 2_000
+# up to this size of findings.json: beyond it the second process's own parse of the document and
+# the pages it sends back cost more memory than the time saved is worth (a national audit's
+# findings.json is about 0.5 GB), so every page is rendered here, one at a time
+PARALLEL_UP_TO_BYTES = 128 << 20
 
 
 def render_reports(
@@ -57,7 +69,20 @@ def render_reports(
     rebuild: bool = False,
     source: bytes | None = None,
 ) -> dict[str, bytes]:
-    """Every report file by its path relative to the output folder.
+    """Every report file by its path relative to the output folder (`iter_reports`, held)."""
+    return dict(iter_reports(document, source_sha256, county=county, rebuild=rebuild, source=source))
+
+
+def iter_reports(
+    document: Mapping[str, Any],
+    source_sha256: str,
+    *,
+    county: str | None = None,
+    rebuild: bool = False,
+    source: bytes | None = None,
+) -> Iterator[tuple[str, bytes]]:
+    """Every report file as (path relative to the output folder, bytes), one at a time, so that a
+    caller writing them as they come holds one page, not all of them.
 
     `rebuild` adds rectification.csv and report.md (an audit writes those itself); a county
     edition always has them, cut to the county like the rest. `source` (findings.json's bytes,
@@ -65,18 +90,25 @@ def render_reports(
     """
     if county is not None:
         document = county_document(document, county)
-    if source is not None and len(document["findings"]) >= PARALLEL_FROM and _second_process():
+    rebuild = rebuild or county is not None
+    if (
+        source is not None
+        and PARALLEL_FROM <= len(document["findings"])
+        and len(source) <= PARALLEL_UP_TO_BYTES
+        and _second_process()
+    ):
         try:
             with spawned_pool(1) as pool:
                 pages = pool.submit(_render_pages, source, source_sha256, county)
-                files = _render_documents(document, source_sha256, rebuild=rebuild or county is not None)
+                files = dict(_render_documents(document, source_sha256, rebuild=rebuild))
                 files.update(pages.result())
-            return files
         except (BrokenProcessPool, OSError):
             pass  # the second process could not start or died: render here, same bytes
-    files = _render_documents(document, source_sha256, rebuild=rebuild or county is not None)
-    files.update(_pages(document, source_sha256))
-    return files
+        else:
+            yield from files.items()
+            return
+    yield from _render_documents(document, source_sha256, rebuild=rebuild)
+    yield from _pages(document, source_sha256)
 
 
 def _second_process() -> bool:
@@ -84,29 +116,27 @@ def _second_process() -> bool:
     return (requested if requested is not None else available_cpus()) > 1
 
 
-def _render_documents(document: Mapping[str, Any], source_sha256: str, *, rebuild: bool) -> dict[str, bytes]:
+def _render_documents(document: Mapping[str, Any], source_sha256: str, *, rebuild: bool) -> Iterator[tuple[str, bytes]]:
     """The report, the notices and (for a rebuild or an edition) the CSV list and report.md."""
     env = environment()
     schools = schools_of(document["findings"])  # the report's and the notices'
-    files = {"report.html": render_report(document, source_sha256, env, schools=schools).encode("utf-8")}
+    yield "report.html", render_report(document, source_sha256, env, schools=schools).encode("utf-8")
     if rebuild:
-        files["rectification.csv"] = rectification_csv(document["findings"])
-        files["report.md"] = render_markdown(dict(document)).encode("utf-8")
-    files.update(render_notices(document, source_sha256, env, schools=schools))
-    return files
+        yield "rectification.csv", rectification_csv(document["findings"])
+        yield "report.md", render_markdown(dict(document)).encode("utf-8")
+    yield from iter_notices(document, source_sha256, env, schools=schools)
 
 
-def _pages(document: Mapping[str, Any], source_sha256: str) -> dict[str, bytes]:
+def _pages(document: Mapping[str, Any], source_sha256: str) -> Iterator[tuple[str, bytes]]:
     """The traces pages and the workbook: the share of a second process."""
-    files = {"rectification.xlsx": rectification_xlsx(document, source_sha256)}
-    files.update(render_traces(document, source_sha256, environment()))
-    return files
+    yield "rectification.xlsx", rectification_xlsx(document, source_sha256)
+    yield from iter_traces(document, source_sha256, environment())
 
 
 def _render_pages(source: bytes, source_sha256: str, county: str | None) -> dict[str, bytes]:
     """`_pages` in the second process, from findings.json's bytes."""
     document = orjson.loads(source)
-    return _pages(county_document(document, county) if county is not None else document, source_sha256)
+    return dict(_pages(county_document(document, county) if county is not None else document, source_sha256))
 
 
 def write_reports(out_dir: Path, files: Mapping[str, bytes], progress: Progress | None = None) -> dict[str, Path]:

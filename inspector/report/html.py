@@ -6,7 +6,7 @@ import base64
 import functools
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import jinja2
@@ -221,7 +221,14 @@ def trace_pages(findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 def render_traces(
     document: Mapping[str, Any], source_sha256: str, env: jinja2.Environment | None = None
 ) -> dict[str, bytes]:
-    """Each county's traces page by its path, the findings in document order."""
+    """Each county's traces page by its path (`iter_traces`, held)."""
+    return dict(iter_traces(document, source_sha256, env))
+
+
+def iter_traces(
+    document: Mapping[str, Any], source_sha256: str, env: jinja2.Environment | None = None
+) -> Iterator[tuple[str, bytes]]:
+    """Each county's traces page as (path, bytes), one at a time, the findings in document order."""
     env = env or environment()
     template = env.get_template("traces.html.j2")
     by_page: dict[str, list[Mapping[str, Any]]] = {}
@@ -230,9 +237,10 @@ def render_traces(
         page = trace_page(finding)
         by_page.setdefault(page, []).append(finding)
         names[page] = county_of(finding)
-    return {
-        page: template.render(
-            audit=document["audit"], area=names[page], findings=findings, source_sha256=source_sha256
-        ).encode("utf-8")
-        for page, findings in by_page.items()
-    }
+    for page, findings in by_page.items():
+        yield (
+            page,
+            template.render(
+                audit=document["audit"], area=names[page], findings=findings, source_sha256=source_sha256
+            ).encode("utf-8"),
+        )

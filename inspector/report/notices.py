@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import jinja2
@@ -10,7 +10,7 @@ import jinja2
 from .issuer import issuer_of
 from .view import School, schools_of
 
-__all__ = ["NOTICES_DIR", "render_notices"]
+__all__ = ["NOTICES_DIR", "iter_notices", "render_notices"]
 
 NOTICES_DIR = "notices"
 
@@ -22,21 +22,36 @@ def render_notices(
     *,
     schools: Sequence[School] | None = None,
 ) -> dict[str, bytes]:
-    """Notices by relative path; a school's file is named by its code, made safe and unique (even
-    without regard to case) among the document's schools by `names.unique_slugs`. `schools` is
-    `schools_of(document["findings"])` where the caller has it already."""
+    """Notices by relative path (`iter_notices`, held)."""
+    return dict(iter_notices(document, source_sha256, env, schools=schools))
+
+
+def iter_notices(
+    document: Mapping[str, Any],
+    source_sha256: str,
+    env: jinja2.Environment,
+    *,
+    schools: Sequence[School] | None = None,
+) -> Iterator[tuple[str, bytes]]:
+    """Each notice as (relative path, bytes), one at a time; a school's file is named by its code,
+    made safe and unique (even without regard to case) among the document's schools by
+    `names.unique_slugs`. `schools` is `schools_of(document["findings"])` where the caller has it
+    already."""
     template = env.get_template("notice.html.j2")
     issuer = issuer_of(document["audit"])
-    files: dict[str, bytes] = {}
+    seen: set[str] = set()
     for school in schools if schools is not None else schools_of(document["findings"]):
         path = f"{NOTICES_DIR}/{school.slug}.html"
-        assert path not in files, path  # unique_slugs makes every name distinct
-        files[path] = template.render(
-            audit=document["audit"],
-            issuer=issuer,
-            school=school,
-            active=[f for f in school.findings if not f.get("waiver")],
-            waived=[f for f in school.findings if f.get("waiver")],
-            source_sha256=source_sha256,
-        ).encode("utf-8")
-    return files
+        assert path not in seen, path  # unique_slugs makes every name distinct
+        seen.add(path)
+        yield (
+            path,
+            template.render(
+                audit=document["audit"],
+                issuer=issuer,
+                school=school,
+                active=[f for f in school.findings if not f.get("waiver")],
+                waived=[f for f in school.findings if f.get("waiver")],
+                source_sha256=source_sha256,
+            ).encode("utf-8"),
+        )
