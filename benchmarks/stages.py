@@ -62,11 +62,13 @@ def main() -> None:
     result = run_audit(args.folder, packs=packs, workers=args.workers, progress=laps)
     laps("输出")
     with tempfile.TemporaryDirectory() as out:
-        write_outputs(result, Path(out) / "out", progress=laps)
+        write_outputs(result, Path(out) / "out", progress=laps, release=True)  # as `inspector audit` does
     laps.close()
     for stage, seconds in laps.times.items():
         print(f"{stage:<10} {seconds:6.2f} s")
     print(f"{'合计':<10} {time.perf_counter() - laps.start:6.2f} s  ({len(result.findings):,} findings)")
+    if args.memory:
+        print(f"at the end: {_memory()}")
 
 
 if __name__ == "__main__":

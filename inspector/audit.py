@@ -51,6 +51,15 @@ class AuditResult:
     def rejected(self) -> list[Problem]:
         return self.dataset.problems
 
+    def release(self) -> None:
+        """Let go of what only the evaluation and findings.json need: the loaded tables, the
+        entities and the engine's per-rule verdicts (a national audit's ~4 GB), keeping the
+        findings, gaps, indicators and the inputs' provenance."""
+        self.dataset.tables = {}
+        self.outcomes = {}
+        self.tables = None
+        self.builder = None
+
 
 def tool_versions() -> dict[str, str]:
     """The versions findings.json records: a fresh dict of what this process runs."""

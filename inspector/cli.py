@@ -659,7 +659,7 @@ def _audit(args: argparse.Namespace) -> int:
             workers=workers,
             dask=args.dask,
         )
-        written = write_outputs(result, out_dir, keep_going=args.keep_going, progress=progress)
+        written = write_outputs(result, out_dir, keep_going=args.keep_going, progress=progress, release=True)
     _print_summary(result, out_dir, written)
     if args.fail_on:
         limit = SEVERITY_ORDER[args.fail_on]

@@ -25,11 +25,14 @@ def write_outputs(
     *,
     keep_going: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
+    release: bool = False,
 ) -> dict[str, Path]:
     """Render every output and publish them as one set replacing `out_dir`'s content (nothing is
     replaced if anything fails first); returns them by name (the notices as one folder). Each
     file is written to the set's temporary folder as soon as it is rendered: a national audit's
-    notices and pages (about 2.7 GB) are never held at once."""
+    notices and pages (about 2.7 GB) are never held at once. `release` lets go of the result's
+    loaded tables and the engine's verdicts once findings.json is built (`AuditResult.release`):
+    for a caller that needs only the findings after this."""
     written: dict[str, Path] = {}
     with SetWriter(out_dir) as writer:
 
@@ -43,6 +46,8 @@ def write_outputs(
         data = dumps(document)
         add("findings.json", data)
         add("evidence.csv", evidence_csv(result))
+        if release:
+            result.release()
         add("rectification.csv", rectification_csv(document["findings"]))
         add("report.md", render_markdown(document).encode("utf-8"))
         if result.rejected:

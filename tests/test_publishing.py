@@ -352,3 +352,16 @@ def test_write_reports_replaces_stale_notices_but_keeps_the_rest(tmp_path: Path)
     write_reports(out, kept)
     assert sorted(p.name for p in (out / "notices").iterdir()) == ["P1.html"]
     assert (out / "findings.json").is_file() and (out / "rectification.csv").is_file()
+
+
+def test_releasing_the_evaluation_changes_no_output(tmp_path: Path) -> None:
+    """`inspector audit` lets go of the loaded tables and verdicts once findings.json is built:
+    every output is the same bytes, and the findings stay for its summary."""
+    from inspector.audit import run_audit
+    from inspector.publish import write_outputs
+
+    kept, released = run_audit(BOUNDARIES), run_audit(BOUNDARIES)
+    write_outputs(kept, tmp_path / "kept")
+    write_outputs(released, tmp_path / "released", release=True)
+    assert tree(tmp_path / "released") == tree(tmp_path / "kept")
+    assert released.dataset.tables == {} and released.outcomes == {} and released.findings == kept.findings
