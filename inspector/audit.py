@@ -53,10 +53,11 @@ class AuditResult:
 
     def release(self) -> None:
         """Let go of what only the evaluation and findings.json need: the loaded tables, the
-        entities and the engine's per-rule verdicts (a national audit's ~4 GB), keeping the
-        findings, gaps, indicators and the inputs' provenance."""
+        entities and each entity's verdict (a national audit's ~4 GB), keeping the findings,
+        gaps, indicators, the rules' counts and the inputs' provenance."""
         self.dataset.tables = {}
-        self.outcomes = {}
+        for outcome in self.outcomes.values():
+            outcome.release()
         self.tables = None
         self.builder = None
 

@@ -31,8 +31,8 @@ def write_outputs(
     replaced if anything fails first); returns them by name (the notices as one folder). Each
     file is written to the set's temporary folder as soon as it is rendered: a national audit's
     notices and pages (about 2.7 GB) are never held at once. `release` lets go of the result's
-    loaded tables and the engine's verdicts once findings.json is built (`AuditResult.release`):
-    for a caller that needs only the findings after this."""
+    loaded tables and the engine's verdicts as soon as findings.json no longer needs them
+    (`AuditResult.release`): for a caller that needs only the findings after this."""
     written: dict[str, Path] = {}
     with SetWriter(out_dir) as writer:
 
@@ -42,12 +42,10 @@ def write_outputs(
             if progress is not None:
                 progress("生成报告", len(writer.digests), 0)
 
-        document = audit_document(result, keep_going=keep_going)
+        add("evidence.csv", evidence_csv(result))
+        document = audit_document(result, keep_going=keep_going, release=release)
         data = dumps(document)
         add("findings.json", data)
-        add("evidence.csv", evidence_csv(result))
-        if release:
-            result.release()
         add("rectification.csv", rectification_csv(document["findings"]))
         add("report.md", render_markdown(document).encode("utf-8"))
         if result.rejected:

@@ -364,4 +364,9 @@ def test_releasing_the_evaluation_changes_no_output(tmp_path: Path) -> None:
     write_outputs(kept, tmp_path / "kept")
     write_outputs(released, tmp_path / "released", release=True)
     assert tree(tmp_path / "released") == tree(tmp_path / "kept")
-    assert released.dataset.tables == {} and released.outcomes == {} and released.findings == kept.findings
+    assert released.dataset.tables == {} and released.findings == kept.findings
+    for rule, outcome in released.outcomes.items():
+        assert outcome.verdicts.is_empty()
+        assert [outcome.count(v) for v in ("fail", "pass", "gap")] == [
+            kept.outcomes[rule].count(v) for v in ("fail", "pass", "gap")
+        ]

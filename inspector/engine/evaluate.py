@@ -53,6 +53,11 @@ class RuleOutcome:
         """How many entities in scope have `verdict` (fail, pass or gap)."""
         return self._counts.get(verdict, 0)
 
+    def release(self) -> None:
+        """Keep the counts per verdict, let go of each entity's verdict."""
+        self._counts  # noqa: B018 - computed and cached while the verdicts are here
+        self.verdicts = self.verdicts.clear()
+
     def _ids(self, verdict: str) -> frozenset[str]:
         """The ids of one verdict: an audit reads only the failed and the gaps, so a large frame is
         filtered (a province's 330,000 classes made a Python dict of every verdict to find them);

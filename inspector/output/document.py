@@ -83,7 +83,10 @@ def _rules(result: AuditResult) -> list[dict[str, Any]]:
     return rows
 
 
-def audit_document(result: AuditResult, *, keep_going: bool = False) -> dict[str, Any]:
+def audit_document(result: AuditResult, *, keep_going: bool = False, release: bool = False) -> dict[str, Any]:
+    """findings.json's content. `release` lets go of the result's tables and verdicts
+    (`AuditResult.release`) as soon as what reads them is built, before the findings are: at
+    national scale the loaded tables and the findings' dicts were otherwise held at once."""
     config, dataset, book = result.config, result.dataset, result.book
     inputs = [item.as_dict() for item in dataset.inputs]
     audit: dict[str, Any] = {
@@ -120,16 +123,19 @@ def audit_document(result: AuditResult, *, keep_going: bool = False) -> dict[str
             division.model_dump(exclude_none=True, exclude_defaults=True) | {"name": division.name}
             for division in config.divisions
         ]
+    rules, counties = _rules(result), county_rows(result)
+    if release:
+        result.release()
     document = {
         "format": FORMAT,
         "audit": audit,
         "rejected_rows": [problem.as_dict() for problem in result.rejected],
         "summary": summarize(result.findings, book.rules),
-        "rules": _rules(result),
+        "rules": rules,
         "findings": [_finding(result, finding) for finding in result.findings],
         "indicators": [_indicator(row) for row in result.indicators],
         "data_gaps": [gap.model_dump(mode="json") for gap in result.gaps],
-        "counties": county_rows(result),
+        "counties": counties,
     }
     # present only when the audit folder has waivers.yaml / when written by `inspector reinspect`
     if result.waivers is not None:
