@@ -264,3 +264,12 @@ def test_an_audit_loads_no_database_or_web_library(tmp_path: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout + done.stderr
+
+
+def test_the_summary_names_the_rules_not_evaluated(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The audit lets go of each entity's verdict before its reports; the summary printed after
+    them still names every rule it could not evaluate, and why."""
+    case = ROOT / "rules" / "core" / "cases" / "data-quality"
+    assert main(["audit", str(case), "--out", str(tmp_path / "out"), "--keep-going"]) == 0
+    skipped = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  未评估：")]
+    assert len(skipped) == 6 and "  未评估：safety.guards（缺少数据文件：safety）" in skipped
