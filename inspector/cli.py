@@ -719,7 +719,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from .progress import progress_printer
-    from .report import load_findings, render_reports, resolve_county, write_reports
+    from .report import iter_reports, load_findings, resolve_county, write_reports
 
     document, sha256 = load_findings(args.out_dir)
     if args.all_counties:
@@ -733,8 +733,7 @@ def _report(args: argparse.Namespace) -> int:
         )
     check_publishable(out)
     with progress_printer(enabled=not args.quiet) as progress:
-        files = render_reports(document, sha256, county=county, rebuild=True)
-        write_reports(out, files, progress)
+        files = write_reports(out, iter_reports(document, sha256, county=county, rebuild=True), progress)
     notices = sum(1 for name in files if name.startswith("notices/"))
     edition = f"区县版（{county}）" if county else "全市版"
     print(

@@ -10,7 +10,7 @@ bytes either way.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from ..findings.model import load_findings as read_document
-from ..output.atomic import publish_set
+from ..output.atomic import SetWriter
 from ..output.markdown import render_markdown
 from ..progress import Progress
 from ..workers import available_cpus, requested_workers, spawned_pool
@@ -139,13 +139,19 @@ def _render_pages(source: bytes, source_sha256: str, county: str | None) -> dict
     return dict(_pages(county_document(document, county) if county is not None else document, source_sha256))
 
 
-def write_reports(out_dir: Path, files: Mapping[str, bytes], progress: Progress | None = None) -> dict[str, Path]:
-    """Publish the files as the folder's new set: what the folder already held from the tool
-    (findings.json, rejected.csv, county editions) is carried over, except notices and traces, so
-    the folder holds exactly this run's pages (see `atomic.publish_set`)."""
-    return publish_set(
-        out_dir,
-        files,
-        None if progress is None else lambda done, total: progress("生成报告", done, total),
-        keep=lambda name: not name.startswith((NOTICES_DIR + "/", TRACES_DIR + "/")),
-    )
+def write_reports(
+    out_dir: Path, files: Mapping[str, bytes] | Iterable[tuple[str, bytes]], progress: Progress | None = None
+) -> dict[str, Path]:
+    """Publish the files (a mapping, or pairs written as they come, `iter_reports`) as the folder's
+    new set: what the folder already held from the tool (findings.json, rejected.csv, county
+    editions) is carried over, except notices and traces, so the folder holds exactly this run's
+    pages (see `atomic.SetWriter`). Returns each file's path."""
+    items = sorted(files.items()) if isinstance(files, Mapping) else files
+    total = len(files) if isinstance(files, Mapping) else 0
+    with SetWriter(out_dir, keep=lambda name: not name.startswith((NOTICES_DIR + "/", TRACES_DIR + "/"))) as writer:
+        for name, data in items:
+            writer.add(name, data)
+            if progress is not None:
+                progress("生成报告", len(writer.digests), total)
+        writer.publish()
+    return {name: out_dir / name for name in writer.digests}
