@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,14 +93,34 @@ class TestSetPublishing:
 
     def test_a_set_killed_while_written_is_cleared_by_the_next_run(self, tmp_path: Path) -> None:
         """A run killed outright (out of memory) while streaming its files leaves a temporary folder
-        whose manifest still says `writing`, listing none of them: the next run removes it."""
+        whose manifest still says `writing`, by a process now gone: the next run removes it."""
         out = tmp_path / "out"
         writer = SetWriter(out)
         writer.add("findings.json", b"{}")
         writer.add("notices/a.html", b"a")  # and then the process is killed: no publish, no __exit__
+        manifest = writer.temp / MANIFEST
+        gone = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"], check=True, capture_output=True, text=True
+        )
+        manifest.write_text(manifest.read_text(encoding="utf-8").replace(str(os.getpid()), gone.stdout.strip()))
         assert siblings(out) and not out.exists()
         publish_set(out, {"a.txt": b"1"})
         assert siblings(out) == [] and tree(out) == {"a.txt": b"1"}
+
+    def test_a_set_another_run_is_writing_is_left_to_it(self, tmp_path: Path) -> None:
+        """Two runs on one folder: the second does not take the first's folder for a crashed run's
+        (it removed it, and the first failed on its next file); the last to publish wins."""
+        out = tmp_path / "out"
+        publish_set(out, {"findings.json": b"old"})
+        first = SetWriter(out)
+        first.add("findings.json", b"first")
+        with SetWriter(out) as second:
+            second.add("findings.json", b"second")
+            second.publish()
+        assert first.temp.is_dir()
+        first.add("report.md", b"first")
+        first.publish()
+        assert tree(out) == {"findings.json": b"first", "report.md": b"first"} and siblings(out) == []
 
     def test_a_stranger_folder_named_like_a_temporary_one_is_left_alone(self, tmp_path: Path) -> None:
         """Only a folder the tool marked as its own is removed, whatever its name."""

@@ -27,6 +27,7 @@ import json
 import os
 import secrets
 import shutil
+import socket
 import stat
 import sys
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -221,9 +222,10 @@ def _stale_siblings(target: Path) -> list[Path]:
             and entry.is_dir()
             and not entry.is_symlink()
             and _read_manifest(entry) is not None
-            and (_being_written(entry) or not foreign_entries(entry))
         ):
-            stale.append(entry)
+            writing = _writer(entry)
+            if _abandoned(writing) if writing is not None else not foreign_entries(entry):
+                stale.append(entry)
     return stale
 
 
@@ -268,8 +270,9 @@ class SetWriter:
     large to hold in memory (a national audit's notices and pages). As a context manager, leaving
     without `publish` (an error, Ctrl-C) removes what was written and leaves the previous set.
 
-    Until `publish` writes the real manifest, the temporary folder's manifest says `writing`: a
-    run killed part-way leaves a folder the next run recognises as the tool's and removes."""
+    Until `publish` writes the real manifest, the temporary folder's manifest says `writing`, and
+    by which process: a run killed part-way leaves a folder the next run recognises as the tool's
+    and removes, while a run still writing keeps its folder."""
 
     def __init__(self, out_dir: Path, *, keep: Callable[[str], bool] | None = None) -> None:
         target = check_publishable(out_dir)
@@ -368,19 +371,37 @@ def nested_sets(sets: Mapping[str, Mapping[str, bytes]]) -> dict[str, bytes]:
 
 def _manifest_bytes(manifest: Mapping[str, str], *, writing: bool = False) -> bytes:
     data: dict[str, object] = {"tool": "inspector", "files": dict(sorted(manifest.items()))}
-    if writing:
-        data["writing"] = True
+    if writing:  # by which process: a folder another run is still writing is not stale
+        data["writing"] = {"host": socket.gethostname(), "pid": os.getpid()}
     text = json.dumps(data, ensure_ascii=False, indent=1)
     return (text + "\n").encode("utf-8")
 
 
-def _being_written(folder: Path) -> bool:
-    """A temporary folder whose set was still being written (its manifest says so)."""
+def _writer(folder: Path) -> object:
+    """The `writing` entry of a temporary folder's manifest (which process writes its set), None
+    when the manifest has none (a set written whole) or cannot be read."""
     path = folder / MANIFEST
     try:
-        return not path.is_symlink() and json.loads(path.read_text(encoding="utf-8")).get("writing") is True
+        return None if path.is_symlink() else json.loads(path.read_text(encoding="utf-8")).get("writing")
     except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _abandoned(writing: object) -> bool:
+    """Whether the process a manifest's `writing` names, of this machine, is gone (killed before it
+    published). A run still writing, or one on another machine (a shared disk), keeps its folder."""
+    if not isinstance(writing, dict) or writing.get("host") != socket.gethostname():
         return False
+    pid = writing.get("pid")
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False  # the writer is alive
 
 
 def _carry(

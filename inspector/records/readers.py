@@ -333,20 +333,21 @@ def _record_end(buffer: bytes, delimiter: bytes) -> int:
 
 def _quoted_cell_end(buffer: bytes, opening: int, delimiter: bytes) -> int:
     """Where the quoted cell opened at `opening` ends (its delimiter or line break), -1 if not in
-    `buffer`."""
-    closing = opening
-    while True:
-        closing = buffer.find(b'"', closing + 1)
-        if closing < 0:
-            return -1
-        line_end = buffer.find(b"\n", closing + 1)
-        limit = line_end if line_end >= 0 else len(buffer)
-        cell_end = buffer.find(delimiter, closing + 1, limit)
-        cell_end = cell_end if cell_end >= 0 else line_end
-        reopened = buffer.find(b'"', closing + 1, cell_end if cell_end >= 0 else len(buffer))
+    `buffer`. Each stretch between two quotes is searched once: looking for the line break from
+    each closing quote to the end made a hostile line of quoted cells cost quotes × its length."""
+    closing = buffer.find(b'"', opening + 1)
+    while closing >= 0:
+        reopened = buffer.find(b'"', closing + 1)
+        limit = reopened if reopened >= 0 else len(buffer)
+        ends = [
+            e for e in (buffer.find(delimiter, closing + 1, limit), buffer.find(b"\n", closing + 1, limit)) if e >= 0
+        ]
+        if ends:
+            return min(ends)
         if reopened < 0:
-            return cell_end
-        closing = reopened
+            return -1
+        closing = buffer.find(b'"', reopened + 1)
+    return -1
 
 
 def _parse_part(
@@ -354,10 +355,18 @@ def _parse_part(
 ) -> pl.DataFrame:
     """A part's records, numbered from `first_row`, as wide as the header's `width` at least; read by
     the exact reader where polars cannot read them (a row wider than the header among them, as
-    when the whole file is read)."""
-    frame = _fast_csv(data, delimiter, limits, first_row, width)
+    when the whole file is read). Only the file's first part may start with a byte-order mark."""
+    later = first_row > 1
+    if later and data.startswith(codecs.BOM_UTF8):
+        # polars skips a mark at the start of what it reads; inside the file it is a character
+        frame = _fast_csv(b"\n" + data, delimiter, limits, first_row - 1, width)
+        if frame is not None:
+            return frame.slice(1)
+    else:
+        frame = _fast_csv(data, delimiter, limits, first_row, width)
     if frame is None:
-        frame = _exact_csv(data.decode("utf-8-sig"), delimiter, source, limits, first_row, first_line)
+        text = data.decode("utf-8" if later else "utf-8-sig")
+        frame = _exact_csv(text, delimiter, source, limits, first_row, first_line)
     return frame
 
 
