@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tree_memory import own_memory
+
 from inspector.records import loader, readers
 from inspector.records.config import load_config
 
@@ -22,20 +24,11 @@ STEPS = ("find_sources", "_load_part", "_canonical_counties", "_check_unique", "
 START = time.perf_counter()
 
 
-def _memory() -> str:
-    found = {}
-    with open("/proc/self/status", encoding="utf-8") as f:
-        for line in f:
-            if line.startswith(("VmHWM", "VmRSS")):
-                found[line.split(":")[0]] = int(line.split()[1]) // 1024
-    return f"peak {found['VmHWM']:,} MB, resident {found['VmRSS']:,} MB"
-
-
 def _reporting(name: str, step: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(step)
     def run(*args: Any, **kwargs: Any) -> Any:
         result = step(*args, **kwargs)
-        print(f"{time.perf_counter() - START:7.1f} s  after {name:<20} {_memory()}", flush=True)
+        print(f"{time.perf_counter() - START:7.1f} s  after {name:<20} {own_memory()}", flush=True)
         return result
 
     return run
@@ -49,7 +42,7 @@ def main(folder: Path) -> None:
     dataset = loader.load_dataset(folder, load_config(folder))
     rows = sum(table.height for table in dataset.tables.values())
     typed = sum(table.estimated_size() for table in dataset.tables.values()) / 1e6
-    print(f"loaded {rows:,} rows in {time.perf_counter() - START:.1f} s; typed tables {typed:,.0f} MB; {_memory()}")
+    print(f"loaded {rows:,} rows in {time.perf_counter() - START:.1f} s; typed tables {typed:,.0f} MB; {own_memory()}")
 
 
 if __name__ == "__main__":

@@ -15,17 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from tree_memory import own_memory
+
 from inspector.audit import run_audit
 from inspector.publish import write_outputs
-
-
-def _memory() -> str:
-    found = {}
-    with open("/proc/self/status", encoding="utf-8") as f:
-        for line in f:
-            if line.startswith(("VmHWM", "VmRSS")):
-                found[line.split(":")[0]] = int(line.split()[1]) // 1024
-    return f"peak {found['VmHWM']:,} MB, resident {found['VmRSS']:,} MB"
 
 
 class Laps:
@@ -42,7 +35,7 @@ class Laps:
             self.close()
             self.current = stage
             if self.memory:
-                print(f"{time.perf_counter() - self.start:8.1f} s  {stage:<10} {_memory()}", flush=True)
+                print(f"{time.perf_counter() - self.start:8.1f} s  {stage:<10} {own_memory()}", flush=True)
 
     def close(self) -> None:
         now = time.perf_counter()
@@ -68,7 +61,7 @@ def main() -> None:
         print(f"{stage:<10} {seconds:6.2f} s")
     print(f"{'合计':<10} {time.perf_counter() - laps.start:6.2f} s  ({len(result.findings):,} findings)")
     if args.memory:
-        print(f"at the end: {_memory()}")
+        print(f"at the end: {own_memory()}")
 
 
 if __name__ == "__main__":

@@ -46,6 +46,16 @@ def _rss_mb(pid: int) -> int:
     return 0
 
 
+def own_memory() -> str:
+    """This process's peak and resident memory so far (Linux), for a driver's stage lines."""
+    found = {}
+    with open("/proc/self/status", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith(("VmHWM", "VmRSS")):
+                found[line.split(":")[0]] = int(line.split()[1]) // 1024
+    return f"peak {found['VmHWM']:,} MB, resident {found['VmRSS']:,} MB"
+
+
 def main(argv: list[str]) -> int:
     if len(argv) < 2 or not argv[0].isdigit():
         print(__doc__, file=sys.stderr)
