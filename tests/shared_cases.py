@@ -25,8 +25,9 @@ def _fingerprint(result: AuditResult) -> tuple[object, ...]:
 
 class SharedCases:
     """Committed cases under cases/, each audited at most once per test process (once per xdist
-    worker) with `run_audit(folder, workers=1)`. The results are shared between tests: read them,
-    never change them (teardown checks that findings and verdict sets are as the audit left them).
+    worker) with `run_audit(folder, keep_tables=True)` (one partition, its entity tables kept for the
+    tests that read them). The results are shared between tests: read them, never change them
+    (teardown checks that findings and verdict sets are as the audit left them).
     A test that needs to change a case copies the folder and audits the copy."""
 
     def __init__(self) -> None:
@@ -34,7 +35,7 @@ class SharedCases:
 
     def __call__(self, name: str) -> AuditResult:
         if name not in self._results:
-            result = run_audit(CASES / name, workers=1)
+            result = run_audit(CASES / name, keep_tables=True)
             self._results[name] = (result, _fingerprint(result))
         return self._results[name][0]
 

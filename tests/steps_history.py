@@ -14,10 +14,13 @@ import pytest
 from pytest_bdd import given, parsers, then, when
 
 from inspector.cli import main
+from synthetic import rounds
+from synthetic.oracle import RULE_IDS
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT / "cases"
 CHANGES = {"新发现": "new", "仍存在": "persisting", "复发": "regressed"}
+CORE = frozenset(RULE_IDS)
 
 
 @dataclass
@@ -294,3 +297,98 @@ def _tampered(history: History, capsys: pytest.CaptureFixture[str], seq: int) ->
     for command in (["verify"], ["ledger", "verify"]):
         assert history.run(capsys, *command, "--db", history.checked) == 1, history.stdout
         assert f"第一处问题：第 {seq} 号事件" in history.stdout, history.stdout
+
+
+@then("两次复查的结果与三轮数据中埋设的改动一致")
+def _as_planted(history: History) -> None:
+    """Both re-inspections against tests/synthetic/rounds.py's PLANTED: the planted changes classified
+    exactly, every finding classified, the evidence of what is resolved, the trend towards the targets,
+    and the other packs new in 2025 and persisting in the recheck."""
+    documents = {
+        out.name: json.loads((out / "findings.json").read_text(encoding="utf-8"))
+        for out in history.outputs
+        if out.name in rounds.PLANTED
+    }
+    assert sorted(documents) == sorted(rounds.PLANTED)
+    for case in rounds.PLANTED:
+        planted_classification(documents, case)
+        every_finding_is_classified_and_nothing_resolved_still_fires(documents, case)
+    resolved_carries_the_evidence_that_it_now_passes(documents)
+    trend_towards_the_targets(documents)
+    other_packs_are_new_in_2025_and_persist_in_the_recheck(documents)
+
+
+def planted_classification(documents: dict[str, dict[str, Any]], case: str) -> None:
+    """Re-inspection classifies exactly the planted changes: new, persisting, regressed, resolved, unverified, waived, expired waiver."""
+    document, planted = documents[case], rounds.PLANTED[case]
+    changes = {(f["rule_id"], f["entity_id"]): f["change"] for f in document["findings"]}
+    for change in ("new", "persisting", "regressed"):
+        for key in planted.get(change, []):
+            assert changes[key] == change, key
+    resolved = {(r["rule_id"], r["entity_id"]) for r in document["resolved"]}
+    unverified = {(r["rule_id"], r["entity_id"]) for r in document["unverified"]}
+    assert resolved == set(planted["resolved"])  # exactly: nothing else was fixed
+    assert unverified == set(planted["unverified"])
+    assert changes.get(("safety.alarm-linked", "4502030039")) == ("regressed" if case.endswith("recheck") else None)
+    waived = {(f["rule_id"], f["entity_id"]) for f in document["findings"] if f.get("waived")}
+    expired = {(f["rule_id"], f["entity_id"]) for f in document["findings"] if "expired_waiver" in f}
+    assert waived == set(planted["waived"]) and expired == set(planted["expired_waiver"])
+
+
+def every_finding_is_classified_and_nothing_resolved_still_fires(
+    documents: dict[str, dict[str, Any]], case: str
+) -> None:
+    document = documents[case]
+    ids = {f["id"] for f in document["findings"]}
+    assert all(f["change"] in ("new", "persisting", "regressed") for f in document["findings"])
+    assert not ids & {r["id"] for r in document["resolved"] + document["unverified"]}
+    counts = document["reinspection"]["counts"]
+    assert counts["new"] + counts["persisting"] + counts["regressed"] == len(ids)
+    assert all(entry["evidence"] and entry["resolution"] for entry in document["resolved"])
+
+
+def resolved_carries_the_evidence_that_it_now_passes(documents: dict[str, dict[str, Any]]) -> None:
+    resolved = {(r["rule_id"], r["entity_id"]): r for r in documents["liuzhou-2025-recheck"]["resolved"]}
+    large = resolved[("class-size.large", "4502050038-003")]
+    assert [(o["field"], o["value"]) for o in large["observed"]] == [("size", 51)]
+    assert large["evidence"][0]["values"]["size"] == 51 and large["evidence"][0]["file"] == "classes.csv"
+    assert "班额 57 人" in large["message"] and large["last_seen"]["as_of"] == "2025-12-01"
+    licensed = resolved[("kindergarten.unlicensed", "4502030012")]
+    assert licensed["evidence"][0]["values"]["license_no"] == "柳鱼教幼证字（2026）第003号"
+
+
+def trend_towards_the_targets(documents: dict[str, dict[str, Any]]) -> None:
+    """A county's trend lists each round's value and verdict (鹿寨县: 10% failing in 2024, 15% passing in
+    2025) beside the plan's target for the rule, with its label, unit and milestone year."""
+    series = {
+        t["entity_id"]: t for t in documents["liuzhou-2025"]["trends"] if t["rule_id"] == "teachers.new-pe-art-share"
+    }
+    assert [(p["year"], p["value"], p["verdict"]) for p in series["鹿寨县"]["points"]] == [
+        (2024, 0.1, "fail"),
+        (2025, 0.15, "pass"),
+    ]
+    assert series["鹿寨县"]["targets"][0] == {
+        "param": "min_new_pe_art_share",
+        "label": "新增教师中体育、艺术教师最低占比",
+        "unit": "比例",
+        "year": 2022,
+        "value": 0.15,
+    }
+
+
+def other_packs_are_new_in_2025_and_persist_in_the_recheck(documents: dict[str, dict[str, Any]]) -> None:
+    """2025 is the first audit of the plan, quality-balance, preschool and safety packs; the recheck finds them all again."""
+    first = {
+        (f["rule_id"], f["entity_id"]): f["change"]
+        for f in documents["liuzhou-2025"]["findings"]
+        if f["rule_id"] not in CORE
+    }
+    assert first and set(first.values()) == {"new"}
+    recheck = documents["liuzhou-2025-recheck"]
+    again = {(f["rule_id"], f["entity_id"]): f["change"] for f in recheck["findings"] if f["rule_id"] not in CORE}
+    assert {key: again.get(key) for key in first} == {key: "persisting" for key in first}
+    assert set(again.values()) <= {
+        "persisting",
+        "new",
+    }  # new ones: a year on, more teachers in the 5-year training check
+    assert not [r for r in recheck["resolved"] + recheck["unverified"] if r["rule_id"] not in CORE]

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from inspector.audit import AuditResult, run_audit
+from inspector.audit import AuditResult
 from inspector.rules.packs import DEFAULT_RULES_DIR, load_packs
 from synthetic.snapshot import disagreements, verdict_sets
 from synthetic.snapshot import load as load_snapshot
@@ -273,10 +273,11 @@ class TestMilestone:
             assert params == {name: values[column] for name, values in SCALED.items()}
 
 
-@pytest.fixture(scope="module")
-def whole() -> AuditResult:
-    """The 2025 case evaluated in one partition, its entity tables kept."""
-    return run_audit(CASES_DIR / "liuzhou-2025", keep_tables=True)
+@pytest.fixture
+def whole(audited_case: Any) -> AuditResult:
+    """The 2025 case's shared session audit: one partition, its entity tables kept."""
+    result: AuditResult = audited_case("liuzhou-2025")
+    return result
 
 
 class TestEveryEntityIsAccountedFor:
