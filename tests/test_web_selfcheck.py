@@ -90,11 +90,12 @@ def _variants(frame: pl.DataFrame) -> list[pl.DataFrame]:
 def test_re_evaluating_only_the_rules_that_read_the_kind_gives_the_full_verdicts(
     warm: SelfCheck, case_out: Path
 ) -> None:
-    """For several schools and every kind of row a school can submit, the verdicts of the rules that
-    read that kind, with the others' kept from before, equal those of every rule re-evaluated."""
+    """For the two schools with most findings and one with none, and every kind of row a school can
+    submit, the verdicts of the rules that read that kind, with the others' kept from before, equal
+    those of every rule re-evaluated."""
     by_school = _school_findings(case_out, {rule.id for rule in warm.rules})
     counts = Counter({school: len(ids) for school, ids in by_school.items()})
-    chosen = [school for school, _ in counts.most_common(4)] + sorted(warm.schools() - set(by_school))[:2]
+    chosen = [school for school, _ in counts.most_common(2)] + sorted(warm.schools() - set(by_school))[:1]
     kinds = sorted(kind for kind, table in warm.dataset.tables.items() if "school_id" in table.columns and table.height)
     assert {"classes", "teachers", "schools"} <= set(kinds)
     # the saving is real: a class list is read by some school-level rules, not by all of them

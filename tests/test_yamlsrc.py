@@ -128,8 +128,13 @@ class TestKeptBehaviour:
     @pytest.mark.slow
     @pytest.mark.skipif(not WITH_LIBYAML, reason="PyYAML built without libyaml")
     def test_libyaml_and_pure_python_agree_on_every_shipped_file(self) -> None:
-        """Same data, same position of every key path and the same scalar spans, file by file."""
-        files = sorted(p for p in ROOT.glob("**/*.yaml") if ".venv" not in p.parts and "out" not in p.parts)
+        """Same data, same position of every key path and the same scalar spans, file by file (but the
+        cases' verdict snapshots, expected-all.yaml: half a megabyte each, read by tests alone)."""
+        files = sorted(
+            p
+            for p in ROOT.glob("**/*.yaml")
+            if ".venv" not in p.parts and "out" not in p.parts and p.name != "expected-all.yaml"
+        )
         assert len(files) > 50
         for path in files:
             text = path.read_text(encoding="utf-8-sig")
