@@ -810,3 +810,18 @@ def test_an_open_store_refuses_a_newer_or_foreign_database_through_the_api(tmp_p
     text.write_text("这不是数据库" * 200, encoding="utf-8")
     with pytest.raises(UsageError, match="不是可用的历史库"):
         HistoryStore.open(text)
+
+
+def test_a_column_of_another_type_is_named_with_the_type_it_has_and_should_have(
+    imported: tuple[Database, str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The structure read from the catalog in one query names the column, what it is and what it should be."""
+    database, _, _ = imported
+    if database.backend == "sqlite":  # SQLite cannot change a column's type in place
+        database.execute("ALTER TABLE items DROP COLUMN level", "ALTER TABLE items ADD COLUMN level TEXT")
+    else:
+        database.execute("ALTER TABLE items ALTER COLUMN level TYPE text")
+    code, out, err = _run(capsys, "verify", "--db", database)
+    assert code == 1 and "表 items 的列 level 类型为 TEXT，应为整数" in out + err, out + err
+    code, _, err = _run(capsys, "ledger", "--db", database, "--today", "2025-04-01")
+    assert code == 1 and "结构已被改动" in err and "表 items 的列 level 类型为 TEXT" in err, err

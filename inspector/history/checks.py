@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, inspect, select, text
+from sqlalchemy import Connection, Table, select, text
 from sqlalchemy.exc import DBAPIError
 
 from . import schema
@@ -35,16 +35,46 @@ from .store import AuditRecord, HistoryStore
 _KINDS = {"String": "文字", "Integer": "整数", "Float": "小数", "_Binary": "二进制"}
 
 
+def _reflected_columns(conn: Connection) -> dict[str, dict[str, Any]]:
+    """Every column of every table, as the dialect reflects its declared type (or the declared type's
+    text where the dialect knows no such type), in one catalog query: SQLAlchemy's inspector asks
+    once per table, and every open of the store runs this check."""
+    columns: dict[str, dict[str, Any]] = {}
+    if conn.dialect.name == "postgresql":
+        rows = conn.execute(
+            text(
+                "SELECT table_name, column_name, data_type FROM information_schema.columns"
+                " WHERE table_schema = current_schema()"
+            )
+        ).all()
+        for table, column, declared in rows:
+            kind = conn.dialect.ischema_names.get(declared)  # type: ignore[attr-defined]  # the name → type map PostgreSQL's reflection uses
+            try:
+                found: Any = kind() if kind is not None else declared
+            except TypeError:  # a type that needs arguments (an array, say): none of the schema's
+                found = declared
+            columns.setdefault(table, {})[column] = found
+    else:
+        rows = conn.execute(
+            text(
+                "SELECT m.name, p.name, p.type FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p"
+                " WHERE m.type = 'table'"
+            )
+        ).all()
+        for table, column, declared in rows:
+            columns.setdefault(table, {})[column] = conn.dialect._resolve_type_affinity(declared)  # type: ignore[attr-defined]  # what SQLAlchemy's SQLite reflection calls
+    return columns
+
+
 def structure_problems(conn: Connection) -> list[str]:
     """Tables or columns of the schema that are missing or of another kind."""
-    inspector = inspect(conn)
-    present = set(inspector.get_table_names())
+    present = _reflected_columns(conn)
     problems: list[str] = []
     for table in schema.metadata.sorted_tables:
         if table.name not in present:
             problems.append(f"缺少表 {table.name}（{schema.TABLE_TITLES[table.name]}）")
             continue
-        columns = {c["name"]: c["type"] for c in inspector.get_columns(table.name)}
+        columns = present[table.name]
         for column in table.columns:
             found = columns.get(column.name)
             if found is None:
