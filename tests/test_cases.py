@@ -126,7 +126,7 @@ class TestParallelEvaluation:
         from inspector import partitions
         from inspector.publish import write_outputs
 
-        monkeypatch.setattr(partitions, "PARTITION_ROWS", 1)  # one county per partition
+        monkeypatch.setattr(partitions, "PARTITION_ROWS", 5_000)  # the 15,157 rows in four partitions
         seen: list[int] = []
         real = partitions.plan
         monkeypatch.setattr(partitions, "plan", lambda dataset, count: seen.append(count) or real(dataset, count))
@@ -141,7 +141,7 @@ class TestParallelEvaluation:
         )
         out = tmp_path / "out"
         write_outputs(result, out)
-        assert len(real(result.dataset, seen[0])) > 2
+        assert len(real(result.dataset, seen[0])) == 4
         written = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
         assert written == sorted(p.relative_to(case_out) for p in case_out.rglob("*") if p.is_file())
         for name in written:
