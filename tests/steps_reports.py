@@ -97,26 +97,42 @@ def xlsx_cells(data: bytes) -> dict[str, list[list[Any]]]:
     return {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in book.worksheets}
 
 
-def folder_texts(folder: Path) -> dict[str, str]:
-    """Every text a report folder shows, by file: parsed HTML, every cell of the workbook, file names."""
-    texts: dict[str, str] = {}
+@dataclass
+class FolderView:
+    """A report folder read once: every text it shows by file (`texts`), and the parsed pages and
+    workbooks behind them, for tests that check more than the text."""
+
+    texts: dict[str, str] = field(default_factory=dict)
+    pages: dict[str, Page] = field(default_factory=dict)
+    sheets: dict[str, dict[str, list[list[Any]]]] = field(default_factory=dict)
+
+
+def read_folder(folder: Path) -> FolderView:
+    """Every file of a report folder: parsed HTML, every cell of each workbook, the other files' text, file names."""
+    view = FolderView()
     for path in sorted(folder.rglob("*")):
         if not path.is_file():
             continue
         name = path.relative_to(folder).as_posix()
         if path.suffix == ".html":
-            texts[name] = Page(path.read_text(encoding="utf-8")).everything() + "\n" + name
+            page = view.pages[name] = Page(path.read_text(encoding="utf-8"))
+            view.texts[name] = page.everything() + "\n" + name
         elif path.suffix == ".xlsx":
-            sheets = xlsx_cells(path.read_bytes())
-            texts[name] = "\n".join(
+            sheets = view.sheets[name] = xlsx_cells(path.read_bytes())
+            view.texts[name] = "\n".join(
                 [
                     *sheets,
                     *("\t".join("" if v is None else str(v) for v in row) for rows in sheets.values() for row in rows),
                 ]
             )
         else:
-            texts[name] = path.read_text(encoding="utf-8-sig") + "\n" + name
-    return texts
+            view.texts[name] = path.read_text(encoding="utf-8-sig") + "\n" + name
+    return view
+
+
+def folder_texts(folder: Path) -> dict[str, str]:
+    """Every text a report folder shows, by file: parsed HTML, every cell of the workbook, file names."""
+    return read_folder(folder).texts
 
 
 def school_roster(audit_folder: Path) -> list[dict[str, str]]:

@@ -3,8 +3,11 @@ is checked against each edition's HTML, workbook, CSV, Markdown and notices."""
 
 from __future__ import annotations
 
+import copy
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -13,7 +16,7 @@ from inspector.cli import main
 from inspector.output.atomic import MANIFEST
 from inspector.report import county_document, county_names, load_findings, render_reports, write_reports
 from inspector.report.html import render_report, render_traces
-from steps_reports import Page, folder_texts, leaks, xlsx_cells
+from steps_reports import Page, folder_texts, leaks, read_folder
 
 CASE = Path(__file__).resolve().parents[1] / "cases" / "liuzhou-2025"
 
@@ -30,8 +33,17 @@ def roster() -> list[dict[str, str]]:
     ]
 
 
-def _edition(case_out: Path, county: str, folder: Path) -> Path:
+@pytest.fixture(scope="module")
+def loaded(case_out: Path) -> Iterator[tuple[dict[str, Any], str]]:
+    """The case's findings.json as `inspector report` reads it, read once for the module's tests
+    (each took 0.3 s to parse and validate it); checked unchanged at the end."""
     document, sha = load_findings(case_out)
+    yield document, sha
+    assert (document, sha) == load_findings(case_out), "a test changed the shared document"
+
+
+def _edition(loaded: tuple[dict[str, Any], str], county: str, folder: Path) -> Path:
+    document, sha = loaded
     write_reports(folder, render_reports(document, sha, county=county))
     return folder
 
@@ -50,41 +62,39 @@ COUNTIES = [
 ]
 
 
-def test_the_leak_check_sees_other_counties_in_the_full_report(case_out: Path, roster: list[dict[str, str]]) -> None:
+def test_the_leak_check_sees_other_counties_in_the_full_report(
+    case_out: Path, roster: list[dict[str, str]], loaded: tuple[dict[str, Any], str]
+) -> None:
     """The check used below is not vacuous: the city-wide report does name other counties' schools."""
     texts = folder_texts(case_out)
     assert len(leaks(texts, roster, "融水苗族自治县")) > 100
-    assert (
-        sorted({school["county"] for school in roster})
-        == sorted(COUNTIES)
-        == sorted(county_names(load_findings(case_out)[0]))
-    )
+    assert sorted({school["county"] for school in roster}) == sorted(COUNTIES) == sorted(county_names(loaded[0]))
 
 
 @pytest.mark.parametrize("county", COUNTIES)
 def test_no_other_county_school_in_the_edition(
-    case_out: Path, roster: list[dict[str, str]], tmp_path: Path, county: str
+    loaded: tuple[dict[str, Any], str], roster: list[dict[str, str]], tmp_path: Path, county: str
 ) -> None:
     """Nothing of another county's schools, by code or name, in any file of the edition."""
-    document = json.loads((case_out / "findings.json").read_text(encoding="utf-8"))
+    document = loaded[0]
     assert county in county_names(document)
-    folder = _edition(case_out, county, tmp_path / "edition")
-    texts = folder_texts(folder)
-    assert leaks(texts, roster, county) == []
+    folder = _edition(loaded, county, tmp_path / "edition")
+    view = read_folder(folder)
+    assert leaks(view.texts, roster, county) == []
 
     own = [f for f in document["findings"] if f["county"] == county]
-    page = Page((folder / "report.html").read_text(encoding="utf-8"))
+    page = view.pages["report.html"]
     assert len(page.rect_rows) == len(own) and {r["data-county"] for r in page.rect_rows} == {county}
-    sheets = xlsx_cells((folder / "rectification.xlsx").read_bytes())
+    sheets = view.sheets["rectification.xlsx"]
     assert list(sheets) == [county, "说明"] and len(sheets[county]) == len(own) + 1
     schools = {f["school_id"] for f in own if f["school_id"]}
     assert {p.stem for p in (folder / "notices").iterdir()} == schools
     assert all(school["county"] == county for school in roster if school["id"] in schools)
 
 
-def test_edition_compares_with_the_city_without_names(case_out: Path) -> None:
+def test_edition_compares_with_the_city_without_names(loaded: tuple[dict[str, Any], str]) -> None:
     """Rank and spread among the counties, this county's indicator against the others' median."""
-    document, _ = load_findings(case_out)
+    document, _ = loaded
     edition = county_document(document, "融水苗族自治县")
     comparison = edition["edition"]["comparison"]
     counts = {name: n for name, n in document["summary"]["by_county"].items() if name != "柳州市"}
@@ -105,10 +115,10 @@ def test_edition_compares_with_the_city_without_names(case_out: Path) -> None:
     assert edition["rejected_rows"] == [] and all(g["county"] == "融水苗族自治县" for g in edition["data_gaps"])
 
 
-def test_shared_licence_evidence_of_other_counties_keeps_rows_not_values(case_out: Path) -> None:
+def test_shared_licence_evidence_of_other_counties_keeps_rows_not_values(loaded: tuple[dict[str, Any], str]) -> None:
     """A licence shared across counties: the edition keeps the trace (file, row) but not the other
     kindergartens' values."""
-    document, _ = load_findings(case_out)
+    document, _ = loaded
     peers = {
         (e["file"], e["row"])
         for f in document["findings"]
@@ -130,9 +140,9 @@ def test_shared_licence_evidence_of_other_counties_keeps_rows_not_values(case_ou
         assert kept and kept <= peers
 
 
-def test_evidence_values_naming_another_county_are_redacted(case_out: Path) -> None:
+def test_evidence_values_naming_another_county_are_redacted(loaded: tuple[dict[str, Any], str]) -> None:
     """Were a peer row to carry its values, the other county's school would still not show."""
-    document, _ = load_findings(case_out)
+    document = copy.deepcopy(loaded[0])  # changed below: a copy of the shared document
     finding = next(
         f for f in document["findings"] if f["rule_id"] == "kindergarten.license-shared" and f["county"] == "融安县"
     )
@@ -203,12 +213,12 @@ def test_rule_counts_are_the_countys_own(case_out: Path) -> None:
         assert all("by_county" not in row for row in own)
 
 
-def test_city_verdicts_are_context_in_a_county_edition(case_out: Path) -> None:
+def test_city_verdicts_are_context_in_a_county_edition(loaded: tuple[dict[str, Any], str]) -> None:
     """The city's indicator rows stay in a county edition as reference, labelled 全市层面，供参考; the county's own
     rows and findings carry no such label and no city finding is the county's."""
     from inspector.report.county import CITY_CONTEXT
 
-    document, _ = load_findings(case_out)
+    document, _ = loaded
     edition = county_document(document, "柳北区")
     city = [row for row in edition["indicators"] if row["entity_type"] == "city"]
     own = [row for row in edition["indicators"] if row["entity_type"] != "city"]
