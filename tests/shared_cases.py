@@ -59,3 +59,13 @@ def case_out(tmp_path_factory: pytest.TempPathFactory, audited_case: SharedCases
     out = tmp_path_factory.mktemp("liuzhou-2025") / "out"
     write_outputs(audited_case("liuzhou-2025"), out)
     return out
+
+
+@pytest.fixture(scope="session")
+def small_case_out(tmp_path_factory: pytest.TempPathFactory, audited_case: SharedCases) -> Path:
+    """cases/liuzhou-2020-baseline (statistics only, 13 findings) with every output written: for
+    tests of what the tool does with an output folder, where the city case's 941 findings only
+    cost time. Read only, or copy it to change it."""
+    out = tmp_path_factory.mktemp("liuzhou-2020-baseline") / "out"
+    write_outputs(audited_case("liuzhou-2020-baseline"), out)
+    return out

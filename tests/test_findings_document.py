@@ -58,13 +58,14 @@ def _first_id(case_out: Path) -> str:
 @pytest.mark.parametrize("breakage", list(BREAKAGES))
 @pytest.mark.parametrize("command", ["explain", "report", "history import"])
 def test_a_broken_findings_json_is_a_located_error_with_exit_2(
-    case_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], breakage: str, command: str
+    small_case_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], breakage: str, command: str
 ) -> None:
     """explain, report and history import each refuse a findings.json with a missing field, a wrong
-    type, a newer format or no JSON at all: exit 2, the file and the place named, no traceback."""
-    out, expected = _broken(case_out, tmp_path, breakage)
+    type, a newer format or no JSON at all: exit 2, the file and the place named, no traceback (a
+    small case's document: what is refused does not depend on its size)."""
+    out, expected = _broken(small_case_out, tmp_path, breakage)
     args = {
-        "explain": ["explain", _first_id(case_out), "--in", str(out)],
+        "explain": ["explain", _first_id(small_case_out), "--in", str(out)],
         "report": ["report", str(out), "--out", str(tmp_path / "report")],
         "history import": ["history", "import", str(out), "--db", str(tmp_path / "h.sqlite"), "--today", "2025-12-05"],
     }[command]

@@ -35,14 +35,10 @@ def case_out(browser_ok: None, case_out: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def small_out(browser_ok: None, audited_case: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """cases/liuzhou-2020-baseline (14 findings) with every output written: a report of a dozen pages
-    to print, where the city case's traces make hundreds (seconds of Chromium and pypdf each)."""
-    from inspector.publish import write_outputs
-
-    out = tmp_path_factory.mktemp("liuzhou-2020-baseline") / "out"
-    write_outputs(audited_case("liuzhou-2020-baseline"), out)
-    return out
+def small_out(browser_ok: None, small_case_out: Path) -> Path:
+    """cases/liuzhou-2020-baseline with every output written (the session's): a report of a dozen
+    pages to print, where the city case's traces make hundreds (seconds of Chromium and pypdf each)."""
+    return small_case_out
 
 
 @pytest.fixture(scope="module")
