@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -107,13 +108,14 @@ class FolderView:
     sheets: dict[str, dict[str, list[list[Any]]]] = field(default_factory=dict)
 
 
-def read_folder(folder: Path) -> FolderView:
-    """Every file of a report folder: parsed HTML, every cell of each workbook, the other files' text, file names."""
+def read_folder(folder: Path, names: Collection[str] | None = None) -> FolderView:
+    """Every file of a report folder (or those of `names`, relative to it): parsed HTML, every cell
+    of each workbook, the other files' text, file names."""
     view = FolderView()
     for path in sorted(folder.rglob("*")):
-        if not path.is_file():
-            continue
         name = path.relative_to(folder).as_posix()
+        if not path.is_file() or (names is not None and name not in names):
+            continue
         if path.suffix == ".html":
             page = view.pages[name] = Page(path.read_text(encoding="utf-8"))
             view.texts[name] = page.everything() + "\n" + name
