@@ -1009,6 +1009,52 @@ class TestWorkbooks:
         assert where(dataset.problems) == [("classes.xlsx[classes]", 3, "备注", "xlsx_error_value")]
         assert [r.values["class_id"] for r in dataset.rows("classes")] == ["C1"]
 
+    @pytest.mark.parametrize(
+        ("ref", "xml", "column"),
+        [
+            ("E3", '<c r="E3"><f>B3&amp;"班"</f><v /></c>', "备注"),  # as openpyxl writes a formula
+            ("D3", '<c r="D3"><f>40+2</f></c>', "班额"),  # no cached value at all
+            ("D3", '<c r="D3" t="n"><f>40+2</f><v></v></c>', "班额"),
+            ("D3", '<c r="D3"><f t="shared" si="0"/></c>', "班额"),  # a shared formula's later cell
+        ],
+    )
+    def test_a_formula_without_a_computed_value_is_a_problem_at_its_cell(
+        self, tmp_path: Path, ref: str, xml: str, column: str
+    ) -> None:
+        """A workbook written by a program (not opened in Excel since) keeps formulas but no results:
+        the reader gives such a cell as blank, which read as a missing value (a data gap: "缺少班额")
+        or, in an optional column, as an empty one. It is a problem at its row and column saying to
+        open and save the file in Excel, and its row is rejected."""
+        folder = write(tmp_path / "audit", {"schools.csv": SCHOOLS})
+        self._classes_with_cell(folder, ref, xml)
+        dataset = load(folder)
+        assert where(dataset.problems) == [("classes.xlsx[classes]", 3, column, "xlsx_formula_without_value")]
+        assert "在 Excel 中打开" in dataset.problems[0].message
+        assert [r.values["class_id"] for r in dataset.rows("classes")] == ["C1"]
+
+    @pytest.mark.parametrize(
+        "xml",
+        [
+            '<c r="D3"><f>40+2</f><v>42</v></c>',  # the result Excel saved is the value
+            '<c r="E3" t="str"><f>IF(D3&gt;50,"大班","")</f><v></v></c>',  # a formula whose result is ""
+        ],
+    )
+    def test_a_formula_with_its_computed_value_reads_as_that_value(self, tmp_path: Path, xml: str) -> None:
+        """A formula whose result was saved reads as the result; an empty text result is no problem."""
+        folder = write(tmp_path / "audit", {"schools.csv": SCHOOLS})
+        self._classes_with_cell(folder, xml[6:8], xml)
+        dataset = load(folder)
+        assert dataset.problems == []
+        sizes = {r.values["class_id"]: r.values["size"] for r in dataset.rows("classes")}
+        assert sizes == {"C1": 40, "C2": 42 if xml.startswith('<c r="D3"') else 41}
+
+    def test_an_error_value_in_a_required_column_is_one_problem_not_also_a_missing_value(self, tmp_path: Path) -> None:
+        """#DIV/0! in 班额: the cell's own problem, not "缺少必填项" beside it (the reader gave it as blank)."""
+        folder = write(tmp_path / "audit", {"schools.csv": SCHOOLS})
+        self._classes_with_cell(folder, "D3", "<c r='D3' t='e'><f>1/0</f><v>#DIV/0!</v></c>")
+        dataset = load(folder)
+        assert where(dataset.problems) == [("classes.xlsx[classes]", 3, "班额", "xlsx_error_value")]
+
     def test_a_row_of_nothing_but_error_values_is_a_refused_row_not_a_blank_one(self, tmp_path: Path) -> None:
         """The reader gives such a row as blank, which was dropped as a blank row with its errors."""
         folder = write(tmp_path / "audit", {"schools.csv": SCHOOLS})

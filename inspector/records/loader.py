@@ -597,6 +597,11 @@ def _typed_part(
             rejected.add(int(row))
     typed: dict[str, pl.Series] = {}
     id_columns = {c.name for c in kind.columns if c.unique or c.references}
+    # cells the reader gave as blank that already have their problem (an Excel error value, a
+    # formula without its result): not "missing" as well
+    flagged: dict[str, list[int]] = {}
+    for problem in table.problems:
+        flagged.setdefault(problem.field, []).append(int(problem.line))
     for index, column in mapped.items():
         raw = frame[f"c{index}"]
         label = headers[column.name]
@@ -607,9 +612,10 @@ def _typed_part(
         rejected |= _problems(table.source, rows, errors, label, problems)
         if column.required:  # noqa: SIM102
             if raw.null_count():
-                missing = pl.DataFrame(
-                    {"i": pl.arange(0, raw.len(), eager=True, dtype=pl.UInt32), "null": raw.is_null()}
-                )
+                blank = raw.is_null()
+                if label in flagged:
+                    blank = blank & ~rows.is_in(flagged[label])
+                missing = pl.DataFrame({"i": pl.arange(0, raw.len(), eager=True, dtype=pl.UInt32), "null": blank})
                 missing = missing.filter(pl.col("null")).select(
                     "i", pl.lit("missing").alias("code"), pl.lit("缺少必填项").alias("message")
                 )

@@ -512,6 +512,14 @@ _REF_PARTS = re.compile(rb"([A-Za-z]{0,3})([0-9]{0,7})")
 _REF_LIKE = re.compile(rb"[A-Za-z]*[0-9]*")
 _ERROR_CELL = re.compile(rb"""<(?:\w+:)?c\s[^>]*?\bt\s*=\s*["']e["'][^>]*>""")
 _CELL_REF = re.compile(rb"([A-Za-z]{1,3})([0-9]{1,7})")
+# a formula cell whose result was never saved (a workbook written by a program, not opened in Excel
+# since): its formula, then no <v> or an empty one, then the cell's end
+_UNCALCULATED_CELL = re.compile(
+    rb"<(?:\w+:)?c(\s[^>]*)?>\s*<(?:\w+:)?f\b[^>]*(?:/>|>[^<]*</(?:\w+:)?f>)"
+    rb"\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+)
+# where an empty result is a value: a formula giving "" (text) is a blank cell, not a missing result
+_TEXT_TYPES = (b"str", b"s", b"inlineStr")
 _SHARED_INDEX = re.compile(rb"""t\s*=\s*["']s["'][^>]*>\s*<(?:\w+:)?v>([^<]*)</""")
 _SHARED_INDEX_PLAIN = re.compile(rb't="s"[^>]*>\s*<(?:\w+:)?v>([^<]*)</')
 _SHEET_CHUNK = 8 << 20
@@ -550,14 +558,19 @@ def _references(whole: bytes, odd: bool, part: str, display: str) -> set[tuple[b
     return found
 
 
-def _check_sheet(stream: IO[bytes], part: str, display: str, strings: int, limits: Limits) -> list[tuple[int, int]]:
+# (row, column, problem code), 1-based: a cell a reader hands over as blank that is not blank
+OddCell = tuple[int, int, str]
+
+
+def _check_sheet(stream: IO[bytes], part: str, display: str, strings: int, limits: Limits) -> list[OddCell]:
     """Read a sheet part as a stream, whole rows at a time, before any reader holds it: refuse it
     when the rows × columns a reader would build up to its farthest cell (by position or by the
     cells' `r` references; a sheet's <dimension> is not trusted) pass `limits`, or when a cell
-    points outside the shared-string table. Returns the (row, column) of each cell holding an
-    Excel error value (#DIV/0!, #N/A, …), 1-based, which a reader would hand over as blank."""
+    points outside the shared-string table. Returns each cell a reader would hand over as blank
+    though it is not: one holding an Excel error value (#DIV/0!, #N/A, …) and a formula whose
+    result was never saved."""
     rows = widest = last_row = last_column = 0
-    errors: list[tuple[int, int]] = []
+    errors: list[OddCell] = []
     carry = b""
     while True:
         chunk = stream.read(_SHEET_CHUNK)
@@ -586,7 +599,15 @@ def _check_sheet(stream: IO[bytes], part: str, display: str, strings: int, limit
             match = _CELL_REF.fullmatch(_attributes(tag).get(b"r", b""))
             if match is None:  # an error value whose place a reader decides: refused, not guessed
                 raise _broken(display, f"{part} 中有未标明位置的 Excel 错误值单元格")
-            errors.append((int(match.group(2)), _column_number(match.group(1))))
+            errors.append((int(match.group(2)), _column_number(match.group(1)), "xlsx_error_value"))
+        for found in _UNCALCULATED_CELL.finditer(whole) if b"f" in whole and (b"<f" in whole or b":f" in whole) else ():
+            attributes = _attributes(b"<c" + (found.group(1) or b"") + b">")
+            if attributes.get(b"t") in _TEXT_TYPES or attributes.get(b"t") == b"e":
+                continue
+            match = _CELL_REF.fullmatch(attributes.get(b"r", b""))
+            if match is None:  # as for an error value: its place is not guessed
+                raise _broken(display, f"{part} 中有未标明位置、没有计算结果的公式单元格")
+            errors.append((int(match.group(2)), _column_number(match.group(1)), "xlsx_formula_without_value"))
         for index in set((_SHARED_INDEX if odd else _SHARED_INDEX_PLAIN).findall(whole)):
             index = index.strip()
             if not index.isdigit() or int(index) >= strings:
@@ -608,11 +629,12 @@ def _check_sheet(stream: IO[bytes], part: str, display: str, strings: int, limit
     return errors
 
 
-def _check_workbook(path: Path, display: str, limits: Limits) -> dict[str, tuple[str, list[tuple[int, int]]]]:
+def _check_workbook(path: Path, display: str, limits: Limits) -> dict[str, tuple[str, list[OddCell]]]:
     """Refuse a workbook whose zip is a bomb, whose listed sheets are missing, whose sheets would
     unfold into more rows, columns or cells than `limits` allow, or whose cells point outside the
     shared-string table (a reader would silently take another string). Returns each sheet's part
-    and the cells holding an Excel error value, by the sheet's name."""
+    and the cells a reader would hand over as blank though they are not (`_check_sheet`), by the
+    sheet's name."""
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -670,7 +692,7 @@ def _check_workbook(path: Path, display: str, limits: Limits) -> dict[str, tuple
                 display,
                 f"共享字符串过多（{count} 个，上限 {limits.xlsx_shared_strings:,}）{hint('xlsx_shared_strings')}",
             )
-        checked: dict[str, tuple[str, list[tuple[int, int]]]] = {}
+        checked: dict[str, tuple[str, list[OddCell]]] = {}
         for title, part in parts:
             with archive.open(part) as stream:
                 checked[title] = (part, _check_sheet(stream, part, display, count, limits))
@@ -728,7 +750,7 @@ def read_xlsx_sheets(path: Path, display: str, limits: Limits) -> dict[str, Tabl
     tables: dict[str, Table | Problem] = {}
     for title in names:
         source = f"{display}[{title}]"
-        part, error_cells = checked.get(title, ("", []))
+        part, odd_cells = checked.get(title, ("", []))
         try:
             rows = workbook.get_sheet_by_name(title).to_python(skip_empty_area=False)
         except Exception as exc:
@@ -745,7 +767,7 @@ def read_xlsx_sheets(path: Path, display: str, limits: Limits) -> dict[str, Tabl
                 raise ReadError(_too_many_columns(source, 1, width, limits))
             columns = {f"c{i}": [_cell_text(r[i]) if i < len(r) else None for r in rows] for i in range(width)}
             frame = pl.DataFrame(columns, schema={name: pl.String for name in columns}).with_row_index(ROW, offset=1)
-            tables[title] = _with_error_cells(_table(source, frame, "xlsx", limits), error_cells)
+            tables[title] = _with_odd_cells(_table(source, frame, "xlsx", limits), odd_cells)
         except NumberError as exc:
             tables[title] = _misread_cell(path, part, source) or Problem(source, 0, "", exc.code, exc.message)
         except ReadError as exc:
@@ -794,10 +816,20 @@ def _misread_cell(path: Path, part: str, source: str) -> Problem | None:
     return None
 
 
-def _with_error_cells(table: Table, cells: Iterable[tuple[int, int]]) -> Table:
-    """`table` with a problem for each data cell holding an Excel error value: a reader gives it as
-    blank, which would pass for a missing value (or an optional one left empty)."""
-    cells = sorted({(row, column) for row, column in cells if row > 1})  # below the header
+_ODD_CELL_MESSAGES = {
+    "xlsx_error_value": "单元格是 Excel 的错误值（如 #DIV/0!、#N/A、#VALUE!）：请改为正确的值，或删去公式后留空",
+    "xlsx_formula_without_value": (
+        "单元格是公式，但文件中没有保存它的计算结果（多见于由程序生成、未在 Excel 中打开过的文件）："
+        "请在 Excel 中打开并保存后再提交，或直接填入数值"
+    ),
+}
+
+
+def _with_odd_cells(table: Table, cells: Iterable[OddCell]) -> Table:
+    """`table` with a problem for each data cell a reader gave as blank though it is not (an Excel
+    error value, a formula without its result), which would pass for a missing value (or an
+    optional one left empty)."""
+    cells = sorted({cell for cell in cells if cell[0] > 1})  # below the header
     if not cells:
         return table
     rows = set(table.frame[ROW].to_list())
@@ -807,13 +839,13 @@ def _with_error_cells(table: Table, cells: Iterable[tuple[int, int]]) -> Table:
             table.source,
             row,
             (table.header[column - 1] if column <= len(table.header) else "") or f"第 {column} 列",
-            "xlsx_error_value",
-            "单元格是 Excel 的错误值（如 #DIV/0!、#N/A、#VALUE!）：请改为正确的值，或删去公式后留空",
+            code,
+            _ODD_CELL_MESSAGES[code],
         )
-        for row, column in cells
+        for row, column, code in cells
         if row not in taken
     ]
-    # a row of nothing but error values reads as blank and was dropped as such: it is a row, refused
+    # a row of nothing but such cells reads as blank and was dropped as such: it is a row, refused
     dropped = sorted({problem.line for problem in found} - rows)
     frame = table.frame
     if dropped:
