@@ -13,13 +13,13 @@ from typing import Any
 from .engine.evaluate import RuleOutcome
 from .engine.indicators import compute_peers
 from .engine.tables import EntityTables
-from .errors import DataError, Problem, UsageError
+from .errors import DataError, Problem, RulePackError, UsageError
 from .findings import DataGap, Finding, FindingBuilder, IndicatorResult
 from .partitions import BookSpec, merge, resolve_workers, run_partitions
 from .records.config import AUDIT_FILE, AuditConfig, load_config_doc
 from .records.loader import Dataset, load_dataset
 from .records.readers import sha256_file
-from .rules.compiler import RuleBook, compile_rulebook, effective_params
+from .rules.compiler import RuleBook, compile_rulebook, effective_params, params_at_fault
 from .rules.packs import DEFAULT_RULES_DIR, load_packs
 from .rules.targets import Reading
 from .waivers import WaiverReport, apply_waivers, load_waivers
@@ -132,9 +132,18 @@ def run_audit(
     params, bad = effective_params(loaded, config.params, reading)
     if bad:
         raise DataError(doc.problem(("params", name), "param", reason) for name, reason in bad)
-    book = compile_rulebook(
-        loaded, as_of=config.as_of, params=params, reading=reading, extra_columns=extra_fields(dataset)
-    )
+    try:
+        book = compile_rulebook(
+            loaded, as_of=config.as_of, params=params, reading=reading, extra_columns=extra_fields(dataset)
+        )
+    except RulePackError:
+        # a value audit.yaml gives that the packs cannot take is audit.yaml's error, located there
+        blamed = params_at_fault(
+            loaded, config.params, reading, as_of=config.as_of, extra_columns=extra_fields(dataset)
+        )
+        if not blamed:
+            raise
+        raise DataError(doc.problem(("params", name), "param", reason) for name, reason in blamed) from None
     waivers = load_waivers(folder, (rule.id for rule in book.rules))
     stage("计算指标", 0, 1)
     missing = unusable_kinds(dataset)

@@ -94,6 +94,23 @@ class TestAuditExitCodes:
         assert code == 2
         assert "audit.yaml:7:3: params.large_min: 类型应为数值" in err and "audit.yaml:8:3: params.nonsense" in err
 
+    @pytest.mark.parametrize("command", ["audit", "check"])
+    def test_a_param_value_the_packs_cannot_take_is_located_in_audit_yaml(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+    ) -> None:
+        """A list of school types naming one that does not exist is of the right type, so only the
+        rules that read it refuse it: the error is audit.yaml's, at the param, naming the rule that
+        uses it (it was reported in the pack's file as a broken pack; `check` said 校验通过)."""
+        builder = AuditBuilder(params={"compulsory_types": ["primary", "nosuch"]})
+        builder.school()
+        folder = builder.write(tmp_path / "audit")
+        args = ["--quiet", "--out", str(tmp_path / "out")] if command == "audit" else []
+        code, out, err = _run(capsys, command, str(folder), *args)
+        said = out + err
+        assert code == 2, said
+        assert "audit.yaml:7:" in said and "params.compulsory_types" in said and "“nosuch”不是" in said, said
+        assert "rules/core/indicators.yaml:" in said and "用到此参数" in said and "规则包有误" not in said
+
     def test_param_override_changes_the_threshold(self, folder: Path, tmp_path: Path) -> None:
         """params in audit.yaml override a pack's threshold for that audit only."""
         text = (folder / "audit.yaml").read_text(encoding="utf-8") + "params:\n  large_min: 61\n"

@@ -23,7 +23,7 @@ from pathlib import Path
 from ..errors import DataError, Problem, RulePackError, UsageError
 from ..records.config import AUDIT_FILE, AuditConfig, load_config_doc
 from ..records.loader import InputFile, load_dataset
-from ..rules.compiler import effective_params
+from ..rules.compiler import compile_rulebook, effective_params, params_at_fault
 from ..rules.packs import DEFAULT_RULES_DIR, load_packs
 from ..rules.targets import Reading
 from ..yamlsrc import YamlDoc
@@ -72,7 +72,15 @@ def _against_packs(config: AuditConfig, doc: YamlDoc, rules_dir: Path) -> list[P
         loaded = load_packs(config.packs, rules_dir)
     except (RulePackError, DataError) as exc:
         return list(exc.problems)
-    _params, bad = effective_params(loaded, config.params, Reading.of(config.as_of, config.target_year))
+    reading = Reading.of(config.as_of, config.target_year)
+    params, bad = effective_params(loaded, config.params, reading)
+    if not bad:
+        try:
+            compile_rulebook(loaded, as_of=config.as_of, params=params, reading=reading)
+        except RulePackError:
+            # audit.yaml's values only: a pack that fails on its own values (or only without the
+            # data's extra columns, which a check does not read against the rules) is the audit's to report
+            bad = params_at_fault(loaded, config.params, reading, as_of=config.as_of)
     return [doc.problem(("params", name), "param", reason) for name, reason in bad]
 
 

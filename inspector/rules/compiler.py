@@ -549,6 +549,40 @@ def _book_key(
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
+def params_at_fault(
+    packs: Sequence[LoadedPack],
+    overrides: Mapping[str, object],
+    reading: Reading,
+    *,
+    as_of: dt.date,
+    extra_columns: Mapping[str, Mapping[str, tuple[bool, int]]] | None = None,
+) -> list[tuple[str, str]]:
+    """When the packs do not compile with `overrides` (audit.yaml's params), which of them are the
+    cause, and why: (name, reason) for each override the packs refuse taken alone, while they
+    compile with their own values. Empty when the packs fail with their own values too: then the
+    pack is at fault, and its problems are located in its files. Called on that failure only."""
+
+    def refusal(given: Mapping[str, object]) -> Problem | None:
+        params, bad = effective_params(packs, given, reading)
+        if bad:
+            return None  # a bad override is reported by effective_params itself
+        try:
+            compile_rulebook(packs, as_of=as_of, params=params, reading=reading, extra_columns=extra_columns)
+        except RulePackError as exc:
+            return exc.problems[0] if exc.problems else Problem("", 0, "", "rule", str(exc))
+        return None
+
+    if refusal({}) is not None:
+        return []
+    blamed = []
+    for name in overrides:
+        problem = refusal({name: overrides[name]})
+        if problem is not None:
+            reason = problem.message.split(": ", 1)[-1] if problem.field == "" else problem.message
+            blamed.append((name, f"规则包按此取值无法使用：{reason}（{problem.file}:{problem.line} 用到此参数）"))
+    return blamed
+
+
 def compile_rulebook(
     packs: Sequence[LoadedPack],
     *,
