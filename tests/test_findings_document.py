@@ -214,3 +214,33 @@ def test_a_deadline_in_another_iso_form_or_impossible_is_refused(tmp_path: Path,
     with pytest.raises(FindingsFileError) as caught:
         parse_document(json.dumps(document, ensure_ascii=False).encode(), "findings.json")
     assert any("rectification.deadline" in p and written in p for p in caught.value.problems)
+
+
+def test_an_integer_past_64_bits_is_read_exactly_and_one_of_thousands_of_digits_is_refused(
+    small_case_out: Path, tmp_path: Path
+) -> None:
+    """orjson reads an integer past 64 bits as a float, another number: a hand-edited value of 30
+    digits is read exactly (as every reader reads it, through `load_findings`), and one past a
+    double's range is a located refusal, not a traceback."""
+    raw = json.loads((small_case_out / "findings.json").read_bytes())
+    raw["findings"][0]["observed"][0]["value"] = 10**30 + 1
+    (tmp_path / "findings.json").write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    loaded = load_findings(tmp_path)
+    assert loaded.data["findings"][0]["observed"][0]["value"] == 10**30 + 1
+    assert loaded.document.findings[0].observed[0].value == 10**30 + 1
+    text = (tmp_path / "findings.json").read_text(encoding="utf-8").replace(str(10**30 + 1), "7" * 5000)
+    (tmp_path / "findings.json").write_text(text, encoding="utf-8")
+    with pytest.raises(FindingsFileError, match="第 1 行第 [0-9]+ 列：不是有效的 JSON"):
+        load_findings(tmp_path)
+
+
+def test_a_long_integer_is_found_wherever_the_chunks_cut_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The search for a long run of digits goes a chunk at a time: a run cut by a chunk's end, at
+    every offset, is found; 18 digits (within 64 bits) are left to orjson."""
+    from inspector.findings import model
+
+    monkeypatch.setattr(model, "_CHUNK", 32)
+    for at in range(40):
+        data = b'{"pad": "' + b"x" * at + b'", "n": ' + str(10**25 + 7).encode() + b"}"
+        assert model.decode_json(data, "t.json")["n"] == 10**25 + 7, at
+    assert model.decode_json(b'{"n": 123456789012345678}', "t.json")["n"] == 123456789012345678

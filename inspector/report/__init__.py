@@ -15,8 +15,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-import orjson
-
+from ..findings.model import decode_json
 from ..findings.model import load_findings as read_document
 from ..output.atomic import SetWriter
 from ..output.markdown import render_markdown
@@ -134,8 +133,9 @@ def _pages(document: Mapping[str, Any], source_sha256: str) -> Iterator[tuple[st
 
 
 def _render_pages(source: bytes, source_sha256: str, county: str | None) -> dict[str, bytes]:
-    """`_pages` in the second process, from findings.json's bytes."""
-    document = orjson.loads(source)
+    """`_pages` in the second process, from findings.json's bytes (decoded as the first process
+    decoded them: integers past 64 bits exactly)."""
+    document = decode_json(source, "findings.json")
     return dict(_pages(county_document(document, county) if county is not None else document, source_sha256))
 
 
