@@ -235,8 +235,9 @@ def test_an_integer_past_64_bits_is_read_exactly_and_one_of_thousands_of_digits_
 
 
 def test_a_long_integer_is_found_wherever_the_chunks_cut_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The search for a long run of digits goes a chunk at a time: a run cut by a chunk's end, at
-    every offset, is found; 18 digits (within 64 bits) are left to orjson."""
+    """The search for a long number goes a chunk at a time: one cut by a chunk's end, at every
+    offset, is found; 18 digits (within 64 bits) are left to orjson, as is a long run of digits
+    inside a text; nesting deeper than the standard parser goes is a located refusal."""
     from inspector.findings import model
 
     monkeypatch.setattr(model, "_CHUNK", 32)
@@ -244,3 +245,8 @@ def test_a_long_integer_is_found_wherever_the_chunks_cut_it(monkeypatch: pytest.
         data = b'{"pad": "' + b"x" * at + b'", "n": ' + str(10**25 + 7).encode() + b"}"
         assert model.decode_json(data, "t.json")["n"] == 10**25 + 7, at
     assert model.decode_json(b'{"n": 123456789012345678}', "t.json")["n"] == 123456789012345678
+    text = b'{"exact": "sqrt(25665685508374340508766988993641000/7)", "n": 5}'
+    assert not model._has_long_number(text) and model.decode_json(text, "t.json")["n"] == 5
+    deep = b"[" * 1010 + b"12345678901234567890123" + b"]" * 1010
+    with pytest.raises(FindingsFileError, match="嵌套层数过多"):
+        model.decode_json(deep, "t.json")

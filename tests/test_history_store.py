@@ -16,6 +16,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
+from sqlalchemy.engine import make_url
 
 import history_databases
 from history_databases import Database
@@ -825,3 +826,18 @@ def test_a_column_of_another_type_is_named_with_the_type_it_has_and_should_have(
     assert code == 1 and "表 items 的列 level 类型为 TEXT，应为整数" in out + err, out + err
     code, _, err = _run(capsys, "ledger", "--db", database, "--today", "2025-04-01")
     assert code == 1 and "结构已被改动" in err and "表 items 的列 level 类型为 TEXT" in err, err
+
+
+def test_an_empty_schema_ahead_of_the_tables_on_the_search_path_leaves_the_store_readable(
+    imported: tuple[Database, str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """PostgreSQL: a schema named as the role ("$user", first on the default search path) created
+    empty beside the store's tables in public: the tables an unqualified name finds are still the
+    store's (the structure check read the current schema only, and found every table missing)."""
+    database, _, _ = imported
+    if database.backend == "sqlite":
+        pytest.skip("PostgreSQL only: SQLite has no schemas")
+    role = make_url(str(database.ref)).username
+    database.execute(f'CREATE SCHEMA "{role}"')
+    code, out, err = _run(capsys, "history", "list", "--db", database)
+    assert code == 0 and "结构已被改动" not in err, out + err

@@ -41,11 +41,16 @@ def _reflected_columns(conn: Connection) -> dict[str, dict[str, Any]]:
     once per table, and every open of the store runs this check."""
     columns: dict[str, dict[str, Any]] = {}
     if conn.dialect.name == "postgresql":
+        # the tables an unqualified name finds (the search path, as SQLAlchemy's inspector lists
+        # them), not views; from the catalog, which shows columns whatever the role's privileges
         rows = conn.execute(
             text(
-                "SELECT table_name, column_name, data_type FROM information_schema.columns"
-                " WHERE table_schema = current_schema()"
-            )
+                "SELECT c.relname, a.attname, format_type(a.atttypid, NULL)"
+                " FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid"
+                " WHERE c.relkind IN ('r', 'p') AND pg_catalog.pg_table_is_visible(c.oid)"
+                " AND a.attnum > 0 AND NOT a.attisdropped AND c.relname = ANY(:names)"
+            ),
+            {"names": [table.name for table in schema.metadata.sorted_tables]},
         ).all()
         for table, column, declared in rows:
             kind = conn.dialect.ischema_names.get(declared)  # type: ignore[attr-defined]  # the name → type map PostgreSQL's reflection uses

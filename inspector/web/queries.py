@@ -8,10 +8,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, Select, and_, exists, func, select
 
-from ..findings.model import Finding
+from ..findings.model import Finding, decode_json
 from ..history import schema
 from ..history.ledger import ITEM_COLUMNS
 from .access import item_scope, not_found
@@ -188,7 +187,8 @@ def findings_of(conn: Connection, rows: list[ItemRow]) -> dict[str, Finding]:
     query = select(f.c.audit_id, f.c.finding_id, f.c.data).where(f.c.finding_id.in_([fid for _, fid in wanted]))
     for audit_id, fid, data in conn.execute(query):
         if (audit_id, fid) in wanted:
-            result[fid] = Finding.model_validate(orjson.loads(data))
+            raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+            result[fid] = Finding.model_validate(decode_json(raw, f"历史库中 {fid} 的记录"))
     return result
 
 
