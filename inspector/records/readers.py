@@ -602,7 +602,7 @@ def _check_sheet(stream: IO[bytes], part: str, display: str, strings: int, limit
             if match is None:  # an error value whose place a reader decides: refused, not guessed
                 raise _broken(display, f"{part} 中有未标明位置的 Excel 错误值单元格")
             errors.append((int(match.group(2)), _column_number(match.group(1)), "xlsx_error_value"))
-        for found in _UNCALCULATED_CELL.finditer(whole) if b"f" in whole and (b"<f" in whole or b":f" in whole) else ():
+        for found in _UNCALCULATED_CELL.finditer(whole) if b"<f" in whole or b":f" in whole else ():
             attributes = _attributes(b"<c" + (found.group(1) or b"") + b">")
             kind = attributes.get(b"t")
             if kind == b"e" or (kind in _TEXT_TYPES and found.group(2) is not None):

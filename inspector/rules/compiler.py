@@ -578,8 +578,9 @@ def params_at_fault(
     for name in overrides:
         problem = refusal({name: overrides[name]})
         if problem is not None:
-            reason = problem.message.split(": ", 1)[-1] if problem.field == "" else problem.message
-            blamed.append((name, f"规则包按此取值无法使用：{reason}（{problem.file}:{problem.line} 用到此参数）"))
+            blamed.append(
+                (name, f"规则包按此取值无法使用：{problem.message}（{problem.file}:{problem.line} 用到此参数）")
+            )
     return blamed
 
 
