@@ -52,13 +52,19 @@ def audited_case() -> Iterator[SharedCases]:
     shared.check_unchanged()
 
 
+def _written(tmp_path_factory: pytest.TempPathFactory, audited_case: SharedCases, name: str) -> Path:
+    """The shared audit of cases/`name` with every output written, as `inspector audit` writes them
+    (run_audit then write_outputs)."""
+    out = tmp_path_factory.mktemp(name) / "out"
+    write_outputs(audited_case(name), out)
+    return out
+
+
 @pytest.fixture(scope="session")
 def case_out(tmp_path_factory: pytest.TempPathFactory, audited_case: SharedCases) -> Path:
-    """cases/liuzhou-2025's shared audit with every output written, as `inspector audit` writes them
-    (run_audit then write_outputs); tests only read the folder, or copy it to change it."""
-    out = tmp_path_factory.mktemp("liuzhou-2025") / "out"
-    write_outputs(audited_case("liuzhou-2025"), out)
-    return out
+    """cases/liuzhou-2025's shared audit with every output written; tests only read the folder, or
+    copy it to change it."""
+    return _written(tmp_path_factory, audited_case, "liuzhou-2025")
 
 
 @pytest.fixture(scope="session")
@@ -66,6 +72,4 @@ def small_case_out(tmp_path_factory: pytest.TempPathFactory, audited_case: Share
     """cases/liuzhou-2020-baseline (statistics only, 13 findings) with every output written: for
     tests of what the tool does with an output folder, where the city case's 941 findings only
     cost time. Read only, or copy it to change it."""
-    out = tmp_path_factory.mktemp("liuzhou-2020-baseline") / "out"
-    write_outputs(audited_case("liuzhou-2020-baseline"), out)
-    return out
+    return _written(tmp_path_factory, audited_case, "liuzhou-2020-baseline")

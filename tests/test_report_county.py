@@ -69,8 +69,15 @@ def test_the_leak_check_sees_other_counties_in_the_full_report(
     trace page, the workbook, the CSV, the Markdown, a notice) names other counties' schools."""
     notice = min(p.name for p in (case_out / "notices").iterdir())
     trace = min(p.name for p in (case_out / "traces").iterdir())
-    names = ["report.html", f"traces/{trace}", "rectification.xlsx", "rectification.csv", "report.md"]
-    texts = read_folder(case_out, [*names, f"notices/{notice}"]).texts
+    names = [
+        "report.html",
+        f"traces/{trace}",
+        "rectification.xlsx",
+        "rectification.csv",
+        "report.md",
+        f"notices/{notice}",
+    ]
+    texts = read_folder(case_out, names).texts
     assert len(texts) == 6
     found = leaks(texts, roster, "融水苗族自治县")
     assert len(found) > 100
