@@ -515,10 +515,11 @@ _CELL_REF = re.compile(rb"([A-Za-z]{1,3})([0-9]{1,7})")
 # a formula cell whose result was never saved (a workbook written by a program, not opened in Excel
 # since): its formula, then no <v> or an empty one (group 2), then the cell's end. Possessive
 # quantifiers: with plain ones, white space between the parts was tried split every way (a cell
-# with 160,000 spaces took 33 s)
+# with 160,000 spaces took 33 s). A repeat holding a lookahead is an atomic group instead: Python
+# 3.11.2 (Debian 12's) fails `(?:[^>/]|/(?!>))*+/>` on "/>", and read such a cell as blank
 _UNCALCULATED_CELL = re.compile(
-    rb"<(?:\w+:)?c(\s[^>]*+)?>\s*+<(?:\w+:)?f\b(?:[^>/]|/(?!>))*+(?:/>|>[^<]*+</(?:\w+:)?f>)\s*+"
-    rb"(<(?:\w+:)?v\b(?:[^>/]|/(?!>))*+/>\s*+|<(?:\w+:)?v\b[^>]*+>\s*+</(?:\w+:)?v>\s*+)?</(?:\w+:)?c>"
+    rb"<(?:\w+:)?c(\s[^>]*+)?>\s*+<(?:\w+:)?f\b(?>(?:[^>/]|/(?!>))*)(?:/>|>[^<]*+</(?:\w+:)?f>)\s*+"
+    rb"(<(?:\w+:)?v\b(?>(?:[^>/]|/(?!>))*)/>\s*+|<(?:\w+:)?v\b[^>]*+>\s*+</(?:\w+:)?v>\s*+)?</(?:\w+:)?c>"
 )
 # where an empty saved result is a value: a formula giving "" (text) is a blank cell
 _TEXT_TYPES = (b"str", b"s", b"inlineStr")
@@ -780,7 +781,7 @@ def read_xlsx_sheets(path: Path, display: str, limits: Limits) -> dict[str, Tabl
 
 # a cell with its stored value: `<c r="B2" t="n"><f>…</f><v>12</v></c>`
 _VALUE_CELL = re.compile(
-    rb"<(?:\w+:)?c(\s[^>]*+)?>\s*+(?:<(?:\w+:)?f\b(?:[^>/]|/(?!>))*+/>\s*+|<(?:\w+:)?f\b[^>]*+>[^<]*+</(?:\w+:)?f>\s*+)?"
+    rb"<(?:\w+:)?c(\s[^>]*+)?>\s*+(?:<(?:\w+:)?f\b(?>(?:[^>/]|/(?!>))*)/>\s*+|<(?:\w+:)?f\b[^>]*+>[^<]*+</(?:\w+:)?f>\s*+)?"
     rb"<(?:\w+:)?v>([^<]*+)</(?:\w+:)?v>"
 )
 
