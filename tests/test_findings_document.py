@@ -250,3 +250,9 @@ def test_a_long_integer_is_found_wherever_the_chunks_cut_it(monkeypatch: pytest.
     deep = b"[" * 1010 + b"12345678901234567890123" + b"]" * 1010
     with pytest.raises(FindingsFileError, match="嵌套层数过多"):
         model.decode_json(deep, "t.json")
+    # the history store's reader: the same, a ValueError where decode_json's is located
+    assert model.loads_exact('{"n": 123456789012345678901234567}')["n"] == 123456789012345678901234567
+    assert model.loads_exact(b'{"n": 1.5}')["n"] == 1.5
+    for bad in (deep, b'{"n": NaN}', b"{", "[1,]"):
+        with pytest.raises(ValueError):
+            model.loads_exact(bad)

@@ -513,6 +513,19 @@ def test_import_document_refuses_a_bogus_severity_through_the_api(tmp_path: Path
         store.import_document((out / "findings.json").read_bytes(), today=dt.date(2025, 1, 5))
 
 
+def test_a_stored_integer_past_64_bits_reads_back_exactly(tmp_path: Path) -> None:
+    """The store's rows are read by orjson, which would make an integer past 64 bits a float: a
+    document holding one (hand-edited, read exactly on import) gives it back exactly, from the
+    document and from the finding's own row."""
+    out = _output(tmp_path, _folder(tmp_path))
+    _doctor(out, _set("findings.0.observed.0.value", 10**30 + 1))
+    with HistoryStore.open(tmp_path / "h.sqlite", create=True) as store, store.transaction():
+        record, _ = store.import_document((out / "findings.json").read_bytes(), today=dt.date(2025, 1, 5))
+        assert store.document(record.id)["findings"][0]["observed"][0]["value"] == 10**30 + 1
+        [finding] = store.findings_of(record.id)
+        assert finding["observed"][0]["value"] == 10**30 + 1
+
+
 # -- verify ----------------------------------------------------------------------------------------
 
 

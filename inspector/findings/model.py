@@ -405,6 +405,19 @@ def _has_long_number(data: bytes) -> bool:
     return False
 
 
+def loads_exact(data: bytes | str) -> Any:
+    """A JSON text's value, integers exact however long; ValueError when it is not JSON (the
+    history store's rows, read by orjson at about twice the standard parser's speed)."""
+    value = orjson.loads(data)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if not _has_long_number(raw):
+        return value
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
 def decode_json(data: bytes, file: str) -> Any:
     """The JSON value in `data`; `FindingsFileError` located at the line and column otherwise.
     Integers are read exactly, however long (a hand-edited document may hold one past 64 bits)."""

@@ -8,7 +8,6 @@ already stored changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from sqlalchemy import Connection, Engine, Row, case, func, insert, literal, sel
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..errors import UsageError
+from ..findings.model import loads_exact
 from . import database, migrations, schema
 from .documents import derived_rows, parse_document
 from .errors import VERIFY_HINT, StoreDamaged
@@ -273,7 +273,7 @@ class HistoryStore:
         data = self.document_bytes(audit_id)
 
         def load(raw: bytes) -> dict[str, Any]:
-            document = json.loads(raw.decode("utf-8"))
+            document = loads_exact(raw)
             if not isinstance(document, dict):
                 raise TypeError(document)
             return document
@@ -435,7 +435,7 @@ def _bytes(value: Any) -> bytes:
 
 
 def _json_object(value: Any) -> dict[str, Any]:
-    data = json.loads(_text(value))
+    data = loads_exact(_text(value))
     if not isinstance(data, dict):
         raise TypeError(data)
     return data
