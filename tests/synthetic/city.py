@@ -50,7 +50,7 @@ from .names import COUNTIES, DEGREES, NEW_HIRE_DEGREES, SECONDARY_DEGREES, SUBJE
 from .oracle import check_plants, compute_expected, expected_document
 from .packs import extend
 
-__all__ = ["SCALES", "ScaleSpec", "build_dataset", "generate", "main"]
+__all__ = ["SCALES", "ScaleSpec", "build_dataset", "generate", "main", "write_folder"]
 
 TYPE_SHARE = {
     "kindergarten": 35,
@@ -571,7 +571,19 @@ def _generate(
 ) -> tuple[dict[str, Any], dict[str, int]]:
     if scale not in SCALES or fmt not in LAYOUTS:
         raise ValueError(f"unknown scale {scale!r} or format {fmt!r}")
-    ds = build_dataset(scale, seed, as_of, extended)
+    return _write(build_dataset(scale, seed, as_of, extended), Path(out_dir), fmt, with_sets)
+
+
+def write_folder(ds: Dataset, out_dir: Path, fmt: str = "mixed", with_sets: bool = True) -> dict[str, Any]:
+    """Write the audit folder of rows `build_dataset` built (what `generate` writes for them), leaving
+    `ds` as it was; return the expected-findings document of the core pack."""
+    if fmt not in LAYOUTS:
+        raise ValueError(f"unknown format {fmt!r}")
+    return _write(ds, Path(out_dir), fmt, with_sets)[0]
+
+
+def _write(ds: Dataset, out_dir: Path, fmt: str, with_sets: bool) -> tuple[dict[str, Any], dict[str, int]]:
+    scale, seed, as_of = ds.scale, ds.seed, ds.as_of
     results = compute_expected(ds)
     check_plants(ds.plants, results)
     out_dir.mkdir(parents=True, exist_ok=True)
