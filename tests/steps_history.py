@@ -34,6 +34,7 @@ class History:
     stderr: str = ""
     intact: Path | None = None
     checked: Path | None = None
+    documents: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def db(self) -> Path:
@@ -45,8 +46,15 @@ class History:
         self.stdout, self.stderr = captured.out, captured.err
         return self.code
 
-    def document(self) -> dict[str, Any]:
-        return json.loads((self.outputs[-1] / "findings.json").read_text(encoding="utf-8"))
+    def document(self, out: Path | None = None) -> dict[str, Any]:
+        """findings.json of `out` (the last output by default), parsed once while the file stays as
+        it is: a dozen steps read each re-inspection's document (several MB). Read it, never change it."""
+        file = (out or self.outputs[-1]) / "findings.json"
+        stat = file.stat()
+        key = (stat.st_mtime_ns, stat.st_size)
+        if file not in self.documents or self.documents[file][0] != key:
+            self.documents[file] = (key, json.loads(file.read_text(encoding="utf-8")))
+        return self.documents[file][1]
 
     def query(self, sql: str, *args: Any, db: Path | None = None) -> list[tuple[Any, ...]]:
         conn = sqlite3.connect(db or self.db)
@@ -304,11 +312,7 @@ def _as_planted(history: History) -> None:
     """Both re-inspections against tests/synthetic/rounds.py's PLANTED: the planted changes classified
     exactly, every finding classified, the evidence of what is resolved, the trend towards the targets,
     and the other packs new in 2025 and persisting in the recheck."""
-    documents = {
-        out.name: json.loads((out / "findings.json").read_text(encoding="utf-8"))
-        for out in history.outputs
-        if out.name in rounds.PLANTED
-    }
+    documents = {out.name: history.document(out) for out in history.outputs if out.name in rounds.PLANTED}
     assert sorted(documents) == sorted(rounds.PLANTED)
     for case in rounds.PLANTED:
         planted_classification(documents, case)
