@@ -798,14 +798,26 @@ ODD_POSTGRESQL = {
 }
 
 
+def _import_a(root: Path) -> Callable[[DbRef], None]:
+    """Fill a store with the audit of `_folder(root)` (one large class), imported on 2025-01-05."""
+
+    def fill(ref: DbRef) -> None:
+        out = _output(root, _folder(root))
+        assert main(["history", "import", str(out), "--db", str(ref), "--today", "2025-01-05"]) == 0
+
+    return fill
+
+
 @pytest.mark.parametrize("case", list(ODD_POSTGRESQL))
 def test_an_odd_postgresql_database_ends_in_a_message(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str], case: str
 ) -> None:
-    """verify and the ledger on a damaged or newer PostgreSQL store exit 1 or 2 with a Chinese message."""
-    with history_databases.new_database("postgresql", tmp_path) as database:
-        out = _output(tmp_path, _folder(tmp_path))
-        assert _run(capsys, "history", "import", out, "--db", database, "--today", "2025-01-05")[0] == 0
+    """verify and the ledger on a damaged or newer PostgreSQL store exit 1 or 2 with a Chinese message.
+    Each case damages its own copy of a store created, migrated and filled once per process."""
+    root = tmp_path_factory.getbasetemp() / "odd-postgresql"
+    root.mkdir(exist_ok=True)
+    made = history_databases.template("postgresql", "odd", root, _import_a(root))
+    with history_databases.from_template(made, tmp_path) as database:
         database.execute(*ODD_POSTGRESQL[case])
         for command in (["verify"], ["ledger", "--today", "2025-02-01"], ["history", "list"]):
             code, text, err = _run(capsys, *command, "--db", database)
