@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +38,35 @@ def page(case_out: Path) -> Page:
     return Page((case_out / "report.html").read_text(encoding="utf-8"))
 
 
-def _article(html: str, element_id: str) -> Page:
-    match = re.search(rf'<article[^>]*\bid="{re.escape(element_id)}"[^>]*>(.*?)</article>', html, re.DOTALL)
-    assert match, element_id
-    return Page(match.group(1))
+@pytest.fixture(scope="module")
+def loaded(case_out: Path, document: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str]]:
+    """findings.json as `inspector report` reads it (load_findings), read once for the module's
+    tests; checked unchanged against `document` at the end."""
+    loaded = load_findings(case_out)
+    yield loaded
+    assert loaded[0] == document, "a test changed the shared document"
+
+
+@pytest.fixture(scope="module")
+def rendered(loaded: tuple[dict[str, Any], str]) -> dict[str, bytes]:
+    """Every report file rendered in this process from `loaded`, once for the module's tests."""
+    return render_reports(*loaded)
+
+
+def _articles(html: str) -> dict[str, str]:
+    """The inner HTML of each article of the page by each id its tag carries: what
+    `re.search(rf'<article[^>]*\\bid="{id}"[^>]*>(.*?)</article>', html, re.DOTALL)` finds, for
+    every id in one pass (the first tag carrying it, up to the first </article> after it)."""
+    found: dict[str, str] = {}
+    for match in re.finditer(r"(?=(<article[^>]*>))", html):
+        tag = match.group(1)
+        start = match.start() + len(tag)
+        end = html.find("</article>", start)
+        if end < 0:
+            continue
+        for element_id in re.findall(r'(?=\bid="([^"]*)")', tag):
+            found.setdefault(element_id, html[start:end])
+    return found
 
 
 class TestStructure:
@@ -143,9 +169,16 @@ class TestTraces:
     def test_a_trace_shows_rule_basis_condition_values_threshold_and_rows(
         self, case_out: Path, document: dict[str, Any]
     ) -> None:
+        """Each finding's trace (its article on its county's traces page) shows the rule, the
+        basis quoted, the condition, the observed values, the evidence rows and the action."""
+        articles: dict[str, dict[str, str]] = {}  # each traces page read and split once
         for finding in document["findings"]:
-            html = (case_out / "traces" / f"{county_of(finding)}.html").read_text(encoding="utf-8")
-            trace = _article(html, f"trace-{finding['id']}").text
+            name = county_of(finding)
+            if name not in articles:
+                articles[name] = _articles((case_out / "traces" / f"{name}.html").read_text(encoding="utf-8"))
+            target = f"trace-{finding['id']}"
+            assert target in articles[name], target
+            trace = Page(articles[name][target]).text
             assert finding["rule_id"] in trace and finding["basis"]["quote"] in trace
             assert finding["condition"] in trace
             for observed in finding["observed"]:
@@ -216,11 +249,11 @@ class TestSelfContained:
 
 
 class TestRebuild:
-    def test_same_document_same_bytes(self, case_out: Path) -> None:
-        """Rendering twice gives byte-identical files; no time or random id gets in."""
-        document, sha = load_findings(case_out)
-        first, second = render_reports(document, sha), render_reports(copy.deepcopy(document), sha)
-        assert first == second
+    def test_same_document_same_bytes(self, loaded: tuple[dict[str, Any], str], rendered: dict[str, bytes]) -> None:
+        """Rendering twice (the module's render, then one of a copy of the document) gives
+        byte-identical files; no time or random id gets in."""
+        document, sha = loaded
+        assert rendered == render_reports(copy.deepcopy(document), sha)
 
     def test_report_command_reproduces_the_audit_outputs(self, case_out: Path, tmp_path: Path) -> None:
         """`inspector report OUT`, in another process (another hash seed, a later second), rebuilds
@@ -253,7 +286,12 @@ class TestRebuild:
 
     @pytest.mark.parametrize("county", [None, "融水苗族自治县"])
     def test_a_second_process_renders_the_same_bytes(
-        self, case_out: Path, county: str | None, monkeypatch: pytest.MonkeyPatch
+        self,
+        case_out: Path,
+        county: str | None,
+        monkeypatch: pytest.MonkeyPatch,
+        loaded: tuple[dict[str, Any], str],
+        rendered: dict[str, bytes],
     ) -> None:
         """A large audit's traces pages and workbook come from a second process: byte for byte
         what one process renders, for the city and for a county edition."""
@@ -262,7 +300,11 @@ class TestRebuild:
         data = (case_out / "findings.json").read_bytes()
         document, sha = json.loads(data), hashlib.sha256(data).hexdigest()
         monkeypatch.setenv("INSPECTOR_WORKERS", "1")
-        alone = report.render_reports(document, sha, county=county, source=data)
+        if county is None:  # the module's render in this process is of the same document
+            assert (document, sha) == loaded
+            alone = rendered
+        else:
+            alone = report.render_reports(document, sha, county=county, source=data)
         monkeypatch.setenv("INSPECTOR_WORKERS", "2")
         monkeypatch.setattr(report, "PARALLEL_FROM", 0)
 
@@ -272,21 +314,20 @@ class TestRebuild:
         monkeypatch.setattr(report, "_pages", not_here)  # the spawned process has its own, unpatched
         assert report.render_reports(document, sha, county=county, source=data) == alone
 
-    def test_stale_notices_are_removed(self, case_out: Path, tmp_path: Path) -> None:
+    def test_stale_notices_are_removed(self, rendered: dict[str, bytes], tmp_path: Path) -> None:
         """A notice of a school without findings in this run does not survive it."""
         out = tmp_path / "out"
         (out / "notices").mkdir(parents=True)
         (out / "notices" / "4509999999.html").write_text("旧通知书", encoding="utf-8")
-        document, sha = load_findings(case_out)
-        files = render_reports(document, sha)
+        files = rendered
         write_reports(out, files)
         assert sorted(p.name for p in (out / "notices").iterdir()) == sorted(
             n.split("/")[1] for n in files if n.startswith("notices/")
         )
 
-    def test_no_findings_no_notices_folder(self, case_out: Path, tmp_path: Path) -> None:
+    def test_no_findings_no_notices_folder(self, loaded: tuple[dict[str, Any], str], tmp_path: Path) -> None:
         """A run without findings removes a stale notices folder and its report lists no rectification rows."""
-        document, sha = load_findings(case_out)
+        document, sha = loaded
         empty = {**document, "findings": [], "summary": {**document["summary"], "total": 0, "by_county": {}}}
         out = tmp_path / "out"
         (out / "notices").mkdir(parents=True)
@@ -434,9 +475,8 @@ class TestLaterKeys:
         # the tally is counted from the document itself, not copied from the section
         assert "新发现1项、仍存在1项、复发1项；上次的问题已整改2项、无法核实1项" in text and "上一次督导" in text
         assert "校舍改造期间临时合班" in text and "三江侗族自治县教育局" in text
-        traces = "".join(
-            "".join(Page(html.decode("utf-8")).text.split()) for html in render_traces(extended, "0" * 64).values()
-        )
+        pages = {name: Page(html.decode("utf-8")) for name, html in render_traces(extended, "0" * 64).items()}
+        traces = "".join("".join(trace.text.split()) for trace in pages.values())
         assert "已豁免" in traces and "2026年6月30日" in traces  # the waiver in the finding's trace
         assert page.ids["resolved"] == 1 and "融水苗族自治县已整改小学" in text and "柳北区已整改小学" in text
         assert page.ids["unverified"] == 1 and "缺少安防台账，无法核实" in text
@@ -444,16 +484,17 @@ class TestLaterKeys:
         assert "学前三年毛入园率" in text and "96.2%" in text and "2025年" in text and "预期性" in text
         assert "未包含全市层面的规划指标" not in text
         assert "柳北区沙塘镇" in text
-        city_traces = Page(render_traces(extended, "0" * 64)["traces/全市.html"].decode("utf-8"))
+        city_traces = pages["traces/全市.html"]
         assert city_traces.ids["trace-F-city000000000001"] == 1 and "None" not in "".join(city_traces.text.split())
         assert page.ids[f"county-{slug('全市')}"] == 1 and "None" not in text
         assert page.rect_rows[0]["data-county"] == "全市"
 
     def test_workbook_and_notices_show_the_status(self, extended: dict[str, Any]) -> None:
-        from inspector.report.excel import rectification_xlsx
+        """The workbook's 状态 column and the notices show each marked finding's status and waiver."""
         from steps_reports import xlsx_cells
 
-        sheets = xlsx_cells(rectification_xlsx(extended, "0" * 64))
+        files = render_reports(extended, "0" * 64)  # its workbook is rectification_xlsx(extended, "0" * 64)
+        sheets = xlsx_cells(files["rectification.xlsx"])
         assert list(sheets)[:2] == ["全部区县", "全市"] and len(sheets["全部区县"]) == len(extended["findings"]) + 1
         header, *rows = sheets["全部区县"]
         status = {row[header.index("问题编号")]: row[header.index("状态")] for row in rows}
@@ -462,7 +503,6 @@ class TestLaterKeys:
         assert shown[:3] == ["新发现", "仍存在", "复发"]
         assert shown[3] == "已豁免（三江侗族自治县教育局 三教发〔2025〕9号，至 2026-06-30）"
         assert shown[4] == "豁免已于 2025-09-30 过期"
-        files = render_reports(extended, "0" * 64)
         waived, expired = findings[3], findings[4]
         notice = Page(files[f"notices/{waived['school_id']}.html"].decode()).text
         assert "已批准豁免" in notice and "三教发〔2025〕9号" in notice
