@@ -3,6 +3,7 @@ hold the shared fixtures and steps (shared_cases.py, steps_audit.py)."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -16,6 +17,13 @@ import pytest
 from hypothesis import settings
 
 import budget
+
+# A test process keeps large results for its whole life (the shared case audits, module-scoped
+# documents of the city case: millions of objects), and each of the cyclic collector's full passes
+# walks all of them: at the default thresholds (700, 10, 10) the two workers spent 15 s of a
+# `make test` in full passes (measured with gc.callbacks). A full pass a tenth as often; the young
+# generations are collected as before, and every test process is short-lived.
+gc.set_threshold(700, 10, 100)
 
 # the product's fixtures and steps import the whole package (about 2 s): an xdist controller only
 # hands tests out, so only the processes that run tests load them (pytest_configure)
