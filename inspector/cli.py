@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import errno
 import functools
+import gc
 import os
 import re
 import sys
@@ -531,6 +532,7 @@ def _reinspect(args: argparse.Namespace) -> int:
     from .progress import progress_printer
     from .workers import requested_workers
 
+    _modules_loaded()
     out_dir = args.out or Path("out") / args.folder.resolve().name
     check_publishable(out_dir, inputs=[args.folder])  # before the audit's work, not after it
     workers = requested_workers(args.workers, os.environ)
@@ -646,6 +648,7 @@ def _audit(args: argparse.Namespace) -> int:
     from .publish import write_outputs
     from .workers import requested_workers
 
+    _modules_loaded()
     out_dir = args.out or Path("out") / args.folder.resolve().name
     check_publishable(out_dir, inputs=[args.folder])  # before the audit's work, not after it
     workers = requested_workers(args.workers, os.environ)
@@ -721,6 +724,7 @@ def _report(args: argparse.Namespace) -> int:
     from .progress import progress_printer
     from .report import iter_reports, load_findings, resolve_county, write_reports
 
+    _modules_loaded()
     document, sha256 = load_findings(args.out_dir)
     if args.all_counties:
         return _all_counties(args, document, sha256)
@@ -925,6 +929,26 @@ def _parser_of(today: dt.date) -> argparse.ArgumentParser:
     return build_parser(today)
 
 
+# set by `run` (the console script, `python -m inspector.cli`): this process runs one command, then exits
+_ONE_COMMAND = False
+
+
+def run() -> int:
+    """The `inspector` command: `main` in a process of its own."""
+    global _ONE_COMMAND
+    _ONE_COMMAND = True
+    return main()
+
+
+def _modules_loaded() -> None:
+    """A command's modules are imported. In a process that runs only this command their objects live
+    as long as it does: frozen, the cyclic collector's full passes no longer walk them each time
+    (about 100,000 objects; a city audit 1.40 → 1.25 s). Not where `main` is called again and again
+    in one process (the tests): freezing keeps whatever garbage is pending."""
+    if _ONE_COMMAND:
+        gc.freeze()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser_of(dt.date.today())
     args = parser.parse_args(argv)
@@ -961,4 +985,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(run())

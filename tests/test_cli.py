@@ -283,6 +283,29 @@ def test_an_audit_loads_no_database_or_web_library(tmp_path: Path) -> None:
     assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout + done.stderr
 
 
+def test_only_the_inspector_command_freezes_what_it_imported(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`inspector` (`cli.run`, a process of one command) takes the command's modules out of the
+    cyclic collector's full passes once they are imported; `main` called in a process that goes on
+    (these tests, the web server) leaves the collector as it is."""
+    import gc
+    import sys
+
+    from inspector import cli
+
+    before = gc.get_freeze_count()
+    assert main(["audit", str(folder), "--out", str(tmp_path / "a"), "--quiet"]) == 0
+    assert gc.get_freeze_count() == before
+    monkeypatch.setattr(cli, "_ONE_COMMAND", False)  # restored after the test: `run` sets it
+    monkeypatch.setattr(sys, "argv", ["inspector", "audit", str(folder), "--out", str(tmp_path / "b"), "--quiet"])
+    try:
+        assert cli.run() == 0
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
+
+
 def test_the_summary_names_the_rules_not_evaluated(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The audit lets go of each entity's verdict before its reports; the summary printed after
     them still names every rule it could not evaluate, and why."""
