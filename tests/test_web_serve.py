@@ -10,6 +10,7 @@ tests/test_web_migration.py `users add` with its password from stdin."""
 
 from __future__ import annotations
 
+import functools
 import os
 import queue
 import socket
@@ -95,7 +96,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, rounds: Rounds) -> Iterator
                 pass
             assert process.poll() is None, "".join(printed)
             try:
-                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
+                if _http().get(f"{base}/api/health", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
@@ -105,6 +106,13 @@ def served(tmp_path_factory: pytest.TempPathFactory, rounds: Rounds) -> Iterator
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@functools.cache
+def _http() -> httpx.Client:
+    """One client for the module's requests: `httpx.get` builds a client, and with it a TLS context
+    reading the CA bundle, for each request (about 30 ms of CPU each, while polling the server's start)."""
+    return httpx.Client()
 
 
 def _passwords(printed: list[str]) -> dict[str, tuple[str, str]]:
@@ -127,20 +135,20 @@ def test_serve_creates_the_store_and_prints_a_one_time_password_per_role(served:
     assert len({password for _, password in accounts.values()}) == 5
     name, password = accounts["county"]
     # a one-time password opens the change-password page only: no API token until it is changed
-    refused = httpx.post(f"{base}/api/token", data={"username": name, "password": password})
+    refused = _http().post(f"{base}/api/token", data={"username": name, "password": password})
     assert refused.status_code == 401 and "修改一次性密码" in refused.json()["detail"]
-    assert httpx.post(f"{base}/api/token", data={"username": name, "password": password + "x"}).status_code == 401
+    assert _http().post(f"{base}/api/token", data={"username": name, "password": password + "x"}).status_code == 401
 
 
 def test_health_and_openapi_need_no_login(served: tuple[str, Path, list[str]]) -> None:
     base, _, _ = served
-    assert httpx.get(f"{base}/api/health").json() == {"status": "ok"}
-    paths = httpx.get(f"{base}/openapi.json").json()["paths"]
+    assert _http().get(f"{base}/api/health").json() == {"status": "ok"}
+    paths = _http().get(f"{base}/openapi.json").json()["paths"]
     assert {"/api/token", "/api/findings", "/api/findings/{finding_id}", "/api/health"} <= set(paths)
     assert {"county", "rule_id", "severity", "state", "page", "per_page"} <= {
         p["name"] for p in paths["/api/findings"]["get"]["parameters"]
     }
-    assert httpx.get(f"{base}/api/findings").status_code == 401
+    assert _http().get(f"{base}/api/findings").status_code == 401
 
 
 def test_users_add_reads_the_password_from_stdin_and_the_account_works_on_the_server(
@@ -153,12 +161,12 @@ def test_users_add_reads_the_password_from_stdin_and_the_account_works_on_the_se
     )
     assert added.returncode == 0, added.stderr
     assert "已创建账号 liubei2" in added.stdout and password not in added.stdout + added.stderr
-    token = httpx.post(f"{base}/api/token", data={"username": "liubei2", "password": password})
+    token = _http().post(f"{base}/api/token", data={"username": "liubei2", "password": password})
     assert token.status_code == 200 and token.json()["token_type"] == "bearer"
     auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
-    listed = httpx.get(f"{base}/api/findings", params={"per_page": 200}, headers=auth).json()
+    listed = _http().get(f"{base}/api/findings", params={"per_page": 200}, headers=auth).json()
     assert LB_LARGE in {item["id"] for item in listed["items"]} and CZ_LARGE not in {
         item["id"] for item in listed["items"]
     }
-    assert httpx.get(f"{base}/api/findings/{LB_LARGE}", headers=auth).json()["ledger"]["state"] == "open"
-    assert httpx.get(f"{base}/api/findings/{CZ_LARGE}", headers=auth).status_code == 404
+    assert _http().get(f"{base}/api/findings/{LB_LARGE}", headers=auth).json()["ledger"]["state"] == "open"
+    assert _http().get(f"{base}/api/findings/{CZ_LARGE}", headers=auth).status_code == 404
