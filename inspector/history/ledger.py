@@ -266,12 +266,8 @@ class Ledger:
             raise ItemChanged("整改台账正被另一处同时修改，本次变更未记录：请稍后重试")
         return events
 
-    def _save(self, item: Item, *, read_at: int | None) -> Item:
-        """Insert a new item (`read_at` None) or update the one read at version `read_at`; the item as saved."""
-        if read_at is None:
-            saved = replace(item, version=1)
-            self.conn.execute(insert(schema.items).values(**saved.values()))
-            return saved
+    def _save(self, item: Item, *, read_at: int) -> Item:
+        """Update the item read at version `read_at` (new items: `open_items`); the item as saved."""
         saved = replace(item, version=read_at + 1)
         t = schema.items
         result = self.conn.execute(
@@ -283,40 +279,50 @@ class Ledger:
 
     def open_items(self, record: AuditRecord, today: dt.date, actor: str = SYSTEM) -> list[Event]:
         """Open an item for each finding of `record` not yet in the ledger; refresh the others'
-        description and latest audit when `record` is their most recent."""
-        events: list[Event] = []
+        description and latest audit when `record` is their most recent. The new items are inserted
+        and their `open` events chained in one statement each, in finding order (a province's
+        audit opens tens of thousands)."""
         audits = {a.id: a for a in self.store.audits()}
         initial = self.lifecycle.spec.initial
-        for finding in self.store.findings_of(record.id):
-            existing = self.item(finding["id"])
+        findings = self.store.findings_of(record.id)
+        known = self._items_of([finding["id"] for finding in findings])
+        opened: list[Item] = []
+        for finding in findings:
+            existing = known.get(finding["id"])
             if existing is None:
-                item = Item(
-                    finding_id=finding["id"],
-                    **description(finding),
-                    state=initial,
-                    level=0,
-                    deadline=dt.date.fromisoformat(finding["rectification"]["deadline"]),
-                    since=today,
-                    opened_audit=record.id,
-                    last_audit=record.id,
-                )
-                item = self._save(item, read_at=None)
-                events.append(
-                    self._append(
-                        item,
-                        "open",
-                        None,
-                        actor,
-                        today,
-                        f"督导发现问题（审核 {record.id}，基准日 {record.as_of}）",
-                        record.id,
+                opened.append(
+                    Item(
+                        finding_id=finding["id"],
+                        **description(finding),
+                        state=initial,
+                        level=0,
+                        deadline=dt.date.fromisoformat(finding["rectification"]["deadline"]),
+                        since=today,
+                        opened_audit=record.id,
+                        last_audit=record.id,
+                        version=1,
                     )
                 )
             elif record.order >= audits[existing.last_audit].order:
                 updated = replace(existing, **refreshed(finding), last_audit=record.id)
                 if updated != existing:  # the same audit again changes nothing, not even the version
                     self._save(updated, read_at=existing.version)
-        return events
+        if not opened:
+            return []
+        self.conn.execute(insert(schema.items), [item.values() for item in opened])
+        note = f"督导发现问题（审核 {record.id}，基准日 {record.as_of}）"
+        return self._chain([(item, "open", None, actor, today, note, record.id) for item in opened])
+
+    def _items_of(self, finding_ids: Sequence[str]) -> dict[str, Item]:
+        """The items of these findings that are in the ledger, read a few hundred ids at a time."""
+        found: dict[str, Item] = {}
+        column = schema.items.c.finding_id
+        for start in range(0, len(finding_ids), 500):
+            wanted = finding_ids[start : start + 500]
+            for row in self.conn.execute(select(*_item_columns()).where(column.in_(wanted))):
+                item = Item.from_row(row)
+                found[item.finding_id] = item
+        return found
 
     # -- the engine ----------------------------------------------------------------------------
 
