@@ -405,24 +405,31 @@ def _has_long_number(data: bytes) -> bool:
     return False
 
 
+class _TooDeep(ValueError):
+    """Nested deeper than the standard parser goes (1,000 levels, orjson's 1,024)."""
+
+
 def loads_exact(data: bytes | str) -> Any:
-    """A JSON text's value, integers exact however long; ValueError when it is not JSON (the
-    history store's rows, read by orjson at about twice the standard parser's speed)."""
+    """A JSON text's value, integers exact however long; ValueError when it is not JSON (orjson's
+    JSONDecodeError, with its line and column) or nests too deep for an exact reading."""
     value = orjson.loads(data)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if not _has_long_number(raw):
         return value
+    del value  # not both trees at once
+    # the standard parser reads integers exactly (one past about 309 digits, which it would refuse,
+    # orjson has refused above as infinite)
     try:
         return json.loads(raw)
     except RecursionError:
-        raise ValueError("nested too deeply") from None
+        raise _TooDeep("nested too deeply") from None
 
 
 def decode_json(data: bytes, file: str) -> Any:
     """The JSON value in `data`; `FindingsFileError` located at the line and column otherwise.
     Integers are read exactly, however long (a hand-edited document may hold one past 64 bits)."""
     try:
-        value = orjson.loads(data)
+        return loads_exact(data)
     except orjson.JSONDecodeError as exc:
         try:
             data.decode("utf-8")
@@ -430,14 +437,7 @@ def decode_json(data: bytes, file: str) -> Any:
             raise FindingsFileError(file, [f"不是 UTF-8 文本（第 {bad.start + 1} 个字节）"]) from None
         reason = exc.msg.split(":", 1)[0]
         raise FindingsFileError(file, [f"第 {exc.lineno} 行第 {exc.colno} 列：不是有效的 JSON（{reason}）"]) from None
-    if not _has_long_number(data):
-        return value
-    del value  # not both trees at once
-    # the standard parser reads integers exactly (one past about 309 digits, which it would refuse,
-    # orjson has refused above as infinite); it nests less deep than orjson (1,000 against 1,024)
-    try:
-        return json.loads(data)
-    except RecursionError:
+    except _TooDeep:
         raise FindingsFileError(file, ["嵌套层数过多：不是 inspector 写出的 findings.json"]) from None
 
 
