@@ -25,7 +25,7 @@ from . import schema
 from .errors import ItemChanged
 from .integrity import EVENT_FIELDS, chain_head, event_hash
 from .lifecycle import NO_DATE, REINSPECTION, ItemFact, Lifecycle, LifecycleEngine, Transition
-from .store import AuditRecord, HistoryStore, Status, read_value, to_date
+from .store import AuditRecord, HistoryStore, Status, id_chunks, read_value, to_date
 
 SYSTEM = "inspector（台账规则）"
 MAX_ROUNDS = 10
@@ -314,11 +314,10 @@ class Ledger:
         return self._chain([(item, "open", None, actor, today, note, record.id) for item in opened])
 
     def _items_of(self, finding_ids: Sequence[str]) -> dict[str, Item]:
-        """The items of these findings that are in the ledger, read a few hundred ids at a time."""
+        """The items of these findings that are in the ledger."""
         found: dict[str, Item] = {}
         column = schema.items.c.finding_id
-        for start in range(0, len(finding_ids), 500):
-            wanted = finding_ids[start : start + 500]
+        for wanted in id_chunks(finding_ids):
             for row in self.conn.execute(select(*_item_columns()).where(column.in_(wanted))):
                 item = Item.from_row(row)
                 found[item.finding_id] = item

@@ -8,7 +8,7 @@ already stored changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -350,7 +350,8 @@ class HistoryStore:
         ids = None if finding_ids is None else sorted(set(finding_ids))
         a, f, r = schema.audits, schema.findings, schema.resolutions
         result: dict[str, list[Status]] = {}
-        for chunk in _chunks(ids):
+        chunks: Iterable[list[str] | None] = [None] if ids is None else id_chunks(ids)
+        for chunk in chunks:
             fails = select(
                 f.c.finding_id,
                 a.c.id,
@@ -450,9 +451,7 @@ def _reason(exc: DBAPIError) -> str:
     return text.strip().splitlines()[0] if text.strip() else type(exc.orig or exc).__name__
 
 
-def _chunks(ids: list[str] | None, size: int = 500) -> Iterator[list[str] | None]:
-    if ids is None:
-        yield None
-        return
+def id_chunks(ids: Sequence[str], size: int = 500) -> Iterator[list[str]]:
+    """`ids` a few hundred at a time: within the bound parameters a statement may carry."""
     for start in range(0, len(ids), size):
-        yield ids[start : start + size]
+        yield list(ids[start : start + size])
