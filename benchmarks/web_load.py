@@ -21,7 +21,7 @@ Every request is timed from send to the last byte received; p50/p95/p99/max are 
 of page, and written to benchmarks/results/web_load.json. Any response other than 200 fails the run (exit 1);
 so does a p95 over `--limit-ms` (default 200).
 
-The client runs in this process on asyncio (httpx), the server in another; both share the machine's cores.
+The client runs in this process on asyncio (httpx2), the server in another; both share the machine's cores.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the checkout this script is in, not whichever inspector the venv installed
@@ -176,9 +176,9 @@ def start_server(store: Path, port: int) -> subprocess.Popen[bytes]:
         if process.poll() is not None:
             raise SystemExit("the server exited on start")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
+            if httpx2.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
                 return process
-        except httpx.TransportError:
+        except httpx2.TransportError:
             pass
         time.sleep(0.2)
     process.kill()
@@ -190,7 +190,7 @@ ROLES = ["inspector"] * 2 + ["county"] * 5 + ["auditor"] + ["school"] * 2  # a m
 
 class User:
     def __init__(self, base: str, username: str, password: str, facts: dict[str, Any], rng: random.Random) -> None:
-        self.client = httpx.AsyncClient(base_url=base, timeout=60, follow_redirects=False)
+        self.client = httpx2.AsyncClient(base_url=base, timeout=60, follow_redirects=False)
         self.username, self.password, self.rng = username, password, rng
         scope = {"county": "county", "school": "school"}.get(username, "all")
         self.ids: list[str] = facts["ids"][scope]
@@ -230,7 +230,7 @@ class User:
                     ("state", rng.choice(["open", "in_progress", "awaiting_review", "overdue"])),
                 ]
             )
-            return kind, "/findings?" + httpx.QueryParams({name: value, "page": rng.randint(1, 3)}).__str__(), {}
+            return kind, "/findings?" + httpx2.QueryParams({name: value, "page": rng.randint(1, 3)}).__str__(), {}
         fid = rng.choice(self.ids)
         if kind == "finding":
             return kind, f"/findings/{fid}", {}

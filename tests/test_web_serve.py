@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from web_support import *
@@ -98,7 +98,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, rounds: Rounds) -> Iterator
             try:
                 if _http().get(f"{base}/api/health", timeout=2).status_code == 200:
                     break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 pass
         else:
             pytest.fail("inspector serve did not answer /api/health:\n" + "".join(printed))
@@ -109,10 +109,10 @@ def served(tmp_path_factory: pytest.TempPathFactory, rounds: Rounds) -> Iterator
 
 
 @functools.cache
-def _http() -> httpx.Client:
-    """One client for the module's requests: `httpx.get` builds a client, and with it a TLS context
+def _http() -> httpx2.Client:
+    """One client for the module's requests: `httpx2.get` builds a client, and with it a TLS context
     reading the CA bundle, for each request (about 30 ms of CPU each, while polling the server's start)."""
-    return httpx.Client()
+    return httpx2.Client()
 
 
 def _passwords(printed: list[str]) -> dict[str, tuple[str, str]]:
