@@ -170,6 +170,36 @@ class TestReportPage:
         assert driver.find_element(By.ID, target).is_displayed()
         assert _severe(driver) == []
 
+    def test_sections_below_the_overview_are_laid_out_only_near_the_screen(self, driver: Any, case_out: Path) -> None:
+        """On screen every section after the overview is `content-visibility: auto`, so a province's
+        report opens without laying out its hundreds of thousands of elements; printed, none is."""
+        styles = (
+            "return Array.prototype.map.call(document.querySelectorAll('main > section'),"
+            " function (s) { return getComputedStyle(s).contentVisibility; })"
+        )
+        _open(driver, case_out / "report.html")
+        screen = driver.execute_script(styles)
+        assert len(screen) == 7 and screen[0] == "visible" and set(screen[1:]) == {"auto"}, screen
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        try:
+            assert set(driver.execute_script(styles)) == {"visible"}
+        finally:
+            driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+    def test_a_contents_link_lands_on_its_section(self, driver: Any, case_out: Path) -> None:
+        """The last entry of the contents bar scrolls to the appendix, laid out though it was off screen."""
+        from selenium.webdriver.common.by import By
+
+        _open(driver, case_out / "report.html")
+        driver.find_element(By.CSS_SELECTOR, ".toc a[href='#appendix']").click()
+        assert driver.execute_script("return location.hash") == "#appendix"
+        top, height, inner = driver.execute_script(
+            "var r = document.getElementById('appendix').getBoundingClientRect();"
+            " return [r.top, r.height, window.innerHeight]"
+        )
+        assert -1 < top < inner / 2 and height > inner, (top, height, inner)  # subpixel: -0.28
+        assert driver.find_element(By.CSS_SELECTOR, "#appendix h2").is_displayed()
+
     def test_without_script_the_whole_list_shows(self, driver: Any, case_out: Path) -> None:
         from selenium.webdriver.common.by import By
 
