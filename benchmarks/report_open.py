@@ -1,16 +1,19 @@
-"""How long a report takes to open in headless Chromium:
+"""How long a report takes to open in headless Chromium, and to answer in its rectification list:
 `python benchmarks/report_open.py OUT_DIR/report.html [more.html ...] [--repeat 3]`.
 
 For each page: the wall time of loading it (until the load event, as `driver.get` waits) and
 Chromium's own layout and style-recalculation time for that load (CDP `Performance.getMetrics`,
-differences around the load), best of `--repeat` loads in one browser. A province's report
-holds hundreds of thousands of elements; what it costs to open is what an inspector waits for.
-Needs chromium, chromium-driver and a CJK font, as the browser tests do.
+differences around the load), best of `--repeat` loads in one browser. Then, in the list (12
+rounds; the median and the slowest): choosing the first county in the county filter, choosing
+全部 again, and sorting by 整改期限, each until the page is laid out again. A province's report
+holds hundreds of thousands of elements; what it costs to open and to filter is what an inspector
+waits for. Needs chromium, chromium-driver and a CJK font, as the browser tests do.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -41,6 +44,28 @@ def measure(driver: Any, page: Path) -> tuple[float, dict[str, float]]:
     return wall, {name: after[name] - before.get(name, 0.0) for name in METRICS} | {"elements": elements}
 
 
+ACTIONS = {
+    "filter by a county": "var c = document.getElementById('rect-county'); c.selectedIndex = 1;"
+    " c.dispatchEvent(new Event('change'));",
+    "all counties again": "var c = document.getElementById('rect-county'); c.selectedIndex = 0;"
+    " c.dispatchEvent(new Event('change'));",
+    "sort by deadline": "Array.prototype.filter.call(document.querySelectorAll('#rect-table thead th'),"
+    " function (th) { return th.textContent.trim().indexOf('整改期限') === 0; })[0].click();",
+}
+
+
+def list_actions(driver: Any, rounds: int = 12) -> dict[str, list[float]]:
+    """Seconds each list action takes, layout included, over `rounds` rounds (the list scrolled to)."""
+    driver.execute_script("document.getElementById('rectification').scrollIntoView(); document.body.offsetHeight;")
+    times: dict[str, list[float]] = {name: [] for name in ACTIONS}
+    for _ in range(rounds):
+        for name, script in ACTIONS.items():
+            start = time.perf_counter()
+            driver.execute_script(script + " document.body.offsetHeight;")
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("pages", nargs="+", type=Path)
@@ -60,6 +85,9 @@ def main() -> None:
                 f"  style {metrics['RecalcStyleDuration']:.2f} s  script {metrics['ScriptDuration']:.2f} s"
                 f"  {metrics['elements']:,.0f} elements"
             )
+            if driver.execute_script("return !!document.getElementById('rect-county')"):
+                for name, seconds in list_actions(driver).items():
+                    print(f"  {name}: median {statistics.median(seconds):.2f} s, slowest {max(seconds):.2f} s")
 
 
 if __name__ == "__main__":

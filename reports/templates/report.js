@@ -1,32 +1,45 @@
 (function () {
   "use strict";
   // Filtering and sorting of the rectification list; without script the full table stays readable.
+  // A province's list has thousands of rows, and laying them all out takes seconds: with script,
+  // only the first `data-limit` rows that match are shown, until 全部显示 is pressed.
   var table = document.getElementById("rect-table");
   var controls = document.getElementById("rect-controls");
   if (!table || !controls) { return; }
   controls.hidden = false;
   var body = table.tBodies[0];
-  var rows = Array.prototype.slice.call(body.rows);
-  var texts = rows.map(function (row) { return row.textContent.toLowerCase(); });
+  var items = Array.prototype.map.call(body.rows, function (row) {
+    return { row: row, text: row.textContent.toLowerCase() };
+  });
   var query = document.getElementById("rect-q");
   var county = document.getElementById("rect-county");
   var severity = document.getElementById("rect-severity");
   var count = document.getElementById("rect-count");
+  var more = document.getElementById("rect-more");
+  var all = false;
 
   function apply() {
     var q = query.value.trim().toLowerCase();
     var terms = q ? q.split(/\s+/) : [];
     var c = county ? county.value : "";
     var s = severity ? severity.value : "";
+    var limit = all ? Infinity : Number(table.getAttribute("data-limit")) || Infinity;
+    var matched = 0;
     var shown = 0;
-    rows.forEach(function (row, i) {
+    items.forEach(function (item) {
+      var row = item.row;
       var ok = (!c || row.getAttribute("data-county") === c) &&
         (!s || row.getAttribute("data-severity") === s) &&
-        terms.every(function (t) { return texts[i].indexOf(t) !== -1; });
-      row.hidden = !ok;
-      if (ok) { shown += 1; }
+        terms.every(function (t) { return item.text.indexOf(t) !== -1; });
+      var show = ok && shown < limit;
+      if (ok) { matched += 1; }
+      if (show) { shown += 1; }
+      if (row.hidden === show) { row.hidden = !show; }  // an unchanged row is left alone
     });
-    count.textContent = "显示 " + shown + " / " + rows.length + " 项";
+    count.textContent = matched > shown
+      ? "显示前 " + shown + " 项 / 符合 " + matched + " 项 / 共 " + items.length + " 项"
+      : "显示 " + shown + " / " + items.length + " 项";
+    if (more) { more.hidden = matched <= shown; }
   }
   [query, county, severity].forEach(function (el) {
     if (el) {
@@ -34,6 +47,7 @@
       el.addEventListener("change", apply);
     }
   });
+  if (more) { more.addEventListener("click", function () { all = true; apply(); }); }
 
   var collator = new Intl.Collator("zh-CN", { numeric: true });
   var headers = table.tHead.rows[0].cells;
@@ -46,16 +60,19 @@
       Array.prototype.forEach.call(headers, function (h) { h.removeAttribute("aria-sort"); });
       th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
       var numeric = th.getAttribute("data-type") === "number";
-      var keyed = rows.map(function (row, i) {
-        var cell = row.cells[col];
+      var keyed = items.map(function (item, i) {
+        var cell = item.row.cells[col];
         var key = cell.hasAttribute("data-sort") ? cell.getAttribute("data-sort") : cell.textContent.trim();
-        return { row: row, key: numeric ? parseFloat(key) : key, index: i };
+        return { item: item, key: numeric ? parseFloat(key) : key, index: i };
       });
       keyed.sort(function (a, b) {
         var d = numeric ? a.key - b.key : collator.compare(a.key, b.key);
         return (ascending ? d : -d) || a.index - b.index;
       });
-      keyed.forEach(function (k) { body.appendChild(k.row); });
+      var sorted = document.createDocumentFragment();  // the rows moved in one insertion
+      items = keyed.map(function (k) { sorted.appendChild(k.item.row); return k.item; });
+      body.appendChild(sorted);
+      apply();  // the first rows in the new order are the ones shown
     }
     th.addEventListener("click", sort);
     th.addEventListener("keydown", function (e) {

@@ -171,20 +171,55 @@ class TestReportPage:
         assert _severe(driver) == []
 
     def test_sections_below_the_overview_are_laid_out_only_near_the_screen(self, driver: Any, case_out: Path) -> None:
-        """On screen every section after the overview is `content-visibility: auto`, so a province's
-        report opens without laying out its hundreds of thousands of elements; printed, none is."""
+        """On screen every section after the overview, and each county and school in them, is
+        `content-visibility: auto`, so a province's report opens without laying out its hundreds of
+        thousands of elements, nor a whole section when one school scrolls into view; printed, none is."""
         styles = (
-            "return Array.prototype.map.call(document.querySelectorAll('main > section'),"
-            " function (s) { return getComputedStyle(s).contentVisibility; })"
+            "return [Array.prototype.map.call(document.querySelectorAll('main > section'),"
+            " function (s) { return getComputedStyle(s).contentVisibility; }),"
+            " Array.prototype.map.call(document.querySelectorAll('article.county, article.school'),"
+            " function (a) { return getComputedStyle(a).contentVisibility; })]"
         )
         _open(driver, case_out / "report.html")
-        screen = driver.execute_script(styles)
-        assert len(screen) == 7 and screen[0] == "visible" and set(screen[1:]) == {"auto"}, screen
+        sections, articles = driver.execute_script(styles)
+        assert len(sections) == 7 and sections[0] == "visible" and set(sections[1:]) == {"auto"}, sections
+        assert len(articles) > 100 and set(articles) == {"auto"}
         driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
         try:
-            assert set(driver.execute_script(styles)) == {"visible"}
+            sections, articles = driver.execute_script(styles)
+            assert set(sections) == set(articles) == {"visible"}
         finally:
             driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+    def test_a_long_list_shows_its_first_rows_until_all_are_asked_for(self, driver: Any, case_out: Path) -> None:
+        """With script, the list shows at most the table's `data-limit` rows that match (1,000: a
+        province's 6,000 took seconds to lay out at each filter), says how many match, and offers
+        全部显示; a filter within the limit shows all it matches. Here the limit is lowered to 100."""
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import Select
+
+        document = json.loads((case_out / "findings.json").read_text(encoding="utf-8"))
+        total = len(document["findings"])
+        _open(driver, case_out / "report.html")
+        assert driver.find_element(By.ID, "rect-table").get_attribute("data-limit") == "1000" and total < 1000
+        more = driver.find_element(By.ID, "rect-more")
+        assert not more.is_displayed()
+        driver.execute_script(
+            "document.getElementById('rect-table').setAttribute('data-limit', '100');"
+            " document.getElementById('rect-q').dispatchEvent(new Event('input'))"
+        )
+        assert _visible_rows(driver) == 100 and more.is_displayed()
+        assert driver.find_element(By.ID, "rect-count").text == f"显示前 100 项 / 符合 {total} 项 / 共 {total} 项"
+        critical = document["summary"]["by_severity"]["critical"]
+        assert 0 < critical < 100
+        Select(driver.find_element(By.ID, "rect-severity")).select_by_value("critical")
+        assert _visible_rows(driver) == critical and not more.is_displayed()
+        Select(driver.find_element(By.ID, "rect-severity")).select_by_value("")
+        assert _visible_rows(driver) == 100
+        more.click()
+        assert _visible_rows(driver) == total and not more.is_displayed()
+        assert driver.find_element(By.ID, "rect-count").text == f"显示 {total} / {total} 项"
+        assert _severe(driver) == []
 
     def test_a_contents_link_lands_on_its_section(self, driver: Any, case_out: Path) -> None:
         """The last entry of the contents bar scrolls to the appendix, laid out though it was off screen."""
