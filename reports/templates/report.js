@@ -2,7 +2,8 @@
   "use strict";
   // Filtering and sorting of the rectification list; without script the full table stays readable.
   // A province's list has thousands of rows, and laying them all out takes seconds: with script,
-  // only the first `data-limit` rows that match are shown, until 全部显示 is pressed.
+  // only the first `data-limit` rows that match are shown on screen, until 全部显示 is pressed
+  // (class `over-limit`; printed, every row that matches the filters is there).
   var table = document.getElementById("rect-table");
   var controls = document.getElementById("rect-controls");
   if (!table || !controls) { return; }
@@ -31,10 +32,12 @@
       var ok = (!c || row.getAttribute("data-county") === c) &&
         (!s || row.getAttribute("data-severity") === s) &&
         terms.every(function (t) { return item.text.indexOf(t) !== -1; });
-      var show = ok && shown < limit;
+      var over = ok && shown >= limit;
       if (ok) { matched += 1; }
-      if (show) { shown += 1; }
-      if (row.hidden === show) { row.hidden = !show; }  // an unchanged row is left alone
+      if (ok && !over) { shown += 1; }
+      // an unchanged row is left alone
+      if (row.hidden === ok) { row.hidden = !ok; }
+      if (row.classList.contains("over-limit") !== over) { row.classList.toggle("over-limit", over); }
     });
     count.textContent = matched > shown
       ? "显示前 " + shown + " 项 / 符合 " + matched + " 项 / 共 " + items.length + " 项"
