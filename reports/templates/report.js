@@ -9,8 +9,8 @@
   if (!table || !controls) { return; }
   controls.hidden = false;
   var body = table.tBodies[0];
-  var items = Array.prototype.map.call(body.rows, function (row) {
-    return { row: row, text: row.textContent.toLowerCase() };
+  var items = Array.prototype.map.call(body.rows, function (row, i) {
+    return { row: row, text: row.textContent.toLowerCase(), index: i };
   });
   var query = document.getElementById("rect-q");
   var county = document.getElementById("rect-county");
@@ -44,13 +44,23 @@
       : "显示 " + shown + " / " + items.length + " 项";
     if (more) { more.hidden = matched <= shown; }
   }
+  function refilter() {
+    all = false;  // 全部显示 is for the filters it was pressed under
+    apply();
+  }
   [query, county, severity].forEach(function (el) {
     if (el) {
-      el.addEventListener("input", apply);
-      el.addEventListener("change", apply);
+      el.addEventListener("input", refilter);
+      el.addEventListener("change", refilter);
     }
   });
-  if (more) { more.addEventListener("click", function () { all = true; apply(); }); }
+  if (more) {
+    more.addEventListener("click", function () {
+      all = true;
+      apply();
+      query.focus();  // the button has hidden itself: keep the keyboard in the controls
+    });
+  }
 
   var collator = new Intl.Collator("zh-CN", { numeric: true });
   var headers = table.tHead.rows[0].cells;
@@ -63,14 +73,14 @@
       Array.prototype.forEach.call(headers, function (h) { h.removeAttribute("aria-sort"); });
       th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
       var numeric = th.getAttribute("data-type") === "number";
-      var keyed = items.map(function (item, i) {
+      var keyed = items.map(function (item) {
         var cell = item.row.cells[col];
         var key = cell.hasAttribute("data-sort") ? cell.getAttribute("data-sort") : cell.textContent.trim();
-        return { item: item, key: numeric ? parseFloat(key) : key, index: i };
+        return { item: item, key: numeric ? parseFloat(key) : key };
       });
       keyed.sort(function (a, b) {
         var d = numeric ? a.key - b.key : collator.compare(a.key, b.key);
-        return (ascending ? d : -d) || a.index - b.index;
+        return (ascending ? d : -d) || a.item.index - b.item.index;  // ties in the list's own order
       });
       var sorted = document.createDocumentFragment();  // the rows moved in one insertion
       items = keyed.map(function (k) { sorted.appendChild(k.item.row); return k.item; });
