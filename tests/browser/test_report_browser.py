@@ -218,20 +218,33 @@ class TestReportPage:
 
     def test_links_to_a_school_land_on_it(self, driver: Any, case_out: Path) -> None:
         """A county's link to one of its schools, and a page opened at a school's anchor (as the
-        trace pages link back), show that school's heading at the top of the window."""
+        trace pages link back), show that school's heading just below the sticky contents bar (it
+        was hidden under it), at 1280 px and at 400 px, where the bar wraps to three lines."""
         from selenium.webdriver.common.by import By
 
-        _open(driver, case_out / "report.html")
-        links = driver.find_elements(By.CSS_SELECTOR, "#counties a[href^='#school-']")
-        assert len(links) > 20
-        targets = [links[i].get_attribute("href").split("#", 1)[1] for i in (0, len(links) // 2, len(links) - 1)]
-        top_of = "return document.getElementById(arguments[0]).getBoundingClientRect().top"
-        for index, target in zip((0, len(links) // 2, len(links) - 1), targets):
-            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", links[index])
-            links[index].click()
-            assert abs(driver.execute_script(top_of, target)) < 2, target
-        driver.get((case_out / "report.html").resolve().as_uri() + f"#{targets[1]}")
-        assert abs(driver.execute_script(top_of, targets[1])) < 2, targets[1]
+        below_bar = (
+            "var bar = document.querySelector('.toc').getBoundingClientRect().bottom;"
+            " var heading = document.getElementById(arguments[0]).querySelector('h4').getBoundingClientRect();"
+            " return [bar, heading.top]"
+        )
+        try:
+            for width in (1280, 400):
+                driver.set_window_size(width, 900)
+                _open(driver, case_out / "report.html")
+                links = driver.find_elements(By.CSS_SELECTOR, "#counties a[href^='#school-']")
+                assert len(links) > 20
+                picked = (0, len(links) // 2, len(links) - 1)
+                targets = [links[i].get_attribute("href").split("#", 1)[1] for i in picked]
+                for index, target in zip(picked, targets):
+                    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", links[index])
+                    links[index].click()
+                    bar, top = driver.execute_script(below_bar, target)
+                    assert bar <= top < bar + 20, (width, target, bar, top)
+                driver.get((case_out / "report.html").resolve().as_uri() + f"#{targets[1]}")
+                bar, top = driver.execute_script(below_bar, targets[1])
+                assert bar <= top < bar + 20, (width, targets[1], bar, top)
+        finally:
+            driver.set_window_size(1280, 900)
 
     def test_a_long_list_shows_its_first_rows_until_all_are_asked_for(self, driver: Any, case_out: Path) -> None:
         """With script, the list shows on screen at most the table's `data-limit` rows that match
