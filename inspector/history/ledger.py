@@ -160,8 +160,7 @@ class Ledger:
     # -- reading -------------------------------------------------------------------------------
 
     def item(self, finding_id: str) -> Item | None:
-        row = self.conn.execute(select(*_item_columns()).where(schema.items.c.finding_id == finding_id)).first()
-        return Item.from_row(row) if row else None
+        return self._items_of([finding_id]).get(finding_id)
 
     def resolve(self, ref: str) -> Item:
         """An item by its finding id or a unique prefix of it."""

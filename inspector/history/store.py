@@ -270,15 +270,7 @@ class HistoryStore:
         return read_value("audits", "document", audit_id, _bytes, value)
 
     def document(self, audit_id: str) -> dict[str, Any]:
-        data = self.document_bytes(audit_id)
-
-        def load(raw: bytes) -> dict[str, Any]:
-            document = loads_exact(raw)
-            if not isinstance(document, dict):
-                raise TypeError(document)
-            return document
-
-        return read_value("audits", "document", audit_id, load, data)
+        return read_value("audits", "document", audit_id, _json_object, self.document_bytes(audit_id))
 
     def files(self, audit_id: str) -> list[FileHash]:
         t = schema.audit_files
@@ -436,7 +428,8 @@ def _bytes(value: Any) -> bytes:
 
 
 def _json_object(value: Any) -> dict[str, Any]:
-    data = loads_exact(_text(value))
+    """A stored JSON object, integers exact: a row's text, or a document's bytes."""
+    data = loads_exact(value if isinstance(value, bytes) else _text(value))
     if not isinstance(data, dict):
         raise TypeError(data)
     return data
