@@ -722,10 +722,10 @@ def _explain(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from .progress import progress_printer
-    from .report import iter_reports, load_findings, resolve_county, write_reports
+    from .report import ReportProcess, add_reports, load_source, resolve_county, write_reports
 
     _modules_loaded()
-    document, sha256 = load_findings(args.out_dir)
+    document, sha256, source = load_source(args.out_dir)
     if args.all_counties:
         return _all_counties(args, document, sha256)
     county = resolve_county(document, args.county) if args.county else None
@@ -736,8 +736,13 @@ def _report(args: argparse.Namespace) -> int:
             "区县版不能写入审核输出文件夹本身（那里的 findings.json 含全市数据）：请用 --out 指定另一个文件夹"
         )
     check_publishable(out)
-    with progress_printer(enabled=not args.quiet) as progress:
-        files = write_reports(out, iter_reports(document, sha256, county=county, rebuild=True), progress)
+    with progress_printer(enabled=not args.quiet) as progress, ReportProcess(len(document["findings"])) as helper:
+        files = write_reports(
+            out,
+            lambda writer: add_reports(
+                writer, document, sha256, county=county, rebuild=True, shared=(helper, source), progress=progress
+            ),
+        )
     notices = sum(1 for name in files if name.startswith("notices/"))
     edition = f"区县版（{county}）" if county else "全市版"
     print(

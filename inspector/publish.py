@@ -12,9 +12,8 @@ import orjson
 from .audit import AuditResult
 from .output.atomic import SetWriter
 from .output.document import audit_document, dumps
-from .output.markdown import render_markdown
-from .output.rectification import evidence_csv, rectification_csv, rejected_csv
-from .report import iter_reports
+from .output.rectification import evidence_csv, rejected_csv
+from .report import ReportProcess, add_reports
 
 __all__ = ["write_outputs"]
 
@@ -33,12 +32,10 @@ def write_outputs(
     notices and pages (about 2.7 GB) are never held at once. `release` lets go of the result's
     loaded tables and the engine's verdicts as soon as findings.json no longer needs them
     (`AuditResult.release`): for a caller that needs only the findings after this."""
-    written: dict[str, Path] = {}
-    with SetWriter(out_dir) as writer:
+    with SetWriter(out_dir) as writer, ReportProcess(len(result.findings)) as helper:
 
         def add(name: str, data: bytes) -> None:
             writer.add(name, data)
-            written.setdefault(name.split("/", 1)[0], out_dir / name.split("/", 1)[0])
             if progress is not None:
                 progress("生成报告", len(writer.digests), 0)
 
@@ -46,15 +43,20 @@ def write_outputs(
         document = audit_document(result, keep_going=keep_going, release=release)
         data = dumps(document)
         add("findings.json", data)
-        add("rectification.csv", rectification_csv(document["findings"]))
-        add("report.md", render_markdown(document).encode("utf-8"))
         if result.rejected:
             add("rejected.csv", rejected_csv(result.rejected))
-        # the reports read their own parse of findings.json below: drop this copy first, so that two
-        # parsed copies of every finding are not held at once (a national-scale audit's outputs peak)
+        # the reports, the CSV list and report.md read findings.json as written, exactly as
+        # `inspector report` reads it later (so a rebuild writes the same bytes): drop this copy
+        # first, so that two parsed copies of every finding are not held at once (a national-scale
+        # audit's outputs peak)
         del document
-        # the reports read findings.json as written, exactly as `inspector report` reads it later
-        for name, content in iter_reports(orjson.loads(data), hashlib.sha256(data).hexdigest(), source=data):
-            add(name, content)
+        add_reports(
+            writer,
+            orjson.loads(data),
+            hashlib.sha256(data).hexdigest(),
+            rebuild=True,
+            shared=(helper, data),
+            progress=progress,
+        )
         writer.publish()
-    return written
+    return {name: out_dir / name for name in sorted({name.split("/", 1)[0] for name in writer.digests})}

@@ -15,6 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 from .errors import UsageError
 
@@ -60,14 +61,17 @@ def requested_workers(
 
 
 @contextlib.contextmanager
-def spawned_pool(processes: int) -> Iterator[ProcessPoolExecutor]:
+def spawned_pool(
+    processes: int, initializer: Callable[..., object] | None = None, initargs: tuple[Any, ...] = ()
+) -> Iterator[ProcessPoolExecutor]:
     """An executor of `processes` spawned processes (polars' thread pool makes `fork` unsafe).
 
     Spawned processes re-run the parent's main script unless it is hidden from them: a script
     that calls `run_audit` without an `if __name__ == "__main__":` guard would start the audit
     again in every worker. The workers need nothing from it. An executor, not a Pool: a worker
     killed outright (out of memory, a crash in the engine's C code) breaks it with an error where
-    a Pool would wait for ever."""
+    a Pool would wait for ever. `initializer(*initargs)` runs in each process as it starts (how a
+    process is given a shared `multiprocessing` value)."""
     main = sys.modules.get("__main__")
     file, spec = getattr(main, "__file__", None), getattr(main, "__spec__", None)
     try:
@@ -75,7 +79,9 @@ def spawned_pool(processes: int) -> Iterator[ProcessPoolExecutor]:
             if file is not None:
                 del main.__file__
             main.__spec__ = None
-        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(
+            processes, mp_context=multiprocessing.get_context("spawn"), initializer=initializer, initargs=initargs
+        ) as pool:
             yield pool
     finally:
         if main is not None:

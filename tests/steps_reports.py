@@ -137,6 +137,14 @@ def read_folder(folder: Path, names: Collection[str] | None = None) -> FolderVie
     return view
 
 
+def notice_files(folder: Path) -> dict[str, Path]:
+    """An output folder's notices (`notices/<county>/<school>.html`) by file name; each file name
+    is in one county's folder only."""
+    found = {path.name: path for path in sorted((folder / "notices").glob("*/*.html"))}
+    assert len(found) == len(list((folder / "notices").glob("*/*"))), "a notice's name repeated"
+    return found
+
+
 def folder_texts(folder: Path) -> dict[str, str]:
     """Every text a report folder shows, by file: parsed HTML, every cell of the workbook, file names."""
     return read_folder(folder).texts
@@ -301,8 +309,7 @@ def _edition_rows(edition: Edition, count: int, county: str) -> None:
 def _edition_notices(edition: Edition, ids: str) -> None:
     assert edition.folder is not None
     expected = set() if ids == "（无）" else {i.strip() for i in ids.split(",")}
-    notices = edition.folder / "notices"
-    found = {p.stem for p in notices.glob("*")} if notices.is_dir() else set()
+    found = {Path(name).stem for name in notice_files(edition.folder)}
     assert found == expected
 
 

@@ -32,8 +32,8 @@ def test_local_cluster_of_two_workers_writes_the_bytes_of_one_process(tmp_path: 
     )
     for name in OUTPUTS:
         assert (case_out / name).read_bytes() == (tmp_path / "dask" / name).read_bytes(), name
-    assert sorted(p.name for p in (case_out / "notices").iterdir()) == sorted(
-        p.name for p in (tmp_path / "dask" / "notices").iterdir()
+    assert sorted(p.relative_to(case_out) for p in (case_out / "notices").rglob("*")) == sorted(
+        p.relative_to(tmp_path / "dask") for p in (tmp_path / "dask" / "notices").rglob("*")
     )
 
 

@@ -216,6 +216,7 @@ class TestOnlyWhatTheToolWrote:
 
         monkeypatch.setattr(inspector.audit, "run_audit", not_now)
         monkeypatch.setattr(inspector.report, "render_reports", not_now)
+        monkeypatch.setattr(inspector.report, "add_reports", not_now)
         capsys.readouterr()
         name, *options = command.split()
         args = [str(BOUNDARIES)] if name == "audit" else [str(out), *options]
@@ -349,18 +350,18 @@ class TestFailureLeavesNoOutputs:
         assert main(["audit", str(BOUNDARIES), "--out", str(out), "--quiet"]) == 0
         before = tree(out)
 
-        def broken(*_args: object, **_kwargs: object) -> Iterator[tuple[str, bytes]]:
-            yield "report.html", b"half"
+        def broken(writer: SetWriter, *_args: object, **_kwargs: object) -> None:
+            writer.add("report.html", b"half")
             raise KeyError("a bug")
 
-        monkeypatch.setattr(inspector.publish, "iter_reports", broken)
+        monkeypatch.setattr(inspector.publish, "add_reports", broken)
         assert main(["audit", str(BOUNDARIES), "--out", str(out), "--quiet"]) == 70
         err = capsys.readouterr().err
         assert "内部错误" in err and "--debug" in err and "Traceback" not in err
         assert tree(out) == before and siblings(out) == []
 
     def test_a_first_run_that_fails_leaves_no_folder(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(inspector.publish, "iter_reports", lambda *a, **k: {}["x"])
+        monkeypatch.setattr(inspector.publish, "add_reports", lambda *a, **k: {}["x"])
         assert main(["audit", str(BOUNDARIES), "--out", str(tmp_path / "out"), "--quiet"]) == 70
         assert list(tmp_path.iterdir()) == []
 
@@ -370,9 +371,9 @@ def test_write_reports_replaces_stale_notices_but_keeps_the_rest(tmp_path: Path)
     assert main(["audit", str(BOUNDARIES), "--out", str(out), "--quiet"]) == 0
     document, sha = load_findings(out)
     files = render_reports(document, sha)
-    kept = {name: data for name, data in files.items() if not name.startswith("notices/") or name.endswith("P1.html")}
+    kept = {name: data for name, data in files.items() if not name.startswith("notices/") or name.endswith("/P1.html")}
     write_reports(out, kept)
-    assert sorted(p.name for p in (out / "notices").iterdir()) == ["P1.html"]
+    assert sorted(p.name for p in (out / "notices").rglob("*.html")) == ["P1.html"]
     assert (out / "findings.json").is_file() and (out / "rectification.csv").is_file()
 
 

@@ -12,9 +12,9 @@ import openpyxl
 import pytest
 
 from inspector.cli import main
-from inspector.report.names import sheet_title, slug
+from inspector.report.names import area_name, sheet_title, slug
 from inspector.testing import AuditBuilder
-from steps_reports import Page
+from steps_reports import Page, notice_files
 
 SCRIPT_NAME = "<script>alert(1)</script>"
 FORMULA_NAME = '=HYPERLINK("http://evil.example","点我")'
@@ -56,18 +56,23 @@ class TestHtml:
         for text in (SCRIPT_NAME, FORMULA_NAME, HOSTILE_COUNTY, HOSTILE_ID):
             assert text in report.text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages["report.html"]
-        notice = Page(pages["notices/S1.html"])
+        notice = Page(pages[notice_files(out)["S1.html"].relative_to(out).as_posix()])
         assert SCRIPT_NAME in notice.text
 
     def test_hostile_codes_make_safe_file_names_and_anchors(self, out: Path) -> None:
         """A school code with `../` and markup gets a notice inside notices/, named without either."""
-        names = sorted(p.name for p in (out / "notices").iterdir())
+        names = sorted(notice_files(out))
         assert names == sorted(["S1.html", "S2.html", f"{slug(HOSTILE_ID)}.html"])
         assert re.fullmatch(r"S3_b_[0-9a-f]{12}", slug(HOSTILE_ID))
+        hostile = notice_files(out)[f"{slug(HOSTILE_ID)}.html"]
+        assert hostile.parent.name == area_name(HOSTILE_COUNTY) and hostile.parent.parent == out / "notices"
+        assert re.fullmatch(r"柳北区__title__img_src_x_onerror_alert_3___[0-9a-f]{10}", hostile.parent.name)
         report = Page((out / "report.html").read_text(encoding="utf-8"))
-        assert f"notices/{slug(HOSTILE_ID)}.html" in report.links
+        assert f"notices/{area_name(HOSTILE_COUNTY)}/{slug(HOSTILE_ID)}.html" in report.links
         assert all(
-            re.fullmatch(r"[A-Za-z0-9_.#-]+|notices/[A-Za-z0-9_.-]+|traces/[\w-]+\.html(#[A-Za-z0-9_.-]+)?", link)
+            re.fullmatch(
+                r"[A-Za-z0-9_.#-]+|notices/[\w-]+/[A-Za-z0-9_.-]+|traces/[\w-]+\.html(#[A-Za-z0-9_.-]+)?", link
+            )
             for link in report.links
         ), report.links
         assert sorted((out / "traces").iterdir()) and all(
@@ -125,12 +130,12 @@ class TestNoticeNames:
         outputs = []
         for run in ("a", "b"):
             assert main(["audit", str(folder), "--out", str(tmp_path / run), "--quiet"]) == 0
-            outputs.append({p.name: p.read_bytes() for p in (tmp_path / run / "notices").iterdir()})
+            outputs.append({name: path.read_bytes() for name, path in notice_files(tmp_path / run).items()})
         assert outputs[0] == outputs[1] and len(outputs[0]) == 4
         assert len({name.casefold() for name in outputs[0]}) == 4  # distinct on case-blind file systems too
         report = Page((tmp_path / "a" / "report.html").read_text(encoding="utf-8"))
         notices = {link for link in report.links if link.startswith("notices/")}
-        assert {link.split("/", 1)[1] for link in notices} == set(outputs[0])
+        assert {link.rsplit("/", 1)[1] for link in notices} == set(outputs[0])
         for index, code in enumerate(["x y", lookalike, "P1", "p1"]):
             (name,) = [n for n, data in outputs[0].items() if f"第{index}小学".encode() in data]
             assert code.encode() in outputs[0][name]

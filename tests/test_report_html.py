@@ -113,8 +113,9 @@ class TestStructure:
     ) -> None:
         schools = {f["school_id"] for f in document["findings"] if f["school_id"]}
         assert {i.removeprefix("school-") for i in page.ids if i.startswith("school-")} == schools
+        counties = {f["school_id"]: f["county"] for f in document["findings"] if f["school_id"]}
         notices = {link for link in page.links if link.startswith("notices/")}
-        assert notices == {f"notices/{s}.html" for s in schools}
+        assert notices == {f"notices/{counties[s]}/{s}.html" for s in schools}  # the case's names need no cleaning
         assert all((case_out / link).is_file() for link in notices)
 
     def test_overview_counts_match_the_summary(self, case_out: Path, document: dict[str, Any]) -> None:
@@ -284,45 +285,99 @@ class TestRebuild:
         rebuilt_set = json.loads((rebuilt / MANIFEST).read_text(encoding="utf-8"))["files"]
         assert rebuilt_set == {name: digest for name, digest in audit_set.items() if name != "evidence.csv"}
 
-    @pytest.mark.parametrize("county", [None, "融水苗族自治县"])
-    def test_a_second_process_renders_the_same_bytes(
+    @pytest.mark.parametrize(
+        ("county", "parent_takes"),
+        [(None, True), ("融水苗族自治县", True), (None, False)],
+        ids=["city", "county", "all-there"],
+    )
+    def test_a_second_process_writes_the_bytes_of_one(
         self,
         case_out: Path,
         county: str | None,
+        parent_takes: bool,
         monkeypatch: pytest.MonkeyPatch,
-        loaded: tuple[dict[str, Any], str],
-        rendered: dict[str, bytes],
+        tmp_path: Path,
     ) -> None:
-        """A large audit's traces pages and workbook come from a second process: byte for byte
-        what one process renders, for the city and for a county edition."""
+        """A large audit's reports are shared with a second process, which writes its parts into the
+        set itself: the folder is byte for byte what one process writes, for the city and for a
+        county edition, and also when the second process takes every part (`all-there`)."""
         from inspector import report
 
         data = (case_out / "findings.json").read_bytes()
         document, sha = json.loads(data), hashlib.sha256(data).hexdigest()
-        monkeypatch.setenv("INSPECTOR_WORKERS", "1")
-        if county is None:  # the module's render in this process is of the same document
-            assert (document, sha) == loaded
-            alone = rendered
-        else:
-            alone = report.render_reports(document, sha, county=county, source=data)
+
+        def write(out: Path, helper: report.ReportProcess | None) -> dict[str, bytes]:
+            shared = (helper, data) if helper is not None else None
+            write_reports(
+                out,
+                lambda writer: report.add_reports(writer, document, sha, county=county, shared=shared, rebuild=True),
+            )
+            return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+        alone = write(tmp_path / "one", None)
         monkeypatch.setenv("INSPECTOR_WORKERS", "2")
         monkeypatch.setattr(report, "PARALLEL_FROM", 0)
+        if not parent_takes:  # this process takes no part: the spawned one, unpatched, takes them all
+            monkeypatch.setattr(report, "_claim", lambda _claims: 1 << 30)
+        with report.ReportProcess(len(document["findings"])) as helper:
+            assert helper.pool is not None
+            shared = write(tmp_path / "two", helper)
+        assert shared == alone
+        assert any(name.startswith("notices/") for name in alone) and "rectification.xlsx" in alone
 
-        def not_here(*_args: object) -> dict[str, bytes]:
-            raise AssertionError("the pages were rendered in this process")
+    def test_parts_of_a_second_process_that_died_are_written_here(
+        self, case_out: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        """A second process that took two parts, left a half-written file of each and died: this
+        process renders those parts again over what it left, and the folder is what one process
+        writes."""
+        import multiprocessing
+        from concurrent.futures import Future
+        from concurrent.futures.process import BrokenProcessPool
 
-        monkeypatch.setattr(report, "_pages", not_here)  # the spawned process has its own, unpatched
-        assert report.render_reports(document, sha, county=county, source=data) == alone
+        from inspector import report
+
+        data = (case_out / "findings.json").read_bytes()
+        document, sha = json.loads(data), hashlib.sha256(data).hexdigest()
+        write_reports(tmp_path / "one", render_reports(document, sha, rebuild=True))
+
+        class DyingPool:
+            def __init__(self, claims: Any) -> None:
+                self.claims = claims
+
+            def submit(
+                self, _task: object, _source: bytes, _sha: str, _county: object, _rebuild: bool, share: Any
+            ) -> Future[dict[str, str]]:
+                assert report._claim(self.claims) == 0 and report._claim(self.claims) == 1  # the workbook, the report
+                share.add("rectification.xlsx", b"PK half")
+                share.add("report.html", b"<html half")
+                died: Future[dict[str, str]] = Future()
+                died.set_exception(BrokenProcessPool("killed"))
+                return died
+
+        helper = report.ReportProcess(len(document["findings"]))
+        helper.claims = multiprocessing.get_context("spawn").Value("i", 0)
+        helper.pool = DyingPool(helper.claims)  # type: ignore[assignment]
+        write_reports(
+            tmp_path / "two",
+            lambda writer: report.add_reports(writer, document, sha, rebuild=True, shared=(helper, data)),
+        )
+
+        def files(out: Path) -> dict[str, bytes]:
+            return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+        assert files(tmp_path / "two") == files(tmp_path / "one")
 
     def test_stale_notices_are_removed(self, rendered: dict[str, bytes], tmp_path: Path) -> None:
-        """A notice of a school without findings in this run does not survive it."""
+        """A notice of a school without findings in this run does not survive it, nor does the flat
+        notices folder of an older version (`notices/<school>.html`, now `notices/<county>/…`)."""
         out = tmp_path / "out"
         (out / "notices").mkdir(parents=True)
         (out / "notices" / "4509999999.html").write_text("旧通知书", encoding="utf-8")
         files = rendered
         write_reports(out, files)
-        assert sorted(p.name for p in (out / "notices").iterdir()) == sorted(
-            n.split("/")[1] for n in files if n.startswith("notices/")
+        assert sorted(p.relative_to(out).as_posix() for p in (out / "notices").rglob("*") if p.is_file()) == sorted(
+            n for n in files if n.startswith("notices/")
         )
 
     def test_no_findings_no_notices_folder(self, loaded: tuple[dict[str, Any], str], tmp_path: Path) -> None:
@@ -504,9 +559,10 @@ class TestLaterKeys:
         assert shown[3] == "已豁免（三江侗族自治县教育局 三教发〔2025〕9号，至 2026-06-30）"
         assert shown[4] == "豁免已于 2025-09-30 过期"
         waived, expired = findings[3], findings[4]
-        notice = Page(files[f"notices/{waived['school_id']}.html"].decode()).text
+        notices = {name.rsplit("/", 1)[1]: content for name, content in files.items() if name.startswith("notices/")}
+        notice = Page(notices[f"{waived['school_id']}.html"].decode()).text
         assert "已批准豁免" in notice and "三教发〔2025〕9号" in notice
-        notice = Page(files[f"notices/{expired['school_id']}.html"].decode()).text
+        notice = Page(notices[f"{expired['school_id']}.html"].decode()).text
         assert "已于2025年9月30日到期" in notice
 
     def test_county_edition_keeps_city_figures_and_drops_other_counties(self, extended: dict[str, Any]) -> None:

@@ -21,6 +21,7 @@ folder itself is resolved once, by `paths.check_out_dir`.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import json
@@ -297,17 +298,26 @@ class SetWriter:
         if not self._published:
             _remove_tree(self.temp)
 
-    def add(self, name: str, data: bytes) -> None:
-        """Write one file of the set (each name once)."""
-        _check_names({name: data})
+    def add(self, name: str, data: bytes, *, replace: bool = False) -> None:
+        """Write one file of the set (each name once). `replace`: a file of that name another
+        process may have left unfinished (a `SetShare` whose process died) is removed first."""
         if name in self.digests:
             raise ValueError(f"output {name!r} written twice")  # names are built by the tool: a bug
-        folder = str(PurePosixPath(name).parent)
-        if folder != "." and folder not in self._folders:
-            os.makedirs(self.temp / folder, exist_ok=True)  # once per folder, not once per file
-            self._folders.add(folder)
-        _write_file(self.temp / name, data, sync=False)
-        self.digests[name] = _digest(data)
+        self.digests[name] = _add_file(self.temp, self._folders, name, data, replace=replace)
+
+    def share(self) -> SetShare:
+        """A share of this set for another process to write into its folder (see `SetShare`)."""
+        return SetShare(self.temp)
+
+    def adopt(self, digests: Mapping[str, str]) -> None:
+        """Count the files a `SetShare` wrote (its `digests`) as this set's."""
+        for name in sorted(digests):
+            _check_names({name: b""})
+            if name in self.digests:
+                raise ValueError(f"output {name!r} written twice")
+            if not stat.S_ISREG(os.lstat(self.temp / name).st_mode):
+                raise ValueError(f"output {name!r} is not a file the share wrote")
+            self.digests[name] = digests[name]
 
     def publish(self) -> None:
         """Make the written files `out_dir`'s content, with what `keep` carries of the previous set."""
@@ -346,6 +356,37 @@ class SetWriter:
                 _remove_tree(temp)
             self._published = True  # nothing left for __exit__ to remove
             raise
+
+
+class SetShare:
+    """Files of a set that another process writes into the set's temporary folder, as
+    `SetWriter.add` would; it returns `digests` for the `SetWriter` to `adopt`. Picklable: a
+    spawned process renders and writes its share of a large audit's reports itself, rather than
+    sending them back to be written."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.digests: dict[str, str] = {}
+        self._folders: set[str] = set()
+
+    def add(self, name: str, data: bytes) -> None:
+        if name in self.digests:
+            raise ValueError(f"output {name!r} written twice")
+        self.digests[name] = _add_file(self.folder, self._folders, name, data)
+
+
+def _add_file(temp: Path, folders: set[str], name: str, data: bytes, *, replace: bool = False) -> str:
+    """Write `name` into a set's temporary folder (its folder made once per writer); its digest."""
+    _check_names({name: data})
+    folder = str(PurePosixPath(name).parent)
+    if folder != "." and folder not in folders:
+        os.makedirs(temp / folder, exist_ok=True)  # once per folder, not once per file; two writers may race
+        folders.add(folder)
+    if replace:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp / name)
+    _write_file(temp / name, data, sync=False)
+    return _digest(data)
 
 
 def _fsync_file(path: Path) -> None:

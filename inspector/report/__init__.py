@@ -2,22 +2,26 @@
 list, one rectification notice per school, and (for a rebuild) the CSV list and the Markdown
 summary. A county edition is the same reports of `county_document(document, county)`.
 
-A large audit's reports are rendered by two processes: the traces pages and the workbook in a
-second one (spawned, given findings.json's bytes), the rest in this one. Every file is the same
-bytes either way.
+A large audit's reports are rendered by two processes, each writing its files into the set
+(`add_reports`). Every file is the same bytes either way.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import multiprocessing
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from ..findings.model import decode_json
 from ..findings.model import load_findings as read_document
-from ..output.atomic import SetWriter
+from ..output.atomic import SetShare, SetWriter
 from ..output.markdown import render_markdown
 from ..progress import Progress
 from ..workers import available_cpus, requested_workers, spawned_pool
@@ -26,13 +30,16 @@ from .excel import rectification_xlsx
 from .html import TRACES_DIR, environment, iter_traces, render_report
 from .notices import NOTICES_DIR, iter_notices
 from .rectification import rectification_csv
-from .view import schools_of
+from .view import School, schools_of
 
 __all__ = [
+    "ReportProcess",
+    "add_reports",
     "county_document",
     "county_names",
     "iter_reports",
     "load_findings",
+    "load_source",
     "render_reports",
     "resolve_county",
     "write_reports",
@@ -43,21 +50,55 @@ def load_findings(out_dir: Path) -> tuple[dict[str, Any], str]:
     """An audit's findings.json, read through the typed model (`findings.model.load_findings`: a
     malformed, foreign or newer document is a located error, exit 2), as the data the templates
     read, and the sha256 of its bytes (quoted in every report)."""
+    document, sha256, _source = load_source(out_dir)
+    return document, sha256
+
+
+def load_source(out_dir: Path) -> tuple[dict[str, Any], str, bytes]:
+    """`load_findings`, and findings.json's bytes (`add_reports`' `source`)."""
     loaded = read_document(out_dir)
     document = loaded.data
     document.setdefault("indicators", [])
     document.setdefault("data_gaps", [])
     document.setdefault("rejected_rows", [])
-    return document, loaded.sha256
+    return document, loaded.sha256, loaded.source
 
 
-# from this many findings a second process renders part of the reports (below it, starting the
-# process costs more than it saves)
+# a second process shares the reports of an audit with this many findings or more (below it,
+# starting the process costs more than it saves) and up to `PARALLEL_UP_TO` (beyond it, its own
+# parse of findings.json costs more memory than the time saved is worth: a national audit's is
+# 155,000 findings, about 0.5 GB, and every page is rendered in one process, one at a time)
 PARALLEL_FROM = 2_000
-# up to this size of findings.json: beyond it the second process's own parse of the document and
-# the pages it sends back cost more memory than the time saved is worth (a national audit's
-# findings.json is about 0.5 GB), so every page is rendered here, one at a time
-PARALLEL_UP_TO_BYTES = 128 << 20
+PARALLEL_UP_TO = 40_000
+
+
+class ReportProcess:
+    """The second process that shares a large audit's reports (`add_reports`). Entered as soon as
+    the number of findings is known, it starts then, so that its start overlaps the work before
+    the reports; for a small or a very large audit, or on one CPU, it is not started."""
+
+    def __init__(self, findings: int) -> None:
+        self.findings = findings
+        self.pool: ProcessPoolExecutor | None = None
+        self.claims: Synchronized[int] | None = None
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> Self:
+        if PARALLEL_FROM <= self.findings <= PARALLEL_UP_TO and _second_process():
+            self.claims = multiprocessing.get_context("spawn").Value("i", 0)
+            self.pool = self._stack.enter_context(spawned_pool(1, _take_claims, (self.claims,)))
+            with contextlib.suppress(BrokenProcessPool, OSError):  # `add_reports` finds out again
+                self.pool.submit(_started)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.claims is not None:
+            _close(self.claims)  # after an error, the process stops after the part it renders
+        self._stack.close()
+
+
+def _started() -> None:
+    """The first task: the process has started and imported this module."""
 
 
 def render_reports(
@@ -66,10 +107,9 @@ def render_reports(
     *,
     county: str | None = None,
     rebuild: bool = False,
-    source: bytes | None = None,
 ) -> dict[str, bytes]:
     """Every report file by its path relative to the output folder (`iter_reports`, held)."""
-    return dict(iter_reports(document, source_sha256, county=county, rebuild=rebuild, source=source))
+    return dict(iter_reports(document, source_sha256, county=county, rebuild=rebuild))
 
 
 def iter_reports(
@@ -78,36 +118,120 @@ def iter_reports(
     *,
     county: str | None = None,
     rebuild: bool = False,
-    source: bytes | None = None,
 ) -> Iterator[tuple[str, bytes]]:
     """Every report file as (path relative to the output folder, bytes), one at a time, so that a
     caller writing them as they come holds one page, not all of them.
 
     `rebuild` adds rectification.csv and report.md (an audit writes those itself); a county
-    edition always has them, cut to the county like the rest. `source` (findings.json's bytes,
-    which `document` was read from) lets a second process share the work for a large audit.
+    edition always has them, cut to the county like the rest.
+    """
+    if county is not None:
+        document = county_document(document, county)
+    for part in _parts(document, source_sha256, rebuild=rebuild or county is not None):
+        yield from part()
+
+
+def add_reports(
+    writer: SetWriter,
+    document: Mapping[str, Any],
+    source_sha256: str,
+    *,
+    county: str | None = None,
+    rebuild: bool = False,
+    shared: tuple[ReportProcess, bytes] | None = None,
+    progress: Progress | None = None,
+) -> None:
+    """Write every report file (`iter_reports`) into `writer`'s set.
+
+    `shared`: a started `ReportProcess` and findings.json's bytes (which `document` was read from),
+    to share a large audit's reports with the second process. The reports come in parts
+    (`_parts`: the report, the workbook, the traces pages, each county's notices); each process
+    takes the next part nobody has taken, renders it and writes its files into the set's folder,
+    so both CPUs render and both create files. Every file is the same bytes either way; if the
+    second process cannot start or dies, this one renders the parts it had taken, replacing what
+    it may have left.
     """
     if county is not None:
         document = county_document(document, county)
     rebuild = rebuild or county is not None
-    if (
-        source is not None
-        and PARALLEL_FROM <= len(document["findings"])
-        and len(source) <= PARALLEL_UP_TO_BYTES
-        and _second_process()
-    ):
-        try:
-            with spawned_pool(1) as pool:
-                pages = pool.submit(_render_pages, source, source_sha256, county)
-                files = dict(_render_documents(document, source_sha256, rebuild=rebuild))
-                files.update(pages.result())
-        except (BrokenProcessPool, OSError):
-            pass  # the second process could not start or died: render here, same bytes
-        else:
-            yield from files.items()
-            return
-    yield from _render_documents(document, source_sha256, rebuild=rebuild)
-    yield from _pages(document, source_sha256)
+
+    def add(name: str, data: bytes, *, replace: bool = False) -> None:
+        writer.add(name, data, replace=replace)
+        if progress is not None:
+            progress("生成报告", len(writer.digests), 0)
+
+    parts = _parts(document, source_sha256, rebuild=rebuild)
+    helper, source = shared if shared is not None else (None, b"")
+    if helper is None or helper.pool is None or helper.claims is None:
+        for part in parts:
+            for name, data in part():
+                add(name, data)
+        return
+    claims = helper.claims
+    try:
+        job: Future[dict[str, str]] | None = helper.pool.submit(
+            _second_share, source, source_sha256, county, rebuild, writer.share()
+        )
+    except (BrokenProcessPool, OSError):
+        job = None
+    mine: list[int] = []
+    try:
+        while (claim := _claim(claims)) < len(parts):
+            mine.append(claim)
+            for name, data in parts[claim]():
+                add(name, data)
+    except BaseException:
+        _close(claims)  # the second process stops after the part it renders, before the set is removed
+        if job is not None:
+            with contextlib.suppress(BaseException):
+                job.exception()
+        raise
+    try:
+        digests = job.result() if job is not None else None
+    except (BrokenProcessPool, OSError):
+        digests = None
+    if digests is not None:
+        writer.adopt(digests)
+        return
+    for claim, part in enumerate(parts):  # the second process's parts, here: same bytes
+        if claim not in mine:
+            for name, data in part():
+                add(name, data, replace=True)
+
+
+Part = Callable[[], Iterable[tuple[str, bytes]]]
+
+
+def _parts(document: Mapping[str, Any], source_sha256: str, *, rebuild: bool) -> list[Part]:
+    """The report files in parts two processes can share, the longest first: the workbook, the
+    report, (for a rebuild or an edition) the CSV list, the traces pages, (again for a rebuild)
+    report.md, and each county's notices."""
+    env = environment()
+    schools = schools_of(document["findings"])
+    counties: dict[str, list[School]] = {}
+    for school in schools:
+        counties.setdefault(school.county, []).append(school)
+
+    def workbook() -> Iterator[tuple[str, bytes]]:
+        yield "rectification.xlsx", rectification_xlsx(document, source_sha256)
+
+    def report() -> Iterator[tuple[str, bytes]]:
+        yield "report.html", render_report(document, source_sha256, env, schools=schools).encode("utf-8")
+
+    def csv_list() -> Iterator[tuple[str, bytes]]:
+        yield "rectification.csv", rectification_csv(document["findings"])
+
+    def markdown() -> Iterator[tuple[str, bytes]]:
+        yield "report.md", render_markdown(dict(document)).encode("utf-8")
+
+    return [
+        workbook,
+        report,
+        *([csv_list] if rebuild else []),
+        functools.partial(iter_traces, document, source_sha256, env),
+        *([markdown] if rebuild else []),
+        *(functools.partial(iter_notices, document, source_sha256, env, schools=group) for group in counties.values()),
+    ]
 
 
 def _second_process() -> bool:
@@ -115,43 +239,60 @@ def _second_process() -> bool:
     return (requested if requested is not None else available_cpus()) > 1
 
 
-def _render_documents(document: Mapping[str, Any], source_sha256: str, *, rebuild: bool) -> Iterator[tuple[str, bytes]]:
-    """The report, the notices and (for a rebuild or an edition) the CSV list and report.md."""
-    env = environment()
-    schools = schools_of(document["findings"])  # the report's and the notices'
-    yield "report.html", render_report(document, source_sha256, env, schools=schools).encode("utf-8")
-    if rebuild:
-        yield "rectification.csv", rectification_csv(document["findings"])
-        yield "report.md", render_markdown(dict(document)).encode("utf-8")
-    yield from iter_notices(document, source_sha256, env, schools=schools)
+_CLAIMS: Synchronized[int] | None = None  # the shared count of parts taken, in the second process
 
 
-def _pages(document: Mapping[str, Any], source_sha256: str) -> Iterator[tuple[str, bytes]]:
-    """The traces pages and the workbook: the share of a second process."""
-    yield "rectification.xlsx", rectification_xlsx(document, source_sha256)
-    yield from iter_traces(document, source_sha256, environment())
+def _take_claims(claims: Synchronized[int]) -> None:
+    global _CLAIMS
+    _CLAIMS = claims
 
 
-def _render_pages(source: bytes, source_sha256: str, county: str | None) -> dict[str, bytes]:
-    """`_pages` in the second process, from findings.json's bytes (decoded as the first process
-    decoded them: integers past 64 bits exactly)."""
+def _close(claims: Synchronized[int]) -> None:
+    with claims.get_lock():
+        claims.value = 1 << 30
+
+
+def _claim(claims: Synchronized[int]) -> int:
+    """The next part nobody has taken."""
+    with claims.get_lock():
+        claim = claims.value
+        claims.value = claim + 1
+    return claim
+
+
+def _second_share(
+    source: bytes, source_sha256: str, county: str | None, rebuild: bool, share: SetShare
+) -> dict[str, str]:
+    """The second process's parts (`add_reports`), from findings.json's bytes (decoded as the first
+    process decoded them: integers past 64 bits exactly), written into the set's folder; the
+    digests of what it wrote."""
+    assert _CLAIMS is not None, "started without the shared count"
     document = decode_json(source, "findings.json")
-    return dict(_pages(county_document(document, county) if county is not None else document, source_sha256))
+    if county is not None:
+        document = county_document(document, county)
+    parts = _parts(document, source_sha256, rebuild=rebuild)
+    while (claim := _claim(_CLAIMS)) < len(parts):
+        for name, data in parts[claim]():
+            share.add(name, data)
+    return share.digests
 
 
 def write_reports(
-    out_dir: Path, files: Mapping[str, bytes] | Iterable[tuple[str, bytes]], progress: Progress | None = None
+    out_dir: Path,
+    files: Mapping[str, bytes] | Callable[[SetWriter], None],
+    progress: Progress | None = None,
 ) -> dict[str, Path]:
-    """Publish the files (a mapping, or pairs written as they come, `iter_reports`) as the folder's
-    new set: what the folder already held from the tool (findings.json, rejected.csv, county
-    editions) is carried over, except notices and traces, so the folder holds exactly this run's
-    pages (see `atomic.SetWriter`). Returns each file's path."""
-    items = sorted(files.items()) if isinstance(files, Mapping) else files
-    total = len(files) if isinstance(files, Mapping) else 0
+    """Publish report files as the folder's new set: a mapping of them, or a function that writes
+    them into the set (`add_reports`). What the folder already held from the tool (findings.json,
+    rejected.csv, county editions) is carried over, except notices and traces, so the folder holds
+    exactly this run's pages (see `atomic.SetWriter`). Returns each file's path."""
     with SetWriter(out_dir, keep=lambda name: not name.startswith((NOTICES_DIR + "/", TRACES_DIR + "/"))) as writer:
-        for name, data in items:
-            writer.add(name, data)
-            if progress is not None:
-                progress("生成报告", len(writer.digests), total)
+        if callable(files):
+            files(writer)
+        else:
+            for name, data in sorted(files.items()):
+                writer.add(name, data)
+                if progress is not None:
+                    progress("生成报告", len(writer.digests), len(files))
         writer.publish()
     return {name: out_dir / name for name in writer.digests}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -31,7 +30,8 @@ from .format import (
     waiver_items,
 )
 from .issuer import issuer_of
-from .names import slug
+from .names import area_name, slug
+from .notices import notice_path
 from .rectification import list_rows, school_label
 from .view import (
     CITY,
@@ -84,6 +84,7 @@ def _environment() -> jinja2.Environment:
         list_row=lambda row: fragments.list_row(row, trace_link),
         trace_article=fragments.trace_article,
         notice_item=fragments.notice_item,
+        notice_path=notice_path,
         severity_counts=fragments.severity_counts,
         waiver_html=fragments.waiver_html,
         finding_ids=fragments.finding_ids,
@@ -175,22 +176,9 @@ def render_report(
     )
 
 
-_PAGE_UNSAFE = re.compile(r"[^0-9A-Za-z_\-\u3400-\u9fff]")
-
-
-@functools.lru_cache(maxsize=1024)  # a few dozen areas, each named for thousands of findings
-def page_name(area: str) -> str:
-    """A file name for an area's page that stays inside its folder: the name itself when it is
-    made of letters, digits and Chinese characters (柳北区), else a cleaned name and a digest."""
-    cleaned = _PAGE_UNSAFE.sub("_", area)[:40]
-    if cleaned == area and cleaned:
-        return cleaned
-    return f"{cleaned or 'area'}_{hashlib.sha256(area.encode('utf-8')).hexdigest()[:10]}"
-
-
 def trace_page(finding: Mapping[str, Any]) -> str:
     """The traces page a finding's trace is on: its county's (the city's findings under 全市)."""
-    return f"{TRACES_DIR}/{page_name(county_of(finding))}.html"
+    return f"{TRACES_DIR}/{area_name(county_of(finding))}.html"
 
 
 def trace_href(finding: Mapping[str, Any]) -> str:
@@ -213,7 +201,7 @@ def trace_pages(findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         name = county_of(finding)
         counts[name] = counts.get(name, 0) + 1
     return [
-        {"name": name, "href": f"{TRACES_DIR}/{page_name(name)}.html", "count": counts[name]}
+        {"name": name, "href": f"{TRACES_DIR}/{area_name(name)}.html", "count": counts[name]}
         for name in sorted(counts, key=lambda n: (n != CITY, n))
     ]
 

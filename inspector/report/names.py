@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable
@@ -10,6 +11,7 @@ _SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _UNSAFE_RUN = re.compile(r"[^A-Za-z0-9_-]+")
 _DIGESTED = re.compile(r".*_[0-9a-f]{12}")  # the shape of a name `slug` made with a digest
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_AREA_UNSAFE = re.compile(r"[^0-9A-Za-z_\-\u3400-\u9fff]")
 
 
 def _digest(text: str, length: int = 12) -> str:
@@ -41,6 +43,17 @@ def unique_slugs(ids: Iterable[str]) -> dict[str, str]:
         for text in clashes:
             names[text] = f"{slug(text)}_{_digest(text, length)}"
     return names
+
+
+@functools.lru_cache(maxsize=1024)  # a few dozen areas, each named for thousands of findings
+def area_name(area: str) -> str:
+    """A file or folder name for an area (a county, 全市) that stays inside its folder: its traces
+    page and its notices folder. The name itself when it is made of letters, digits and Chinese
+    characters (柳北区), else a cleaned name and a digest."""
+    cleaned = _AREA_UNSAFE.sub("_", area)[:40]
+    if cleaned == area and cleaned:
+        return cleaned
+    return f"{cleaned or 'area'}_{hashlib.sha256(area.encode('utf-8')).hexdigest()[:10]}"
 
 
 def sheet_title(name: str, taken: set[str]) -> str:
