@@ -8,8 +8,10 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -393,3 +395,40 @@ def test_releasing_the_evaluation_changes_no_output(tmp_path: Path) -> None:
         assert [outcome.count(v) for v in ("fail", "pass", "gap")] == [
             kept.outcomes[rule].count(v) for v in ("fail", "pass", "gap")
         ]
+
+
+def test_a_failure_while_two_processes_write_leaves_the_previous_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The reports shared with a second process (`report.add_reports`): this process fails on its
+    first part while the other writes its own; exit 70, the previous set as it was, and no
+    temporary folder left beside it (the second process stopped before the folder was removed)."""
+    out = tmp_path / "out"
+    assert main(["audit", str(BOUNDARIES), "--out", str(out), "--quiet"]) == 0
+    before = tree(out)
+    monkeypatch.setenv("INSPECTOR_WORKERS", "2")
+    monkeypatch.setattr(inspector.report, "PARALLEL_FROM", 0)
+    started: list[int] = []
+
+    def broken(*_args: object) -> bytes:
+        """Fail once the second process is writing its parts (it takes the report next)."""
+        started.append(1)
+        for _ in range(400):
+            if any(tmp_path.glob(".out.inspector-*/report.html")):
+                break
+            time.sleep(0.025)
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(inspector.report, "rectification_xlsx", broken)  # here only: the spawned process has its own
+    pools: list[int] = []
+    spawned_pool = inspector.report.spawned_pool
+
+    def counted(*args: Any) -> Any:
+        pools.append(1)
+        return spawned_pool(*args)
+
+    monkeypatch.setattr(inspector.report, "spawned_pool", counted)
+    capsys.readouterr()
+    assert main(["report", str(out), "--quiet"]) == 70
+    assert pools == [1] and started == [1] and "内部错误" in capsys.readouterr().err
+    assert tree(out) == before and siblings(out) == []
