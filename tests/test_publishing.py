@@ -432,3 +432,24 @@ def test_a_failure_while_two_processes_write_leaves_the_previous_set(
     assert main(["report", str(out), "--quiet"]) == 70
     assert pools == [1] and started == [1] and "内部错误" in capsys.readouterr().err
     assert tree(out) == before and siblings(out) == []
+
+
+def test_a_share_whose_set_was_removed_does_not_make_its_folder_again(tmp_path: Path) -> None:
+    """The second process writes into the set's folder through a `SetShare`; once the set is
+    removed (its run failed), a late write fails instead of leaving a folder without a manifest,
+    which no later run would recognise as the tool's."""
+    out = tmp_path / "out"
+    with SetWriter(out) as writer:
+        share = writer.share()
+        share.add("notices/城中区/a.html", b"a")
+        writer.adopt(share.digests)
+        assert (writer.temp / "notices" / "城中区" / "a.html").read_bytes() == b"a"
+    assert list(tmp_path.iterdir()) == []  # left without publishing: removed
+    with pytest.raises(FileNotFoundError):
+        share.add("notices/柳北区/b.html", b"b")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_the_share_did_not_write_is_not_adopted(tmp_path: Path) -> None:
+    with SetWriter(tmp_path / "out") as writer, pytest.raises(ValueError, match="not a file the share wrote"):
+        writer.adopt({"notices/x/y.html": "0" * 64})

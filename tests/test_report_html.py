@@ -286,25 +286,40 @@ class TestRebuild:
         assert rebuilt_set == {name: digest for name, digest in audit_set.items() if name != "evidence.csv"}
 
     @pytest.mark.parametrize(
-        ("county", "parent_takes"),
-        [(None, True), ("融水苗族自治县", True), (None, False)],
-        ids=["city", "county", "all-there"],
+        ("county", "share", "lists"),
+        [
+            (None, "both", True),
+            ("融水苗族自治县", "both", True),
+            (None, "there", True),
+            (None, "there", False),
+        ],
+        ids=["city", "county", "all-there", "all-there-without-lists"],
     )
     def test_a_second_process_writes_the_bytes_of_one(
         self,
         case_out: Path,
         county: str | None,
-        parent_takes: bool,
+        share: str,
+        lists: bool,
         monkeypatch: pytest.MonkeyPatch,
         tmp_path: Path,
     ) -> None:
         """A large audit's reports are shared with a second process, which writes its parts into the
         set itself: the folder is byte for byte what one process writes, for the city and for a
-        county edition, and also when the second process takes every part (`all-there`)."""
+        county edition with both processes writing (this one takes its first part only once the
+        other has taken one), when the second process takes every part, and for a findings.json
+        without the lists the model lets it leave out (indicators, data_gaps, rejected_rows)."""
+        import time
+
         from inspector import report
 
         data = (case_out / "findings.json").read_bytes()
-        document, sha = json.loads(data), hashlib.sha256(data).hexdigest()
+        if not lists:
+            trimmed = json.loads(data)
+            for key in ("indicators", "data_gaps", "rejected_rows"):
+                trimmed.pop(key, None)
+            data = json.dumps(trimmed, ensure_ascii=False).encode("utf-8")
+        document, sha = report._with_defaults(json.loads(data)), hashlib.sha256(data).hexdigest()
 
         def write(out: Path, helper: report.ReportProcess | None) -> dict[str, bytes]:
             shared = (helper, data) if helper is not None else None
@@ -317,13 +332,26 @@ class TestRebuild:
         alone = write(tmp_path / "one", None)
         monkeypatch.setenv("INSPECTOR_WORKERS", "2")
         monkeypatch.setattr(report, "PARALLEL_FROM", 0)
-        if not parent_takes:  # this process takes no part: the spawned one, unpatched, takes them all
-            monkeypatch.setattr(report, "_claim", lambda _claims: 1 << 30)
+        taken: list[int] = []
+        claim = report._claim
+
+        def after_the_other(claims: Any) -> int:
+            deadline = time.monotonic() + 60
+            while claims.value == 0 and time.monotonic() < deadline:
+                time.sleep(0.005)
+            assert claims.value > 0, "the second process took no part"
+            taken.append(claim(claims))
+            return taken[-1]
+
+        # this process takes no part (the spawned one, unpatched, takes them all), or waits for it
+        monkeypatch.setattr(report, "_claim", (lambda _claims: 1 << 30) if share == "there" else after_the_other)
         with report.ReportProcess(len(document["findings"])) as helper:
             assert helper.pool is not None
             shared = write(tmp_path / "two", helper)
         assert shared == alone
         assert any(name.startswith("notices/") for name in alone) and "rectification.xlsx" in alone
+        if share == "both":
+            assert 0 not in taken and len(taken) > 1  # the other took the first part, this one at least one
 
     def test_parts_of_a_second_process_that_died_are_written_here(
         self, case_out: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path

@@ -315,7 +315,11 @@ class SetWriter:
             _check_names({name: b""})
             if name in self.digests:
                 raise ValueError(f"output {name!r} written twice")
-            if not stat.S_ISREG(os.lstat(self.temp / name).st_mode):
+            try:
+                regular = stat.S_ISREG(os.lstat(self.temp / name).st_mode)
+            except FileNotFoundError:
+                regular = False
+            if not regular:  # a bug, not the user's input
                 raise ValueError(f"output {name!r} is not a file the share wrote")
             self.digests[name] = digests[name]
 
@@ -378,10 +382,14 @@ class SetShare:
 def _add_file(temp: Path, folders: set[str], name: str, data: bytes, *, replace: bool = False) -> str:
     """Write `name` into a set's temporary folder (its folder made once per writer); its digest."""
     _check_names({name: data})
-    folder = str(PurePosixPath(name).parent)
-    if folder != "." and folder not in folders:
-        os.makedirs(temp / folder, exist_ok=True)  # once per folder, not once per file; two writers may race
-        folders.add(folder)
+    folder = PurePosixPath(name).parent
+    if str(folder) != "." and str(folder) not in folders:
+        # once per folder, not once per file; two writers may race. One level at a time, never
+        # the set's folder itself: a writer whose set was removed fails instead of making it again
+        for level in reversed([folder, *folder.parents][:-1]):
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(temp / level, 0o777)
+        folders.add(str(folder))
     if replace:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp / name)

@@ -12,6 +12,8 @@ import contextlib
 import functools
 import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -57,11 +59,15 @@ def load_findings(out_dir: Path) -> tuple[dict[str, Any], str]:
 def load_source(out_dir: Path) -> tuple[dict[str, Any], str, bytes]:
     """`load_findings`, and findings.json's bytes (`add_reports`' `source`)."""
     loaded = read_document(out_dir)
-    document = loaded.data
+    return _with_defaults(loaded.data), loaded.sha256, loaded.source
+
+
+def _with_defaults(document: dict[str, Any]) -> dict[str, Any]:
+    """The lists a findings.json may leave out (the model allows it), as the templates read them."""
     document.setdefault("indicators", [])
     document.setdefault("data_gaps", [])
     document.setdefault("rejected_rows", [])
-    return document, loaded.sha256, loaded.source
+    return document
 
 
 # a second process shares the reports of an audit with this many findings or more (below it,
@@ -193,6 +199,7 @@ def add_reports(
     if digests is not None:
         writer.adopt(digests)
         return
+    print("注意：生成报告的第二个进程未能完成，其负责的部分已由本进程重新生成（内容相同）。", file=sys.stderr)
     for claim, part in enumerate(parts):  # the second process's parts, here: same bytes
         if claim not in mine:
             for name, data in part():
@@ -245,6 +252,9 @@ _CLAIMS: Synchronized[int] | None = None  # the shared count of parts taken, in 
 def _take_claims(claims: Synchronized[int]) -> None:
     global _CLAIMS
     _CLAIMS = claims
+    # Ctrl-C is the first process's to handle: it closes the count and waits for this one, which
+    # would otherwise print a traceback while it waits for work
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _close(claims: Synchronized[int]) -> None:
@@ -267,7 +277,7 @@ def _second_share(
     process decoded them: integers past 64 bits exactly), written into the set's folder; the
     digests of what it wrote."""
     assert _CLAIMS is not None, "started without the shared count"
-    document = decode_json(source, "findings.json")
+    document = _with_defaults(decode_json(source, "findings.json"))
     if county is not None:
         document = county_document(document, county)
     parts = _parts(document, source_sha256, rebuild=rebuild)
