@@ -443,7 +443,7 @@ def _web_parsers(commands: argparse._SubParsersAction, today: dt.date) -> None: 
     )
     db_option(serve)
     serve.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1）")
-    serve.add_argument("--port", type=_integer, default=8000, help="端口（默认 8000）")
+    serve.add_argument("--port", type=_integer, default=8000, help="端口（默认 8000；0：由系统选一个空闲端口）")
     serve.add_argument(
         "--evidence-dir", type=Path, help="整改材料的存放文件夹（默认：SQLite 历史库旁的 <库名>.evidence）"
     )
@@ -494,8 +494,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings.for_db(args.db, **overrides)
     if args.demo is not None:
         print("\n".join(demo(args.db, args.demo, args.today or dt.date.today(), args.source)), flush=True)
-    print(f"督导整改平台：http://{args.host}:{args.port}/ （Ctrl-C 停止）", flush=True)
-    run_server(settings, args.host, args.port)
+    run_server(settings, args.host, args.port, lambda line: print(line, flush=True))
     return 0
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import os
 import queue
-import socket
+import re
 import subprocess
 import sys
 import threading
@@ -50,9 +50,6 @@ def _cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[st
 def served(tmp_path_factory: pytest.TempPathFactory, rounds: Rounds) -> Iterator[tuple[str, Path, list[str]]]:
     root = tmp_path_factory.mktemp("serve")
     db = root / "served.sqlite"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     process = subprocess.Popen(
         [
             sys.executable,
@@ -62,7 +59,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, rounds: Rounds) -> Iterator
             "--db",
             str(db),
             "--port",
-            str(port),
+            "0",  # the system picks a free port, and the command prints the address it serves
             "--demo",
             str(rounds.first),
             "--source",
@@ -85,16 +82,20 @@ def served(tmp_path_factory: pytest.TempPathFactory, rounds: Rounds) -> Iterator
 
     threading.Thread(target=pump, daemon=True).start()
     printed: list[str] = []
-    base = f"http://127.0.0.1:{port}"
+    base = ""
     deadline = time.monotonic() + 90
     try:
         while time.monotonic() < deadline:
             try:
                 printed.append(lines.get(timeout=0.2))
+                if found := re.search(r"督导整改平台：(http://127\.0\.0\.1:[1-9][0-9]*)/", printed[-1]):
+                    base = found.group(1)
                 continue
             except queue.Empty:
                 pass
             assert process.poll() is None, "".join(printed)
+            if not base:
+                continue
             try:
                 if _http().get(f"{base}/api/health", timeout=2).status_code == 200:
                     break
@@ -170,3 +171,18 @@ def test_users_add_reads_the_password_from_stdin_and_the_account_works_on_the_se
     }
     assert _http().get(f"{base}/api/findings/{LB_LARGE}", headers=auth).json()["ledger"]["state"] == "open"
     assert _http().get(f"{base}/api/findings/{CZ_LARGE}", headers=auth).status_code == 404
+
+
+def test_a_port_in_use_or_out_of_range_is_a_usage_error(tmp_path: Path) -> None:
+    """`inspector serve` binds its port before it announces the address: a port another program
+    holds, or one that cannot be a port, ends in exit 2 with what to do, not in uvicorn's log."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        held = _cli("serve", "--db", str(tmp_path / "s.sqlite"), "--port", str(port))
+    assert held.returncode == 2, held.stderr
+    assert f"无法在 127.0.0.1:{port} 上监听" in held.stderr and "--port 0" in held.stderr
+    assert "督导整改平台" not in held.stdout and "Traceback" not in held.stderr
+    wrong = _cli("serve", "--db", str(tmp_path / "s.sqlite"), "--port", "65536")
+    assert wrong.returncode == 2 and "端口应为 0–65535 之间的整数，实为 65536" in wrong.stderr

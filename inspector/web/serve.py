@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import UsageError
@@ -18,14 +20,30 @@ from .importing import import_run
 from .settings import Settings
 
 
-def run_server(settings: Settings, host: str, port: int) -> None:
-    """Serve until interrupted (uvicorn, one process: the engine thread and the warm engines are per process)."""
+def run_server(settings: Settings, host: str, port: int, announce: Callable[[str], None] = print) -> None:
+    """Serve until interrupted (uvicorn, one process: the engine thread and the warm engines are per
+    process). The socket is bound here first, so that the address `announce`d is the one served,
+    `--port 0` included (the system picks a free port); a port in use is a usage error."""
     import uvicorn
 
     from .app import create_app
 
-    app = create_app(settings)
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, server_header=False)
+    if not 0 <= port <= 65535:
+        raise UsageError(f"端口应为 0–65535 之间的整数，实为 {port}")
+    try:
+        listening = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+    except OSError as exc:
+        raise UsageError(
+            f"无法在 {host}:{port} 上监听：{exc.strerror or exc}。端口可能已被占用：请用 --port 另选端口"
+            "（--port 0 由系统选一个空闲端口）"
+        ) from None
+    with listening:
+        bound = listening.getsockname()[1]
+        shown = f"[{host}]" if ":" in host else host
+        announce(f"督导整改平台：http://{shown}:{bound}/ （Ctrl-C 停止）")
+        app = create_app(settings)
+        config = uvicorn.Config(app, log_level="info", access_log=False, server_header=False)
+        uvicorn.Server(config).run(sockets=[listening])
 
 
 def add_user(

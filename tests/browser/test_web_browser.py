@@ -41,11 +41,10 @@ def server(browser_ok: None, tmp_path_factory: pytest.TempPathFactory, web_templ
     root = tmp_path_factory.mktemp("web-browser")
     shutil.copy(web_template, root / "store.sqlite")
     web = Web(Database("sqlite", root / "store.sqlite"), root)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    uv = uvicorn.Server(uvicorn.Config(web.app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=uv.run, daemon=True)
+    listening = socket.create_server(("127.0.0.1", 0))  # bound here and kept: no other process can take the port
+    port = listening.getsockname()[1]
+    uv = uvicorn.Server(uvicorn.Config(web.app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [listening]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not uv.started:
@@ -56,6 +55,7 @@ def server(browser_ok: None, tmp_path_factory: pytest.TempPathFactory, web_templ
     finally:
         uv.should_exit = True
         thread.join(timeout=20)
+        listening.close()
 
 
 @pytest.fixture(scope="module")
