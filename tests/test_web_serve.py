@@ -107,6 +107,8 @@ def served(tmp_path_factory: pytest.TempPathFactory, rounds: Rounds) -> Iterator
     finally:
         process.terminate()
         process.wait(timeout=30)
+        _http().close()
+        _http.cache_clear()
 
 
 @functools.cache
