@@ -80,7 +80,8 @@ def served(tmp_path_factory: pytest.TempPathFactory, rounds: Rounds) -> Iterator
         for line in process.stdout or ():
             lines.put(line)
 
-    threading.Thread(target=pump, daemon=True).start()
+    pumping = threading.Thread(target=pump, daemon=True)
+    pumping.start()
     printed: list[str] = []
     base = ""
     deadline = time.monotonic() + 90
@@ -107,6 +108,8 @@ def served(tmp_path_factory: pytest.TempPathFactory, rounds: Rounds) -> Iterator
     finally:
         process.terminate()
         process.wait(timeout=30)
+        pumping.join(timeout=10)  # the server's output ends with it
+        process.stdout.close()
         _http().close()
         _http.cache_clear()
 
