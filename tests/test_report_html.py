@@ -290,10 +290,9 @@ class TestRebuild:
         [
             (None, "both", True),
             ("融水苗族自治县", "both", True),
-            (None, "there", True),
             (None, "there", False),
         ],
-        ids=["city", "county", "all-there", "all-there-without-lists"],
+        ids=["city", "county", "all-there-without-lists"],
     )
     def test_a_second_process_writes_the_bytes_of_one(
         self,
@@ -307,7 +306,7 @@ class TestRebuild:
         """A large audit's reports are shared with a second process, which writes its parts into the
         set itself: the folder is byte for byte what one process writes, for the city and for a
         county edition with both processes writing (this one takes its first part only once the
-        other has taken one), when the second process takes every part, and for a findings.json
+        other has taken one), and when the second process takes every part, of a findings.json
         without the lists the model lets it leave out (indicators, data_gaps, rejected_rows)."""
         import time
 

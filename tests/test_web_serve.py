@@ -178,16 +178,18 @@ def test_users_add_reads_the_password_from_stdin_and_the_account_works_on_the_se
     assert _http().get(f"{base}/api/findings/{CZ_LARGE}", headers=auth).status_code == 404
 
 
-def test_a_port_in_use_or_out_of_range_is_a_usage_error(tmp_path: Path) -> None:
+def test_a_port_in_use_or_out_of_range_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`inspector serve` binds its port before it announces the address: a port another program
     holds, or one that cannot be a port, ends in exit 2 with what to do, not in uvicorn's log."""
     import socket
 
+    from inspector.cli import main
+
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
-        held = _cli("serve", "--db", str(tmp_path / "s.sqlite"), "--port", str(port))
-    assert held.returncode == 2, held.stderr
-    assert f"无法在 127.0.0.1:{port} 上监听" in held.stderr and "--port 0" in held.stderr
-    assert "督导整改平台" not in held.stdout and "Traceback" not in held.stderr
-    wrong = _cli("serve", "--db", str(tmp_path / "s.sqlite"), "--port", "65536")
-    assert wrong.returncode == 2 and "端口应为 0–65535 之间的整数，实为 65536" in wrong.stderr
+        assert main(["serve", "--db", str(tmp_path / "s.sqlite"), "--port", str(port)]) == 2
+    held = capsys.readouterr()
+    assert f"无法在 127.0.0.1:{port} 上监听" in held.err and "--port 0" in held.err
+    assert "督导整改平台" not in held.out and "Traceback" not in held.err
+    assert main(["serve", "--db", str(tmp_path / "s.sqlite"), "--port", "65536"]) == 2
+    assert "端口应为 0–65535 之间的整数，实为 65536" in capsys.readouterr().err
