@@ -10,6 +10,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from inspector.cli import main
 from inspector.report.names import area_name, sheet_title, slug
@@ -116,6 +118,28 @@ class TestSpreadsheets:
         title = sheet_title(HOSTILE_COUNTY, taken)
         assert len(title) <= 31 and not set(title) & set("[]:*?/\\")
         assert sheet_title(HOSTILE_COUNTY, taken) != title  # a second sheet of the same name is renamed
+
+
+class TestAreaNames:
+    @given(st.lists(st.text(alphabet="aAbB_-0/.柳北 ", max_size=6), unique=True, max_size=8))
+    def test_areas_never_share_a_page_or_folder_even_without_regard_to_case(self, areas: list[str]) -> None:
+        """A county's traces page and notices folder are named by `area_name`: one component,
+        distinct for distinct areas also where case is ignored (`Ab` and `AB` on Windows, macOS)."""
+        names = [area_name(area) for area in areas]
+        assert len({name.casefold() for name in names}) == len(areas)
+        for name in names:
+            assert name and "/" not in name and "\\" not in name and not name.startswith(".")
+
+    def test_counties_differing_only_in_case_keep_their_own_pages_and_notices(self, tmp_path: Path) -> None:
+        builder = AuditBuilder()
+        builder.klass(builder.school("S1", county="Ab"), "3", 60, "C1")
+        builder.klass(builder.school("S2", county="AB"), "3", 60, "C2")
+        out = tmp_path / "out"
+        assert main(["audit", str(builder.write(tmp_path / "audit")), "--out", str(out), "--quiet"]) == 0
+        folders = sorted(p.name for p in (out / "notices").iterdir())
+        pages = sorted(p.name for p in (out / "traces").iterdir())
+        assert len({name.casefold() for name in folders}) == 2 and len({name.casefold() for name in pages}) == 2
+        assert {p.parent.name for p in notice_files(out).values()} == {area_name("Ab"), area_name("AB")}
 
 
 class TestNoticeNames:

@@ -12,6 +12,7 @@ _UNSAFE_RUN = re.compile(r"[^A-Za-z0-9_-]+")
 _DIGESTED = re.compile(r".*_[0-9a-f]{12}")  # the shape of a name `slug` made with a digest
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _AREA_UNSAFE = re.compile(r"[^0-9A-Za-z_\-\u3400-\u9fff]")
+_AREA_DIGESTED = re.compile(r".*_[0-9a-f]{10}")  # the shape of a name `area_name` made with a digest
 
 
 def _digest(text: str, length: int = 12) -> str:
@@ -48,10 +49,12 @@ def unique_slugs(ids: Iterable[str]) -> dict[str, str]:
 @functools.lru_cache(maxsize=1024)  # a few dozen areas, each named for thousands of findings
 def area_name(area: str) -> str:
     """A file or folder name for an area (a county, 全市) that stays inside its folder: its traces
-    page and its notices folder. The name itself when it is made of letters, digits and Chinese
-    characters (柳北区), else a cleaned name and a digest."""
+    page and its notices folder. The name itself when it is made of digits, lower-case letters,
+    `_`, `-` and Chinese characters (柳北区), else a cleaned name and a digest of the name: so
+    two areas never share a name, also where file names are compared without case (Windows,
+    macOS: `Ab` and `AB` are `Ab_…` and `AB_…`), and no plain name reads like a digested one."""
     cleaned = _AREA_UNSAFE.sub("_", area)[:40]
-    if cleaned == area and cleaned:
+    if cleaned == area and cleaned and cleaned == cleaned.lower() and not _AREA_DIGESTED.fullmatch(cleaned):
         return cleaned
     return f"{cleaned or 'area'}_{hashlib.sha256(area.encode('utf-8')).hexdigest()[:10]}"
 
