@@ -353,11 +353,11 @@ class TestRebuild:
             assert 0 not in taken and len(taken) > 1  # the other took the first part, this one at least one
 
     def test_parts_of_a_second_process_that_died_are_written_here(
-        self, case_out: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+        self, case_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
         """A second process that took two parts, left a half-written file of each and died: this
-        process renders those parts again over what it left, and the folder is what one process
-        writes."""
+        process renders those parts again over what it left, says so, and the folder is what one
+        process writes."""
         import multiprocessing
         from concurrent.futures import Future
         from concurrent.futures.process import BrokenProcessPool
@@ -394,6 +394,7 @@ class TestRebuild:
             return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
         assert files(tmp_path / "two") == files(tmp_path / "one")
+        assert "生成报告的第二个进程未能完成，其负责的部分已由本进程重新生成（内容相同）" in capsys.readouterr().err
 
     def test_stale_notices_are_removed(self, rendered: dict[str, bytes], tmp_path: Path) -> None:
         """A notice of a school without findings in this run does not survive it, nor does the flat
