@@ -29,7 +29,7 @@ from ..records.loader import Dataset
 from ..records.schema import RECORD_KINDS
 from ..rules.compiler import CompiledRule, RuleBook
 from ..rules.spec import LEVEL_OF_ENTITY, NO_TARGET, SEVERITY_ORDER
-from ..rules.templates import COMPARED, Num, render, template_context, template_paths
+from ..rules.templates import COMPARED, Num, params_context, render, template_context, template_paths
 from ..rules.typed import Lookup, Present, fields_of, lookups_of, nodes
 from ..rules.vocabulary import AREA_KINDS, EntityVocabulary, FieldInfo
 from .display import display, exact_text, json_number, json_value, progress_reading
@@ -133,6 +133,7 @@ class _Plan:
     numeric: tuple[str, ...]
     lookups: tuple[Lookup, ...]
     keys: dict[str, tuple[str, ...]]
+    params: dict[str, Any]
     rendered: dict[tuple[Any, ...], str]
 
 
@@ -170,7 +171,9 @@ class FindingBuilder:
                 read = template_paths(source)
                 derived = any(p.split(".", 1)[0] in ("observed", "threshold") for p in read)
                 keys[name] = tuple(p for p in paths if derived or any(p == r or p.startswith(r + ".") for r in read))
-            plan = self._plans[rule.id] = _Plan(vocab, paths, prefixes, indicators, numeric, lookups, keys, {})
+            plan = self._plans[rule.id] = _Plan(
+                vocab, paths, prefixes, indicators, numeric, lookups, keys, params_context(rule.pack_params), {}
+            )
         return plan
 
     # -- reading the failing entities --------------------------------------------------------------
@@ -418,7 +421,7 @@ class FindingBuilder:
 
         context = template_context(
             shown,
-            rule.pack_params,
+            self._plan(rule).params,
             self.book.as_of,
             target_year=self.book.target_year,
             target_label=rule.target_label(self.book.reading),

@@ -26,7 +26,15 @@ from .normal import FALSE, Lowering, NormalFormError, Operands, Verdicts, disjun
 from .packs import LoadedPack, Located
 from .spec import IndicatorSpec, ParamSpec, RuleSpec, Severity
 from .targets import FINAL, Progress, Progressed, Reading
-from .templates import TemplateProblem, as_num, check_template, compile_template, template_context, template_paths
+from .templates import (
+    TemplateProblem,
+    as_num,
+    check_template,
+    compile_template,
+    params_context,
+    template_context,
+    template_paths,
+)
 from .typed import Cond, Const, Context, Expr, ExprError, NoTarget, check, check_formula, fields_of
 from .vocabulary import EntityVocabulary, FieldInfo, build_vocabulary
 
@@ -511,7 +519,9 @@ def sample_context(
     samples: dict[str, object] = {"number": 1, "text": "示例", "bool": True, "date": "2025-01-01", "enum": "示例"}
     values = {info.path: samples[info.type] for info in vocab.fields.values()}
     observed = [{"field": path, "label": path, "value": 1, "text": "1"} for path in values]
-    context = template_context(values, params, as_of, observed=observed, threshold=[], target_year=target_year)
+    context = template_context(
+        values, params_context(params), as_of, observed=observed, threshold=[], target_year=target_year
+    )
     context["threshold"] = sample_thresholds(used)
     return context
 

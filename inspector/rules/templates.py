@@ -553,8 +553,11 @@ def _code(source: str) -> CodeType:
 
 
 def _template(env: BoundedSandbox, source: str) -> jinja2.Template:
-    # a fresh Template per call: the compiler records each rule's key on its own (`origin`)
-    return env.template_class.from_code(env, _code(source), env.make_globals(None), None)
+    # a fresh Template per call: the compiler records each rule's key on its own (`origin`). Its
+    # globals a plain empty dict, as the environment's are (cleared): jinja copies a template's
+    # globals into every context it renders with, and `make_globals`' ChainMap of two empty dicts
+    # cost more to iterate than the rest of a short message's context
+    return env.template_class.from_code(env, _code(source), {}, None)
 
 
 def compile_template(source: str) -> jinja2.Template:
@@ -696,9 +699,17 @@ def nest(values: Mapping[str, object]) -> dict[str, Any]:
     return tree
 
 
+def params_context(params: Mapping[str, object]) -> dict[str, Any]:
+    """A rule's params as its templates see them (`params.max_size`): the same for every finding of
+    the rule, so built once per rule and shared (templates only read; no call can change them)."""
+    return nest({name: value for name, value in params.items() if not isinstance(value, Mapping)}) | {
+        name: {k: as_num(v) for k, v in value.items()} for name, value in params.items() if isinstance(value, Mapping)
+    }
+
+
 def template_context(
     values: Mapping[str, object],
-    params: Mapping[str, object],
+    params: Mapping[str, Any],
     as_of: dt.date,
     *,
     observed: Sequence[Mapping[str, object]],
@@ -706,17 +717,12 @@ def template_context(
     target_year: int,
     target_label: str = "",
 ) -> dict[str, Any]:
-    """What a rule's templates see: the entity's values, the params, `as_of`, `target_year`,
-    `target_label` (规划2025年目标, or 按规划进度2024年应达到的水平 for a progress reading), and the
-    observed values and thresholds."""
+    """What a rule's templates see: the entity's values, the params (`params_context`), `as_of`,
+    `target_year`, `target_label` (规划2025年目标, or 按规划进度2024年应达到的水平 for a progress
+    reading), and the observed values and thresholds."""
     context = nest(values)
     context.update(
-        params=nest({name: value for name, value in params.items() if not isinstance(value, Mapping)})
-        | {
-            name: {k: as_num(v) for k, v in value.items()}
-            for name, value in params.items()
-            if isinstance(value, Mapping)
-        },
+        params=params,
         as_of=as_of.isoformat(),
         target_year=target_year,
         target_label=target_label or f"规划{target_year}年目标",
