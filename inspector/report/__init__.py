@@ -81,7 +81,8 @@ PARALLEL_UP_TO = 40_000
 class ReportProcess:
     """The second process that shares a large audit's reports (`add_reports`). Entered as soon as
     the number of findings is known, it starts then, so that its start overlaps the work before
-    the reports; for a small or a very large audit, or on one CPU, it is not started."""
+    the reports; for a small or a very large audit, on one CPU or with `INSPECTOR_WORKERS=1`, it is
+    not started."""
 
     def __init__(self, findings: int) -> None:
         self.findings = findings
