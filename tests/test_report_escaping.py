@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from inspector.cli import main
+from inspector.output.paths import device_name, path_component
 from inspector.report.names import area_name, sheet_title, slug
 from inspector.testing import AuditBuilder
 from steps_reports import Page, notice_files
@@ -129,6 +130,14 @@ class TestAreaNames:
         assert len({name.casefold() for name in names}) == len(areas)
         for name in names:
             assert name and "/" not in name and "\\" not in name and not name.startswith(".")
+
+    @pytest.mark.parametrize("name", ["con", "CON", "nul", "aux.html", "com1", "Lpt9", "prn.x.y", "com¹"])
+    def test_names_windows_keeps_for_devices_are_never_used_as_they_are(self, name: str) -> None:
+        """A county, a school code or an edition named `con` or `nul.html` would name a device on
+        Windows: each gets a digest, as a name that is not plain does."""
+        for made in (area_name(name), slug(name), path_component(name)):
+            assert made != name and not device_name(made) and not device_name(f"{made}.html"), made
+        assert (area_name("console"), slug("cone"), path_component("null")) == ("console", "cone", "null")
 
     def test_counties_differing_only_in_case_keep_their_own_pages_and_notices(self, tmp_path: Path) -> None:
         builder = AuditBuilder()

@@ -81,6 +81,16 @@ def check_out_dir(out: Path, *, inputs: Iterable[Path] = (), option: str = "--ou
 
 
 _READABLE = re.compile(r"[\w\-·（）()]+")  # letters and digits of any script, and a few marks
+# names Windows keeps for devices, with any extension (`con`, `NUL.html`, `com1.txt`): a file or
+# folder of that name cannot be made there, or opens the device
+_DEVICE = re.compile(r"(?:con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(?:\..*)?", re.IGNORECASE)
+
+
+def device_name(name: str) -> bool:
+    """Whether Windows reserves `name` for a device (`CON`, `nul.html`, `COM1`), whatever its case."""
+    return _DEVICE.fullmatch(name) is not None
+
+
 _UNSAFE_RUN = re.compile(r"[^\w\-·（）()]+")
 
 
@@ -89,7 +99,12 @@ def path_component(name: str) -> str:
     digits and a few marks (`融水苗族自治县`, `城中区`), else a readable part plus a digest, so
     that `../x`, `a/b` or a name with control characters can never leave or escape its folder."""
     text = unicodedata.normalize("NFC", name)
-    if _READABLE.fullmatch(text) and len(text.encode("utf-8")) <= 200 and not text.startswith(("-", ".")):
+    if (
+        _READABLE.fullmatch(text)
+        and len(text.encode("utf-8")) <= 200
+        and not text.startswith(("-", "."))
+        and not device_name(text)
+    ):
         return text
     digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:12]
     readable = _UNSAFE_RUN.sub("_", text).strip("_.-")[:40]

@@ -7,6 +7,8 @@ import hashlib
 import re
 from collections.abc import Iterable
 
+from ..output.paths import device_name
+
 _SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _UNSAFE_RUN = re.compile(r"[^A-Za-z0-9_-]+")
 _DIGESTED = re.compile(r".*_[0-9a-f]{12}")  # the shape of a name `slug` made with a digest
@@ -23,7 +25,7 @@ def slug(text: str) -> str:
     """`text` itself when it is a plain identifier (school codes are), else a readable part plus
     a digest, so that ids like `../x` or `<script>` become distinct, inert file names. A plain id
     shaped like such a name (`x_y_887fcea6a803`) is digested too, so no two ids share a slug."""
-    if _SAFE.fullmatch(text) and not text.endswith(".") and not _DIGESTED.fullmatch(text):
+    if _SAFE.fullmatch(text) and not text.endswith(".") and not _DIGESTED.fullmatch(text) and not device_name(text):
         return text
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
     readable = _UNSAFE_RUN.sub("_", text).strip("_")[:40]
@@ -54,7 +56,13 @@ def area_name(area: str) -> str:
     two areas never share a name, also where file names are compared without case (Windows,
     macOS: `Ab` and `AB` are `Ab_…` and `AB_…`), and no plain name reads like a digested one."""
     cleaned = _AREA_UNSAFE.sub("_", area)[:40]
-    if cleaned == area and cleaned and cleaned == cleaned.lower() and not _AREA_DIGESTED.fullmatch(cleaned):
+    if (
+        cleaned == area
+        and cleaned
+        and cleaned == cleaned.lower()
+        and not _AREA_DIGESTED.fullmatch(cleaned)
+        and not device_name(cleaned)
+    ):
         return cleaned
     return f"{cleaned or 'area'}_{hashlib.sha256(area.encode('utf-8')).hexdigest()[:10]}"
 
