@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.sharedctypes import Synchronized
@@ -152,7 +152,7 @@ def add_reports(
 
     `shared`: a started `ReportProcess` and findings.json's bytes (which `document` was read from),
     to share a large audit's reports with the second process. The reports come in parts
-    (`_parts`: the report, the workbook, the traces pages, each county's notices); each process
+    (`_parts`: the workbook, the report, the lists, the traces pages, each county's notices); each process
     takes the next part nobody has taken, renders it and writes its files into the set's folder,
     so both CPUs render and both create files. Every file is the same bytes either way; if the
     second process cannot start or dies, this one renders the parts it had taken, replacing what
@@ -181,12 +181,8 @@ def add_reports(
         )
     except (BrokenProcessPool, OSError):
         job = None
-    mine: list[int] = []
     try:
-        while (claim := _claim(claims)) < len(parts):
-            mine.append(claim)
-            for name, data in parts[claim]():
-                add(name, data)
+        mine = _render_claimed(parts, claims, add)
     except BaseException:
         _close(claims)  # the second process stops after the part it renders, before the set is removed
         if job is not None:
@@ -271,6 +267,16 @@ def _claim(claims: Synchronized[int]) -> int:
     return claim
 
 
+def _render_claimed(parts: Sequence[Part], claims: Synchronized[int], write: Callable[[str, bytes], None]) -> set[int]:
+    """Take parts nobody has taken until none is left, writing each one's files; the parts taken."""
+    taken: set[int] = set()
+    while (claim := _claim(claims)) < len(parts):
+        taken.add(claim)
+        for name, data in parts[claim]():
+            write(name, data)
+    return taken
+
+
 def _second_share(
     source: bytes, source_sha256: str, county: str | None, rebuild: bool, share: SetShare
 ) -> dict[str, str]:
@@ -281,10 +287,7 @@ def _second_share(
     document = _with_defaults(decode_json(source, "findings.json"))
     if county is not None:
         document = county_document(document, county)
-    parts = _parts(document, source_sha256, rebuild=rebuild)
-    while (claim := _claim(_CLAIMS)) < len(parts):
-        for name, data in parts[claim]():
-            share.add(name, data)
+    _render_claimed(_parts(document, source_sha256, rebuild=rebuild), _CLAIMS, share.add)
     return share.digests
 
 
