@@ -146,8 +146,8 @@ def _refuse_foreign(folder: Path, found: list[Path]) -> UsageError:
     )
 
 
-def _check_names(files: Mapping[str, bytes]) -> None:
-    for name in files:
+def _check_names(names: Iterable[str]) -> None:
+    for name in names:
         parts = PurePosixPath(name).parts
         if (
             not parts
@@ -311,8 +311,8 @@ class SetWriter:
 
     def adopt(self, digests: Mapping[str, str]) -> None:
         """Count the files a `SetShare` wrote (its `digests`) as this set's."""
+        _check_names(digests)
         for name in sorted(digests):
-            _check_names({name: b""})
             if name in self.digests:
                 raise ValueError(f"output {name!r} written twice")
             try:
@@ -381,7 +381,7 @@ class SetShare:
 
 def _add_file(temp: Path, folders: set[str], name: str, data: bytes, *, replace: bool = False) -> str:
     """Write `name` into a set's temporary folder (its folder made once per writer); its digest."""
-    _check_names({name: data})
+    _check_names([name])
     folder = PurePosixPath(name).parent
     if str(folder) != "." and str(folder) not in folders:
         # once per folder, not once per file; two writers may race. One level at a time, never
@@ -414,7 +414,7 @@ def nested_sets(sets: Mapping[str, Mapping[str, bytes]]) -> dict[str, bytes]:
         _check_names(contents)
         files[f"{folder}/{MANIFEST}"] = _manifest_bytes({name: _digest(data) for name, data in contents.items()})
         files.update({f"{folder}/{name}": data for name, data in contents.items()})
-    _check_names({name: b"" for name in files if not name.endswith("/" + MANIFEST)})
+    _check_names(name for name in files if not name.endswith("/" + MANIFEST))
     return files
 
 

@@ -27,7 +27,7 @@ def slug(text: str) -> str:
     shaped like such a name (`x_y_887fcea6a803`) is digested too, so no two ids share a slug."""
     if _SAFE.fullmatch(text) and not text.endswith(".") and not _DIGESTED.fullmatch(text) and not device_name(text):
         return text
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    digest = _digest(text)
     readable = _UNSAFE_RUN.sub("_", text).strip("_")[:40]
     return f"{readable}_{digest}" if readable else f"id_{digest}"
 
@@ -64,7 +64,7 @@ def area_name(area: str) -> str:
         and not device_name(cleaned)
     ):
         return cleaned
-    return f"{cleaned or 'area'}_{hashlib.sha256(area.encode('utf-8')).hexdigest()[:10]}"
+    return f"{cleaned or 'area'}_{_digest(area, 10)}"
 
 
 def sheet_title(name: str, taken: set[str]) -> str:
