@@ -53,6 +53,11 @@ def rendered(loaded: tuple[dict[str, Any], str]) -> dict[str, bytes]:
     return render_reports(*loaded)
 
 
+def _files(out: Path) -> dict[str, bytes]:
+    """Every file of an output folder, its manifest included, by path relative to it."""
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
 def _articles(html: str) -> dict[str, str]:
     """The inner HTML of each article of the page by each id its tag carries: what
     `re.search(rf'<article[^>]*\\bid="{id}"[^>]*>(.*?)</article>', html, re.DOTALL)` finds, for
@@ -326,7 +331,7 @@ class TestRebuild:
                 out,
                 lambda writer: report.add_reports(writer, document, sha, county=county, shared=shared, rebuild=True),
             )
-            return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+            return _files(out)
 
         alone = write(tmp_path / "one", None)
         monkeypatch.setenv("INSPECTOR_WORKERS", "2")
@@ -389,11 +394,7 @@ class TestRebuild:
             tmp_path / "two",
             lambda writer: report.add_reports(writer, document, sha, rebuild=True, shared=(helper, data)),
         )
-
-        def files(out: Path) -> dict[str, bytes]:
-            return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
-
-        assert files(tmp_path / "two") == files(tmp_path / "one")
+        assert _files(tmp_path / "two") == _files(tmp_path / "one")
         assert "生成报告的第二个进程未能完成，其负责的部分已由本进程重新生成（内容相同）" in capsys.readouterr().err
 
     def test_stale_notices_are_removed(self, rendered: dict[str, bytes], tmp_path: Path) -> None:
