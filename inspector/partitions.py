@@ -365,20 +365,21 @@ class BookSpec:
         from .rules.compiler import compile_rulebook
         from .rules.packs import load_packs
 
-        folder = Path(tempfile.mkdtemp(prefix="inspector-packs-"))
-        for pack_id, files in self.packs:
-            for name, data in files:
-                path = folder / pack_id / name
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(data)
-        loaded = load_packs([pack_id for pack_id, _ in self.packs], folder)
-        book = compile_rulebook(
-            loaded,
-            as_of=self.config.as_of,
-            params=self.params,
-            reading=Reading.of(self.config.as_of, self.config.target_year),
-            extra_columns=self.extra_columns,
-        )
+        with tempfile.TemporaryDirectory(prefix="inspector-packs-") as name:
+            folder = Path(name)
+            for pack_id, files in self.packs:
+                for relative, data in files:
+                    path = folder / pack_id / relative
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(data)
+            loaded = load_packs([pack_id for pack_id, _ in self.packs], folder)
+            book = compile_rulebook(
+                loaded,
+                as_of=self.config.as_of,
+                params=self.params,
+                reading=Reading.of(self.config.as_of, self.config.target_year),
+                extra_columns=self.extra_columns,
+            )
         if book.fingerprint != self.fingerprint:  # pragma: no cover - the same packs and params compile the same
             raise EngineError("工作进程编译出的规则集与主进程不一致", detail=f"{book.fingerprint} ≠ {self.fingerprint}")
         return book

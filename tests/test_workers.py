@@ -97,3 +97,26 @@ class TestCommandLine:
         assert main(["audit", str(BOUNDARIES), "--out", str(tmp_path / "out"), "--quiet", "--workers", "100000"]) == 0
         assert seen["workers"] == 4 * available_cpus()
         assert "超出允许范围" in capsys.readouterr().err
+
+
+def test_a_worker_compiles_the_book_from_its_spec_and_leaves_no_folder_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker process writes the packs it is sent into a temporary folder to compile them; the
+    folder is gone once the book is compiled (every worker of every audit left one in /tmp)."""
+    from inspector.partitions import BookSpec
+    from inspector.records.config import AuditConfig
+    from inspector.resources import RULES_DIR
+    from inspector.rules.compiler import compile_rulebook, effective_params
+    from inspector.rules.packs import load_packs
+    from inspector.rules.targets import Reading
+
+    config = AuditConfig(name="t", as_of="2025-12-31", region="柳州市")
+    loaded = load_packs(["core"], RULES_DIR)
+    reading = Reading.of(config.as_of, config.target_year)
+    params, _ = effective_params(loaded, {}, reading)
+    book = compile_rulebook(loaded, as_of=config.as_of, params=params, reading=reading, extra_columns={})
+    spec = BookSpec.of(book, RULES_DIR, config, {})
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    assert spec.compile().fingerprint == book.fingerprint
+    assert list(tmp_path.iterdir()) == []
