@@ -721,7 +721,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from .progress import progress_printer
-    from .report import ReportProcess, add_reports, load_source, resolve_county, write_reports
+    from .report import ReportProcess, add_reports, county_document, load_source, resolve_county, write_reports
 
     _modules_loaded()
     document, sha256, source = load_source(args.out_dir)
@@ -742,7 +742,8 @@ def _report(args: argparse.Namespace) -> int:
                 writer, document, sha256, county=county, rebuild=True, shared=(helper, source), progress=progress
             ),
         )
-    notices = sum(1 for name in files if name.startswith("notices/"))
+    shown = county_document(document, county) if county else document
+    notices = len({f["school_id"] for f in shown["findings"] if f.get("school_id") is not None})
     edition = f"区县版（{county}）" if county else "全市版"
     print(
         f"报告已生成：{edition}，{out}/（{'、'.join(sorted(n for n in files if '/' not in n))}，整改通知书 {notices} 份）"

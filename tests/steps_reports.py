@@ -137,11 +137,35 @@ def read_folder(folder: Path, names: Collection[str] | None = None) -> FolderVie
     return view
 
 
-def notice_files(folder: Path) -> dict[str, Path]:
-    """An output folder's notices (`notices/<county>/<school>.html`) by file name; each file name
-    is in one county's folder only."""
-    found = {path.name: path for path in sorted((folder / "notices").glob("*/*.html"))}
-    assert len(found) == len(list((folder / "notices").glob("*/*"))), "a notice's name repeated"
+_SHEET = re.compile(r'<article class="sheet" id="([^"]+)">.*?</article>', re.S)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One school's notice: the county file it is in, and its sheet's HTML."""
+
+    file: Path
+    html: str
+
+
+def notice_sheets(text: str) -> dict[str, str]:
+    """A county's notices file split into its schools' sheets, by anchor (the school's slug)."""
+    found: dict[str, str] = {}
+    for sheet in _SHEET.finditer(text):
+        assert sheet.group(1) not in found, f"a notice's anchor repeated: {sheet.group(1)}"
+        found[sheet.group(1)] = sheet.group(0)
+    return found
+
+
+def notices_of(folder: Path) -> dict[str, Notice]:
+    """An output folder's notices (`notices/<county>.html`, a sheet per school) by school slug;
+    each school has one sheet in one county's file."""
+    found: dict[str, Notice] = {}
+    for path in sorted((folder / "notices").glob("*.html")):
+        for anchor, html in notice_sheets(path.read_text(encoding="utf-8")).items():
+            assert anchor not in found, f"{anchor} has a notice in two files"
+            found[anchor] = Notice(path, html)
+    assert not any(p.is_dir() for p in (folder / "notices").glob("*")), "a folder inside notices/"
     return found
 
 
@@ -309,7 +333,7 @@ def _edition_rows(edition: Edition, count: int, county: str) -> None:
 def _edition_notices(edition: Edition, ids: str) -> None:
     assert edition.folder is not None
     expected = set() if ids == "（无）" else {i.strip() for i in ids.split(",")}
-    found = {Path(name).stem for name in notice_files(edition.folder)}
+    found = set(notices_of(edition.folder))
     assert found == expected
 
 

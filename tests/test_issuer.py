@@ -15,7 +15,7 @@ from inspector.findings.model import parse_document
 from inspector.records.config import load_config
 from inspector.report.issuer import issuer_of
 from inspector.testing import AuditBuilder
-from steps_reports import notice_files
+from steps_reports import notices_of
 
 ISSUER = {
     "office": "柳州市人民政府教育督导委员会办公室",
@@ -93,7 +93,7 @@ class TestCarried:
     def test_notice_names_the_office_numbers_and_contact(self, issued: Path) -> None:
         """The notice's head is the office, its number 柳教督〔2025〕S1号, its contact line printed, the
         seal line names the office, and the receipt quotes the same number."""
-        html = notice_files(issued)["S1.html"].read_text(encoding="utf-8")
+        html = notices_of(issued)["S1"].html
         assert '<div class="issuer">柳州市人民政府教育督导委员会办公室</div>' in html
         assert "文号：柳教督〔2025〕S1号" in html and "文号为 柳教督〔2025〕S1号 的督导整改通知书" in html
         assert "联系方式：督导科 0772-2825000" in html
@@ -102,7 +102,7 @@ class TestCarried:
 
     def test_default_notice_is_unchanged(self, default: Path) -> None:
         """Without an issuer: 柳州市教育督导, 编号：2025-S1, no contact line, a blank seal line."""
-        html = notice_files(default)["S1.html"].read_text(encoding="utf-8")
+        html = notices_of(default)["S1"].html
         assert '<div class="issuer">柳州市教育督导</div>' in html and "编号：2025-S1" in html
         assert "联系方式" not in html and "督导单位（盖章）：</p>" in html
 
@@ -116,7 +116,7 @@ class TestCarried:
     def test_county_edition_keeps_the_issuer(self, issued: Path, tmp_path: Path) -> None:
         """A county edition's notices are issued by the same office."""
         assert main(["report", str(issued), "--county", "城中区", "--out", str(tmp_path / "edition"), "--quiet"]) == 0
-        assert "文号：柳教督〔2025〕S1号" in notice_files(tmp_path / "edition")["S1.html"].read_text(encoding="utf-8")
+        assert "文号：柳教督〔2025〕S1号" in notices_of(tmp_path / "edition")["S1"].html
 
 
 def test_issuer_of_an_old_document() -> None:

@@ -373,9 +373,10 @@ def test_write_reports_replaces_stale_notices_but_keeps_the_rest(tmp_path: Path)
     assert main(["audit", str(BOUNDARIES), "--out", str(out), "--quiet"]) == 0
     document, sha = load_findings(out)
     files = render_reports(document, sha)
-    kept = {name: data for name, data in files.items() if not name.startswith("notices/") or name.endswith("/P1.html")}
+    assert sorted(name for name in files if name.startswith("notices/")) == ["notices/城中区.html", "notices/鱼峰区.html"]
+    kept = {name: data for name, data in files.items() if name != "notices/鱼峰区.html"}
     write_reports(out, kept)
-    assert sorted(p.name for p in (out / "notices").rglob("*.html")) == ["P1.html"]
+    assert sorted(p.name for p in (out / "notices").rglob("*")) == ["城中区.html"]
     assert (out / "findings.json").is_file() and (out / "rectification.csv").is_file()
 
 

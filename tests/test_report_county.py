@@ -16,7 +16,7 @@ from inspector.cli import main
 from inspector.output.atomic import MANIFEST
 from inspector.report import county_document, county_names, load_findings, render_reports, write_reports
 from inspector.report.html import render_report, render_traces
-from steps_reports import Page, leaks, notice_files, read_folder
+from steps_reports import Page, leaks, notices_of, read_folder
 
 CASE = Path(__file__).resolve().parents[1] / "cases" / "liuzhou-2025"
 
@@ -67,7 +67,7 @@ def test_the_leak_check_sees_other_counties_in_the_full_report(
 ) -> None:
     """The check used below is not vacuous: each kind of file of the city-wide report (the page, a
     trace page, the workbook, the CSV, the Markdown, a notice) names other counties' schools."""
-    notice = min(path.relative_to(case_out).as_posix() for path in notice_files(case_out).values())
+    notice = min(n.file.relative_to(case_out).as_posix() for n in notices_of(case_out).values())
     trace = min(p.name for p in (case_out / "traces").iterdir())
     names = [
         "report.html",
@@ -102,8 +102,8 @@ def test_no_other_county_school_in_the_edition(
     sheets = view.sheets["rectification.xlsx"]
     assert list(sheets) == [county, "说明"] and len(sheets[county]) == len(own) + 1
     schools = {f["school_id"] for f in own if f["school_id"]}
-    assert {Path(name).stem for name in notice_files(folder)} == schools
-    assert {path.parent.name for path in notice_files(folder).values()} == {county}
+    assert set(notices_of(folder)) == schools
+    assert {n.file.name for n in notices_of(folder).values()} == {f"{county}.html"}
     assert all(school["county"] == county for school in roster if school["id"] in schools)
 
 

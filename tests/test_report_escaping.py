@@ -17,7 +17,7 @@ from inspector.cli import main
 from inspector.output.paths import device_name, path_component
 from inspector.report.names import area_name, sheet_title, slug
 from inspector.testing import AuditBuilder
-from steps_reports import Page, notice_files
+from steps_reports import Page, notices_of
 
 SCRIPT_NAME = "<script>alert(1)</script>"
 FORMULA_NAME = '=HYPERLINK("http://evil.example","点我")'
@@ -48,7 +48,7 @@ class TestHtml:
     def test_markup_in_data_is_text_not_markup(self, out: Path) -> None:
         """The hostile names show as text; no element, attribute or script comes from the data."""
         pages = _pages(out)
-        assert len([p for p in pages if p.startswith("notices/")]) == 3 and "report.html" in pages
+        assert len([p for p in pages if p.startswith("notices/")]) == 2 and "report.html" in pages  # a file per county
         assert len([p for p in pages if p.startswith("traces/")]) == 2  # a traces page per county
         for name, html in pages.items():
             page = Page(html)
@@ -59,23 +59,22 @@ class TestHtml:
         for text in (SCRIPT_NAME, FORMULA_NAME, HOSTILE_COUNTY, HOSTILE_ID):
             assert text in report.text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages["report.html"]
-        notice = Page(pages[notice_files(out)["S1.html"].relative_to(out).as_posix()])
+        notice = Page(notices_of(out)["S1"].html)
         assert SCRIPT_NAME in notice.text
 
     def test_hostile_codes_make_safe_file_names_and_anchors(self, out: Path) -> None:
-        """A school code with `../` and markup gets a notice inside notices/, named without either."""
-        names = sorted(notice_files(out))
-        assert names == sorted(["S1.html", "S2.html", f"{slug(HOSTILE_ID)}.html"])
+        """A school code with `../` and markup gets a notice anchored without either, in its county's
+        file inside notices/, named without the county's markup."""
+        notices = notices_of(out)
+        assert sorted(notices) == sorted(["S1", "S2", slug(HOSTILE_ID)])
         assert re.fullmatch(r"S3_b_[0-9a-f]{12}", slug(HOSTILE_ID))
-        hostile = notice_files(out)[f"{slug(HOSTILE_ID)}.html"]
-        assert hostile.parent.name == area_name(HOSTILE_COUNTY) and hostile.parent.parent == out / "notices"
-        assert re.fullmatch(r"柳北区__title__img_src_x_onerror_alert_3___[0-9a-f]{10}", hostile.parent.name)
+        hostile = notices[slug(HOSTILE_ID)].file
+        assert hostile.stem == area_name(HOSTILE_COUNTY) and hostile.parent == out / "notices"
+        assert re.fullmatch(r"柳北区__title__img_src_x_onerror_alert_3___[0-9a-f]{10}", hostile.stem)
         report = Page((out / "report.html").read_text(encoding="utf-8"))
-        assert f"notices/{area_name(HOSTILE_COUNTY)}/{slug(HOSTILE_ID)}.html" in report.links
+        assert f"notices/{area_name(HOSTILE_COUNTY)}.html#{slug(HOSTILE_ID)}" in report.links
         assert all(
-            re.fullmatch(
-                r"[A-Za-z0-9_.#-]+|notices/[\w-]+/[A-Za-z0-9_.-]+|traces/[\w-]+\.html(#[A-Za-z0-9_.-]+)?", link
-            )
+            re.fullmatch(r"[A-Za-z0-9_.#-]+|(notices|traces)/[\w-]+\.html(#[A-Za-z0-9_.-]+)?", link)
             for link in report.links
         ), report.links
         assert sorted((out / "traces").iterdir()) and all(
@@ -124,7 +123,7 @@ class TestSpreadsheets:
 class TestAreaNames:
     @given(st.lists(st.text(alphabet="aAbB_-0/.柳北 ", max_size=6), unique=True, max_size=8))
     def test_areas_never_share_a_page_or_folder_even_without_regard_to_case(self, areas: list[str]) -> None:
-        """A county's traces page and notices folder are named by `area_name`: one component,
+        """A county's traces page and notices file are named by `area_name`: one component,
         distinct for distinct areas also where case is ignored (`Ab` and `AB` on Windows, macOS)."""
         names = [area_name(area) for area in areas]
         assert len({name.casefold() for name in names}) == len(areas)
@@ -145,16 +144,16 @@ class TestAreaNames:
         builder.klass(builder.school("S2", county="AB"), "3", 60, "C2")
         out = tmp_path / "out"
         assert main(["audit", str(builder.write(tmp_path / "audit")), "--out", str(out), "--quiet"]) == 0
-        folders = sorted(p.name for p in (out / "notices").iterdir())
+        files = sorted(p.name for p in (out / "notices").iterdir())
         pages = sorted(p.name for p in (out / "traces").iterdir())
-        assert len({name.casefold() for name in folders}) == 2 and len({name.casefold() for name in pages}) == 2
-        assert {p.parent.name for p in notice_files(out).values()} == {area_name("Ab"), area_name("AB")}
+        assert len({name.casefold() for name in files}) == 2 and len({name.casefold() for name in pages}) == 2
+        assert {n.file.stem for n in notices_of(out).values()} == {area_name("Ab"), area_name("AB")}
 
 
 class TestNoticeNames:
     def test_colliding_school_codes_get_distinct_notices_and_matching_links(self, tmp_path: Path) -> None:
-        """Two codes reduced to one file name crashed the notice writer (exit 70); each school now
-        gets its own notice, the same run after run, and the report links to the right one."""
+        """Two codes reduced to one name crashed the notice writer (exit 70); each school now gets
+        its own notice and anchor, the same run after run, and the report links to the right one."""
         builder = AuditBuilder()
         lookalike = slug("x y")  # a plain code that reads like the slug of another
         for index, code in enumerate(["x y", lookalike, "P1", "p1"]):
@@ -163,15 +162,15 @@ class TestNoticeNames:
         outputs = []
         for run in ("a", "b"):
             assert main(["audit", str(folder), "--out", str(tmp_path / run), "--quiet"]) == 0
-            outputs.append({name: path.read_bytes() for name, path in notice_files(tmp_path / run).items()})
+            outputs.append({name: notice.html for name, notice in notices_of(tmp_path / run).items()})
         assert outputs[0] == outputs[1] and len(outputs[0]) == 4
-        assert len({name.casefold() for name in outputs[0]}) == 4  # distinct on case-blind file systems too
+        assert len({name.casefold() for name in outputs[0]}) == 4  # distinct where case is ignored too
         report = Page((tmp_path / "a" / "report.html").read_text(encoding="utf-8"))
         notices = {link for link in report.links if link.startswith("notices/")}
-        assert {link.rsplit("/", 1)[1] for link in notices} == set(outputs[0])
+        assert {link.rsplit("#", 1)[1] for link in notices} == set(outputs[0])
         for index, code in enumerate(["x y", lookalike, "P1", "p1"]):
-            (name,) = [n for n, data in outputs[0].items() if f"第{index}小学".encode() in data]
-            assert code.encode() in outputs[0][name]
+            (name,) = [n for n, html in outputs[0].items() if f"第{index}小学" in html]
+            assert code in outputs[0][name]
 
 
 HOSTILE_MD = {

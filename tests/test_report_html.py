@@ -23,7 +23,7 @@ from inspector.report import county_document, load_findings, render_reports, wri
 from inspector.report.html import render_report, render_traces
 from inspector.report.names import slug
 from inspector.report.view import county_of
-from steps_reports import Page
+from steps_reports import Page, notice_sheets, notices_of
 
 SECTIONS = ["overview", "data-quality", "indicators", "counties", "schools", "rectification", "appendix"]
 
@@ -120,8 +120,9 @@ class TestStructure:
         assert {i.removeprefix("school-") for i in page.ids if i.startswith("school-")} == schools
         counties = {f["school_id"]: f["county"] for f in document["findings"] if f["school_id"]}
         notices = {link for link in page.links if link.startswith("notices/")}
-        assert notices == {f"notices/{counties[s]}/{s}.html" for s in schools}  # the case's names need no cleaning
-        assert all((case_out / link).is_file() for link in notices)
+        assert notices == {f"notices/{counties[s]}.html#{s}" for s in schools}  # the case's names need no cleaning
+        assert set(notices_of(case_out)) == schools
+        assert all(notices_of(case_out)[s].file == case_out / f"notices/{counties[s]}.html" for s in schools)
 
     def test_overview_counts_match_the_summary(self, case_out: Path, document: dict[str, Any]) -> None:
         """The figures, and each county's bar segments, add up to the findings."""
@@ -398,14 +399,17 @@ class TestRebuild:
         assert "生成报告的第二个进程未能完成，其负责的部分已由本进程重新生成（内容相同）" in capsys.readouterr().err
 
     def test_stale_notices_are_removed(self, rendered: dict[str, bytes], tmp_path: Path) -> None:
-        """A notice of a school without findings in this run does not survive it, nor does the flat
-        notices folder of an older version (`notices/<school>.html`, now `notices/<county>/…`)."""
+        """A notice of a county without findings in this run does not survive it, nor do the notices
+        of older versions (`notices/<school>.html`, `notices/<county>/<school>.html`, now
+        `notices/<county>.html`)."""
         out = tmp_path / "out"
         (out / "notices").mkdir(parents=True)
-        (out / "notices" / "4509999999.html").write_text("旧通知书", encoding="utf-8")
+        (out / "notices" / "4509999999.html").write_text("旧通知书", encoding="utf-8")  # before manifests
+        write_reports(out, {"notices/柳北区/4509999998.html": "旧通知书".encode()})  # before one file per county
+        assert (out / "notices" / "柳北区" / "4509999998.html").is_file()
         files = rendered
         write_reports(out, files)
-        assert sorted(p.relative_to(out).as_posix() for p in (out / "notices").rglob("*") if p.is_file()) == sorted(
+        assert sorted(p.relative_to(out).as_posix() for p in (out / "notices").rglob("*")) == sorted(
             n for n in files if n.startswith("notices/")
         )
 
@@ -588,10 +592,15 @@ class TestLaterKeys:
         assert shown[3] == "已豁免（三江侗族自治县教育局 三教发〔2025〕9号，至 2026-06-30）"
         assert shown[4] == "豁免已于 2025-09-30 过期"
         waived, expired = findings[3], findings[4]
-        notices = {name.rsplit("/", 1)[1]: content for name, content in files.items() if name.startswith("notices/")}
-        notice = Page(notices[f"{waived['school_id']}.html"].decode()).text
+        notices = {
+            anchor: html
+            for name, content in files.items()
+            if name.startswith("notices/")
+            for anchor, html in notice_sheets(content.decode()).items()
+        }
+        notice = Page(notices[waived["school_id"]]).text
         assert "已批准豁免" in notice and "三教发〔2025〕9号" in notice
-        notice = Page(notices[f"{expired['school_id']}.html"].decode()).text
+        notice = Page(notices[expired["school_id"]]).text
         assert "已于2025年9月30日到期" in notice
 
     def test_county_edition_keeps_city_figures_and_drops_other_counties(self, extended: dict[str, Any]) -> None:

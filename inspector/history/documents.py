@@ -270,7 +270,8 @@ def _indicators(check: _Checker, document: dict[str, Any]) -> None:
 # notices.py); a county edition quotes the city's.
 _CLAIMS = (
     ("report.html", re.compile(r"findings\.json（格式[^）]*?sha256 <code>([0-9a-f]{64})</code>"), 64),
-    ("notices/**/*.html", re.compile(r"依据 findings\.json（sha256 ([0-9a-f]{16})…）"), 16),  # notices/<county>/
+    # notices/<county>.html, and notices/<county>/<school>.html of the versions before
+    ("notices/**/*.html", re.compile(r"依据 findings\.json（sha256 ([0-9a-f]{16})…）"), 16),
 )
 _XLSX_CLAIM = re.compile(r"findings\.json sha256 ([0-9a-f]{64})")
 

@@ -31,7 +31,7 @@ from .format import (
 )
 from .issuer import issuer_of
 from .names import area_name, slug
-from .notices import notice_path
+from .notices import notice_link
 from .rectification import list_rows, school_label
 from .view import (
     CITY,
@@ -84,7 +84,7 @@ def _environment() -> jinja2.Environment:
         list_row=lambda row: fragments.list_row(row, trace_link),
         trace_article=fragments.trace_article,
         notice_item=fragments.notice_item,
-        notice_path=notice_path,
+        notice_link=notice_link,
         severity_counts=fragments.severity_counts,
         waiver_html=fragments.waiver_html,
         finding_ids=fragments.finding_ids,

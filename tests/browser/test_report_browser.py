@@ -1,5 +1,5 @@
 """The case's report and a notice in real headless Chromium: no console errors, the list's filter
-and sort work, the page works without script, and a notice prints to an A4 PDF with its findings.
+and sort work, the page works without script, and a county's notices print to A4 PDF pages, a school's notice on pages of its own.
 
 Skipped where Chromium is absent, except under CI (`CI` set), where its absence fails the run.
 Screenshots go to $INSPECTOR_SCREENSHOTS (a folder) when set, else to the test's tmp folder.
@@ -77,10 +77,17 @@ def pdf_page_of(data: bytes, needle: str, *, from_end: bool = False) -> int | No
     return next((i for i in order if pdf_contains(_normal(pages[i].extract_text()), needle)), None)
 
 
+_DASHES = "[‒–—]"
+
+
 def pdf_contains(text: str, needle: str) -> bool:
-    """`needle` in `pdf_text(...)`, an ideograph matching itself or the radical placeholder."""
+    """`needle` in `pdf_text(...)`, an ideograph matching itself or the radical placeholder, a dash
+    any dash (Chromium's PDFs give the en dash of 56–65 back as a figure dash)."""
     needle = unicodedata.normalize("NFKC", re.sub(r"\s+", "", needle))
-    pattern = "".join(f"(?:{re.escape(ch)}|\ufffd)" if "\u4e00" <= ch <= "\u9fff" else re.escape(ch) for ch in needle)
+    pattern = "".join(
+        f"(?:{re.escape(ch)}|\ufffd)" if "\u4e00" <= ch <= "\u9fff" else _DASHES if ch in "‒–—" else re.escape(ch)
+        for ch in needle
+    )
     return re.search(pattern, text) is not None
 
 
@@ -320,31 +327,72 @@ class TestReportPage:
         assert provenance > overview and provenance > len(reader.pages) - 10, (provenance, len(reader.pages))
 
 
+@pytest.fixture(scope="module")
+def notices_out(browser_ok: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three schools of one county with findings (one with two), and one without: a county's
+    notices file of a few pages, quick to print and read back."""
+    from inspector.cli import main
+    from inspector.testing import AuditBuilder
+
+    root = tmp_path_factory.mktemp("notices")
+    builder = AuditBuilder()
+    first = builder.school("S1", name="第一小学", county="城中区")
+    builder.klass(first, "3", 60, "C1")
+    builder.klass(first, "4", 70, "C2")
+    builder.klass(builder.school("S2", name="第二小学", county="城中区"), "3", 58, "C3")
+    builder.klass(builder.school("S3", name="第三小学", county="城中区"), "5", 66, "C4")
+    builder.klass(builder.school("S4", name="第四小学", county="城中区"), "5", 40, "C5")
+    assert main(["audit", str(builder.write(root / "audit")), "--out", str(root / "out"), "--quiet"]) == 0
+    return root / "out"
+
+
 class TestNotice:
-    def test_notice_prints_to_pdf_with_the_school_and_its_findings(
-        self, driver: Any, case_out: Path, shots: Path
+    def test_a_countys_notices_print_each_school_on_pages_of_its_own(
+        self, driver: Any, notices_out: Path, shots: Path
     ) -> None:
+        """Printed, the county's file is its notices one after the other, each starting a new A4
+        page, with every finding of its school; the on-screen contents are not printed."""
         from pypdf import PdfReader
 
-        document = json.loads((case_out / "findings.json").read_text(encoding="utf-8"))
+        document = json.loads((notices_out / "findings.json").read_text(encoding="utf-8"))
         by_school: dict[str, list[dict[str, Any]]] = {}
         for finding in document["findings"]:
             if finding["school_id"]:
                 by_school.setdefault(finding["school_id"], []).append(finding)
-        school_id, findings = max(sorted(by_school.items()), key=lambda kv: len(kv[1]))
-        (notice,) = (case_out / "notices").glob(f"*/{school_id}.html")
+        assert sorted(by_school) == ["S1", "S2", "S3"] and len(by_school["S1"]) == 2
+        (notice,) = (notices_out / "notices").iterdir()
         _open(driver, notice)
         assert _severe(driver) == []
         screenshot(driver, shots / "notice-example.png", 900, 1500)
 
         data = print_pdf(driver)
-        box = PdfReader(io.BytesIO(data)).pages[0].mediabox
-        assert (round(float(box.width)), round(float(box.height))) == (595, 842)
-        text = pdf_text(data)
-        assert pdf_contains(text, "督导整改通知书") and pdf_contains(text, findings[0]["school_name"] + "：")
-        for finding in findings:
-            assert pdf_contains(text, finding["message"]), finding["id"]
-            assert pdf_contains(text, finding["rectification"]["action"]), finding["id"]
-            assert finding["id"] in text
-        for words in ("督导单位（盖章）", "督学（签名）", "回执"):
-            assert pdf_contains(text, words)
+        pages = PdfReader(io.BytesIO(data)).pages
+        assert {(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in pages} == {(595, 842)}
+        texts = [_normal(page.extract_text()) for page in pages]
+        schools = sorted(by_school.items())
+        starts = []
+        for _, findings in schools:
+            salutation = findings[0]["school_name"] + "："
+            (start,) = [i for i, text in enumerate(texts) if pdf_contains(text, salutation)]
+            starts.append(start)
+        assert starts[0] == 0 and starts == sorted(starts) and len(set(starts)) == 3  # no contents page
+        for (school_id, findings), start, end in zip(schools, starts, [*starts[1:], len(texts)], strict=True):
+            own = "".join(texts[start:end])
+            for words in ("督导整改通知书", f"编号：2025-{school_id}", "督导单位（盖章）", "督学（签名）", "回执"):
+                assert pdf_contains(own, words), (school_id, words)
+            for finding in findings:
+                assert pdf_contains(own, finding["message"]), finding["id"]
+                assert pdf_contains(own, finding["rectification"]["action"]), finding["id"]
+                assert finding["id"] in own
+        text = "".join(texts)
+        assert not pdf_contains(text, "督导整改通知书3份")
+
+    def test_a_link_to_a_school_opens_its_notice_below_the_top_edge(self, driver: Any, notices_out: Path) -> None:
+        """report.html links to `notices/<county>.html#<school>`: the school's sheet is at the top."""
+        report = (notices_out / "report.html").read_text(encoding="utf-8")
+        assert 'href="notices/城中区.html#S3"' in report
+        driver.set_window_size(1000, 800)
+        driver.get((notices_out / "notices" / "城中区.html").resolve().as_uri() + "#S3")
+        top = driver.execute_script("return document.getElementById('S3').getBoundingClientRect().top")
+        assert 0 < top < 40, top
+        assert "第三小学" in driver.execute_script("return document.getElementById('S3').innerText")
