@@ -21,6 +21,7 @@ from pathlib import Path
 from tree_memory import own_memory
 
 from inspector.audit import run_audit
+from inspector.heap import batch_collection
 from inspector.publish import write_outputs
 
 
@@ -69,10 +70,11 @@ def main() -> None:
     if args.gc:
         gc.callbacks.append(laps.on_gc)
     packs = args.packs.split(",") if args.packs else None
-    result = run_audit(args.folder, packs=packs, workers=args.workers, progress=laps)
-    laps("输出")
-    with tempfile.TemporaryDirectory() as out:
-        write_outputs(result, Path(out) / "out", progress=laps, release=True)  # as `inspector audit` does
+    with batch_collection():  # the collector's schedule, as `inspector audit` runs
+        result = run_audit(args.folder, packs=packs, workers=args.workers, progress=laps)
+        laps("输出")
+        with tempfile.TemporaryDirectory() as out:
+            write_outputs(result, Path(out) / "out", progress=laps, release=True)  # as `inspector audit` does
     laps.close()
     for stage, seconds in laps.times.items():
         passes = laps.collections.get(stage)

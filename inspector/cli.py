@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import errno
 import functools
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .errors import InspectorError, Problem, UsageError
+from .heap import batch_collection
 from .output.atomic import check_publishable
 from .output.paths import check_out_dir, child
 from .rules.packs import DEFAULT_RULES_DIR
@@ -958,7 +960,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser_of(dt.date.today())
     args = parser.parse_args(argv)
     try:
-        return int(args.handler(args))
+        # a command runs to its end, except the web server, which keeps Python's schedule
+        with contextlib.nullcontext() if args.handler is _serve else batch_collection():
+            return int(args.handler(args))
     except InspectorError as exc:
         print(str(exc), file=sys.stderr)
         return exc.exit_code

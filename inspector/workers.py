@@ -18,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from .errors import UsageError
+from .heap import batch_process
 
 ENV = "INSPECTOR_WORKERS"
 PER_CPU = 4
@@ -71,7 +72,8 @@ def spawned_pool(
     again in every worker. The workers need nothing from it. An executor, not a Pool: a worker
     killed outright (out of memory, a crash in the engine's C code) breaks it with an error where
     a Pool would wait for ever. `initializer(*initargs)` runs in each process as it starts (how a
-    process is given a shared `multiprocessing` value)."""
+    process is given a shared `multiprocessing` value), after the collector's batch schedule is
+    set (`heap.batch_process`)."""
     main = sys.modules.get("__main__")
     file, spec = getattr(main, "__file__", None), getattr(main, "__spec__", None)
     try:
@@ -80,7 +82,10 @@ def spawned_pool(
                 del main.__file__
             main.__spec__ = None
         with ProcessPoolExecutor(
-            processes, mp_context=multiprocessing.get_context("spawn"), initializer=initializer, initargs=initargs
+            processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(initializer, initargs),
         ) as pool:
             yield pool
     finally:
@@ -88,3 +93,9 @@ def spawned_pool(
             if file is not None:
                 main.__file__ = file
             main.__spec__ = spec
+
+
+def _start_worker(initializer: Callable[..., object] | None, initargs: tuple[Any, ...]) -> None:
+    batch_process()
+    if initializer is not None:
+        initializer(*initargs)

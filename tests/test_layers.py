@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
         "resources",
         "jinja_cache",
         "progress",
+        "heap",
         "workers",
         "yamlsrc",
     ),

@@ -120,3 +120,39 @@ def test_a_worker_compiles_the_book_from_its_spec_and_leaves_no_folder_behind(
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     assert spec.compile().fingerprint == book.fingerprint
     assert list(tmp_path.iterdir()) == []
+
+
+def _thresholds() -> tuple[int, int, int]:
+    import gc
+
+    return gc.get_threshold()
+
+
+class TestCollectorSchedule:
+    def test_a_command_runs_on_the_batch_schedule_and_restores_the_callers(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        """`main` runs a command with the collector's batch thresholds and restores the caller's
+        after it, also when the command fails."""
+        import gc
+
+        from inspector.heap import BATCH_THRESHOLDS
+
+        seen: list[tuple[int, int, int]] = []
+
+        def spy(*args: Any, **kwargs: Any) -> Any:
+            seen.append(gc.get_threshold())
+            raise UsageError("停")
+
+        monkeypatch.setattr(inspector.audit, "run_audit", spy)
+        before = gc.get_threshold()
+        assert before != BATCH_THRESHOLDS
+        assert main(["audit", str(BOUNDARIES), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+        assert seen == [BATCH_THRESHOLDS] and gc.get_threshold() == before
+
+    def test_spawned_workers_run_on_the_batch_schedule(self) -> None:
+        from inspector.heap import BATCH_THRESHOLDS
+        from inspector.workers import spawned_pool
+
+        with spawned_pool(1) as pool:
+            assert pool.submit(_thresholds).result() == BATCH_THRESHOLDS
