@@ -137,7 +137,7 @@ def read_folder(folder: Path, names: Collection[str] | None = None) -> FolderVie
     return view
 
 
-_SHEET = re.compile(r'<article class="sheet" id="([^"]+)">.*?</article>', re.S)
+_SHEET = re.compile(r'<article class="sheet" id="([^"]+)">.*?</article>', re.DOTALL)
 
 
 @dataclass(frozen=True)

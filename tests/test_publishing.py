@@ -373,7 +373,10 @@ def test_write_reports_replaces_stale_notices_but_keeps_the_rest(tmp_path: Path)
     assert main(["audit", str(BOUNDARIES), "--out", str(out), "--quiet"]) == 0
     document, sha = load_findings(out)
     files = render_reports(document, sha)
-    assert sorted(name for name in files if name.startswith("notices/")) == ["notices/城中区.html", "notices/鱼峰区.html"]
+    assert sorted(name for name in files if name.startswith("notices/")) == [
+        "notices/城中区.html",
+        "notices/鱼峰区.html",
+    ]
     kept = {name: data for name, data in files.items() if name != "notices/鱼峰区.html"}
     write_reports(out, kept)
     assert sorted(p.name for p in (out / "notices").rglob("*")) == ["城中区.html"]
