@@ -168,7 +168,7 @@ def _sheet(
     title: str,
     with_status: bool,
     formats: _Formats,
-    cells: dict[str, tuple[list[str], float]],
+    cells: dict[str, tuple[str, float]],
 ) -> str:
     """Write the sheet's frame with xlsxwriter; return its body rows as SpreadsheetML. `cells`
     keeps each finding's rendered cells for the other sheet it appears on."""
@@ -196,21 +196,25 @@ def _sheet(
         rendered = cells.get(row["id"])
         if rendered is None:
             rendered = cells[row["id"]] = _cells(row, columns[1:], formats)
-        tails, height = rendered
+        row_cells, height = rendered
         body.append(
             f'<row r="{number}" spans="1:{len(columns)}" ht="{height:.16g}" customHeight="1">'
             f'<c r="A{number}" s="{number_style}"><v>{number - 1}</v></c>'
         )
-        body.extend(f'<c r="{letter}{number}"{tail}' for letter, tail in zip(_LETTERS[1:], tails))
+        body.append(row_cells.replace(_ROW, str(number)))
         body.append("</row>")
     return "".join(body)
 
 
+_ROW = "\x00"  # the row number's place in a finding's rendered cells (XML text never holds NUL)
+
+
 def _cells(
     row: Mapping[str, Any], columns: Sequence[tuple[str, float, str | None]], formats: _Formats
-) -> tuple[list[str], float]:
-    """One finding's cells after the row number, as SpreadsheetML without their references, and
-    the row's height in points (whole pixels, as xlsxwriter rounds them)."""
+) -> tuple[str, float]:
+    """One finding's cells after the row number, as SpreadsheetML with `_ROW` for the row number
+    in their references (a finding is on two sheets, on a different row of each), and the row's
+    height in points (whole pixels, as xlsxwriter rounds them)."""
     tails: list[str] = []
     lines = 1
     for _header, width, key in columns:
@@ -228,7 +232,7 @@ def _cells(
             space = ' xml:space="preserve"' if text != text.strip() else ""
             tails.append(f' s="{style}" t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>')
     pixels = int((lines * LINE_HEIGHT + 5) * 4 / 3 + 0.5)
-    return tails, pixels * 0.75
+    return "".join(f'<c r="{letter}{_ROW}"{tail}' for letter, tail in zip(_LETTERS[1:], tails)), pixels * 0.75
 
 
 def _notes(ws: Worksheet, document: Mapping[str, Any], source_sha256: str, edition: str, formats: _Formats) -> None:
@@ -310,7 +314,7 @@ def rectification_xlsx(document: Mapping[str, Any], source_sha256: str) -> bytes
         formats = _Formats(book)
         taken: set[str] = {NOTES_SHEET.lower()}
         rows = list_rows(findings)
-        cells: dict[str, tuple[list[str], float]] = {}
+        cells: dict[str, tuple[str, float]] = {}
         if county:
             bodies.append(
                 _sheet(book.add_worksheet(sheet_title(county, taken)), rows, title, with_status, formats, cells)
