@@ -30,7 +30,7 @@ from ..records.schema import RECORD_KINDS
 from ..rules.compiler import CompiledRule, RuleBook
 from ..rules.spec import LEVEL_OF_ENTITY, NO_TARGET, SEVERITY_ORDER
 from ..rules.templates import COMPARED, Num, params_context, render, template_context, template_paths
-from ..rules.typed import Lookup, Present, fields_of, lookups_of, nodes
+from ..rules.typed import Lookup, Present, fields_of, nodes
 from ..rules.vocabulary import AREA_KINDS, EntityVocabulary, FieldInfo
 from .display import display, exact_text, json_number, json_value, progress_reading
 from .model import DataGap, Evidence, Finding, IndicatorResult, Observed, ProgressReading, Rectification, Threshold
@@ -161,7 +161,7 @@ class FindingBuilder:
             prefixes, indicators = _sources(rule)
             paths = self._paths(rule, vocab, prefixes)
             numeric = tuple(f.path for f in fields_of(rule.condition) if f.type == "number")
-            lookups = tuple(lookups_of(rule.condition))
+            lookups = rule.lookups
             keys = {}
             for name, source in (
                 ("message", rule.spec.message),
@@ -195,7 +195,7 @@ class FindingBuilder:
             elif name.split(".", 1)[0] not in _CONTEXT_NAMES:
                 prefix = name + "."
                 paths.update((p, None) for p in vocab.fields if p.startswith(prefix) and "__" not in p)
-        for lookup in lookups_of(rule.condition):
+        for lookup in rule.lookups:
             paths[lookup.key.path] = None
         for prefix in prefixes:
             if prefix:
@@ -232,7 +232,7 @@ class FindingBuilder:
     # -- parts of a finding ----------------------------------------------------------------------
 
     def _thresholds(self, rule: CompiledRule, values: Mapping[str, Any]) -> list[Threshold]:
-        looked_up = {lookup.param: lookup for lookup in lookups_of(rule.condition)}
+        looked_up = {lookup.param: lookup for lookup in rule.lookups}
         result: list[Threshold] = []
         for name, value in rule.params.items():
             spec = rule.param_specs[name]
@@ -577,7 +577,7 @@ class FindingBuilder:
 
     @staticmethod
     def _gap_paths(rule: CompiledRule) -> list[str]:
-        return [f.path for f in fields_of(rule.condition)] + [lookup.key.path for lookup in lookups_of(rule.condition)]
+        return [f.path for f in fields_of(rule.condition)] + [lookup.key.path for lookup in rule.lookups]
 
     def _gaps(self, rule: CompiledRule, ids: Sequence[str], frame: pl.DataFrame) -> list[DataGap]:
         """The data gaps of entities `ids` of `frame` (every entity of the rule's kind, with `_gap_paths`)."""
@@ -609,7 +609,7 @@ class FindingBuilder:
                     missing.extend(f"{info.label}：{why}" for why in reasons)
                 else:
                     missing.append(info.label)
-            for lookup in lookups_of(rule.condition):
+            for lookup in rule.lookups:
                 key = row.get(lookup.key.path)
                 if key is not None and key not in dict(lookup.table):
                     missing.append(f"{lookup.key.info.label}“{key}”不在参数 {lookup.param} 中")
@@ -696,7 +696,7 @@ def _param_json(value: Any) -> Any:
 
 
 def _threshold_raw(rule: CompiledRule, values: Mapping[str, Any]) -> list[Any]:
-    looked_up = {lookup.param: lookup for lookup in lookups_of(rule.condition)}
+    looked_up = {lookup.param: lookup for lookup in rule.lookups}
     raw: list[Any] = []
     for name, value in rule.params.items():
         lookup = looked_up.get(name)

@@ -61,6 +61,11 @@ def display(info: FieldInfo, value: Any, thresholds: Sequence[Exact] = ()) -> st
 def json_number(value: Any) -> Any:
     """A number for JSON (see module docstring); an interval has no single number (None: its
     bounds are in `exact`); anything else unchanged."""
+    kind = type(value)
+    if kind is int:  # the most common value, decided without `isinstance` on the number ABCs
+        return value
+    if kind is str or value is None:
+        return value
     if isinstance(value, Interval):
         return None
     if isinstance(value, (Fraction, Surd)) or (isinstance(value, int) and not isinstance(value, bool)):

@@ -8,6 +8,7 @@ its normal-form formulas, the reference evaluator reads its typed trees.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import threading
@@ -35,7 +36,7 @@ from .templates import (
     template_context,
     template_paths,
 )
-from .typed import Cond, Const, Context, Expr, ExprError, NoTarget, check, check_formula, fields_of
+from .typed import Cond, Const, Context, Expr, ExprError, Lookup, NoTarget, check, check_formula, fields_of, lookups_of
 from .vocabulary import EntityVocabulary, FieldInfo, build_vocabulary
 
 
@@ -83,10 +84,16 @@ class CompiledRule:
         """The level the rule's target applies to: school, county or city (`RuleSpec.level`)."""
         return self.spec.target_level
 
-    @property
+    @functools.cached_property
     def progress(self) -> tuple[Progress, ...]:
         """How the thresholds read as progress were derived (none at a milestone)."""
         return tuple(value.progress for value in self.params.values() if isinstance(value, Progressed))
+
+    @functools.cached_property
+    def lookups(self) -> tuple[Lookup, ...]:
+        """The condition's parameter tables looked up by a field (`lookups_of`), read once: every
+        finding's thresholds and gaps ask for them."""
+        return tuple(lookups_of(self.condition))
 
     @property
     def severity(self) -> Severity:
