@@ -26,7 +26,7 @@ from xlsxwriter.worksheet import Worksheet
 from ..output.escape import spreadsheet_text
 from .names import sheet_title
 from .rectification import list_rows, status_text
-from .view import CITY, county_of
+from .view import CITY
 
 __all__ = ["ALL_SHEET", "COLUMNS", "NOTES_SHEET", "rectification_xlsx"]
 
@@ -323,14 +323,14 @@ def rectification_xlsx(document: Mapping[str, Any], source_sha256: str) -> bytes
             bodies.append(
                 _sheet(book.add_worksheet(sheet_title(ALL_SHEET, taken)), rows, title, with_status, formats, cells)
             )
-            by_county: dict[str, list[Mapping[str, Any]]] = {}
-            for finding in findings:
-                by_county.setdefault(county_of(finding), []).append(finding)
+            by_county: dict[str, list[dict[str, Any]]] = {}
+            for row in rows:  # a sheet numbers its rows itself: the list's rows serve every sheet
+                by_county.setdefault(row["county"], []).append(row)
             for name in sorted(by_county, key=lambda n: (n != CITY, n)):
                 bodies.append(
                     _sheet(
                         book.add_worksheet(sheet_title(name, taken)),
-                        list_rows(by_county[name]),
+                        by_county[name],
                         f"{document['audit']['name']} 整改清单（{name}）",
                         with_status,
                         formats,
