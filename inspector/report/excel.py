@@ -1,9 +1,11 @@
 """rectification.xlsx: the 整改清单 as a workbook, an all-counties sheet and one sheet per county.
 
 xlsxwriter writes each sheet's frame (header row, column widths, formats, filter, print set-up)
-in constant-memory mode; the body rows, a province's tens of thousands, are written here as
-SpreadsheetML straight into the sheet's `<sheetData>`, with xlsxwriter's own style indices:
-xlsxwriter spends some 30 µs of Python on each cell, this writer about 1 µs. The same
+in memory, a few KB a sheet (its constant-memory mode wrote them through a temporary file per
+sheet: 200 files for a province, 0.07 s on a slow disk); the body rows, a province's tens of
+thousands, are written here as SpreadsheetML straight into the sheet's `<sheetData>`, with
+xlsxwriter's own style indices: xlsxwriter spends some 30 µs of Python on each cell, this writer
+about 1 µs, and a cell a column repeats (a rule's basis, a county) is rendered once. The same
 findings.json gives the same bytes: the document's dates are the audit's, and every zip entry
 carries the audit's date too.
 """
@@ -13,9 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -168,10 +170,9 @@ def _sheet(
     title: str,
     with_status: bool,
     formats: _Formats,
-    cells: dict[str, tuple[str, float]],
+    rendered: _Rendered,
 ) -> str:
-    """Write the sheet's frame with xlsxwriter; return its body rows as SpreadsheetML. `cells`
-    keeps each finding's rendered cells for the other sheet it appears on."""
+    """Write the sheet's frame with xlsxwriter; return its body rows as SpreadsheetML."""
     columns = [c for c in COLUMNS if with_status or c[2] != "status"]
     for index, (_header, width, _key) in enumerate(columns):
         ws.set_column(index, index, width)
@@ -193,10 +194,10 @@ def _sheet(
     number_style = formats.of("number").xf_index
     body: list[str] = []
     for number, row in enumerate(rows, start=2):  # as Excel counts, after the header
-        rendered = cells.get(row["id"])
-        if rendered is None:
-            rendered = cells[row["id"]] = _cells(row, columns[1:], formats)
-        row_cells, height = rendered
+        cells = rendered.rows.get(row["id"])
+        if cells is None:
+            cells = rendered.rows[row["id"]] = _cells(row, columns[1:], formats, rendered.cells)
+        row_cells, height = cells
         body.append(
             f'<row r="{number}" spans="1:{len(columns)}" ht="{height:.16g}" customHeight="1">'
             f'<c r="A{number}" s="{number_style}"><v>{number - 1}</v></c>'
@@ -206,33 +207,62 @@ def _sheet(
     return "".join(body)
 
 
+@dataclass
+class _Rendered:
+    """Cells rendered once per workbook: each finding's row (it is on the all-counties sheet and its
+    county's), each distinct cell of the `_REPEATING` columns."""
+
+    rows: dict[str, tuple[str, float]] = field(default_factory=dict)
+    cells: dict[tuple[int, int, Any], tuple[str, int]] = field(default_factory=dict)
+
+
 _ROW = "\x00"  # the row number's place in a finding's rendered cells (XML text never holds NUL)
 
 
+# columns whose texts repeat from finding to finding (a rule's basis and action, a county, a
+# deadline): each distinct cell is rendered once per workbook (`_cells`' memo)
+_REPEATING = frozenset({"county", "township", "severity_label", "basis", "action", "deadline", "status", "rule"})
+
+
 def _cells(
-    row: Mapping[str, Any], columns: Sequence[tuple[str, float, str | None]], formats: _Formats
+    row: Mapping[str, Any],
+    columns: Sequence[tuple[str, float, str | None]],
+    formats: _Formats,
+    memo: dict[tuple[int, int, Any], tuple[str, int]],
 ) -> tuple[str, float]:
     """One finding's cells after the row number, as SpreadsheetML with `_ROW` for the row number
     in their references (a finding is on two sheets, on a different row of each), and the row's
-    height in points (whole pixels, as xlsxwriter rounds them)."""
-    tails: list[str] = []
+    height in points (whole pixels, as xlsxwriter rounds them). `memo` keeps the rendered cells
+    of `_REPEATING` columns."""
+    cells: list[str] = []
     lines = 1
-    for _header, width, key in columns:
+    for index, (_header, width, key) in enumerate(columns, start=1):
         value = row.get(key) if key else None
         style = formats.of(key or "", row["severity"] if key == "severity_label" else "").xf_index
-        if isinstance(value, dt.date):
-            tails.append(f' s="{style}"><v>{(value - _EPOCH).days}</v></c>')
-        elif isinstance(value, int):
-            tails.append(f' s="{style}"><v>{value}</v></c>')
-        elif value is None:
-            tails.append(f' s="{style}"/>')
-        else:
-            text = _text(value)  # an inline string is never a formula, whatever the text
-            lines = max(lines, _lines(text, width))
-            space = ' xml:space="preserve"' if text != text.strip() else ""
-            tails.append(f' s="{style}" t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>')
+        shared = key in _REPEATING
+        found = memo.get((index, style, value)) if shared else None
+        if found is None:
+            found = _cell(_LETTERS[index], style, value, width)
+            if shared:
+                memo[(index, style, value)] = found
+        cells.append(found[0])
+        lines = max(lines, found[1])
     pixels = int((lines * LINE_HEIGHT + 5) * 4 / 3 + 0.5)
-    return "".join(f'<c r="{letter}{_ROW}"{tail}' for letter, tail in zip(_LETTERS[1:], tails)), pixels * 0.75
+    return "".join(cells), pixels * 0.75
+
+
+def _cell(letter: str, style: int, value: Any, width: float) -> tuple[str, int]:
+    """One cell as SpreadsheetML (`_ROW` for its row number), and the lines its text wraps to."""
+    head = f'<c r="{letter}{_ROW}" s="{style}"'
+    if isinstance(value, dt.date):
+        return f"{head}><v>{(value - _EPOCH).days}</v></c>", 1
+    if isinstance(value, int):
+        return f"{head}><v>{value}</v></c>", 1
+    if value is None:
+        return f"{head}/>", 1
+    text = _text(value)  # an inline string is never a formula, whatever the text
+    space = ' xml:space="preserve"' if text != text.strip() else ""
+    return f'{head} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>', _lines(text, width)
 
 
 def _notes(ws: Worksheet, document: Mapping[str, Any], source_sha256: str, edition: str, formats: _Formats) -> None:
@@ -308,41 +338,40 @@ def rectification_xlsx(document: Mapping[str, Any], source_sha256: str) -> bytes
     title = f"{document['audit']['name']} 整改清单" + (f"（{county}）" if county else "")
     buffer = io.BytesIO()
     bodies: list[str] = []  # by sheet, in the order they are added
-    with tempfile.TemporaryDirectory(prefix="inspector-xlsx-") as temp:
-        book = xlsxwriter.Workbook(buffer, {"constant_memory": True, "tmpdir": temp, "in_memory": False})
-        book.set_properties({"title": title, "author": "inspector", "created": stamp})
-        formats = _Formats(book)
-        taken: set[str] = {NOTES_SHEET.lower()}
-        rows = list_rows(findings)
-        cells: dict[str, tuple[str, float]] = {}
-        if county:
-            bodies.append(
-                _sheet(book.add_worksheet(sheet_title(county, taken)), rows, title, with_status, formats, cells)
-            )
-        else:
-            bodies.append(
-                _sheet(book.add_worksheet(sheet_title(ALL_SHEET, taken)), rows, title, with_status, formats, cells)
-            )
-            by_county: dict[str, list[dict[str, Any]]] = {}
-            for row in rows:  # a sheet numbers its rows itself: the list's rows serve every sheet
-                by_county.setdefault(row["county"], []).append(row)
-            for name in sorted(by_county, key=lambda n: (n != CITY, n)):
-                bodies.append(
-                    _sheet(
-                        book.add_worksheet(sheet_title(name, taken)),
-                        by_county[name],
-                        f"{document['audit']['name']} 整改清单（{name}）",
-                        with_status,
-                        formats,
-                        cells,
-                    )
-                )
-        _notes(
-            book.add_worksheet(NOTES_SHEET),
-            document,
-            source_sha256,
-            f"区县版（{county}）" if county else "全市",
-            formats,
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book.set_properties({"title": title, "author": "inspector", "created": stamp})
+    formats = _Formats(book)
+    taken: set[str] = {NOTES_SHEET.lower()}
+    rows = list_rows(findings)
+    rendered = _Rendered()
+    if county:
+        bodies.append(
+            _sheet(book.add_worksheet(sheet_title(county, taken)), rows, title, with_status, formats, rendered)
         )
-        book.close()
+    else:
+        bodies.append(
+            _sheet(book.add_worksheet(sheet_title(ALL_SHEET, taken)), rows, title, with_status, formats, rendered)
+        )
+        by_county: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:  # a sheet numbers its rows itself: the list's rows serve every sheet
+            by_county.setdefault(row["county"], []).append(row)
+        for name in sorted(by_county, key=lambda n: (n != CITY, n)):
+            bodies.append(
+                _sheet(
+                    book.add_worksheet(sheet_title(name, taken)),
+                    by_county[name],
+                    f"{document['audit']['name']} 整改清单（{name}）",
+                    with_status,
+                    formats,
+                    rendered,
+                )
+            )
+    _notes(
+        book.add_worksheet(NOTES_SHEET),
+        document,
+        source_sha256,
+        f"区县版（{county}）" if county else "全市",
+        formats,
+    )
+    book.close()
     return _stamped(buffer.getvalue(), stamp.timetuple()[:6], bodies)
