@@ -340,16 +340,16 @@ class TestRebuild:
         taken: list[int] = []
         claim = report._claim
 
-        def after_the_other(claims: Any) -> int:
+        def after_the_other(claims: Any, other: Any = None) -> int:
             deadline = time.monotonic() + 60
             while claims.value == 0 and time.monotonic() < deadline:
                 time.sleep(0.005)
             assert claims.value > 0, "the second process took no part"
-            taken.append(claim(claims))
+            taken.append(claim(claims, other))
             return taken[-1]
 
         # this process takes no part (the spawned one, unpatched, takes them all), or waits for it
-        monkeypatch.setattr(report, "_claim", (lambda _claims: 1 << 30) if share == "there" else after_the_other)
+        monkeypatch.setattr(report, "_claim", (lambda _claims, _other=None: 1 << 30) if share == "there" else after_the_other)
         with report.ReportProcess(len(document["findings"])) as helper:
             assert helper.pool is not None
             shared = write(tmp_path / "two", helper)
@@ -397,6 +397,51 @@ class TestRebuild:
         )
         assert _files(tmp_path / "two") == _files(tmp_path / "one")
         assert "生成报告的第二个进程未能完成，其负责的部分已由本进程重新生成（内容相同）" in capsys.readouterr().err
+
+    def test_a_second_process_killed_holding_the_count_does_not_stop_this_one(
+        self, case_out: Path, tmp_path: Path
+    ) -> None:
+        """Killed between taking the count's lock and releasing it, the second process leaves the lock
+        taken: this process no longer waits for it for ever, but renders every part once the second
+        process's job has ended."""
+        import multiprocessing
+        import threading
+        from concurrent.futures import Future
+        from concurrent.futures.process import BrokenProcessPool
+
+        from inspector import report
+
+        data = (case_out / "findings.json").read_bytes()
+        document, sha = json.loads(data), hashlib.sha256(data).hexdigest()
+        write_reports(tmp_path / "one", render_reports(document, sha, rebuild=True))
+        claims = multiprocessing.get_context("spawn").Value("i", 0)
+        holder = multiprocessing.get_context("spawn").Process(target=_take_and_die, args=(claims,))
+        holder.start()
+        holder.join(60)
+        assert holder.exitcode == 0 and not claims.get_lock().acquire(False)  # taken for good
+
+        class KilledPool:
+            def submit(self, *_args: object) -> Future[dict[str, str]]:
+                died: Future[dict[str, str]] = Future()
+                died.set_exception(BrokenProcessPool("killed"))
+                return died
+
+        helper = report.ReportProcess(len(document["findings"]))
+        helper.claims = claims
+        helper.pool = KilledPool()  # type: ignore[assignment]
+
+        def run() -> None:
+            with helper:
+                write_reports(
+                    tmp_path / "two",
+                    lambda writer: report.add_reports(writer, document, sha, rebuild=True, shared=(helper, data)),
+                )
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        worker.join(60)
+        assert not worker.is_alive(), "waited for the lock of a dead process"
+        assert _files(tmp_path / "two") == _files(tmp_path / "one")
 
     def test_stale_notices_are_removed(self, rendered: dict[str, bytes], tmp_path: Path) -> None:
         """A notice of a county without findings in this run does not survive it, nor do the notices
@@ -613,3 +658,12 @@ class TestLaterKeys:
         html = render_report(edition, "0" * 64)
         assert "学前三年毛入园率" in html and "柳北区" not in html and "柳北区已整改小学" not in html
         assert "F-city000000000001" not in html and "4502059999" not in html
+
+
+def _take_and_die(claims: Any) -> None:
+    """In a process of its own: take the count's lock and end without releasing it, as a process
+    killed at that moment would."""
+    import os
+
+    claims.get_lock().acquire()
+    os._exit(0)

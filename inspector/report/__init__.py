@@ -88,6 +88,7 @@ class ReportProcess:
         self.findings = findings
         self.pool: ProcessPoolExecutor | None = None
         self.claims: Synchronized[int] | None = None
+        self.job: Future[dict[str, str]] | None = None  # the second process's share, once given
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> Self:
@@ -100,7 +101,7 @@ class ReportProcess:
 
     def __exit__(self, *exc: object) -> None:
         if self.claims is not None:
-            _close(self.claims)  # after an error, the process stops after the part it renders
+            _close(self.claims, self.job)  # after an error, the process stops after the part it renders
         self._stack.close()
 
 
@@ -181,10 +182,11 @@ def add_reports(
         )
     except (BrokenProcessPool, OSError):
         job = None
+    helper.job = job
     try:
-        mine = _render_claimed(parts, claims, add)
+        mine = _render_claimed(parts, claims, add, job)
     except BaseException:
-        _close(claims)  # the second process stops after the part it renders, before the set is removed
+        _close(claims, job)  # the second process stops after the part it renders, before the set is removed
         if job is not None:
             with contextlib.suppress(BaseException):
                 job.exception()
@@ -254,23 +256,49 @@ def _take_claims(claims: Synchronized[int]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _close(claims: Synchronized[int]) -> None:
-    with claims.get_lock():
-        claims.value = 1 << 30
+_LOOK = 0.2  # seconds between the first process's looks at the second while the count is locked
 
 
-def _claim(claims: Synchronized[int]) -> int:
+@contextlib.contextmanager
+def _locked(claims: Synchronized[int], other: Future[Any] | None) -> Iterator[None]:
+    """The count's lock. The first process, given the second's job as `other`, does not wait for
+    ever on a lock the second process held when it was killed (between taking and releasing it):
+    once that job is done, the second process takes no part any more, and the count is its own."""
+    lock = claims.get_lock()
+    while not lock.acquire(True, _LOOK):
+        if other is not None and other.done():
+            yield
+            return
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _close(claims: Synchronized[int], other: Future[Any] | None = None) -> None:
+    with _locked(claims, other):
+        claims.get_obj().value = 1 << 30  # the raw value: `claims.value` takes the lock again
+
+
+def _claim(claims: Synchronized[int], other: Future[Any] | None = None) -> int:
     """The next part nobody has taken."""
-    with claims.get_lock():
-        claim = claims.value
-        claims.value = claim + 1
+    with _locked(claims, other):
+        count = claims.get_obj()
+        claim = int(count.value)
+        count.value = claim + 1
     return claim
 
 
-def _render_claimed(parts: Sequence[Part], claims: Synchronized[int], write: Callable[[str, bytes], None]) -> set[int]:
-    """Take parts nobody has taken until none is left, writing each one's files; the parts taken."""
+def _render_claimed(
+    parts: Sequence[Part],
+    claims: Synchronized[int],
+    write: Callable[[str, bytes], None],
+    other: Future[Any] | None = None,
+) -> set[int]:
+    """Take parts nobody has taken until none is left, writing each one's files; the parts taken
+    (`other`: see `_locked`)."""
     taken: set[int] = set()
-    while (claim := _claim(claims)) < len(parts):
+    while (claim := _claim(claims, other)) < len(parts):
         taken.add(claim)
         for name, data in parts[claim]():
             write(name, data)
