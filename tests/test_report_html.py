@@ -349,7 +349,9 @@ class TestRebuild:
             return taken[-1]
 
         # this process takes no part (the spawned one, unpatched, takes them all), or waits for it
-        monkeypatch.setattr(report, "_claim", (lambda _claims, _other=None: 1 << 30) if share == "there" else after_the_other)
+        monkeypatch.setattr(
+            report, "_claim", (lambda _claims, _other=None: 1 << 30) if share == "there" else after_the_other
+        )
         with report.ReportProcess(len(document["findings"])) as helper:
             assert helper.pool is not None
             shared = write(tmp_path / "two", helper)
