@@ -2,7 +2,7 @@
 
 - report-liuzhou-2025.png: the top of report.html, in headless Chromium (1280 px wide)
 - report-county-rongshui.png: the top of the 融水苗族自治县 county edition
-- notice-example.png: the notice of the school with the most findings
+- notice-example.png: the notice of the school with the most findings, in its county's file
 - rectification-xlsx.png: page 1 of rectification.xlsx as LibreOffice prints it (soffice → PDF → pdftoppm)
 - template-workbook.png: the entry workbook of `inspector template --packs plan,preschool` as LibreOffice
   prints it: the 学校 sheet's header and example row above the top of the 说明 sheet
@@ -178,14 +178,21 @@ def main_(only: list[str]) -> int:
             if finding["school_id"]:
                 counts[finding["school_id"]] = counts.get(finding["school_id"], 0) + 1
         school = max(sorted(counts), key=lambda s: counts[s])
+        county = next(f["county"] for f in document["findings"] if f["school_id"] == school)
         with chromium() as driver:
-            for page, image, width, height in (
-                (out / "report.html", "report-liuzhou-2025.png", 1280, 2000),
-                (work / "rongshui" / "report.html", "report-county-rongshui.png", 1280, 1500),
-                (out / "notices" / f"{school}.html", "notice-example.png", 900, 1500),
+            for page, image, width, height, anchor in (
+                (out / "report.html", "report-liuzhou-2025.png", 1280, 2000, None),
+                (work / "rongshui" / "report.html", "report-county-rongshui.png", 1280, 1500, None),
+                (out / "notices" / f"{county}.html", "notice-example.png", 900, 1500, school),
             ):
                 driver.get(page.resolve().as_uri())
-                screenshot(driver, DOCS / image, width, height)
+                top = 0.0
+                if anchor is not None:  # the school's notice within its county's file
+                    top = driver.execute_script(
+                        "return document.getElementById(arguments[0]).getBoundingClientRect().top + window.scrollY",
+                        anchor,
+                    )
+                screenshot(driver, DOCS / image, width, height, top)
                 print(f"docs/{image}")
         _xlsx_image(out / "rectification.xlsx", DOCS / "rectification-xlsx.png", work)
         print("docs/rectification-xlsx.png")

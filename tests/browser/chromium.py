@@ -73,8 +73,9 @@ def chromium(width: int = 1280, height: int = 900) -> Iterator[Any]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def screenshot(driver: Any, path: Path, width: int, height: int) -> None:
-    """A PNG of the page's top `height` CSS pixels at `width`, beyond the window if need be."""
+def screenshot(driver: Any, path: Path, width: int, height: int, top: float = 0) -> None:
+    """A PNG of `height` CSS pixels of the page from `top` (its top by default) at `width`, beyond
+    the window if need be."""
     driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
         {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
@@ -84,7 +85,7 @@ def screenshot(driver: Any, path: Path, width: int, height: int) -> None:
         {
             "format": "png",
             "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
+            "clip": {"x": 0, "y": top, "width": width, "height": height, "scale": 1},
         },
     )
     driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
