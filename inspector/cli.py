@@ -167,7 +167,9 @@ def build_parser(today: dt.date | None = None) -> argparse.ArgumentParser:
     audit.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR, help="规则包所在目录")
     audit.add_argument("--quiet", action="store_true", help="不显示进度")
     audit.add_argument(
-        "--workers", type=_integer, help="规则评估的进程数（默认：大规模数据按 CPU 核数；1 至 CPU 核数的 4 倍）"
+        "--workers",
+        type=_integer,
+        help="规则评估的进程数（默认：大规模数据按 CPU 核数；1 至 CPU 核数的 4 倍；为 1 时报告也只在本进程中生成）",
     )
     audit.add_argument(
         "--dask",
@@ -663,7 +665,9 @@ def _audit(args: argparse.Namespace) -> int:
             workers=workers,
             dask=args.dask,
         )
-        written = write_outputs(result, out_dir, keep_going=args.keep_going, progress=progress, release=True)
+        written = write_outputs(
+            result, out_dir, keep_going=args.keep_going, progress=progress, release=True, workers=workers
+        )
     _print_summary(result, out_dir, written)
     if args.fail_on:
         limit = SEVERITY_ORDER[args.fail_on]

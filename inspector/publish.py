@@ -25,14 +25,16 @@ def write_outputs(
     keep_going: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
     release: bool = False,
+    workers: int | None = None,
 ) -> dict[str, Path]:
     """Render every output and publish them as one set replacing `out_dir`'s content (nothing is
     replaced if anything fails first); returns them by name (the notices as one folder). Each
     file is written to the set's temporary folder as soon as it is rendered: a national audit's
     notices and pages (about 2.7 GB) are never held at once. `release` lets go of the result's
     loaded tables and the engine's verdicts as soon as findings.json no longer needs them
-    (`AuditResult.release`): for a caller that needs only the findings after this."""
-    with SetWriter(out_dir) as writer, ReportProcess(len(result.findings)) as helper:
+    (`AuditResult.release`): for a caller that needs only the findings after this. `workers`: the
+    command's `--workers` (1: the reports too are rendered in this process alone)."""
+    with SetWriter(out_dir) as writer, ReportProcess(len(result.findings), workers) as helper:
 
         def add(name: str, data: bytes) -> None:
             writer.add(name, data)

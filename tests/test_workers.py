@@ -156,3 +156,27 @@ class TestCollectorSchedule:
 
         with spawned_pool(1) as pool:
             assert pool.submit(_thresholds).result() == BATCH_THRESHOLDS
+
+
+def test_one_worker_keeps_the_reports_in_this_process_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--workers 1` is one process: the reports of a large audit are not shared with a second
+    process either (without it they are, on two CPUs or more), and the outputs are the same."""
+    import inspector.report
+
+    started: list[object] = []
+    real = inspector.report.spawned_pool
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        started.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(inspector.report, "PARALLEL_FROM", 0)  # the case's 15 findings count as large
+    monkeypatch.setattr(inspector.report, "available_cpus", lambda: 2)
+    monkeypatch.setattr(inspector.report, "spawned_pool", spy)
+    monkeypatch.delenv("INSPECTOR_WORKERS", raising=False)
+    assert main(["audit", str(BOUNDARIES), "--out", str(tmp_path / "one"), "--quiet", "--workers", "1"]) == 0
+    assert started == []
+    assert main(["audit", str(BOUNDARIES), "--out", str(tmp_path / "two"), "--quiet"]) == 0
+    assert len(started) == 1
+    for name in ("findings.json", "report.html", "rectification.xlsx", "notices/城中区.html"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name

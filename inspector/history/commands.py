@@ -244,7 +244,7 @@ def reinspect(
             current = [row.model_dump(mode="json") for row in result.indicators]
             trends = build_trends(store, current, audit_id, result.config.as_of, result.book.rules)
             result.annotations = classification.annotations(trends)
-            written = write_outputs(result, out_dir, keep_going=keep_going, progress=progress)
+            written = write_outputs(result, out_dir, keep_going=keep_going, progress=progress, workers=workers)
             data = (out_dir / "findings.json").read_bytes()
             record, _ = store.import_document(
                 data,

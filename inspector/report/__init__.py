@@ -84,15 +84,16 @@ class ReportProcess:
     the reports; for a small or a very large audit, on one CPU or with `INSPECTOR_WORKERS=1`, it is
     not started."""
 
-    def __init__(self, findings: int) -> None:
+    def __init__(self, findings: int, workers: int | None = None) -> None:
         self.findings = findings
+        self.workers = workers  # the command's `--workers`, when given: 1 keeps the reports here too
         self.pool: ProcessPoolExecutor | None = None
         self.claims: Synchronized[int] | None = None
         self.job: Future[dict[str, str]] | None = None  # the second process's share, once given
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> Self:
-        if PARALLEL_FROM <= self.findings <= PARALLEL_UP_TO and _second_process():
+        if PARALLEL_FROM <= self.findings <= PARALLEL_UP_TO and _second_process(self.workers):
             self.claims = multiprocessing.get_context("spawn").Value("i", 0)
             self.pool = self._stack.enter_context(spawned_pool(1, _take_claims, (self.claims,)))
             with contextlib.suppress(BrokenProcessPool, OSError):  # `add_reports` finds out again
@@ -240,8 +241,8 @@ def _parts(document: Mapping[str, Any], source_sha256: str, *, rebuild: bool) ->
     ]
 
 
-def _second_process() -> bool:
-    requested = requested_workers(None, os.environ)
+def _second_process(workers: int | None) -> bool:
+    requested = workers if workers is not None else requested_workers(None, os.environ)
     return (requested if requested is not None else available_cpus()) > 1
 
 
