@@ -29,6 +29,8 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 from chromium import chromium, missing, screenshot  # noqa: E402
 
 from inspector.cli import main  # noqa: E402
+from inspector.report.notices import notice_file  # noqa: E402
+from inspector.report.view import schools_of  # noqa: E402
 
 
 def _xlsx_image(workbook: Path, target: Path, work: Path) -> None:
@@ -173,17 +175,12 @@ def main_(only: list[str]) -> int:
         assert main(["audit", str(ROOT / "cases" / "liuzhou-2025"), "--out", str(out), "--quiet"]) == 0
         assert main(["report", str(out), "--county", "融水苗族自治县", "--out", str(work / "rongshui"), "--quiet"]) == 0
         document = json.loads((out / "findings.json").read_text(encoding="utf-8"))
-        counts: dict[str, int] = {}
-        for finding in document["findings"]:
-            if finding["school_id"]:
-                counts[finding["school_id"]] = counts.get(finding["school_id"], 0) + 1
-        school = max(sorted(counts), key=lambda s: counts[s])
-        county = next(f["county"] for f in document["findings"] if f["school_id"] == school)
+        school = max(schools_of(document["findings"]), key=lambda s: len(s.findings))  # the first of the most
         with chromium() as driver:
             for page, image, width, height, anchor in (
                 (out / "report.html", "report-liuzhou-2025.png", 1280, 2000, None),
                 (work / "rongshui" / "report.html", "report-county-rongshui.png", 1280, 1500, None),
-                (out / "notices" / f"{county}.html", "notice-example.png", 900, 1500, school),
+                (out / notice_file(school.county), "notice-example.png", 900, 1500, school.slug),
             ):
                 driver.get(page.resolve().as_uri())
                 top = 0.0

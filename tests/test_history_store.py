@@ -489,6 +489,31 @@ def test_reports_made_from_another_findings_json_are_refused(
         assert f"{name}" in err and "该报告依据的 findings.json 为 sha256" in err, name
 
 
+def test_every_notice_in_a_countys_file_is_checked_against_findings_json(tmp_path: Path) -> None:
+    """A county's notices file quotes findings.json's sha256 once per school: a quote changed in
+    its second notice, not only in its first, makes the file one made from another findings.json."""
+    import hashlib
+    import re
+
+    from inspector.history.documents import report_claims
+
+    builder = AuditBuilder()
+    for code in ("P1", "P2"):
+        builder.klass(builder.school(code), "3", 60, f"C{code}")
+    out = tmp_path / "out"
+    assert main(["audit", str(builder.write(tmp_path / "a")), "--out", str(out), "--quiet"]) == 0
+    digest = hashlib.sha256((out / "findings.json").read_bytes()).hexdigest()
+    assert report_claims(out, digest) == []
+    (notices,) = (out / "notices").iterdir()
+    text = notices.read_text(encoding="utf-8")
+    quotes = list(re.finditer(r"findings\.json（sha256 ([0-9a-f]{16})…）", text))
+    assert len(quotes) == 2 and {q.group(1) for q in quotes} == {digest[:16]}
+    second = quotes[1]
+    notices.write_text(text[: second.start(1)] + "0" * 16 + text[second.end(1) :], encoding="utf-8")
+    (problem,) = report_claims(out, digest)
+    assert problem.startswith(f"notices/{notices.name}: 该报告依据的 findings.json 为 sha256 0000000000000000…")
+
+
 def test_a_source_folder_that_is_not_the_audits_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`--source` must hold the inputs findings.json records: a changed input is refused with exit 2."""
     folder = _folder(tmp_path)

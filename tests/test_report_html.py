@@ -401,11 +401,12 @@ class TestRebuild:
         assert "生成报告的第二个进程未能完成，其负责的部分已由本进程重新生成（内容相同）" in capsys.readouterr().err
 
     def test_a_second_process_killed_holding_the_count_does_not_stop_this_one(
-        self, case_out: Path, tmp_path: Path
+        self, case_out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """Killed between taking the count's lock and releasing it, the second process leaves the lock
         taken: this process no longer waits for it for ever, but renders every part once the second
-        process's job has ended."""
+        process's job has ended, without waiting on the lock again for each part (the wait between
+        its looks made 30 s here: a dozen parts would then take six minutes)."""
         import multiprocessing
         import threading
         from concurrent.futures import Future
@@ -431,6 +432,7 @@ class TestRebuild:
         helper = report.ReportProcess(len(document["findings"]))
         helper.claims = claims
         helper.pool = KilledPool()  # type: ignore[assignment]
+        monkeypatch.setattr(report, "_LOOK", 30.0)
 
         def run() -> None:
             with helper:

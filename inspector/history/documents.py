@@ -282,9 +282,11 @@ def report_claims(folder: Path, digest: str) -> list[str]:
     for base in [folder, *sorted(p for p in (folder / "counties").glob("*") if p.is_dir())]:
         for pattern, claim, length in _CLAIMS:
             for path in sorted(base.glob(pattern)):
-                found = claim.search(path.read_text(encoding="utf-8", errors="replace"))
-                if found and found.group(1) != digest[:length]:
-                    problems.append(_claim(folder, path, found.group(1), digest))
+                # every quote: a county's notices file quotes it once per school
+                text = path.read_text(encoding="utf-8", errors="replace")
+                other = next((q for q in claim.findall(text) if q != digest[:length]), None)
+                if other is not None:
+                    problems.append(_claim(folder, path, other, digest))
         workbook = base / "rectification.xlsx"
         if workbook.is_file():
             quoted = _xlsx_claim(workbook)

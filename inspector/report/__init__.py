@@ -266,10 +266,12 @@ def _locked(claims: Synchronized[int], other: Future[Any] | None) -> Iterator[No
     ever on a lock the second process held when it was killed (between taking and releasing it):
     once that job is done, the second process takes no part any more, and the count is its own."""
     lock = claims.get_lock()
-    while not lock.acquire(True, _LOOK):
-        if other is not None and other.done():
-            yield
-            return
+    acquired = lock.acquire(False)
+    while not acquired and not (other is not None and other.done()):
+        acquired = lock.acquire(True, _LOOK)
+    if not acquired:  # the second process ended holding it (each later claim finds so at once)
+        yield
+        return
     try:
         yield
     finally:
