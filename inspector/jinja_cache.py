@@ -1,4 +1,4 @@
-"""The compiled-template cache and the environment class shared by the report environments.
+"""The compiled-template cache and the environment classes shared by the template environments.
 
 Compiling the report templates takes about 0.2 s of every audit; jinja2's bytecode cache keeps
 them compiled between runs in a per-user folder under the system's temporary directory (jinja2
@@ -17,15 +17,13 @@ from jinja2.bccache import Bucket
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
-class DataEnvironment(jinja2.Environment):
-    """An environment for templates that show JSON data (findings.json's dicts).
-
-    `f.id` on a plain dict looks the key up at once when `id` is nothing a dict has as an
-    attribute; jinja2 would try `getattr` first and look the key up only after catching its
-    AttributeError, which at province scale is a million exceptions per report. The result is
-    the same: a dict's own attributes (`items`, `get`) still win over its keys, other objects
-    (and dict subclasses) go through jinja2's own lookup.
-    """
+class DictFirst(jinja2.Environment):
+    """`f.id` on a plain dict looks the key up at once when `id` is nothing a dict has as an
+    attribute; jinja2 (and its sandbox) would try `getattr` first and look the key up only after
+    catching its AttributeError, which at province scale is a million exceptions per report. The
+    result is the same: a dict's own attributes (`items`, `get`) still win over its keys, other
+    objects (and dict subclasses) go through the environment's own lookup. Mixed in before the
+    environment class it speeds up (the sandbox's lookup, too, reads a dict's keys unchecked)."""
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
@@ -34,6 +32,10 @@ class DataEnvironment(jinja2.Environment):
             except KeyError:
                 return self.undefined(obj=obj, name=attribute)
         return super().getattr(obj, attribute)
+
+
+class DataEnvironment(DictFirst):
+    """An environment for templates that show JSON data (findings.json's dicts)."""
 
 
 class _BestEffortCache(jinja2.FileSystemBytecodeCache):

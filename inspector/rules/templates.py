@@ -42,7 +42,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..errors import Problem, RulePackError
-from ..jinja_cache import bytecode_cache
+from ..jinja_cache import DictFirst, bytecode_cache
 from ..limits import EXPRESSION_DEPTH, TEMPLATE_OUTPUT_CHARS, TEMPLATE_SEQUENCE
 from ..numbers import (
     Exact,
@@ -386,8 +386,9 @@ class _Template(jinja2.Template):
     origin: tuple[str, int, int, str] = ("", 0, 0, "")
 
 
-class BoundedSandbox(SandboxedEnvironment):
-    """jinja2's sandbox with the operations that can build huge values bounded."""
+class BoundedSandbox(DictFirst, SandboxedEnvironment):
+    """jinja2's sandbox with the operations that can build huge values bounded (and a dict's keys
+    read at once: `DictFirst`)."""
 
     intercepted_binops = frozenset({"*", "**", "%"})
     template_class = _Template
@@ -638,8 +639,12 @@ def render(template: jinja2.Template, context: Mapping[str, Any]) -> str:
     cut. A template that fails on an audit's data is the rule's fault: `RulePackError` at the
     template's key."""
     try:
-        # a control character from the data (a name typed with one) has no place in a message
-        return without_control_characters(one_line(_bounded_text(template.generate(context), cut=True)))
+        # a control character from the data (a name typed with one) has no place in a message.
+        # The context is given as it is (shared), not copied twice per render as `generate` does:
+        # a template cannot change it (no calls; a `set` writes to the render's own names)
+        variables = context if type(context) is dict else dict(context)
+        parts = template.root_render_func(template.new_context(variables, shared=True))
+        return without_control_characters(one_line(_bounded_text(parts, cut=True)))
     except (
         TemplateLimit,
         TypeError,
