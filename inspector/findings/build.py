@@ -11,9 +11,10 @@ their messages are rendered one by one.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -78,28 +79,36 @@ class RowValues:
             rows = table.with_columns(
                 (pl.col("__src").cast(pl.Int64) * (1 << 32) + pl.col("__row")).alias("__ref")
             ).join(keys, on="__ref", how="semi")
-            columns = RECORD_KINDS[kind].by_name
-            extras = self.dataset.extra_columns.get(kind, {})
-            for row in rows.iter_rows(named=True):
-                values: dict[str, Any] = {}
-                for name, value in row.items():
-                    if name.startswith("__") or value is None:
-                        continue
-                    column = columns.get(name)
-                    if column is not None and column.type in ("int", "decimal", "rate"):
-                        values[name] = json_number(exact_value(_scaled(column.scale), value))
-                    elif column is None and name in extras and extras[name].numeric:
-                        values[name] = json_number(exact_value(_scaled(10 ** extras[name].places), value))
-                    else:
-                        values[name] = json_value(None, value)
-                self._cache[row["__ref"]] = values
+            shown = [(name, self._converter(kind, name)) for name in rows.columns if not name.startswith("__")]
+            for ref, cells in zip(rows["__ref"], rows.select(name for name, _ in shown).iter_rows()):
+                self._cache[ref] = {
+                    name: convert(value) for (name, convert), value in zip(shown, cells) if value is not None
+                }
+
+    def _converter(self, kind: str, name: str) -> Callable[[Any], Any]:
+        """How a column's cells are shown in findings.json: a number at its column's scale exactly,
+        anything else as JSON has it."""
+        column = RECORD_KINDS[kind].by_name.get(name)
+        extra = self.dataset.extra_columns.get(kind, {}).get(name)
+        if column is not None and column.type in ("int", "decimal", "rate"):
+            return _scaled(column.scale)
+        if column is None and extra is not None and extra.numeric:
+            return _scaled(10**extra.places)
+        return _as_json
 
     def get(self, ref: int) -> dict[str, Any] | None:
         return self._cache.get(ref)
 
 
-def _scaled(scale: int) -> FieldInfo:
-    return FieldInfo("", "", "number", False, "record", scale=scale)
+def _as_json(value: Any) -> Any:
+    return json_value(None, value)
+
+
+@functools.cache
+def _scaled(scale: int) -> Callable[[Any], Any]:
+    """A cell holding a number in 1/`scale` units as findings.json shows it."""
+    info = FieldInfo("", "", "number", False, "record", scale=scale)
+    return lambda raw: json_number(exact_value(info, raw))
 
 
 def _sources(rule: CompiledRule) -> tuple[set[str], frozenset[str]]:
