@@ -144,6 +144,9 @@ class _Plan:
     keys: dict[str, tuple[str, ...]]
     params: dict[str, Any]
     rendered: dict[tuple[Any, ...], str]
+    fields: dict[str, Any]  # the rule's own fields of each finding (`_rule_fields`)
+    deadline: str
+    reading: ProgressReading | None
 
 
 class FindingBuilder:
@@ -181,7 +184,18 @@ class FindingBuilder:
                 derived = any(p.split(".", 1)[0] in ("observed", "threshold") for p in read)
                 keys[name] = tuple(p for p in paths if derived or any(p == r or p.startswith(r + ".") for r in read))
             plan = self._plans[rule.id] = _Plan(
-                vocab, paths, prefixes, indicators, numeric, lookups, keys, params_context(rule.pack_params), {}
+                vocab,
+                paths,
+                prefixes,
+                indicators,
+                numeric,
+                lookups,
+                keys,
+                params_context(rule.pack_params),
+                {},
+                self._rule_fields(rule),
+                (self.book.as_of + dt.timedelta(days=rule.spec.rectification.deadline_days)).isoformat(),
+                self._reading(rule),
             )
         return plan
 
@@ -522,21 +536,10 @@ class FindingBuilder:
                 text = plan.rendered[key] = render(template, context)  # type: ignore[arg-type]
             rendered[name] = text
         school_id = row.get(SCHOOL)
-        reading = self._reading(rule)
-        if reading is not None:
-            rendered["message"] += f"（{reading.text}）"
+        if plan.reading is not None:
+            rendered["message"] += f"（{plan.reading.text}）"
         return Finding(
             id=finding_id(rule.id, spec.applies_to, row[ID]),
-            rule_id=rule.id,
-            rule_version=spec.version,
-            rule_title=spec.title,
-            pack=rule.pack.id,
-            pack_version=rule.pack.version,
-            family=spec.family,
-            severity=rule.severity,
-            binding=spec.binding,
-            level=LEVEL_OF_ENTITY[spec.applies_to],
-            entity_type=spec.applies_to,
             entity_id=row[ID],
             school_id=school_id,
             school_name=self.school_names.get(school_id) if school_id else None,
@@ -545,18 +548,33 @@ class FindingBuilder:
             message=rendered["message"],
             observed=observed,
             threshold=thresholds,
-            scope=" ".join(spec.scope.split()) if spec.scope else None,
-            condition=" ".join(spec.condition.split()),
-            basis=spec.basis.model_dump(exclude_none=True),
             evidence=self._objects(kept),
             evidence_count=counts,
             rectification=Rectification(
-                action=rendered["action"],
-                responsible=rendered["responsible"],
-                deadline=(self.book.as_of + dt.timedelta(days=spec.rectification.deadline_days)).isoformat(),
+                action=rendered["action"], responsible=rendered["responsible"], deadline=plan.deadline
             ),
-            reading=reading,
+            reading=plan.reading,
+            **plan.fields,
         )
+
+    def _rule_fields(self, rule: CompiledRule) -> dict[str, Any]:
+        """What every finding of `rule` says about the rule (its spec and pack), as `Finding` fields."""
+        spec = rule.spec
+        return {
+            "rule_id": rule.id,
+            "rule_version": spec.version,
+            "rule_title": spec.title,
+            "pack": rule.pack.id,
+            "pack_version": rule.pack.version,
+            "family": spec.family,
+            "severity": rule.severity,
+            "binding": spec.binding,
+            "level": LEVEL_OF_ENTITY[spec.applies_to],
+            "entity_type": spec.applies_to,
+            "scope": " ".join(spec.scope.split()) if spec.scope else None,
+            "condition": " ".join(spec.condition.split()),
+            "basis": spec.basis.model_dump(exclude_none=True),
+        }
 
     @staticmethod
     def _reading(rule: CompiledRule) -> ProgressReading | None:
