@@ -760,6 +760,22 @@ class TestCsvFiles:
         assert dataset.problems == []
         assert [(r.ref.row, r.values["name"]) for r in dataset.rows("schools")] == [(2, "文惠小学"), (3, "柳南小学")]
 
+    def test_a_file_neither_utf8_nor_gb18030_is_refused_at_its_first_line(self, tmp_path: Path) -> None:
+        """polars reads only UTF-8 (so a file it reads is not decoded again to check it); a file it
+        cannot read is checked, and one that is neither UTF-8 nor GB18030 is refused."""
+        text = (SCHOOLS + "S2,柳南小学,柳南区,南站街道,小学,公办\n").encode()
+        dataset = load_files(tmp_path, {"schools.csv": text.replace("柳南小学".encode(), b"\x81\xff\xfe")})
+        assert ("schools.csv", 1, "", "encoding") in where(dataset.problems)  # and schools are missing
+
+    @pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+    def test_a_row_polars_cannot_read_is_located_in_either_encoding(self, tmp_path: Path, encoding: str) -> None:
+        """A row with a cell more than the header: polars refuses the file, the exact reader reads it
+        (a GB18030 file, which polars refuses first for its bytes, too) and locates the row."""
+        text = SCHOOLS + "S2,柳南小学,柳南区,南站街道,小学,公办,多余\n"
+        dataset = load_files(tmp_path, {"schools.csv": text.encode(encoding)})
+        assert where(dataset.problems) == [("schools.csv", 3, "第 7 列", "cell_without_header")]
+        assert [r.values["name"] for r in dataset.rows("schools")] == ["文惠小学"]
+
     def test_a_bad_cell_after_lone_cr_lines_is_reported_at_its_line(self, tmp_path: Path) -> None:
         """Line numbers count CR-ended lines as an editor shows them."""
         text = SCHOOLS + "S2,柳南小学,柳南区,南站街道,大学,公办\n"

@@ -101,16 +101,19 @@ def _check_size(path: Path, source: str, limits: Limits) -> int:
 # -- CSV ----------------------------------------------------------------------------------------
 
 
-def _encoding(raw: bytes, source: str) -> str:
-    """The file's encoding, checked: UTF-8 (BOM or not), UTF-16, or GB18030."""
+def _encodings(raw: bytes) -> tuple[str, ...]:
+    """The encodings the file can be in, the likeliest first: UTF-8 (BOM or not), UTF-16, GB18030."""
     if raw.startswith(codecs.BOM_UTF8):
-        encodings: Sequence[str] = ("utf-8-sig",)
-    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encodings = ("utf-16",)
-    elif (order := _utf16_without_bom(raw)) is not None:
-        encodings = (order,)
-    else:
-        encodings = ("utf-8", "gb18030")
+        return ("utf-8-sig",)
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return ("utf-16",)
+    if (order := _utf16_without_bom(raw)) is not None:
+        return (order,)
+    return ("utf-8", "gb18030")
+
+
+def _encoding(raw: bytes, source: str, encodings: Sequence[str]) -> str:
+    """The first of `encodings` the file decodes in (checked)."""
     for encoding in encodings:
         if _decodes(raw, encoding):
             return encoding
@@ -160,33 +163,47 @@ def read_csv(path: Path, source: str, limits: Limits) -> Table:
         if table is not None:
             return table
     raw = path.read_bytes()
-    encoding = _encoding(raw, source)
-    if encoding in _UTF8:
+    encodings = _encodings(raw)
+    if encodings[0] in _UTF8:
         # read as bytes: a national teachers.csv (about 1 GB) decoded to one str and encoded back
-        # for polars took seven times its size at once
-        data, text = raw, None
-        if b"\x00" in data:
+        # for polars took seven times its size at once. Not decoded to check it either: polars
+        # reads only valid UTF-8, so a file it reads is UTF-8 (the check was 0.12 s a province)
+        if b"\x00" in raw:
             _refuse_binary(source)
+        data, delimiter = _prepared(raw, None, source, limits)
+        frame = _fast_csv(data, delimiter, limits)
+        if frame is not None:
+            return _table(source, frame, encodings[0], limits)
+    encoding = _encoding(raw, source, encodings)
+    if encoding in _UTF8:
+        text = None
     else:
         text = raw.decode(encoding)
         del raw
         if "\x00" in text:
             _refuse_binary(source)
-        data = text.encode("utf-8")
+        raw = text.encode("utf-8")
+    if text is not None and "\n" not in text and "\r" in text:
+        text = text.replace("\r", "\n")  # as `_prepared` does the bytes
+    data, delimiter = _prepared(raw, text, source, limits)
+    frame = _fast_csv(data, delimiter, limits)
+    if frame is None:
+        frame = _exact_csv(text if text is not None else data.decode(encoding), delimiter, source, limits)
+    return _table(source, frame, encoding, limits)
+
+
+def _prepared(data: bytes, text: str | None, source: str, limits: Limits) -> tuple[bytes, str]:
+    """The file's UTF-8 bytes ready for polars, and its delimiter; refused when it has too many
+    lines. `text` is the same file decoded, where it was (its head shows the delimiter)."""
     if b"\n" not in data and b"\r" in data:
         # lines ended by a lone CR (Excel for Mac's "CSV (Macintosh)"): polars reads them as one line
         data = data.replace(b"\r", b"\n")
-        text = None if text is None else text.replace("\r", "\n")
     # counted before parsing, blank lines too: ten million blank lines (10 MB) made a frame of
     # 1.4 GB before they were dropped
     if data.count(b"\n", 0, len(data) - 1) >= limits.rows:
         raise ReadError(_too_many_rows(source, limits, "，含空行"))
     head = text[:4096] if text is not None else data[:16384].decode("utf-8", errors="ignore")[:4096]
-    delimiter = _delimiter(head.removeprefix("\ufeff"))
-    frame = _fast_csv(data, delimiter, limits)
-    if frame is None:
-        frame = _exact_csv(text if text is not None else data.decode(encoding), delimiter, source, limits)
-    return _table(source, frame, encoding, limits)
+    return data, _delimiter(head.removeprefix("\ufeff"))
 
 
 _UTF8 = ("utf-8", "utf-8-sig")
