@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import partial
@@ -163,35 +164,50 @@ def find_sources(folder: Path, limits: Limits) -> tuple[dict[str, list[_Source]]
     found: dict[str, list[_Source]] = {}
     problems: list[Problem] = []
     ignored: list[str] = []
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith((".", "~$")) or path.name == AUDIT_FILE:
-            continue
-        if not path.is_file():
-            odd = _not_a_file(path)
-            if odd is not None:
-                problems.append(odd)
-            continue
-        suffix = path.suffix.lower()
-        unreadable = _name_problem(path.name) if suffix in (".csv", ".xlsx", *_UNSUPPORTED) else None
-        if unreadable is not None:  # a data file's name; a PDF beside the data may be named as it likes
-            problems.append(unreadable)
-            continue
-        kind = kind_for_source(path.stem)
-        if suffix in _UNSUPPORTED and kind is not None:
-            problems.append(Problem(path.name, 0, "", "unsupported_format", _UNSUPPORTED[suffix]))
-        elif suffix == ".csv" and kind is not None:
-            try:
-                table = read_csv(path, path.name, limits)
-            except ReadError as exc:
-                problems.append(exc.problem)
-                continue
-            found.setdefault(kind.name, []).append(_Source(kind, table, sha256_file(path)))
-        elif suffix == ".xlsx":
-            if not _add_workbook(path, kind, found, problems, limits):
-                ignored.append(path.name)
-        elif suffix in (".csv", *_UNSUPPORTED):
-            ignored.append(path.name)
+    # a CSV file's sha256 is taken in a thread while polars parses it: both let go of the GIL
+    with ThreadPoolExecutor(1, thread_name_prefix="inspector-sha256") as hashing:
+        for path in sorted(folder.iterdir()):
+            _find_source(path, limits, hashing, found, problems, ignored)
     return found, problems, ignored
+
+
+def _find_source(
+    path: Path,
+    limits: Limits,
+    hashing: ThreadPoolExecutor,
+    found: dict[str, list[_Source]],
+    problems: list[Problem],
+    ignored: list[str],
+) -> None:
+    """`path`'s tables into `found`, or its problem, or its name into `ignored` (`find_sources`)."""
+    if path.name.startswith((".", "~$")) or path.name == AUDIT_FILE:
+        return
+    if not path.is_file():
+        odd = _not_a_file(path)
+        if odd is not None:
+            problems.append(odd)
+        return
+    suffix = path.suffix.lower()
+    unreadable = _name_problem(path.name) if suffix in (".csv", ".xlsx", *_UNSUPPORTED) else None
+    if unreadable is not None:  # a data file's name; a PDF beside the data may be named as it likes
+        problems.append(unreadable)
+        return
+    kind = kind_for_source(path.stem)
+    if suffix in _UNSUPPORTED and kind is not None:
+        problems.append(Problem(path.name, 0, "", "unsupported_format", _UNSUPPORTED[suffix]))
+    elif suffix == ".csv" and kind is not None:
+        digest = hashing.submit(sha256_file, path)
+        try:
+            table = read_csv(path, path.name, limits)
+        except ReadError as exc:
+            problems.append(exc.problem)
+            return
+        found.setdefault(kind.name, []).append(_Source(kind, table, digest.result()))
+    elif suffix == ".xlsx":
+        if not _add_workbook(path, kind, found, problems, limits):
+            ignored.append(path.name)
+    elif suffix in (".csv", *_UNSUPPORTED):
+        ignored.append(path.name)
 
 
 def _not_a_file(path: Path) -> Problem | None:
