@@ -287,8 +287,8 @@ class SetWriter:
         if target.exists():
             os.chmod(self.temp, stat.S_IMODE(target.stat().st_mode))
         _write_file(self.temp / MANIFEST, _manifest_bytes({}, writing=True), sync=False)
-        self.digests: dict[str, str] = {}
-        self._folders: set[str] = set()
+        self._own = SetShare(self.temp)  # what this process writes, as another process writes its share
+        self.digests = self._own.digests
         self._published = False
 
     def __enter__(self) -> Self:
@@ -301,9 +301,7 @@ class SetWriter:
     def add(self, name: str, data: bytes, *, replace: bool = False) -> None:
         """Write one file of the set (each name once). `replace`: a file of that name another
         process may have left unfinished (a `SetShare` whose process died) is removed first."""
-        if name in self.digests:
-            raise ValueError(f"output {name!r} written twice")  # names are built by the tool: a bug
-        self.digests[name] = _add_file(self.temp, self._folders, name, data, replace=replace)
+        self._own.add(name, data, replace=replace)
 
     def share(self) -> SetShare:
         """A share of this set for another process to write into its folder (see `SetShare`)."""
@@ -373,28 +371,25 @@ class SetShare:
         self.digests: dict[str, str] = {}
         self._folders: set[str] = set()
 
-    def add(self, name: str, data: bytes) -> None:
+    def add(self, name: str, data: bytes, *, replace: bool = False) -> None:
+        """Write `name` into the set's temporary folder (its folder made once per writer), each
+        name once; `replace`: see `SetWriter.add`."""
         if name in self.digests:
-            raise ValueError(f"output {name!r} written twice")
-        self.digests[name] = _add_file(self.folder, self._folders, name, data)
-
-
-def _add_file(temp: Path, folders: set[str], name: str, data: bytes, *, replace: bool = False) -> str:
-    """Write `name` into a set's temporary folder (its folder made once per writer); its digest."""
-    _check_names([name])
-    folder = PurePosixPath(name).parent
-    if str(folder) != "." and str(folder) not in folders:
-        # once per folder, not once per file; two writers may race. One level at a time, never
-        # the set's folder itself: a writer whose set was removed fails instead of making it again
-        for level in reversed([folder, *folder.parents][:-1]):
-            with contextlib.suppress(FileExistsError):
-                os.mkdir(temp / level, 0o777)
-        folders.add(str(folder))
-    if replace:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp / name)
-    _write_file(temp / name, data, sync=False)
-    return _digest(data)
+            raise ValueError(f"output {name!r} written twice")  # names are built by the tool: a bug
+        _check_names([name])
+        folder = PurePosixPath(name).parent
+        if str(folder) != "." and str(folder) not in self._folders:
+            # once per folder, not once per file; two writers may race. One level at a time, never
+            # the set's folder itself: a writer whose set was removed fails instead of making it again
+            for level in reversed([folder, *folder.parents][:-1]):
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(self.folder / level, 0o777)
+            self._folders.add(str(folder))
+        if replace:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.folder / name)
+        _write_file(self.folder / name, data, sync=False)
+        self.digests[name] = _digest(data)
 
 
 def _fsync_file(path: Path) -> None:
