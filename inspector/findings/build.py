@@ -140,7 +140,6 @@ class _Plan:
     prefixes: set[str]
     indicators: frozenset[str]
     numeric: tuple[str, ...]
-    lookups: tuple[Lookup, ...]
     keys: dict[str, tuple[str, ...]]
     params: dict[str, Any]
     rendered: dict[tuple[Any, ...], str]
@@ -173,7 +172,6 @@ class FindingBuilder:
             prefixes, indicators = _sources(rule)
             paths = self._paths(rule, vocab, prefixes)
             numeric = tuple(f.path for f in fields_of(rule.condition) if f.type == "number")
-            lookups = rule.lookups
             keys = {}
             for name, source in (
                 ("message", rule.spec.message),
@@ -189,7 +187,6 @@ class FindingBuilder:
                 prefixes,
                 indicators,
                 numeric,
-                lookups,
                 keys,
                 params_context(rule.pack_params),
                 {},
@@ -255,11 +252,10 @@ class FindingBuilder:
     # -- parts of a finding ----------------------------------------------------------------------
 
     def _thresholds(self, rule: CompiledRule, values: Mapping[str, Any]) -> list[Threshold]:
-        looked_up = {lookup.param: lookup for lookup in rule.lookups}
         result: list[Threshold] = []
         for name, value in rule.params.items():
             spec = rule.param_specs[name]
-            lookup: Lookup | None = looked_up.get(name)
+            lookup: Lookup | None = rule.lookup_of.get(name)
             if lookup is not None and isinstance(value, dict):
                 key = values.get(lookup.key.path)
                 if key is not None and key in value:
@@ -293,10 +289,9 @@ class FindingBuilder:
         found: list[Exact] = [
             values[path] for path in plan.numeric if path in values and not isinstance(values[path], Interval)
         ]
-        looked_up = {lookup.param: lookup for lookup in plan.lookups}
         for name, value in rule.params.items():
-            if isinstance(value, dict) and name in looked_up:
-                value = value.get(values.get(looked_up[name].key.path))
+            if isinstance(value, dict) and name in rule.lookup_of:
+                value = value.get(values.get(rule.lookup_of[name].key.path))
             if isinstance(value, (int, Fraction, Surd)) and not isinstance(value, bool):
                 found.append(value)
         return tuple(found)
@@ -723,10 +718,9 @@ def _param_json(value: Any) -> Any:
 
 
 def _threshold_raw(rule: CompiledRule, values: Mapping[str, Any]) -> list[Any]:
-    looked_up = {lookup.param: lookup for lookup in rule.lookups}
     raw: list[Any] = []
     for name, value in rule.params.items():
-        lookup = looked_up.get(name)
+        lookup = rule.lookup_of.get(name)
         if lookup is not None and isinstance(value, dict):
             key = values.get(lookup.key.path)
             if key in value:

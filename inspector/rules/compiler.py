@@ -95,6 +95,11 @@ class CompiledRule:
         finding's thresholds and gaps ask for them."""
         return tuple(lookups_of(self.condition))
 
+    @functools.cached_property
+    def lookup_of(self) -> Mapping[str, Lookup]:
+        """`lookups` by the param each looks up (the last, where a param is looked up twice)."""
+        return {lookup.param: lookup for lookup in self.lookups}
+
     @property
     def severity(self) -> Severity:
         """The rule's severity, except that a lag in progress is never more than minor: the binding
