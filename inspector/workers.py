@@ -9,6 +9,7 @@ large ones).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import multiprocessing
 import os
@@ -97,5 +98,19 @@ def spawned_pool(
 
 def _start_worker(initializer: Callable[..., object] | None, initargs: tuple[Any, ...]) -> None:
     batch_process()
+    atexit.register(_exit_at_once)
     if initializer is not None:
         initializer(*initargs)
+
+
+def _exit_at_once() -> None:
+    """A worker's last step, once its pool has let it go: it leaves without the interpreter's
+    teardown, which frees every object one by one. A report worker holding a province's parsed
+    findings.json spent 0.12 s on it while the audit waited for it; an evaluation worker holds more.
+    Exit handlers run last registered first: those registered after this one (as the worker's work
+    imported modules) run before it, those registered before (at start-up) are skipped. None of
+    those matter to a worker: multiprocessing has run its own exit function already, and nothing
+    else it writes but its standard streams, flushed here."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
