@@ -4,9 +4,12 @@ and `case_out` fixtures (a plugin of tests/conftest.py)."""
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+import math
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
 
 from inspector.audit import AuditResult, run_audit
@@ -78,3 +81,40 @@ def small_case_out(tmp_path_factory: pytest.TempPathFactory, audited_case: Share
     tests of what the tool does with an output folder, where the city case's 941 findings only
     cost time. Read only, or copy it to change it."""
     return _written(tmp_path_factory, audited_case, "liuzhou-2020-baseline")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _reports_render_what_findings_json_holds() -> Iterator[None]:
+    """Wherever a test writes an audit's outputs in its process (the shared cases too: a session
+    fixture set up first), the document `write_outputs` renders the reports from is findings.json's
+    value type for type, as `inspector report` parses it: so the audit need not parse the file it
+    has just written, and a rebuild still writes the same bytes."""
+    import inspector.publish
+
+    real = inspector.publish.add_reports
+
+    def checked(writer: Any, document: Mapping[str, Any], source_sha256: str, **kwargs: Any) -> None:
+        _assert_json_typed(document)
+        shared = kwargs.get("shared")
+        if shared is not None:
+            assert orjson.loads(shared[1]) == document
+        real(writer, document, source_sha256, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(inspector.publish, "add_reports", checked)
+        yield
+
+
+def _assert_json_typed(value: Any, where: str = "document") -> None:
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            assert type(key) is str, f"{where}: key {key!r} is a {type(key).__name__}"
+            _assert_json_typed(item, f"{where}.{key}")
+    elif kind is list:
+        for index, item in enumerate(value):
+            _assert_json_typed(item, f"{where}[{index}]")
+    elif kind is float:
+        assert math.isfinite(value), f"{where}: {value}"
+    else:
+        assert kind in (str, int, bool, type(None)), f"{where}: a {kind.__name__}, not a JSON value"

@@ -69,7 +69,7 @@ def _rules(result: AuditResult) -> list[dict[str, Any]]:
                     }
                     for name, value in rule.params.items()
                 ],
-                "basis": spec.basis.model_dump(exclude_none=True),
+                "basis": spec.basis.model_dump(mode="json", exclude_none=True),
                 "status": "evaluated" if outcome.evaluated else "not_evaluated",
                 "reason": outcome.skipped_reason or None,
                 "checked": outcome.checked,
@@ -117,10 +117,10 @@ def audit_document(result: AuditResult, *, keep_going: bool = False, release: bo
     if warnings:
         audit["warnings"] = warnings
     if config.issuer is not None:  # left out otherwise: the same audit keeps the same bytes as before
-        audit["issuer"] = config.issuer.model_dump(exclude_none=True)
+        audit["issuer"] = config.issuer.model_dump(mode="json", exclude_none=True)
     if config.divisions:  # a built-in region's divisions are known to every reader: not repeated
         audit["divisions"] = [
-            division.model_dump(exclude_none=True, exclude_defaults=True) | {"name": division.name}
+            division.model_dump(mode="json", exclude_none=True, exclude_defaults=True) | {"name": division.name}
             for division in config.divisions
         ]
     rules, counties = _rules(result), county_rows(result)
