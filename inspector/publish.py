@@ -7,8 +7,6 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
-import orjson
-
 from .audit import AuditResult
 from .output.atomic import SetWriter
 from .output.document import audit_document, dumps
@@ -47,14 +45,13 @@ def write_outputs(
         add("findings.json", data)
         if result.rejected:
             add("rejected.csv", rejected_csv(result.rejected))
-        # the reports, the CSV list and report.md read findings.json as written, exactly as
-        # `inspector report` reads it later (so a rebuild writes the same bytes): drop this copy
-        # first, so that two parsed copies of every finding are not held at once (a national-scale
-        # audit's outputs peak)
-        del document
+        # the reports, the CSV list and report.md are rendered from this document, which is
+        # findings.json's value type for type (dicts, lists, str, int, float, bool, None: what
+        # parsing the bytes gives, tested in test_findings_document), so they are the bytes
+        # `inspector report` rebuilds from the file; the second process parses the bytes
         add_reports(
             writer,
-            orjson.loads(data),
+            document,
             hashlib.sha256(data).hexdigest(),
             rebuild=True,
             shared=(helper, data),
