@@ -669,6 +669,7 @@ def _audit(args: argparse.Namespace) -> int:
             result, out_dir, keep_going=args.keep_going, progress=progress, release=True, workers=workers
         )
     _print_summary(result, out_dir, written)
+    _leave(result)
     if args.fail_on:
         limit = SEVERITY_ORDER[args.fail_on]
         waived = result.waivers.applied if result.waivers is not None else {}
@@ -942,6 +943,8 @@ def _parser_of(today: dt.date) -> argparse.ArgumentParser:
 
 # set by `run` (the console script, `python -m inspector.cli`): this process runs one command, then exits
 _ONE_COMMAND = False
+# what a batch command ending in such a process leaves to the process's end (`_leave`, `console`)
+_LEFT: list[object] = []
 
 
 def run() -> int:
@@ -949,6 +952,27 @@ def run() -> int:
     global _ONE_COMMAND
     _ONE_COMMAND = True
     return main()
+
+
+def console() -> NoReturn:
+    """The console script and `python -m inspector.cli`: `run`, then out. A batch command that
+    ended (`_leave`) leaves without the interpreter's teardown, which freed its results object by
+    object: a province audit's 0.03 s for the result, and 0.02–0.04 s of teardown. Its outputs are
+    published and closed by then, and it opened no store (a command that did, exits as usual)."""
+    code = run()
+    if _LEFT:
+        with contextlib.suppress(OSError):  # a reader that went away (`| head`): as `main` handles it
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
+def _leave(result: object) -> None:
+    """In a process of one command (`console`), `result` goes with the process instead of being
+    freed when the command returns."""
+    if _ONE_COMMAND:
+        _LEFT.append(result)
 
 
 def _modules_loaded() -> None:
@@ -998,4 +1022,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(run())
+    console()

@@ -299,11 +299,55 @@ def test_only_the_inspector_command_freezes_what_it_imported(
     assert gc.get_freeze_count() == before
     monkeypatch.setattr(cli, "_ONE_COMMAND", False)  # restored after the test: `run` sets it
     monkeypatch.setattr(sys, "argv", ["inspector", "audit", str(folder), "--out", str(tmp_path / "b"), "--quiet"])
+    monkeypatch.setattr(cli, "_LEFT", [])
     try:
         assert cli.run() == 0
         assert gc.get_freeze_count() > before
     finally:
         gc.unfreeze()
+
+
+def test_only_the_inspector_command_leaves_the_audit_to_the_process_end(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cli.run` keeps an audit's result for the process's end, where `console` leaves without
+    freeing it; `main` in a process that goes on frees it as the command returns."""
+    import sys
+
+    from inspector import cli
+    from inspector.audit import AuditResult
+
+    monkeypatch.setattr(cli, "_LEFT", [])
+    assert main(["audit", str(folder), "--out", str(tmp_path / "a"), "--quiet"]) == 0
+    assert cli._LEFT == []
+    monkeypatch.setattr(cli, "_ONE_COMMAND", False)
+    monkeypatch.setattr(sys, "argv", ["inspector", "audit", str(folder), "--out", str(tmp_path / "b"), "--quiet"])
+    assert cli.run() == 0
+    assert [type(left) for left in cli._LEFT] == [AuditResult]
+
+
+@pytest.mark.parametrize(("fail_on", "code"), [(None, 0), ("major", 1)])
+def test_the_command_leaves_at_once_with_its_code_and_all_its_output(
+    folder: Path, tmp_path: Path, fail_on: str | None, code: int
+) -> None:
+    """`python -m inspector.cli` (as the console script) leaves without the interpreter's teardown
+    after an audit: with the command's exit code, its summary written to the end (stdout is a
+    pipe: buffered until flushed) and its outputs published."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "inspector.cli", "audit", str(folder), "--out", str(out)]
+        + (["--fail-on", fail_on] if fail_on else []),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == code, done.stderr
+    assert done.stdout.startswith("审核完成") and done.stdout.rstrip().splitlines()[-1].startswith("  输出：")
+    assert done.stderr == ""
+    assert json.loads((out / "findings.json").read_text(encoding="utf-8"))["summary"]["total"] == 1
 
 
 def test_the_summary_names_the_rules_not_evaluated(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -247,6 +247,9 @@ def _second_process(workers: int | None) -> bool:
 
 
 _CLAIMS: Synchronized[int] | None = None  # the shared count of parts taken, in the second process
+# the second process's parsed findings.json, kept after its share: the process leaves without
+# freeing it (`workers`), where freeing it on return held the first process up by 0.02 s
+_HELD: list[Mapping[str, Any]] = []
 
 
 def _take_claims(claims: Synchronized[int]) -> None:
@@ -319,6 +322,7 @@ def _second_share(
     if county is not None:
         document = county_document(document, county)
     _render_claimed(_parts(document, source_sha256, rebuild=rebuild), _CLAIMS, share.add)
+    _HELD[:] = [document]
     return share.digests
 
 
