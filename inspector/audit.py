@@ -14,7 +14,8 @@ from .engine.evaluate import RuleOutcome
 from .engine.indicators import compute_peers
 from .engine.tables import EntityTables
 from .errors import DataError, Problem, RulePackError, UsageError
-from .findings import DataGap, Finding, FindingBuilder, IndicatorResult
+from .findings import DataGap, Finding, IndicatorResult
+from .findings.build import FindingBuilder
 from .partitions import BookSpec, merge, resolve_workers, run_partitions
 from .records.config import AUDIT_FILE, AuditConfig, load_config_doc
 from .records.loader import Dataset, load_dataset

@@ -28,8 +28,8 @@ from .engine.evaluate import RuleOutcome, evaluate, skip_reason
 from .engine.indicators import Precomputed, Trace, apply_entered, compute_indicators, count_bounds, share_bounds
 from .engine.tables import ID, SMALL_FRAME, EntityTables
 from .errors import EngineError, UsageError
-from .findings import DataGap, Finding, FindingBuilder, IndicatorResult
-from .findings.build import sort_key
+from .findings import DataGap, Finding, IndicatorResult
+from .findings.build import FindingBuilder, sort_key
 from .numbers import encode
 from .records.config import AuditConfig
 from .records.loader import Dataset

@@ -18,7 +18,7 @@ from history_databases import Database
 from inspector.audit import run_audit
 from inspector.cli import main
 from inspector.errors import RulePackError
-from inspector.findings import finding_id
+from inspector.findings.build import finding_id
 from inspector.history.errors import ItemChanged
 from inspector.history.ledger import Ledger
 from inspector.history.lifecycle import DEFAULT_LIFECYCLE, NO_DATE, ItemFact, load_lifecycle

@@ -17,7 +17,7 @@ import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from history_databases import Database
-from inspector.findings import finding_id
+from inspector.findings.build import finding_id
 from inspector.history.commands import verify
 from web_support import *
 from web_support import PNG, Rounds, Web, post, version_of, zipped

@@ -18,7 +18,7 @@ import pytest
 
 from inspector.audit import run_audit
 from inspector.engine.tables import ID, SCHOOL
-from inspector.findings import finding_id
+from inspector.findings.build import finding_id
 from inspector.records.loader import load_table
 from inspector.web import selfcheck
 from inspector.web.selfcheck import SCHOOL_LEVEL, SelfCheck

@@ -24,7 +24,7 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 
 from history_databases import Database, from_template, template
 from inspector.audit import run_audit
-from inspector.findings import finding_id
+from inspector.findings.build import finding_id
 from inspector.history.commands import reinspect
 from inspector.history.database import write_transaction
 from inspector.history.store import HistoryStore

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..findings import finding_id
+from ..findings.build import finding_id
 from ..findings.model import FindingsFileError, decode_json, is_iso_date, validate_document
 from ..rules.spec import SEVERITY_LABELS, SEVERITY_ORDER
 from .integrity import FileHash, audit_id_of, canonical, document_files

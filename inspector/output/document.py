@@ -9,7 +9,8 @@ import orjson
 from ..audit import AuditResult, tool_versions
 from ..engine.evaluate import RuleOutcome
 from ..engine.tables import COUNTY, group_counts
-from ..findings import FORMAT, Finding, IndicatorResult, summarize
+from ..findings import FORMAT, Finding, IndicatorResult
+from ..findings.build import summarize
 from ..findings.display import json_number
 from ..records.config import AUDIT_FILE
 from ..rules.spec import LEVEL_OF_ENTITY, NO_TARGET

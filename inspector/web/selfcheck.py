@@ -49,7 +49,7 @@ from ..engine.facts import Projection, engine_fact, exact_fact
 from ..engine.indicators import Precomputed, compute_indicators, compute_peers
 from ..engine.tables import ID, EntityTables
 from ..errors import DataError, Problem
-from ..findings import finding_id
+from ..findings.build import finding_id
 from ..records.config import AUDIT_FILE, load_config_doc
 from ..records.loader import Dataset, load_dataset, load_table
 from ..records.readers import sha256_file
