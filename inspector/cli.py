@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 from .errors import InspectorError, Problem, UsageError
 from .heap import batch_collection
-from .output.atomic import check_publishable
+from .output.atomic import SetWriter, check_publishable
 from .output.paths import check_out_dir, child
 from .rules.packs import DEFAULT_RULES_DIR
 from .rules.spec import SEVERITY_LABELS, SEVERITY_ORDER
@@ -743,12 +743,12 @@ def _report(args: argparse.Namespace) -> int:
         )
     check_publishable(out)
     with progress_printer(enabled=not args.quiet) as progress, ReportProcess(len(document["findings"])) as helper:
-        files = write_reports(
-            out,
-            lambda writer: add_reports(
-                writer, document, sha256, county=county, rebuild=True, shared=(helper, source), progress=progress
-            ),
-        )
+
+        def add(writer: SetWriter) -> None:
+            helper.start(writer, source, sha256, county=county, rebuild=True)
+            add_reports(writer, document, sha256, county=county, rebuild=True, shared=helper, progress=progress)
+
+        files = write_reports(out, add)
     shown = county_document(document, county) if county else document
     notices = len({f["school_id"] for f in shown["findings"] if f.get("school_id") is not None})
     edition = f"区县版（{county}）" if county else "全市版"

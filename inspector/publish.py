@@ -39,23 +39,19 @@ def write_outputs(
             if progress is not None:
                 progress("生成报告", len(writer.digests), 0)
 
-        add("evidence.csv", evidence_csv(result))
         document = audit_document(result, keep_going=keep_going, release=release)
         data = dumps(document)
+        sha256 = hashlib.sha256(data).hexdigest()
         add("findings.json", data)
+        helper.start(writer, "findings.json", sha256, rebuild=True)  # its parts begin while this one goes on
+        del data
+        add("evidence.csv", evidence_csv(result))
         if result.rejected:
             add("rejected.csv", rejected_csv(result.rejected))
         # the reports, the CSV list and report.md are rendered from this document, which is
         # findings.json's value type for type (dicts, lists, str, int, float, bool, None: what
         # parsing the bytes gives, tested in test_findings_document), so they are the bytes
-        # `inspector report` rebuilds from the file; the second process parses the bytes
-        add_reports(
-            writer,
-            document,
-            hashlib.sha256(data).hexdigest(),
-            rebuild=True,
-            shared=(helper, data),
-            progress=progress,
-        )
+        # `inspector report` rebuilds from the file
+        add_reports(writer, document, sha256, rebuild=True, shared=helper, progress=progress)
         writer.publish()
     return {name: out_dir / name for name in sorted({name.split("/", 1)[0] for name in writer.digests})}

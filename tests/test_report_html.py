@@ -12,7 +12,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,21 @@ def loaded(case_out: Path, document: dict[str, Any]) -> Iterator[tuple[dict[str,
 def rendered(loaded: tuple[dict[str, Any], str]) -> dict[str, bytes]:
     """Every report file rendered in this process from `loaded`, once for the module's tests."""
     return render_reports(*loaded)
+
+
+def _shared_with(
+    helper: Any, document: dict[str, Any], data: bytes, sha: str, county: str | None = None
+) -> Callable[[Any], None]:
+    """What writes the reports of `document` (findings.json's `data`) into a set: shared with
+    `helper`, a `ReportProcess` (given its share first, as `inspector report` does), or not."""
+    from inspector import report
+
+    def write(writer: Any) -> None:
+        if helper is not None:
+            helper.start(writer, data, sha, county=county, rebuild=True)
+        report.add_reports(writer, document, sha, county=county, rebuild=True, shared=helper)
+
+    return write
 
 
 def _files(out: Path) -> dict[str, bytes]:
@@ -327,11 +342,7 @@ class TestRebuild:
         document, sha = report._with_defaults(json.loads(data)), hashlib.sha256(data).hexdigest()
 
         def write(out: Path, helper: report.ReportProcess | None) -> dict[str, bytes]:
-            shared = (helper, data) if helper is not None else None
-            write_reports(
-                out,
-                lambda writer: report.add_reports(writer, document, sha, county=county, shared=shared, rebuild=True),
-            )
+            write_reports(out, _shared_with(helper, document, data, sha, county=county))
             return _files(out)
 
         alone = write(tmp_path / "one", None)
@@ -381,7 +392,7 @@ class TestRebuild:
                 self.claims = claims
 
             def submit(
-                self, _task: object, _source: bytes, _sha: str, _county: object, _rebuild: bool, share: Any
+                self, _task: object, _source: bytes | str, _sha: str, _county: object, _rebuild: bool, share: Any
             ) -> Future[dict[str, str]]:
                 assert report._claim(self.claims) == 0 and report._claim(self.claims) == 1  # the workbook, the report
                 share.add("rectification.xlsx", b"PK half")
@@ -393,10 +404,7 @@ class TestRebuild:
         helper = report.ReportProcess(len(document["findings"]))
         helper.claims = multiprocessing.get_context("spawn").Value("i", 0)
         helper.pool = DyingPool(helper.claims)  # type: ignore[assignment]
-        write_reports(
-            tmp_path / "two",
-            lambda writer: report.add_reports(writer, document, sha, rebuild=True, shared=(helper, data)),
-        )
+        write_reports(tmp_path / "two", _shared_with(helper, document, data, sha))
         assert _files(tmp_path / "two") == _files(tmp_path / "one")
         assert "生成报告的第二个进程未能完成，其负责的部分已由本进程重新生成（内容相同）" in capsys.readouterr().err
 
@@ -436,10 +444,7 @@ class TestRebuild:
 
         def run() -> None:
             with helper:
-                write_reports(
-                    tmp_path / "two",
-                    lambda writer: report.add_reports(writer, document, sha, rebuild=True, shared=(helper, data)),
-                )
+                write_reports(tmp_path / "two", _shared_with(helper, document, data, sha))
 
         worker = threading.Thread(target=run, daemon=True)
         worker.start()

@@ -391,6 +391,11 @@ class SetShare:
         _write_file(self.folder / name, data, sync=False)
         self.digests[name] = _digest(data)
 
+    def read(self, name: str) -> bytes:
+        """A file of the set written already, by whichever process."""
+        _check_names([name])
+        return (self.folder / name).read_bytes()
+
 
 def _fsync_file(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)

@@ -82,13 +82,14 @@ class ReportProcess:
     """The second process that shares a large audit's reports (`add_reports`). Entered as soon as
     the number of findings is known, it starts then, so that its start overlaps the work before
     the reports; for a small or a very large audit, on one CPU or with `INSPECTOR_WORKERS=1`, it is
-    not started."""
+    not started. `start` gives it its share as soon as findings.json is written."""
 
     def __init__(self, findings: int, workers: int | None = None) -> None:
         self.findings = findings
         self.workers = workers  # the command's `--workers`, when given: 1 keeps the reports here too
         self.pool: ProcessPoolExecutor | None = None
         self.claims: Synchronized[int] | None = None
+        self.started = False  # `start` was called: `add_reports` shares the parts
         self.job: Future[dict[str, str]] | None = None  # the second process's share, once given
         self._stack = contextlib.ExitStack()
 
@@ -104,6 +105,27 @@ class ReportProcess:
         if self.claims is not None:
             _close(self.claims, self.job)  # after an error, the process stops after the part it renders
         self._stack.close()
+
+    def start(
+        self,
+        writer: SetWriter,
+        source: bytes | str,
+        source_sha256: str,
+        *,
+        county: str | None = None,
+        rebuild: bool = False,
+    ) -> None:
+        """Give the second process, if started, its share of `writer`'s reports (`add_reports`,
+        with the same `county` and `rebuild`): it reads findings.json from `source`, its bytes or
+        the name of the file in the set that holds them (written already: nothing is sent through
+        the pipe), and takes parts as soon as it has read them, while this process goes on."""
+        if self.pool is None or self.claims is None:
+            return
+        self.started = True
+        try:
+            self.job = self.pool.submit(_second_share, source, source_sha256, county, rebuild, writer.share())
+        except (BrokenProcessPool, OSError):
+            self.job = None
 
 
 def _started() -> None:
@@ -147,14 +169,14 @@ def add_reports(
     *,
     county: str | None = None,
     rebuild: bool = False,
-    shared: tuple[ReportProcess, bytes] | None = None,
+    shared: ReportProcess | None = None,
     progress: Progress | None = None,
 ) -> None:
     """Write every report file (`iter_reports`) into `writer`'s set.
 
-    `shared`: a started `ReportProcess` and findings.json's bytes (which `document` was read from),
-    to share a large audit's reports with the second process. The reports come in parts
-    (`_parts`: the workbook, the report, the lists, the traces pages, each county's notices); each process
+    `shared`: a `ReportProcess` given its share of the same reports (`ReportProcess.start`), to
+    share a large audit's reports with the second process. The reports come in parts (`_parts`:
+    the workbook, the report, the lists, the traces pages, each county's notices); each process
     takes the next part nobody has taken, renders it and writes its files into the set's folder,
     so both CPUs render and both create files. Every file is the same bytes either way; if the
     second process cannot start or dies, this one renders the parts it had taken, replacing what
@@ -170,20 +192,12 @@ def add_reports(
             progress("生成报告", len(writer.digests), 0)
 
     parts = _parts(document, source_sha256, rebuild=rebuild)
-    helper, source = shared if shared is not None else (None, b"")
-    if helper is None or helper.pool is None or helper.claims is None:
+    if shared is None or shared.claims is None or not shared.started:
         for part in parts:
             for name, data in part():
                 add(name, data)
         return
-    claims = helper.claims
-    try:
-        job: Future[dict[str, str]] | None = helper.pool.submit(
-            _second_share, source, source_sha256, county, rebuild, writer.share()
-        )
-    except (BrokenProcessPool, OSError):
-        job = None
-    helper.job = job
+    claims, job = shared.claims, shared.job
     try:
         mine = _render_claimed(parts, claims, add, job)
     except BaseException:
@@ -312,13 +326,15 @@ def _render_claimed(
 
 
 def _second_share(
-    source: bytes, source_sha256: str, county: str | None, rebuild: bool, share: SetShare
+    source: bytes | str, source_sha256: str, county: str | None, rebuild: bool, share: SetShare
 ) -> dict[str, str]:
-    """The second process's parts (`add_reports`), from findings.json's bytes (decoded as the first
-    process decoded them: integers past 64 bits exactly), written into the set's folder; the
-    digests of what it wrote."""
+    """The second process's parts (`add_reports`), from findings.json's bytes or the file of the
+    set holding them (`ReportProcess.start`), decoded as the first process decoded them (integers
+    past 64 bits exactly), written into the set's folder; the digests of what it wrote."""
     assert _CLAIMS is not None, "started without the shared count"
-    document = _with_defaults(decode_json(source, "findings.json"))
+    data = share.read(source) if isinstance(source, str) else source
+    document = _with_defaults(decode_json(data, "findings.json"))
+    del data
     if county is not None:
         document = county_document(document, county)
     _render_claimed(_parts(document, source_sha256, rebuild=rebuild), _CLAIMS, share.add)
