@@ -65,7 +65,7 @@ class TestSetPublishing:
     ) -> None:
         """A full disk part-way: every old file as it was, and no temporary folder left."""
         out = tmp_path / "out"
-        names = [f"notices/{i:03d}.html" for i in range(atomic.SYNC_ALL_FROM + 4)]
+        names = [f"notices/{i:03d}.html" for i in range(20)]
         publish_set(out, {name: b"old" for name in names})
         real = atomic._write_file
 
@@ -79,6 +79,53 @@ class TestSetPublishing:
             publish_set(out, {name: b"new" for name in names})
         assert tree(out) == {name: b"old" for name in names}
         assert siblings(out) == []
+
+    def test_every_file_and_folder_of_the_set_is_synced_before_it_is_published(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Each file is synced as it is written (in a thread), the manifest and every folder before
+        the set replaces the previous one: a crash after publishing never finds a file of the set
+        empty or missing."""
+        synced: list[str] = []
+        real_file, real_dir = atomic._fsync_file, atomic._fsync_dir
+        out = tmp_path / "out"
+
+        def record_file(path: Path) -> None:
+            assert not out.exists(), "synced after publishing"
+            synced.append(path.relative_to(writer.temp).as_posix())
+            real_file(path)
+
+        def record_dir(path: Path) -> None:
+            if path != out.parent:
+                synced.append(path.relative_to(writer.temp).as_posix() + "/")
+            real_dir(path)
+
+        monkeypatch.setattr(atomic, "_fsync_file", record_file)
+        monkeypatch.setattr(atomic, "_fsync_dir", record_dir)
+        writer = SetWriter(out)
+        with writer:
+            for name in ("a.txt", "notices/x.html", "notices/y.html", "traces/t/z.html"):
+                writer.add(name, name.encode())
+            writer.publish()
+        assert sorted(synced) == sorted(
+            ["a.txt", "notices/x.html", "notices/y.html", "traces/t/z.html", "./", "notices/", "traces/", "traces/t/"]
+        )
+
+    def test_a_file_that_cannot_be_synced_fails_the_set(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """An error syncing a file (a disk going bad) is the set's error: the previous set stays."""
+        out = tmp_path / "out"
+        publish_set(out, {"a.txt": b"old"})
+        real = atomic._fsync_file
+
+        def failing(path: Path) -> None:
+            if path.name == "b.txt":
+                raise OSError(5, "Input/output error")
+            real(path)
+
+        monkeypatch.setattr(atomic, "_fsync_file", failing)
+        with pytest.raises(OSError, match="Input/output"):
+            publish_set(out, {"a.txt": b"new", "b.txt": b"b"})
+        assert tree(out) == {"a.txt": b"old"} and siblings(out) == []
 
     def test_without_an_atomic_exchange_two_renames_do(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(atomic, "_exchange", lambda first, second: False)

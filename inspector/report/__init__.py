@@ -339,6 +339,7 @@ def _second_share(
         document = county_document(document, county)
     _render_claimed(_parts(document, source_sha256, rebuild=rebuild), _CLAIMS, share.add)
     _HELD[:] = [document]
+    share.synced()
     return share.digests
 
 
