@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
 from ..audit import AuditResult, tool_versions
 from ..engine.evaluate import RuleOutcome
-from ..engine.tables import COUNTY, group_counts
+from ..engine.tables import COUNTY, group_counts_of
 from ..findings import FORMAT, Finding, IndicatorResult
 from ..findings.build import summarize
 from ..findings.display import json_number
@@ -19,16 +20,17 @@ from ..rules.vocabulary import ENTITY_LABELS
 _TALLIES = (("passed", "pass"), ("failed", "fail"), ("not_evaluated", "gap"))
 
 
-def _by_county(outcome: RuleOutcome) -> dict[str, dict[str, int]]:
-    """A rule's entities checked, passed, failed and not evaluated in each county."""
-    if outcome.verdicts.height == 0:
-        return {}
-    table: dict[str, dict[str, int]] = {}
-    for county, verdict, n in group_counts(outcome.verdicts, COUNTY, "verdict"):
-        tally = table.setdefault(county, {"checked": 0, "passed": 0, "failed": 0, "not_evaluated": 0})
-        tally["checked"] += n
-        tally[next(key for key, code in _TALLIES if code == verdict)] += n
-    return dict(sorted(table.items()))
+def _by_county(outcomes: Sequence[RuleOutcome]) -> list[dict[str, dict[str, int]]]:
+    """Each rule's entities checked, passed, failed and not evaluated in each county."""
+    tables: list[dict[str, dict[str, int]]] = []
+    for counted in group_counts_of([outcome.verdicts.lazy() for outcome in outcomes], COUNTY, "verdict"):
+        table: dict[str, dict[str, int]] = {}
+        for county, verdict, n in counted:
+            tally = table.setdefault(county, {"checked": 0, "passed": 0, "failed": 0, "not_evaluated": 0})
+            tally["checked"] += n
+            tally[next(key for key, code in _TALLIES if code == verdict)] += n
+        tables.append(dict(sorted(table.items())))
+    return tables
 
 
 def _param_value(value: Any) -> Any:
@@ -43,8 +45,8 @@ def _param_value(value: Any) -> Any:
 
 def _rules(result: AuditResult) -> list[dict[str, Any]]:
     rows = []
-    for rule in result.book.rules:
-        outcome = result.outcomes[rule.id]
+    outcomes = [result.outcomes[rule.id] for rule in result.book.rules]
+    for rule, outcome, by_county in zip(result.book.rules, outcomes, _by_county(outcomes), strict=True):
         spec = rule.spec
         rows.append(
             {
@@ -78,7 +80,7 @@ def _rules(result: AuditResult) -> list[dict[str, Any]]:
                 "failed": outcome.count("fail"),
                 "not_evaluated": outcome.count("gap"),
                 "not_applicable": outcome.not_applicable,
-                "by_county": _by_county(outcome),
+                "by_county": by_county,
             }
         )
     return rows
@@ -163,13 +165,15 @@ def county_rows(result: AuditResult) -> list[dict[str, Any]]:
     counted under the division's full name."""
     tables = result.dataset.tables
     divisions = result.config.region_divisions
-    schools = tables["schools"].select("school_id", "county")
-    frames = {"schools": schools.select("county"), "county_stats": tables["county_stats"].select("county")}
+    schools = tables["schools"].lazy().select("school_id", "county")
+    frames = {"schools": schools.select("county"), "county_stats": tables["county_stats"].lazy().select("county")}
     for kind in ("classes", "teachers", "safety", "facilities"):
-        frames[kind] = tables[kind].select("school_id").join(schools, on="school_id", how="inner").select("county")
+        frames[kind] = (
+            tables[kind].lazy().select("school_id").join(schools, on="school_id", how="inner").select("county")
+        )
     counts: dict[str, dict[str, int]] = {}
-    for kind, frame in frames.items():
-        for name, n in group_counts(frame, "county"):
+    for kind, counted in zip(frames, group_counts_of(list(frames.values()), "county"), strict=True):
+        for name, n in counted:
             if name is None:
                 continue
             full = (divisions.canonical(name) if divisions is not None else None) or name
