@@ -74,7 +74,7 @@ IsoDate = Annotated[str, AfterValidator(_iso_date)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Observed(_Model):
