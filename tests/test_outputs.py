@@ -10,9 +10,12 @@ from pathlib import Path
 
 import jinja2
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from inspector.cli import main
 from inspector.output.escape import spreadsheet_text
+from inspector.output.rectification import EVIDENCE_HEADERS, csv_bytes, evidence_rows_csv
 from inspector.testing import AuditBuilder
 
 HOSTILE_NAME = "<script>alert(1)</script>"
@@ -58,6 +61,46 @@ class TestRectificationCsv:
                 assert not cell.startswith(("=", "+", "-", "@")), cell
         names = {row[5] for row in rows[1:]}
         assert "'" + FORMULA_NAME in names and HOSTILE_NAME in names
+
+
+class TestEvidenceCsv:
+    def test_every_evidence_row_of_every_finding_once_and_in_order(self, audited: Path) -> None:
+        """One row per (finding, file, row, role), sorted, each finding's rows found in the data."""
+        raw = (audited / "evidence.csv").read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf")
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+        assert rows[0] == ["问题编号", "文件", "行", "角色"]
+        document = json.loads((audited / "findings.json").read_text(encoding="utf-8"))
+        inline = {(f["id"], e["file"], str(e["row"]), e["role"]) for f in document["findings"] for e in f["evidence"]}
+        assert inline <= {tuple(row) for row in rows[1:]} and len(rows) - 1 == len({tuple(r) for r in rows[1:]})
+        classes = (audited.parent / "audit" / "classes.csv").read_text(encoding="utf-8").splitlines()
+        for finding_id, file, row, role in rows[1:]:
+            if file == "classes.csv":
+                assert role == "record" and classes[int(row) - 1].startswith(("C1,", "C2,")), finding_id
+
+    @given(
+        st.lists(
+            st.tuples(
+                st.text(min_size=1, max_size=8),
+                st.integers(0, 2),
+                st.integers(1, (1 << 32) - 1),
+                st.sampled_from(["school", "record", "=cmd", "a,b"]),
+            ),
+            max_size=20,
+        ),
+        st.lists(st.text(min_size=1, max_size=12), min_size=3, max_size=3),
+    )
+    def test_written_as_the_csv_module_writes_its_rows(
+        self, rows: list[tuple[str, int, int, str]], sources: list[str]
+    ) -> None:
+        """Ids, file names and roles with commas, quotes, line breaks or a formula's first character:
+        the bytes `csv_bytes` gives for the sorted distinct rows, each cell neutralised."""
+        evidence = [(fid, source << 32 | row, role) for fid, source, row, role in rows]
+        expected = csv_bytes(
+            EVIDENCE_HEADERS,
+            [[fid, sources[ref >> 32], str(ref & 0xFFFFFFFF), role] for fid, ref, role in sorted(set(evidence))],
+        )
+        assert evidence_rows_csv(evidence * 2, sources) == expected
 
 
 class TestMarkdownReport:

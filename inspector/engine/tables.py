@@ -39,8 +39,14 @@ def ref_expr() -> pl.Expr:
     return (pl.col(SRC).cast(pl.Int64) * (1 << 32) + pl.col(ROW)).alias(REF)
 
 
+def unpack_ref(packed: int) -> tuple[int, int]:
+    """A packed row reference (`ref_expr`) as (index of its source file, row number)."""
+    return packed >> 32, packed & 0xFFFFFFFF
+
+
 def ref_of(packed: int, sources: Sequence[str]) -> RowRef:
-    return RowRef(sources[packed >> 32], packed & 0xFFFFFFFF)
+    source, row = unpack_ref(packed)
+    return RowRef(sources[source], row)
 
 
 def _stage_of_grade() -> pl.Expr:
