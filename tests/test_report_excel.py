@@ -12,9 +12,11 @@ from typing import Any
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from inspector.report import load_findings
-from inspector.report.excel import ALL_SHEET, HEADER_LIMIT, NOTES_SHEET, print_header, rectification_xlsx
+from inspector.report.excel import ALL_SHEET, HEADER_LIMIT, NOTES_SHEET, escape, print_header, rectification_xlsx
 
 REQUIRED = ("学校", "问题", "依据", "整改要求", "责任主体", "整改期限")
 
@@ -136,3 +138,11 @@ class TestPrintHeader:
             data = rectification_xlsx(long, "0" * 64)
         ws = openpyxl.load_workbook(io.BytesIO(data))[ALL_SHEET]
         assert ws.oddHeader.center.text.startswith("柳州市柳州市") and ws.oddHeader.center.text.endswith("…")
+
+
+@given(st.text())
+def test_cell_text_is_escaped_as_the_standard_library_escapes_it(text: str) -> None:
+    """The workbook's own `escape` (the standard one's module imports urllib and ssl)."""
+    from xml.sax.saxutils import escape as standard
+
+    assert escape(text) == standard(text)

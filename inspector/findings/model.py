@@ -37,7 +37,7 @@ import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import UsageError
-from ..records.config import Issuer
+from ..records.issuer import Issuer
 from ..records.regions import DivisionSpec
 from ..rules.spec import LEVEL_OF_ENTITY, Level
 from ..validation_messages import message_for

@@ -19,7 +19,6 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from xml.sax.saxutils import escape
 
 import xlsxwriter
 from xlsxwriter.format import Format
@@ -64,6 +63,11 @@ _SEVERITY_COLOURS = {
 }
 _CENTRED = {"number", "severity_label", "deadline", "status"}
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML 1.0
+
+
+def escape(text: str) -> str:
+    """`xml.sax.saxutils.escape`, whose module imports urllib and ssl (9 ms of each start-up)."""
+    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
 
 
 def _text(value: Any) -> str:
