@@ -140,5 +140,6 @@ def _csv_field(text: str) -> str:
     if not text:
         return ""
     buffer = io.StringIO(newline="")
-    csv.writer(buffer, lineterminator="").writerow([spreadsheet_text(text)])
-    return buffer.getvalue()
+    # the line end `csv_bytes` writes: the csv module quotes a field that holds one of its characters
+    csv.writer(buffer, lineterminator="\r\n").writerow([spreadsheet_text(text)])
+    return buffer.getvalue().removesuffix("\r\n")
