@@ -1268,17 +1268,20 @@ class TestShortColumns:
     @given(cells=st.lists(CELLS, max_size=40))
     @settings(max_examples=examples(60), deadline=None)
     def test_the_short_path_equals_the_columnar_one(self, cells: list[str | None]) -> None:
-        raw = pl.Series("raw", cells, dtype=pl.String)
-        for column in self.COLUMNS:
-            short = loader._parse_column(raw, column)
-            saved = loader.SMALL_TABLE
-            loader.SMALL_TABLE = -1
-            try:
-                long = loader._parse_column(raw, column)
-            finally:
-                loader.SMALL_TABLE = saved
-            assert short[0].equals(long[0], check_names=True), column.name
-            assert short[1].equals(long[1]), column.name
+        """Every parser's column at once, as a table's columns are parsed side by side: the same
+        values and errors cell by cell in Python (a short table) and in polars queries."""
+        columns = {f"c{i}": column for i, column in enumerate(self.COLUMNS)}
+        frame = pl.DataFrame({name: pl.Series(name, cells, dtype=pl.String) for name in columns})
+        short = loader._parse_columns(frame, columns)
+        saved = loader.SMALL_TABLE
+        loader.SMALL_TABLE = -1
+        try:
+            long = loader._parse_columns(frame, columns)
+        finally:
+            loader.SMALL_TABLE = saved
+        for name, column in columns.items():
+            assert short[name][0].equals(long[name][0], check_names=True), column.name
+            assert short[name][1].equals(long[name][1]), column.name
 
 
 def _sniffed(head: str) -> str:

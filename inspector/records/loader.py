@@ -381,37 +381,59 @@ _DTYPES: dict[str, pl.DataType] = {
 }
 
 
-def _parse_column(raw: pl.Series, column: Column) -> tuple[pl.Series, pl.DataFrame]:
-    """The typed column, and (row index, code, message) of the cells that are not valid: each
-    distinct spelling is parsed once."""
-    parse = _parser(column)
-    if raw.len() <= SMALL_TABLE:
-        return _parse_few(raw, column, parse)
-    distinct = raw.drop_nulls().unique()
-    parsed: list[object] = []
-    codes: list[str | None] = []
-    messages: list[str | None] = []
-    for text in distinct:
-        try:
-            parsed.append(parse(text))
-            codes.append(None)
-            messages.append(None)
-        except values.CellError as exc:
-            parsed.append(None)
-            codes.append(exc.code)
-            messages.append(exc.message)
-    mapping = pl.DataFrame(
-        {"raw": distinct, "value": pl.Series(parsed, dtype=_DTYPES[column.type]), "code": codes, "message": messages},
-        schema={"raw": pl.String, "value": _DTYPES[column.type], "code": pl.String, "message": pl.String},
-    )
-    joined = raw.rename("raw").to_frame().with_row_index("i").join(mapping, on="raw", how="left", maintain_order="left")
-    return joined["value"].rename(column.name), joined.filter(pl.col("code").is_not_null()).select(
-        "i", "code", "message"
-    )
+def _parse_columns(frame: pl.DataFrame, columns: Mapping[str, Column]) -> dict[str, tuple[pl.Series, pl.DataFrame]]:
+    """Each of `columns` (the frame's column name → the column it holds) typed, with (row index,
+    code, message) of the cells that are not valid: each distinct spelling is parsed once. For a
+    long frame the distinct spellings of every column are found in one polars query, and the
+    values and errors mapped in another: the columns are worked on side by side (a column at a
+    time, a province's teachers took 0.07 s where this takes 0.04)."""
+    if frame.height <= SMALL_TABLE or not columns:
+        return {name: _parse_few(frame[name], column, _parser(column)) for name, column in columns.items()}
+    spellings = frame.select(pl.col(name).drop_nulls().unique().implode() for name in columns).row(0)
+    mapped: list[pl.Expr] = []
+    marked: dict[str, tuple[str, str]] = {}  # column → its code and message columns in the query
+    for (name, column), texts in zip(columns.items(), spellings, strict=True):
+        parse, dtype = _parser(column), _DTYPES[column.type]
+        parsed: list[object] = []
+        bad: dict[str, tuple[str, str]] = {}
+        for text in texts:
+            try:
+                parsed.append(parse(text))
+            except values.CellError as exc:
+                parsed.append(None)
+                bad[text] = (exc.code, exc.message)
+        if not texts:  # every cell blank
+            mapped.append(pl.col(name).cast(dtype))
+            continue
+        mapped.append(pl.col(name).replace_strict(texts, parsed, default=None, return_dtype=dtype))
+        if bad:
+            marked[name] = (f"{name}\x00code", f"{name}\x00message")
+            for part, at in enumerate(marked[name]):
+                mapped.append(
+                    pl.col(name)
+                    .replace_strict(
+                        list(bad), [found[part] for found in bad.values()], default=None, return_dtype=pl.String
+                    )
+                    .alias(at)
+                )
+    result = frame.select(mapped)
+    typed: dict[str, tuple[pl.Series, pl.DataFrame]] = {}
+    for name, column in columns.items():
+        if name not in marked:
+            typed[name] = result[name].rename(column.name), _NO_ERRORS
+            continue
+        code, message = marked[name]
+        errors = result.select(
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias("i"),
+            pl.col(code).alias("code"),
+            pl.col(message).alias("message"),
+        ).filter(pl.col("code").is_not_null())
+        typed[name] = result[name].rename(column.name), errors
+    return typed
 
 
 def _parse_few(raw: pl.Series, column: Column, parse: Callable[[str], object]) -> tuple[pl.Series, pl.DataFrame]:
-    """`_parse_column` for a short column: the same typed values and errors, without the join. A
+    """`_parse_columns` for a short column: the same typed values and errors, without a query. A
     column without a value, or without an error, makes no frame of errors (most of a small audit's
     columns: building them was three quarters of its parsing)."""
     if raw.null_count() == raw.len():
@@ -468,12 +490,23 @@ def _any_match(raw: pl.Series, pattern: str) -> bool:
     return any(found(text) for text in raw.to_list() if text is not None)
 
 
-def _text_column(raw: pl.Series, column: Column, is_id: bool) -> tuple[pl.Series, pl.DataFrame]:
+def _plain_columns(frame: pl.DataFrame, columns: Mapping[str, bool]) -> set[str]:
+    """Of `columns` (the frame's text columns → whether each holds ids), those with nothing to
+    change or refuse (`_text_column`): for a long frame, found in one polars query, the columns
+    side by side."""
+    patterns = {name: _PLAIN_ID_BREAK if is_id else _ID_CONTROL for name, is_id in columns.items()}
+    if frame.height <= SMALL_TABLE or not columns:
+        return {name for name, pattern in patterns.items() if not _any_match(frame[name], pattern)}
+    found = frame.select(pl.col(name).str.contains(pattern).any() for name, pattern in patterns.items()).row(0)
+    return {name for name, breaks in zip(patterns, found, strict=True) if not breaks}
+
+
+def _text_column(raw: pl.Series, column: Column, is_id: bool, plain: bool) -> tuple[pl.Series, pl.DataFrame]:
     """Text: ids NFKC-normalised and free of control characters and line breaks; other text with
     line breaks and tabs folded to spaces, other control characters refused. A column with nothing
     to change or refuse (the usual one: ids of printable ASCII, text without control characters)
-    is found so in one scan, not two or three."""
-    if not _any_match(raw, _PLAIN_ID_BREAK if is_id else _ID_CONTROL):
+    is `plain` (`_plain_columns`)."""
+    if plain:
         return raw.rename(column.name), _NO_ERRORS
     if is_id:
         text = _nfkc(raw)
@@ -623,13 +656,17 @@ def _typed_part(
     flagged: dict[str, list[int]] = {}
     for problem in table.problems:
         flagged.setdefault(problem.field, []).append(int(problem.line))
+    parsed = _parse_columns(frame, {f"c{index}": column for index, column in mapped.items() if column.type != "text"})
+    plain = _plain_columns(
+        frame, {f"c{index}": column.name in id_columns for index, column in mapped.items() if column.type == "text"}
+    )
     for index, column in mapped.items():
         raw = frame[f"c{index}"]
         label = headers[column.name]
         if column.type == "text":
-            series, errors = _text_column(raw, column, column.name in id_columns)
+            series, errors = _text_column(raw, column, column.name in id_columns, f"c{index}" in plain)
         else:
-            series, errors = _parse_column(raw, column)
+            series, errors = parsed.pop(f"c{index}")
         rejected |= _problems(table.source, rows, errors, label, problems)
         if column.required:  # noqa: SIM102
             if raw.null_count():
