@@ -70,7 +70,7 @@ def main() -> None:
     if args.gc:
         gc.callbacks.append(laps.on_gc)
     packs = args.packs.split(",") if args.packs else None
-    with batch_collection():  # the collector's schedule, as `inspector audit` runs
+    with batch_collection():  # the collector off, as `inspector audit` runs
         result = run_audit(args.folder, packs=packs, workers=args.workers, progress=laps)
         laps("输出")
         with tempfile.TemporaryDirectory() as out:

@@ -7,7 +7,6 @@ import contextlib
 import datetime as dt
 import errno
 import functools
-import gc
 import os
 import re
 import sys
@@ -535,7 +534,6 @@ def _reinspect(args: argparse.Namespace) -> int:
     from .progress import progress_printer
     from .workers import requested_workers
 
-    _modules_loaded()
     out_dir = args.out or Path("out") / args.folder.resolve().name
     check_publishable(out_dir, inputs=[args.folder])  # before the audit's work, not after it
     workers = requested_workers(args.workers, os.environ)
@@ -651,7 +649,6 @@ def _audit(args: argparse.Namespace) -> int:
     from .publish import write_outputs
     from .workers import requested_workers
 
-    _modules_loaded()
     out_dir = args.out or Path("out") / args.folder.resolve().name
     check_publishable(out_dir, inputs=[args.folder])  # before the audit's work, not after it
     workers = requested_workers(args.workers, os.environ)
@@ -730,7 +727,6 @@ def _report(args: argparse.Namespace) -> int:
     from .progress import progress_printer
     from .report import ReportProcess, add_reports, county_document, load_source, resolve_county, write_reports
 
-    _modules_loaded()
     document, sha256, source = load_source(args.out_dir)
     if args.all_counties:
         return _all_counties(args, document, sha256)
@@ -973,15 +969,6 @@ def _leave(result: object) -> None:
     freed when the command returns."""
     if _ONE_COMMAND:
         _LEFT.append(result)
-
-
-def _modules_loaded() -> None:
-    """A command's modules are imported. In a process that runs only this command their objects live
-    as long as it does: frozen, the cyclic collector's full passes no longer walk them each time
-    (about 100,000 objects; a city audit 1.40 → 1.25 s). Not where `main` is called again and again
-    in one process (the tests): freezing keeps whatever garbage is pending."""
-    if _ONE_COMMAND:
-        gc.freeze()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,11 +1,15 @@
-"""The cyclic garbage collector's schedule for batch work.
+"""The cyclic garbage collector in batch work: off.
 
-A province audit holds about a million Python objects at its peak (findings.json parsed, the
-findings, their traces), long-lived and almost all without reference cycles. With CPython's
-default thresholds (700, 10, 10) the collector walked all of them in full passes again and again:
-six passes, 0.5 s of a 4.5 s audit, for 32,000 unreachable objects in the whole run (counted by
-one collection at the end of a run with the collector off). Batch work raises the thresholds so
-that passes are rare; the collector still runs, so a national audit's cycles are still freed.
+A province audit holds about a million Python objects at its peak (the findings, findings.json's
+document, their traces), long-lived and almost all without reference cycles: freed by their
+reference counts, they do not need the collector. With CPython's default thresholds (700, 10, 10)
+the collector walked all of them in full passes again and again (six passes, 0.5 s of a 4.5 s
+audit); with rare passes at raised thresholds it still walked every young object once, 0.03 s a
+pass, for 32,000 unreachable objects in the whole run. A batch command now runs with the automatic
+collector off: a province audit in 3.23 s instead of 3.32 (the median of ten runs of each,
+alternated), and at 100,000 schools the audit's peak was 1,559 MB with it off against 1,556 MB
+with it on: the cycles it leaves are that small. A long-running process (the web server) keeps
+Python's schedule.
 """
 
 from __future__ import annotations
@@ -14,23 +18,22 @@ import contextlib
 import gc
 from collections.abc import Iterator
 
-__all__ = ["BATCH_THRESHOLDS", "batch_collection", "batch_process"]
-
-BATCH_THRESHOLDS = (100_000, 20, 20)
+__all__ = ["batch_collection", "batch_process"]
 
 
 @contextlib.contextmanager
 def batch_collection() -> Iterator[None]:
-    """The batch schedule while a command runs, the one before restored after (tests and other
+    """The collector off while a command runs, as the caller had it after (tests and other
     callers run commands in their own process)."""
-    before = gc.get_threshold()
-    gc.set_threshold(*BATCH_THRESHOLDS)
+    enabled = gc.isenabled()
+    gc.disable()
     try:
         yield
     finally:
-        gc.set_threshold(*before)
+        if enabled:
+            gc.enable()
 
 
 def batch_process() -> None:
-    """The batch schedule for the rest of a process that exists only for batch work (a worker)."""
-    gc.set_threshold(*BATCH_THRESHOLDS)
+    """The collector off for the rest of a process that exists only for batch work (a worker)."""
+    gc.disable()

@@ -73,8 +73,8 @@ def spawned_pool(
     again in every worker. The workers need nothing from it. An executor, not a Pool: a worker
     killed outright (out of memory, a crash in the engine's C code) breaks it with an error where
     a Pool would wait for ever. `initializer(*initargs)` runs in each process as it starts (how a
-    process is given a shared `multiprocessing` value), after the collector's batch schedule is
-    set (`heap.batch_process`)."""
+    process is given a shared `multiprocessing` value), after the collector is turned off
+    (`heap.batch_process`)."""
     main = sys.modules.get("__main__")
     file, spec = getattr(main, "__file__", None), getattr(main, "__spec__", None)
     try:

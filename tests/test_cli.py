@@ -283,30 +283,6 @@ def test_an_audit_loads_no_database_or_web_library(tmp_path: Path) -> None:
     assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout + done.stderr
 
 
-def test_only_the_inspector_command_freezes_what_it_imported(
-    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`inspector` (`cli.run`, a process of one command) takes the command's modules out of the
-    cyclic collector's full passes once they are imported; `main` called in a process that goes on
-    (these tests, the web server) leaves the collector as it is."""
-    import gc
-    import sys
-
-    from inspector import cli
-
-    before = gc.get_freeze_count()
-    assert main(["audit", str(folder), "--out", str(tmp_path / "a"), "--quiet"]) == 0
-    assert gc.get_freeze_count() == before
-    monkeypatch.setattr(cli, "_ONE_COMMAND", False)  # restored after the test: `run` sets it
-    monkeypatch.setattr(sys, "argv", ["inspector", "audit", str(folder), "--out", str(tmp_path / "b"), "--quiet"])
-    monkeypatch.setattr(cli, "_LEFT", [])
-    try:
-        assert cli.run() == 0
-        assert gc.get_freeze_count() > before
-    finally:
-        gc.unfreeze()
-
-
 def test_only_the_inspector_command_leaves_the_audit_to_the_process_end(
     folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

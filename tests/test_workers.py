@@ -142,40 +142,42 @@ def _keep_until_exit(path: str) -> None:
     _KEPT.append(_NotesItsFreeing(path))
 
 
-def _thresholds() -> tuple[int, int, int]:
+def _collecting() -> bool:
     import gc
 
-    return gc.get_threshold()
+    return gc.isenabled()
 
 
 class TestCollectorSchedule:
-    def test_a_command_runs_on_the_batch_schedule_and_restores_the_callers(
+    def test_a_command_runs_without_the_collector_and_restores_the_callers(
         self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     ) -> None:
-        """`main` runs a command with the collector's batch thresholds and restores the caller's
-        after it, also when the command fails."""
+        """`main` runs a command with the automatic collector off and turns it on again after it,
+        also when the command fails; a caller that had it off keeps it off."""
         import gc
 
-        from inspector.heap import BATCH_THRESHOLDS
-
-        seen: list[tuple[int, int, int]] = []
+        seen: list[bool] = []
 
         def spy(*args: Any, **kwargs: Any) -> Any:
-            seen.append(gc.get_threshold())
+            seen.append(gc.isenabled())
             raise UsageError("停")
 
         monkeypatch.setattr(inspector.audit, "run_audit", spy)
-        before = gc.get_threshold()
-        assert before != BATCH_THRESHOLDS
+        assert gc.isenabled()
         assert main(["audit", str(BOUNDARIES), "--out", str(tmp_path / "out"), "--quiet"]) == 2
-        assert seen == [BATCH_THRESHOLDS] and gc.get_threshold() == before
+        assert seen == [False] and gc.isenabled()
+        gc.disable()
+        try:
+            assert main(["audit", str(BOUNDARIES), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
 
-    def test_spawned_workers_run_on_the_batch_schedule(self) -> None:
-        from inspector.heap import BATCH_THRESHOLDS
+    def test_spawned_workers_run_without_the_collector(self) -> None:
         from inspector.workers import spawned_pool
 
         with spawned_pool(1) as pool:
-            assert pool.submit(_thresholds).result() == BATCH_THRESHOLDS
+            assert pool.submit(_collecting).result() is False
 
     def test_a_worker_exits_without_the_interpreters_teardown(self, tmp_path: Path) -> None:
         """A worker's teardown freed its heap object by object while the audit waited (0.12 s for
