@@ -3,7 +3,6 @@ the reports built from them, published together as one set (see `output.atomic.p
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,18 +39,16 @@ def write_outputs(
                 progress("生成报告", len(writer.digests), 0)
 
         document = audit_document(result, keep_going=keep_going, release=release)
-        data = dumps(document)
-        sha256 = hashlib.sha256(data).hexdigest()
-        add("findings.json", data)
+        add("findings.json", dumps(document))
+        sha256 = writer.digests["findings.json"]  # the manifest's: the file's sha256, taken once
         helper.start(writer, "findings.json", sha256, rebuild=True)  # its parts begin while this one goes on
-        del data
         add("evidence.csv", evidence_csv(result))
         if result.rejected:
             add("rejected.csv", rejected_csv(result.rejected))
         # the reports, the CSV list and report.md are rendered from this document, which is
         # findings.json's value type for type (dicts, lists, str, int, float, bool, None: what
-        # parsing the bytes gives, tested in test_findings_document), so they are the bytes
-        # `inspector report` rebuilds from the file
+        # parsing the bytes gives, checked for every audit the tests write, tests/shared_cases.py),
+        # so they are the bytes `inspector report` rebuilds from the file
         add_reports(writer, document, sha256, rebuild=True, shared=helper, progress=progress)
         writer.publish()
     return {name: out_dir / name for name in sorted({name.split("/", 1)[0] for name in writer.digests})}
