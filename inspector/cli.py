@@ -289,8 +289,7 @@ def _day(value: str) -> dt.date:
 
 def _history_parsers(commands: argparse._SubParsersAction, today: dt.date) -> None:  # type: ignore[type-arg]
     """reinspect, ledger, verify and history: the audit history and the rectification ledger."""
-    from .history.lifecycle import DEFAULT_LIFECYCLE
-    from .history.location import DEFAULT_DB, parse_db
+    from .history.location import DEFAULT_DB, DEFAULT_LIFECYCLE, parse_db
 
     # `ledger`'s subcommands repeat its options with no default of their own, so that
     # `inspector ledger --db X update …` and `inspector ledger update … --db X` mean the same

@@ -21,8 +21,8 @@ from inspector.errors import RulePackError
 from inspector.findings.build import finding_id
 from inspector.history.errors import ItemChanged
 from inspector.history.ledger import Ledger
-from inspector.history.lifecycle import DEFAULT_LIFECYCLE, NO_DATE, ItemFact, load_lifecycle
-from inspector.history.location import DbRef
+from inspector.history.lifecycle import NO_DATE, ItemFact, load_lifecycle
+from inspector.history.location import DEFAULT_LIFECYCLE, DbRef
 from inspector.history.store import HistoryStore
 from inspector.output.document import audit_document, dumps
 from inspector.testing import AuditBuilder

@@ -25,8 +25,8 @@ from .diff import CHANGE_LABELS, Reinspection, classify
 from .documents import DocumentError, parse_document, report_claims
 from .integrity import audit_id_of, document_files, output_files, sha256_text, verify_files
 from .ledger import Event, Item, Ledger
-from .lifecycle import DEFAULT_LIFECYCLE, Lifecycle, load_lifecycle
-from .location import DbRef
+from .lifecycle import Lifecycle, load_lifecycle
+from .location import DEFAULT_LIFECYCLE, DbRef
 from .store import AuditRecord, HistoryStore
 from .trends import build_trends
 from .verification import ledger_head, verify

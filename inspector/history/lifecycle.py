@@ -26,15 +26,13 @@ from ..engine.durable_adapter import DurableEvaluator, EngineRule
 from ..errors import Problem, RulePackError
 from ..rules import syntax
 from ..rules.normal import Formula, NormalFormError, Test, all_of, any_of, defined, normalize
-from ..rules.packs import DEFAULT_RULES_DIR
 from ..rules.spec import SEVERITY_LABELS, ParamSpec, Text
 from ..rules.typed import Cond, Const, Context, ExprError, check, date_value
 from ..rules.vocabulary import EntityVocabulary, FieldInfo
 from ..validation_messages import message_for
 from ..yamlsrc import YamlDoc, YamlSyntax, decode_yaml, read_yaml_bytes
+from .location import DEFAULT_LIFECYCLE
 
-LIFECYCLE_FILE = "lifecycle.yaml"
-DEFAULT_LIFECYCLE = DEFAULT_RULES_DIR / LIFECYCLE_FILE
 KIND = "item"
 NO_DATE = dt.date(1, 1, 1)  # `waived_until` when no valid waiver: before any `today`
 REINSPECTION = MappingProxyType({"none": "未复查", "passes": "通过", "fails": "仍存在", "unverified": "无法核实"})

@@ -19,8 +19,8 @@ from ..errors import UsageError
 from .checks import LedgerCheck, audit_checks, ledger_check, preflight, structure_problems
 from .errors import VERIFY_HINT, StoreDamaged
 from .integrity import GENESIS, Check, chain_head, chain_rows, verify_files
-from .lifecycle import DEFAULT_LIFECYCLE, Lifecycle, load_lifecycle
-from .location import DbRef
+from .lifecycle import Lifecycle, load_lifecycle
+from .location import DEFAULT_LIFECYCLE, DbRef
 from .store import HistoryStore
 
 MIN_HEAD = 12
