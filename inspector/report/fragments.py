@@ -14,6 +14,11 @@ from typing import Any
 
 from markupsafe import Markup
 
+try:  # the function markupsafe's `escape` calls: its C version, as markupsafe itself chooses
+    from markupsafe._speedups import _escape_inner as _escape_text
+except ImportError:  # pragma: no cover - markupsafe built without its C extension
+    from markupsafe._native import _escape_inner as _escape_text
+
 from .format import AREA_LABELS, SEVERITY_LABELS, change_text, date_cn, evidence_groups, threshold_text, waiver_items
 from .names import slug
 from .view import SEVERITIES
@@ -36,18 +41,14 @@ __all__ = [
 
 def _e(value: object) -> str:
     """`value` as autoescaping shows it: markup as it is, anything else as text with `&<>'"`
-    replaced by the entities markupsafe uses (its `escape` without building a Markup object)."""
+    replaced by the entities markupsafe uses: its `escape` without building a Markup object (a
+    province's pages escape half a million values; markupsafe's own C function, where five
+    `str.replace` calls took 0.08 s more)."""
     if type(value) is not str:
         if hasattr(value, "__html__"):
             return str(value.__html__())
         value = str(value)
-    return (
-        value.replace("&", "&amp;")
-        .replace(">", "&gt;")
-        .replace("<", "&lt;")
-        .replace("'", "&#39;")
-        .replace('"', "&#34;")
-    )
+    return _escape_text(value)
 
 
 def finding_ids(findings: Iterable[Mapping[str, Any]]) -> Markup:
