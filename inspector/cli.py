@@ -974,8 +974,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser_of(dt.date.today())
     args = parser.parse_args(argv)
     try:
-        # a command runs to its end, except the web server, which keeps Python's schedule
-        with contextlib.nullcontext() if args.handler is _serve else batch_collection():
+        # a command runs without the cyclic collector, except the web server (`heap`)
+        with contextlib.nullcontext() if args.handler is _serve else batch_collection(to_the_end=_ONE_COMMAND):
             return int(args.handler(args))
     except InspectorError as exc:
         print(str(exc), file=sys.stderr)

@@ -22,15 +22,17 @@ __all__ = ["batch_collection", "batch_process"]
 
 
 @contextlib.contextmanager
-def batch_collection() -> Iterator[None]:
+def batch_collection(*, to_the_end: bool = False) -> Iterator[None]:
     """The collector off while a command runs, as the caller had it after (tests and other
-    callers run commands in their own process)."""
+    callers run commands in their own process). `to_the_end`: the process ends with the command,
+    and the collector stays off: turned on again, it would begin with a pass over everything the
+    command allocated (0.08-0.1 s after a province audit)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if enabled:
+        if enabled and not to_the_end:
             gc.enable()
 
 

@@ -288,6 +288,7 @@ def test_only_the_inspector_command_leaves_the_audit_to_the_process_end(
 ) -> None:
     """`cli.run` keeps an audit's result for the process's end, where `console` leaves without
     freeing it; `main` in a process that goes on frees it as the command returns."""
+    import gc
     import sys
 
     from inspector import cli
@@ -298,8 +299,14 @@ def test_only_the_inspector_command_leaves_the_audit_to_the_process_end(
     assert cli._LEFT == []
     monkeypatch.setattr(cli, "_ONE_COMMAND", False)
     monkeypatch.setattr(sys, "argv", ["inspector", "audit", str(folder), "--out", str(tmp_path / "b"), "--quiet"])
-    assert cli.run() == 0
-    assert [type(left) for left in cli._LEFT] == [AuditResult]
+    try:
+        assert cli.run() == 0
+        assert [type(left) for left in cli._LEFT] == [AuditResult]
+        # the process ends with the command: the collector is not turned on again, which would
+        # begin with a pass over everything the command made
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 @pytest.mark.parametrize(("fail_on", "code"), [(None, 0), ("major", 1)])
