@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
+import polars as pl
 
 from ..audit import AuditResult, tool_versions
 from ..engine.evaluate import RuleOutcome
@@ -166,14 +167,24 @@ def county_rows(result: AuditResult) -> list[dict[str, Any]]:
     tables = result.dataset.tables
     divisions = result.config.region_divisions
     schools = tables["schools"].lazy().select("school_id", "county")
-    frames = {"schools": schools.select("county"), "county_stats": tables["county_stats"].lazy().select("county")}
+    queries = {
+        "schools": schools.group_by("county").len(),
+        "county_stats": tables["county_stats"].lazy().group_by("county").len(),
+    }
     for kind in ("classes", "teachers", "safety", "facilities"):
-        frames[kind] = (
-            tables[kind].lazy().select("school_id").join(schools, on="school_id", how="inner").select("county")
+        # counted by school, then the few schools joined to their county: not every row joined
+        queries[kind] = (
+            tables[kind]
+            .lazy()
+            .group_by("school_id")
+            .len()
+            .join(schools, on="school_id", how="inner")
+            .group_by("county")
+            .agg(pl.col("len").sum())
         )
     counts: dict[str, dict[str, int]] = {}
-    for kind, counted in zip(frames, group_counts_of(list(frames.values()), "county"), strict=True):
-        for name, n in counted:
+    for kind, counted in zip(queries, pl.collect_all(list(queries.values())), strict=True):
+        for name, n in counted.iter_rows():
             if name is None:
                 continue
             full = (divisions.canonical(name) if divisions is not None else None) or name
