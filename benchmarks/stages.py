@@ -21,7 +21,7 @@ from pathlib import Path
 from tree_memory import own_memory
 
 from inspector.audit import run_audit
-from inspector.heap import batch_collection
+from inspector.heap import collector_off
 from inspector.publish import write_outputs
 
 
@@ -70,7 +70,7 @@ def main() -> None:
     if args.gc:
         gc.callbacks.append(laps.on_gc)
     packs = args.packs.split(",") if args.packs else None
-    with batch_collection():  # the collector off, as `inspector audit` runs
+    with collector_off():  # as `inspector audit` runs
         result = run_audit(args.folder, packs=packs, workers=args.workers, progress=laps)
         laps("输出")
         with tempfile.TemporaryDirectory() as out:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .errors import InspectorError, Problem, UsageError
-from .heap import batch_collection
+from .heap import collector_off, keep_to_the_end, kept_to_the_end
 from .output.atomic import SetWriter, check_publishable
 from .output.paths import check_out_dir, child
 from .rules.packs import DEFAULT_RULES_DIR
@@ -938,8 +938,6 @@ def _parser_of(today: dt.date) -> argparse.ArgumentParser:
 
 # set by `run` (the console script, `python -m inspector.cli`): this process runs one command, then exits
 _ONE_COMMAND = False
-# what a batch command ending in such a process leaves to the process's end (`_leave`, `console`)
-_LEFT: list[object] = []
 
 
 def run() -> int:
@@ -954,20 +952,38 @@ def console() -> NoReturn:
     ended (`_leave`) leaves without the interpreter's teardown, which freed its results object by
     object: a province audit's 0.03 s for the result, and 0.02–0.04 s of teardown. Its outputs are
     published and closed by then, and it opened no store (a command that did, exits as usual)."""
-    code = run()
-    if _LEFT:
-        with contextlib.suppress(OSError):  # a reader that went away (`| head`): as `main` handles it
-            sys.stdout.flush()
-            sys.stderr.flush()
+    code = _flushed(run())
+    if kept_to_the_end():
         os._exit(code)
     sys.exit(code)
+
+
+def _flushed(code: int) -> int:
+    """`code` once what the command printed is written out; a reader that went away (`| head`)
+    as `main` takes it, and output that cannot be written (a full disk) exit 2 with why, where
+    Python's own shutdown made it exit 120 with a traceback."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError as exc:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        with contextlib.suppress(OSError):
+            print(
+                f"无法写出命令的输出：{_os_reason(exc)}。请检查输出重定向到的文件与磁盘空间。",
+                file=sys.stderr,
+                flush=True,
+            )
+        return code or EXIT_USAGE
+    return code
 
 
 def _leave(result: object) -> None:
     """In a process of one command (`console`), `result` goes with the process instead of being
     freed when the command returns."""
     if _ONE_COMMAND:
-        _LEFT.append(result)
+        keep_to_the_end(result)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -975,7 +991,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         # a command runs without the cyclic collector, except the web server (`heap`)
-        with contextlib.nullcontext() if args.handler is _serve else batch_collection(to_the_end=_ONE_COMMAND):
+        with contextlib.nullcontext() if args.handler is _serve else collector_off(to_the_end=_ONE_COMMAND):
             return int(args.handler(args))
     except InspectorError as exc:
         print(str(exc), file=sys.stderr)

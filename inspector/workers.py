@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from .errors import UsageError
-from .heap import batch_process
+from .heap import worker_heap
 
 ENV = "INSPECTOR_WORKERS"
 PER_CPU = 4
@@ -74,7 +74,7 @@ def spawned_pool(
     killed outright (out of memory, a crash in the engine's C code) breaks it with an error where
     a Pool would wait for ever. `initializer(*initargs)` runs in each process as it starts (how a
     process is given a shared `multiprocessing` value), after the collector is turned off
-    (`heap.batch_process`)."""
+    (`heap.worker_heap`)."""
     main = sys.modules.get("__main__")
     file, spec = getattr(main, "__file__", None), getattr(main, "__spec__", None)
     try:
@@ -97,7 +97,7 @@ def spawned_pool(
 
 
 def _start_worker(initializer: Callable[..., object] | None, initargs: tuple[Any, ...]) -> None:
-    batch_process()
+    worker_heap()
     atexit.register(_exit_at_once)
     if initializer is not None:
         initializer(*initargs)

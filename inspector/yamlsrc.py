@@ -26,10 +26,8 @@ can be reported as `file:line:column`.
 from __future__ import annotations
 
 import bisect
-import gc
 import re
 from collections.abc import Hashable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +48,7 @@ from yaml.events import (
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import Problem
+from .heap import collector_off
 from .limits import DEFAULT_LIMITS, LIMITS, PURE_PYTHON_YAML_CAPS, RULE_YAML_ALIASES, Limits
 
 Loc = tuple[Hashable, ...]
@@ -450,22 +449,8 @@ def parse_yaml(
     limits = effective_limits(limits)
     if len(text) > limits.yaml_bytes:
         raise YamlSyntax(Problem(name, 0, "", "yaml_bytes", f"文件过大：超过 {limits.yaml_bytes:,} 字节"))
-    with _gc_paused():
+    with collector_off():
         return _parse(text, name, limits, aliases, configurable, parser, _Constructor())
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a document's many small objects are built: in a
-    process already holding much (a test run, re-inspection) each collection would rescan it
-    all, and reading the largest documents the limits allow took twice as long."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class _Places:

@@ -291,17 +291,17 @@ def test_only_the_inspector_command_leaves_the_audit_to_the_process_end(
     import gc
     import sys
 
-    from inspector import cli
+    from inspector import cli, heap
     from inspector.audit import AuditResult
 
-    monkeypatch.setattr(cli, "_LEFT", [])
+    monkeypatch.setattr(heap, "_KEPT", [])
     assert main(["audit", str(folder), "--out", str(tmp_path / "a"), "--quiet"]) == 0
-    assert cli._LEFT == []
+    assert heap._KEPT == []
     monkeypatch.setattr(cli, "_ONE_COMMAND", False)
     monkeypatch.setattr(sys, "argv", ["inspector", "audit", str(folder), "--out", str(tmp_path / "b"), "--quiet"])
     try:
         assert cli.run() == 0
-        assert [type(left) for left in cli._LEFT] == [AuditResult]
+        assert [type(left) for left in heap._KEPT] == [AuditResult]
         # the process ends with the command: the collector is not turned on again, which would
         # begin with a pass over everything the command made
         assert not gc.isenabled()
@@ -332,6 +332,32 @@ def test_the_command_leaves_at_once_with_its_code_and_all_its_output(
     assert done.stdout.startswith("审核完成") and done.stdout.rstrip().splitlines()[-1].startswith("  输出：")
     assert done.stderr == ""
     assert json.loads((out / "findings.json").read_text(encoding="utf-8"))["summary"]["total"] == 1
+
+
+@pytest.mark.parametrize("buffered", [True, False])
+def test_a_summary_that_cannot_be_written_is_exit_2_with_why(folder: Path, tmp_path: Path, buffered: bool) -> None:
+    """Output to a full disk (/dev/full): exit 2 and why on stderr, whether the summary fails as it
+    is printed (unbuffered) or when `console` writes it out before leaving at once (buffered), where
+    it exited 0 having lost it."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"} | (
+        {} if buffered else {"PYTHONUNBUFFERED": "1"}
+    )
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "inspector.cli", "audit", str(folder), "--out", str(tmp_path / "out")],
+            check=False,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+    assert done.returncode == 2, done.stderr
+    assert "磁盘空间不足" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_the_summary_names_the_rules_not_evaluated(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1244,8 +1244,9 @@ class TestAuditConfig:
 
 
 class TestShortColumns:
-    """A short column (≤ `SMALL_TABLE` rows) is parsed cell by cell, a long one by distinct
-    spellings and a join: both give the same typed values and the same located errors."""
+    """A short table's columns (≤ `SMALL_TABLE` rows) are parsed cell by cell, a long one's by
+    their distinct spellings, mapped in polars queries: both give the same typed values and the
+    same located errors; and the text columns are found plain the same way either way."""
 
     CELLS = st.one_of(
         st.none(),
@@ -1282,6 +1283,22 @@ class TestShortColumns:
         for name, column in columns.items():
             assert short[name][0].equals(long[name][0], check_names=True), column.name
             assert short[name][1].equals(long[name][1]), column.name
+
+    @given(
+        cells=st.lists(st.one_of(st.none(), st.text(alphabet="aZ1 \t\n\x00\x7f１Ａ\u200b_-.", max_size=5)), max_size=30)
+    )
+    @settings(max_examples=examples(60), deadline=None)
+    def test_plain_text_columns_are_found_alike_in_python_and_in_polars(self, cells: list[str | None]) -> None:
+        frame = pl.DataFrame({"c0": pl.Series(cells, dtype=pl.String), "c1": pl.Series(cells, dtype=pl.String)})
+        columns = {"c0": True, "c1": False}  # an id column, a text column
+        short = loader._plain_columns(frame, columns)
+        saved = loader.SMALL_TABLE
+        loader.SMALL_TABLE = -1
+        try:
+            long = loader._plain_columns(frame, columns)
+        finally:
+            loader.SMALL_TABLE = saved
+        assert short == long
 
 
 def _sniffed(head: str) -> str:

@@ -15,8 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from inspector.output.escape import xml_text
 from inspector.report import load_findings
-from inspector.report.excel import ALL_SHEET, HEADER_LIMIT, NOTES_SHEET, escape, print_header, rectification_xlsx
+from inspector.report.excel import ALL_SHEET, HEADER_LIMIT, NOTES_SHEET, print_header, rectification_xlsx
 
 REQUIRED = ("学校", "问题", "依据", "整改要求", "责任主体", "整改期限")
 
@@ -142,7 +143,7 @@ class TestPrintHeader:
 
 @given(st.text())
 def test_cell_text_is_escaped_as_the_standard_library_escapes_it(text: str) -> None:
-    """The workbook's own `escape` (the standard one's module imports urllib and ssl)."""
+    """The workbook's own XML escape (the standard one's module imports urllib and ssl)."""
     from xml.sax.saxutils import escape as standard
 
-    assert escape(text) == standard(text)
+    assert xml_text(text) == standard(text)

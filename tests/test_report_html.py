@@ -408,6 +408,43 @@ class TestRebuild:
         assert _files(tmp_path / "two") == _files(tmp_path / "one")
         assert "生成报告的第二个进程未能完成，其负责的部分已由本进程重新生成（内容相同）" in capsys.readouterr().err
 
+    def test_a_second_process_that_died_leaves_no_semaphore_held(self, case_out: Path, tmp_path: Path) -> None:
+        """With the collector off (a batch command), nothing holds the count of parts (a semaphore)
+        after a second process died: its error, raised here, had held this process's frame in a
+        reference cycle, and `inspector` leaving at once (`cli.console`) then had the resource
+        tracker report a leaked semaphore."""
+        import gc
+        import multiprocessing
+        import weakref
+        from concurrent.futures import Future
+        from concurrent.futures.process import BrokenProcessPool
+
+        from inspector import report
+
+        data = (case_out / "findings.json").read_bytes()
+        document, sha = json.loads(data), hashlib.sha256(data).hexdigest()
+
+        class DeadPool:
+            def submit(self, *_args: object) -> Future[dict[str, str]]:
+                died: Future[dict[str, str]] = Future()
+                died.set_exception(BrokenProcessPool("killed"))
+                return died
+
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            helper = report.ReportProcess(len(document["findings"]))
+            helper.claims = multiprocessing.get_context("spawn").Value("i", 0)
+            helper.pool = DeadPool()  # type: ignore[assignment]
+            count = weakref.ref(helper.claims)
+            with helper:
+                write_reports(tmp_path / "out", _shared_with(helper, document, data, sha))
+            del helper
+            assert count() is None
+        finally:
+            if collecting:
+                gc.enable()
+
     def test_a_second_process_killed_holding_the_count_does_not_stop_this_one(
         self, case_out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:

@@ -294,6 +294,7 @@ class SetWriter:
 
     def __exit__(self, *exc: object) -> None:
         if not self._published:
+            self._own.abandon()
             _remove_tree(self.temp)
 
     def add(self, name: str, data: bytes, *, replace: bool = False) -> None:
@@ -420,11 +421,21 @@ class SetShare:
         try:
             for pending in self._pending:
                 pending.result()
-        finally:
-            self._pending = []
-            if self._syncing is not None:
-                self._syncing.shutdown()
-                self._syncing = None
+        except BaseException:
+            self.abandon()
+            raise
+        self._pending = []
+        if self._syncing is not None:
+            self._syncing.shutdown()
+            self._syncing = None
+
+    def abandon(self) -> None:
+        """Stop syncing what is left (the set is given up: an error, Ctrl-C): a national audit's
+        queue is not waited for."""
+        self._pending = []
+        if self._syncing is not None:
+            self._syncing.shutdown(wait=False, cancel_futures=True)
+            self._syncing = None
 
 
 def _fsync_file(path: Path) -> None:

@@ -25,6 +25,7 @@ import orjson
 
 from ..findings.model import decode_json
 from ..findings.model import load_findings as read_document
+from ..heap import keep_to_the_end
 from ..output.atomic import SetShare, SetWriter
 from ..output.markdown import render_markdown
 from ..progress import Progress
@@ -91,7 +92,7 @@ class ReportProcess:
         self.workers = workers  # the command's `--workers`, when given: 1 keeps the reports here too
         self.pool: ProcessPoolExecutor | None = None
         self.claims: Synchronized[int] | None = None
-        self.started = False  # `start` was called: `add_reports` shares the parts
+        self.given: tuple[str | None, bool] | None = None  # the county and rebuild of the share `start` gave
         self.job: Future[dict[str, str]] | None = None  # the second process's share, once given
         self._stack = contextlib.ExitStack()
 
@@ -107,6 +108,10 @@ class ReportProcess:
         if self.claims is not None:
             _close(self.claims, self.job)  # after an error, the process stops after the part it renders
         self._stack.close()
+        # let go of the count (a semaphore) and the job at once: a failed job's error, its traceback
+        # and their frames can hold them in a reference cycle, never freed with the collector off
+        # (`heap`), and a semaphore left at a quick exit (`cli.console`) is reported as leaked
+        self.claims, self.pool, self.job = None, None, None
 
     def start(
         self,
@@ -124,7 +129,8 @@ class ReportProcess:
         this process goes on."""
         if self.pool is None or self.claims is None:
             return
-        self.started = True
+        rebuild = rebuild or county is not None  # as `add_reports` reads them: the same parts
+        self.given = county, rebuild
         try:
             self.job = self.pool.submit(_second_share, source, source_sha256, county, rebuild, writer.share())
         except (BrokenProcessPool, OSError):
@@ -195,11 +201,12 @@ def add_reports(
             progress("生成报告", len(writer.digests), 0)
 
     parts = _parts(document, source_sha256, rebuild=rebuild)
-    if shared is None or shared.claims is None or not shared.started:
+    if shared is None or shared.claims is None or shared.given is None:
         for part in parts:
             for name, data in part():
                 add(name, data)
         return
+    assert shared.given == (county, rebuild), "the second process was given other reports"
     claims, job = shared.claims, shared.job
     try:
         mine = _render_claimed(parts, claims, add, job)
@@ -209,10 +216,11 @@ def add_reports(
             with contextlib.suppress(BaseException):
                 job.exception()
         raise
-    try:
-        digests = job.result() if job is not None else None
-    except (BrokenProcessPool, OSError):
-        digests = None
+    # a failure is read, not raised here (its traceback would then hold this frame, in a cycle)
+    failure = job.exception() if job is not None else None
+    if failure is not None and not isinstance(failure, (BrokenProcessPool, OSError)):
+        raise failure  # the second process's bug: as this process's own
+    digests = job.result() if job is not None and failure is None else None
     if digests is not None:
         writer.adopt(digests)
         return
@@ -264,9 +272,6 @@ def _second_process(workers: int | None) -> bool:
 
 
 _CLAIMS: Synchronized[int] | None = None  # the shared count of parts taken, in the second process
-# the second process's parsed findings.json, kept after its share: the process leaves without
-# freeing it (`workers`), where freeing it on return held the first process up by 0.02 s
-_HELD: list[Mapping[str, Any]] = []
 
 
 def _take_claims(claims: Synchronized[int]) -> None:
@@ -345,7 +350,7 @@ def _second_share(
     if county is not None:
         document = county_document(document, county)
     _render_claimed(_parts(document, source_sha256, rebuild=rebuild), _CLAIMS, share.add)
-    _HELD[:] = [document]
+    keep_to_the_end(document)  # the process leaves without freeing it (`workers`)
     share.synced()
     return share.digests
 
