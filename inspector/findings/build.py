@@ -473,7 +473,9 @@ class FindingBuilder:
         `evidence_index` (finding id, packed row, role) for evidence.csv."""
         self.evidence_index: list[tuple[str, int, str]] = []
         pending: list[
-            tuple[CompiledRule, dict[str, Any], list[tuple[int, str, dict[str, Any] | None]], dict[str, int] | None]
+            tuple[
+                str, CompiledRule, dict[str, Any], list[tuple[int, str, dict[str, Any] | None]], dict[str, int] | None
+            ]
         ] = []
         gaps: list[DataGap] = []
         frames = self._frames(
@@ -495,16 +497,16 @@ class FindingBuilder:
                 fid = finding_id(rule.id, rule.spec.applies_to, entity["row"][ID])
                 self.evidence_index.extend((fid, ref, role) for ref, role, _ in items)
                 kept, counts = self._cut(items)
-                pending.append((rule, entity, kept, counts))
+                pending.append((fid, rule, entity, kept, counts))
             if outcome.gaps:
                 gaps.extend(self._gaps(rule, sorted(outcome.gaps), frames[rule.id, "gaps"]))
         self.rows.load(
             ref
-            for _, _, kept, _ in pending
+            for _, _, _, kept, _ in pending
             for ref, role, values in kept
             if values is None and role not in _TRACE_ROLES
         )
-        findings = [self._finding(rule, entity, kept, counts) for rule, entity, kept, counts in pending]
+        findings = [self._finding(*item) for item in pending]
         findings.sort(key=sort_key)
         gaps.sort(key=lambda g: (g.county, g.school_id or "", g.rule_id, g.entity_id))
         return findings, gaps
@@ -525,13 +527,13 @@ class FindingBuilder:
 
     def _finding(
         self,
+        fid: str,
         rule: CompiledRule,
         entity: Mapping[str, Any],
         kept: Sequence[tuple[int, str, dict[str, Any] | None]],
         counts: dict[str, int] | None,
     ) -> Finding:
         vocab = self.book.vocabulary[rule.spec.applies_to]
-        spec = rule.spec
         row, values = entity["row"], entity["values"]
         threshold_values = self._threshold_values(rule, values)
         plan = self._plan(rule)
@@ -557,7 +559,7 @@ class FindingBuilder:
         if plan.reading is not None:
             rendered["message"] += f"（{plan.reading.text}）"
         return Finding(
-            id=finding_id(rule.id, spec.applies_to, row[ID]),
+            id=fid,
             entity_id=row[ID],
             school_id=school_id,
             school_name=self.school_names.get(school_id) if school_id else None,
