@@ -11,6 +11,7 @@ import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
+from typing import Any, TypeVar
 
 import openpyxl
 import polars as pl
@@ -1273,13 +1274,7 @@ class TestShortColumns:
         values and errors cell by cell in Python (a short table) and in polars queries."""
         columns = {f"c{i}": column for i, column in enumerate(self.COLUMNS)}
         frame = pl.DataFrame({name: pl.Series(name, cells, dtype=pl.String) for name in columns})
-        short = loader._parse_columns(frame, columns)
-        saved = loader.SMALL_TABLE
-        loader.SMALL_TABLE = -1
-        try:
-            long = loader._parse_columns(frame, columns)
-        finally:
-            loader.SMALL_TABLE = saved
+        short, long = _short_and_long(loader._parse_columns, frame, columns)
         for name, column in columns.items():
             assert short[name][0].equals(long[name][0], check_names=True), column.name
             assert short[name][1].equals(long[name][1]), column.name
@@ -1291,14 +1286,23 @@ class TestShortColumns:
     def test_plain_text_columns_are_found_alike_in_python_and_in_polars(self, cells: list[str | None]) -> None:
         frame = pl.DataFrame({"c0": pl.Series(cells, dtype=pl.String), "c1": pl.Series(cells, dtype=pl.String)})
         columns = {"c0": True, "c1": False}  # an id column, a text column
-        short = loader._plain_columns(frame, columns)
-        saved = loader.SMALL_TABLE
-        loader.SMALL_TABLE = -1
-        try:
-            long = loader._plain_columns(frame, columns)
-        finally:
-            loader.SMALL_TABLE = saved
+        short, long = _short_and_long(loader._plain_columns, frame, columns)
         assert short == long
+
+
+_T = TypeVar("_T")
+
+
+def _short_and_long(function: Callable[[pl.DataFrame, Any], _T], frame: pl.DataFrame, columns: Any) -> tuple[_T, _T]:
+    """`function(frame, columns)` as a short table takes it (cell by cell in Python) and as a long
+    one does (polars queries)."""
+    short = function(frame, columns)
+    saved = loader.SMALL_TABLE
+    loader.SMALL_TABLE = -1
+    try:
+        return short, function(frame, columns)
+    finally:
+        loader.SMALL_TABLE = saved
 
 
 def _sniffed(head: str) -> str:
