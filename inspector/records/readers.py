@@ -175,20 +175,18 @@ def read_csv(path: Path, source: str, limits: Limits) -> Table:
         if frame is not None:
             return _table(source, frame, encodings[0], limits)
     encoding = _encoding(raw, source, encodings)
-    if encoding in _UTF8:
-        text = None
-    else:
-        text = raw.decode(encoding)
-        del raw
-        if "\x00" in text:
-            _refuse_binary(source)
-        raw = text.encode("utf-8")
-    if text is not None and "\n" not in text and "\r" in text:
+    if encoding in _UTF8:  # so `encodings[0]` was: polars refused it above, the exact reader says where
+        return _table(source, _exact_csv(data.decode(encoding), delimiter, source, limits), encoding, limits)
+    text = raw.decode(encoding)
+    del raw
+    if "\x00" in text:
+        _refuse_binary(source)
+    if "\n" not in text and "\r" in text:
         text = text.replace("\r", "\n")  # as `_prepared` does the bytes
-    data, delimiter = _prepared(raw, text, source, limits)
+    data, delimiter = _prepared(text.encode("utf-8"), text, source, limits)
     frame = _fast_csv(data, delimiter, limits)
     if frame is None:
-        frame = _exact_csv(text if text is not None else data.decode(encoding), delimiter, source, limits)
+        frame = _exact_csv(text, delimiter, source, limits)
     return _table(source, frame, encoding, limits)
 
 
